@@ -1,0 +1,155 @@
+/**
+ * Loading the AssemblyScript kernels and laying out their memory.
+ *
+ * The kernels allocate nothing: every buffer they touch is placed by the host through the bump
+ * allocator here. Memory is imported (created by us), so later a pool can hand workers shared memory.
+ *
+ * Two flavours are built from the same sources (scripts/build-wasm.ts): `simd` and `scalar`.
+ * `auto` picks `simd` when `WebAssembly.validate` accepts it. `TUSK_WASM=simd|scalar` forces one;
+ * the test suite runs once per flavour that way.
+ */
+import { readFileSync } from 'node:fs';
+
+/** Which compiled flavour of the kernels to use. */
+export type KernelFlavor = 'simd' | 'scalar';
+
+/** Raw exports of the kernel module. Pointers and lengths are byte offsets into `memory`. */
+export interface KernelExports {
+  heapBase(): number;
+  /** Builds the GF(2^16) tables (EXP, LOG, SKEW, Mul128) at `base` (gf16TableBytes() bytes, 64-aligned). */
+  gf16Init(base: number): void;
+  gf16TableBytes(): number;
+  gf16ExpPtr(): number;
+  gf16LogPtr(): number;
+  gf16SkewPtr(): number;
+  gf16Mul128Ptr(): number;
+  [name: string]: any;
+}
+
+const WASM_PAGE = 65536;
+const MAX_PAGES = 65536; // 4 GiB: the wasm32 ceiling.
+
+const bytesCache = new Map<KernelFlavor, Uint8Array>();
+const moduleCache = new Map<KernelFlavor, WebAssembly.Module>();
+
+function wasmPath(flavor: KernelFlavor): URL {
+  return new URL(`../../build/tusk-${flavor}.wasm`, import.meta.url);
+}
+
+/** Bytes of a compiled flavour. Throws with a hint when `npm run build:wasm` has not run. */
+export function kernelBytes(flavor: KernelFlavor): Uint8Array {
+  let b = bytesCache.get(flavor);
+  if (!b) {
+    try {
+      b = new Uint8Array(readFileSync(wasmPath(flavor)));
+    } catch (e) {
+      throw new Error(`tusk: missing WebAssembly kernel build/tusk-${flavor}.wasm; run \`npm run build:wasm\` (${(e as Error).message})`);
+    }
+    bytesCache.set(flavor, b);
+  }
+  return b;
+}
+
+/** Resolves `auto` (or the TUSK_WASM environment variable) to a concrete flavour. */
+export function resolveFlavor(flavor: KernelFlavor | 'auto' = 'auto'): KernelFlavor {
+  if (flavor !== 'auto') return flavor;
+  const forced = process.env.TUSK_WASM;
+  if (forced === 'simd' || forced === 'scalar') return forced;
+  return WebAssembly.validate(kernelBytes('simd') as BufferSource) ? 'simd' : 'scalar';
+}
+
+/** The compiled module of a flavour, compiled once per thread. */
+export function kernelModule(flavor: KernelFlavor): WebAssembly.Module {
+  let m = moduleCache.get(flavor);
+  if (!m) {
+    m = new WebAssembly.Module(kernelBytes(flavor) as BufferSource);
+    moduleCache.set(flavor, m);
+  }
+  return m;
+}
+
+/**
+ * One instance of the kernels with its own linear memory and a bump allocator.
+ *
+ * Ownership: views returned by `u8()` are invalidated by any `alloc` that grows memory; take a
+ * fresh view after allocating. Allocations are released in LIFO order with `mark`/`release`.
+ */
+export class WasmKernel {
+  readonly flavor: KernelFlavor;
+  readonly memory: WebAssembly.Memory;
+  readonly exports: KernelExports;
+  /** Offset of the GF(2^16) tables. */
+  readonly gf16Base: number;
+  private top: number;
+  private view: Uint8Array;
+
+  constructor(flavor: KernelFlavor | 'auto' = 'auto') {
+    this.flavor = resolveFlavor(flavor);
+    this.memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_PAGES });
+    const instance = new WebAssembly.Instance(kernelModule(this.flavor), {
+      env: {
+        memory: this.memory,
+        abort(_msg: number, _file: number, line: number, col: number) {
+          throw new Error(`tusk kernel abort at ${line}:${col}`);
+        },
+      },
+    });
+    this.exports = instance.exports as unknown as KernelExports;
+    this.top = align(this.exports.heapBase(), 64);
+    this.view = new Uint8Array(this.memory.buffer);
+    this.gf16Base = this.alloc(this.exports.gf16TableBytes());
+    this.exports.gf16Init(this.gf16Base);
+  }
+
+  /** Reserves `bytes` bytes aligned to `alignment` (a power of two), growing memory as needed. */
+  alloc(bytes: number, alignment = 64): number {
+    if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`alloc: bad size ${bytes}`);
+    const ptr = align(this.top, alignment);
+    const end = ptr + bytes;
+    const have = this.memory.buffer.byteLength;
+    if (end > have) {
+      const pages = Math.ceil((end - have) / WASM_PAGE);
+      if (have / WASM_PAGE + pages > MAX_PAGES) {
+        throw new RangeError(`tusk: kernel memory would exceed 4 GiB (need ${end} bytes)`);
+      }
+      this.memory.grow(pages);
+    }
+    this.top = end;
+    return ptr;
+  }
+
+  /** Current allocation mark; pass it to `release` to free everything allocated after it. */
+  mark(): number {
+    return this.top;
+  }
+
+  release(mark: number): void {
+    this.top = mark;
+  }
+
+  /** A byte view of the whole memory (refreshed when memory has grown). */
+  u8(): Uint8Array {
+    if (this.view.buffer !== this.memory.buffer) this.view = new Uint8Array(this.memory.buffer);
+    return this.view;
+  }
+
+  /** Copies `data` into kernel memory at a fresh allocation and returns its offset. */
+  put(data: Uint8Array, alignment = 64): number {
+    const ptr = this.alloc(data.length, alignment);
+    this.u8().set(data, ptr);
+    return ptr;
+  }
+}
+
+function align(x: number, a: number): number {
+  // Plain arithmetic, not bit masks: offsets can exceed 2^31.
+  return Math.ceil(x / a) * a;
+}
+
+let shared: WasmKernel | undefined;
+
+/** The calling thread's default kernel instance (created on first use). */
+export function defaultKernel(): WasmKernel {
+  if (!shared) shared = new WasmKernel();
+  return shared;
+}
