@@ -7,3 +7,6 @@ export { gf16Init, gf16TableBytes, gf16ExpPtr, gf16LogPtr, gf16SkewPtr, gf16Mul1
 export function heapBase(): usize {
   return __heap_base;
 }
+export { xorInto, mulAddInto, mulInPlace, fftButterfly, ifftButterfly } from './gf16/kernels';
+export { fft, ifft } from './rs/fft16';
+export { rsSupports, rsUseHighRate, rsWorkShards, rsEncode } from './rs/encode16';

@@ -1,0 +1,28 @@
+/**
+ * Tusk's error hierarchy. Callers branch on two questions: is it my input (fix and retry with
+ * different arguments), or is it transient (retry the same call later)?
+ */
+
+/** Base class of every error Tusk throws on purpose. `retryable` tells whether retrying may help. */
+export class TuskError extends Error {
+  readonly retryable: boolean;
+  constructor(message: string, options: { retryable?: boolean; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.retryable = options.retryable ?? false;
+  }
+}
+
+/** Invalid arguments or input data (bad sizes, counts, shapes). Fatal: fix the input. */
+export class TuskInputError extends TuskError {}
+
+/** The data is larger than the encoding allows for this committee size. Fatal. */
+export class BlobTooLargeError extends TuskInputError {
+  readonly size: number;
+  readonly maxSize: number;
+  constructor(size: number, maxSize: number, nShards: number) {
+    super(`blob of ${size} bytes exceeds the maximum of ${maxSize} bytes for n_shards = ${nShards}`);
+    this.size = size;
+    this.maxSize = maxSize;
+  }
+}
