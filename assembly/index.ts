@@ -10,3 +10,5 @@ export function heapBase(): usize {
 export { xorInto, mulAddInto, mulInPlace, fftButterfly, ifftButterfly } from './gf16/kernels';
 export { fft, ifft } from './rs/fft16';
 export { rsSupports, rsUseHighRate, rsWorkShards, rsEncode } from './rs/encode16';
+export { symbolsToShards, shardsToSymbols, copySymbols } from './codec/layout';
+export { blake2b256, hashLeaves, hashInnerNodes, merkleRoot, merkleRoots } from './hash/blake2b';

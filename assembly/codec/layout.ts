@@ -1,0 +1,129 @@
+// Moving S-byte symbols between the RS symbol byte layout and planar RS work shards.
+//
+// A symbol of S bytes (S even) holds E = S/2 GF(2^16) elements in reed-solomon-simd's shard
+// format: full 64-byte blocks of 32 low + 32 high bytes, then a tail of t low + t high bytes
+// (t = (S mod 64)/2). A planar work shard is a dense sequence of elements in 64-byte blocks
+// (32 low, 32 high), so many symbols share one shard and every element position is one
+// independent codeword — which is how RedStuff encodes all rows (or columns) in one RS call.
+//
+// Both kernels walk a 2-D grid of symbols (a, b): symbol (a, b) lives at
+// `sym + a·strideA + b·strideB` and maps to shard b (at `work + b·shardStride`), element a·E.
+
+// @ts-ignore: decorator
+@inline function copyRunIn(loSrc: usize, hiSrc: usize, n: u32, shard: usize, g: u32): void {
+  // n elements (lo bytes at loSrc, hi bytes at hiSrc) → planar elements g, g+1, … of `shard`.
+  while (n > 0) {
+    const off = g & 31;
+    const m = min(n, 32 - off);
+    const blk = shard + (<usize>(g >> 5) << 6) + off;
+    memory.copy(blk, loSrc, m);
+    memory.copy(blk + 32, hiSrc, m);
+    loSrc += m;
+    hiSrc += m;
+    g += m;
+    n -= m;
+  }
+}
+
+// @ts-ignore: decorator
+@inline function copyRunOut(shard: usize, g: u32, n: u32, loDst: usize, hiDst: usize): void {
+  while (n > 0) {
+    const off = g & 31;
+    const m = min(n, 32 - off);
+    const blk = shard + (<usize>(g >> 5) << 6) + off;
+    memory.copy(loDst, blk, m);
+    memory.copy(hiDst, blk + 32, m);
+    loDst += m;
+    hiDst += m;
+    g += m;
+    n -= m;
+  }
+}
+
+/**
+ * Gathers symbols (a, b), a < countA, b < countB into planar shards: shard b, elements a·E….
+ * Pre: shards are large enough for countA·E elements (rounded up to 32); their padding lanes are
+ * left untouched (zero them first if the RS transform must see zeros there).
+ */
+export function symbolsToShards(
+  sym: usize, strideA: usize, strideB: usize, countA: u32, countB: u32, symbolSize: u32,
+  work: usize, shardStride: usize,
+): void {
+  const e = symbolSize >> 1;
+  const fullBlocks = symbolSize >> 6;
+  const t = (symbolSize & 63) >> 1;
+  const alignedFast = (symbolSize & 63) == 0;
+  for (let b: u32 = 0; b < countB; b++) {
+    const shard = work + <usize>b * shardStride;
+    let src = sym + <usize>b * strideB;
+    let g: u32 = 0;
+    for (let a: u32 = 0; a < countA; a++) {
+      if (alignedFast) {
+        // Whole 64-byte blocks: the symbol is already planar.
+        memory.copy(shard + (<usize>g << 1), src, symbolSize);
+      } else {
+        let s = src;
+        let gg = g;
+        for (let k: u32 = 0; k < fullBlocks; k++) {
+          copyRunIn(s, s + 32, 32, shard, gg);
+          s += 64;
+          gg += 32;
+        }
+        if (t != 0) copyRunIn(s, s + t, t, shard, gg);
+      }
+      g += e;
+      src += strideA;
+    }
+  }
+}
+
+/** Inverse of symbolsToShards: planar shard b, elements a·E… → symbol bytes at (a, b). */
+export function shardsToSymbols(
+  work: usize, shardStride: usize, countA: u32, countB: u32, symbolSize: u32,
+  sym: usize, strideA: usize, strideB: usize,
+): void {
+  const e = symbolSize >> 1;
+  const fullBlocks = symbolSize >> 6;
+  const t = (symbolSize & 63) >> 1;
+  const alignedFast = (symbolSize & 63) == 0;
+  for (let b: u32 = 0; b < countB; b++) {
+    const shard = work + <usize>b * shardStride;
+    let dst = sym + <usize>b * strideB;
+    let g: u32 = 0;
+    for (let a: u32 = 0; a < countA; a++) {
+      if (alignedFast) {
+        memory.copy(dst, shard + (<usize>g << 1), symbolSize);
+      } else {
+        let d = dst;
+        let gg = g;
+        for (let k: u32 = 0; k < fullBlocks; k++) {
+          copyRunOut(shard, gg, 32, d, d + 32);
+          d += 64;
+          gg += 32;
+        }
+        if (t != 0) copyRunOut(shard, gg, t, d, d + t);
+      }
+      g += e;
+      dst += strideA;
+    }
+  }
+}
+
+/**
+ * Copies symbols (a, b) of `symbolSize` bytes from `src + a·srcStrideA + b·srcStrideB` to
+ * `dst + a·dstStrideA + b·dstStrideB` (a transpose when the strides swap roles).
+ */
+export function copySymbols(
+  src: usize, srcStrideA: usize, srcStrideB: usize, countA: u32, countB: u32, symbolSize: u32,
+  dst: usize, dstStrideA: usize, dstStrideB: usize,
+): void {
+  for (let b: u32 = 0; b < countB; b++) {
+    let s = src + <usize>b * srcStrideB;
+    let d = dst + <usize>b * dstStrideB;
+    for (let a: u32 = 0; a < countA; a++) {
+      memory.copy(d, s, symbolSize);
+      s += srcStrideA;
+      d += dstStrideA;
+    }
+  }
+}

@@ -1,0 +1,16 @@
+/**
+ * Tusk's library entry point: the RS2 (RedStuff) codec, byte-compatible with Walrus.
+ */
+export { encodeBlob, computeBlobMetadata } from './codec/encode.ts';
+export type { EncodeOptions, EncodedBlob, EncodedMetadata } from './codec/encode.ts';
+export { EncodingConfig, ENCODING_TYPE_RS2, MAX_SYMBOL_SIZE, MIN_N_SHARDS, MAX_N_SHARDS } from './codec/config.ts';
+export { SliverData, sliverPairToBcs } from './codec/sliver.ts';
+export type { SliverAxis, SliverPair } from './codec/sliver.ts';
+export { BlobMetadata, BlobMetadataWithId } from './codec/metadata.ts';
+export type { SliverPairHashes } from './codec/metadata.ts';
+export { deriveBlobId, blobIdToString, blobIdFromString, blobIdRotation } from './codec/blob-id.ts';
+export type { BlobId } from './codec/blob-id.ts';
+export { encodeRecoveryShards, supportsCounts } from './rs/reed-solomon.ts';
+export { WasmKernel, defaultKernel } from './wasm/kernel.ts';
+export type { KernelFlavor } from './wasm/kernel.ts';
+export { TuskError, TuskInputError, BlobTooLargeError } from './errors.ts';
