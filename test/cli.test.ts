@@ -1,0 +1,71 @@
+/** The `tusk` CLI as a user runs it: a real process, real files. */
+import { describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { officialBlobId, blobIdToBase64Url } from './helpers/official.ts';
+
+const run = promisify(execFile);
+const BIN = new URL('../bin/tusk.js', import.meta.url).pathname;
+
+async function tusk(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (e: any) {
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('tusk blob-id', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tusk-cli-'));
+  const file = join(dir, 'blob.bin');
+  const data = new Uint8Array(123_457).map((_, i) => (i * 31 + 7) & 0xff);
+  writeFileSync(file, data);
+
+  it('prints the same blob ID as the official encoder, alone on stdout', async () => {
+    const r = await tusk(['blob-id', file, '--n-shards', '100']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(blobIdToBase64Url(officialBlobId(data, 100)) + '\n');
+  });
+
+  it('--json prints the documented fields', async () => {
+    const r = await tusk(['blob-id', file, '--n-shards', '10', '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(Object.keys(j)).toEqual(['blobId', 'rootHash', 'unencodedLength', 'encodingType', 'symbolSize', 'nShards']);
+    expect(j).toMatchObject({ unencodedLength: 123_457, encodingType: 'RS2', nShards: 10, symbolSize: 4410 });
+    expect(j.blobId).toBe(blobIdToBase64Url(officialBlobId(data, 10)));
+    expect(j.rootHash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('defaults to 1000 shards', async () => {
+    const small = join(dir, 'small.bin');
+    writeFileSync(small, data.subarray(0, 100));
+    const r = await tusk(['blob-id', small]);
+    expect(r.stdout.trim()).toBe(blobIdToBase64Url(officialBlobId(data.subarray(0, 100), 1000)));
+  });
+
+  it('reports bad input on stderr with a non-zero exit', async () => {
+    const missing = await tusk(['blob-id', join(dir, 'missing.bin')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toBe('');
+    expect(missing.stderr).toMatch(/no such file/);
+    const tooFew = await tusk(['blob-id', file, '--n-shards', '0']);
+    expect(tooFew.code).toBe(1);
+    expect(tooFew.stderr).toMatch(/n_shards/);
+    const big = join(dir, 'big.bin');
+    writeFileSync(big, new Uint8Array(6 * 65534 + 1)); // n = 4 allows k_p·k_s·65534 = 393204 bytes
+    const tooBig = await tusk(['blob-id', big, '--n-shards', '4']);
+    expect(tooBig.code).toBe(1);
+    expect(tooBig.stderr).toMatch(/exceeds the maximum/);
+    const usage = await tusk(['blob-id']);
+    expect(usage.code).toBe(2);
+    const notNumber = await tusk(['blob-id', file, '--n-shards', 'ten']);
+    expect(notNumber.code).toBe(2);
+  });
+
+  it('cleans up', () => rmSync(dir, { recursive: true, force: true }));
+});
