@@ -9,6 +9,32 @@
 // Both kernels walk a 2-D grid of symbols (a, b): symbol (a, b) lives at
 // `sym + a·strideA + b·strideB` and maps to shard b (at `work + b·shardStride`), element a·E.
 
+/**
+ * Copies m ≤ 64 bytes between non-overlapping ranges without a call into memmove (V8 lowers a
+ * variable-length memory.copy to a runtime call, which dominated these kernels). The last word
+ * is written at m − w, overlapping the previous one: both write the same source bytes.
+ */
+// @ts-ignore: decorator
+@inline function copyShort(dst: usize, src: usize, m: u32): void {
+  if (ASC_FEATURE_SIMD && m >= 16) {
+    let i: u32 = 0;
+    for (; i + 16 <= m; i += 16) v128.store(dst + i, v128.load(src + i));
+    if (i < m) v128.store(dst + m - 16, v128.load(src + m - 16));
+  } else if (m >= 8) {
+    let i: u32 = 0;
+    for (; i + 8 <= m; i += 8) store<u64>(dst + i, load<u64>(src + i));
+    if (i < m) store<u64>(dst + m - 8, load<u64>(src + m - 8));
+  } else if (m >= 4) {
+    store<u32>(dst, load<u32>(src));
+    store<u32>(dst + m - 4, load<u32>(src + m - 4));
+  } else if (m >= 2) {
+    store<u16>(dst, load<u16>(src));
+    store<u16>(dst + m - 2, load<u16>(src + m - 2));
+  } else if (m == 1) {
+    store<u8>(dst, load<u8>(src));
+  }
+}
+
 // @ts-ignore: decorator
 @inline function copyRunIn(loSrc: usize, hiSrc: usize, n: u32, shard: usize, g: u32): void {
   // n elements (lo bytes at loSrc, hi bytes at hiSrc) → planar elements g, g+1, … of `shard`.
@@ -16,8 +42,8 @@
     const off = g & 31;
     const m = min(n, 32 - off);
     const blk = shard + (<usize>(g >> 5) << 6) + off;
-    memory.copy(blk, loSrc, m);
-    memory.copy(blk + 32, hiSrc, m);
+    copyShort(blk, loSrc, m);
+    copyShort(blk + 32, hiSrc, m);
     loSrc += m;
     hiSrc += m;
     g += m;
@@ -31,8 +57,8 @@
     const off = g & 31;
     const m = min(n, 32 - off);
     const blk = shard + (<usize>(g >> 5) << 6) + off;
-    memory.copy(loDst, blk, m);
-    memory.copy(hiDst, blk + 32, m);
+    copyShort(loDst, blk, m);
+    copyShort(hiDst, blk + 32, m);
     loDst += m;
     hiDst += m;
     g += m;
@@ -121,7 +147,8 @@ export function copySymbols(
     let s = src + <usize>b * srcStrideB;
     let d = dst + <usize>b * dstStrideB;
     for (let a: u32 = 0; a < countA; a++) {
-      memory.copy(d, s, symbolSize);
+      if (symbolSize <= 64) copyShort(d, s, symbolSize);
+      else memory.copy(d, s, symbolSize);
       s += srcStrideA;
       d += dstStrideA;
     }
