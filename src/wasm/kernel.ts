@@ -23,6 +23,16 @@ export interface KernelExports {
   gf16LogPtr(): number;
   gf16SkewPtr(): number;
   gf16Mul128Ptr(): number;
+  /** BLAKE2b-256 of [inPtr, inPtr+len) → 32 bytes at outPtr (assembly/hash/blake2b.ts). */
+  blake2b256(inPtr: number, len: number, outPtr: number): void;
+  /** Walrus leaf digests BLAKE2b-256(0x00 || symbol) of `count` symbols at srcPtr + k*srcStride → outPtr + k*outStride. */
+  hashLeaves(srcPtr: number, symbolSize: number, count: number, srcStride: number, outPtr: number, outStride: number): void;
+  /** Inner nodes BLAKE2b-256(0x01 || src[64k..64k+64)) → outPtr + 32k; outPtr may equal srcPtr. */
+  hashInnerNodes(srcPtr: number, count: number, outPtr: number): void;
+  /** Walrus Merkle root of `count` 32-byte digests at leafHashesPtr + i*stride; scratch ceil(count/2)*32 bytes. */
+  merkleRoot(leafHashesPtr: number, count: number, stride: number, scratchPtr: number, outPtr: number): void;
+  /** merkleRoot for tree t in [0, treeCount) at leafHashesPtr + t*treeStride → outPtr + 32t; same scratch. */
+  merkleRoots(leafHashesPtr: number, count: number, leafStride: number, treeCount: number, treeStride: number, scratchPtr: number, outPtr: number): void;
   [name: string]: any;
 }
 
