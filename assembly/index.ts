@@ -1,7 +1,7 @@
 // Entry point of the Tusk kernels. Every export is a pure kernel over host-laid-out memory:
 // nothing here allocates (runtime "stub", no `new` on hot paths). See src/wasm/kernel.ts.
 
-export { gf16Init, gf16TableBytes, gf16ExpPtr, gf16LogPtr, gf16SkewPtr, gf16Mul128Ptr } from './gf16/tables';
+export { gf16Init, gf16Attach, gf16TableBytes, gf16ExpPtr, gf16LogPtr, gf16SkewPtr, gf16Mul128Ptr } from './gf16/tables';
 
 /** First byte the host may use: everything below is the module's static data. */
 export function heapBase(): usize {

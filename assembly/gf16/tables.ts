@@ -70,12 +70,20 @@ export function gf16LogPtr(): usize { return logPtr; }
 export function gf16SkewPtr(): usize { return skewPtr; }
 export function gf16Mul128Ptr(): usize { return mul128Ptr; }
 
-/** Builds every GF(2^16) table at `base` (gf16TableBytes() bytes, 64-aligned, host-owned). */
-export function gf16Init(base: usize): void {
+/**
+ * Points the kernels at tables already present at `base` (e.g. copied byte for byte from another
+ * instance's gf16Init region), without rebuilding them.
+ */
+export function gf16Attach(base: usize): void {
   expPtr = base;
   logPtr = base + TABLE_U16_BYTES;
   skewPtr = base + 2 * TABLE_U16_BYTES;
   mul128Ptr = base + 3 * TABLE_U16_BYTES;
+}
+
+/** Builds every GF(2^16) table at `base` (gf16TableBytes() bytes, 64-aligned, host-owned). */
+export function gf16Init(base: usize): void {
+  gf16Attach(base);
   initExpLog();
   initSkew();
   initMul128();

@@ -22,6 +22,7 @@ import { TuskInputError } from '../errors.ts';
 import { EncodingConfig } from './config.ts';
 import { SliverData, type SliverPair } from './sliver.ts';
 import { BlobMetadata, BlobMetadataWithId, type SliverPairHashes } from './metadata.ts';
+import { ulebLength, writeU16, writeUleb } from './bcs.ts';
 import { type BlobId, blobIdToString, deriveBlobId } from './blob-id.ts';
 
 /** Options for {@link encodeBlob} and {@link computeBlobMetadata}. */
@@ -64,19 +65,29 @@ export interface EncodedBlob extends EncodedMetadata {
 const DEFAULT_STRIPE_SHARD_BYTES = 8 * 1024;
 
 /**
+ * Outputs at least this large are encoded on a dedicated kernel instance whose memory becomes the
+ * slivers' backing store (zero-copy). Below it, the thread's kernel is reused and the slivers are
+ * copied out. Why: on the VMs we measured, first-touch page faults cost 0.25–1.3 GB/s, so copying
+ * 1.2 GB of slivers (a 256 MiB blob) out of wasm memory into fresh buffers took ~4.7 s.
+ */
+const DEDICATED_KERNEL_MIN_OUTPUT = 32 * 2 ** 20;
+
+/**
  * Encodes `data` with RS2 for a committee of `options.nShards` shards.
  *
  * Pre: 4 ≤ nShards ≤ MAX_N_SHARDS, data.length ≤ the committee's max blob size.
- * Post: `data` is not modified; every returned array is freshly allocated.
- * @throws TuskInputError / BlobTooLargeError on bad input.
+ * Post: `data` is not modified. The slivers' bytes are owned by the result: for large blobs they
+ * are views into a WebAssembly memory dedicated to this result (kept alive by the views).
+ * @throws TuskInputError / BlobTooLargeError on bad input; RangeError if the encoding does not fit
+ *   the 4 GiB wasm32 address space (in-memory encoding handles blobs up to ~800 MiB).
  */
 export function encodeBlob(data: Uint8Array, options: EncodeOptions): EncodedBlob {
   return runEncode(data, options, true) as EncodedBlob;
 }
 
 /**
- * Computes only the blob ID and metadata of `data` (the same work as {@link encodeBlob} minus
- * copying slivers out).
+ * Computes only the blob ID and metadata of `data` (the same expansion and hashing as
+ * {@link encodeBlob}, with memory bounded by stripes instead of holding every sliver).
  */
 export function computeBlobMetadata(data: Uint8Array, options: EncodeOptions): EncodedMetadata {
   return runEncode(data, options, false);
@@ -90,89 +101,109 @@ function runEncode(data: Uint8Array, options: EncodeOptions, keep: boolean): Enc
   checkData(data);
   if (options === null || typeof options !== 'object') throw new TuskInputError('encode options are required ({ nShards })');
   const cfg = new EncodingConfig(options.nShards);
-  const kernel = options.kernel ?? defaultKernel();
-  const k = kernel.exports;
   const n = cfg.nShards;
   const kP = cfg.primarySymbols;
   const kS = cfg.secondarySymbols;
   const L = data.length;
   const S = cfg.symbolSize(L);
   const E = S / 2;
-  const rowBytes = kS * S; // one message row = one primary source sliver
-  const colBytes = kP * S; // one column's top k_p symbols = one secondary sliver
+  const rowBytes = kS * S; // one message row = one primary sliver's data
+  const colBytes = kP * S; // one column's top k_p symbols = one secondary sliver's data
+  const pFrame = SliverData.bcsLength(rowBytes);
+  const sFrame = SliverData.bcsLength(colBytes);
   const target = options.stripeShardBytes ?? DEFAULT_STRIPE_SHARD_BYTES;
   const planar = (symbols: number) => Math.ceil((symbols * E) / 32) * 64;
 
-  // Caller-side outputs: one buffer per axis holding every sliver's BCS frame back to back.
-  let primary: SliverData[] = [];
-  let secondary: SliverData[] = [];
-  if (keep) {
-    primary = framedSlivers('primary', n, rowBytes, S);
-    secondary = framedSlivers('secondary', n, colBytes, S);
-    for (let i = 0; i < kP; i++) {
-      const start = i * rowBytes;
-      if (start < L) primary[i].data.set(data.subarray(start, Math.min(L, start + rowBytes)));
-    }
-  }
-
+  const template = options.kernel ?? defaultKernel();
+  const dedicated = keep && !options.kernel && n * (pFrame + sFrame) >= DEDICATED_KERNEL_MIN_OUTPUT;
+  const kernel = dedicated ? template.fork() : template;
+  const k = kernel.exports;
   const mark = kernel.mark();
   try {
     const leafHashes = kernel.alloc(n * n * 32);
-    // Secondary area: column c's top k_p symbols at secArea + c·colBytes (= secondary sliver c).
-    const secArea = kernel.alloc(n * colBytes);
-
-    // Phase A: row code over stripes of message rows.
+    // Where the rows of the message matrix live (Phase A input) and where column c's top k_p
+    // symbols live (Phase A output, Phase B input). With `keep` these are the sliver frames
+    // themselves; otherwise a staging stripe and a plain column area.
+    let rowBase: number, rowStride: number, colBase: number, colStride: number;
+    let pRegion = 0, sRegion = 0;
     const rowsPerStripe = Math.max(1, Math.min(kP, Math.floor(target / S)));
+    if (keep) {
+      pRegion = kernel.alloc(n * pFrame, 8);
+      sRegion = kernel.alloc(n * sFrame, 8);
+      const mem = kernel.u8();
+      writeFrames(mem, pRegion, n, pFrame, rowBytes, S);
+      writeFrames(mem, sRegion, n, sFrame, colBytes, S);
+      rowBase = pRegion + ulebLength(rowBytes);
+      rowStride = pFrame;
+      colBase = sRegion + ulebLength(colBytes);
+      colStride = sFrame;
+      for (let r = 0; r < kP; r++) {
+        const start = Math.min(L, r * rowBytes);
+        const end = Math.min(L, start + rowBytes);
+        const dst = rowBase + r * rowStride;
+        mem.set(data.subarray(start, end), dst);
+        mem.fill(0, dst + (end - start), dst + rowBytes);
+      }
+    } else {
+      rowBase = kernel.alloc(rowsPerStripe * rowBytes);
+      rowStride = rowBytes;
+      colBase = kernel.alloc(n * colBytes);
+      colStride = colBytes;
+    }
+
+    // Phase A: row code RS(k_s → n) over stripes of message rows (shard = column).
     const rowWorkShards = k.rsWorkShards(kS, n - kS);
     const strideA = planar(rowsPerStripe);
-    const inA = kernel.alloc(rowsPerStripe * rowBytes);
     const workA = kernel.alloc(rowWorkShards * strideA);
     for (let r0 = 0; r0 < kP; r0 += rowsPerStripe) {
       const h = Math.min(rowsPerStripe, kP - r0);
-      const mem = kernel.u8();
-      const start = r0 * rowBytes;
-      const avail = Math.max(0, Math.min(L, start + h * rowBytes) - start);
-      if (avail > 0) mem.set(data.subarray(start, start + avail), inA);
-      mem.fill(0, inA + avail, inA + h * rowBytes);
-      k.copySymbols(inA, rowBytes, S, h, kS, S, secArea + r0 * S, S, colBytes);
-      k.symbolsToShards(inA, rowBytes, S, h, kS, S, workA, strideA);
+      let rows = rowBase + r0 * rowStride;
+      if (!keep) {
+        const mem = kernel.u8();
+        const start = Math.min(L, r0 * rowBytes);
+        const end = Math.min(L, start + h * rowBytes);
+        mem.set(data.subarray(start, end), rowBase);
+        mem.fill(0, rowBase + (end - start), rowBase + h * rowBytes);
+        rows = rowBase;
+      }
+      k.copySymbols(rows, rowStride, S, h, kS, S, colBase + r0 * S, S, colStride);
+      k.symbolsToShards(rows, rowStride, S, h, kS, S, workA, strideA);
       k.rsEncode(workA, strideA, planar(h), kS, n - kS);
-      k.shardsToSymbols(workA, strideA, h, n - kS, S, secArea + kS * colBytes + r0 * S, S, colBytes);
+      k.shardsToSymbols(workA, strideA, h, n - kS, S, colBase + kS * colStride + r0 * S, S, colStride);
     }
-    for (let r = 0; r < kP; r++) k.hashLeaves(secArea + r * S, S, n, colBytes, leafHashes + r * n * 32, 32);
+    for (let r = 0; r < kP; r++) k.hashLeaves(colBase + r * S, S, n, colStride, leafHashes + r * n * 32, 32);
 
-    // Phase B: column code over stripes of columns.
+    // Phase B: column code RS(k_p → n) over stripes of columns (shard = row). Stripes do not
+    // straddle column k_s, so a stripe's recovery rows go either straight into the primary
+    // frames (columns < k_s) or to a scratch area that is only hashed (columns ≥ k_s).
     const colsPerStripe = Math.max(1, Math.min(n, Math.floor(target / S)));
     const colWorkShards = k.rsWorkShards(kP, n - kP);
     const strideB = planar(colsPerStripe);
     const workB = kernel.alloc(colWorkShards * strideB);
-    const rowOut = kernel.alloc((n - kP) * colsPerStripe * S);
-    for (let c0 = 0; c0 < n; c0 += colsPerStripe) {
-      const w = Math.min(colsPerStripe, n - c0);
-      k.symbolsToShards(secArea + c0 * colBytes, colBytes, S, w, kP, S, workB, strideB);
+    const scratchRows = kernel.alloc((n - kP) * colsPerStripe * S);
+    for (let c0 = 0; c0 < n; ) {
+      const w = Math.min(colsPerStripe, (c0 < kS ? kS : n) - c0);
+      k.symbolsToShards(colBase + c0 * colStride, colStride, S, w, kP, S, workB, strideB);
       k.rsEncode(workB, strideB, planar(w), kP, n - kP);
-      k.shardsToSymbols(workB, strideB, w, n - kP, S, rowOut, S, w * S);
-      for (let j = 0; j < n - kP; j++) {
-        k.hashLeaves(rowOut + j * w * S, S, w, S, leafHashes + ((kP + j) * n + c0) * 32, 32);
-      }
+      let out: number, outStride: number;
       if (keep && c0 < kS) {
-        const take = (Math.min(c0 + w, kS) - c0) * S;
-        const mem = kernel.u8();
-        for (let j = 0; j < n - kP; j++) {
-          const from = rowOut + j * w * S;
-          primary[kP + j].data.set(mem.subarray(from, from + take), c0 * S);
-        }
+        out = rowBase + kP * rowStride + c0 * S;
+        outStride = rowStride;
+      } else {
+        out = scratchRows;
+        outStride = w * S;
       }
+      k.shardsToSymbols(workB, strideB, w, n - kP, S, out, S, outStride);
+      for (let j = 0; j < n - kP; j++) {
+        k.hashLeaves(out + j * outStride, S, w, S, leafHashes + ((kP + j) * n + c0) * 32, 32);
+      }
+      c0 += w;
     }
 
-    if (keep) {
-      const mem = kernel.u8();
-      for (let c = 0; c < n; c++) secondary[c].data.set(mem.subarray(secArea + c * colBytes, secArea + (c + 1) * colBytes));
-    }
-
-    // Phase C: Merkle roots. pairHashes[i] = primary_hash[i] ‖ secondary_hash[i] (64 bytes).
+    // Phase C: Merkle roots. pairHashes[i] = primary_hash[i] ‖ secondary_hash[i] (64 bytes):
+    // row tree i and column tree n − 1 − i.
     const pairHashes = kernel.alloc(n * 64);
-    const scratch = kernel.alloc((n + 1) * 32);
+    const scratch = kernel.alloc(Math.ceil(n / 2) * 32 + 32);
     for (let i = 0; i < n; i++) {
       k.merkleRoot(leafHashes + i * n * 32, n, 32, scratch, pairHashes + i * 64);
       k.merkleRoot(leafHashes + (n - 1 - i) * 32, n, n * 32, scratch, pairHashes + i * 64 + 32);
@@ -182,7 +213,7 @@ function runEncode(data: Uint8Array, options: EncodeOptions, keep: boolean): Enc
     k.hashLeaves(pairHashes, 64, n, 64, rootLeaves, 32);
     k.merkleRoot(rootLeaves, n, 32, scratch, rootPtr);
 
-    const mem = kernel.u8();
+    let mem = kernel.u8();
     const rootHash = mem.slice(rootPtr, rootPtr + 32);
     const hashes: SliverPairHashes[] = [];
     for (let i = 0; i < n; i++) {
@@ -190,7 +221,10 @@ function runEncode(data: Uint8Array, options: EncodeOptions, keep: boolean): Enc
       hashes.push({ primary: mem.slice(p, p + 32), secondary: mem.slice(p + 32, p + 64) });
     }
     const metadata = new BlobMetadata(cfg.encodingType, L, hashes);
+    // Hashing the blob ID may allocate on (and grow) the thread's default kernel, which can be
+    // this one: refresh the view afterwards.
     const blobId = deriveBlobId(cfg.encodingType, L, rootHash);
+    mem = kernel.u8();
     const result: EncodedMetadata = {
       blobId,
       blobIdString: blobIdToString(blobId),
@@ -202,20 +236,33 @@ function runEncode(data: Uint8Array, options: EncodeOptions, keep: boolean): Enc
       nShards: n,
     };
     if (!keep) return result;
+    // A dedicated kernel's memory is handed to the result and never used again; a shared
+    // kernel's memory is reused by the next call, so its frames are copied out.
+    const pBuf = dedicated ? new Uint8Array(kernel.memory.buffer, pRegion, n * pFrame) : mem.slice(pRegion, pRegion + n * pFrame);
+    const sBuf = dedicated ? new Uint8Array(kernel.memory.buffer, sRegion, n * sFrame) : mem.slice(sRegion, sRegion + n * sFrame);
+    const primary = parseFrames('primary', pBuf, n, pFrame);
+    const secondary = parseFrames('secondary', sBuf, n, sFrame);
     const pairs: SliverPair[] = primary.map((p, i) => ({ index: i, primary: p, secondary: secondary[n - 1 - i] }));
     return { ...result, pairs, primarySlivers: primary, secondarySlivers: secondary };
   } finally {
-    kernel.release(mark);
+    if (!dedicated) kernel.release(mark);
   }
 }
 
-/** n slivers of one axis laid out as BCS frames in one buffer. */
-function framedSlivers(axis: 'primary' | 'secondary', n: number, dataBytes: number, symbolSize: number): SliverData[] {
-  const frame = SliverData.bcsLength(dataBytes);
-  const buf = new Uint8Array(n * frame);
-  const out: SliverData[] = [];
+/** Writes the BCS header/trailer of n SliverData frames (index i) at `base`, frame `frame` bytes. */
+function writeFrames(mem: Uint8Array, base: number, n: number, frame: number, dataBytes: number, symbolSize: number): void {
+  const head = ulebLength(dataBytes);
   for (let i = 0; i < n; i++) {
-    out.push(SliverData.inFrame(axis, buf.subarray(i * frame, (i + 1) * frame), dataBytes, symbolSize, i));
+    const f = base + i * frame;
+    writeUleb(mem, f, dataBytes);
+    writeU16(mem, f + head + dataBytes, symbolSize);
+    writeU16(mem, f + head + dataBytes + 2, i);
   }
+}
+
+/** Slivers over n consecutive BCS frames in `buf` (views, no copy). */
+function parseFrames(axis: 'primary' | 'secondary', buf: Uint8Array, n: number, frame: number): SliverData[] {
+  const out: SliverData[] = [];
+  for (let i = 0; i < n; i++) out.push(SliverData.fromBcs(axis, buf.subarray(i * frame, (i + 1) * frame)));
   return out;
 }
