@@ -4,6 +4,7 @@
  * metadata BCS and the blob ID must be byte-identical.
  */
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { encodeBlob, computeBlobMetadata } from '../src/codec/encode.ts';
 import { EncodingConfig } from '../src/codec/config.ts';
 import { officialEncode } from './helpers/official.ts';
@@ -93,4 +94,17 @@ describe('RS2 encode matches the official encoder', () => {
     compare(randomBytes(16 << 20, 99), 1000);
     compare(randomBytes(k * 64, 98), 1000);
   });
+});
+
+describe('blob-ID snapshots of the official TS SDK (n = 1000)', () => {
+  const snapshots = JSON.parse(readFileSync(new URL('./fixtures/blob-id-snapshots.json', import.meta.url), 'utf8')) as {
+    description: string; length: number; seed?: number; fill?: number; nShards: number; blobId: string;
+  }[];
+  for (const s of snapshots) {
+    it(`${s.description} (${s.length} B)`, () => {
+      const data = new Uint8Array(s.length);
+      for (let i = 0; i < s.length; i++) data[i] = s.fill ?? (i + s.seed!) % 256;
+      expect(computeBlobMetadata(data, { nShards: s.nShards }).blobIdString).toBe(s.blobId);
+    });
+  }
 });
