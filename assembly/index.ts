@@ -12,3 +12,4 @@ export { fft, ifft } from './rs/fft16';
 export { rsSupports, rsUseHighRate, rsWorkShards, rsEncode } from './rs/encode16';
 export { symbolsToShards, shardsToSymbols, copySymbols } from './codec/layout';
 export { blake2b256, hashLeaves, hashInnerNodes, merkleRoot, merkleRoots } from './hash/blake2b';
+export { rsDecode, rsDecodeChunk, rsDecodeWorkShards, rsDecodePosition, fwht, gf16InitLogWalsh, gf16AttachLogWalsh } from './rs/decode16';

@@ -100,3 +100,69 @@ export function encodeRecoveryShards(
     kernel.release(mark);
   }
 }
+
+/**
+ * Restores missing original shards from any `originalCount` received shards, exactly as
+ * reed-solomon-simd's decoder (any correct erasure decoder returns the same bytes).
+ *
+ * @param originals original shards by index (`undefined` = missing)
+ * @param recovery recovery shards by index (`undefined` = missing); its length is the recovery count
+ * @returns a map from each missing original's index to its restored bytes (fresh arrays)
+ * @throws TuskInputError when fewer than `originalCount` shards are present, sizes differ or are odd,
+ *   or the counts are unsupported.
+ */
+export function decodeMissingOriginals(
+  originalCount: number,
+  originals: readonly (Uint8Array | undefined)[],
+  recovery: readonly (Uint8Array | undefined)[],
+  options: ReedSolomonOptions = {},
+): Map<number, Uint8Array> {
+  const kernel = options.kernel ?? defaultKernel();
+  const o = originalCount, r = recovery.length;
+  if (!supportsCounts(o, r, kernel)) throw new TuskInputError(`reed-solomon: unsupported counts ${o} original : ${r} recovery`);
+  if (originals.length > o) throw new TuskInputError(`reed-solomon: ${originals.length} originals given for ${o}`);
+  let shardBytes = -1;
+  let present = 0;
+  for (const s of [...originals, ...recovery]) {
+    if (!s) continue;
+    present++;
+    if (shardBytes < 0) shardBytes = s.length;
+    else if (s.length !== shardBytes) throw new TuskInputError('reed-solomon: all shards must have the same length');
+  }
+  if (present < o) throw new TuskInputError(`reed-solomon: need ${o} shards, got ${present}`);
+  if (shardBytes === 0 || shardBytes % 2 !== 0) throw new TuskInputError(`reed-solomon: shard size must be even and non-zero, got ${shardBytes}`);
+  const result = new Map<number, Uint8Array>();
+  const missing: number[] = [];
+  for (let i = 0; i < o; i++) if (!originals[i]) missing.push(i);
+  if (missing.length === 0) return result;
+  const stride = planarShardBytes(shardBytes);
+  const k = kernel.exports;
+  const mark = kernel.mark();
+  try {
+    const n = k.rsDecodeWorkShards(o, r);
+    const base = kernel.alloc(n * stride);
+    const received = kernel.alloc(o + r, 1);
+    const erasures = kernel.alloc(65536 * 2);
+    let mem = kernel.u8();
+    mem.fill(0, received, received + o + r);
+    const place = (shard: Uint8Array | undefined, isRecovery: boolean, i: number) => {
+      if (!shard) return;
+      const x = k.rsDecodePosition(o, r, isRecovery, i);
+      shardToPlanar(shard, mem.subarray(base + x * stride, base + (x + 1) * stride));
+      mem[received + (isRecovery ? o : 0) + i] = 1;
+    };
+    originals.forEach((s, i) => place(s, false, i));
+    recovery.forEach((s, j) => place(s, true, j));
+    k.rsDecode(base, stride, stride, o, r, received, erasures);
+    mem = kernel.u8();
+    for (const i of missing) {
+      const x = k.rsDecodePosition(o, r, false, i);
+      const out = new Uint8Array(shardBytes);
+      planarToShard(mem.subarray(base + x * stride, base + (x + 1) * stride), out);
+      result.set(i, out);
+    }
+    return result;
+  } finally {
+    kernel.release(mark);
+  }
+}

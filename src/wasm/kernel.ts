@@ -21,6 +21,9 @@ export interface KernelExports {
   /** Uses tables already copied to `base` (same layout as gf16Init). */
   gf16Attach(base: number): void;
   gf16TableBytes(): number;
+  /** Builds the decoder's LOG_WALSH table at `ptr` (128 KiB); needs gf16Init first. */
+  gf16InitLogWalsh(ptr: number): void;
+  gf16AttachLogWalsh(ptr: number): void;
   gf16ExpPtr(): number;
   gf16LogPtr(): number;
   gf16SkewPtr(): number;
@@ -39,6 +42,7 @@ export interface KernelExports {
 }
 
 const WASM_PAGE = 65536;
+const LOG_WALSH_BYTES = 65536 * 2;
 const MAX_PAGES = 65536; // 4 GiB: the wasm32 ceiling.
 
 const bytesCache = new Map<KernelFlavor, Uint8Array>();
@@ -92,6 +96,8 @@ export class WasmKernel {
   readonly exports: KernelExports;
   /** Offset of the GF(2^16) tables. */
   readonly gf16Base: number;
+  /** Offset of the decoder's LOG_WALSH table (65536 u16). */
+  readonly logWalshBase: number;
   private top: number;
   private view: Uint8Array;
 
@@ -116,11 +122,16 @@ export class WasmKernel {
     this.view = new Uint8Array(this.memory.buffer);
     const tableBytes = this.exports.gf16TableBytes();
     this.gf16Base = this.alloc(tableBytes);
+    this.logWalshBase = this.alloc(LOG_WALSH_BYTES);
     if (tablesFrom && tablesFrom.flavor === this.flavor) {
-      this.u8().set(tablesFrom.u8().subarray(tablesFrom.gf16Base, tablesFrom.gf16Base + tableBytes), this.gf16Base);
+      const from = tablesFrom.u8();
+      this.u8().set(from.subarray(tablesFrom.gf16Base, tablesFrom.gf16Base + tableBytes), this.gf16Base);
+      this.u8().set(from.subarray(tablesFrom.logWalshBase, tablesFrom.logWalshBase + LOG_WALSH_BYTES), this.logWalshBase);
       this.exports.gf16Attach(this.gf16Base);
+      this.exports.gf16AttachLogWalsh(this.logWalshBase);
     } else {
       this.exports.gf16Init(this.gf16Base);
+      this.exports.gf16InitLogWalsh(this.logWalshBase);
     }
   }
 
