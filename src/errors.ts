@@ -26,3 +26,35 @@ export class BlobTooLargeError extends TuskInputError {
     this.maxSize = maxSize;
   }
 }
+
+/** Metadata that does not hash to its blob ID or does not fit the committee. Fatal. */
+export class MetadataVerificationError extends TuskError {}
+
+/** A sliver that does not match the blob's metadata (wrong length, index, symbol size or hash). */
+export class SliverVerificationError extends TuskError {
+  readonly axis: string;
+  readonly index: number;
+  constructor(axis: string, index: number, message: string) {
+    super(`${axis} sliver ${index}: ${message}`);
+    this.axis = axis;
+    this.index = index;
+  }
+}
+
+/**
+ * Too few valid slivers to decode. Retryable: more slivers (from other nodes) may arrive.
+ * `rejected` lists the slivers that failed verification.
+ */
+export class NotEnoughSliversError extends TuskError {
+  readonly rejected: readonly SliverVerificationError[];
+  constructor(message: string, rejected: readonly SliverVerificationError[]) {
+    super(message, { retryable: true });
+    this.rejected = rejected;
+  }
+}
+
+/**
+ * The decoded data is not consistent with the metadata: the writer encoded the blob
+ * inconsistently. Fatal for this blob ID (it can be proven invalid with an inconsistency proof).
+ */
+export class InconsistentBlobError extends TuskError {}

@@ -1,0 +1,178 @@
+/**
+ * RS2 blob decoding (walrus-protocol.md §4.1–§4.4): verify metadata, verify slivers, decode from
+ * k_p primary slivers (column codewords, shard = row) or, as the fallback axis, from k_s secondary
+ * slivers (row codewords, shard = column), then run a consistency check.
+ *
+ * The decoder never returns bytes that do not match the blob ID: every input sliver is verified
+ * against verified metadata, and every reconstructed source sliver is checked too ("default"), or
+ * the whole blob is re-encoded ("strict").
+ */
+import { type WasmKernel, defaultKernel } from '../wasm/kernel.ts';
+import { InconsistentBlobError, NotEnoughSliversError, SliverVerificationError, TuskInputError } from '../errors.ts';
+import type { EncodingConfig } from './config.ts';
+import type { BlobMetadataWithId } from './metadata.ts';
+import type { SliverAxis, SliverData } from './sliver.ts';
+import { equalBytes, expectedSliverHash, verifyMetadata, verifySlivers } from './verify.ts';
+import { expandSlivers } from './expand.ts';
+import { computeBlobMetadata } from './encode.ts';
+
+/**
+ * Post-decode check (Walrus `ConsistencyCheckType`): `default` re-expands every reconstructed
+ * source sliver and compares it with the metadata; `strict` re-encodes the whole blob and compares
+ * blob IDs; `skip` trusts the verified input slivers alone.
+ */
+export type ConsistencyCheck = 'default' | 'strict' | 'skip';
+
+/** Options for {@link decodeBlob}. */
+export interface DecodeOptions {
+  /** Committee size the blob was encoded for. */
+  nShards: number;
+  kernel?: WasmKernel;
+  /** Default `'default'`. */
+  consistencyCheck?: ConsistencyCheck;
+  /** Called for every sliver that is ignored (failed verification or duplicate index). */
+  onRejected?: (error: SliverVerificationError) => void;
+}
+
+const STRIPE_BYTES = 8 * 1024;
+
+/**
+ * Rebuilds a blob from any mix of slivers: k_p distinct valid primary slivers (systematic or
+ * recovery, in any order), or else k_s distinct valid secondary slivers.
+ *
+ * Post: returns exactly `metadata.unencodedLength` fresh bytes whose blob ID is `metadata.blobId`.
+ * @throws MetadataVerificationError if the metadata does not match its blob ID;
+ *   NotEnoughSliversError (retryable) with the rejected slivers when too few are valid;
+ *   InconsistentBlobError when the writer encoded the blob inconsistently.
+ */
+export function decodeBlob(metadata: BlobMetadataWithId, slivers: readonly SliverData[], options: DecodeOptions): Uint8Array {
+  const kernel = options.kernel ?? defaultKernel();
+  const cfg = verifyMetadata(metadata, options.nShards, kernel);
+  const m = metadata.metadata;
+  const check = options.consistencyCheck ?? 'default';
+  if (!['default', 'strict', 'skip'].includes(check)) throw new TuskInputError(`unknown consistency check ${String(check)}`);
+
+  const verdicts = verifySlivers(cfg, m, slivers, kernel);
+  const rejected: SliverVerificationError[] = [];
+  const byAxis = { primary: new Map<number, SliverData>(), secondary: new Map<number, SliverData>() };
+  slivers.forEach((s, i) => {
+    let err = verdicts[i];
+    if (!err && byAxis[s.axis].has(s.index)) err = new SliverVerificationError(s.axis, s.index, 'duplicate index (ignored)');
+    if (err) {
+      rejected.push(err);
+      options.onRejected?.(err);
+    } else {
+      byAxis[s.axis].set(s.index, s);
+    }
+  });
+
+  const kP = cfg.primarySymbols, kS = cfg.secondarySymbols;
+  let axis: SliverAxis;
+  if (byAxis.primary.size >= kP) axis = 'primary';
+  else if (byAxis.secondary.size >= kS) axis = 'secondary';
+  else {
+    throw new NotEnoughSliversError(
+      `not enough valid slivers to decode: ${byAxis.primary.size} of ${kP} primary and ${byAxis.secondary.size} of ${kS} secondary needed` +
+        (rejected.length ? ` (${rejected.length} rejected)` : ''),
+      rejected,
+    );
+  }
+  // Prefer systematic slivers: with all of them present, decoding is a copy.
+  const chosen = [...byAxis[axis].values()].sort((a, b) => a.index - b.index).slice(0, axis === 'primary' ? kP : kS);
+  const { blob, reconstructed } = decodeAxis(kernel, cfg, axis, m.unencodedLength, chosen);
+
+  if (check === 'default' && reconstructed.size > 0) {
+    const indices = [...reconstructed.keys()];
+    const roots = expandSlivers(kernel, cfg, axis, indices.map((i) => reconstructed.get(i)!), cfg.symbolSize(m.unencodedLength));
+    indices.forEach((i, t) => {
+      if (!equalBytes(roots[t], expectedSliverHash(m, axis, i))) {
+        throw new InconsistentBlobError(`blob ${metadata.blobIdString} is inconsistently encoded: reconstructed ${axis} sliver ${i} does not match its metadata hash`);
+      }
+    });
+  } else if (check === 'strict') {
+    const again = computeBlobMetadata(blob, { nShards: cfg.nShards, kernel });
+    if (!equalBytes(again.blobId, metadata.blobId)) {
+      throw new InconsistentBlobError(`blob ${metadata.blobIdString} is inconsistently encoded: the decoded data has blob ID ${again.blobIdString}`);
+    }
+  }
+  return blob;
+}
+
+/**
+ * Decodes from exactly k slivers of one axis (distinct, verified). Returns the blob and the source
+ * slivers that had to be reconstructed (index → data, fresh arrays).
+ */
+function decodeAxis(
+  kernel: WasmKernel,
+  cfg: EncodingConfig,
+  axis: SliverAxis,
+  length: number,
+  slivers: readonly SliverData[],
+): { blob: Uint8Array; reconstructed: Map<number, Uint8Array> } {
+  const n = cfg.nShards;
+  const kP = cfg.primarySymbols, kS = cfg.secondarySymbols;
+  const S = cfg.symbolSize(length);
+  const E = S / 2;
+  // Primary: codewords are columns, o = k_p source rows, each sliver has k_s symbols.
+  // Secondary: codewords are rows, o = k_s source columns, each sliver has k_p symbols.
+  const o = axis === 'primary' ? kP : kS;
+  const symbols = axis === 'primary' ? kS : kP;
+  const sliverBytes = symbols * S;
+  const kx = kernel.exports;
+  const reconstructed = new Map<number, Uint8Array>();
+  const missing: number[] = [];
+  const have = new Set(slivers.map((s) => s.index));
+  for (let i = 0; i < o; i++) if (!have.has(i)) missing.push(i);
+
+  const mark = kernel.mark();
+  try {
+    // Source slivers at their index; recovery slivers after them in arrival order.
+    const sources = kernel.alloc(o * sliverBytes);
+    const recoveries = slivers.filter((s) => s.index >= o);
+    const recArea = kernel.alloc(Math.max(1, recoveries.length) * sliverBytes);
+    let mem = kernel.u8();
+    for (const s of slivers) if (s.index < o) mem.set(s.data, sources + s.index * sliverBytes);
+    recoveries.forEach((s, t) => mem.set(s.data, recArea + t * sliverBytes));
+
+    if (missing.length > 0) {
+      const r = n - o;
+      const per = Math.max(1, Math.min(symbols, Math.floor(STRIPE_BYTES / S)));
+      const stride = Math.ceil((per * E) / 32) * 64;
+      const work = kernel.alloc(kx.rsDecodeWorkShards(o, r) * stride);
+      const received = kernel.alloc(o + r, 1);
+      const erasures = kernel.alloc(65536 * 2);
+      mem = kernel.u8();
+      mem.fill(0, received, received + o + r);
+      for (const s of slivers) mem[received + (s.index < o ? s.index : o + (s.index - o))] = 1;
+      const placed = slivers.map((s) => ({
+        ptr: s.index < o ? sources + s.index * sliverBytes : recArea + recoveries.indexOf(s) * sliverBytes,
+        pos: s.index < o ? kx.rsDecodePosition(o, r, false, s.index) : kx.rsDecodePosition(o, r, true, s.index - o),
+      }));
+      for (let c0 = 0; c0 < symbols; c0 += per) {
+        const w = Math.min(per, symbols - c0);
+        for (const p of placed) kx.symbolsToShards(p.ptr + c0 * S, S, 0, w, 1, S, work + p.pos * stride, stride);
+        kx.rsDecode(work, stride, Math.ceil((w * E) / 32) * 64, o, r, received, erasures);
+        for (const i of missing) {
+          const pos = kx.rsDecodePosition(o, r, false, i);
+          kx.shardsToSymbols(work + pos * stride, stride, w, 1, S, sources + i * sliverBytes + c0 * S, S, 0);
+        }
+      }
+      mem = kernel.u8();
+      for (const i of missing) reconstructed.set(i, mem.slice(sources + i * sliverBytes, sources + (i + 1) * sliverBytes));
+    }
+
+    let blob: Uint8Array;
+    if (axis === 'primary') {
+      // The source rows are the blob, row after row.
+      blob = kernel.u8().slice(sources, sources + length);
+    } else {
+      // Source columns → rows: symbol (row a, column b) from column-major to row-major.
+      const rows = kernel.alloc(kP * kS * S);
+      kx.copySymbols(sources, S, sliverBytes, kP, kS, S, rows, kS * S, S);
+      blob = kernel.u8().slice(rows, rows + length);
+    }
+    return { blob, reconstructed };
+  } finally {
+    kernel.release(mark);
+  }
+}
