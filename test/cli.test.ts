@@ -1,7 +1,7 @@
 /** The `tusk` CLI as a user runs it: a real process, real files. */
 import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, readFileSync, readdirSync, unlinkSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -65,6 +65,53 @@ describe('tusk blob-id', () => {
     expect(usage.code).toBe(2);
     const notNumber = await tusk(['blob-id', file, '--n-shards', 'ten']);
     expect(notNumber.code).toBe(2);
+  });
+
+  it('cleans up', () => rmSync(dir, { recursive: true, force: true }));
+});
+
+describe('tusk encode / decode', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tusk-spool-'));
+  const file = join(dir, 'blob.bin');
+  const data = new Uint8Array(200_001).map((_, i) => (i * 7919 + (i >> 8)) & 0xff);
+  writeFileSync(file, data);
+  const spool = join(dir, 'spool');
+
+  it('encode writes the documented layout and prints the blob ID', async () => {
+    const r = await tusk(['encode', file, '--n-shards', '10', '--out', spool, '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j).toMatchObject({ blobId: blobIdToBase64Url(officialBlobId(data, 10)), nShards: 10, slivers: 20, out: spool });
+    expect(readdirSync(spool).sort()).toEqual(['blob.json', 'metadata.bcs', 'primary', 'secondary']);
+    expect(readdirSync(join(spool, 'primary'))).toHaveLength(10);
+    expect(JSON.parse(readFileSync(join(spool, 'blob.json'), 'utf8')).blobId).toBe(j.blobId);
+    const again = await tusk(['encode', file, '--n-shards', '10', '--out', spool]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already exists/);
+  });
+
+  it('decode rebuilds the file from what is left, warning about bad slivers', async () => {
+    // n = 10: k_p = 4. Keep primary slivers 5…9, corrupt 5, delete every secondary sliver.
+    for (let i = 0; i < 5; i++) unlinkSync(join(spool, 'primary', `${i}.bcs`));
+    for (const f of readdirSync(join(spool, 'secondary'))) unlinkSync(join(spool, 'secondary', f));
+    const bad = readFileSync(join(spool, 'primary', '5.bcs'));
+    bad[10] ^= 0x40;
+    writeFileSync(join(spool, 'primary', '5.bcs'), bad);
+    const out = join(dir, 'decoded.bin');
+    const r = await tusk(['decode', spool, '--out', out]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/warning: ignoring primary sliver 5: Merkle root/);
+    expect(readFileSync(out)).toEqual(Buffer.from(data));
+  });
+
+  it('decode fails cleanly, leaving no output, when too few slivers remain', async () => {
+    unlinkSync(join(spool, 'primary', '6.bcs'));
+    const out = join(dir, 'never.bin');
+    const r = await tusk(['decode', spool, '--out', out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/not enough valid slivers/);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 
   it('cleans up', () => rmSync(dir, { recursive: true, force: true }));

@@ -1,59 +1,121 @@
 /**
- * The `tusk` command-line interface. Output contract: results on stdout (JSON only with --json,
- * camelCase keys), diagnostics and errors on stderr, exit code 0 on success, 1 on failure,
- * 2 on a usage error.
+ * The `tusk` command-line interface. Output contract: results on stdout (with --json, one JSON
+ * object with camelCase keys and nothing else), warnings and errors on stderr, exit code 0 on
+ * success, 1 on failure, 2 on a usage error.
  */
 import { parseArgs } from 'node:util';
-import { readFile } from 'node:fs/promises';
-import { computeBlobMetadata } from '../codec/encode.ts';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, basename, join } from 'node:path';
+import { computeBlobMetadata, encodeBlob } from '../codec/encode.ts';
+import { decodeBlob, type ConsistencyCheck } from '../codec/decode.ts';
 import { EncodingConfig } from '../codec/config.ts';
+import { blobSummary, readSliverDirectory, writeSliverDirectory } from '../spool/directory.ts';
 import { TuskError } from '../errors.ts';
 
 const USAGE = `Usage: tusk <command> [options]
 
 Commands:
-  blob-id <file>   Print the Walrus blob ID of <file> (RS2 encoding).
-      --n-shards <n>   committee size (default 1000, as on Walrus Mainnet/Testnet)
-      --json           print {"blobId","rootHash","unencodedLength","encodingType","symbolSize","nShards"}
+  blob-id <file>              Print the Walrus blob ID of <file> (RS2 encoding).
+  encode <file> --out <dir>   Encode <file> into a sliver directory (metadata + every sliver, BCS).
+  decode <dir> --out <file>   Rebuild the blob from whatever slivers <dir> holds (each is verified;
+                              invalid ones are skipped with a warning).
 
 Options:
-  -h, --help       show this help
-  -v, --version    show the version
+  --n-shards <n>      committee size for blob-id/encode (default 1000, as on Walrus Mainnet/Testnet)
+  --force             encode: replace an existing output directory; decode: an existing file
+  --check <kind>      decode: consistency check default|strict|skip (default: default)
+  --json              print a JSON object instead of text
+  -h, --help          show this help
+  -v, --version       show the version
+
+Sliver directory layout: blob.json, metadata.bcs (BlobMetadataWithId), primary/<i>.bcs and
+secondary/<j>.bcs (SliverData); sliver pair i = primary/<i>.bcs + secondary/<n−1−i>.bcs.
 `;
 
 class UsageError extends Error {}
 
+const COMMON = {
+  'n-shards': { type: 'string' },
+  out: { type: 'string' },
+  force: { type: 'boolean', default: false },
+  check: { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const;
+
+function parse(args: string[]) {
+  return parseArgs({ args, allowPositionals: true, options: COMMON });
+}
+
 function parseNShards(value: string | undefined): number {
   if (value === undefined) return 1000;
   if (!/^\d+$/.test(value)) throw new UsageError(`--n-shards must be a positive integer, got ${JSON.stringify(value)}`);
-  return Number(value);
+  const n = Number(value);
+  new EncodingConfig(n); // validate before reading a possibly large file
+  return n;
+}
+
+function onePositional(positionals: string[], what: string, command: string): string {
+  if (positionals.length !== 1) throw new UsageError(`${command} takes exactly one ${what}`);
+  return positionals[0];
+}
+
+async function readBlobFile(path: string): Promise<Uint8Array> {
+  const data = await readFile(path);
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+function print(json: boolean, value: object, text: string): void {
+  process.stdout.write((json ? JSON.stringify(value) : text) + '\n');
 }
 
 async function blobIdCommand(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { 'n-shards': { type: 'string' }, json: { type: 'boolean', default: false } },
-  });
-  if (positionals.length !== 1) throw new UsageError('blob-id takes exactly one file');
+  const { values, positionals } = parse(args);
+  const file = onePositional(positionals, 'file', 'blob-id');
   const nShards = parseNShards(values['n-shards']);
-  new EncodingConfig(nShards); // validates n before reading a possibly large file
-  const data = await readFile(positionals[0]);
-  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  const meta = computeBlobMetadata(bytes, { nShards });
-  if (values.json) {
-    const out = {
-      blobId: meta.blobIdString,
-      rootHash: Buffer.from(meta.rootHash).toString('hex'),
-      unencodedLength: meta.unencodedLength,
-      encodingType: 'RS2',
-      symbolSize: meta.symbolSize,
-      nShards,
-    };
-    process.stdout.write(JSON.stringify(out) + '\n');
-  } else {
-    process.stdout.write(meta.blobIdString + '\n');
+  const meta = computeBlobMetadata(await readBlobFile(file), { nShards });
+  print(values.json, blobSummary(meta), meta.blobIdString);
+}
+
+async function encodeCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parse(args);
+  const file = onePositional(positionals, 'file', 'encode');
+  if (!values.out) throw new UsageError('encode needs --out <dir>');
+  const nShards = parseNShards(values['n-shards']);
+  const blob = encodeBlob(await readBlobFile(file), { nShards });
+  await writeSliverDirectory(values.out, blob, { overwrite: values.force });
+  print(values.json, { ...blobSummary(blob), out: values.out, slivers: 2 * nShards }, blob.blobIdString);
+}
+
+async function decodeCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parse(args);
+  const dir = onePositional(positionals, 'directory', 'decode');
+  if (!values.out) throw new UsageError('decode needs --out <file>');
+  const check = (values.check ?? 'default') as ConsistencyCheck;
+  if (!['default', 'strict', 'skip'].includes(check)) throw new UsageError(`--check must be default, strict or skip`);
+  if (!values.force && (await readFile(values.out).then(() => true, () => false))) {
+    throw new TuskError(`output file ${values.out} already exists (use --force to replace it)`);
   }
+  const { metadata, slivers, unreadable } = await readSliverDirectory(dir);
+  for (const u of unreadable) process.stderr.write(`tusk: warning: skipping ${u.file}: ${u.reason}\n`);
+  const rejected: string[] = [];
+  const data = decodeBlob(metadata, slivers, {
+    nShards: metadata.metadata.hashes.length,
+    consistencyCheck: check,
+    onRejected: (e) => {
+      rejected.push(e.message);
+      process.stderr.write(`tusk: warning: ignoring ${e.message}\n`);
+    },
+  });
+  // Write next to the target and rename: a failed or interrupted decode leaves no partial file.
+  const tmp = join(dirname(values.out), `.${basename(values.out)}.tmp-${process.pid}`);
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, values.out);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  print(values.json, { blobId: metadata.blobIdString, out: values.out, bytes: data.length, rejected: rejected.length }, `${metadata.blobIdString} → ${values.out} (${data.length} bytes)`);
 }
 
 /** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
@@ -62,11 +124,13 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case undefined:
+        process.stderr.write(USAGE);
+        return 2;
       case '-h':
       case '--help':
       case 'help':
         process.stdout.write(USAGE);
-        return command === undefined ? 2 : 0;
+        return 0;
       case '-v':
       case '--version': {
         const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8'));
@@ -75,6 +139,12 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'blob-id':
         await blobIdCommand(rest);
+        return 0;
+      case 'encode':
+        await encodeCommand(rest);
+        return 0;
+      case 'decode':
+        await decodeCommand(rest);
         return 0;
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
@@ -89,7 +159,7 @@ export async function main(argv: string[]): Promise<number> {
       return 1;
     }
     const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ENOENT' || err.code === 'EISDIR' || err.code === 'EACCES') {
+    if (typeof err.code === 'string' && /^E[A-Z]+$/.test(err.code)) {
       process.stderr.write(`tusk: ${err.message}\n`);
       return 1;
     }

@@ -1,0 +1,120 @@
+/**
+ * The sliver directory layout written by `tusk encode` and read by `tusk decode`:
+ *
+ *   <dir>/blob.json          {"blobId","rootHash","unencodedLength","encodingType","symbolSize","nShards"}
+ *   <dir>/metadata.bcs       BlobMetadataWithId BCS (blob ID ‖ BlobMetadata)
+ *   <dir>/primary/<i>.bcs    SliverData BCS of primary sliver i   (i = 0 … n−1)
+ *   <dir>/secondary/<j>.bcs  SliverData BCS of secondary sliver j (j = 0 … n−1)
+ *
+ * Sliver pair i (what the node holding that pair's shard stores) is primary/<i>.bcs with
+ * secondary/<n−1−i>.bcs. Any subset of sliver files may be deleted; decoding needs k_p primary or
+ * k_s secondary slivers. Writing is atomic: the directory appears complete or not at all.
+ */
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { BlobMetadataWithId } from '../codec/metadata.ts';
+import { SliverData, type SliverAxis } from '../codec/sliver.ts';
+import type { EncodedBlob } from '../codec/encode.ts';
+import { TuskInputError } from '../errors.ts';
+
+/** The human-readable summary written as blob.json (also what `--json` prints). */
+export interface BlobSummary {
+  blobId: string;
+  rootHash: string;
+  unencodedLength: number;
+  encodingType: 'RS2';
+  symbolSize: number;
+  nShards: number;
+}
+
+/** Summary of an encoding, with the root hash in hex. */
+export function blobSummary(blob: Pick<EncodedBlob, 'blobIdString' | 'rootHash' | 'unencodedLength' | 'symbolSize' | 'nShards'>): BlobSummary {
+  return {
+    blobId: blob.blobIdString,
+    rootHash: Buffer.from(blob.rootHash).toString('hex'),
+    unencodedLength: blob.unencodedLength,
+    encodingType: 'RS2',
+    symbolSize: blob.symbolSize,
+    nShards: blob.nShards,
+  };
+}
+
+/** Options for {@link writeSliverDirectory}. */
+export interface WriteSliverDirectoryOptions {
+  /** Replace an existing directory (default: refuse). */
+  overwrite?: boolean;
+}
+
+/**
+ * Writes an encoded blob to `dir` in the layout above. The files are written into a temporary
+ * sibling directory that is renamed into place at the end, so an interrupted write leaves `dir`
+ * untouched. @throws TuskInputError if `dir` exists and `overwrite` is not set.
+ */
+export async function writeSliverDirectory(dir: string, blob: EncodedBlob, options: WriteSliverDirectoryOptions = {}): Promise<void> {
+  const exists = await readdir(dir).then(() => true, (e) => (e.code === 'ENOENT' ? false : Promise.reject(e)));
+  if (exists && !options.overwrite) throw new TuskInputError(`output directory ${dir} already exists (use --force to replace it)`);
+  await mkdir(dirname(dir), { recursive: true });
+  const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}-${Date.now()}`);
+  try {
+    await mkdir(join(tmp, 'primary'), { recursive: true });
+    await mkdir(join(tmp, 'secondary'), { recursive: true });
+    await writeFile(join(tmp, 'blob.json'), JSON.stringify(blobSummary(blob), null, 2) + '\n');
+    await writeFile(join(tmp, 'metadata.bcs'), blob.metadataWithId.toBcs());
+    const jobs: Promise<void>[] = [];
+    for (const s of [...blob.primarySlivers, ...blob.secondarySlivers]) {
+      jobs.push(writeFile(join(tmp, s.axis, `${s.index}.bcs`), s.toBcs()));
+      if (jobs.length >= 64) await Promise.all(jobs.splice(0));
+    }
+    await Promise.all(jobs);
+    if (exists) await rm(dir, { recursive: true, force: true });
+    await rename(tmp, dir);
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** What {@link readSliverDirectory} found. */
+export interface SliverDirectory {
+  metadata: BlobMetadataWithId;
+  slivers: SliverData[];
+  /** Files that could not be parsed (they are skipped). */
+  unreadable: { file: string; reason: string }[];
+}
+
+/** Reads metadata and every parsable sliver file present in `dir`. */
+export async function readSliverDirectory(dir: string): Promise<SliverDirectory> {
+  let metaBytes: Buffer;
+  try {
+    metaBytes = await readFile(join(dir, 'metadata.bcs'));
+  } catch (e) {
+    throw new TuskInputError(`${dir} is not a sliver directory: cannot read metadata.bcs (${(e as Error).message})`);
+  }
+  const metadata = BlobMetadataWithId.fromBcs(new Uint8Array(metaBytes));
+  const slivers: SliverData[] = [];
+  const unreadable: { file: string; reason: string }[] = [];
+  for (const axis of ['primary', 'secondary'] as SliverAxis[]) {
+    let names: string[] = [];
+    try {
+      names = await readdir(join(dir, axis));
+    } catch {
+      continue; // a missing axis folder just means no slivers of that axis
+    }
+    for (const name of names.sort()) {
+      const file = join(dir, axis, name);
+      const m = /^(\d+)\.bcs$/.exec(name);
+      if (!m) {
+        unreadable.push({ file, reason: 'not a <index>.bcs file' });
+        continue;
+      }
+      try {
+        const s = SliverData.fromBcs(axis, new Uint8Array(await readFile(file)));
+        if (s.index !== Number(m[1])) throw new TuskInputError(`file name says index ${m[1]} but the sliver says ${s.index}`);
+        slivers.push(s);
+      } catch (e) {
+        unreadable.push({ file, reason: (e as Error).message });
+      }
+    }
+  }
+  return { metadata, slivers, unreadable };
+}
