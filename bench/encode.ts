@@ -17,15 +17,12 @@
  * A failing encoder (the official one cannot encode 1 GiB in 32-bit WebAssembly) is recorded as an
  * error, not a crash.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { MiB, argValue, emitResult, machineInfo, machineLine, makeData, median, pad, resultsPath, spawnWorker, toBase64Url } from './harness.ts';
 
 type Impl = 'tusk' | 'official';
 const IMPLS: readonly Impl[] = ['tusk', 'official'];
-const MiB = 1024 * 1024;
-const RESULT_TAG = 'BENCH_RESULT ';
 
 interface RunResult {
   impl: Impl;
@@ -44,30 +41,6 @@ interface RunResult {
   error?: string;
 }
 
-function argValue(argv: string[], name: string): string | undefined {
-  const i = argv.indexOf(name);
-  if (i >= 0) return argv[i + 1];
-  const eq = argv.find((a) => a.startsWith(name + '='));
-  return eq?.slice(name.length + 1);
-}
-
-/** Deterministic pseudo-random bytes: xorshift32 words (fast enough for 1 GiB). */
-function makeData(sizeBytes: number, seed: number): Uint8Array {
-  const words = new Uint32Array(Math.ceil(sizeBytes / 4));
-  let x = (seed * 0x9e3779b9) >>> 0 || 0x12345678;
-  for (let i = 0; i < words.length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    words[i] = x;
-  }
-  return new Uint8Array(words.buffer, 0, sizeBytes);
-}
-
-function toBase64Url(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64url');
-}
-
 // ---------------------------------------------------------------------------------------------
 // Worker mode: one measurement, one JSON line.
 // ---------------------------------------------------------------------------------------------
@@ -80,7 +53,7 @@ async function worker(argv: string[]): Promise<void> {
   const run = Number(argValue(argv, '--run') ?? 0);
   const warmup = !argv.includes('--no-warmup');
   const base: RunResult = { impl, sizeBytes, nShards, run, ok: false };
-  const emit = (r: RunResult) => process.stdout.write(RESULT_TAG + JSON.stringify(r) + '\n');
+  const emit = (r: RunResult) => emitResult(r);
 
   try {
     let encode: (data: Uint8Array) => { blobId: Uint8Array };
@@ -125,21 +98,6 @@ async function worker(argv: string[]): Promise<void> {
 // Parent mode: spawn the workers, summarise, print, save.
 // ---------------------------------------------------------------------------------------------
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-function pad(s: string, w: number, right = false): string {
-  return right ? s.padStart(w) : s.padEnd(w);
-}
-
-function gitCommit(): string | undefined {
-  const r = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : undefined;
-}
-
 async function parent(argv: string[]): Promise<void> {
   const nShards = Number(argValue(argv, '--n-shards') ?? 1000);
   const sizesMiB = (argValue(argv, '--sizes') ?? '1,16,64,256').split(',').map(Number);
@@ -156,7 +114,7 @@ async function parent(argv: string[]): Promise<void> {
   const runs: RunResult[] = [];
   console.log(
     `encode benchmark: n_shards=${nShards}, sizes=${sizesMiB.join(',')} MiB, impl=${impls.join(',')}, ` +
-      `warm-up=${warmup ? 'on' : 'off'}, node ${process.version}, ${cpus()[0]?.model ?? '?'} × ${cpus().length}`,
+      `warm-up=${warmup ? 'on' : 'off'}, ${machineLine()}`,
   );
 
   for (const mib of sizesMiB) {
@@ -165,23 +123,10 @@ async function parent(argv: string[]): Promise<void> {
     for (const impl of impls) {
       for (let run = 0; run < nRuns; run++) {
         process.stdout.write(`  ${mib} MiB ${impl} run ${run + 1}/${nRuns} … `);
-        const args = ['--expose-gc', script, '--worker', '--impl', impl, '--size-bytes', String(sizeBytes),
-          '--n-shards', String(nShards), '--seed', String(seed), '--run', String(run)];
+        const args = ['--impl', impl, '--size-bytes', String(sizeBytes), '--n-shards', String(nShards), '--seed', String(seed), '--run', String(run)];
         if (!warmup) args.push('--no-warmup');
-        const child = spawnSync(process.execPath, args, {
-          encoding: 'utf8',
-          maxBuffer: 64 * MiB,
-          timeout: timeoutS * 1000,
-          env: process.env,
-        });
-        const line = child.stdout?.split('\n').find((l) => l.startsWith(RESULT_TAG));
-        let r: RunResult;
-        if (line) {
-          r = JSON.parse(line.slice(RESULT_TAG.length)) as RunResult;
-        } else {
-          const why = child.error ? String(child.error) : child.signal ? `killed by ${child.signal}` : `exit code ${child.status}`;
-          r = { impl, sizeBytes, nShards, run, ok: false, error: `worker produced no result (${why}): ${(child.stderr ?? '').slice(-1500)}` };
-        }
+        const w = spawnWorker(script, args, timeoutS);
+        const r: RunResult = 'result' in w ? (w.result as RunResult) : { impl, sizeBytes, nShards, run, ok: false, error: w.error };
         runs.push(r);
         console.log(r.ok ? `${r.seconds!.toFixed(3)} s (cpu ${r.cpuSeconds!.toFixed(3)} s), peak RSS ${(r.maxRssKiB! / 1024).toFixed(0)} MiB` : `FAILED: ${r.error?.split('\n')[0]}`);
       }
@@ -273,20 +218,11 @@ async function parent(argv: string[]): Promise<void> {
 
   // JSON.
   const now = new Date();
-  const outDir = new URL('./results/', import.meta.url);
-  mkdirSync(outDir, { recursive: true });
-  const stamp = now.toISOString().slice(0, 19).replace(/:/g, '-');
-  const outPath = argValue(argv, '--out') ?? fileURLToPath(new URL(`encode-${stamp}.json`, outDir));
+  const outPath = resultsPath(argv, 'encode', now);
   const report = {
     benchmark: 'encode',
     date: now.toISOString(),
-    gitCommit: gitCommit(),
-    node: process.version,
-    platform: `${process.platform}-${process.arch}`,
-    cpu: cpus()[0]?.model,
-    cores: cpus().length,
-    totalMemMiB: Math.round(totalmem() / MiB),
-    tuskWasm: process.env.TUSK_WASM,
+    ...machineInfo(),
     params: { nShards, sizesMiB, impls, runs: runsArg !== undefined ? Number(runsArg) : 'default (3 if ≤16 MiB else 1)', seed, warmup, data: 'xorshift32 words' },
     units: { seconds: 'median wall time of the encode call', cpuSeconds: 'user+system CPU time of the encode call', mbPerSecond: 'MB = 10^6 bytes', peakRssMiB: 'max over runs of process maxRSS, MiB' },
     summaries,
