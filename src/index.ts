@@ -21,3 +21,10 @@ export { expandSlivers } from './codec/expand.ts';
 export { writeSliverDirectory, readSliverDirectory, blobSummary } from './spool/directory.ts';
 export type { SliverDirectory, BlobSummary } from './spool/directory.ts';
 export { MetadataVerificationError, SliverVerificationError, NotEnoughSliversError, InconsistentBlobError } from './errors.ts';
+export {
+  recoverySymbolsFrom, verifyRecoverySymbol, recoverSliver, verifyInconsistencyProof, orthogonal,
+  recoverySymbolsToBcs, recoverySymbolsFromBcs, inconsistencyProofToBcs, inconsistencyProofFromBcs,
+} from './codec/recovery.ts';
+export type { RecoverySymbol, InconsistencyProof, RecoveryResult } from './codec/recovery.ts';
+export { merkleProof, verifyMerkleProof, merkleProofToBcs, merkleProofFromBcs } from './codec/merkle.ts';
+export type { MerkleNode } from './codec/merkle.ts';
