@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { randomBytes } from './helpers/blobs.ts';
 import { blake2b } from '@noble/hashes/blake2.js';
 import { WasmKernel } from '../src/wasm/kernel.ts';
 import { blake2b256, leafHash, merkleRootOfLeafHashes, merkleRootOfSymbols, merkleScratchBytes } from '../src/hash/blake2b.ts';
@@ -6,18 +7,8 @@ import { blake2b256, leafHash, merkleRootOfLeafHashes, merkleRootOfSymbols, merk
 const ref = (m: Uint8Array) => blake2b(m, { dkLen: 32 });
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
-/** Deterministic pseudo-random bytes (xorshift32). */
-function bytes(n: number, seed = 1): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = (seed * 0x9e3779b9) >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+/** Deterministic pseudo-random bytes (the shared test generator, seed scrambled). */
+const bytes = (n: number, seed = 1) => randomBytes(n, Math.imul(seed, 0x9e3779b9) >>> 0 || 1);
 
 const refLeaf = (s: Uint8Array) => ref(concat(Uint8Array.of(0), s));
 const refInner = (l: Uint8Array, r: Uint8Array) => ref(concat(Uint8Array.of(1), l, r));

@@ -8,21 +8,9 @@ import { readFileSync } from 'node:fs';
 import { encodeBlob, computeBlobMetadata } from '../src/codec/encode.ts';
 import { EncodingConfig } from '../src/codec/config.ts';
 import { officialEncode } from './helpers/official.ts';
+import { randomBytes } from './helpers/blobs.ts';
 
 const SLOW = process.env.TUSK_SLOW === '1';
-
-/** Deterministic pseudo-random bytes (xorshift32). */
-function randomBytes(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 function hex(b: Uint8Array): string {
   return Buffer.from(b).toString('hex');

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { randomBytes } from './helpers/blobs.ts';
 import { blake2b } from '@noble/hashes/blake2.js';
 import { WasmKernel } from '../src/wasm/kernel.ts';
 import { merkleRootOfLeafHashes } from '../src/hash/blake2b.ts';
@@ -28,18 +29,8 @@ function concat(...parts: Uint8Array[]): Uint8Array {
 const refLeaf = (s: Uint8Array) => H(concat(Uint8Array.of(0), s));
 const refInner = (l: Uint8Array, r: Uint8Array) => H(concat(Uint8Array.of(1), l, r));
 
-/** Deterministic pseudo-random bytes (xorshift32). */
-function bytes(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = (seed * 0x9e3779b9) >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+/** Deterministic pseudo-random bytes (the shared test generator, seed scrambled). */
+const bytes = (n: number, seed = 1) => randomBytes(n, Math.imul(seed, 0x9e3779b9) >>> 0 || 1);
 
 /** `count` symbols of `size` bytes and their concatenated leaf digests (noble). */
 function leaves(count: number, size: number, seed: number): { symbols: Uint8Array[]; hashes: Uint8Array } {
