@@ -1,15 +1,43 @@
 // Entry point of the Tusk kernels. Every export is a pure kernel over host-laid-out memory:
-// nothing here allocates (runtime "stub", no `new` on hot paths). See src/wasm/kernel.ts.
+// nothing here allocates (runtime "stub", no `new` anywhere). See src/wasm/kernel.ts.
+//
+// Reed–Solomon runs over two fields with one algorithm (rs/field.ts): GF(2^16) for Walrus RS2
+// (`rsEncode`, `rsDecode`) and GF(2^8) for Tusk RS8 (`rs8Encode`, `rs8Decode`).
+
+import { GF16, GF8 } from './rs/field';
+import { encode } from './rs/encode';
+import { decode } from './rs/decode';
 
 export { gf16Init, gf16Attach, gf16TableBytes, gf16ExpPtr, gf16LogPtr, gf16SkewPtr, gf16Mul128Ptr } from './gf16/tables';
+export { gf8Init, gf8Attach, gf8TableBytes, gf8ExpPtr, gf8LogPtr, gf8SkewPtr } from './gf8/tables';
+export { gf16InitLogWalsh, gf16AttachLogWalsh } from './rs/fwht16';
+export { xorInto } from './rs/xor';
+export { rsSupports, rs8Supports, rsUseHighRate, rsWorkShards } from './rs/encode';
+export { rsDecodeChunk, rsDecodeWorkShards, rsDecodePosition } from './rs/decode';
+export { symbolsToShards, shardsToSymbols, copySymbols } from './codec/layout';
+export { blake2b256, hashLeaves, hashInnerNodes, merkleRoot, merkleRoots } from './hash/blake2b';
 
 /** First byte the host may use: everything below is the module's static data. */
 export function heapBase(): usize {
   return __heap_base;
 }
-export { xorInto, mulAddInto, mulInPlace, fftButterfly, ifftButterfly } from './gf16/kernels';
-export { fft, ifft } from './rs/fft16';
-export { rsSupports, rsUseHighRate, rsWorkShards, rsEncode } from './rs/encode16';
-export { symbolsToShards, shardsToSymbols, copySymbols } from './codec/layout';
-export { blake2b256, hashLeaves, hashInnerNodes, merkleRoot, merkleRoots } from './hash/blake2b';
-export { rsDecode, rsDecodeChunk, rsDecodeWorkShards, rsDecodePosition, fwht, gf16InitLogWalsh, gf16AttachLogWalsh } from './rs/decode16';
+
+/** RS encode over GF(2^16); see rs/encode.ts for the work-array contract. */
+export function rsEncode(base: usize, stride: usize, bytes: usize, o: u32, r: u32): void {
+  encode<GF16>(base, stride, bytes, o, r);
+}
+
+/** RS encode over GF(2^8). */
+export function rs8Encode(base: usize, stride: usize, bytes: usize, o: u32, r: u32): void {
+  encode<GF8>(base, stride, bytes, o, r);
+}
+
+/** RS erasure decode over GF(2^16); see rs/decode.ts. `erasures`: 65536 u16 of scratch. */
+export function rsDecode(base: usize, stride: usize, bytes: usize, o: u32, r: u32, received: usize, erasures: usize): void {
+  decode<GF16>(base, stride, bytes, o, r, received, erasures);
+}
+
+/** RS erasure decode over GF(2^8). `erasures`: 256 u16 of scratch. */
+export function rs8Decode(base: usize, stride: usize, bytes: usize, o: u32, r: u32, received: usize, erasures: usize): void {
+  decode<GF8>(base, stride, bytes, o, r, received, erasures);
+}

@@ -7,6 +7,7 @@
 // beats 8 byte-table lookups per element without vector shuffles.
 
 import { mul, mul128Ptr } from './tables';
+import { xorInto } from '../rs/xor';
 
 // @ts-ignore: decorator
 @inline function nibbleProduct(t0: v128, t1: v128, t2: v128, t3: v128, n0: v128, n1: v128, n2: v128, n3: v128): v128 {
@@ -14,68 +15,6 @@ import { mul, mul128Ptr } from './tables';
     v128.xor(i8x16.swizzle(t0, n0), i8x16.swizzle(t1, n1)),
     v128.xor(i8x16.swizzle(t2, n2), i8x16.swizzle(t3, n3)),
   );
-}
-
-/** x ^= y over `bytes` bytes. */
-export function xorInto(x: usize, y: usize, bytes: usize): void {
-  const end = x + bytes;
-  if (ASC_FEATURE_SIMD) {
-    while (x < end) {
-      v128.store(x, v128.xor(v128.load(x), v128.load(y)));
-      v128.store(x, v128.xor(v128.load(x, 16), v128.load(y, 16)), 16);
-      v128.store(x, v128.xor(v128.load(x, 32), v128.load(y, 32)), 32);
-      v128.store(x, v128.xor(v128.load(x, 48), v128.load(y, 48)), 48);
-      x += 64;
-      y += 64;
-    }
-  } else {
-    while (x < end) {
-      store<u64>(x, load<u64>(x) ^ load<u64>(y));
-      store<u64>(x, load<u64>(x, 8) ^ load<u64>(y, 8), 8);
-      store<u64>(x, load<u64>(x, 16) ^ load<u64>(y, 16), 16);
-      store<u64>(x, load<u64>(x, 24) ^ load<u64>(y, 24), 24);
-      x += 32;
-      y += 32;
-    }
-  }
-}
-
-/** x ^= y · m (m given as log) over `bytes` bytes. */
-export function mulAddInto(x: usize, y: usize, bytes: usize, logM: u32): void {
-  const end = x + bytes;
-  if (ASC_FEATURE_SIMD) {
-    const t = mul128Ptr + (<usize>logM << 7);
-    const lo0 = v128.load(t), lo1 = v128.load(t, 16), lo2 = v128.load(t, 32), lo3 = v128.load(t, 48);
-    const hi0 = v128.load(t, 64), hi1 = v128.load(t, 80), hi2 = v128.load(t, 96), hi3 = v128.load(t, 112);
-    const mask = i8x16.splat(0x0f);
-    while (x < end) {
-      for (let k: usize = 0; k < 32; k += 16) {
-        const l = v128.load(y + k);
-        const h = v128.load(y + k + 32);
-        const n0 = v128.and(l, mask);
-        const n1 = i8x16.shr_u(l, 4);
-        const n2 = v128.and(h, mask);
-        const n3 = i8x16.shr_u(h, 4);
-        v128.store(x + k, v128.xor(v128.load(x + k), nibbleProduct(lo0, lo1, lo2, lo3, n0, n1, n2, n3)));
-        v128.store(x + k + 32, v128.xor(v128.load(x + k + 32), nibbleProduct(hi0, hi1, hi2, hi3, n0, n1, n2, n3)));
-      }
-      x += 64;
-      y += 64;
-    }
-  } else {
-    while (x < end) {
-      for (let k: usize = 0; k < 32; k++) {
-        const v = <u32>load<u8>(y + k) | (<u32>load<u8>(y + k + 32) << 8);
-        if (v != 0) {
-          const p = mul(v, logM);
-          store<u8>(x + k, load<u8>(x + k) ^ <u8>p);
-          store<u8>(x + k + 32, load<u8>(x + k + 32) ^ <u8>(p >> 8));
-        }
-      }
-      x += 64;
-      y += 64;
-    }
-  }
 }
 
 /** x = x · m (m given as log, no sentinel: 65535 means one) over `bytes` bytes. */

@@ -23,6 +23,10 @@ export interface KernelExports {
   gf16TableBytes(): number;
   /** Builds the decoder's LOG_WALSH table at `ptr` (128 KiB); needs gf16Init first. */
   gf16InitLogWalsh(ptr: number): void;
+  /** Builds the GF(2^8) tables (RS8) at `base` (gf8TableBytes() bytes). */
+  gf8Init(base: number): void;
+  gf8Attach(base: number): void;
+  gf8TableBytes(): number;
   gf16AttachLogWalsh(ptr: number): void;
   gf16ExpPtr(): number;
   gf16LogPtr(): number;
@@ -98,6 +102,8 @@ export class WasmKernel {
   readonly gf16Base: number;
   /** Offset of the decoder's LOG_WALSH table (65536 u16). */
   readonly logWalshBase: number;
+  /** Offset of the GF(2^8) tables (RS8). */
+  readonly gf8Base: number;
   private top: number;
   private view: Uint8Array;
 
@@ -123,15 +129,21 @@ export class WasmKernel {
     const tableBytes = this.exports.gf16TableBytes();
     this.gf16Base = this.alloc(tableBytes);
     this.logWalshBase = this.alloc(LOG_WALSH_BYTES);
+    const gf8Bytes = this.exports.gf8TableBytes();
+    this.gf8Base = this.alloc(gf8Bytes);
     if (tablesFrom && tablesFrom.flavor === this.flavor) {
       const from = tablesFrom.u8();
-      this.u8().set(from.subarray(tablesFrom.gf16Base, tablesFrom.gf16Base + tableBytes), this.gf16Base);
-      this.u8().set(from.subarray(tablesFrom.logWalshBase, tablesFrom.logWalshBase + LOG_WALSH_BYTES), this.logWalshBase);
+      const to = this.u8();
+      to.set(from.subarray(tablesFrom.gf16Base, tablesFrom.gf16Base + tableBytes), this.gf16Base);
+      to.set(from.subarray(tablesFrom.logWalshBase, tablesFrom.logWalshBase + LOG_WALSH_BYTES), this.logWalshBase);
+      to.set(from.subarray(tablesFrom.gf8Base, tablesFrom.gf8Base + gf8Bytes), this.gf8Base);
       this.exports.gf16Attach(this.gf16Base);
       this.exports.gf16AttachLogWalsh(this.logWalshBase);
+      this.exports.gf8Attach(this.gf8Base);
     } else {
       this.exports.gf16Init(this.gf16Base);
       this.exports.gf16InitLogWalsh(this.logWalshBase);
+      this.exports.gf8Init(this.gf8Base);
     }
   }
 

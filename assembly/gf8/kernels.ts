@@ -1,0 +1,74 @@
+// GF(2^8) kernels over byte shards (one byte = one element; lengths are multiples of 64).
+// SIMD: two i8x16.swizzle lookups per 16 bytes (low and high nibble), against eight for GF(2^16).
+
+import { mul8, mul8Ptr } from './tables';
+import { xorInto } from '../rs/xor';
+
+// @ts-ignore: decorator
+@inline function product(lo: v128, hi: v128, v: v128): v128 {
+  return v128.xor(i8x16.swizzle(lo, v128.and(v, i8x16.splat(0x0f))), i8x16.swizzle(hi, i8x16.shr_u(v, 4)));
+}
+
+/** FFT butterfly: if m ≠ 255 { x ^= y·m }; y ^= x. */
+export function fftButterfly8(x: usize, y: usize, bytes: usize, logM: u32): void {
+  if (logM == 255) {
+    xorInto(y, x, bytes);
+    return;
+  }
+  const end = x + bytes;
+  if (ASC_FEATURE_SIMD) {
+    const t = mul8Ptr + (<usize>logM << 5);
+    const lo = v128.load(t), hi = v128.load(t, 16);
+    for (; x < end; x += 16, y += 16) {
+      const b = v128.load(y);
+      const a = v128.xor(v128.load(x), product(lo, hi, b));
+      v128.store(x, a);
+      v128.store(y, v128.xor(a, b));
+    }
+  } else {
+    for (; x < end; x++, y++) {
+      const b = <u32>load<u8>(y);
+      const a = <u32>load<u8>(x) ^ mul8(b, logM);
+      store<u8>(x, <u8>a);
+      store<u8>(y, <u8>(a ^ b));
+    }
+  }
+}
+
+/** IFFT butterfly: y ^= x; if m ≠ 255 { x ^= y·m }. */
+export function ifftButterfly8(x: usize, y: usize, bytes: usize, logM: u32): void {
+  if (logM == 255) {
+    xorInto(y, x, bytes);
+    return;
+  }
+  const end = x + bytes;
+  if (ASC_FEATURE_SIMD) {
+    const t = mul8Ptr + (<usize>logM << 5);
+    const lo = v128.load(t), hi = v128.load(t, 16);
+    for (; x < end; x += 16, y += 16) {
+      const a = v128.load(x);
+      const b = v128.xor(v128.load(y), a);
+      v128.store(y, b);
+      v128.store(x, v128.xor(a, product(lo, hi, b)));
+    }
+  } else {
+    for (; x < end; x++, y++) {
+      const a = <u32>load<u8>(x);
+      const b = <u32>load<u8>(y) ^ a;
+      store<u8>(y, <u8>b);
+      store<u8>(x, <u8>(a ^ mul8(b, logM)));
+    }
+  }
+}
+
+/** x = x · m (no sentinel: 255 means one). */
+export function mulInPlace8(x: usize, bytes: usize, logM: u32): void {
+  const end = x + bytes;
+  if (ASC_FEATURE_SIMD) {
+    const t = mul8Ptr + (<usize>logM << 5);
+    const lo = v128.load(t), hi = v128.load(t, 16);
+    for (; x < end; x += 16) v128.store(x, product(lo, hi, v128.load(x)));
+  } else {
+    for (; x < end; x++) store<u8>(x, <u8>mul8(<u32>load<u8>(x), logM));
+  }
+}
