@@ -1,18 +1,71 @@
 /**
- * Reed–Solomon over GF(2^16), byte-identical to reed-solomon-simd 3.1 (the code Walrus RS2 uses).
- *
- * Shards use the crate's byte format (shared/spec/reed-solomon.md §2): even length > 0; each
- * full 64-byte block holds 32 low bytes then 32 high bytes; a final partial block of 2t bytes
- * holds t low bytes then t high bytes. This module converts between that format and the kernels'
- * planar layout (every block padded to 64 bytes) and runs the kernels.
+ * Additive-FFT Reed–Solomon over two fields (shared/spec/reed-solomon.md):
+ *  - `gf16` (default): byte-identical to reed-solomon-simd 3.1, the code Walrus RS2 uses. Shards
+ *    use the crate's byte format (§2): even length > 0; each full 64-byte block holds 32 low bytes
+ *    then 32 high bytes; a final partial block of 2t bytes holds t low bytes then t high bytes.
+ *  - `gf8`: Leopard's GF(2^8) code (§1.6) with the same rate rule (Tusk RS8). One byte is one
+ *    element; shards may have any length > 0. At most 255 shards of each kind, and
+ *    min(P(o), P(r)) + max(o, r) ≤ 256.
+ * This module converts between those formats and the kernels' planar layout (blocks padded to
+ * 64 bytes) and runs the kernels.
  */
 import { type WasmKernel, defaultKernel } from '../wasm/kernel.ts';
 import { TuskInputError } from '../errors.ts';
 
-/** Options for {@link encodeRecoveryShards}. */
+/** The field a code runs over. */
+export type RsField = 'gf16' | 'gf8';
+
+/** Options for the Reed–Solomon functions. */
 export interface ReedSolomonOptions {
   /** Kernel instance to run on; defaults to the calling thread's. */
   kernel?: WasmKernel;
+  /** Field (default `gf16`, the Walrus code). */
+  field?: RsField;
+}
+
+/** Field-specific pieces behind one shape. */
+interface FieldOps {
+  supports(o: number, r: number): boolean;
+  encode(base: number, stride: number, bytes: number, o: number, r: number): void;
+  decode(base: number, stride: number, bytes: number, o: number, r: number, received: number, erasures: number): void;
+  erasureBytes: number;
+  checkShardBytes(b: number): void;
+  toPlanar(src: Uint8Array, dst: Uint8Array): void;
+  fromPlanar(src: Uint8Array, dst: Uint8Array): void;
+}
+
+function fieldOps(kernel: WasmKernel, field: RsField = 'gf16'): FieldOps {
+  const k = kernel.exports;
+  if (field === 'gf16') {
+    return {
+      supports: (o, r) => k.rsSupports(o, r) !== 0,
+      encode: k.rsEncode,
+      decode: k.rsDecode,
+      erasureBytes: 65536 * 2,
+      checkShardBytes: (b) => {
+        if (b === 0 || b % 2 !== 0) throw new TuskInputError(`reed-solomon: shard size must be even and non-zero, got ${b}`);
+      },
+      toPlanar: shardToPlanar,
+      fromPlanar: planarToShard,
+    };
+  }
+  if (field === 'gf8') {
+    return {
+      supports: (o, r) => k.rs8Supports(o, r) !== 0,
+      encode: k.rs8Encode,
+      decode: k.rs8Decode,
+      erasureBytes: 256 * 2,
+      checkShardBytes: (b) => {
+        if (b === 0) throw new TuskInputError('reed-solomon: shard size must be non-zero');
+      },
+      toPlanar: (src, dst) => {
+        dst.set(src);
+        dst.fill(0, src.length);
+      },
+      fromPlanar: (src, dst) => dst.set(src.subarray(0, dst.length)),
+    };
+  }
+  throw new TuskInputError(`reed-solomon: unknown field ${String(field)}`);
 }
 
 /** Bytes of a shard once padded to whole 64-byte planar blocks. */
@@ -46,12 +99,12 @@ export function planarToShard(src: Uint8Array, dst: Uint8Array): void {
   dst.set(src.subarray(full + 32, full + 32 + t), full + t);
 }
 
-/** True when reed-solomon-simd supports `originalCount` : `recoveryCount` (§3.1). */
-export function supportsCounts(originalCount: number, recoveryCount: number, kernel = defaultKernel()): boolean {
+/** True when `originalCount` : `recoveryCount` is supported over `field` (§3.1). */
+export function supportsCounts(originalCount: number, recoveryCount: number, kernel = defaultKernel(), field: RsField = 'gf16'): boolean {
   return (
     Number.isInteger(originalCount) && Number.isInteger(recoveryCount) &&
     originalCount >= 1 && recoveryCount >= 1 && originalCount <= 65535 && recoveryCount <= 65535 &&
-    kernel.exports.rsSupports(originalCount, recoveryCount) !== 0
+    fieldOps(kernel, field).supports(originalCount, recoveryCount)
   );
 }
 
@@ -68,16 +121,15 @@ export function encodeRecoveryShards(
   options: ReedSolomonOptions = {},
 ): Uint8Array[] {
   const kernel = options.kernel ?? defaultKernel();
+  const ops = fieldOps(kernel, options.field);
   const o = originals.length;
   if (o === 0) throw new TuskInputError('reed-solomon: at least one original shard is required');
   const shardBytes = originals[0].length;
-  if (shardBytes === 0 || shardBytes % 2 !== 0) {
-    throw new TuskInputError(`reed-solomon: shard size must be even and non-zero, got ${shardBytes}`);
-  }
+  ops.checkShardBytes(shardBytes);
   for (const s of originals) {
     if (s.length !== shardBytes) throw new TuskInputError('reed-solomon: all shards must have the same length');
   }
-  if (!supportsCounts(o, recoveryCount, kernel)) {
+  if (!supportsCounts(o, recoveryCount, kernel, options.field)) {
     throw new TuskInputError(`reed-solomon: unsupported counts ${o} original : ${recoveryCount} recovery`);
   }
   const stride = planarShardBytes(shardBytes);
@@ -86,13 +138,13 @@ export function encodeRecoveryShards(
     const workShards = kernel.exports.rsWorkShards(o, recoveryCount);
     const base = kernel.alloc(workShards * stride);
     let mem = kernel.u8();
-    for (let i = 0; i < o; i++) shardToPlanar(originals[i], mem.subarray(base + i * stride, base + (i + 1) * stride));
-    kernel.exports.rsEncode(base, stride, stride, o, recoveryCount);
+    for (let i = 0; i < o; i++) ops.toPlanar(originals[i], mem.subarray(base + i * stride, base + (i + 1) * stride));
+    ops.encode(base, stride, stride, o, recoveryCount);
     mem = kernel.u8();
     const out: Uint8Array[] = [];
     for (let j = 0; j < recoveryCount; j++) {
       const shard = new Uint8Array(shardBytes);
-      planarToShard(mem.subarray(base + j * stride, base + (j + 1) * stride), shard);
+      ops.fromPlanar(mem.subarray(base + j * stride, base + (j + 1) * stride), shard);
       out.push(shard);
     }
     return out;
@@ -118,8 +170,9 @@ export function decodeMissingOriginals(
   options: ReedSolomonOptions = {},
 ): Map<number, Uint8Array> {
   const kernel = options.kernel ?? defaultKernel();
+  const ops = fieldOps(kernel, options.field);
   const o = originalCount, r = recovery.length;
-  if (!supportsCounts(o, r, kernel)) throw new TuskInputError(`reed-solomon: unsupported counts ${o} original : ${r} recovery`);
+  if (!supportsCounts(o, r, kernel, options.field)) throw new TuskInputError(`reed-solomon: unsupported counts ${o} original : ${r} recovery`);
   if (originals.length > o) throw new TuskInputError(`reed-solomon: ${originals.length} originals given for ${o}`);
   let shardBytes = -1;
   let present = 0;
@@ -130,7 +183,7 @@ export function decodeMissingOriginals(
     else if (s.length !== shardBytes) throw new TuskInputError('reed-solomon: all shards must have the same length');
   }
   if (present < o) throw new TuskInputError(`reed-solomon: need ${o} shards, got ${present}`);
-  if (shardBytes === 0 || shardBytes % 2 !== 0) throw new TuskInputError(`reed-solomon: shard size must be even and non-zero, got ${shardBytes}`);
+  ops.checkShardBytes(shardBytes);
   const result = new Map<number, Uint8Array>();
   const missing: number[] = [];
   for (let i = 0; i < o; i++) if (!originals[i]) missing.push(i);
@@ -142,23 +195,23 @@ export function decodeMissingOriginals(
     const n = k.rsDecodeWorkShards(o, r);
     const base = kernel.alloc(n * stride);
     const received = kernel.alloc(o + r, 1);
-    const erasures = kernel.alloc(65536 * 2);
+    const erasures = kernel.alloc(ops.erasureBytes);
     let mem = kernel.u8();
     mem.fill(0, received, received + o + r);
     const place = (shard: Uint8Array | undefined, isRecovery: boolean, i: number) => {
       if (!shard) return;
       const x = k.rsDecodePosition(o, r, isRecovery, i);
-      shardToPlanar(shard, mem.subarray(base + x * stride, base + (x + 1) * stride));
+      ops.toPlanar(shard, mem.subarray(base + x * stride, base + (x + 1) * stride));
       mem[received + (isRecovery ? o : 0) + i] = 1;
     };
     originals.forEach((s, i) => place(s, false, i));
     recovery.forEach((s, j) => place(s, true, j));
-    k.rsDecode(base, stride, stride, o, r, received, erasures);
+    ops.decode(base, stride, stride, o, r, received, erasures);
     mem = kernel.u8();
     for (const i of missing) {
       const x = k.rsDecodePosition(o, r, false, i);
       const out = new Uint8Array(shardBytes);
-      planarToShard(mem.subarray(base + x * stride, base + (x + 1) * stride), out);
+      ops.fromPlanar(mem.subarray(base + x * stride, base + (x + 1) * stride), out);
       result.set(i, out);
     }
     return result;
