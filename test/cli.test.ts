@@ -116,3 +116,29 @@ describe('tusk encode / decode', () => {
 
   it('cleans up', () => rmSync(dir, { recursive: true, force: true }));
 });
+
+describe('tusk with --encoding rs8', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tusk-rs8-'));
+  const file = join(dir, 'blob.bin');
+  const data = new Uint8Array(50_001).map((_, i) => (i * 131 + 7) & 0xff);
+  writeFileSync(file, data);
+
+  it('blob-id, encode and decode round-trip; a committee too large for GF(2^8) is a clear error', async () => {
+    const id = await tusk(['blob-id', file, '--encoding', 'rs8', '--n-shards', '31', '--json']);
+    expect(id.code).toBe(0);
+    expect(JSON.parse(id.stdout)).toMatchObject({ encodingType: 'RS8', nShards: 31, symbolSize: 217 }) // ⌈50001 / (11·21)⌉, odd: alignment 1;
+    const spool = join(dir, 'spool');
+    const enc = await tusk(['encode', file, '--encoding', 'rs8', '--n-shards', '31', '--out', spool]);
+    expect(enc.stdout.trim()).toBe(JSON.parse(id.stdout).blobId);
+    for (let i = 0; i < 11; i++) unlinkSync(join(spool, 'primary', `${i}.bcs`));
+    const out = join(dir, 'out.bin');
+    expect((await tusk(['decode', spool, '--out', out])).code).toBe(0);
+    expect(readFileSync(out)).toEqual(Buffer.from(data));
+    const tooBig = await tusk(['blob-id', file, '--encoding', 'rs8', '--n-shards', '1000']);
+    expect(tooBig.code).toBe(1);
+    expect(tooBig.stderr).toMatch(/RS8 supports n_shards ≤ 195/);
+    expect((await tusk(['blob-id', file, '--encoding', 'rs3'])).stderr).toMatch(/unknown encoding/);
+  });
+
+  it('cleans up', () => rmSync(dir, { recursive: true, force: true }));
+});

@@ -9,19 +9,23 @@ import { dirname, basename, join } from 'node:path';
 import { computeBlobMetadata, encodeBlob } from '../codec/encode.ts';
 import { decodeBlob, type ConsistencyCheck } from '../codec/decode.ts';
 import { EncodingConfig } from '../codec/config.ts';
+import { encodingByName, type EncodingScheme } from '../codec/encodings/index.ts';
 import { blobSummary, readSliverDirectory, writeSliverDirectory } from '../spool/directory.ts';
 import { TuskError } from '../errors.ts';
 
 const USAGE = `Usage: tusk <command> [options]
 
 Commands:
-  blob-id <file>              Print the Walrus blob ID of <file> (RS2 encoding).
+  blob-id <file>              Print the blob ID of <file> (RS2, the Walrus encoding, by default).
   encode <file> --out <dir>   Encode <file> into a sliver directory (metadata + every sliver, BCS).
   decode <dir> --out <file>   Rebuild the blob from whatever slivers <dir> holds (each is verified;
                               invalid ones are skipped with a warning).
 
 Options:
-  --n-shards <n>      committee size for blob-id/encode (default 1000, as on Walrus Mainnet/Testnet)
+  --n-shards <n>      committee size for blob-id/encode (default 1000 for rs2, as on Walrus
+                      Mainnet/Testnet; 100 for rs8)
+  --encoding <type>   blob-id/encode: rs2 (default; Walrus) or rs8 (GF(2^8), committees of 4…195;
+                      decode reads the type from the metadata)
   --force             encode: replace an existing output directory; decode: an existing file
   --check <kind>      decode: consistency check default|strict|skip (default: default)
   --json              print a JSON object instead of text
@@ -36,6 +40,7 @@ class UsageError extends Error {}
 
 const COMMON = {
   'n-shards': { type: 'string' },
+  encoding: { type: 'string' },
   out: { type: 'string' },
   force: { type: 'boolean', default: false },
   check: { type: 'string' },
@@ -46,12 +51,14 @@ function parse(args: string[]) {
   return parseArgs({ args, allowPositionals: true, options: COMMON });
 }
 
-function parseNShards(value: string | undefined): number {
-  if (value === undefined) return 1000;
-  if (!/^\d+$/.test(value)) throw new UsageError(`--n-shards must be a positive integer, got ${JSON.stringify(value)}`);
-  const n = Number(value);
-  new EncodingConfig(n); // validate before reading a possibly large file
-  return n;
+/** Committee size and encoding from the options, validated before a large file is read. */
+function parseEncoding(values: { 'n-shards'?: string; encoding?: string }): { nShards: number; encoding: EncodingScheme } {
+  const encoding = encodingByName(values.encoding ?? 'rs2');
+  const raw = values['n-shards'];
+  if (raw !== undefined && !/^\d+$/.test(raw)) throw new UsageError(`--n-shards must be a positive integer, got ${JSON.stringify(raw)}`);
+  const nShards = raw === undefined ? (encoding.name === 'RS2' ? 1000 : Math.min(100, encoding.maxShards)) : Number(raw);
+  new EncodingConfig(nShards, encoding);
+  return { nShards, encoding };
 }
 
 function onePositional(positionals: string[], what: string, command: string): string {
@@ -71,8 +78,8 @@ function print(json: boolean, value: object, text: string): void {
 async function blobIdCommand(args: string[]): Promise<void> {
   const { values, positionals } = parse(args);
   const file = onePositional(positionals, 'file', 'blob-id');
-  const nShards = parseNShards(values['n-shards']);
-  const meta = computeBlobMetadata(await readBlobFile(file), { nShards });
+  const { nShards, encoding } = parseEncoding(values);
+  const meta = computeBlobMetadata(await readBlobFile(file), { nShards, encoding });
   print(values.json, blobSummary(meta), meta.blobIdString);
 }
 
@@ -80,8 +87,8 @@ async function encodeCommand(args: string[]): Promise<void> {
   const { values, positionals } = parse(args);
   const file = onePositional(positionals, 'file', 'encode');
   if (!values.out) throw new UsageError('encode needs --out <dir>');
-  const nShards = parseNShards(values['n-shards']);
-  const blob = encodeBlob(await readBlobFile(file), { nShards });
+  const { nShards, encoding } = parseEncoding(values);
+  const blob = encodeBlob(await readBlobFile(file), { nShards, encoding });
   await writeSliverDirectory(values.out, blob, { overwrite: values.force });
   print(values.json, { ...blobSummary(blob), out: values.out, slivers: 2 * nShards }, blob.blobIdString);
 }

@@ -1,48 +1,31 @@
 /**
- * RS2 committee-derived parameters (shared/spec/walrus-protocol.md §1.1–§1.2, §7 pricing).
+ * Committee-derived encoding parameters (shared/spec/walrus-protocol.md §1.1–§1.2, §7 pricing).
  *
  * For n shards: f = ⌊(n−1)/3⌋, k_p = n − 2f primary source symbols (rows of the message matrix,
  * symbols per secondary sliver), k_s = n − f secondary source symbols (columns, symbols per
  * primary sliver). The row code is RS(k_s → n) and the column code RS(k_p → n).
  */
 import { TuskInputError, BlobTooLargeError } from '../errors.ts';
+import { RS2, encodingByName, type EncodingName, type EncodingScheme } from './encodings/index.ts';
 
 /** Walrus encoding-type byte of RS2 (BCS and Move constant). */
-export const ENCODING_TYPE_RS2 = 1;
+export const ENCODING_TYPE_RS2 = RS2.typeByte;
 /** Largest RS2 symbol: u16::MAX − 1 (symbols are even). */
-export const MAX_SYMBOL_SIZE = 65534;
-/** Symbols are a whole number of GF(2^16) elements. */
-export const SYMBOL_ALIGNMENT = 2;
-
-function nextPow2(x: number): number {
-  let p = 1;
-  while (p < x) p *= 2;
-  return p;
-}
-
-/** reed-solomon-simd's count rule (§3.1 of the RS spec). */
-function rsSupports(o: number, r: number): boolean {
-  return o >= 1 && r >= 1 && Math.min(nextPow2(o), nextPow2(r)) + Math.max(o, r) <= 65536;
-}
-
+export const MAX_SYMBOL_SIZE = RS2.maxSymbolSize;
 /** Smallest committee RS2 supports: with n < 4, f = 0 and neither code has recovery symbols. */
-export const MIN_N_SHARDS = 4;
+export const MIN_N_SHARDS = RS2.minShards;
+/**
+ * Largest committee whose RS2 row and column codes both fit reed-solomon-simd's count limits
+ * (every n in between is supported; n = 65535 itself does not fit).
+ */
+export const MAX_N_SHARDS = RS2.maxShards;
 
 /**
- * Largest committee whose row and column codes both fit reed-solomon-simd's count limits.
- * (Computed once; n = 65535 itself does not fit: the row code would be 43691 : 21844.)
+ * Parameters of an encoding (RS2 by default) for one committee size. Immutable.
+ * Everything encoding-specific is reached through `scheme`.
  */
-export const MAX_N_SHARDS: number = (() => {
-  let best = 0;
-  for (let n = MIN_N_SHARDS; n <= 65535; n++) {
-    const f = Math.floor((n - 1) / 3);
-    if (rsSupports(n - f, f) && rsSupports(n - 2 * f, 2 * f)) best = n;
-  }
-  return best;
-})();
-
-/** Parameters of the RS2 encoding for one committee size. Immutable. */
 export class EncodingConfig {
+  readonly scheme: EncodingScheme;
   readonly nShards: number;
   /** Tolerated faulty shards. */
   readonly f: number;
@@ -50,19 +33,26 @@ export class EncodingConfig {
   readonly primarySymbols: number;
   /** Secondary source symbols = message columns = symbols per primary sliver. */
   readonly secondarySymbols: number;
-  readonly encodingType = ENCODING_TYPE_RS2;
+  /** The encoding-type byte (metadata BCS, blob-ID derivation). */
+  readonly encodingType: number;
 
-  /** @throws TuskInputError unless nShards is an integer in [MIN_N_SHARDS, MAX_N_SHARDS]. */
-  constructor(nShards: number) {
+  /**
+   * @param encoding a scheme or its name (`'RS2'`, `'rs8'`, …); default RS2.
+   * @throws TuskInputError unless nShards is an integer in the scheme's [minShards, maxShards].
+   */
+  constructor(nShards: number, encoding: EncodingScheme | EncodingName | Lowercase<EncodingName> = RS2) {
+    const scheme = typeof encoding === 'string' ? encodingByName(encoding) : encoding;
     if (!Number.isInteger(nShards) || nShards < 1 || nShards > 65535) {
       throw new TuskInputError(`n_shards must be an integer in 1…65535, got ${nShards}`);
     }
-    if (nShards < MIN_N_SHARDS) {
-      throw new TuskInputError(`RS2 needs n_shards ≥ ${MIN_N_SHARDS} (with fewer, f = 0 and there is no redundancy), got ${nShards}`);
+    if (nShards < scheme.minShards) {
+      throw new TuskInputError(`${scheme.name} needs n_shards ≥ ${scheme.minShards} (with fewer, f = 0 and there is no redundancy), got ${nShards}`);
     }
-    if (nShards > MAX_N_SHARDS) {
-      throw new TuskInputError(`RS2 supports n_shards ≤ ${MAX_N_SHARDS} (Reed–Solomon count limits), got ${nShards}`);
+    if (nShards > scheme.maxShards) {
+      throw new TuskInputError(`${scheme.name} supports n_shards ≤ ${scheme.maxShards} (Reed–Solomon count limits of its field), got ${nShards}`);
     }
+    this.scheme = scheme;
+    this.encodingType = scheme.typeByte;
     this.nShards = nShards;
     this.f = Math.floor((nShards - 1) / 3);
     this.primarySymbols = nShards - 2 * this.f;
@@ -74,20 +64,21 @@ export class EncodingConfig {
     return this.primarySymbols * this.secondarySymbols;
   }
 
-  /** Largest blob this committee can encode: k_p · k_s · 65534 bytes. */
+  /** Largest blob this committee can encode: k_p · k_s · (max symbol size) bytes. */
   get maxBlobSize(): number {
-    return this.sourceSymbols * MAX_SYMBOL_SIZE;
+    return this.sourceSymbols * this.scheme.maxSymbolSize;
   }
 
   /**
-   * Symbol size for a blob of `length` bytes: the even ceiling of max(length, 1)/(k_p·k_s).
+   * Symbol size for a blob of `length` bytes: max(length, 1)/(k_p·k_s) rounded up to the scheme's
+   * alignment (RS2: even).
    * @throws TuskInputError for a non-integer or negative length; BlobTooLargeError above the max.
    */
   symbolSize(length: number): number {
     assertLength(length);
     if (length > this.maxBlobSize) throw new BlobTooLargeError(length, this.maxBlobSize, this.nShards);
-    const s = Math.ceil(Math.max(length, 1) / this.sourceSymbols);
-    return s + (s % 2);
+    const a = this.scheme.symbolAlignment;
+    return Math.ceil(Math.ceil(Math.max(length, 1) / this.sourceSymbols) / a) * a;
   }
 
   /** Byte length of a primary sliver (k_s symbols). */

@@ -1,5 +1,5 @@
 /**
- * RS2 blob decoding (walrus-protocol.md §4.1–§4.4): verify metadata, verify slivers, decode from
+ * RedStuff blob decoding (walrus-protocol.md §4.1–§4.4): verify metadata, verify slivers, decode from
  * k_p primary slivers (column codewords, shard = row) or, as the fallback axis, from k_s secondary
  * slivers (row codewords, shard = column), then run a consistency check.
  *
@@ -90,7 +90,7 @@ export function decodeBlob(metadata: BlobMetadataWithId, slivers: readonly Slive
       }
     });
   } else if (check === 'strict') {
-    const again = computeBlobMetadata(blob, { nShards: cfg.nShards, kernel });
+    const again = computeBlobMetadata(blob, { nShards: cfg.nShards, encoding: cfg.scheme, kernel });
     if (!equalBytes(again.blobId, metadata.blobId)) {
       throw new InconsistentBlobError(`blob ${metadata.blobIdString} is inconsistently encoded: the decoded data has blob ID ${again.blobIdString}`);
     }
@@ -112,7 +112,7 @@ function decodeAxis(
   const n = cfg.nShards;
   const kP = cfg.primarySymbols, kS = cfg.secondarySymbols;
   const S = cfg.symbolSize(length);
-  const E = S / 2;
+  const scheme = cfg.scheme;
   // Primary: codewords are columns, o = k_p source rows, each sliver has k_s symbols.
   // Secondary: codewords are rows, o = k_s source columns, each sliver has k_p symbols.
   const o = axis === 'primary' ? kP : kS;
@@ -137,10 +137,10 @@ function decodeAxis(
     if (missing.length > 0) {
       const r = n - o;
       const per = Math.max(1, Math.min(symbols, Math.floor(STRIPE_BYTES / S)));
-      const stride = Math.ceil((per * E) / 32) * 64;
+      const stride = scheme.planarBytes(per, S);
       const work = kernel.alloc(kx.rsDecodeWorkShards(o, r) * stride);
       const received = kernel.alloc(o + r, 1);
-      const erasures = kernel.alloc(65536 * 2);
+      const erasures = kernel.alloc(scheme.erasureBytes);
       mem = kernel.u8();
       mem.fill(0, received, received + o + r);
       for (const s of slivers) mem[received + (s.index < o ? s.index : o + (s.index - o))] = 1;
@@ -150,11 +150,11 @@ function decodeAxis(
       }));
       for (let c0 = 0; c0 < symbols; c0 += per) {
         const w = Math.min(per, symbols - c0);
-        for (const p of placed) kx.symbolsToShards(p.ptr + c0 * S, S, 0, w, 1, S, work + p.pos * stride, stride);
-        kx.rsDecode(work, stride, Math.ceil((w * E) / 32) * 64, o, r, received, erasures);
+        for (const p of placed) scheme.gather(kx, p.ptr + c0 * S, S, 0, w, 1, S, work + p.pos * stride, stride);
+        scheme.decode(kx, work, stride, scheme.planarBytes(w, S), o, r, received, erasures);
         for (const i of missing) {
           const pos = kx.rsDecodePosition(o, r, false, i);
-          kx.shardsToSymbols(work + pos * stride, stride, w, 1, S, sources + i * sliverBytes + c0 * S, S, 0);
+          scheme.scatter(kx, work + pos * stride, stride, w, 1, S, sources + i * sliverBytes + c0 * S, S, 0);
         }
       }
       mem = kernel.u8();

@@ -1,6 +1,7 @@
 /**
- * The RS2 (RedStuff) encoder: blob → sliver pairs, metadata, blob ID
- * (walrus-protocol.md §1–§3), byte-identical to the official Walrus encoder.
+ * The RedStuff encoder: blob → sliver pairs, metadata, blob ID (walrus-protocol.md §1–§3). With
+ * RS2 (the default) it is byte-identical to the official Walrus encoder; RS8 runs the same
+ * pipeline over GF(2^8) (src/codec/encodings/).
  *
  * Pipeline (all heavy work in the WebAssembly kernels, memory bounded per stripe):
  *  A. Row stripes of the k_p × k_s message matrix: transpose the rows into the column-major
@@ -20,6 +21,7 @@
 import { type WasmKernel, defaultKernel } from '../wasm/kernel.ts';
 import { TuskInputError } from '../errors.ts';
 import { EncodingConfig } from './config.ts';
+import type { EncodingName, EncodingScheme } from './encodings/index.ts';
 import { SliverData, type SliverPair } from './sliver.ts';
 import { BlobMetadata, BlobMetadataWithId, type SliverPairHashes } from './metadata.ts';
 import { ulebLength, writeU16, writeUleb } from './bcs.ts';
@@ -29,6 +31,8 @@ import { type BlobId, blobIdToString, deriveBlobId } from './blob-id.ts';
 export interface EncodeOptions {
   /** Committee size (number of shards), e.g. 1000 on Walrus Mainnet/Testnet. */
   nShards: number;
+  /** Encoding type (default RS2, the Walrus encoding; `rs8` for small private committees). */
+  encoding?: EncodingScheme | EncodingName | Lowercase<EncodingName>;
   /** Kernel instance to run on; defaults to the calling thread's. */
   kernel?: WasmKernel;
   /**
@@ -48,6 +52,8 @@ export interface EncodedMetadata {
   readonly unencodedLength: number;
   readonly symbolSize: number;
   readonly nShards: number;
+  /** The encoding type used. */
+  readonly encoding: EncodingName;
   /** Metadata with its blob ID (BCS: `metadataWithId.toBcs()`). */
   readonly metadataWithId: BlobMetadataWithId;
 }
@@ -100,19 +106,19 @@ function checkData(data: unknown): asserts data is Uint8Array {
 function runEncode(data: Uint8Array, options: EncodeOptions, keep: boolean): EncodedMetadata | EncodedBlob {
   checkData(data);
   if (options === null || typeof options !== 'object') throw new TuskInputError('encode options are required ({ nShards })');
-  const cfg = new EncodingConfig(options.nShards);
+  const cfg = new EncodingConfig(options.nShards, options.encoding);
+  const scheme = cfg.scheme;
   const n = cfg.nShards;
   const kP = cfg.primarySymbols;
   const kS = cfg.secondarySymbols;
   const L = data.length;
   const S = cfg.symbolSize(L);
-  const E = S / 2;
   const rowBytes = kS * S; // one message row = one primary sliver's data
   const colBytes = kP * S; // one column's top k_p symbols = one secondary sliver's data
   const pFrame = SliverData.bcsLength(rowBytes);
   const sFrame = SliverData.bcsLength(colBytes);
   const target = options.stripeShardBytes ?? DEFAULT_STRIPE_SHARD_BYTES;
-  const planar = (symbols: number) => Math.ceil((symbols * E) / 32) * 64;
+  const planar = (symbols: number) => scheme.planarBytes(symbols, S);
 
   const template = options.kernel ?? defaultKernel();
   const dedicated = keep && !options.kernel && n * (pFrame + sFrame) >= DEDICATED_KERNEL_MIN_OUTPUT;
@@ -167,9 +173,9 @@ function runEncode(data: Uint8Array, options: EncodeOptions, keep: boolean): Enc
         rows = rowBase;
       }
       k.copySymbols(rows, rowStride, S, h, kS, S, colBase + r0 * S, S, colStride);
-      k.symbolsToShards(rows, rowStride, S, h, kS, S, workA, strideA);
-      k.rsEncode(workA, strideA, planar(h), kS, n - kS);
-      k.shardsToSymbols(workA, strideA, h, n - kS, S, colBase + kS * colStride + r0 * S, S, colStride);
+      scheme.gather(k, rows, rowStride, S, h, kS, S, workA, strideA);
+      scheme.encode(k, workA, strideA, planar(h), kS, n - kS);
+      scheme.scatter(k, workA, strideA, h, n - kS, S, colBase + kS * colStride + r0 * S, S, colStride);
     }
     for (let r = 0; r < kP; r++) k.hashLeaves(colBase + r * S, S, n, colStride, leafHashes + r * n * 32, 32);
 
@@ -183,8 +189,8 @@ function runEncode(data: Uint8Array, options: EncodeOptions, keep: boolean): Enc
     const scratchRows = kernel.alloc((n - kP) * colsPerStripe * S);
     for (let c0 = 0; c0 < n; ) {
       const w = Math.min(colsPerStripe, (c0 < kS ? kS : n) - c0);
-      k.symbolsToShards(colBase + c0 * colStride, colStride, S, w, kP, S, workB, strideB);
-      k.rsEncode(workB, strideB, planar(w), kP, n - kP);
+      scheme.gather(k, colBase + c0 * colStride, colStride, S, w, kP, S, workB, strideB);
+      scheme.encode(k, workB, strideB, planar(w), kP, n - kP);
       let out: number, outStride: number;
       if (keep && c0 < kS) {
         out = rowBase + kP * rowStride + c0 * S;
@@ -193,7 +199,7 @@ function runEncode(data: Uint8Array, options: EncodeOptions, keep: boolean): Enc
         out = scratchRows;
         outStride = w * S;
       }
-      k.shardsToSymbols(workB, strideB, w, n - kP, S, out, S, outStride);
+      scheme.scatter(k, workB, strideB, w, n - kP, S, out, S, outStride);
       for (let j = 0; j < n - kP; j++) {
         k.hashLeaves(out + j * outStride, S, w, S, leafHashes + ((kP + j) * n + c0) * 32, 32);
       }
@@ -234,6 +240,7 @@ function runEncode(data: Uint8Array, options: EncodeOptions, keep: boolean): Enc
       unencodedLength: L,
       symbolSize: S,
       nShards: n,
+      encoding: scheme.name,
     };
     if (!keep) return result;
     // A dedicated kernel's memory is handed to the result and never used again; a shared

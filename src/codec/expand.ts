@@ -39,10 +39,10 @@ export function expandSlivers(
   const k = sliverSymbols(cfg, axis);
   const r = n - k;
   const S = symbolSize;
-  const E = S / 2;
+  const scheme = cfg.scheme;
   const kx = kernel.exports;
   const per = Math.max(1, Math.min(datas.length, Math.floor(STRIPE_BYTES / S)));
-  const planar = (count: number) => Math.ceil((count * E) / 32) * 64;
+  const planar = (count: number) => scheme.planarBytes(count, S);
   const roots: Uint8Array[] = [];
   const mark = kernel.mark();
   try {
@@ -57,9 +57,9 @@ export function expandSlivers(
       const h = Math.min(per, datas.length - t0);
       let mem = kernel.u8();
       for (let t = 0; t < h; t++) mem.set(datas[t0 + t], area + t * n * S);
-      kx.symbolsToShards(area, n * S, S, h, k, S, work, stride);
-      kx.rsEncode(work, stride, planar(h), k, r);
-      kx.shardsToSymbols(work, stride, h, r, S, area + k * S, n * S, S);
+      scheme.gather(kx, area, n * S, S, h, k, S, work, stride);
+      scheme.encode(kx, work, stride, planar(h), k, r);
+      scheme.scatter(kx, work, stride, h, r, S, area + k * S, n * S, S);
       for (let t = 0; t < h; t++) {
         kx.hashLeaves(area + t * n * S, S, n, S, leaves + t * n * 32, 32);
         kx.merkleRoot(leaves + t * n * 32, n, 32, scratch, rootsPtr + t * 32);

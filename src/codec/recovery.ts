@@ -159,7 +159,7 @@ function decodeSliverData(
     if (s.sourceIndex < k) originals[s.sourceIndex] = s.data;
     else recovery[s.sourceIndex - k] = s.data;
   }
-  const restored = decodeMissingOriginals(k, originals, recovery, { kernel });
+  const restored = decodeMissingOriginals(k, originals, recovery, { kernel, field: cfg.scheme.field });
   const out = new Uint8Array(k * S);
   for (let i = 0; i < k; i++) out.set(originals[i] ?? restored.get(i)!, i * S);
   return out;

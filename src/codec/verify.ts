@@ -7,7 +7,8 @@
  */
 import { type WasmKernel, defaultKernel } from '../wasm/kernel.ts';
 import { MetadataVerificationError, SliverVerificationError } from '../errors.ts';
-import { EncodingConfig, ENCODING_TYPE_RS2 } from './config.ts';
+import { EncodingConfig } from './config.ts';
+import { ENCODINGS, encodingByType } from './encodings/index.ts';
 import { type BlobMetadata, BlobMetadataWithId } from './metadata.ts';
 import { deriveBlobId } from './blob-id.ts';
 import { type SliverData } from './sliver.ts';
@@ -26,17 +27,17 @@ export function metadataRootHash(metadata: BlobMetadata, kernel: WasmKernel = de
 }
 
 /**
- * Checks metadata for a committee of `nShards`: RS2, n pair hashes, a length the committee can
+ * Checks metadata for a committee of `nShards`: a known encoding type, n pair hashes, a length the committee can
  * encode, and a blob ID that is the hash of the metadata.
  * @returns the committee's EncodingConfig.
  * @throws MetadataVerificationError (or TuskInputError for a bad nShards).
  */
 export function verifyMetadata(withId: BlobMetadataWithId, nShards: number, kernel: WasmKernel = defaultKernel()): EncodingConfig {
-  const cfg = new EncodingConfig(nShards);
   const m = withId.metadata;
-  if (m.encodingType !== ENCODING_TYPE_RS2) {
+  if (!ENCODINGS.some((e) => e.typeByte === m.encodingType)) {
     throw new MetadataVerificationError(`unsupported encoding type ${m.encodingType}`);
   }
+  const cfg = new EncodingConfig(nShards, encodingByType(m.encodingType));
   if (m.hashes.length !== nShards) {
     throw new MetadataVerificationError(`metadata has ${m.hashes.length} sliver-pair hashes, expected ${nShards}`);
   }

@@ -15,6 +15,7 @@ import { basename, dirname, join } from 'node:path';
 import { BlobMetadataWithId } from '../codec/metadata.ts';
 import { SliverData, type SliverAxis } from '../codec/sliver.ts';
 import type { EncodedBlob } from '../codec/encode.ts';
+import type { EncodingName } from '../codec/encodings/index.ts';
 import { TuskInputError } from '../errors.ts';
 
 /** The human-readable summary written as blob.json (also what `--json` prints). */
@@ -22,18 +23,18 @@ export interface BlobSummary {
   blobId: string;
   rootHash: string;
   unencodedLength: number;
-  encodingType: 'RS2';
+  encodingType: EncodingName;
   symbolSize: number;
   nShards: number;
 }
 
 /** Summary of an encoding, with the root hash in hex. */
-export function blobSummary(blob: Pick<EncodedBlob, 'blobIdString' | 'rootHash' | 'unencodedLength' | 'symbolSize' | 'nShards'>): BlobSummary {
+export function blobSummary(blob: Pick<EncodedBlob, 'blobIdString' | 'rootHash' | 'unencodedLength' | 'symbolSize' | 'nShards' | 'encoding'>): BlobSummary {
   return {
     blobId: blob.blobIdString,
     rootHash: Buffer.from(blob.rootHash).toString('hex'),
     unencodedLength: blob.unencodedLength,
-    encodingType: 'RS2',
+    encodingType: blob.encoding,
     symbolSize: blob.symbolSize,
     nShards: blob.nShards,
   };

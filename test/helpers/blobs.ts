@@ -53,7 +53,7 @@ export function flipBit(s: SliverData, byte = 0, bit = 0): SliverData {
  * malicious writer would produce.
  */
 export function inconsistentEncoding(blob: EncodedBlob, index: number): { metadata: BlobMetadataWithId; primary: SliverData[] } {
-  const cfg = new EncodingConfig(blob.nShards);
+  const cfg = new EncodingConfig(blob.nShards, blob.encoding);
   const altered = flipBit(blob.primarySlivers[index], 0, 3);
   const [root] = expandSlivers(defaultKernel(), cfg, 'primary', [altered.data], blob.symbolSize);
   const hashes = blob.metadata.hashes.map((h, i) => (i === index ? { primary: root, secondary: h.secondary } : h));

@@ -1,0 +1,24 @@
+/**
+ * RS2 — Walrus's encoding: RedStuff over GF(2^16) with reed-solomon-simd 3.1's code. Symbols are
+ * even-sized (S/2 elements in the crate's 32-low/32-high block layout); the kernels move them into
+ * dense planar shards and back.
+ */
+import { type EncodingScheme, largestCommittee } from './scheme.ts';
+
+export const RS2: EncodingScheme = {
+  name: 'RS2',
+  typeByte: 1, // Walrus EncodingType::RS2 (BCS variant 1; Move constant RS2 = 1)
+  symbolAlignment: 2,
+  maxSymbolSize: 65534,
+  minShards: 4,
+  maxShards: largestCommittee(65536), // 49155
+  field: 'gf16',
+  erasureBytes: 65536 * 2,
+  planarBytes: (count, symbolSize) => Math.ceil((count * (symbolSize / 2)) / 32) * 64,
+  gather: (k, sym, strideA, strideB, countA, countB, s, work, shardStride) =>
+    k.symbolsToShards(sym, strideA, strideB, countA, countB, s, work, shardStride),
+  scatter: (k, work, shardStride, countA, countB, s, sym, strideA, strideB) =>
+    k.shardsToSymbols(work, shardStride, countA, countB, s, sym, strideA, strideB),
+  encode: (k, base, stride, bytes, o, r) => k.rsEncode(base, stride, bytes, o, r),
+  decode: (k, base, stride, bytes, o, r, received, erasures) => k.rsDecode(base, stride, bytes, o, r, received, erasures),
+};
