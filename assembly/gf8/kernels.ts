@@ -19,11 +19,17 @@ export function fftButterfly8(x: usize, y: usize, bytes: usize, logM: u32): void
   if (ASC_FEATURE_SIMD) {
     const t = mul8Ptr + (<usize>logM << 5);
     const lo = v128.load(t), hi = v128.load(t, 16);
-    for (; x < end; x += 16, y += 16) {
-      const b = v128.load(y);
-      const a = v128.xor(v128.load(x), product(lo, hi, b));
-      v128.store(x, a);
-      v128.store(y, v128.xor(a, b));
+    // 64 bytes per iteration: four independent 16-byte lanes keep the swizzle units busy
+    // (measured: 16 bytes per iteration left RS8 only 1.3× ahead of GF(2^16)).
+    for (; x < end; x += 64, y += 64) {
+      const b0 = v128.load(y), b1 = v128.load(y, 16), b2 = v128.load(y, 32), b3 = v128.load(y, 48);
+      const a0 = v128.xor(v128.load(x), product(lo, hi, b0));
+      const a1 = v128.xor(v128.load(x, 16), product(lo, hi, b1));
+      const a2 = v128.xor(v128.load(x, 32), product(lo, hi, b2));
+      const a3 = v128.xor(v128.load(x, 48), product(lo, hi, b3));
+      v128.store(x, a0); v128.store(x, a1, 16); v128.store(x, a2, 32); v128.store(x, a3, 48);
+      v128.store(y, v128.xor(a0, b0)); v128.store(y, v128.xor(a1, b1), 16);
+      v128.store(y, v128.xor(a2, b2), 32); v128.store(y, v128.xor(a3, b3), 48);
     }
   } else {
     for (; x < end; x++, y++) {
@@ -45,11 +51,13 @@ export function ifftButterfly8(x: usize, y: usize, bytes: usize, logM: u32): voi
   if (ASC_FEATURE_SIMD) {
     const t = mul8Ptr + (<usize>logM << 5);
     const lo = v128.load(t), hi = v128.load(t, 16);
-    for (; x < end; x += 16, y += 16) {
-      const a = v128.load(x);
-      const b = v128.xor(v128.load(y), a);
-      v128.store(y, b);
-      v128.store(x, v128.xor(a, product(lo, hi, b)));
+    for (; x < end; x += 64, y += 64) {
+      const a0 = v128.load(x), a1 = v128.load(x, 16), a2 = v128.load(x, 32), a3 = v128.load(x, 48);
+      const b0 = v128.xor(v128.load(y), a0), b1 = v128.xor(v128.load(y, 16), a1);
+      const b2 = v128.xor(v128.load(y, 32), a2), b3 = v128.xor(v128.load(y, 48), a3);
+      v128.store(y, b0); v128.store(y, b1, 16); v128.store(y, b2, 32); v128.store(y, b3, 48);
+      v128.store(x, v128.xor(a0, product(lo, hi, b0))); v128.store(x, v128.xor(a1, product(lo, hi, b1)), 16);
+      v128.store(x, v128.xor(a2, product(lo, hi, b2)), 32); v128.store(x, v128.xor(a3, product(lo, hi, b3)), 48);
     }
   } else {
     for (; x < end; x++, y++) {
