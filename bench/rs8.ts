@@ -4,13 +4,13 @@
  *   npm run bench:rs8 -- [--n 10,31,100,195] [--sizes 16,64] [--runs 3]
  *
  * Three measurements per (n, size), medians of `--runs`, both encodings interleaved in one process:
- *  - `rs`: the two Reed–Solomon codes alone (row code k_s → n and column code k_p → n on shards of
- *    size/k_s and size/k_p bytes), where the field's multiply cost dominates;
+ *  - `rs`: the two Reed–Solomon kernels alone, on work arrays already in wasm memory (row code
+ *    k_s → n and column code k_p → n, on 64 KiB shards) — where the field's arithmetic dominates;
  *  - `encode`: the whole RedStuff encode (`encodeBlob`), which also hashes ~n²·S bytes of leaves —
  *    the same work for both encodings, so the speed-up shrinks as hashing dominates;
  *  - `decode`: `decodeBlob` from k_p primary slivers, half of them recovery slivers.
  */
-import { EncodingConfig, decodeBlob, encodeBlob, encodeRecoveryShards } from '../src/index.ts';
+import { EncodingConfig, decodeBlob, defaultKernel, encodeBlob } from '../src/index.ts';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);
@@ -48,20 +48,22 @@ for (const n of ns) {
     const blob = data(bytes);
     const mib = +(bytes / 2 ** 20).toFixed(2);
     const kP = cfg.primarySymbols, kS = cfg.secondarySymbols;
-    // RS only: one stripe of each code with the shard sizes the whole blob implies (capped at 4 MiB
-    // per shard so the row code's few large shards stay comparable).
-    const rowShard = Math.min(4 << 20, Math.ceil(blob.length / kS / 2) * 2);
-    const colShard = Math.min(4 << 20, Math.ceil(blob.length / kP / 2) * 2);
-    const rowIn = Array.from({ length: kS }, (_, i) => blob.subarray(0, rowShard).map((b) => b ^ i));
-    const colIn = Array.from({ length: kP }, (_, i) => blob.subarray(0, colShard).map((b) => b ^ i));
+    // RS only: both codes on 64 KiB shards in wasm memory (the kernels, no copies in or out).
+    const k = defaultKernel();
+    const shard = 64 * 1024;
+    const mark = k.mark();
+    const work = k.alloc(Math.max(k.exports.rsWorkShards(kS, n - kS), k.exports.rsWorkShards(kP, n - kP)) * shard);
+    const fill = () => k.u8().set(blob.subarray(0, Math.min(blob.length, kS * shard)), work);
     const t: Record<string, { rs2: number[]; rs8: number[] }> = { rs: { rs2: [], rs8: [] }, encode: { rs2: [], rs8: [] }, decode: { rs2: [], rs8: [] } };
     for (let r = 0; r < runs; r++) {
       for (const enc of ['rs2', 'rs8'] as const) {
-        const field = enc === 'rs2' ? 'gf16' : 'gf8';
-        t.rs[enc].push(time(() => {
-          encodeRecoveryShards(rowIn, n - kS, { field });
-          encodeRecoveryShards(colIn, n - kP, { field });
-        }));
+        const rsEncode = enc === 'rs2' ? k.exports.rsEncode : k.exports.rs8Encode;
+        let rs = 0;
+        fill();
+        rs += time(() => rsEncode(work, shard, shard, kS, n - kS));
+        fill();
+        rs += time(() => rsEncode(work, shard, shard, kP, n - kP));
+        t.rs[enc].push(rs);
         let encoded!: ReturnType<typeof encodeBlob>;
         t.encode[enc].push(time(() => { encoded = encodeBlob(blob, { nShards: n, encoding: enc }); }));
         const slivers = encoded.primarySlivers.slice(Math.floor(kP / 2), Math.floor(kP / 2) + kP);
@@ -70,6 +72,7 @@ for (const n of ns) {
         if (out.length !== blob.length || Buffer.compare(Buffer.from(out), Buffer.from(blob)) !== 0) throw new Error(`${enc} n=${n}: decode mismatch`);
       }
     }
+    k.release(mark);
     for (const what of ['rs', 'encode', 'decode']) {
       const a = median(t[what].rs2), b = median(t[what].rs8);
       console.log(`${String(n).padStart(4)}  ${String(mib).padStart(8)}   ${what.padEnd(7)} ${a.toFixed(3).padStart(8)}  ${b.toFixed(3).padStart(8)}   ${(a / b).toFixed(2).padStart(6)}×`);
