@@ -25,6 +25,8 @@ import type { EncodingName, EncodingScheme } from './encodings/index.ts';
 import { SliverData, type SliverPair } from './sliver.ts';
 import { BlobMetadata, BlobMetadataWithId, type SliverPairHashes } from './metadata.ts';
 import { ulebLength, writeU16, writeUleb } from './bcs.ts';
+import { runStripeTask, type StripeTask } from './stripes.ts';
+import { defaultPool } from '../pool/codec-pool.ts';
 import { type BlobId, blobIdToString, deriveBlobId } from './blob-id.ts';
 
 /** Options for {@link encodeBlob} and {@link computeBlobMetadata}. */
@@ -99,11 +101,92 @@ export function computeBlobMetadata(data: Uint8Array, options: EncodeOptions): E
   return runEncode(data, options, false);
 }
 
+/** Options for the async (pool) encode functions. */
+export interface EncodeAsyncOptions extends EncodeOptions {
+  /** Where the stripe tasks run (default: the process-wide pool sized to the machine's cores). */
+  pool?: TaskRunner;
+}
+
+/**
+ * {@link encodeBlob} on a pool of worker threads: all cores busy, the calling thread's event loop
+ * free. Output is identical to `encodeBlob`, whatever the pool size.
+ */
+export async function encodeBlobAsync(data: Uint8Array, options: EncodeAsyncOptions): Promise<EncodedBlob> {
+  return (await runEncodeOn(options.pool ?? defaultPool(), data, options, true)) as EncodedBlob;
+}
+
+/** {@link computeBlobMetadata} on a pool of worker threads. */
+export async function computeBlobMetadataAsync(data: Uint8Array, options: EncodeAsyncOptions): Promise<EncodedMetadata> {
+  return runEncodeOn(options.pool ?? defaultPool(), data, options, false);
+}
+
 function checkData(data: unknown): asserts data is Uint8Array {
   if (!(data instanceof Uint8Array)) throw new TuskInputError('blob data must be a Uint8Array');
 }
 
+/** Where a plan's tasks run: inline on the calling thread, or on a pool (see src/pool/). */
+export interface TaskRunner {
+  /** Slots that may run at once (each task uses scratch of slot `task.slot`). */
+  readonly slots: number;
+  run(kernel: WasmKernel, task: StripeTask): Promise<void>;
+}
+
+type SlottedTask = StripeTask & { slot: number };
+
+/** Everything one encode needs: regions in kernel memory, its tasks per phase, and the finish step. */
+interface EncodePlan {
+  kernel: WasmKernel;
+  dedicated: boolean;
+  mark: number;
+  rows: SlottedTask[];
+  cols: SlottedTask[];
+  roots: SlottedTask[];
+  /** Copies a rows task's input into its slot's staging area (metadata-only path). */
+  stage(t: SlottedTask): void;
+  finish(): EncodedMetadata | EncodedBlob;
+}
+
 function runEncode(data: Uint8Array, options: EncodeOptions, keep: boolean): EncodedMetadata | EncodedBlob {
+  const plan = planEncode(data, options, keep, 1);
+  try {
+    const k = plan.kernel.exports;
+    for (const phase of [plan.rows, plan.cols, plan.roots]) {
+      for (const t of phase) {
+        plan.stage(t);
+        runStripeTask(k, t);
+      }
+    }
+    return plan.finish();
+  } finally {
+    if (!plan.dedicated) plan.kernel.release(plan.mark);
+  }
+}
+
+/**
+ * Runs an encode's tasks on `runner` (phase by phase; within a phase, one chain per slot).
+ * The calling thread only stages input and waits, so its event loop stays free.
+ */
+export async function runEncodeOn(runner: TaskRunner, data: Uint8Array, options: EncodeOptions, keep: boolean): Promise<EncodedMetadata | EncodedBlob> {
+  const plan = planEncode(data, options, keep, runner.slots);
+  try {
+    for (const phase of [plan.rows, plan.cols, plan.roots]) {
+      await Promise.all(
+        Array.from({ length: runner.slots }, async (_, s) => {
+          for (const t of phase) {
+            if (t.slot !== s) continue;
+            plan.stage(t);
+            await runner.run(plan.kernel, t);
+          }
+        }),
+      );
+    }
+    return plan.finish();
+  } finally {
+    if (!plan.dedicated) plan.kernel.release(plan.mark);
+  }
+}
+
+function planEncode(data: Uint8Array, options: EncodeOptions, keep: boolean, slots: number): EncodePlan {
   checkData(data);
   if (options === null || typeof options !== 'object') throw new TuskInputError('encode options are required ({ nShards })');
   const cfg = new EncodingConfig(options.nShards, options.encoding);
@@ -123,102 +206,102 @@ function runEncode(data: Uint8Array, options: EncodeOptions, keep: boolean): Enc
   const template = options.kernel ?? defaultKernel();
   const dedicated = keep && !options.kernel && n * (pFrame + sFrame) >= DEDICATED_KERNEL_MIN_OUTPUT;
   const kernel = dedicated ? template.fork() : template;
-  const k = kernel.exports;
   const mark = kernel.mark();
-  try {
-    const leafHashes = kernel.alloc(n * n * 32);
-    // Where the rows of the message matrix live (Phase A input) and where column c's top k_p
-    // symbols live (Phase A output, Phase B input). With `keep` these are the sliver frames
-    // themselves; otherwise a staging stripe and a plain column area.
-    let rowBase: number, rowStride: number, colBase: number, colStride: number;
-    let pRegion = 0, sRegion = 0;
-    const rowsPerStripe = Math.max(1, Math.min(kP, Math.floor(target / S)));
-    if (keep) {
-      pRegion = kernel.alloc(n * pFrame, 8);
-      sRegion = kernel.alloc(n * sFrame, 8);
-      const mem = kernel.u8();
-      writeFrames(mem, pRegion, n, pFrame, rowBytes, S);
-      writeFrames(mem, sRegion, n, sFrame, colBytes, S);
-      rowBase = pRegion + ulebLength(rowBytes);
-      rowStride = pFrame;
-      colBase = sRegion + ulebLength(colBytes);
-      colStride = sFrame;
-      for (let r = 0; r < kP; r++) {
-        const start = Math.min(L, r * rowBytes);
-        const end = Math.min(L, start + rowBytes);
-        const dst = rowBase + r * rowStride;
-        mem.set(data.subarray(start, end), dst);
-        mem.fill(0, dst + (end - start), dst + rowBytes);
-      }
-    } else {
-      rowBase = kernel.alloc(rowsPerStripe * rowBytes);
-      rowStride = rowBytes;
-      colBase = kernel.alloc(n * colBytes);
-      colStride = colBytes;
+  const leafHashes = kernel.alloc(n * n * 32);
+  // Where the rows of the message matrix live (Phase A input) and where column c's top k_p
+  // symbols live (Phase A output, Phase B input). With `keep` these are the sliver frames
+  // themselves; otherwise per-slot staging stripes and a plain column area.
+  const rowsPerStripe = Math.max(1, Math.min(kP, Math.floor(target / S)));
+  let rowBase: number, rowStride: number, colBase: number, colStride: number;
+  let pRegion = 0, sRegion = 0;
+  const staging: number[] = [];
+  if (keep) {
+    pRegion = kernel.alloc(n * pFrame, 8);
+    sRegion = kernel.alloc(n * sFrame, 8);
+    const mem = kernel.u8();
+    writeFrames(mem, pRegion, n, pFrame, rowBytes, S);
+    writeFrames(mem, sRegion, n, sFrame, colBytes, S);
+    rowBase = pRegion + ulebLength(rowBytes);
+    rowStride = pFrame;
+    colBase = sRegion + ulebLength(colBytes);
+    colStride = sFrame;
+    for (let r = 0; r < kP; r++) {
+      const start = Math.min(L, r * rowBytes);
+      const end = Math.min(L, start + rowBytes);
+      const dst = rowBase + r * rowStride;
+      mem.set(data.subarray(start, end), dst);
+      mem.fill(0, dst + (end - start), dst + rowBytes);
     }
+  } else {
+    for (let s = 0; s < slots; s++) staging.push(kernel.alloc(rowsPerStripe * rowBytes));
+    rowBase = 0;
+    rowStride = rowBytes;
+    colBase = kernel.alloc(n * colBytes);
+    colStride = colBytes;
+  }
 
-    // Phase A: row code RS(k_s → n) over stripes of message rows (shard = column).
-    const rowWorkShards = k.rsWorkShards(kS, n - kS);
-    const strideA = planar(rowsPerStripe);
-    const workA = kernel.alloc(rowWorkShards * strideA);
-    for (let r0 = 0; r0 < kP; r0 += rowsPerStripe) {
-      const h = Math.min(rowsPerStripe, kP - r0);
-      let rows = rowBase + r0 * rowStride;
-      if (!keep) {
-        const mem = kernel.u8();
-        const start = Math.min(L, r0 * rowBytes);
-        const end = Math.min(L, start + h * rowBytes);
-        mem.set(data.subarray(start, end), rowBase);
-        mem.fill(0, rowBase + (end - start), rowBase + h * rowBytes);
-        rows = rowBase;
-      }
-      k.copySymbols(rows, rowStride, S, h, kS, S, colBase + r0 * S, S, colStride);
-      scheme.gather(k, rows, rowStride, S, h, kS, S, workA, strideA);
-      scheme.encode(k, workA, strideA, planar(h), kS, n - kS);
-      scheme.scatter(k, workA, strideA, h, n - kS, S, colBase + kS * colStride + r0 * S, S, colStride);
-    }
-    for (let r = 0; r < kP; r++) k.hashLeaves(colBase + r * S, S, n, colStride, leafHashes + r * n * 32, 32);
+  // Phase A: row code RS(k_s → n) over stripes of message rows (shard = column).
+  const strideA = planar(rowsPerStripe);
+  const rowWork = Array.from({ length: slots }, () => kernel.alloc(kernel.exports.rsWorkShards(kS, n - kS) * strideA));
+  const rows: SlottedTask[] = [];
+  for (let r0 = 0, i = 0; r0 < kP; r0 += rowsPerStripe, i++) {
+    const slot = i % slots;
+    const h = Math.min(rowsPerStripe, kP - r0);
+    rows.push({
+      kind: 'rows', slot, encoding: scheme.name, n, kP, kS, S, r0, h,
+      rows: keep ? rowBase + r0 * rowStride : staging[slot], rowStride,
+      colBase, colStride, work: rowWork[slot], workStride: strideA, leafHashes,
+    });
+  }
 
-    // Phase B: column code RS(k_p → n) over stripes of columns (shard = row). Stripes do not
-    // straddle column k_s, so a stripe's recovery rows go either straight into the primary
-    // frames (columns < k_s) or to a scratch area that is only hashed (columns ≥ k_s).
-    const colsPerStripe = Math.max(1, Math.min(n, Math.floor(target / S)));
-    const colWorkShards = k.rsWorkShards(kP, n - kP);
-    const strideB = planar(colsPerStripe);
-    const workB = kernel.alloc(colWorkShards * strideB);
-    const scratchRows = kernel.alloc((n - kP) * colsPerStripe * S);
-    for (let c0 = 0; c0 < n; ) {
-      const w = Math.min(colsPerStripe, (c0 < kS ? kS : n) - c0);
-      scheme.gather(k, colBase + c0 * colStride, colStride, S, w, kP, S, workB, strideB);
-      scheme.encode(k, workB, strideB, planar(w), kP, n - kP);
-      let out: number, outStride: number;
-      if (keep && c0 < kS) {
-        out = rowBase + kP * rowStride + c0 * S;
-        outStride = rowStride;
-      } else {
-        out = scratchRows;
-        outStride = w * S;
-      }
-      scheme.scatter(k, workB, strideB, w, n - kP, S, out, S, outStride);
-      for (let j = 0; j < n - kP; j++) {
-        k.hashLeaves(out + j * outStride, S, w, S, leafHashes + ((kP + j) * n + c0) * 32, 32);
-      }
-      c0 += w;
-    }
+  // Phase B: column code RS(k_p → n) over stripes of columns (shard = row). Stripes do not
+  // straddle column k_s, so a stripe's recovery rows go either straight into the primary
+  // frames (columns < k_s) or to a per-slot scratch area that is only hashed (columns ≥ k_s).
+  const colsPerStripe = Math.max(1, Math.min(n, Math.floor(target / S)));
+  const strideB = planar(colsPerStripe);
+  const colWork = Array.from({ length: slots }, () => kernel.alloc(kernel.exports.rsWorkShards(kP, n - kP) * strideB));
+  const scratchRows = Array.from({ length: slots }, () => kernel.alloc((n - kP) * colsPerStripe * S));
+  const cols: SlottedTask[] = [];
+  for (let c0 = 0, i = 0; c0 < n; i++) {
+    const slot = i % slots;
+    const w = Math.min(colsPerStripe, (c0 < kS ? kS : n) - c0);
+    const direct = keep && c0 < kS;
+    cols.push({
+      kind: 'cols', slot, encoding: scheme.name, n, kP, S, c0, w, colBase, colStride,
+      work: colWork[slot], workStride: strideB,
+      out: direct ? rowBase + kP * rowStride + c0 * S : scratchRows[slot],
+      outStride: direct ? rowStride : w * S,
+      leafHashes,
+    });
+    c0 += w;
+  }
 
-    // Phase C: Merkle roots. pairHashes[i] = primary_hash[i] ‖ secondary_hash[i] (64 bytes):
-    // row tree i and column tree n − 1 − i.
-    const pairHashes = kernel.alloc(n * 64);
-    const scratch = kernel.alloc(Math.ceil(n / 2) * 32 + 32);
-    for (let i = 0; i < n; i++) {
-      k.merkleRoot(leafHashes + i * n * 32, n, 32, scratch, pairHashes + i * 64);
-      k.merkleRoot(leafHashes + (n - 1 - i) * 32, n, n * 32, scratch, pairHashes + i * 64 + 32);
-    }
-    const rootLeaves = kernel.alloc(n * 32);
-    const rootPtr = kernel.alloc(32);
+  // Phase C: Merkle roots. pairHashes[i] = primary_hash[i] ‖ secondary_hash[i] (64 bytes):
+  // row tree i and column tree n − 1 − i.
+  const pairHashes = kernel.alloc(n * 64);
+  const rootScratch = Array.from({ length: slots }, () => kernel.alloc(Math.ceil(n / 2) * 32 + 32));
+  const roots: SlottedTask[] = [];
+  const perRoots = Math.ceil(n / (slots * 4));
+  for (let first = 0, i = 0; first < n; first += perRoots, i++) {
+    const slot = i % slots;
+    roots.push({ kind: 'roots', slot, n, first, count: Math.min(perRoots, n - first), leafHashes, pairHashes, scratch: rootScratch[slot] });
+  }
+  const rootLeaves = kernel.alloc(n * 32);
+  const rootPtr = kernel.alloc(32);
+
+  const stage = (t: SlottedTask) => {
+    if (keep || t.kind !== 'rows') return;
+    const mem = kernel.u8();
+    const start = Math.min(L, t.r0 * rowBytes);
+    const end = Math.min(L, start + t.h * rowBytes);
+    mem.set(data.subarray(start, end), t.rows);
+    mem.fill(0, t.rows + (end - start), t.rows + t.h * rowBytes);
+  };
+
+  const finish = (): EncodedMetadata | EncodedBlob => {
+    const k = kernel.exports;
     k.hashLeaves(pairHashes, 64, n, 64, rootLeaves, 32);
-    k.merkleRoot(rootLeaves, n, 32, scratch, rootPtr);
-
+    k.merkleRoot(rootLeaves, n, 32, rootScratch[0], rootPtr);
     let mem = kernel.u8();
     const rootHash = mem.slice(rootPtr, rootPtr + 32);
     const hashes: SliverPairHashes[] = [];
@@ -251,9 +334,9 @@ function runEncode(data: Uint8Array, options: EncodeOptions, keep: boolean): Enc
     const secondary = parseFrames('secondary', sBuf, n, sFrame);
     const pairs: SliverPair[] = primary.map((p, i) => ({ index: i, primary: p, secondary: secondary[n - 1 - i] }));
     return { ...result, pairs, primarySlivers: primary, secondarySlivers: secondary };
-  } finally {
-    if (!dedicated) kernel.release(mark);
-  }
+  };
+
+  return { kernel, dedicated, mark, rows, cols, roots, stage, finish };
 }
 
 /** Writes the BCS header/trailer of n SliverData frames (index i) at `base`, frame `frame` bytes. */

@@ -94,7 +94,36 @@ export function kernelModule(flavor: KernelFlavor): WebAssembly.Module {
  * Ownership: views returned by `u8()` are invalidated by any `alloc` that grows memory; take a
  * fresh view after allocating. Allocations are released in LIFO order with `mark`/`release`.
  */
-export class WasmKernel {
+/** Where an instance's tables live; enough for another thread to attach to the same memory. */
+export interface KernelLayout {
+  readonly flavor: KernelFlavor;
+  readonly gf16Base: number;
+  readonly logWalshBase: number;
+  readonly gf8Base: number;
+}
+
+let nextKernelId = 1;
+
+/**
+ * Instantiates the kernels on an existing (shared) memory whose tables were built by another
+ * instance, without allocating: how pool workers run tasks on the main thread's memory.
+ */
+export function attachKernel(memory: WebAssembly.Memory, layout: KernelLayout, module = kernelModule(layout.flavor)): KernelExports {
+  const instance = new WebAssembly.Instance(module, { env: { memory, abort: kernelAbort } });
+  const k = instance.exports as unknown as KernelExports;
+  k.gf16Attach(layout.gf16Base);
+  k.gf16AttachLogWalsh(layout.logWalshBase);
+  k.gf8Attach(layout.gf8Base);
+  return k;
+}
+
+function kernelAbort(_msg: number, _file: number, line: number, col: number): never {
+  throw new Error(`tusk kernel abort at ${line}:${col}`);
+}
+
+export class WasmKernel implements KernelLayout {
+  /** Process-unique id of this instance's memory (pool workers cache their instances by it). */
+  readonly id = nextKernelId++;
   readonly flavor: KernelFlavor;
   readonly memory: WebAssembly.Memory;
   readonly exports: KernelExports;
@@ -114,15 +143,10 @@ export class WasmKernel {
    */
   constructor(flavor: KernelFlavor | 'auto' = 'auto', tablesFrom?: WasmKernel) {
     this.flavor = resolveFlavor(flavor);
-    this.memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_PAGES });
-    const instance = new WebAssembly.Instance(kernelModule(this.flavor), {
-      env: {
-        memory: this.memory,
-        abort(_msg: number, _file: number, line: number, col: number) {
-          throw new Error(`tusk kernel abort at ${line}:${col}`);
-        },
-      },
-    });
+    // Shared, so worker threads can run kernels on the same memory (src/pool/); single-threaded
+    // use is unaffected. `buffer` is then a SharedArrayBuffer.
+    this.memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_PAGES, shared: true });
+    const instance = new WebAssembly.Instance(kernelModule(this.flavor), { env: { memory: this.memory, abort: kernelAbort } });
     this.exports = instance.exports as unknown as KernelExports;
     this.top = align(this.exports.heapBase(), 64);
     this.view = new Uint8Array(this.memory.buffer);

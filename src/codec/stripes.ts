@@ -1,0 +1,82 @@
+/**
+ * The encoder's units of kernel work. A task is plain numbers (offsets into one kernel memory), so
+ * it runs the same on the calling thread or on a pool worker whose kernel instance shares that
+ * memory (src/pool/). Tasks of one phase are independent; each uses only its own slot's scratch.
+ *
+ *  - `rows`  (Phase A): rows [r0, r0+h) of the message matrix → their columns' top symbols, the
+ *    row code's recovery symbols, and the leaf hashes of those n-symbol rows.
+ *  - `cols`  (Phase B): columns [c0, c0+w) → the column code's 2f recovery rows and their leaf hashes.
+ *  - `roots` (Phase C): Merkle roots of row trees and column trees for pairs [first, first+count).
+ */
+import type { KernelExports } from '../wasm/kernel.ts';
+import { encodingByName, type EncodingName } from './encodings/index.ts';
+
+/** Phase A task. */
+export interface RowsTask {
+  kind: 'rows';
+  encoding: EncodingName;
+  n: number; kP: number; kS: number; S: number;
+  r0: number; h: number;
+  /** Row r0's k_s symbols (more rows follow every `rowStride` bytes). */
+  rows: number; rowStride: number;
+  /** Column c's top k_p symbols start at colBase + c·colStride. */
+  colBase: number; colStride: number;
+  work: number; workStride: number;
+  leafHashes: number;
+}
+
+/** Phase B task. */
+export interface ColsTask {
+  kind: 'cols';
+  encoding: EncodingName;
+  n: number; kP: number; S: number;
+  c0: number; w: number;
+  colBase: number; colStride: number;
+  work: number; workStride: number;
+  /** Recovery row j (row k_p + j), columns [c0, c0+w), goes to out + j·outStride. */
+  out: number; outStride: number;
+  leafHashes: number;
+}
+
+/** Phase C task. */
+export interface RootsTask {
+  kind: 'roots';
+  n: number; first: number; count: number;
+  leafHashes: number; pairHashes: number; scratch: number;
+}
+
+export type StripeTask = RowsTask | ColsTask | RootsTask;
+
+/** Runs one task on kernel `k` (any thread whose instance uses the task's memory). */
+export function runStripeTask(k: KernelExports, t: StripeTask): void {
+  switch (t.kind) {
+    case 'rows': {
+      const scheme = encodingByName(t.encoding);
+      const { n, kS, S, r0, h } = t;
+      const bytes = scheme.planarBytes(h, S);
+      k.copySymbols(t.rows, t.rowStride, S, h, kS, S, t.colBase + r0 * S, S, t.colStride);
+      scheme.gather(k, t.rows, t.rowStride, S, h, kS, S, t.work, t.workStride);
+      scheme.encode(k, t.work, t.workStride, bytes, kS, n - kS);
+      scheme.scatter(k, t.work, t.workStride, h, n - kS, S, t.colBase + kS * t.colStride + r0 * S, S, t.colStride);
+      for (let r = r0; r < r0 + h; r++) k.hashLeaves(t.colBase + r * S, S, n, t.colStride, t.leafHashes + r * n * 32, 32);
+      return;
+    }
+    case 'cols': {
+      const scheme = encodingByName(t.encoding);
+      const { n, kP, S, c0, w } = t;
+      scheme.gather(k, t.colBase + c0 * t.colStride, t.colStride, S, w, kP, S, t.work, t.workStride);
+      scheme.encode(k, t.work, t.workStride, scheme.planarBytes(w, S), kP, n - kP);
+      scheme.scatter(k, t.work, t.workStride, w, n - kP, S, t.out, S, t.outStride);
+      for (let j = 0; j < n - kP; j++) k.hashLeaves(t.out + j * t.outStride, S, w, S, t.leafHashes + ((kP + j) * n + c0) * 32, 32);
+      return;
+    }
+    case 'roots': {
+      const { n } = t;
+      for (let i = t.first; i < t.first + t.count; i++) {
+        k.merkleRoot(t.leafHashes + i * n * 32, n, 32, t.scratch, t.pairHashes + i * 64);
+        k.merkleRoot(t.leafHashes + (n - 1 - i) * 32, n, n * 32, t.scratch, t.pairHashes + i * 64 + 32);
+      }
+      return;
+    }
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * A codec pool worker (Piscina). It receives the compiled kernel module once (workerData) and,
+ * per task, the (shared) memory the task's offsets refer to; it instantiates the module on each
+ * memory once and keeps that instance. Tasks are plain numbers: no data crosses threads.
+ */
+import { workerData } from 'node:worker_threads';
+import { attachKernel, type KernelExports, type KernelLayout } from '../wasm/kernel.ts';
+import { runStripeTask, type StripeTask } from '../codec/stripes.ts';
+
+/** What the pool sends with each task. */
+export interface WorkerTask {
+  memoryId: number;
+  memory: WebAssembly.Memory;
+  layout: KernelLayout;
+  task: StripeTask;
+}
+
+const module: WebAssembly.Module = workerData.module;
+/** Instances by memory id. A few are kept: the pool's own memory and the latest dedicated ones. */
+const instances = new Map<number, KernelExports>();
+const MAX_INSTANCES = 3;
+
+function instanceFor(t: WorkerTask): KernelExports {
+  let k = instances.get(t.memoryId);
+  if (k) {
+    // Refresh recency.
+    instances.delete(t.memoryId);
+    instances.set(t.memoryId, k);
+    return k;
+  }
+  k = attachKernel(t.memory, t.layout, module);
+  instances.set(t.memoryId, k);
+  // Dropping the instance lets a result's memory be collected once its owner lets go of it.
+  while (instances.size > MAX_INSTANCES) instances.delete(instances.keys().next().value!);
+  return k;
+}
+
+export default function run(t: WorkerTask): void {
+  runStripeTask(instanceFor(t), t.task);
+}
