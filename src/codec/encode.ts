@@ -120,6 +120,44 @@ export async function computeBlobMetadataAsync(data: Uint8Array, options: Encode
   return runEncodeOn(options.pool ?? defaultPool(), data, options, false);
 }
 
+/**
+ * The last step of every encode: root hash over the n pair hashes at `pairHashes` (64 bytes each,
+ * in `kernel` memory), metadata and blob ID. `scratch`: ⌈n/2⌉·32 + 32 bytes.
+ */
+export function finishMetadata(kernel: WasmKernel, cfg: EncodingConfig, L: number, pairHashes: number, scratch: number): EncodedMetadata {
+  const n = cfg.nShards;
+  const k = kernel.exports;
+  const mark = kernel.mark();
+  try {
+    const rootLeaves = kernel.alloc(n * 32);
+    const rootPtr = kernel.alloc(32);
+    k.hashLeaves(pairHashes, 64, n, 64, rootLeaves, 32);
+    k.merkleRoot(rootLeaves, n, 32, scratch, rootPtr);
+    const mem = kernel.u8();
+    const rootHash = mem.slice(rootPtr, rootPtr + 32);
+    const hashes: SliverPairHashes[] = [];
+    for (let i = 0; i < n; i++) {
+      const p = pairHashes + i * 64;
+      hashes.push({ primary: mem.slice(p, p + 32), secondary: mem.slice(p + 32, p + 64) });
+    }
+    const metadata = new BlobMetadata(cfg.encodingType, L, hashes);
+    const blobId = deriveBlobId(cfg.encodingType, L, rootHash);
+    return {
+      blobId,
+      blobIdString: blobIdToString(blobId),
+      rootHash,
+      metadata,
+      metadataWithId: new BlobMetadataWithId(blobId, metadata),
+      unencodedLength: L,
+      symbolSize: cfg.symbolSize(L),
+      nShards: n,
+      encoding: cfg.scheme.name,
+    };
+  } finally {
+    kernel.release(mark);
+  }
+}
+
 function checkData(data: unknown): asserts data is Uint8Array {
   if (!(data instanceof Uint8Array)) throw new TuskInputError('blob data must be a Uint8Array');
 }
@@ -286,8 +324,6 @@ function planEncode(data: Uint8Array, options: EncodeOptions, keep: boolean, slo
     const slot = i % slots;
     roots.push({ kind: 'roots', slot, n, first, count: Math.min(perRoots, n - first), leafHashes, pairHashes, scratch: rootScratch[slot] });
   }
-  const rootLeaves = kernel.alloc(n * 32);
-  const rootPtr = kernel.alloc(32);
 
   const stage = (t: SlottedTask) => {
     if (keep || t.kind !== 'rows') return;
@@ -299,32 +335,8 @@ function planEncode(data: Uint8Array, options: EncodeOptions, keep: boolean, slo
   };
 
   const finish = (): EncodedMetadata | EncodedBlob => {
-    const k = kernel.exports;
-    k.hashLeaves(pairHashes, 64, n, 64, rootLeaves, 32);
-    k.merkleRoot(rootLeaves, n, 32, rootScratch[0], rootPtr);
-    let mem = kernel.u8();
-    const rootHash = mem.slice(rootPtr, rootPtr + 32);
-    const hashes: SliverPairHashes[] = [];
-    for (let i = 0; i < n; i++) {
-      const p = pairHashes + i * 64;
-      hashes.push({ primary: mem.slice(p, p + 32), secondary: mem.slice(p + 32, p + 64) });
-    }
-    const metadata = new BlobMetadata(cfg.encodingType, L, hashes);
-    // Hashing the blob ID may allocate on (and grow) the thread's default kernel, which can be
-    // this one: refresh the view afterwards.
-    const blobId = deriveBlobId(cfg.encodingType, L, rootHash);
-    mem = kernel.u8();
-    const result: EncodedMetadata = {
-      blobId,
-      blobIdString: blobIdToString(blobId),
-      rootHash,
-      metadata,
-      metadataWithId: new BlobMetadataWithId(blobId, metadata),
-      unencodedLength: L,
-      symbolSize: S,
-      nShards: n,
-      encoding: scheme.name,
-    };
+    const result = finishMetadata(kernel, cfg, L, pairHashes, rootScratch[0]);
+    const mem = kernel.u8();
     if (!keep) return result;
     // A dedicated kernel's memory is handed to the result and never used again; a shared
     // kernel's memory is reused by the next call, so its frames are copied out.
