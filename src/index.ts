@@ -34,3 +34,8 @@ export { CodecPool, defaultPool } from './pool/codec-pool.ts';
 export type { CodecPoolOptions } from './pool/codec-pool.ts';
 export { ENCODINGS, RS2, RS8, encodingByName, encodingByType } from './codec/encodings/index.ts';
 export type { EncodingName, EncodingScheme } from './codec/encodings/index.ts';
+export { encodeStream } from './stream/encode-stream.ts';
+export type { StreamEncodeOptions, EncodeProgress } from './stream/encode-stream.ts';
+export { callbackSink, directorySink } from './stream/sink.ts';
+export type { SliverSink, DirectorySinkOptions } from './stream/sink.ts';
+export type { BlobInput } from './stream/source.ts';

@@ -186,7 +186,7 @@ async function run(
     for (let c = 0; c < n; c++) writeAll(columnFd, m, cols + c * hh * S, hh * S, c * colBytes + r0 * S);
     rowsDone += hh;
     report('rows', Math.min(L, rowsDone * rowBytes), L);
-  });
+  }, (e) => reads.fail(e));
 
   // Phase B. Column stripes do not straddle column k_s (recovery rows of columns ≥ k_s are only hashed).
   const stripes: { c0: number; w: number }[] = [];
@@ -241,16 +241,22 @@ async function run(
   return result;
 }
 
-/** Gate i opens once; waiting on a gate before it exists works (gate −1 is always open). */
+/**
+ * Gate i opens once; waiting on a gate before it exists works (gate −1 is always open). After
+ * `fail`, every wait rejects, so no chain waits forever on a stripe that will never be read.
+ */
 class Gates {
-  private readonly gates = new Map<number, { promise: Promise<void>; resolve: () => void }>();
+  private readonly gates = new Map<number, { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void }>();
+  private failure: { error: unknown } | undefined;
   private get(i: number) {
     let g = this.gates.get(i);
     if (!g) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((r) => (resolve = r));
-      g = { promise, resolve };
+      let resolve!: () => void, reject!: (e: unknown) => void;
+      const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+      promise.catch(() => {}); // a gate nobody waits on must not be an unhandled rejection
+      g = { promise, resolve, reject };
       this.gates.set(i, g);
+      if (this.failure) reject(this.failure.error);
     }
     return g;
   }
@@ -260,15 +266,34 @@ class Gates {
   open(i: number): void {
     this.get(i).resolve();
   }
+  fail(error: unknown): void {
+    this.failure ??= { error };
+    for (const g of this.gates.values()) g.reject(error);
+  }
 }
 
-/** Runs `count` jobs over `slots` concurrent chains; job i runs on chain i mod slots. */
-async function inSlots(slots: number, count: number, job: (i: number, slot: number) => Promise<void>): Promise<void> {
+/**
+ * Runs `count` jobs over `slots` concurrent chains (job i on chain i mod slots). On the first
+ * failure the other chains stop before their next job, and the failure is thrown only once every
+ * chain has settled, so cleanup never races with work still in flight.
+ */
+async function inSlots(slots: number, count: number, job: (i: number, slot: number) => Promise<void>, onFailure?: (e: unknown) => void): Promise<void> {
+  let failure: { error: unknown } | undefined;
   await Promise.all(
     Array.from({ length: Math.min(slots, count) }, async (_, s) => {
-      for (let i = s; i < count; i += slots) await job(i, s);
+      for (let i = s; i < count && !failure; i += slots) {
+        try {
+          await job(i, s);
+        } catch (error) {
+          if (!failure) {
+            failure = { error };
+            onFailure?.(error);
+          }
+        }
+      }
     }),
   );
+  if (failure) throw failure.error;
 }
 
 function clamp(x: number, lo: number, hi: number): number {

@@ -1,0 +1,118 @@
+/** Streaming encoder: same bytes as the in-memory encoder, bounded memory, clean failure. */
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { encodeBlob } from '../src/codec/encode.ts';
+import { encodeStream } from '../src/stream/encode-stream.ts';
+import { callbackSink, directorySink } from '../src/stream/sink.ts';
+import { readSliverDirectory } from '../src/spool/directory.ts';
+import { CodecPool } from '../src/pool/codec-pool.ts';
+import type { SliverData } from '../src/codec/sliver.ts';
+import { officialEncode } from './helpers/official.ts';
+import { randomBytes } from './helpers/blobs.ts';
+
+function collect() {
+  const got = new Map<string, Buffer>();
+  const sink = callbackSink((s: SliverData) => void got.set(`${s.axis}${s.index}`, Buffer.from(s.toBcs())));
+  return { got, sink };
+}
+
+describe('encodeStream', () => {
+  const pools = [new CodecPool({ threads: 1 }), new CodecPool({ threads: 2 })];
+  const dir = mkdtempSync(join(tmpdir(), 'tusk-stream-test-'));
+  afterAll(async () => {
+    await Promise.all(pools.map((p) => p.close()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("gives the official encoder's bytes and blob ID, from a file, with a tiny budget and both pool sizes", async () => {
+    const n = 100;
+    const data = randomBytes(3_000_017, 5);
+    const file = join(dir, 'in.bin');
+    writeFileSync(file, data);
+    const ref = officialEncode(data, n);
+    for (const pool of pools) {
+      const { got, sink } = collect();
+      const meta = await encodeStream(file, { nShards: n, sink, pool, memoryBudget: 8 << 20 });
+      expect(Buffer.from(meta.blobId).equals(Buffer.from(ref.blobId))).toBe(true);
+      expect(got.size).toBe(2 * n);
+      for (let i = 0; i < n; i++) {
+        expect(got.get(`primary${i}`)!.equals(Buffer.from(ref.primary[i]))).toBe(true);
+        expect(got.get(`secondary${i}`)!.equals(Buffer.from(ref.secondary[i]))).toBe(true);
+      }
+    }
+  });
+
+  it('matches the in-memory encoder for Node streams and async iterables (n = 1000, rs8 n = 195)', async () => {
+    for (const [n, encoding, size] of [[1000, 'rs2', 2_500_000], [195, 'rs8', 1_000_001]] as const) {
+      const data = randomBytes(size, n);
+      const ref = encodeBlob(data, { nShards: n, encoding });
+      const chunks = function* () {
+        for (let i = 0; i < data.length; i += 65_537) yield data.subarray(i, i + 65_537);
+      };
+      const viaStream = collect();
+      const m1 = await encodeStream(Readable.from(chunks()), { nShards: n, encoding, sink: viaStream.sink, pool: pools[1], tempDir: dir });
+      const viaIterable = collect();
+      const m2 = await encodeStream((async function* () { yield* chunks(); })(), { nShards: n, encoding, length: size, sink: viaIterable.sink, pool: pools[1] });
+      for (const m of [m1, m2]) expect(m.blobIdString).toBe(ref.blobIdString);
+      for (const { got } of [viaStream, viaIterable]) {
+        for (const s of [...ref.primarySlivers, ...ref.secondarySlivers]) {
+          if (!got.get(`${s.axis}${s.index}`)!.equals(Buffer.from(s.toBcs()))) throw new Error(`${s.axis} ${s.index} differs (n=${n})`);
+        }
+      }
+    }
+  });
+
+  it('writes a sliver directory that reads back', async () => {
+    const data = randomBytes(777_777, 9);
+    const out = join(dir, 'spool');
+    const meta = await encodeStream(data, { nShards: 10, sink: await directorySink(out), pool: pools[0] });
+    const read = await readSliverDirectory(out);
+    expect(read.metadata.blobIdString).toBe(meta.blobIdString);
+    expect(read.slivers).toHaveLength(20);
+  });
+
+  it('abort mid-encode: rejects with the reason, leaves no temporary files and no output directory', async () => {
+    const data = randomBytes(8 << 20, 3);
+    const out = join(dir, 'aborted');
+    const controller = new AbortController();
+    let seen = 0;
+    const inner = await directorySink(out);
+    const sink = { ...inner, writeSliver: (s: SliverData) => { if (++seen === 50) controller.abort(new Error('stop now')); return inner.writeSliver(s); } };
+    const before = readdirSync(tmpdir()).filter((f) => f.startsWith('tusk-encode-')).length;
+    await expect(encodeStream(data, { nShards: 1000, sink, pool: pools[1], signal: controller.signal, memoryBudget: 64 << 20 })).rejects.toThrow('stop now');
+    expect(readdirSync(tmpdir()).filter((f) => f.startsWith('tusk-encode-')).length).toBe(before);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('reports progress for each phase up to its total', async () => {
+    const phases = new Map<string, { done: number; total: number }>();
+    await encodeStream(randomBytes(1 << 20, 1), {
+      nShards: 100, sink: collect().sink, pool: pools[1],
+      onProgress: (p) => phases.set(p.phase, { done: p.bytesDone, total: p.bytesTotal }),
+    });
+    expect([...phases.keys()]).toEqual(['rows', 'columns', 'slivers']);
+    for (const { done, total } of phases.values()) expect(done).toBe(total);
+  });
+});
+
+describe('encodeStream failures', () => {
+  it('a source that fails mid-way rejects (no hang) and cleans up', async () => {
+    const pool = new CodecPool({ threads: 2 });
+    try {
+      async function* broken() {
+        yield randomBytes(1 << 20, 1);
+        throw new Error('disk on fire');
+      }
+      const before = readdirSync(tmpdir()).filter((f) => f.startsWith('tusk-encode-')).length;
+      await expect(encodeStream(broken(), { nShards: 1000, length: 8 << 20, sink: collect().sink, pool, memoryBudget: 48 << 20 })).rejects.toThrow('disk on fire');
+      await expect(encodeStream(broken(), { nShards: 1000, length: 3 << 20, sink: collect().sink, pool })).rejects.toThrow('disk on fire');
+      expect(readdirSync(tmpdir()).filter((f) => f.startsWith('tusk-encode-')).length).toBe(before);
+    } finally {
+      await pool.close();
+    }
+  });
+});
