@@ -39,3 +39,5 @@ export type { StreamEncodeOptions, EncodeProgress } from './stream/encode-stream
 export { callbackSink, directorySink } from './stream/sink.ts';
 export type { SliverSink, DirectorySinkOptions } from './stream/sink.ts';
 export type { BlobInput } from './stream/source.ts';
+export { decodeDirectory } from './stream/decode-stream.ts';
+export type { StreamDecodeOptions, DecodeProgress, DecodeDirectoryResult } from './stream/decode-stream.ts';

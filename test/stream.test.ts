@@ -116,3 +116,44 @@ describe('encodeStream failures', () => {
     }
   });
 });
+
+describe('decodeDirectory (streaming decoder)', () => {
+  it('rebuilds the blob from k_p primary slivers (half recovery) or k_s secondary ones, skipping bad files', async () => {
+    const { decodeDirectory } = await import('../src/stream/decode-stream.ts');
+    const { readFileSync, unlinkSync, writeFileSync: write } = await import('node:fs');
+    const pool = new CodecPool({ threads: 2 });
+    const dir = mkdtempSync(join(tmpdir(), 'tusk-decode-test-'));
+    try {
+      for (const [n, encoding, size] of [[100, 'rs2', 2_000_003], [1000, 'rs2', 1_500_000], [31, 'rs8', 300_001]] as const) {
+        const data = randomBytes(size, n);
+        const spool = join(dir, `spool-${n}-${encoding}`);
+        await encodeStream(data, { nShards: n, encoding, pool, sink: await directorySink(spool) });
+        const f = Math.floor((n - 1) / 3), kP = n - 2 * f, half = Math.floor(kP / 2);
+        for (let i = 0; i < n; i++) if (i < half || i > half + kP) unlinkSync(join(spool, 'primary', `${i}.bcs`));
+        const bad = readFileSync(join(spool, 'primary', `${half}.bcs`));
+        bad[bad.length - 10] ^= 4; // corrupt one: k_p valid ones remain
+        write(join(spool, 'primary', `${half}.bcs`), bad);
+        const rejected: string[] = [];
+        const out = join(dir, `out-${n}.bin`);
+        const r = await decodeDirectory(spool, out, { pool, memoryBudget: 32 << 20, onRejected: (e) => rejected.push(e.message) });
+        expect(r).toMatchObject({ axis: 'primary', bytes: size, reconstructed: half + 1 }); // 0…half−1 deleted, half corrupted
+        expect(rejected).toEqual([`primary sliver ${half}: Merkle root of the expanded sliver does not match the metadata`]);
+        expect(readFileSync(out).equals(Buffer.from(data))).toBe(true);
+        // Secondary axis only: k_s of them.
+        for (let i = 0; i < n; i++) if (i >= half && i <= half + kP) unlinkSync(join(spool, 'primary', `${i}.bcs`));
+        for (let j = 0; j < f; j++) unlinkSync(join(spool, 'secondary', `${j}.bcs`));
+        const out2 = join(dir, `out2-${n}.bin`);
+        expect((await decodeDirectory(spool, out2, { pool })).axis).toBe('secondary');
+        expect(readFileSync(out2).equals(Buffer.from(data))).toBe(true);
+        // One more missing: a clear, retryable error and no output file.
+        unlinkSync(join(spool, 'secondary', `${f}.bcs`));
+        await expect(decodeDirectory(spool, join(dir, 'never.bin'), { pool })).rejects.toThrow(/not enough valid slivers/);
+        expect(existsSync(join(dir, 'never.bin'))).toBe(false);
+      }
+      expect(readdirSync(dir).filter((x) => x.includes('.tmp-'))).toEqual([]);
+    } finally {
+      await pool.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -45,7 +45,25 @@ export interface RootsTask {
   leafHashes: number; pairHashes: number; scratch: number;
 }
 
-export type StripeTask = RowsTask | ColsTask | RootsTask;
+/**
+ * Decode task: one stripe of `w` symbol positions of a codeword family (o originals, r recovery).
+ * The received shards' raw symbols sit at raw + x·rawStride for their decoder position x (see
+ * rsDecodePosition); `received` is the o + r byte map. Missing original i is written (symbol
+ * layout) to restored + i·rawStride.
+ */
+export interface DecodeTask {
+  kind: 'decode';
+  encoding: EncodingName;
+  o: number; r: number; S: number; w: number;
+  raw: number; rawStride: number;
+  /** Received shard indices (i < o: original i; o + j: recovery j), also marked in `received`. */
+  present: number[];
+  received: number; erasures: number;
+  work: number; workStride: number;
+  restored: number;
+}
+
+export type StripeTask = RowsTask | ColsTask | RootsTask | DecodeTask;
 
 /** Runs one task on kernel `k` (any thread whose instance uses the task's memory). */
 export function runStripeTask(k: KernelExports, t: StripeTask): void {
@@ -68,6 +86,23 @@ export function runStripeTask(k: KernelExports, t: StripeTask): void {
       scheme.encode(k, t.work, t.workStride, scheme.planarBytes(w, S), kP, n - kP);
       scheme.scatter(k, t.work, t.workStride, w, n - kP, S, t.out, S, t.outStride);
       for (let j = 0; j < n - kP; j++) k.hashLeaves(t.out + j * t.outStride, S, w, S, t.leafHashes + ((kP + j) * n + c0) * 32, 32);
+      return;
+    }
+    case 'decode': {
+      const scheme = encodingByName(t.encoding);
+      const { o, r, S, w } = t;
+      const missing = new Set<number>();
+      for (let i = 0; i < o; i++) missing.add(i);
+      for (const idx of t.present) {
+        missing.delete(idx);
+        const x = idx < o ? k.rsDecodePosition(o, r, false, idx) : k.rsDecodePosition(o, r, true, idx - o);
+        scheme.gather(k, t.raw + x * t.rawStride, S, 0, w, 1, S, t.work + x * t.workStride, t.workStride);
+      }
+      scheme.decode(k, t.work, t.workStride, scheme.planarBytes(w, S), o, r, t.received, t.erasures);
+      for (const i of missing) {
+        const x = k.rsDecodePosition(o, r, false, i);
+        scheme.scatter(k, t.work + x * t.workStride, t.workStride, w, 1, S, t.restored + i * t.rawStride, S, 0);
+      }
       return;
     }
     case 'roots': {

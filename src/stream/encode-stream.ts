@@ -16,12 +16,11 @@
  *     delivered; then the metadata.
  * Output is byte-identical to the in-memory encoder for the same input.
  */
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultKernel, type WasmKernel } from '../wasm/kernel.ts';
-import { TuskError } from '../errors.ts';
 import { EncodingConfig } from '../codec/config.ts';
 import type { EncodingName, EncodingScheme } from '../codec/encodings/index.ts';
 import { SliverData } from '../codec/sliver.ts';
@@ -31,6 +30,8 @@ import type { ColsTask, RootsTask, RowsTask, StripeTask } from '../codec/stripes
 import { defaultPool } from '../pool/codec-pool.ts';
 import { openBlobSource, type BlobInput, type BlobSource } from './source.ts';
 import type { SliverSink } from './sink.ts';
+import { inSlots } from './slots.ts';
+import { readAll, writeAll } from './file-io.ts';
 
 /** A progress report: `phase` and how far it is, in bytes of that phase's work. */
 export interface EncodeProgress {
@@ -272,30 +273,6 @@ class Gates {
   }
 }
 
-/**
- * Runs `count` jobs over `slots` concurrent chains (job i on chain i mod slots). On the first
- * failure the other chains stop before their next job, and the failure is thrown only once every
- * chain has settled, so cleanup never races with work still in flight.
- */
-async function inSlots(slots: number, count: number, job: (i: number, slot: number) => Promise<void>, onFailure?: (e: unknown) => void): Promise<void> {
-  let failure: { error: unknown } | undefined;
-  await Promise.all(
-    Array.from({ length: Math.min(slots, count) }, async (_, s) => {
-      for (let i = s; i < count && !failure; i += slots) {
-        try {
-          await job(i, s);
-        } catch (error) {
-          if (!failure) {
-            failure = { error };
-            onFailure?.(error);
-          }
-        }
-      }
-    }),
-  );
-  if (failure) throw failure.error;
-}
-
 function clamp(x: number, lo: number, hi: number): number {
   return Math.max(lo, Math.min(hi, x));
 }
@@ -308,21 +285,3 @@ function writeFramesAt(mem: Uint8Array, base: number, count: number, frame: numb
     writeU16(mem, base + i * frame + head + dataBytes, symbolSize);
   }
 }
-
-// Positional file I/O on the temporary files. Synchronous on purpose: each call moves one
-// stripe-sized chunk from page cache, a few microseconds, and the async API's per-call cost
-// dominated with ~10^5 small chunks per large blob.
-function writeAll(fd: number, mem: Uint8Array, ptr: number, length: number, position: number): void {
-  let done = 0;
-  while (done < length) done += writeSync(fd, mem, ptr + done, length - done, position + done);
-}
-
-function readAll(fd: number, mem: Uint8Array, ptr: number, length: number, position: number): void {
-  let done = 0;
-  while (done < length) {
-    const got = readSync(fd, mem, ptr + done, length - done, position + done);
-    if (got === 0) throw new TuskError(`temporary file ended early at ${position + done}`);
-    done += got;
-  }
-}
-

@@ -1,0 +1,259 @@
+/**
+ * The streaming RedStuff decoder: rebuilds a blob of any size from a sliver directory (the
+ * `tusk encode` layout) into a file, with kernel memory bounded by a budget like the encoder.
+ *
+ *  1. Metadata is read and checked against its blob ID.
+ *  2. Sliver files are read and verified in small batches, systematic ones first, until k_p valid
+ *     primary slivers (else k_s valid secondary slivers) are found; the rest are not read.
+ *  3. Stripes of symbol positions: one positional read per chosen sliver straight into kernel
+ *     memory, a `decode` task on the pool, and positional writes of the blob bytes to a temporary
+ *     output file. Reconstructed source slivers are also collected in a temporary file.
+ *  4. Consistency check ("default"): every reconstructed source sliver is re-expanded and compared
+ *     with the metadata. Only then is the output renamed into place.
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { defaultKernel, type WasmKernel } from '../wasm/kernel.ts';
+import { InconsistentBlobError, NotEnoughSliversError, SliverVerificationError, TuskError, TuskInputError } from '../errors.ts';
+import { BlobMetadataWithId } from '../codec/metadata.ts';
+import { SliverData, type SliverAxis } from '../codec/sliver.ts';
+import { equalBytes, expectedSliverHash, verifyMetadata, verifySlivers } from '../codec/verify.ts';
+import { expandSlivers } from '../codec/expand.ts';
+import type { TaskRunner } from '../codec/encode.ts';
+import type { DecodeTask } from '../codec/stripes.ts';
+import { defaultPool } from '../pool/codec-pool.ts';
+import { inSlots } from './slots.ts';
+import { readAll, writeAll } from './file-io.ts';
+
+/** A progress report of {@link decodeDirectory}. */
+export interface DecodeProgress {
+  phase: 'verify' | 'decode' | 'check';
+  bytesDone: number;
+  bytesTotal: number;
+}
+
+/** Options for {@link decodeDirectory}. */
+export interface StreamDecodeOptions {
+  pool?: TaskRunner;
+  /** Kernel memory budget in bytes (default 1 GiB). */
+  memoryBudget?: number;
+  /** `default` (re-expand reconstructed slivers) or `skip`. */
+  consistencyCheck?: 'default' | 'skip';
+  /** Replace an existing output file (default: refuse). */
+  overwrite?: boolean;
+  tempDir?: string;
+  signal?: AbortSignal;
+  onProgress?: (progress: DecodeProgress) => void;
+  /** Called for every sliver that is skipped (unreadable, invalid or duplicate). */
+  onRejected?: (error: SliverVerificationError | TuskError) => void;
+  kernel?: WasmKernel;
+}
+
+/** What {@link decodeDirectory} did. */
+export interface DecodeDirectoryResult {
+  blobId: string;
+  bytes: number;
+  axis: SliverAxis;
+  /** Source slivers that were reconstructed (not present and valid on disk). */
+  reconstructed: number;
+  rejected: number;
+}
+
+const DEFAULT_BUDGET = 1 << 30;
+const VERIFY_BATCH = 8;
+
+/**
+ * Decodes the sliver directory `dir` into the file `out` (written atomically).
+ * @throws MetadataVerificationError, NotEnoughSliversError (retryable), InconsistentBlobError,
+ *   TuskInputError for a bad directory or an existing output; the signal's reason when aborted.
+ */
+export async function decodeDirectory(dir: string, out: string, options: StreamDecodeOptions = {}): Promise<DecodeDirectoryResult> {
+  const { signal } = options;
+  signal?.throwIfAborted();
+  if (!options.overwrite && (await readFile(out).then(() => true, (e) => e.code !== 'ENOENT'))) {
+    throw new TuskInputError(`output file ${out} already exists (use --force to replace it)`);
+  }
+  let metaBytes: Buffer;
+  try {
+    metaBytes = await readFile(join(dir, 'metadata.bcs'));
+  } catch (e) {
+    throw new TuskInputError(`${dir} is not a sliver directory: cannot read metadata.bcs (${(e as Error).message})`);
+  }
+  const withId = BlobMetadataWithId.fromBcs(new Uint8Array(metaBytes));
+  const meta = withId.metadata;
+  const kernel = (options.kernel ?? defaultKernel()).fork();
+  const cfg = verifyMetadata(withId, meta.hashes.length, kernel);
+  const L = meta.unencodedLength;
+  const S = cfg.symbolSize(L);
+  const n = cfg.nShards, kP = cfg.primarySymbols, kS = cfg.secondarySymbols;
+  const reject = (e: SliverVerificationError | TuskError) => {
+    rejected++;
+    options.onRejected?.(e);
+  };
+  let rejected = 0;
+
+  // 1–2. Choose and verify slivers, systematic first; stop reading once k are valid.
+  const chosen = await chooseSlivers();
+  const axis = chosen.axis;
+  const o = axis === 'primary' ? kP : kS;
+  const symbols = axis === 'primary' ? kS : kP; // per sliver
+  const r = n - o;
+
+  const temp = await mkdtemp(join(options.tempDir ?? tmpdir(), 'tusk-decode-'));
+  const partial = join(dirname(out), `.${basename(out)}.tmp-${process.pid}-${Date.now()}`);
+  const fds: number[] = [];
+  try {
+    const outFd = openSync(partial, 'w+');
+    fds.push(outFd);
+    const restoredFd = openSync(join(temp, 'reconstructed.bin'), 'w+');
+    fds.push(restoredFd);
+    const sliverFds = new Map<number, number>();
+    for (const { index, file } of chosen.files) {
+      const fd = openSync(file, 'r');
+      fds.push(fd);
+      sliverFds.set(index, fd);
+    }
+    const head = (f: number) => {
+      // Data offset inside a sliver file: after the ULEB length.
+      const b = new Uint8Array(8);
+      readSync(f, b, 0, 8, 0);
+      let off = 0;
+      while (b[off] & 0x80) off++;
+      return off + 1;
+    };
+    const dataOffset = new Map<number, number>([...sliverFds].map(([i, f]) => [i, head(f)]));
+    const missing: number[] = [];
+    for (let i = 0; i < o; i++) if (!sliverFds.has(i)) missing.push(i);
+
+    // 3. Stripes of w symbol positions.
+    const runner = options.pool ?? defaultPool();
+    const slots = runner.slots;
+    const k = kernel.exports;
+    const scheme = cfg.scheme;
+    const nDecode = k.rsDecodeWorkShards(o, r);
+    const perSlot = Math.max(0, (options.memoryBudget ?? DEFAULT_BUDGET) - 32 * 2 ** 20) / slots;
+    const w = Math.max(1, Math.min(symbols, Math.floor(perSlot / (S * (nDecode * 2.2 + o + kS)))));
+    // Sliver index = received-map index (original i < o; recovery j at o + j).
+    const present: number[] = [...sliverFds.keys()];
+    const received = kernel.alloc(o + r, 1);
+    kernel.u8().fill(0, received, received + o + r);
+    for (const idx of present) kernel.u8()[received + idx] = 1;
+    const slot = Array.from({ length: slots }, () => ({
+      raw: kernel.alloc(nDecode * w * S),
+      work: kernel.alloc(nDecode * scheme.planarBytes(w, S)),
+      erasures: kernel.alloc(scheme.erasureBytes),
+      restored: kernel.alloc(o * w * S),
+      rows: kernel.alloc(w * kS * S), // secondary axis: the stripe's rows, row-major
+    }));
+    const stripes = Math.ceil(symbols / w);
+    let done = 0;
+    const writeClipped = (ptr: number, length: number, position: number) => {
+      const len = Math.min(length, L - position);
+      if (len > 0) writeAll(outFd, kernel.u8(), ptr, len, position);
+    };
+    await inSlots(slots, stripes, async (s, slotIndex) => {
+      signal?.throwIfAborted();
+      const p0 = s * w, ww = Math.min(w, symbols - p0);
+      const sl = slot[slotIndex];
+      for (const [idx, fd] of sliverFds) {
+        const x = idx < o ? k.rsDecodePosition(o, r, false, idx) : k.rsDecodePosition(o, r, true, idx - o);
+        readAll(fd, kernel.u8(), sl.raw + x * w * S, ww * S, dataOffset.get(idx)! + p0 * S);
+      }
+      if (missing.length > 0) {
+        const task: DecodeTask = {
+          kind: 'decode', encoding: scheme.name, o, r, S, w: ww, raw: sl.raw, rawStride: w * S, present, received,
+          erasures: sl.erasures, work: sl.work, workStride: scheme.planarBytes(w, S), restored: sl.restored,
+        };
+        await runner.run(kernel, task);
+      }
+      // Source sliver i's symbols [p0, p0+ww): received → raw at its position, else restored.
+      const src = (i: number) => (sliverFds.has(i) ? sl.raw + k.rsDecodePosition(o, r, false, i) * w * S : sl.restored + i * w * S);
+      for (const i of missing) writeAll(restoredFd, kernel.u8(), sl.restored + i * w * S, ww * S, (i * symbols + p0) * S);
+      if (axis === 'primary') {
+        for (let i = 0; i < o; i++) writeClipped(src(i), ww * S, (i * kS + p0) * S);
+      } else {
+        // Columns → rows: row p0 + t is the stripe's symbol t of every source column.
+        for (let j = 0; j < o; j++) k.copySymbols(src(j), S, 0, ww, 1, S, sl.rows + j * S, kS * S, 0);
+        for (let t = 0; t < ww; t++) writeClipped(sl.rows + t * kS * S, kS * S, (p0 + t) * kS * S);
+      }
+      done += ww;
+      options.onProgress?.({ phase: 'decode', bytesDone: Math.min(L, Math.round((L * done) / symbols)), bytesTotal: L });
+    });
+
+    // 4. Consistency check on every reconstructed source sliver.
+    if ((options.consistencyCheck ?? 'default') === 'default' && missing.length > 0) {
+      for (let b = 0; b < missing.length; b += VERIFY_BATCH) {
+        signal?.throwIfAborted();
+        const batch = missing.slice(b, b + VERIFY_BATCH);
+        const datas = batch.map((i) => {
+          const d = new Uint8Array(symbols * S);
+          readSync(restoredFd, d, 0, d.length, i * symbols * S);
+          return d;
+        });
+        const roots = expandSlivers(kernel, cfg, axis, datas, S);
+        batch.forEach((i, t) => {
+          if (!equalBytes(roots[t], expectedSliverHash(meta, axis, i))) {
+            throw new InconsistentBlobError(`blob ${withId.blobIdString} is inconsistently encoded: reconstructed ${axis} sliver ${i} does not match its metadata hash`);
+          }
+        });
+        options.onProgress?.({ phase: 'check', bytesDone: Math.min(missing.length, b + VERIFY_BATCH), bytesTotal: missing.length });
+      }
+    }
+    for (const fd of fds.splice(0)) closeSync(fd);
+    await rename(partial, out);
+    return { blobId: withId.blobIdString, bytes: L, axis, reconstructed: missing.length, rejected };
+  } finally {
+    for (const fd of fds) closeSync(fd);
+    await rm(partial, { force: true });
+    await rm(temp, { recursive: true, force: true });
+  }
+
+  /** Reads and verifies candidate slivers until one axis has k valid ones. */
+  async function chooseSlivers(): Promise<{ axis: SliverAxis; files: { index: number; file: string }[] }> {
+    const found: Record<SliverAxis, number> = { primary: 0, secondary: 0 };
+    for (const ax of ['primary', 'secondary'] as const) {
+      const need = ax === 'primary' ? kP : kS;
+      const names = await readdir(join(dir, ax)).catch(() => [] as string[]);
+      const candidates: { index: number; file: string }[] = [];
+      for (const name of names) {
+        const m = /^(\d+)\.bcs$/.exec(name);
+        if (m && Number(m[1]) < n) candidates.push({ index: Number(m[1]), file: join(dir, ax, name) });
+        else reject(new TuskError(`skipping ${join(dir, ax, name)}: not a <index>.bcs file of this committee`));
+      }
+      candidates.sort((a, b) => a.index - b.index);
+      const valid: { index: number; file: string }[] = [];
+      for (let b = 0; b < candidates.length && valid.length < need; ) {
+        signal?.throwIfAborted();
+        const batch = candidates.slice(b, b + Math.min(VERIFY_BATCH, need - valid.length));
+        b += batch.length;
+        const slivers: (SliverData | undefined)[] = [];
+        for (const c of batch) {
+          try {
+            const s = SliverData.fromBcs(ax, new Uint8Array(await readFile(c.file)));
+            if (s.index !== c.index) throw new TuskInputError(`file name says index ${c.index} but the sliver says ${s.index}`);
+            slivers.push(s);
+          } catch (e) {
+            slivers.push(undefined);
+            reject(new SliverVerificationError(ax, c.index, `unreadable (${(e as Error).message})`));
+          }
+        }
+        const ok = slivers.filter((s): s is SliverData => !!s);
+        const verdicts = verifySlivers(cfg, meta, ok, kernel);
+        ok.forEach((s, t) => {
+          if (verdicts[t]) reject(verdicts[t]!);
+          else if (valid.length < need) valid.push(batch.find((c) => c.index === s.index)!);
+        });
+        options.onProgress?.({ phase: 'verify', bytesDone: valid.length, bytesTotal: need });
+      }
+      found[ax] = valid.length;
+      if (valid.length >= need) return { axis: ax, files: valid };
+    }
+    throw new NotEnoughSliversError(
+      `not enough valid slivers to decode: ${found.primary} of ${kP} primary and ${found.secondary} of ${kS} secondary needed` +
+        (rejected ? ` (${rejected} rejected)` : ''),
+      [],
+    );
+  }
+}
