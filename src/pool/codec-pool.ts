@@ -67,3 +67,10 @@ export function defaultPool(): CodecPool {
   if (!shared) shared = new CodecPool();
   return shared;
 }
+
+/** Closes the default pool if one was created (lets a CLI process exit). */
+export async function closeDefaultPool(): Promise<void> {
+  const p = shared;
+  shared = undefined;
+  await p?.close();
+}
