@@ -249,7 +249,10 @@ function planEncode(data: Uint8Array, options: EncodeOptions, keep: boolean, slo
   // Where the rows of the message matrix live (Phase A input) and where column c's top k_p
   // symbols live (Phase A output, Phase B input). With `keep` these are the sliver frames
   // themselves; otherwise per-slot staging stripes and a plain column area.
-  const rowsPerStripe = Math.max(1, Math.min(kP, Math.floor(target / S)));
+  // On a pool, split each phase into ≥ 4 tasks per slot even when the stripes would fit the cache
+  // target, so small blobs keep every worker busy (at 1 MiB, n = 1000, one stripe held all rows).
+  const minTasks = slots > 1 ? slots * 4 : 1;
+  const rowsPerStripe = Math.max(1, Math.min(kP, Math.floor(target / S), Math.ceil(kP / minTasks)));
   let rowBase: number, rowStride: number, colBase: number, colStride: number;
   let pRegion = 0, sRegion = 0;
   const staging: number[] = [];
@@ -295,7 +298,7 @@ function planEncode(data: Uint8Array, options: EncodeOptions, keep: boolean, slo
   // Phase B: column code RS(k_p → n) over stripes of columns (shard = row). Stripes do not
   // straddle column k_s, so a stripe's recovery rows go either straight into the primary
   // frames (columns < k_s) or to a per-slot scratch area that is only hashed (columns ≥ k_s).
-  const colsPerStripe = Math.max(1, Math.min(n, Math.floor(target / S)));
+  const colsPerStripe = Math.max(1, Math.min(n, Math.floor(target / S), Math.ceil(n / minTasks)));
   const strideB = planar(colsPerStripe);
   const colWork = Array.from({ length: slots }, () => kernel.alloc(kernel.exports.rsWorkShards(kP, n - kP) * strideB));
   const scratchRows = Array.from({ length: slots }, () => kernel.alloc((n - kP) * colsPerStripe * S));
