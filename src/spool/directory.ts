@@ -83,15 +83,20 @@ export interface SliverDirectory {
   unreadable: { file: string; reason: string }[];
 }
 
-/** Reads metadata and every parsable sliver file present in `dir`. */
-export async function readSliverDirectory(dir: string): Promise<SliverDirectory> {
+/** Reads a sliver directory's metadata.bcs. @throws TuskInputError if it is missing or malformed. */
+export async function readDirectoryMetadata(dir: string): Promise<BlobMetadataWithId> {
   let metaBytes: Buffer;
   try {
     metaBytes = await readFile(join(dir, 'metadata.bcs'));
   } catch (e) {
     throw new TuskInputError(`${dir} is not a sliver directory: cannot read metadata.bcs (${(e as Error).message})`);
   }
-  const metadata = BlobMetadataWithId.fromBcs(new Uint8Array(metaBytes));
+  return BlobMetadataWithId.fromBcs(new Uint8Array(metaBytes));
+}
+
+/** Reads metadata and every parsable sliver file present in `dir` (whole slivers in memory). */
+export async function readSliverDirectory(dir: string): Promise<SliverDirectory> {
+  const metadata = await readDirectoryMetadata(dir);
   const slivers: SliverData[] = [];
   const unreadable: { file: string; reason: string }[] = [];
   for (const axis of ['primary', 'secondary'] as SliverAxis[]) {

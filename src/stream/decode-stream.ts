@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { defaultKernel, type WasmKernel } from '../wasm/kernel.ts';
 import { InconsistentBlobError, NotEnoughSliversError, SliverVerificationError, TuskError, TuskInputError } from '../errors.ts';
-import { BlobMetadataWithId } from '../codec/metadata.ts';
+import { readDirectoryMetadata } from '../spool/directory.ts';
 import { SliverData, type SliverAxis } from '../codec/sliver.ts';
 import { equalBytes, expectedSliverHash, verifyMetadata, verifySlivers } from '../codec/verify.ts';
 import { expandSlivers } from '../codec/expand.ts';
@@ -75,13 +75,7 @@ export async function decodeDirectory(dir: string, out: string, options: StreamD
   if (!options.overwrite && (await readFile(out).then(() => true, (e) => e.code !== 'ENOENT'))) {
     throw new TuskInputError(`output file ${out} already exists (use --force to replace it)`);
   }
-  let metaBytes: Buffer;
-  try {
-    metaBytes = await readFile(join(dir, 'metadata.bcs'));
-  } catch (e) {
-    throw new TuskInputError(`${dir} is not a sliver directory: cannot read metadata.bcs (${(e as Error).message})`);
-  }
-  const withId = BlobMetadataWithId.fromBcs(new Uint8Array(metaBytes));
+  const withId = await readDirectoryMetadata(dir);
   const meta = withId.metadata;
   const kernel = (options.kernel ?? defaultKernel()).fork();
   const cfg = verifyMetadata(withId, meta.hashes.length, kernel);
