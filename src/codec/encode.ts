@@ -179,7 +179,7 @@ interface EncodePlan {
   rows: SlottedTask[];
   cols: SlottedTask[];
   roots: SlottedTask[];
-  /** Copies a rows task's input into its slot's staging area (metadata-only path). */
+  /** Copies a rows task's input rows to where it reads them (frames, or the slot's staging area). */
   stage(t: SlottedTask): void;
   finish(): EncodedMetadata | EncodedBlob;
 }
@@ -266,13 +266,8 @@ function planEncode(data: Uint8Array, options: EncodeOptions, keep: boolean, slo
     rowStride = pFrame;
     colBase = sRegion + ulebLength(colBytes);
     colStride = sFrame;
-    for (let r = 0; r < kP; r++) {
-      const start = Math.min(L, r * rowBytes);
-      const end = Math.min(L, start + rowBytes);
-      const dst = rowBase + r * rowStride;
-      mem.set(data.subarray(start, end), dst);
-      mem.fill(0, dst + (end - start), dst + rowBytes);
-    }
+    // The input rows are copied into their frames by `stage`, stripe by stripe, so on a pool the
+    // copy (first touch of fresh memory: slow on these VMs) overlaps the workers' compute.
   } else {
     for (let s = 0; s < slots; s++) staging.push(kernel.alloc(rowsPerStripe * rowBytes));
     rowBase = 0;
@@ -328,13 +323,17 @@ function planEncode(data: Uint8Array, options: EncodeOptions, keep: boolean, slo
     roots.push({ kind: 'roots', slot, n, first, count: Math.min(perRoots, n - first), leafHashes, pairHashes, scratch: rootScratch[slot] });
   }
 
+  /** Copies a rows task's input rows (zero-padded past the blob's end) to where the task reads them. */
   const stage = (t: SlottedTask) => {
-    if (keep || t.kind !== 'rows') return;
+    if (t.kind !== 'rows') return;
     const mem = kernel.u8();
-    const start = Math.min(L, t.r0 * rowBytes);
-    const end = Math.min(L, start + t.h * rowBytes);
-    mem.set(data.subarray(start, end), t.rows);
-    mem.fill(0, t.rows + (end - start), t.rows + t.h * rowBytes);
+    for (let r = t.r0; r < t.r0 + t.h; r++) {
+      const start = Math.min(L, r * rowBytes);
+      const end = Math.min(L, start + rowBytes);
+      const dst = t.rows + (r - t.r0) * t.rowStride;
+      mem.set(data.subarray(start, end), dst);
+      mem.fill(0, dst + (end - start), dst + rowBytes);
+    }
   };
 
   const finish = (): EncodedMetadata | EncodedBlob => {
