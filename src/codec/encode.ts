@@ -27,6 +27,8 @@ import { BlobMetadata, BlobMetadataWithId, type SliverPairHashes } from './metad
 import { ulebLength, writeU16, writeUleb } from './bcs.ts';
 import { runStripeTask, type StripeTask } from './stripes.ts';
 import { defaultPool } from '../pool/codec-pool.ts';
+import { inSlots } from '../pool/slots.ts';
+import { forgetKernel } from '../pool/forget.ts';
 import { type BlobId, blobIdToString, deriveBlobId } from './blob-id.ts';
 
 /** Options for {@link encodeBlob} and {@link computeBlobMetadata}. */
@@ -175,7 +177,6 @@ type SlottedTask = StripeTask & { slot: number };
 interface EncodePlan {
   kernel: WasmKernel;
   dedicated: boolean;
-  mark: number;
   rows: SlottedTask[];
   cols: SlottedTask[];
   roots: SlottedTask[];
@@ -185,8 +186,11 @@ interface EncodePlan {
 }
 
 function runEncode(data: Uint8Array, options: EncodeOptions, keep: boolean): EncodedMetadata | EncodedBlob {
-  const plan = planEncode(data, options, keep, 1);
+  const template = options.kernel ?? defaultKernel();
+  // Taken before planning: a plan that fails half-way must not leave its allocations behind.
+  const mark = template.mark();
   try {
+    const plan = planEncode(data, options, keep, 1);
     const k = plan.kernel.exports;
     for (const phase of [plan.rows, plan.cols, plan.roots]) {
       for (const t of phase) {
@@ -196,7 +200,7 @@ function runEncode(data: Uint8Array, options: EncodeOptions, keep: boolean): Enc
     }
     return plan.finish();
   } finally {
-    if (!plan.dedicated) plan.kernel.release(plan.mark);
+    template.release(mark);
   }
 }
 
@@ -205,23 +209,29 @@ function runEncode(data: Uint8Array, options: EncodeOptions, keep: boolean): Enc
  * The calling thread only stages input and waits, so its event loop stays free.
  */
 export async function runEncodeOn(runner: TaskRunner, data: Uint8Array, options: EncodeOptions, keep: boolean): Promise<EncodedMetadata | EncodedBlob> {
-  const plan = planEncode(data, options, keep, runner.slots);
-  try {
-    for (const phase of [plan.rows, plan.cols, plan.roots]) {
-      await Promise.all(
-        Array.from({ length: runner.slots }, async (_, s) => {
+  const template = options.kernel ?? defaultKernel();
+  return template.exclusive(async () => {
+    const mark = template.mark();
+    try {
+      const plan = planEncode(data, options, keep, runner.slots);
+      for (const phase of [plan.rows, plan.cols, plan.roots]) {
+        // One chain per slot; all chains settle before a failure is thrown (no writes in flight).
+        await inSlots(runner.slots, runner.slots, async (s) => {
           for (const t of phase) {
             if (t.slot !== s) continue;
             plan.stage(t);
             await runner.run(plan.kernel, t);
           }
-        }),
-      );
+        });
+      }
+      const result = plan.finish();
+      // Workers drop their instance of a dedicated memory; the result alone keeps it alive.
+      if (plan.dedicated) forgetKernel(plan.kernel.id);
+      return result;
+    } finally {
+      template.release(mark);
     }
-    return plan.finish();
-  } finally {
-    if (!plan.dedicated) plan.kernel.release(plan.mark);
-  }
+  });
 }
 
 function planEncode(data: Uint8Array, options: EncodeOptions, keep: boolean, slots: number): EncodePlan {
@@ -244,7 +254,6 @@ function planEncode(data: Uint8Array, options: EncodeOptions, keep: boolean, slo
   const template = options.kernel ?? defaultKernel();
   const dedicated = keep && !options.kernel && n * (pFrame + sFrame) >= DEDICATED_KERNEL_MIN_OUTPUT;
   const kernel = dedicated ? template.fork() : template;
-  const mark = kernel.mark();
   const leafHashes = kernel.alloc(n * n * 32);
   // Where the rows of the message matrix live (Phase A input) and where column c's top k_p
   // symbols live (Phase A output, Phase B input). With `keep` these are the sliver frames
@@ -350,7 +359,7 @@ function planEncode(data: Uint8Array, options: EncodeOptions, keep: boolean, slo
     return { ...result, pairs, primarySlivers: primary, secondarySlivers: secondary };
   };
 
-  return { kernel, dedicated, mark, rows, cols, roots, stage, finish };
+  return { kernel, dedicated, rows, cols, roots, stage, finish };
 }
 
 /** Writes the BCS header/trailer of n SliverData frames (index i) at `base`, frame `frame` bytes. */

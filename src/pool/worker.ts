@@ -3,9 +3,10 @@
  * per task, the (shared) memory the task's offsets refer to; it instantiates the module on each
  * memory once and keeps that instance. Tasks are plain numbers: no data crosses threads.
  */
-import { workerData } from 'node:worker_threads';
+import { BroadcastChannel, workerData } from 'node:worker_threads';
 import { attachKernel, type KernelExports, type KernelLayout } from '../wasm/kernel.ts';
 import { runStripeTask, type StripeTask } from '../codec/stripes.ts';
+import { FORGET_CHANNEL } from './forget.ts';
 
 /** What the pool sends with each task. */
 export interface WorkerTask {
@@ -19,6 +20,12 @@ const module: WebAssembly.Module = workerData.module;
 /** Instances by memory id. A few are kept: the pool's own memory and the latest dedicated ones. */
 const instances = new Map<number, KernelExports>();
 const MAX_INSTANCES = 3;
+
+// The pool announces memories it is done with (src/pool/codec-pool.ts forgetKernel): dropping the
+// instance lets a finished encode's memory be collected instead of waiting for LRU eviction.
+const forget = new BroadcastChannel(FORGET_CHANNEL);
+forget.onmessage = (e) => instances.delete((e as { data: number }).data);
+forget.unref();
 
 function instanceFor(t: WorkerTask): KernelExports {
   let k = instances.get(t.memoryId);

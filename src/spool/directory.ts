@@ -67,12 +67,22 @@ export async function writeSliverDirectory(dir: string, blob: EncodedBlob, optio
       if (jobs.length >= 64) await Promise.all(jobs.splice(0));
     }
     await Promise.all(jobs);
-    if (exists) await rm(dir, { recursive: true, force: true });
-    await rename(tmp, dir);
+    await replaceDirectory(tmp, dir);
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });
     throw e;
   }
+}
+
+/**
+ * Moves the finished directory `tmp` to `dir`. An existing `dir` is first renamed aside and only
+ * removed once the new one is in place, so a crash never leaves neither.
+ */
+export async function replaceDirectory(tmp: string, dir: string): Promise<void> {
+  const old = join(dirname(dir), `.${basename(dir)}.old-${process.pid}-${Date.now()}`);
+  const hadOld = await rename(dir, old).then(() => true, (e) => (e.code === 'ENOENT' ? false : Promise.reject(e)));
+  await rename(tmp, dir);
+  if (hadOld) await rm(old, { recursive: true, force: true });
 }
 
 /** What {@link readSliverDirectory} found. */

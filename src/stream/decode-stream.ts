@@ -12,7 +12,7 @@
  *     with the metadata. Only then is the output renamed into place.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { defaultKernel, type WasmKernel } from '../wasm/kernel.ts';
@@ -24,7 +24,8 @@ import { expandSlivers } from '../codec/expand.ts';
 import type { TaskRunner } from '../codec/encode.ts';
 import type { DecodeTask } from '../codec/stripes.ts';
 import { defaultPool } from '../pool/codec-pool.ts';
-import { inSlots } from './slots.ts';
+import { inSlots } from '../pool/slots.ts';
+import { forgetKernel } from '../pool/forget.ts';
 import { readAll, writeAll } from './file-io.ts';
 
 /** A progress report of {@link decodeDirectory}. */
@@ -63,6 +64,8 @@ export interface DecodeDirectoryResult {
 
 const DEFAULT_BUDGET = 1 << 30;
 const VERIFY_BATCH = 8;
+/** Bytes per decoder shard in one stripe: large enough for few, large reads per sliver file. */
+const STRIPE_TARGET = 64 * 1024;
 
 /**
  * Decodes the sliver directory `dir` into the file `out` (written atomically).
@@ -72,7 +75,7 @@ const VERIFY_BATCH = 8;
 export async function decodeDirectory(dir: string, out: string, options: StreamDecodeOptions = {}): Promise<DecodeDirectoryResult> {
   const { signal } = options;
   signal?.throwIfAborted();
-  if (!options.overwrite && (await readFile(out).then(() => true, (e) => e.code !== 'ENOENT'))) {
+  if (!options.overwrite && (await lstat(out).then(() => true, (e) => e.code !== 'ENOENT'))) {
     throw new TuskInputError(`output file ${out} already exists (use --force to replace it)`);
   }
   const withId = await readDirectoryMetadata(dir);
@@ -82,11 +85,11 @@ export async function decodeDirectory(dir: string, out: string, options: StreamD
   const L = meta.unencodedLength;
   const S = cfg.symbolSize(L);
   const n = cfg.nShards, kP = cfg.primarySymbols, kS = cfg.secondarySymbols;
+  const rejectedErrors: (SliverVerificationError | TuskError)[] = [];
   const reject = (e: SliverVerificationError | TuskError) => {
-    rejected++;
+    rejectedErrors.push(e);
     options.onRejected?.(e);
   };
-  let rejected = 0;
 
   // 1–2. Choose and verify slivers, systematic first; stop reading once k are valid.
   const chosen = await chooseSlivers();
@@ -123,12 +126,21 @@ export async function decodeDirectory(dir: string, out: string, options: StreamD
 
     // 3. Stripes of w symbol positions.
     const runner = options.pool ?? defaultPool();
-    const slots = runner.slots;
     const k = kernel.exports;
     const scheme = cfg.scheme;
     const nDecode = k.rsDecodeWorkShards(o, r);
-    const perSlot = Math.max(0, (options.memoryBudget ?? DEFAULT_BUDGET) - 32 * 2 ** 20) / slots;
-    const w = Math.max(1, Math.min(symbols, Math.floor(perSlot / (S * (nDecode * 2.2 + o + kS)))));
+    // Per chain: the raw stripe of every decoder position, the RS work array, the restored
+    // originals and (secondary axis) the stripe's rows. As many chains as the budget holds.
+    const budget = options.memoryBudget ?? DEFAULT_BUDGET;
+    const avail = budget - 4 * 2 ** 20;
+    const need = (ww: number) =>
+      nDecode * ww * S + nDecode * scheme.planarBytes(ww, S) + scheme.erasureBytes + o * ww * S + (axis === 'secondary' ? ww * kS * S : 0);
+    if (avail < need(1)) {
+      throw new TuskInputError(`memory budget of ${budget} bytes is too small to decode this blob: it needs at least ${need(1) + 4 * 2 ** 20} bytes`);
+    }
+    const slots = Math.max(1, Math.min(runner.slots, Math.floor(avail / need(1))));
+    let w = Math.max(1, Math.min(symbols, Math.floor(STRIPE_TARGET / S)));
+    while (w > 1 && need(w) * slots > avail) w = Math.floor(w / 2);
     // Sliver index = received-map index (original i < o; recovery j at o + j).
     const present: number[] = [...sliverFds.keys()];
     const received = kernel.alloc(o + r, 1);
@@ -139,7 +151,7 @@ export async function decodeDirectory(dir: string, out: string, options: StreamD
       work: kernel.alloc(nDecode * scheme.planarBytes(w, S)),
       erasures: kernel.alloc(scheme.erasureBytes),
       restored: kernel.alloc(o * w * S),
-      rows: kernel.alloc(w * kS * S), // secondary axis: the stripe's rows, row-major
+      rows: axis === 'secondary' ? kernel.alloc(w * kS * S) : 0, // the stripe's rows, row-major
     }));
     const stripes = Math.ceil(symbols / w);
     let done = 0;
@@ -197,14 +209,15 @@ export async function decodeDirectory(dir: string, out: string, options: StreamD
     }
     for (const fd of fds.splice(0)) closeSync(fd);
     await rename(partial, out);
-    return { blobId: withId.blobIdString, bytes: L, axis, reconstructed: missing.length, rejected };
+    return { blobId: withId.blobIdString, bytes: L, axis, reconstructed: missing.length, rejected: rejectedErrors.length };
   } finally {
     for (const fd of fds) closeSync(fd);
-    await rm(partial, { force: true });
-    await rm(temp, { recursive: true, force: true });
+    await rm(partial, { force: true }).catch(() => {});
+    await rm(temp, { recursive: true, force: true }).catch(() => {});
+    forgetKernel(kernel.id);
   }
 
-  /** Reads and verifies candidate slivers until one axis has k valid ones. */
+  /** Reads and verifies candidate slivers until one axis has k valid ones (distinct indices). */
   async function chooseSlivers(): Promise<{ axis: SliverAxis; files: { index: number; file: string }[] }> {
     const found: Record<SliverAxis, number> = { primary: 0, secondary: 0 };
     for (const ax of ['primary', 'secondary'] as const) {
@@ -212,42 +225,43 @@ export async function decodeDirectory(dir: string, out: string, options: StreamD
       const names = await readdir(join(dir, ax)).catch(() => [] as string[]);
       const candidates: { index: number; file: string }[] = [];
       for (const name of names) {
-        const m = /^(\d+)\.bcs$/.exec(name);
+        const m = /^(0|[1-9]\d*)\.bcs$/.exec(name); // canonical only: "7.bcs", never "07.bcs"
         if (m && Number(m[1]) < n) candidates.push({ index: Number(m[1]), file: join(dir, ax, name) });
         else reject(new TuskError(`skipping ${join(dir, ax, name)}: not a <index>.bcs file of this committee`));
       }
       candidates.sort((a, b) => a.index - b.index);
-      const valid: { index: number; file: string }[] = [];
-      for (let b = 0; b < candidates.length && valid.length < need; ) {
+      const valid = new Map<number, string>();
+      for (let b = 0; b < candidates.length && valid.size < need; ) {
         signal?.throwIfAborted();
-        const batch = candidates.slice(b, b + Math.min(VERIFY_BATCH, need - valid.length));
+        const batch = candidates.slice(b, b + Math.min(VERIFY_BATCH, need - valid.size));
         b += batch.length;
-        const slivers: (SliverData | undefined)[] = [];
+        const slivers: SliverData[] = [];
+        const files: string[] = [];
         for (const c of batch) {
           try {
-            const s = SliverData.fromBcs(ax, new Uint8Array(await readFile(c.file)));
-            if (s.index !== c.index) throw new TuskInputError(`file name says index ${c.index} but the sliver says ${s.index}`);
-            slivers.push(s);
+            const sliver = SliverData.fromBcs(ax, new Uint8Array(await readFile(c.file)));
+            if (sliver.index !== c.index) throw new TuskInputError(`file name says index ${c.index} but the sliver says ${sliver.index}`);
+            slivers.push(sliver);
+            files.push(c.file);
           } catch (e) {
-            slivers.push(undefined);
             reject(new SliverVerificationError(ax, c.index, `unreadable (${(e as Error).message})`));
           }
         }
-        const ok = slivers.filter((s): s is SliverData => !!s);
-        const verdicts = verifySlivers(cfg, meta, ok, kernel);
-        ok.forEach((s, t) => {
+        const verdicts = verifySlivers(cfg, meta, slivers, kernel);
+        slivers.forEach((sliver, t) => {
           if (verdicts[t]) reject(verdicts[t]!);
-          else if (valid.length < need) valid.push(batch.find((c) => c.index === s.index)!);
+          else if (valid.has(sliver.index)) reject(new SliverVerificationError(ax, sliver.index, 'duplicate index (ignored)'));
+          else valid.set(sliver.index, files[t]);
         });
-        options.onProgress?.({ phase: 'verify', bytesDone: valid.length, bytesTotal: need });
+        options.onProgress?.({ phase: 'verify', bytesDone: valid.size, bytesTotal: need });
       }
-      found[ax] = valid.length;
-      if (valid.length >= need) return { axis: ax, files: valid };
+      found[ax] = valid.size;
+      if (valid.size >= need) return { axis: ax, files: [...valid].map(([index, file]) => ({ index, file })) };
     }
     throw new NotEnoughSliversError(
       `not enough valid slivers to decode: ${found.primary} of ${kP} primary and ${found.secondary} of ${kS} secondary needed` +
-        (rejected ? ` (${rejected} rejected)` : ''),
-      [],
+        (rejectedErrors.length ? ` (${rejectedErrors.length} rejected)` : ''),
+      rejectedErrors.filter((e): e is SliverVerificationError => e instanceof SliverVerificationError),
     );
   }
 }

@@ -21,6 +21,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultKernel, type WasmKernel } from '../wasm/kernel.ts';
+import { TuskInputError } from '../errors.ts';
 import { EncodingConfig } from '../codec/config.ts';
 import type { EncodingName, EncodingScheme } from '../codec/encodings/index.ts';
 import { SliverData } from '../codec/sliver.ts';
@@ -30,7 +31,8 @@ import type { ColsTask, RootsTask, RowsTask, StripeTask } from '../codec/stripes
 import { defaultPool } from '../pool/codec-pool.ts';
 import { openBlobSource, type BlobInput, type BlobSource } from './source.ts';
 import type { SliverSink } from './sink.ts';
-import { inSlots } from './slots.ts';
+import { inSlots } from '../pool/slots.ts';
+import { forgetKernel } from '../pool/forget.ts';
 import { readAll, writeAll } from './file-io.ts';
 
 /** A progress report: `phase` and how far it is, in bytes of that phase's work. */
@@ -73,21 +75,22 @@ const STRIPE_TARGET = 64 * 1024;
  */
 export async function encodeStream(input: BlobInput, options: StreamEncodeOptions): Promise<EncodedMetadata> {
   const { sink, signal } = options;
-  signal?.throwIfAborted();
   let temp: string | undefined;
   const tempDir = async () => (temp ??= await mkdtemp(join(options.tempDir ?? tmpdir(), 'tusk-encode-')));
   let source: BlobSource | undefined;
   let kernel: WasmKernel | undefined;
   const fds: number[] = [];
   try {
-    source = await openBlobSource(input, options.length, tempDir);
+    signal?.throwIfAborted();
+    source = await openBlobSource(input, options.length, tempDir, signal);
     const cfg = new EncodingConfig(options.nShards, options.encoding);
     cfg.symbolSize(source.length); // size checks before any work
     kernel = (options.kernel ?? defaultKernel()).fork();
     const runner = options.pool ?? defaultPool();
     const columnFile = join(await tempDir(), 'columns.bin');
     const rowFile = join(await tempDir(), 'rows.bin');
-    fds.push(openSync(columnFile, 'w+'), openSync(rowFile, 'w+'));
+    fds.push(openSync(columnFile, 'w+'));
+    fds.push(openSync(rowFile, 'w+'));
     const result = await run(cfg, source, kernel, runner, sink, fds[0], fds[1], options);
     await sink.close?.(true);
     return result;
@@ -95,9 +98,15 @@ export async function encodeStream(input: BlobInput, options: StreamEncodeOption
     await Promise.resolve(sink.close?.(false)).catch(() => {});
     throw e;
   } finally {
-    for (const fd of fds) closeSync(fd);
+    // Each step on its own: one failing must not skip the others.
+    for (const fd of fds) {
+      try {
+        closeSync(fd);
+      } catch {}
+    }
     await source?.close().catch(() => {});
-    if (temp) await rm(temp, { recursive: true, force: true });
+    if (temp) await rm(temp, { recursive: true, force: true }).catch(() => {});
+    if (kernel) forgetKernel(kernel.id);
   }
 }
 
@@ -123,30 +132,36 @@ async function run(
   const k = kernel.exports;
   const workA = k.rsWorkShards(kS, n - kS), workB = k.rsWorkShards(kP, f2);
 
-  // Stripe sizes from the budget: per slot, Phase A holds h rows (frames), their n columns and
-  // the RS work array; Phase B holds w columns (frames), the work array and 2f output rows.
-  const fixed = n * n * 32 + n * 64 + 16 * 2 ** 20;
-  const perSlot = Math.max(0, (options.memoryBudget ?? DEFAULT_BUDGET) - fixed) / slots;
+  // Phases run one after another, so each phase's buffers are allocated, used and released in
+  // turn. Within the budget: as many concurrent chains as fit (at most the pool's slots), each
+  // with stripes as tall as fit (at most STRIPE_TARGET bytes per shard).
+  const budget = options.memoryBudget ?? DEFAULT_BUDGET;
+  const fixed = n * n * 32 + n * 64 + 4 * 2 ** 20;
+  const avail = budget - fixed;
+  const planar = (count: number) => scheme.planarBytes(count, S);
+  const needA = (hh: number) => hh * pFrame + n * hh * S + workA * planar(hh);
+  const needB = (ww: number) => ww * sFrame + workB * planar(ww) + f2 * ww * S;
+  if (avail < Math.max(needA(1), needB(1))) {
+    throw new TuskInputError(
+      `memory budget of ${budget} bytes is too small for this blob at n_shards = ${n}: it needs at least ${fixed + Math.max(needA(1), needB(1))} bytes`,
+    );
+  }
   const cache = Math.max(1, Math.floor(STRIPE_TARGET / S));
-  const h = clamp(Math.floor(perSlot / (pFrame + n * S + workA * S * 1.1)), 1, Math.min(kP, Math.max(cache, 1)));
-  const w = clamp(Math.floor(perSlot / (sFrame + workB * S * 1.1 + f2 * S)), 1, Math.min(kS, Math.max(cache, 1)));
+  const fit = (need: (x: number) => number, max: number, chains: number) => {
+    let x = Math.min(max, cache);
+    while (x > 1 && need(x) * chains > avail) x = Math.floor(x / 2);
+    return x;
+  };
+  const chainsA = Math.max(1, Math.min(slots, Math.floor(avail / needA(1))));
+  const chainsB = Math.max(1, Math.min(slots, Math.floor(avail / needB(1))));
+  const h = fit(needA, kP, chainsA);
+  const w = fit(needB, kS, chainsB);
 
   const leafHashes = kernel.alloc(n * n * 32);
   const pairHashes = kernel.alloc(n * 64);
-  const slot = Array.from({ length: slots }, () => ({
-    rows: kernel.alloc(h * pFrame, 8),
-    cols: kernel.alloc(n * h * S),
-    workA: kernel.alloc(workA * scheme.planarBytes(h, S)),
-    frames: kernel.alloc(w * sFrame, 8),
-    workB: kernel.alloc(workB * scheme.planarBytes(w, S)),
-    out: kernel.alloc(f2 * w * S),
-    scratch: kernel.alloc(Math.ceil(n / 2) * 32 + 32),
-  }));
+  const scratch = Array.from({ length: slots }, () => kernel.alloc(Math.ceil(n / 2) * 32 + 32));
+  const phaseMark = kernel.mark();
   const mem = () => kernel.u8();
-  for (const s of slot) {
-    writeFramesAt(mem(), s.rows, h, pFrame, rowBytes, S);
-    writeFramesAt(mem(), s.frames, w, sFrame, colBytes, S);
-  }
   const exec = (t: StripeTask) => {
     signal?.throwIfAborted();
     return runner.run(kernel, t);
@@ -154,12 +169,18 @@ async function run(
   const report = (phase: EncodeProgress['phase'], done: number, total: number) => onProgress?.({ phase, bytesDone: done, bytesTotal: total });
 
   // Phase A. The source is sequential, so stripe i reads only after stripe i−1 has (a chain may
-  // reach stripe i first); otherwise slots run their stripes concurrently.
+  // reach stripe i first); otherwise chains run their stripes concurrently.
+  const slotA = Array.from({ length: chainsA }, () => ({
+    rows: kernel.alloc(h * pFrame, 8),
+    cols: kernel.alloc(n * h * S),
+    work: kernel.alloc(workA * planar(h)),
+  }));
+  for (const sl of slotA) writeFramesAt(mem(), sl.rows, h, pFrame, rowBytes, S);
   const reads = new Gates();
   let rowsDone = 0;
-  await inSlots(slots, Math.ceil(kP / h), async (i, s) => {
+  await inSlots(chainsA, Math.ceil(kP / h), async (i, s) => {
     const r0 = i * h, hh = Math.min(h, kP - r0);
-    const { rows } = slot[s];
+    const { rows, cols, work } = slotA[s];
     await reads.wait(i - 1);
     {
       for (let t = 0; t < hh; t++) {
@@ -173,13 +194,12 @@ async function run(
       }
     }
     reads.open(i);
-    const cols = slot[s].cols;
     const task: RowsTask = {
       kind: 'rows', encoding: scheme.name, n, kP, kS, S, r0, h: hh,
       rows: rows + pHead, rowStride: pFrame,
       // The stripe's columns live at cols + c·(hh·S) + (r − r0)·S.
       colBase: cols - r0 * S, colStride: hh * S,
-      work: slot[s].workA, workStride: scheme.planarBytes(h, S), leafHashes,
+      work, workStride: planar(h), leafHashes,
     };
     await exec(task);
     for (let t = 0; t < hh; t++) {
@@ -190,6 +210,7 @@ async function run(
     rowsDone += hh;
     report('rows', Math.min(L, rowsDone * rowBytes), L);
   }, (e) => reads.fail(e));
+  kernel.release(phaseMark);
 
   // Phase B. Column stripes do not straddle column k_s (recovery rows of columns ≥ k_s are only hashed).
   const stripes: { c0: number; w: number }[] = [];
@@ -198,10 +219,16 @@ async function run(
     stripes.push({ c0, w: ww });
     c0 += ww;
   }
+  const slotB = Array.from({ length: chainsB }, () => ({
+    frames: kernel.alloc(w * sFrame, 8),
+    work: kernel.alloc(workB * planar(w)),
+    out: kernel.alloc(f2 * w * S),
+  }));
+  for (const sl of slotB) writeFramesAt(mem(), sl.frames, w, sFrame, colBytes, S);
   let colsDone = 0;
-  await inSlots(slots, stripes.length, async (i, s) => {
+  await inSlots(chainsB, stripes.length, async (i, s) => {
     const { c0, w: ww } = stripes[i];
-    const { frames, out } = slot[s];
+    const { frames, out, work } = slotB[s];
     for (let t = 0; t < ww; t++) {
       const frame = frames + t * sFrame;
       readAll(columnFd, mem(), frame + sHead, colBytes, (c0 + t) * colBytes);
@@ -210,7 +237,7 @@ async function run(
     const task: ColsTask = {
       kind: 'cols', encoding: scheme.name, n, kP, S, c0, w: ww,
       colBase: frames + sHead - c0 * sFrame, colStride: sFrame,
-      work: slot[s].workB, workStride: scheme.planarBytes(w, S), out, outStride: ww * S, leafHashes,
+      work, workStride: planar(w), out, outStride: ww * S, leafHashes,
     };
     await exec(task);
     for (let t = 0; t < ww; t++) {
@@ -223,15 +250,17 @@ async function run(
     colsDone += ww;
     report('columns', colsDone * colBytes, n * colBytes);
   });
+  kernel.release(phaseMark);
 
   // Phase C: roots on the pool, then the primary slivers k_p … n−1 from the row file.
   const perRoots = Math.ceil(n / (slots * 4));
   await inSlots(slots, Math.ceil(n / perRoots), async (i, s) => {
     const first = i * perRoots;
-    const task: RootsTask = { kind: 'roots', n, first, count: Math.min(perRoots, n - first), leafHashes, pairHashes, scratch: slot[s].scratch };
+    const task: RootsTask = { kind: 'roots', n, first, count: Math.min(perRoots, n - first), leafHashes, pairHashes, scratch: scratch[s] };
     await exec(task);
   });
-  const frame = slot[0].rows;
+  const frame = kernel.alloc(pFrame, 8);
+  writeFramesAt(mem(), frame, 1, pFrame, rowBytes, S);
   for (let j = 0; j < f2; j++) {
     signal?.throwIfAborted();
     readAll(rowFd, mem(), frame + pHead, rowBytes, j * rowBytes);
@@ -239,7 +268,7 @@ async function run(
     await sink.writeSliver(SliverData.fromBcs('primary', mem().subarray(frame, frame + pFrame)));
     report('slivers', (j + 1) * rowBytes, f2 * rowBytes);
   }
-  const result = finishMetadata(kernel, cfg, L, pairHashes, slot[0].scratch);
+  const result = finishMetadata(kernel, cfg, L, pairHashes, scratch[0]);
   await sink.writeMetadata(result);
   return result;
 }

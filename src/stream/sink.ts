@@ -2,11 +2,11 @@
  * Where the streaming encoder delivers slivers: each sliver once, as soon as it is complete (in no
  * particular order), then the metadata, then `close`.
  */
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { SliverData } from '../codec/sliver.ts';
 import type { EncodedMetadata } from '../codec/encode.ts';
-import { blobSummary } from '../spool/directory.ts';
+import { blobSummary, replaceDirectory } from '../spool/directory.ts';
 import { TuskInputError } from '../errors.ts';
 
 /**
@@ -38,7 +38,7 @@ export interface DirectorySinkOptions {
  * target directory never holds a half-written encoding.
  */
 export async function directorySink(dir: string, options: DirectorySinkOptions = {}): Promise<SliverSink> {
-  const exists = await import('node:fs/promises').then((fs) => fs.stat(dir).then(() => true, () => false));
+  const exists = await lstat(dir).then(() => true, (e) => (e.code === 'ENOENT' ? false : Promise.reject(e)));
   if (exists && !options.overwrite) throw new TuskInputError(`output directory ${dir} already exists (use --force to replace it)`);
   await mkdir(dirname(dir), { recursive: true });
   const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}-${Date.now()}`);
@@ -55,8 +55,7 @@ export async function directorySink(dir: string, options: DirectorySinkOptions =
         await rm(tmp, { recursive: true, force: true });
         return;
       }
-      if (exists) await rm(dir, { recursive: true, force: true });
-      await rename(tmp, dir);
+      await replaceDirectory(tmp, dir);
     },
   };
 }

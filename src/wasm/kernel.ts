@@ -171,6 +171,20 @@ export class WasmKernel implements KernelLayout {
     }
   }
 
+  private lock: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Runs `work` when no other `exclusive` work of this kernel is in flight. Async users of one
+   * kernel must take turns: the bump allocator is LIFO, and interleaved async allocations would
+   * let one call's release free memory another call's workers are still writing. (Synchronous
+   * users need no lock: they allocate and release without yielding.)
+   */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(work, work);
+    this.lock = run.catch(() => {});
+    return run;
+  }
+
   /** A new instance of the same flavour sharing nothing with this one but a copy of its tables. */
   fork(): WasmKernel {
     return new WasmKernel(this.flavor, this);
