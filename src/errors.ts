@@ -54,6 +54,15 @@ export class NotEnoughSliversError extends TuskError {
 }
 
 /**
+ * Too few valid recovery symbols to rebuild a sliver. Retryable: other nodes may supply more.
+ */
+export class NotEnoughSymbolsError extends TuskError {
+  constructor(message: string) {
+    super(message, { retryable: true });
+  }
+}
+
+/**
  * The decoded data is not consistent with the metadata: the writer encoded the blob
  * inconsistently. Fatal for this blob ID (it can be proven invalid with an inconsistency proof).
  */

@@ -1,9 +1,10 @@
 /**
- * Tusk's library entry point: the RS2 (RedStuff) codec, byte-compatible with Walrus.
+ * Tusk's library entry point: the RedStuff codec (RS2, byte-compatible with Walrus; RS8 for small
+ * private committees), the codec worker pool, and streaming encode/decode.
  */
 export { encodeBlob, computeBlobMetadata } from './codec/encode.ts';
 export type { EncodeOptions, EncodedBlob, EncodedMetadata } from './codec/encode.ts';
-export { EncodingConfig, ENCODING_TYPE_RS2, MAX_SYMBOL_SIZE, MIN_N_SHARDS, MAX_N_SHARDS } from './codec/config.ts';
+export { EncodingConfig, ENCODING_TYPE_RS2, MAX_SYMBOL_SIZE, MIN_N_SHARDS, MAX_N_SHARDS, MAX_ENCODER_SHARDS } from './codec/config.ts';
 export { SliverData, sliverPairToBcs } from './codec/sliver.ts';
 export type { SliverAxis, SliverPair } from './codec/sliver.ts';
 export { BlobMetadata, BlobMetadataWithId } from './codec/metadata.ts';
@@ -20,7 +21,7 @@ export { verifyMetadata, verifySlivers, metadataRootHash } from './codec/verify.
 export { expandSlivers } from './codec/expand.ts';
 export { writeSliverDirectory, readSliverDirectory, blobSummary } from './spool/directory.ts';
 export type { SliverDirectory, BlobSummary } from './spool/directory.ts';
-export { MetadataVerificationError, SliverVerificationError, NotEnoughSliversError, InconsistentBlobError } from './errors.ts';
+export { MetadataVerificationError, SliverVerificationError, NotEnoughSliversError, NotEnoughSymbolsError, InconsistentBlobError } from './errors.ts';
 export {
   recoverySymbolsFrom, verifyRecoverySymbol, recoverSliver, verifyInconsistencyProof, orthogonal,
   recoverySymbolsToBcs, recoverySymbolsFromBcs, inconsistencyProofToBcs, inconsistencyProofFromBcs,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EncodingConfig, MAX_N_SHARDS, MIN_N_SHARDS } from '../src/codec/config.ts';
+import { EncodingConfig, MAX_ENCODER_SHARDS, MAX_N_SHARDS, MIN_N_SHARDS } from '../src/codec/config.ts';
+import { supportsCounts } from '../src/rs/reed-solomon.ts';
 import { encodeBlob, computeBlobMetadata } from '../src/codec/encode.ts';
 import { BlobTooLargeError, TuskInputError } from '../src/errors.ts';
 
@@ -26,6 +27,10 @@ describe('RS2 committee parameters', () => {
 
   it('MAX_N_SHARDS is the largest committee whose codes fit the RS count limits', () => {
     expect(MIN_N_SHARDS).toBe(4);
+    expect(MAX_N_SHARDS).toBe(49155);
+    // n = 49155: f = 16384, column code 16387 : 32768 fits (32768 + 32768 = 65536); n + 1 does not.
+    expect(supportsCounts(49155 - 2 * 16384, 2 * 16384)).toBe(true);
+    expect(supportsCounts(49156 - 2 * 16385, 2 * 16385)).toBe(false);
     expect(() => new EncodingConfig(MAX_N_SHARDS)).not.toThrow();
     expect(() => new EncodingConfig(MAX_N_SHARDS + 1)).toThrow(TuskInputError);
     expect(MAX_N_SHARDS).toBeGreaterThan(1000);
@@ -38,6 +43,10 @@ describe('RS2 committee parameters', () => {
       expect(() => encodeBlob(new Uint8Array(1), { nShards: bad })).toThrow(TuskInputError);
     }
     expect(() => new EncodingConfig(65535)).toThrow(/n_shards ≤/);
+  });
+
+  it('encoders stop at MAX_ENCODER_SHARDS with a clear error', () => {
+    expect(() => encodeBlob(new Uint8Array(1), { nShards: MAX_ENCODER_SHARDS + 1 })).toThrow(/more than 8192 shards/);
   });
 
   it('rejects bad sizes and blobs over the maximum', () => {

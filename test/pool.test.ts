@@ -25,6 +25,28 @@ describe('CodecPool', () => {
     });
   }
 
+  it('concurrent async encodes on the shared default kernel do not interfere', async () => {
+    const inputs = [randomBytes(300_001, 1), randomBytes(200_003, 2), randomBytes(250_007, 3), randomBytes(100_001, 4)];
+    const refs = inputs.map((d) => encodeBlob(d, { nShards: 100 }).blobIdString);
+    const got = await Promise.all(inputs.flatMap((d) => [
+      encodeBlobAsync(d, { nShards: 100, pool: pools[1] }).then((b) => b.blobIdString),
+      computeBlobMetadataAsync(d, { nShards: 100, pool: pools[0] }).then((m) => m.blobIdString),
+    ]));
+    expect(got).toEqual(refs.flatMap((r) => [r, r]));
+  });
+
+  it('large outputs use a dedicated zero-copy memory on the pool, with identical bytes', async () => {
+    const data = randomBytes(8 << 20, 8); // n = 100: ~36 MB of slivers, above the 32 MiB threshold
+    const ref = encodeBlob(data, { nShards: 100 });
+    const got = await encodeBlobAsync(data, { nShards: 100, pool: pools[1] });
+    expect(got.primarySlivers[0].data.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(got.primarySlivers[0].data.buffer).not.toBe(ref.primarySlivers[0].data.buffer);
+    for (let i = 0; i < 100; i++) {
+      if (Buffer.compare(got.primarySlivers[i].toBcs(), ref.primarySlivers[i].toBcs()) !== 0) throw new Error(`primary ${i} differs`);
+      if (Buffer.compare(got.secondarySlivers[i].toBcs(), ref.secondarySlivers[i].toBcs()) !== 0) throw new Error(`secondary ${i} differs`);
+    }
+  });
+
   it('rejects a bad pool size', () => {
     expect(() => new CodecPool({ threads: 0 })).toThrow(/positive integer/);
   });

@@ -52,6 +52,7 @@ describe('GF(2^8) golden vectors (Leopard)', () => {
       const recovery = encodeRecoveryShards(originals, r, gf8);
       const keep = new Set(pick(o + r, o, next));
       const restored = decodeMissingOriginals(o, originals.map((s, i) => (keep.has(i) ? s : undefined)), recovery.map((s, j) => (keep.has(o + j) ? s : undefined)), gf8);
+      expect(restored.size).toBe([...Array(o).keys()].filter((i) => !keep.has(i)).length);
       restored.forEach((v, i) => expect(v).toEqual(originals[i]));
     }
   });

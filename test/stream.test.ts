@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { encodeBlob } from '../src/codec/encode.ts';
+import { decodeBlob } from '../src/codec/decode.ts';
 import { encodeStream } from '../src/stream/encode-stream.ts';
 import { callbackSink, directorySink } from '../src/stream/sink.ts';
 import { readSliverDirectory } from '../src/spool/directory.ts';
@@ -72,6 +73,7 @@ describe('encodeStream', () => {
     const read = await readSliverDirectory(out);
     expect(read.metadata.blobIdString).toBe(meta.blobIdString);
     expect(read.slivers).toHaveLength(20);
+    expect(decodeBlob(read.metadata, read.slivers.filter((s) => s.axis === 'secondary'), { nShards: 10 })).toEqual(data);
   });
 
   it('abort mid-encode: rejects with the reason, leaves no temporary files and no output directory', async () => {
@@ -81,9 +83,9 @@ describe('encodeStream', () => {
     let seen = 0;
     const inner = await directorySink(out);
     const sink = { ...inner, writeSliver: (s: SliverData) => { if (++seen === 50) controller.abort(new Error('stop now')); return inner.writeSliver(s); } };
-    const before = readdirSync(tmpdir()).filter((f) => f.startsWith('tusk-encode-')).length;
-    await expect(encodeStream(data, { nShards: 1000, sink, pool: pools[1], signal: controller.signal, memoryBudget: 64 << 20 })).rejects.toThrow('stop now');
-    expect(readdirSync(tmpdir()).filter((f) => f.startsWith('tusk-encode-')).length).toBe(before);
+    const temps = mkdtempSync(join(dir, 'temps-'));
+    await expect(encodeStream(data, { nShards: 1000, sink, pool: pools[1], signal: controller.signal, memoryBudget: 64 << 20, tempDir: temps })).rejects.toThrow('stop now');
+    expect(readdirSync(temps)).toEqual([]);
     expect(existsSync(out)).toBe(false);
     expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
@@ -107,10 +109,16 @@ describe('encodeStream failures', () => {
         yield randomBytes(1 << 20, 1);
         throw new Error('disk on fire');
       }
-      const before = readdirSync(tmpdir()).filter((f) => f.startsWith('tusk-encode-')).length;
-      await expect(encodeStream(broken(), { nShards: 1000, length: 8 << 20, sink: collect().sink, pool, memoryBudget: 48 << 20 })).rejects.toThrow('disk on fire');
-      await expect(encodeStream(broken(), { nShards: 1000, length: 3 << 20, sink: collect().sink, pool })).rejects.toThrow('disk on fire');
-      expect(readdirSync(tmpdir()).filter((f) => f.startsWith('tusk-encode-')).length).toBe(before);
+      const temps = mkdtempSync(join(tmpdir(), 'tusk-failing-'));
+      await expect(encodeStream(broken(), { nShards: 1000, length: 8 << 20, sink: collect().sink, pool, memoryBudget: 48 << 20, tempDir: temps })).rejects.toThrow('disk on fire');
+      await expect(encodeStream(broken(), { nShards: 1000, length: 3 << 20, sink: collect().sink, pool, tempDir: temps })).rejects.toThrow('disk on fire');
+      await expect(encodeStream(broken(), { nShards: 1000, sink: collect().sink, pool, tempDir: temps })).rejects.toThrow('disk on fire');
+      // A stream longer than its declared length is an error, not a silent truncation.
+      await expect(encodeStream(Readable.from([randomBytes(1000, 2)]), { nShards: 10, length: 999, sink: collect().sink, pool, tempDir: temps })).rejects.toThrow(/longer than the declared length/);
+      // A budget too small for even one stripe is a clear error.
+      await expect(encodeStream(randomBytes(1 << 20, 3), { nShards: 1000, sink: collect().sink, pool, memoryBudget: 8 << 20, tempDir: temps })).rejects.toThrow(/memory budget .* too small/);
+      expect(readdirSync(temps)).toEqual([]);
+      rmSync(temps, { recursive: true, force: true });
     } finally {
       await pool.close();
     }
@@ -145,6 +153,9 @@ describe('decodeDirectory (streaming decoder)', () => {
         const out2 = join(dir, `out2-${n}.bin`);
         expect((await decodeDirectory(spool, out2, { pool })).axis).toBe('secondary');
         expect(readFileSync(out2).equals(Buffer.from(data))).toBe(true);
+        // A second, non-canonical name for a valid sliver is skipped, not counted twice.
+        const { copyFileSync } = await import('node:fs');
+        copyFileSync(join(spool, 'secondary', `${f + 1}.bcs`), join(spool, 'secondary', `0${f + 1}.bcs`));
         // One more missing: a clear, retryable error and no output file.
         unlinkSync(join(spool, 'secondary', `${f}.bcs`));
         await expect(decodeDirectory(spool, join(dir, 'never.bin'), { pool })).rejects.toThrow(/not enough valid slivers/);

@@ -160,11 +160,27 @@ function progressBar(enabled: boolean) {
   };
 }
 
-/** Aborts long work on Ctrl-C so temporary files are removed before exiting. */
+/** Ctrl-C aborts long work (so temporary files are removed); one listener per CLI run, removed after. */
+const interrupts = {
+  controller: undefined as AbortController | undefined,
+  listener: undefined as (() => void) | undefined,
+  signal(): AbortSignal {
+    if (!this.controller) {
+      const controller = (this.controller = new AbortController());
+      this.listener = () => controller.abort(new TuskError('interrupted'));
+      process.once('SIGINT', this.listener);
+    }
+    return this.controller.signal;
+  },
+  dispose(): void {
+    if (this.listener) process.removeListener('SIGINT', this.listener);
+    this.controller = undefined;
+    this.listener = undefined;
+  },
+};
+
 function interruptSignal(): AbortSignal {
-  const controller = new AbortController();
-  process.once('SIGINT', () => controller.abort(new TuskError('interrupted')));
-  return controller.signal;
+  return interrupts.signal();
 }
 
 /** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
@@ -185,8 +201,13 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`tusk: ${err.message}\n`);
       return 1;
     }
-    throw e;
+    // Anything else is our bug or the environment's: still one line on stderr and exit 1
+    // (TUSK_DEBUG=1 prints the stack).
+    process.stderr.write(`tusk: internal error: ${(e as Error)?.message ?? String(e)}\n`);
+    if (process.env.TUSK_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? ''}\n`);
+    return 1;
   } finally {
+    interrupts.dispose();
     await closeDefaultPool();
   }
 }

@@ -21,6 +21,20 @@ export const MIN_N_SHARDS = RS2.minShards;
 export const MAX_N_SHARDS = RS2.maxShards;
 
 /**
+ * Largest committee Tusk's encoders handle: they keep n² leaf hashes (32 bytes each) in one
+ * WebAssembly memory (4 GiB), 2 GiB at n = 8192. Above it every encode fails up front with a
+ * TuskInputError. (Decoding, verification and recovery have no such limit.)
+ */
+export const MAX_ENCODER_SHARDS = 8192;
+
+/** @throws TuskInputError when `nShards` exceeds {@link MAX_ENCODER_SHARDS}. */
+export function assertEncoderCommittee(nShards: number): void {
+  if (nShards > MAX_ENCODER_SHARDS) {
+    throw new TuskInputError(`encoding for more than ${MAX_ENCODER_SHARDS} shards is not supported (the n² leaf hashes must fit in WebAssembly memory), got ${nShards}`);
+  }
+}
+
+/**
  * Parameters of an encoding (RS2 by default) for one committee size. Immutable.
  * Everything encoding-specific is reached through `scheme`.
  */

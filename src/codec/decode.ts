@@ -40,7 +40,8 @@ const STRIPE_BYTES = 8 * 1024;
  * Rebuilds a blob from any mix of slivers: k_p distinct valid primary slivers (systematic or
  * recovery, in any order), or else k_s distinct valid secondary slivers.
  *
- * Post: returns exactly `metadata.unencodedLength` fresh bytes whose blob ID is `metadata.blobId`.
+ * Post: returns exactly `metadata.unencodedLength` fresh bytes; with the `default` or `strict`
+ * check their blob ID is `metadata.blobId` (with `skip`, only the input slivers were verified).
  * @throws MetadataVerificationError if the metadata does not match its blob ID;
  *   NotEnoughSliversError (retryable) with the rejected slivers when too few are valid;
  *   InconsistentBlobError when the writer encoded the blob inconsistently.

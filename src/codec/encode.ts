@@ -20,7 +20,7 @@
  */
 import { type WasmKernel, defaultKernel } from '../wasm/kernel.ts';
 import { TuskInputError } from '../errors.ts';
-import { EncodingConfig } from './config.ts';
+import { EncodingConfig, assertEncoderCommittee } from './config.ts';
 import type { EncodingName, EncodingScheme } from './encodings/index.ts';
 import { SliverData, type SliverPair } from './sliver.ts';
 import { BlobMetadata, BlobMetadataWithId, type SliverPairHashes } from './metadata.ts';
@@ -83,11 +83,14 @@ const DEFAULT_STRIPE_SHARD_BYTES = 8 * 1024;
 const DEDICATED_KERNEL_MIN_OUTPUT = 32 * 2 ** 20;
 
 /**
- * Encodes `data` with RS2 for a committee of `options.nShards` shards.
+ * Encodes `data` for a committee of `options.nShards` shards (RS2 unless `options.encoding`).
  *
- * Pre: 4 ≤ nShards ≤ MAX_N_SHARDS, data.length ≤ the committee's max blob size.
+ * Pre: nShards within the encoding's range (RS2: 4…49155, RS8: 4…195) and ≤ MAX_ENCODER_SHARDS,
+ * data.length ≤ the committee's max blob size.
  * Post: `data` is not modified. The slivers' bytes are owned by the result: for large blobs they
- * are views into a WebAssembly memory dedicated to this result (kept alive by the views).
+ * are views into a (shared) WebAssembly memory dedicated to this result, kept alive by the views.
+ * They are backed by a SharedArrayBuffer: copy them (`slice()`) before handing them to APIs that
+ * reject shared memory (e.g. WebCrypto) or before posting them to another thread.
  * @throws TuskInputError / BlobTooLargeError on bad input; RangeError if the encoding does not fit
  *   the 4 GiB wasm32 address space (in-memory encoding handles blobs up to ~800 MiB).
  */
@@ -96,8 +99,9 @@ export function encodeBlob(data: Uint8Array, options: EncodeOptions): EncodedBlo
 }
 
 /**
- * Computes only the blob ID and metadata of `data` (the same expansion and hashing as
- * {@link encodeBlob}, with memory bounded by stripes instead of holding every sliver).
+ * Computes only the blob ID and metadata of `data`: the same expansion and hashing as
+ * {@link encodeBlob} without keeping the primary slivers (kernel memory ≈ 1.5× the blob plus
+ * n²·32 bytes; use encodeStream for bounded memory).
  */
 export function computeBlobMetadata(data: Uint8Array, options: EncodeOptions): EncodedMetadata {
   return runEncode(data, options, false);
@@ -238,6 +242,7 @@ function planEncode(data: Uint8Array, options: EncodeOptions, keep: boolean, slo
   checkData(data);
   if (options === null || typeof options !== 'object') throw new TuskInputError('encode options are required ({ nShards })');
   const cfg = new EncodingConfig(options.nShards, options.encoding);
+  assertEncoderCommittee(cfg.nShards);
   const scheme = cfg.scheme;
   const n = cfg.nShards;
   const kP = cfg.primarySymbols;

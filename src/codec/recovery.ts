@@ -10,7 +10,7 @@
  * inconsistently.
  */
 import { type WasmKernel, defaultKernel } from '../wasm/kernel.ts';
-import { TuskInputError } from '../errors.ts';
+import { NotEnoughSymbolsError, TuskInputError } from '../errors.ts';
 import type { EncodingConfig } from './config.ts';
 import type { BlobMetadata } from './metadata.ts';
 import { SliverData, type SliverAxis } from './sliver.ts';
@@ -113,7 +113,7 @@ export type RecoveryResult = { sliver: SliverData; inconsistencyProof?: undefine
  * ones are skipped). Needs k distinct valid symbols: k_s for a primary target, k_p for a secondary
  * target. The recovered sliver is verified against the metadata; a mismatch yields an
  * inconsistency proof instead.
- * @throws TuskInputError when fewer than k distinct valid symbols are given.
+ * @throws NotEnoughSymbolsError (retryable) when fewer than k distinct valid symbols are given.
  */
 export function recoverSliver(
   cfg: EncodingConfig,
@@ -132,7 +132,7 @@ export function recoverSliver(
     if (verifyRecoverySymbol(cfg, metadata, s, targetAxis, targetIndex, kernel)) chosen.set(s.sourceIndex, s);
   }
   if (chosen.size < k) {
-    throw new TuskInputError(`recovering ${targetAxis} sliver ${targetIndex} needs ${k} distinct valid symbols, got ${chosen.size}`);
+    throw new NotEnoughSymbolsError(`recovering ${targetAxis} sliver ${targetIndex} needs ${k} distinct valid symbols, got ${chosen.size}`);
   }
   const proofSymbols = [...chosen.values()].map((s) => ({ sourceIndex: s.sourceIndex, data: s.data, proof: s.proof }));
   const data = decodeSliverData(cfg, targetAxis, proofSymbols, kernel);

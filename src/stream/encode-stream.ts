@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultKernel, type WasmKernel } from '../wasm/kernel.ts';
 import { TuskInputError } from '../errors.ts';
-import { EncodingConfig } from '../codec/config.ts';
+import { EncodingConfig, assertEncoderCommittee } from '../codec/config.ts';
 import type { EncodingName, EncodingScheme } from '../codec/encodings/index.ts';
 import { SliverData } from '../codec/sliver.ts';
 import { ulebLength, writeU16, writeUleb } from '../codec/bcs.ts';
@@ -84,6 +84,7 @@ export async function encodeStream(input: BlobInput, options: StreamEncodeOption
     signal?.throwIfAborted();
     source = await openBlobSource(input, options.length, tempDir, signal);
     const cfg = new EncodingConfig(options.nShards, options.encoding);
+    assertEncoderCommittee(cfg.nShards);
     cfg.symbolSize(source.length); // size checks before any work
     kernel = (options.kernel ?? defaultKernel()).fork();
     const runner = options.pool ?? defaultPool();

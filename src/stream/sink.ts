@@ -11,7 +11,8 @@ import { TuskInputError } from '../errors.ts';
 
 /**
  * Receives an encode's output. Buffer ownership: a sliver's bytes are only valid until the
- * returned promise settles (the encoder reuses its memory); copy what you keep.
+ * returned promise settles (the encoder reuses its memory, a SharedArrayBuffer); copy what you
+ * keep, and copy before passing them to APIs that reject shared memory (e.g. WebCrypto).
  */
 export interface SliverSink {
   writeSliver(sliver: SliverData): Promise<void> | void;

@@ -2,7 +2,8 @@
  * Loading the AssemblyScript kernels and laying out their memory.
  *
  * The kernels allocate nothing: every buffer they touch is placed by the host through the bump
- * allocator here. Memory is imported (created by us), so later a pool can hand workers shared memory.
+ * allocator here. Memory is imported (created by us) and shared, so pool workers (src/pool/) run
+ * kernels on the same memory.
  *
  * Two flavours are built from the same sources (scripts/build-wasm.ts): `simd` and `scalar`.
  * `auto` picks `simd` when `WebAssembly.validate` accepts it. `TUSK_WASM=simd|scalar` forces one;
