@@ -24,15 +24,23 @@ export function writeUleb(out: Uint8Array, offset: number, value: number): numbe
   return offset;
 }
 
-/** Reads a ULEB128 value (≤ 2^53) at `offset`. */
+/**
+ * Reads a BCS ULEB128 length at `offset`. Like the Rust `bcs` crate it accepts only the canonical
+ * (shortest) encoding and values up to 2^32 − 1.
+ */
 export function readUleb(buf: Uint8Array, offset: number): { value: number; next: number } {
+  const start = offset;
   let value = 0;
   let scale = 1;
-  for (let i = 0; i < 8; i++) {
+  for (let i = 0; i < 5; i++) {
     if (offset >= buf.length) throw new TuskInputError('bcs: truncated ULEB128');
     const b = buf[offset++];
     value += (b & 0x7f) * scale;
-    if ((b & 0x80) === 0) return { value, next: offset };
+    if ((b & 0x80) === 0) {
+      if (value > 0xffffffff) throw new TuskInputError('bcs: ULEB128 value exceeds u32');
+      if (ulebLength(value) !== offset - start) throw new TuskInputError('bcs: non-canonical ULEB128');
+      return { value, next: offset };
+    }
     scale *= 128;
   }
   throw new TuskInputError('bcs: ULEB128 too long');

@@ -15,6 +15,7 @@ import type { SliverAxis, SliverData } from './sliver.ts';
 import { equalBytes, expectedSliverHash, verifyMetadata, verifySlivers } from './verify.ts';
 import { expandSlivers } from './expand.ts';
 import { computeBlobMetadata } from './encode.ts';
+import { runStripeTask, type DecodeTask } from './stripes.ts';
 
 /**
  * Post-decode check (Walrus `ConsistencyCheckType`): `default` re-expands every reconstructed
@@ -101,7 +102,8 @@ export function decodeBlob(metadata: BlobMetadataWithId, slivers: readonly Slive
 
 /**
  * Decodes from exactly k slivers of one axis (distinct, verified). Returns the blob and the source
- * slivers that had to be reconstructed (index → data, fresh arrays).
+ * slivers that had to be reconstructed (index → data, fresh arrays). Each stripe of symbol
+ * positions is one `decode` task (src/codec/stripes.ts), the same unit the streaming decoder runs.
  */
 function decodeAxis(
   kernel: WasmKernel,
@@ -117,60 +119,56 @@ function decodeAxis(
   // Primary: codewords are columns, o = k_p source rows, each sliver has k_s symbols.
   // Secondary: codewords are rows, o = k_s source columns, each sliver has k_p symbols.
   const o = axis === 'primary' ? kP : kS;
+  const r = n - o;
   const symbols = axis === 'primary' ? kS : kP;
-  const sliverBytes = symbols * S;
   const kx = kernel.exports;
+  const byIndex = new Map(slivers.map((s) => [s.index, s]));
   const reconstructed = new Map<number, Uint8Array>();
-  const missing: number[] = [];
-  const have = new Set(slivers.map((s) => s.index));
-  for (let i = 0; i < o; i++) if (!have.has(i)) missing.push(i);
+  for (let i = 0; i < o; i++) if (!byIndex.has(i)) reconstructed.set(i, new Uint8Array(symbols * S));
+  const source = (i: number) => byIndex.get(i)?.data ?? reconstructed.get(i)!;
 
   const mark = kernel.mark();
   try {
-    // Source slivers at their index; recovery slivers after them in arrival order.
-    const sources = kernel.alloc(o * sliverBytes);
-    const recoveries = slivers.filter((s) => s.index >= o);
-    const recArea = kernel.alloc(Math.max(1, recoveries.length) * sliverBytes);
-    let mem = kernel.u8();
-    for (const s of slivers) if (s.index < o) mem.set(s.data, sources + s.index * sliverBytes);
-    recoveries.forEach((s, t) => mem.set(s.data, recArea + t * sliverBytes));
-
-    if (missing.length > 0) {
-      const r = n - o;
+    if (reconstructed.size > 0) {
       const per = Math.max(1, Math.min(symbols, Math.floor(STRIPE_BYTES / S)));
-      const stride = scheme.planarBytes(per, S);
-      const work = kernel.alloc(kx.rsDecodeWorkShards(o, r) * stride);
-      const received = kernel.alloc(o + r, 1);
+      const positions = kx.rsDecodeWorkShards(o, r);
+      const raw = kernel.alloc(positions * per * S);
+      const work = kernel.alloc(positions * scheme.planarBytes(per, S));
       const erasures = kernel.alloc(scheme.erasureBytes);
-      mem = kernel.u8();
+      const restored = kernel.alloc(o * per * S);
+      const received = kernel.alloc(o + r, 1);
+      const present = [...byIndex.keys()]; // sliver index = received-map index
+      let mem = kernel.u8();
       mem.fill(0, received, received + o + r);
-      for (const s of slivers) mem[received + (s.index < o ? s.index : o + (s.index - o))] = 1;
-      const placed = slivers.map((s) => ({
-        ptr: s.index < o ? sources + s.index * sliverBytes : recArea + recoveries.indexOf(s) * sliverBytes,
-        pos: s.index < o ? kx.rsDecodePosition(o, r, false, s.index) : kx.rsDecodePosition(o, r, true, s.index - o),
-      }));
+      for (const idx of present) mem[received + idx] = 1;
+      const position = (idx: number) => (idx < o ? kx.rsDecodePosition(o, r, false, idx) : kx.rsDecodePosition(o, r, true, idx - o));
       for (let c0 = 0; c0 < symbols; c0 += per) {
         const w = Math.min(per, symbols - c0);
-        for (const p of placed) scheme.gather(kx, p.ptr + c0 * S, S, 0, w, 1, S, work + p.pos * stride, stride);
-        scheme.decode(kx, work, stride, scheme.planarBytes(w, S), o, r, received, erasures);
-        for (const i of missing) {
-          const pos = kx.rsDecodePosition(o, r, false, i);
-          scheme.scatter(kx, work + pos * stride, stride, w, 1, S, sources + i * sliverBytes + c0 * S, S, 0);
-        }
+        mem = kernel.u8();
+        for (const [idx, s] of byIndex) mem.set(s.data.subarray(c0 * S, (c0 + w) * S), raw + position(idx) * per * S);
+        const task: DecodeTask = {
+          kind: 'decode', encoding: scheme.name, o, r, S, w, raw, rawStride: per * S, present, received,
+          erasures, work, workStride: scheme.planarBytes(per, S), restored,
+        };
+        runStripeTask(kx, task);
+        mem = kernel.u8();
+        for (const [i, data] of reconstructed) data.set(mem.subarray(restored + i * per * S, restored + i * per * S + w * S), c0 * S);
       }
-      mem = kernel.u8();
-      for (const i of missing) reconstructed.set(i, mem.slice(sources + i * sliverBytes, sources + (i + 1) * sliverBytes));
     }
 
-    let blob: Uint8Array;
+    const blob = new Uint8Array(length);
     if (axis === 'primary') {
       // The source rows are the blob, row after row.
-      blob = kernel.u8().slice(sources, sources + length);
+      const rowBytes = kS * S;
+      for (let i = 0; i < kP && i * rowBytes < length; i++) blob.set(source(i).subarray(0, Math.min(rowBytes, length - i * rowBytes)), i * rowBytes);
     } else {
       // Source columns → rows: symbol (row a, column b) from column-major to row-major.
+      const colBytes = kP * S;
+      const cols = kernel.alloc(kS * colBytes);
       const rows = kernel.alloc(kP * kS * S);
-      kx.copySymbols(sources, S, sliverBytes, kP, kS, S, rows, kS * S, S);
-      blob = kernel.u8().slice(rows, rows + length);
+      for (let j = 0; j < kS; j++) kernel.u8().set(source(j), cols + j * colBytes);
+      kx.copySymbols(cols, S, colBytes, kP, kS, S, rows, kS * S, S);
+      blob.set(kernel.u8().subarray(rows, rows + length));
     }
     return { blob, reconstructed };
   } finally {

@@ -22,9 +22,9 @@ import { type WasmKernel, defaultKernel } from '../wasm/kernel.ts';
 import { TuskInputError } from '../errors.ts';
 import { EncodingConfig, assertEncoderCommittee } from './config.ts';
 import type { EncodingName, EncodingScheme } from './encodings/index.ts';
-import { SliverData, type SliverPair } from './sliver.ts';
+import { SliverData, writeSliverFrames, type SliverPair } from './sliver.ts';
 import { BlobMetadata, BlobMetadataWithId, type SliverPairHashes } from './metadata.ts';
-import { ulebLength, writeU16, writeUleb } from './bcs.ts';
+import { ulebLength } from './bcs.ts';
 import { runStripeTask, type StripeTask } from './stripes.ts';
 import { defaultPool } from '../pool/codec-pool.ts';
 import { inSlots } from '../pool/slots.ts';
@@ -274,8 +274,8 @@ function planEncode(data: Uint8Array, options: EncodeOptions, keep: boolean, slo
     pRegion = kernel.alloc(n * pFrame, 8);
     sRegion = kernel.alloc(n * sFrame, 8);
     const mem = kernel.u8();
-    writeFrames(mem, pRegion, n, pFrame, rowBytes, S);
-    writeFrames(mem, sRegion, n, sFrame, colBytes, S);
+    writeSliverFrames(mem, pRegion, n, pFrame, rowBytes, S);
+    writeSliverFrames(mem, sRegion, n, sFrame, colBytes, S);
     rowBase = pRegion + ulebLength(rowBytes);
     rowStride = pFrame;
     colBase = sRegion + ulebLength(colBytes);
@@ -365,17 +365,6 @@ function planEncode(data: Uint8Array, options: EncodeOptions, keep: boolean, slo
   };
 
   return { kernel, dedicated, rows, cols, roots, stage, finish };
-}
-
-/** Writes the BCS header/trailer of n SliverData frames (index i) at `base`, frame `frame` bytes. */
-function writeFrames(mem: Uint8Array, base: number, n: number, frame: number, dataBytes: number, symbolSize: number): void {
-  const head = ulebLength(dataBytes);
-  for (let i = 0; i < n; i++) {
-    const f = base + i * frame;
-    writeUleb(mem, f, dataBytes);
-    writeU16(mem, f + head + dataBytes, symbolSize);
-    writeU16(mem, f + head + dataBytes + 2, i);
-  }
 }
 
 /** Slivers over n consecutive BCS frames in `buf` (views, no copy). */

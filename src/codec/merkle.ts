@@ -221,8 +221,7 @@ export function merkleProofFromBcs(bytes: Uint8Array, offset = 0): { proof: Merk
   if (!Number.isSafeInteger(offset) || offset < 0 || offset > bytes.length) {
     throw new TuskInputError(`merkle proof: offset ${offset} out of range`);
   }
-  const { value: count, next: afterLen } = readUleb(bytes, offset);
-  if (ulebLength(count) !== afterLen - offset) throw new TuskInputError('merkle proof: non-canonical ULEB128 length');
+  const { value: count, next: afterLen } = readUleb(bytes, offset); // canonical, ≤ u32
   // Every node takes at least one byte: a larger count cannot be satisfied by the input.
   if (count > bytes.length - afterLen) throw new TuskInputError(`merkle proof: ${count} nodes do not fit in the input`);
   const proof: MerkleNode[] = [];

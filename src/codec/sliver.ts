@@ -72,6 +72,20 @@ export class SliverData {
   }
 }
 
+/**
+ * Writes the BCS header (ULEB length) and trailer (symbol size, index = firstIndex + i) of `count`
+ * consecutive SliverData frames of `frame` bytes at `base` in `mem`; the data is filled in later.
+ */
+export function writeSliverFrames(mem: Uint8Array, base: number, count: number, frame: number, dataBytes: number, symbolSize: number, firstIndex = 0): void {
+  const head = ulebLength(dataBytes);
+  for (let i = 0; i < count; i++) {
+    const f = base + i * frame;
+    writeUleb(mem, f, dataBytes);
+    writeU16(mem, f + head + dataBytes, symbolSize);
+    writeU16(mem, f + head + dataBytes + 2, firstIndex + i);
+  }
+}
+
 /** Sliver pair i: primary sliver i and secondary sliver n − 1 − i, stored together by one shard. */
 export interface SliverPair {
   /** Pair index (= primary sliver index). */

@@ -24,8 +24,8 @@ import { defaultKernel, type WasmKernel } from '../wasm/kernel.ts';
 import { TuskInputError } from '../errors.ts';
 import { EncodingConfig, assertEncoderCommittee } from '../codec/config.ts';
 import type { EncodingName, EncodingScheme } from '../codec/encodings/index.ts';
-import { SliverData } from '../codec/sliver.ts';
-import { ulebLength, writeU16, writeUleb } from '../codec/bcs.ts';
+import { SliverData, writeSliverFrames } from '../codec/sliver.ts';
+import { ulebLength, writeU16 } from '../codec/bcs.ts';
 import { finishMetadata, type EncodedMetadata, type TaskRunner } from '../codec/encode.ts';
 import type { ColsTask, RootsTask, RowsTask, StripeTask } from '../codec/stripes.ts';
 import { defaultPool } from '../pool/codec-pool.ts';
@@ -176,7 +176,7 @@ async function run(
     cols: kernel.alloc(n * h * S),
     work: kernel.alloc(workA * planar(h)),
   }));
-  for (const sl of slotA) writeFramesAt(mem(), sl.rows, h, pFrame, rowBytes, S);
+  for (const sl of slotA) writeSliverFrames(mem(), sl.rows, h, pFrame, rowBytes, S);
   const reads = new Gates();
   let rowsDone = 0;
   await inSlots(chainsA, Math.ceil(kP / h), async (i, s) => {
@@ -225,7 +225,7 @@ async function run(
     work: kernel.alloc(workB * planar(w)),
     out: kernel.alloc(f2 * w * S),
   }));
-  for (const sl of slotB) writeFramesAt(mem(), sl.frames, w, sFrame, colBytes, S);
+  for (const sl of slotB) writeSliverFrames(mem(), sl.frames, w, sFrame, colBytes, S);
   let colsDone = 0;
   await inSlots(chainsB, stripes.length, async (i, s) => {
     const { c0, w: ww } = stripes[i];
@@ -261,7 +261,7 @@ async function run(
     await exec(task);
   });
   const frame = kernel.alloc(pFrame, 8);
-  writeFramesAt(mem(), frame, 1, pFrame, rowBytes, S);
+  writeSliverFrames(mem(), frame, 1, pFrame, rowBytes, S);
   for (let j = 0; j < f2; j++) {
     signal?.throwIfAborted();
     readAll(rowFd, mem(), frame + pHead, rowBytes, j * rowBytes);
@@ -309,11 +309,3 @@ function clamp(x: number, lo: number, hi: number): number {
   return Math.max(lo, Math.min(hi, x));
 }
 
-/** Writes the BCS header and trailer of `count` frames of `frame` bytes (index written later). */
-function writeFramesAt(mem: Uint8Array, base: number, count: number, frame: number, dataBytes: number, symbolSize: number): void {
-  const head = ulebLength(dataBytes);
-  for (let i = 0; i < count; i++) {
-    writeUleb(mem, base + i * frame, dataBytes);
-    writeU16(mem, base + i * frame + head + dataBytes, symbolSize);
-  }
-}
