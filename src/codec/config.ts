@@ -111,11 +111,6 @@ export class EncodingConfig {
     const n = this.nShards;
     return n * (n * 64 + 32) + n * (this.primarySymbols + this.secondarySymbols) * s;
   }
-
-  /** Secondary sliver index paired with primary sliver (pair index) `pair`: n − 1 − pair. */
-  secondaryIndexOfPair(pair: number): number {
-    return this.nShards - 1 - pair;
-  }
 }
 
 /** Throws TuskInputError unless `length` is a non-negative safe integer. */
