@@ -67,3 +67,6 @@ export class NotEnoughSymbolsError extends TuskError {
  * inconsistently. Fatal for this blob ID (it can be proven invalid with an inconsistency proof).
  */
 export class InconsistentBlobError extends TuskError {}
+
+/** A certificate or signature that does not verify, or too little signer weight. Fatal. */
+export class CertificateError extends TuskError {}
