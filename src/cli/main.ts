@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { readFile, stat } from 'node:fs/promises';
-import { computeBlobMetadataAsync } from '../codec/encode.ts';
+import { computeBlobMetadata, computeBlobMetadataAsync } from '../codec/encode.ts';
 import { encodeStream } from '../stream/encode-stream.ts';
 import { decodeDirectory } from '../stream/decode-stream.ts';
 import { callbackSink, directorySink } from '../stream/sink.ts';
@@ -82,10 +82,13 @@ async function blobIdCommand(args: string[]): Promise<void> {
   const { values, positionals } = parse(args);
   const file = onePositional(positionals, 'file', 'blob-id');
   const { nShards, encoding } = parseEncoding(values);
-  // Files up to 256 MiB are hashed in memory on the pool; larger ones stream (bounded memory).
+  // Small files: one thread (starting the worker pool costs ~0.5 s, more than hashing them).
+  // Up to 256 MiB: in memory on the pool. Larger: streamed (bounded memory).
   const size = (await stat(file)).size;
   const meta =
-    size <= 256 * 2 ** 20
+    size <= 8 * 2 ** 20
+      ? computeBlobMetadata(await readBlobFile(file), { nShards, encoding })
+      : size <= 256 * 2 ** 20
       ? await computeBlobMetadataAsync(await readBlobFile(file), { nShards, encoding })
       : await withBar(!values.json, (bar) =>
           encodeStream(file, { nShards, encoding, sink: callbackSink(() => {}), onProgress: (p) => bar.update(`blob-id ${p.phase}`, p.bytesDone, p.bytesTotal), signal: interruptSignal() }),
