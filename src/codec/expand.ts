@@ -11,6 +11,7 @@
 import type { WasmKernel } from '../wasm/kernel.ts';
 import type { EncodingConfig } from './config.ts';
 import type { SliverAxis } from './sliver.ts';
+import { runStripeTask, type ExpandTask } from './stripes.ts';
 
 const STRIPE_BYTES = 8 * 1024;
 
@@ -37,19 +38,15 @@ export function expandSlivers(
 ): Uint8Array[] {
   const n = cfg.nShards;
   const k = sliverSymbols(cfg, axis);
-  const r = n - k;
   const S = symbolSize;
   const scheme = cfg.scheme;
-  const kx = kernel.exports;
   const per = Math.max(1, Math.min(datas.length, Math.floor(STRIPE_BYTES / S)));
-  const planar = (count: number) => scheme.planarBytes(count, S);
   const roots: Uint8Array[] = [];
   const mark = kernel.mark();
   try {
-    // Each expanded sliver is laid out as its n symbols back to back (k source, then r recovery).
+    // Each expanded sliver is laid out as its n symbols back to back (k source, then n − k recovery).
     const area = kernel.alloc(per * n * S);
-    const stride = planar(per);
-    const work = kernel.alloc(kx.rsWorkShards(k, r) * stride);
+    const work = kernel.alloc(kernel.exports.rsWorkShards(k, n - k) * scheme.planarBytes(per, S));
     const leaves = kernel.alloc(per * n * 32);
     const scratch = kernel.alloc(Math.ceil(n / 2) * 32 + 32);
     const rootsPtr = kernel.alloc(per * 32);
@@ -57,13 +54,10 @@ export function expandSlivers(
       const h = Math.min(per, datas.length - t0);
       let mem = kernel.u8();
       for (let t = 0; t < h; t++) mem.set(datas[t0 + t], area + t * n * S);
-      scheme.gather(kx, area, n * S, S, h, k, S, work, stride);
-      scheme.encode(kx, work, stride, planar(h), k, r);
-      scheme.scatter(kx, work, stride, h, r, S, area + k * S, n * S, S);
-      for (let t = 0; t < h; t++) {
-        kx.hashLeaves(area + t * n * S, S, n, S, leaves + t * n * 32, 32);
-        kx.merkleRoot(leaves + t * n * 32, n, 32, scratch, rootsPtr + t * 32);
-      }
+      const task: ExpandTask = {
+        kind: 'expand', encoding: scheme.name, n, k, S, h, area, work, workStride: scheme.planarBytes(per, S), leaves, roots: rootsPtr, scratch,
+      };
+      runStripeTask(kernel.exports, task);
       for (let t = 0; t < h; t++) {
         // Re-fetched per sliver: a visitor that hashes on this kernel may grow its memory.
         mem = kernel.u8();

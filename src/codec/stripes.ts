@@ -63,7 +63,21 @@ export interface DecodeTask {
   restored: number;
 }
 
-export type StripeTask = RowsTask | ColsTask | RootsTask | DecodeTask;
+/**
+ * Expand task: `h` slivers of one axis (k source symbols each, laid out as their n-symbol expanded
+ * rows at area + t·n·S, source symbols already in place) → their recovery symbols, n leaf hashes
+ * each (leaves + t·n·32) and Merkle roots (roots + 32t). Used to verify slivers and to produce
+ * recovery symbols.
+ */
+export interface ExpandTask {
+  kind: 'expand';
+  encoding: EncodingName;
+  n: number; k: number; S: number; h: number;
+  area: number; work: number; workStride: number;
+  leaves: number; roots: number; scratch: number;
+}
+
+export type StripeTask = RowsTask | ColsTask | RootsTask | DecodeTask | ExpandTask;
 
 /** Runs one task on kernel `k` (any thread whose instance uses the task's memory). */
 export function runStripeTask(k: KernelExports, t: StripeTask): void {
@@ -102,6 +116,18 @@ export function runStripeTask(k: KernelExports, t: StripeTask): void {
       for (const i of missing) {
         const x = k.rsDecodePosition(o, r, false, i);
         scheme.scatter(k, t.work + x * t.workStride, t.workStride, w, 1, S, t.restored + i * t.rawStride, S, 0);
+      }
+      return;
+    }
+    case 'expand': {
+      const scheme = encodingByName(t.encoding);
+      const { n, k: src, S, h } = t;
+      scheme.gather(k, t.area, n * S, S, h, src, S, t.work, t.workStride);
+      scheme.encode(k, t.work, t.workStride, scheme.planarBytes(h, S), src, n - src);
+      scheme.scatter(k, t.work, t.workStride, h, n - src, S, t.area + src * S, n * S, S);
+      for (let i = 0; i < h; i++) {
+        k.hashLeaves(t.area + i * n * S, S, n, S, t.leaves + i * n * 32, 32);
+        k.merkleRoot(t.leaves + i * n * 32, n, 32, t.scratch, t.roots + i * 32);
       }
       return;
     }

@@ -19,10 +19,9 @@ import { defaultKernel, type WasmKernel } from '../wasm/kernel.ts';
 import { InconsistentBlobError, NotEnoughSliversError, SliverVerificationError, TuskError, TuskInputError } from '../errors.ts';
 import { readDirectoryMetadata } from '../spool/directory.ts';
 import { SliverData, type SliverAxis } from '../codec/sliver.ts';
-import { equalBytes, expectedSliverHash, verifyMetadata, verifySlivers } from '../codec/verify.ts';
-import { expandSlivers } from '../codec/expand.ts';
+import { equalBytes, expectedSliverHash, verifyMetadata } from '../codec/verify.ts';
 import type { TaskRunner } from '../codec/encode.ts';
-import type { DecodeTask } from '../codec/stripes.ts';
+import type { DecodeTask, ExpandTask } from '../codec/stripes.ts';
 import { defaultPool } from '../pool/codec-pool.ts';
 import { inSlots } from '../pool/slots.ts';
 import { forgetKernel } from '../pool/forget.ts';
@@ -91,6 +90,55 @@ export async function decodeDirectory(dir: string, out: string, options: StreamD
     options.onRejected?.(e);
   };
 
+  const runner = options.pool ?? defaultPool();
+  const budget = options.memoryBudget ?? DEFAULT_BUDGET;
+
+  /**
+   * Expands batches of slivers on the pool and returns their Merkle roots; `run(work)` gives each
+   * chain a function to verify one batch. Buffers come from the budget and are released after.
+   */
+  async function onPool(ax: SliverAxis, work: (expand: (datas: Uint8Array[]) => Promise<Uint8Array[]>, chain: number) => Promise<void>, chainsWanted: number): Promise<void> {
+    const k = ax === 'primary' ? kS : kP;
+    const scheme = cfg.scheme;
+    const workShards = kernel.exports.rsWorkShards(k, n - k);
+    const need = (h: number) => h * n * S + workShards * scheme.planarBytes(h, S) + h * n * 32 + h * 32 + n * 16 + 64;
+    const avail = budget - 4 * 2 ** 20;
+    if (avail < need(1)) throw new TuskInputError(`memory budget of ${budget} bytes is too small to verify slivers of this blob: it needs at least ${need(1) + 4 * 2 ** 20} bytes`);
+    const chains = Math.max(1, Math.min(chainsWanted, runner.slots, Math.floor(avail / need(1))));
+    let per = VERIFY_BATCH;
+    while (per > 1 && need(per) * chains > avail) per = Math.floor(per / 2);
+    const mark = kernel.mark();
+    try {
+      const slots = Array.from({ length: chains }, () => ({
+        area: kernel.alloc(per * n * S),
+        work: kernel.alloc(workShards * scheme.planarBytes(per, S)),
+        leaves: kernel.alloc(per * n * 32),
+        roots: kernel.alloc(per * 32),
+        scratch: kernel.alloc(Math.ceil(n / 2) * 32 + 32),
+      }));
+      await inSlots(chains, chains, async (c) => {
+        const sl = slots[c];
+        const expand = async (datas: Uint8Array[]): Promise<Uint8Array[]> => {
+          const roots: Uint8Array[] = [];
+          for (let t0 = 0; t0 < datas.length; t0 += per) {
+            const h = Math.min(per, datas.length - t0);
+            for (let t = 0; t < h; t++) kernel.u8().set(datas[t0 + t], sl.area + t * n * S);
+            const task: ExpandTask = {
+              kind: 'expand', encoding: scheme.name, n, k, S, h, area: sl.area, work: sl.work,
+              workStride: scheme.planarBytes(per, S), leaves: sl.leaves, roots: sl.roots, scratch: sl.scratch,
+            };
+            await runner.run(kernel, task);
+            for (let t = 0; t < h; t++) roots.push(kernel.u8().slice(sl.roots + t * 32, sl.roots + (t + 1) * 32));
+          }
+          return roots;
+        };
+        await work(expand, c);
+      });
+    } finally {
+      kernel.release(mark);
+    }
+  }
+
   // 1–2. Choose and verify slivers, systematic first; stop reading once k are valid.
   const chosen = await chooseSlivers();
   const axis = chosen.axis;
@@ -125,13 +173,11 @@ export async function decodeDirectory(dir: string, out: string, options: StreamD
     for (let i = 0; i < o; i++) if (!sliverFds.has(i)) missing.push(i);
 
     // 3. Stripes of w symbol positions.
-    const runner = options.pool ?? defaultPool();
     const k = kernel.exports;
     const scheme = cfg.scheme;
     const nDecode = k.rsDecodeWorkShards(o, r);
     // Per chain: the raw stripe of every decoder position, the RS work array, the restored
     // originals and (secondary axis) the stripe's rows. As many chains as the budget holds.
-    const budget = options.memoryBudget ?? DEFAULT_BUDGET;
     const avail = budget - 4 * 2 ** 20;
     const need = (ww: number) =>
       nDecode * ww * S + nDecode * scheme.planarBytes(ww, S) + scheme.erasureBytes + o * ww * S + (axis === 'secondary' ? ww * kS * S : 0);
@@ -143,6 +189,7 @@ export async function decodeDirectory(dir: string, out: string, options: StreamD
     while (w > 1 && need(w) * slots > avail) w = Math.floor(w / 2);
     // Sliver index = received-map index (original i < o; recovery j at o + j).
     const present: number[] = [...sliverFds.keys()];
+    const decodeMark = kernel.mark();
     const received = kernel.alloc(o + r, 1);
     kernel.u8().fill(0, received, received + o + r);
     for (const idx of present) kernel.u8()[received + idx] = 1;
@@ -190,22 +237,28 @@ export async function decodeDirectory(dir: string, out: string, options: StreamD
 
     // 4. Consistency check on every reconstructed source sliver.
     if ((options.consistencyCheck ?? 'default') === 'default' && missing.length > 0) {
-      for (let b = 0; b < missing.length; b += VERIFY_BATCH) {
-        signal?.throwIfAborted();
-        const batch = missing.slice(b, b + VERIFY_BATCH);
-        const datas = batch.map((i) => {
-          const d = new Uint8Array(symbols * S);
-          readSync(restoredFd, d, 0, d.length, i * symbols * S);
-          return d;
-        });
-        const roots = expandSlivers(kernel, cfg, axis, datas, S);
-        batch.forEach((i, t) => {
-          if (!equalBytes(roots[t], expectedSliverHash(meta, axis, i))) {
-            throw new InconsistentBlobError(`blob ${withId.blobIdString} is inconsistently encoded: reconstructed ${axis} sliver ${i} does not match its metadata hash`);
-          }
-        });
-        options.onProgress?.({ phase: 'check', bytesDone: Math.min(missing.length, b + VERIFY_BATCH), bytesTotal: missing.length });
-      }
+      kernel.release(decodeMark); // the decode buffers are done with
+      let next = 0, checked = 0;
+      await onPool(axis, async (expand) => {
+        while (next < missing.length) {
+          signal?.throwIfAborted();
+          const batch = missing.slice(next, next + VERIFY_BATCH);
+          next += batch.length;
+          const datas = batch.map((i) => {
+            const d = new Uint8Array(symbols * S);
+            readAll(restoredFd, d, 0, d.length, i * symbols * S);
+            return d;
+          });
+          const roots = await expand(datas);
+          batch.forEach((i, t) => {
+            if (!equalBytes(roots[t], expectedSliverHash(meta, axis, i))) {
+              throw new InconsistentBlobError(`blob ${withId.blobIdString} is inconsistently encoded: reconstructed ${axis} sliver ${i} does not match its metadata hash`);
+            }
+          });
+          checked += batch.length;
+          options.onProgress?.({ phase: 'check', bytesDone: checked, bytesTotal: missing.length });
+        }
+      }, Math.ceil(missing.length / VERIFY_BATCH));
     }
     for (const fd of fds.splice(0)) closeSync(fd);
     await rename(partial, out);
@@ -231,30 +284,37 @@ export async function decodeDirectory(dir: string, out: string, options: StreamD
       }
       candidates.sort((a, b) => a.index - b.index);
       const valid = new Map<number, string>();
-      for (let b = 0; b < candidates.length && valid.size < need; ) {
-        signal?.throwIfAborted();
-        const batch = candidates.slice(b, b + Math.min(VERIFY_BATCH, need - valid.size));
-        b += batch.length;
-        const slivers: SliverData[] = [];
-        const files: string[] = [];
-        for (const c of batch) {
-          try {
-            const sliver = SliverData.fromBcs(ax, new Uint8Array(await readFile(c.file)));
-            if (sliver.index !== c.index) throw new TuskInputError(`file name says index ${c.index} but the sliver says ${sliver.index}`);
-            slivers.push(sliver);
-            files.push(c.file);
-          } catch (e) {
-            reject(new SliverVerificationError(ax, c.index, `unreadable (${(e as Error).message})`));
+      const k = ax === 'primary' ? kS : kP;
+      let next = 0;
+      await onPool(ax, async (expand) => {
+        while (valid.size < need && next < candidates.length) {
+          signal?.throwIfAborted();
+          const batch = candidates.slice(next, next + Math.min(VERIFY_BATCH, need - valid.size));
+          next += batch.length;
+          const slivers: SliverData[] = [];
+          const files: string[] = [];
+          for (const c of batch) {
+            try {
+              const sliver = SliverData.fromBcs(ax, new Uint8Array(await readFile(c.file)));
+              if (sliver.index !== c.index) throw new TuskInputError(`file name says index ${c.index} but the sliver says ${sliver.index}`);
+              if (sliver.symbolSize !== S) throw new TuskInputError(`symbol size ${sliver.symbolSize}, expected ${S}`);
+              if (sliver.data.length !== k * S) throw new TuskInputError(`length ${sliver.data.length} bytes, expected ${k * S}`);
+              slivers.push(sliver);
+              files.push(c.file);
+            } catch (e) {
+              reject(new SliverVerificationError(ax, c.index, `invalid (${(e as Error).message})`));
+            }
           }
+          const roots = await expand(slivers.map((x) => x.data));
+          slivers.forEach((sliver, t) => {
+            if (!equalBytes(roots[t], expectedSliverHash(meta, ax, sliver.index))) {
+              reject(new SliverVerificationError(ax, sliver.index, 'Merkle root of the expanded sliver does not match the metadata'));
+            } else if (valid.has(sliver.index)) reject(new SliverVerificationError(ax, sliver.index, 'duplicate index (ignored)'));
+            else if (valid.size < need) valid.set(sliver.index, files[t]);
+          });
+          options.onProgress?.({ phase: 'verify', bytesDone: valid.size, bytesTotal: need });
         }
-        const verdicts = verifySlivers(cfg, meta, slivers, kernel);
-        slivers.forEach((sliver, t) => {
-          if (verdicts[t]) reject(verdicts[t]!);
-          else if (valid.has(sliver.index)) reject(new SliverVerificationError(ax, sliver.index, 'duplicate index (ignored)'));
-          else valid.set(sliver.index, files[t]);
-        });
-        options.onProgress?.({ phase: 'verify', bytesDone: valid.size, bytesTotal: need });
-      }
+      }, runner.slots);
       found[ax] = valid.size;
       if (valid.size >= need) return { axis: ax, files: [...valid].map(([index, file]) => ({ index, file })) };
     }
