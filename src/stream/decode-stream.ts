@@ -94,8 +94,9 @@ export async function decodeDirectory(dir: string, out: string, options: StreamD
   const budget = options.memoryBudget ?? DEFAULT_BUDGET;
 
   /**
-   * Expands batches of slivers on the pool and returns their Merkle roots; `run(work)` gives each
-   * chain a function to verify one batch. Buffers come from the budget and are released after.
+   * Runs `work` on up to `chainsWanted` concurrent chains, giving each an `expand(datas)` that
+   * expands a batch of `ax` slivers on the pool and returns their Merkle roots. Buffers come from
+   * the budget and are released afterwards.
    */
   async function onPool(ax: SliverAxis, work: (expand: (datas: Uint8Array[]) => Promise<Uint8Array[]>, chain: number) => Promise<void>, chainsWanted: number): Promise<void> {
     const k = ax === 'primary' ? kS : kP;
@@ -140,7 +141,10 @@ export async function decodeDirectory(dir: string, out: string, options: StreamD
   }
 
   // 1–2. Choose and verify slivers, systematic first; stop reading once k are valid.
-  const chosen = await chooseSlivers();
+  const chosen = await chooseSlivers().catch((e) => {
+    forgetKernel(kernel.id); // the decode below (whose cleanup does this) will not run
+    throw e;
+  });
   const axis = chosen.axis;
   const o = axis === 'primary' ? kP : kS;
   const symbols = axis === 'primary' ? kS : kP; // per sliver
