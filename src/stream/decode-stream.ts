@@ -102,7 +102,8 @@ export async function decodeDirectory(dir: string, out: string, options: StreamD
     const k = ax === 'primary' ? kS : kP;
     const scheme = cfg.scheme;
     const workShards = kernel.exports.rsWorkShards(k, n - k);
-    const need = (h: number) => h * n * S + workShards * scheme.planarBytes(h, S) + h * n * 32 + h * 32 + n * 16 + 64;
+    // Kernel buffers per chain, plus the batch's sliver files held in JS memory while they are checked.
+    const need = (h: number) => h * n * S + workShards * scheme.planarBytes(h, S) + h * n * 32 + h * 32 + n * 16 + 64 + h * k * S;
     const avail = budget - 4 * 2 ** 20;
     if (avail < need(1)) throw new TuskInputError(`memory budget of ${budget} bytes is too small to verify slivers of this blob: it needs at least ${need(1) + 4 * 2 ** 20} bytes`);
     const chains = Math.max(1, Math.min(chainsWanted, runner.slots, Math.floor(avail / need(1))));
