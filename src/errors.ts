@@ -70,3 +70,25 @@ export class InconsistentBlobError extends TuskError {}
 
 /** A certificate or signature that does not verify, or too little signer weight. Fatal. */
 export class CertificateError extends TuskError {}
+
+/**
+ * A chain call was rejected by the chain's rules (a Move assert). `code` is the abort constant's
+ * name as in the `walrus` Move package (e.g. `EInvalidBlobId`, `EResourceSize`), or a Tusk name
+ * for checks outside Move (`EInvalidSignature`, `EInsufficientFunds`, `ENotOwner`). Retryable only
+ * where the state may change under the caller: a certificate for a past epoch (`EInvalidEpoch`
+ * → recollect confirmations) or an epoch change in progress.
+ */
+export class ChainAbortError extends TuskError {
+  readonly code: string;
+  constructor(code: string, message: string, options: { retryable?: boolean } = {}) {
+    super(`${code}: ${message}`, options);
+    this.code = code;
+  }
+}
+
+/** The chain could not be reached or did not answer in time. Retryable. */
+export class ChainUnavailableError extends TuskError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { retryable: true, cause: options.cause });
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Signed transactions of the local chain. A transaction is the UTF-8 JSON (chain codec, see
+ * json.ts) of `TransactionData`, signed by its sender with a Sui keypair as a *personal message*
+ * (Sui's intent-prefixed, BLAKE2b-hashed signing, so the signature can be checked with
+ * `@mysten/sui/verify` and an Ed25519 account of a real Sui wallet works unchanged). The chain
+ * checks that the signature's key derives the `sender` address, that `chainId` is its own, and that
+ * the digest was not executed before; a repeated digest returns the stored result instead of
+ * running twice, which makes every call safely retryable after a lost answer or a crash.
+ */
+import type { Signer } from '@mysten/sui/cryptography';
+import { verifyPersonalMessageSignature } from '@mysten/sui/verify';
+import { toBase58 } from '@mysten/sui/utils';
+import { blake2b } from '@noble/hashes/blake2.js';
+import { randomBytes } from 'node:crypto';
+import { ChainAbortError, TuskInputError } from '../errors.ts';
+import { decodeChainJson, encodeChainJson } from './json.ts';
+
+/** The state-changing calls, named after the `Chain` methods. */
+export type CallName =
+  | 'transferWal' | 'reserveSpace' | 'registerBlob' | 'certifyBlob' | 'extendBlob' | 'extendBlobWithResource'
+  | 'deleteBlob' | 'burnBlob' | 'invalidateBlobId' | 'setBlobAttribute' | 'removeBlobAttribute'
+  | 'splitStorage' | 'fuseStorage' | 'transferObject'
+  | 'registerNode' | 'updateNode' | 'stake' | 'requestWithdrawStake' | 'withdrawStake' | 'epochSyncDone';
+
+/** What the sender signs. */
+export interface TransactionData {
+  readonly version: 1;
+  /** The chain's identifier (random at genesis): a transaction for one chain is void on another. */
+  readonly chainId: string;
+  readonly sender: string;
+  readonly call: CallName;
+  /** The call's arguments as an object (chain JSON: bigint and bytes survive). */
+  readonly args: Readonly<Record<string, unknown>>;
+  /** 16 random bytes in hex: two otherwise identical calls are two transactions. */
+  readonly nonce: string;
+  readonly timestampMs: number;
+}
+
+/** A transaction ready to submit: the exact signed bytes and the Sui serialized signature (base64). */
+export interface SignedTransaction {
+  readonly bytes: Uint8Array;
+  readonly signature: string;
+}
+
+/** The digest of a transaction's bytes: base58 of BLAKE2b-256 (the form Sui prints digests in). */
+export function transactionDigest(bytes: Uint8Array): string {
+  return toBase58(blake2b(bytes, { dkLen: 32 }));
+}
+
+/**
+ * Builds and signs a transaction for `call` with `args` on chain `chainId`.
+ * @post the returned bytes are fresh (the caller owns them).
+ */
+export async function signTransaction(signer: Signer, chainId: string, call: CallName, args: Record<string, unknown>): Promise<SignedTransaction> {
+  const data: TransactionData = {
+    version: 1,
+    chainId,
+    sender: signer.toSuiAddress(),
+    call,
+    args,
+    nonce: randomBytes(16).toString('hex'),
+    timestampMs: Date.now(),
+  };
+  const bytes = new TextEncoder().encode(encodeChainJson(data));
+  const { signature } = await signer.signPersonalMessage(bytes);
+  return { bytes, signature };
+}
+
+/**
+ * Parses and authenticates a transaction for chain `chainId`.
+ * @throws ChainAbortError `EInvalidSignature` when the signature does not come from `sender`'s key,
+ *   `EWrongChain` for another chain's transaction, `EMalformedTransaction` for anything unparsable.
+ */
+export async function verifyTransaction(tx: SignedTransaction, chainId: string): Promise<TransactionData & { digest: string }> {
+  if (!(tx.bytes instanceof Uint8Array) || typeof tx.signature !== 'string') throw new ChainAbortError('EMalformedTransaction', 'transaction needs bytes and a signature');
+  let data: TransactionData;
+  try {
+    data = decodeChainJson(new TextDecoder('utf-8', { fatal: true }).decode(tx.bytes)) as TransactionData;
+  } catch (e) {
+    throw new ChainAbortError('EMalformedTransaction', `transaction bytes are not chain JSON: ${(e as Error).message}`);
+  }
+  if (data === null || typeof data !== 'object' || data.version !== 1 || typeof data.sender !== 'string' || typeof data.call !== 'string'
+    || data.args === null || typeof data.args !== 'object' || Array.isArray(data.args) || typeof data.nonce !== 'string' || typeof data.chainId !== 'string') {
+    throw new ChainAbortError('EMalformedTransaction', 'transaction is missing version, chainId, sender, call, args or nonce');
+  }
+  if (data.chainId !== chainId) throw new ChainAbortError('EWrongChain', `transaction is for chain ${data.chainId}, this is ${chainId}`);
+  try {
+    await verifyPersonalMessageSignature(tx.bytes, tx.signature, { address: data.sender });
+  } catch (e) {
+    throw new ChainAbortError('EInvalidSignature', `signature does not verify for sender ${data.sender}: ${(e as Error).message}`);
+  }
+  return { ...data, digest: transactionDigest(tx.bytes) };
+}
+
+/** Reads a required argument of a decoded transaction with a type check. */
+export function txArg<T>(args: Readonly<Record<string, unknown>>, name: string, check: (v: unknown) => v is T, what: string): T {
+  const v = args[name];
+  if (!check(v)) throw new TuskInputError(`argument ${name} must be ${what}`);
+  return v;
+}
