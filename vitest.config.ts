@@ -1,15 +1,20 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
-// The same suite runs against both WebAssembly flavours (src/wasm/kernel.ts reads TUSK_WASM).
+// The codec suite runs against both WebAssembly flavours (src/wasm/kernel.ts reads TUSK_WASM).
+// The chain, storage-node and network suites (test/chain, test/node, test/network) exercise
+// processes, HTTP and SQLite rather than the kernels, so they run once, in the `system` project,
+// on the SIMD build.
 // Slow cases (large blobs, big committees) run only under `npm run test:slow` (TUSK_SLOW=1).
+const systemSuites = ['test/chain/**/*.test.ts', 'test/node/**/*.test.ts', 'test/network/**/*.test.ts'];
 export default defineConfig({
   test: {
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
     projects: [
-      { extends: true, test: { name: 'simd', env: { TUSK_WASM: 'simd' } } },
-      { extends: true, test: { name: 'scalar', env: { TUSK_WASM: 'scalar' } } },
+      { extends: true, test: { name: 'simd', env: { TUSK_WASM: 'simd' }, include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...systemSuites] } },
+      { extends: true, test: { name: 'scalar', env: { TUSK_WASM: 'scalar' }, include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...systemSuites] } },
+      { extends: true, test: { name: 'system', env: { TUSK_WASM: 'simd' }, include: systemSuites } },
     ],
   },
 });
