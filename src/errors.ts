@@ -92,3 +92,28 @@ export class ChainUnavailableError extends TuskError {
     super(message, { retryable: true, cause: options.cause });
   }
 }
+
+/**
+ * A storage node answered with an error (the AIP-193 envelope of walrus-protocol.md §5) or could
+ * not be reached. `status` is the HTTP status (0 when there was no answer), `reason` the ErrorInfo
+ * reason (e.g. `NOT_REGISTERED`, `SLIVER_NOT_FOUND`). Retryable for no answer, 429, 5xx and the
+ * reasons that mean "not yet" (the node has not seen the registration, or a long poll ran out).
+ */
+export class StorageNodeError extends TuskError {
+  readonly status: number;
+  readonly reason: string | null;
+  readonly nodeUrl: string;
+  constructor(nodeUrl: string, status: number, reason: string | null, message: string, options: { retryable?: boolean; cause?: unknown } = {}) {
+    super(`${nodeUrl}: ${status === 0 ? '' : `${status} `}${reason ? `${reason}: ` : ''}${message}`, options);
+    this.status = status;
+    this.reason = reason;
+    this.nodeUrl = nodeUrl;
+  }
+}
+
+/** Too few storage nodes confirmed a blob to reach a quorum. Retryable: nodes may come back. */
+export class NotEnoughConfirmationsError extends TuskError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { retryable: true, cause: options.cause });
+  }
+}
