@@ -1,0 +1,318 @@
+/**
+ * The chain server: one process owns the local chain's SQLite file and serves it over HTTP, so
+ * storage nodes, clients and CLIs in other processes share one chain (`tusk chain serve`;
+ * `RemoteChain` in ./client.ts is the matching `Chain` adapter).
+ *
+ * Every body, in and out, is chain JSON (src/chain/json.ts), so FROST amounts stay `bigint` and
+ * byte fields stay bytes. Writes arrive already signed (`POST /v1/transactions`); the server adds
+ * no authority of its own: the chain checks the signature, the chain ID and the digest, and a
+ * transaction it has already executed returns the stored result, which is what makes a client's
+ * retry after a lost answer (or after this process was killed) safe.
+ *
+ * Errors are `{"error":{"code","message","retryable","kind"}}`: 400 for a chain abort (`code` is
+ * the Move abort name) or bad input, 404 for a missing object, 503 while shutting down, 500
+ * otherwise. See docs/chain.md for the routes.
+ */
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { blobIdFromString } from '../../codec/blob-id.ts';
+import { ChainAbortError, ChainUnavailableError, TuskError, TuskInputError } from '../../errors.ts';
+import { decodeChainJson, encodeChainJson } from '../json.ts';
+import type { SignedTransaction } from '../transaction.ts';
+import type { DevChain } from '../types.ts';
+
+/** What the server needs from the chain it serves: `LocalChain` satisfies it. */
+export interface ServableChain extends DevChain {
+  chainId(): Promise<string>;
+  submit(tx: SignedTransaction): Promise<unknown>;
+}
+
+/** Options of `startChainServer`. */
+export interface ChainServerOptions {
+  /** The chain to serve. The server does not own it: `close()` leaves it open. */
+  readonly chain: ServableChain;
+  /** Interface to bind (default 127.0.0.1: a development chain is not for the open network). */
+  readonly host?: string;
+  /** Port (default 0 = any free port; read the result's `url`). */
+  readonly port?: number;
+  /** Serve `POST /v1/faucet` and `POST /v1/advance-epoch` (default true: the local chain is a dev chain). */
+  readonly devRoutes?: boolean;
+  /**
+   * Run an epoch clock: when `epochStartMs + epochDurationMs` (read from the chain's persisted
+   * state, so a restart keeps the schedule) has passed, call `advanceEpoch()`. Off when undefined.
+   */
+  readonly epochDurationMs?: number;
+  /** Upper bound of a long poll's `waitMs` (default 30 000). */
+  readonly maxWaitMs?: number;
+  /** Request body limit in bytes (default 1 MiB: a transaction is a few KiB). */
+  readonly bodyLimit?: number;
+  /** Called with errors of the epoch clock and with unexpected (500) request errors. */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** A running server. */
+export interface ChainServer {
+  /** `http://host:port` with the bound port. */
+  readonly url: string;
+  readonly port: number;
+  /** The underlying fastify instance (for tests and extra routes). */
+  readonly app: FastifyInstance;
+  /** Stops the clock, ends pending long polls and closes the listener. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Longest accepted `limit` of an events page. */
+export const MAX_EVENTS_LIMIT = 1000;
+
+const ADDRESS = /^0x[0-9a-f]{64}$/;
+/** Opaque cursors are short strings; bound them so a query string cannot carry megabytes. */
+const MAX_CURSOR_LENGTH = 256;
+
+/** The error body every failing route returns. */
+export interface ChainErrorBody {
+  readonly error: {
+    /** Move abort name for `kind: 'abort'`; otherwise a Tusk code (`EBadRequest`, `ENotFound`, `EInternal`, …). */
+    readonly code: string;
+    readonly message: string;
+    readonly retryable: boolean;
+    /** Which error class the client rebuilds: abort → ChainAbortError, input → TuskInputError, … */
+    readonly kind: 'abort' | 'input' | 'notFound' | 'unavailable' | 'internal';
+  };
+}
+
+class HttpError extends Error {
+  readonly status: number;
+  readonly body: ChainErrorBody;
+  constructor(status: number, body: ChainErrorBody['error']) {
+    super(body.message);
+    this.status = status;
+    this.body = { error: body };
+  }
+}
+
+function badRequest(message: string): HttpError {
+  return new HttpError(400, { code: 'EBadRequest', message, retryable: false, kind: 'input' });
+}
+
+function notFound(what: string): HttpError {
+  return new HttpError(404, { code: 'ENotFound', message: `${what} not found`, retryable: false, kind: 'notFound' });
+}
+
+/** Maps anything thrown by the chain (or by validation) to a status and the error body. */
+function toHttpError(e: unknown): HttpError {
+  if (e instanceof HttpError) return e;
+  if (e instanceof ChainAbortError) {
+    // The error's message is "<code>: <text>"; send the text alone so the client does not double the prefix.
+    const prefix = `${e.code}: `;
+    const message = e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
+    return new HttpError(400, { code: e.code, message, retryable: e.retryable, kind: 'abort' });
+  }
+  if (e instanceof TuskInputError) return new HttpError(400, { code: 'EInvalidInput', message: e.message, retryable: false, kind: 'input' });
+  if (e instanceof ChainUnavailableError) return new HttpError(503, { code: 'EUnavailable', message: e.message, retryable: true, kind: 'unavailable' });
+  // fastify's own client errors (malformed JSON, body too large, wrong content type) carry a 4xx statusCode.
+  const status = (e as { statusCode?: unknown })?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new HttpError(status, { code: status === 413 ? 'EBodyTooLarge' : 'EBadRequest', message: (e as Error).message, retryable: false, kind: 'input' });
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  return new HttpError(500, { code: 'EInternal', message, retryable: e instanceof TuskError ? e.retryable : false, kind: 'internal' });
+}
+
+function send(reply: FastifyReply, status: number, value: unknown): FastifyReply {
+  return reply.code(status).type('application/json; charset=utf-8').send(encodeChainJson(value));
+}
+
+function addressParam(value: unknown, name: string): string {
+  if (typeof value !== 'string' || !ADDRESS.test(value)) throw badRequest(`${name} must be 0x followed by 64 lowercase hex digits`);
+  return value;
+}
+
+/** An optional non-negative integer query parameter within [min, max]. */
+function intQuery(value: unknown, name: string, min: number, max: number): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string' || !/^\d{1,10}$/.test(value)) throw badRequest(`${name} must be a non-negative integer`);
+  const n = Number(value);
+  if (n < min || n > max) throw badRequest(`${name} must be between ${min} and ${max}`);
+  return n;
+}
+
+function objectBody(body: unknown): Record<string, unknown> {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('the body must be a chain JSON object');
+  return body as Record<string, unknown>;
+}
+
+/**
+ * Starts serving `options.chain` over HTTP.
+ * @pre the chain is open; it stays owned by the caller (close the server before the chain).
+ * @post the server listens on the returned `url`.
+ * @throws TuskInputError for invalid options; the listen error (e.g. EADDRINUSE) as is.
+ */
+export async function startChainServer(options: ChainServerOptions): Promise<ChainServer> {
+  const { chain } = options;
+  if (!chain || typeof chain.submit !== 'function') throw new TuskInputError('startChainServer needs a chain with submit()');
+  const maxWaitMs = options.maxWaitMs ?? 30_000;
+  const bodyLimit = options.bodyLimit ?? 1 << 20;
+  const devRoutes = options.devRoutes ?? true;
+  if (!Number.isInteger(maxWaitMs) || maxWaitMs < 0) throw new TuskInputError('maxWaitMs must be a non-negative integer');
+  if (!Number.isInteger(bodyLimit) || bodyLimit < 1024) throw new TuskInputError('bodyLimit must be an integer ≥ 1024');
+  const duration = options.epochDurationMs;
+  if (duration !== undefined && (!Number.isSafeInteger(duration) || duration < 1)) throw new TuskInputError('epochDurationMs must be a positive integer');
+  const onError = options.onError ?? ((e: unknown) => process.stderr.write(`tusk chain server: ${(e as Error)?.stack ?? String(e)}\n`));
+
+  // Aborted at close: ends pending long polls at once instead of holding shutdown for up to maxWaitMs.
+  const shutdown = new AbortController();
+  const app = Fastify({ bodyLimit, logger: false, forceCloseConnections: 'idle' });
+
+  // Chain JSON instead of JSON.parse: a plain parse would turn {"$bigint": …} into objects and,
+  // worse, nothing would stop a client from sending amounts as floats.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, decodeChainJson(body as string));
+    } catch (e) {
+      done(badRequest(`body is not chain JSON: ${(e as Error).message}`), undefined);
+    }
+  });
+
+  app.setErrorHandler((error, _request, reply) => {
+    const http = toHttpError(error);
+    if (http.status >= 500) onError(error);
+    return send(reply, http.status, http.body);
+  });
+  app.setNotFoundHandler((request, reply) => send(reply, 404, { error: { code: 'ENoRoute', message: `no route ${request.method} ${request.url.split('?')[0]}`, retryable: false, kind: 'input' } }));
+
+  type Req = FastifyRequest<{ Params: Record<string, string>; Querystring: Record<string, string> }>;
+  const get = (path: string, handler: (req: Req) => Promise<unknown>) =>
+    app.get(path, async (req, reply) => send(reply, 200, await handler(req as Req)));
+  const orNotFound = async <T>(what: string, value: Promise<T | null>): Promise<T> => {
+    const v = await value;
+    if (v === null || v === undefined) throw notFound(what);
+    return v;
+  };
+
+  get('/v1/health', async () => {
+    const state = await chain.systemState();
+    return { status: 'ok', chainId: await chain.chainId(), epoch: state.epoch, epochState: state.epochState, nShards: state.nShards };
+  });
+  get('/v1/system-state', () => chain.systemState());
+  get('/v1/committee', (req) => chain.committee(intQuery(req.query.epoch, 'epoch', 0, 0xffff_ffff)));
+  get('/v1/balances/:address', async (req) => ({ address: req.params.address, balance: await chain.balance(addressParam(req.params.address, 'address')) }));
+  get('/v1/blobs/:id', (req) => orNotFound('blob object', chain.getBlob(addressParam(req.params.id, 'object ID'))));
+  get('/v1/storage/:id', (req) => orNotFound('storage resource', chain.getStorage(addressParam(req.params.id, 'object ID'))));
+  get('/v1/staked-wal/:id', (req) => orNotFound('staked WAL', chain.getStakedWal(addressParam(req.params.id, 'object ID'))));
+  get('/v1/nodes', () => chain.nodes());
+  get('/v1/nodes/:id', (req) => orNotFound('storage node', chain.getNode(addressParam(req.params.id, 'node ID'))));
+  get('/v1/owners/:address/objects', (req) => chain.ownedObjects(addressParam(req.params.address, 'address')));
+  get('/v1/blob-ids/:blobId/objects', async (req) => {
+    let blobId: Uint8Array;
+    try {
+      blobId = blobIdFromString(req.params.blobId);
+    } catch (e) {
+      throw badRequest((e as Error).message);
+    }
+    return chain.blobObjects(blobId);
+  });
+
+  app.get('/v1/events', async (req, reply) => {
+    const q = req.query as Record<string, string | undefined>;
+    const cursor = q.cursor === undefined || q.cursor === '' ? null : q.cursor;
+    if (cursor !== null && cursor.length > MAX_CURSOR_LENGTH) throw badRequest('cursor is too long');
+    const limit = intQuery(q.limit, 'limit', 1, MAX_EVENTS_LIMIT);
+    // A longer wait than the cap is shortened, not refused: the client simply polls again.
+    const waitMs = Math.min(intQuery(q.waitMs, 'waitMs', 0, 0xffff_ffff) ?? 0, maxWaitMs);
+    // The poll ends early when the client goes away (no one to answer) or the server shuts down.
+    const gone = new AbortController();
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) gone.abort();
+    });
+    const signal = AbortSignal.any([gone.signal, shutdown.signal]);
+    try {
+      const page = await chain.events({ cursor, limit, waitMs, signal });
+      return send(reply, 200, page);
+    } catch (e) {
+      if (shutdown.signal.aborted) throw new ChainUnavailableError('the chain server is shutting down');
+      throw e;
+    }
+  });
+
+  app.post('/v1/transactions', async (req, reply) => {
+    const body = objectBody(req.body);
+    const { bytes, signature } = body;
+    if (!(bytes instanceof Uint8Array) || bytes.length === 0) throw badRequest('bytes must be the signed transaction bytes ({"$bytes": hex})');
+    if (typeof signature !== 'string' || signature.length === 0) throw badRequest('signature must be the base64 serialized signature');
+    return send(reply, 200, await chain.submit({ bytes, signature }));
+  });
+
+  if (devRoutes) {
+    app.post('/v1/faucet', async (req, reply) => {
+      const body = objectBody(req.body);
+      const recipient = addressParam(body.recipient, 'recipient');
+      if (body.amount !== undefined && (typeof body.amount !== 'bigint' || body.amount <= 0n)) {
+        throw badRequest('amount must be a positive FROST amount ({"$bigint": "…"})');
+      }
+      return send(reply, 200, await chain.requestFaucet(recipient, body.amount as bigint | undefined));
+    });
+    app.post('/v1/advance-epoch', async (_req, reply) => send(reply, 200, await chain.advanceEpoch()));
+  }
+
+  const address = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+  const port = (app.server.address() as { port: number }).port;
+  const clock = duration === undefined ? undefined : startEpochClock(chain, duration, shutdown.signal, onError);
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: address,
+    port,
+    app,
+    close() {
+      closing ??= (async () => {
+        shutdown.abort();
+        await clock;
+        await app.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/**
+ * Advances the chain's epoch whenever the persisted schedule says it is due. Reads `epochStartMs`
+ * from the chain each time, so a restarted server (or an epoch advanced by hand) keeps one
+ * schedule; if the server was down for several epochs it catches up one epoch per tick.
+ * Resolves once `signal` aborts and any advance in progress has finished.
+ */
+async function startEpochClock(chain: ServableChain, durationMs: number, signal: AbortSignal, onError: (e: unknown) => void): Promise<void> {
+  // Never sleep longer than this between checks: an epoch advanced by hand moves the schedule.
+  const maxSleepMs = Math.min(durationMs, 60_000);
+  while (!signal.aborted) {
+    let sleepMs = maxSleepMs;
+    try {
+      const state = await chain.systemState();
+      const dueAt = state.epochStartMs + durationMs;
+      const now = Date.now();
+      if (now >= dueAt) {
+        await chain.advanceEpoch();
+        sleepMs = 0;
+      } else {
+        sleepMs = Math.min(dueAt - now, maxSleepMs);
+      }
+    } catch (e) {
+      if (signal.aborted) return;
+      onError(e);
+      sleepMs = Math.min(1000, maxSleepMs);
+    }
+    await sleep(sleepMs, signal);
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
