@@ -1,0 +1,214 @@
+/**
+ * An HTTP client for one storage node's REST API v1 (walrus-protocol.md §5). It speaks the Walrus
+ * wire format exactly — BCS bodies, the `{"success":…}` envelope, AIP-193 errors — so the same
+ * client talks to a Tusk node and to a node of the real Walrus network.
+ *
+ * Every call has a timeout (default 30 s, or per call) and an optional abort signal; failures are
+ * `StorageNodeError`s that say whether retrying may help. The client holds no state but its URL.
+ */
+import type { BlobId } from '../codec/blob-id.ts';
+import { blobIdToString } from '../codec/blob-id.ts';
+import { BlobMetadataWithId, type BlobMetadata } from '../codec/metadata.ts';
+import { SliverData, type SliverAxis } from '../codec/sliver.ts';
+import { StorageNodeError, TuskInputError } from '../errors.ts';
+
+/** Options of `StorageNodeClient`. */
+export interface StorageNodeClientOptions {
+  /** Default per-request timeout in milliseconds (30 000). */
+  readonly timeoutMs?: number;
+  /** A `fetch` implementation (defaults to the global one). */
+  readonly fetch?: typeof fetch;
+}
+
+/** Per-call options. */
+export interface NodeRequestOptions {
+  readonly signal?: AbortSignal;
+  readonly timeoutMs?: number;
+}
+
+/** Whether a node has a blob's metadata or a sliver (`StoredOnNodeStatus`). */
+export type StoredOnNodeStatus = 'nonexistent' | 'buffered' | 'stored';
+
+/** A node's signed storage confirmation (or invalid-blob attestation). */
+export interface SignedNodeMessage {
+  readonly serializedMessage: Uint8Array;
+  readonly signature: Uint8Array;
+}
+
+/** Which confirmation to ask for: permanent, or deletable for the Blob object `objectId`. */
+export type ConfirmationKind = { kind: 'permanent' } | { kind: 'deletable'; objectId: string };
+
+/** A node's view of a blob's status (`BlobStatus` JSON, §5 route 12), as the node sent it. */
+export type NodeBlobStatus =
+  | 'nonexistent'
+  | { invalid: { event: { txDigest: string; eventSeq: string } } }
+  | { permanent: { endEpoch: number; isCertified: boolean; initialCertifiedEpoch?: number | null; deletableCounts: { count_deletable_total: number; count_deletable_certified: number } } }
+  | { deletable: { initialCertifiedEpoch?: number | null; deletableCounts: { count_deletable_total: number; count_deletable_certified: number } } };
+
+const OCTET = 'application/octet-stream';
+
+/** Reasons that mean "not yet": the node may accept the same request a little later. */
+const RETRYABLE_REASONS = new Set(['NOT_REGISTERED', 'BLOB_NOT_REGISTERED', 'METADATA_NOT_FOUND', 'NOT_CURRENTLY_REGISTERED']);
+
+/** The REST client of one storage node. */
+export class StorageNodeClient {
+  readonly url: string;
+  private readonly timeoutMs: number;
+  private readonly fetchImpl: typeof fetch;
+
+  /**
+   * @param url the node's base URL (`http(s)://host:port`, no trailing path); a bare `host:port`
+   *   (as network addresses are stored on chain) is taken as https for a public host and http for
+   *   loopback.
+   */
+  constructor(url: string, options: StorageNodeClientOptions = {}) {
+    this.url = normalizeNodeUrl(url);
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.fetchImpl = options.fetch ?? fetch;
+  }
+
+  /** `PUT /v1/blobs/{id}/metadata`; resolves to the node's message (stored / already stored). */
+  async storeMetadata(blobId: BlobId, metadata: BlobMetadata, options: NodeRequestOptions = {}): Promise<string> {
+    return this.json<string>('PUT', `/v1/blobs/${blobIdToString(blobId)}/metadata`, options, metadata.toBcs());
+  }
+
+  /** `GET /v1/blobs/{id}/metadata`. The result is NOT verified here: call `verifyMetadata`. */
+  async getMetadata(blobId: BlobId, options: NodeRequestOptions = {}): Promise<BlobMetadataWithId> {
+    const bytes = await this.bytes(`/v1/blobs/${blobIdToString(blobId)}/metadata`, options);
+    try {
+      return BlobMetadataWithId.fromBcs(bytes);
+    } catch (e) {
+      throw new StorageNodeError(this.url, 200, 'MALFORMED_RESPONSE', `metadata is not valid BCS: ${(e as Error).message}`);
+    }
+  }
+
+  /** `GET /v1/blobs/{id}/metadata/status`. */
+  metadataStatus(blobId: BlobId, options: NodeRequestOptions = {}): Promise<StoredOnNodeStatus> {
+    return this.json<StoredOnNodeStatus>('GET', `/v1/blobs/${blobIdToString(blobId)}/metadata/status`, options);
+  }
+
+  /** `PUT /v1/blobs/{id}/slivers/{pair}/{axis}` with the sliver's BCS. */
+  storeSliver(blobId: BlobId, pairIndex: number, sliver: SliverData, options: NodeRequestOptions = {}): Promise<string> {
+    return this.json<string>('PUT', `${this.sliverPath(blobId, pairIndex, sliver.axis)}`, options, sliver.toBcs());
+  }
+
+  /** `GET /v1/blobs/{id}/slivers/{pair}/{axis}`. NOT verified here: call `verifySlivers`. */
+  async getSliver(blobId: BlobId, pairIndex: number, axis: SliverAxis, options: NodeRequestOptions = {}): Promise<SliverData> {
+    const bytes = await this.bytes(this.sliverPath(blobId, pairIndex, axis), options);
+    try {
+      return SliverData.fromBcs(axis, bytes);
+    } catch (e) {
+      throw new StorageNodeError(this.url, 200, 'MALFORMED_RESPONSE', `sliver is not valid BCS: ${(e as Error).message}`);
+    }
+  }
+
+  /** `GET …/slivers/{pair}/{axis}/status`. */
+  sliverStatus(blobId: BlobId, pairIndex: number, axis: SliverAxis, options: NodeRequestOptions = {}): Promise<StoredOnNodeStatus> {
+    return this.json<StoredOnNodeStatus>('GET', `${this.sliverPath(blobId, pairIndex, axis)}/status`, options);
+  }
+
+  /**
+   * `GET /v1/blobs/{id}/confirmation/permanent|deletable/{objectId}`. The signature is NOT
+   * verified here (the caller knows the node's key and the expected message).
+   * @param waitForRegistrationMs when set, asks the node to long-poll until it has seen the
+   *   registration (`wait_for_registration=true&wait_millis=…`).
+   */
+  async getConfirmation(blobId: BlobId, kind: ConfirmationKind, options: NodeRequestOptions & { waitForRegistrationMs?: number } = {}): Promise<SignedNodeMessage> {
+    let path = `/v1/blobs/${blobIdToString(blobId)}/confirmation/` + (kind.kind === 'permanent' ? 'permanent' : `deletable/${kind.objectId}`);
+    if (options.waitForRegistrationMs !== undefined) path += `?wait_for_registration=true&wait_millis=${Math.max(0, Math.floor(options.waitForRegistrationMs))}`;
+    const data = await this.json<{ signed?: { serializedMessage?: unknown; signature?: unknown } }>('GET', path, options);
+    const signed = data?.signed;
+    if (!signed || typeof signed.serializedMessage !== 'string' || typeof signed.signature !== 'string') {
+      throw new StorageNodeError(this.url, 200, 'MALFORMED_RESPONSE', 'confirmation has no signed.serializedMessage/signature');
+    }
+    return { serializedMessage: new Uint8Array(Buffer.from(signed.serializedMessage, 'base64')), signature: new Uint8Array(Buffer.from(signed.signature, 'base64')) };
+  }
+
+  /** `GET /v1/blobs/{id}/status`. */
+  blobStatus(blobId: BlobId, options: NodeRequestOptions = {}): Promise<NodeBlobStatus> {
+    return this.json<NodeBlobStatus>('GET', `/v1/blobs/${blobIdToString(blobId)}/status`, options);
+  }
+
+  /** `GET /v1/health`. */
+  health(options: NodeRequestOptions = {}): Promise<Record<string, unknown>> {
+    return this.json<Record<string, unknown>>('GET', '/v1/health', options);
+  }
+
+  private sliverPath(blobId: BlobId, pairIndex: number, axis: SliverAxis): string {
+    if (!Number.isInteger(pairIndex) || pairIndex < 0 || pairIndex > 0xffff) throw new TuskInputError(`pair index ${pairIndex} is not a u16`);
+    if (axis !== 'primary' && axis !== 'secondary') throw new TuskInputError(`sliver axis must be primary or secondary, got ${String(axis)}`);
+    return `/v1/blobs/${blobIdToString(blobId)}/slivers/${pairIndex}/${axis}`;
+  }
+
+  private async request(method: string, path: string, options: NodeRequestOptions, body?: Uint8Array, accept = 'application/json'): Promise<Response> {
+    const timeout = AbortSignal.timeout(options.timeoutMs ?? this.timeoutMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    let res: Response;
+    try {
+      res = await this.fetchImpl(this.url + path, {
+        method,
+        signal,
+        headers: body ? { 'content-type': OCTET, accept } : { accept },
+        body: body as BodyInit | undefined,
+      });
+    } catch (e) {
+      if (options.signal?.aborted) throw options.signal.reason;
+      const why = timeout.aborted ? `no answer within ${options.timeoutMs ?? this.timeoutMs} ms` : (e as Error).message;
+      throw new StorageNodeError(this.url, 0, null, `${method} ${path}: ${why}`, { retryable: true, cause: e });
+    }
+    if (res.ok) return res;
+    throw await this.errorFrom(res, method, path);
+  }
+
+  private async errorFrom(res: Response, method: string, path: string): Promise<StorageNodeError> {
+    let reason: string | null = null;
+    let message = res.statusText;
+    try {
+      const body = (await res.json()) as { error?: { message?: string; details?: { reason?: string }[] } };
+      if (body?.error) {
+        message = body.error.message ?? message;
+        reason = body.error.details?.find((d) => typeof d?.reason === 'string')?.reason ?? null;
+      }
+    } catch {
+      // Not JSON (a proxy's page, a truncated body): keep the status text.
+    }
+    const retryable = res.status === 429 || res.status >= 500 || (reason !== null && RETRYABLE_REASONS.has(reason));
+    return new StorageNodeError(this.url, res.status, reason, `${method} ${path}: ${message}`, { retryable });
+  }
+
+  private async json<T>(method: string, path: string, options: NodeRequestOptions, body?: Uint8Array): Promise<T> {
+    const res = await this.request(method, path, options, body);
+    let parsed: { success?: { data?: unknown } };
+    try {
+      parsed = (await res.json()) as { success?: { data?: unknown } };
+    } catch (e) {
+      throw new StorageNodeError(this.url, res.status, 'MALFORMED_RESPONSE', `${method} ${path}: answer is not JSON`, { cause: e });
+    }
+    if (!parsed || typeof parsed !== 'object' || !('success' in parsed) || !parsed.success) {
+      throw new StorageNodeError(this.url, res.status, 'MALFORMED_RESPONSE', `${method} ${path}: answer has no success envelope`);
+    }
+    return parsed.success.data as T;
+  }
+
+  private async bytes(path: string, options: NodeRequestOptions): Promise<Uint8Array> {
+    const res = await this.request('GET', path, options, undefined, OCTET);
+    return new Uint8Array(await res.arrayBuffer());
+  }
+}
+
+/** `host:port` → URL (http for loopback, https otherwise); URLs pass through without a trailing `/`. */
+export function normalizeNodeUrl(address: string): string {
+  if (typeof address !== 'string' || address.length === 0) throw new TuskInputError('storage node address is empty');
+  let url = address;
+  if (!/^https?:\/\//i.test(url)) {
+    const host = url.split(':')[0].replace(/^\[|\]$/g, '');
+    const loopback = host === 'localhost' || host.startsWith('127.') || host === '::1' || url.startsWith('[::1]');
+    url = `${loopback ? 'http' : 'https'}://${url}`;
+  }
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    throw new TuskInputError(`storage node address is not a URL: ${address}`);
+  }
+}

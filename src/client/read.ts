@@ -1,0 +1,232 @@
+/**
+ * Reading a blob (walrus-protocol.md §4.1): metadata from any node, verified against the blob ID;
+ * then primary slivers from the nodes holding them until k_p are in hand; decoded on the codec
+ * pool with the default consistency check; secondary slivers (k_s) when too few primary ones can
+ * be had.
+ *
+ * Slivers are spooled into a private temporary sliver directory (the `tusk encode` layout) and
+ * decoded by the streaming decoder, which verifies each sliver on the pool and keeps memory
+ * bounded whatever the blob size. A sliver that fails verification (a faulty or malicious node)
+ * is dropped and replaced by one from another node, so a bad node cannot change what is read.
+ */
+import { mkdtemp, readFile, rm, writeFile, mkdir, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BlobId } from '../codec/blob-id.ts';
+import { blobIdFromString, blobIdToString } from '../codec/blob-id.ts';
+import type { BlobMetadataWithId } from '../codec/metadata.ts';
+import type { SliverAxis } from '../codec/sliver.ts';
+import type { TaskRunner } from '../codec/encode.ts';
+import { EncodingConfig } from '../codec/config.ts';
+import { encodingByType } from '../codec/encodings/index.ts';
+import { verifyMetadata, equalBytes } from '../codec/verify.ts';
+import { decodeDirectory } from '../stream/decode-stream.ts';
+import type { Chain, CommitteeInfo } from '../chain/types.ts';
+import { MetadataVerificationError, NotEnoughSliversError, SliverVerificationError, TuskError, TuskInputError } from '../errors.ts';
+import { StorageNodeClient } from './node-client.ts';
+import { placeBlob } from './placement.ts';
+import { Semaphore, withRetries } from './retry.ts';
+
+/** Options of `readBlob` / `readBlobToFile`. */
+export interface ReadBlobOptions {
+  readonly chain: Chain;
+  readonly pool?: TaskRunner;
+  /** Sliver downloads in flight (default 32). */
+  readonly concurrency?: number;
+  /** Timeout of one request to a node in ms (default 30 000). */
+  readonly nodeTimeoutMs?: number;
+  /** Retries of one request that failed retryably (default 2). */
+  readonly retries?: number;
+  /** Replace an existing output file (readBlobToFile). */
+  readonly overwrite?: boolean;
+  readonly tempDir?: string;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: ReadProgress) => void;
+  readonly nodeClient?: (networkAddress: string) => StorageNodeClient;
+}
+
+/** Progress of a read. */
+export interface ReadProgress {
+  readonly phase: 'metadata' | 'download' | 'decode' | 'done';
+  readonly slivers?: number;
+  readonly needed?: number;
+}
+
+/** What a read did. */
+export interface ReadResult {
+  readonly blobId: string;
+  readonly bytes: number;
+  readonly axis: SliverAxis;
+  /** Slivers dropped because they failed verification or could not be fetched. */
+  readonly rejected: number;
+  readonly timings: { readonly metadataMs: number; readonly downloadMs: number; readonly decodeMs: number };
+}
+
+interface Source {
+  readonly client: StorageNodeClient;
+  readonly pair: number;
+}
+
+/** Reads blob `blobId` into the file `out` (written atomically). */
+export async function readBlobToFile(blobId: BlobId | string, out: string, options: ReadBlobOptions): Promise<ReadResult> {
+  const id = typeof blobId === 'string' ? blobIdFromString(blobId) : blobId;
+  const { chain, signal } = options;
+  const clientFor = options.nodeClient ?? ((a: string) => new StorageNodeClient(a, { timeoutMs: options.nodeTimeoutMs }));
+  const retry = { retries: options.retries ?? 2, signal, baseDelayMs: 100 };
+  const t0 = performance.now();
+  options.onProgress?.({ phase: 'metadata' });
+
+  // The current committee, then the previous one: during an epoch change, slivers of blobs
+  // certified before it may still sit with the old holders.
+  const current = await chain.committee();
+  const committees: CommitteeInfo[] = [current];
+  if (current.epoch > 1) committees.push(await chain.committee(current.epoch - 1).catch(() => current));
+  const usable = committees.filter((c) => c.members.length > 0);
+  if (usable.length === 0) throw new TuskError(`epoch ${current.epoch} has no committee: nothing is stored yet`, { retryable: true });
+
+  const metadata = await fetchMetadata(id, usable[0], clientFor, retry);
+  const cfg = new EncodingConfig(usable[0].nShards, encodingByType(metadata.metadata.encodingType));
+  const metadataMs = performance.now() - t0;
+
+  const dir = await mkdtemp(join(options.tempDir ?? tmpdir(), 'tusk-read-'));
+  let rejected = 0;
+  try {
+    await writeFile(join(dir, 'metadata.bcs'), metadata.toBcs());
+    let downloadMs = 0, decodeMs = 0;
+    for (const axis of ['primary', 'secondary'] as const) {
+      const need = axis === 'primary' ? cfg.primarySymbols : cfg.secondarySymbols;
+      const sources = sliverSources(id, usable, axis, need, clientFor);
+      await mkdir(join(dir, axis), { recursive: true });
+      const have = new Set<number>();
+      let next = 0;
+      for (;;) {
+        const t = performance.now();
+        next = await download(id, axis, sources, next, need - have.size, have, dir, options, retry, (failed) => (rejected += failed));
+        downloadMs += performance.now() - t;
+        if (have.size < need) break; // this axis cannot reach k: try the other
+        options.onProgress?.({ phase: 'decode' });
+        const drops: Promise<void>[] = [];
+        const td = performance.now();
+        try {
+          const res = await decodeDirectory(dir, out, {
+            pool: options.pool, overwrite: options.overwrite, tempDir: options.tempDir, signal,
+            onRejected: (e) => {
+              // Drop the bad sliver so the next round replaces it from another node.
+              if (e instanceof SliverVerificationError && e.axis === axis) {
+                have.delete(e.index);
+                rejected++;
+                drops.push(unlink(join(dir, axis, `${e.index}.bcs`)).catch(() => {}));
+              }
+            },
+          });
+          decodeMs += performance.now() - td;
+          options.onProgress?.({ phase: 'done' });
+          return { blobId: blobIdToString(id), bytes: res.bytes, axis: res.axis, rejected, timings: { metadataMs, downloadMs, decodeMs } };
+        } catch (e) {
+          decodeMs += performance.now() - td;
+          await Promise.all(drops);
+          if (!(e instanceof NotEnoughSliversError)) throw e;
+          // Some slivers were invalid: they were removed from `have`; fetch replacements.
+          if (next >= sources.length) break;
+        }
+      }
+    }
+    throw new NotEnoughSliversError(`could not obtain enough valid slivers of blob ${blobIdToString(id)} from the committee (${rejected} rejected or unavailable)`, []);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Reads blob `blobId` into memory. For large blobs prefer `readBlobToFile`. */
+export async function readBlob(blobId: BlobId | string, options: ReadBlobOptions): Promise<Uint8Array & { readResult?: ReadResult }> {
+  const dir = await mkdtemp(join(options.tempDir ?? tmpdir(), 'tusk-readout-'));
+  try {
+    const file = join(dir, 'blob');
+    await readBlobToFile(blobId, file, options);
+    return new Uint8Array(await readFile(file));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Metadata from the first node (random order) whose answer verifies against the blob ID. */
+async function fetchMetadata(id: BlobId, committee: CommitteeInfo, clientFor: (a: string) => StorageNodeClient, retry: { retries: number; signal?: AbortSignal }): Promise<BlobMetadataWithId> {
+  const nodes = shuffle([...committee.members]);
+  const errors: string[] = [];
+  for (const node of nodes) {
+    try {
+      const m = await withRetries(() => clientFor(node.networkAddress).getMetadata(id, { signal: retry.signal }), retry);
+      if (!equalBytes(m.blobId, id)) throw new MetadataVerificationError('the node sent metadata of another blob');
+      verifyMetadata(m, committee.nShards);
+      return m;
+    } catch (e) {
+      if (retry.signal?.aborted) throw retry.signal.reason;
+      errors.push(`${node.networkAddress}: ${(e as Error).message}`);
+    }
+  }
+  throw new TuskError(`no node returned valid metadata for blob ${blobIdToString(id)} (${errors.slice(0, 3).join('; ')})`, { retryable: true });
+}
+
+/**
+ * Every (node, pair) that holds a sliver of `axis`, systematic slivers first (all k systematic
+ * primary slivers decode with no Reed–Solomon work), the rest shuffled to spread the load.
+ */
+function sliverSources(id: BlobId, committees: CommitteeInfo[], axis: SliverAxis, k: number, clientFor: (a: string) => StorageNodeClient): (Source & { index: number })[] {
+  const out: (Source & { index: number })[] = [];
+  for (const c of committees) {
+    const n = c.nShards;
+    for (const p of placeBlob(c, id)) {
+      const client = clientFor(p.node.networkAddress);
+      for (const pair of p.pairs) {
+        const index = axis === 'primary' ? pair : n - 1 - pair;
+        out.push({ client, pair, index });
+      }
+    }
+  }
+  const systematic = out.filter((s) => s.index < k).sort((a, b) => a.index - b.index);
+  const others = shuffle(out.filter((s) => s.index >= k));
+  return [...systematic, ...others];
+}
+
+/**
+ * Downloads slivers from `sources[from…]` until `want` more distinct indices are written to `dir`
+ * or the sources run out. Returns the next unused source position.
+ */
+async function download(
+  id: BlobId, axis: SliverAxis, sources: (Source & { index: number })[], from: number, want: number, have: Set<number>, dir: string,
+  options: ReadBlobOptions, retry: { retries: number; signal?: AbortSignal }, onFailed: (n: number) => void,
+): Promise<number> {
+  if (want <= 0) return from;
+  const sem = new Semaphore(options.concurrency ?? 32);
+  let next = from;
+  const target = have.size + want;
+  const worker = async () => {
+    while (have.size < target && next < sources.length) {
+      const s = sources[next++];
+      if (have.has(s.index)) continue;
+      try {
+        await sem.run(async () => {
+          const sliver = await withRetries(() => s.client.getSliver(id, s.pair, axis, { signal: options.signal }), retry);
+          if (sliver.index !== s.index) throw new TuskInputError(`node sent sliver ${sliver.index} for index ${s.index}`);
+          if (have.has(s.index) || have.size >= target) return;
+          have.add(s.index);
+          await writeFile(join(dir, axis, `${s.index}.bcs`), sliver.toBcs());
+          options.onProgress?.({ phase: 'download', slivers: have.size, needed: target });
+        });
+      } catch {
+        if (options.signal?.aborted) throw options.signal.reason;
+        onFailed(1);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency ?? 32 }, worker));
+  return next;
+}
+
+function shuffle<T>(a: T[]): T[] {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
+}

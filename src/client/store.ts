@@ -1,0 +1,323 @@
+/**
+ * Storing a blob (walrus-protocol.md §6.0): encode on the codec pool → reserve space and register
+ * on the chain → upload metadata and slivers to the nodes holding each shard → collect and verify
+ * their signed confirmations → aggregate and certify as soon as the signers hold a quorum of
+ * shards, while the remaining uploads finish in the background.
+ *
+ * The flow is a sequence of resumable steps (`BlobStoreFlow`): an interrupted store run again
+ * with the same data and owner reuses its registered, uncertified Blob object instead of paying
+ * twice, and skips slivers the nodes already hold. An epoch change between confirmation and
+ * certification (the chain answers `EInvalidEpoch`, retryable) restarts the upload against the
+ * new committee.
+ */
+import type { Signer } from '@mysten/sui/cryptography';
+import { encodeBlobAsync, type EncodedBlob, type TaskRunner } from '../codec/encode.ts';
+import { EncodingConfig } from '../codec/config.ts';
+import { encodingByName } from '../codec/encodings/index.ts';
+import { blsVerify } from '../crypto/bls.ts';
+import { aggregateCertificate, isQuorum, signersBitmap } from '../protocol/certificate.ts';
+import { storageConfirmationMessage, type BlobPersistence } from '../protocol/messages.ts';
+import { BYTES_PER_UNIT_SIZE, type BlobObject, type Chain, type CommitteeInfo, type ObjectId } from '../chain/types.ts';
+import { ChainAbortError, NotEnoughConfirmationsError, StorageNodeError, TuskInputError } from '../errors.ts';
+import { StorageNodeClient, type SignedNodeMessage } from './node-client.ts';
+import { certificateCommittee, placeBlob, type NodePlacement } from './placement.ts';
+import { Semaphore, withRetries } from './retry.ts';
+import { equalBytes } from '../codec/verify.ts';
+
+/** Options of `storeBlob` / `BlobStoreFlow`. */
+export interface StoreBlobOptions {
+  readonly chain: Chain;
+  /** Pays for storage and owns the Blob object. */
+  readonly signer: Signer;
+  /** Epochs to store for, from the current one (1…maxEpochsAhead). */
+  readonly epochs: number;
+  /** Deletable (default, as in the Walrus CLI) or permanent. */
+  readonly deletable?: boolean;
+  /** Attributes to set on the Blob object after certification. */
+  readonly attributes?: Readonly<Record<string, string>>;
+  /** Where encoding runs (default: the process-wide codec pool). */
+  readonly pool?: TaskRunner;
+  /** Sliver uploads in flight across all nodes (default 64). */
+  readonly uploadConcurrency?: number;
+  /** Sliver uploads in flight per node (default 8). */
+  readonly perNodeConcurrency?: number;
+  /** Timeout of one request to a node in ms (default 30 000). */
+  readonly nodeTimeoutMs?: number;
+  /** Retries of one request that failed retryably (default 5, exponential backoff). */
+  readonly retries?: number;
+  /** Ask each node for a sliver's status before uploading it (default: only when resuming). */
+  readonly checkStatus?: boolean;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: StoreProgress) => void;
+  /** Builds the client of a node from its on-chain network address (tests inject timeouts). */
+  readonly nodeClient?: (networkAddress: string) => StorageNodeClient;
+}
+
+/** Progress of a store. */
+export interface StoreProgress {
+  readonly phase: 'encode' | 'register' | 'upload' | 'certify' | 'done';
+  /** Slivers stored on nodes so far / in total (upload phase). */
+  readonly sliversStored?: number;
+  readonly sliversTotal?: number;
+  /** Shards whose node confirmed / needed for a quorum. */
+  readonly confirmedWeight?: number;
+  readonly quorumWeight?: number;
+}
+
+/** What a finished store returns. */
+export interface StoreResult {
+  readonly blobId: string;
+  readonly blobObjectId: ObjectId;
+  readonly endEpoch: number;
+  readonly certifiedEpoch: number;
+  readonly deletable: boolean;
+  /** FROST paid by this call (0 when an earlier registration was reused). */
+  readonly cost: bigint;
+  /** True when an existing Blob object was reused (resumed or already certified). */
+  readonly reused: boolean;
+  readonly unencodedLength: number;
+  readonly timings: { readonly encodeMs: number; readonly registerMs: number; readonly uploadMs: number; readonly certifyMs: number };
+  /** Settles when every node has been tried (the uploads continuing after the quorum). */
+  readonly background: Promise<UploadSummary>;
+}
+
+/** Outcome of the uploads to all nodes. */
+export interface UploadSummary {
+  readonly confirmedNodes: number;
+  readonly failedNodes: { readonly nodeId: ObjectId; readonly error: string }[];
+}
+
+/** The cost of storing `unencodedLength` bytes for `epochs` epochs at the given prices (FROST). */
+export function storageCost(unencodedLength: number, epochs: number, nShards: number, storagePrice: bigint, writePrice: bigint, encoding = 'RS2'): bigint {
+  const encoded = new EncodingConfig(nShards, encodingByName(encoding)).encodedBlobLength(unencodedLength);
+  const units = BigInt(Math.ceil(encoded / BYTES_PER_UNIT_SIZE));
+  return storagePrice * units * BigInt(epochs) + writePrice * units;
+}
+
+const now = () => performance.now();
+
+/**
+ * The store flow, step by step. `run()` does them all; each step may also be called on its own
+ * (a later step runs the earlier ones it needs). Not safe for concurrent use.
+ */
+export class BlobStoreFlow {
+  private readonly o: StoreBlobOptions;
+  private readonly data: Uint8Array;
+  private encoded: EncodedBlob | null = null;
+  private blob: BlobObject | null = null;
+  private reused = false;
+  private cost = 0n;
+  private readonly timings = { encodeMs: 0, registerMs: 0, uploadMs: 0, certifyMs: 0 };
+
+  constructor(data: Uint8Array, options: StoreBlobOptions) {
+    if (!(data instanceof Uint8Array)) throw new TuskInputError('storeBlob: data must be a Uint8Array');
+    if (!Number.isInteger(options.epochs) || options.epochs < 1) throw new TuskInputError(`storeBlob: epochs must be a positive integer, got ${options.epochs}`);
+    this.data = data;
+    this.o = options;
+  }
+
+  /** Step 1: encode for the current committee size on the pool. */
+  async encode(): Promise<EncodedBlob> {
+    if (this.encoded) return this.encoded;
+    this.o.signal?.throwIfAborted();
+    this.o.onProgress?.({ phase: 'encode' });
+    const t = now();
+    const state = await this.o.chain.systemState();
+    this.encoded = await encodeBlobAsync(this.data, { nShards: state.nShards, pool: this.o.pool });
+    this.timings.encodeMs = now() - t;
+    return this.encoded;
+  }
+
+  /**
+   * Step 2: register the blob (reserving space in the same transaction), or reuse a Blob object
+   * the signer already owns for this blob ID and persistence that is still live.
+   */
+  async register(): Promise<BlobObject> {
+    if (this.blob) return this.blob;
+    const enc = await this.encode();
+    this.o.signal?.throwIfAborted();
+    this.o.onProgress?.({ phase: 'register' });
+    const t = now();
+    const { chain, signer } = this.o;
+    const deletable = this.o.deletable ?? true;
+    const state = await chain.systemState();
+    if (state.committee.members.length === 0) throw new ChainAbortError('ENoCommittee', `epoch ${state.epoch} has no committee yet: no node can store blobs`, { retryable: true });
+    const wantedEnd = state.epoch + this.o.epochs;
+    const owner = signer.toSuiAddress();
+    const existing = (await chain.blobObjects(enc.blobId))
+      .filter((b) => b.owner === owner && b.deletable === deletable && b.storage.endEpoch > state.epoch)
+      .sort((a, b) => Number(b.certifiedEpoch !== null) - Number(a.certifiedEpoch !== null) || b.storage.endEpoch - a.storage.endEpoch);
+    const reuse = existing.find((b) => b.storage.endEpoch >= wantedEnd) ?? null;
+    if (reuse) {
+      this.blob = reuse;
+      this.reused = true;
+    } else {
+      const size = new EncodingConfig(state.nShards, encodingByName(enc.encoding)).encodedBlobLength(enc.unencodedLength);
+      const encodingType = encodingByName(enc.encoding).typeByte;
+      const res = await chain.registerBlob(signer, {
+        storage: { size, epochsAhead: this.o.epochs },
+        blobId: enc.blobId,
+        rootHash: enc.rootHash,
+        size: enc.unencodedLength,
+        encodingType,
+        deletable,
+      });
+      this.blob = res.blob;
+      this.cost = storageCost(enc.unencodedLength, this.o.epochs, state.nShards, state.storagePricePerUnitSize, state.writePricePerUnitSize, enc.encoding);
+    }
+    this.timings.registerMs = now() - t;
+    return this.blob;
+  }
+
+  /** Steps 3–5: upload, confirm, certify; returns the result once the blob is certified. */
+  async run(): Promise<StoreResult> {
+    const blob = await this.register();
+    const enc = this.encoded!;
+    let background: Promise<UploadSummary> = Promise.resolve({ confirmedNodes: 0, failedNodes: [] });
+    let certified = blob;
+    if (blob.certifiedEpoch === null) {
+      for (let attempt = 0; ; attempt++) {
+        const committee = await this.o.chain.committee();
+        const t = now();
+        const upload = this.uploadAll(committee, blob);
+        background = upload.background;
+        const confirmations = await upload.quorum;
+        this.timings.uploadMs += now() - t;
+        const t2 = now();
+        this.o.onProgress?.({ phase: 'certify' });
+        try {
+          const cert = aggregateCertificate(certificateCommittee(committee), confirmations.message, confirmations.signatures);
+          const res = await this.o.chain.certifyBlob(this.o.signer, blob.id, {
+            signature: cert.signature,
+            signersBitmap: signersBitmap(cert.signers, committee.members.length),
+            message: cert.serializedMessage,
+          });
+          certified = res.blob;
+          this.timings.certifyMs += now() - t2;
+          break;
+        } catch (e) {
+          this.timings.certifyMs += now() - t2;
+          // The committee moved on between confirmation and certification: confirm again.
+          if (e instanceof ChainAbortError && e.retryable && attempt < 3) continue;
+          if (e instanceof ChainAbortError && e.code === 'EAlreadyCertified') {
+            certified = (await this.o.chain.getBlob(blob.id)) ?? blob;
+            break;
+          }
+          throw e;
+        }
+      }
+    }
+    if (this.o.attributes) {
+      for (const [k, v] of Object.entries(this.o.attributes)) await this.o.chain.setBlobAttribute(this.o.signer, blob.id, k, v);
+    }
+    this.o.onProgress?.({ phase: 'done' });
+    return {
+      blobId: enc.blobIdString,
+      blobObjectId: certified.id,
+      endEpoch: certified.storage.endEpoch,
+      certifiedEpoch: certified.certifiedEpoch ?? -1,
+      deletable: certified.deletable,
+      cost: this.cost,
+      reused: this.reused,
+      unencodedLength: enc.unencodedLength,
+      timings: { ...this.timings },
+      background,
+    };
+  }
+
+  /**
+   * Uploads to every member of `committee` concurrently. `quorum` resolves with verified
+   * signatures as soon as the confirmed shards reach a quorum, and rejects as soon as the failed
+   * shards make a quorum impossible; `background` settles when every node is done.
+   */
+  private uploadAll(committee: CommitteeInfo, blob: BlobObject): { quorum: Promise<{ message: Uint8Array; signatures: { member: number; signature: Uint8Array }[] }>; background: Promise<UploadSummary> } {
+    const enc = this.encoded!;
+    const n = committee.nShards;
+    if (n !== enc.nShards) throw new ChainAbortError('EInvalidEpoch', `the committee now has ${n} shards, the blob was encoded for ${enc.nShards}`);
+    const placements = placeBlob(committee, enc.blobId);
+    const persistence: BlobPersistence = blob.deletable ? { kind: 'deletable', objectId: objectIdBytes(blob.id) } : { kind: 'permanent' };
+    const message = storageConfirmationMessage(committee.epoch, enc.blobId, persistence);
+    const global = new Semaphore(this.o.uploadConcurrency ?? 64);
+    const total = 2 * n;
+    let stored = 0, confirmedWeight = 0, failedWeight = 0;
+    const quorumWeight = Math.ceil((2 * n + 1) / 3);
+    const signatures: { member: number; signature: Uint8Array }[] = [];
+    const failed: { nodeId: ObjectId; error: string }[] = [];
+    const errors: unknown[] = [];
+    const report = () => this.o.onProgress?.({ phase: 'upload', sliversStored: stored, sliversTotal: total, confirmedWeight, quorumWeight });
+    let settleQuorum!: { resolve: (v: { message: Uint8Array; signatures: { member: number; signature: Uint8Array }[] }) => void; reject: (e: unknown) => void };
+    const quorum = new Promise<{ message: Uint8Array; signatures: { member: number; signature: Uint8Array }[] }>((resolve, reject) => (settleQuorum = { resolve, reject }));
+    let decided = false;
+    report();
+    const background = Promise.all(placements.map(async (p) => {
+      try {
+        const signed = await this.uploadToNode(p, blob, message, global, () => {
+          stored++;
+          report();
+        });
+        if (!equalBytes(signed.serializedMessage, message)) throw new StorageNodeError(p.node.networkAddress, 200, 'WRONG_MESSAGE', 'confirmation is not for this blob, persistence and epoch');
+        if (!blsVerify(signed.signature, p.node.publicKey, message)) throw new StorageNodeError(p.node.networkAddress, 200, 'BAD_SIGNATURE', 'confirmation signature does not verify with the node\'s key');
+        signatures.push({ member: p.member, signature: signed.signature });
+        confirmedWeight += p.pairs.length;
+        report();
+        if (!decided && isQuorum(confirmedWeight, n)) {
+          decided = true;
+          settleQuorum.resolve({ message, signatures: [...signatures] });
+        }
+      } catch (e) {
+        failed.push({ nodeId: p.node.nodeId, error: (e as Error).message });
+        errors.push(e);
+        failedWeight += p.pairs.length;
+        if (!decided && !isQuorum(n - failedWeight, n)) {
+          decided = true;
+          const aborted = this.o.signal?.aborted;
+          settleQuorum.reject(aborted ? this.o.signal!.reason : new NotEnoughConfirmationsError(
+            `nodes holding ${failedWeight} of ${n} shards failed; a quorum needs ${quorumWeight}. First failures: ${failed.slice(0, 3).map((f) => f.error).join('; ')}`,
+            { cause: errors[0] },
+          ));
+        }
+      }
+    })).then(() => ({ confirmedNodes: signatures.length, failedNodes: failed }));
+    return { quorum, background };
+  }
+
+  /** Metadata, then the node's slivers, then its confirmation (unverified; the caller checks). */
+  private async uploadToNode(p: NodePlacement, blob: BlobObject, _message: Uint8Array, global: Semaphore, onSliver: () => void): Promise<SignedNodeMessage> {
+    const enc = this.encoded!;
+    const n = enc.nShards;
+    const client = (this.o.nodeClient ?? ((a) => new StorageNodeClient(a, { timeoutMs: this.o.nodeTimeoutMs })))(p.node.networkAddress);
+    const retry = { retries: this.o.retries ?? 5, signal: this.o.signal };
+    const checkStatus = this.o.checkStatus ?? this.reused;
+    await withRetries(() => client.storeMetadata(enc.blobId, enc.metadata, { signal: this.o.signal }), retry);
+    const local = new Semaphore(this.o.perNodeConcurrency ?? 8);
+    const jobs: Promise<void>[] = [];
+    for (const pair of p.pairs) {
+      for (const sliver of [enc.primarySlivers[pair], enc.secondarySlivers[n - 1 - pair]]) {
+        jobs.push(local.run(() => global.run(async () => {
+          if (checkStatus) {
+            const status = await withRetries(() => client.sliverStatus(enc.blobId, pair, sliver.axis, { signal: this.o.signal }), retry).catch(() => 'nonexistent');
+            if (status === 'stored') return onSliver();
+          }
+          await withRetries(() => client.storeSliver(enc.blobId, pair, sliver, { signal: this.o.signal }), retry);
+          onSliver();
+        })));
+      }
+    }
+    const results = await Promise.allSettled(jobs);
+    const bad = results.find((r) => r.status === 'rejected');
+    if (bad) throw (bad as PromiseRejectedResult).reason;
+    const kind = blob.deletable ? { kind: 'deletable' as const, objectId: blob.id } : { kind: 'permanent' as const };
+    return withRetries(() => client.getConfirmation(enc.blobId, kind, { signal: this.o.signal }), retry);
+  }
+}
+
+/** Stores `data` and resolves once it is certified (see `BlobStoreFlow`). */
+export function storeBlob(data: Uint8Array, options: StoreBlobOptions): Promise<StoreResult> {
+  return new BlobStoreFlow(data, options).run();
+}
+
+/** The 32 bytes of a `0x…` object ID. */
+export function objectIdBytes(id: ObjectId): Uint8Array {
+  if (!/^0x[0-9a-f]{64}$/.test(id)) throw new TuskInputError(`malformed object ID ${id}`);
+  return new Uint8Array(Buffer.from(id.slice(2), 'hex'));
+}
