@@ -1,0 +1,239 @@
+/**
+ * The client commands of `tusk`, in the spirit of the Walrus CLI: store, read, blob-status,
+ * list-blobs, extend, delete, info, stake. They read the client config (`--config`, else
+ * `$TUSK_CONFIG`, else ~/.config/tusk/client.json — `tusk dev` writes one) for the chain URL and
+ * the paying wallet. Output contract as everywhere in the CLI: results on stdout (one JSON object
+ * with camelCase keys under --json, FROST amounts as decimal strings), errors on stderr.
+ */
+import { parseArgs } from 'node:util';
+import { readFile } from 'node:fs/promises';
+import type { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
+import { RemoteChain } from '../chain/remote/client.ts';
+import type { BlobObject, Chain } from '../chain/types.ts';
+import { blobIdFromString, blobIdToString } from '../codec/blob-id.ts';
+import { EncodingConfig } from '../codec/config.ts';
+import { loadClientConfig, loadWallet, defaultConfigPath } from '../client/config.ts';
+import { storeBlob, storageCost, type StoreProgress } from '../client/store.ts';
+import { readBlob, readBlobToFile, type ReadProgress } from '../client/read.ts';
+import { TuskInputError } from '../errors.ts';
+import { formatWal, parseWal } from './chain-command.ts';
+
+/** Usage text of the client commands (main.ts appends it to its own). */
+export const CLIENT_USAGE = `Client (store and read through a network; \`tusk dev\` starts a local one and writes the config):
+  store <files…> --epochs N [--permanent|--deletable]   Encode, upload, certify; print blob IDs.
+  read <blobId> [--out <file>]          Read a blob back (to stdout without --out).
+  blob-status <blobId>                  The blob's Blob objects on chain and whether certified.
+  list-blobs [--include-expired]        Blob objects owned by the wallet.
+  extend --blob-obj-id <id> --epochs N  Pay for N more epochs of a certified blob.
+  delete --blob-obj-id <id>             Delete a deletable blob (the storage returns to the wallet).
+  info                                  Epoch, committee, prices, limits.
+  stake --node-id <id> --amount <WAL>   Stake WAL with a storage node.
+  Common: --config <file> (default $TUSK_CONFIG or ~/.config/tusk/client.json), --json.
+`;
+
+const OPTIONS = {
+  config: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  epochs: { type: 'string' },
+  permanent: { type: 'boolean', default: false },
+  deletable: { type: 'boolean', default: false },
+  out: { type: 'string' },
+  force: { type: 'boolean', default: false },
+  'blob-obj-id': { type: 'string' },
+  'node-id': { type: 'string' },
+  amount: { type: 'string' },
+  'include-expired': { type: 'boolean', default: false },
+} as const;
+
+type Values = ReturnType<typeof parse>['values'];
+function parse(args: string[]) {
+  return parseArgs({ args, allowPositionals: true, options: OPTIONS });
+}
+
+interface Session {
+  chain: Chain;
+  wallet: Ed25519Keypair;
+}
+
+async function session(values: Values): Promise<Session> {
+  const config = await loadClientConfig(values.config ?? defaultConfigPath());
+  return { chain: new RemoteChain({ url: config.chainUrl }), wallet: await loadWallet(config.wallet) };
+}
+
+function print(json: boolean, value: unknown, text: string): void {
+  process.stdout.write((json ? JSON.stringify(value) : text) + '\n');
+}
+
+function positiveInt(raw: string | undefined, name: string, usageError: (m: string) => Error): number {
+  if (raw === undefined) throw usageError(`--${name} is required`);
+  if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new TuskInputError(`--${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  return Number(raw);
+}
+
+function blobJson(b: BlobObject) {
+  return {
+    objectId: b.id, blobId: blobIdToString(b.blobId), size: b.size, encodingType: b.encodingType, registeredEpoch: b.registeredEpoch,
+    certifiedEpoch: b.certifiedEpoch, endEpoch: b.storage.endEpoch, deletable: b.deletable, owner: b.owner, attributes: b.attributes,
+  };
+}
+
+/** A progress line on stderr for terminals (quiet under --json or when piped). */
+function progress(enabled: boolean) {
+  const on = enabled && process.stderr.isTTY === true;
+  let last = 0;
+  return {
+    show(text: string, force = false) {
+      const now = Date.now();
+      if (!on || (!force && now - last < 100)) return;
+      last = now;
+      process.stderr.write(`\r\x1b[K${text}`);
+    },
+    clear() {
+      if (on) process.stderr.write('\r\x1b[K');
+    },
+  };
+}
+
+function bar(done: number, total: number): string {
+  const w = 30, fill = total > 0 ? Math.round((done / total) * w) : w;
+  return `[${'#'.repeat(fill)}${'.'.repeat(w - fill)}] ${total > 0 ? Math.floor((done / total) * 100) : 100}%`;
+}
+
+/**
+ * Runs one client command. Resolves to the exit code; `usageError` builds the error main.ts
+ * reports with exit code 2.
+ */
+export async function clientCommand(command: string, argv: string[], usageError: (m: string) => Error, signal?: AbortSignal): Promise<number> {
+  const { values, positionals } = parse(argv);
+  switch (command) {
+    case 'store': {
+      if (positionals.length === 0) throw usageError('store needs at least one file');
+      if (values.permanent && values.deletable) throw usageError('choose one of --permanent and --deletable');
+      const epochs = positiveInt(values.epochs, 'epochs', usageError);
+      const { chain, wallet } = await session(values);
+      const results = [];
+      for (const path of positionals) {
+        const data = new Uint8Array(await readFile(path));
+        const p = progress(!values.json);
+        const onProgress = (e: StoreProgress) => {
+          if (e.phase === 'upload' && e.sliversTotal) p.show(`${path}: upload ${bar(e.sliversStored ?? 0, e.sliversTotal)} confirmed ${e.confirmedWeight}/${e.quorumWeight} shards`);
+          else p.show(`${path}: ${e.phase}…`, true);
+        };
+        try {
+          const r = await storeBlob(data, { chain, signer: wallet, epochs, deletable: !values.permanent, signal, onProgress });
+          p.show(`${path}: certified; finishing uploads to the remaining nodes…`, true);
+          const bg = await r.background;
+          results.push({
+            path, blobId: r.blobId, blobObjectId: r.blobObjectId, size: r.unencodedLength, endEpoch: r.endEpoch, deletable: r.deletable,
+            cost: r.cost.toString(), reused: r.reused, confirmedNodes: bg.confirmedNodes, failedNodes: bg.failedNodes.length,
+            timings: Object.fromEntries(Object.entries(r.timings).map(([k, v]) => [k, Math.round(v)])),
+          });
+        } finally {
+          p.clear();
+        }
+      }
+      print(values.json, results.length === 1 ? results[0] : { blobs: results }, results.map((r) =>
+        `${r.path}\n  blob ID:        ${r.blobId}\n  object ID:      ${r.blobObjectId}\n  size:           ${r.size} bytes\n  end epoch:      ${r.endEpoch}${r.deletable ? ' (deletable)' : ' (permanent)'}\n  cost:           ${formatWal(BigInt(r.cost))} WAL${r.reused ? ' (reused an earlier registration)' : ''}`).join('\n'));
+      return 0;
+    }
+    case 'read': {
+      if (positionals.length !== 1) throw usageError('read takes exactly one blob ID');
+      const id = blobIdFromString(positionals[0]);
+      const config = await loadClientConfig(values.config ?? defaultConfigPath());
+      const chain = new RemoteChain({ url: config.chainUrl });
+      const p = progress(!values.json);
+      const onProgress = (e: ReadProgress) => (e.phase === 'download' ? p.show(`download ${bar(e.slivers ?? 0, e.needed ?? 1)}`) : p.show(`${e.phase}…`, true));
+      try {
+        if (values.out) {
+          const r = await readBlobToFile(id, values.out, { chain, overwrite: values.force, signal, onProgress });
+          p.clear();
+          print(values.json, { blobId: r.blobId, out: values.out, size: r.bytes, axis: r.axis, rejectedSlivers: r.rejected }, `${r.bytes} bytes written to ${values.out}`);
+        } else {
+          const bytes = await readBlob(id, { chain, signal, onProgress });
+          p.clear();
+          if (values.json) print(true, { blobId: blobIdToString(id), size: bytes.length, base64: Buffer.from(bytes).toString('base64') }, '');
+          else await new Promise<void>((res, rej) => process.stdout.write(bytes, (e) => (e ? rej(e) : res())));
+        }
+      } finally {
+        p.clear();
+      }
+      return 0;
+    }
+    case 'blob-status': {
+      if (positionals.length !== 1) throw usageError('blob-status takes exactly one blob ID');
+      const id = blobIdFromString(positionals[0]);
+      const config = await loadClientConfig(values.config ?? defaultConfigPath());
+      const chain = new RemoteChain({ url: config.chainUrl });
+      const [state, objects] = await Promise.all([chain.systemState(), chain.blobObjects(id)]);
+      const live = objects.filter((b) => b.storage.endEpoch > state.epoch);
+      const certified = live.filter((b) => b.certifiedEpoch !== null);
+      const status = certified.some((b) => !b.deletable) ? 'permanent' : certified.length > 0 ? 'deletable' : live.length > 0 ? 'registered' : 'nonexistent';
+      const endEpoch = certified.reduce((m, b) => Math.max(m, b.storage.endEpoch), 0) || null;
+      print(values.json, { blobId: blobIdToString(id), status, epoch: state.epoch, endEpoch, objects: objects.map(blobJson) },
+        `${blobIdToString(id)}: ${status}${endEpoch ? ` until epoch ${endEpoch}` : ''} (current epoch ${state.epoch}; ${objects.length} Blob object(s))`);
+      return 0;
+    }
+    case 'list-blobs': {
+      const { chain, wallet } = await session(values);
+      const [state, owned] = await Promise.all([chain.systemState(), chain.ownedObjects(wallet.toSuiAddress())]);
+      const blobs = owned.flatMap((o) => (o.kind === 'blob' ? [o.object] : [])).filter((b) => values['include-expired'] || b.storage.endEpoch > state.epoch);
+      print(values.json, { blobs: blobs.map(blobJson) }, blobs.length === 0 ? 'no blobs' : blobs.map((b) =>
+        `${blobIdToString(b.blobId)}  ${b.id}  ${b.size} B  ${b.certifiedEpoch === null ? 'registered' : 'certified'}  until ${b.storage.endEpoch}${b.deletable ? '  deletable' : ''}`).join('\n'));
+      return 0;
+    }
+    case 'extend': {
+      const id = values['blob-obj-id'];
+      if (!id) throw usageError('extend needs --blob-obj-id <id>');
+      const epochs = positiveInt(values.epochs, 'epochs', usageError);
+      const { chain, wallet } = await session(values);
+      const r = await chain.extendBlob(wallet, id, epochs);
+      print(values.json, { blobObjectId: id, endEpoch: r.blob.storage.endEpoch, digest: r.digest }, `extended to epoch ${r.blob.storage.endEpoch}`);
+      return 0;
+    }
+    case 'delete': {
+      const id = values['blob-obj-id'];
+      if (!id) throw usageError('delete needs --blob-obj-id <id>');
+      const { chain, wallet } = await session(values);
+      const r = await chain.deleteBlob(wallet, id);
+      print(values.json, { blobObjectId: id, storageId: r.storage.id, digest: r.digest }, `deleted; storage ${r.storage.id} returned to the wallet`);
+      return 0;
+    }
+    case 'info': {
+      const config = await loadClientConfig(values.config ?? defaultConfigPath());
+      const chain = new RemoteChain({ url: config.chainUrl });
+      const s = await chain.systemState();
+      const cfg = s.committee.members.length ? new EncodingConfig(s.nShards) : null;
+      const maxBlob = cfg?.maxBlobSize ?? null;
+      const info = {
+        epoch: s.epoch, epochState: s.epochState, nShards: s.nShards, nodes: s.committee.members.length, maxEpochsAhead: s.maxEpochsAhead,
+        storagePricePerUnitSize: s.storagePricePerUnitSize.toString(), writePricePerUnitSize: s.writePricePerUnitSize.toString(),
+        maxBlobSize: maxBlob, costOf1MiBFor1Epoch: storageCost(1 << 20, 1, s.nShards, s.storagePricePerUnitSize, s.writePricePerUnitSize).toString(),
+        committee: s.committee.members.map((m) => ({ nodeId: m.nodeId, name: m.name, networkAddress: m.networkAddress, shards: m.shards.length })),
+      };
+      print(values.json, info, [
+        `epoch ${s.epoch} (${s.epochState}), ${s.nShards} shards on ${info.nodes} nodes, up to ${s.maxEpochsAhead} epochs ahead`,
+        `prices: storage ${formatWal(s.storagePricePerUnitSize)} WAL per MiB-unit per epoch, write ${formatWal(s.writePricePerUnitSize)} WAL per MiB-unit`,
+        `storing 1 MiB for 1 epoch costs ${formatWal(BigInt(info.costOf1MiBFor1Epoch))} WAL${maxBlob ? `; max blob ${maxBlob} bytes` : ''}`,
+        ...info.committee.map((m) => `  ${m.name.padEnd(12)} ${m.shards} shards  ${m.networkAddress}  ${m.nodeId}`),
+      ].join('\n'));
+      return 0;
+    }
+    case 'stake': {
+      const nodeId = values['node-id'];
+      if (!nodeId) throw usageError('stake needs --node-id <id>');
+      if (!values.amount) throw usageError('stake needs --amount <WAL>');
+      const amount = parseWal(values.amount);
+      const { chain, wallet } = await session(values);
+      const r = await chain.stake(wallet, nodeId, amount);
+      print(values.json, { stakedWalId: r.stakedWal.id, nodeId, amount: amount.toString(), activationEpoch: r.stakedWal.activationEpoch, digest: r.digest },
+        `staked ${formatWal(amount)} WAL with ${nodeId} (active from epoch ${r.stakedWal.activationEpoch}); StakedWal ${r.stakedWal.id}`);
+      return 0;
+    }
+    default:
+      throw usageError(`unknown command ${JSON.stringify(command)}`);
+  }
+}
+
+/** The client commands' names (for main.ts's dispatch). */
+export const CLIENT_COMMANDS = ['store', 'read', 'blob-status', 'list-blobs', 'extend', 'delete', 'info', 'stake'] as const;
+

@@ -1,0 +1,59 @@
+/**
+ * `tusk dev`: starts a local network (the chain and N storage nodes as separate processes on
+ * loopback), funds a development wallet, writes the client config, and runs until Ctrl-C.
+ */
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import { homedir } from 'node:os';
+import { startDevNetwork } from '../network/dev-network.ts';
+import { defaultConfigPath } from '../client/config.ts';
+import { parseDuration } from './chain-command.ts';
+import { TuskInputError } from '../errors.ts';
+
+/** Usage text of `tusk dev` (main.ts appends it to its own). */
+export const DEV_USAGE = `Local network:
+  dev [--data-dir <dir>] [--nodes N] [--n-shards N] [--epoch-duration D] [--config <file>]
+      Start the chain and N storage nodes (default 10 nodes, 100 shards; data in
+      ~/.local/share/tusk/dev), fund a wallet, write the client config (default
+      $TUSK_CONFIG or ~/.config/tusk/client.json) and run until Ctrl-C. A restart resumes.
+`;
+
+function intOption(raw: string | undefined, name: string): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw)) throw new TuskInputError(`--${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  return Number(raw);
+}
+
+/** Runs `tusk dev …`; resolves to the exit code once the network was stopped by a signal. */
+export async function devCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'data-dir': { type: 'string' }, nodes: { type: 'string' }, 'n-shards': { type: 'string' }, 'epoch-duration': { type: 'string' },
+      config: { type: 'string' }, json: { type: 'boolean', default: false },
+    },
+  });
+  const dataDir = values['data-dir'] ?? join(homedir(), '.local', 'share', 'tusk', 'dev');
+  const net = await startDevNetwork({
+    dataDir,
+    nodes: intOption(values.nodes, 'nodes'),
+    nShards: intOption(values['n-shards'], 'n-shards'),
+    epochDurationMs: values['epoch-duration'] ? parseDuration(values['epoch-duration']) : undefined,
+    configPath: values.config ?? defaultConfigPath(),
+    onLog: values.json ? undefined : (line) => process.stderr.write(`tusk dev: ${line}\n`),
+  });
+  const summary = { chainUrl: net.chainUrl, configPath: net.configPath, walletAddress: net.walletAddress, nShards: net.nShards, dataDir: net.dataDir, nodes: net.nodes };
+  process.stdout.write((values.json ? JSON.stringify(summary) : [
+    `local network running: chain ${net.chainUrl}, ${net.nodes.length} nodes, ${net.nShards} shards`,
+    `client config: ${net.configPath} (wallet ${net.walletAddress})`,
+    `try: tusk store <file> --epochs 5   then   tusk read <blobId> --out <file>`,
+    'Ctrl-C stops the network; its state stays in ' + net.dataDir,
+  ].join('\n')) + '\n');
+  const signal = await new Promise<string>((res) => {
+    process.once('SIGINT', () => res('SIGINT'));
+    process.once('SIGTERM', () => res('SIGTERM'));
+  });
+  if (!values.json) process.stderr.write(`tusk dev: stopping (${signal})…\n`);
+  await net.stop();
+  return 0;
+}

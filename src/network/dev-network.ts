@@ -1,0 +1,235 @@
+/**
+ * A local Walrus-style network on one machine: the local chain and N storage nodes, each a
+ * separate `tusk` process on loopback, plus a funded development wallet and a client config.
+ *
+ * Layout of the data directory (state persists, so a restart resumes where it stopped):
+ *
+ *   <dir>/network.json     ports and sizes chosen on the first start (reused on restarts)
+ *   <dir>/chain/           the chain's SQLite database
+ *   <dir>/node-<i>/        each node's keys, sliver store and event cursor
+ *   <dir>/wallet.key       the development wallet (suiprivkey, mode 0600)
+ *   <dir>/client.json      the client config (chain URL + wallet) for `tusk store/read …`
+ *   <dir>/logs/<name>.log  each process's stderr
+ *
+ * Ports are fixed on the first start because nodes publish their address on chain.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { RemoteChain } from '../chain/remote/client.ts';
+import { FROST_PER_WAL } from '../chain/types.ts';
+import { ensureWallet, writeClientConfig } from '../client/config.ts';
+import { TuskError, TuskInputError } from '../errors.ts';
+import { sleep } from '../client/retry.ts';
+
+/** Options of `startDevNetwork`. */
+export interface DevNetworkOptions {
+  /** Where all state lives (created if missing). */
+  readonly dataDir: string;
+  /** Storage nodes (default 10). Fixed on the first start. */
+  readonly nodes?: number;
+  /** Shards (default 100; up to 1000 is the Walrus size). Fixed on the first start. */
+  readonly nShards?: number;
+  readonly host?: string;
+  /** Epoch duration (default 1 hour). */
+  readonly epochDurationMs?: number;
+  /** Where to write the client config (default `<dataDir>/client.json`). */
+  readonly configPath?: string;
+  /** Fund the wallet up to at least this many FROST (default 1000 WAL). */
+  readonly walletFunds?: bigint;
+  /** Each node's self-stake in WAL (default 1000). */
+  readonly stakeWal?: number;
+  /** Called with progress lines ("chain up at …", "node-3 registered", …). */
+  readonly onLog?: (line: string) => void;
+  /** Give up starting after this long (default 120 s). */
+  readonly startTimeoutMs?: number;
+}
+
+/** A running local network. */
+export interface DevNetwork {
+  readonly dataDir: string;
+  readonly chainUrl: string;
+  readonly configPath: string;
+  readonly walletAddress: string;
+  readonly nShards: number;
+  readonly nodes: readonly { readonly name: string; readonly url: string; readonly nodeId: string; readonly pid: number }[];
+  /** Stops one node process (fault tests); `startNode` brings it back on the same port and data. */
+  stopNode(index: number, signal?: NodeJS.Signals): Promise<void>;
+  startNode(index: number): Promise<void>;
+  /** Stops every process (SIGTERM, then SIGKILL after 10 s). Idempotent. */
+  stop(): Promise<void>;
+}
+
+interface Layout {
+  readonly version: 1;
+  readonly nodes: number;
+  readonly nShards: number;
+  readonly chainPort: number;
+  readonly nodePorts: number[];
+}
+
+const TUSK_BIN = fileURLToPath(new URL('../../bin/tusk.js', import.meta.url));
+
+/** A free TCP port on `host` (bound and released; fine on a machine we own, retried on clash). */
+async function freePort(host: string): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, host, () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+  });
+}
+
+async function loadLayout(dir: string, o: DevNetworkOptions, host: string): Promise<Layout> {
+  const file = join(dir, 'network.json');
+  try {
+    const layout = JSON.parse(await readFile(file, 'utf8')) as Layout;
+    if (o.nodes !== undefined && o.nodes !== layout.nodes) throw new TuskInputError(`${dir} holds a network of ${layout.nodes} nodes; start it without --nodes or use another data directory`);
+    if (o.nShards !== undefined && o.nShards !== layout.nShards) throw new TuskInputError(`${dir} holds a network of ${layout.nShards} shards; use another data directory for ${o.nShards}`);
+    return layout;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  const nodes = o.nodes ?? 10;
+  const nShards = o.nShards ?? 100;
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > 100) throw new TuskInputError(`nodes must be 1…100, got ${nodes}`);
+  if (!Number.isInteger(nShards) || nShards < 4 || nShards > 1000 || nShards < nodes) throw new TuskInputError(`n_shards must be 4…1000 and at least the node count, got ${nShards}`);
+  const ports = new Set<number>();
+  while (ports.size < nodes + 1) ports.add(await freePort(host));
+  const [chainPort, ...nodePorts] = [...ports];
+  const layout: Layout = { version: 1, nodes, nShards, chainPort, nodePorts };
+  await writeFile(file, JSON.stringify(layout, null, 2) + '\n');
+  return layout;
+}
+
+/** Spawns `tusk <args>` and resolves with its first stdout line parsed as JSON. */
+function spawnTusk(args: string[], logFile: string, timeoutMs: number): Promise<{ child: ChildProcess; ready: Record<string, unknown> }> {
+  return new Promise((res, rej) => {
+    const child = spawn(process.execPath, [TUSK_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
+    const log = createWriteStream(logFile, { flags: 'a' });
+    child.stderr!.pipe(log);
+    const lines = createInterface({ input: child.stdout! });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      rej(new TuskError(`tusk ${args.slice(0, 2).join(' ')} did not start within ${timeoutMs} ms (see ${logFile})`));
+    }, timeoutMs);
+    const onExit = (code: number | null) => {
+      clearTimeout(timer);
+      rej(new TuskError(`tusk ${args.slice(0, 2).join(' ')} exited with ${code} before it was ready (see ${logFile})`));
+    };
+    child.once('exit', onExit);
+    lines.once('line', (line) => {
+      clearTimeout(timer);
+      child.removeListener('exit', onExit);
+      try {
+        res({ child, ready: JSON.parse(line) });
+      } catch {
+        child.kill('SIGKILL');
+        rej(new TuskError(`tusk ${args.slice(0, 2).join(' ')} printed ${JSON.stringify(line)} instead of its JSON ready line`));
+      }
+    });
+  });
+}
+
+async function stopChild(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/**
+ * Starts (or resumes) a local network in `options.dataDir` and resolves once the committee is
+ * active, the wallet funded and the client config written. On failure every started process is
+ * stopped before the error propagates.
+ */
+export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNetwork> {
+  const dir = resolve(options.dataDir);
+  const host = options.host ?? '127.0.0.1';
+  const log = options.onLog ?? (() => {});
+  const timeout = options.startTimeoutMs ?? 120_000;
+  await mkdir(join(dir, 'logs'), { recursive: true });
+  const layout = await loadLayout(dir, options, host);
+  let chainChild: ChildProcess | undefined;
+  const nodeChildren: (ChildProcess | undefined)[] = new Array(layout.nodes).fill(undefined);
+  const nodes: { name: string; url: string; nodeId: string; pid: number }[] = [];
+  const stopAll = async () => {
+    await Promise.all(nodeChildren.map((c) => stopChild(c)));
+    await stopChild(chainChild);
+  };
+  try {
+    const chainArgs = ['chain', 'serve', '--data-dir', join(dir, 'chain'), '--host', host, '--port', String(layout.chainPort), '--n-shards', String(layout.nShards), '--json'];
+    if (options.epochDurationMs) chainArgs.push('--epoch-duration', String(options.epochDurationMs));
+    const c = await spawnTusk(chainArgs, join(dir, 'logs', 'chain.log'), timeout);
+    chainChild = c.child;
+    const chainUrl = String(c.ready.url);
+    log(`chain up at ${chainUrl} (${layout.nShards} shards)`);
+    const chain = new RemoteChain({ url: chainUrl });
+
+    const startNode = async (i: number) => {
+      const name = `node-${i}`;
+      const args = ['node', 'run', '--data-dir', join(dir, name), '--chain-url', chainUrl, '--host', host, '--port', String(layout.nodePorts[i]),
+        '--name', name, '--stake', String(options.stakeWal ?? 1000), '--json'];
+      const n = await spawnTusk(args, join(dir, 'logs', `${name}.log`), timeout);
+      nodeChildren[i] = n.child;
+      const info = { name, url: String(n.ready.url), nodeId: String(n.ready.nodeId), pid: n.child.pid ?? -1 };
+      nodes[i] = info;
+      log(`${name} up at ${info.url}`);
+      return info;
+    };
+    await Promise.all(Array.from({ length: layout.nodes }, (_, i) => startNode(i)));
+
+    // The first start has no committee yet: end epoch 0 so the staked nodes become one.
+    let state = await chain.systemState();
+    if (state.committee.members.length === 0) {
+      await chain.advanceEpoch();
+      log('epoch 0 ended: the registered nodes form the first committee');
+    }
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      state = await chain.systemState();
+      if (state.epochState === 'active' && state.committee.members.length > 0) break;
+      if (Date.now() > deadline) throw new TuskError(`the committee of epoch ${state.epoch} did not become active within ${timeout} ms`);
+      await sleep(200);
+    }
+    log(`epoch ${state.epoch}: ${state.committee.members.length} nodes hold ${state.nShards} shards`);
+
+    const wallet = await ensureWallet(join(dir, 'wallet.key'));
+    const address = wallet.toSuiAddress();
+    const want = options.walletFunds ?? 1000n * FROST_PER_WAL;
+    const balance = await chain.balance(address);
+    if (balance < want) await chain.requestFaucet(address, want - balance);
+    const configPath = resolve(options.configPath ?? join(dir, 'client.json'));
+    await writeClientConfig(configPath, { chainUrl, wallet: join(dir, 'wallet.key') });
+    log(`wallet ${address} funded; client config at ${configPath}`);
+
+    let stopped = false;
+    return {
+      dataDir: dir, chainUrl, configPath, walletAddress: address, nShards: layout.nShards, nodes,
+      async stopNode(i, signal = 'SIGTERM') {
+        await stopChild(nodeChildren[i], signal);
+        nodeChildren[i] = undefined;
+      },
+      async startNode(i) {
+        if (nodeChildren[i] && nodeChildren[i]!.exitCode === null && nodeChildren[i]!.signalCode === null) return;
+        await startNode(i);
+      },
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        await stopAll();
+      },
+    };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}
