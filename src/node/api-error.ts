@@ -1,0 +1,102 @@
+/**
+ * The storage node's REST error model (walrus-protocol.md §5): every failed request is answered
+ * with the AIP-193 envelope
+ * `{"error":{code,message,status,details:[{"@type":"ErrorInfo",reason,domain,metadata}]}}`, whose
+ * HTTP status equals `code`. Handlers throw {@link ApiError}s; the server's error handler turns
+ * them (and anything unexpected, as an INTERNAL 500 without details) into that envelope.
+ */
+import { TuskError } from '../errors.ts';
+
+/** The gRPC-style status names Walrus uses, with the HTTP status each maps to. */
+export const API_STATUS = {
+  INVALID_ARGUMENT: 400,
+  FAILED_PRECONDITION: 400,
+  NOT_FOUND: 404,
+  PERMISSION_DENIED: 403,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  UNAVAILABLE_FOR_LEGAL_REASONS: 451,
+  RESOURCE_EXHAUSTED: 429,
+  UNAVAILABLE: 503,
+  INTERNAL: 500,
+} as const;
+
+/** A status name of {@link API_STATUS}. */
+export type ApiStatus = keyof typeof API_STATUS;
+
+/** Error domain of storage-node errors (Walrus: `storage.walrus.space`); `global` for generic ones. */
+export const STORAGE_DOMAIN = 'storage.walrus.space';
+export const GLOBAL_DOMAIN = 'global';
+
+/**
+ * An error answered to the client. `reason` is Walrus's machine-readable reason
+ * (e.g. `NOT_REGISTERED`); `metadata` goes into the ErrorInfo detail. Retryable when the same
+ * request may succeed later (saturation, a registration not seen yet).
+ */
+export class ApiError extends TuskError {
+  readonly status: ApiStatus;
+  readonly reason: string;
+  readonly domain: string;
+  readonly metadata: Readonly<Record<string, unknown>>;
+  constructor(status: ApiStatus, reason: string, message: string, options: { domain?: string; metadata?: Record<string, unknown>; retryable?: boolean } = {}) {
+    super(message, { retryable: options.retryable ?? (status === 'RESOURCE_EXHAUSTED' || status === 'UNAVAILABLE') });
+    this.status = status;
+    this.reason = reason;
+    this.domain = options.domain ?? STORAGE_DOMAIN;
+    this.metadata = options.metadata ?? {};
+  }
+
+  /** The HTTP status code. */
+  get httpCode(): number {
+    return API_STATUS[this.status];
+  }
+
+  /** The AIP-193 JSON body. */
+  toJSON(): object {
+    return {
+      error: {
+        code: this.httpCode,
+        message: this.message,
+        status: this.status,
+        details: [{ '@type': 'ErrorInfo', reason: this.reason, domain: this.domain, metadata: this.metadata }],
+      },
+    };
+  }
+}
+
+/** The success envelope `{"success":{code,data}}` (HTTP status = code). */
+export function success(code: number, data: unknown): object {
+  return { success: { code, data } };
+}
+
+// ---- the errors the routes raise (reasons as in Walrus's storage-node errors) -------------------
+
+export const notRegistered = (): ApiError =>
+  new ApiError('FAILED_PRECONDITION', 'NOT_REGISTERED', 'the blob has not been registered or has already expired', { retryable: true });
+
+export const metadataNotFound = (forUpload: boolean): ApiError =>
+  forUpload
+    ? new ApiError('FAILED_PRECONDITION', 'METADATA_NOT_FOUND', 'blob metadata is required but missing', { retryable: true })
+    : new ApiError('NOT_FOUND', 'METADATA_NOT_FOUND', 'the requested metadata is unavailable');
+
+export const sliverNotFound = (): ApiError => new ApiError('NOT_FOUND', 'SLIVER_NOT_FOUND', 'the requested sliver is unavailable');
+
+export const invalidSliver = (message: string): ApiError =>
+  new ApiError('INVALID_ARGUMENT', 'INVALID_SLIVER', `the provided sliver is invalid: ${message}`);
+
+export const invalidMetadata = (message: string): ApiError =>
+  new ApiError('INVALID_ARGUMENT', 'INVALID_METADATA', `the provided metadata failed to verify: ${message}`);
+
+export const shardNotAssigned = (shard: number, epoch: number): ApiError =>
+  new ApiError('FAILED_PRECONDITION', 'SHARD_NOT_ASSIGNED', `shard ${shard} is not assigned to this node in epoch ${epoch}`, { metadata: { shard, epoch } });
+
+export const indexOutOfRange = (index: number, max: number): ApiError =>
+  new ApiError('INVALID_ARGUMENT', 'INDEX_OUT_OF_RANGE', `requires 0 <= index (${index}) < ${max}`, { metadata: { index, max } });
+
+export const badRequest = (reason: string, message: string): ApiError => new ApiError('INVALID_ARGUMENT', reason, message);
+
+export const unavailable = (message = 'the service is currently unavailable'): ApiError =>
+  new ApiError('UNAVAILABLE', 'UNAVAILABLE', message, { domain: GLOBAL_DOMAIN });
+
+export const tooManyRequests = (): ApiError =>
+  new ApiError('RESOURCE_EXHAUSTED', 'TOO_MANY_REQUESTS', 'the node is handling too many requests; retry later', { domain: GLOBAL_DOMAIN });

@@ -1,0 +1,204 @@
+/**
+ * `startStorageNode`: the library entry point of a Tusk storage node over any {@link Chain}.
+ *
+ * Start-up, in order: load (or create) the node's keys in its data directory; open its store;
+ * read the system state; start the HTTP server (so the network address is known); register the
+ * node on chain with a BLS proof of possession and stake on it unless it is registered already
+ * (the node ID is persisted; a node whose registration went through but was not recorded before a
+ * crash finds itself among the chain's nodes by its BLS key); catch up with the chain's events;
+ * then follow them in the background.
+ */
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Chain, DevChain, ObjectId } from '../chain/types.ts';
+import { FROST_PER_WAL } from '../chain/types.ts';
+import { blsSign } from '../crypto/bls.ts';
+import { proofOfPossessionMessage } from '../protocol/messages.ts';
+import { defaultPool } from '../pool/codec-pool.ts';
+import type { TaskRunner } from '../codec/encode.ts';
+import { TuskInputError } from '../errors.ts';
+import { equalBytes } from '../codec/verify.ts';
+import { loadOrCreateKeys, type NodeKeys } from './keys.ts';
+import { NodeStore } from './store.ts';
+import { PoolExpander } from './pool-expander.ts';
+import { NodeService, type ServiceLimits } from './service.ts';
+import { EventFollower } from './follower.ts';
+import { createNodeServer } from './server.ts';
+
+/** Options of {@link startStorageNode}. */
+export interface StorageNodeOptions {
+  /** The chain (in-process LocalChain, RemoteChain, …). Not closed by the node. */
+  readonly chain: Chain;
+  /** The node's data directory (keys, database); created if missing. */
+  readonly dataDir: string;
+  /** Interface to listen on (default 127.0.0.1). */
+  readonly host?: string;
+  /** Port (default 0: any free port). */
+  readonly port?: number;
+  /** Name registered on chain (default: `tusk-node`). */
+  readonly name?: string;
+  /** Address registered on chain (default: the URL the server listens on). */
+  readonly networkAddress?: string;
+  /** Stake (FROST) the node's own account puts on the node at first registration (default 1000 WAL). */
+  readonly stake?: bigint;
+  /** On a dev chain with a faucet, fund the node's account for its stake (default true). */
+  readonly useFaucet?: boolean;
+  /** Deterministic BLS key seed (≥ 32 bytes) for the first start (tests, dev networks). */
+  readonly blsSeed?: Uint8Array;
+  /** Codec pool for sliver work (default: the process-wide pool; not closed by the node). */
+  readonly pool?: TaskRunner;
+  /** Requests handled at once before 429 (default 256). */
+  readonly maxInFlight?: number;
+  /** Service limits (queued verifications, pending buffer, long-poll cap). */
+  readonly limits?: Partial<ServiceLimits>;
+  /** Event long-poll wait (ms, default 1000). */
+  readonly eventWaitMs?: number;
+  /** Non-fatal errors of the background follower (default: stderr). */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** A running node. */
+export interface StorageNodeHandle {
+  /** Base URL of the REST API, e.g. `http://127.0.0.1:40123`. */
+  readonly url: string;
+  readonly nodeId: ObjectId;
+  /** The node's Sui address (operator). */
+  readonly address: string;
+  /** 48-byte compressed BLS public key. */
+  readonly publicKey: Uint8Array;
+  /** The node's service (state queries for tests and tools). */
+  readonly service: NodeService;
+  /** Applies every event available now (tests use it to wait for a registration to be seen). */
+  sync(): Promise<void>;
+  /** Stops the server and the follower and closes the store. Idempotent. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_STAKE = 1000n * FROST_PER_WAL;
+
+function isDevChain(chain: Chain): chain is DevChain {
+  return typeof (chain as Partial<DevChain>).requestFaucet === 'function';
+}
+
+/**
+ * Starts a storage node. Post: the server listens, the node is registered (and staked on first
+ * start) and has applied the chain's events up to now.
+ * @throws TuskInputError for bad options; chain errors from registration (the node is stopped).
+ */
+export async function startStorageNode(options: StorageNodeOptions): Promise<StorageNodeHandle> {
+  if (!options || typeof options.dataDir !== 'string' || options.dataDir === '') throw new TuskInputError('startStorageNode: dataDir is required');
+  if (!options.chain) throw new TuskInputError('startStorageNode: chain is required');
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TuskInputError(`port must be 0…65535, got ${port}`);
+  const stake = options.stake ?? DEFAULT_STAKE;
+  if (typeof stake !== 'bigint' || stake < 0n) throw new TuskInputError('stake must be a non-negative bigint (FROST)');
+  const { chain } = options;
+
+  const keys = loadOrCreateKeys(options.dataDir, options.blsSeed);
+  const store = NodeStore.open(join(options.dataDir, 'node.db'));
+  const expander = new PoolExpander(options.pool ?? defaultPool());
+  const service = new NodeService(store, expander, keys.bls, options.limits);
+  let app: FastifyInstance | undefined;
+  let follower: EventFollower | undefined;
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await follower?.stop();
+    service.close();
+    await app?.close();
+    expander.close();
+    store.close();
+  };
+
+  try {
+    const state = await chain.systemState();
+    service.setShardCount(state.nShards);
+    let nodeId: string | null = store.getValue('nodeId');
+    follower = new EventFollower({
+      chain, store, service, nodeId: () => nodeId, signer: keys.sui, waitMs: options.eventWaitMs, onError: options.onError,
+    });
+    app = createNodeServer(service, state.nShards, {
+      maxInFlight: options.maxInFlight,
+      nodeId: () => nodeId,
+      eventsPending: () => follower?.lag ?? 0,
+    });
+    const host = options.host ?? '127.0.0.1';
+    await app.listen({ host, port });
+    const addr = app.server.address();
+    if (!addr || typeof addr === 'string') throw new TuskInputError('server did not bind a TCP port');
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
+    const networkAddress = options.networkAddress ?? url;
+
+    nodeId = await ensureRegistered(chain, store, keys, {
+      name: options.name ?? 'tusk-node', networkAddress, stake, useFaucet: options.useFaucet ?? true, epoch: state.epoch,
+    });
+    // Catch up before reporting ready, so the node knows its shards and the blobs registered so far.
+    while ((await follower.syncOnce(0)) > 0) { /* next page */ }
+    follower.start();
+    return {
+      url,
+      nodeId,
+      address: keys.sui.toSuiAddress(),
+      publicKey: keys.bls.publicKey,
+      service,
+      async sync() {
+        while ((await follower!.syncOnce(0)) > 0) { /* next page */ }
+      },
+      close,
+    };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+/** Registers and stakes the node unless done before; keeps its network address current. */
+async function ensureRegistered(
+  chain: Chain,
+  store: NodeStore,
+  keys: NodeKeys,
+  o: { name: string; networkAddress: string; stake: bigint; useFaucet: boolean; epoch: number },
+): Promise<ObjectId> {
+  const address = keys.sui.toSuiAddress();
+  let nodeId = store.getValue('nodeId');
+  if (nodeId === null) {
+    // A registration that succeeded before a crash, but was not recorded, is found by its key.
+    const mine = (await chain.nodes()).find((n) => equalBytes(n.publicKey, keys.bls.publicKey) && n.operator === address);
+    if (mine) nodeId = mine.nodeId;
+  }
+  if (nodeId === null) {
+    await fund(chain, address, o.stake, o.useFaucet);
+    const pop = blsSign(keys.bls.secretKey, proofOfPossessionMessage(o.epoch, address, keys.bls.publicKey));
+    const res = await chain.registerNode(keys.sui, {
+      name: o.name,
+      networkAddress: o.networkAddress,
+      publicKey: keys.bls.publicKey,
+      proofOfPossession: pop,
+      commissionRateBps: 0,
+      storagePriceVote: 100_000n,
+      writePriceVote: 20_000n,
+      capacityVote: 1024 ** 4,
+    });
+    nodeId = res.nodeId;
+  }
+  store.setValue('nodeId', nodeId);
+  if (store.getValue('staked') === null) {
+    const owned = await chain.ownedObjects(address);
+    const already = owned.some((o2) => o2.kind === 'stakedWal' && o2.object.nodeId === nodeId);
+    if (!already && o.stake > 0n) {
+      await fund(chain, address, o.stake, o.useFaucet);
+      await chain.stake(keys.sui, nodeId, o.stake);
+    }
+    store.setValue('staked', '1');
+  }
+  const info = await chain.getNode(nodeId);
+  if (info && info.networkAddress !== o.networkAddress) await chain.updateNode(keys.sui, nodeId, { networkAddress: o.networkAddress });
+  return nodeId;
+}
+
+async function fund(chain: Chain, address: string, amount: bigint, useFaucet: boolean): Promise<void> {
+  if (!useFaucet || !isDevChain(chain) || amount === 0n) return;
+  const balance = await chain.balance(address);
+  if (balance < amount) await chain.requestFaucet(address, amount - balance);
+}

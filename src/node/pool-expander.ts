@@ -1,0 +1,127 @@
+/**
+ * Sliver expansion for the storage node on the codec worker pool: the same `expand` stripe task
+ * the streaming decoder uses to verify slivers (src/codec/stripes.ts ExpandTask,
+ * src/stream/decode-stream.ts), so a node's event loop never runs the RS expansion or the Merkle
+ * hashing of a sliver.
+ *
+ * A request needs its own kernel memory while its task runs, and a kernel's bump allocator is
+ * LIFO, so concurrent requests cannot share one. The expander keeps one forked kernel per pool
+ * slot and runs each request on a free one (`WasmKernel.exclusive` queues requests per kernel);
+ * with as many kernels as workers the pool stays busy while no memory is shared between requests.
+ */
+import { defaultKernel, type WasmKernel } from '../wasm/kernel.ts';
+import type { TaskRunner } from '../codec/encode.ts';
+import type { ExpandTask } from '../codec/stripes.ts';
+import type { EncodingConfig } from '../codec/config.ts';
+import type { BlobMetadata } from '../codec/metadata.ts';
+import type { SliverData } from '../codec/sliver.ts';
+import type { SliverAxis } from '../codec/sliver.ts';
+import { sliverSymbols } from '../codec/expand.ts';
+import { equalBytes, expectedSliverHash } from '../codec/verify.ts';
+import { forgetKernel } from '../pool/forget.ts';
+import { SliverVerificationError, TuskInputError } from '../errors.ts';
+
+/** One expanded sliver: its Merkle root and, when asked for, all n symbols and leaf hashes. */
+export interface Expansion {
+  readonly root: Uint8Array;
+  /** n·S bytes: the expanded sliver (only with `keep`). */
+  readonly expanded?: Uint8Array;
+  /** n·32 bytes: leaf hashes of the expanded sliver (only with `keep`). */
+  readonly leaves?: Uint8Array;
+}
+
+/** Runs sliver expansions on a codec pool, one forked kernel per pool slot. */
+export class PoolExpander {
+  private readonly runner: TaskRunner;
+  private readonly kernels: WasmKernel[];
+  private readonly busy: number[];
+  private queued = 0;
+  private closed = false;
+
+  /**
+   * @param runner the codec pool (owned by the caller; not closed by {@link close}).
+   * @param kernels kernel memories to spread requests over (default: the pool's slot count).
+   */
+  constructor(runner: TaskRunner, kernels = runner.slots) {
+    if (!Number.isInteger(kernels) || kernels < 1) throw new TuskInputError(`expander kernels must be a positive integer, got ${kernels}`);
+    this.runner = runner;
+    const base = defaultKernel();
+    this.kernels = Array.from({ length: kernels }, () => base.fork());
+    this.busy = this.kernels.map(() => 0);
+  }
+
+  /** Expansions waiting or running (for admission control). */
+  get pending(): number {
+    return this.queued;
+  }
+
+  /**
+   * Expands `data` (the k source symbols of an `axis` sliver, symbol size S) and returns its Merkle
+   * root, plus the expanded symbols and leaf hashes with `keep` (fresh copies owned by the caller).
+   */
+  async expand(cfg: EncodingConfig, axis: SliverAxis, data: Uint8Array, S: number, keep = false): Promise<Expansion> {
+    if (this.closed) throw new TuskInputError('expander is closed');
+    const n = cfg.nShards;
+    const k = sliverSymbols(cfg, axis);
+    if (data.length !== k * S) throw new TuskInputError(`expand: ${axis} sliver data must be ${k * S} bytes, got ${data.length}`);
+    // The least busy kernel; ties go to the first.
+    let pick = 0;
+    for (let i = 1; i < this.busy.length; i++) if (this.busy[i] < this.busy[pick]) pick = i;
+    const kernel = this.kernels[pick];
+    this.busy[pick]++;
+    this.queued++;
+    try {
+      return await kernel.exclusive(async () => {
+        const scheme = cfg.scheme;
+        const workShards = kernel.exports.rsWorkShards(k, n - k);
+        const stride = scheme.planarBytes(1, S);
+        const mark = kernel.mark();
+        try {
+          const area = kernel.alloc(n * S);
+          const work = kernel.alloc(workShards * stride);
+          const leaves = kernel.alloc(n * 32);
+          const roots = kernel.alloc(32);
+          const scratch = kernel.alloc(Math.ceil(n / 2) * 32 + 32);
+          kernel.u8().set(data, area);
+          const task: ExpandTask = { kind: 'expand', encoding: scheme.name, n, k, S, h: 1, area, work, workStride: stride, leaves, roots, scratch };
+          await this.runner.run(kernel, task);
+          const mem = kernel.u8();
+          const root = mem.slice(roots, roots + 32);
+          if (!keep) return { root };
+          return { root, expanded: mem.slice(area, area + n * S), leaves: mem.slice(leaves, leaves + n * 32) };
+        } finally {
+          kernel.release(mark);
+        }
+      });
+    } finally {
+      this.busy[pick]--;
+      this.queued--;
+    }
+  }
+
+  /**
+   * Verifies `sliver` against verified `metadata` (walrus-protocol.md §4.3): index in range, symbol
+   * size and length for the blob, and the Merkle root of its expansion equal to the metadata's hash.
+   * @returns null when valid, else the reason.
+   */
+  async verify(cfg: EncodingConfig, metadata: BlobMetadata, sliver: SliverData): Promise<SliverVerificationError | null> {
+    const n = cfg.nShards;
+    const S = cfg.symbolSize(metadata.unencodedLength);
+    if (sliver.index >= n) return new SliverVerificationError(sliver.axis, sliver.index, `index out of range 0…${n - 1}`);
+    if (sliver.symbolSize !== S) return new SliverVerificationError(sliver.axis, sliver.index, `symbol size ${sliver.symbolSize}, expected ${S}`);
+    const want = sliverSymbols(cfg, sliver.axis) * S;
+    if (sliver.data.length !== want) return new SliverVerificationError(sliver.axis, sliver.index, `length ${sliver.data.length} bytes, expected ${want}`);
+    const { root } = await this.expand(cfg, sliver.axis, sliver.data, S);
+    if (!equalBytes(root, expectedSliverHash(metadata, sliver.axis, sliver.index))) {
+      return new SliverVerificationError(sliver.axis, sliver.index, 'Merkle root of the expanded sliver does not match the metadata');
+    }
+    return null;
+  }
+
+  /** Releases the kernels (workers drop their instances). The pool itself stays open. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const k of this.kernels) forgetKernel(k.id);
+  }
+}

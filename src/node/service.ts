@@ -1,0 +1,526 @@
+/**
+ * The storage node's logic behind the REST API (walrus-protocol.md §2–§6): acceptance rules for
+ * metadata and slivers, confirmations, recovery symbols, inconsistency proofs, blob status — over
+ * the durable {@link NodeStore}, with sliver work on the codec pool ({@link PoolExpander}).
+ *
+ * State the service needs from the chain (current epoch, shards per epoch, registrations) is in
+ * the store, written by the event follower (./follower.ts). The service only reads it, so every
+ * answer reflects the events applied so far — as a Walrus node, which also acts on the events it
+ * has processed, not on the chain's latest state.
+ *
+ * Errors are {@link ApiError}s carrying Walrus's reasons.
+ */
+import { EventEmitter } from 'node:events';
+import { blobIdRotation } from '../codec/blob-id.ts';
+import { EncodingConfig } from '../codec/config.ts';
+import { ENCODINGS, encodingByType } from '../codec/encodings/index.ts';
+import { BlobMetadata, BlobMetadataWithId } from '../codec/metadata.ts';
+import { SliverData, type SliverAxis } from '../codec/sliver.ts';
+import { verifyMetadata } from '../codec/verify.ts';
+import { merkleProof } from '../codec/merkle.ts';
+import { orthogonal, type RecoverySymbol, inconsistencyProofFromBcs, verifyInconsistencyProof } from '../codec/recovery.ts';
+import { blsSign, type BlsKeyPair } from '../crypto/bls.ts';
+import { invalidBlobIdMessage, storageConfirmationMessage, type BlobPersistence } from '../protocol/messages.ts';
+import { MetadataVerificationError, TuskError, TuskInputError } from '../errors.ts';
+import type { NodeStore, BlobStatus, PutResult } from './store.ts';
+import type { PoolExpander } from './pool-expander.ts';
+import {
+  ApiError, badRequest, indexOutOfRange, invalidMetadata, invalidSliver, metadataNotFound, notRegistered, shardNotAssigned,
+  sliverNotFound, unavailable,
+} from './api-error.ts';
+
+/** Limits of the service (defaults in {@link DEFAULT_SERVICE_LIMITS}). */
+export interface ServiceLimits {
+  /** Sliver expansions (verifications, recovery symbols) queued on the pool before new ones get 503. */
+  readonly maxQueuedExpansions: number;
+  /** Bytes of `?pending=true` uploads buffered in memory before new ones get 429 CACHE_SATURATED. */
+  readonly maxPendingBytes: number;
+  /** Longest `wait_millis` honoured by the confirmation long poll. */
+  readonly maxWaitMillis: number;
+  /** Most symbol IDs or targets in one recoverySymbols request. */
+  readonly maxSymbolsPerRequest: number;
+}
+
+export const DEFAULT_SERVICE_LIMITS: ServiceLimits = {
+  maxQueuedExpansions: 64,
+  maxPendingBytes: 64 * 1024 * 1024,
+  maxWaitMillis: 30_000,
+  maxSymbolsPerRequest: 1024,
+};
+
+/** `"nonexistent" | "buffered" | "stored"` (Walrus's StoredOnNodeStatus, camelCase). */
+export type StoredOnNodeStatus = 'nonexistent' | 'buffered' | 'stored';
+
+/** What a PUT did: stored now (201), buffered until registration (202), already there (200). */
+export type UploadOutcome = 'stored' | 'buffered' | 'alreadyStored';
+
+/** A signed message as the API returns it (base64 with padding, standard alphabet). */
+export interface SignedMessageJson {
+  serializedMessage: string;
+  signature: string;
+}
+
+interface PendingBlob {
+  metadata?: Uint8Array;
+  slivers: Map<string, { pair: number; axis: SliverAxis; bcs: Uint8Array }>;
+  bytes: number;
+}
+
+/** Parses and checks a decimal u16 path segment. */
+export function parseU16(text: string, what: string): number {
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 0xffff) throw badRequest('INVALID_PATH', `${what} must be a decimal u16, got ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
+/** Parses `primary|secondary`. */
+export function parseAxis(text: string, what = 'sliver type'): SliverAxis {
+  if (text !== 'primary' && text !== 'secondary') throw badRequest('INVALID_PATH', `${what} must be "primary" or "secondary", got ${JSON.stringify(text)}`);
+  return text;
+}
+
+/** The node's service object. Owns nothing it is given; {@link close} only stops waiters. */
+export class NodeService {
+  readonly store: NodeStore;
+  readonly expander: PoolExpander;
+  readonly keys: BlsKeyPair;
+  readonly limits: ServiceLimits;
+  readonly startedAt = Date.now();
+  /** Notifies long-polling confirmation requests that events were applied. */
+  readonly changes = new EventEmitter();
+  private readonly pending = new Map<string, PendingBlob>();
+  private pendingBytes = 0;
+  private nShardsValue: number | null = null;
+
+  constructor(store: NodeStore, expander: PoolExpander, keys: BlsKeyPair, limits: Partial<ServiceLimits> = {}) {
+    this.store = store;
+    this.expander = expander;
+    this.keys = keys;
+    this.limits = { ...DEFAULT_SERVICE_LIMITS, ...limits };
+    this.changes.setMaxListeners(0);
+  }
+
+  /** Sets the committee size (from the chain's system state; fixed for the system's lifetime). */
+  setShardCount(nShards: number): void {
+    new EncodingConfig(nShards); // validates
+    this.nShardsValue = nShards;
+  }
+
+  /** The committee size. @throws 503 before the node has learned it. */
+  get nShards(): number {
+    if (this.nShardsValue === null) throw unavailable('the node has not synchronised with the chain yet');
+    return this.nShardsValue;
+  }
+
+  /** The current epoch (as of the events applied). @throws 503 before it is known. */
+  epoch(): number {
+    const e = this.store.currentEpoch();
+    if (e === null) throw unavailable('the node has not synchronised with the chain yet');
+    return e;
+  }
+
+  /** Shards held now (empty when not in the committee). */
+  currentShards(): number[] {
+    return this.store.shards(this.epoch()) ?? [];
+  }
+
+  /** The shard that holds pair `pair` of `blobId` (walrus-protocol.md §2). */
+  shardOfPair(blobId: Uint8Array, pair: number): number {
+    const n = this.nShards;
+    return (pair + blobIdRotation(blobId, n)) % n;
+  }
+
+  /** The pair index held by `shard` for `blobId`. */
+  pairOfShard(blobId: Uint8Array, shard: number): number {
+    const n = this.nShards;
+    return (n + shard - blobIdRotation(blobId, n)) % n;
+  }
+
+  private checkPairIndex(pair: number): void {
+    if (pair >= this.nShards) throw indexOutOfRange(pair, this.nShards);
+  }
+
+  private requireShard(blobId: Uint8Array, pair: number): void {
+    const shard = this.shardOfPair(blobId, pair);
+    if (!this.currentShards().includes(shard)) throw shardNotAssigned(shard, this.epoch());
+  }
+
+  private configFor(metadata: BlobMetadata): EncodingConfig {
+    return new EncodingConfig(this.nShards, encodingByType(metadata.encodingType));
+  }
+
+  // ---- metadata -----------------------------------------------------------------------------
+
+  /**
+   * `PUT /v1/blobs/{id}/metadata`: verifies `body` (BCS BlobMetadata) against the blob ID and the
+   * committee and stores it durably; with `pending`, buffers it in memory until registration.
+   */
+  async putMetadata(blobId: Uint8Array, body: Uint8Array, pending: boolean): Promise<UploadOutcome> {
+    const epoch = this.epoch();
+    if (this.store.invalidEvent(blobId)) {
+      throw new ApiError('FAILED_PRECONDITION', 'INVALID_BLOB', 'the blob for this metadata is invalid');
+    }
+    const registered = this.store.isRegistered(blobId, epoch);
+    if (!registered && !pending) throw notRegistered();
+    if (this.store.hasMetadata(blobId)) return 'alreadyStored';
+    let metadata: BlobMetadata;
+    try {
+      metadata = BlobMetadata.fromBcs(body);
+    } catch (e) {
+      throw badRequest('INVALID_BCS', `malformed BlobMetadata BCS: ${(e as Error).message}`);
+    }
+    if (!ENCODINGS.some((x) => x.typeByte === metadata.encodingType)) {
+      throw new ApiError('INVALID_ARGUMENT', 'UNSUPPORTED_ENCODING_TYPE', `unsupported encoding type ${metadata.encodingType}`);
+    }
+    try {
+      verifyMetadata(new BlobMetadataWithId(blobId, metadata), this.nShards);
+    } catch (e) {
+      if (e instanceof MetadataVerificationError || e instanceof TuskInputError) throw invalidMetadata(e.message);
+      throw e;
+    }
+    if (!registered) {
+      const p = this.pendingEntry(blobId);
+      if (p.metadata) return 'alreadyStored';
+      this.reservePending(body.length);
+      p.metadata = body;
+      p.bytes += body.length;
+      return 'buffered';
+    }
+    return this.store.putMetadata(blobId, body) === 'stored' ? 'stored' : 'alreadyStored';
+  }
+
+  /** `GET /v1/blobs/{id}/metadata`: BCS BlobMetadataWithId. */
+  getMetadata(blobId: Uint8Array): Uint8Array {
+    const bcs = this.store.getMetadata(blobId);
+    if (!bcs) throw metadataNotFound(false);
+    const out = new Uint8Array(32 + bcs.length);
+    out.set(blobId);
+    out.set(bcs, 32);
+    return out;
+  }
+
+  /** `GET /v1/blobs/{id}/metadata/status`. */
+  metadataStatus(blobId: Uint8Array): StoredOnNodeStatus {
+    if (this.store.hasMetadata(blobId)) return 'stored';
+    return this.pending.get(key(blobId))?.metadata ? 'buffered' : 'nonexistent';
+  }
+
+  private storedMetadata(blobId: Uint8Array): BlobMetadata | null {
+    const bcs = this.store.getMetadata(blobId) ?? this.pending.get(key(blobId))?.metadata;
+    return bcs ? BlobMetadata.fromBcs(bcs) : null;
+  }
+
+  // ---- slivers ------------------------------------------------------------------------------
+
+  /**
+   * `PUT /v1/blobs/{id}/slivers/{pair}/{axis}`: checks registration, shard assignment, the sliver
+   * index for the pair, and verifies the sliver against the stored metadata on the pool before
+   * storing it durably (or buffering it with `pending`).
+   */
+  async putSliver(blobId: Uint8Array, pair: number, axis: SliverAxis, body: Uint8Array, pending: boolean): Promise<UploadOutcome> {
+    const epoch = this.epoch();
+    this.checkPairIndex(pair);
+    let sliver: SliverData;
+    try {
+      sliver = SliverData.fromBcs(axis, body);
+    } catch (e) {
+      throw badRequest('INVALID_BCS', `malformed SliverData BCS: ${(e as Error).message}`);
+    }
+    const registered = this.store.isRegistered(blobId, epoch);
+    if (!registered && (!pending || this.store.invalidEvent(blobId))) throw notRegistered();
+    this.requireShard(blobId, pair);
+    const n = this.nShards;
+    const expectedIndex = axis === 'primary' ? pair : n - 1 - pair;
+    if (sliver.index !== expectedIndex) {
+      throw invalidSliver(`${axis} sliver index ${sliver.index} does not belong to sliver pair ${pair} (expected ${expectedIndex})`);
+    }
+    if (registered && this.store.hasSliver(blobId, pair, axis)) return 'alreadyStored';
+    const metadata = this.storedMetadata(blobId);
+    if (!metadata) throw metadataNotFound(true);
+    if (this.expander.pending >= this.limits.maxQueuedExpansions) throw unavailable('sliver verification is saturated; retry later');
+    const problem = await this.expander.verify(this.configFor(metadata), metadata, sliver);
+    if (problem) throw invalidSliver(problem.message);
+    // The registration may have lapsed (or the blob been invalidated) while verifying.
+    if (registered || this.store.isRegistered(blobId, this.epoch())) {
+      return this.store.putSliver(blobId, pair, axis, body) === 'stored' ? 'stored' : 'alreadyStored';
+    }
+    if (this.store.invalidEvent(blobId)) throw notRegistered();
+    const p = this.pendingEntry(blobId);
+    const k = `${pair}:${axis}`;
+    if (p.slivers.has(k)) return 'alreadyStored';
+    this.reservePending(body.length);
+    p.slivers.set(k, { pair, axis, bcs: body });
+    p.bytes += body.length;
+    return 'buffered';
+  }
+
+  /** `GET /v1/blobs/{id}/slivers/{pair}/{axis}`: BCS SliverData. */
+  getSliver(blobId: Uint8Array, pair: number, axis: SliverAxis): Uint8Array {
+    this.checkPairIndex(pair);
+    const bcs = this.store.getSliver(blobId, pair, axis);
+    if (bcs) return bcs;
+    this.requireShard(blobId, pair);
+    throw sliverNotFound();
+  }
+
+  /** `GET …/slivers/{pair}/{axis}/status`. */
+  sliverStatus(blobId: Uint8Array, pair: number, axis: SliverAxis): StoredOnNodeStatus {
+    this.checkPairIndex(pair);
+    if (this.store.hasSliver(blobId, pair, axis)) return 'stored';
+    return this.pending.get(key(blobId))?.slivers.has(`${pair}:${axis}`) ? 'buffered' : 'nonexistent';
+  }
+
+  // ---- pending uploads ----------------------------------------------------------------------
+
+  private pendingEntry(blobId: Uint8Array): PendingBlob {
+    let p = this.pending.get(key(blobId));
+    if (!p) {
+      p = { slivers: new Map(), bytes: 0 };
+      this.pending.set(key(blobId), p);
+    }
+    return p;
+  }
+
+  private reservePending(bytes: number): void {
+    if (this.pendingBytes + bytes > this.limits.maxPendingBytes) {
+      throw new ApiError('RESOURCE_EXHAUSTED', 'CACHE_SATURATED', 'the buffer for uploads pending registration is full; retry after registering the blob');
+    }
+    this.pendingBytes += bytes;
+  }
+
+  /**
+   * Moves buffered uploads of `blobId` into the store once it is registered (called by the
+   * follower after applying the registration). Slivers were verified when buffered; their shard is
+   * checked again against the current epoch.
+   */
+  flushPending(blobId: Uint8Array): void {
+    const p = this.pending.get(key(blobId));
+    if (!p) return;
+    this.pending.delete(key(blobId));
+    this.pendingBytes -= p.bytes;
+    const epoch = this.epoch();
+    if (!this.store.isRegistered(blobId, epoch)) return;
+    const shards = new Set(this.currentShards());
+    this.store.transaction(() => {
+      if (p.metadata) this.store.putMetadata(blobId, p.metadata);
+      for (const s of p.slivers.values()) {
+        if (shards.has(this.shardOfPair(blobId, s.pair))) this.store.putSliver(blobId, s.pair, s.axis, s.bcs);
+      }
+    });
+  }
+
+  /** Drops buffered uploads of `blobId` (invalidated). */
+  dropPending(blobId: Uint8Array): void {
+    const p = this.pending.get(key(blobId));
+    if (!p) return;
+    this.pending.delete(key(blobId));
+    this.pendingBytes -= p.bytes;
+  }
+
+  // ---- confirmations ------------------------------------------------------------------------
+
+  /**
+   * `GET /v1/blobs/{id}/confirmation/{permanent|deletable/{object}}`: a BLS-signed storage
+   * confirmation for the current epoch, given only when every shard this node holds now has both
+   * slivers of the blob. With `waitMillis`, first waits up to that long for the registration.
+   */
+  async confirmation(blobId: Uint8Array, persistence: BlobPersistence, waitMillis: number | null, signal?: AbortSignal): Promise<{ signed: SignedMessageJson }> {
+    if (waitMillis !== null && !this.store.isRegistered(blobId, this.epoch())) {
+      await this.waitFor(() => this.store.isRegistered(blobId, this.epoch()), Math.min(waitMillis, this.limits.maxWaitMillis), signal);
+    }
+    const epoch = this.epoch();
+    if (!this.store.isRegistered(blobId, epoch)) throw notRegistered();
+    if (persistence.kind === 'deletable') {
+      const objectId = '0x' + Buffer.from(persistence.objectId).toString('hex');
+      if (!this.store.liveObjects(blobId, epoch).some((o) => o.objectId === objectId && o.deletable)) throw notRegistered();
+    }
+    const stored = this.store.storedSliverKeys(blobId);
+    for (const shard of this.currentShards()) {
+      const pair = this.pairOfShard(blobId, shard);
+      if (!stored.has(`${pair}:p`) || !stored.has(`${pair}:s`)) {
+        throw new ApiError('FAILED_PRECONDITION', 'MISSING_SLIVERS', 'the required slivers are not all stored', { retryable: true, metadata: { shard, pair } });
+      }
+    }
+    const message = storageConfirmationMessage(epoch, blobId, persistence);
+    return { signed: this.sign(message) };
+  }
+
+  private sign(message: Uint8Array): SignedMessageJson {
+    return { serializedMessage: Buffer.from(message).toString('base64'), signature: Buffer.from(blsSign(this.keys.secretKey, message)).toString('base64') };
+  }
+
+  /** Resolves when `done()` holds (re-checked after each applied event batch) or after `ms`. */
+  private waitFor(done: () => boolean, ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        this.changes.off('applied', check);
+        this.changes.off('close', finish);
+        signal?.removeEventListener('abort', finish);
+        resolve();
+      };
+      const check = () => {
+        try {
+          if (done()) finish();
+        } catch {
+          finish();
+        }
+      };
+      const timer = setTimeout(finish, Math.max(0, ms));
+      this.changes.on('applied', check);
+      this.changes.on('close', finish);
+      signal?.addEventListener('abort', finish, { once: true });
+      check();
+    });
+  }
+
+  // ---- status and health --------------------------------------------------------------------
+
+  /** `GET /v1/blobs/{id}/status`. */
+  blobStatus(blobId: Uint8Array): BlobStatus {
+    return this.store.blobStatus(blobId, this.epoch());
+  }
+
+  /** `GET /v1/health`: Walrus's ServiceHealthInfo fields that apply to this node. */
+  health(detailed: boolean, extra: { nodeId: string | null; eventsPending?: number }): object {
+    const uptimeMs = Date.now() - this.startedAt;
+    const epoch = this.store.currentEpoch();
+    const shards = epoch === null ? [] : (this.store.shards(epoch) ?? []);
+    const info: Record<string, unknown> = {
+      uptime: { secs: Math.floor(uptimeMs / 1000), nanos: (uptimeMs % 1000) * 1_000_000 },
+      epoch,
+      publicKey: Buffer.from(this.keys.publicKey).toString('base64'),
+      nodeId: extra.nodeId,
+      nodeStatus: epoch === null ? 'Standby' : shards.length > 0 ? 'Active' : 'Standby',
+      eventProgress: { persisted: this.store.eventsApplied(), pending: extra.eventsPending ?? 0 },
+      shardSummary: { owned: shards.length, ownedShardStatus: { ready: shards.length } },
+    };
+    if (detailed) {
+      info.shardDetail = { owned: shards.map((s) => ({ shard: s, status: 'ready' })) };
+      info.storage = this.store.counts();
+    }
+    return info;
+  }
+
+  // ---- recovery symbols ---------------------------------------------------------------------
+
+  /**
+   * `GET /v1/blobs/{id}/recoverySymbols?targetSliver=T&targetType=…[&proofAxis=…]`: one symbol per
+   * source sliver this node holds on the proof axis (default: orthogonal to the target), each with
+   * its Merkle proof in the source sliver's tree.
+   */
+  async recoverySymbolsForTarget(blobId: Uint8Array, targetIndex: number, targetAxis: SliverAxis, proofAxis: SliverAxis | null): Promise<RecoverySymbol[]> {
+    const n = this.nShards;
+    if (targetIndex >= n) throw indexOutOfRange(targetIndex, n);
+    const source = proofAxis ?? orthogonal(targetAxis);
+    if (source === targetAxis) throw badRequest('INVALID_QUERY', 'proofAxis must be orthogonal to targetType');
+    const requests: { pair: number; targetIndex: number }[] = [];
+    for (const shard of this.currentShards()) requests.push({ pair: this.pairOfShard(blobId, shard), targetIndex });
+    return this.symbolsFrom(blobId, source, requests);
+  }
+
+  /**
+   * `GET /v1/blobs/{id}/recoverySymbols?id=P-S&…[&proofAxis=…]`: the symbols at the intersections
+   * (primary P, secondary S), each proven in the tree of a sliver this node holds (on `proofAxis`
+   * when given, else whichever of the two slivers it holds, primary first).
+   */
+  async recoverySymbolsById(blobId: Uint8Array, ids: readonly { primary: number; secondary: number }[], proofAxis: SliverAxis | null): Promise<RecoverySymbol[]> {
+    const n = this.nShards;
+    if (ids.length === 0) throw new ApiError('FAILED_PRECONDITION', 'NO_SYMBOLS_SPECIFIED', 'at least one symbol ID must be specified');
+    if (ids.length > this.limits.maxSymbolsPerRequest) throw badRequest('TOO_MANY_SYMBOLS', `at most ${this.limits.maxSymbolsPerRequest} symbols per request`);
+    const held = new Set(this.currentShards());
+    const byAxis: Record<SliverAxis, { pair: number; targetIndex: number }[]> = { primary: [], secondary: [] };
+    for (const id of ids) {
+      if (id.primary >= n) throw indexOutOfRange(id.primary, n);
+      if (id.secondary >= n) throw indexOutOfRange(id.secondary, n);
+      const primaryPair = id.primary;
+      const secondaryPair = n - 1 - id.secondary;
+      const holdsPrimary = held.has(this.shardOfPair(blobId, primaryPair));
+      const holdsSecondary = held.has(this.shardOfPair(blobId, secondaryPair));
+      const axis: SliverAxis | null = proofAxis === 'primary' ? (holdsPrimary ? 'primary' : null)
+        : proofAxis === 'secondary' ? (holdsSecondary ? 'secondary' : null)
+        : holdsPrimary ? 'primary' : holdsSecondary ? 'secondary' : null;
+      if (axis === null) {
+        throw new ApiError('FAILED_PRECONDITION', 'SYMBOL_NOT_PRESENT_AT_SHARDS', `the symbol ${id.primary}-${id.secondary} is not the responsibility of this node's shards`);
+      }
+      if (axis === 'primary') byAxis.primary.push({ pair: primaryPair, targetIndex: id.secondary });
+      else byAxis.secondary.push({ pair: secondaryPair, targetIndex: id.primary });
+    }
+    const out = [...(await this.symbolsFrom(blobId, 'primary', byAxis.primary)), ...(await this.symbolsFrom(blobId, 'secondary', byAxis.secondary))];
+    return out;
+  }
+
+  /** Symbols from `source`-axis slivers of the given pairs at the given target positions. */
+  private async symbolsFrom(blobId: Uint8Array, source: SliverAxis, requests: readonly { pair: number; targetIndex: number }[]): Promise<RecoverySymbol[]> {
+    if (requests.length === 0) return [];
+    const metadata = this.storedMetadata(blobId);
+    if (!metadata || !this.store.hasMetadata(blobId)) throw metadataNotFound(false);
+    const cfg = this.configFor(metadata);
+    const n = cfg.nShards;
+    const S = cfg.symbolSize(metadata.unencodedLength);
+    // One expansion per source sliver, however many targets it serves.
+    const byPair = new Map<number, number[]>();
+    for (const r of requests) byPair.set(r.pair, [...(byPair.get(r.pair) ?? []), r.targetIndex]);
+    if (this.expander.pending + byPair.size > this.limits.maxQueuedExpansions) throw unavailable('recovery-symbol computation is saturated; retry later');
+    const out: RecoverySymbol[] = [];
+    for (const [pair, targets] of byPair) {
+      const bcs = this.store.getSliver(blobId, pair, source);
+      if (!bcs) throw sliverNotFound();
+      const sliver = SliverData.fromBcs(source, bcs);
+      const { expanded, leaves } = await this.expander.expand(cfg, source, sliver.data, S, true);
+      for (const t of targets) {
+        out.push({
+          targetAxis: orthogonal(source),
+          sourceIndex: sliver.index,
+          data: expanded!.slice(t * S, (t + 1) * S),
+          targetIndex: t,
+          proof: merkleProof(leaves!, n, t),
+        });
+      }
+    }
+    return out;
+  }
+
+  // ---- inconsistency proofs -----------------------------------------------------------------
+
+  /**
+   * `POST /v1/blobs/{id}/inconsistencyProof/{axis}`: verifies the proof against the stored
+   * metadata and, when it shows the blob is inconsistent, returns a signed invalid-blob-ID
+   * attestation for the current epoch.
+   */
+  inconsistencyProof(blobId: Uint8Array, axis: SliverAxis, body: Uint8Array): SignedMessageJson {
+    const metadata = this.storedMetadata(blobId);
+    if (!metadata || !this.store.hasMetadata(blobId)) throw metadataNotFound(true);
+    let proof;
+    try {
+      proof = inconsistencyProofFromBcs(axis, body);
+    } catch (e) {
+      throw badRequest('INVALID_BCS', `malformed InconsistencyProof BCS: ${(e as Error).message}`);
+    }
+    const cfg = this.configFor(metadata);
+    let ok = false;
+    try {
+      ok = verifyInconsistencyProof(cfg, metadata, proof);
+    } catch (e) {
+      if (!(e instanceof TuskError)) throw e;
+    }
+    if (!ok) throw new ApiError('INVALID_ARGUMENT', 'INVALID_PROOF', 'the inconsistency proof does not verify');
+    return this.sign(invalidBlobIdMessage(this.epoch(), blobId));
+  }
+
+  /** Wakes up waiters; call after applying chain events. */
+  notifyApplied(): void {
+    this.changes.emit('applied');
+  }
+
+  /** Stops long polls (they answer with the state they see). */
+  close(): void {
+    this.changes.emit('close');
+  }
+}
+
+function key(blobId: Uint8Array): string {
+  return Buffer.from(blobId).toString('hex');
+}
+
+/** Re-export for the routes. */
+export type { PutResult };
