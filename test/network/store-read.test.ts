@@ -1,0 +1,147 @@
+/**
+ * End to end against a real local network: the chain and 4 storage nodes as separate `tusk`
+ * processes on loopback (12 shards: f = 3, each node holds 3 shards = f). Stores and reads blobs
+ * of 0 B, 1 B, ~1 MiB and ~64 MiB; the blob IDs equal the official encoder's for 12 shards; with
+ * a node stopped reads and stores still succeed; a node serving corrupted slivers does not change
+ * what a read returns; a node killed mid-upload does not fail the store.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { startDevNetwork, type DevNetwork } from '../../src/network/dev-network.ts';
+import { RemoteChain } from '../../src/chain/remote/client.ts';
+import { loadWallet } from '../../src/client/config.ts';
+import { storeBlob } from '../../src/client/store.ts';
+import { readBlob } from '../../src/client/read.ts';
+import { StorageNodeClient } from '../../src/client/node-client.ts';
+import { CodecPool } from '../../src/pool/codec-pool.ts';
+import { officialBlobId, blobIdToBase64Url } from '../helpers/official.ts';
+import { randomBytes } from '../helpers/blobs.ts';
+import type { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
+
+const N_SHARDS = 12;
+let net: DevNetwork;
+let dir: string;
+let chain: RemoteChain;
+let wallet: Ed25519Keypair;
+let pool: CodecPool;
+
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tusk-net-'));
+  net = await startDevNetwork({ dataDir: dir, nodes: 4, nShards: N_SHARDS });
+  chain = new RemoteChain({ url: net.chainUrl });
+  wallet = await loadWallet(join(dir, 'wallet.key'));
+  pool = new CodecPool({ threads: 1 });
+}, 180_000);
+
+afterAll(async () => {
+  await pool?.close();
+  await net?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('store and read on a local network of processes', () => {
+  it('the network is up: 4 nodes hold 12 shards, the wallet is funded', async () => {
+    const state = await chain.systemState();
+    expect(state.committee.members).toHaveLength(4);
+    expect(state.committee.members.reduce((s, m) => s + m.shards.length, 0)).toBe(N_SHARDS);
+    expect(await chain.balance(wallet.toSuiAddress())).toBeGreaterThan(0n);
+  });
+
+  for (const [label, size] of [['0 B', 0], ['1 B', 1], ['~1 MiB', (1 << 20) + 12345]] as const) {
+    it(`stores and reads back ${label}; the blob ID is the official encoder's`, async () => {
+      const data = randomBytes(size, size + 7);
+      const stored = await storeBlob(data, { chain, signer: wallet, epochs: 2, pool });
+      expect(stored.blobId).toBe(blobIdToBase64Url(officialBlobId(data, N_SHARDS)));
+      const summary = await stored.background;
+      expect(summary.confirmedNodes).toBe(4);
+      const blob = await chain.getBlob(stored.blobObjectId);
+      expect(blob?.certifiedEpoch).not.toBeNull();
+      const back = await readBlob(stored.blobId, { chain, pool });
+      expect(sha(back)).toBe(sha(data));
+    });
+  }
+
+  it('a store run again reuses its registration and costs nothing more', async () => {
+    const data = randomBytes(5000, 99);
+    const first = await storeBlob(data, { chain, signer: wallet, epochs: 2, pool });
+    await first.background;
+    const before = await chain.balance(wallet.toSuiAddress());
+    const again = await storeBlob(data, { chain, signer: wallet, epochs: 2, pool });
+    expect(again.reused).toBe(true);
+    expect(again.blobObjectId).toBe(first.blobObjectId);
+    expect(await chain.balance(wallet.toSuiAddress())).toBe(before);
+  });
+
+  it('a node serving corrupted slivers does not change what a read returns', async () => {
+    const data = randomBytes(300_000, 5);
+    const stored = await storeBlob(data, { chain, signer: wallet, epochs: 2, pool });
+    await stored.background;
+    const bad = net.nodes[0].url;
+    // A real node behind a tampering layer: every sliver body it returns has a flipped byte.
+    const tamper: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      const url = String(input);
+      if (!url.startsWith(bad) || !/\/slivers\/\d+\/(primary|secondary)$/.test(new URL(url).pathname) || !res.ok) return res;
+      const body = new Uint8Array(await res.arrayBuffer());
+      body[Math.min(body.length - 1, 4)] ^= 0xff;
+      return new Response(body, { status: res.status, headers: res.headers });
+    };
+    const back = await readBlob(stored.blobId, { chain, pool, nodeClient: (a) => new StorageNodeClient(a, { fetch: tamper }) });
+    expect(sha(back)).toBe(sha(data));
+  });
+
+  it('with f nodes stopped a read succeeds and a store certifies', async () => {
+    const data = randomBytes(200_000, 11);
+    const stored = await storeBlob(data, { chain, signer: wallet, epochs: 2, pool });
+    await stored.background;
+    await net.stopNode(3);
+    try {
+      const back = await readBlob(stored.blobId, { chain, pool, nodeTimeoutMs: 5000, retries: 0 });
+      expect(sha(back)).toBe(sha(data));
+      const other = randomBytes(150_000, 12);
+      const r = await storeBlob(other, { chain, signer: wallet, epochs: 2, pool, retries: 1, nodeTimeoutMs: 5000 });
+      expect((await chain.getBlob(r.blobObjectId))?.certifiedEpoch).not.toBeNull();
+      const summary = await r.background;
+      expect(summary.failedNodes).toHaveLength(1);
+      expect(sha(await readBlob(r.blobId, { chain, pool, nodeTimeoutMs: 5000, retries: 0 }))).toBe(sha(other));
+    } finally {
+      await net.startNode(3);
+    }
+  });
+
+  it('a node killed mid-upload does not make the store fail', async () => {
+    const data = randomBytes(2 << 20, 21);
+    let killed = false;
+    const r = await storeBlob(data, {
+      chain, signer: wallet, epochs: 2, pool, retries: 1, nodeTimeoutMs: 5000, perNodeConcurrency: 1,
+      onProgress: (p) => {
+        if (!killed && p.phase === 'upload' && (p.sliversStored ?? 0) >= 2) {
+          killed = true;
+          void net.stopNode(2, 'SIGKILL');
+        }
+      },
+    });
+    try {
+      expect(killed).toBe(true);
+      expect((await chain.getBlob(r.blobObjectId))?.certifiedEpoch).not.toBeNull();
+      expect(sha(await readBlob(r.blobId, { chain, pool, nodeTimeoutMs: 5000, retries: 0 }))).toBe(sha(data));
+    } finally {
+      await r.background;
+      await net.startNode(2);
+    }
+  });
+
+  it('stores and reads back ~64 MiB', async () => {
+    const data = randomBytes(64 * 2 ** 20 - 999, 64);
+    const stored = await storeBlob(data, { chain, signer: wallet, epochs: 1, pool });
+    expect(stored.blobId).toBe(blobIdToBase64Url(officialBlobId(data, N_SHARDS)));
+    await stored.background;
+    const back = await readBlob(stored.blobId, { chain, pool });
+    expect(sha(back)).toBe(sha(data));
+  }, 300_000);
+});
