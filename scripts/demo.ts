@@ -1,45 +1,64 @@
 /**
- * The main job on an embedded default, no network: generate a sample file, encode it with RS2 for
- * a Walrus-sized committee (1000 shards) on the worker pool, throw away every sliver but k_p
- * primary ones (half of them recovery slivers), decode the file back and check it.
- * (`npm run demo`; later issues grow this into a local network that stores and reads it back.)
+ * The main job on the embedded default (`npm run demo`): start a local network — the chain and
+ * 10 storage nodes holding 100 shards, each a separate process on loopback — store a sample file
+ * through it (encode on the worker pool, register, upload, certify), read it back from the nodes
+ * with three of them stopped, check it, print the blob ID, and stop the network.
+ * TUSK_DEMO_NODES / TUSK_DEMO_SHARDS / TUSK_DEMO_MIB change the sizes. State is kept in
+ * .tusk-demo/network (delete it to start from scratch).
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CodecPool, EncodingConfig, decodeBlob, encodeBlobAsync } from '../src/index.ts';
+import { startDevNetwork } from '../src/network/dev-network.ts';
+import { RemoteChain } from '../src/chain/remote/client.ts';
+import { loadWallet } from '../src/client/config.ts';
+import { storeBlob } from '../src/client/store.ts';
+import { readBlob } from '../src/client/read.ts';
+import { closeDefaultPool } from '../src/pool/codec-pool.ts';
+import { formatWal } from '../src/cli/chain-command.ts';
 
-const nShards = Number(process.env.TUSK_DEMO_SHARDS ?? 1000);
-const dir = new URL('../.tusk-demo/', import.meta.url).pathname;
-mkdirSync(dir, { recursive: true });
-const file = join(dir, 'sample.bin');
-const data = new Uint8Array(4 << 20);
+const nodes = Number(process.env.TUSK_DEMO_NODES ?? 10);
+const nShards = Number(process.env.TUSK_DEMO_SHARDS ?? 100);
+const mib = Number(process.env.TUSK_DEMO_MIB ?? 4);
+const root = new URL('../.tusk-demo/', import.meta.url).pathname;
+mkdirSync(root, { recursive: true });
+const file = join(root, 'sample.bin');
+const data = new Uint8Array(mib << 20);
 let x = 0x9e3779b9;
 for (let i = 0; i < data.length; i++) {
   x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
   data[i] = x & 0xff;
 }
 writeFileSync(file, data);
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-const pool = new CodecPool();
-let t0 = performance.now();
-const blob = await encodeBlobAsync(data, { nShards, pool });
-const encodeSeconds = (performance.now() - t0) / 1000;
-await pool.close();
-
-const cfg = new EncodingConfig(nShards);
-const kP = cfg.primarySymbols;
-const kept = blob.primarySlivers.slice(Math.floor(kP / 2), Math.floor(kP / 2) + kP);
-t0 = performance.now();
-const back = decodeBlob(blob.metadataWithId, kept, { nShards });
-const decodeSeconds = (performance.now() - t0) / 1000;
-const ok = Buffer.from(back).equals(Buffer.from(data));
-
-const sliverBytes = blob.pairs.reduce((s, p) => s + p.primary.data.length + p.secondary.data.length, 0);
-console.log(`sample file      ${file} (${data.length} bytes)`);
-console.log(`committee        ${nShards} shards, RS2 (Walrus), symbol size ${blob.symbolSize} B, f = ${cfg.f}`);
-console.log(`sliver pairs     ${blob.pairs.length} (${(sliverBytes / 2 ** 20).toFixed(1)} MiB of slivers, ${(sliverBytes / data.length).toFixed(2)}× the blob)`);
-console.log(`encode           ${encodeSeconds.toFixed(2)} s on ${pool.slots} worker(s)`);
-console.log(`decode           ${decodeSeconds.toFixed(2)} s from ${kP} of ${nShards} primary slivers (${kP - Math.floor(kP / 2)} of them recovery slivers): ${ok ? 'identical' : 'MISMATCH'}`);
-console.log(`blob ID          ${blob.blobIdString}`);
-console.log(`check it:        npx tusk blob-id ${file} --n-shards ${nShards}`);
+const t0 = performance.now();
+const net = await startDevNetwork({
+  dataDir: join(root, 'network'), nodes, nShards,
+  onLog: (line) => console.log(`network          ${line}`),
+});
+let ok = false;
+try {
+  console.log(`network          up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const chain = new RemoteChain({ url: net.chainUrl });
+  const wallet = await loadWallet(join(net.dataDir, 'wallet.key'));
+  const stored = await storeBlob(data, { chain, signer: wallet, epochs: 3 });
+  const t = stored.timings;
+  console.log(`sample file      ${file} (${data.length} bytes)`);
+  console.log(`stored           encode ${(t.encodeMs / 1000).toFixed(2)} s, register ${(t.registerMs / 1000).toFixed(2)} s, upload to a quorum ${(t.uploadMs / 1000).toFixed(2)} s, certify ${(t.certifyMs / 1000).toFixed(2)} s; cost ${formatWal(stored.cost)} WAL${stored.reused ? ' (reused an earlier registration)' : ''}`);
+  const bg = await stored.background;
+  console.log(`uploads          ${bg.confirmedNodes} of ${net.nodes.length} nodes confirmed`);
+  const down = Math.floor((nodes - 1) / 3);
+  for (let i = 0; i < down; i++) await net.stopNode(nodes - 1 - i);
+  const t1 = performance.now();
+  const back = await readBlob(stored.blobId, { chain, nodeTimeoutMs: 5000, retries: 0 });
+  ok = sha(back) === sha(data);
+  console.log(`read             ${((performance.now() - t1) / 1000).toFixed(2)} s with ${down} of ${nodes} nodes stopped: ${ok ? 'identical' : 'MISMATCH'}`);
+  console.log(`blob ID          ${stored.blobId}`);
+  console.log(`Blob object      ${stored.blobObjectId} (certified until epoch ${stored.endEpoch})`);
+  console.log(`check it:        npx tusk blob-id ${file} --n-shards ${nShards}`);
+} finally {
+  await net.stop();
+  await closeDefaultPool();
+}
 if (!ok) process.exit(1);
