@@ -1,0 +1,78 @@
+/**
+ * `tusk node run`: a storage node process (src/node/) connected to a chain served by
+ * `tusk chain serve`.
+ *
+ *   tusk node run --data-dir <dir> --chain-url <url> [--host 127.0.0.1] [--port N]
+ *                 [--name <name>] [--stake WAL] [--network-address <addr>] [--json]
+ *
+ * Prints one line once the node is registered, caught up and serving (with --json, one JSON object
+ * `{url,nodeId,address,publicKey,dataDir}`), then runs until SIGINT/SIGTERM, on which it stops
+ * taking requests, lets the in-flight ones finish and closes its database.
+ */
+import { parseArgs } from 'node:util';
+import { RemoteChain } from '../chain/remote/client.ts';
+import { startStorageNode } from '../node/node.ts';
+import { parseWal } from './chain-command.ts';
+
+/** Usage text of the node command (main.ts appends it to its own). */
+export const NODE_USAGE = `Storage node:
+  node run --data-dir <dir>           Run a storage node (keys and database in <dir>, created on
+        --chain-url <url>             first start) for the chain at <url>: registers and stakes on
+        [--host H] [--port N]         first start, serves the Walrus v1 storage-node API until
+        [--name NAME] [--stake WAL]   SIGINT/SIGTERM. Defaults: 127.0.0.1, a free port, stake
+        [--network-address ADDR]      1000 WAL (from the dev faucet), address = the listen URL.
+`;
+
+const OPTIONS = {
+  'data-dir': { type: 'string' },
+  'chain-url': { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  name: { type: 'string' },
+  stake: { type: 'string' },
+  'network-address': { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const;
+
+/** Runs `tusk node <sub> …`; resolves to the exit code. */
+export async function nodeCommand(args: string[], usageError: (m: string) => Error): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'run') throw usageError(sub === undefined ? 'node needs a subcommand (run)' : `unknown node subcommand ${JSON.stringify(sub)}`);
+  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: OPTIONS });
+  if (positionals.length) throw usageError('node run takes no positional arguments');
+  const dataDir = values['data-dir'];
+  if (!dataDir) throw usageError('node run needs --data-dir <dir>');
+  const chainUrl = values['chain-url'];
+  if (!chainUrl) throw usageError('node run needs --chain-url <url> (printed by tusk chain serve)');
+  let port = 0;
+  if (values.port !== undefined) {
+    if (!/^\d{1,5}$/.test(values.port) || Number(values.port) > 65535) throw usageError(`--port must be 0…65535, got ${JSON.stringify(values.port)}`);
+    port = Number(values.port);
+  }
+  const stake = values.stake === undefined ? undefined : parseWal(values.stake);
+
+  // Listen for the stop signal from the start, so a signal during start-up is not lost.
+  let stopSignal: string | null = null;
+  let wake: (() => void) | null = null;
+  const onSignal = (signal: string) => {
+    stopSignal = signal;
+    wake?.();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const chain = new RemoteChain({ url: chainUrl });
+    const node = await startStorageNode({
+      chain, dataDir, host: values.host ?? '127.0.0.1', port, name: values.name, stake, networkAddress: values['network-address'],
+    });
+    const info = { url: node.url, nodeId: node.nodeId, address: node.address, publicKey: Buffer.from(node.publicKey).toString('base64'), dataDir };
+    process.stdout.write((values.json ? JSON.stringify(info) : `storage node ${node.nodeId} serving at ${node.url} (data in ${dataDir})`) + '\n');
+    if (stopSignal === null) await new Promise<void>((resolve) => (wake = resolve));
+    await node.close();
+    if (!values.json) process.stderr.write(`tusk: storage node stopped (${stopSignal})\n`);
+    return 0;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+}
