@@ -94,3 +94,28 @@ export function invalidBlobIdMessage(epoch: number, blobId: Uint8Array): Uint8Ar
   check32('blob ID', blobId);
   return protocolMessage(IntentType.InvalidBlobId, epoch, blobId);
 }
+
+/**
+ * The proof-of-possession message a storage node signs with its BLS key at registration
+ * (Move `messages::ProofOfPossessionMessage::to_bcs`): intent type 0 ‖ intent version 0 ‖
+ * app id 3 ‖ epoch u32 LE ‖ the operator's 32-byte Sui address ‖ the 48-byte compressed BLS
+ * public key (its bytes appended one by one, so no length prefix): 87 bytes in all. Binding the
+ * sender's address stops a key registered by one operator from being replayed by another.
+ * @param suiAddress `0x` + 64 hex digits, or its 32 bytes.
+ * @throws TuskInputError for a malformed address or a key that is not 48 bytes.
+ */
+export function proofOfPossessionMessage(epoch: number, suiAddress: string | Uint8Array, blsPublicKey: Uint8Array): Uint8Array {
+  let address: Uint8Array;
+  if (typeof suiAddress === 'string') {
+    if (!/^0x[0-9a-fA-F]{64}$/.test(suiAddress)) throw new TuskInputError(`Sui address must be 0x + 64 hex digits, got ${JSON.stringify(suiAddress)}`);
+    address = new Uint8Array(Buffer.from(suiAddress.slice(2), 'hex'));
+  } else {
+    address = suiAddress;
+  }
+  check32('Sui address', address);
+  if (blsPublicKey.length !== 48) throw new TuskInputError(`BLS public key must be 48 bytes (compressed), got ${blsPublicKey.length}`);
+  const body = new Uint8Array(80);
+  body.set(address);
+  body.set(blsPublicKey, 32);
+  return protocolMessage(IntentType.ProofOfPossession, epoch, body);
+}

@@ -1,0 +1,83 @@
+/**
+ * The local chain's SQLite schema. One database file holds the whole chain: the system
+ * parameters (`meta`), accounts, objects, staking pools, committees, per-epoch storage accounting,
+ * executed transactions and the event log. Every state change of one call happens inside one
+ * `BEGIN IMMEDIATE … COMMIT`, and the file runs in WAL mode with `synchronous=FULL`, so a call
+ * acknowledged to its caller is on disk and survives kill -9 (WAL + FULL fsyncs the log on every
+ * commit), and a crash mid-call leaves nothing of it.
+ *
+ * Money columns are TEXT holding a decimal `bigint` (SQLite's INTEGER is a signed 64-bit value,
+ * and reading it through node:sqlite as a JS number would silently lose precision above 2^53).
+ */
+import { DatabaseSync } from 'node:sqlite';
+
+/** Version of the schema written into `meta.schemaVersion`; a file of another version is refused. */
+export const SCHEMA_VERSION = 1;
+
+const DDL = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS accounts (address TEXT PRIMARY KEY, balance TEXT NOT NULL);
+-- Future storage accounting (Move FutureAccountingRingBuffer, keyed by absolute epoch):
+-- the capacity reserved in that epoch and the storage payments that epoch's committee will earn.
+CREATE TABLE IF NOT EXISTS accounting (epoch INTEGER PRIMARY KEY, used_capacity INTEGER NOT NULL, rewards TEXT NOT NULL);
+-- Free-standing Storage resources (a blob's storage lives in its blob row).
+CREATE TABLE IF NOT EXISTS storage (
+  id TEXT PRIMARY KEY, owner TEXT NOT NULL, start_epoch INTEGER NOT NULL, end_epoch INTEGER NOT NULL, size INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS storage_owner ON storage(owner);
+CREATE TABLE IF NOT EXISTS blobs (
+  id TEXT PRIMARY KEY, owner TEXT NOT NULL, registered_epoch INTEGER NOT NULL, blob_id BLOB NOT NULL, root_hash BLOB NOT NULL,
+  size INTEGER NOT NULL, encoding_type INTEGER NOT NULL, certified_epoch INTEGER, storage_id TEXT NOT NULL,
+  storage_start INTEGER NOT NULL, storage_end INTEGER NOT NULL, storage_size INTEGER NOT NULL, deletable INTEGER NOT NULL,
+  attributes TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS blobs_owner ON blobs(owner);
+CREATE INDEX IF NOT EXISTS blobs_blob_id ON blobs(blob_id);
+-- Storage nodes and their staking pools. seq = registration order (the active set's order).
+CREATE TABLE IF NOT EXISTS nodes (
+  node_id TEXT PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, operator TEXT NOT NULL, cap_id TEXT NOT NULL, name TEXT NOT NULL,
+  network_address TEXT NOT NULL, public_key BLOB NOT NULL, commission_bps INTEGER NOT NULL,
+  storage_price_vote TEXT NOT NULL, write_price_vote TEXT NOT NULL, capacity_vote INTEGER NOT NULL,
+  wal_balance TEXT NOT NULL, num_shares TEXT NOT NULL, rewards_pool TEXT NOT NULL, commission_paid TEXT NOT NULL,
+  last_sync_done INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS nodes_operator ON nodes(operator);
+-- Stake joining a pool at the start of an epoch, and pool shares leaving it then.
+CREATE TABLE IF NOT EXISTS pending_stake (node_id TEXT NOT NULL, epoch INTEGER NOT NULL, amount TEXT NOT NULL, PRIMARY KEY (node_id, epoch));
+CREATE TABLE IF NOT EXISTS pending_withdraw (node_id TEXT NOT NULL, epoch INTEGER NOT NULL, shares TEXT NOT NULL, PRIMARY KEY (node_id, epoch));
+-- A pool's exchange rate (WAL per share) recorded at the start of each epoch.
+CREATE TABLE IF NOT EXISTS exchange_rates (node_id TEXT NOT NULL, epoch INTEGER NOT NULL, wal TEXT NOT NULL, shares TEXT NOT NULL, PRIMARY KEY (node_id, epoch));
+CREATE TABLE IF NOT EXISTS staked_wal (
+  id TEXT PRIMARY KEY, owner TEXT NOT NULL, node_id TEXT NOT NULL, principal TEXT NOT NULL, activation_epoch INTEGER NOT NULL,
+  withdraw_epoch INTEGER);
+CREATE INDEX IF NOT EXISTS staked_wal_owner ON staked_wal(owner);
+-- Every epoch's committee, kept forever (committee(epoch) of past epochs). position = signer index.
+CREATE TABLE IF NOT EXISTS committees (
+  epoch INTEGER NOT NULL, position INTEGER NOT NULL, node_id TEXT NOT NULL, public_key BLOB NOT NULL, shards TEXT NOT NULL,
+  network_address TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (epoch, position));
+-- Penalty hook: basis points of a node's reward for an epoch that are withheld (rolled forward).
+CREATE TABLE IF NOT EXISTS withholding (node_id TEXT NOT NULL, epoch INTEGER NOT NULL, bps INTEGER NOT NULL, PRIMARY KEY (node_id, epoch));
+-- Executed transactions: a repeated digest returns the stored result.
+CREATE TABLE IF NOT EXISTS txs (digest TEXT PRIMARY KEY, sender TEXT NOT NULL, call TEXT NOT NULL, result TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, tx_digest TEXT NOT NULL, event_seq INTEGER NOT NULL, timestamp_ms INTEGER NOT NULL, body TEXT NOT NULL);
+`;
+
+/**
+ * Opens (creating if needed) the database at `path` (`':memory:'` for a throw-away chain) with the
+ * durability settings above and the schema in place.
+ * @post the caller owns the returned handle and must close it.
+ */
+export function openDatabase(path: string): DatabaseSync {
+  const db = new DatabaseSync(path);
+  try {
+    // WAL lets readers of other connections proceed during a write; FULL makes each commit durable.
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec('PRAGMA synchronous = FULL');
+    db.exec('PRAGMA foreign_keys = OFF');
+    // Another process holding the write lock (a second opener of the same file) is waited for.
+    db.exec('PRAGMA busy_timeout = 5000');
+    db.exec(DDL);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  return db;
+}

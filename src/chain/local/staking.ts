@@ -1,0 +1,199 @@
+/**
+ * The `walrus::staking` calls of the local chain: node registration (with a BLS proof of
+ * possession), node updates, staking and withdrawal, and `epoch_sync_done`.
+ *
+ * Pools follow Move's share model (staking_pool.move): a pool has a WAL balance and a number of
+ * shares; the exchange rate (WAL per share) is recorded at the start of every epoch; rewards grow
+ * the WAL balance, so a stake's worth at withdrawal is its shares at the withdrawal epoch's rate.
+ *
+ * Epochs of a stake. The local chain selects the next committee at the epoch change itself
+ * (there is no separate voting phase), so Move's "committee already selected" branch never applies:
+ *  - `stake` in epoch E: the stake activates at E + 1 and counts for the committee chosen when
+ *    E ends (the committee of E + 1); it earns from epoch E + 1 on.
+ *  - Before activation (still E) it can be withdrawn directly with `withdrawStake` (principal back);
+ *    `requestWithdrawStake` then aborts `EWithdrawDirectly`, as in Move.
+ *  - Active stake of a node in the current committee: `requestWithdrawStake` in epoch E stops it
+ *    counting for the next selection; it is withdrawable from E + 1 (`withdrawableEpoch`) with
+ *    the rewards earned up to then.
+ *  - Active stake of a node outside the committee: `withdrawStake` works in one step.
+ */
+import { ChainAbortError } from '../../errors.ts';
+import { blsVerify } from '../../crypto/bls.ts';
+import { proofOfPossessionMessage } from '../../protocol/messages.ts';
+import { isQuorum } from '../../protocol/certificate.ts';
+import type { ObjectId, StakedWal } from '../types.ts';
+import { argAddress, argAmount, argBytes, argString, argUint, notFound, optAmount, optUint, requireOwner, type ExecContext } from './context.ts';
+import { toShares, toWal, type PoolRow } from './store.ts';
+
+/** Move limits (staking_pool.move). */
+export const MAX_NODE_NAME_LENGTH = 100;
+export const MAX_NETWORK_ADDRESS_LENGTH = 259;
+export const N_BASIS_POINTS = 10_000;
+
+function getPool(ctx: ExecContext, nodeId: ObjectId): PoolRow {
+  const p = ctx.store.getPool(nodeId);
+  if (!p) throw new ChainAbortError('EPoolNotFound', `no storage node ${nodeId}`);
+  return p;
+}
+
+function inCurrentCommittee(ctx: ExecContext, nodeId: ObjectId): boolean {
+  return ctx.store.committee(ctx.meta.epoch, ctx.meta.nShards)!.members.some((m) => m.nodeId === nodeId);
+}
+
+/** `register_candidate`: a new pool; the sender holds its operator capability. */
+export function registerNode(ctx: ExecContext, args: Readonly<Record<string, unknown>>): { nodeId: ObjectId } {
+  const name = argString(args, 'name');
+  const networkAddress = argString(args, 'networkAddress');
+  const publicKey = argBytes(args, 'publicKey');
+  const pop = argBytes(args, 'proofOfPossession');
+  const commissionBps = argUint(args, 'commissionRateBps', 0xffff);
+  const storagePriceVote = argAmount(args, 'storagePriceVote');
+  const writePriceVote = argAmount(args, 'writePriceVote');
+  const capacityVote = argUint(args, 'capacityVote');
+  if (publicKey.length !== 48) throw new ChainAbortError('EInvalidKeyLength', `BLS public key must be 48 bytes, got ${publicKey.length}`);
+  // The PoP binds the key to this sender and this epoch, so a key cannot be registered by someone
+  // who merely saw it (rogue-key attacks on the aggregate signatures need exactly that).
+  if (!blsVerify(pop, publicKey, proofOfPossessionMessage(ctx.meta.epoch, ctx.sender, publicKey))) {
+    throw new ChainAbortError('EInvalidProofOfPossession', 'proof of possession does not verify for this sender, key and epoch');
+  }
+  if ([...name].length > MAX_NODE_NAME_LENGTH) throw new ChainAbortError('EInvalidNameLength', `name longer than ${MAX_NODE_NAME_LENGTH}`);
+  if ([...networkAddress].length > MAX_NETWORK_ADDRESS_LENGTH) throw new ChainAbortError('EInvalidNetworkAddressLength', `network address longer than ${MAX_NETWORK_ADDRESS_LENGTH}`);
+  if (commissionBps > N_BASIS_POINTS) throw new ChainAbortError('EIncorrectCommissionRate', `commission ${commissionBps} bps exceeds ${N_BASIS_POINTS}`);
+  const nodeId = ctx.newId();
+  ctx.store.insertNode({ nodeId, operator: ctx.sender, capId: ctx.newId(), name, networkAddress, publicKey: publicKey.slice(), commissionBps, storagePriceVote, writePriceVote, capacityVote });
+  ctx.emit({ type: 'StorageNodeRegistered', epoch: ctx.meta.epoch, nodeId });
+  return { nodeId };
+}
+
+function operatorPool(ctx: ExecContext, args: Readonly<Record<string, unknown>>): PoolRow {
+  const nodeId = argAddress(args, 'nodeId');
+  const p = getPool(ctx, nodeId);
+  // The operator capability is an owned object: only its holder can pass it to a call.
+  requireOwner(ctx, p.operator, `StorageNodeCap of ${nodeId}`);
+  return p;
+}
+
+/** The operator's parameter updates; votes and commission count from the next epoch change. */
+export function updateNode(ctx: ExecContext, args: Readonly<Record<string, unknown>>): object {
+  const p = operatorPool(ctx, args);
+  if (args.networkAddress !== undefined) {
+    const a = argString(args, 'networkAddress');
+    if ([...a].length > MAX_NETWORK_ADDRESS_LENGTH) throw new ChainAbortError('EInvalidNetworkAddressLength', `network address longer than ${MAX_NETWORK_ADDRESS_LENGTH}`);
+    ctx.store.setNodeNetworkAddress(p.nodeId, a);
+  }
+  const commission = optUint(args, 'commissionRateBps', 0xffff);
+  if (commission !== undefined && commission > N_BASIS_POINTS) throw new ChainAbortError('EIncorrectCommissionRate', `commission ${commission} bps exceeds ${N_BASIS_POINTS}`);
+  ctx.store.putPool({
+    ...p,
+    commissionBps: commission ?? p.commissionBps,
+    storagePriceVote: optAmount(args, 'storagePriceVote') ?? p.storagePriceVote,
+    writePriceVote: optAmount(args, 'writePriceVote') ?? p.writePriceVote,
+    capacityVote: optUint(args, 'capacityVote') ?? p.capacityVote,
+  });
+  return {};
+}
+
+/** `stake_with_pool`: locks `amount` with the node from the next epoch. */
+export function stake(ctx: ExecContext, args: Readonly<Record<string, unknown>>): { stakedWal: StakedWal } {
+  const nodeId = argAddress(args, 'nodeId');
+  const amount = argAmount(args, 'amount');
+  getPool(ctx, nodeId);
+  if (amount === 0n) throw new ChainAbortError('EZeroStake', 'cannot stake 0');
+  ctx.store.debit(ctx.sender, amount, 'stake');
+  const activationEpoch = ctx.meta.epoch + 1;
+  ctx.store.addPendingStake(nodeId, activationEpoch, amount);
+  const stakedWal: StakedWal = { id: ctx.newId(), owner: ctx.sender, nodeId, principal: amount, activationEpoch, withdrawableEpoch: null };
+  ctx.store.putStakedWal(stakedWal);
+  return { stakedWal };
+}
+
+function ownedStakedWal(ctx: ExecContext, args: Readonly<Record<string, unknown>>): StakedWal {
+  const id = argAddress(args, 'stakedWalId');
+  const s = ctx.store.getStakedWal(id);
+  if (!s) notFound('StakedWal', id);
+  requireOwner(ctx, s.owner, `StakedWal ${id}`);
+  return s;
+}
+
+/** Move `can_withdraw_early` with no committee pre-selected: not yet active and not withdrawing. */
+function canWithdrawEarly(ctx: ExecContext, s: StakedWal): boolean {
+  return s.withdrawableEpoch === null && s.activationEpoch === ctx.meta.epoch + 1;
+}
+
+/** `request_withdraw_stake`: the stake stops counting; withdrawable from the next epoch. */
+export function requestWithdrawStake(ctx: ExecContext, args: Readonly<Record<string, unknown>>): { stakedWal: StakedWal } {
+  const s = ownedStakedWal(ctx, args);
+  if (s.withdrawableEpoch !== null) throw new ChainAbortError('ENotStaked', `StakedWal ${s.id} is already withdrawing`);
+  if (canWithdrawEarly(ctx, s)) throw new ChainAbortError('EWithdrawDirectly', 'stake is not active yet: withdraw it directly');
+  if (s.activationEpoch > ctx.meta.epoch) throw new ChainAbortError('EActivationEpochNotReached', `stake activates at epoch ${s.activationEpoch}`);
+  if (!inCurrentCommittee(ctx, s.nodeId)) throw new ChainAbortError('EWithdrawDirectly', 'the node is not in the committee: withdraw directly');
+  const withdrawEpoch = ctx.meta.epoch + 1;
+  const shares = toShares(ctx.store.exchangeRate(s.nodeId, s.activationEpoch), s.principal);
+  if (shares === 0n) throw new ChainAbortError('EZeroShares', 'stake is worth no pool shares');
+  ctx.store.addPendingWithdraw(s.nodeId, withdrawEpoch, shares);
+  const updated: StakedWal = { ...s, withdrawableEpoch: withdrawEpoch };
+  ctx.store.putStakedWal(updated);
+  return { stakedWal: updated };
+}
+
+/** `withdraw_stake`: pays principal plus rewards (capped by the pool's reward balance) to the sender. */
+export function withdrawStake(ctx: ExecContext, args: Readonly<Record<string, unknown>>): { amount: bigint } {
+  const s = ownedStakedWal(ctx, args);
+  const epoch = ctx.meta.epoch;
+  const pool = getPool(ctx, s.nodeId);
+  let rewards = 0n;
+  if (canWithdrawEarly(ctx, s)) {
+    ctx.store.addPendingStake(s.nodeId, s.activationEpoch, -s.principal);
+  } else if (s.withdrawableEpoch === null && !inCurrentCommittee(ctx, s.nodeId)) {
+    // One-step withdrawal from a node outside the committee: leaves the pool at the next change.
+    if (s.activationEpoch > epoch) {
+      ctx.store.addPendingStake(s.nodeId, s.activationEpoch, -s.principal);
+    } else {
+      const shares = toShares(ctx.store.exchangeRate(s.nodeId, s.activationEpoch), s.principal);
+      ctx.store.addPendingWithdraw(s.nodeId, epoch, shares);
+      rewards = calculateRewards(ctx, s, epoch);
+    }
+  } else {
+    if (s.withdrawableEpoch === null) throw new ChainAbortError('ENotWithdrawing', `StakedWal ${s.id} is active: request the withdrawal first`);
+    if (s.withdrawableEpoch > epoch) throw new ChainAbortError('EWithdrawEpochNotReached', `withdrawable from epoch ${s.withdrawableEpoch}, now ${epoch}`);
+    if (s.activationEpoch > epoch) throw new ChainAbortError('EActivationEpochNotReached', `stake activates at epoch ${s.activationEpoch}`);
+    rewards = calculateRewards(ctx, s, s.withdrawableEpoch);
+  }
+  // Rounding can promise a little more than the pool holds; pay at most what it has (as Move).
+  const paid = rewards < pool.rewardsPool ? rewards : pool.rewardsPool;
+  ctx.store.putPool({ ...pool, rewardsPool: pool.rewardsPool - paid });
+  ctx.store.deleteStakedWal(s.id);
+  const amount = s.principal + paid;
+  ctx.store.credit(ctx.sender, amount);
+  return { amount };
+}
+
+/** Rewards of `s` between its activation and `withdrawEpoch` (staking_pool::calculate_rewards). */
+function calculateRewards(ctx: ExecContext, s: StakedWal, withdrawEpoch: number): bigint {
+  const shares = toShares(ctx.store.exchangeRate(s.nodeId, s.activationEpoch), s.principal);
+  const wal = toWal(ctx.store.exchangeRate(s.nodeId, withdrawEpoch), shares);
+  return wal > s.principal ? wal - s.principal : 0n;
+}
+
+/**
+ * `epoch_sync_done`: the operator reports its node holds its shards for `epoch`. Once the
+ * reporting members' shards reach a quorum the epoch change is done (`EpochChangeDone`).
+ */
+export function epochSyncDone(ctx: ExecContext, args: Readonly<Record<string, unknown>>): object {
+  const p = operatorPool(ctx, args);
+  const epoch = argUint(args, 'epoch', 0xffffffff);
+  if (epoch !== ctx.meta.epoch) throw new ChainAbortError('EInvalidSyncEpoch', `sync done for epoch ${epoch}, the current epoch is ${ctx.meta.epoch}`);
+  if (p.lastSyncDone >= ctx.meta.epoch) throw new ChainAbortError('EDuplicateSyncDone', `node ${p.nodeId} already reported epoch ${epoch}`);
+  ctx.store.putPool({ ...p, lastSyncDone: ctx.meta.epoch });
+  const member = ctx.store.committee(ctx.meta.epoch, ctx.meta.nShards)!.members.find((m) => m.nodeId === p.nodeId);
+  if (!member) throw new ChainAbortError('ENotInCommittee', `node ${p.nodeId} is not in the committee of epoch ${epoch}`);
+  if (ctx.meta.epochState === 'changeSync') {
+    ctx.meta.syncWeight += member.weight;
+    if (isQuorum(ctx.meta.syncWeight, ctx.meta.nShards)) {
+      ctx.meta.epochState = 'active';
+      ctx.emit({ type: 'EpochChangeDone', epoch });
+    }
+  }
+  ctx.emit({ type: 'ShardsReceived', epoch, nodeId: p.nodeId, shards: member.shards });
+  return {};
+}
