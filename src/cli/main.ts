@@ -14,6 +14,7 @@ import { EncodingConfig } from '../codec/config.ts';
 import { encodingByName, type EncodingScheme } from '../codec/encodings/index.ts';
 import { blobSummary } from '../spool/directory.ts';
 import { TuskError } from '../errors.ts';
+import { NODE_USAGE, nodeCommand } from './node-command.ts';
 
 const USAGE = `Usage: tusk <command> [options]
 
@@ -37,7 +38,8 @@ Options:
 
 Sliver directory layout: blob.json, metadata.bcs (BlobMetadataWithId), primary/<i>.bcs and
 secondary/<j>.bcs (SliverData); sliver pair i = primary/<i>.bcs + secondary/<n−1−i>.bcs.
-`;
+
+${NODE_USAGE}`;
 
 class UsageError extends Error {}
 
@@ -241,6 +243,8 @@ async function dispatch(argv: string[]): Promise<number> {
     case 'decode':
       await decodeCommand(rest);
       return 0;
+    case 'node':
+      return nodeCommand(rest, (m) => new UsageError(m));
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   }

@@ -12,7 +12,8 @@
 import { parseArgs } from 'node:util';
 import { RemoteChain } from '../chain/remote/client.ts';
 import { startStorageNode } from '../node/node.ts';
-import { parseWal } from './chain-command.ts';
+import { FROST_PER_WAL } from '../chain/types.ts';
+import { TuskInputError } from '../errors.ts';
 
 /** Usage text of the node command (main.ts appends it to its own). */
 export const NODE_USAGE = `Storage node:
@@ -34,6 +35,13 @@ const OPTIONS = {
   json: { type: 'boolean', default: false },
 } as const;
 
+/** Parses a WAL amount (up to 9 decimals) into FROST exactly; 0 is allowed (no stake). */
+function parseStakeWal(text: string): bigint {
+  const m = /^(\d+)(?:\.(\d{1,9}))?$/.exec(text.trim());
+  if (!m) throw new TuskInputError(`--stake must be a WAL amount such as 1000 or 0.5, got ${JSON.stringify(text)}`);
+  return BigInt(m[1]) * FROST_PER_WAL + BigInt((m[2] ?? '').padEnd(9, '0') || '0');
+}
+
 /** Runs `tusk node <sub> …`; resolves to the exit code. */
 export async function nodeCommand(args: string[], usageError: (m: string) => Error): Promise<number> {
   const [sub, ...rest] = args;
@@ -49,7 +57,7 @@ export async function nodeCommand(args: string[], usageError: (m: string) => Err
     if (!/^\d{1,5}$/.test(values.port) || Number(values.port) > 65535) throw usageError(`--port must be 0…65535, got ${JSON.stringify(values.port)}`);
     port = Number(values.port);
   }
-  const stake = values.stake === undefined ? undefined : parseWal(values.stake);
+  const stake = values.stake === undefined ? undefined : parseStakeWal(values.stake);
 
   // Listen for the stop signal from the start, so a signal during start-up is not lost.
   let stopSignal: string | null = null;

@@ -10,8 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { statSync } from 'node:fs';
 import { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
-// The SDK's storage-node client is not an exported subpath; its dist module is the real client.
-import { StorageNodeClient } from '../../node_modules/@mysten/walrus/dist/storage-node/client.mjs';
 import { LocalChain } from '../../src/chain/local/index.ts';
 import type { BlobObject } from '../../src/chain/types.ts';
 import { CodecPool } from '../../src/pool/codec-pool.ts';
@@ -31,6 +29,22 @@ let pool: CodecPool;
 let chain: LocalChain;
 let nodes: StorageNodeHandle[] = [];
 const user = Ed25519Keypair.generate();
+
+/** The calls of the official SDK's storage-node client used here (its .d.mts does not declare the class). */
+interface OfficialStorageNodeClient {
+  storeBlobMetadata(a: { blobId: string; metadata: Uint8Array }, o: { nodeUrl: string }): Promise<any>;
+  getBlobMetadata(a: { blobId: string }, o: { nodeUrl: string }): Promise<any>;
+  getMetadataStatus(a: { blobId: string }, o: { nodeUrl: string }): Promise<any>;
+  storeSliver(a: { blobId: string; sliverPairIndex: number; sliverType: 'primary' | 'secondary'; sliver: Uint8Array }, o: { nodeUrl: string }): Promise<any>;
+  getSliver(a: { blobId: string; sliverPairIndex: number; sliverType: 'primary' | 'secondary' }, o: { nodeUrl: string }): Promise<Uint8Array>;
+  getSliverStatus(a: { blobId: string; sliverPairIndex: number; sliverType: 'primary' | 'secondary' }, o: { nodeUrl: string }): Promise<any>;
+  getPermanentBlobConfirmation(a: { blobId: string }, o: { nodeUrl: string }): Promise<any>;
+  getDeletableBlobConfirmation(a: { blobId: string; objectId: string }, o: { nodeUrl: string }): Promise<any>;
+  getBlobStatus(a: { blobId: string }, o: { nodeUrl: string }): Promise<any>;
+}
+// The SDK's storage-node client is not an exported subpath; its dist module is the real client.
+const sdkPath: string = '../../node_modules/@mysten/walrus/dist/storage-node/client.mjs';
+const { StorageNodeClient } = (await import(sdkPath)) as { StorageNodeClient: new () => OfficialStorageNodeClient };
 const sdk = new StorageNodeClient();
 
 async function syncAll(): Promise<void> {

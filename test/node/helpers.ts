@@ -100,7 +100,7 @@ export async function call(url: string, init: RequestInit = {}): Promise<{ statu
 export function put(url: string, body: Uint8Array, contentType: string | null = 'application/octet-stream'): ReturnType<typeof call> {
   const headers: Record<string, string> = {};
   if (contentType) headers['content-type'] = contentType;
-  return call(url, { method: 'PUT', body, headers });
+  return call(url, { method: 'PUT', body: Buffer.from(body), headers });
 }
 
 /** The ErrorInfo reason of an AIP-193 error body. */

@@ -339,7 +339,7 @@ describe('inconsistency proofs', () => {
     const symbols = bad.primary.slice(0, cfg.primarySymbols).flatMap((s) => recoverySymbolsFrom(cfg, s, [0]));
     const proof = recoverSliver(cfg, bad.metadata.metadata, 'secondary', 0, symbols).inconsistencyProof!;
     const body = inconsistencyProofToBcs(proof);
-    const post = (axis: string, b: Uint8Array) => call(`${node.url}/v1/blobs/${id}/inconsistencyProof/${axis}`, { method: 'POST', body: b, headers: { 'content-type': 'application/octet-stream' } });
+    const post = (axis: string, b: Uint8Array) => call(`${node.url}/v1/blobs/${id}/inconsistencyProof/${axis}`, { method: 'POST', body: Buffer.from(b), headers: { 'content-type': 'application/octet-stream' } });
     let r = await post('secondary', body);
     expect(r.status).toBe(200);
     const att = r.json.success.data;
@@ -350,7 +350,7 @@ describe('inconsistency proofs', () => {
     expect([r.status, reason(r.json)]).toEqual([400, 'INVALID_PROOF']);
     r = await post('secondary', body.subarray(0, body.length - 3));
     expect([r.status, reason(r.json)]).toEqual([400, 'INVALID_BCS']);
-    r = await call(`${node.url}/v1/blobs/${blob.blobIdString}/inconsistencyProof/secondary`, { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } });
+    r = await call(`${node.url}/v1/blobs/${blob.blobIdString}/inconsistencyProof/secondary`, { method: 'POST', body: Buffer.from(body), headers: { 'content-type': 'application/octet-stream' } });
     expect([r.status, reason(r.json)]).toEqual([400, 'METADATA_NOT_FOUND']);
   });
 });
