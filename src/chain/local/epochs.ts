@@ -224,6 +224,7 @@ export function advanceEpoch(ctx: ExecContext): { epoch: number } {
   });
 
   // --- pools (staking_pool::advance_epoch + process_pending_stake) -------------------------------
+  const paidOut = new Map<ObjectId, bigint>();
   for (const pool of store.pools()) {
     let r = rewards.get(pool.nodeId) ?? 0n;
     if (r > 0n && pool.walBalance === 0n) {
@@ -234,7 +235,7 @@ export function advanceEpoch(ctx: ExecContext): { epoch: number } {
     const commission = (r * BigInt(pool.commissionBps)) / BigInt(N_BASIS_POINTS);
     const toPool = r - commission;
     if (commission > 0n) store.credit(pool.operator, commission);
-    if (rewards.has(pool.nodeId)) ctx.emit({ type: 'RewardsDistributed', epoch: oldEpoch, nodeId: pool.nodeId, amount: r });
+    if (rewards.has(pool.nodeId)) paidOut.set(pool.nodeId, r);
     let wal = pool.walBalance + toPool;
     const rate = { wal, shares: pool.numShares };
     store.setExchangeRate(pool.nodeId, newEpoch, wal, pool.numShares);
@@ -244,6 +245,9 @@ export function advanceEpoch(ctx: ExecContext): { epoch: number } {
     wal -= out;
     store.putPool({ ...pool, walBalance: wal, numShares: toShares(rate, wal), rewardsPool: pool.rewardsPool + toPool, commissionPaid: pool.commissionPaid + commission });
   }
+  // One event per member of the ending committee, in committee order: the reward its pool received
+  // (commission included, withheld part excluded).
+  for (const m of oldCommittee.members) ctx.emit({ type: 'RewardsDistributed', epoch: oldEpoch, nodeId: m.nodeId, amount: paidOut.get(m.nodeId) ?? 0n });
   const next = store.accounting(newEpoch);
   store.setAccounting(newEpoch, { usedCapacity: next.usedCapacity, rewards: next.rewards + leftover });
 
