@@ -497,6 +497,11 @@ export class NodeService {
       throw badRequest('INVALID_BCS', `malformed InconsistencyProof BCS: ${(e as Error).message}`);
     }
     const cfg = this.configFor(metadata);
+    const k = proof.axis === 'primary' ? cfg.secondarySymbols : cfg.primarySymbols;
+    // Cheap shape checks first: the RS decode below is only worth running for a well-formed proof.
+    if (proof.symbols.length !== k) throw new ApiError('INVALID_ARGUMENT', 'INVALID_PROOF', `the proof must hold exactly ${k} symbols, got ${proof.symbols.length}`);
+    // The RS decode and expansion of the target sliver run synchronously on this thread (the
+    // codec has no pool task for a single-sliver decode yet); see docs/storage-node.md.
     let ok = false;
     try {
       ok = verifyInconsistencyProof(cfg, metadata, proof);

@@ -230,3 +230,25 @@ describe('interoperability with the official SDK', () => {
     expect(blobIdFromString(enc.blobIdString)).toEqual(enc.blobId);
   });
 });
+
+describe('epoch change with shard moves', () => {
+  it('a joining node takes shards; every member reports epochSyncDone and the epoch becomes active', async () => {
+    nodes.push(await startStorageNode({ chain, dataDir: join(tmp.dir, 'node-3'), name: 'node-3', pool, eventWaitMs: 20, stake: 5000n * 1_000_000_000n }));
+    const { epoch } = await chain.advanceEpoch();
+    const deadline = Date.now() + 15_000;
+    let state = await chain.systemState();
+    while (state.epochState !== 'active') {
+      if (Date.now() > deadline) throw new Error('the epoch change did not complete');
+      await new Promise((r) => setTimeout(r, 50));
+      state = await chain.systemState();
+    }
+    expect(state.epoch).toBe(epoch);
+    await syncAll();
+    const joined = state.committee.members.find((m) => m.nodeId === nodes[3].nodeId)!;
+    expect(joined.shards.length).toBeGreaterThan(0);
+    for (const n of nodes) {
+      expect(n.service.epoch()).toBe(epoch);
+      expect(n.service.currentShards()).toEqual(state.committee.members.find((m) => m.nodeId === n.nodeId)?.shards ?? []);
+    }
+  });
+});
