@@ -112,7 +112,8 @@ export class RemoteChain extends SigningChain implements DevChain {
         if (options.allowNotFound) return null;
         throw new TuskInputError(String(err.message));
       default:
-        throw new TuskInputError(`${err.code}: ${String(err.message)}`);
+        // The server already validated or the chain rejected the input: its message says what.
+        throw new TuskInputError(String(err.message));
     }
   }
 

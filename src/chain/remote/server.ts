@@ -37,10 +37,11 @@ export interface ChainServerOptions {
   /** Serve `POST /v1/faucet` and `POST /v1/advance-epoch` (default true: the local chain is a dev chain). */
   readonly devRoutes?: boolean;
   /**
-   * Run an epoch clock: when `epochStartMs + epochDurationMs` (read from the chain's persisted
-   * state, so a restart keeps the schedule) has passed, call `advanceEpoch()`. Off when undefined.
+   * Run an epoch clock: whenever `epochStartMs + epochDurationMs` of the chain's persisted state
+   * has passed, call `advanceEpoch()`. Both values are read from the chain at every tick, so a
+   * restarted server keeps the schedule and the duration fixed at genesis. Default false.
    */
-  readonly epochDurationMs?: number;
+  readonly epochClock?: boolean;
   /** Upper bound of a long poll's `waitMs` (default 30 000). */
   readonly maxWaitMs?: number;
   /** Request body limit in bytes (default 1 MiB: a transaction is a few KiB). */
@@ -154,8 +155,6 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
   const devRoutes = options.devRoutes ?? true;
   if (!Number.isInteger(maxWaitMs) || maxWaitMs < 0) throw new TuskInputError('maxWaitMs must be a non-negative integer');
   if (!Number.isInteger(bodyLimit) || bodyLimit < 1024) throw new TuskInputError('bodyLimit must be an integer ≥ 1024');
-  const duration = options.epochDurationMs;
-  if (duration !== undefined && (!Number.isSafeInteger(duration) || duration < 1)) throw new TuskInputError('epochDurationMs must be a positive integer');
   const onError = options.onError ?? ((e: unknown) => process.stderr.write(`tusk chain server: ${(e as Error)?.stack ?? String(e)}\n`));
 
   // Aborted at close: ends pending long polls at once instead of holding shutdown for up to maxWaitMs.
@@ -256,7 +255,7 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
 
   const address = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
   const port = (app.server.address() as { port: number }).port;
-  const clock = duration === undefined ? undefined : startEpochClock(chain, duration, shutdown.signal, onError);
+  const clock = options.epochClock ? startEpochClock(chain, shutdown.signal, onError) : undefined;
 
   let closing: Promise<void> | undefined;
   return {
@@ -276,29 +275,28 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
 
 /**
  * Advances the chain's epoch whenever the persisted schedule says it is due. Reads `epochStartMs`
- * from the chain each time, so a restarted server (or an epoch advanced by hand) keeps one
- * schedule; if the server was down for several epochs it catches up one epoch per tick.
- * Resolves once `signal` aborts and any advance in progress has finished.
+ * and `epochDurationMs` from the chain each time, so a restarted server (or an epoch advanced by
+ * hand) keeps one schedule; if the server was down for several epochs it catches up one epoch per
+ * tick. Resolves once `signal` aborts and any advance in progress has finished.
  */
-async function startEpochClock(chain: ServableChain, durationMs: number, signal: AbortSignal, onError: (e: unknown) => void): Promise<void> {
-  // Never sleep longer than this between checks: an epoch advanced by hand moves the schedule.
-  const maxSleepMs = Math.min(durationMs, 60_000);
+async function startEpochClock(chain: ServableChain, signal: AbortSignal, onError: (e: unknown) => void): Promise<void> {
   while (!signal.aborted) {
-    let sleepMs = maxSleepMs;
+    // Never sleep longer than a minute between checks: an epoch advanced by hand moves the schedule.
+    let sleepMs = 60_000;
     try {
       const state = await chain.systemState();
-      const dueAt = state.epochStartMs + durationMs;
+      const dueAt = state.epochStartMs + state.epochDurationMs;
       const now = Date.now();
       if (now >= dueAt) {
         await chain.advanceEpoch();
         sleepMs = 0;
       } else {
-        sleepMs = Math.min(dueAt - now, maxSleepMs);
+        sleepMs = Math.min(dueAt - now, 60_000);
       }
     } catch (e) {
       if (signal.aborted) return;
       onError(e);
-      sleepMs = Math.min(1000, maxSleepMs);
+      sleepMs = 1000;
     }
     await sleep(sleepMs, signal);
   }
