@@ -78,6 +78,9 @@ export abstract class SigningChain implements Chain {
   splitStorage(signer: Signer, storageId: ObjectId, size: number) {
     return this.call<{ storage: StorageResource }>(signer, 'splitStorage', { storageId, size });
   }
+  splitStorageByEpoch(signer: Signer, storageId: ObjectId, splitEpoch: number) {
+    return this.call<{ storage: StorageResource }>(signer, 'splitStorageByEpoch', { storageId, splitEpoch });
+  }
   fuseStorage(signer: Signer, first: ObjectId, second: ObjectId) {
     return this.call<{ storage: StorageResource }>(signer, 'fuseStorage', { first, second });
   }

@@ -19,7 +19,7 @@ import { decodeChainJson, encodeChainJson } from './json.ts';
 export type CallName =
   | 'transferWal' | 'reserveSpace' | 'registerBlob' | 'certifyBlob' | 'extendBlob' | 'extendBlobWithResource'
   | 'deleteBlob' | 'burnBlob' | 'invalidateBlobId' | 'setBlobAttribute' | 'removeBlobAttribute'
-  | 'splitStorage' | 'fuseStorage' | 'transferObject'
+  | 'splitStorage' | 'splitStorageByEpoch' | 'fuseStorage' | 'transferObject'
   | 'registerNode' | 'updateNode' | 'stake' | 'requestWithdrawStake' | 'withdrawStake' | 'epochSyncDone';
 
 /** What the sender signs. */

@@ -302,6 +302,12 @@ export interface Chain {
   removeBlobAttribute(signer: Signer, blobObjectId: ObjectId, key: string): Promise<TxEffects>;
   /** `storage_resource::split_by_size`: the sender keeps `id` with `size` bytes; returns the rest. */
   splitStorage(signer: Signer, storageId: ObjectId, size: number): Promise<TxEffects & { storage: StorageResource }>;
+  /**
+   * `storage_resource::split_by_epoch`: the sender keeps `id` for [start, splitEpoch) and receives
+   * [splitEpoch, end) as a new Storage (the way to obtain a resource that starts later, e.g. for
+   * `extendBlobWithResource`).
+   */
+  splitStorageByEpoch(signer: Signer, storageId: ObjectId, splitEpoch: number): Promise<TxEffects & { storage: StorageResource }>;
   /** `storage_resource::fuse`: merges two of the sender's resources (same period or adjacent). */
   fuseStorage(signer: Signer, first: ObjectId, second: ObjectId): Promise<TxEffects & { storage: StorageResource }>;
   /** `transfer::public_transfer` of a Blob, Storage or StakedWal the sender owns. */

@@ -348,6 +348,17 @@ export function splitStorage(ctx: ExecContext, args: Readonly<Record<string, unk
   return { storage: rest };
 }
 
+/** `split_by_epoch`: the sender keeps [start, splitEpoch) and receives [splitEpoch, end) as a new Storage. */
+export function splitStorageByEpoch(ctx: ExecContext, args: Readonly<Record<string, unknown>>): { storage: StorageResource } {
+  const s = ownedStorage(ctx, args, 'storageId');
+  const at = argUint(args, 'splitEpoch', 0xffffffff);
+  if (!(at > s.startEpoch && at < s.endEpoch)) throw new ChainAbortError('EInvalidEpoch', `split epoch ${at} is not strictly inside ${s.startEpoch}…${s.endEpoch}`);
+  ctx.store.putStorage({ ...s, endEpoch: at });
+  const later: StorageResource = { id: ctx.newId(), owner: ctx.sender, startEpoch: at, endEpoch: s.endEpoch, storageSize: s.storageSize };
+  ctx.store.putStorage(later);
+  return { storage: later };
+}
+
 /** `storage_resource::fuse`: same start → sizes add (same end required); else adjacent periods of equal size. */
 export function fuseStorage(ctx: ExecContext, args: Readonly<Record<string, unknown>>): { storage: StorageResource } {
   const a = ownedStorage(ctx, args, 'first');

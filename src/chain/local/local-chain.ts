@@ -92,6 +92,7 @@ const CALLS: Record<CallName, CallFn> = {
   setBlobAttribute: blobs.setBlobAttribute,
   removeBlobAttribute: blobs.removeBlobAttribute,
   splitStorage: blobs.splitStorage,
+  splitStorageByEpoch: blobs.splitStorageByEpoch,
   fuseStorage: blobs.fuseStorage,
   transferObject: blobs.transferObject,
   registerNode: staking.registerNode,
