@@ -14,6 +14,7 @@ import { EncodingConfig } from '../codec/config.ts';
 import { encodingByName, type EncodingScheme } from '../codec/encodings/index.ts';
 import { blobSummary } from '../spool/directory.ts';
 import { TuskError } from '../errors.ts';
+import { CHAIN_USAGE, chainCommand, walletCommand } from './chain-command.ts';
 import { NODE_USAGE, nodeCommand } from './node-command.ts';
 
 const USAGE = `Usage: tusk <command> [options]
@@ -39,6 +40,7 @@ Options:
 Sliver directory layout: blob.json, metadata.bcs (BlobMetadataWithId), primary/<i>.bcs and
 secondary/<j>.bcs (SliverData); sliver pair i = primary/<i>.bcs + secondary/<n−1−i>.bcs.
 
+${CHAIN_USAGE}
 ${NODE_USAGE}`;
 
 class UsageError extends Error {}
@@ -243,6 +245,10 @@ async function dispatch(argv: string[]): Promise<number> {
     case 'decode':
       await decodeCommand(rest);
       return 0;
+    case 'chain':
+      return chainCommand(rest, (m) => new UsageError(m));
+    case 'wallet':
+      return walletCommand(rest, (m) => new UsageError(m));
     case 'node':
       return nodeCommand(rest, (m) => new UsageError(m));
     default:

@@ -1,0 +1,251 @@
+/**
+ * `tusk chain …` and `tusk wallet …`: run the local chain as a server and talk to it.
+ *
+ *   tusk chain serve --data-dir <dir> [--port N] [--host H] [--n-shards N] [--epoch-duration D] [--json]
+ *   tusk chain info --url <url> [--json]
+ *   tusk chain faucet <address> [--amount WAL] --url <url> [--json]
+ *   tusk chain balance <address> --url <url> [--json]
+ *   tusk chain advance-epoch --url <url> [--json]
+ *   tusk wallet new --out <file> [--force] [--json]
+ *   tusk wallet address <file> [--json]
+ *
+ * Same output contract as the rest of the CLI (src/cli/main.ts): results on stdout (one JSON
+ * object with --json), errors on stderr. FROST amounts in JSON are decimal strings: a JSON number
+ * would lose precision above 2^53 FROST (≈ 9 million WAL).
+ */
+import { parseArgs } from 'node:util';
+import { mkdir, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
+import { loadWallet } from '../client/config.ts';
+import { LocalChain } from '../chain/local/index.ts';
+import { startChainServer } from '../chain/remote/server.ts';
+import { RemoteChain } from '../chain/remote/client.ts';
+import { FROST_PER_WAL } from '../chain/types.ts';
+import { TuskInputError } from '../errors.ts';
+
+/** Usage text of the chain and wallet commands (main.ts appends it to its own). */
+export const CHAIN_USAGE = `Chain (a local development chain with the Walrus system semantics):
+  chain serve --data-dir <dir>        Open (or create) <dir>/chain.sqlite and serve it over HTTP until
+        [--port N] [--host H]         SIGINT/SIGTERM; prints the URL and the chain ID. Defaults:
+        [--n-shards N]                127.0.0.1, a free port; --n-shards and --epoch-duration
+        [--epoch-duration <ms|30s|1h|1d>]  (which also runs the epoch clock) apply at creation.
+  chain info --url <url>              Epoch, prices and committee of the chain at <url>.
+  chain faucet <address> --url <url> [--amount WAL]   Fund a development wallet.
+  chain balance <address> --url <url> WAL balance of <address>.
+  chain advance-epoch --url <url>     End the current epoch now.
+  wallet new --out <file> [--force]   Write a new Ed25519 key (suiprivkey…, mode 0600); print its address.
+  wallet address <file>               Print the address of the key in <file>.
+`;
+
+const OPTIONS = {
+  'data-dir': { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'n-shards': { type: 'string' },
+  'epoch-duration': { type: 'string' },
+  url: { type: 'string' },
+  amount: { type: 'string' },
+  out: { type: 'string' },
+  force: { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+} as const;
+
+type Values = ReturnType<typeof parse>['values'];
+
+function parse(args: string[]) {
+  return parseArgs({ args, allowPositionals: true, options: OPTIONS });
+}
+
+/** Parses a duration: plain milliseconds, or a number with unit ms, s, m, h or d. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
+  if (!m) throw new TuskInputError(`not a duration: ${JSON.stringify(text)} (use e.g. 60000, 30s, 10m, 1h, 1d)`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] ?? 'ms']!;
+  const ms = Math.round(Number(m[1]) * unit);
+  if (!Number.isSafeInteger(ms) || ms < 1) throw new TuskInputError(`duration must be at least 1 ms: ${JSON.stringify(text)}`);
+  return ms;
+}
+
+/** Parses a WAL amount with up to 9 decimals into FROST, exactly (no floats). */
+export function parseWal(text: string): bigint {
+  const m = /^(\d+)(?:\.(\d{1,9}))?$/.exec(text.trim());
+  if (!m) throw new TuskInputError(`not a WAL amount: ${JSON.stringify(text)} (e.g. 10 or 0.5; at most 9 decimals)`);
+  const frost = BigInt(m[1]) * FROST_PER_WAL + BigInt((m[2] ?? '').padEnd(9, '0') || '0');
+  if (frost <= 0n) throw new TuskInputError('amount must be positive');
+  return frost;
+}
+
+/** Formats FROST as WAL without rounding (trailing zeros trimmed). */
+export function formatWal(frost: bigint): string {
+  const sign = frost < 0n ? '-' : '';
+  const abs = frost < 0n ? -frost : frost;
+  const whole = abs / FROST_PER_WAL;
+  const frac = (abs % FROST_PER_WAL).toString().padStart(9, '0').replace(/0+$/, '');
+  return `${sign}${whole}${frac ? '.' + frac : ''}`;
+}
+
+function intOption(raw: string | undefined, name: string, min: number, max: number): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) throw new TuskInputError(`--${name} must be an integer in ${min}…${max}, got ${JSON.stringify(raw)}`);
+  return Number(raw);
+}
+
+function needUrl(values: Values, command: string, usageError: (m: string) => Error): RemoteChain {
+  if (!values.url) throw usageError(`chain ${command} needs --url <url> (printed by tusk chain serve)`);
+  return new RemoteChain({ url: values.url, submitRetries: 0 });
+}
+
+function onePositional(positionals: string[], what: string, command: string, usageError: (m: string) => Error): string {
+  if (positionals.length !== 1) throw usageError(`${command} takes exactly one ${what}`);
+  return positionals[0];
+}
+
+function print(json: boolean, value: object, text: string): void {
+  process.stdout.write((json ? JSON.stringify(value) : text) + '\n');
+}
+
+/**
+ * Runs `tusk chain <sub> …`. `usageError` builds the error main.ts reports with exit code 2.
+ * Resolves to the exit code; other errors propagate to main.ts (exit 1).
+ */
+export async function chainCommand(argv: string[], usageError: (message: string) => Error): Promise<number> {
+  const [sub, ...rest] = argv;
+  const { values, positionals } = parse(rest);
+  switch (sub) {
+    case 'serve':
+      return serve(values, positionals, usageError);
+    case 'info': {
+      if (positionals.length) throw usageError('chain info takes no positional arguments');
+      const chain = needUrl(values, 'info', usageError);
+      const [health, state] = [await chain.health(), await chain.systemState()];
+      const members = state.committee.members.map((m) => ({ nodeId: m.nodeId, name: m.name, networkAddress: m.networkAddress, weight: m.weight }));
+      const info = {
+        url: chain.url,
+        chainId: health.chainId,
+        epoch: state.epoch,
+        epochState: state.epochState,
+        nShards: state.nShards,
+        storagePricePerUnitSize: state.storagePricePerUnitSize.toString(),
+        writePricePerUnitSize: state.writePricePerUnitSize.toString(),
+        maxEpochsAhead: state.maxEpochsAhead,
+        epochDurationMs: state.epochDurationMs,
+        epochStartMs: state.epochStartMs,
+        totalCapacitySize: state.totalCapacitySize,
+        usedCapacitySize: state.usedCapacitySize,
+        committee: members,
+      };
+      const lines = [
+        `chain ${info.chainId} at ${info.url}`,
+        `epoch ${info.epoch} (${info.epochState}), ${info.nShards} shards, epoch duration ${info.epochDurationMs} ms`,
+        `prices per MiB: storage ${info.storagePricePerUnitSize} FROST/epoch, write ${info.writePricePerUnitSize} FROST`,
+        `capacity ${info.usedCapacitySize}/${info.totalCapacitySize} bytes used, max ${info.maxEpochsAhead} epochs ahead`,
+        `committee: ${members.length === 0 ? 'empty' : members.length + ' nodes'}`,
+        ...members.map((m) => `  ${m.nodeId} ${m.name} ${m.networkAddress} (${m.weight} shards)`),
+      ];
+      print(values.json, info, lines.join('\n'));
+      return 0;
+    }
+    case 'faucet': {
+      const recipient = onePositional(positionals, 'address', 'chain faucet', usageError);
+      const chain = needUrl(values, 'faucet', usageError);
+      const amount = values.amount === undefined ? undefined : parseWal(values.amount);
+      const r = await chain.requestFaucet(recipient, amount);
+      const balance = await chain.balance(recipient);
+      print(values.json, { recipient, amount: r.amount.toString(), balance: balance.toString(), digest: r.digest },
+        `sent ${formatWal(r.amount)} WAL to ${recipient} (balance ${formatWal(balance)} WAL)`);
+      return 0;
+    }
+    case 'balance': {
+      const address = onePositional(positionals, 'address', 'chain balance', usageError);
+      const balance = await needUrl(values, 'balance', usageError).balance(address);
+      print(values.json, { address, balance: balance.toString() }, `${formatWal(balance)} WAL`);
+      return 0;
+    }
+    case 'advance-epoch': {
+      if (positionals.length) throw usageError('chain advance-epoch takes no positional arguments');
+      const r = await needUrl(values, 'advance-epoch', usageError).advanceEpoch();
+      print(values.json, { epoch: r.epoch, digest: r.digest }, `epoch ${r.epoch}`);
+      return 0;
+    }
+    default:
+      throw usageError(sub === undefined ? 'chain needs a subcommand (serve, info, faucet, balance, advance-epoch)' : `unknown chain subcommand ${JSON.stringify(sub)}`);
+  }
+}
+
+async function serve(values: Values, positionals: string[], usageError: (m: string) => Error): Promise<number> {
+  if (positionals.length) throw usageError('chain serve takes no positional arguments');
+  const dataDir = values['data-dir'];
+  if (!dataDir) throw usageError('chain serve needs --data-dir <dir>');
+  const port = intOption(values.port, 'port', 0, 65535) ?? 0;
+  const nShards = intOption(values['n-shards'], 'n-shards', 1, 65535);
+  const epochDurationMs = values['epoch-duration'] === undefined ? undefined : parseDuration(values['epoch-duration']);
+  await mkdir(dataDir, { recursive: true });
+  const chain = await LocalChain.open({ path: join(dataDir, 'chain.sqlite'), nShards, epochDurationMs });
+  let server: Awaited<ReturnType<typeof startChainServer>>;
+  try {
+    server = await startChainServer({ chain, host: values.host ?? '127.0.0.1', port, epochClock: epochDurationMs !== undefined });
+  } catch (e) {
+    await chain.close();
+    throw e;
+  }
+  // Wait for the stop signal before printing, so a supervisor that reads the line can signal at once.
+  const stopped = new Promise<string>((resolve) => {
+    const onSignal = (signal: string) => {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  const chainId = await chain.chainId();
+  const state = await chain.systemState();
+  // The duration is fixed at genesis; an existing chain keeps its own (the clock follows the chain).
+  if (epochDurationMs !== undefined && state.epochDurationMs !== epochDurationMs) {
+    process.stderr.write(`tusk: warning: this chain's epoch duration is ${state.epochDurationMs} ms (set when it was created); --epoch-duration ${epochDurationMs} only turns the epoch clock on\n`);
+  }
+  print(values.json, { url: server.url, chainId, dataDir, epoch: state.epoch, nShards: state.nShards },
+    `chain ${chainId} (epoch ${state.epoch}, ${state.nShards} shards) serving ${dataDir} at ${server.url}`);
+  const signal = await stopped;
+  // Order: stop taking requests (pending ones finish), then close the database.
+  await server.close();
+  await chain.close();
+  if (!values.json) process.stderr.write(`tusk: chain server stopped (${signal})\n`);
+  return 0;
+}
+
+/**
+ * Runs `tusk wallet <sub> …`: a development key file holding a Sui `suiprivkey…` string.
+ * Resolves to the exit code.
+ */
+export async function walletCommand(argv: string[], usageError: (message: string) => Error): Promise<number> {
+  const [sub, ...rest] = argv;
+  const { values, positionals } = parse(rest);
+  switch (sub) {
+    case 'new': {
+      if (!values.out) throw usageError('wallet new needs --out <file>');
+      const keypair = Ed25519Keypair.generate();
+      // 0600 from creation (not chmod after): the key is never readable by others, even briefly.
+      // 'wx' refuses to replace an existing key unless --force.
+      const file = await open(values.out, values.force ? 'w' : 'wx', 0o600);
+      try {
+        await file.chmod(0o600);
+        await file.writeFile(keypair.getSecretKey() + '\n');
+      } finally {
+        await file.close();
+      }
+      const address = keypair.toSuiAddress();
+      print(values.json, { address, file: values.out }, address);
+      return 0;
+    }
+    case 'address': {
+      const file = onePositional(positionals, 'key file', 'wallet address', usageError);
+      const address = (await loadWallet(file)).toSuiAddress();
+      print(values.json, { address }, address);
+      return 0;
+    }
+    default:
+      throw usageError(sub === undefined ? 'wallet needs a subcommand (new, address)' : `unknown wallet subcommand ${JSON.stringify(sub)}`);
+  }
+}

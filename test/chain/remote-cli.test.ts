@@ -1,0 +1,113 @@
+/** `tusk chain …` and `tusk wallet …` as a user runs them: real child processes, a real data directory. */
+import { afterAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
+import { RemoteChain } from '../../src/chain/remote/client.ts';
+import { BIN, spawnChainServer, tempDir, type ServerProcess } from './remote-helpers.ts';
+
+const run = promisify(execFile);
+
+async function tusk(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (e: any) {
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const dir = tempDir('tusk-chain-cli-');
+const dataDir = join(dir, 'data');
+let server: ServerProcess | undefined;
+
+afterAll(() => {
+  server?.child.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('tusk chain serve', () => {
+  let chainId = '';
+  let address = '';
+  const keyFile = join(dir, 'alice.key');
+
+  it('tusk wallet new writes a 0600 key file; wallet address reads it back', async () => {
+    const made = await tusk(['wallet', 'new', '--out', keyFile, '--json']);
+    expect(made.code).toBe(0);
+    address = JSON.parse(made.stdout).address;
+    expect(address).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    const secret = readFileSync(keyFile, 'utf8').trim();
+    expect(secret.startsWith('suiprivkey')).toBe(true);
+    expect(Ed25519Keypair.fromSecretKey(secret).toSuiAddress()).toBe(address);
+    const again = await tusk(['wallet', 'address', keyFile]);
+    expect(again.stdout.trim()).toBe(address);
+    const refused = await tusk(['wallet', 'new', '--out', keyFile]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/exist/);
+  });
+
+  it('serves a new chain, prints one JSON line, and answers RemoteChain', async () => {
+    server = await spawnChainServer(dataDir, ['--n-shards', '7']);
+    chainId = server.chainId;
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const remote = new RemoteChain({ url: server.url });
+    expect(await remote.chainId()).toBe(chainId);
+    expect((await remote.systemState()).nShards).toBe(7);
+  });
+
+  it('faucet, balance, info and advance-epoch talk to it', async () => {
+    const url = server!.url;
+    const funded = await tusk(['chain', 'faucet', address, '--amount', '2.5', '--url', url, '--json']);
+    expect(funded.code).toBe(0);
+    expect(JSON.parse(funded.stdout)).toMatchObject({ recipient: address, amount: '2500000000', balance: '2500000000' });
+    const text = await tusk(['chain', 'balance', address, '--url', url]);
+    expect(text.stdout.trim()).toBe('2.5 WAL');
+    const info = await tusk(['chain', 'info', '--url', url, '--json']);
+    expect(info.code).toBe(0);
+    const j = JSON.parse(info.stdout);
+    expect(j).toMatchObject({ chainId, epoch: 0, nShards: 7 });
+    expect(j.storagePricePerUnitSize).toMatch(/^\d+$/);
+    expect(Array.isArray(j.committee)).toBe(true);
+    const adv = await tusk(['chain', 'advance-epoch', '--url', url, '--json']);
+    expect(JSON.parse(adv.stdout).epoch).toBe(1);
+    const human = await tusk(['chain', 'info', '--url', url]);
+    expect(human.stdout).toMatch(/^chain .* at http/);
+    expect(human.stdout).toMatch(/epoch 1 /);
+  });
+
+  it('stops cleanly on SIGTERM and reopens the same chain with its state', async () => {
+    server!.child.kill('SIGTERM');
+    const exit = await server!.exited;
+    expect(exit.code).toBe(0);
+    server = await spawnChainServer(dataDir);
+    expect(server.chainId).toBe(chainId);
+    const remote = new RemoteChain({ url: server.url });
+    expect(await remote.balance(address)).toBe(2_500_000_000n);
+    expect((await remote.systemState()).epoch).toBe(1);
+    server.child.kill('SIGINT');
+    expect((await server.exited).code).toBe(0);
+    server = undefined;
+  });
+
+  it('usage and input errors', async () => {
+    expect((await tusk(['chain', 'serve'])).code).toBe(2);
+    expect((await tusk(['chain'])).code).toBe(2);
+    expect((await tusk(['chain', 'frobnicate'])).code).toBe(2);
+    expect((await tusk(['chain', 'info'])).code).toBe(2);
+    const badDuration = await tusk(['chain', 'serve', '--data-dir', join(dir, 'x'), '--epoch-duration', 'soon']);
+    expect(badDuration.code).toBe(1);
+    expect(badDuration.stderr).toMatch(/not a duration/);
+    const badAddress = await tusk(['chain', 'faucet', '0x12', '--url', 'http://127.0.0.1:1']);
+    expect(badAddress.code).toBe(1);
+    expect(badAddress.stderr).toMatch(/64 lowercase hex/);
+    const badAmount = await tusk(['chain', 'faucet', address, '--amount', '1.0000000001', '--url', 'http://127.0.0.1:1']);
+    expect(badAmount.code).toBe(1);
+    expect(badAmount.stderr).toMatch(/9 decimals/);
+    const down = await tusk(['chain', 'info', '--url', 'http://127.0.0.1:1']);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(/unreachable/);
+  });
+});
