@@ -37,6 +37,7 @@ export function encodedBlobLength(size: number, encodingType: number, nShards: n
 
 // --- WAL -----------------------------------------------------------------------------------------
 
+/** Moves `amount` FROST from the sender to `recipient` (`EInsufficientFunds` when short). */
 export function transferWal(ctx: ExecContext, args: Readonly<Record<string, unknown>>): object {
   const recipient = argAddress(args, 'recipient');
   const amount = argAmount(args, 'amount');

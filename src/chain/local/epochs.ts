@@ -27,7 +27,9 @@ import { toShares, toWal } from './store.ts';
 import { N_BASIS_POINTS } from './staking.ts';
 
 /** Move constants (staking_inner.move). */
+/** From this many nodes on, a node holds at most n/SHARDS_LIMIT_DENOMINATOR shards. */
 export const MIN_NODES_FOR_SHARDS_LIMIT = 20;
+/** The per-node cap's denominator (10 → 10 % of the shards). */
 export const SHARDS_LIMIT_DENOMINATOR = 10;
 /** Move's active set size limit (TEMP_ACTIVE_SET_SIZE_LIMIT): the most members a committee may have. */
 export const DEFAULT_MAX_COMMITTEE_SIZE = 150;

@@ -25,9 +25,11 @@ import type { ObjectId, StakedWal } from '../types.ts';
 import { argAddress, argAmount, argBytes, argString, argUint, notFound, optAmount, optUint, requireOwner, type ExecContext } from './context.ts';
 import { toShares, toWal, type PoolRow } from './store.ts';
 
-/** Move limits (staking_pool.move). */
+/** Longest node name, in characters (staking_pool.move). */
 export const MAX_NODE_NAME_LENGTH = 100;
+/** Longest network address, in characters (staking_pool.move). */
 export const MAX_NETWORK_ADDRESS_LENGTH = 259;
+/** 100 % in basis points (commission rates, reward withholding). */
 export const N_BASIS_POINTS = 10_000;
 
 function getPool(ctx: ExecContext, nodeId: ObjectId): PoolRow {
