@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
 import { LocalChain, LOCAL_CHAIN_DEFAULTS, SYSTEM_ADDRESS } from '../../src/chain/local/index.ts';
 import { encodedBlobLength, storageUnits } from '../../src/chain/local/blobs.ts';
@@ -39,6 +40,10 @@ describe('genesis and persistence', () => {
     const events = await c.events();
     await c.close();
     await expect(c.balance(bob)).rejects.toThrow(ChainUnavailableError);
+    // WAL is a property of the file (synchronous=FULL is per connection, set by every open).
+    const raw = new DatabaseSync(path);
+    expect((raw.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode).toBe('wal');
+    raw.close();
 
     const d = await LocalChain.open({ path, storagePrice: 1n }); // genesis options are ignored on reopen
     try {
