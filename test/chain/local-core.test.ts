@@ -98,6 +98,16 @@ describe('transactions', () => {
     expect(concurrent).toEqual([first, first]);
     expect(await chain.balance(bob)).toBe(7n);
     expect(await chain.balance(alice.toSuiAddress())).toBe(93n);
+    // A replayed registration returns the same Blob object and charges once.
+    const rich = await fundedAccount(chain);
+    const reg = await signTransaction(rich, id, 'registerBlob', { ...blobArgs(10) });
+    const r1 = (await chain.submit(reg)) as TxEffects & { blob: { id: string } };
+    const paidAfterFirst = await chain.balance(rich.toSuiAddress());
+    const r2 = (await chain.submit(reg)) as TxEffects & { blob: { id: string } };
+    expect(r2).toEqual(r1);
+    expect(await chain.balance(rich.toSuiAddress())).toBe(paidAfterFirst);
+    expect((await chain.ownedObjects(rich.toSuiAddress())).filter((o) => o.kind === 'blob').length).toBe(1);
+    expect((await chain.events()).events.filter((e) => e.id.txDigest === r1.digest).length).toBe(1);
     // Bad argument shapes are input errors, not aborts.
     await expect(chain.submit(await signTransaction(alice, id, 'transferWal', { recipient: 'bob', amount: 1n }))).rejects.toThrow(TuskInputError);
     await expect(chain.submit(await signTransaction(alice, id, 'transferWal', { recipient: bob, amount: 1 }))).rejects.toThrow(TuskInputError);

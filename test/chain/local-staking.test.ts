@@ -214,6 +214,20 @@ describe('committees and epoch changes', () => {
     expect((await chain.advanceEpoch()).epoch).toBe(3);
   });
 
+  it('the committee keeps at most maxCommitteeSize members: the largest stakes', async () => {
+    ({ chain } = await openTestChain({ maxCommitteeSize: 2 }));
+    const ns = [];
+    for (const st of [100n, 300n, 200n]) {
+      const n = await registerTestNode(chain, `s${st}`);
+      await chain.stake(n.operator, n.nodeId, st * WAL);
+      ns.push(n);
+    }
+    await chain.advanceEpoch();
+    const ids = (await chain.committee()).members.map((m) => m.nodeId);
+    expect(ids).toEqual([ns[1].nodeId, ns[2].nodeId].sort());
+    expect((await chain.committee()).members.map((m) => m.weight).reduce((a, b) => a + b, 0)).toBe(10);
+  });
+
   it('a non-member cannot report sync; with no stake left the committee cannot become empty', async () => {
     ({ chain } = await openTestChain());
     const [n0] = await setupCommittee(chain, [100n * WAL]);
