@@ -264,7 +264,74 @@ describe('RemoteChain failures', () => {
   });
 });
 
+describe('server options and shutdown', () => {
+  it('caps a long poll at maxWaitMs and hides the dev routes when asked', async () => {
+    const s = await startChainServer({ chain, port: 0, maxWaitMs: 200, devRoutes: false });
+    try {
+      const r = new RemoteChain({ url: s.url, timeoutMs: 5000 });
+      const tail = (await r.events({ limit: 1000 })).nextCursor;
+      const t0 = Date.now();
+      const page = await r.events({ cursor: tail, waitMs: 20_000 });
+      expect(page.events).toEqual([]);
+      expect(page.nextCursor).toBe(tail);
+      expect(Date.now() - t0).toBeLessThan(3000);
+      await expect(r.requestFaucet(alice.toSuiAddress(), 1n)).rejects.toThrow(/no route POST \/v1\/faucet/);
+      await expect(r.advanceEpoch()).rejects.toBeInstanceOf(TuskInputError);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('close() ends pending long polls at once instead of waiting them out', async () => {
+    const s = await startChainServer({ chain, port: 0 });
+    const r = new RemoteChain({ url: s.url });
+    const tail = (await r.events({ limit: 1000 })).nextCursor;
+    const poll = r.events({ cursor: tail, waitMs: 25_000 });
+    await new Promise((res) => setTimeout(res, 200));
+    const t0 = Date.now();
+    await s.close();
+    expect(Date.now() - t0).toBeLessThan(3000);
+    const page = await poll;
+    expect(page.events).toEqual([]);
+    expect(page.nextCursor).toBe(tail);
+  });
+});
+
 describe('epoch clock', () => {
+  it('reports a streak of retryable refusals once and advances when the chain accepts again', async () => {
+    const d = tempDir('tusk-clock-');
+    const c = await LocalChain.open({ path: join(d, 'chain.sqlite'), nShards: N_SHARDS, epochDurationMs: 100 });
+    // The real chain, except that its first three advances are refused as during a shard sync.
+    let refusals = 3;
+    const refusing = new Proxy(c, {
+      get(target, prop, receiver) {
+        if (prop === 'advanceEpoch') {
+          return () => (refusals-- > 0
+            ? Promise.reject(new ChainAbortError('EWrongEpochState', 'still syncing', { retryable: true }))
+            : target.advanceEpoch());
+        }
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const errors: unknown[] = [];
+    try {
+      const start = (await c.systemState()).epoch;
+      const s = await startChainServer({ chain: refusing, port: 0, epochClock: true, onError: (e) => errors.push(e) });
+      const deadline = Date.now() + 10_000;
+      while ((await c.systemState()).epoch === start && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      await s.close();
+      expect((await c.systemState()).epoch).toBeGreaterThan(start);
+      expect(refusals).toBeLessThan(0);
+      expect(errors).toHaveLength(1);
+      expect((errors[0] as ChainAbortError).code).toBe('EWrongEpochState');
+    } finally {
+      await c.close();
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+
   it('advances the epoch when the persisted schedule is due, and stops on close', async () => {
     const d = tempDir('tusk-clock-');
     const c = await LocalChain.open({ path: join(d, 'chain.sqlite'), nShards: N_SHARDS, epochDurationMs: 150 });

@@ -276,10 +276,13 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
 /**
  * Advances the chain's epoch whenever the persisted schedule says it is due. Reads `epochStartMs`
  * and `epochDurationMs` from the chain each time, so a restarted server (or an epoch advanced by
- * hand) keeps one schedule; if the server was down for several epochs it catches up one epoch per
- * tick. Resolves once `signal` aborts and any advance in progress has finished.
+ * hand) keeps one schedule; an epoch that fell due while the server was down ends at start-up.
+ * While the chain refuses with a retryable abort (an epoch change still waiting for the nodes'
+ * `epochSyncDone`), it retries every second and reports only the first refusal of a streak.
+ * Resolves once `signal` aborts and any advance in progress has finished.
  */
 async function startEpochClock(chain: ServableChain, signal: AbortSignal, onError: (e: unknown) => void): Promise<void> {
+  let refusing = false;
   while (!signal.aborted) {
     // Never sleep longer than a minute between checks: an epoch advanced by hand moves the schedule.
     let sleepMs = 60_000;
@@ -289,13 +292,16 @@ async function startEpochClock(chain: ServableChain, signal: AbortSignal, onErro
       const now = Date.now();
       if (now >= dueAt) {
         await chain.advanceEpoch();
+        refusing = false;
         sleepMs = 0;
       } else {
         sleepMs = Math.min(dueAt - now, 60_000);
       }
     } catch (e) {
       if (signal.aborted) return;
-      onError(e);
+      const transient = e instanceof ChainAbortError && e.retryable;
+      if (!transient || !refusing) onError(e);
+      refusing = transient;
       sleepMs = 1000;
     }
     await sleep(sleepMs, signal);
