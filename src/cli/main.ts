@@ -15,6 +15,8 @@ import { encodingByName, type EncodingScheme } from '../codec/encodings/index.ts
 import { blobSummary } from '../spool/directory.ts';
 import { TuskError } from '../errors.ts';
 import { CHAIN_USAGE, chainCommand, walletCommand } from './chain-command.ts';
+import { CLIENT_USAGE, clientCommand } from './client-commands.ts';
+import { DEV_USAGE, devCommand } from './dev-command.ts';
 import { NODE_USAGE, nodeCommand } from './node-command.ts';
 
 const USAGE = `Usage: tusk <command> [options]
@@ -40,6 +42,8 @@ Options:
 Sliver directory layout: blob.json, metadata.bcs (BlobMetadataWithId), primary/<i>.bcs and
 secondary/<j>.bcs (SliverData); sliver pair i = primary/<i>.bcs + secondary/<n−1−i>.bcs.
 
+${CLIENT_USAGE}
+${DEV_USAGE}
 ${CHAIN_USAGE}
 ${NODE_USAGE}`;
 
@@ -249,8 +253,19 @@ async function dispatch(argv: string[]): Promise<number> {
       return chainCommand(rest, (m) => new UsageError(m));
     case 'wallet':
       return walletCommand(rest, (m) => new UsageError(m));
+    case 'dev':
+      return devCommand(rest);
     case 'node':
       return nodeCommand(rest, (m) => new UsageError(m));
+    case 'store':
+    case 'read':
+    case 'blob-status':
+    case 'list-blobs':
+    case 'extend':
+    case 'delete':
+    case 'info':
+    case 'stake':
+      return clientCommand(command, rest, (m) => new UsageError(m), interruptSignal());
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   }
