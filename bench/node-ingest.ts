@@ -101,7 +101,10 @@ async function client(url: string): Promise<void> {
     let next = 0, bytes = 0;
     const t = performance.now();
     await Promise.all(Array.from({ length: concurrency }, async () => {
-      while (next < jobs.length) bytes += await work(jobs[next++]);
+      while (next < jobs.length) {
+        const b = await work(jobs[next++]); // not `bytes += await …`: that reads `bytes` before awaiting
+        bytes += b;
+      }
     }));
     return { requests: jobs.length, bytes, seconds: (performance.now() - t) / 1000 };
   };
