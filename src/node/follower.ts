@@ -136,11 +136,13 @@ export class EventFollower {
   }
 
   /**
-   * Tells the chain the node holds its shards for `epoch` when that is the chain's current epoch
-   * and the node is in its committee. Shards move between nodes only through re-uploads in this
+   * Tells the chain the node holds its shards for `epoch` when that is the chain's current epoch,
+   * the chain is waiting for its committee (changeSync) and the node is a member. Called after each
+   * page that starts an epoch, and at start-up (a node restarted during changeSync has already
+   * applied the epoch's event). Errors are reported, not thrown. Shards move between nodes only through re-uploads in this
    * version (no shard sync), so the node is "synced" as soon as it knows its assignment.
    */
-  private async reportSynced(epoch: number): Promise<void> {
+  async reportSynced(epoch: number): Promise<void> {
     const me = this.o.nodeId();
     if (me === null) return;
     try {

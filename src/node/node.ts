@@ -135,6 +135,8 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
     });
     // Catch up before reporting ready, so the node knows its shards and the blobs registered so far.
     while ((await follower.syncOnce(0)) > 0) { /* next page */ }
+    const epoch = store.currentEpoch();
+    if (epoch !== null) await follower.reportSynced(epoch);
     follower.start();
     return {
       url,

@@ -90,6 +90,7 @@ export class NodeService {
   private readonly pending = new Map<string, PendingBlob>();
   private pendingBytes = 0;
   private nShardsValue: number | null = null;
+  private readonly metadataCache = new Map<string, BlobMetadata>();
 
   constructor(store: NodeStore, expander: PoolExpander, keys: BlsKeyPair, limits: Partial<ServiceLimits> = {}) {
     this.store = store;
@@ -204,9 +205,25 @@ export class NodeService {
     return this.pending.get(key(blobId))?.metadata ? 'buffered' : 'nonexistent';
   }
 
+  /**
+   * Parsed metadata of `blobId` (stored, else buffered). Parsed metadata of recently used blobs is
+   * cached: an upload sends n slivers per blob, and parsing n hash pairs for each costs more than
+   * verifying a small sliver. Stored metadata never changes (only its removal), so the cache is
+   * checked against the store's presence on every use.
+   */
   private storedMetadata(blobId: Uint8Array): BlobMetadata | null {
-    const bcs = this.store.getMetadata(blobId) ?? this.pending.get(key(blobId))?.metadata;
-    return bcs ? BlobMetadata.fromBcs(bcs) : null;
+    const k = key(blobId);
+    const stored = this.store.hasMetadata(blobId);
+    const cached = this.metadataCache.get(k);
+    if (cached && stored) return cached;
+    const bcs = stored ? this.store.getMetadata(blobId) : this.pending.get(k)?.metadata;
+    if (!bcs) return null;
+    const parsed = BlobMetadata.fromBcs(bcs);
+    if (stored) {
+      if (this.metadataCache.size >= 64) this.metadataCache.delete(this.metadataCache.keys().next().value!);
+      this.metadataCache.set(k, parsed);
+    }
+    return parsed;
   }
 
   // ---- slivers ------------------------------------------------------------------------------

@@ -156,3 +156,33 @@ describe('crash safety', () => {
     }
   });
 });
+
+describe('tusk node CLI', () => {
+  const run = (args: string[]) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(nodeBin, [tuskBin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '', stderr = '';
+      child.stdout!.on('data', (d) => (stdout += d));
+      child.stderr!.on('data', (d) => (stderr += d));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout, stderr });
+      });
+    });
+
+  it('usage errors exit 2; an unreachable chain exits 1 with one error line', async () => {
+    let r = await run(['node', 'run', '--chain-url', 'http://127.0.0.1:9']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/node run needs --data-dir/);
+    r = await run(['node', 'run', '--data-dir', join(tmp.dir, 'cli-x'), '--chain-url', 'http://127.0.0.1:9', '--stake', 'lots']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--stake must be a WAL amount/);
+    r = await run(['node', 'serve']);
+    expect(r.code).toBe(2);
+    r = await run(['node', 'run', '--data-dir', join(tmp.dir, 'cli-y'), '--chain-url', 'http://127.0.0.1:9', '--json']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
