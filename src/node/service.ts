@@ -432,7 +432,9 @@ export class NodeService {
     if (source === targetAxis) throw badRequest('INVALID_QUERY', 'proofAxis must be orthogonal to targetType');
     const requests: { pair: number; targetIndex: number }[] = [];
     for (const shard of this.currentShards()) requests.push({ pair: this.pairOfShard(blobId, shard), targetIndex });
-    return this.symbolsFrom(blobId, source, requests);
+    const out = await this.symbolsFrom(blobId, source, requests);
+    if (out.length === 0) throw sliverNotFound();
+    return out;
   }
 
   /**
@@ -456,13 +458,15 @@ export class NodeService {
       const axis: SliverAxis | null = proofAxis === 'primary' ? (holdsPrimary ? 'primary' : null)
         : proofAxis === 'secondary' ? (holdsSecondary ? 'secondary' : null)
         : holdsPrimary ? 'primary' : holdsSecondary ? 'secondary' : null;
-      if (axis === null) {
-        throw new ApiError('FAILED_PRECONDITION', 'SYMBOL_NOT_PRESENT_AT_SHARDS', `the symbol ${id.primary}-${id.secondary} is not the responsibility of this node's shards`);
-      }
+      // As Walrus: symbols this node cannot serve are skipped; only an empty answer is an error.
+      if (axis === null) continue;
       if (axis === 'primary') byAxis.primary.push({ pair: primaryPair, targetIndex: id.secondary });
       else byAxis.secondary.push({ pair: secondaryPair, targetIndex: id.primary });
     }
     const out = [...(await this.symbolsFrom(blobId, 'primary', byAxis.primary)), ...(await this.symbolsFrom(blobId, 'secondary', byAxis.secondary))];
+    if (out.length === 0) {
+      throw new ApiError('FAILED_PRECONDITION', 'SYMBOL_NOT_PRESENT_AT_SHARDS', "none of the requested symbols is the responsibility of this node's shards");
+    }
     return out;
   }
 
@@ -481,7 +485,7 @@ export class NodeService {
     const out: RecoverySymbol[] = [];
     for (const [pair, targets] of byPair) {
       const bcs = this.store.getSliver(blobId, pair, source);
-      if (!bcs) throw sliverNotFound();
+      if (!bcs) continue; // not uploaded (yet): the caller asks other nodes too
       const sliver = SliverData.fromBcs(source, bcs);
       const { expanded, leaves } = await this.expander.expand(cfg, source, sliver.data, S, true);
       for (const t of targets) {
@@ -493,6 +497,36 @@ export class NodeService {
           proof: merkleProof(leaves!, n, t),
         });
       }
+    }
+    return out;
+  }
+
+  // ---- decoding symbols ---------------------------------------------------------------------
+
+  /**
+   * `GET /v1/blobs/{id}/decodingSymbols?targetSlivers=T…&targetType=…`: for each (systematic)
+   * target sliver T of `targetType`, the raw source symbol at position T of every sliver this node
+   * holds on the orthogonal axis, tagged with that sliver's index — without proofs, so the caller
+   * must check what it decodes against the metadata. Slivers the node lacks are skipped.
+   * @returns target index → symbols (in the node's shard order).
+   */
+  decodingSymbols(blobId: Uint8Array, targets: readonly number[], targetAxis: SliverAxis): Map<number, { sourceIndex: number; data: Uint8Array }[]> {
+    if (targets.length === 0) throw new ApiError('FAILED_PRECONDITION', 'NO_TARGET_SLIVERS_SPECIFIED', 'at least one target sliver must be specified');
+    if (targets.length > this.limits.maxSymbolsPerRequest) throw badRequest('TOO_MANY_SYMBOLS', `at most ${this.limits.maxSymbolsPerRequest} targets per request`);
+    const cfg = new EncodingConfig(this.nShards);
+    // Only source (systematic) slivers: their symbols are plain source symbols of the orthogonal slivers.
+    const k = targetAxis === 'primary' ? cfg.primarySymbols : cfg.secondarySymbols;
+    for (const t of targets) {
+      if (t >= k) throw new ApiError('INVALID_ARGUMENT', 'RECOVERY_SYMBOL_OUT_OF_RANGE', `target ${targetAxis} sliver ${t} is not a source sliver (index must be < ${k})`);
+    }
+    const unique = [...new Set(targets)];
+    const out = new Map<number, { sourceIndex: number; data: Uint8Array }[]>(unique.map((t) => [t, []]));
+    const source = orthogonal(targetAxis);
+    for (const shard of this.currentShards()) {
+      const bcs = this.store.getSliver(blobId, this.pairOfShard(blobId, shard), source);
+      if (!bcs) continue;
+      const sliver = SliverData.fromBcs(source, bcs);
+      for (const t of unique) out.get(t)!.push({ sourceIndex: sliver.index, data: sliver.symbol(t).slice() });
     }
     return out;
   }

@@ -329,6 +329,75 @@ describe('recovery symbols', () => {
   });
 });
 
+describe('decoding symbols', () => {
+  const blob = encodeBlob(randomBytes(7000, 16), { nShards: n });
+  beforeAll(async () => {
+    register(node, blob.blobId);
+    await upload(blob);
+  });
+
+  /** Parses BTreeMap<u16, Vec<EitherDecodingSymbol>> (test-side reader, written from the spec). */
+  function parse(bytes: Uint8Array): Map<number, { variant: number; index: number; data: Uint8Array }[]> {
+    let off = 0;
+    const uleb = () => {
+      let v = 0, shift = 0, b;
+      do {
+        b = bytes[off++];
+        v += (b & 0x7f) * 2 ** shift;
+        shift += 7;
+      } while (b & 0x80);
+      return v;
+    };
+    const u16 = () => bytes[off++] | (bytes[off++] << 8);
+    const out = new Map();
+    for (let e = uleb(); e > 0; e--) {
+      const key = u16();
+      const list = [];
+      for (let c = uleb(); c > 0; c--) {
+        const variant = bytes[off++];
+        const index = u16();
+        const len = uleb();
+        list.push({ variant, index, data: bytes.slice(off, off + len) });
+        off += len;
+      }
+      out.set(key, list);
+    }
+    expect(off).toBe(bytes.length);
+    return out;
+  }
+
+  it('return, per systematic target, the raw symbols of the held orthogonal slivers', async () => {
+    const r = await call(`${B(blob)}/decodingSymbols?targetSlivers=1&targetSlivers=0&targetType=primary`);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe('application/octet-stream');
+    const map = parse(r.bytes);
+    expect([...map.keys()]).toEqual([0, 1]);
+    for (const [t, list] of map) {
+      expect(list).toHaveLength(held.length);
+      for (const s of list) {
+        expect(s.variant).toBe(0);
+        expect(s.data).toEqual(blob.secondarySlivers[s.index].symbol(t));
+      }
+    }
+    const sec = parse((await call(`${B(blob)}/decodingSymbols?targetSlivers=2&targetType=secondary`)).bytes);
+    for (const s of sec.get(2)!) {
+      expect(s.variant).toBe(1);
+      expect(s.data).toEqual(blob.primarySlivers[s.index].symbol(2));
+    }
+  });
+
+  it('reject non-systematic targets, missing targets and bad queries', async () => {
+    let r = await call(`${B(blob)}/decodingSymbols?targetSlivers=${cfg.primarySymbols}&targetType=primary`);
+    expect([r.status, reason(r.json)]).toEqual([400, 'RECOVERY_SYMBOL_OUT_OF_RANGE']);
+    r = await call(`${B(blob)}/decodingSymbols?targetType=primary`);
+    expect([r.status, reason(r.json)]).toEqual([400, 'NO_TARGET_SLIVERS_SPECIFIED']);
+    r = await call(`${B(blob)}/decodingSymbols?targetSlivers=x&targetType=primary`);
+    expect(r.status).toBe(400);
+    r = await call(`${B(blob)}/decodingSymbols?targetSlivers=1`);
+    expect([r.status, reason(r.json)]).toEqual([400, 'INVALID_QUERY']);
+  });
+});
+
 describe('inconsistency proofs', () => {
   it('a valid proof earns a signed invalid-blob-ID attestation; a bogus one 400 INVALID_PROOF', async () => {
     const blob = encodeBlob(randomBytes(6000, 12), { nShards: n });
