@@ -149,7 +149,7 @@ export class StorageNodeClient {
         method,
         signal,
         headers: body ? { 'content-type': OCTET, accept } : { accept },
-        body: body as BodyInit | undefined,
+        body: body ? (toSendable(body) as BodyInit) : undefined,
       });
     } catch (e) {
       if (options.signal?.aborted) throw options.signal.reason;
@@ -194,6 +194,14 @@ export class StorageNodeClient {
     const res = await this.request('GET', path, options, undefined, OCTET);
     return new Uint8Array(await res.arrayBuffer());
   }
+}
+
+/**
+ * fetch (undici) does not send views of a SharedArrayBuffer as bytes; large encodes hand out
+ * slivers as views into a shared WebAssembly memory, so those are copied (one sliver at a time).
+ */
+function toSendable(body: Uint8Array): Uint8Array {
+  return typeof SharedArrayBuffer !== 'undefined' && body.buffer instanceof SharedArrayBuffer ? body.slice() : body;
 }
 
 /** `host:port` → URL (http for loopback, https otherwise); URLs pass through without a trailing `/`. */

@@ -25,7 +25,7 @@ import type { Chain, CommitteeInfo } from '../chain/types.ts';
 import { MetadataVerificationError, NotEnoughSliversError, SliverVerificationError, TuskError, TuskInputError } from '../errors.ts';
 import { StorageNodeClient } from './node-client.ts';
 import { placeBlob } from './placement.ts';
-import { Semaphore, withRetries } from './retry.ts';
+import { withRetries } from './retry.ts';
 
 /** Options of `readBlob` / `readBlobToFile`. */
 export interface ReadBlobOptions {
@@ -190,36 +190,43 @@ function sliverSources(id: BlobId, committees: CommitteeInfo[], axis: SliverAxis
 
 /**
  * Downloads slivers from `sources[from…]` until `want` more distinct indices are written to `dir`
- * or the sources run out. Returns the next unused source position.
+ * or the sources run out. Never has more requests in flight than slivers still missing, so no
+ * source is spent on a sliver that would be thrown away (a later round may need it). Returns the
+ * next unused source position.
  */
 async function download(
   id: BlobId, axis: SliverAxis, sources: (Source & { index: number })[], from: number, want: number, have: Set<number>, dir: string,
   options: ReadBlobOptions, retry: { retries: number; signal?: AbortSignal }, onFailed: (n: number) => void,
 ): Promise<number> {
   if (want <= 0) return from;
-  const sem = new Semaphore(options.concurrency ?? 32);
-  let next = from;
+  const concurrency = options.concurrency ?? 32;
   const target = have.size + want;
+  const claimed = new Set<number>();
+  let next = from;
   const worker = async () => {
-    while (have.size < target && next < sources.length) {
+    while (next < sources.length && have.size + claimed.size < target) {
       const s = sources[next++];
-      if (have.has(s.index)) continue;
+      if (have.has(s.index) || claimed.has(s.index)) continue;
+      claimed.add(s.index);
       try {
-        await sem.run(async () => {
-          const sliver = await withRetries(() => s.client.getSliver(id, s.pair, axis, { signal: options.signal }), retry);
-          if (sliver.index !== s.index) throw new TuskInputError(`node sent sliver ${sliver.index} for index ${s.index}`);
-          if (have.has(s.index) || have.size >= target) return;
-          have.add(s.index);
-          await writeFile(join(dir, axis, `${s.index}.bcs`), sliver.toBcs());
-          options.onProgress?.({ phase: 'download', slivers: have.size, needed: target });
-        });
+        const sliver = await withRetries(() => s.client.getSliver(id, s.pair, axis, { signal: options.signal }), retry);
+        if (sliver.index !== s.index) throw new TuskInputError(`node sent sliver ${sliver.index} for index ${s.index}`);
+        await writeFile(join(dir, axis, `${s.index}.bcs`), sliver.toBcs());
+        have.add(s.index);
+        options.onProgress?.({ phase: 'download', slivers: have.size, needed: target });
       } catch {
         if (options.signal?.aborted) throw options.signal.reason;
         onFailed(1);
+      } finally {
+        claimed.delete(s.index);
       }
     }
   };
-  await Promise.all(Array.from({ length: options.concurrency ?? 32 }, worker));
+  // A worker stops when the slivers in flight would cover the target; if some of those fail, the
+  // next round picks up the slack.
+  while (have.size < target && next < sources.length) {
+    await Promise.all(Array.from({ length: Math.min(concurrency, target - have.size) }, worker));
+  }
   return next;
 }
 

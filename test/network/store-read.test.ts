@@ -1,7 +1,7 @@
 /**
  * End to end against a real local network: the chain and 4 storage nodes as separate `tusk`
- * processes on loopback (12 shards: f = 3, each node holds 3 shards = f). Stores and reads blobs
- * of 0 B, 1 B, ~1 MiB and ~64 MiB; the blob IDs equal the official encoder's for 12 shards; with
+ * processes on loopback (100 shards: f = 33, each node holds 25 shards ≤ f). Stores and reads blobs
+ * of 0 B, 1 B, ~1 MiB and ~64 MiB; the blob IDs equal the official encoder's for 100 shards; with
  * a node stopped reads and stores still succeed; a node serving corrupted slivers does not change
  * what a read returns; a node killed mid-upload does not fail the store.
  */
@@ -21,7 +21,7 @@ import { officialBlobId, blobIdToBase64Url } from '../helpers/official.ts';
 import { randomBytes } from '../helpers/blobs.ts';
 import type { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
 
-const N_SHARDS = 12;
+const N_SHARDS = 100;
 let net: DevNetwork;
 let dir: string;
 let chain: RemoteChain;
@@ -45,7 +45,7 @@ afterAll(async () => {
 });
 
 describe('store and read on a local network of processes', () => {
-  it('the network is up: 4 nodes hold 12 shards, the wallet is funded', async () => {
+  it('the network is up: 4 nodes hold 100 shards, the wallet is funded', async () => {
     const state = await chain.systemState();
     expect(state.committee.members).toHaveLength(4);
     expect(state.committee.members.reduce((s, m) => s + m.shards.length, 0)).toBe(N_SHARDS);
