@@ -409,10 +409,11 @@ export class NodeService {
       nodeId: extra.nodeId,
       nodeStatus: epoch === null ? 'Standby' : shards.length > 0 ? 'Active' : 'Standby',
       eventProgress: { persisted: this.store.eventsApplied(), pending: extra.eventsPending ?? 0 },
-      shardSummary: { owned: shards.length, ownedShardStatus: { ready: shards.length } },
+      // Without shard sync every owned shard is "ready" as soon as the node knows it owns it.
+      shardSummary: { owned: shards.length, ownedShardStatus: { unknown: 0, ready: shards.length, inTransfer: 0, inRecovery: 0 }, readOnly: 0 },
     };
     if (detailed) {
-      info.shardDetail = { owned: shards.map((s) => ({ shard: s, status: 'ready' })) };
+      info.shardDetail = { owned: shards.map((s) => ({ shard: s, status: 'ready' })), other: [] };
       info.storage = this.store.counts();
     }
     return info;
