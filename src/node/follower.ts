@@ -50,7 +50,16 @@ export class EventFollower {
    * Applies one page of events (waiting up to `waitMs` for one). Returns the number applied.
    * @throws ChainUnavailableError and other chain errors (nothing is applied then).
    */
-  async syncOnce(waitMs = 0): Promise<number> {
+  syncOnce(waitMs = 0): Promise<number> {
+    // One page at a time: two overlapping calls would read the same cursor and apply a page twice.
+    const run = this.turn.then(() => this.syncPage(waitMs));
+    this.turn = run.catch(() => {});
+    return run;
+  }
+
+  private turn: Promise<unknown> = Promise.resolve();
+
+  private async syncPage(waitMs: number): Promise<number> {
     const { chain, store, service } = this.o;
     const cursor = store.eventCursor();
     const page = await chain.events({ cursor, limit: this.o.pageSize ?? 500, waitMs, signal: this.abort.signal });

@@ -35,6 +35,8 @@ export interface ServiceLimits {
   readonly maxQueuedExpansions: number;
   /** Bytes of `?pending=true` uploads buffered in memory before new ones get 429 CACHE_SATURATED. */
   readonly maxPendingBytes: number;
+  /** Age after which buffered uploads of a blob that was never registered may be evicted. */
+  readonly pendingTtlMs: number;
   /** Longest `wait_millis` honoured by the confirmation long poll. */
   readonly maxWaitMillis: number;
   /** Most symbol IDs or targets in one recoverySymbols request. */
@@ -44,6 +46,7 @@ export interface ServiceLimits {
 export const DEFAULT_SERVICE_LIMITS: ServiceLimits = {
   maxQueuedExpansions: 64,
   maxPendingBytes: 64 * 1024 * 1024,
+  pendingTtlMs: 5 * 60_000,
   maxWaitMillis: 30_000,
   maxSymbolsPerRequest: 1024,
 };
@@ -61,6 +64,8 @@ export interface SignedMessageJson {
 }
 
 interface PendingBlob {
+  /** When the first upload for the blob was buffered (ms); stale entries are evicted. */
+  since: number;
   metadata?: Uint8Array;
   slivers: Map<string, { pair: number; axis: SliverAxis; bcs: Uint8Array }>;
   bytes: number;
@@ -179,9 +184,10 @@ export class NodeService {
       throw e;
     }
     if (!registered) {
-      const p = this.pendingEntry(blobId);
-      if (p.metadata) return 'alreadyStored';
+      if (this.pending.get(key(blobId))?.metadata) return 'alreadyStored';
+      // Reserve first: eviction may drop this blob's own stale entry.
       this.reservePending(body.length);
+      const p = this.pendingEntry(blobId);
       p.metadata = body;
       p.bytes += body.length;
       return 'buffered';
@@ -261,10 +267,10 @@ export class NodeService {
       return this.store.putSliver(blobId, pair, axis, body) === 'stored' ? 'stored' : 'alreadyStored';
     }
     if (this.store.invalidEvent(blobId)) throw notRegistered();
-    const p = this.pendingEntry(blobId);
     const k = `${pair}:${axis}`;
-    if (p.slivers.has(k)) return 'alreadyStored';
+    if (this.pending.get(key(blobId))?.slivers.has(k)) return 'alreadyStored';
     this.reservePending(body.length);
+    const p = this.pendingEntry(blobId);
     p.slivers.set(k, { pair, axis, bcs: body });
     p.bytes += body.length;
     return 'buffered';
@@ -291,13 +297,23 @@ export class NodeService {
   private pendingEntry(blobId: Uint8Array): PendingBlob {
     let p = this.pending.get(key(blobId));
     if (!p) {
-      p = { slivers: new Map(), bytes: 0 };
+      p = { since: Date.now(), slivers: new Map(), bytes: 0 };
       this.pending.set(key(blobId), p);
     }
     return p;
   }
 
   private reservePending(bytes: number): void {
+    if (this.pendingBytes + bytes > this.limits.maxPendingBytes) {
+      // Uploads for blobs that were never registered must not hold the buffer forever.
+      const cutoff = Date.now() - this.limits.pendingTtlMs;
+      for (const [k, p] of this.pending) {
+        if (p.since < cutoff) {
+          this.pending.delete(k);
+          this.pendingBytes -= p.bytes;
+        }
+      }
+    }
     if (this.pendingBytes + bytes > this.limits.maxPendingBytes) {
       throw new ApiError('RESOURCE_EXHAUSTED', 'CACHE_SATURATED', 'the buffer for uploads pending registration is full; retry after registering the blob');
     }

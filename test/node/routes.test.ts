@@ -288,6 +288,28 @@ describe('pending uploads', () => {
   });
 });
 
+describe('pending buffer limits', () => {
+  it('a full buffer answers 429 CACHE_SATURATED; stale entries make room', async () => {
+    const t = tempDir();
+    const small = await startBareNode({ dir: t.dir, nShards: n, shards: held, pool, limits: { maxPendingBytes: 1500, pendingTtlMs: 200 } });
+    try {
+      const blobs = [31, 32, 33].map((seed) => encodeBlob(randomBytes(100, seed), { nShards: n }));
+      const putMeta = (b: EncodedBlob) => put(`${small.url}/v1/blobs/${b.blobIdString}/metadata?pending=true`, copy(b.metadata.toBcs()));
+      expect((await putMeta(blobs[0])).status).toBe(202);
+      expect((await putMeta(blobs[1])).status).toBe(202);
+      const full = await putMeta(blobs[2]);
+      expect([full.status, reason(full.json)]).toEqual([429, 'CACHE_SATURATED']);
+      await new Promise((r) => setTimeout(r, 250));
+      expect((await putMeta(blobs[2])).status).toBe(202);
+      expect((await call(`${small.url}/v1/blobs/${blobs[0].blobIdString}/metadata/status`)).json.success.data).toBe('nonexistent');
+      expect((await call(`${small.url}/v1/blobs/${blobs[2].blobIdString}/metadata/status`)).json.success.data).toBe('buffered');
+    } finally {
+      await small.close();
+      t.remove();
+    }
+  });
+});
+
 describe('recovery symbols', () => {
   const blob = encodeBlob(randomBytes(9000, 11), { nShards: n });
   beforeAll(async () => {
