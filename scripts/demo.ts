@@ -47,7 +47,8 @@ try {
   console.log(`sample file      ${file} (${data.length} bytes)`);
   console.log(`stored           encode ${(t.encodeMs / 1000).toFixed(2)} s, register ${(t.registerMs / 1000).toFixed(2)} s, upload to a quorum ${(t.uploadMs / 1000).toFixed(2)} s, certify ${(t.certifyMs / 1000).toFixed(2)} s; cost ${formatWal(stored.cost)} WAL${stored.reused ? ' (reused an earlier registration)' : ''}`);
   const bg = await stored.background;
-  console.log(`uploads          ${bg.confirmedNodes} of ${net.nodes.length} nodes confirmed`);
+  if (!stored.reused) console.log(`uploads          ${bg.confirmedNodes} of ${net.nodes.length} nodes confirmed`);
+  else console.log('uploads          none needed: this blob was stored and certified by an earlier run');
   const down = Math.floor((nodes - 1) / 3);
   for (let i = 0; i < down; i++) await net.stopNode(nodes - 1 - i);
   const t1 = performance.now();
