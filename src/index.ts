@@ -49,3 +49,40 @@ export type { ProtocolMessage, BlobPersistence } from './protocol/messages.ts';
 export { isQuorum, isAboveValidity, signersBitmap, bitmapSigners, aggregateCertificate, verifyCertificate, certificateToBcs } from './protocol/certificate.ts';
 export type { Committee, CommitteeMember, Certificate, CertificateThreshold } from './protocol/certificate.ts';
 export { CertificateError } from './errors.ts';
+
+// --- the chain (src/chain/): the `Chain` interface, the embedded local chain, its server and client
+export type {
+  Address, ObjectId, Chain, DevChain, SystemState, CommitteeInfo, CommitteeNode, EpochState, StorageResource, BlobObject, StakedWal,
+  StorageNodeInfo, ChainEvent, ChainEventEnvelope, EventCursor, EventPage, EventQueryOptions, TxEffects, ReserveSpaceOptions,
+  RegisterBlobOptions, CertificateOptions, RegisterNodeOptions, UpdateNodeOptions, OwnedObject, ShardMove,
+} from './chain/types.ts';
+export { FROST_PER_WAL, BYTES_PER_UNIT_SIZE } from './chain/types.ts';
+export { LocalChain } from './chain/local/index.ts';
+export type { LocalChainOptions } from './chain/local/index.ts';
+export { RemoteChain } from './chain/remote/client.ts';
+export type { RemoteChainOptions } from './chain/remote/client.ts';
+export { startChainServer } from './chain/remote/server.ts';
+export type { ChainServerOptions, ChainServer } from './chain/remote/server.ts';
+export { signTransaction, verifyTransaction, transactionDigest } from './chain/transaction.ts';
+export type { SignedTransaction, TransactionData } from './chain/transaction.ts';
+export { ChainAbortError, ChainUnavailableError, StorageNodeError, NotEnoughConfirmationsError } from './errors.ts';
+export { proofOfPossessionMessage } from './protocol/messages.ts';
+
+// --- storage nodes (src/node/)
+export { startStorageNode } from './node/node.ts';
+export type { StorageNodeOptions, StorageNodeHandle } from './node/node.ts';
+
+// --- the client (src/client/): store and read through a network
+export { storeBlob, BlobStoreFlow, storageCost } from './client/store.ts';
+export type { StoreBlobOptions, StoreProgress, StoreResult, UploadSummary } from './client/store.ts';
+export { readBlob, readBlobToFile } from './client/read.ts';
+export type { ReadBlobOptions, ReadProgress, ReadResult } from './client/read.ts';
+export { StorageNodeClient } from './client/node-client.ts';
+export type { StorageNodeClientOptions, StoredOnNodeStatus, SignedNodeMessage, ConfirmationKind, NodeBlobStatus } from './client/node-client.ts';
+export { placeBlob, pairForShard, shardForPair } from './client/placement.ts';
+export { loadClientConfig, writeClientConfig, loadWallet } from './client/config.ts';
+export type { ClientConfig } from './client/config.ts';
+
+// --- a local network of processes (src/network/)
+export { startDevNetwork } from './network/dev-network.ts';
+export type { DevNetwork, DevNetworkOptions } from './network/dev-network.ts';
