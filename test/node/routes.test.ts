@@ -480,6 +480,33 @@ describe('admission control', () => {
     }
   });
 
+  it('requests whose clients vanish mid-body free their slot', async () => {
+    const t = tempDir();
+    const small = await startBareNode({ dir: t.dir, nShards: n, shards: held, pool, maxInFlight: 2 });
+    try {
+      const { connect } = await import('node:net');
+      const port = Number(new URL(small.url).port);
+      const blob = encodeBlob(randomBytes(100, 17), { nShards: n });
+      // Two uploads that announce 100 kB and send 10 bytes hold both slots…
+      const sockets = await Promise.all([0, 1].map(() => new Promise<import('node:net').Socket>((resolve) => {
+        const sock = connect(port, '127.0.0.1', () => {
+          sock.write(`PUT /v1/blobs/${blob.blobIdString}/slivers/0/primary HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n0123456789`);
+          resolve(sock);
+        });
+      })));
+      await new Promise((r) => setTimeout(r, 100));
+      expect((await call(`${small.url}/v1/health`)).status).toBe(429);
+      // …until their clients disappear.
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => setTimeout(r, 100));
+      expect((await call(`${small.url}/v1/health`)).status).toBe(200);
+      expect(small.store.hasSliver(blob.blobId, 0, 'primary')).toBe(false);
+    } finally {
+      await small.close();
+      t.remove();
+    }
+  });
+
   it('saturated sliver verification answers 503 and stores nothing it did not verify', async () => {
     const t = tempDir();
     const small = await startBareNode({ dir: t.dir, nShards: n, shards: held, pool, limits: { maxQueuedExpansions: 1 } });
