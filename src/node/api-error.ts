@@ -26,6 +26,7 @@ export type ApiStatus = keyof typeof API_STATUS;
 
 /** Error domain of storage-node errors (Walrus: `storage.walrus.space`); `global` for generic ones. */
 export const STORAGE_DOMAIN = 'storage.walrus.space';
+/** Error domain of transport-level errors (limits, routing, internal). */
 export const GLOBAL_DOMAIN = 'global';
 
 /**
@@ -71,32 +72,42 @@ export function success(code: number, data: unknown): object {
 
 // ---- the errors the routes raise (reasons as in Walrus's storage-node errors) -------------------
 
+/** 400 NOT_REGISTERED: no live registration of the blob (retryable: the event may still come). */
 export const notRegistered = (): ApiError =>
   new ApiError('FAILED_PRECONDITION', 'NOT_REGISTERED', 'the blob has not been registered or has already expired', { retryable: true });
 
+/** METADATA_NOT_FOUND: 400 before an upload (store the metadata first), 404 for a read. */
 export const metadataNotFound = (forUpload: boolean): ApiError =>
   forUpload
     ? new ApiError('FAILED_PRECONDITION', 'METADATA_NOT_FOUND', 'blob metadata is required but missing', { retryable: true })
     : new ApiError('NOT_FOUND', 'METADATA_NOT_FOUND', 'the requested metadata is unavailable');
 
+/** 404 SLIVER_NOT_FOUND. */
 export const sliverNotFound = (): ApiError => new ApiError('NOT_FOUND', 'SLIVER_NOT_FOUND', 'the requested sliver is unavailable');
 
+/** 400 INVALID_SLIVER: the sliver does not match its pair or the metadata. */
 export const invalidSliver = (message: string): ApiError =>
   new ApiError('INVALID_ARGUMENT', 'INVALID_SLIVER', `the provided sliver is invalid: ${message}`);
 
+/** 400 INVALID_METADATA: the metadata does not hash to the blob ID or does not fit the committee. */
 export const invalidMetadata = (message: string): ApiError =>
   new ApiError('INVALID_ARGUMENT', 'INVALID_METADATA', `the provided metadata failed to verify: ${message}`);
 
+/** 400 SHARD_NOT_ASSIGNED, with the shard and epoch in the ErrorInfo metadata. */
 export const shardNotAssigned = (shard: number, epoch: number): ApiError =>
   new ApiError('FAILED_PRECONDITION', 'SHARD_NOT_ASSIGNED', `shard ${shard} is not assigned to this node in epoch ${epoch}`, { metadata: { shard, epoch } });
 
+/** 400 INDEX_OUT_OF_RANGE. */
 export const indexOutOfRange = (index: number, max: number): ApiError =>
   new ApiError('INVALID_ARGUMENT', 'INDEX_OUT_OF_RANGE', `requires 0 <= index (${index}) < ${max}`, { metadata: { index, max } });
 
+/** 400 INVALID_ARGUMENT with the given reason (malformed paths, queries, bodies). */
 export const badRequest = (reason: string, message: string): ApiError => new ApiError('INVALID_ARGUMENT', reason, message);
 
+/** 503 UNAVAILABLE (retryable): not synchronised yet, or saturated. */
 export const unavailable = (message = 'the service is currently unavailable'): ApiError =>
   new ApiError('UNAVAILABLE', 'UNAVAILABLE', message, { domain: GLOBAL_DOMAIN });
 
+/** 429 RESOURCE_EXHAUSTED (retryable): too many requests in flight. */
 export const tooManyRequests = (): ApiError =>
   new ApiError('RESOURCE_EXHAUSTED', 'TOO_MANY_REQUESTS', 'the node is handling too many requests; retry later', { domain: GLOBAL_DOMAIN });

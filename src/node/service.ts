@@ -22,7 +22,7 @@ import { orthogonal, type RecoverySymbol, inconsistencyProofFromBcs, verifyIncon
 import { blsSign, type BlsKeyPair } from '../crypto/bls.ts';
 import { invalidBlobIdMessage, storageConfirmationMessage, type BlobPersistence } from '../protocol/messages.ts';
 import { MetadataVerificationError, TuskError, TuskInputError } from '../errors.ts';
-import type { NodeStore, BlobStatus, PutResult } from './store.ts';
+import type { NodeStore, BlobStatus } from './store.ts';
 import type { PoolExpander } from './pool-expander.ts';
 import {
   ApiError, badRequest, indexOutOfRange, invalidMetadata, invalidSliver, metadataNotFound, notRegistered, shardNotAssigned,
@@ -43,6 +43,7 @@ export interface ServiceLimits {
   readonly maxSymbolsPerRequest: number;
 }
 
+/** Defaults of {@link ServiceLimits}. */
 export const DEFAULT_SERVICE_LIMITS: ServiceLimits = {
   maxQueuedExpansions: 64,
   maxPendingBytes: 64 * 1024 * 1024,
@@ -594,6 +595,3 @@ export class NodeService {
 function key(blobId: Uint8Array): string {
   return Buffer.from(blobId).toString('hex');
 }
-
-/** Re-export for the routes. */
-export type { PutResult };
