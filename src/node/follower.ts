@@ -16,6 +16,7 @@ import type { Chain, ChainEventEnvelope, CommitteeInfo } from '../chain/types.ts
 import { TuskError } from '../errors.ts';
 import type { NodeStore } from './store.ts';
 import type { NodeService } from './service.ts';
+import { recoverGainedShards } from './shard-recovery.ts';
 
 /** Options of {@link EventFollower}. */
 export interface FollowerOptions {
@@ -96,7 +97,10 @@ export class EventFollower {
     }
     service.notifyApplied();
     this.lag = page.events.length === (this.o.pageSize ?? 500) ? 1 : 0;
-    if (newEpoch !== null) await this.reportSynced(newEpoch);
+    if (newEpoch !== null) {
+      await this.recover(newEpoch);
+      await this.reportSynced(newEpoch);
+    }
     return page.events.length;
   }
 
@@ -142,6 +146,24 @@ export class EventFollower {
       this.o.store.setCurrentEpoch(state.epoch);
     });
     this.o.service.notifyApplied();
+  }
+
+  /**
+   * Rebuilds the slivers of shards gained in `epoch` from the peers (./shard-recovery.ts) before
+   * the node reports the epoch synced. Only for the chain's current epoch: catching up through
+   * old epochs, the committee has moved on and the current epoch's run does the work.
+   */
+  private async recover(epoch: number): Promise<void> {
+    const me = this.o.nodeId();
+    if (me === null) return;
+    try {
+      const state = await this.o.chain.systemState();
+      if (state.epoch !== epoch) return;
+      const report = await recoverGainedShards(epoch, { chain: this.o.chain, store: this.o.store, nodeId: me, signal: this.abort.signal });
+      if (report.failed > 0) this.report(new TuskError(`epoch ${epoch}: ${report.failed} slivers of gained shards could not be recovered (${report.recovered} were)`));
+    } catch (e) {
+      if (!this.abort.signal.aborted) this.report(e);
+    }
   }
 
   /**

@@ -440,7 +440,7 @@ export class NodeService {
 
   /**
    * `GET /v1/blobs/{id}/recoverySymbols?targetSliver=T&targetType=…[&proofAxis=…]`: one symbol per
-   * source sliver this node holds on the proof axis (default: orthogonal to the target), each with
+   * source sliver this node stores on the proof axis (default: orthogonal to the target), each with
    * its Merkle proof in the source sliver's tree.
    */
   async recoverySymbolsForTarget(blobId: Uint8Array, targetIndex: number, targetAxis: SliverAxis, proofAxis: SliverAxis | null): Promise<RecoverySymbol[]> {
@@ -448,8 +448,15 @@ export class NodeService {
     if (targetIndex >= n) throw indexOutOfRange(targetIndex, n);
     const source = proofAxis ?? orthogonal(targetAxis);
     if (source === targetAxis) throw badRequest('INVALID_QUERY', 'proofAxis must be orthogonal to targetType');
+    // Every stored source sliver serves, also of shards held in earlier epochs: its symbols are
+    // proven against the metadata all the same, and a node that gained a shard needs them.
+    const tag = source === 'primary' ? 'p' : 's';
     const requests: { pair: number; targetIndex: number }[] = [];
-    for (const shard of this.currentShards()) requests.push({ pair: this.pairOfShard(blobId, shard), targetIndex });
+    for (const k of this.store.storedSliverKeys(blobId)) {
+      const [pair, axis] = k.split(':');
+      if (axis === tag) requests.push({ pair: Number(pair), targetIndex });
+    }
+    requests.sort((a, b) => a.pair - b.pair);
     const out = await this.symbolsFrom(blobId, source, requests);
     if (out.length === 0) throw sliverNotFound();
     return out;
@@ -457,22 +464,22 @@ export class NodeService {
 
   /**
    * `GET /v1/blobs/{id}/recoverySymbols?id=P-S&…[&proofAxis=…]`: the symbols at the intersections
-   * (primary P, secondary S), each proven in the tree of a sliver this node holds (on `proofAxis`
-   * when given, else whichever of the two slivers it holds, primary first).
+   * (primary P, secondary S), each proven in the tree of a sliver this node stores (on `proofAxis`
+   * when given, else whichever of the two slivers it stores, primary first).
    */
   async recoverySymbolsById(blobId: Uint8Array, ids: readonly { primary: number; secondary: number }[], proofAxis: SliverAxis | null): Promise<RecoverySymbol[]> {
     const n = this.nShards;
     if (ids.length === 0) throw new ApiError('FAILED_PRECONDITION', 'NO_SYMBOLS_SPECIFIED', 'at least one symbol ID must be specified');
     if (ids.length > this.limits.maxSymbolsPerRequest) throw badRequest('TOO_MANY_SYMBOLS', `at most ${this.limits.maxSymbolsPerRequest} symbols per request`);
-    const held = new Set(this.currentShards());
+    const stored = this.store.storedSliverKeys(blobId);
     const byAxis: Record<SliverAxis, { pair: number; targetIndex: number }[]> = { primary: [], secondary: [] };
     for (const id of ids) {
       if (id.primary >= n) throw indexOutOfRange(id.primary, n);
       if (id.secondary >= n) throw indexOutOfRange(id.secondary, n);
       const primaryPair = id.primary;
       const secondaryPair = n - 1 - id.secondary;
-      const holdsPrimary = held.has(this.shardOfPair(blobId, primaryPair));
-      const holdsSecondary = held.has(this.shardOfPair(blobId, secondaryPair));
+      const holdsPrimary = stored.has(`${primaryPair}:p`);
+      const holdsSecondary = stored.has(`${secondaryPair}:s`);
       const axis: SliverAxis | null = proofAxis === 'primary' ? (holdsPrimary ? 'primary' : null)
         : proofAxis === 'secondary' ? (holdsSecondary ? 'secondary' : null)
         : holdsPrimary ? 'primary' : holdsSecondary ? 'secondary' : null;

@@ -130,6 +130,10 @@ export class NodeStore {
       shardDeleteEpoch: s('DELETE FROM shards WHERE epoch = ?'),
       shardsOf: s('SELECT shard FROM shards WHERE epoch = ? ORDER BY shard'),
       shardEpochKnown: s('SELECT value FROM kv WHERE key = ?'),
+      certifiedBlobs: s(
+        `SELECT DISTINCT blob_id FROM blob_objects WHERE end_epoch > ? AND certified_epoch IS NOT NULL
+         AND blob_id NOT IN (SELECT blob_id FROM invalid_blobs)`,
+      ),
       blobsWithData: s('SELECT blob_id FROM metadata UNION SELECT DISTINCT blob_id FROM slivers'),
       countSlivers: s('SELECT COUNT(*) AS c FROM slivers'),
       countMeta: s('SELECT COUNT(*) AS c FROM metadata'),
@@ -314,6 +318,11 @@ export class NodeStore {
   /** Drops the slivers of `pair` of `blobId` (a shard moved away). */
   dropPair(blobId: Uint8Array, pair: number): void {
     this.stmts.sliverDeleteOne.run(blobId, pair);
+  }
+
+  /** Blob IDs with a live certified Blob object in `epoch` (not invalid): the data the committee keeps. */
+  certifiedBlobs(epoch: number): Uint8Array[] {
+    return (this.stmts.certifiedBlobs.all(epoch) as { blob_id: Uint8Array }[]).map((r) => r.blob_id);
   }
 
   /** Blob IDs that have metadata or slivers stored. */

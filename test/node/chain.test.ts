@@ -232,7 +232,32 @@ describe('interoperability with the official SDK', () => {
 });
 
 describe('epoch change with shard moves', () => {
-  it('a joining node takes shards; every member reports epochSyncDone and the epoch becomes active', async () => {
+  it('a joining node takes shards, recovers their slivers from its peers, reports epochSyncDone; the epoch becomes active', async () => {
+    // A certified blob stored on the current committee before the change.
+    const data = randomBytes(12_000, 25);
+    const enc = encodeBlob(data, { nShards });
+    const blob = await registerBlob(enc.blobId, enc.rootHash, data.length, false, 5);
+    const before = await chain.systemState();
+    const signatures: { member: number; signature: Uint8Array }[] = [];
+    for (const n of nodes) {
+      await sdk.storeBlobMetadata({ blobId: enc.blobIdString, metadata: enc.metadata.toBcs() }, { nodeUrl: n.url });
+      for (const shard of n.service.currentShards()) {
+        const pair = pairOf(enc.blobId, shard, nShards);
+        for (const axis of ['primary', 'secondary'] as const) {
+          await sdk.storeSliver({ blobId: enc.blobIdString, sliverPairIndex: pair, sliverType: axis, sliver: new Uint8Array(enc.pairs[pair][axis].toBcs()) }, { nodeUrl: n.url });
+        }
+      }
+      const res = await sdk.getPermanentBlobConfirmation({ blobId: enc.blobIdString }, { nodeUrl: n.url });
+      signatures.push({ member: before.committee.members.findIndex((m) => m.nodeId === n.nodeId), signature: new Uint8Array(Buffer.from(res.success.data.signed.signature, 'base64')) });
+    }
+    signatures.sort((a, b) => a.member - b.member);
+    await chain.certifyBlob(user, blob.id, {
+      signature: officialBlsAggregate(signatures.map((s) => s.signature)),
+      signersBitmap: signersBitmap(signatures.map((s) => s.member), before.committee.members.length),
+      message: storageConfirmationMessage(before.epoch, enc.blobId, { kind: 'permanent' }),
+    });
+    await syncAll();
+
     nodes.push(await startStorageNode({ chain, dataDir: join(tmp.dir, 'node-3'), name: 'node-3', pool, eventWaitMs: 20, stake: 5000n * 1_000_000_000n }));
     const { epoch } = await chain.advanceEpoch();
     const deadline = Date.now() + 15_000;
@@ -250,5 +275,18 @@ describe('epoch change with shard moves', () => {
       expect(n.service.epoch()).toBe(epoch);
       expect(n.service.currentShards()).toEqual(state.committee.members.find((m) => m.nodeId === n.nodeId)?.shards ?? []);
     }
+    // The newcomer rebuilt both slivers of every shard it gained, byte for byte, and confirms.
+    const newcomer = nodes[3];
+    expect(newcomer.service.store.hasMetadata(enc.blobId)).toBe(true);
+    for (const shard of joined.shards) {
+      const pair = pairOf(enc.blobId, shard, nShards);
+      for (const axis of ['primary', 'secondary'] as const) {
+        expect(await sdk.getSliver({ blobId: enc.blobIdString, sliverPairIndex: pair, sliverType: axis }, { nodeUrl: newcomer.url })).toEqual(new Uint8Array(enc.pairs[pair][axis].toBcs()));
+      }
+    }
+    const conf = await sdk.getPermanentBlobConfirmation({ blobId: enc.blobIdString }, { nodeUrl: newcomer.url });
+    const msg = new Uint8Array(Buffer.from(conf.success.data.signed.serializedMessage, 'base64'));
+    expect(msg).toEqual(storageConfirmationMessage(epoch, enc.blobId, { kind: 'permanent' }));
+    expect(officialBlsVerify(new Uint8Array(Buffer.from(conf.success.data.signed.signature, 'base64')), newcomer.publicKey, msg)).toBe(true);
   });
 });
