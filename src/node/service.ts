@@ -97,6 +97,11 @@ export class NodeService {
   private pendingBytes = 0;
   private nShardsValue: number | null = null;
   private readonly metadataCache = new Map<string, BlobMetadata>();
+  private writeQueue: {
+    blobId: Uint8Array; pair: number; axis: SliverAxis; bcs: Uint8Array;
+    resolve: (r: 'stored' | 'alreadyStored' | 'notRegistered') => void; reject: (e: unknown) => void;
+  }[] = [];
+  private writeScheduled = false;
 
   constructor(store: NodeStore, expander: PoolExpander, keys: BlsKeyPair, limits: Partial<ServiceLimits> = {}) {
     this.store = store;
@@ -265,7 +270,9 @@ export class NodeService {
     if (problem) throw invalidSliver(problem.message);
     // The registration may have lapsed (or the blob been invalidated) while verifying.
     if (registered || this.store.isRegistered(blobId, this.epoch())) {
-      return this.store.putSliver(blobId, pair, axis, body) === 'stored' ? 'stored' : 'alreadyStored';
+      const written = await this.writeSliver(blobId, pair, axis, body);
+      if (written === 'notRegistered') throw notRegistered();
+      return written;
     }
     if (this.store.invalidEvent(blobId)) throw notRegistered();
     const k = `${pair}:${axis}`;
@@ -275,6 +282,40 @@ export class NodeService {
     p.slivers.set(k, { pair, axis, bcs: body });
     p.bytes += body.length;
     return 'buffered';
+  }
+
+  /**
+   * Stores a verified sliver durably, committing together with the other slivers verified in the
+   * same turn of the event loop (group commit): one fsync for the batch instead of one per
+   * sliver, which matters because a commit blocks the event loop. Resolves only after the batch's
+   * commit returned, so an acknowledgement still means "on disk". The registration is re-checked
+   * inside the transaction: an invalidation or deletion applied meanwhile wins.
+   */
+  private writeSliver(blobId: Uint8Array, pair: number, axis: SliverAxis, bcs: Uint8Array): Promise<'stored' | 'alreadyStored' | 'notRegistered'> {
+    return new Promise((resolve, reject) => {
+      this.writeQueue.push({ blobId, pair, axis, bcs, resolve, reject });
+      if (!this.writeScheduled) {
+        this.writeScheduled = true;
+        setImmediate(() => this.flushWrites());
+      }
+    });
+  }
+
+  private flushWrites(): void {
+    this.writeScheduled = false;
+    const batch = this.writeQueue.splice(0);
+    if (batch.length === 0) return;
+    let results: ('stored' | 'alreadyStored' | 'notRegistered')[];
+    try {
+      const epoch = this.epoch();
+      results = this.store.transaction(() =>
+        batch.map((w) => (this.store.isRegistered(w.blobId, epoch) ? this.store.putSliver(w.blobId, w.pair, w.axis, w.bcs) : 'notRegistered')),
+      );
+    } catch (e) {
+      for (const w of batch) w.reject(e);
+      return;
+    }
+    batch.forEach((w, i) => w.resolve(results[i]));
   }
 
   /** `GET /v1/blobs/{id}/slivers/{pair}/{axis}`: BCS SliverData. */
