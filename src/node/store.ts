@@ -148,15 +148,19 @@ export class NodeStore {
     if (typeof path !== 'string' || path.length === 0) throw new TuskInputError('node store: path must be a non-empty string');
     const db = new DatabaseSync(path);
     try {
+      // One node process per data directory: the first connection keeps the database locked for
+      // as long as it is open (the OS drops the lock if the process dies, so kill -9 is fine).
+      db.exec('PRAGMA locking_mode = EXCLUSIVE');
       db.exec('PRAGMA journal_mode = WAL');
       // FULL: every commit fsyncs the WAL, so an acknowledged write survives a crash.
       db.exec('PRAGMA synchronous = FULL');
       db.exec('PRAGMA foreign_keys = ON');
-      db.exec('PRAGMA busy_timeout = 5000');
       db.exec(SCHEMA);
+      db.exec('BEGIN IMMEDIATE; COMMIT'); // take the write lock now, not at the first upload
     } catch (e) {
       db.close();
-      throw new TuskInputError(`node store ${path}: ${(e as Error).message}`);
+      const busy = /locked|busy/i.test((e as Error).message);
+      throw new TuskInputError(busy ? `node store ${path} is in use by another process (one node per data directory)` : `node store ${path}: ${(e as Error).message}`);
     }
     return new NodeStore(path, db);
   }

@@ -16,6 +16,7 @@ import {
   inconsistencyProofToBcs, recoverSliver, recoverySymbolsFrom, recoverySymbolsFromBcs, verifyRecoverySymbol,
 } from '../../src/codec/recovery.ts';
 import { flipBit, inconsistentEncoding, randomBytes } from '../helpers/blobs.ts';
+import { ApiError } from '../../src/node/api-error.ts';
 import { type BareNode, call, pairOf, put, reason, register, startBareNode, tempDir, shardOf } from './helpers.ts';
 
 const n = 10;
@@ -494,11 +495,11 @@ describe('admission control', () => {
           resolve(sock);
         });
       })));
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 300));
       expect((await call(`${small.url}/v1/health`)).status).toBe(429);
       // …until their clients disappear.
       for (const s of sockets) s.destroy();
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 300));
       expect((await call(`${small.url}/v1/health`)).status).toBe(200);
       expect(small.store.hasSliver(blob.blobId, 0, 'primary')).toBe(false);
     } finally {
@@ -509,21 +510,26 @@ describe('admission control', () => {
 
   it('saturated sliver verification answers 503 and stores nothing it did not verify', async () => {
     const t = tempDir();
-    const small = await startBareNode({ dir: t.dir, nShards: n, shards: held, pool, limits: { maxQueuedExpansions: 1 } });
+    const small = await startBareNode({ dir: t.dir, nShards: n, shards: held, pool, limits: { maxQueuedExpansions: 2 } });
     try {
       const blob = encodeBlob(randomBytes(200_000, 14), { nShards: n });
       register(small, blob.blobId);
       expect((await put(`${small.url}/v1/blobs/${blob.blobIdString}/metadata`, copy(blob.metadata.toBcs()))).status).toBe(201);
-      const jobs = held.flatMap((shard) => {
-        const pair = pairOf(blob.blobId, shard, n);
-        return (['primary', 'secondary'] as const).map((axis) => ({ pair, axis }));
-      });
-      const results = await Promise.all(jobs.map((j) => put(`${small.url}/v1/blobs/${blob.blobIdString}/slivers/${j.pair}/${j.axis}`, copy(blob.pairs[j.pair][j.axis].toBcs()))));
-      const codes = results.map((r) => r.status);
-      expect(codes.every((c) => c === 201 || c === 503)).toBe(true);
-      expect(codes).toContain(503);
-      expect(codes).toContain(201);
-      jobs.forEach((j, i) => expect(small.store.hasSliver(blob.blobId, j.pair, j.axis)).toBe(codes[i] === 201));
+      // Fill the verification queue (as concurrent uploads would), then upload one more.
+      const busy = [0, 1].map(() => small.service.expander.expand(cfg, 'primary', blob.primarySlivers[0].data, blob.symbolSize));
+      expect(small.service.expander.pending).toBe(2);
+      const pair = pairOf(blob.blobId, 0, n);
+      const url = `${small.url}/v1/blobs/${blob.blobIdString}/slivers/${pair}/primary`;
+      // The admission check runs before the handler's first await, so call the service directly:
+      // over HTTP the two expansions may finish before the request arrives.
+      const refused = await small.service.putSliver(blob.blobId, pair, 'primary', copy(blob.pairs[pair].primary.toBcs()), false).then(() => null, (e) => e);
+      expect(refused).toBeInstanceOf(ApiError);
+      expect([refused.httpCode, refused.status, refused.retryable]).toEqual([503, 'UNAVAILABLE', true]);
+      expect(refused.toJSON()).toMatchObject({ error: { code: 503, status: 'UNAVAILABLE', details: [{ reason: 'UNAVAILABLE' }] } });
+      expect(small.store.hasSliver(blob.blobId, pair, 'primary')).toBe(false);
+      await Promise.all(busy);
+      expect((await put(url, copy(blob.pairs[pair].primary.toBcs()))).status).toBe(201);
+      expect(small.store.hasSliver(blob.blobId, pair, 'primary')).toBe(true);
     } finally {
       await small.close();
       t.remove();
