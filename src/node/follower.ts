@@ -159,7 +159,7 @@ export class EventFollower {
     try {
       const state = await this.o.chain.systemState();
       if (state.epoch !== epoch) return;
-      const report = await recoverGainedShards(epoch, { chain: this.o.chain, store: this.o.store, nodeId: me, signal: this.abort.signal });
+      const report = await recoverGainedShards(epoch, { chain: this.o.chain, store: this.o.store, nodeId: me, expander: this.o.service.expander, signal: this.abort.signal });
       if (report.failed > 0) this.report(new TuskError(`epoch ${epoch}: ${report.failed} slivers of gained shards could not be recovered (${report.recovered} were)`));
     } catch (e) {
       if (!this.abort.signal.aborted) this.report(e);

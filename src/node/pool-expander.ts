@@ -11,15 +11,15 @@
  */
 import { defaultKernel, type WasmKernel } from '../wasm/kernel.ts';
 import type { TaskRunner } from '../codec/encode.ts';
-import type { ExpandTask } from '../codec/stripes.ts';
+import type { DecodeTask, ExpandTask } from '../codec/stripes.ts';
 import type { EncodingConfig } from '../codec/config.ts';
 import type { BlobMetadata } from '../codec/metadata.ts';
-import type { SliverData } from '../codec/sliver.ts';
-import type { SliverAxis } from '../codec/sliver.ts';
+import { SliverData, type SliverAxis } from '../codec/sliver.ts';
+import { type RecoverySymbol, verifyRecoverySymbol } from '../codec/recovery.ts';
 import { sliverSymbols } from '../codec/expand.ts';
 import { equalBytes, expectedSliverHash } from '../codec/verify.ts';
 import { forgetKernel } from '../pool/forget.ts';
-import { SliverVerificationError, TuskInputError } from '../errors.ts';
+import { NotEnoughSymbolsError, SliverVerificationError, TuskInputError } from '../errors.ts';
 
 /** One expanded sliver: its Merkle root and, when asked for, all n symbols and leaf hashes. */
 export interface Expansion {
@@ -64,9 +64,7 @@ export class PoolExpander {
     const n = cfg.nShards;
     const k = sliverSymbols(cfg, axis);
     if (data.length !== k * S) throw new TuskInputError(`expand: ${axis} sliver data must be ${k * S} bytes, got ${data.length}`);
-    // The least busy kernel; ties go to the first.
-    let pick = 0;
-    for (let i = 1; i < this.busy.length; i++) if (this.busy[i] < this.busy[pick]) pick = i;
+    const pick = this.leastBusy();
     const kernel = this.kernels[pick];
     this.busy[pick]++;
     this.queued++;
@@ -116,6 +114,107 @@ export class PoolExpander {
       return new SliverVerificationError(sliver.axis, sliver.index, 'Merkle root of the expanded sliver does not match the metadata');
     }
     return null;
+  }
+
+  /**
+   * RS-decodes the k source symbols of an `axis` sliver from k symbols of its expanded form
+   * (`sourceIndex` = codeword position: < k original, ≥ k recovery), on the pool: the `decode`
+   * stripe task with a stripe one symbol wide. Pre: exactly k symbols with distinct positions,
+   * each S bytes. @returns the sliver's k·S data bytes (fresh, owned by the caller).
+   */
+  async decodeSliverData(cfg: EncodingConfig, axis: SliverAxis, symbols: readonly { sourceIndex: number; data: Uint8Array }[], S: number): Promise<Uint8Array> {
+    if (this.closed) throw new TuskInputError('expander is closed');
+    const n = cfg.nShards;
+    const o = sliverSymbols(cfg, axis);
+    const r = n - o;
+    const seen = new Set<number>();
+    for (const s of symbols) {
+      if (!Number.isInteger(s.sourceIndex) || s.sourceIndex < 0 || s.sourceIndex >= n || seen.has(s.sourceIndex) || s.data.length !== S) {
+        throw new TuskInputError(`decodeSliverData: symbols must have distinct positions in 0…${n - 1} and ${S} bytes each`);
+      }
+      seen.add(s.sourceIndex);
+    }
+    if (symbols.length !== o) throw new TuskInputError(`decodeSliverData: needs exactly ${o} symbols, got ${symbols.length}`);
+    const pick = this.leastBusy();
+    const kernel = this.kernels[pick];
+    this.busy[pick]++;
+    this.queued++;
+    try {
+      return await kernel.exclusive(async () => {
+        const ex = kernel.exports;
+        const scheme = cfg.scheme;
+        const nDecode = ex.rsDecodeWorkShards(o, r);
+        const stride = scheme.planarBytes(1, S);
+        const mark = kernel.mark();
+        try {
+          const received = kernel.alloc(o + r, 1);
+          const raw = kernel.alloc(nDecode * S);
+          const work = kernel.alloc(nDecode * stride);
+          const erasures = kernel.alloc(scheme.erasureBytes);
+          const restored = kernel.alloc(o * S);
+          const position = (i: number) => (i < o ? ex.rsDecodePosition(o, r, false, i) : ex.rsDecodePosition(o, r, true, i - o));
+          let mem = kernel.u8();
+          mem.fill(0, received, received + o + r);
+          for (const s of symbols) {
+            mem.set(s.data, raw + position(s.sourceIndex) * S);
+            mem[received + s.sourceIndex] = 1;
+          }
+          const present = symbols.map((s) => s.sourceIndex);
+          if (present.some((i) => i >= o)) {
+            const task: DecodeTask = {
+              kind: 'decode', encoding: scheme.name, o, r, S, w: 1, raw, rawStride: S, present, received, erasures, work, workStride: stride, restored,
+            };
+            await this.runner.run(kernel, task);
+          }
+          mem = kernel.u8();
+          const out = new Uint8Array(o * S);
+          for (let i = 0; i < o; i++) {
+            const from = seen.has(i) ? raw + position(i) * S : restored + i * S;
+            out.set(mem.subarray(from, from + S), i * S);
+          }
+          return out;
+        } finally {
+          kernel.release(mark);
+        }
+      });
+    } finally {
+      this.busy[pick]--;
+      this.queued--;
+    }
+  }
+
+  /**
+   * Rebuilds `targetAxis` sliver `targetIndex` from recovery symbols like `recoverSliver`
+   * (src/codec/recovery.ts), with the decode and the expansion on the pool: the first k distinct
+   * symbols whose proofs verify are decoded, and the result is checked against the metadata.
+   * @returns the sliver, or the symbols used when the decoded sliver does NOT match the metadata
+   *   (they form an inconsistency proof).
+   * @throws NotEnoughSymbolsError (retryable) with fewer than k distinct valid symbols.
+   */
+  async recoverSliver(cfg: EncodingConfig, metadata: BlobMetadata, targetAxis: SliverAxis, targetIndex: number, symbols: readonly RecoverySymbol[]):
+    Promise<{ sliver: SliverData; inconsistent?: undefined } | { sliver?: undefined; inconsistent: { sourceIndex: number; data: Uint8Array; proof: RecoverySymbol['proof'] }[] }> {
+    const k = sliverSymbols(cfg, targetAxis);
+    const chosen = new Map<number, RecoverySymbol>();
+    for (const s of symbols) {
+      if (chosen.size === k) break;
+      if (s.targetAxis !== targetAxis || s.targetIndex !== targetIndex || chosen.has(s.sourceIndex)) continue;
+      // Proof checks hash one symbol and ⌈log2 n⌉ nodes each: cheap enough for this thread.
+      if (verifyRecoverySymbol(cfg, metadata, s, targetAxis, targetIndex)) chosen.set(s.sourceIndex, s);
+    }
+    if (chosen.size < k) throw new NotEnoughSymbolsError(`recovering ${targetAxis} sliver ${targetIndex} needs ${k} distinct valid symbols, got ${chosen.size}`);
+    const used = [...chosen.values()].map((s) => ({ sourceIndex: s.sourceIndex, data: s.data, proof: s.proof }));
+    const S = cfg.symbolSize(metadata.unencodedLength);
+    const data = await this.decodeSliverData(cfg, targetAxis, used, S);
+    const { root } = await this.expand(cfg, targetAxis, data, S);
+    if (!equalBytes(root, expectedSliverHash(metadata, targetAxis, targetIndex))) return { inconsistent: used };
+    return { sliver: SliverData.create(targetAxis, data, S, targetIndex) };
+  }
+
+  /** The kernel with the fewest requests queued or running (ties: the first). */
+  private leastBusy(): number {
+    let pick = 0;
+    for (let i = 1; i < this.busy.length; i++) if (this.busy[i] < this.busy[pick]) pick = i;
+    return pick;
   }
 
   /** Releases the kernels (workers drop their instances). The pool itself stays open. */

@@ -236,7 +236,7 @@ export function registerRoutes(app: FastifyInstance, service: NodeService, nShar
   app.post(`${B}/inconsistencyProof/:axis`, { bodyLimit: proofBodyLimit(nShards) }, async (req, reply) => {
     const blobId = blobIdParam(req);
     const axis = parseAxis((req.params as Params).axis);
-    return sendJson(reply, 200, service.inconsistencyProof(blobId, axis, bcsBody(req)));
+    return sendJson(reply, 200, await service.inconsistencyProof(blobId, axis, bcsBody(req)));
   });
 
   // 12 blob status

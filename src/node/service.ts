@@ -18,7 +18,7 @@ import { BlobMetadata, BlobMetadataWithId } from '../codec/metadata.ts';
 import { SliverData, type SliverAxis } from '../codec/sliver.ts';
 import { verifyMetadata } from '../codec/verify.ts';
 import { merkleProof } from '../codec/merkle.ts';
-import { orthogonal, type RecoverySymbol, inconsistencyProofFromBcs, verifyInconsistencyProof } from '../codec/recovery.ts';
+import { orthogonal, type RecoverySymbol, inconsistencyProofFromBcs } from '../codec/recovery.ts';
 import { blsSign, type BlsKeyPair } from '../crypto/bls.ts';
 import { invalidBlobIdMessage, storageConfirmationMessage, type BlobPersistence } from '../protocol/messages.ts';
 import { MetadataVerificationError, TuskError, TuskInputError } from '../errors.ts';
@@ -604,7 +604,7 @@ export class NodeService {
    * metadata and, when it shows the blob is inconsistent, returns a signed invalid-blob-ID
    * attestation for the current epoch.
    */
-  inconsistencyProof(blobId: Uint8Array, axis: SliverAxis, body: Uint8Array): SignedMessageJson {
+  async inconsistencyProof(blobId: Uint8Array, axis: SliverAxis, body: Uint8Array): Promise<SignedMessageJson> {
     const metadata = this.storedMetadata(blobId);
     if (!metadata || !this.store.hasMetadata(blobId)) throw metadataNotFound(true);
     let proof;
@@ -614,18 +614,23 @@ export class NodeService {
       throw badRequest('INVALID_BCS', `malformed InconsistencyProof BCS: ${(e as Error).message}`);
     }
     const cfg = this.configFor(metadata);
-    const k = proof.axis === 'primary' ? cfg.secondarySymbols : cfg.primarySymbols;
-    // Cheap shape checks first: the RS decode below is only worth running for a well-formed proof.
-    if (proof.symbols.length !== k) throw new ApiError('INVALID_ARGUMENT', 'INVALID_PROOF', `the proof must hold exactly ${k} symbols, got ${proof.symbols.length}`);
-    // The RS decode and expansion of the target sliver run synchronously on this thread (the
-    // codec has no pool task for a single-sliver decode yet); see docs/storage-node.md.
-    let ok = false;
+    const k = axis === 'primary' ? cfg.secondarySymbols : cfg.primarySymbols;
+    const invalid = (why: string) => new ApiError('INVALID_ARGUMENT', 'INVALID_PROOF', `the inconsistency proof does not verify: ${why}`);
+    // Cheap shape checks first: the decode below is only worth running for a well-formed proof.
+    if (proof.symbols.length !== k) throw invalid(`it must hold exactly ${k} symbols, got ${proof.symbols.length}`);
+    if (proof.targetIndex >= cfg.nShards) throw invalid(`target index ${proof.targetIndex} out of range`);
+    if (this.expander.pending + 2 > this.limits.maxQueuedExpansions) throw unavailable('proof verification is saturated; retry later');
+    const symbols: RecoverySymbol[] = proof.symbols.map((s) => ({ targetAxis: axis, sourceIndex: s.sourceIndex, data: s.data, targetIndex: proof.targetIndex, proof: s.proof }));
+    // Exactly k symbols given, so "k distinct valid ones" means every one is valid and distinct.
+    // The decode and the expansion of the target run on the pool.
+    let result;
     try {
-      ok = verifyInconsistencyProof(cfg, metadata, proof);
+      result = await this.expander.recoverSliver(cfg, metadata, axis, proof.targetIndex, symbols);
     } catch (e) {
-      if (!(e instanceof TuskError)) throw e;
+      if (e instanceof TuskError && !(e instanceof ApiError)) throw invalid('a symbol is duplicated or its Merkle proof fails');
+      throw e;
     }
-    if (!ok) throw new ApiError('INVALID_ARGUMENT', 'INVALID_PROOF', 'the inconsistency proof does not verify');
+    if (!result.inconsistent) throw invalid('the symbols decode to the sliver the metadata commits to');
     return this.sign(invalidBlobIdMessage(this.epoch(), blobId));
   }
 

@@ -5,7 +5,7 @@
  * rebuilds the sliver pair of each gained shard from its peers' recovery symbols: it asks every
  * other committee member for `recoverySymbols?targetSliver=T&targetType=…` (one symbol per sliver
  * the member holds on the orthogonal axis, each with a Merkle proof), and decodes the target from
- * k verified symbols (k_s for a primary sliver, k_p for a secondary one). A recovered sliver is
+ * k verified symbols (k_s for a primary sliver, k_p for a secondary one) on the codec pool. A recovered sliver is
  * stored only if it matches the metadata; metadata missing locally is fetched from a peer and
  * verified against the blob ID first. Blobs for which too few symbols come back are skipped (they
  * stay missing; a client can still upload them).
@@ -15,13 +15,14 @@ import { blobIdToString, blobIdRotation } from '../codec/blob-id.ts';
 import { EncodingConfig } from '../codec/config.ts';
 import { encodingByType } from '../codec/encodings/index.ts';
 import { BlobMetadata, BlobMetadataWithId } from '../codec/metadata.ts';
-import { recoverSliver, recoverySymbolsFromBcs, type RecoverySymbol } from '../codec/recovery.ts';
+import { recoverySymbolsFromBcs, type RecoverySymbol } from '../codec/recovery.ts';
 import type { SliverAxis } from '../codec/sliver.ts';
 import { verifyMetadata } from '../codec/verify.ts';
 import { sliverSymbols } from '../codec/expand.ts';
 import { normalizeNodeUrl } from '../client/node-client.ts';
 import { TuskError } from '../errors.ts';
 import type { NodeStore } from './store.ts';
+import type { PoolExpander } from './pool-expander.ts';
 
 /** Outcome of one recovery run. */
 export interface RecoveryReport {
@@ -36,6 +37,8 @@ export interface ShardRecoveryOptions {
   readonly chain: Chain;
   readonly store: NodeStore;
   readonly nodeId: string;
+  /** Runs the decodes and expansions on the codec pool. */
+  readonly expander: PoolExpander;
   /** Per-request time limit in ms (default 10 000). */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
@@ -113,8 +116,9 @@ export async function recoverGainedShards(epoch: number, o: ShardRecoveryOptions
           }
         }
         try {
-          // Invalid or unusable symbols are skipped here; the result is checked against the metadata.
-          const result = recoverSliver(cfg, parsed, axis, target, symbols);
+          // Invalid or unusable symbols are skipped; the decode and the check against the metadata
+          // run on the codec pool.
+          const result = await o.expander.recoverSliver(cfg, parsed, axis, target, symbols);
           if (result.sliver) {
             o.store.putSliver(blobId, pair, axis, result.sliver.toBcs().slice());
             report.recovered++;
