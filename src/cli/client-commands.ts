@@ -31,6 +31,9 @@ export const CLIENT_USAGE = `Client (store and read through a network; \`tusk de
   Common: --config <file> (default $TUSK_CONFIG or ~/.config/tusk/client.json), --json.
 `;
 
+/** How long `store` keeps uploading to the remaining nodes once the blob is certified. */
+const BACKGROUND_WAIT_MS = 60_000;
+
 const OPTIONS = {
   config: { type: 'string' },
   json: { type: 'boolean', default: false },
@@ -111,29 +114,41 @@ export async function clientCommand(command: string, argv: string[], usageError:
       if (values.permanent && values.deletable) throw usageError('choose one of --permanent and --deletable');
       const epochs = positiveInt(values.epochs, 'epochs', usageError);
       const { chain, wallet } = await session(values);
-      const results = [];
+      const results: Record<string, unknown>[] = [];
+      let failures = 0;
       for (const path of positionals) {
-        const data = new Uint8Array(await readFile(path));
         const p = progress(!values.json);
         const onProgress = (e: StoreProgress) => {
           if (e.phase === 'upload' && e.sliversTotal) p.show(`${path}: upload ${bar(e.sliversStored ?? 0, e.sliversTotal)} confirmed ${e.confirmedWeight}/${e.quorumWeight} shards`);
           else p.show(`${path}: ${e.phase}…`, true);
         };
+        // One file failing must not hide the blob IDs of those already stored (and paid for).
         try {
+          const data = new Uint8Array(await readFile(path));
           const r = await storeBlob(data, { chain, signer: wallet, epochs, deletable: !values.permanent, signal, onProgress });
           p.show(`${path}: certified; finishing uploads to the remaining nodes…`, true);
+          // The blob is certified; give the other nodes their slivers, but not forever.
+          const timer = setTimeout(r.cancelBackground, BACKGROUND_WAIT_MS);
           const bg = await r.background;
+          clearTimeout(timer);
           results.push({
             path, blobId: r.blobId, blobObjectId: r.blobObjectId, size: r.unencodedLength, endEpoch: r.endEpoch, deletable: r.deletable,
             cost: r.cost.toString(), reused: r.reused, confirmedNodes: bg.confirmedNodes, failedNodes: bg.failedNodes.length,
             timings: Object.fromEntries(Object.entries(r.timings).map(([k, v]) => [k, Math.round(v)])),
           });
+        } catch (e) {
+          if (signal?.aborted || positionals.length === 1) throw e;
+          failures++;
+          results.push({ path, error: (e as Error).message });
+          process.stderr.write(`tusk: ${path}: ${(e as Error).message}\n`);
         } finally {
           p.clear();
         }
       }
-      print(values.json, results.length === 1 ? results[0] : { blobs: results }, results.map((r) =>
-        `${r.path}\n  blob ID:        ${r.blobId}\n  object ID:      ${r.blobObjectId}\n  size:           ${r.size} bytes\n  end epoch:      ${r.endEpoch}${r.deletable ? ' (deletable)' : ' (permanent)'}\n  cost:           ${formatWal(BigInt(r.cost))} WAL${r.reused ? ' (reused an earlier registration)' : ''}`).join('\n'));
+      print(values.json, results.length === 1 && failures === 0 ? results[0] : { blobs: results }, results.map((r) => r.error !== undefined
+        ? `${r.path}\n  FAILED: ${r.error}`
+        : `${r.path}\n  blob ID:        ${r.blobId}\n  object ID:      ${r.blobObjectId}\n  size:           ${r.size} bytes\n  end epoch:      ${r.endEpoch}${r.deletable ? ' (deletable)' : ' (permanent)'}\n  cost:           ${formatWal(BigInt(r.cost as string))} WAL${r.reused ? ' (reused an earlier registration)' : ''}`).join('\n'));
+      if (failures > 0) return 1;
       return 0;
     }
     case 'read': {

@@ -8,14 +8,14 @@ import { homedir } from 'node:os';
 import { startDevNetwork } from '../network/dev-network.ts';
 import { defaultConfigPath } from '../client/config.ts';
 import { parseDuration } from './chain-command.ts';
-import { TuskInputError } from '../errors.ts';
+import { TuskError, TuskInputError } from '../errors.ts';
 
 /** Usage text of `tusk dev` (main.ts appends it to its own). */
 export const DEV_USAGE = `Local network:
   dev [--data-dir <dir>] [--nodes N] [--n-shards N] [--epoch-duration D] [--config <file>]
-      Start the chain and N storage nodes (default 10 nodes, 100 shards; data in
+      Start the chain and N storage nodes (default 10 nodes, 100 shards, epochs of 1h; data in
       ~/.local/share/tusk/dev), fund a wallet, write the client config (default
-      $TUSK_CONFIG or ~/.config/tusk/client.json) and run until Ctrl-C. A restart resumes.
+      $TUSK_CONFIG or ~/.config/tusk/client.json — replaced) and run until Ctrl-C. A restart resumes.
 `;
 
 function intOption(raw: string | undefined, name: string): number | undefined {
@@ -34,7 +34,17 @@ export async function devCommand(argv: string[]): Promise<number> {
     },
   });
   const dataDir = values['data-dir'] ?? join(homedir(), '.local', 'share', 'tusk', 'dev');
+  // Listen for Ctrl-C/SIGTERM before start-up: a signal during it stops what was started.
+  const stop = new AbortController();
+  let stopSignal = '';
+  const onSignal = (sig: string) => {
+    stopSignal = sig;
+    stop.abort(new TuskError(`interrupted (${sig})`));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const net = await startDevNetwork({
+    signal: stop.signal,
     dataDir,
     nodes: intOption(values.nodes, 'nodes'),
     nShards: intOption(values['n-shards'], 'n-shards'),
@@ -49,11 +59,8 @@ export async function devCommand(argv: string[]): Promise<number> {
     `try: tusk store <file> --epochs 5   then   tusk read <blobId> --out <file>`,
     'Ctrl-C stops the network; its state stays in ' + net.dataDir,
   ].join('\n')) + '\n');
-  const signal = await new Promise<string>((res) => {
-    process.once('SIGINT', () => res('SIGINT'));
-    process.once('SIGTERM', () => res('SIGTERM'));
-  });
-  if (!values.json) process.stderr.write(`tusk dev: stopping (${signal})…\n`);
+  if (!stop.signal.aborted) await new Promise((res) => stop.signal.addEventListener('abort', res, { once: true }));
+  if (!values.json) process.stderr.write(`tusk dev: stopping (${stopSignal})…\n`);
   await net.stop();
   return 0;
 }

@@ -24,6 +24,12 @@ export interface StorageNodeClientOptions {
 export interface NodeRequestOptions {
   readonly signal?: AbortSignal;
   readonly timeoutMs?: number;
+  /**
+   * Largest response body accepted, in bytes (default: 64 MiB for BCS bodies — above the largest
+   * sliver of any committee — and 1 MiB for JSON). A node sending more is cut off: a faulty or
+   * malicious node must not be able to exhaust the reader's memory.
+   */
+  readonly maxBytes?: number;
 }
 
 /** Whether a node has a blob's metadata or a sliver (`StoredOnNodeStatus`). */
@@ -47,8 +53,15 @@ export type NodeBlobStatus =
 
 const OCTET = 'application/octet-stream';
 
-/** Reasons that mean "not yet": the node may accept the same request a little later. */
-const RETRYABLE_REASONS = new Set(['NOT_REGISTERED', 'BLOB_NOT_REGISTERED', 'METADATA_NOT_FOUND', 'NOT_CURRENTLY_REGISTERED']);
+/**
+ * Reasons that mean "not yet": the node may accept the same request a little later (it has not
+ * seen the registration event, or does not hold every sliver for a confirmation yet).
+ */
+const RETRYABLE_REASONS = new Set(['NOT_REGISTERED', 'BLOB_NOT_REGISTERED', 'NOT_CURRENTLY_REGISTERED', 'MISSING_SLIVERS']);
+/** A sliver PUT before the metadata PUT has landed is "not yet" too; a GET's 404 is final. */
+const RETRYABLE_UPLOAD_REASONS = new Set([...RETRYABLE_REASONS, 'METADATA_NOT_FOUND']);
+const MAX_BCS_BYTES = 64 * 2 ** 20;
+const MAX_JSON_BYTES = 2 ** 20;
 
 /** The REST client of one storage node. */
 export class StorageNodeClient {
@@ -164,7 +177,8 @@ export class StorageNodeClient {
     let reason: string | null = null;
     let message = res.statusText;
     try {
-      const body = (await res.json()) as { error?: { message?: string; details?: { reason?: string }[] } };
+      const raw = await this.readBody(res, method, path, {}, 64 * 1024);
+      const body = JSON.parse(new TextDecoder().decode(raw)) as { error?: { message?: string; details?: { reason?: string }[] } };
       if (body?.error) {
         message = body.error.message ?? message;
         reason = body.error.details?.find((d) => typeof d?.reason === 'string')?.reason ?? null;
@@ -172,15 +186,17 @@ export class StorageNodeClient {
     } catch {
       // Not JSON (a proxy's page, a truncated body): keep the status text.
     }
-    const retryable = res.status === 429 || res.status >= 500 || (reason !== null && RETRYABLE_REASONS.has(reason));
+    const reasons = method === 'GET' ? RETRYABLE_REASONS : RETRYABLE_UPLOAD_REASONS;
+    const retryable = res.status === 429 || res.status >= 500 || (reason !== null && reasons.has(reason));
     return new StorageNodeError(this.url, res.status, reason, `${method} ${path}: ${message}`, { retryable });
   }
 
   private async json<T>(method: string, path: string, options: NodeRequestOptions, body?: Uint8Array): Promise<T> {
     const res = await this.request(method, path, options, body);
+    const raw = await this.readBody(res, method, path, options, options.maxBytes ?? MAX_JSON_BYTES);
     let parsed: { success?: { data?: unknown } };
     try {
-      parsed = (await res.json()) as { success?: { data?: unknown } };
+      parsed = JSON.parse(new TextDecoder().decode(raw)) as { success?: { data?: unknown } };
     } catch (e) {
       throw new StorageNodeError(this.url, res.status, 'MALFORMED_RESPONSE', `${method} ${path}: answer is not JSON`, { cause: e });
     }
@@ -192,7 +208,46 @@ export class StorageNodeClient {
 
   private async bytes(path: string, options: NodeRequestOptions): Promise<Uint8Array> {
     const res = await this.request('GET', path, options, undefined, OCTET);
-    return new Uint8Array(await res.arrayBuffer());
+    return this.readBody(res, 'GET', path, options, options.maxBytes ?? MAX_BCS_BYTES);
+  }
+
+  /**
+   * Reads a response body of at most `max` bytes. A larger declared or actual body, or a failure
+   * while reading (timeout, reset), is a StorageNodeError; the latter two are retryable.
+   */
+  private async readBody(res: Response, method: string, path: string, options: NodeRequestOptions, max: number): Promise<Uint8Array> {
+    const declared = Number(res.headers.get('content-length') ?? NaN);
+    const tooLarge = () => new StorageNodeError(this.url, res.status, 'RESPONSE_TOO_LARGE', `${method} ${path}: answer exceeds ${max} bytes`);
+    if (declared > max) {
+      await res.body?.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    try {
+      if (res.body) {
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+          total += chunk.length;
+          if (total > max) {
+            await res.body.cancel().catch(() => {});
+            throw tooLarge();
+          }
+          chunks.push(chunk);
+        }
+      }
+    } catch (e) {
+      if (e instanceof StorageNodeError) throw e;
+      if (options.signal?.aborted) throw options.signal.reason;
+      throw new StorageNodeError(this.url, res.status, null, `${method} ${path}: reading the answer failed: ${(e as Error).message}`, { retryable: true, cause: e });
+    }
+    if (chunks.length === 1) return chunks[0];
+    const out = new Uint8Array(total);
+    let off = 0;
+    for (const c of chunks) {
+      out.set(c, off);
+      off += c.length;
+    }
+    return out;
   }
 }
 

@@ -9,7 +9,7 @@
  * bounded whatever the blob size. A sliver that fails verification (a faulty or malicious node)
  * is dropped and replaced by one from another node, so a bad node cannot change what is read.
  */
-import { mkdtemp, readFile, rm, writeFile, mkdir, unlink } from 'node:fs/promises';
+import { lstat, mkdtemp, readFile, rm, writeFile, mkdir, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BlobId } from '../codec/blob-id.ts';
@@ -21,7 +21,7 @@ import { EncodingConfig } from '../codec/config.ts';
 import { encodingByType } from '../codec/encodings/index.ts';
 import { verifyMetadata, equalBytes } from '../codec/verify.ts';
 import { decodeDirectory } from '../stream/decode-stream.ts';
-import type { Chain, CommitteeInfo } from '../chain/types.ts';
+import type { Chain, CommitteeInfo, CommitteeNode } from '../chain/types.ts';
 import { MetadataVerificationError, NotEnoughSliversError, SliverVerificationError, TuskError, TuskInputError } from '../errors.ts';
 import { StorageNodeClient } from './node-client.ts';
 import { placeBlob } from './placement.ts';
@@ -73,6 +73,10 @@ export async function readBlobToFile(blobId: BlobId | string, out: string, optio
   const { chain, signal } = options;
   const clientFor = options.nodeClient ?? ((a: string) => new StorageNodeClient(a, { timeoutMs: options.nodeTimeoutMs }));
   const retry = { retries: options.retries ?? 2, signal, baseDelayMs: 100 };
+  // Refuse an existing output before any download, not after.
+  if (!options.overwrite && (await lstat(out).then(() => true, (e) => e.code !== 'ENOENT'))) {
+    throw new TuskInputError(`output file ${out} already exists (use --force to replace it)`);
+  }
   const t0 = performance.now();
   options.onProgress?.({ phase: 'metadata' });
 
@@ -90,6 +94,11 @@ export async function readBlobToFile(blobId: BlobId | string, out: string, optio
 
   const dir = await mkdtemp(join(options.tempDir ?? tmpdir(), 'tusk-read-'));
   let rejected = 0;
+  const failures: string[] = [];
+  const onFailed = (why: string) => {
+    rejected++;
+    if (failures.length < 3) failures.push(why);
+  };
   try {
     await writeFile(join(dir, 'metadata.bcs'), metadata.toBcs());
     let downloadMs = 0, decodeMs = 0;
@@ -101,7 +110,8 @@ export async function readBlobToFile(blobId: BlobId | string, out: string, optio
       let next = 0;
       for (;;) {
         const t = performance.now();
-        next = await download(id, axis, sources, next, need - have.size, have, dir, options, retry, (failed) => (rejected += failed));
+        const maxBytes = (axis === 'primary' ? cfg.secondarySymbols : cfg.primarySymbols) * cfg.symbolSize(metadata.metadata.unencodedLength) + 16;
+        next = await download(id, axis, sources, next, need - have.size, have, dir, { ...options, maxBytes }, retry, onFailed);
         downloadMs += performance.now() - t;
         if (have.size < need) break; // this axis cannot reach k: try the other
         options.onProgress?.({ phase: 'decode' });
@@ -114,7 +124,7 @@ export async function readBlobToFile(blobId: BlobId | string, out: string, optio
               // Drop the bad sliver so the next round replaces it from another node.
               if (e instanceof SliverVerificationError && e.axis === axis) {
                 have.delete(e.index);
-                rejected++;
+                onFailed(`${axis} sliver ${e.index}: ${e.message}`);
                 drops.push(unlink(join(dir, axis, `${e.index}.bcs`)).catch(() => {}));
               }
             },
@@ -126,19 +136,20 @@ export async function readBlobToFile(blobId: BlobId | string, out: string, optio
           decodeMs += performance.now() - td;
           await Promise.all(drops);
           if (!(e instanceof NotEnoughSliversError)) throw e;
-          // Some slivers were invalid: they were removed from `have`; fetch replacements.
-          if (next >= sources.length) break;
+          // Some slivers were invalid: they were removed from `have`; fetch replacements. (No
+          // drop means nothing new can be learnt on this axis.)
+          if (drops.length === 0 || next >= sources.length) break;
         }
       }
     }
-    throw new NotEnoughSliversError(`could not obtain enough valid slivers of blob ${blobIdToString(id)} from the committee (${rejected} rejected or unavailable)`, []);
+    throw new NotEnoughSliversError(`could not obtain enough valid slivers of blob ${blobIdToString(id)} from the committee (${rejected} rejected or unavailable${failures.length ? `; e.g. ${failures.join('; ')}` : ''})`, []);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
 /** Reads blob `blobId` into memory. For large blobs prefer `readBlobToFile`. */
-export async function readBlob(blobId: BlobId | string, options: ReadBlobOptions): Promise<Uint8Array & { readResult?: ReadResult }> {
+export async function readBlob(blobId: BlobId | string, options: ReadBlobOptions): Promise<Uint8Array> {
   const dir = await mkdtemp(join(options.tempDir ?? tmpdir(), 'tusk-readout-'));
   try {
     const file = join(dir, 'blob');
@@ -149,23 +160,38 @@ export async function readBlob(blobId: BlobId | string, options: ReadBlobOptions
   }
 }
 
-/** Metadata from the first node (random order) whose answer verifies against the blob ID. */
+/**
+ * Metadata from the first node whose answer verifies against the blob ID. Nodes are asked a few
+ * at a time (random order), so one silent node costs no more than its timeout once.
+ */
 async function fetchMetadata(id: BlobId, committee: CommitteeInfo, clientFor: (a: string) => StorageNodeClient, retry: { retries: number; signal?: AbortSignal }): Promise<BlobMetadataWithId> {
   const nodes = shuffle([...committee.members]);
   const errors: string[] = [];
-  for (const node of nodes) {
+  const maxBytes = 64 + 66 * committee.nShards;
+  const ask = async (node: CommitteeNode): Promise<BlobMetadataWithId> => {
     try {
-      const m = await withRetries(() => clientFor(node.networkAddress).getMetadata(id, { signal: retry.signal }), retry);
+      const m = await withRetries(() => clientFor(node.networkAddress).getMetadata(id, { signal: retry.signal, maxBytes }), { ...retry, retries: Math.min(retry.retries, 1) });
       if (!equalBytes(m.blobId, id)) throw new MetadataVerificationError('the node sent metadata of another blob');
       verifyMetadata(m, committee.nShards);
       return m;
     } catch (e) {
-      if (retry.signal?.aborted) throw retry.signal.reason;
       errors.push(`${node.networkAddress}: ${(e as Error).message}`);
+      throw e;
+    }
+  };
+  for (let i = 0; i < nodes.length; i += METADATA_FANOUT) {
+    retry.signal?.throwIfAborted();
+    try {
+      return await Promise.any(nodes.slice(i, i + METADATA_FANOUT).map(ask));
+    } catch {
+      if (retry.signal?.aborted) throw retry.signal.reason;
     }
   }
   throw new TuskError(`no node returned valid metadata for blob ${blobIdToString(id)} (${errors.slice(0, 3).join('; ')})`, { retryable: true });
 }
+
+/** Nodes asked for metadata at once. */
+const METADATA_FANOUT = 3;
 
 /**
  * Every (node, pair) that holds a sliver of `axis`, systematic slivers first (all k systematic
@@ -173,13 +199,17 @@ async function fetchMetadata(id: BlobId, committee: CommitteeInfo, clientFor: (a
  */
 function sliverSources(id: BlobId, committees: CommitteeInfo[], axis: SliverAxis, k: number, clientFor: (a: string) => StorageNodeClient): (Source & { index: number })[] {
   const out: (Source & { index: number })[] = [];
+  const seen = new Set<string>();
   for (const c of committees) {
     const n = c.nShards;
     for (const p of placeBlob(c, id)) {
       const client = clientFor(p.node.networkAddress);
       for (const pair of p.pairs) {
-        const index = axis === 'primary' ? pair : n - 1 - pair;
-        out.push({ client, pair, index });
+        // The previous committee usually has the same members: ask each node for a pair once.
+        const key = `${client.url} ${pair}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        out.push({ client, pair, index: axis === 'primary' ? pair : n - 1 - pair });
       }
     }
   }
@@ -196,27 +226,33 @@ function sliverSources(id: BlobId, committees: CommitteeInfo[], axis: SliverAxis
  */
 async function download(
   id: BlobId, axis: SliverAxis, sources: (Source & { index: number })[], from: number, want: number, have: Set<number>, dir: string,
-  options: ReadBlobOptions, retry: { retries: number; signal?: AbortSignal }, onFailed: (n: number) => void,
+  options: ReadBlobOptions & { maxBytes: number }, retry: { retries: number; signal?: AbortSignal }, onFailed: (why: string) => void,
 ): Promise<number> {
   if (want <= 0) return from;
   const concurrency = options.concurrency ?? 32;
   const target = have.size + want;
   const claimed = new Set<number>();
+  // Sources of an index already in flight: kept for a later round in case that request fails.
+  const deferred: (Source & { index: number })[] = [];
   let next = from;
   const worker = async () => {
     while (next < sources.length && have.size + claimed.size < target) {
       const s = sources[next++];
-      if (have.has(s.index) || claimed.has(s.index)) continue;
+      if (have.has(s.index)) continue;
+      if (claimed.has(s.index)) {
+        deferred.push(s);
+        continue;
+      }
       claimed.add(s.index);
       try {
-        const sliver = await withRetries(() => s.client.getSliver(id, s.pair, axis, { signal: options.signal }), retry);
+        const sliver = await withRetries(() => s.client.getSliver(id, s.pair, axis, { signal: options.signal, maxBytes: options.maxBytes }), retry);
         if (sliver.index !== s.index) throw new TuskInputError(`node sent sliver ${sliver.index} for index ${s.index}`);
         await writeFile(join(dir, axis, `${s.index}.bcs`), sliver.toBcs());
         have.add(s.index);
         options.onProgress?.({ phase: 'download', slivers: have.size, needed: target });
-      } catch {
+      } catch (e) {
         if (options.signal?.aborted) throw options.signal.reason;
-        onFailed(1);
+        onFailed((e as Error).message);
       } finally {
         claimed.delete(s.index);
       }
@@ -224,10 +260,15 @@ async function download(
   };
   // A worker stops when the slivers in flight would cover the target; if some of those fail, the
   // next round picks up the slack.
-  while (have.size < target && next < sources.length) {
-    await Promise.all(Array.from({ length: Math.min(concurrency, target - have.size) }, worker));
+  for (;;) {
+    while (have.size < target && next < sources.length) {
+      await Promise.all(Array.from({ length: Math.min(concurrency, target - have.size) }, worker));
+    }
+    const again = deferred.splice(0).filter((s) => !have.has(s.index));
+    if (have.size >= target || again.length === 0) return next;
+    // Every request of this round has settled: the deferred sources go to the end of the line.
+    sources.splice(next, 0, ...again);
   }
-  return next;
 }
 
 function shuffle<T>(a: T[]): T[] {

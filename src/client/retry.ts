@@ -13,6 +13,11 @@ export interface RetryOptions {
   readonly baseDelayMs?: number;
   readonly maxDelayMs?: number;
   readonly signal?: AbortSignal;
+  /**
+   * Decides whether `error` (after `attempt` retries so far) is worth another try; default: a
+   * retryable TuskError while retries remain.
+   */
+  readonly shouldRetry?: (error: unknown, attempt: number) => boolean;
   /** Called before each retry with the error that caused it. */
   readonly onRetry?: (error: unknown, attempt: number) => void;
 }
@@ -32,7 +37,8 @@ export async function withRetries<T>(fn: (attempt: number) => Promise<T>, option
     try {
       return await fn(attempt);
     } catch (e) {
-      if (attempt >= retries || !isRetryable(e) || options.signal?.aborted) throw e;
+      const again = options.shouldRetry ? options.shouldRetry(e, attempt) : attempt < retries && isRetryable(e);
+      if (!again || options.signal?.aborted) throw e;
       options.onRetry?.(e, attempt + 1);
       const delay = Math.min(max, base * 2 ** attempt) * (0.5 + Math.random());
       await sleep(delay, options.signal);

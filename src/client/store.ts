@@ -7,8 +7,8 @@
  * The flow is a sequence of resumable steps (`BlobStoreFlow`): an interrupted store run again
  * with the same data and owner reuses its registered, uncertified Blob object instead of paying
  * twice, and skips slivers the nodes already hold. An epoch change between confirmation and
- * certification (the chain answers `EInvalidEpoch`, retryable) restarts the upload against the
- * new committee.
+ * certification (the certificate no longer fits the chain's committee) restarts the upload against
+ * the new committee, asking nodes what they already hold.
  */
 import type { Signer } from '@mysten/sui/cryptography';
 import { encodeBlobAsync, type EncodedBlob, type TaskRunner } from '../codec/encode.ts';
@@ -16,12 +16,12 @@ import { EncodingConfig } from '../codec/config.ts';
 import { encodingByName } from '../codec/encodings/index.ts';
 import { blsVerify } from '../crypto/bls.ts';
 import { aggregateCertificate, isQuorum, signersBitmap } from '../protocol/certificate.ts';
-import { storageConfirmationMessage, type BlobPersistence } from '../protocol/messages.ts';
+import { parseStorageConfirmation, storageConfirmationMessage, type BlobPersistence } from '../protocol/messages.ts';
 import { BYTES_PER_UNIT_SIZE, type BlobObject, type Chain, type CommitteeInfo, type ObjectId } from '../chain/types.ts';
-import { ChainAbortError, NotEnoughConfirmationsError, StorageNodeError, TuskInputError } from '../errors.ts';
+import { ChainAbortError, NotEnoughConfirmationsError, StorageNodeError, TuskError, TuskInputError } from '../errors.ts';
 import { StorageNodeClient, type SignedNodeMessage } from './node-client.ts';
 import { certificateCommittee, placeBlob, type NodePlacement } from './placement.ts';
-import { Semaphore, withRetries } from './retry.ts';
+import { isRetryable, Semaphore, withRetries } from './retry.ts';
 import { equalBytes } from '../codec/verify.ts';
 
 /** Options of `storeBlob` / `BlobStoreFlow`. */
@@ -79,6 +79,8 @@ export interface StoreResult {
   readonly timings: { readonly encodeMs: number; readonly registerMs: number; readonly uploadMs: number; readonly certifyMs: number };
   /** Settles when every node has been tried (the uploads continuing after the quorum). */
   readonly background: Promise<UploadSummary>;
+  /** Stops the background uploads (they then settle with the nodes not yet done as failed). */
+  readonly cancelBackground: () => void;
 }
 
 /** Outcome of the uploads to all nodes. */
@@ -95,6 +97,9 @@ export function storageCost(unencodedLength: number, epochs: number, nShards: nu
 }
 
 const now = () => performance.now();
+
+/** Node answers that mean "not yet" for an upload or a confirmation. */
+const NOT_YET_REASONS = new Set(['NOT_REGISTERED', 'BLOB_NOT_REGISTERED', 'NOT_CURRENTLY_REGISTERED', 'MISSING_SLIVERS']);
 
 /**
  * The store flow, step by step. `run()` does them all; each step may also be called on its own
@@ -169,20 +174,36 @@ export class BlobStoreFlow {
     return this.blob;
   }
 
-  /** Steps 3–5: upload, confirm, certify; returns the result once the blob is certified. */
+  /**
+   * Steps 3–5: upload, confirm, certify; returns the result once the blob is certified. The
+   * uploads to nodes that had not confirmed by then go on in the background (`result.background`;
+   * `result.cancelBackground()` stops them). On failure every upload of this flow is stopped.
+   */
   async run(): Promise<StoreResult> {
     const blob = await this.register();
     const enc = this.encoded!;
     let background: Promise<UploadSummary> = Promise.resolve({ confirmedNodes: 0, failedNodes: [] });
+    let cancel = () => {};
     let certified = blob;
     if (blob.certifiedEpoch === null) {
       for (let attempt = 0; ; attempt++) {
         const committee = await this.o.chain.committee();
+        const uploads = new AbortController();
+        const signal = this.o.signal ? AbortSignal.any([this.o.signal, uploads.signal]) : uploads.signal;
         const t = now();
-        const upload = this.uploadAll(committee, blob);
+        // A repeated attempt asks nodes what they already hold instead of re-sending it.
+        const upload = this.uploadAll(committee, blob, signal, attempt > 0);
         background = upload.background;
-        const confirmations = await upload.quorum;
-        this.timings.uploadMs += now() - t;
+        cancel = () => uploads.abort(new TuskError('store: background uploads cancelled'));
+        let confirmations;
+        try {
+          confirmations = await upload.quorum;
+        } catch (e) {
+          cancel();
+          throw e;
+        } finally {
+          this.timings.uploadMs += now() - t;
+        }
         const t2 = now();
         this.o.onProgress?.({ phase: 'certify' });
         try {
@@ -193,17 +214,23 @@ export class BlobStoreFlow {
             message: cert.serializedMessage,
           });
           certified = res.blob;
-          this.timings.certifyMs += now() - t2;
           break;
         } catch (e) {
-          this.timings.certifyMs += now() - t2;
-          // The committee moved on between confirmation and certification: confirm again.
-          if (e instanceof ChainAbortError && e.retryable && attempt < 3) continue;
           if (e instanceof ChainAbortError && e.code === 'EAlreadyCertified') {
-            certified = (await this.o.chain.getBlob(blob.id)) ?? blob;
+            const current = await this.o.chain.getBlob(blob.id);
+            if (!current || current.certifiedEpoch === null) throw e;
+            certified = current;
             break;
           }
+          // The committee moved on between confirmation and certification (the chain may say so
+          // with any of its certificate aborts: the bitmap, weight or signature no longer fit the
+          // new committee before the epoch is even compared): confirm again with the new one.
+          const moved = e instanceof ChainAbortError && (await this.o.chain.committee().then((c) => c.epoch !== committee.epoch, () => false));
+          cancel();
+          if (moved && attempt < 3) continue;
           throw e;
+        } finally {
+          this.timings.certifyMs += now() - t2;
         }
       }
     }
@@ -215,13 +242,14 @@ export class BlobStoreFlow {
       blobId: enc.blobIdString,
       blobObjectId: certified.id,
       endEpoch: certified.storage.endEpoch,
-      certifiedEpoch: certified.certifiedEpoch ?? -1,
+      certifiedEpoch: certified.certifiedEpoch!,
       deletable: certified.deletable,
       cost: this.cost,
       reused: this.reused,
       unencodedLength: enc.unencodedLength,
       timings: { ...this.timings },
       background,
+      cancelBackground: cancel,
     };
   }
 
@@ -230,10 +258,10 @@ export class BlobStoreFlow {
    * signatures as soon as the confirmed shards reach a quorum, and rejects as soon as the failed
    * shards make a quorum impossible; `background` settles when every node is done.
    */
-  private uploadAll(committee: CommitteeInfo, blob: BlobObject): { quorum: Promise<{ message: Uint8Array; signatures: { member: number; signature: Uint8Array }[] }>; background: Promise<UploadSummary> } {
+  private uploadAll(committee: CommitteeInfo, blob: BlobObject, signal: AbortSignal, recheck: boolean): { quorum: Promise<Confirmations>; background: Promise<UploadSummary> } {
     const enc = this.encoded!;
     const n = committee.nShards;
-    if (n !== enc.nShards) throw new ChainAbortError('EInvalidEpoch', `the committee now has ${n} shards, the blob was encoded for ${enc.nShards}`);
+    if (n !== enc.nShards) throw new TuskError(`the committee now has ${n} shards, the blob was encoded for ${enc.nShards}: store it again`);
     const placements = placeBlob(committee, enc.blobId);
     const persistence: BlobPersistence = blob.deletable ? { kind: 'deletable', objectId: objectIdBytes(blob.id) } : { kind: 'permanent' };
     const message = storageConfirmationMessage(committee.epoch, enc.blobId, persistence);
@@ -245,18 +273,16 @@ export class BlobStoreFlow {
     const failed: { nodeId: ObjectId; error: string }[] = [];
     const errors: unknown[] = [];
     const report = () => this.o.onProgress?.({ phase: 'upload', sliversStored: stored, sliversTotal: total, confirmedWeight, quorumWeight });
-    let settleQuorum!: { resolve: (v: { message: Uint8Array; signatures: { member: number; signature: Uint8Array }[] }) => void; reject: (e: unknown) => void };
-    const quorum = new Promise<{ message: Uint8Array; signatures: { member: number; signature: Uint8Array }[] }>((resolve, reject) => (settleQuorum = { resolve, reject }));
+    let settleQuorum!: { resolve: (v: Confirmations) => void; reject: (e: unknown) => void };
+    const quorum = new Promise<Confirmations>((resolve, reject) => (settleQuorum = { resolve, reject }));
     let decided = false;
     report();
     const background = Promise.all(placements.map(async (p) => {
       try {
-        const signed = await this.uploadToNode(p, blob, message, global, () => {
+        const signed = await this.uploadToNode(p, blob, message, committee.epoch, signal, recheck, global, () => {
           stored++;
           report();
         });
-        if (!equalBytes(signed.serializedMessage, message)) throw new StorageNodeError(p.node.networkAddress, 200, 'WRONG_MESSAGE', 'confirmation is not for this blob, persistence and epoch');
-        if (!blsVerify(signed.signature, p.node.publicKey, message)) throw new StorageNodeError(p.node.networkAddress, 200, 'BAD_SIGNATURE', 'confirmation signature does not verify with the node\'s key');
         signatures.push({ member: p.member, signature: signed.signature });
         confirmedWeight += p.pairs.length;
         report();
@@ -270,8 +296,7 @@ export class BlobStoreFlow {
         failedWeight += p.pairs.length;
         if (!decided && !isQuorum(n - failedWeight, n)) {
           decided = true;
-          const aborted = this.o.signal?.aborted;
-          settleQuorum.reject(aborted ? this.o.signal!.reason : new NotEnoughConfirmationsError(
+          settleQuorum.reject(this.o.signal?.aborted ? this.o.signal.reason : new NotEnoughConfirmationsError(
             `nodes holding ${failedWeight} of ${n} shards failed; a quorum needs ${quorumWeight}. First failures: ${failed.slice(0, 3).map((f) => f.error).join('; ')}`,
             { cause: errors[0] },
           ));
@@ -282,23 +307,31 @@ export class BlobStoreFlow {
   }
 
   /** Metadata, then the node's slivers, then its confirmation (unverified; the caller checks). */
-  private async uploadToNode(p: NodePlacement, blob: BlobObject, _message: Uint8Array, global: Semaphore, onSliver: () => void): Promise<SignedNodeMessage> {
+  private async uploadToNode(p: NodePlacement, blob: BlobObject, message: Uint8Array, epoch: number, signal: AbortSignal, recheck: boolean, global: Semaphore, onSliver: () => void): Promise<SignedNodeMessage> {
     const enc = this.encoded!;
     const n = enc.nShards;
     const client = (this.o.nodeClient ?? ((a) => new StorageNodeClient(a, { timeoutMs: this.o.nodeTimeoutMs })))(p.node.networkAddress);
-    const retry = { retries: this.o.retries ?? 5, signal: this.o.signal };
-    const checkStatus = this.o.checkStatus ?? this.reused;
-    await withRetries(() => client.storeMetadata(enc.blobId, enc.metadata, { signal: this.o.signal }), retry);
+    const retry = { retries: this.o.retries ?? 5, signal };
+    // A node that has not seen the registration event yet (NOT_REGISTERED), or not every sliver
+    // (MISSING_SLIVERS), gets a longer budget (~30 s) than a node that does not answer at all.
+    const notYet = {
+      maxDelayMs: 4000, signal,
+      shouldRetry: (e: unknown, attempt: number) => isRetryable(e) && (attempt < retry.retries
+        || (attempt < 12 && e instanceof StorageNodeError && e.reason !== null && NOT_YET_REASONS.has(e.reason))),
+    };
+    const checkStatus = this.o.checkStatus ?? (this.reused || recheck);
+    await withRetries(() => client.storeMetadata(enc.blobId, enc.metadata, { signal }), notYet);
     const local = new Semaphore(this.o.perNodeConcurrency ?? 8);
     const jobs: Promise<void>[] = [];
     for (const pair of p.pairs) {
       for (const sliver of [enc.primarySlivers[pair], enc.secondarySlivers[n - 1 - pair]]) {
         jobs.push(local.run(() => global.run(async () => {
+          signal.throwIfAborted();
           if (checkStatus) {
-            const status = await withRetries(() => client.sliverStatus(enc.blobId, pair, sliver.axis, { signal: this.o.signal }), retry).catch(() => 'nonexistent');
+            const status = await withRetries(() => client.sliverStatus(enc.blobId, pair, sliver.axis, { signal }), retry).catch(() => 'nonexistent');
             if (status === 'stored') return onSliver();
           }
-          await withRetries(() => client.storeSliver(enc.blobId, pair, sliver, { signal: this.o.signal }), retry);
+          await withRetries(() => client.storeSliver(enc.blobId, pair, sliver, { signal }), retry);
           onSliver();
         })));
       }
@@ -307,8 +340,30 @@ export class BlobStoreFlow {
     const bad = results.find((r) => r.status === 'rejected');
     if (bad) throw (bad as PromiseRejectedResult).reason;
     const kind = blob.deletable ? { kind: 'deletable' as const, objectId: blob.id } : { kind: 'permanent' as const };
-    return withRetries(() => client.getConfirmation(enc.blobId, kind, { signal: this.o.signal }), retry);
+    return withRetries(async () => {
+      const signed = await client.getConfirmation(enc.blobId, kind, { signal });
+      if (!equalBytes(signed.serializedMessage, message)) {
+        // A node that has not yet followed the chain into this epoch signs the previous one: ask
+        // again shortly. Anything else is a wrong confirmation.
+        let older = false;
+        try {
+          older = parseStorageConfirmation(signed.serializedMessage).epoch < epoch;
+        } catch {
+          // not a storage confirmation at all
+        }
+        throw new StorageNodeError(client.url, 200, older ? 'NOT_CURRENTLY_REGISTERED' : 'WRONG_MESSAGE',
+          older ? `confirmation signed for an earlier epoch than ${epoch}` : 'confirmation is not for this blob, persistence and epoch', { retryable: older });
+      }
+      if (!blsVerify(signed.signature, p.node.publicKey, message)) throw new StorageNodeError(client.url, 200, 'BAD_SIGNATURE', 'confirmation signature does not verify with the node\'s key');
+      return signed;
+    }, notYet);
   }
+}
+
+/** Verified confirmations of one committee, ready to aggregate. */
+interface Confirmations {
+  readonly message: Uint8Array;
+  readonly signatures: { member: number; signature: Uint8Array }[];
 }
 
 /** Stores `data` and resolves once it is certified (see `BlobStoreFlow`). */

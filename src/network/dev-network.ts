@@ -35,8 +35,10 @@ export interface DevNetworkOptions {
   /** Shards (default 100; up to 1000 is the Walrus size). Fixed on the first start. */
   readonly nShards?: number;
   readonly host?: string;
-  /** Epoch duration (default 1 hour). */
+  /** Epoch duration of a new network (default 1 hour; the chain advances epochs on this clock). */
   readonly epochDurationMs?: number;
+  /** Aborts start-up: every process started so far is stopped, then the signal's reason is thrown. */
+  readonly signal?: AbortSignal;
   /** Where to write the client config (default `<dataDir>/client.json`). */
   readonly configPath?: string;
   /** Fund the wallet up to at least this many FROST (default 1000 WAL). */
@@ -108,10 +110,14 @@ async function loadLayout(dir: string, o: DevNetworkOptions, host: string): Prom
   return layout;
 }
 
-/** Spawns `tusk <args>` and resolves with its first stdout line parsed as JSON. */
-function spawnTusk(args: string[], logFile: string, timeoutMs: number): Promise<{ child: ChildProcess; ready: Record<string, unknown> }> {
+/**
+ * Spawns `tusk <args>` and resolves with its first stdout line parsed as JSON. `onSpawn` learns
+ * the child at once, so a caller can stop it even when start-up fails half-way.
+ */
+function spawnTusk(args: string[], logFile: string, timeoutMs: number, onSpawn: (child: ChildProcess) => void): Promise<{ child: ChildProcess; ready: Record<string, unknown> }> {
   return new Promise((res, rej) => {
     const child = spawn(process.execPath, [TUSK_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
+    onSpawn(child);
     const log = createWriteStream(logFile, { flags: 'a' });
     child.stderr!.pipe(log);
     const lines = createInterface({ input: child.stdout! });
@@ -165,11 +171,13 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
     await Promise.all(nodeChildren.map((c) => stopChild(c)));
     await stopChild(chainChild);
   };
+  const onAbort = () => void stopAll();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const chainArgs = ['chain', 'serve', '--data-dir', join(dir, 'chain'), '--host', host, '--port', String(layout.chainPort), '--n-shards', String(layout.nShards), '--json'];
-    if (options.epochDurationMs) chainArgs.push('--epoch-duration', String(options.epochDurationMs));
-    const c = await spawnTusk(chainArgs, join(dir, 'logs', 'chain.log'), timeout);
-    chainChild = c.child;
+    options.signal?.throwIfAborted();
+    const chainArgs = ['chain', 'serve', '--data-dir', join(dir, 'chain'), '--host', host, '--port', String(layout.chainPort), '--n-shards', String(layout.nShards),
+      '--epoch-duration', String(options.epochDurationMs ?? 3_600_000), '--json'];
+    const c = await spawnTusk(chainArgs, join(dir, 'logs', 'chain.log'), timeout, (child) => (chainChild = child));
     const chainUrl = String(c.ready.url);
     log(`chain up at ${chainUrl} (${layout.nShards} shards)`);
     const chain = new RemoteChain({ url: chainUrl });
@@ -178,14 +186,17 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
       const name = `node-${i}`;
       const args = ['node', 'run', '--data-dir', join(dir, name), '--chain-url', chainUrl, '--host', host, '--port', String(layout.nodePorts[i]),
         '--name', name, '--stake', String(options.stakeWal ?? 1000), '--json'];
-      const n = await spawnTusk(args, join(dir, 'logs', `${name}.log`), timeout);
-      nodeChildren[i] = n.child;
+      const n = await spawnTusk(args, join(dir, 'logs', `${name}.log`), timeout, (child) => (nodeChildren[i] = child));
       const info = { name, url: String(n.ready.url), nodeId: String(n.ready.nodeId), pid: n.child.pid ?? -1 };
       nodes[i] = info;
       log(`${name} up at ${info.url}`);
       return info;
     };
-    await Promise.all(Array.from({ length: layout.nodes }, (_, i) => startNode(i)));
+    // allSettled: a failing node must not leave its siblings starting unobserved (orphans).
+    const started = await Promise.allSettled(Array.from({ length: layout.nodes }, (_, i) => startNode(i)));
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    options.signal?.throwIfAborted();
 
     // The first start has no committee yet: end epoch 0 so the staked nodes become one.
     let state = await chain.systemState();
@@ -211,6 +222,8 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
     await writeClientConfig(configPath, { chainUrl, wallet: join(dir, 'wallet.key') });
     log(`wallet ${address} funded; client config at ${configPath}`);
 
+    options.signal?.removeEventListener('abort', onAbort);
+    options.signal?.throwIfAborted();
     let stopped = false;
     return {
       dataDir: dir, chainUrl, configPath, walletAddress: address, nShards: layout.nShards, nodes,
@@ -229,7 +242,8 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
       },
     };
   } catch (e) {
+    options.signal?.removeEventListener('abort', onAbort);
     await stopAll();
-    throw e;
+    throw options.signal?.aborted ? options.signal.reason : e;
   }
 }

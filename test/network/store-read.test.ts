@@ -16,6 +16,8 @@ import { loadWallet } from '../../src/client/config.ts';
 import { storeBlob } from '../../src/client/store.ts';
 import { readBlob } from '../../src/client/read.ts';
 import { StorageNodeClient } from '../../src/client/node-client.ts';
+import { placeBlob } from '../../src/client/placement.ts';
+import { blobIdFromString } from '../../src/codec/blob-id.ts';
 import { CodecPool } from '../../src/pool/codec-pool.ts';
 import { officialBlobId, blobIdToBase64Url } from '../helpers/official.ts';
 import { randomBytes } from '../helpers/blobs.ts';
@@ -93,6 +95,56 @@ describe('store and read on a local network of processes', () => {
     };
     const back = await readBlob(stored.blobId, { chain, pool, nodeClient: (a) => new StorageNodeClient(a, { fetch: tamper }) });
     expect(sha(back)).toBe(sha(data));
+  });
+
+  it('a node answering with more bytes than a sliver can have is cut off; the read still succeeds', async () => {
+    const data = randomBytes(120_000, 6);
+    const stored = await storeBlob(data, { chain, signer: wallet, epochs: 2, pool });
+    await stored.background;
+    // The node holding primary sliver 0 (systematic slivers are fetched first, so it is asked).
+    const holder = placeBlob(await chain.committee(), blobIdFromString(stored.blobId)).find((p) => p.pairs.includes(0))!;
+    const bad = new StorageNodeClient(holder.node.networkAddress).url;
+    let cut = 0;
+    const padded: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      const url = String(input);
+      if (!url.startsWith(bad) || !/\/slivers\/\d+\/primary$/.test(new URL(url).pathname) || !res.ok) return res;
+      cut++;
+      const body = new Uint8Array(await res.arrayBuffer());
+      const bigger = new Uint8Array(body.length + 4096);
+      bigger.set(body);
+      return new Response(bigger, { status: 200, headers: { 'content-type': 'application/octet-stream' } });
+    };
+    const back = await readBlob(stored.blobId, { chain, pool, nodeClient: (a) => new StorageNodeClient(a, { fetch: padded }) });
+    expect(sha(back)).toBe(sha(data));
+    expect(cut).toBeGreaterThan(0);
+  });
+
+  it('an epoch change between confirmation and certification is retried with the new committee', async () => {
+    const data = randomBytes(90_000, 8);
+    const before = (await chain.systemState()).epoch;
+    let advanced = false;
+    // The chain as the client sees it: the first certify finds the epoch moved on under it.
+    const racing = new Proxy(chain, {
+      get(target, prop, receiver) {
+        if (prop === 'certifyBlob') {
+          return async (...args: Parameters<RemoteChain['certifyBlob']>) => {
+            if (!advanced) {
+              advanced = true;
+              await target.advanceEpoch();
+            }
+            return target.certifyBlob(...args);
+          };
+        }
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const r = await storeBlob(data, { chain: racing, signer: wallet, epochs: 3, pool });
+    expect(advanced).toBe(true);
+    expect(r.certifiedEpoch).toBe(before + 1);
+    await r.background;
+    expect(sha(await readBlob(r.blobId, { chain, pool }))).toBe(sha(data));
   });
 
   it('with f nodes stopped a read succeeds and a store certifies', async () => {
