@@ -1,23 +1,13 @@
 /** The `tusk` CLI as a user runs it: a real process, real files. */
 import { describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, readFileSync, readdirSync, unlinkSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { officialBlobId, blobIdToBase64Url } from './helpers/official.ts';
+import { runTusk } from './helpers/cli.ts';
 
-const run = promisify(execFile);
-const BIN = new URL('../bin/tusk.js', import.meta.url).pathname;
 
-async function tusk(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (e: any) {
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const tusk = runTusk;
 
 describe('tusk blob-id', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tusk-cli-'));

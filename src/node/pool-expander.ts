@@ -64,37 +64,28 @@ export class PoolExpander {
     const n = cfg.nShards;
     const k = sliverSymbols(cfg, axis);
     if (data.length !== k * S) throw new TuskInputError(`expand: ${axis} sliver data must be ${k * S} bytes, got ${data.length}`);
-    const pick = this.leastBusy();
-    const kernel = this.kernels[pick];
-    this.busy[pick]++;
-    this.queued++;
-    try {
-      return await kernel.exclusive(async () => {
-        const scheme = cfg.scheme;
-        const workShards = kernel.exports.rsWorkShards(k, n - k);
-        const stride = scheme.planarBytes(1, S);
-        const mark = kernel.mark();
-        try {
-          const area = kernel.alloc(n * S);
-          const work = kernel.alloc(workShards * stride);
-          const leaves = kernel.alloc(n * 32);
-          const roots = kernel.alloc(32);
-          const scratch = kernel.alloc(Math.ceil(n / 2) * 32 + 32);
-          kernel.u8().set(data, area);
-          const task: ExpandTask = { kind: 'expand', encoding: scheme.name, n, k, S, h: 1, area, work, workStride: stride, leaves, roots, scratch };
-          await this.runner.run(kernel, task);
-          const mem = kernel.u8();
-          const root = mem.slice(roots, roots + 32);
-          if (!keep) return { root };
-          return { root, expanded: mem.slice(area, area + n * S), leaves: mem.slice(leaves, leaves + n * 32) };
-        } finally {
-          kernel.release(mark);
-        }
-      });
-    } finally {
-      this.busy[pick]--;
-      this.queued--;
-    }
+    return this.onLeastBusy((kernel) => kernel.exclusive(async () => {
+      const scheme = cfg.scheme;
+      const workShards = kernel.exports.rsWorkShards(k, n - k);
+      const stride = scheme.planarBytes(1, S);
+      const mark = kernel.mark();
+      try {
+        const area = kernel.alloc(n * S);
+        const work = kernel.alloc(workShards * stride);
+        const leaves = kernel.alloc(n * 32);
+        const roots = kernel.alloc(32);
+        const scratch = kernel.alloc(Math.ceil(n / 2) * 32 + 32);
+        kernel.u8().set(data, area);
+        const task: ExpandTask = { kind: 'expand', encoding: scheme.name, n, k, S, h: 1, area, work, workStride: stride, leaves, roots, scratch };
+        await this.runner.run(kernel, task);
+        const mem = kernel.u8();
+        const root = mem.slice(roots, roots + 32);
+        if (!keep) return { root };
+        return { root, expanded: mem.slice(area, area + n * S), leaves: mem.slice(leaves, leaves + n * 32) };
+      } finally {
+        kernel.release(mark);
+      }
+    }));
   }
 
   /**
@@ -135,52 +126,43 @@ export class PoolExpander {
       seen.add(s.sourceIndex);
     }
     if (symbols.length !== o) throw new TuskInputError(`decodeSliverData: needs exactly ${o} symbols, got ${symbols.length}`);
-    const pick = this.leastBusy();
-    const kernel = this.kernels[pick];
-    this.busy[pick]++;
-    this.queued++;
-    try {
-      return await kernel.exclusive(async () => {
-        const ex = kernel.exports;
-        const scheme = cfg.scheme;
-        const nDecode = ex.rsDecodeWorkShards(o, r);
-        const stride = scheme.planarBytes(1, S);
-        const mark = kernel.mark();
-        try {
-          const received = kernel.alloc(o + r, 1);
-          const raw = kernel.alloc(nDecode * S);
-          const work = kernel.alloc(nDecode * stride);
-          const erasures = kernel.alloc(scheme.erasureBytes);
-          const restored = kernel.alloc(o * S);
-          const position = (i: number) => (i < o ? ex.rsDecodePosition(o, r, false, i) : ex.rsDecodePosition(o, r, true, i - o));
-          let mem = kernel.u8();
-          mem.fill(0, received, received + o + r);
-          for (const s of symbols) {
-            mem.set(s.data, raw + position(s.sourceIndex) * S);
-            mem[received + s.sourceIndex] = 1;
-          }
-          const present = symbols.map((s) => s.sourceIndex);
-          if (present.some((i) => i >= o)) {
-            const task: DecodeTask = {
-              kind: 'decode', encoding: scheme.name, o, r, S, w: 1, raw, rawStride: S, present, received, erasures, work, workStride: stride, restored,
-            };
-            await this.runner.run(kernel, task);
-          }
-          mem = kernel.u8();
-          const out = new Uint8Array(o * S);
-          for (let i = 0; i < o; i++) {
-            const from = seen.has(i) ? raw + position(i) * S : restored + i * S;
-            out.set(mem.subarray(from, from + S), i * S);
-          }
-          return out;
-        } finally {
-          kernel.release(mark);
+    return this.onLeastBusy((kernel) => kernel.exclusive(async () => {
+      const ex = kernel.exports;
+      const scheme = cfg.scheme;
+      const nDecode = ex.rsDecodeWorkShards(o, r);
+      const stride = scheme.planarBytes(1, S);
+      const mark = kernel.mark();
+      try {
+        const received = kernel.alloc(o + r, 1);
+        const raw = kernel.alloc(nDecode * S);
+        const work = kernel.alloc(nDecode * stride);
+        const erasures = kernel.alloc(scheme.erasureBytes);
+        const restored = kernel.alloc(o * S);
+        const position = (i: number) => (i < o ? ex.rsDecodePosition(o, r, false, i) : ex.rsDecodePosition(o, r, true, i - o));
+        let mem = kernel.u8();
+        mem.fill(0, received, received + o + r);
+        for (const s of symbols) {
+          mem.set(s.data, raw + position(s.sourceIndex) * S);
+          mem[received + s.sourceIndex] = 1;
         }
-      });
-    } finally {
-      this.busy[pick]--;
-      this.queued--;
-    }
+        const present = symbols.map((s) => s.sourceIndex);
+        if (present.some((i) => i >= o)) {
+          const task: DecodeTask = {
+            kind: 'decode', encoding: scheme.name, o, r, S, w: 1, raw, rawStride: S, present, received, erasures, work, workStride: stride, restored,
+          };
+          await this.runner.run(kernel, task);
+        }
+        mem = kernel.u8();
+        const out = new Uint8Array(o * S);
+        for (let i = 0; i < o; i++) {
+          const from = seen.has(i) ? raw + position(i) * S : restored + i * S;
+          out.set(mem.subarray(from, from + S), i * S);
+        }
+        return out;
+      } finally {
+        kernel.release(mark);
+      }
+    }));
   }
 
   /**
@@ -208,6 +190,19 @@ export class PoolExpander {
     const { root } = await this.expand(cfg, targetAxis, data, S);
     if (!equalBytes(root, expectedSliverHash(metadata, targetAxis, targetIndex))) return { inconsistent: used };
     return { sliver: SliverData.create(targetAxis, data, S, targetIndex) };
+  }
+
+  /** Runs `work` on the least busy kernel, counting it as queued/running meanwhile. */
+  private async onLeastBusy<T>(work: (kernel: WasmKernel) => Promise<T>): Promise<T> {
+    const pick = this.leastBusy();
+    this.busy[pick]++;
+    this.queued++;
+    try {
+      return await work(this.kernels[pick]);
+    } finally {
+      this.busy[pick]--;
+      this.queued--;
+    }
   }
 
   /** The kernel with the fewest requests queued or running (ties: the first). */

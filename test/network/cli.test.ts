@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createInterface } from 'node:readline';
 import { officialBlobId, blobIdToBase64Url } from '../helpers/official.ts';
+import { runTusk } from '../helpers/cli.ts';
 import { randomBytes } from '../helpers/blobs.ts';
 
 const run = promisify(execFile);
@@ -20,14 +21,7 @@ const config = join(dir, 'client.json');
 let dev: ChildProcess;
 let devInfo: { chainUrl: string; nodes: { nodeId: string }[]; walletAddress: string };
 
-async function tusk(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (e: any) {
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const tusk = runTusk;
 
 beforeAll(async () => {
   dev = spawn(process.execPath, [BIN, 'dev', '--data-dir', join(dir, 'net'), '--nodes', '4', '--n-shards', '20', '--config', config, '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
