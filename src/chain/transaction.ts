@@ -6,6 +6,11 @@
  * checks that the signature's key derives the `sender` address, that `chainId` is its own, and that
  * the digest was not executed before; a repeated digest returns the stored result instead of
  * running twice, which makes every call safely retryable after a lost answer or a crash.
+ *
+ * Signed bytes do not stay live forever: the chain rejects for good a transaction it refused with
+ * a non-retryable abort (the same bytes get the same abort later, whatever the state), and one
+ * whose `timestampMs` lies outside its validity window (LocalChainOptions `maxTransactionAgeMs`,
+ * `maxTransactionFutureMs`). See `LocalChain.submit`.
  */
 import type { Signer } from '@mysten/sui/cryptography';
 import { verifyPersonalMessageSignature } from '@mysten/sui/verify';
@@ -33,6 +38,11 @@ export interface TransactionData {
   readonly args: Readonly<Record<string, unknown>>;
   /** 16 random bytes in hex: two otherwise identical calls are two transactions. */
   readonly nonce: string;
+  /**
+   * When the sender signed (Unix ms, a non-negative safe integer). The chain executes the
+   * transaction only while this is within its validity window of the chain's clock, so signed
+   * bytes expire: a transaction that was never submitted cannot be replayed days later.
+   */
   readonly timestampMs: number;
 }
 
@@ -68,8 +78,11 @@ export async function signTransaction(signer: Signer, chainId: string, call: Cal
 
 /**
  * Parses and authenticates a transaction for chain `chainId`.
+ * Checks the form only: the validity window of `timestampMs` needs the chain's clock and comes
+ * after the chain's digest lookup (so an executed transaction's result stays retrievable).
  * @throws ChainAbortError `EInvalidSignature` when the signature does not come from `sender`'s key,
- *   `EWrongChain` for another chain's transaction, `EMalformedTransaction` for anything unparsable.
+ *   `EWrongChain` for another chain's transaction, `EMalformedTransaction` for anything unparsable
+ *   (including a `timestampMs` that is not a non-negative safe integer).
  */
 export async function verifyTransaction(tx: SignedTransaction, chainId: string): Promise<TransactionData & { digest: string }> {
   if (!(tx.bytes instanceof Uint8Array) || typeof tx.signature !== 'string') throw new ChainAbortError('EMalformedTransaction', 'transaction needs bytes and a signature');
@@ -82,6 +95,10 @@ export async function verifyTransaction(tx: SignedTransaction, chainId: string):
   if (data === null || typeof data !== 'object' || data.version !== 1 || typeof data.sender !== 'string' || typeof data.call !== 'string'
     || data.args === null || typeof data.args !== 'object' || Array.isArray(data.args) || typeof data.nonce !== 'string' || typeof data.chainId !== 'string') {
     throw new ChainAbortError('EMalformedTransaction', 'transaction is missing version, chainId, sender, call, args or nonce');
+  }
+  // A float, NaN-like or huge value would make the chain's window arithmetic meaningless.
+  if (typeof data.timestampMs !== 'number' || !Number.isSafeInteger(data.timestampMs) || data.timestampMs < 0) {
+    throw new ChainAbortError('EMalformedTransaction', `transaction timestampMs must be a non-negative integer (Unix ms), got ${typeof data.timestampMs === 'number' ? data.timestampMs : typeof data.timestampMs}`);
   }
   if (data.chainId !== chainId) throw new ChainAbortError('EWrongChain', `transaction is for chain ${data.chainId}, this is ${chainId}`);
   try {

@@ -158,6 +158,7 @@ interface CertifiedMessage {
  * (`ESigVerification`), then the header: intent version (`EIncorrectIntentVersion`), app ID
  * (`EIncorrectAppId`), epoch = committee epoch (`EIncorrectEpoch`, retryable when the message is
  * from an earlier epoch: collect new signatures).
+ * @post the returned `epoch` is the current epoch (the committee checked against is the current one).
  */
 function verifyCommitteeCertificate(ctx: ExecContext, args: Readonly<Record<string, unknown>>, threshold: CertificateThreshold): CertifiedMessage {
   const signature = argBytes(args, 'signature');
@@ -196,8 +197,9 @@ function verifyCommitteeCertificate(ctx: ExecContext, args: Readonly<Record<stri
 /** `certify_blob`: a quorum's storage confirmation of the current epoch for the sender's blob. */
 export function certifyBlob(ctx: ExecContext, args: Readonly<Record<string, unknown>>): { blob: BlobObject } {
   const blob = ownedBlob(ctx, args);
+  // No separate epoch check here: verifyCommitteeCertificate already requires the message epoch to
+  // be the current committee's (EIncorrectEpoch), so m.epoch === ctx.meta.epoch from here on.
   const m = verifyCommitteeCertificate(ctx, args, 'quorum');
-  if (m.epoch !== ctx.meta.epoch) throw new ChainAbortError('EInvalidIdEpoch', `certificate epoch ${m.epoch} is not the current epoch ${ctx.meta.epoch}`);
   if (m.intentType !== IntentType.BlobCertification) throw new ChainAbortError('EInvalidMsgType', `intent type ${m.intentType} is not BLOB_CERT`);
   if (m.body.length < 33) throw new ChainAbortError('EMalformedMessage', 'storage confirmation body is truncated');
   const persistence = m.body[32];
@@ -233,7 +235,9 @@ export function invalidateBlobId(ctx: ExecContext, args: Readonly<Record<string,
   if (m.intentType !== IntentType.InvalidBlobId) throw new ChainAbortError('EInvalidMsgType', `intent type ${m.intentType} is not INVALID_BLOB_ID`);
   if (m.body.length < 32) throw new ChainAbortError('EMalformedMessage', 'invalid-blob-ID body is truncated');
   const blobId = m.body.slice(0, 32);
-  if (m.epoch !== ctx.meta.epoch) throw new ChainAbortError('EInvalidIdEpoch', `attestation epoch ${m.epoch} is not the current epoch ${ctx.meta.epoch}`);
+  // Move's invalidate_blob_id also asserts EInvalidIdEpoch (epoch = current); here that can never
+  // fire, because verifyCommitteeCertificate verified against the current committee and already
+  // refused any other message epoch with EIncorrectEpoch (as Move's verify_*_in_epoch does first).
   ctx.emit({ type: 'InvalidBlobID', epoch: m.epoch, blobId });
   return { blobId };
 }

@@ -4,6 +4,26 @@
  * its stored result, so a call is applied entirely or not at all, and a repeated transaction (same
  * digest) returns the stored result instead of running again.
  *
+ * Replay protection (what a digest can do after its first submission):
+ * - committed → every resubmission returns the stored result, at any time (idempotent retries);
+ * - rejected for good (a non-retryable ChainAbortError, or a TuskInputError for its arguments) →
+ *   the rejection is stored with the digest in the same SQLite transaction (the call's changes are
+ *   rolled back to a savepoint first), and every resubmission gets the same rejection, even after
+ *   the state changed (a transfer refused for want of funds stays refused once funds arrive);
+ * - rejected with a *retryable* abort → nothing is stored, and the same bytes may succeed later.
+ *   That is deliberate: "retryable" tells the sender the transaction is still live and that
+ *   re-sending it may work (the contract of TuskError.retryable, which callers act on), so its
+ *   later success is what the sender was told to expect. The validity window below bounds how long such bytes stay live; a sender who no longer
+ *   wants the call only has to wait `maxTransactionAgeMs`. (Today the only retryable abort of a
+ *   signed call is `EIncorrectEpoch` for a certificate of a past epoch, whose bytes can never
+ *   succeed anyway: epochs only grow.)
+ * - not yet executed, but `timestampMs` outside [now − maxTransactionAgeMs, now +
+ *   maxTransactionFutureMs] → `ETransactionExpired` / `ETimestampInFuture`, stored like any final
+ *   rejection (so a clock that steps back, or a future-dated transaction, cannot come alive later).
+ * Unauthenticated rejections (bad signature, wrong chain, malformed bytes) are never stored: the
+ * digest covers the bytes, not the signature, so storing them would let anyone who saw the bytes
+ * poison the digest with a garbage signature before the real one arrives.
+ *
  * Ownership: the instance owns its database handle until `close()`. All work is synchronous
  * inside SQLite; the async signatures are the `Chain` interface's (the HTTP client needs them).
  * Only one `LocalChain` should write a given file at a time (a second opener is serialized by
@@ -24,7 +44,7 @@ import {
   type EventQueryOptions, type ObjectId, type OwnedObject, type StakedWal, type StorageNodeInfo, type StorageResource, type SystemState, type TxEffects,
 } from '../types.ts';
 import { openDatabase, SCHEMA_VERSION } from './schema.ts';
-import { isAddress, MAX_AMOUNT, Store, type SystemMeta } from './store.ts';
+import { isAddress, MAX_AMOUNT, Store, type StoredAbort, type SystemMeta } from './store.ts';
 import { ExecContext, SYSTEM_ADDRESS } from './context.ts';
 import * as blobs from './blobs.ts';
 import * as staking from './staking.ts';
@@ -50,9 +70,20 @@ export interface LocalChainOptions {
   readonly capacity?: number;
   /** Most members a committee may have (default 150, Move's active set limit). */
   readonly maxCommitteeSize?: number;
+  /**
+   * How old a signed transaction may be when first executed: a `timestampMs` earlier than the
+   * chain's clock minus this aborts `ETransactionExpired` (default 10 minutes). Not stored in the
+   * file: it applies to this opening. Resubmitting an executed transaction works at any age.
+   */
+  readonly maxTransactionAgeMs?: number;
+  /**
+   * How far ahead of the chain's clock a transaction's `timestampMs` may be (clock skew between
+   * signer and chain): later ones abort `ETimestampInFuture` (default 1 minute). Not stored.
+   */
+  readonly maxTransactionFutureMs?: number;
 }
 
-/** Genesis defaults (see LocalChainOptions). */
+/** Defaults of LocalChainOptions (genesis parameters, and the per-opening validity window). */
 export const LOCAL_CHAIN_DEFAULTS = {
   nShards: 1000,
   epochDurationMs: 24 * 60 * 60 * 1000,
@@ -62,6 +93,8 @@ export const LOCAL_CHAIN_DEFAULTS = {
   writePrice: 20_000n,
   capacity: 2 ** 50,
   maxCommitteeSize: DEFAULT_MAX_COMMITTEE_SIZE,
+  maxTransactionAgeMs: 10 * 60 * 1000,
+  maxTransactionFutureMs: 60 * 1000,
 } as const;
 
 /** Move's upper bound on max_epochs_ahead. */
@@ -115,20 +148,45 @@ function amountOption(v: bigint | undefined, def: bigint, what: string): bigint 
   return x;
 }
 
+/**
+ * The final form of a rejection of a signed call, to store with its digest; null for errors that
+ * must not be stored (retryable aborts, and anything that is not a verdict on the transaction:
+ * SQLite errors, bugs, closing).
+ */
+function finalRejection(e: unknown): StoredAbort | null {
+  if (e instanceof ChainAbortError) {
+    if (e.retryable) return null;
+    const prefix = `${e.code}: `;
+    return { kind: 'abort', code: e.code, message: e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message };
+  }
+  // Argument errors depend on the signed bytes alone, so they are as final as an abort.
+  if (e instanceof TuskInputError) return { kind: 'input', code: 'EInvalidInput', message: e.message };
+  return null;
+}
+
+/** The error a stored rejection is thrown as again (same class, code and message as the first time). */
+function rejectionError(r: StoredAbort): Error {
+  return r.kind === 'abort' ? new ChainAbortError(r.code, r.message) : new TuskInputError(r.message);
+}
+
 /** The embedded local chain (see the module comment). */
 export class LocalChain extends SigningChain implements DevChain {
   private readonly db: DatabaseSync;
   private readonly store: Store;
   private readonly id: string;
+  private readonly maxTxAgeMs: number;
+  private readonly maxTxFutureMs: number;
   private closed = false;
   /** Long polls waiting for the next commit that adds events. */
   private readonly waiters = new Set<() => void>();
 
-  private constructor(db: DatabaseSync, store: Store, id: string) {
+  private constructor(db: DatabaseSync, store: Store, id: string, window: { maxTxAgeMs: number; maxTxFutureMs: number }) {
     super();
     this.db = db;
     this.store = store;
     this.id = id;
+    this.maxTxAgeMs = window.maxTxAgeMs;
+    this.maxTxFutureMs = window.maxTxFutureMs;
   }
 
   /**
@@ -150,6 +208,10 @@ export class LocalChain extends SigningChain implements DevChain {
       writePrice: amountOption(options.writePrice, LOCAL_CHAIN_DEFAULTS.writePrice, 'writePrice'),
       capacity: positiveInt(options.capacity, LOCAL_CHAIN_DEFAULTS.capacity, 0, Number.MAX_SAFE_INTEGER, 'capacity'),
       maxCommitteeSize: positiveInt(options.maxCommitteeSize, LOCAL_CHAIN_DEFAULTS.maxCommitteeSize, 1, 65535, 'maxCommitteeSize'),
+    };
+    const window = {
+      maxTxAgeMs: positiveInt(options.maxTransactionAgeMs, LOCAL_CHAIN_DEFAULTS.maxTransactionAgeMs, 0, Number.MAX_SAFE_INTEGER, 'maxTransactionAgeMs'),
+      maxTxFutureMs: positiveInt(options.maxTransactionFutureMs, LOCAL_CHAIN_DEFAULTS.maxTransactionFutureMs, 0, Number.MAX_SAFE_INTEGER, 'maxTransactionFutureMs'),
     };
     const db = openDatabase(options.path);
     try {
@@ -178,7 +240,7 @@ export class LocalChain extends SigningChain implements DevChain {
       if (options.nShards !== undefined && options.nShards !== meta.nShards) {
         throw new TuskInputError(`${options.path} is a chain of ${meta.nShards} shards, not ${options.nShards}`);
       }
-      return new LocalChain(db, store, meta.chainId);
+      return new LocalChain(db, store, meta.chainId, window);
     } catch (e) {
       db.close();
       throw e;
@@ -209,9 +271,14 @@ export class LocalChain extends SigningChain implements DevChain {
 
   /**
    * Verifies and executes a signed transaction (see `verifyTransaction` for the signature,
-   * chain-ID and format checks). A digest executed before returns its stored result.
+   * chain-ID and format checks, and the module comment for replay protection). In order: a digest
+   * executed before returns its stored result; a digest rejected for good before throws the same
+   * rejection; a `timestampMs` outside the validity window aborts; then the call runs.
    * @returns the call's result merged with `{ digest, events }` (a fresh object).
-   * @throws ChainAbortError for a rejected transaction or call (nothing of it is applied).
+   * @throws ChainAbortError for a rejected transaction or call (nothing of it is applied), among
+   *   them `ETransactionExpired` / `ETimestampInFuture` for a timestamp outside the window;
+   *   TuskInputError for invalid call arguments; ChainUnavailableError once closed, or when a
+   *   final rejection could not be recorded (nothing was applied or stored; re-sending is safe).
    */
   async submit(tx: SignedTransaction): Promise<unknown> {
     this.assertOpen();
@@ -219,14 +286,30 @@ export class LocalChain extends SigningChain implements DevChain {
     this.assertOpen();
     const fn = Object.hasOwn(CALLS, data.call) ? CALLS[data.call] : undefined;
     if (!fn) throw new ChainAbortError('EMalformedTransaction', `unknown call ${JSON.stringify(data.call)}`);
-    return this.execute(data.digest, data.sender, data.call, (ctx) => fn(ctx, data.args));
+    return this.execute(data.digest, data.sender, data.call, (ctx) => {
+      // Inside the write transaction and after the digest lookups: an executed (or finally
+      // rejected) transaction keeps its answer once its window has passed.
+      this.checkValidityWindow(data.timestampMs, ctx.nowMs);
+      return fn(ctx, data.args);
+    }, true);
+  }
+
+  private checkValidityWindow(timestampMs: number, nowMs: number): void {
+    if (timestampMs < nowMs - this.maxTxAgeMs) {
+      throw new ChainAbortError('ETransactionExpired', `transaction was signed at ${timestampMs}, ${nowMs - timestampMs} ms before the chain's clock; at most ${this.maxTxAgeMs} ms are accepted (sign it again)`);
+    }
+    if (timestampMs > nowMs + this.maxTxFutureMs) {
+      throw new ChainAbortError('ETimestampInFuture', `transaction was signed at ${timestampMs}, ${timestampMs - nowMs} ms ahead of the chain's clock; at most ${this.maxTxFutureMs} ms are accepted (check the signer's clock)`);
+    }
   }
 
   /**
    * Runs `fn` in one write transaction with the replay check, the events and the stored result.
+   * With `signed`, a final rejection by `fn` (see `finalRejection`) is rolled back to a savepoint
+   * and stored with the digest in the same transaction, and a stored rejection is thrown again.
    * Synchronous from BEGIN to COMMIT, so calls of this instance never interleave.
    */
-  private execute(digest: string, sender: Address, call: string, fn: (ctx: ExecContext) => object): unknown {
+  private execute(digest: string, sender: Address, call: string, fn: (ctx: ExecContext) => object, signed = false): unknown {
     const db = this.db;
     db.exec('BEGIN IMMEDIATE');
     try {
@@ -235,10 +318,33 @@ export class LocalChain extends SigningChain implements DevChain {
         db.exec('ROLLBACK');
         return decodeChainJson(stored);
       }
+      const rejected = signed ? this.store.abortedTx(digest) : null;
+      if (rejected !== null) {
+        db.exec('ROLLBACK');
+        throw rejectionError(rejected);
+      }
       const meta = this.store.readMeta();
       const now = Date.now();
       const ctx = new ExecContext(this.store, meta, sender, digest, now);
-      const result = fn(ctx);
+      db.exec('SAVEPOINT exec_call');
+      let result: object;
+      try {
+        result = fn(ctx);
+      } catch (e) {
+        const rejection = signed ? finalRejection(e) : null;
+        if (rejection === null || !db.isTransaction) throw e; // the outer handler rolls everything back
+        try {
+          db.exec('ROLLBACK TO exec_call');
+          this.store.putAbortedTx(digest, sender, call, rejection);
+          db.exec('COMMIT');
+        } catch (recordError) {
+          // Reporting the (non-retryable) rejection without its record would let these bytes
+          // succeed later; report a retryable failure instead so the sender re-sends them.
+          throw new ChainUnavailableError(`the chain could not record the rejection of ${digest} (${(e as Error).message}): ${(recordError as Error).message}`, { cause: recordError });
+        }
+        throw e;
+      }
+      db.exec('RELEASE exec_call');
       const events: ChainEventEnvelope[] = ctx.events.map((event, i) => {
         const seq = this.store.appendEvent(digest, i, now, encodeChainJson(event));
         return { id: { txDigest: digest, eventSeq: i }, cursor: String(seq), timestampMs: now, event };

@@ -56,6 +56,12 @@ CREATE TABLE IF NOT EXISTS committees (
 CREATE TABLE IF NOT EXISTS withholding (node_id TEXT NOT NULL, epoch INTEGER NOT NULL, bps INTEGER NOT NULL, PRIMARY KEY (node_id, epoch));
 -- Executed transactions: a repeated digest returns the stored result.
 CREATE TABLE IF NOT EXISTS txs (digest TEXT PRIMARY KEY, sender TEXT NOT NULL, call TEXT NOT NULL, result TEXT NOT NULL);
+-- Signed transactions the chain rejected for good (a non-retryable abort or invalid arguments):
+-- a repeated digest gets the same rejection forever, so bytes once refused can never be replayed
+-- into success after the state changes. Added without a schema version bump: CREATE IF NOT EXISTS
+-- adds it to files of earlier builds on open (a missing table only means no rejection was stored).
+CREATE TABLE IF NOT EXISTS aborted_txs (
+  digest TEXT PRIMARY KEY, sender TEXT NOT NULL, call TEXT NOT NULL, kind TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS events (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, tx_digest TEXT NOT NULL, event_seq INTEGER NOT NULL, timestamp_ms INTEGER NOT NULL, body TEXT NOT NULL);
 `;

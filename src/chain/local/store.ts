@@ -80,6 +80,17 @@ export interface PoolRow {
   lastSyncDone: number;
 }
 
+/**
+ * A signed transaction's final rejection as stored: `abort` = a ChainAbortError (`code` is its
+ * abort name, `message` the text after "code: "), `input` = a TuskInputError for its arguments
+ * (`code` is `EInvalidInput`). Only non-retryable rejections are stored, so none has a retryable flag.
+ */
+export interface StoredAbort {
+  readonly kind: 'abort' | 'input';
+  readonly code: string;
+  readonly message: string;
+}
+
 /** Row-level access for one open database. Statements are prepared once per store. */
 export class Store {
   readonly db: DatabaseSync;
@@ -411,6 +422,18 @@ export class Store {
   }
   putTx(digest: string, sender: string, call: string, result: string): void {
     this.q('INSERT INTO txs(digest, sender, call, result) VALUES (?, ?, ?, ?)').run(digest, sender, call, result);
+  }
+  /** The stored rejection of a signed transaction (see `aborted_txs` in schema.ts), or null. */
+  abortedTx(digest: string): StoredAbort | null {
+    const r = this.q('SELECT kind, code, message FROM aborted_txs WHERE digest = ?').get(digest) as { kind: string; code: string; message: string } | undefined;
+    if (!r) return null;
+    if (r.kind !== 'abort' && r.kind !== 'input') throw new TuskInputError(`aborted_txs row of ${digest} has unknown kind ${JSON.stringify(r.kind)}: damaged chain file`);
+    return { kind: r.kind, code: r.code, message: r.message };
+  }
+  /** Records the final rejection of `digest`; the first record stays (a digest is rejected once). */
+  putAbortedTx(digest: string, sender: string, call: string, abort: StoredAbort): void {
+    this.q('INSERT OR IGNORE INTO aborted_txs(digest, sender, call, kind, code, message) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(digest, sender, call, abort.kind, abort.code, abort.message);
   }
   /** Appends an event; returns its sequence number (the cursor). */
   appendEvent(txDigest: string, eventSeq: number, timestampMs: number, body: string): number {
