@@ -1,7 +1,8 @@
 /**
  * `tusk chain …` and `tusk wallet …`: run the local chain as a server and talk to it.
  *
- *   tusk chain serve --data-dir <dir> [--port N] [--host H] [--n-shards N] [--epoch-duration D] [--json]
+ *   tusk chain serve --data-dir <dir> [--port N] [--host H] [--n-shards N] [--epoch-duration D]
+ *                    [--dev-routes on|off | --no-dev-routes] [--json]
  *   tusk chain info --url <url> [--json]
  *   tusk chain faucet <address> [--amount WAL] --url <url> [--json]
  *   tusk chain balance <address> --url <url> [--json]
@@ -19,7 +20,7 @@ import { join } from 'node:path';
 import { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
 import { loadWallet } from '../client/config.ts';
 import { LocalChain } from '../chain/local/index.ts';
-import { startChainServer } from '../chain/remote/server.ts';
+import { isLoopbackHost, startChainServer } from '../chain/remote/server.ts';
 import { RemoteChain } from '../chain/remote/client.ts';
 import { FROST_PER_WAL } from '../chain/types.ts';
 import { TuskInputError } from '../errors.ts';
@@ -30,6 +31,9 @@ export const CHAIN_USAGE = `Chain (a local development chain with the Walrus sys
         [--port N] [--host H]         SIGINT/SIGTERM; prints the URL and the chain ID. Defaults:
         [--n-shards N]                127.0.0.1, a free port; --n-shards and --epoch-duration
         [--epoch-duration <ms|30s|1h|1d>]  (which also runs the epoch clock) apply at creation.
+        [--dev-routes on|off]         Serve the unauthenticated faucet and advance-epoch routes.
+        [--no-dev-routes]             Default: on for a loopback --host (127.0.0.1, ::1,
+                                      localhost), off for any other (e.g. 0.0.0.0).
   chain info --url <url>              Epoch, prices and committee of the chain at <url>.
   chain faucet <address> --url <url> [--amount WAL]   Fund a development wallet.
   chain balance <address> --url <url> WAL balance of <address>.
@@ -44,6 +48,8 @@ const OPTIONS = {
   host: { type: 'string' },
   'n-shards': { type: 'string' },
   'epoch-duration': { type: 'string' },
+  'dev-routes': { type: 'string' },
+  'no-dev-routes': { type: 'boolean', default: false },
   url: { type: 'string' },
   amount: { type: 'string' },
   out: { type: 'string' },
@@ -173,6 +179,30 @@ export async function chainCommand(argv: string[], usageError: (message: string)
   }
 }
 
+/**
+ * Whether `chain serve` on `host` serves the dev routes: `--dev-routes on|off` or `--no-dev-routes`
+ * when given, else on only for a loopback host. Writes a note to stderr when the default turns them
+ * off, and a warning when they are turned on for a host reachable from the network (anyone who
+ * reaches it can mint WAL and end epochs). The note comes before binding, whatever happens then.
+ */
+function devRoutesSetting(values: Values, host: string, usageError: (m: string) => Error): boolean {
+  const flag = values['dev-routes'];
+  if (flag !== undefined && flag !== 'on' && flag !== 'off') throw usageError(`--dev-routes must be on or off, got ${JSON.stringify(flag)}`);
+  if (flag !== undefined && values['no-dev-routes']) throw usageError('give either --dev-routes or --no-dev-routes, not both');
+  const loopback = isLoopbackHost(host);
+  if (flag === undefined && !values['no-dev-routes']) {
+    if (!loopback) {
+      process.stderr.write(`tusk: note: the faucet and advance-epoch routes are off because --host ${host} is not a loopback address; pass --dev-routes on to serve them anyway\n`);
+    }
+    return loopback;
+  }
+  const on = flag === 'on';
+  if (on && !loopback) {
+    process.stderr.write(`tusk: warning: --dev-routes on with --host ${host}: anyone who can reach this server can mint WAL and end epochs\n`);
+  }
+  return on;
+}
+
 async function serve(values: Values, positionals: string[], usageError: (m: string) => Error): Promise<number> {
   if (positionals.length) throw usageError('chain serve takes no positional arguments');
   const dataDir = values['data-dir'];
@@ -180,11 +210,13 @@ async function serve(values: Values, positionals: string[], usageError: (m: stri
   const port = intOption(values.port, 'port', 0, 65535) ?? 0;
   const nShards = intOption(values['n-shards'], 'n-shards', 1, 65535);
   const epochDurationMs = values['epoch-duration'] === undefined ? undefined : parseDuration(values['epoch-duration']);
+  const host = values.host ?? '127.0.0.1';
+  const devRoutes = devRoutesSetting(values, host, usageError);
   await mkdir(dataDir, { recursive: true });
   const chain = await LocalChain.open({ path: join(dataDir, 'chain.sqlite'), nShards, epochDurationMs });
   let server: Awaited<ReturnType<typeof startChainServer>>;
   try {
-    server = await startChainServer({ chain, host: values.host ?? '127.0.0.1', port, epochClock: epochDurationMs !== undefined });
+    server = await startChainServer({ chain, host, port, devRoutes, epochClock: epochDurationMs !== undefined });
   } catch (e) {
     await chain.close();
     throw e;

@@ -92,6 +92,42 @@ describe('tusk chain serve', () => {
     server = undefined;
   });
 
+  it('--dev-routes off hides the faucet and advance-epoch routes; bad values are usage errors', async () => {
+    const off = await spawnChainServer(join(dir, 'no-dev'), ['--dev-routes', 'off']);
+    try {
+      const remote = new RemoteChain({ url: off.url });
+      await expect(remote.requestFaucet(address, 1n)).rejects.toThrow(/no route POST \/v1\/faucet/);
+      await expect(remote.advanceEpoch()).rejects.toThrow(/no route POST \/v1\/advance-epoch/);
+      expect((await remote.systemState()).epoch).toBe(0);
+      const cli = await tusk(['chain', 'faucet', address, '--url', off.url]);
+      expect(cli.code).toBe(1);
+      expect(cli.stderr).toMatch(/no route/);
+    } finally {
+      off.child.kill('SIGTERM');
+      await off.exited;
+    }
+    const short = await spawnChainServer(join(dir, 'no-dev'), ['--no-dev-routes']);
+    try {
+      await expect(new RemoteChain({ url: short.url }).requestFaucet(address, 1n)).rejects.toThrow(/no route/);
+    } finally {
+      short.child.kill('SIGTERM');
+      await short.exited;
+    }
+    expect((await tusk(['chain', 'serve', '--data-dir', join(dir, 'y'), '--dev-routes', 'maybe'])).code).toBe(2);
+    expect((await tusk(['chain', 'serve', '--data-dir', join(dir, 'y'), '--dev-routes', 'on', '--no-dev-routes'])).code).toBe(2);
+  });
+
+  it('a non-loopback --host turns the dev routes off by default, with a note on stderr', async () => {
+    // 192.0.2.1 (TEST-NET-1, RFC 5737) is assigned to no machine: the bind fails, so nothing is
+    // exposed to the network, and the note, written before binding, is still observable.
+    const r = await tusk(['chain', 'serve', '--data-dir', join(dir, 'z'), '--host', '192.0.2.1', '--port', '0']);
+    expect(r.stderr).toMatch(/faucet and advance-epoch routes are off because --host 192\.0\.2\.1 is not a loopback address/);
+    expect(r.code).toBe(1);
+    const explicit = await tusk(['chain', 'serve', '--data-dir', join(dir, 'z'), '--host', '192.0.2.1', '--dev-routes', 'on']);
+    expect(explicit.stderr).toMatch(/warning: --dev-routes on with --host 192\.0\.2\.1/);
+    expect(explicit.code).toBe(1);
+  });
+
   it('usage and input errors', async () => {
     expect((await tusk(['chain', 'serve'])).code).toBe(2);
     expect((await tusk(['chain'])).code).toBe(2);

@@ -9,7 +9,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
 import { LocalChain } from '../../src/chain/local/index.ts';
-import { startChainServer, type ChainServer } from '../../src/chain/remote/server.ts';
+import { isLoopbackHost, startChainServer, type ChainServer } from '../../src/chain/remote/server.ts';
 import { RemoteChain } from '../../src/chain/remote/client.ts';
 import { signTransaction } from '../../src/chain/transaction.ts';
 import type { TxEffects } from '../../src/chain/types.ts';
@@ -265,6 +265,33 @@ describe('RemoteChain failures', () => {
 });
 
 describe('server options and shutdown', () => {
+  it('serves the dev routes by default only on a loopback host', async () => {
+    expect(server.devRoutes).toBe(true); // the shared server: 127.0.0.1, no devRoutes option
+    for (const h of ['127.0.0.1', '127.8.9.10', 'localhost', 'LOCALHOST', '::1', '[::1]', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1']) {
+      expect(isLoopbackHost(h), h).toBe(true);
+    }
+    for (const h of ['0.0.0.0', '::', '[::]', '10.1.2.3', '192.168.0.1', '::ffff:10.0.0.1', 'example.com', 'localhost.example.com', '128.0.0.1', '']) {
+      expect(isLoopbackHost(h), h).toBe(false);
+    }
+    await expect(startChainServer({ chain, port: 0, devRoutes: 'yes' as unknown as boolean })).rejects.toThrow(TuskInputError);
+  });
+
+  it('a rejected transaction keeps its abort over HTTP after the state changed', async () => {
+    const poor = Ed25519Keypair.generate();
+    const tx = await signTransaction(poor, await remote.chainId(), 'transferWal', { recipient: bob.toSuiAddress(), amount: 500n });
+    const first = await remote.submit(tx).catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(ChainAbortError);
+    expect((first as ChainAbortError).code).toBe('EInsufficientFunds');
+    const before = await remote.balance(bob.toSuiAddress());
+    await remote.requestFaucet(poor.toSuiAddress(), 1000n);
+    const again = await remote.submit(tx).catch((e: unknown) => e);
+    expect(again).toBeInstanceOf(ChainAbortError);
+    expect({ code: (again as ChainAbortError).code, message: (again as Error).message, retryable: (again as ChainAbortError).retryable })
+      .toEqual({ code: 'EInsufficientFunds', message: (first as Error).message, retryable: false });
+    expect(await remote.balance(poor.toSuiAddress())).toBe(1000n);
+    expect(await remote.balance(bob.toSuiAddress())).toBe(before);
+  });
+
   it('caps a long poll at maxWaitMs and hides the dev routes when asked', async () => {
     const s = await startChainServer({ chain, port: 0, maxWaitMs: 200, devRoutes: false });
     try {

@@ -13,6 +13,7 @@
  * the Move abort name) or bad input, 404 for a missing object, 503 while shutting down, 500
  * otherwise. See docs/chain.md for the routes.
  */
+import { BlockList, isIP } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { blobIdFromString } from '../../codec/blob-id.ts';
 import { ChainAbortError, ChainUnavailableError, TuskError, TuskInputError } from '../../errors.ts';
@@ -34,7 +35,11 @@ export interface ChainServerOptions {
   readonly host?: string;
   /** Port (default 0 = any free port; read the result's `url`). */
   readonly port?: number;
-  /** Serve `POST /v1/faucet` and `POST /v1/advance-epoch` (default true: the local chain is a dev chain). */
+  /**
+   * Serve `POST /v1/faucet` and `POST /v1/advance-epoch`. They need no signature: anyone who can
+   * reach them mints WAL or ends epochs. Default: on when `host` is a loopback address (see
+   * `isLoopbackHost`; the local chain is a dev chain), off for any other host (e.g. `0.0.0.0`).
+   */
   readonly devRoutes?: boolean;
   /**
    * Run an epoch clock: whenever `epochStartMs + epochDurationMs` of the chain's persisted state
@@ -54,11 +59,32 @@ export interface ChainServerOptions {
 export interface ChainServer {
   /** `http://host:port` with the bound port. */
   readonly url: string;
+  /** Whether the faucet and advance-epoch routes are served (see `ChainServerOptions.devRoutes`). */
+  readonly devRoutes: boolean;
   readonly port: number;
   /** The underlying fastify instance (for tests and extra routes). */
   readonly app: FastifyInstance;
   /** Stops the clock, ends pending long polls and closes the listener. Idempotent. */
   close(): Promise<void>;
+}
+
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+LOOPBACK.addSubnet('::ffff:127.0.0.0', 104, 'ipv6'); // IPv4-mapped 127/8
+
+/**
+ * True when binding `host` exposes the server to this machine only: `localhost`, an address in
+ * 127.0.0.0/8, or `::1` (any spelling, with or without brackets, IPv4-mapped too). Anything else,
+ * including wildcard addresses (`0.0.0.0`, `::`) and other host names, counts as reachable from
+ * the network (a name could resolve anywhere, so it is not trusted).
+ */
+export function isLoopbackHost(host: string): boolean {
+  if (typeof host !== 'string') return false;
+  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (h === 'localhost') return true;
+  const v = isIP(h);
+  return v !== 0 && LOOPBACK.check(h, v === 4 ? 'ipv4' : 'ipv6');
 }
 
 /** Longest accepted `limit` of an events page. */
@@ -152,7 +178,11 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
   if (!chain || typeof chain.submit !== 'function') throw new TuskInputError('startChainServer needs a chain with submit()');
   const maxWaitMs = options.maxWaitMs ?? 30_000;
   const bodyLimit = options.bodyLimit ?? 1 << 20;
-  const devRoutes = options.devRoutes ?? true;
+  const host = options.host ?? '127.0.0.1';
+  if (typeof host !== 'string' || host === '') throw new TuskInputError('host must be a non-empty string');
+  if (options.devRoutes !== undefined && typeof options.devRoutes !== 'boolean') throw new TuskInputError('devRoutes must be a boolean');
+  // Unauthenticated minting must not reach the network by accident: off unless loopback or asked for.
+  const devRoutes = options.devRoutes ?? isLoopbackHost(host);
   if (!Number.isInteger(maxWaitMs) || maxWaitMs < 0) throw new TuskInputError('maxWaitMs must be a non-negative integer');
   if (!Number.isInteger(bodyLimit) || bodyLimit < 1024) throw new TuskInputError('bodyLimit must be an integer ≥ 1024');
   const onError = options.onError ?? ((e: unknown) => process.stderr.write(`tusk chain server: ${(e as Error)?.stack ?? String(e)}\n`));
@@ -253,7 +283,7 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
     app.post('/v1/advance-epoch', async (_req, reply) => send(reply, 200, await chain.advanceEpoch()));
   }
 
-  const address = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+  const address = await app.listen({ host, port: options.port ?? 0 });
   const port = (app.server.address() as { port: number }).port;
   const clock = options.epochClock ? startEpochClock(chain, shutdown.signal, onError) : undefined;
 
@@ -261,6 +291,7 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
   return {
     url: address,
     port,
+    devRoutes,
     app,
     close() {
       closing ??= (async () => {
