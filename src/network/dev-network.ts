@@ -176,7 +176,7 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
   try {
     options.signal?.throwIfAborted();
     const chainArgs = ['chain', 'serve', '--data-dir', join(dir, 'chain'), '--host', host, '--port', String(layout.chainPort), '--n-shards', String(layout.nShards),
-      '--epoch-duration', String(options.epochDurationMs ?? 3_600_000), '--json'];
+      '--epoch-duration', String(options.epochDurationMs ?? 3_600_000), '--dev-routes', 'on', '--json']; // the network needs the faucet and the epoch switch
     const c = await spawnTusk(chainArgs, join(dir, 'logs', 'chain.log'), timeout, (child) => (chainChild = child));
     const chainUrl = String(c.ready.url);
     log(`chain up at ${chainUrl} (${layout.nShards} shards)`);
