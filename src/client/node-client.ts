@@ -58,8 +58,11 @@ const OCTET = 'application/octet-stream';
  * seen the registration event, or does not hold every sliver for a confirmation yet).
  */
 const RETRYABLE_REASONS = new Set(['NOT_REGISTERED', 'BLOB_NOT_REGISTERED', 'NOT_CURRENTLY_REGISTERED', 'MISSING_SLIVERS']);
-/** A sliver PUT before the metadata PUT has landed is "not yet" too; a GET's 404 is final. */
-const RETRYABLE_UPLOAD_REASONS = new Set([...RETRYABLE_REASONS, 'METADATA_NOT_FOUND']);
+/**
+ * For uploads, also: a sliver PUT before the metadata PUT has landed, and a node whose buffer of
+ * not-yet-registered uploads is full (Walrus answers CACHE_SATURATED with a 400). A GET's 404 is final.
+ */
+const RETRYABLE_UPLOAD_REASONS = new Set([...RETRYABLE_REASONS, 'METADATA_NOT_FOUND', 'CACHE_SATURATED']);
 const MAX_BCS_BYTES = 64 * 2 ** 20;
 const MAX_JSON_BYTES = 2 ** 20;
 
