@@ -10,13 +10,21 @@
  *
  * After a page is committed, uploads buffered with `?pending=true` for newly registered blobs are
  * moved into the store, and long-polling confirmation requests are woken.
+ *
+ * Shard recovery (./shard-recovery.ts) runs as a background task with its own cancellation, so
+ * events keep being applied meanwhile. It starts after each page that starts an epoch and at
+ * start-up when the persisted marker `recovered_epoch` is behind the current epoch (a crash during
+ * recovery, or a node down across epoch changes); `epochSyncDone` is sent only once it completed.
  */
 import type { Signer } from '@mysten/sui/cryptography';
 import type { Chain, ChainEventEnvelope, CommitteeInfo } from '../chain/types.ts';
 import { TuskError } from '../errors.ts';
 import type { NodeStore } from './store.ts';
 import type { NodeService } from './service.ts';
-import { recoverGainedShards } from './shard-recovery.ts';
+import { recoverHeldShards } from './shard-recovery.ts';
+
+/** kv key: the last epoch whose shard recovery completed (the node may report it synced). */
+export const RECOVERED_EPOCH_KEY = 'recovered_epoch';
 
 /** Options of {@link EventFollower}. */
 export interface FollowerOptions {
@@ -31,6 +39,10 @@ export interface FollowerOptions {
   readonly pageSize?: number;
   /** Long-poll wait per page when caught up (default 1000 ms). */
   readonly waitMs?: number;
+  /** Per-request time limit of shard recovery in ms (default 10 000). */
+  readonly recoveryTimeoutMs?: number;
+  /** Recovery runs per epoch before the epoch is reported synced with slivers missing (default 5). */
+  readonly recoveryAttempts?: number;
   /** Reports errors the loop survives (chain unreachable …); default: stderr. */
   readonly onError?: (error: unknown) => void;
 }
@@ -97,10 +109,7 @@ export class EventFollower {
     }
     service.notifyApplied();
     this.lag = page.events.length === (this.o.pageSize ?? 500) ? 1 : 0;
-    if (newEpoch !== null) {
-      await this.recover(newEpoch);
-      await this.reportSynced(newEpoch);
-    }
+    if (newEpoch !== null) this.startRecovery(newEpoch);
     return page.events.length;
   }
 
@@ -148,30 +157,69 @@ export class EventFollower {
     this.o.service.notifyApplied();
   }
 
+  /** The running recovery task, if any. */
+  private recovery: { epoch: number; abort: AbortController; done: Promise<void> } | null = null;
+
   /**
-   * Rebuilds the slivers of shards gained in `epoch` from the peers (./shard-recovery.ts) before
-   * the node reports the epoch synced. Only for the chain's current epoch: catching up through
-   * old epochs, the committee has moved on and the current epoch's run does the work.
+   * Starts (in the background) the recovery of the missing slivers of the shards held in `epoch`,
+   * then reports the epoch synced. A run for an older epoch is cancelled first. When the marker
+   * says `epoch` was already recovered, only the report is sent (a node restarted during changeSync).
+   * Post: {@link recovered} resolves once this run (and any it superseded) has ended.
    */
-  private async recover(epoch: number): Promise<void> {
+  startRecovery(epoch: number): void {
+    if (this.abort.signal.aborted) return; // stopped
+    const previous = this.recovery;
+    if (previous && previous.epoch >= epoch) return;
+    previous?.abort.abort();
+    const abort = new AbortController();
+    const done = (async () => {
+      await previous?.done;
+      await this.runRecovery(epoch, abort.signal);
+    })().catch((e) => {
+      if (!abort.signal.aborted) this.report(e);
+    });
+    this.recovery = { epoch, abort, done };
+  }
+
+  /** Resolves when the current recovery task (if any) has ended. */
+  async recovered(): Promise<void> {
+    let current: Promise<void> | undefined;
+    while (this.recovery && current !== this.recovery.done) {
+      current = this.recovery.done;
+      await current;
+    }
+  }
+
+  private async runRecovery(epoch: number, signal: AbortSignal): Promise<void> {
+    const { store } = this.o;
     const me = this.o.nodeId();
     if (me === null) return;
-    try {
-      const state = await this.o.chain.systemState();
-      if (state.epoch !== epoch) return;
-      const report = await recoverGainedShards(epoch, { chain: this.o.chain, store: this.o.store, nodeId: me, expander: this.o.service.expander, signal: this.abort.signal });
-      if (report.failed > 0) this.report(new TuskError(`epoch ${epoch}: ${report.failed} slivers of gained shards could not be recovered (${report.recovered} were)`));
-    } catch (e) {
-      if (!this.abort.signal.aborted) this.report(e);
+    if (Number(store.getValue(RECOVERED_EPOCH_KEY) ?? -1) < epoch) {
+      // A failing run (peers down or busy) is retried with backoff for a while; after that the
+      // epoch is reported synced anyway, so one unrecoverable blob cannot stall the epoch change.
+      // Slivers still missing are then found by the next epoch's run.
+      for (let attempt = 0; ; attempt++) {
+        signal.throwIfAborted();
+        // Only for the chain's current epoch: catching up through old epochs, the committee has
+        // moved on and the run started for the newest epoch does the work.
+        const state = await this.o.chain.systemState();
+        if (state.epoch !== epoch) return;
+        const report = await recoverHeldShards(epoch, { chain: this.o.chain, store, nodeId: me, expander: this.o.service.expander, signal, timeoutMs: this.o.recoveryTimeoutMs });
+        if (report.failed === 0) break;
+        this.report(new TuskError(`epoch ${epoch}: ${report.failed} slivers of held shards could not be recovered (${report.recovered} were)`, { retryable: true }));
+        if (attempt + 1 >= (this.o.recoveryAttempts ?? 5)) break;
+        await sleep(Math.min(1000 * 2 ** attempt, 30_000), signal);
+      }
+      signal.throwIfAborted();
+      store.setValue(RECOVERED_EPOCH_KEY, String(epoch));
     }
+    await this.reportSynced(epoch);
   }
 
   /**
    * Tells the chain the node holds its shards for `epoch` when that is the chain's current epoch,
-   * the chain is waiting for its committee (changeSync) and the node is a member. Called after each
-   * page that starts an epoch, and at start-up (a node restarted during changeSync has already
-   * applied the epoch's event). Errors are reported, not thrown. Shards move between nodes only through re-uploads in this
-   * version (no shard sync), so the node is "synced" as soon as it knows its assignment.
+   * the chain is waiting for its committee (changeSync) and the node is a member. Called by the
+   * recovery task once the epoch's recovery has completed. Errors are reported, not thrown.
    */
   async reportSynced(epoch: number): Promise<void> {
     const me = this.o.nodeId();
@@ -214,10 +262,12 @@ export class EventFollower {
     })();
   }
 
-  /** Stops the loop and waits for it to finish its current page. */
+  /** Stops the loop and the recovery task and waits for both to finish. */
   async stop(): Promise<void> {
     this.abort.abort();
+    this.recovery?.abort.abort();
     await this.running?.catch(() => {});
+    await this.recovery?.done;
     this.running = null;
   }
 }

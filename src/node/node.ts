@@ -8,6 +8,7 @@
  * crash finds itself among the chain's nodes by its BLS key); catch up with the chain's events;
  * then follow them in the background.
  */
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Chain, DevChain, ObjectId } from '../chain/types.ts';
@@ -70,6 +71,8 @@ export interface StorageNodeHandle {
   readonly service: NodeService;
   /** Applies every event available now (tests use it to wait for a registration to be seen). */
   sync(): Promise<void>;
+  /** Resolves when the background shard recovery (if one runs) has ended. */
+  recovered(): Promise<void>;
   /** Stops the server and the follower and closes the store. Idempotent. */
   close(): Promise<void>;
 }
@@ -94,8 +97,18 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
   if (typeof stake !== 'bigint' || stake < 0n) throw new TuskInputError('stake must be a non-negative bigint (FROST)');
   const { chain } = options;
 
-  const keys = loadOrCreateKeys(options.dataDir, options.blsSeed);
+  // The store's exclusive lock is taken BEFORE the keys are read or created: two processes started
+  // on a new directory would otherwise each generate keys, and one could register a key the other
+  // then overwrites. The loser fails here without touching the key files.
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const store = NodeStore.open(join(options.dataDir, 'node.db'));
+  let keys: NodeKeys;
+  try {
+    keys = loadOrCreateKeys(options.dataDir, options.blsSeed);
+  } catch (e) {
+    store.close();
+    throw e;
+  }
   const expander = new PoolExpander(options.pool ?? defaultPool());
   const service = new NodeService(store, expander, keys.bls, options.limits);
   let app: FastifyInstance | undefined;
@@ -135,8 +148,10 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
     });
     // Catch up before reporting ready, so the node knows its shards and the blobs registered so far.
     while ((await follower.syncOnce(0)) > 0) { /* next page */ }
+    // Recovery of held shards runs in the background: at once when the last run for the current
+    // epoch did not complete (crash, node down across epoch changes); else only the sync report.
     const epoch = store.currentEpoch();
-    if (epoch !== null) await follower.reportSynced(epoch);
+    if (epoch !== null) follower.startRecovery(epoch);
     follower.start();
     return {
       url,
@@ -147,6 +162,7 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
       async sync() {
         while ((await follower!.syncOnce(0)) > 0) { /* next page */ }
       },
+      recovered: () => follower!.recovered(),
       close,
     };
   } catch (e) {

@@ -1,11 +1,13 @@
 /**
- * Recovery of the slivers of shards a node gains at an epoch change (walrus-protocol.md §4.5).
+ * Recovery of the missing slivers of the shards a node holds, run after each epoch change and at
+ * start-up until it has completed once for the current epoch (walrus-protocol.md §4.5).
  *
  * Tusk has no shard transfer (`sync_shard`); instead, for every certified, live blob, the node
- * rebuilds the sliver pair of each gained shard from its peers' recovery symbols: it asks every
+ * rebuilds each missing sliver of each held shard from its peers' recovery symbols: it asks every
  * other committee member for `recoverySymbols?targetSliver=T&targetType=…` (one symbol per sliver
  * the member holds on the orthogonal axis, each with a Merkle proof), and decodes the target from
- * k verified symbols (k_s for a primary sliver, k_p for a secondary one) on the codec pool. A recovered sliver is
+ * k distinct symbols, each verified as it arrives (k_s for a primary sliver, k_p for a secondary one),
+ * on the codec pool. A busy peer (429/503) is asked again with backoff. A recovered sliver is
  * stored only if it matches the metadata; metadata missing locally is fetched from a peer and
  * verified against the blob ID first. Blobs for which too few symbols come back are skipped (they
  * stay missing; a client can still upload them).
@@ -15,7 +17,7 @@ import { blobIdToString, blobIdRotation } from '../codec/blob-id.ts';
 import { EncodingConfig } from '../codec/config.ts';
 import { encodingByType } from '../codec/encodings/index.ts';
 import { BlobMetadata, BlobMetadataWithId } from '../codec/metadata.ts';
-import { recoverySymbolsFromBcs, type RecoverySymbol } from '../codec/recovery.ts';
+import { recoverySymbolsFromBcs, verifyRecoverySymbol, type RecoverySymbol } from '../codec/recovery.ts';
 import type { SliverAxis } from '../codec/sliver.ts';
 import { verifyMetadata } from '../codec/verify.ts';
 import { sliverSymbols } from '../codec/expand.ts';
@@ -32,7 +34,7 @@ export interface RecoveryReport {
   failed: number;
 }
 
-/** Options of {@link recoverGainedShards}. */
+/** Options of {@link recoverHeldShards}. */
 export interface ShardRecoveryOptions {
   readonly chain: Chain;
   readonly store: NodeStore;
@@ -44,41 +46,62 @@ export interface ShardRecoveryOptions {
   readonly signal?: AbortSignal;
 }
 
+/** Peer answers that mean "busy, ask again later" (rate limit, full expansion queue). */
+const BUSY = new Set([429, 503]);
+/** Attempts per peer request when the peer answers busy. */
+const BUSY_ATTEMPTS = 4;
+
 /**
- * Rebuilds the slivers of the shards this node holds in `epoch` but did not hold in `epoch − 1`.
+ * Rebuilds every missing sliver of every shard this node holds in `epoch`, for every certified,
+ * live blob. Not a diff against `epoch − 1`: a run interrupted by a crash, a node that was down
+ * across an epoch change, or several epoch changes applied in one page all leave missing slivers
+ * that the next run finds, because slivers already stored are skipped.
  * Pre: the store has applied `EpochChangeStart(epoch)`. Never throws for a single blob's failure.
+ * @throws the signal's reason when `signal` aborts; chain errors reading the committee.
  */
-export async function recoverGainedShards(epoch: number, o: ShardRecoveryOptions): Promise<RecoveryReport> {
+export async function recoverHeldShards(epoch: number, o: ShardRecoveryOptions): Promise<RecoveryReport> {
   const report: RecoveryReport = { recovered: 0, failed: 0 };
-  const now = o.store.shards(epoch) ?? [];
-  const before = new Set(o.store.shards(epoch - 1) ?? []);
-  const gained = now.filter((s) => !before.has(s));
-  if (gained.length === 0) return report;
+  const held = o.store.shards(epoch) ?? [];
+  if (held.length === 0) return report;
   const committee = await o.chain.committee(epoch);
   const peers = committee.members.filter((m) => m.nodeId !== o.nodeId);
   const n = committee.nShards;
-  const get = async (peer: CommitteeNode, path: string): Promise<Uint8Array | null> => {
-    try {
-      const signal = AbortSignal.any([AbortSignal.timeout(o.timeoutMs ?? 10_000), ...(o.signal ? [o.signal] : [])]);
-      const res = await fetch(normalizeNodeUrl(peer.networkAddress) + path, { signal, headers: { accept: 'application/octet-stream' } });
-      if (res.status !== 200) {
+  const get = async (peer: CommitteeNode, path: string, maxBytes: number): Promise<Uint8Array | null> => {
+    for (let attempt = 0; ; attempt++) {
+      o.signal?.throwIfAborted();
+      let status: number;
+      try {
+        const signal = AbortSignal.any([AbortSignal.timeout(o.timeoutMs ?? 10_000), ...(o.signal ? [o.signal] : [])]);
+        const res = await fetch(normalizeNodeUrl(peer.networkAddress) + path, { signal, headers: { accept: 'application/octet-stream' } });
+        status = res.status;
+        if (status === 200) return await readCapped(res, maxBytes);
         await res.body?.cancel();
-        return null;
+      } catch {
+        if (o.signal?.aborted) throw o.signal.reason;
+        return null; // an unreachable peer (or an oversized answer) is one source fewer
       }
-      return new Uint8Array(await res.arrayBuffer());
-    } catch {
-      if (o.signal?.aborted) throw o.signal.reason;
-      return null; // an unreachable peer is one source fewer
+      // A busy peer is asked again after a backoff: it holds symbols nobody else may have.
+      if (!BUSY.has(status) || attempt + 1 >= BUSY_ATTEMPTS) return null;
+      await sleep(100 * 2 ** attempt + Math.random() * 100, o.signal);
     }
   };
 
   for (const blobId of o.store.certifiedBlobs(epoch)) {
+    o.signal?.throwIfAborted();
+    const rotation = blobIdRotation(blobId, n);
+    const missing: { pair: number; axis: SliverAxis }[] = [];
+    for (const shard of held) {
+      const pair = (n + shard - rotation) % n;
+      for (const axis of ['primary', 'secondary'] as SliverAxis[]) if (!o.store.hasSliver(blobId, pair, axis)) missing.push({ pair, axis });
+    }
+    if (missing.length === 0) continue;
     const id = blobIdToString(blobId);
     let metadata = o.store.getMetadata(blobId);
     let parsed: BlobMetadata | null = metadata ? BlobMetadata.fromBcs(metadata) : null;
     if (!parsed) {
       for (const peer of peers) {
-        const bytes = await get(peer, `/v1/blobs/${id}/metadata`);
+        // 32-byte ID + encoding type + 2n hash pairs (2 × 32 bytes + tags) + length: far below 256 B per shard.
+        const bytes = await get(peer, `/v1/blobs/${id}/metadata`, 1024 + 256 * n);
         if (!bytes) continue;
         try {
           const withId = BlobMetadataWithId.fromBcs(bytes);
@@ -91,46 +114,97 @@ export async function recoverGainedShards(epoch: number, o: ShardRecoveryOptions
         }
       }
       if (!parsed || !metadata) {
-        report.failed += 2 * gained.length;
+        report.failed += missing.length;
         continue;
       }
       o.store.putMetadata(blobId, metadata.slice());
     }
     const cfg = new EncodingConfig(n, encodingByType(parsed.encodingType));
-    const rotation = blobIdRotation(blobId, n);
-    for (const shard of gained) {
-      const pair = (n + shard - rotation) % n;
-      for (const axis of ['primary', 'secondary'] as SliverAxis[]) {
-        if (o.store.hasSliver(blobId, pair, axis)) continue;
-        const target = axis === 'primary' ? pair : n - 1 - pair;
-        const k = sliverSymbols(cfg, axis);
-        const symbols: RecoverySymbol[] = [];
-        for (const peer of peers) {
-          if (symbols.length >= k) break;
-          const bytes = await get(peer, `/v1/blobs/${id}/recoverySymbols?targetSliver=${target}&targetType=${axis}`);
-          if (!bytes) continue;
-          try {
-            symbols.push(...recoverySymbolsFromBcs(bytes));
-          } catch (e) {
-            if (!(e instanceof TuskError)) throw e;
-          }
-        }
+    const S = cfg.symbolSize(parsed.unencodedLength);
+    // One symbol per orthogonal sliver the peer holds: at most n of them, each with a proof of
+    // ⌈log2 n⌉ + 1 nodes of ≤ 33 bytes and a few bytes of framing.
+    const symbolsCap = n * (S + 64 + 33 * (Math.ceil(Math.log2(n)) + 2)) + 64;
+    for (const { pair, axis } of missing) {
+      const target = axis === 'primary' ? pair : n - 1 - pair;
+      const k = sliverSymbols(cfg, axis);
+      // Distinct, verified symbols by source index: duplicates across peers and symbols whose
+      // proofs fail do not count towards k, so a lying or overlapping peer cannot stop the search early.
+      const symbols = new Map<number, RecoverySymbol>();
+      for (const peer of peers) {
+        if (symbols.size >= k) break;
+        const bytes = await get(peer, `/v1/blobs/${id}/recoverySymbols?targetSliver=${target}&targetType=${axis}`, symbolsCap);
+        if (!bytes) continue;
+        let decoded: RecoverySymbol[];
         try {
-          // Invalid or unusable symbols are skipped; the decode and the check against the metadata
-          // run on the codec pool.
-          const result = await o.expander.recoverSliver(cfg, parsed, axis, target, symbols);
-          if (result.sliver) {
-            o.store.putSliver(blobId, pair, axis, result.sliver.toBcs().slice());
-            report.recovered++;
-          } else {
-            report.failed++; // inconsistent blob: its invalidation is a client's (or a later version's) job
-          }
+          decoded = recoverySymbolsFromBcs(bytes);
         } catch (e) {
           if (!(e instanceof TuskError)) throw e;
-          report.failed++;
+          continue;
         }
+        for (const s of decoded) {
+          if (symbols.size >= k) break;
+          if (s.targetAxis !== axis || s.targetIndex !== target || symbols.has(s.sourceIndex)) continue;
+          if (verifyRecoverySymbol(cfg, parsed, s, axis, target)) symbols.set(s.sourceIndex, s);
+        }
+      }
+      if (symbols.size < k) {
+        report.failed++;
+        continue;
+      }
+      try {
+        // The decode and the check against the metadata run on the codec pool.
+        const result = await o.expander.recoverSliver(cfg, parsed, axis, target, [...symbols.values()]);
+        if (result.sliver) {
+          o.store.putSliver(blobId, pair, axis, result.sliver.toBcs().slice());
+          report.recovered++;
+        } else {
+          report.failed++; // inconsistent blob: its invalidation is a client's (or a later version's) job
+        }
+      } catch (e) {
+        if (!(e instanceof TuskError)) throw e;
+        report.failed++;
       }
     }
   }
   return report;
+}
+
+/** Reads a response body of at most `maxBytes`, refusing a longer one without buffering it. */
+async function readCapped(res: Response, maxBytes: number): Promise<Uint8Array> {
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  if (declared > maxBytes) {
+    await res.body?.cancel();
+    throw new TuskError(`peer answer of ${declared} bytes exceeds ${maxBytes}`);
+  }
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  if (res.body) {
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      total += chunk.length;
+      if (total > maxBytes) throw new TuskError(`peer answer exceeds ${maxBytes} bytes`);
+      chunks.push(chunk);
+    }
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    function onAbort() {
+      clearTimeout(t);
+      reject(signal!.reason);
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }

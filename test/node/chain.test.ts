@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { statSync } from 'node:fs';
+import { DatabaseSync } from 'node:sqlite';
 import { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
 import { LocalChain } from '../../src/chain/local/index.ts';
 import type { BlobObject } from '../../src/chain/types.ts';
@@ -288,5 +289,30 @@ describe('epoch change with shard moves', () => {
     const msg = new Uint8Array(Buffer.from(conf.success.data.signed.serializedMessage, 'base64'));
     expect(msg).toEqual(storageConfirmationMessage(epoch, enc.blobId, { kind: 'permanent' }));
     expect(officialBlsVerify(new Uint8Array(Buffer.from(conf.success.data.signed.signature, 'base64')), newcomer.publicKey, msg)).toBe(true);
+    recovery = { blobId: enc.blobId, blobIdString: enc.blobIdString, shards: joined.shards, pairs: enc.pairs.map((p) => ({ primary: new Uint8Array(p.primary.toBcs()), secondary: new Uint8Array(p.secondary.toBcs()) })) };
+  });
+
+  it('a node killed during recovery (epoch applied, slivers missing) recovers them at restart, without a new epoch event', async () => {
+    expect(recovery).toBeDefined();
+    const r = recovery!;
+    const dataDir = join(tmp.dir, 'node-3');
+    await nodes[3].close();
+    // The state a kill during recovery leaves: the epoch's events committed, the gained shards'
+    // slivers not (or only partly) written, and no "recovered" marker.
+    const db = new DatabaseSync(join(dataDir, 'node.db'));
+    const removed = db.prepare('DELETE FROM slivers WHERE blob_id = ?').run(r.blobId).changes;
+    expect(db.prepare("DELETE FROM kv WHERE key = 'node:recovered_epoch'").run().changes).toBe(1);
+    db.close();
+    expect(removed).toBe(2 * r.shards.length);
+    nodes[3] = await startStorageNode({ chain, dataDir, name: 'node-3', pool, eventWaitMs: 20 });
+    await nodes[3].recovered();
+    for (const shard of r.shards) {
+      const pair = pairOf(r.blobId, shard, nShards);
+      for (const axis of ['primary', 'secondary'] as const) {
+        expect(await sdk.getSliver({ blobId: r.blobIdString, sliverPairIndex: pair, sliverType: axis }, { nodeUrl: nodes[3].url })).toEqual(r.pairs[pair][axis]);
+      }
+    }
   });
 });
+
+let recovery: { blobId: Uint8Array; blobIdString: string; shards: number[]; pairs: { primary: Uint8Array; secondary: Uint8Array }[] } | undefined;
