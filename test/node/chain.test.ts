@@ -315,4 +315,4 @@ describe('epoch change with shard moves', () => {
   });
 });
 
-let recovery: { blobId: Uint8Array; blobIdString: string; shards: number[]; pairs: { primary: Uint8Array; secondary: Uint8Array }[] } | undefined;
+let recovery: { blobId: Uint8Array; blobIdString: string; shards: readonly number[]; pairs: { primary: Uint8Array; secondary: Uint8Array }[] } | undefined;
