@@ -547,9 +547,16 @@ export class NodeService {
     // One expansion per source sliver, however many targets it serves.
     const byPair = new Map<number, number[]>();
     for (const r of requests) byPair.set(r.pair, [...(byPair.get(r.pair) ?? []), r.targetIndex]);
-    if (this.expander.pending + byPair.size > this.limits.maxQueuedExpansions) throw unavailable('recovery-symbol computation is saturated; retry later');
     const out: RecoverySymbol[] = [];
     for (const [pair, targets] of byPair) {
+      // Admission per expansion, not per request: this loop queues one expansion at a time, so a
+      // node holding many slivers of the blob must not refuse for their count (at n = 1000 a
+      // member holds hundreds). When the queue is full, as Walrus skips symbols it has no worker
+      // for, a partial answer is served; only a request that got nothing answers 503.
+      if (this.expander.pending >= this.limits.maxQueuedExpansions) {
+        if (out.length > 0) break;
+        throw unavailable('recovery-symbol computation is saturated; retry later');
+      }
       const bcs = this.store.getSliver(blobId, pair, source);
       if (!bcs) continue; // not uploaded (yet): the caller asks other nodes too
       const sliver = SliverData.fromBcs(source, bcs);

@@ -333,6 +333,32 @@ describe('recovery symbols', () => {
     expect(symbols[0].data).toEqual(expected[0].data);
   });
 
+  it('targetSliver form on a node holding more slivers than its expansion queue: all symbols, no 503', async () => {
+    const t = tempDir();
+    const small = await startBareNode({ dir: t.dir, nShards: n, shards: held, pool, limits: { maxQueuedExpansions: 2 } });
+    try {
+      register(small, blob.blobId);
+      expect((await put(`${small.url}/v1/blobs/${blob.blobIdString}/metadata`, copy(blob.metadata.toBcs()))).status).toBe(201);
+      for (const shard of held) {
+        const pair = pairOf(blob.blobId, shard, n);
+        expect((await put(`${small.url}/v1/blobs/${blob.blobIdString}/slivers/${pair}/secondary`, copy(blob.pairs[pair].secondary.toBcs()))).status).toBe(201);
+      }
+      const r = await call(`${small.url}/v1/blobs/${blob.blobIdString}/recoverySymbols?targetSliver=8&targetType=primary`);
+      expect(r.status).toBe(200);
+      const symbols = recoverySymbolsFromBcs(r.bytes);
+      expect(symbols).toHaveLength(held.length); // 7 source slivers > 2 queue slots
+      for (const s of symbols) expect(verifyRecoverySymbol(cfg, blob.metadata, s, 'primary', 8)).toBe(true);
+      // A full queue: nothing can be computed, so the answer is 503 (retryable), not an empty 200.
+      const busy = [0, 1].map(() => small.service.expander.expand(cfg, 'primary', blob.primarySlivers[0].data, blob.symbolSize));
+      const refused = await small.service.recoverySymbolsForTarget(blob.blobId, 8, 'primary', null).then(() => null, (e) => e);
+      expect([refused?.httpCode, refused?.retryable]).toEqual([503, true]);
+      await Promise.all(busy);
+    } finally {
+      await small.close();
+      t.remove();
+    }
+  });
+
   it('id form: symbols at the given intersections, on the requested proof axis', async () => {
     const p = pairOf(blob.blobId, 0, n); // the node holds primary sliver p and secondary sliver n−1−p
     const r = await call(`${B(blob)}/recoverySymbols?id=${p}-3&id=${p}-4&proofAxis=primary`);
