@@ -50,6 +50,8 @@ export interface StorageNodeOptions {
   readonly pool?: TaskRunner;
   /** Requests handled at once before 429 (default 256). */
   readonly maxInFlight?: number;
+  /** Request-body bytes admitted at once before new uploads get 503 (default 512 MiB). */
+  readonly maxBodyBytesInFlight?: number;
   /** Service limits (queued verifications, pending buffer, long-poll cap). */
   readonly limits?: Partial<ServiceLimits>;
   /** Event long-poll wait (ms, default 1000). */
@@ -133,6 +135,7 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
     });
     app = createNodeServer(service, state.nShards, {
       maxInFlight: options.maxInFlight,
+      maxBodyBytesInFlight: options.maxBodyBytesInFlight,
       nodeId: () => nodeId,
       eventsPending: () => follower?.lag ?? 0,
     });

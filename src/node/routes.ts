@@ -120,7 +120,10 @@ function bcsBody(req: FastifyRequest): Uint8Array {
   const body = req.body;
   if (body === undefined || body === null) return new Uint8Array(0);
   if (!(body instanceof Uint8Array)) throw badRequest('INVALID_BODY', 'expected a binary body');
-  // A private copy: the store keeps these bytes and Buffer pools may be reused.
+  // The store and the pending buffer keep these bytes, so they must not share memory with
+  // anything reused: a body that owns its whole ArrayBuffer (every body beyond Node's small-buffer
+  // pool) is used as is; only a pooled (small) one is copied.
+  if (body.byteOffset === 0 && body.byteLength === body.buffer.byteLength) return new Uint8Array(body.buffer, 0, body.byteLength);
   return new Uint8Array(body);
 }
 
@@ -155,7 +158,16 @@ export function registerRoutes(app: FastifyInstance, service: NodeService, nShar
     const p = req.params as Params;
     return { blobId: blobIdParam(req), pair: parseU16(p.pair, 'sliver pair index'), axis: parseAxis(p.axis) };
   };
-  app.put(sliverPath, { bodyLimit: sliverBodyLimit(nShards) }, async (req, reply) => {
+  app.put(sliverPath, {
+    bodyLimit: sliverBodyLimit(nShards),
+    // Before the body is read: refuse a sliver for an unregistered blob, a shard not held or a
+    // pair out of range without buffering up to sliverBodyLimit bytes for it.
+    preParsing: async (req, _reply, payload) => {
+      const { blobId, pair } = sliverParams(req);
+      service.precheckSliver(blobId, pair, boolQuery(req.query as Query, 'pending'));
+      return payload;
+    },
+  }, async (req, reply) => {
     const { blobId, pair, axis } = sliverParams(req);
     const pending = boolQuery(req.query as Query, 'pending');
     const outcome = await service.putSliver(blobId, pair, axis, bcsBody(req), pending);

@@ -2,11 +2,12 @@
  * The storage node's HTTP server: a fastify instance with the Walrus v1 routes (./routes.ts),
  * binary body parsing with per-route size limits, AIP-193 error envelopes for every failure
  * (including fastify's own: oversize bodies, bad content types, unknown routes), and admission
- * control — at most `maxInFlight` requests are handled at once; the rest are answered 429 at once
- * instead of queueing without bound.
+ * control — at most `maxInFlight` requests are handled at once, and at most `maxBodyBytesInFlight`
+ * body bytes are admitted at once; the rest are answered 429 / 503 at once instead of queueing
+ * without bound.
  */
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import { ApiError, API_STATUS, GLOBAL_DOMAIN, tooManyRequests } from './api-error.ts';
+import { ApiError, API_STATUS, GLOBAL_DOMAIN, tooManyRequests, unavailable } from './api-error.ts';
 import { registerRoutes, type RouteOptions } from './routes.ts';
 import type { NodeService } from './service.ts';
 import { TuskInputError } from '../errors.ts';
@@ -15,6 +16,13 @@ import { TuskInputError } from '../errors.ts';
 export interface NodeServerOptions extends RouteOptions {
   /** Requests handled at once before new ones get 429 (default 256). */
   readonly maxInFlight?: number;
+  /**
+   * Request-body bytes admitted at once, summed over the requests being handled (default 512 MiB).
+   * A request is charged its Content-Length (or its route's body limit when it has none) before
+   * its body is read; one that does not fit gets 503 with Retry-After at once. This bounds the
+   * memory of bodies whatever `maxInFlight` is (256 × a 44 MB sliver body at n = 1000 ≈ 11 GB).
+   */
+  readonly maxBodyBytesInFlight?: number;
   /** Time limit for receiving a whole request, ms (default 120 000). */
   readonly requestTimeoutMs?: number;
 }
@@ -39,18 +47,35 @@ export function createNodeServer(service: NodeService, nShards: number, options:
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
+  const maxBodyBytes = options.maxBodyBytesInFlight ?? 512 * 1024 * 1024;
+  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) throw new TuskInputError(`maxBodyBytesInFlight must be a positive integer, got ${maxBodyBytes}`);
   let inFlight = 0;
+  let bodyBytes = 0;
   app.addHook('onRequest', async (req, reply) => {
     if (inFlight >= maxInFlight) {
       const e = tooManyRequests();
       return reply.code(e.httpCode).header('retry-after', '1').header('content-type', 'application/json').send(JSON.stringify(e.toJSON()));
     }
+    // The body's charge: its declared length, capped by the route's limit (a larger one is refused
+    // with 413 by the parser anyway); without a length (chunked), the route's limit.
+    let charge = 0;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      const limit = req.routeOptions.bodyLimit ?? 64 * 1024;
+      const declared = Number(req.headers['content-length']);
+      charge = Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, limit) : limit;
+    }
+    if (charge > 0 && bodyBytes + charge > maxBodyBytes) {
+      const e = unavailable('too many request bytes in flight; retry later');
+      return reply.code(e.httpCode).header('retry-after', '1').header('content-type', 'application/json').send(JSON.stringify(e.toJSON()));
+    }
     inFlight++;
+    bodyBytes += charge;
     let released = false;
     const release = () => {
       if (!released) {
         released = true;
         inFlight--;
+        bodyBytes -= charge;
       }
     };
     // 'close' fires once the response is finished or the connection died, whichever comes first.

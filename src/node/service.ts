@@ -285,6 +285,19 @@ export class NodeService {
   }
 
   /**
+   * The checks of `putSliver` that need no body: pair in range, blob registered (or `pending` and
+   * not invalid), shard held. The server runs them before reading a sliver body, so a misdirected
+   * upload costs no memory for its (up to tens of MB) body.
+   * @throws ApiError exactly as `putSliver` would for these conditions.
+   */
+  precheckSliver(blobId: Uint8Array, pair: number, pending: boolean): void {
+    const epoch = this.epoch();
+    this.checkPairIndex(pair);
+    if (!this.store.isRegistered(blobId, epoch) && (!pending || this.store.invalidEvent(blobId))) throw notRegistered();
+    this.requireShard(blobId, pair);
+  }
+
+  /**
    * Stores a verified sliver durably, committing together with the other slivers verified in the
    * same turn of the event loop (group commit): one fsync for the batch instead of one per
    * sliver, which matters because a commit blocks the event loop. Resolves only after the batch's

@@ -36,7 +36,7 @@ export interface BareNode {
  * Pre: `pool` is open (owned by the caller).
  */
 export async function startBareNode(o: {
-  dir: string; nShards: number; shards: number[]; epoch?: number; pool: CodecPool; maxInFlight?: number; limits?: Partial<ServiceLimits>;
+  dir: string; nShards: number; shards: number[]; epoch?: number; pool: CodecPool; maxInFlight?: number; maxBodyBytesInFlight?: number; limits?: Partial<ServiceLimits>;
 }): Promise<BareNode> {
   const store = NodeStore.open(join(o.dir, 'node.db'));
   const keys = generateBlsKeyPair(new Uint8Array(32).fill(7));
@@ -48,7 +48,7 @@ export async function startBareNode(o: {
     store.setShards(epoch, o.shards);
     store.setCurrentEpoch(epoch);
   });
-  const app = createNodeServer(service, o.nShards, { maxInFlight: o.maxInFlight, nodeId: () => '0x' + '11'.repeat(32), eventsPending: () => 0 });
+  const app = createNodeServer(service, o.nShards, { maxInFlight: o.maxInFlight, maxBodyBytesInFlight: o.maxBodyBytesInFlight, nodeId: () => '0x' + '11'.repeat(32), eventsPending: () => 0 });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address() as { port: number };
   return {

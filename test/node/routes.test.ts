@@ -514,10 +514,13 @@ describe('admission control', () => {
       const { connect } = await import('node:net');
       const port = Number(new URL(small.url).port);
       const blob = encodeBlob(randomBytes(100, 17), { nShards: n });
+      // Registered and held: the cheap checks before the body pass, so the bodies are awaited.
+      register(small, blob.blobId);
+      const pair = pairOf(blob.blobId, 0, n);
       // Two uploads that announce 100 kB and send 10 bytes hold both slots…
       const sockets = await Promise.all([0, 1].map(() => new Promise<import('node:net').Socket>((resolve) => {
         const sock = connect(port, '127.0.0.1', () => {
-          sock.write(`PUT /v1/blobs/${blob.blobIdString}/slivers/0/primary HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n0123456789`);
+          sock.write(`PUT /v1/blobs/${blob.blobIdString}/slivers/${pair}/primary HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n0123456789`);
           resolve(sock);
         });
       })));
@@ -527,7 +530,57 @@ describe('admission control', () => {
       for (const s of sockets) s.destroy();
       await new Promise((r) => setTimeout(r, 300));
       expect((await call(`${small.url}/v1/health`)).status).toBe(200);
-      expect(small.store.hasSliver(blob.blobId, 0, 'primary')).toBe(false);
+      expect(small.store.hasSliver(blob.blobId, pair, 'primary')).toBe(false);
+    } finally {
+      await small.close();
+      t.remove();
+    }
+  });
+
+  it('body bytes in flight are bounded (503 beyond the budget), and misdirected uploads are refused before their body', async () => {
+    const t = tempDir();
+    const small = await startBareNode({ dir: t.dir, nShards: n, shards: held, pool, maxBodyBytesInFlight: 150_000 });
+    const { connect } = await import('node:net');
+    const port = Number(new URL(small.url).port);
+    const open = (head: string) => new Promise<{ sock: import('node:net').Socket; answer: Promise<string> }>((resolve) => {
+      const sock = connect(port, '127.0.0.1', () => {
+        sock.write(head);
+        let text = '';
+        const answer = new Promise<string>((r) => {
+          sock.on('data', (d) => { text += d.toString('latin1'); if (text.includes('\r\n\r\n')) r(text); });
+          sock.on('close', () => r(text));
+        });
+        resolve({ sock, answer });
+      });
+    });
+    try {
+      const blob = encodeBlob(randomBytes(100, 18), { nShards: n });
+      const heldPair = pairOf(blob.blobId, 0, n);
+      const foreignPair = pairOf(blob.blobId, 9, n);
+      const head = (pair: number, length: number) =>
+        `PUT /v1/blobs/${blob.blobIdString}/slivers/${pair}/primary HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: ${length}\r\n\r\n`;
+      // Unregistered: answered NOT_REGISTERED with no body byte sent.
+      let c = await open(head(heldPair, 100_000));
+      expect(await c.answer).toMatch(/^HTTP\/1\.1 400[\s\S]*NOT_REGISTERED/);
+      c.sock.destroy();
+      register(small, blob.blobId);
+      // A shard this node does not hold: SHARD_NOT_ASSIGNED, again before the body.
+      c = await open(head(foreignPair, 100_000));
+      expect(await c.answer).toMatch(/^HTTP\/1\.1 400[\s\S]*SHARD_NOT_ASSIGNED/);
+      c.sock.destroy();
+      // One upload announcing 100 kB holds 100 kB of the 150 kB budget while its body trickles in…
+      const holder = await open(head(heldPair, 100_000) + '0123456789');
+      await new Promise((r) => setTimeout(r, 200));
+      // …so another 100 kB upload is refused at once (503, retryable), while a small request passes.
+      c = await open(head(heldPair, 100_000));
+      expect(await c.answer).toMatch(/^HTTP\/1\.1 503[\s\S]*retry-after: 1/i);
+      c.sock.destroy();
+      expect((await call(`${small.url}/v1/health`)).status).toBe(200);
+      holder.sock.destroy();
+      await new Promise((r) => setTimeout(r, 200));
+      // Budget released: a real upload of metadata and a sliver goes through.
+      expect((await put(`${small.url}/v1/blobs/${blob.blobIdString}/metadata`, copy(blob.metadata.toBcs()))).status).toBe(201);
+      expect((await put(`${small.url}/v1/blobs/${blob.blobIdString}/slivers/${heldPair}/primary`, copy(blob.pairs[heldPair].primary.toBcs()))).status).toBe(201);
     } finally {
       await small.close();
       t.remove();
