@@ -33,7 +33,7 @@ import {
 export interface ServiceLimits {
   /** Sliver expansions (verifications, recovery symbols) queued on the pool before new ones get 503. */
   readonly maxQueuedExpansions: number;
-  /** Bytes of `?pending=true` uploads buffered in memory before new ones get 429 CACHE_SATURATED. */
+  /** Bytes of `?pending=true` uploads buffered in memory before new ones get 400 FAILED_PRECONDITION / CACHE_SATURATED (as Walrus). */
   readonly maxPendingBytes: number;
   /** Age after which buffered uploads of a blob that was never registered may be evicted. */
   readonly pendingTtlMs: number;
@@ -370,7 +370,9 @@ export class NodeService {
       }
     }
     if (this.pendingBytes + bytes > this.limits.maxPendingBytes) {
-      throw new ApiError('RESOURCE_EXHAUSTED', 'CACHE_SATURATED', 'the buffer for uploads pending registration is full; retry after registering the blob');
+      // As Walrus: FAILED_PRECONDITION (400) with the reason CACHE_SATURATED; clients recognise
+      // the reason and retry (after registering the blob, the upload is not buffered at all).
+      throw new ApiError('FAILED_PRECONDITION', 'CACHE_SATURATED', 'the buffer for uploads pending registration is full; retry after registering the blob', { retryable: true });
     }
     this.pendingBytes += bytes;
   }

@@ -290,7 +290,7 @@ describe('pending uploads', () => {
 });
 
 describe('pending buffer limits', () => {
-  it('a full buffer answers 429 CACHE_SATURATED; stale entries make room', async () => {
+  it('a full buffer answers 400 FAILED_PRECONDITION CACHE_SATURATED (as Walrus); stale entries make room', async () => {
     const t = tempDir();
     const small = await startBareNode({ dir: t.dir, nShards: n, shards: held, pool, limits: { maxPendingBytes: 1500, pendingTtlMs: 200 } });
     try {
@@ -299,7 +299,7 @@ describe('pending buffer limits', () => {
       expect((await putMeta(blobs[0])).status).toBe(202);
       expect((await putMeta(blobs[1])).status).toBe(202);
       const full = await putMeta(blobs[2]);
-      expect([full.status, reason(full.json)]).toEqual([429, 'CACHE_SATURATED']);
+      expect([full.status, full.json.error.status, reason(full.json)]).toEqual([400, 'FAILED_PRECONDITION', 'CACHE_SATURATED']);
       await new Promise((r) => setTimeout(r, 250));
       expect((await putMeta(blobs[2])).status).toBe(202);
       expect((await call(`${small.url}/v1/blobs/${blobs[0].blobIdString}/metadata/status`)).json.success.data).toBe('nonexistent');
