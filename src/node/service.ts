@@ -608,13 +608,19 @@ export class NodeService {
       if (t >= k) throw new ApiError('INVALID_ARGUMENT', 'RECOVERY_SYMBOL_OUT_OF_RANGE', `target ${targetAxis} sliver ${t} is not a source sliver (index must be < ${k})`);
     }
     const unique = [...new Set(targets)];
+    const shards = this.currentShards();
+    // The answer holds targets × held slivers symbols: bounded like the symbol count of one
+    // request, so a node holding many shards cannot be made to assemble an unbounded answer.
+    if (unique.length * shards.length > this.limits.maxSymbolsPerRequest) {
+      throw badRequest('TOO_MANY_SYMBOLS', `at most ${this.limits.maxSymbolsPerRequest} symbols per request (targets × ${shards.length} held shards); ask for at most ${Math.max(1, Math.floor(this.limits.maxSymbolsPerRequest / Math.max(1, shards.length)))} targets`);
+    }
     const out = new Map<number, { sourceIndex: number; data: Uint8Array }[]>(unique.map((t) => [t, []]));
     const source = orthogonal(targetAxis);
-    for (const shard of this.currentShards()) {
-      const bcs = this.store.getSliver(blobId, this.pairOfShard(blobId, shard), source);
-      if (!bcs) continue;
-      const sliver = SliverData.fromBcs(source, bcs);
-      for (const t of unique) out.get(t)!.push({ sourceIndex: sliver.index, data: sliver.symbol(t).slice() });
+    for (const shard of shards) {
+      // Only the requested symbols are read (SQL substr), not each sliver in full.
+      const got = this.store.sliverSymbolsAt(blobId, this.pairOfShard(blobId, shard), source, unique);
+      if (!got) continue;
+      unique.forEach((t, i) => out.get(t)!.push({ sourceIndex: got.index, data: got.symbols[i] }));
     }
     return out;
   }

@@ -121,6 +121,10 @@ export class NodeStore {
       metaInsert: s('INSERT INTO metadata (blob_id, bcs) VALUES (?, ?) ON CONFLICT(blob_id) DO NOTHING'),
       metaDelete: s('DELETE FROM metadata WHERE blob_id = ?'),
       sliverGet: s('SELECT bcs FROM slivers WHERE blob_id = ? AND pair = ? AND axis = ?'),
+      // SQLite's substr is 1-based on BLOBs; the head holds the ULEB data length, the tail the
+      // symbol size and index (SliverData BCS: uleb(len) ‖ data ‖ u16 symbolSize ‖ u16 index).
+      sliverFrame: s('SELECT substr(bcs, 1, 5) AS head, substr(bcs, -4, 4) AS tail FROM slivers WHERE blob_id = ? AND pair = ? AND axis = ?'),
+      sliverBytes: s('SELECT substr(bcs, ?, ?) AS part FROM slivers WHERE blob_id = ? AND pair = ? AND axis = ?'),
       sliverHas: s('SELECT 1 AS one FROM slivers WHERE blob_id = ? AND pair = ? AND axis = ?'),
       sliverInsert: s('INSERT INTO slivers (blob_id, pair, axis, bcs) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
       sliverKeys: s('SELECT pair, axis FROM slivers WHERE blob_id = ?'),
@@ -419,6 +423,35 @@ export class NodeStore {
   getSliver(blobId: Uint8Array, pair: number, axis: SliverAxis): Uint8Array | null {
     const row = this.stmts.sliverGet.get(blobId, pair, AXIS_CODE[axis]) as { bcs: Uint8Array } | undefined;
     return row ? row.bcs : null;
+  }
+
+  /**
+   * Symbols `positions` of a stored sliver, read from the database without materialising the
+   * whole sliver in JavaScript (decodingSymbols needs one symbol of each of many slivers).
+   * @returns the sliver's index and one fresh array per position, or null when the sliver is not
+   *   stored. @throws TuskInputError for a position beyond the sliver's symbols or a corrupt frame.
+   */
+  sliverSymbolsAt(blobId: Uint8Array, pair: number, axis: SliverAxis, positions: readonly number[]): { index: number; symbols: Uint8Array[] } | null {
+    const frame = this.stmts.sliverFrame.get(blobId, pair, AXIS_CODE[axis]) as { head: Uint8Array; tail: Uint8Array } | undefined;
+    if (!frame) return null;
+    let len = 0;
+    let headLen = 0;
+    for (let shift = 0; ; shift += 7) {
+      if (headLen >= frame.head.length) throw new TuskInputError('stored sliver: malformed length prefix');
+      const b = frame.head[headLen++];
+      len += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) break;
+    }
+    const symbolSize = frame.tail[0] | (frame.tail[1] << 8);
+    const index = frame.tail[2] | (frame.tail[3] << 8);
+    if (symbolSize === 0 || len % symbolSize !== 0) throw new TuskInputError('stored sliver: data length is not a multiple of its symbol size');
+    const symbols = positions.map((p) => {
+      if (!Number.isInteger(p) || p < 0 || (p + 1) * symbolSize > len) throw new TuskInputError(`symbol ${p} is beyond the sliver's ${len / symbolSize} symbols`);
+      const row = this.stmts.sliverBytes.get(headLen + p * symbolSize + 1, symbolSize, blobId, pair, AXIS_CODE[axis]) as { part: Uint8Array } | undefined;
+      if (!row || row.part.length !== symbolSize) throw new TuskInputError('stored sliver vanished or is truncated');
+      return row.part;
+    });
+    return { index, symbols };
   }
 
   /** Whether a sliver is stored. */

@@ -445,6 +445,23 @@ describe('decoding symbols', () => {
     r = await call(`${B(blob)}/decodingSymbols?targetSlivers=1`);
     expect([r.status, reason(r.json)]).toEqual([400, 'INVALID_QUERY']);
   });
+
+  it('cap targets × held slivers at maxSymbolsPerRequest', async () => {
+    const t = tempDir();
+    // 7 held shards × 2 targets = 14 > 10; 7 × 1 = 7 fits.
+    const small = await startBareNode({ dir: t.dir, nShards: n, shards: held, pool, limits: { maxSymbolsPerRequest: 10 } });
+    try {
+      register(small, blob.blobId);
+      expect((await put(`${small.url}/v1/blobs/${blob.blobIdString}/metadata`, copy(blob.metadata.toBcs()))).status).toBe(201);
+      let r = await call(`${small.url}/v1/blobs/${blob.blobIdString}/decodingSymbols?targetSlivers=0&targetSlivers=1&targetType=primary`);
+      expect([r.status, reason(r.json)]).toEqual([400, 'TOO_MANY_SYMBOLS']);
+      r = await call(`${small.url}/v1/blobs/${blob.blobIdString}/decodingSymbols?targetSlivers=1&targetType=primary`);
+      expect(r.status).toBe(200);
+    } finally {
+      await small.close();
+      t.remove();
+    }
+  });
 });
 
 describe('inconsistency proofs', () => {

@@ -3,6 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { NodeStore } from '../../src/node/store.ts';
 import { tempDir } from './helpers.ts';
+import { SliverData } from '../../src/codec/sliver.ts';
+import { randomBytes } from '../helpers/blobs.ts';
 
 const id = (b: number) => new Uint8Array(32).fill(b);
 const ev = (seq: number) => ({ txDigest: `tx${seq}`, eventSeq: seq });
@@ -30,6 +32,19 @@ describe('NodeStore', () => {
     const again = NodeStore.open(path);
     expect(again.getMetadata(id(1))).toEqual(new Uint8Array([1, 2, 3]));
     again.close();
+  });
+
+  it('reads single symbols of a stored sliver without reading it whole (SQL substr), equal to the sliver\'s own', () => {
+    const { store } = open();
+    // Symbol size 300 and 200 symbols: a 2-byte ULEB length prefix, data beyond one page.
+    const data = randomBytes(300 * 200, 3);
+    const sliver = SliverData.create('secondary', data, 300, 17);
+    store.putSliver(id(9), 4, 'secondary', sliver.toBcs().slice());
+    const got = store.sliverSymbolsAt(id(9), 4, 'secondary', [0, 5, 199]);
+    expect(got?.index).toBe(17);
+    expect(got?.symbols).toEqual([sliver.symbol(0), sliver.symbol(5), sliver.symbol(199)]);
+    expect(store.sliverSymbolsAt(id(9), 4, 'primary', [0])).toBeNull();
+    expect(() => store.sliverSymbolsAt(id(9), 4, 'secondary', [200])).toThrow(/beyond/);
   });
 
   it('a failed transaction leaves nothing behind (cursor and effects together)', () => {
