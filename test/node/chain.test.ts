@@ -8,7 +8,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { NodeStore } from '../../src/node/store.ts';
 import { DatabaseSync } from 'node:sqlite';
 import { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
 import { LocalChain } from '../../src/chain/local/index.ts';
@@ -109,6 +110,21 @@ describe('registration and shards', () => {
     expect(nodes[0].service.currentShards()).toEqual(shardsBefore);
     // The network address follows the new port.
     expect((await chain.getNode(old.nodeId))!.networkAddress).toBe(nodes[0].url);
+  });
+
+  it('a second process on a new data directory fails on the store lock before creating any key', async () => {
+    const dir = join(tmp.dir, 'node-locked');
+    mkdirSync(dir);
+    // The first process holds the directory's store (as a node starting up would)…
+    const first = NodeStore.open(join(dir, 'node.db'));
+    try {
+      // …so the second fails at once, without writing keys the first would then read and register.
+      await expect(startStorageNode({ chain, dataDir: dir, pool, eventWaitMs: 20 })).rejects.toThrow(/in use by another process/);
+      expect(existsSync(join(dir, 'bls.key'))).toBe(false);
+      expect(existsSync(join(dir, 'sui.key'))).toBe(false);
+    } finally {
+      first.close();
+    }
   });
 });
 
