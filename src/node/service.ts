@@ -70,6 +70,8 @@ interface PendingBlob {
   metadata?: Uint8Array;
   slivers: Map<string, { pair: number; axis: SliverAxis; bcs: Uint8Array }>;
   bytes: number;
+  /** Sliver verifications running against this entry's metadata: such an entry is not evicted. */
+  verifying: number;
 }
 
 /** Parses and checks a decimal u16 path segment. */
@@ -266,7 +268,15 @@ export class NodeService {
     const metadata = this.storedMetadata(blobId);
     if (!metadata) throw metadataNotFound(true);
     if (this.expander.pending >= this.limits.maxQueuedExpansions) throw unavailable('sliver verification is saturated; retry later');
-    const problem = await this.expander.verify(this.configFor(metadata), metadata, sliver);
+    // Verifying against buffered metadata: pin its entry so eviction cannot drop it meanwhile.
+    const pinned = registered || this.store.hasMetadata(blobId) ? undefined : this.pending.get(key(blobId));
+    if (pinned) pinned.verifying++;
+    let problem;
+    try {
+      problem = await this.expander.verify(this.configFor(metadata), metadata, sliver);
+    } finally {
+      if (pinned) pinned.verifying--;
+    }
     if (problem) throw invalidSliver(problem.message);
     // The registration may have lapsed (or the blob been invalidated) while verifying.
     if (registered || this.store.isRegistered(blobId, this.epoch())) {
@@ -275,6 +285,9 @@ export class NodeService {
       return written;
     }
     if (this.store.invalidEvent(blobId)) throw notRegistered();
+    // Never buffer a sliver without metadata to go with it (the entry may have been dropped by an
+    // invalidation or a flush meanwhile): it could never be confirmed or served consistently.
+    if (!this.store.hasMetadata(blobId) && !this.pending.get(key(blobId))?.metadata) throw metadataNotFound(true);
     const k = `${pair}:${axis}`;
     if (this.pending.get(key(blobId))?.slivers.has(k)) return 'alreadyStored';
     this.reservePending(body.length);
@@ -352,7 +365,7 @@ export class NodeService {
   private pendingEntry(blobId: Uint8Array): PendingBlob {
     let p = this.pending.get(key(blobId));
     if (!p) {
-      p = { since: Date.now(), slivers: new Map(), bytes: 0 };
+      p = { since: Date.now(), slivers: new Map(), bytes: 0, verifying: 0 };
       this.pending.set(key(blobId), p);
     }
     return p;
@@ -363,7 +376,9 @@ export class NodeService {
       // Uploads for blobs that were never registered must not hold the buffer forever.
       const cutoff = Date.now() - this.limits.pendingTtlMs;
       for (const [k, p] of this.pending) {
-        if (p.since < cutoff) {
+        // An entry whose metadata a sliver is being verified against stays: evicting it would let
+        // that sliver be buffered without the metadata it was checked with.
+        if (p.since < cutoff && p.verifying === 0) {
           this.pending.delete(k);
           this.pendingBytes -= p.bytes;
         }
@@ -392,6 +407,9 @@ export class NodeService {
     const shards = new Set(this.currentShards());
     this.store.transaction(() => {
       if (p.metadata) this.store.putMetadata(blobId, p.metadata);
+      // Slivers without metadata (buffered or stored) are not kept: a node must never hold slivers
+      // it cannot tie to verified metadata.
+      if (!this.store.hasMetadata(blobId)) return;
       for (const s of p.slivers.values()) {
         if (shards.has(this.shardOfPair(blobId, s.pair))) this.store.putSliver(blobId, s.pair, s.axis, s.bcs);
       }
@@ -422,6 +440,10 @@ export class NodeService {
     if (persistence.kind === 'deletable') {
       const objectId = '0x' + Buffer.from(persistence.objectId).toString('hex');
       if (!this.store.liveObjects(blobId, epoch).some((o) => o.objectId === objectId && o.deletable)) throw notRegistered();
+    }
+    // As Walrus (a blob is "stored" only with its metadata): slivers alone do not earn a confirmation.
+    if (!this.store.hasMetadata(blobId)) {
+      throw new ApiError('FAILED_PRECONDITION', 'MISSING_SLIVERS', 'the metadata of the blob is not stored', { retryable: true, metadata: { missing: 'metadata' } });
     }
     const stored = this.store.storedSliverKeys(blobId);
     for (const shard of this.currentShards()) {

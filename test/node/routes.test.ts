@@ -225,6 +225,23 @@ describe('confirmations and blob status', () => {
     expect(r.status).toBe(400);
   });
 
+  it('are not signed for slivers without the metadata', async () => {
+    const blob = encodeBlob(randomBytes(3000, 19), { nShards: n });
+    register(node, blob.blobId);
+    // Every held shard's slivers, but no metadata (as slivers left behind by a lost metadata entry).
+    for (const shard of held) {
+      const pair = pairOf(blob.blobId, shard, n);
+      node.store.putSliver(blob.blobId, pair, 'primary', copy(blob.pairs[pair].primary.toBcs()));
+      node.store.putSliver(blob.blobId, pair, 'secondary', copy(blob.pairs[pair].secondary.toBcs()));
+    }
+    let r = await call(`${B(blob)}/confirmation/permanent`);
+    expect([r.status, reason(r.json)]).toEqual([400, 'MISSING_SLIVERS']);
+    expect(r.json.error.details[0].metadata).toEqual({ missing: 'metadata' });
+    expect((await put(`${B(blob)}/metadata`, copy(blob.metadata.toBcs()))).status).toBe(201);
+    r = await call(`${B(blob)}/confirmation/permanent`);
+    expect(r.status).toBe(200);
+  });
+
   it('deletable: status counts and a confirmation bound to the object ID', async () => {
     const blob = encodeBlob(randomBytes(3000, 7), { nShards: n });
     const objectId = '0x' + 'cd'.repeat(32);
@@ -304,6 +321,38 @@ describe('pending buffer limits', () => {
       expect((await putMeta(blobs[2])).status).toBe(202);
       expect((await call(`${small.url}/v1/blobs/${blobs[0].blobIdString}/metadata/status`)).json.success.data).toBe('nonexistent');
       expect((await call(`${small.url}/v1/blobs/${blobs[2].blobIdString}/metadata/status`)).json.success.data).toBe('buffered');
+    } finally {
+      await small.close();
+      t.remove();
+    }
+  });
+});
+
+describe('pending buffer eviction', () => {
+  it('an entry whose metadata a sliver is being verified against is not evicted; the sliver is buffered with it', async () => {
+    const t = tempDir();
+    const a = encodeBlob(randomBytes(100, 35), { nShards: n });
+    const b = encodeBlob(randomBytes(100, 36), { nShards: n });
+    const pair = pairOf(a.blobId, 0, n);
+    const metaLen = a.metadata.toBcs().length;
+    const sliverLen = a.pairs[pair].primary.toBcs().length;
+    expect(sliverLen).toBeLessThan(b.metadata.toBcs().length); // so A's entry + B's metadata do not fit
+    const small = await startBareNode({ dir: t.dir, nShards: n, shards: held, pool, limits: { maxPendingBytes: metaLen + sliverLen + 10, pendingTtlMs: 1 } });
+    try {
+      expect(await small.service.putMetadata(a.blobId, copy(a.metadata.toBcs()), true)).toBe('buffered');
+      await new Promise((r) => setTimeout(r, 10)); // A's entry is now stale
+      // A sliver of A is being verified (on the pool) against A's buffered metadata…
+      const sliver = small.service.putSliver(a.blobId, pair, 'primary', copy(a.pairs[pair].primary.toBcs()), true);
+      // …so B's metadata may not evict A's entry to make room.
+      const refused = await small.service.putMetadata(b.blobId, copy(b.metadata.toBcs()), true).then(() => null, (e) => e);
+      expect(refused?.reason).toBe('CACHE_SATURATED');
+      expect(await sliver).toBe('buffered');
+      expect(small.service.metadataStatus(a.blobId)).toBe('buffered');
+      expect(small.service.sliverStatus(a.blobId, pair, 'primary')).toBe('buffered');
+      // Once registered, metadata and sliver move into the store together.
+      register(small, a.blobId);
+      expect(small.store.hasMetadata(a.blobId)).toBe(true);
+      expect(small.store.hasSliver(a.blobId, pair, 'primary')).toBe(true);
     } finally {
       await small.close();
       t.remove();
