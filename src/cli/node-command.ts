@@ -21,7 +21,8 @@ export const NODE_USAGE = `Storage node:
         --chain-url <url>             first start) for the chain at <url>: registers and stakes on
         [--host H] [--port N]         first start, serves the Walrus v1 storage-node API until
         [--name NAME] [--stake WAL]   SIGINT/SIGTERM. Defaults: 127.0.0.1, a free port, stake
-        [--network-address ADDR]      1000 WAL (from the dev faucet), address = the listen URL.
+        [--network-address ADDR]      1000 WAL (from the dev faucet), address = the listen URL
+                                      (with --host 0.0.0.0 or ::, pass --network-address).
 `;
 
 const OPTIONS = {
@@ -73,6 +74,12 @@ export async function nodeCommand(args: string[], usageError: (m: string) => Err
     const node = await startStorageNode({
       chain, dataDir, host: values.host ?? '127.0.0.1', port, name: values.name, stake, networkAddress: values['network-address'],
     });
+    // A wildcard listen address is not an address peers or clients can use: without
+    // --network-address the node would register (and advertise) exactly that.
+    const host = values.host ?? '127.0.0.1';
+    if (values['network-address'] === undefined && (host === '0.0.0.0' || host === '::' || host === '[::]')) {
+      process.stderr.write(`tusk: warning: --host ${host} registers the unreachable address ${node.url}; pass --network-address <reachable host:port>\n`);
+    }
     const info = { url: node.url, nodeId: node.nodeId, address: node.address, publicKey: Buffer.from(node.publicKey).toString('base64'), dataDir };
     process.stdout.write((values.json ? JSON.stringify(info) : `storage node ${node.nodeId} serving at ${node.url} (data in ${dataDir})`) + '\n');
     if (stopSignal === null) await new Promise<void>((resolve) => (wake = resolve));

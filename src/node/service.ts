@@ -101,7 +101,7 @@ export class NodeService {
   private readonly metadataCache = new Map<string, BlobMetadata>();
   private writeQueue: {
     blobId: Uint8Array; pair: number; axis: SliverAxis; bcs: Uint8Array;
-    resolve: (r: 'stored' | 'alreadyStored' | 'notRegistered') => void; reject: (e: unknown) => void;
+    resolve: (r: 'stored' | 'alreadyStored' | 'notRegistered' | 'shardNotAssigned') => void; reject: (e: unknown) => void;
   }[] = [];
   private writeScheduled = false;
 
@@ -282,6 +282,7 @@ export class NodeService {
     if (registered || this.store.isRegistered(blobId, this.epoch())) {
       const written = await this.writeSliver(blobId, pair, axis, body);
       if (written === 'notRegistered') throw notRegistered();
+      if (written === 'shardNotAssigned') throw shardNotAssigned(this.shardOfPair(blobId, pair), this.epoch());
       return written;
     }
     if (this.store.invalidEvent(blobId)) throw notRegistered();
@@ -317,7 +318,7 @@ export class NodeService {
    * commit returned, so an acknowledgement still means "on disk". The registration is re-checked
    * inside the transaction: an invalidation or deletion applied meanwhile wins.
    */
-  private writeSliver(blobId: Uint8Array, pair: number, axis: SliverAxis, bcs: Uint8Array): Promise<'stored' | 'alreadyStored' | 'notRegistered'> {
+  private writeSliver(blobId: Uint8Array, pair: number, axis: SliverAxis, bcs: Uint8Array): Promise<'stored' | 'alreadyStored' | 'notRegistered' | 'shardNotAssigned'> {
     return new Promise((resolve, reject) => {
       this.writeQueue.push({ blobId, pair, axis, bcs, resolve, reject });
       if (!this.writeScheduled) {
@@ -331,11 +332,18 @@ export class NodeService {
     this.writeScheduled = false;
     const batch = this.writeQueue.splice(0);
     if (batch.length === 0) return;
-    let results: ('stored' | 'alreadyStored' | 'notRegistered')[];
+    let results: ('stored' | 'alreadyStored' | 'notRegistered' | 'shardNotAssigned')[];
     try {
       const epoch = this.epoch();
+      // Shard ownership is re-checked too: an epoch change applied during verification may have
+      // moved the shard away, and this node must not keep (or acknowledge) slivers it no longer holds.
+      const shards = new Set(this.currentShards());
       results = this.store.transaction(() =>
-        batch.map((w) => (this.store.isRegistered(w.blobId, epoch) ? this.store.putSliver(w.blobId, w.pair, w.axis, w.bcs) : 'notRegistered')),
+        batch.map((w) => {
+          if (!this.store.isRegistered(w.blobId, epoch)) return 'notRegistered';
+          if (!shards.has(this.shardOfPair(w.blobId, w.pair))) return 'shardNotAssigned';
+          return this.store.putSliver(w.blobId, w.pair, w.axis, w.bcs);
+        }),
       );
     } catch (e) {
       for (const w of batch) w.reject(e);
@@ -357,6 +365,8 @@ export class NodeService {
   sliverStatus(blobId: Uint8Array, pair: number, axis: SliverAxis): StoredOnNodeStatus {
     this.checkPairIndex(pair);
     if (this.store.hasSliver(blobId, pair, axis)) return 'stored';
+    // As Walrus: asking about a shard this node does not hold is an error, not "nonexistent".
+    this.requireShard(blobId, pair);
     return this.pending.get(key(blobId))?.slivers.has(`${pair}:${axis}`) ? 'buffered' : 'nonexistent';
   }
 

@@ -187,7 +187,13 @@ export class NodeStore {
       this.db.exec('COMMIT');
       return result;
     } catch (e) {
-      this.db.exec('ROLLBACK');
+      // A failed COMMIT (disk full, I/O error) may already have ended the transaction, so the
+      // ROLLBACK can fail too; the caller must see the original error, not "no transaction is active".
+      try {
+        if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      } catch {
+        /* the original error is the one that matters */
+      }
       throw e;
     } finally {
       this.inTransaction = false;

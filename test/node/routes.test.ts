@@ -178,6 +178,8 @@ describe('slivers', () => {
     expect(r.json.error.details[0].metadata).toEqual({ shard: 8, epoch: 3 });
     r = await call(`${B(blob)}/slivers/${foreignPair}/primary`);
     expect([r.status, reason(r.json)]).toEqual([400, 'SHARD_NOT_ASSIGNED']);
+    r = await call(`${B(blob)}/slivers/${foreignPair}/primary/status`);
+    expect([r.status, reason(r.json)]).toEqual([400, 'SHARD_NOT_ASSIGNED']);
     r = await put(`${B(blob)}/slivers/${n}/primary`, bcs);
     expect([r.status, reason(r.json)]).toEqual([400, 'INDEX_OUT_OF_RANGE']);
     for (const path of [
@@ -647,6 +649,26 @@ describe('admission control', () => {
       // Budget released: a real upload of metadata and a sliver goes through.
       expect((await put(`${small.url}/v1/blobs/${blob.blobIdString}/metadata`, copy(blob.metadata.toBcs()))).status).toBe(201);
       expect((await put(`${small.url}/v1/blobs/${blob.blobIdString}/slivers/${heldPair}/primary`, copy(blob.pairs[heldPair].primary.toBcs()))).status).toBe(201);
+    } finally {
+      await small.close();
+      t.remove();
+    }
+  });
+
+  it('a shard moved away while its sliver was being verified is not stored', async () => {
+    const t = tempDir();
+    const small = await startBareNode({ dir: t.dir, nShards: n, shards: held, pool, epoch: 3 });
+    try {
+      const blob = encodeBlob(randomBytes(5000, 21), { nShards: n });
+      register(small, blob.blobId);
+      expect((await put(`${small.url}/v1/blobs/${blob.blobIdString}/metadata`, copy(blob.metadata.toBcs()))).status).toBe(201);
+      const pair = pairOf(blob.blobId, 0, n);
+      const upload = small.service.putSliver(blob.blobId, pair, 'primary', copy(blob.pairs[pair].primary.toBcs()), false);
+      // The epoch's shards change (as the follower records them) while the sliver is on the pool.
+      small.store.setShards(3, held.filter((s) => s !== 0));
+      const refused = await upload.then(() => null, (e) => e);
+      expect(refused?.reason).toBe('SHARD_NOT_ASSIGNED');
+      expect(small.store.hasSliver(blob.blobId, pair, 'primary')).toBe(false);
     } finally {
       await small.close();
       t.remove();
