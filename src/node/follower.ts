@@ -198,39 +198,54 @@ export class EventFollower {
       // A failing run (peers down or busy) is retried with backoff for a while; after that the
       // epoch is reported synced anyway, so one unrecoverable blob cannot stall the epoch change.
       // Slivers still missing are then found by the next epoch's run.
-      for (let attempt = 0; ; attempt++) {
+      // Chain errors (unreachable …) are retried without limit: giving up would leave the epoch
+      // never reported synced.
+      for (let failedRuns = 0, delay = 1000; ; delay = Math.min(delay * 2, 30_000)) {
         signal.throwIfAborted();
-        // Only for the chain's current epoch: catching up through old epochs, the committee has
-        // moved on and the run started for the newest epoch does the work.
-        const state = await this.o.chain.systemState();
-        if (state.epoch !== epoch) return;
-        const report = await recoverHeldShards(epoch, { chain: this.o.chain, store, nodeId: me, expander: this.o.service.expander, signal, timeoutMs: this.o.recoveryTimeoutMs });
-        if (report.failed === 0) break;
-        this.report(new TuskError(`epoch ${epoch}: ${report.failed} slivers of held shards could not be recovered (${report.recovered} were)`, { retryable: true }));
-        if (attempt + 1 >= (this.o.recoveryAttempts ?? 5)) break;
-        await sleep(Math.min(1000 * 2 ** attempt, 30_000), signal);
+        try {
+          // Only for the chain's current epoch: catching up through old epochs, the committee has
+          // moved on and the run started for the newest epoch does the work.
+          const state = await this.o.chain.systemState();
+          if (state.epoch !== epoch) return;
+          const report = await recoverHeldShards(epoch, { chain: this.o.chain, store, nodeId: me, expander: this.o.service.expander, signal, timeoutMs: this.o.recoveryTimeoutMs });
+          if (report.failed === 0) break;
+          this.report(new TuskError(`epoch ${epoch}: ${report.failed} slivers of held shards could not be recovered (${report.recovered} were)`, { retryable: true }));
+          if (++failedRuns >= (this.o.recoveryAttempts ?? 5)) break;
+        } catch (e) {
+          if (signal.aborted) throw e;
+          this.report(e);
+        }
+        await sleep(delay, signal);
       }
       signal.throwIfAborted();
       store.setValue(RECOVERED_EPOCH_KEY, String(epoch));
     }
-    await this.reportSynced(epoch);
+    // A failed report (chain unreachable) is retried: without it the epoch change waits forever.
+    for (let delay = 1000; !(await this.reportSynced(epoch)); delay = Math.min(delay * 2, 30_000)) {
+      await sleep(delay, signal);
+      signal.throwIfAborted();
+    }
   }
 
   /**
    * Tells the chain the node holds its shards for `epoch` when that is the chain's current epoch,
    * the chain is waiting for its committee (changeSync) and the node is a member. Called by the
    * recovery task once the epoch's recovery has completed. Errors are reported, not thrown.
+   * @returns false when the report failed (worth retrying), true when sent or not needed.
    */
-  async reportSynced(epoch: number): Promise<void> {
+  async reportSynced(epoch: number): Promise<boolean> {
     const me = this.o.nodeId();
-    if (me === null) return;
+    if (me === null) return true;
     try {
       const state = await this.o.chain.systemState();
-      if (state.epoch !== epoch || state.epochState !== 'changeSync') return;
-      if (!state.committee.members.some((m) => m.nodeId === me)) return;
+      if (state.epoch !== epoch || state.epochState !== 'changeSync') return true;
+      if (!state.committee.members.some((m) => m.nodeId === me)) return true;
       await this.o.chain.epochSyncDone(this.o.signer, me, epoch);
+      return true;
     } catch (e) {
       this.report(e);
+      // A rejection for good (already reported, epoch moved on) is not retried; a transient one is.
+      return !(e instanceof TuskError && e.retryable);
     }
   }
 
