@@ -18,7 +18,7 @@ import { BlobMetadata, BlobMetadataWithId } from '../codec/metadata.ts';
 import { SliverData, type SliverAxis } from '../codec/sliver.ts';
 import { verifyMetadata } from '../codec/verify.ts';
 import { merkleProof } from '../codec/merkle.ts';
-import { orthogonal, type RecoverySymbol, inconsistencyProofFromBcs } from '../codec/recovery.ts';
+import { orthogonal, type RecoverySymbol, inconsistencyProofFromBcs, verifyRecoverySymbol } from '../codec/recovery.ts';
 import { blsSign, type BlsKeyPair } from '../crypto/bls.ts';
 import { invalidBlobIdMessage, storageConfirmationMessage, type BlobPersistence } from '../protocol/messages.ts';
 import { MetadataVerificationError, TuskError, TuskInputError } from '../errors.ts';
@@ -679,8 +679,16 @@ export class NodeService {
     // Cheap shape checks first: the decode below is only worth running for a well-formed proof.
     if (proof.symbols.length !== k) throw invalid(`it must hold exactly ${k} symbols, got ${proof.symbols.length}`);
     if (proof.targetIndex >= cfg.nShards) throw invalid(`target index ${proof.targetIndex} out of range`);
-    if (this.expander.pending + 2 > this.limits.maxQueuedExpansions) throw unavailable('proof verification is saturated; retry later');
     const symbols: RecoverySymbol[] = proof.symbols.map((s) => ({ targetAxis: axis, sourceIndex: s.sourceIndex, data: s.data, targetIndex: proof.targetIndex, proof: s.proof }));
+    // Fail fast, before any pool work: the first duplicated symbol or failing Merkle proof ends
+    // the check (a proof check hashes one symbol and ⌈log2 n⌉ nodes: cheap on this thread).
+    const seen = new Set<number>();
+    for (const s of symbols) {
+      if (seen.has(s.sourceIndex)) throw invalid(`symbol ${s.sourceIndex} is given twice`);
+      seen.add(s.sourceIndex);
+      if (!verifyRecoverySymbol(cfg, metadata, s, axis, proof.targetIndex)) throw invalid(`the Merkle proof of symbol ${s.sourceIndex} fails`);
+    }
+    if (this.expander.pending + 2 > this.limits.maxQueuedExpansions) throw unavailable('proof verification is saturated; retry later');
     // Exactly k symbols given, so "k distinct valid ones" means every one is valid and distinct.
     // The decode and the expansion of the target run on the pool.
     let result;

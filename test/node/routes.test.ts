@@ -536,6 +536,21 @@ describe('inconsistency proofs', () => {
     expect([r.status, reason(r.json)]).toEqual([400, 'INVALID_PROOF']);
     r = await post('secondary', body.subarray(0, body.length - 3));
     expect([r.status, reason(r.json)]).toEqual([400, 'INVALID_BCS']);
+    // Fail fast: a tampered or duplicated symbol is refused before any pool work, even when the
+    // pool's queue is full (which would otherwise answer 503).
+    const tampered = inconsistencyProofToBcs({ ...proof, symbols: proof.symbols.map((s, i) => (i === 1 ? { ...s, data: s.data.map((b) => b ^ 1) } : s)) });
+    const duplicated = inconsistencyProofToBcs({ ...proof, symbols: proof.symbols.map((s, i) => (i === 1 ? proof.symbols[0] : s)) });
+    const busy = Array.from({ length: 64 }, () => node.service.expander.expand(cfg, 'primary', blob.primarySlivers[0].data, blob.symbolSize));
+    try {
+      r = await post('secondary', tampered);
+      expect([r.status, reason(r.json)]).toEqual([400, 'INVALID_PROOF']);
+      expect(r.json.error.message).toMatch(/Merkle proof of symbol/);
+      r = await post('secondary', duplicated);
+      expect([r.status, reason(r.json)]).toEqual([400, 'INVALID_PROOF']);
+      expect(r.json.error.message).toMatch(/given twice/);
+    } finally {
+      await Promise.all(busy);
+    }
     r = await call(`${node.url}/v1/blobs/${blob.blobIdString}/inconsistencyProof/secondary`, { method: 'POST', body: Buffer.from(body), headers: { 'content-type': 'application/octet-stream' } });
     expect([r.status, reason(r.json)]).toEqual([400, 'METADATA_NOT_FOUND']);
   });
