@@ -10,7 +10,7 @@ import type { BlobId } from '../codec/blob-id.ts';
 import { blobIdToString } from '../codec/blob-id.ts';
 import { BlobMetadataWithId, type BlobMetadata } from '../codec/metadata.ts';
 import { SliverData, type SliverAxis } from '../codec/sliver.ts';
-import { StorageNodeError, TuskInputError } from '../errors.ts';
+import { StorageNodeError, TuskError, TuskInputError } from '../errors.ts';
 
 /** Options of `StorageNodeClient`. */
 export interface StorageNodeClientOptions {
@@ -219,39 +219,50 @@ export class StorageNodeClient {
    * while reading (timeout, reset), is a StorageNodeError; the latter two are retryable.
    */
   private async readBody(res: Response, method: string, path: string, options: NodeRequestOptions, max: number): Promise<Uint8Array> {
-    const declared = Number(res.headers.get('content-length') ?? NaN);
-    const tooLarge = () => new StorageNodeError(this.url, res.status, 'RESPONSE_TOO_LARGE', `${method} ${path}: answer exceeds ${max} bytes`);
-    if (declared > max) {
-      await res.body?.cancel().catch(() => {});
-      throw tooLarge();
-    }
-    const chunks: Uint8Array[] = [];
-    let total = 0;
     try {
-      if (res.body) {
-        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-          total += chunk.length;
-          if (total > max) {
-            await res.body.cancel().catch(() => {});
-            throw tooLarge();
-          }
-          chunks.push(chunk);
-        }
-      }
+      return await readBodyCapped(res, max);
     } catch (e) {
-      if (e instanceof StorageNodeError) throw e;
+      if (e instanceof BodyTooLargeError) throw new StorageNodeError(this.url, res.status, 'RESPONSE_TOO_LARGE', `${method} ${path}: ${e.message}`);
       if (options.signal?.aborted) throw options.signal.reason;
       throw new StorageNodeError(this.url, res.status, null, `${method} ${path}: reading the answer failed: ${(e as Error).message}`, { retryable: true, cause: e });
     }
-    if (chunks.length === 1) return chunks[0];
-    const out = new Uint8Array(total);
-    let off = 0;
-    for (const c of chunks) {
-      out.set(c, off);
-      off += c.length;
-    }
-    return out;
   }
+}
+
+/** A response body longer than the reader accepts. */
+export class BodyTooLargeError extends TuskError {}
+
+/**
+ * Reads `res`'s body, refusing (without buffering it) one that declares or turns out to have more
+ * than `maxBytes`: whoever answers must not be able to exhaust the reader's memory.
+ * @throws BodyTooLargeError; whatever reading the stream throws (timeouts, resets).
+ */
+export async function readBodyCapped(res: Response, maxBytes: number): Promise<Uint8Array> {
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  if (declared > maxBytes) {
+    await res.body?.cancel().catch(() => {});
+    throw new BodyTooLargeError(`answer of ${declared} bytes exceeds ${maxBytes}`);
+  }
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  if (res.body) {
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      total += chunk.length;
+      if (total > maxBytes) {
+        await res.body.cancel().catch(() => {});
+        throw new BodyTooLargeError(`answer exceeds ${maxBytes} bytes`);
+      }
+      chunks.push(chunk);
+    }
+  }
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
+  return out;
 }
 
 /**

@@ -21,7 +21,8 @@ import { recoverySymbolsFromBcs, verifyRecoverySymbol, type RecoverySymbol } fro
 import type { SliverAxis } from '../codec/sliver.ts';
 import { verifyMetadata } from '../codec/verify.ts';
 import { sliverSymbols } from '../codec/expand.ts';
-import { normalizeNodeUrl } from '../client/node-client.ts';
+import { normalizeNodeUrl, readBodyCapped } from '../client/node-client.ts';
+import { sleep } from '../client/retry.ts';
 import { TuskError } from '../errors.ts';
 import type { NodeStore } from './store.ts';
 import type { PoolExpander } from './pool-expander.ts';
@@ -74,7 +75,7 @@ export async function recoverHeldShards(epoch: number, o: ShardRecoveryOptions):
         const signal = AbortSignal.any([AbortSignal.timeout(o.timeoutMs ?? 10_000), ...(o.signal ? [o.signal] : [])]);
         const res = await fetch(normalizeNodeUrl(peer.networkAddress) + path, { signal, headers: { accept: 'application/octet-stream' } });
         status = res.status;
-        if (status === 200) return await readCapped(res, maxBytes);
+        if (status === 200) return await readBodyCapped(res, maxBytes);
         await res.body?.cancel();
       } catch {
         if (o.signal?.aborted) throw o.signal.reason;
@@ -167,44 +168,4 @@ export async function recoverHeldShards(epoch: number, o: ShardRecoveryOptions):
     }
   }
   return report;
-}
-
-/** Reads a response body of at most `maxBytes`, refusing a longer one without buffering it. */
-async function readCapped(res: Response, maxBytes: number): Promise<Uint8Array> {
-  const declared = Number(res.headers.get('content-length') ?? NaN);
-  if (declared > maxBytes) {
-    await res.body?.cancel();
-    throw new TuskError(`peer answer of ${declared} bytes exceeds ${maxBytes}`);
-  }
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  if (res.body) {
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      total += chunk.length;
-      if (total > maxBytes) throw new TuskError(`peer answer exceeds ${maxBytes} bytes`);
-      chunks.push(chunk);
-    }
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    function onAbort() {
-      clearTimeout(t);
-      reject(signal!.reason);
-    }
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
