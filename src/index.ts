@@ -73,7 +73,7 @@ export { startStorageNode } from './node/node.ts';
 export type { StorageNodeOptions, StorageNodeHandle } from './node/node.ts';
 
 // --- the client (src/client/): store and read through a network
-export { storeBlob, BlobStoreFlow, storageCost } from './client/store.ts';
+export { storeBlob, storeFile, BlobStoreFlow, storageCost } from './client/store.ts';
 export type { StoreBlobOptions, StoreProgress, StoreResult, UploadSummary } from './client/store.ts';
 export { readBlob, readBlobToFile } from './client/read.ts';
 export type { ReadBlobOptions, ReadProgress, ReadResult } from './client/read.ts';

@@ -6,14 +6,14 @@
  * with camelCase keys under --json, FROST amounts as decimal strings), errors on stderr.
  */
 import { parseArgs } from 'node:util';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
 import { RemoteChain } from '../chain/remote/client.ts';
 import type { BlobObject, Chain } from '../chain/types.ts';
 import { blobIdFromString, blobIdToString } from '../codec/blob-id.ts';
 import { EncodingConfig } from '../codec/config.ts';
 import { loadClientConfig, loadWallet, defaultConfigPath } from '../client/config.ts';
-import { storeBlob, storageCost, type StoreProgress } from '../client/store.ts';
+import { storeBlob, storeFile, storageCost, type StoreProgress } from '../client/store.ts';
 import { readBlob, readBlobToFile, type ReadProgress } from '../client/read.ts';
 import { TuskInputError } from '../errors.ts';
 import { formatWal, parseWal } from './chain-command.ts';
@@ -30,6 +30,9 @@ export const CLIENT_USAGE = `Client (store and read through a network; \`tusk de
   stake --node-id <id> --amount <WAL>   Stake WAL with a storage node.
   Common: --config <file> (default $TUSK_CONFIG or ~/.config/tusk/client.json), --json.
 `;
+
+/** Files above this size are stored through the streaming encoder (bounded memory). */
+const STREAM_STORE_BYTES = 64 * 2 ** 20;
 
 /** How long `store` keeps uploading to the remaining nodes once the blob is certified. */
 const BACKGROUND_WAIT_MS = 60_000;
@@ -119,13 +122,17 @@ export async function clientCommand(command: string, argv: string[], usageError:
       for (const path of positionals) {
         const p = progress(!values.json);
         const onProgress = (e: StoreProgress) => {
-          if (e.phase === 'upload' && e.sliversTotal) p.show(`${path}: upload ${bar(e.sliversStored ?? 0, e.sliversTotal)} confirmed ${e.confirmedWeight}/${e.quorumWeight} shards`);
+          if (e.phase === 'encode' && e.bytesTotal) p.show(`${path}: encode ${bar(e.bytesDone ?? 0, e.bytesTotal)}`);
+          else if (e.phase === 'upload' && e.sliversTotal) p.show(`${path}: upload ${bar(e.sliversStored ?? 0, e.sliversTotal)} confirmed ${e.confirmedWeight}/${e.quorumWeight} shards`);
           else p.show(`${path}: ${e.phase}…`, true);
         };
         // One file failing must not hide the blob IDs of those already stored (and paid for).
         try {
-          const data = new Uint8Array(await readFile(path));
-          const r = await storeBlob(data, { chain, signer: wallet, epochs, deletable: !values.permanent, signal, onProgress });
+          const options = { chain, signer: wallet, epochs, deletable: !values.permanent, signal, onProgress };
+          // Large files are stream-encoded to a temporary sliver directory: bounded memory.
+          const r = (await stat(path)).size > STREAM_STORE_BYTES
+            ? await storeFile(path, options)
+            : await storeBlob(new Uint8Array(await readFile(path)), options);
           p.show(`${path}: certified; finishing uploads to the remaining nodes…`, true);
           // The blob is certified; give the other nodes their slivers, but not forever.
           const timer = setTimeout(r.cancelBackground, BACKGROUND_WAIT_MS);

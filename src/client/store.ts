@@ -11,7 +11,13 @@
  * the new committee, asking nodes what they already hold.
  */
 import type { Signer } from '@mysten/sui/cryptography';
-import { encodeBlobAsync, type EncodedBlob, type TaskRunner } from '../codec/encode.ts';
+import { encodeBlobAsync, type EncodedMetadata, type TaskRunner } from '../codec/encode.ts';
+import { SliverData, type SliverAxis } from '../codec/sliver.ts';
+import { encodeStream } from '../stream/encode-stream.ts';
+import { directorySink } from '../stream/sink.ts';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { EncodingConfig } from '../codec/config.ts';
 import { encodingByName } from '../codec/encodings/index.ts';
 import { blsVerify } from '../crypto/bls.ts';
@@ -49,6 +55,8 @@ export interface StoreBlobOptions {
   readonly checkStatus?: boolean;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: StoreProgress) => void;
+  /** Parent of the temporary sliver directory of a file input (default: the OS temp dir). */
+  readonly tempDir?: string;
   /** Builds the client of a node from its on-chain network address (tests inject timeouts). */
   readonly nodeClient?: (networkAddress: string) => StorageNodeClient;
 }
@@ -56,6 +64,9 @@ export interface StoreBlobOptions {
 /** Progress of a store. */
 export interface StoreProgress {
   readonly phase: 'encode' | 'register' | 'upload' | 'certify' | 'done';
+  /** Bytes of a file input encoded so far / in total (encode phase, file input). */
+  readonly bytesDone?: number;
+  readonly bytesTotal?: number;
   /** Slivers stored on nodes so far / in total (upload phase). */
   readonly sliversStored?: number;
   readonly sliversTotal?: number;
@@ -107,28 +118,57 @@ const NOT_YET_REASONS = new Set(['NOT_REGISTERED', 'BLOB_NOT_REGISTERED', 'NOT_C
  */
 export class BlobStoreFlow {
   private readonly o: StoreBlobOptions;
-  private readonly data: Uint8Array;
-  private encoded: EncodedBlob | null = null;
+  private readonly input: Uint8Array | { readonly path: string };
+  private encoded: EncodedMetadata | null = null;
+  /** Sliver by axis and sliver index: from memory, or from the spooled sliver directory. */
+  private sliverAt: (axis: SliverAxis, index: number) => Promise<SliverData> = () => Promise.reject(new TuskError('not encoded'));
+  /** Removes the spooled sliver directory (file input); runs once everything is uploaded or failed. */
+  private cleanup: () => Promise<void> = async () => {};
   private blob: BlobObject | null = null;
   private reused = false;
   private cost = 0n;
   private readonly timings = { encodeMs: 0, registerMs: 0, uploadMs: 0, certifyMs: 0 };
 
-  constructor(data: Uint8Array, options: StoreBlobOptions) {
-    if (!(data instanceof Uint8Array)) throw new TuskInputError('storeBlob: data must be a Uint8Array');
+  /**
+   * @param input the blob's bytes, or `{ path }` of a file: a file is stream-encoded on the pool
+   *   into a private temporary sliver directory (memory stays bounded whatever its size; the
+   *   directory needs ~4.5× the file's size on disk) and slivers are read back from it to upload.
+   */
+  constructor(input: Uint8Array | { readonly path: string }, options: StoreBlobOptions) {
+    if (!(input instanceof Uint8Array) && (typeof input !== 'object' || input === null || typeof input.path !== 'string')) {
+      throw new TuskInputError('storeBlob: data must be a Uint8Array or { path }');
+    }
     if (!Number.isInteger(options.epochs) || options.epochs < 1) throw new TuskInputError(`storeBlob: epochs must be a positive integer, got ${options.epochs}`);
-    this.data = data;
+    this.input = input;
     this.o = options;
   }
 
   /** Step 1: encode for the current committee size on the pool. */
-  async encode(): Promise<EncodedBlob> {
+  async encode(): Promise<EncodedMetadata> {
     if (this.encoded) return this.encoded;
     this.o.signal?.throwIfAborted();
     this.o.onProgress?.({ phase: 'encode' });
     const t = now();
     const state = await this.o.chain.systemState();
-    this.encoded = await encodeBlobAsync(this.data, { nShards: state.nShards, pool: this.o.pool });
+    if (this.input instanceof Uint8Array) {
+      const blob = await encodeBlobAsync(this.input, { nShards: state.nShards, pool: this.o.pool });
+      this.sliverAt = async (axis, index) => (axis === 'primary' ? blob.primarySlivers : blob.secondarySlivers)[index];
+      this.encoded = blob;
+    } else {
+      const spool = await mkdtemp(join(this.o.tempDir ?? tmpdir(), 'tusk-store-'));
+      const dir = join(spool, 'slivers');
+      this.cleanup = () => rm(spool, { recursive: true, force: true });
+      try {
+        this.encoded = await encodeStream(this.input.path, {
+          nShards: state.nShards, pool: this.o.pool, sink: await directorySink(dir), signal: this.o.signal, tempDir: this.o.tempDir,
+          onProgress: (e) => this.o.onProgress?.({ phase: 'encode', bytesDone: e.bytesDone, bytesTotal: e.bytesTotal }),
+        });
+      } catch (e) {
+        await this.cleanup();
+        throw e;
+      }
+      this.sliverAt = async (axis, index) => SliverData.fromBcs(axis, new Uint8Array(await readFile(join(dir, axis, `${index}.bcs`))));
+    }
     this.timings.encodeMs = now() - t;
     return this.encoded;
   }
@@ -180,6 +220,17 @@ export class BlobStoreFlow {
    * `result.cancelBackground()` stops them). On failure every upload of this flow is stopped.
    */
   async run(): Promise<StoreResult> {
+    try {
+      const result = await this.certify();
+      // The spooled slivers of a file input are needed until the last upload has settled.
+      return { ...result, background: result.background.finally(() => this.cleanup()) };
+    } catch (e) {
+      await this.cleanup();
+      throw e;
+    }
+  }
+
+  private async certify(): Promise<StoreResult> {
     const blob = await this.register();
     const enc = this.encoded!;
     let background: Promise<UploadSummary> = Promise.resolve({ confirmedNodes: 0, failedNodes: [] });
@@ -324,13 +375,14 @@ export class BlobStoreFlow {
     const local = new Semaphore(this.o.perNodeConcurrency ?? 8);
     const jobs: Promise<void>[] = [];
     for (const pair of p.pairs) {
-      for (const sliver of [enc.primarySlivers[pair], enc.secondarySlivers[n - 1 - pair]]) {
+      for (const [axis, index] of [['primary', pair], ['secondary', n - 1 - pair]] as const) {
         jobs.push(local.run(() => global.run(async () => {
           signal.throwIfAborted();
           if (checkStatus) {
-            const status = await withRetries(() => client.sliverStatus(enc.blobId, pair, sliver.axis, { signal }), retry).catch(() => 'nonexistent');
+            const status = await withRetries(() => client.sliverStatus(enc.blobId, pair, axis, { signal }), retry).catch(() => 'nonexistent');
             if (status === 'stored') return onSliver();
           }
+          const sliver = await this.sliverAt(axis, index);
           await withRetries(() => client.storeSliver(enc.blobId, pair, sliver, { signal }), retry);
           onSliver();
         })));
@@ -369,6 +421,15 @@ interface Confirmations {
 /** Stores `data` and resolves once it is certified (see `BlobStoreFlow`). */
 export function storeBlob(data: Uint8Array, options: StoreBlobOptions): Promise<StoreResult> {
   return new BlobStoreFlow(data, options).run();
+}
+
+/**
+ * Stores the file at `path` with bounded memory, whatever its size: stream-encoded on the pool
+ * into a temporary sliver directory (~4.5× the file on disk, removed when the uploads are done or
+ * have failed), then uploaded from there. Resolves once certified (see `BlobStoreFlow`).
+ */
+export function storeFile(path: string, options: StoreBlobOptions): Promise<StoreResult> {
+  return new BlobStoreFlow({ path }, options).run();
 }
 
 /** The 32 bytes of a `0x…` object ID. */

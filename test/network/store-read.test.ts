@@ -6,14 +6,14 @@
  * what a read returns; a node killed mid-upload does not fail the store.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { startDevNetwork, type DevNetwork } from '../../src/network/dev-network.ts';
 import { RemoteChain } from '../../src/chain/remote/client.ts';
 import { loadWallet } from '../../src/client/config.ts';
-import { storeBlob } from '../../src/client/store.ts';
+import { storeBlob, storeFile } from '../../src/client/store.ts';
 import { readBlob } from '../../src/client/read.ts';
 import { StorageNodeClient } from '../../src/client/node-client.ts';
 import { placeBlob } from '../../src/client/placement.ts';
@@ -185,6 +185,26 @@ describe('store and read on a local network of processes', () => {
     } finally {
       await r.background;
       await net.startNode(2);
+    }
+  });
+
+  it('a file is stored through the streaming encoder (bounded memory), and its spool is removed', async () => {
+    const data = randomBytes(3_000_001, 77);
+    const work = await mkdtemp(join(tmpdir(), 'tusk-storefile-'));
+    try {
+      const file = join(work, 'input.bin');
+      await writeFile(file, data);
+      const spool = join(work, 'spool');
+      await mkdir(spool);
+      let encodeProgress = 0;
+      const r = await storeFile(file, { chain, signer: wallet, epochs: 2, pool, tempDir: spool, onProgress: (p) => { if (p.phase === 'encode' && p.bytesTotal) encodeProgress++; } });
+      expect(r.blobId).toBe(blobIdToBase64Url(officialBlobId(data, N_SHARDS)));
+      expect(encodeProgress).toBeGreaterThan(0);
+      await r.background;
+      expect(await readdir(spool)).toEqual([]);
+      expect(sha(await readBlob(r.blobId, { chain, pool }))).toBe(sha(data));
+    } finally {
+      await rm(work, { recursive: true, force: true });
     }
   });
 
