@@ -258,7 +258,8 @@ export class BlobStoreFlow {
         const t2 = now();
         this.o.onProgress?.({ phase: 'certify' });
         try {
-          const cert = aggregateCertificate(certificateCommittee(committee), confirmations.message, confirmations.signatures);
+          // Each confirmation was verified against its node's key when it arrived (uploadToNode).
+          const cert = aggregateCertificate(certificateCommittee(committee), confirmations.message, confirmations.signatures, { verified: true });
           const res = await this.o.chain.certifyBlob(this.o.signer, blob.id, {
             signature: cert.signature,
             signersBitmap: signersBitmap(cert.signers, committee.members.length),

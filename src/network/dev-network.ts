@@ -167,7 +167,9 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
   let chainChild: ChildProcess | undefined;
   const nodeChildren: (ChildProcess | undefined)[] = new Array(layout.nodes).fill(undefined);
   const nodes: { name: string; url: string; nodeId: string; pid: number }[] = [];
+  let stopping = false;
   const stopAll = async () => {
+    stopping = true;
     await Promise.all(nodeChildren.map((c) => stopChild(c)));
     await stopChild(chainChild);
   };
@@ -190,6 +192,10 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
       const info = { name, url: String(n.ready.url), nodeId: String(n.ready.nodeId), pid: n.child.pid ?? -1 };
       nodes[i] = info;
       log(`${name} up at ${info.url}`);
+      // Say so when a node dies on its own (stopNode/stop clear nodeChildren first).
+      n.child.once('exit', (code, sig) => {
+        if (nodeChildren[i] === n.child && !stopping) log(`${name} exited unexpectedly (${sig ?? `code ${code}`}); see ${join(dir, 'logs', `${name}.log`)}`);
+      });
       return info;
     };
     // allSettled: a failing node must not leave its siblings starting unobserved (orphans).
@@ -228,8 +234,9 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
     return {
       dataDir: dir, chainUrl, configPath, walletAddress: address, nShards: layout.nShards, nodes,
       async stopNode(i, signal = 'SIGTERM') {
-        await stopChild(nodeChildren[i], signal);
+        const child = nodeChildren[i];
         nodeChildren[i] = undefined;
+        await stopChild(child, signal);
       },
       async startNode(i) {
         if (nodeChildren[i] && nodeChildren[i]!.exitCode === null && nodeChildren[i]!.signalCode === null) return;
