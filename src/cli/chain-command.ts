@@ -24,6 +24,7 @@ import { isLoopbackHost, startChainServer } from '../chain/remote/server.ts';
 import { RemoteChain } from '../chain/remote/client.ts';
 import { FROST_PER_WAL } from '../chain/types.ts';
 import { TuskInputError } from '../errors.ts';
+import { intOption, onePositional, print } from './common.ts';
 
 /** Usage text of the chain and wallet commands (main.ts appends it to its own). */
 export const CHAIN_USAGE = `Chain (a local development chain with the Walrus system semantics):
@@ -91,25 +92,13 @@ export function formatWal(frost: bigint): string {
   return `${sign}${whole}${frac ? '.' + frac : ''}`;
 }
 
-function intOption(raw: string | undefined, name: string, min: number, max: number): number | undefined {
-  if (raw === undefined) return undefined;
-  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) throw new TuskInputError(`--${name} must be an integer in ${min}…${max}, got ${JSON.stringify(raw)}`);
-  return Number(raw);
-}
 
 function needUrl(values: Values, command: string, usageError: (m: string) => Error): RemoteChain {
   if (!values.url) throw usageError(`chain ${command} needs --url <url> (printed by tusk chain serve)`);
   return new RemoteChain({ url: values.url, submitRetries: 0 });
 }
 
-function onePositional(positionals: string[], what: string, command: string, usageError: (m: string) => Error): string {
-  if (positionals.length !== 1) throw usageError(`${command} takes exactly one ${what}`);
-  return positionals[0];
-}
 
-function print(json: boolean, value: object, text: string): void {
-  process.stdout.write((json ? JSON.stringify(value) : text) + '\n');
-}
 
 /**
  * Runs `tusk chain <sub> …`. `usageError` builds the error main.ts reports with exit code 2.

@@ -17,6 +17,7 @@ import { storeBlob, storeFile, storageCost, type StoreProgress } from '../client
 import { readBlob, readBlobToFile, type ReadProgress } from '../client/read.ts';
 import { TuskInputError } from '../errors.ts';
 import { formatWal, parseWal } from './chain-command.ts';
+import { bar, intOption, print, progressLine } from './common.ts';
 
 /** Usage text of the client commands (main.ts appends it to its own). */
 export const CLIENT_USAGE = `Client (store and read through a network; \`tusk dev\` starts a local one and writes the config):
@@ -66,14 +67,10 @@ async function session(values: Values): Promise<Session> {
   return { chain: new RemoteChain({ url: config.chainUrl }), wallet: await loadWallet(config.wallet) };
 }
 
-function print(json: boolean, value: unknown, text: string): void {
-  process.stdout.write((json ? JSON.stringify(value) : text) + '\n');
-}
 
-function positiveInt(raw: string | undefined, name: string, usageError: (m: string) => Error): number {
+function requiredInt(raw: string | undefined, name: string, usageError: (m: string) => Error): number {
   if (raw === undefined) throw usageError(`--${name} is required`);
-  if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new TuskInputError(`--${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-  return Number(raw);
+  return intOption(raw, name, 1, 2 ** 32 - 1)!;
 }
 
 function blobJson(b: BlobObject) {
@@ -81,28 +78,6 @@ function blobJson(b: BlobObject) {
     objectId: b.id, blobId: blobIdToString(b.blobId), size: b.size, encodingType: b.encodingType, registeredEpoch: b.registeredEpoch,
     certifiedEpoch: b.certifiedEpoch, endEpoch: b.storage.endEpoch, deletable: b.deletable, owner: b.owner, attributes: b.attributes,
   };
-}
-
-/** A progress line on stderr for terminals (quiet under --json or when piped). */
-function progress(enabled: boolean) {
-  const on = enabled && process.stderr.isTTY === true;
-  let last = 0;
-  return {
-    show(text: string, force = false) {
-      const now = Date.now();
-      if (!on || (!force && now - last < 100)) return;
-      last = now;
-      process.stderr.write(`\r\x1b[K${text}`);
-    },
-    clear() {
-      if (on) process.stderr.write('\r\x1b[K');
-    },
-  };
-}
-
-function bar(done: number, total: number): string {
-  const w = 30, fill = total > 0 ? Math.round((done / total) * w) : w;
-  return `[${'#'.repeat(fill)}${'.'.repeat(w - fill)}] ${total > 0 ? Math.floor((done / total) * 100) : 100}%`;
 }
 
 /**
@@ -115,12 +90,12 @@ export async function clientCommand(command: string, argv: string[], usageError:
     case 'store': {
       if (positionals.length === 0) throw usageError('store needs at least one file');
       if (values.permanent && values.deletable) throw usageError('choose one of --permanent and --deletable');
-      const epochs = positiveInt(values.epochs, 'epochs', usageError);
+      const epochs = requiredInt(values.epochs, 'epochs', usageError);
       const { chain, wallet } = await session(values);
       const results: Record<string, unknown>[] = [];
       let failures = 0;
       for (const path of positionals) {
-        const p = progress(!values.json);
+        const p = progressLine(!values.json);
         const onProgress = (e: StoreProgress) => {
           if (e.phase === 'encode' && e.bytesTotal) p.show(`${path}: encode ${bar(e.bytesDone ?? 0, e.bytesTotal)}`);
           else if (e.phase === 'upload' && e.sliversTotal) p.show(`${path}: upload ${bar(e.sliversStored ?? 0, e.sliversTotal)} confirmed ${e.confirmedWeight}/${e.quorumWeight} shards`);
@@ -163,7 +138,7 @@ export async function clientCommand(command: string, argv: string[], usageError:
       const id = blobIdFromString(positionals[0]);
       const config = await loadClientConfig(values.config ?? defaultConfigPath());
       const chain = new RemoteChain({ url: config.chainUrl });
-      const p = progress(!values.json);
+      const p = progressLine(!values.json);
       const onProgress = (e: ReadProgress) => (e.phase === 'download' ? p.show(`download ${bar(e.slivers ?? 0, e.needed ?? 1)}`) : p.show(`${e.phase}…`, true));
       try {
         if (values.out) {
@@ -206,7 +181,7 @@ export async function clientCommand(command: string, argv: string[], usageError:
     case 'extend': {
       const id = values['blob-obj-id'];
       if (!id) throw usageError('extend needs --blob-obj-id <id>');
-      const epochs = positiveInt(values.epochs, 'epochs', usageError);
+      const epochs = requiredInt(values.epochs, 'epochs', usageError);
       const { chain, wallet } = await session(values);
       const r = await chain.extendBlob(wallet, id, epochs);
       print(values.json, { blobObjectId: id, endEpoch: r.blob.storage.endEpoch, digest: r.digest }, `extended to epoch ${r.blob.storage.endEpoch}`);

@@ -8,7 +8,8 @@ import { homedir } from 'node:os';
 import { startDevNetwork } from '../network/dev-network.ts';
 import { defaultConfigPath } from '../client/config.ts';
 import { parseDuration } from './chain-command.ts';
-import { TuskError, TuskInputError } from '../errors.ts';
+import { TuskError } from '../errors.ts';
+import { intOption } from './common.ts';
 
 /** Usage text of `tusk dev` (main.ts appends it to its own). */
 export const DEV_USAGE = `Local network:
@@ -18,11 +19,6 @@ export const DEV_USAGE = `Local network:
       $TUSK_CONFIG or ~/.config/tusk/client.json — replaced) and run until Ctrl-C. A restart resumes.
 `;
 
-function intOption(raw: string | undefined, name: string): number | undefined {
-  if (raw === undefined) return undefined;
-  if (!/^\d+$/.test(raw)) throw new TuskInputError(`--${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-  return Number(raw);
-}
 
 /** Runs `tusk dev …`; resolves to the exit code once the network was stopped by a signal. */
 export async function devCommand(argv: string[]): Promise<number> {
@@ -46,8 +42,8 @@ export async function devCommand(argv: string[]): Promise<number> {
   const net = await startDevNetwork({
     signal: stop.signal,
     dataDir,
-    nodes: intOption(values.nodes, 'nodes'),
-    nShards: intOption(values['n-shards'], 'n-shards'),
+    nodes: intOption(values.nodes, 'nodes', 1, 100),
+    nShards: intOption(values['n-shards'], 'n-shards', 4, 1000),
     epochDurationMs: values['epoch-duration'] ? parseDuration(values['epoch-duration']) : undefined,
     configPath: values.config ?? defaultConfigPath(),
     onLog: values.json ? undefined : (line) => process.stderr.write(`tusk dev: ${line}\n`),

@@ -14,6 +14,7 @@ import { EncodingConfig } from '../codec/config.ts';
 import { encodingByName, type EncodingScheme } from '../codec/encodings/index.ts';
 import { blobSummary } from '../spool/directory.ts';
 import { TuskError } from '../errors.ts';
+import { onePositional, print, withProgress } from './common.ts';
 import { CHAIN_USAGE, chainCommand, walletCommand } from './chain-command.ts';
 import { CLIENT_USAGE, clientCommand } from './client-commands.ts';
 import { DEV_USAGE, devCommand } from './dev-command.ts';
@@ -72,23 +73,16 @@ function parseEncoding(values: { 'n-shards'?: string; encoding?: string }): { nS
   return { nShards, encoding };
 }
 
-function onePositional(positionals: string[], what: string, command: string): string {
-  if (positionals.length !== 1) throw new UsageError(`${command} takes exactly one ${what}`);
-  return positionals[0];
-}
 
 async function readBlobFile(path: string): Promise<Uint8Array> {
   const data = await readFile(path);
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
-function print(json: boolean, value: object, text: string): void {
-  process.stdout.write((json ? JSON.stringify(value) : text) + '\n');
-}
 
 async function blobIdCommand(args: string[]): Promise<void> {
   const { values, positionals } = parse(args);
-  const file = onePositional(positionals, 'file', 'blob-id');
+  const file = onePositional(positionals, 'file', 'blob-id', (m) => new UsageError(m));
   const { nShards, encoding } = parseEncoding(values);
   // Small files: one thread (starting the worker pool costs ~0.5 s, more than hashing them).
   // Up to 256 MiB: in memory on the pool. Larger: streamed (bounded memory).
@@ -98,7 +92,7 @@ async function blobIdCommand(args: string[]): Promise<void> {
       ? computeBlobMetadata(await readBlobFile(file), { nShards, encoding })
       : size <= 256 * 2 ** 20
       ? await computeBlobMetadataAsync(await readBlobFile(file), { nShards, encoding })
-      : await withBar(!values.json, (bar) =>
+      : await withProgress(!values.json, (bar) =>
           encodeStream(file, { nShards, encoding, sink: callbackSink(() => {}), onProgress: (p) => bar.update(`blob-id ${p.phase}`, p.bytesDone, p.bytesTotal), signal: interruptSignal() }),
         );
   print(values.json, blobSummary(meta), meta.blobIdString);
@@ -106,12 +100,12 @@ async function blobIdCommand(args: string[]): Promise<void> {
 
 async function encodeCommand(args: string[]): Promise<void> {
   const { values, positionals } = parse(args);
-  const file = onePositional(positionals, 'file', 'encode');
+  const file = onePositional(positionals, 'file', 'encode', (m) => new UsageError(m));
   if (!values.out) throw new UsageError('encode needs --out <dir>');
   const { nShards, encoding } = parseEncoding(values);
   // Streaming: memory stays bounded whatever the file size; every core works on the stripes.
   const sink = await directorySink(values.out, { overwrite: values.force });
-  const result = await withBar(!values.json, (bar) =>
+  const result = await withProgress(!values.json, (bar) =>
     encodeStream(file, { nShards, encoding, sink, onProgress: (p) => bar.update(`encode ${p.phase}`, p.bytesDone, p.bytesTotal), signal: interruptSignal() }),
   );
   print(values.json, { ...blobSummary(result), out: values.out, slivers: 2 * nShards }, result.blobIdString);
@@ -119,12 +113,12 @@ async function encodeCommand(args: string[]): Promise<void> {
 
 async function decodeCommand(args: string[]): Promise<void> {
   const { values, positionals } = parse(args);
-  const dir = onePositional(positionals, 'directory', 'decode');
+  const dir = onePositional(positionals, 'directory', 'decode', (m) => new UsageError(m));
   if (!values.out) throw new UsageError('decode needs --out <file>');
   const check = (values.check ?? 'default') as 'default' | 'skip' | 'strict';
   if (!['default', 'strict', 'skip'].includes(check)) throw new UsageError(`--check must be default or skip`);
   if (check === 'strict') throw new UsageError('--check strict is available in the library (decodeBlob); decode supports default|skip');
-  const result = await withBar(!values.json, (bar) =>
+  const result = await withProgress(!values.json, (bar) =>
     decodeDirectory(dir, values.out!, {
       overwrite: values.force,
       consistencyCheck: check,
@@ -137,38 +131,6 @@ async function decodeCommand(args: string[]): Promise<void> {
     }),
   );
   print(values.json, { ...result, out: values.out }, `${result.blobId} → ${values.out} (${result.bytes} bytes)`);
-}
-
-type Bar = ReturnType<typeof progressBar>;
-
-/** Runs `work` with a progress bar that is cleared however it ends. */
-async function withBar<T>(enabled: boolean, work: (bar: Bar) => Promise<T>): Promise<T> {
-  const bar = progressBar(enabled);
-  try {
-    return await work(bar);
-  } finally {
-    bar.clear();
-  }
-}
-
-/** A one-line progress bar on stderr when it is a terminal (and output is not --json). */
-function progressBar(enabled: boolean) {
-  const on = enabled && process.stderr.isTTY === true;
-  let last = 0;
-  return {
-    update(label: string, done: number, total: number) {
-      const now = Date.now();
-      if (!on || (now - last < 100 && done < total)) return;
-      last = now;
-      const frac = total > 0 ? done / total : 1;
-      const width = 30;
-      const fill = Math.round(frac * width);
-      process.stderr.write(`\r${label.padEnd(16)} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${(frac * 100).toFixed(0).padStart(3)}%`);
-    },
-    clear() {
-      if (on) process.stderr.write('\r\x1b[K');
-    },
-  };
 }
 
 /** Ctrl-C aborts long work (so temporary files are removed); one listener per CLI run, removed after. */
