@@ -109,9 +109,3 @@ export async function verifyTransaction(tx: SignedTransaction, chainId: string):
   return { ...data, digest: transactionDigest(tx.bytes) };
 }
 
-/** Reads a required argument of a decoded transaction with a type check. */
-export function txArg<T>(args: Readonly<Record<string, unknown>>, name: string, check: (v: unknown) => v is T, what: string): T {
-  const v = args[name];
-  if (!check(v)) throw new TuskInputError(`argument ${name} must be ${what}`);
-  return v;
-}

@@ -28,6 +28,11 @@ export const FROST_PER_WAL = 1_000_000_000n;
 /** Bytes per storage unit for pricing (walrus-protocol.md §7: 1 MiB). */
 export const BYTES_PER_UNIT_SIZE = 1_048_576;
 
+/** Storage units priced for `bytes` (an encoded length): ⌈bytes / 1 MiB⌉. */
+export function storageUnits(bytes: number): bigint {
+  return BigInt(Math.ceil(bytes / BYTES_PER_UNIT_SIZE));
+}
+
 /** Whether the system is serving the current epoch or moving shards to a new committee. */
 export type EpochState = 'active' | 'changeSync';
 

@@ -17,7 +17,7 @@ import { storeBlob, storeFile, storageCost, type StoreProgress } from '../client
 import { readBlob, readBlobToFile, type ReadProgress } from '../client/read.ts';
 import { TuskInputError } from '../errors.ts';
 import { formatWal, parseWal } from './chain-command.ts';
-import { bar, intOption, print, progressLine } from './common.ts';
+import { bar, intOption, onePositional, print, progressLine } from './common.ts';
 
 /** Usage text of the client commands (main.ts appends it to its own). */
 export const CLIENT_USAGE = `Client (store and read through a network; \`tusk dev\` starts a local one and writes the config):
@@ -62,9 +62,16 @@ interface Session {
   wallet: Ed25519Keypair;
 }
 
-async function session(values: Values): Promise<Session> {
+/** The chain named by the client config (`--config`, else the default path). */
+async function chainFromConfig(values: Values): Promise<{ chain: RemoteChain; walletPath: string }> {
   const config = await loadClientConfig(values.config ?? defaultConfigPath());
-  return { chain: new RemoteChain({ url: config.chainUrl }), wallet: await loadWallet(config.wallet) };
+  return { chain: new RemoteChain({ url: config.chainUrl }), walletPath: config.wallet };
+}
+
+/** The chain and the paying wallet named by the client config. */
+async function session(values: Values): Promise<Session> {
+  const { chain, walletPath } = await chainFromConfig(values);
+  return { chain, wallet: await loadWallet(walletPath) };
 }
 
 
@@ -134,10 +141,8 @@ export async function clientCommand(command: string, argv: string[], usageError:
       return 0;
     }
     case 'read': {
-      if (positionals.length !== 1) throw usageError('read takes exactly one blob ID');
-      const id = blobIdFromString(positionals[0]);
-      const config = await loadClientConfig(values.config ?? defaultConfigPath());
-      const chain = new RemoteChain({ url: config.chainUrl });
+      const id = blobIdFromString(onePositional(positionals, 'blob ID', 'read', usageError));
+      const { chain } = await chainFromConfig(values);
       const p = progressLine(!values.json);
       const onProgress = (e: ReadProgress) => (e.phase === 'download' ? p.show(`download ${bar(e.slivers ?? 0, e.needed ?? 1)}`) : p.show(`${e.phase}…`, true));
       try {
@@ -157,10 +162,8 @@ export async function clientCommand(command: string, argv: string[], usageError:
       return 0;
     }
     case 'blob-status': {
-      if (positionals.length !== 1) throw usageError('blob-status takes exactly one blob ID');
-      const id = blobIdFromString(positionals[0]);
-      const config = await loadClientConfig(values.config ?? defaultConfigPath());
-      const chain = new RemoteChain({ url: config.chainUrl });
+      const id = blobIdFromString(onePositional(positionals, 'blob ID', 'blob-status', usageError));
+      const { chain } = await chainFromConfig(values);
       const [state, objects] = await Promise.all([chain.systemState(), chain.blobObjects(id)]);
       const live = objects.filter((b) => b.storage.endEpoch > state.epoch);
       const certified = live.filter((b) => b.certifiedEpoch !== null);
@@ -196,8 +199,7 @@ export async function clientCommand(command: string, argv: string[], usageError:
       return 0;
     }
     case 'info': {
-      const config = await loadClientConfig(values.config ?? defaultConfigPath());
-      const chain = new RemoteChain({ url: config.chainUrl });
+      const { chain } = await chainFromConfig(values);
       const s = await chain.systemState();
       const cfg = s.committee.members.length ? new EncodingConfig(s.nShards) : null;
       const maxBlob = cfg?.maxBlobSize ?? null;
@@ -231,6 +233,4 @@ export async function clientCommand(command: string, argv: string[], usageError:
   }
 }
 
-/** The client commands' names (for main.ts's dispatch). */
-export const CLIENT_COMMANDS = ['store', 'read', 'blob-status', 'list-blobs', 'extend', 'delete', 'info', 'stake'] as const;
 

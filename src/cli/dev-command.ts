@@ -9,7 +9,7 @@ import { startDevNetwork } from '../network/dev-network.ts';
 import { defaultConfigPath } from '../client/config.ts';
 import { parseDuration } from './chain-command.ts';
 import { TuskError } from '../errors.ts';
-import { intOption } from './common.ts';
+import { intOption, print } from './common.ts';
 
 /** Usage text of `tusk dev` (main.ts appends it to its own). */
 export const DEV_USAGE = `Local network:
@@ -49,12 +49,12 @@ export async function devCommand(argv: string[]): Promise<number> {
     onLog: values.json ? undefined : (line) => process.stderr.write(`tusk dev: ${line}\n`),
   });
   const summary = { chainUrl: net.chainUrl, configPath: net.configPath, walletAddress: net.walletAddress, nShards: net.nShards, dataDir: net.dataDir, nodes: net.nodes };
-  process.stdout.write((values.json ? JSON.stringify(summary) : [
+  print(values.json, summary, [
     `local network running: chain ${net.chainUrl}, ${net.nodes.length} nodes, ${net.nShards} shards`,
     `client config: ${net.configPath} (wallet ${net.walletAddress})`,
     `try: tusk store <file> --epochs 5   then   tusk read <blobId> --out <file>`,
     'Ctrl-C stops the network; its state stays in ' + net.dataDir,
-  ].join('\n')) + '\n');
+  ].join('\n'));
   if (!stop.signal.aborted) await new Promise((res) => stop.signal.addEventListener('abort', res, { once: true }));
   if (!values.json) process.stderr.write(`tusk dev: stopping (${stopSignal})…\n`);
   await net.stop();

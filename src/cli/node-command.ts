@@ -14,6 +14,7 @@ import { RemoteChain } from '../chain/remote/client.ts';
 import { startStorageNode } from '../node/node.ts';
 import { FROST_PER_WAL } from '../chain/types.ts';
 import { TuskInputError } from '../errors.ts';
+import { print } from './common.ts';
 
 /** Usage text of the node command (main.ts appends it to its own). */
 export const NODE_USAGE = `Storage node:
@@ -81,7 +82,7 @@ export async function nodeCommand(args: string[], usageError: (m: string) => Err
       process.stderr.write(`tusk: warning: --host ${host} registers the unreachable address ${node.url}; pass --network-address <reachable host:port>\n`);
     }
     const info = { url: node.url, nodeId: node.nodeId, address: node.address, publicKey: Buffer.from(node.publicKey).toString('base64'), dataDir };
-    process.stdout.write((values.json ? JSON.stringify(info) : `storage node ${node.nodeId} serving at ${node.url} (data in ${dataDir})`) + '\n');
+    print(values.json, info, `storage node ${node.nodeId} serving at ${node.url} (data in ${dataDir})`);
     if (stopSignal === null) await new Promise<void>((resolve) => (wake = resolve));
     await node.close();
     if (!values.json) process.stderr.write(`tusk: storage node stopped (${stopSignal})\n`);

@@ -57,12 +57,12 @@ const OCTET = 'application/octet-stream';
  * Reasons that mean "not yet": the node may accept the same request a little later (it has not
  * seen the registration event, or does not hold every sliver for a confirmation yet).
  */
-const RETRYABLE_REASONS = new Set(['NOT_REGISTERED', 'BLOB_NOT_REGISTERED', 'NOT_CURRENTLY_REGISTERED', 'MISSING_SLIVERS']);
+export const NOT_YET_REASONS: ReadonlySet<string> = new Set(['NOT_REGISTERED', 'BLOB_NOT_REGISTERED', 'NOT_CURRENTLY_REGISTERED', 'MISSING_SLIVERS']);
 /**
  * For uploads, also: a sliver PUT before the metadata PUT has landed, and a node whose buffer of
  * not-yet-registered uploads is full (Walrus answers CACHE_SATURATED with a 400). A GET's 404 is final.
  */
-const RETRYABLE_UPLOAD_REASONS = new Set([...RETRYABLE_REASONS, 'METADATA_NOT_FOUND', 'CACHE_SATURATED']);
+const RETRYABLE_UPLOAD_REASONS = new Set([...NOT_YET_REASONS, 'METADATA_NOT_FOUND', 'CACHE_SATURATED']);
 const MAX_BCS_BYTES = 64 * 2 ** 20;
 const MAX_JSON_BYTES = 2 ** 20;
 
@@ -189,7 +189,7 @@ export class StorageNodeClient {
     } catch {
       // Not JSON (a proxy's page, a truncated body): keep the status text.
     }
-    const reasons = method === 'GET' ? RETRYABLE_REASONS : RETRYABLE_UPLOAD_REASONS;
+    const reasons = method === 'GET' ? NOT_YET_REASONS : RETRYABLE_UPLOAD_REASONS;
     const retryable = res.status === 429 || res.status >= 500 || (reason !== null && reasons.has(reason));
     return new StorageNodeError(this.url, res.status, reason, `${method} ${path}: ${message}`, { retryable });
   }

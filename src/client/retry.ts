@@ -62,6 +62,11 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** Resolves after `ms`, or as soon as `signal` aborts (never rejects): for loops that re-check the signal. */
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return sleep(ms, signal).catch(() => {});
+}
+
 /** A counting semaphore: at most `limit` holders at once. */
 export class Semaphore {
   private free: number;

@@ -23,9 +23,9 @@ import { encodingByName } from '../codec/encodings/index.ts';
 import { blsVerify } from '../crypto/bls.ts';
 import { aggregateCertificate, isQuorum, signersBitmap } from '../protocol/certificate.ts';
 import { parseStorageConfirmation, storageConfirmationMessage, type BlobPersistence } from '../protocol/messages.ts';
-import { BYTES_PER_UNIT_SIZE, type BlobObject, type Chain, type CommitteeInfo, type ObjectId } from '../chain/types.ts';
+import { storageUnits, type BlobObject, type Chain, type CommitteeInfo, type ObjectId } from '../chain/types.ts';
 import { ChainAbortError, NotEnoughConfirmationsError, StorageNodeError, TuskError, TuskInputError } from '../errors.ts';
-import { StorageNodeClient, type SignedNodeMessage } from './node-client.ts';
+import { NOT_YET_REASONS, StorageNodeClient, type SignedNodeMessage } from './node-client.ts';
 import { certificateCommittee, placeBlob, type NodePlacement } from './placement.ts';
 import { isRetryable, Semaphore, withRetries } from './retry.ts';
 import { equalBytes } from '../codec/verify.ts';
@@ -103,14 +103,12 @@ export interface UploadSummary {
 /** The cost of storing `unencodedLength` bytes for `epochs` epochs at the given prices (FROST). */
 export function storageCost(unencodedLength: number, epochs: number, nShards: number, storagePrice: bigint, writePrice: bigint, encoding = 'RS2'): bigint {
   const encoded = new EncodingConfig(nShards, encodingByName(encoding)).encodedBlobLength(unencodedLength);
-  const units = BigInt(Math.ceil(encoded / BYTES_PER_UNIT_SIZE));
+  const units = storageUnits(encoded);
   return storagePrice * units * BigInt(epochs) + writePrice * units;
 }
 
 const now = () => performance.now();
 
-/** Node answers that mean "not yet" for an upload or a confirmation. */
-const NOT_YET_REASONS = new Set(['NOT_REGISTERED', 'BLOB_NOT_REGISTERED', 'NOT_CURRENTLY_REGISTERED', 'MISSING_SLIVERS']);
 
 /**
  * The store flow, step by step. `run()` does them all; each step may also be called on its own

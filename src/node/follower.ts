@@ -22,6 +22,7 @@ import { TuskError } from '../errors.ts';
 import type { NodeStore } from './store.ts';
 import type { NodeService } from './service.ts';
 import { recoverHeldShards } from './shard-recovery.ts';
+import { pause } from '../client/retry.ts';
 
 /** kv key: the last epoch whose shard recovery completed (the node may report it synced). */
 export const RECOVERED_EPOCH_KEY = 'recovered_epoch';
@@ -215,14 +216,14 @@ export class EventFollower {
           if (signal.aborted) throw e;
           this.report(e);
         }
-        await sleep(delay, signal);
+        await pause(delay, signal);
       }
       signal.throwIfAborted();
       store.setValue(RECOVERED_EPOCH_KEY, String(epoch));
     }
     // A failed report (chain unreachable) is retried: without it the epoch change waits forever.
     for (let delay = 1000; !(await this.reportSynced(epoch)); delay = Math.min(delay * 2, 30_000)) {
-      await sleep(delay, signal);
+      await pause(delay, signal);
       signal.throwIfAborted();
     }
   }
@@ -265,11 +266,11 @@ export class EventFollower {
         try {
           const n = await this.syncOnce(this.o.waitMs ?? 1000);
           delay = 100;
-          if (n === 0 && !signal.aborted) await sleep(20, signal);
+          if (n === 0 && !signal.aborted) await pause(20, signal);
         } catch (e) {
           if (signal.aborted) break;
           this.report(e);
-          await sleep(delay, signal);
+          await pause(delay, signal);
           delay = Math.min(delay * 2, 5000);
           if (!(e instanceof TuskError) || !e.retryable) delay = Math.max(delay, 1000);
         }
@@ -287,14 +288,3 @@ export class EventFollower {
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}

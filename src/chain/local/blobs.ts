@@ -10,18 +10,17 @@
  */
 import { ChainAbortError, CertificateError, TuskInputError } from '../../errors.ts';
 import { deriveBlobId } from '../../codec/blob-id.ts';
+import { equalBytes } from '../../codec/verify.ts';
 import { EncodingConfig, ENCODING_TYPE_RS2 } from '../../codec/config.ts';
 import { APP_ID, INTENT_VERSION, IntentType } from '../../protocol/messages.ts';
 import { bitmapSigners, isAboveValidity, isQuorum, verifyCertificate, type CertificateThreshold } from '../../protocol/certificate.ts';
-import { BYTES_PER_UNIT_SIZE, type BlobObject, type StorageResource } from '../types.ts';
+import { storageUnits, type BlobObject, type StorageResource } from '../types.ts';
 import {
   argAddress, argAmount, argBool, argBytes, argString, argUint, notFound, requireOwner, type ExecContext,
 } from './context.ts';
 
 /** Storage units of `bytes` for pricing: ⌈bytes / 1 MiB⌉ (Move `storage_units_from_size`). */
-export function storageUnits(bytes: number): bigint {
-  return BigInt(Math.ceil(bytes / BYTES_PER_UNIT_SIZE));
-}
+export { storageUnits } from '../types.ts';
 
 /**
  * Move `encoding::encoded_blob_length`: only RS2 is accepted (`EInvalidEncodingType`), computed
@@ -102,10 +101,7 @@ export function registerBlob(ctx: ExecContext, args: Readonly<Record<string, unk
   const s = args.storage;
   let storage: StorageResource;
   if (typeof s === 'string') {
-    const found = ctx.store.getStorage(argAddress(args, 'storage'));
-    if (!found) notFound('Storage', s);
-    requireOwner(ctx, found.owner, `Storage ${s}`);
-    storage = found;
+    storage = ownedStorage(ctx, args, 'storage');
   } else if (s !== null && typeof s === 'object' && !(s instanceof Uint8Array)) {
     const o = s as Record<string, unknown>;
     storage = reserve(ctx, argUint(o, 'size'), argUint(o, 'epochsAhead', 0xffffffff));
@@ -122,7 +118,7 @@ export function registerBlob(ctx: ExecContext, args: Readonly<Record<string, unk
   if (encodedSize > storage.storageSize) {
     throw new ChainAbortError('EResourceSize', `encoded blob length ${encodedSize} exceeds the storage size ${storage.storageSize}`);
   }
-  if (!bytesEqual(deriveBlobId(encodingType, size, rootHash), blobId)) {
+  if (!equalBytes(deriveBlobId(encodingType, size, rootHash), blobId)) {
     throw new ChainAbortError('EInvalidBlobId', 'blob ID is not derived from (encoding type, size, root hash)');
   }
   const blob: BlobObject = {
@@ -211,7 +207,7 @@ export function certifyBlob(ctx: ExecContext, args: Readonly<Record<string, unkn
     throw new ChainAbortError('EInvalidBlobPersistenceType', `unknown persistence type ${persistence}`);
   }
   // blob::certify_with_certified_msg, in Move's order.
-  if (!bytesEqual(m.body.subarray(0, 32), blob.blobId)) throw new ChainAbortError('EInvalidBlobId', 'the certificate is for another blob ID');
+  if (!equalBytes(m.body.subarray(0, 32), blob.blobId)) throw new ChainAbortError('EInvalidBlobId', 'the certificate is for another blob ID');
   if (blob.certifiedEpoch !== null) throw new ChainAbortError('EAlreadyCertified', `blob ${blob.id} was certified in epoch ${blob.certifiedEpoch}`);
   if (ctx.meta.epoch >= blob.storage.endEpoch) throw new ChainAbortError('EResourceBounds', `blob ${blob.id} expired at epoch ${blob.storage.endEpoch}`);
   if (blob.deletable !== (persistence === 1)) {
@@ -407,11 +403,4 @@ export function transferObject(ctx: ExecContext, args: Readonly<Record<string, u
     return {};
   }
   notFound('transferable object', id);
-}
-
-/** Byte equality. */
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

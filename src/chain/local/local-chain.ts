@@ -30,15 +30,13 @@
  * SQLite's lock, but long polls of one instance are not woken by commits of another).
  */
 import { randomBytes } from 'node:crypto';
-import { blake2b } from '@noble/hashes/blake2.js';
-import { toBase58 } from '@mysten/sui/utils';
 import type { DatabaseSync } from 'node:sqlite';
 import { ChainAbortError, ChainUnavailableError, TuskInputError } from '../../errors.ts';
 import { EncodingConfig } from '../../codec/config.ts';
 import type { BlobId } from '../../codec/blob-id.ts';
 import { decodeChainJson, encodeChainJson } from '../json.ts';
 import { SigningChain } from '../signing-chain.ts';
-import { verifyTransaction, type CallName, type SignedTransaction } from '../transaction.ts';
+import { transactionDigest, verifyTransaction, type CallName, type SignedTransaction } from '../transaction.ts';
 import {
   FROST_PER_WAL, type Address, type BlobObject, type ChainEvent, type ChainEventEnvelope, type CommitteeInfo, type DevChain, type EventPage,
   type EventQueryOptions, type ObjectId, type OwnedObject, type StakedWal, type StorageNodeInfo, type StorageResource, type SystemState, type TxEffects,
@@ -364,7 +362,7 @@ export class LocalChain extends SigningChain implements DevChain {
 
   /** A digest for a dev call (no signed bytes): unique, and in the same base58 form. */
   private devDigest(what: string): string {
-    return toBase58(blake2b(new TextEncoder().encode(`tusk-dev:${what}:${randomBytes(16).toString('hex')}`), { dkLen: 32 }));
+    return transactionDigest(new TextEncoder().encode(`tusk-dev:${what}:${randomBytes(16).toString('hex')}`));
   }
 
   // --- DevChain --------------------------------------------------------------------------------

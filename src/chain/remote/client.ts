@@ -17,6 +17,7 @@ import type {
   StorageNodeInfo, StorageResource, SystemState, TxEffects,
 } from '../types.ts';
 import type { ChainErrorBody } from './server.ts';
+import { withRetries } from '../../client/retry.ts';
 
 /** Options of `RemoteChain`. */
 export interface RemoteChainOptions {
@@ -150,15 +151,10 @@ export class RemoteChain extends SigningChain implements DevChain {
    */
   async submit(tx: SignedTransaction): Promise<unknown> {
     if (!(tx?.bytes instanceof Uint8Array) || typeof tx.signature !== 'string') throw new TuskInputError('submit needs { bytes: Uint8Array, signature: string }');
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.request('POST', '/v1/transactions', { body: { bytes: tx.bytes, signature: tx.signature } });
-      } catch (e) {
-        if (!(e instanceof ChainUnavailableError) || attempt >= this.submitRetries) throw e;
-        const delay = Math.min(this.retryBaseDelayMs * 2 ** attempt, 5000);
-        await new Promise((r) => setTimeout(r, delay));
-      }
-    }
+    return withRetries(() => this.request('POST', '/v1/transactions', { body: { bytes: tx.bytes, signature: tx.signature } }), {
+      baseDelayMs: this.retryBaseDelayMs,
+      shouldRetry: (e, attempt) => e instanceof ChainUnavailableError && attempt < this.submitRetries,
+    });
   }
 
   async systemState(): Promise<SystemState> {

@@ -20,6 +20,7 @@ import { ChainAbortError, ChainUnavailableError, TuskError, TuskInputError } fro
 import { decodeChainJson, encodeChainJson } from '../json.ts';
 import type { SignedTransaction } from '../transaction.ts';
 import type { DevChain } from '../types.ts';
+import { pause } from '../../client/retry.ts';
 
 /** What the server needs from the chain it serves: `LocalChain` satisfies it. */
 export interface ServableChain extends DevChain {
@@ -335,19 +336,7 @@ async function startEpochClock(chain: ServableChain, signal: AbortSignal, onErro
       refusing = transient;
       sleepMs = 1000;
     }
-    await sleep(sleepMs, signal);
+    await pause(sleepMs, signal);
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
