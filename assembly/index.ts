@@ -11,7 +11,7 @@ import { decode } from './rs/decode';
 export { gf16Init, gf16Attach, gf16TableBytes, gf16ExpPtr, gf16LogPtr, gf16SkewPtr, gf16Mul128Ptr } from './gf16/tables';
 export { gf8Init, gf8Attach, gf8TableBytes, gf8ExpPtr, gf8LogPtr, gf8SkewPtr } from './gf8/tables';
 export { gf16InitLogWalsh, gf16AttachLogWalsh } from './rs/fwht16';
-export { rsSupports, rs8Supports, rsWorkShards } from './rs/encode';
+export { rsWorkShards } from './rs/encode';
 export { rsDecodeWorkShards, rsDecodePosition } from './rs/decode';
 export { symbolsToShards, shardsToSymbols, copySymbols } from './codec/layout';
 export { blake2b256, hashLeaves, hashInnerNodes, merkleRoot, merkleRoots } from './hash/blake2b';

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { EncodingConfig, MAX_ENCODER_SHARDS, MAX_N_SHARDS, MIN_N_SHARDS } from '../src/codec/config.ts';
 import { supportsCounts } from '../src/rs/reed-solomon.ts';
+import { largestCommittee } from '../src/codec/encodings/scheme.ts';
+import { RS2, RS8 } from '../src/codec/encodings/index.ts';
 import { encodeBlob, computeBlobMetadata } from '../src/codec/encode.ts';
 import { BlobTooLargeError, TuskInputError } from '../src/errors.ts';
 
@@ -28,6 +30,8 @@ describe('RS2 committee parameters', () => {
   it('MAX_N_SHARDS is the largest committee whose codes fit the RS count limits', () => {
     expect(MIN_N_SHARDS).toBe(4);
     expect(MAX_N_SHARDS).toBe(49155);
+    expect(largestCommittee(65536)).toBe(RS2.maxShards);
+    expect(largestCommittee(256)).toBe(RS8.maxShards);
     // n = 49155: f = 16384, column code 16387 : 32768 fits (32768 + 32768 = 65536); n + 1 does not.
     expect(supportsCounts(49155 - 2 * 16384, 2 * 16384)).toBe(true);
     expect(supportsCounts(49156 - 2 * 16385, 2 * 16385)).toBe(false);

@@ -288,18 +288,8 @@ export function hashLeaves(srcPtr: usize, symbolSize: usize, count: usize, srcSt
  * reduction); otherwise the ranges must not overlap.
  */
 export function hashInnerNodes(srcPtr: usize, count: usize, outPtr: usize): void {
-  let k: usize = 0;
-  if (ASC_FEATURE_SIMD) {
-    for (; k + 1 < count; k += 2) {
-      const a = srcPtr + (k << 6);
-      const o = outPtr + (k << 5);
-      pairSimd(a, a + 32, a + 64, a + 96, o, o + 32);
-    }
-  }
-  for (; k < count; k++) {
-    const a = srcPtr + (k << 6);
-    pairScalar(a, a + 32, outPtr + (k << 5));
-  }
+  // 2·count nodes of 32 bytes, back to back: one even level reduction (no padding).
+  reduceLevel(srcPtr, count << 1, 32, outPtr);
 }
 
 /** Parents of `count` nodes at src + i*stride → dst + 32j, the last one padded with Empty if count is odd. */

@@ -14,22 +14,6 @@ import { xorInto } from './xor';
   return x <= 1 ? 1 : <u32>1 << (32 - clz<u32>(x - 1));
 }
 
-/** True when (o, r) fits a field of `order` elements: o, r ≥ 1 and min(P(o), P(r)) + max(o, r) ≤ order. */
-export function rsSupportsOrder(o: u32, r: u32, order: u32): bool {
-  if (o == 0 || r == 0 || o >= order || r >= order) return false;
-  return <u64>min(nextPow2(o), nextPow2(r)) + <u64>max(o, r) <= <u64>order;
-}
-
-/** Counts supported over GF(2^16). */
-export function rsSupports(o: u32, r: u32): bool {
-  return rsSupportsOrder(o, r, 65536);
-}
-
-/** Counts supported over GF(2^8). */
-export function rs8Supports(o: u32, r: u32): bool {
-  return rsSupportsOrder(o, r, 256);
-}
-
 /** The crate's default rate rule: true = high rate. */
 export function rsUseHighRate(o: u32, r: u32): bool {
   const po = nextPow2(o), pr = nextPow2(r);

@@ -30,6 +30,7 @@ import { defaultPool } from '../pool/codec-pool.ts';
 import { inSlots } from '../pool/slots.ts';
 import { forgetKernel } from '../pool/forget.ts';
 import { type BlobId, blobIdToString, deriveBlobId } from './blob-id.ts';
+import { merkleScratchBytes } from '../hash/blake2b.ts';
 
 /** Options for {@link encodeBlob} and {@link computeBlobMetadata}. */
 export interface EncodeOptions {
@@ -329,7 +330,7 @@ function planEncode(data: Uint8Array, options: EncodeOptions, keep: boolean, slo
   // Phase C: Merkle roots. pairHashes[i] = primary_hash[i] ‖ secondary_hash[i] (64 bytes):
   // row tree i and column tree n − 1 − i.
   const pairHashes = kernel.alloc(n * 64);
-  const rootScratch = Array.from({ length: slots }, () => kernel.alloc(Math.ceil(n / 2) * 32 + 32));
+  const rootScratch = Array.from({ length: slots }, () => kernel.alloc(merkleScratchBytes(n)));
   const roots: SlottedTask[] = [];
   const perRoots = Math.ceil(n / (slots * 4));
   for (let first = 0, i = 0; first < n; first += perRoots, i++) {

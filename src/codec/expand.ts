@@ -12,6 +12,7 @@ import type { WasmKernel } from '../wasm/kernel.ts';
 import type { EncodingConfig } from './config.ts';
 import type { SliverAxis } from './sliver.ts';
 import { runStripeTask, type ExpandTask } from './stripes.ts';
+import { merkleScratchBytes } from '../hash/blake2b.ts';
 
 const STRIPE_BYTES = 8 * 1024;
 
@@ -48,7 +49,7 @@ export function expandSlivers(
     const area = kernel.alloc(per * n * S);
     const work = kernel.alloc(kernel.exports.rsWorkShards(k, n - k) * scheme.planarBytes(per, S));
     const leaves = kernel.alloc(per * n * 32);
-    const scratch = kernel.alloc(Math.ceil(n / 2) * 32 + 32);
+    const scratch = kernel.alloc(merkleScratchBytes(n));
     const rootsPtr = kernel.alloc(per * 32);
     for (let t0 = 0; t0 < datas.length; t0 += per) {
       const h = Math.min(per, datas.length - t0);

@@ -20,6 +20,7 @@ import { sliverSymbols } from '../codec/expand.ts';
 import { equalBytes, expectedSliverHash } from '../codec/verify.ts';
 import { forgetKernel } from '../pool/forget.ts';
 import { NotEnoughSymbolsError, SliverVerificationError, TuskInputError } from '../errors.ts';
+import { merkleScratchBytes } from '../hash/blake2b.ts';
 
 /** One expanded sliver: its Merkle root and, when asked for, all n symbols and leaf hashes. */
 export interface Expansion {
@@ -74,7 +75,7 @@ export class PoolExpander {
         const work = kernel.alloc(workShards * stride);
         const leaves = kernel.alloc(n * 32);
         const roots = kernel.alloc(32);
-        const scratch = kernel.alloc(Math.ceil(n / 2) * 32 + 32);
+        const scratch = kernel.alloc(merkleScratchBytes(n));
         kernel.u8().set(data, area);
         const task: ExpandTask = { kind: 'expand', encoding: scheme.name, n, k, S, h: 1, area, work, workStride: stride, leaves, roots, scratch };
         await this.runner.run(kernel, task);

@@ -11,6 +11,7 @@
  */
 import { type WasmKernel, defaultKernel } from '../wasm/kernel.ts';
 import { TuskInputError } from '../errors.ts';
+import { countsFit } from '../codec/encodings/scheme.ts';
 
 /** The field a code runs over. */
 export type RsField = 'gf16' | 'gf8';
@@ -25,7 +26,6 @@ export interface ReedSolomonOptions {
 
 /** Field-specific pieces behind one shape. */
 interface FieldOps {
-  supports(o: number, r: number): boolean;
   encode(base: number, stride: number, bytes: number, o: number, r: number): void;
   decode(base: number, stride: number, bytes: number, o: number, r: number, received: number, erasures: number): void;
   erasureBytes: number;
@@ -38,7 +38,6 @@ function fieldOps(kernel: WasmKernel, field: RsField = 'gf16'): FieldOps {
   const k = kernel.exports;
   if (field === 'gf16') {
     return {
-      supports: (o, r) => k.rsSupports(o, r) !== 0,
       encode: k.rsEncode,
       decode: k.rsDecode,
       erasureBytes: 65536 * 2,
@@ -51,7 +50,6 @@ function fieldOps(kernel: WasmKernel, field: RsField = 'gf16'): FieldOps {
   }
   if (field === 'gf8') {
     return {
-      supports: (o, r) => k.rs8Supports(o, r) !== 0,
       encode: k.rs8Encode,
       decode: k.rs8Decode,
       erasureBytes: 256 * 2,
@@ -99,13 +97,9 @@ export function planarToShard(src: Uint8Array, dst: Uint8Array): void {
   dst.set(src.subarray(full + 32, full + 32 + t), full + t);
 }
 
-/** True when `originalCount` : `recoveryCount` is supported over `field` (§3.1). */
-export function supportsCounts(originalCount: number, recoveryCount: number, kernel = defaultKernel(), field: RsField = 'gf16'): boolean {
-  return (
-    Number.isInteger(originalCount) && Number.isInteger(recoveryCount) &&
-    originalCount >= 1 && recoveryCount >= 1 && originalCount <= 65535 && recoveryCount <= 65535 &&
-    fieldOps(kernel, field).supports(originalCount, recoveryCount)
-  );
+/** True when `originalCount` : `recoveryCount` is supported over `field` (§3.1; the rule lives with the encodings). */
+export function supportsCounts(originalCount: number, recoveryCount: number, field: RsField = 'gf16'): boolean {
+  return Number.isInteger(originalCount) && Number.isInteger(recoveryCount) && countsFit(originalCount, recoveryCount, field === 'gf8' ? 256 : 65536);
 }
 
 /**
@@ -129,7 +123,7 @@ export function encodeRecoveryShards(
   for (const s of originals) {
     if (s.length !== shardBytes) throw new TuskInputError('reed-solomon: all shards must have the same length');
   }
-  if (!supportsCounts(o, recoveryCount, kernel, options.field)) {
+  if (!supportsCounts(o, recoveryCount, options.field)) {
     throw new TuskInputError(`reed-solomon: unsupported counts ${o} original : ${recoveryCount} recovery`);
   }
   const stride = planarShardBytes(shardBytes);
@@ -172,7 +166,7 @@ export function decodeMissingOriginals(
   const kernel = options.kernel ?? defaultKernel();
   const ops = fieldOps(kernel, options.field);
   const o = originalCount, r = recovery.length;
-  if (!supportsCounts(o, r, kernel, options.field)) throw new TuskInputError(`reed-solomon: unsupported counts ${o} original : ${r} recovery`);
+  if (!supportsCounts(o, r, options.field)) throw new TuskInputError(`reed-solomon: unsupported counts ${o} original : ${r} recovery`);
   if (originals.length > o) throw new TuskInputError(`reed-solomon: ${originals.length} originals given for ${o}`);
   let shardBytes = -1;
   let present = 0;

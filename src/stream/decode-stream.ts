@@ -11,7 +11,7 @@
  *  4. Consistency check ("default"): every reconstructed source sliver is re-expanded and compared
  *     with the metadata. Only then is the output renamed into place.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { lstat, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -26,6 +26,8 @@ import { defaultPool } from '../pool/codec-pool.ts';
 import { inSlots } from '../pool/slots.ts';
 import { forgetKernel } from '../pool/forget.ts';
 import { readAll, writeAll } from './file-io.ts';
+import { merkleScratchBytes } from '../hash/blake2b.ts';
+import { ulebLength } from '../codec/bcs.ts';
 
 /** A progress report of {@link decodeDirectory}. */
 export interface DecodeProgress {
@@ -116,7 +118,7 @@ export async function decodeDirectory(dir: string, out: string, options: StreamD
         work: kernel.alloc(workShards * scheme.planarBytes(per, S)),
         leaves: kernel.alloc(per * n * 32),
         roots: kernel.alloc(per * 32),
-        scratch: kernel.alloc(Math.ceil(n / 2) * 32 + 32),
+        scratch: kernel.alloc(merkleScratchBytes(n)),
       }));
       await inSlots(chains, chains, async (c) => {
         const sl = slots[c];
@@ -165,15 +167,9 @@ export async function decodeDirectory(dir: string, out: string, options: StreamD
       fds.push(fd);
       sliverFds.set(index, fd);
     }
-    const head = (f: number) => {
-      // Data offset inside a sliver file: after the ULEB length.
-      const b = new Uint8Array(8);
-      readSync(f, b, 0, 8, 0);
-      let off = 0;
-      while (b[off] & 0x80) off++;
-      return off + 1;
-    };
-    const dataOffset = new Map<number, number>([...sliverFds].map(([i, f]) => [i, head(f)]));
+    // Every chosen sliver was checked to hold exactly `symbols`·S data bytes, and SliverData BCS
+    // has a canonical ULEB length: the data starts at the same offset in every file.
+    const dataStart = ulebLength(symbols * S);
     const missing: number[] = [];
     for (let i = 0; i < o; i++) if (!sliverFds.has(i)) missing.push(i);
 
@@ -217,7 +213,7 @@ export async function decodeDirectory(dir: string, out: string, options: StreamD
       const sl = slot[slotIndex];
       for (const [idx, fd] of sliverFds) {
         const x = idx < o ? k.rsDecodePosition(o, r, false, idx) : k.rsDecodePosition(o, r, true, idx - o);
-        readAll(fd, kernel.u8(), sl.raw + x * w * S, ww * S, dataOffset.get(idx)! + p0 * S);
+        readAll(fd, kernel.u8(), sl.raw + x * w * S, ww * S, dataStart + p0 * S);
       }
       if (missing.length > 0) {
         const task: DecodeTask = {

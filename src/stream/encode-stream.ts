@@ -34,6 +34,7 @@ import type { SliverSink } from './sink.ts';
 import { inSlots } from '../pool/slots.ts';
 import { forgetKernel } from '../pool/forget.ts';
 import { readAll, writeAll } from './file-io.ts';
+import { merkleScratchBytes } from '../hash/blake2b.ts';
 
 /** A progress report: `phase` and how far it is, in bytes of that phase's work. */
 export interface EncodeProgress {
@@ -160,7 +161,7 @@ async function run(
 
   const leafHashes = kernel.alloc(n * n * 32);
   const pairHashes = kernel.alloc(n * 64);
-  const scratch = Array.from({ length: slots }, () => kernel.alloc(Math.ceil(n / 2) * 32 + 32));
+  const scratch = Array.from({ length: slots }, () => kernel.alloc(merkleScratchBytes(n)));
   const phaseMark = kernel.mark();
   const mem = () => kernel.u8();
   const exec = (t: StripeTask) => {
@@ -305,7 +306,4 @@ class Gates {
   }
 }
 
-function clamp(x: number, lo: number, hi: number): number {
-  return Math.max(lo, Math.min(hi, x));
-}
 

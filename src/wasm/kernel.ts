@@ -89,12 +89,6 @@ export function kernelModule(flavor: KernelFlavor): WebAssembly.Module {
   return m;
 }
 
-/**
- * One instance of the kernels with its own linear memory and a bump allocator.
- *
- * Ownership: views returned by `u8()` are invalidated by any `alloc` that grows memory; take a
- * fresh view after allocating. Allocations are released in LIFO order with `mark`/`release`.
- */
 /** Where an instance's tables live; enough for another thread to attach to the same memory. */
 export interface KernelLayout {
   readonly flavor: KernelFlavor;
@@ -122,6 +116,12 @@ function kernelAbort(_msg: number, _file: number, line: number, col: number): ne
   throw new Error(`tusk kernel abort at ${line}:${col}`);
 }
 
+/**
+ * One instance of the kernels with its own linear memory and a bump allocator.
+ *
+ * Ownership: views returned by `u8()` are invalidated by any `alloc` that grows memory; take a
+ * fresh view after allocating. Allocations are released in LIFO order with `mark`/`release`.
+ */
 export class WasmKernel implements KernelLayout {
   /** Process-unique id of this instance's memory (pool workers cache their instances by it). */
   readonly id = nextKernelId++;
