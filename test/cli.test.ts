@@ -1,5 +1,5 @@
 /** The `tusk` CLI as a user runs it: a real process, real files. */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync, rmSync, readFileSync, readdirSync, unlinkSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,7 +57,7 @@ describe('tusk blob-id', () => {
     expect(notNumber.code).toBe(2);
   });
 
-  it('cleans up', () => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 });
 
 describe('tusk encode / decode', () => {
@@ -104,7 +104,7 @@ describe('tusk encode / decode', () => {
     expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 
-  it('cleans up', () => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 });
 
 describe('tusk with --encoding rs8', () => {
@@ -130,5 +130,5 @@ describe('tusk with --encoding rs8', () => {
     expect((await tusk(['blob-id', file, '--encoding', 'rs3'])).stderr).toMatch(/unknown encoding/);
   });
 
-  it('cleans up', () => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 });

@@ -204,6 +204,34 @@ function writeDecodingSymbol(out: Uint8Array, off: number, index: number, data: 
   return off + data.length;
 }
 
+/**
+ * BCS of `BTreeMap<u16, Vec<EitherDecodingSymbol>>` (the decodingSymbols answer): ULEB count, then
+ * (key u16, ULEB count, symbols) with keys in the order of their serialized bytes (u16
+ * little-endian), as Rust's bcs writes maps. Each symbol: axis variant byte (0 = primary target,
+ * 1 = secondary) ‖ DecodingSymbol (u16 source index ‖ ULEB length ‖ data).
+ */
+export function decodingSymbolsToBcs(map: ReadonlyMap<number, readonly { sourceIndex: number; data: Uint8Array }[]>, targetAxis: SliverAxis): Uint8Array {
+  const keys = [...map.keys()].sort((a, b) => (a & 0xff) - (b & 0xff) || (a >> 8) - (b >> 8));
+  let len = ulebLength(keys.length);
+  for (const k of keys) {
+    const syms = map.get(k)!;
+    len += 2 + ulebLength(syms.length);
+    for (const s of syms) len += 1 + decodingSymbolLength(s.data);
+  }
+  const out = new Uint8Array(len);
+  let off = writeUleb(out, 0, keys.length);
+  for (const k of keys) {
+    const syms = map.get(k)!;
+    off = writeU16(out, off, k);
+    off = writeUleb(out, off, syms.length);
+    for (const s of syms) {
+      out[off++] = targetAxis === 'primary' ? 0 : 1;
+      off = writeDecodingSymbol(out, off, s.sourceIndex, s.data);
+    }
+  }
+  return out;
+}
+
 function readDecodingSymbol(bytes: Uint8Array, off: number): { index: number; data: Uint8Array; next: number } {
   const index = readU16(bytes, off);
   const { value: len, next } = readUleb(bytes, off + 2);

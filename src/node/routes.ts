@@ -10,42 +10,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { blobIdFromString } from '../codec/blob-id.ts';
 import { EncodingConfig } from '../codec/config.ts';
-import { recoverySymbolsToBcs } from '../codec/recovery.ts';
-import { ulebLength, writeU16, writeUleb } from '../codec/bcs.ts';
+import { decodingSymbolsToBcs, recoverySymbolsToBcs } from '../codec/recovery.ts';
 import type { SliverAxis } from '../codec/sliver.ts';
 import { ApiError, badRequest, success } from './api-error.ts';
 import { type NodeService, type UploadOutcome, parseAxis, parseU16 } from './service.ts';
-
-/**
- * BCS of `BTreeMap<u16, Vec<EitherDecodingSymbol>>`: ULEB count, then (key u16, ULEB count,
- * symbols) with keys in the order of their serialized bytes (u16 little-endian), as Rust's bcs
- * writes maps. Each symbol: axis variant byte (0 = primary target, 1 = secondary) ‖ u16 source
- * index ‖ ULEB length ‖ data.
- */
-export function decodingSymbolsToBcs(map: ReadonlyMap<number, readonly { sourceIndex: number; data: Uint8Array }[]>, targetAxis: SliverAxis): Uint8Array {
-  const keys = [...map.keys()].sort((a, b) => (a & 0xff) - (b & 0xff) || (a >> 8) - (b >> 8));
-  let len = ulebLength(keys.length);
-  for (const k of keys) {
-    const syms = map.get(k)!;
-    len += 2 + ulebLength(syms.length);
-    for (const s of syms) len += 1 + 2 + ulebLength(s.data.length) + s.data.length;
-  }
-  const out = new Uint8Array(len);
-  let off = writeUleb(out, 0, keys.length);
-  for (const k of keys) {
-    const syms = map.get(k)!;
-    off = writeU16(out, off, k);
-    off = writeUleb(out, off, syms.length);
-    for (const s of syms) {
-      out[off++] = targetAxis === 'primary' ? 0 : 1;
-      off = writeU16(out, off, s.sourceIndex);
-      off = writeUleb(out, off, s.data.length);
-      out.set(s.data, off);
-      off += s.data.length;
-    }
-  }
-  return out;
-}
 
 /** Route-level options. */
 export interface RouteOptions {
@@ -241,7 +209,8 @@ export function registerRoutes(app: FastifyInstance, service: NodeService, nShar
     const typeText = single(q, 'targetType');
     if (typeText === undefined) throw badRequest('INVALID_QUERY', 'decodingSymbols needs targetType');
     const targets = raw.map((t) => parseU16(t, 'targetSlivers'));
-    return sendBcs(reply, decodingSymbolsToBcs(service.decodingSymbols(blobId, targets, parseAxis(typeText, 'targetType')), parseAxis(typeText)));
+    const targetAxis = parseAxis(typeText, 'targetType');
+    return sendBcs(reply, decodingSymbolsToBcs(service.decodingSymbols(blobId, targets, targetAxis), targetAxis));
   });
 
   // 11 inconsistency proof

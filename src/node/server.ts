@@ -6,8 +6,8 @@
  * body bytes are admitted at once; the rest are answered 429 / 503 at once instead of queueing
  * without bound.
  */
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import { ApiError, API_STATUS, GLOBAL_DOMAIN, tooManyRequests, unavailable } from './api-error.ts';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import { ApiError, GLOBAL_DOMAIN, tooManyRequests, unavailable } from './api-error.ts';
 import { registerRoutes, type RouteOptions } from './routes.ts';
 import type { NodeService } from './service.ts';
 import { TuskInputError } from '../errors.ts';
@@ -54,7 +54,7 @@ export function createNodeServer(service: NodeService, nShards: number, options:
   app.addHook('onRequest', async (req, reply) => {
     if (inFlight >= maxInFlight) {
       const e = tooManyRequests();
-      return reply.code(e.httpCode).header('retry-after', '1').header('content-type', 'application/json').send(JSON.stringify(e.toJSON()));
+      return sendError(reply.header('retry-after', '1'), e);
     }
     // The body's charge: its declared length, capped by the route's limit (a larger one is refused
     // with 413 by the parser anyway); without a length (chunked), the route's limit.
@@ -66,7 +66,7 @@ export function createNodeServer(service: NodeService, nShards: number, options:
     }
     if (charge > 0 && bodyBytes + charge > maxBodyBytes) {
       const e = unavailable('too many request bytes in flight; retry later');
-      return reply.code(e.httpCode).header('retry-after', '1').header('content-type', 'application/json').send(JSON.stringify(e.toJSON()));
+      return sendError(reply.header('retry-after', '1'), e);
     }
     inFlight++;
     bodyBytes += charge;
@@ -98,14 +98,19 @@ export function createNodeServer(service: NodeService, nShards: number, options:
       process.stderr.write(`tusk node: internal error: ${error.stack ?? error.message}\n`);
       api = new ApiError('INTERNAL', 'INTERNAL_ERROR', 'an internal error has occurred, please report it', { domain: GLOBAL_DOMAIN });
     }
-    void reply.code(API_STATUS[api.status]).header('content-type', 'application/json').send(JSON.stringify(api.toJSON()));
+    void sendError(reply, api);
   });
 
   app.setNotFoundHandler((req, reply) => {
     const e = new ApiError('NOT_FOUND', 'ROUTE_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`, { domain: GLOBAL_DOMAIN });
-    void reply.code(404).header('content-type', 'application/json').send(JSON.stringify(e.toJSON()));
+    void sendError(reply, e);
   });
 
   registerRoutes(app, service, nShards, options);
   return app;
+}
+
+/** Answers with `e`'s AIP-193 error envelope and its HTTP status. */
+function sendError(reply: FastifyReply, e: ApiError): FastifyReply {
+  return reply.code(e.httpCode).header('content-type', 'application/json').send(JSON.stringify(e.toJSON()));
 }

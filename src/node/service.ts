@@ -28,6 +28,7 @@ import {
   ApiError, badRequest, indexOutOfRange, invalidMetadata, invalidSliver, metadataNotFound, notRegistered, shardNotAssigned,
   sliverNotFound, unavailable,
 } from './api-error.ts';
+import { pairForShard, shardForPair } from '../client/placement.ts';
 
 /** Limits of the service (defaults in {@link DEFAULT_SERVICE_LIMITS}). */
 export interface ServiceLimits {
@@ -139,14 +140,12 @@ export class NodeService {
 
   /** The shard that holds pair `pair` of `blobId` (walrus-protocol.md §2). */
   shardOfPair(blobId: Uint8Array, pair: number): number {
-    const n = this.nShards;
-    return (pair + blobIdRotation(blobId, n)) % n;
+    return shardForPair(pair, blobIdRotation(blobId, this.nShards), this.nShards);
   }
 
   /** The pair index held by `shard` for `blobId`. */
   pairOfShard(blobId: Uint8Array, shard: number): number {
-    const n = this.nShards;
-    return (n + shard - blobIdRotation(blobId, n)) % n;
+    return pairForShard(shard, blobIdRotation(blobId, this.nShards), this.nShards);
   }
 
   private checkPairIndex(pair: number): void {
@@ -248,17 +247,13 @@ export class NodeService {
    * storing it durably (or buffering it with `pending`).
    */
   async putSliver(blobId: Uint8Array, pair: number, axis: SliverAxis, body: Uint8Array, pending: boolean): Promise<UploadOutcome> {
-    const epoch = this.epoch();
-    this.checkPairIndex(pair);
+    const registered = this.precheckSliver(blobId, pair, pending);
     let sliver: SliverData;
     try {
       sliver = SliverData.fromBcs(axis, body);
     } catch (e) {
       throw badRequest('INVALID_BCS', `malformed SliverData BCS: ${(e as Error).message}`);
     }
-    const registered = this.store.isRegistered(blobId, epoch);
-    if (!registered && (!pending || this.store.invalidEvent(blobId))) throw notRegistered();
-    this.requireShard(blobId, pair);
     const n = this.nShards;
     const expectedIndex = axis === 'primary' ? pair : n - 1 - pair;
     if (sliver.index !== expectedIndex) {
@@ -302,13 +297,15 @@ export class NodeService {
    * The checks of `putSliver` that need no body: pair in range, blob registered (or `pending` and
    * not invalid), shard held. The server runs them before reading a sliver body, so a misdirected
    * upload costs no memory for its (up to tens of MB) body.
+   * @returns whether the blob is registered (else the upload is buffered as pending).
    * @throws ApiError exactly as `putSliver` would for these conditions.
    */
-  precheckSliver(blobId: Uint8Array, pair: number, pending: boolean): void {
-    const epoch = this.epoch();
+  precheckSliver(blobId: Uint8Array, pair: number, pending: boolean): boolean {
     this.checkPairIndex(pair);
-    if (!this.store.isRegistered(blobId, epoch) && (!pending || this.store.invalidEvent(blobId))) throw notRegistered();
+    const registered = this.store.isRegistered(blobId, this.epoch());
+    if (!registered && (!pending || this.store.invalidEvent(blobId))) throw notRegistered();
     this.requireShard(blobId, pair);
+    return registered;
   }
 
   /**

@@ -26,6 +26,7 @@ import { sleep } from '../client/retry.ts';
 import { TuskError } from '../errors.ts';
 import type { NodeStore } from './store.ts';
 import type { PoolExpander } from './pool-expander.ts';
+import { pairForShard } from '../client/placement.ts';
 
 /** Outcome of one recovery run. */
 export interface RecoveryReport {
@@ -92,7 +93,7 @@ export async function recoverHeldShards(epoch: number, o: ShardRecoveryOptions):
     const rotation = blobIdRotation(blobId, n);
     const missing: { pair: number; axis: SliverAxis }[] = [];
     for (const shard of held) {
-      const pair = (n + shard - rotation) % n;
+      const pair = pairForShard(shard, rotation, n);
       for (const axis of ['primary', 'secondary'] as SliverAxis[]) if (!o.store.hasSliver(blobId, pair, axis)) missing.push({ pair, axis });
     }
     if (missing.length === 0) continue;

@@ -22,6 +22,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { TuskInputError } from '../errors.ts';
 import type { EventId, ObjectId } from '../chain/types.ts';
 import type { SliverAxis } from '../codec/sliver.ts';
+import { readU16, readUleb } from '../codec/bcs.ts';
 
 /** Blob-level status (the `GET /v1/blobs/{id}/status` data, walrus-protocol.md §5 #12). */
 export type BlobStatus =
@@ -129,16 +130,13 @@ export class NodeStore {
       sliverInsert: s('INSERT INTO slivers (blob_id, pair, axis, bcs) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
       sliverKeys: s('SELECT pair, axis FROM slivers WHERE blob_id = ?'),
       sliverDeleteBlob: s('DELETE FROM slivers WHERE blob_id = ?'),
-      sliverDeleteOne: s('DELETE FROM slivers WHERE blob_id = ? AND pair = ?'),
       shardInsert: s('INSERT INTO shards (epoch, shard) VALUES (?, ?) ON CONFLICT DO NOTHING'),
       shardDeleteEpoch: s('DELETE FROM shards WHERE epoch = ?'),
       shardsOf: s('SELECT shard FROM shards WHERE epoch = ? ORDER BY shard'),
-      shardEpochKnown: s('SELECT value FROM kv WHERE key = ?'),
       certifiedBlobs: s(
         `SELECT DISTINCT blob_id FROM blob_objects WHERE end_epoch > ? AND certified_epoch IS NOT NULL
          AND blob_id NOT IN (SELECT blob_id FROM invalid_blobs)`,
       ),
-      blobsWithData: s('SELECT blob_id FROM metadata UNION SELECT DISTINCT blob_id FROM slivers'),
       countSlivers: s('SELECT COUNT(*) AS c FROM slivers'),
       countMeta: s('SELECT COUNT(*) AS c FROM metadata'),
     };
@@ -267,7 +265,7 @@ export class NodeStore {
 
   /** The shards held in `epoch` (sorted), or null when the node has not recorded that epoch. */
   shards(epoch: number): number[] | null {
-    if (this.stmts.shardEpochKnown.get(`shards_known:${epoch}`) === undefined) return null;
+    if (this.stmts.kvGet.get(`shards_known:${epoch}`) === undefined) return null;
     return (this.stmts.shardsOf.all(epoch) as { shard: number }[]).map((r) => r.shard);
   }
 
@@ -329,19 +327,9 @@ export class NodeStore {
     return Number(m.changes) + Number(s.changes) > 0;
   }
 
-  /** Drops the slivers of `pair` of `blobId` (a shard moved away). */
-  dropPair(blobId: Uint8Array, pair: number): void {
-    this.stmts.sliverDeleteOne.run(blobId, pair);
-  }
-
   /** Blob IDs with a live certified Blob object in `epoch` (not invalid): the data the committee keeps. */
   certifiedBlobs(epoch: number): Uint8Array[] {
     return (this.stmts.certifiedBlobs.all(epoch) as { blob_id: Uint8Array }[]).map((r) => r.blob_id);
-  }
-
-  /** Blob IDs that have metadata or slivers stored. */
-  blobsWithData(): Uint8Array[] {
-    return (this.stmts.blobsWithData.all() as { blob_id: Uint8Array }[]).map((r) => r.blob_id);
   }
 
   /** The live Blob objects of `blobId` (end epoch after `epoch`). */
@@ -440,16 +428,14 @@ export class NodeStore {
   sliverSymbolsAt(blobId: Uint8Array, pair: number, axis: SliverAxis, positions: readonly number[]): { index: number; symbols: Uint8Array[] } | null {
     const frame = this.stmts.sliverFrame.get(blobId, pair, AXIS_CODE[axis]) as { head: Uint8Array; tail: Uint8Array } | undefined;
     if (!frame) return null;
-    let len = 0;
-    let headLen = 0;
-    for (let shift = 0; ; shift += 7) {
-      if (headLen >= frame.head.length) throw new TuskInputError('stored sliver: malformed length prefix');
-      const b = frame.head[headLen++];
-      len += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) break;
+    let len: number, headLen: number;
+    try {
+      ({ value: len, next: headLen } = readUleb(frame.head, 0));
+    } catch {
+      throw new TuskInputError('stored sliver: malformed length prefix');
     }
-    const symbolSize = frame.tail[0] | (frame.tail[1] << 8);
-    const index = frame.tail[2] | (frame.tail[3] << 8);
+    const symbolSize = readU16(frame.tail, 0);
+    const index = readU16(frame.tail, 2);
     if (symbolSize === 0 || len % symbolSize !== 0) throw new TuskInputError('stored sliver: data length is not a multiple of its symbol size');
     const symbols = positions.map((p) => {
       if (!Number.isInteger(p) || p < 0 || (p + 1) * symbolSize > len) throw new TuskInputError(`symbol ${p} is beyond the sliver's ${len / symbolSize} symbols`);

@@ -1,23 +1,13 @@
 /** `tusk chain …` and `tusk wallet …` as a user runs them: real child processes, a real data directory. */
 import { afterAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
 import { RemoteChain } from '../../src/chain/remote/client.ts';
-import { BIN, spawnChainServer, tempDir, type ServerProcess } from './remote-helpers.ts';
+import { spawnChainServer, tempDir, type ServerProcess } from './remote-helpers.ts';
+import { runTusk } from '../helpers/cli.ts';
 
-const run = promisify(execFile);
-
-async function tusk(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (e: any) {
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const tusk = runTusk;
 
 const dir = tempDir('tusk-chain-cli-');
 const dataDir = join(dir, 'data');

@@ -11,11 +11,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createInterface } from 'node:readline';
 import { officialBlobId, blobIdToBase64Url } from '../helpers/official.ts';
-import { runTusk } from '../helpers/cli.ts';
+import { runTusk, TUSK_BIN } from '../helpers/cli.ts';
 import { randomBytes } from '../helpers/blobs.ts';
 
 const run = promisify(execFile);
-const BIN = new URL('../../bin/tusk.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'tusk-cli-net-'));
 const config = join(dir, 'client.json');
 let dev: ChildProcess;
@@ -24,7 +23,7 @@ let devInfo: { chainUrl: string; nodes: { nodeId: string }[]; walletAddress: str
 const tusk = runTusk;
 
 beforeAll(async () => {
-  dev = spawn(process.execPath, [BIN, 'dev', '--data-dir', join(dir, 'net'), '--nodes', '4', '--n-shards', '20', '--config', config, '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  dev = spawn(process.execPath, [TUSK_BIN, 'dev', '--data-dir', join(dir, 'net'), '--nodes', '4', '--n-shards', '20', '--config', config, '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise<string>((res, rej) => {
     createInterface({ input: dev.stdout! }).once('line', res);
     dev.once('exit', (c) => rej(new Error(`tusk dev exited with ${c}`)));
@@ -63,7 +62,7 @@ describe('tusk client commands against tusk dev', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).size).toBe(data.length);
     expect(Buffer.compare(readFileSync(out), data)).toBe(0);
-    const raw = await run(process.execPath, [BIN, 'read', blobId, '--config', config], { encoding: 'buffer', maxBuffer: 64 << 20 });
+    const raw = await run(process.execPath, [TUSK_BIN, 'read', blobId, '--config', config], { encoding: 'buffer', maxBuffer: 64 << 20 });
     expect(Buffer.compare(raw.stdout, data)).toBe(0);
   });
 

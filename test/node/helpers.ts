@@ -77,10 +77,6 @@ export function register(node: BareNode, blobId: Uint8Array, o: { objectId?: str
   return objectId;
 }
 
-/** The shard that holds pair `pair` of `blobId`. */
-export function shardOf(blobId: Uint8Array, pair: number, n: number): number {
-  return (pair + blobIdRotation(blobId, n)) % n;
-}
 
 /** The pair held by `shard`. */
 export function pairOf(blobId: Uint8Array, shard: number, n: number): number {
