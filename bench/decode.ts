@@ -41,7 +41,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MiB, argValue, emitResult, gitCommit, machineInfo, machineLine, makeData, matchesData, median, pad, resultsPath, spawnWorker, toBase64Url } from './harness.ts';
+import { MiB, argValue, emitResult, gitCommit, machineLine, makeData, matchesData, median, pad, spawnWorker, writeReport } from './harness.ts';
 
 type Impl = 'tusk' | 'official';
 type Mode = 'recovery' | 'systematic';
@@ -464,12 +464,7 @@ async function parent(argv: string[]): Promise<void> {
   }
 
   // JSON.
-  const now = new Date();
-  const outPath = resultsPath(argv, 'decode', now);
-  const report = {
-    benchmark: 'decode',
-    date: now.toISOString(),
-    ...machineInfo(),
+  writeReport(argv, 'decode', {
     params: {
       nShards,
       sizesMiB,
@@ -495,9 +490,7 @@ async function parent(argv: string[]): Promise<void> {
     summaries,
     comparisons,
     runs,
-  };
-  writeFileSync(outPath, JSON.stringify(report, null, 2) + '\n');
-  console.log(`\nresults written to ${outPath}`);
+  });
 
   if (cleanCache && existsSync(CACHE_ROOT)) {
     rmSync(CACHE_ROOT, { recursive: true, force: true });

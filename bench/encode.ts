@@ -17,9 +17,8 @@
  * A failing encoder (the official one cannot encode 1 GiB in 32-bit WebAssembly) is recorded as an
  * error, not a crash.
  */
-import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { MiB, argValue, emitResult, machineInfo, machineLine, makeData, median, pad, resultsPath, spawnWorker, toBase64Url } from './harness.ts';
+import { MiB, argValue, emitResult, machineLine, makeData, median, pad, spawnWorker, toBase64Url, writeReport } from './harness.ts';
 
 type Impl = 'tusk' | 'official';
 const IMPLS: readonly Impl[] = ['tusk', 'official'];
@@ -217,20 +216,13 @@ async function parent(argv: string[]): Promise<void> {
   }
 
   // JSON.
-  const now = new Date();
-  const outPath = resultsPath(argv, 'encode', now);
-  const report = {
-    benchmark: 'encode',
-    date: now.toISOString(),
-    ...machineInfo(),
+  writeReport(argv, 'encode', {
     params: { nShards, sizesMiB, impls, runs: runsArg !== undefined ? Number(runsArg) : 'default (3 if ≤16 MiB else 1)', seed, warmup, data: 'xorshift32 words' },
     units: { seconds: 'median wall time of the encode call', cpuSeconds: 'user+system CPU time of the encode call', mbPerSecond: 'MB = 10^6 bytes', peakRssMiB: 'max over runs of process maxRSS, MiB' },
     summaries,
     comparisons,
     runs,
-  };
-  writeFileSync(outPath, JSON.stringify(report, null, 2) + '\n');
-  console.log(`\nresults written to ${outPath}`);
+  });
 }
 
 const argv = process.argv.slice(2);

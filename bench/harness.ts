@@ -4,7 +4,7 @@
  * stdout), medians, table padding, machine description and the results-file location.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -123,4 +123,15 @@ export function resultsPath(argv: string[], benchmark: string, now: Date): strin
   mkdirSync(outDir, { recursive: true });
   const stamp = now.toISOString().slice(0, 19).replace(/:/g, '-');
   return argValue(argv, '--out') ?? fileURLToPath(new URL(`${benchmark}-${stamp}.json`, outDir));
+}
+
+/**
+ * Writes a benchmark's results JSON — `{ benchmark, date, ...machineInfo(), ...body }` — to
+ * `--out` or bench/results/<benchmark>-<time>.json, and says where. @returns the path.
+ */
+export function writeReport(argv: string[], benchmark: string, body: Record<string, unknown>, now = new Date()): string {
+  const path = resultsPath(argv, benchmark, now);
+  writeFileSync(path, JSON.stringify({ benchmark, date: now.toISOString(), ...machineInfo(), ...body }, null, 2) + '\n');
+  console.log(`\nresults written to ${path}`);
+  return path;
 }

@@ -8,7 +8,7 @@
  *
  *   node bench/network.ts [--mib 256] [--shards 100,1000] [--nodes 10] [--out file.json]
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDevNetwork } from '../src/network/dev-network.ts';
@@ -18,7 +18,7 @@ import { storeBlob } from '../src/client/store.ts';
 import { readBlobToFile } from '../src/client/read.ts';
 import { closeDefaultPool } from '../src/pool/codec-pool.ts';
 import { EncodingConfig } from '../src/codec/config.ts';
-import { argValue, machineInfo, machineLine, makeData, matchesData, MiB, resultsPath } from './harness.ts';
+import { argValue, machineLine, makeData, matchesData, MiB, writeReport } from './harness.ts';
 
 const argv = process.argv.slice(2);
 const mib = Number(argValue(argv, '--mib') ?? 256);
@@ -66,6 +66,4 @@ for (const nShards of shardsList) {
   }
 }
 await closeDefaultPool();
-const path = resultsPath(argv, 'network', started);
-await writeFile(path, JSON.stringify({ benchmark: 'network', date: started.toISOString(), ...machineInfo(), rows }, null, 2) + '\n');
-console.log(`results: ${path}`);
+writeReport(argv, 'network', { rows }, started);

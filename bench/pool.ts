@@ -48,10 +48,9 @@
  * `--runs` defaults to 3 for sizes ≤ 16 MiB and 1 above (median reported). A failing run is recorded
  * as an error, not a crash.
  */
-import { writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { MiB, argValue, emitResult, machineInfo, machineLine, makeData, median, pad, resultsPath, spawnWorker, toBase64Url } from './harness.ts';
+import { MiB, argValue, emitResult, machineLine, makeData, median, pad, spawnWorker, toBase64Url, writeReport } from './harness.ts';
 
 type Impl = 'official' | 'tusk-1' | 'tusk-2' | 'tusk-1-id' | 'tusk-2-id';
 const IMPLS: readonly Impl[] = ['official', 'tusk-1', 'tusk-2', 'tusk-1-id', 'tusk-2-id'];
@@ -384,12 +383,7 @@ async function parent(argv: string[]): Promise<void> {
   if (mismatched.length) console.log(`\nBLOB ID MISMATCH: ${mismatched.map((s) => `${s.sizeMiB} MiB ${s.impl}`).join(', ')}`);
 
   // JSON.
-  const now = new Date();
-  const outPath = resultsPath(argv, 'pool', now);
-  const report = {
-    benchmark: 'pool',
-    date: now.toISOString(),
-    ...machineInfo(),
+  writeReport(argv, 'pool', {
     params: {
       nShards,
       sizesMiB,
@@ -413,9 +407,7 @@ async function parent(argv: string[]): Promise<void> {
     comparisons,
     targets,
     runs,
-  };
-  writeFileSync(outPath, JSON.stringify(report, null, 2) + '\n');
-  console.log(`\nresults written to ${outPath}`);
+  });
 }
 
 function fmtMs(v?: number): string {
