@@ -8,7 +8,7 @@ import { encodeBlob } from '../src/codec/encode.ts';
 import { decodeBlob } from '../src/codec/decode.ts';
 import { encodeStream } from '../src/stream/encode-stream.ts';
 import { callbackSink, directorySink } from '../src/stream/sink.ts';
-import { readSliverDirectory } from '../src/spool/directory.ts';
+import { readSliverDirectory, writeSliverDirectory } from '../src/spool/directory.ts';
 import { CodecPool } from '../src/pool/codec-pool.ts';
 import type { SliverData } from '../src/codec/sliver.ts';
 import { officialEncode } from './helpers/official.ts';
@@ -166,5 +166,25 @@ describe('decodeDirectory (streaming decoder)', () => {
       await pool.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('writeSliverDirectory', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tusk-writedir-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes the in-memory encoding in the tusk encode layout, atomically, and refuses an existing directory', async () => {
+    const data = randomBytes(20_000, 41);
+    const blob = encodeBlob(data, { nShards: 10 });
+    const out = join(dir, 'enc');
+    await writeSliverDirectory(out, blob);
+    expect(readdirSync(out).sort()).toEqual(['blob.json', 'metadata.bcs', 'primary', 'secondary']);
+    expect(readdirSync(dir)).toEqual(['enc']); // no temporary sibling left behind
+    const back = await readSliverDirectory(out);
+    expect(back.slivers).toHaveLength(20);
+    expect(Buffer.from(decodeBlob(back.metadata, back.slivers, { nShards: 10 })).equals(Buffer.from(data))).toBe(true);
+    await expect(writeSliverDirectory(out, blob)).rejects.toThrow(/already exists/);
+    await writeSliverDirectory(out, blob, { overwrite: true });
+    expect(readdirSync(dir)).toEqual(['enc']);
   });
 });

@@ -10,13 +10,14 @@
  * secondary/<n−1−i>.bcs. Any subset of sliver files may be deleted; decoding needs k_p primary or
  * k_s secondary slivers. Writing is atomic: the directory appears complete or not at all.
  */
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { BlobMetadataWithId } from '../codec/metadata.ts';
 import { SliverData, type SliverAxis } from '../codec/sliver.ts';
 import type { EncodedBlob } from '../codec/encode.ts';
 import type { EncodingName } from '../codec/encodings/index.ts';
 import { TuskInputError } from '../errors.ts';
+import type { SliverSink } from '../stream/sink.ts';
 
 /** The human-readable summary written as blob.json (also what `--json` prints). */
 export interface BlobSummary {
@@ -40,38 +41,63 @@ export function blobSummary(blob: Pick<EncodedBlob, 'blobIdString' | 'rootHash' 
   };
 }
 
-/** Options for {@link writeSliverDirectory}. */
-export interface WriteSliverDirectoryOptions {
+/** Options for {@link directorySink}. */
+export interface DirectorySinkOptions {
   /** Replace an existing directory (default: refuse). */
   overwrite?: boolean;
 }
 
 /**
- * Writes an encoded blob to `dir` in the layout above. The files are written into a temporary
- * sibling directory that is renamed into place at the end, so an interrupted write leaves `dir`
- * untouched. @throws TuskInputError if `dir` exists and `overwrite` is not set.
+ * A sink that writes the `tusk encode` directory layout (above). Files go to a
+ * hidden temporary sibling that is renamed into place on success and removed on failure, so the
+ * target directory never holds a half-written encoding.
  */
-export async function writeSliverDirectory(dir: string, blob: EncodedBlob, options: WriteSliverDirectoryOptions = {}): Promise<void> {
-  const exists = await readdir(dir).then(() => true, (e) => (e.code === 'ENOENT' ? false : Promise.reject(e)));
+export async function directorySink(dir: string, options: DirectorySinkOptions = {}): Promise<SliverSink> {
+  const exists = await lstat(dir).then(() => true, (e) => (e.code === 'ENOENT' ? false : Promise.reject(e)));
   if (exists && !options.overwrite) throw new TuskInputError(`output directory ${dir} already exists (use --force to replace it)`);
   await mkdir(dirname(dir), { recursive: true });
   const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}-${Date.now()}`);
+  await mkdir(join(tmp, 'primary'), { recursive: true });
+  await mkdir(join(tmp, 'secondary'), { recursive: true });
+  return {
+    writeSliver: (s) => writeFile(join(tmp, s.axis, `${s.index}.bcs`), s.toBcs()),
+    async writeMetadata(result) {
+      await writeFile(join(tmp, 'metadata.bcs'), result.metadataWithId.toBcs());
+      await writeFile(join(tmp, 'blob.json'), JSON.stringify(blobSummary(result), null, 2) + '\n');
+    },
+    async close(ok) {
+      if (!ok) {
+        await rm(tmp, { recursive: true, force: true });
+        return;
+      }
+      await replaceDirectory(tmp, dir);
+    },
+  };
+}
+
+/** Options for {@link writeSliverDirectory}. */
+export type WriteSliverDirectoryOptions = DirectorySinkOptions;
+
+/**
+ * Writes an encoded blob to `dir` in the layout above, atomically (through {@link directorySink}:
+ * an interrupted write leaves `dir` untouched). @throws TuskInputError if `dir` exists and
+ * `overwrite` is not set.
+ */
+export async function writeSliverDirectory(dir: string, blob: EncodedBlob, options: WriteSliverDirectoryOptions = {}): Promise<void> {
+  const sink = await directorySink(dir, options);
   try {
-    await mkdir(join(tmp, 'primary'), { recursive: true });
-    await mkdir(join(tmp, 'secondary'), { recursive: true });
-    await writeFile(join(tmp, 'blob.json'), JSON.stringify(blobSummary(blob), null, 2) + '\n');
-    await writeFile(join(tmp, 'metadata.bcs'), blob.metadataWithId.toBcs());
-    const jobs: Promise<void>[] = [];
+    const jobs: (Promise<void> | void)[] = [];
     for (const s of [...blob.primarySlivers, ...blob.secondarySlivers]) {
-      jobs.push(writeFile(join(tmp, s.axis, `${s.index}.bcs`), s.toBcs()));
+      jobs.push(sink.writeSliver(s));
       if (jobs.length >= 64) await Promise.all(jobs.splice(0));
     }
     await Promise.all(jobs);
-    await replaceDirectory(tmp, dir);
+    await sink.writeMetadata(blob);
   } catch (e) {
-    await rm(tmp, { recursive: true, force: true });
+    await sink.close?.(false);
     throw e;
   }
+  await sink.close?.(true);
 }
 
 /**
