@@ -30,7 +30,7 @@ import { defaultPool } from '../pool/codec-pool.ts';
 import { inSlots } from '../pool/slots.ts';
 import { forgetKernel } from '../pool/forget.ts';
 import { type BlobId, blobIdToString, deriveBlobId } from './blob-id.ts';
-import { merkleScratchBytes } from '../hash/blake2b.ts';
+import { merkleRootOfLeaves, merkleScratchBytes } from '../hash/blake2b.ts';
 
 /** Options for {@link encodeBlob} and {@link computeBlobMetadata}. */
 export interface EncodeOptions {
@@ -129,19 +129,14 @@ export async function computeBlobMetadataAsync(data: Uint8Array, options: Encode
 
 /**
  * The last step of every encode: root hash over the n pair hashes at `pairHashes` (64 bytes each,
- * in `kernel` memory), metadata and blob ID. `scratch`: ⌈n/2⌉·32 + 32 bytes.
+ * in `kernel` memory), metadata and blob ID. `scratch`: merkleScratchBytes(n) bytes.
  */
 export function finishMetadata(kernel: WasmKernel, cfg: EncodingConfig, L: number, pairHashes: number, scratch: number): EncodedMetadata {
   const n = cfg.nShards;
-  const k = kernel.exports;
   const mark = kernel.mark();
   try {
-    const rootLeaves = kernel.alloc(n * 32);
-    const rootPtr = kernel.alloc(32);
-    k.hashLeaves(pairHashes, 64, n, 64, rootLeaves, 32);
-    k.merkleRoot(rootLeaves, n, 32, scratch, rootPtr);
+    const rootHash = merkleRootOfLeaves(kernel, pairHashes, n, 64, scratch);
     const mem = kernel.u8();
-    const rootHash = mem.slice(rootPtr, rootPtr + 32);
     const hashes: SliverPairHashes[] = [];
     for (let i = 0; i < n; i++) {
       const p = pairHashes + i * 64;

@@ -13,17 +13,25 @@ import { type BlobMetadata, BlobMetadataWithId } from './metadata.ts';
 import { deriveBlobId } from './blob-id.ts';
 import { type SliverData } from './sliver.ts';
 import { expandSlivers, sliverSymbols } from './expand.ts';
-import { merkleRootOfSymbols } from '../hash/blake2b.ts';
+import { merkleRootOfLeaves, merkleScratchBytes } from '../hash/blake2b.ts';
 
 /** Root hash of metadata: Merkle root over the n leaves primary_hash[i] ‖ secondary_hash[i]. */
 export function metadataRootHash(metadata: BlobMetadata, kernel: WasmKernel = defaultKernel()): Uint8Array {
-  const leaves = metadata.hashes.map((h) => {
-    const leaf = new Uint8Array(64);
-    leaf.set(h.primary);
-    leaf.set(h.secondary, 32);
-    return leaf;
-  });
-  return merkleRootOfSymbols(leaves, kernel);
+  const n = metadata.hashes.length;
+  const mark = kernel.mark();
+  try {
+    // The n 64-byte leaves side by side in kernel memory, as the encoder has them.
+    const leaves = kernel.alloc(n * 64);
+    const scratch = kernel.alloc(merkleScratchBytes(n));
+    const mem = kernel.u8();
+    metadata.hashes.forEach((h, i) => {
+      mem.set(h.primary, leaves + i * 64);
+      mem.set(h.secondary, leaves + i * 64 + 32);
+    });
+    return merkleRootOfLeaves(kernel, leaves, n, 64, scratch);
+  } finally {
+    kernel.release(mark);
+  }
 }
 
 /**

@@ -100,6 +100,24 @@ export function merkleRootOfSymbols(symbols: readonly Uint8Array[], kernel: Wasm
   }
 }
 
+/**
+ * Merkle root over `count` contiguous leaves of `leafBytes` bytes at `leavesPtr` in `kernel`
+ * memory (each leaf hashed once, then the tree). `scratch`: merkleScratchBytes(count) bytes.
+ * Allocates its leaf digests above the caller's allocations and releases them.
+ */
+export function merkleRootOfLeaves(kernel: WasmKernel, leavesPtr: number, count: number, leafBytes: number, scratch: number): Uint8Array {
+  const mark = kernel.mark();
+  try {
+    const digests = kernel.alloc(count * DIGEST_BYTES);
+    const out = kernel.alloc(DIGEST_BYTES);
+    kernel.exports.hashLeaves(leavesPtr, leafBytes, count, leafBytes, digests, DIGEST_BYTES);
+    kernel.exports.merkleRoot(digests, count, DIGEST_BYTES, scratch, out);
+    return kernel.u8().slice(out, out + DIGEST_BYTES);
+  } finally {
+    kernel.release(mark);
+  }
+}
+
 /** Scratch bytes the `merkleRoot` / `merkleRoots` kernels need for trees of `count` leaves: ceil(count/2)·32. */
 export function merkleScratchBytes(count: number): number {
   return Math.ceil(count / 2) * DIGEST_BYTES;
