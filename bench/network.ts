@@ -4,7 +4,9 @@
  * each committee size (default 100 and 1000 shards over 10 nodes) it stores one blob (default
  * 256 MiB) and reads it back, split into encode / register / upload-to-quorum / certify /
  * download / decode, then checks the bytes. Everything shares this machine's cores: the figures
- * are the whole system's, not the client's alone.
+ * are the whole system's, not the client's alone. Peak RSS is the client process's (running
+ * maximum, so the second committee's figure includes the first's). No official comparison: the
+ * official SDK needs a Sui network.
  *
  *   node bench/network.ts [--mib 256] [--shards 100,1000] [--nodes 10] [--out file.json]
  */
@@ -56,10 +58,11 @@ for (const nShards of shardsList) {
       encodeS: t.encodeMs / 1000, registerS: t.registerMs / 1000, uploadS: t.uploadMs / 1000, certifyS: t.certifyMs / 1000,
       metadataS: read.timings.metadataMs / 1000, downloadS: read.timings.downloadMs / 1000, decodeS: read.timings.decodeMs / 1000,
       storeMBps: size / 1e6 / storeS, readMBps: size / 1e6 / readS,
+      clientPeakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     };
     rows.push(row);
     const f = (x: number) => x.toFixed(2);
-    console.log(`n=${nShards}: store ${f(storeS)} s (${f(row.storeMBps)} MB/s: encode ${f(row.encodeS)}, register ${f(row.registerS)}, upload to quorum ${f(row.uploadS)}, certify ${f(row.certifyS)}; all nodes done at ${f(allS)} s) | read ${f(readS)} s (${f(row.readMBps)} MB/s: metadata ${f(row.metadataS)}, download ${f(row.downloadS)}, decode ${f(row.decodeS)}) | bytes ${ok ? 'identical' : 'MISMATCH'}`);
+    console.log(`n=${nShards}: store ${f(storeS)} s (${f(row.storeMBps)} MB/s: encode ${f(row.encodeS)}, register ${f(row.registerS)}, upload to quorum ${f(row.uploadS)}, certify ${f(row.certifyS)}; all nodes done at ${f(allS)} s) | read ${f(readS)} s (${f(row.readMBps)} MB/s: metadata ${f(row.metadataS)}, download ${f(row.downloadS)}, decode ${f(row.decodeS)}) | bytes ${ok ? 'identical' : 'MISMATCH'} | client peak RSS ${row.clientPeakRssMiB} MiB`);
   } finally {
     await net.stop();
     await rm(dir, { recursive: true, force: true });
