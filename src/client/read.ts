@@ -161,10 +161,11 @@ export async function readBlob(blobId: BlobId | string, options: ReadBlobOptions
 }
 
 /**
- * Metadata from the first node whose answer verifies against the blob ID. Nodes are asked a few
+ * Metadata from the first node whose answer verifies against the blob ID (also used by the quilt
+ * reader). Nodes are asked a few
  * at a time (random order), so one silent node costs no more than its timeout once.
  */
-async function fetchMetadata(id: BlobId, committee: CommitteeInfo, clientFor: (a: string) => StorageNodeClient, retry: { retries: number; signal?: AbortSignal }): Promise<BlobMetadataWithId> {
+export async function fetchMetadata(id: BlobId, committee: CommitteeInfo, clientFor: (a: string) => StorageNodeClient, retry: { retries: number; signal?: AbortSignal }): Promise<BlobMetadataWithId> {
   const nodes = shuffle([...committee.members]);
   const errors: string[] = [];
   const maxBytes = 64 + 66 * committee.nShards;

@@ -61,7 +61,7 @@ export function compareUtf8(a: Uint8Array, b: Uint8Array): number {
 export function validateIdentifier(identifier: string): Uint8Array {
   if (typeof identifier !== 'string') throw new TuskInputError(`a quilt identifier must be a string, got ${typeof identifier}`);
   if (identifier.length === 0) throw new TuskInputError('a quilt identifier must not be empty');
-  if (!identifier.isWellFormed()) throw new TuskInputError(`quilt identifier ${JSON.stringify(identifier)} contains a lone UTF-16 surrogate (not valid Unicode)`);
+  if (!isWellFormed(identifier)) throw new TuskInputError(`quilt identifier ${JSON.stringify(identifier)} contains a lone UTF-16 surrogate (not valid Unicode)`);
   const bytes = utf8.encode(identifier);
   if (bytes.length > 65535) throw new TuskInputError(`quilt identifier is ${bytes.length} UTF-8 bytes; at most 65535 are allowed`);
   if (ulebLength(bytes.length) + bytes.length >= 65535) throw new TuskInputError(`quilt identifier is ${bytes.length} UTF-8 bytes; its BCS form must be under 65535 bytes (at most 65531 bytes)`);
@@ -69,6 +69,11 @@ export function validateIdentifier(identifier: string): Uint8Array {
   const control = /\p{Cc}/u.exec(identifier);
   if (control) throw new TuskInputError(`quilt identifier ${JSON.stringify(identifier)} contains the control character U+${control[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`);
   return bytes;
+}
+
+/** True unless `s` holds a lone UTF-16 surrogate (which no Rust `String` can hold). */
+export function isWellFormed(s: string): boolean {
+  return !/\p{Surrogate}/u.test(s);
 }
 
 /** BCS of a string: ULEB128(byte length) ‖ UTF-8. */
@@ -85,7 +90,7 @@ export function bcsString(bytes: Uint8Array): Uint8Array {
 export function bcsTags(tags: Readonly<Record<string, string>>): Uint8Array {
   const entries = Object.entries(tags).map(([k, v]) => {
     if (typeof v !== 'string') throw new TuskInputError(`tag ${JSON.stringify(k)} must have a string value`);
-    if (!k.isWellFormed() || !v.isWellFormed()) throw new TuskInputError(`tag ${JSON.stringify(k)} is not valid Unicode`);
+    if (!isWellFormed(k) || !isWellFormed(v)) throw new TuskInputError(`tag ${JSON.stringify(k)} is not valid Unicode`);
     return { key: bcsString(utf8.encode(k)), value: bcsString(utf8.encode(v)) };
   });
   entries.sort((a, b) => compareUtf8(a.key, b.key));
