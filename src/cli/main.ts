@@ -19,6 +19,7 @@ import { CHAIN_USAGE, chainCommand, walletCommand } from './chain-command.ts';
 import { CLIENT_USAGE, clientCommand } from './client-commands.ts';
 import { DEV_USAGE, devCommand } from './dev-command.ts';
 import { NODE_USAGE, nodeCommand } from './node-command.ts';
+import { QUILT_USAGE, quiltCommand } from './quilt-commands.ts';
 
 const USAGE = `Usage: tusk <command> [options]
 
@@ -44,6 +45,7 @@ Sliver directory layout: blob.json, metadata.bcs (BlobMetadataWithId), primary/<
 secondary/<j>.bcs (SliverData); sliver pair i = primary/<i>.bcs + secondary/<n−1−i>.bcs.
 
 ${CLIENT_USAGE}
+${QUILT_USAGE}
 ${DEV_USAGE}
 ${CHAIN_USAGE}
 ${NODE_USAGE}`;
@@ -228,6 +230,10 @@ async function dispatch(argv: string[]): Promise<number> {
     case 'info':
     case 'stake':
       return clientCommand(command, rest, (m) => new UsageError(m), interruptSignal());
+    case 'store-quilt':
+    case 'read-quilt':
+    case 'list-patches-in-quilt':
+      return quiltCommand(command, rest, (m) => new UsageError(m), interruptSignal());
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   }

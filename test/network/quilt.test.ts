@@ -23,6 +23,8 @@ import { encodeQuiltPatchId } from '../../src/quilt/patch-id.ts';
 import { TuskInputError } from '../../src/errors.ts';
 import { officialBlobId, blobIdToBase64Url } from '../helpers/official.ts';
 import { randomBytes } from '../helpers/blobs.ts';
+import { runTusk } from '../helpers/cli.ts';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
 
 const N_SHARDS = 100;
@@ -51,11 +53,11 @@ function counting(tamper?: (url: string, body: Uint8Array) => Uint8Array) {
   const log: { method: string; path: string; bytes: number }[] = [];
   const fetchImpl: typeof fetch = async (input, init) => {
     const res = await fetch(input, init);
-    let body = new Uint8Array(await res.arrayBuffer());
+    let body: Uint8Array = new Uint8Array(await res.arrayBuffer());
     const url = String(input);
     if (tamper) body = tamper(url, body);
     log.push({ method: init?.method ?? 'GET', path: new URL(url).pathname, bytes: body.length });
-    return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+    return new Response(body as Uint8Array<ArrayBuffer>, { status: res.status, statusText: res.statusText, headers: res.headers });
   };
   return { log, nodeClient: (address: string) => new StorageNodeClient(address, { fetch: fetchImpl }) };
 }
@@ -169,5 +171,63 @@ describe('quilts on a local network of processes', () => {
     await expect(storeQuilt([{ identifier: 'huge', contents: new Uint8Array(34 * 66 * 65534 + 1) }], opts)).rejects.toThrow(/too large/);
     expect(await chain.balance(wallet.toSuiAddress())).toBe(before);
     expect((await chain.ownedObjects(wallet.toSuiAddress())).length).toBe(owned);
+  });
+
+  it('the CLI: store-quilt --paths/--blobs --json, list-patches-in-quilt, read-quilt by identifiers and by patch IDs', async () => {
+    const src = join(dir, 'cli-src');
+    await mkdir(join(src, 'sub'), { recursive: true });
+    const a = randomBytes(3000, 1), b = randomBytes(10, 2), c = randomBytes(0, 3);
+    await writeFile(join(src, 'a.txt'), a);
+    await writeFile(join(src, 'sub', 'b.bin'), b);
+    const single = join(dir, 'c.json');
+    await writeFile(single, c);
+    const cfg = ['--config', net.configPath];
+    const stored = await runTusk(['store-quilt', '--paths', src, single, '--epochs', '1', '--json', ...cfg]);
+    expect(stored.code, stored.stderr).toBe(0);
+    const res = JSON.parse(stored.stdout);
+    expect(Object.keys(res)).toEqual(['blobStoreResult', 'storedQuiltBlobs']);
+    const created = res.blobStoreResult.newlyCreated;
+    expect(Object.keys(created)).toEqual(['blobObject', 'resourceOperation', 'cost']);
+    expect(created.blobObject.encodingType).toBe('RS2');
+    expect(created.resourceOperation.registerFromScratch.epochsAhead).toBe(1);
+    const qid = created.blobObject.blobId;
+    expect(res.storedQuiltBlobs.map((p: { identifier: string }) => p.identifier)).toEqual(['a.txt', 'b.bin', 'c.json']);
+    expect(Object.keys(res.storedQuiltBlobs[0])).toEqual(['identifier', 'quiltPatchId', 'range']);
+
+    const list = await runTusk(['list-patches-in-quilt', qid, '--json', ...cfg]);
+    expect(list.code, list.stderr).toBe(0);
+    expect(JSON.parse(list.stdout).patches.map((p: { quiltPatchId: string }) => p.quiltPatchId)).toEqual(res.storedQuiltBlobs.map((p: { quiltPatchId: string }) => p.quiltPatchId));
+
+    const out = join(dir, 'cli-out');
+    const read = await runTusk(['read-quilt', '--quilt-id', qid, '--identifiers', 'a.txt', 'c.json', '--out', out, ...cfg]);
+    expect(read.code, read.stderr).toBe(0);
+    expect(Buffer.compare(await readFile(join(out, 'a.txt')), Buffer.from(a))).toBe(0);
+    expect((await readFile(join(out, 'c.json'))).length).toBe(0);
+    const one = await runTusk(['read-quilt', '--quilt-patch-ids', res.storedQuiltBlobs[1].quiltPatchId, '--json', ...cfg]);
+    expect(one.code, one.stderr).toBe(0);
+    expect(JSON.parse(one.stdout).patches[0].base64).toBe(Buffer.from(b).toString('base64'));
+
+    // --blobs with identifiers and tags.
+    const tagged = await runTusk(['store-quilt', '--blobs', JSON.stringify({ path: single, identifier: 'x 1', tags: { t: 'v' } }), JSON.stringify({ path: join(src, 'a.txt') }), '--epochs', '1', '--json', ...cfg]);
+    expect(tagged.code, tagged.stderr).toBe(0);
+    const tq = JSON.parse(tagged.stdout).blobStoreResult.newlyCreated.blobObject.blobId;
+    const tl = JSON.parse((await runTusk(['list-patches-in-quilt', tq, '--json', ...cfg])).stdout);
+    expect(tl.patches.map((p: { identifier: string; tags: object }) => [p.identifier, p.tags])).toEqual([['a.txt', {}], ['x 1', { t: 'v' }]]);
+
+    // Bad input: duplicate file names; an unknown identifier; no files.
+    const dupDir = join(dir, 'dup');
+    await mkdir(join(dupDir, 'x'), { recursive: true });
+    await writeFile(join(dupDir, 'same'), 'one');
+    await writeFile(join(dupDir, 'x', 'same'), 'two');
+    const before = await chain.balance(wallet.toSuiAddress());
+    const dup = await runTusk(['store-quilt', '--paths', dupDir, '--epochs', '1', ...cfg]);
+    expect(dup.code).toBe(1);
+    expect(dup.stderr).toMatch(/duplicate quilt identifier "same"/);
+    expect(await chain.balance(wallet.toSuiAddress())).toBe(before);
+    const missing = await runTusk(['read-quilt', '--quilt-id', qid, '--identifiers', 'zzz', ...cfg]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/has no patch "zzz"/);
+    const usage = await runTusk(['store-quilt', '--epochs', '1', ...cfg]);
+    expect(usage.code).toBe(2);
   });
 });

@@ -7,8 +7,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { encodeQuilt as officialEncodeQuilt } from '@mysten/walrus';
-// Not in the package's exports map (walrus-http.md §3.7): imported by path.
-import { encodeQuiltPatchId as officialPatchId, parseQuiltPatchId as officialParsePatchId } from '../../node_modules/@mysten/walrus/dist/utils/quilts.mjs';
+// Not in the package's exports map nor its typings (walrus-http.md §3.7): imported by path.
+const sdkQuilts: string = '../../node_modules/@mysten/walrus/dist/utils/quilts.mjs';
+const sdk = (await import(sdkQuilts)) as {
+  encodeQuiltPatchId(id: { quiltId: string; patchId: { version: number; startIndex: number; endIndex: number } }): string;
+  parseQuiltPatchId(id: string): { quiltId: string; patchId: { version: number; startIndex: number; endIndex: number } };
+};
+const officialPatchId = sdk.encodeQuiltPatchId;
+const officialParsePatchId = sdk.parseQuiltPatchId;
 import { encodeQuilt, quiltSymbolSize, QuiltTooLargeError, type QuiltBlobInput } from '../../src/quilt/encode.ts';
 import { decodeIndex, decodePatch, quiltColumn, quiltGeometry, validateIdentifier, QuiltFormatError } from '../../src/quilt/format.ts';
 import { encodeQuiltPatchId, parseQuiltPatchId } from '../../src/quilt/patch-id.ts';
