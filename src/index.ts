@@ -86,3 +86,13 @@ export type { ClientConfig } from './client/config.ts';
 // --- a local network of processes (src/network/)
 export { startDevNetwork } from './network/dev-network.ts';
 export type { DevNetwork, DevNetworkOptions } from './network/dev-network.ts';
+
+// --- quilts (src/quilt/): many small files in one blob, QuiltV1 byte-identical to Walrus
+export { encodeQuilt, quiltSymbolSize, QuiltTooLargeError } from './quilt/encode.ts';
+export type { QuiltBlobInput, EncodeQuiltOptions, EncodedQuilt } from './quilt/encode.ts';
+export { quiltGeometry, validateIdentifier, decodeIndex, decodePatch, QuiltFormatError } from './quilt/format.ts';
+export type { QuiltGeometry, QuiltPatchInfo, DecodedPatch } from './quilt/format.ts';
+export { encodeQuiltPatchId, parseQuiltPatchId } from './quilt/patch-id.ts';
+export type { QuiltPatchId } from './quilt/patch-id.ts';
+export { storeQuilt, storedQuiltBlobs, quiltStoreResultJson, readQuiltPatch, listQuiltPatches, walrusPatchList, QuiltReader } from './quilt/client.ts';
+export type { StoreQuiltOptions, QuiltStoreResult, StoredQuiltPatch, ReadQuiltOptions, QuiltPatch, QuiltPatchEntry, QuiltPatchSelector } from './quilt/client.ts';
