@@ -219,6 +219,18 @@ export class EventFollower {
     this.blobSyncTimer.unref?.();
   }
 
+  /**
+   * Rebuilds the missing slivers of held shards of `blobIds` from peers now (the scrubber's repair
+   * of rotten slivers). Resolves with what was recovered and what could not be.
+   */
+  async repairBlobs(blobIds: Uint8Array[]): Promise<{ recovered: number; failed: number }> {
+    const { store } = this.o;
+    const me = this.o.nodeId();
+    const epoch = store.currentEpoch();
+    if (me === null || epoch === null) return { recovered: 0, failed: 0 };
+    return recoverHeldShards(epoch, { chain: this.o.chain, store, nodeId: me, expander: this.o.service.expander, signal: this.abort.signal, timeoutMs: this.o.recoveryTimeoutMs, blobIds });
+  }
+
   private async runBlobSyncs(): Promise<void> {
     const { store } = this.o;
     const me = this.o.nodeId();
