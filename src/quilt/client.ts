@@ -52,8 +52,8 @@ export interface QuiltStoreResult {
   readonly nShards: number;
 }
 
-/** Options of `storeQuilt`: those of `storeBlob`. */
-export type StoreQuiltOptions = StoreBlobOptions;
+/** Options of `storeQuilt`: those of `storeBlob` except the encoding (a quilt is always RS2). */
+export type StoreQuiltOptions = Omit<StoreBlobOptions, 'encoding'>;
 
 /**
  * Stores `blobs` as one quilt for the current committee and resolves once it is certified.
@@ -66,7 +66,9 @@ export async function storeQuilt(blobs: readonly QuiltBlobInput[], options: Stor
   const committee = await options.chain.committee();
   if (committee.members.length === 0) throw new TuskError(`epoch ${committee.epoch} has no committee: nothing can be stored yet`, { retryable: true });
   const encoded = encodeQuilt(blobs, { nShards: committee.nShards });
-  const result = await storeBlob(encoded.quilt, options);
+  // A quilt is defined on RS2's matrix (its columns are RS2 secondary slivers), whatever
+  // encoding the caller's options name for ordinary blobs.
+  const result = await storeBlob(encoded.quilt, { ...options, encoding: 'RS2' });
   return { quiltId: result.blobId, blobStoreResult: result, storedQuiltBlobs: storedQuiltBlobs(result.blobId, encoded), symbolSize: encoded.symbolSize, nShards: committee.nShards };
 }
 
