@@ -198,9 +198,18 @@ function randomQuilt(r: () => number, nShards: number, count: number, maxSize: n
 }
 
 function compareWithSdk(blobs: QuiltBlobInput[], nShards: number, withIds: boolean): void {
-  const ours = encodeQuilt(blobs, { nShards });
-  const ref = officialEncodeQuilt({ blobs: blobs.map((b) => ({ contents: b.contents, identifier: b.identifier, tags: b.tags ?? {} })), numShards: nShards });
+  const sdkInput = { blobs: blobs.map((b) => ({ contents: b.contents, identifier: b.identifier, tags: b.tags ?? {} })), numShards: nShards };
   const what = `n=${nShards}, ${blobs.length} patches`;
+  let ours;
+  try {
+    ours = encodeQuilt(blobs, { nShards });
+  } catch (e) {
+    // Too large for the committee (e.g. 1 MiB patches at n = 10): the SDK must refuse it too.
+    if (!(e instanceof QuiltTooLargeError)) throw e;
+    expect(() => officialEncodeQuilt(sdkInput), what).toThrow(/oversize/i);
+    return;
+  }
+  const ref = officialEncodeQuilt(sdkInput);
   expect(ours.quilt.length, what).toBe(ref.quilt.length);
   if (Buffer.compare(Buffer.from(ours.quilt), Buffer.from(ref.quilt)) !== 0) throw new Error(`quilt bytes differ (${what})`);
   expect(ours.patches.map((p) => [p.identifier, p.startIndex, p.endIndex, p.tags]), what)
