@@ -75,8 +75,11 @@ export function expandMultiValued(argv: readonly string[]): string[] {
 /** Runs one quilt command; resolves to the exit code. */
 export async function quiltCommand(command: string, argv: string[], usageError: (m: string) => Error, signal?: AbortSignal): Promise<number> {
   const { values, positionals } = parseArgs({ args: expandMultiValued(argv), allowPositionals: true, options: OPTIONS });
-  const config = await loadClientConfig(values.config ?? defaultConfigPath());
-  const chain = new RemoteChain({ url: config.chainUrl });
+  // The config is read only once the arguments are known to be usable (usage errors first).
+  const connect = async () => {
+    const config = await loadClientConfig(values.config ?? defaultConfigPath());
+    return { config, chain: new RemoteChain({ url: config.chainUrl }) };
+  };
   switch (command) {
     case 'store-quilt': {
       if (positionals.length > 0) throw usageError(`store-quilt takes its files with --paths or --blobs, not as ${JSON.stringify(positionals[0])}`);
@@ -85,6 +88,7 @@ export async function quiltCommand(command: string, argv: string[], usageError: 
       if (values.epochs === undefined) throw usageError('--epochs is required');
       const epochs = intOption(values.epochs, 'epochs', 1, 2 ** 32 - 1)!;
       const blobs = values.paths ? await blobsFromPaths(values.paths) : await blobsFromJson(values.blobs!);
+      const { config, chain } = await connect();
       const wallet = await loadWallet(config.wallet);
       const p = progressLine(!values.json);
       const onProgress = (e: StoreProgress) => {
@@ -121,6 +125,7 @@ export async function quiltCommand(command: string, argv: string[], usageError: 
       if (byId && !values['quilt-id']) throw usageError('--identifiers needs --quilt-id <id>');
       const count = (byId ?? byPatch)!.length;
       if (count > 1 && !values.out && !values.json) throw usageError('reading several patches needs --out <dir> (or --json)');
+      const { chain } = await connect();
       const options = { chain, signal };
       const patches: QuiltPatch[] = [];
       if (byId) {
@@ -156,6 +161,7 @@ export async function quiltCommand(command: string, argv: string[], usageError: 
     }
     case 'list-patches-in-quilt': {
       const quiltId = onePositional(positionals, 'quilt ID', 'list-patches-in-quilt', usageError);
+      const { chain } = await connect();
       const reader = await QuiltReader.open(quiltId, { chain, signal });
       const list = await reader.list();
       print(values.json, { quiltId: reader.quiltId, patches: list.map((p) => ({ identifier: p.identifier, quiltPatchId: p.quiltPatchId, tags: p.tags, range: [p.startIndex, p.endIndex] })) },
