@@ -125,6 +125,7 @@ export async function quiltCommand(command: string, argv: string[], usageError: 
       if (byId && !values['quilt-id']) throw usageError('--identifiers needs --quilt-id <id>');
       const count = (byId ?? byPatch)!.length;
       if (count > 1 && !values.out && !values.json) throw usageError('reading several patches needs --out <dir> (or --json)');
+      const parsedIds = (byPatch ?? []).map((pid) => ({ pid, parsed: parseQuiltPatchId(pid) }));
       const { chain } = await connect();
       const options = { chain, signal };
       const patches: QuiltPatch[] = [];
@@ -133,8 +134,7 @@ export async function quiltCommand(command: string, argv: string[], usageError: 
         for (const id of byId) patches.push(await reader.readPatch(id));
       } else {
         const readers = new Map<string, QuiltReader>();
-        for (const pid of byPatch!) {
-          const parsed = parseQuiltPatchId(pid);
+        for (const { pid, parsed } of parsedIds) {
           const qid = blobIdToString(parsed.quiltId);
           if (values['quilt-id'] && values['quilt-id'] !== qid) throw new TuskInputError(`patch ID ${pid} belongs to quilt ${qid}, not ${values['quilt-id']}`);
           if (!readers.has(qid)) readers.set(qid, await QuiltReader.open(parsed.quiltId, options));
