@@ -25,6 +25,16 @@ export interface DecryptOptions {
   readonly identities: readonly (string | Identity)[];
 }
 
+/**
+ * True when `prefix` is not a binary age file but looks like an armored one (a `-----` line start
+ * or a BEGIN line within the first KiB): it then goes to the armor decoder, whose errors are precise.
+ */
+function looksArmored(prefix: Uint8Array): boolean {
+  const s = Buffer.from(prefix.buffer, prefix.byteOffset, Math.min(prefix.byteLength, 1024)).toString('latin1');
+  if (s.startsWith(`${VERSION_LINE}\n`)) return false;
+  return s.trimStart().startsWith('-----') || s.includes('-----BEGIN AGE ENCRYPTED FILE-----');
+}
+
 /** True when `prefix` (the first bytes of a file, ≥ 22 for a sure answer) starts an age file, binary or armored. */
 export function isAgeEncrypted(prefix: Uint8Array): boolean {
   const s = Buffer.from(prefix.buffer, prefix.byteOffset, Math.min(prefix.byteLength, 128)).toString('latin1');
@@ -143,15 +153,15 @@ export async function unwrapFileKey(header: ParsedHeader, identities: readonly I
 export async function* decrypt(source: AsyncIterable<Uint8Array>, options: DecryptOptions): AsyncGenerator<Uint8Array> {
   const identities = options.identities.flatMap(toIdentities);
   const p = new Prefix(source);
-  await p.fill(64);
-  if (Buffer.from(p.buffered.subarray(0, 64)).toString('latin1').trimStart().startsWith('-----BEGIN')) {
+  await p.fill(1024);
+  if (looksArmored(p.buffered)) {
     yield* decrypt(armorDecode(p.rest(0)), { identities });
     return;
   }
   const header = await readHeader(p);
   const fileKey = await unwrapFileKey(header, identities);
   await p.fill(header.length + PAYLOAD_NONCE_SIZE);
-  if (p.buffered.length < header.length + PAYLOAD_NONCE_SIZE) throw new AgeIntegrityError('truncated payload (no nonce)');
+  if (p.buffered.length < header.length + PAYLOAD_NONCE_SIZE) throw new AgeFormatError('truncated file: no payload nonce after the header');
   const key = payloadKey(fileKey, p.buffered.subarray(header.length, header.length + PAYLOAD_NONCE_SIZE));
   fileKey.fill(0);
   yield* openPayload(key, p.rest(header.length + PAYLOAD_NONCE_SIZE));
@@ -200,7 +210,7 @@ export async function openEncryptedBlob(source: RandomAccessSource, options: Dec
   const header = parseHeader(headBytes);
   const fileKey = await unwrapFileKey(header, identities);
   const P = header.length + PAYLOAD_NONCE_SIZE;
-  if (source.size < P) throw new AgeIntegrityError('truncated payload (no nonce)');
+  if (source.size < P) throw new AgeFormatError('truncated file: no payload nonce after the header');
   const nonce = header.length + PAYLOAD_NONCE_SIZE <= headBytes.length ? headBytes.subarray(header.length, P) : await source.read(header.length, PAYLOAD_NONCE_SIZE);
   const key = payloadKey(fileKey, nonce);
   fileKey.fill(0);

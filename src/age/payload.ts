@@ -7,7 +7,7 @@
  * decrypted on its own given its index and whether it is the last one (random access).
  */
 import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
-import { AgeFormatError, AgeIntegrityError } from './errors.ts';
+import { AgeIntegrityError } from './errors.ts';
 
 /** Plaintext bytes per chunk. */
 export const CHUNK_SIZE = 65536;
@@ -68,7 +68,7 @@ export function openChunkStrict(key: Uint8Array, index: number, last: boolean, s
   if (sealed.length < 16) throw new AgeIntegrityError(`truncated payload (chunk ${index} has ${sealed.length} bytes)`);
   const pt = openChunk(key, index, last, sealed);
   if (pt) {
-    if (last && pt.length === 0 && index > 0) throw new AgeFormatError('empty final chunk after a full chunk');
+    if (last && pt.length === 0 && index > 0) throw new AgeIntegrityError('empty final chunk after a full chunk');
     return pt;
   }
   if (openChunk(key, index, !last, sealed)) {

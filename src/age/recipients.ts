@@ -8,7 +8,7 @@
 import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, scrypt as scryptCb, type KeyObject } from 'node:crypto';
 import { b64Decode, b64Encode } from './base64.ts';
 import { bech32Decode, bech32Encode } from './bech32.ts';
-import { AgeFormatError, AgeNoIdentityMatchError } from './errors.ts';
+import { AgeFormatError } from './errors.ts';
 import type { Stanza } from './header.ts';
 
 /** Wraps a file key for one reader. `wrapFileKey` must not retain `fileKey`. */
@@ -60,7 +60,13 @@ function rawPublic(key: KeyObject): Uint8Array {
 }
 
 function sharedSecret(secret: KeyObject, share: Uint8Array): Uint8Array {
-  const s = new Uint8Array(diffieHellman({ privateKey: secret, publicKey: publicKeyObject(share) }));
+  let s: Uint8Array;
+  try {
+    s = new Uint8Array(diffieHellman({ privateKey: secret, publicKey: publicKeyObject(share) }));
+  } catch {
+    // OpenSSL refuses low-order points itself (it checks for the all-zero result).
+    throw new AgeFormatError('X25519 share is a low-order point');
+  }
   // A low-order share yields the all-zero secret: the file is malformed (AGE-SPEC §X25519).
   if (s.every((b) => b === 0)) throw new AgeFormatError('X25519 share is a low-order point');
   return s;
@@ -193,7 +199,7 @@ export class ScryptIdentity implements Identity {
     if (!/^[1-9][0-9]*$/.test(st.args[1])) throw new AgeFormatError('malformed scrypt work factor');
     const logN = Number(st.args[1]);
     if (st.body.length !== 32) throw new AgeFormatError('scrypt stanza body must be 32 bytes');
-    if (logN > this.maxLogN) throw new AgeNoIdentityMatchError(`scrypt work factor 2^${logN} exceeds the accepted maximum 2^${this.maxLogN}`);
+    if (logN > this.maxLogN) throw new AgeFormatError(`scrypt work factor 2^${logN} exceeds the accepted maximum 2^${this.maxLogN}`);
     return aeadOpen(await scrypt(this.passphrase, salt, logN), st.body);
   }
 }
