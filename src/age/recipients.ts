@@ -90,8 +90,8 @@ export class X25519Recipient implements Recipient {
     return bech32Encode('age', this.publicKey);
   }
   async wrapFileKey(fileKey: Uint8Array): Promise<Stanza[]> {
-    const { privateKey } = generateKeyPairSync('x25519');
-    const share = rawPublic(privateKey);
+    const { privateKey, publicKey } = generateKeyPairSync('x25519');
+    const share = rawPublic(publicKey);
     const secret = sharedSecret(privateKey, this.publicKey);
     const salt = Buffer.concat([share, this.publicKey]);
     const wrapKey = new Uint8Array(hkdfSync('sha256', secret, salt, X25519_LABEL, 32));
