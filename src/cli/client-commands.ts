@@ -6,7 +6,7 @@
  * with camelCase keys under --json, FROST amounts as decimal strings), errors on stderr.
  */
 import { parseArgs } from 'node:util';
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, rm, stat } from 'node:fs/promises';
 import type { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
 import { RemoteChain } from '../chain/remote/client.ts';
 import type { BlobObject, Chain } from '../chain/types.ts';
@@ -18,11 +18,14 @@ import { readBlob, readBlobToFile, type ReadProgress } from '../client/read.ts';
 import { TuskInputError } from '../errors.ts';
 import { formatWal, parseWal } from './chain-command.ts';
 import { bar, intOption, onePositional, print, progressLine } from './common.ts';
+import { AGE_OPTIONS, decryptionFromFlags, encryptionFromFlags } from './age-commands.ts';
+import { isAgeEncrypted } from '../age/age.ts';
+import { parseHeader, headerLength } from '../age/header.ts';
 
 /** Usage text of the client commands (main.ts appends it to its own). */
 export const CLIENT_USAGE = `Client (store and read through a network; \`tusk dev\` starts a local one and writes the config):
   store <files…> --epochs N [--permanent|--deletable]   Encode, upload, certify; print blob IDs.
-  read <blobId> [--out <file>]          Read a blob back (to stdout without --out).
+  read <blobId> [--out <file>]          Read a blob back (to stdout without --out; encryption flags below).
   blob-status <blobId>                  The blob's Blob objects on chain and whether certified.
   list-blobs [--include-expired]        Blob objects owned by the wallet.
   extend --blob-obj-id <id> --epochs N  Pay for N more epochs of a certified blob.
@@ -50,6 +53,7 @@ const OPTIONS = {
   'node-id': { type: 'string' },
   amount: { type: 'string' },
   'include-expired': { type: 'boolean', default: false },
+  ...AGE_OPTIONS,
 } as const;
 
 type Values = ReturnType<typeof parse>['values'];
@@ -98,6 +102,7 @@ export async function clientCommand(command: string, argv: string[], usageError:
       if (positionals.length === 0) throw usageError('store needs at least one file');
       if (values.permanent && values.deletable) throw usageError('choose one of --permanent and --deletable');
       const epochs = requiredInt(values.epochs, 'epochs', usageError);
+      const encrypt = await encryptionFromFlags(values, usageError);
       const { chain, wallet } = await session(values);
       const results: Record<string, unknown>[] = [];
       let failures = 0;
@@ -110,7 +115,7 @@ export async function clientCommand(command: string, argv: string[], usageError:
         };
         // One file failing must not hide the blob IDs of those already stored (and paid for).
         try {
-          const options = { chain, signer: wallet, epochs, deletable: !values.permanent, signal, onProgress };
+          const options = { chain, signer: wallet, epochs, deletable: !values.permanent, signal, onProgress, encrypt };
           // Large files are stream-encoded to a temporary sliver directory: bounded memory.
           const r = (await stat(path)).size > STREAM_STORE_BYTES
             ? await storeFile(path, options)
@@ -122,7 +127,7 @@ export async function clientCommand(command: string, argv: string[], usageError:
           clearTimeout(timer);
           results.push({
             path, blobId: r.blobId, blobObjectId: r.blobObjectId, size: r.unencodedLength, endEpoch: r.endEpoch, deletable: r.deletable,
-            cost: r.cost.toString(), reused: r.reused, confirmedNodes: bg.confirmedNodes, failedNodes: bg.failedNodes.length,
+            cost: r.cost.toString(), reused: r.reused, ...(encrypt ? { encryption: { format: 'age-v1', recipients: encrypt.recipients.length } } : {}), confirmedNodes: bg.confirmedNodes, failedNodes: bg.failedNodes.length,
             timings: Object.fromEntries(Object.entries(r.timings).map(([k, v]) => [k, Math.round(v)])),
           });
         } catch (e) {
@@ -142,17 +147,41 @@ export async function clientCommand(command: string, argv: string[], usageError:
     }
     case 'read': {
       const id = blobIdFromString(onePositional(positionals, 'blob ID', 'read', usageError));
+      const decrypt = await decryptionFromFlags(values, usageError);
+      if (decrypt && values.raw) throw usageError('--raw keeps the ciphertext: do not combine it with -i/--passphrase-file');
       const { chain } = await chainFromConfig(values);
       const p = progressLine(!values.json);
+      // Without identities an age-encrypted blob is refused (unless --raw): printing ciphertext by accident helps nobody.
+      const refuseCiphertext = (bytes: Uint8Array) => {
+        if (decrypt || values.raw || !isAgeEncrypted(bytes)) return;
+        let types = 'armored';
+        try {
+          if (headerLength(bytes) >= 0) types = [...new Set(parseHeader(bytes).stanzas.map((st) => st.type))].join(', ');
+        } catch { /* reported as unknown below */ }
+        throw new TuskInputError(`blob ${blobIdToString(id)} is age-encrypted (recipient stanzas: ${types}); pass -i <identity file> or --passphrase-file <f> to decrypt it, or --raw for the ciphertext`);
+      };
       const onProgress = (e: ReadProgress) => (e.phase === 'download' ? p.show(`download ${bar(e.slivers ?? 0, e.needed ?? 1)}`) : p.show(`${e.phase}…`, true));
       try {
         if (values.out) {
-          const r = await readBlobToFile(id, values.out, { chain, overwrite: values.force, signal, onProgress });
+          const r = await readBlobToFile(id, values.out, { chain, overwrite: values.force, signal, onProgress, decrypt });
           p.clear();
+          if (!decrypt && !values.raw) {
+            const h = await open(values.out, 'r');
+            const head = Buffer.alloc(4096);
+            const { bytesRead } = await h.read(head, 0, 4096, 0);
+            await h.close();
+            try {
+              refuseCiphertext(head.subarray(0, bytesRead));
+            } catch (e) {
+              await rm(values.out, { force: true });
+              throw e;
+            }
+          }
           print(values.json, { blobId: r.blobId, out: values.out, size: r.bytes, axis: r.axis, rejectedSlivers: r.rejected }, `${r.bytes} bytes written to ${values.out}`);
         } else {
-          const bytes = await readBlob(id, { chain, signal, onProgress });
+          const bytes = await readBlob(id, { chain, signal, onProgress, decrypt });
           p.clear();
+          refuseCiphertext(bytes.subarray(0, 4096));
           if (values.json) print(true, { blobId: blobIdToString(id), size: bytes.length, base64: Buffer.from(bytes).toString('base64') }, '');
           else await new Promise<void>((res, rej) => process.stdout.write(bytes, (e) => (e ? rej(e) : res())));
         }

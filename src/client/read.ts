@@ -26,6 +26,7 @@ import { MetadataVerificationError, NotEnoughSliversError, SliverVerificationErr
 import { StorageNodeClient } from './node-client.ts';
 import { placeBlob } from './placement.ts';
 import { withRetries } from './retry.ts';
+import { withDecryptedOutput, type ReadDecryptOptions } from './encryption.ts';
 
 /** Options of `readBlob` / `readBlobToFile`. */
 export interface ReadBlobOptions {
@@ -43,6 +44,8 @@ export interface ReadBlobOptions {
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: ReadProgress) => void;
   readonly nodeClient?: (networkAddress: string) => StorageNodeClient;
+  /** Decrypt the (age-encrypted) blob with these identities, optionally only `range` (docs/encryption.md). */
+  readonly decrypt?: ReadDecryptOptions;
 }
 
 /** Progress of a read. */
@@ -69,6 +72,11 @@ interface Source {
 
 /** Reads blob `blobId` into the file `out` (written atomically). */
 export async function readBlobToFile(blobId: BlobId | string, out: string, options: ReadBlobOptions): Promise<ReadResult> {
+  if (options.decrypt) {
+    if (!options.overwrite && (await lstat(out).then(() => true, (e) => e.code !== 'ENOENT'))) throw new TuskInputError(`output file ${out} already exists (use --force to replace it)`);
+    const { result, bytes } = await withDecryptedOutput(out, options.decrypt, options.overwrite ?? false, options.tempDir, (c) => readBlobToFile(blobId, c, { ...options, decrypt: undefined }));
+    return { ...result, bytes };
+  }
   const id = typeof blobId === 'string' ? blobIdFromString(blobId) : blobId;
   const { chain, signal } = options;
   const clientFor = options.nodeClient ?? ((a: string) => new StorageNodeClient(a, { timeoutMs: options.nodeTimeoutMs }));
