@@ -29,6 +29,7 @@ import { NOT_YET_REASONS, StorageNodeClient, type SignedNodeMessage } from './no
 import { certificateCommittee, placeBlob, type NodePlacement } from './placement.ts';
 import { isRetryable, Semaphore, withRetries } from './retry.ts';
 import { equalBytes } from '../codec/verify.ts';
+import { acquireStorage, planStorageReuse } from './storage-reuse.ts';
 
 /** Options of `storeBlob` / `BlobStoreFlow`. */
 export interface StoreBlobOptions {
@@ -61,9 +62,24 @@ export interface StoreBlobOptions {
   readonly nodeClient?: (networkAddress: string) => StorageNodeClient;
 }
 
+/**
+ * How a store obtained its registration (Walrus client's `RegisterBlobOp`, same names): a new
+ * reservation, owned Storage reused, an existing Blob object reused as it is, or reused and
+ * extended (certified: only extended; not yet certified: uploaded, certified, then extended).
+ */
+export type RegisterOperation = 'registerFromScratch' | 'reuseStorage' | 'reuseRegistration' | 'reuseAndExtend' | 'reuseAndExtendNonCertified';
+
 /** Progress of a store. */
 export interface StoreProgress {
   readonly phase: 'encode' | 'register' | 'upload' | 'certify' | 'done';
+  /**
+   * Set once the register step is done (phase 'register'): the Blob object this store certifies,
+   * how it was obtained and the FROST paid so far. From then on, running the same store again
+   * resumes with this object and pays nothing more (beyond a missing extension).
+   */
+  readonly blobObjectId?: ObjectId;
+  readonly operation?: RegisterOperation;
+  readonly cost?: bigint;
   /** Bytes of a file input encoded so far / in total (encode phase, file input). */
   readonly bytesDone?: number;
   readonly bytesTotal?: number;
@@ -73,6 +89,8 @@ export interface StoreProgress {
   /** Shards whose node confirmed / needed for a quorum. */
   readonly confirmedWeight?: number;
   readonly quorumWeight?: number;
+  /** Shards in all (the most `confirmedWeight` can reach; above `quorumWeight` once certified). */
+  readonly totalWeight?: number;
 }
 
 /** What a finished store returns. */
@@ -86,6 +104,8 @@ export interface StoreResult {
   readonly cost: bigint;
   /** True when an existing Blob object was reused (resumed or already certified). */
   readonly reused: boolean;
+  /** How the registration was obtained. */
+  readonly operation: RegisterOperation;
   readonly unencodedLength: number;
   readonly timings: { readonly encodeMs: number; readonly registerMs: number; readonly uploadMs: number; readonly certifyMs: number };
   /** Settles when every node has been tried (the uploads continuing after the quorum). */
@@ -124,6 +144,10 @@ export class BlobStoreFlow {
   private cleanup: () => Promise<void> = async () => {};
   private blob: BlobObject | null = null;
   private reused = false;
+  /** How the registration was obtained (see `register`). */
+  private operation: RegisterOperation = 'registerFromScratch';
+  /** The end epoch asked for: current epoch at registration + `epochs`. */
+  private wantedEnd = 0;
   private cost = 0n;
   private readonly timings = { encodeMs: 0, registerMs: 0, uploadMs: 0, certifyMs: 0 };
 
@@ -172,8 +196,17 @@ export class BlobStoreFlow {
   }
 
   /**
-   * Step 2: register the blob (reserving space in the same transaction), or reuse a Blob object
-   * the signer already owns for this blob ID and persistence that is still live.
+   * Step 2: obtain a registration, paying as little as the wallet's objects allow (Walrus client's
+   * resource reuse, in its order of preference):
+   *  - a live Blob object of the signer for this blob ID and persistence (certified first, then the
+   *    longest-lived) is reused whatever its end epoch: `reuseRegistration` when it lasts long
+   *    enough, else `reuseAndExtend` (certified: only the extension is paid, nothing is uploaded)
+   *    or `reuseAndExtendNonCertified` (uploaded, certified, then extended). An interrupted store
+   *    run again after an epoch change therefore pays only the missing epochs, never a second
+   *    registration;
+   *  - else owned Storage that fits (fused and split as needed, ./storage-reuse.ts) is registered
+   *    with (`reuseStorage`: only the write fee is paid);
+   *  - else space is reserved and the blob registered in one transaction (`registerFromScratch`).
    */
   async register(): Promise<BlobObject> {
     if (this.blob) return this.blob;
@@ -185,31 +218,60 @@ export class BlobStoreFlow {
     const deletable = this.o.deletable ?? true;
     const state = await chain.systemState();
     if (state.committee.members.length === 0) throw new ChainAbortError('ENoCommittee', `epoch ${state.epoch} has no committee yet: no node can store blobs`, { retryable: true });
-    const wantedEnd = state.epoch + this.o.epochs;
+    this.wantedEnd = state.epoch + this.o.epochs;
     const owner = signer.toSuiAddress();
     const existing = (await chain.blobObjects(enc.blobId))
       .filter((b) => b.owner === owner && b.deletable === deletable && b.storage.endEpoch > state.epoch)
       .sort((a, b) => Number(b.certifiedEpoch !== null) - Number(a.certifiedEpoch !== null) || b.storage.endEpoch - a.storage.endEpoch);
-    const reuse = existing.find((b) => b.storage.endEpoch >= wantedEnd) ?? null;
-    if (reuse) {
+    if (existing.length > 0) {
+      const reuse = existing[0];
       this.blob = reuse;
       this.reused = true;
+      this.operation = reuse.storage.endEpoch >= this.wantedEnd ? 'reuseRegistration' : reuse.certifiedEpoch !== null ? 'reuseAndExtend' : 'reuseAndExtendNonCertified';
     } else {
       const size = new EncodingConfig(state.nShards, encodingByName(enc.encoding)).encodedBlobLength(enc.unencodedLength);
       const encodingType = encodingByName(enc.encoding).typeByte;
-      const res = await chain.registerBlob(signer, {
-        storage: { size, epochsAhead: this.o.epochs },
-        blobId: enc.blobId,
-        rootHash: enc.rootHash,
-        size: enc.unencodedLength,
-        encodingType,
-        deletable,
-      });
-      this.blob = res.blob;
-      this.cost = storageCost(enc.unencodedLength, this.o.epochs, state.nShards, state.storagePricePerUnitSize, state.writePricePerUnitSize, enc.encoding);
+      const blobArgs = { blobId: enc.blobId, rootHash: enc.rootHash, size: enc.unencodedLength, encodingType, deletable };
+      const units = storageUnits(size);
+      let registered: BlobObject | null = null;
+      const plan = planStorageReuse(
+        (await chain.ownedObjects(owner)).flatMap((o) => (o.kind === 'storage' ? [o.object] : [])),
+        { size, epoch: state.epoch, endEpoch: this.wantedEnd },
+      );
+      if (plan) {
+        try {
+          const storage = await acquireStorage(chain, signer, plan);
+          registered = (await chain.registerBlob(signer, { ...blobArgs, storage })).blob;
+          this.operation = 'reuseStorage';
+          this.cost = state.writePricePerUnitSize * units;
+        } catch (e) {
+          // A concurrent store of the same wallet took the resource: reserve new space instead.
+          if (!(e instanceof ChainAbortError) || e.code === 'EInsufficientFunds') throw e;
+        }
+      }
+      if (!registered) {
+        registered = (await chain.registerBlob(signer, { ...blobArgs, storage: { size, epochsAhead: this.o.epochs } })).blob;
+        this.operation = 'registerFromScratch';
+        this.cost = storageCost(enc.unencodedLength, this.o.epochs, state.nShards, state.storagePricePerUnitSize, state.writePricePerUnitSize, enc.encoding);
+      }
+      this.blob = registered;
     }
     this.timings.registerMs = now() - t;
+    this.o.onProgress?.({ phase: 'register', blobObjectId: this.blob.id, operation: this.operation, cost: this.cost });
     return this.blob;
+  }
+
+  /**
+   * Extends a certified blob that ends before the wanted end epoch (`reuseAndExtend`, or the last
+   * step of `reuseAndExtendNonCertified`), paying only the missing epochs.
+   */
+  private async extendToWantedEnd(blob: BlobObject): Promise<BlobObject> {
+    if (blob.storage.endEpoch >= this.wantedEnd) return blob;
+    const state = await this.o.chain.systemState();
+    const epochs = this.wantedEnd - blob.storage.endEpoch;
+    const res = await this.o.chain.extendBlob(this.o.signer, blob.id, epochs);
+    this.cost += state.storagePricePerUnitSize * storageUnits(blob.storage.storageSize) * BigInt(epochs);
+    return res.blob;
   }
 
   /**
@@ -249,6 +311,9 @@ export class BlobStoreFlow {
           confirmations = await upload.quorum;
         } catch (e) {
           cancel();
+          // A node already in a newer epoch signed for it: the epoch moved while confirmations
+          // were collected. Re-read the committee and collect again for the same Blob object.
+          if (e instanceof EpochMovedError && attempt < MAX_EPOCH_RETRIES) continue;
           throw e;
         } finally {
           this.timings.uploadMs += now() - t;
@@ -277,13 +342,15 @@ export class BlobStoreFlow {
           // new committee before the epoch is even compared): confirm again with the new one.
           const moved = e instanceof ChainAbortError && (await this.o.chain.committee().then((c) => c.epoch !== committee.epoch, () => false));
           cancel();
-          if (moved && attempt < 3) continue;
+          if (moved && attempt < MAX_EPOCH_RETRIES) continue;
           throw e;
         } finally {
           this.timings.certifyMs += now() - t2;
         }
       }
     }
+    // reuseAndExtend / reuseAndExtendNonCertified: pay only for the epochs still missing.
+    certified = await this.extendToWantedEnd(certified);
     if (this.o.attributes) {
       for (const [k, v] of Object.entries(this.o.attributes)) await this.o.chain.setBlobAttribute(this.o.signer, blob.id, k, v);
     }
@@ -296,6 +363,7 @@ export class BlobStoreFlow {
       deletable: certified.deletable,
       cost: this.cost,
       reused: this.reused,
+      operation: this.operation,
       unencodedLength: enc.unencodedLength,
       timings: { ...this.timings },
       background,
@@ -322,7 +390,7 @@ export class BlobStoreFlow {
     const signatures: { member: number; signature: Uint8Array }[] = [];
     const failed: { nodeId: ObjectId; error: string }[] = [];
     const errors: unknown[] = [];
-    const report = () => this.o.onProgress?.({ phase: 'upload', sliversStored: stored, sliversTotal: total, confirmedWeight, quorumWeight });
+    const report = () => this.o.onProgress?.({ phase: 'upload', sliversStored: stored, sliversTotal: total, confirmedWeight, quorumWeight, totalWeight: n });
     let settleQuorum!: { resolve: (v: Confirmations) => void; reject: (e: unknown) => void };
     const quorum = new Promise<Confirmations>((resolve, reject) => (settleQuorum = { resolve, reject }));
     let decided = false;
@@ -341,6 +409,10 @@ export class BlobStoreFlow {
           settleQuorum.resolve({ message, signatures: [...signatures] });
         }
       } catch (e) {
+        if (e instanceof EpochMovedError && !decided) {
+          decided = true;
+          settleQuorum.reject(e);
+        }
         failed.push({ nodeId: p.node.nodeId, error: (e as Error).message });
         errors.push(e);
         failedWeight += p.pairs.length;
@@ -395,19 +467,45 @@ export class BlobStoreFlow {
       const signed = await client.getConfirmation(enc.blobId, kind, { signal });
       if (!equalBytes(signed.serializedMessage, message)) {
         // A node that has not yet followed the chain into this epoch signs the previous one: ask
-        // again shortly. Anything else is a wrong confirmation.
-        let older = false;
+        // again shortly. A node already in a newer epoch signs that one: the epoch moved under
+        // this attempt (the caller re-reads the committee). Anything else is a wrong confirmation.
+        let signedEpoch: number | null = null;
         try {
-          older = parseStorageConfirmation(signed.serializedMessage).epoch < epoch;
+          const sm = signed.serializedMessage;
+          // Only a confirmation of this very blob and persistence says anything about the epoch:
+          // the same bytes as expected except the epoch field (bytes 3…6).
+          const epochOf = parseStorageConfirmation(sm).epoch;
+          if (sm.length === message.length && equalBytes(sm.subarray(0, 3), message.subarray(0, 3)) && equalBytes(sm.subarray(7), message.subarray(7))) signedEpoch = epochOf;
         } catch {
           // not a storage confirmation at all
         }
+        if (signedEpoch !== null && signedEpoch > epoch && blsVerify(signed.signature, p.node.publicKey, signed.serializedMessage)) {
+          throw new EpochMovedError(epoch, signedEpoch, client.url);
+        }
+        const older = signedEpoch !== null && signedEpoch < epoch;
         throw new StorageNodeError(client.url, 200, older ? 'NOT_CURRENTLY_REGISTERED' : 'WRONG_MESSAGE',
           older ? `confirmation signed for an earlier epoch than ${epoch}` : 'confirmation is not for this blob, persistence and epoch', { retryable: older });
       }
       if (!blsVerify(signed.signature, p.node.publicKey, message)) throw new StorageNodeError(client.url, 200, 'BAD_SIGNATURE', 'confirmation signature does not verify with the node\'s key');
       return signed;
     }, notYet);
+  }
+}
+
+/** Collection rounds restarted because the epoch moved (each one re-reads the committee). */
+const MAX_EPOCH_RETRIES = 3;
+
+/**
+ * A node confirmed for a newer epoch than the committee the client collects for: the chain moved
+ * on. Retryable (collect again with the new committee); never a reason to register again.
+ */
+export class EpochMovedError extends TuskError {
+  readonly expectedEpoch: number;
+  readonly signedEpoch: number;
+  constructor(expectedEpoch: number, signedEpoch: number, nodeUrl: string) {
+    super(`${nodeUrl}: confirmation signed for epoch ${signedEpoch}, the committee read was epoch ${expectedEpoch}: the epoch moved, collecting again`, { retryable: true });
+    this.expectedEpoch = expectedEpoch;
+    this.signedEpoch = signedEpoch;
   }
 }
 
