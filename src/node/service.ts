@@ -24,6 +24,7 @@ import { invalidBlobIdMessage, storageConfirmationMessage, type BlobPersistence 
 import { MetadataVerificationError, TuskError, TuskInputError } from '../errors.ts';
 import type { NodeStore, BlobStatus } from './store.ts';
 import type { PoolExpander } from './pool-expander.ts';
+import { missingSlivers } from './shard-recovery.ts';
 import {
   ApiError, badRequest, indexOutOfRange, invalidMetadata, invalidSliver, metadataNotFound, notRegistered, shardNotAssigned,
   sliverNotFound, unavailable,
@@ -499,11 +500,23 @@ export class NodeService {
     return this.store.blobStatus(blobId, this.epoch());
   }
 
+  private missingCache: { epoch: number; atMs: number; value: Map<number, number> } | null = null;
+
+  /** Missing slivers per held shard, recomputed at most once a second (health may be polled). */
+  private missingSliversCached(epoch: number): Map<number, number> {
+    const c = this.missingCache;
+    if (c && c.epoch === epoch && Date.now() - c.atMs < 1000) return c.value;
+    const value = missingSlivers(this.store, epoch, this.nShardsValue ?? 0);
+    this.missingCache = { epoch, atMs: Date.now(), value };
+    return value;
+  }
+
   /** `GET /v1/health`: Walrus's ServiceHealthInfo fields that apply to this node. */
   health(detailed: boolean, extra: { nodeId: string | null; eventsPending?: number }): object {
     const uptimeMs = Date.now() - this.startedAt;
     const epoch = this.store.currentEpoch();
     const shards = epoch === null ? [] : (this.store.shards(epoch) ?? []);
+    const missing = epoch === null ? new Map<number, number>() : this.missingSliversCached(epoch);
     const info: Record<string, unknown> = {
       uptime: { secs: Math.floor(uptimeMs / 1000), nanos: (uptimeMs % 1000) * 1_000_000 },
       epoch,
@@ -511,11 +524,17 @@ export class NodeService {
       nodeId: extra.nodeId,
       nodeStatus: epoch === null ? 'Standby' : shards.length > 0 ? 'Active' : 'Standby',
       eventProgress: { persisted: this.store.eventsApplied(), pending: extra.eventsPending ?? 0 },
-      // Without shard sync every owned shard is "ready" as soon as the node knows it owns it.
-      shardSummary: { owned: shards.length, ownedShardStatus: { unknown: 0, ready: shards.length, inTransfer: 0, inRecovery: 0 }, readOnly: 0 },
+      // A held shard lacking slivers of a certified live blob is "inRecovery", not "ready" (the
+      // node recovers them on the certification event and at epoch changes); `missingSlivers`
+      // (a Tusk extension) counts them.
+      shardSummary: { owned: shards.length, ownedShardStatus: { unknown: 0, ready: shards.length - missing.size, inTransfer: 0, inRecovery: missing.size }, readOnly: 0 },
+      missingSlivers: [...missing.values()].reduce((a, b) => a + b, 0),
     };
     if (detailed) {
-      info.shardDetail = { owned: shards.map((s) => ({ shard: s, status: 'ready' })), other: [] };
+      info.shardDetail = {
+        owned: shards.map((s) => (missing.has(s) ? { shard: s, status: 'inRecovery', missingSlivers: missing.get(s) } : { shard: s, status: 'ready' })),
+        other: [],
+      };
       info.storage = this.store.counts();
     }
     return info;
