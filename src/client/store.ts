@@ -5,10 +5,13 @@
  * shards, while the remaining uploads finish in the background.
  *
  * The flow is a sequence of resumable steps (`BlobStoreFlow`): an interrupted store run again
- * with the same data and owner reuses its registered, uncertified Blob object instead of paying
- * twice, and skips slivers the nodes already hold. An epoch change between confirmation and
- * certification (the certificate no longer fits the chain's committee) restarts the upload against
- * the new committee, asking nodes what they already hold.
+ * with the same data and owner reuses its live Blob object (certified or not, whatever its end
+ * epoch: only missing epochs are paid, as the Walrus client's reuseAndExtend[NonCertified]) and
+ * skips slivers the nodes already hold; without one, owned Storage is reused before new space is
+ * reserved (./storage-reuse.ts). An epoch change while confirmations are collected (a node signs
+ * for a newer epoch) or between confirmation and certification (the certificate no longer fits
+ * the chain's committee) restarts the upload against the new committee for the same Blob object,
+ * asking nodes what they already hold.
  */
 import type { Signer } from '@mysten/sui/cryptography';
 import { encodeBlobAsync, type EncodedMetadata, type TaskRunner } from '../codec/encode.ts';
