@@ -9,7 +9,8 @@
  * bounded whatever the blob size. A sliver that fails verification (a faulty or malicious node)
  * is dropped and replaced by one from another node, so a bad node cannot change what is read.
  */
-import { access, constants, lstat, mkdtemp, readFile, rm, stat, writeFile, mkdir, unlink } from 'node:fs/promises';
+import { access, lstat, mkdtemp, readFile, rm, stat, writeFile, mkdir, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { BlobId } from '../codec/blob-id.ts';
@@ -73,8 +74,17 @@ export async function readBlobToFile(blobId: BlobId | string, out: string, optio
   const { chain, signal } = options;
   const clientFor = options.nodeClient ?? ((a: string) => new StorageNodeClient(a, { timeoutMs: options.nodeTimeoutMs }));
   const retry = { retries: options.retries ?? 2, signal, baseDelayMs: 100 };
-  // Check the destination before any download, not after.
-  await checkOutputPath(out, options.overwrite ?? false);
+  // Refuse an existing output before any download, not after.
+  if (!options.overwrite && (await lstat(out).then(() => true, (e) => e.code !== 'ENOENT'))) {
+    throw new TuskInputError(`output file ${out} already exists (use --force to replace it)`);
+  }
+  // …and a destination that cannot be written: its directory must exist and take a new file.
+  const parent = dirname(resolve(out));
+  const parentStat = await stat(parent).catch(() => null);
+  if (!parentStat?.isDirectory()) throw new TuskInputError(`cannot write ${out}: directory ${parent} does not exist`);
+  await access(parent, constants.W_OK).catch(() => {
+    throw new TuskInputError(`cannot write ${out}: directory ${parent} is not writable`);
+  });
   const t0 = performance.now();
   options.onProgress?.({ phase: 'metadata' });
 
@@ -143,27 +153,6 @@ export async function readBlobToFile(blobId: BlobId | string, out: string, optio
     throw new NotEnoughSliversError(`could not obtain enough valid slivers of blob ${blobIdToString(id)} from the committee (${rejected} rejected or unavailable${failures.length ? `; e.g. ${failures.join('; ')}` : ''})`, []);
   } finally {
     await rm(dir, { recursive: true, force: true });
-  }
-}
-
-/**
- * Refuses an output path that the read could not write at the end: an existing file without
- * `overwrite`, a directory, or a parent that is missing, not a directory, or not writable (the
- * decoded file is written next to `out` and renamed into place).
- * @throws TuskInputError naming the path and what is wrong.
- */
-export async function checkOutputPath(out: string, overwrite: boolean): Promise<void> {
-  const existing = await lstat(out).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : Promise.reject(e)));
-  if (existing && !overwrite) throw new TuskInputError(`output file ${out} already exists (use --force to replace it)`);
-  if (existing?.isDirectory()) throw new TuskInputError(`output ${out} is a directory: name a file`);
-  const parent = dirname(resolve(out));
-  const dir = await stat(parent).catch(() => null);
-  if (!dir) throw new TuskInputError(`cannot write ${out}: directory ${parent} does not exist`);
-  if (!dir.isDirectory()) throw new TuskInputError(`cannot write ${out}: ${parent} is not a directory`);
-  try {
-    await access(parent, constants.W_OK);
-  } catch {
-    throw new TuskInputError(`cannot write ${out}: directory ${parent} is not writable`);
   }
 }
 

@@ -5,13 +5,10 @@
  * shards, while the remaining uploads finish in the background.
  *
  * The flow is a sequence of resumable steps (`BlobStoreFlow`): an interrupted store run again
- * with the same data and owner reuses its live Blob object (certified or not, whatever its end
- * epoch: only missing epochs are paid, as the Walrus client's reuseAndExtend[NonCertified]) and
- * skips slivers the nodes already hold; without one, owned Storage is reused before new space is
- * reserved (./storage-reuse.ts). An epoch change while confirmations are collected (a node signs
- * for a newer epoch) or between confirmation and certification (the certificate no longer fits
- * the chain's committee) restarts the upload against the new committee for the same Blob object,
- * asking nodes what they already hold.
+ * with the same data and owner reuses its registered, uncertified Blob object instead of paying
+ * twice, and skips slivers the nodes already hold. An epoch change between confirmation and
+ * certification (the certificate no longer fits the chain's committee) restarts the upload against
+ * the new committee, asking nodes what they already hold.
  */
 import type { Signer } from '@mysten/sui/cryptography';
 import { encodeBlobAsync, type EncodedMetadata, type TaskRunner } from '../codec/encode.ts';
@@ -22,7 +19,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EncodingConfig } from '../codec/config.ts';
-import { encodingByName } from '../codec/encodings/index.ts';
+import { encodingByName, type EncodingScheme } from '../codec/encodings/index.ts';
 import { blsVerify } from '../crypto/bls.ts';
 import { aggregateCertificate, isQuorum, signersBitmap } from '../protocol/certificate.ts';
 import { parseStorageConfirmation, storageConfirmationMessage, type BlobPersistence } from '../protocol/messages.ts';
@@ -32,7 +29,6 @@ import { NOT_YET_REASONS, StorageNodeClient, type SignedNodeMessage } from './no
 import { certificateCommittee, placeBlob, type NodePlacement } from './placement.ts';
 import { isRetryable, Semaphore, withRetries } from './retry.ts';
 import { equalBytes } from '../codec/verify.ts';
-import { acquireStorage, planStorageReuse } from './storage-reuse.ts';
 
 /** Options of `storeBlob` / `BlobStoreFlow`. */
 export interface StoreBlobOptions {
@@ -43,6 +39,12 @@ export interface StoreBlobOptions {
   readonly epochs: number;
   /** Deletable (default, as in the Walrus CLI) or permanent. */
   readonly deletable?: boolean;
+  /**
+   * Encoding: `'rs2'` (default; the Walrus encoding) or `'rs8'` (GF(2^8), committees of 4…195
+   * shards; a Tusk extension the Walrus network does not accept). Checked against the committee
+   * before anything is encoded or paid (TuskInputError).
+   */
+  readonly encoding?: string | EncodingScheme;
   /** Attributes to set on the Blob object after certification. */
   readonly attributes?: Readonly<Record<string, string>>;
   /** Where encoding runs (default: the process-wide codec pool). */
@@ -65,24 +67,9 @@ export interface StoreBlobOptions {
   readonly nodeClient?: (networkAddress: string) => StorageNodeClient;
 }
 
-/**
- * How a store obtained its registration (Walrus client's `RegisterBlobOp`, same names): a new
- * reservation, owned Storage reused, an existing Blob object reused as it is, or reused and
- * extended (certified: only extended; not yet certified: uploaded, certified, then extended).
- */
-export type RegisterOperation = 'registerFromScratch' | 'reuseStorage' | 'reuseRegistration' | 'reuseAndExtend' | 'reuseAndExtendNonCertified';
-
 /** Progress of a store. */
 export interface StoreProgress {
   readonly phase: 'encode' | 'register' | 'upload' | 'certify' | 'done';
-  /**
-   * Set once the register step is done (phase 'register'): the Blob object this store certifies,
-   * how it was obtained and the FROST paid so far. From then on, running the same store again
-   * resumes with this object and pays nothing more (beyond a missing extension).
-   */
-  readonly blobObjectId?: ObjectId;
-  readonly operation?: RegisterOperation;
-  readonly cost?: bigint;
   /** Bytes of a file input encoded so far / in total (encode phase, file input). */
   readonly bytesDone?: number;
   readonly bytesTotal?: number;
@@ -92,8 +79,6 @@ export interface StoreProgress {
   /** Shards whose node confirmed / needed for a quorum. */
   readonly confirmedWeight?: number;
   readonly quorumWeight?: number;
-  /** Shards in all (the most `confirmedWeight` can reach; above `quorumWeight` once certified). */
-  readonly totalWeight?: number;
 }
 
 /** What a finished store returns. */
@@ -105,10 +90,10 @@ export interface StoreResult {
   readonly deletable: boolean;
   /** FROST paid by this call (0 when an earlier registration was reused). */
   readonly cost: bigint;
-  /** True when an existing Blob object was reused (resumed or already certified). */
+  /** True when an existing Blob object was reused (resumed or already certified; extended if it ended too early). */
   readonly reused: boolean;
-  /** How the registration was obtained. */
-  readonly operation: RegisterOperation;
+  /** The owned Storage object the registration used instead of buying space (null: none). */
+  readonly storageReused: ObjectId | null;
   readonly unencodedLength: number;
   readonly timings: { readonly encodeMs: number; readonly registerMs: number; readonly uploadMs: number; readonly certifyMs: number };
   /** Settles when every node has been tried (the uploads continuing after the quorum). */
@@ -147,10 +132,10 @@ export class BlobStoreFlow {
   private cleanup: () => Promise<void> = async () => {};
   private blob: BlobObject | null = null;
   private reused = false;
-  /** How the registration was obtained (see `register`). */
-  private operation: RegisterOperation = 'registerFromScratch';
-  /** The end epoch asked for: current epoch at registration + `epochs`. */
-  private wantedEnd = 0;
+  /** Epochs to add to a reused registration once it is certified (it ends before the wanted end). */
+  private extendBy = 0;
+  /** The owned Storage object registration used instead of buying space, if any. */
+  private storageReused: ObjectId | null = null;
   private cost = 0n;
   private readonly timings = { encodeMs: 0, registerMs: 0, uploadMs: 0, certifyMs: 0 };
 
@@ -175,8 +160,11 @@ export class BlobStoreFlow {
     this.o.onProgress?.({ phase: 'encode' });
     const t = now();
     const state = await this.o.chain.systemState();
+    const encoding = typeof this.o.encoding === 'object' ? this.o.encoding : encodingByName(this.o.encoding ?? 'rs2');
+    // Before reading a large file: a committee the encoding cannot serve is a clear input error.
+    new EncodingConfig(state.nShards, encoding);
     if (this.input instanceof Uint8Array) {
-      const blob = await encodeBlobAsync(this.input, { nShards: state.nShards, pool: this.o.pool });
+      const blob = await encodeBlobAsync(this.input, { nShards: state.nShards, encoding, pool: this.o.pool });
       this.sliverAt = async (axis, index) => (axis === 'primary' ? blob.primarySlivers : blob.secondarySlivers)[index];
       this.encoded = blob;
     } else {
@@ -185,7 +173,7 @@ export class BlobStoreFlow {
       this.cleanup = () => rm(spool, { recursive: true, force: true });
       try {
         this.encoded = await encodeStream(this.input.path, {
-          nShards: state.nShards, pool: this.o.pool, sink: await directorySink(dir), signal: this.o.signal, tempDir: this.o.tempDir,
+          nShards: state.nShards, encoding, pool: this.o.pool, sink: await directorySink(dir), signal: this.o.signal, tempDir: this.o.tempDir,
           onProgress: (e) => this.o.onProgress?.({ phase: 'encode', bytesDone: e.bytesDone, bytesTotal: e.bytesTotal }),
         });
       } catch (e) {
@@ -199,17 +187,8 @@ export class BlobStoreFlow {
   }
 
   /**
-   * Step 2: obtain a registration, paying as little as the wallet's objects allow (Walrus client's
-   * resource reuse, in its order of preference):
-   *  - a live Blob object of the signer for this blob ID and persistence (certified first, then the
-   *    longest-lived) is reused whatever its end epoch: `reuseRegistration` when it lasts long
-   *    enough, else `reuseAndExtend` (certified: only the extension is paid, nothing is uploaded)
-   *    or `reuseAndExtendNonCertified` (uploaded, certified, then extended). An interrupted store
-   *    run again after an epoch change therefore pays only the missing epochs, never a second
-   *    registration;
-   *  - else owned Storage that fits (fused and split as needed, ./storage-reuse.ts) is registered
-   *    with (`reuseStorage`: only the write fee is paid);
-   *  - else space is reserved and the blob registered in one transaction (`registerFromScratch`).
+   * Step 2: register the blob (reserving space in the same transaction), or reuse a Blob object
+   * the signer already owns for this blob ID and persistence that is still live.
    */
   async register(): Promise<BlobObject> {
     if (this.blob) return this.blob;
@@ -221,60 +200,81 @@ export class BlobStoreFlow {
     const deletable = this.o.deletable ?? true;
     const state = await chain.systemState();
     if (state.committee.members.length === 0) throw new ChainAbortError('ENoCommittee', `epoch ${state.epoch} has no committee yet: no node can store blobs`, { retryable: true });
-    this.wantedEnd = state.epoch + this.o.epochs;
+    const wantedEnd = state.epoch + this.o.epochs;
     const owner = signer.toSuiAddress();
+    // Walrus's resource reuse (reuseRegistration / reuseAndExtend / reuseAndExtendNonCertified):
+    // any live registration of this blob ID and persistence the signer owns is used, certified
+    // first, then the longest-lived; if it ends before the wanted end it is extended once it is
+    // certified, so a re-run (also after an epoch change) pays only for the missing epochs.
     const existing = (await chain.blobObjects(enc.blobId))
       .filter((b) => b.owner === owner && b.deletable === deletable && b.storage.endEpoch > state.epoch)
       .sort((a, b) => Number(b.certifiedEpoch !== null) - Number(a.certifiedEpoch !== null) || b.storage.endEpoch - a.storage.endEpoch);
-    if (existing.length > 0) {
-      const reuse = existing[0];
+    const reuse = existing[0] ?? null;
+    if (reuse) {
       this.blob = reuse;
       this.reused = true;
-      this.operation = reuse.storage.endEpoch >= this.wantedEnd ? 'reuseRegistration' : reuse.certifiedEpoch !== null ? 'reuseAndExtend' : 'reuseAndExtendNonCertified';
+      this.extendBy = Math.max(0, wantedEnd - reuse.storage.endEpoch);
     } else {
-      const size = new EncodingConfig(state.nShards, encodingByName(enc.encoding)).encodedBlobLength(enc.unencodedLength);
-      const encodingType = encodingByName(enc.encoding).typeByte;
-      const blobArgs = { blobId: enc.blobId, rootHash: enc.rootHash, size: enc.unencodedLength, encodingType, deletable };
-      const units = storageUnits(size);
-      let registered: BlobObject | null = null;
-      const plan = planStorageReuse(
-        (await chain.ownedObjects(owner)).flatMap((o) => (o.kind === 'storage' ? [o.object] : [])),
-        { size, epoch: state.epoch, endEpoch: this.wantedEnd },
-      );
-      if (plan) {
-        try {
-          const storage = await acquireStorage(chain, signer, plan);
-          registered = (await chain.registerBlob(signer, { ...blobArgs, storage })).blob;
-          this.operation = 'reuseStorage';
-          this.cost = state.writePricePerUnitSize * units;
-        } catch (e) {
-          // A concurrent store of the same wallet took the resource: reserve new space instead.
-          if (!(e instanceof ChainAbortError) || e.code === 'EInsufficientFunds') throw e;
-        }
-      }
-      if (!registered) {
-        registered = (await chain.registerBlob(signer, { ...blobArgs, storage: { size, epochsAhead: this.o.epochs } })).blob;
-        this.operation = 'registerFromScratch';
-        this.cost = storageCost(enc.unencodedLength, this.o.epochs, state.nShards, state.storagePricePerUnitSize, state.writePricePerUnitSize, enc.encoding);
-      }
-      this.blob = registered;
+      const scheme = encodingByName(enc.encoding);
+      const size = new EncodingConfig(state.nShards, scheme).encodedBlobLength(enc.unencodedLength);
+      // reuseStorage: an owned Storage object covering [now, wantedEnd) and the size (split or
+      // fused to fit) instead of buying new space; the registration then pays the write fee only.
+      const storageId = await this.fittingStorage(size, state.epoch, wantedEnd);
+      const res = await chain.registerBlob(signer, {
+        storage: storageId ?? { size, epochsAhead: this.o.epochs },
+        blobId: enc.blobId,
+        rootHash: enc.rootHash,
+        size: enc.unencodedLength,
+        encodingType: scheme.typeByte,
+        deletable,
+      });
+      this.blob = res.blob;
+      this.storageReused = storageId;
+      this.cost = storageId
+        ? state.writePricePerUnitSize * storageUnits(size)
+        : storageCost(enc.unencodedLength, this.o.epochs, state.nShards, state.storagePricePerUnitSize, state.writePricePerUnitSize, enc.encoding);
     }
     this.timings.registerMs = now() - t;
-    this.o.onProgress?.({ phase: 'register', blobObjectId: this.blob.id, operation: this.operation, cost: this.cost });
     return this.blob;
   }
 
+  /** Waits (up to ~30 s) until the chain's committee is of an epoch after `epoch`. */
+  private async waitForEpochAfter(epoch: number): Promise<void> {
+    for (let i = 0; i < 300; i++) {
+      if ((await this.o.chain.committee()).epoch > epoch) return;
+      this.o.signal?.throwIfAborted();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   /**
-   * Extends a certified blob that ends before the wanted end epoch (`reuseAndExtend`, or the last
-   * step of `reuseAndExtendNonCertified`), paying only the missing epochs.
+   * An owned Storage object that can hold `size` bytes from `epoch` through `wantedEnd`, made to
+   * fit: the smallest single object that covers the period is split to `size` (the remainder stays
+   * the owner's); else two objects of the same period whose sizes add up are fused first. Returns
+   * null when nothing owned fits (the caller buys space).
    */
-  private async extendToWantedEnd(blob: BlobObject): Promise<BlobObject> {
-    if (blob.storage.endEpoch >= this.wantedEnd) return blob;
-    const state = await this.o.chain.systemState();
-    const epochs = this.wantedEnd - blob.storage.endEpoch;
-    const res = await this.o.chain.extendBlob(this.o.signer, blob.id, epochs);
-    this.cost += state.storagePricePerUnitSize * storageUnits(blob.storage.storageSize) * BigInt(epochs);
-    return res.blob;
+  private async fittingStorage(size: number, epoch: number, wantedEnd: number): Promise<ObjectId | null> {
+    const { chain, signer } = this.o;
+    const owned = (await chain.ownedObjects(signer.toSuiAddress()))
+      .flatMap((o) => (o.kind === 'storage' ? [o.object] : []))
+      .filter((s) => s.startEpoch <= epoch && s.endEpoch >= wantedEnd)
+      .sort((a, b) => a.storageSize - b.storageSize || a.endEpoch - b.endEpoch);
+    let pick = owned.find((s) => s.storageSize >= size)?.id ?? null;
+    if (!pick) {
+      outer: for (let i = 0; i < owned.length; i++) {
+        for (let j = i + 1; j < owned.length; j++) {
+          const [a, b] = [owned[i], owned[j]];
+          if (a.startEpoch === b.startEpoch && a.endEpoch === b.endEpoch && a.storageSize + b.storageSize >= size) {
+            pick = (await chain.fuseStorage(signer, a.id, b.id)).storage.id;
+            break outer;
+          }
+        }
+      }
+    }
+    if (!pick) return null;
+    const chosen = await chain.getStorage(pick);
+    if (chosen && chosen.storageSize > size) await chain.splitStorage(signer, pick, size);
+    return pick;
   }
 
   /**
@@ -289,6 +289,11 @@ export class BlobStoreFlow {
       return { ...result, background: result.background.finally(() => this.cleanup()) };
     } catch (e) {
       await this.cleanup();
+      // A registration paid for by this run outlives the failure: the error says which, so the
+      // caller can tell the user that a re-run resumes with it (register() reuses it).
+      if (this.blob && this.cost > 0n && e !== null && typeof e === 'object') {
+        Object.defineProperty(e, PAID_REGISTRATION, { value: { blobObjectId: this.blob.id, cost: this.cost }, enumerable: false });
+      }
       throw e;
     }
   }
@@ -314,9 +319,12 @@ export class BlobStoreFlow {
           confirmations = await upload.quorum;
         } catch (e) {
           cancel();
-          // A node already in a newer epoch signed for it: the epoch moved while confirmations
-          // were collected. Re-read the committee and collect again for the same Blob object.
-          if (e instanceof EpochMovedError && attempt < MAX_EPOCH_RETRIES) continue;
+          // A node already in a later epoch confirmed for it: collect again from the new committee
+          // and certify the same object (never a new registration).
+          if (e instanceof StorageNodeError && e.reason === EPOCH_MOVED && attempt < 3) {
+            await this.waitForEpochAfter(committee.epoch);
+            continue;
+          }
           throw e;
         } finally {
           this.timings.uploadMs += now() - t;
@@ -345,15 +353,22 @@ export class BlobStoreFlow {
           // new committee before the epoch is even compared): confirm again with the new one.
           const moved = e instanceof ChainAbortError && (await this.o.chain.committee().then((c) => c.epoch !== committee.epoch, () => false));
           cancel();
-          if (moved && attempt < MAX_EPOCH_RETRIES) continue;
+          if (moved && attempt < 3) continue;
           throw e;
         } finally {
           this.timings.certifyMs += now() - t2;
         }
       }
     }
-    // reuseAndExtend / reuseAndExtendNonCertified: pay only for the epochs still missing.
-    certified = await this.extendToWantedEnd(certified);
+    if (this.extendBy > 0) {
+      // reuseAndExtend(NonCertified): the reused registration ended too early; pay only the missing epochs.
+      const state = await this.o.chain.systemState();
+      const extendBy = state.epoch + this.o.epochs - certified.storage.endEpoch;
+      if (extendBy > 0) {
+        certified = (await this.o.chain.extendBlob(this.o.signer, certified.id, extendBy)).blob;
+        this.cost += state.storagePricePerUnitSize * storageUnits(certified.storage.storageSize) * BigInt(extendBy);
+      }
+    }
     if (this.o.attributes) {
       for (const [k, v] of Object.entries(this.o.attributes)) await this.o.chain.setBlobAttribute(this.o.signer, blob.id, k, v);
     }
@@ -366,7 +381,7 @@ export class BlobStoreFlow {
       deletable: certified.deletable,
       cost: this.cost,
       reused: this.reused,
-      operation: this.operation,
+      storageReused: this.storageReused,
       unencodedLength: enc.unencodedLength,
       timings: { ...this.timings },
       background,
@@ -393,7 +408,7 @@ export class BlobStoreFlow {
     const signatures: { member: number; signature: Uint8Array }[] = [];
     const failed: { nodeId: ObjectId; error: string }[] = [];
     const errors: unknown[] = [];
-    const report = () => this.o.onProgress?.({ phase: 'upload', sliversStored: stored, sliversTotal: total, confirmedWeight, quorumWeight, totalWeight: n });
+    const report = () => this.o.onProgress?.({ phase: 'upload', sliversStored: stored, sliversTotal: total, confirmedWeight, quorumWeight });
     let settleQuorum!: { resolve: (v: Confirmations) => void; reject: (e: unknown) => void };
     const quorum = new Promise<Confirmations>((resolve, reject) => (settleQuorum = { resolve, reject }));
     let decided = false;
@@ -412,14 +427,13 @@ export class BlobStoreFlow {
           settleQuorum.resolve({ message, signatures: [...signatures] });
         }
       } catch (e) {
-        if (e instanceof EpochMovedError && !decided) {
-          decided = true;
-          settleQuorum.reject(e);
-        }
         failed.push({ nodeId: p.node.nodeId, error: (e as Error).message });
         errors.push(e);
         failedWeight += p.pairs.length;
-        if (!decided && !isQuorum(n - failedWeight, n)) {
+        if (!decided && e instanceof StorageNodeError && e.reason === EPOCH_MOVED) {
+          decided = true;
+          settleQuorum.reject(e);
+        } else if (!decided && !isQuorum(n - failedWeight, n)) {
           decided = true;
           settleQuorum.reject(this.o.signal?.aborted ? this.o.signal.reason : new NotEnoughConfirmationsError(
             `nodes holding ${failedWeight} of ${n} shards failed; a quorum needs ${quorumWeight}. First failures: ${failed.slice(0, 3).map((f) => f.error).join('; ')}`,
@@ -470,22 +484,19 @@ export class BlobStoreFlow {
       const signed = await client.getConfirmation(enc.blobId, kind, { signal });
       if (!equalBytes(signed.serializedMessage, message)) {
         // A node that has not yet followed the chain into this epoch signs the previous one: ask
-        // again shortly. A node already in a newer epoch signs that one: the epoch moved under
-        // this attempt (the caller re-reads the committee). Anything else is a wrong confirmation.
-        let signedEpoch: number | null = null;
+        // again shortly. Anything else is a wrong confirmation.
+        let older = false;
         try {
-          const sm = signed.serializedMessage;
-          // Only a confirmation of this very blob and persistence says anything about the epoch:
-          // the same bytes as expected except the epoch field (bytes 3…6).
-          const epochOf = parseStorageConfirmation(sm).epoch;
-          if (sm.length === message.length && equalBytes(sm.subarray(0, 3), message.subarray(0, 3)) && equalBytes(sm.subarray(7), message.subarray(7))) signedEpoch = epochOf;
-        } catch {
+          const c = parseStorageConfirmation(signed.serializedMessage);
+          older = c.epoch < epoch;
+          // The same confirmation for a later epoch: the node has followed the chain into it.
+          if (c.epoch > epoch && equalBytes(c.blobId, enc.blobId) && equalBytes(c.persistence.kind === 'deletable' ? c.persistence.objectId : new Uint8Array(0), kind.kind === 'deletable' ? objectIdBytes(kind.objectId) : new Uint8Array(0))) {
+            throw new StorageNodeError(client.url, 200, EPOCH_MOVED, `node confirmed for epoch ${c.epoch}, after ${epoch}: the epoch moved on`, { retryable: false });
+          }
+        } catch (e) {
+          if (e instanceof StorageNodeError) throw e;
           // not a storage confirmation at all
         }
-        if (signedEpoch !== null && signedEpoch > epoch && blsVerify(signed.signature, p.node.publicKey, signed.serializedMessage)) {
-          throw new EpochMovedError(epoch, signedEpoch, client.url);
-        }
-        const older = signedEpoch !== null && signedEpoch < epoch;
         throw new StorageNodeError(client.url, 200, older ? 'NOT_CURRENTLY_REGISTERED' : 'WRONG_MESSAGE',
           older ? `confirmation signed for an earlier epoch than ${epoch}` : 'confirmation is not for this blob, persistence and epoch', { retryable: older });
       }
@@ -495,22 +506,18 @@ export class BlobStoreFlow {
   }
 }
 
-/** Collection rounds restarted because the epoch moved (each one re-reads the committee). */
-const MAX_EPOCH_RETRIES = 3;
+const PAID_REGISTRATION = Symbol('tusk.paidRegistration');
 
 /**
- * A node confirmed for a newer epoch than the committee the client collects for: the chain moved
- * on. Retryable (collect again with the new committee); never a reason to register again.
+ * The registration a failed store had already paid for (its Blob object and the FROST paid), or
+ * null when the failure came before any payment. A re-run of the same store reuses it.
  */
-export class EpochMovedError extends TuskError {
-  readonly expectedEpoch: number;
-  readonly signedEpoch: number;
-  constructor(expectedEpoch: number, signedEpoch: number, nodeUrl: string) {
-    super(`${nodeUrl}: confirmation signed for epoch ${signedEpoch}, the committee read was epoch ${expectedEpoch}: the epoch moved, collecting again`, { retryable: true });
-    this.expectedEpoch = expectedEpoch;
-    this.signedEpoch = signedEpoch;
-  }
+export function paidRegistration(error: unknown): { readonly blobObjectId: ObjectId; readonly cost: bigint } | null {
+  return (error !== null && typeof error === 'object' && (error as Record<symbol, unknown>)[PAID_REGISTRATION] as { blobObjectId: ObjectId; cost: bigint }) || null;
 }
+
+/** Reason of the error that ends an upload round when a node confirmed for a later epoch. */
+const EPOCH_MOVED = 'EPOCH_MOVED';
 
 /** Verified confirmations of one committee, ready to aggregate. */
 interface Confirmations {

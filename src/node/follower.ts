@@ -11,10 +11,6 @@
  * After a page is committed, uploads buffered with `?pending=true` for newly registered blobs are
  * moved into the store, and long-polling confirmation requests are woken.
  *
- * A BlobCertified event also queues the recovery of that blob's slivers the node lacks (after a
- * short grace period for the client's own uploads; at once for an old certification replayed by a
- * node that was down), so held shards do not stay incomplete until the next epoch change.
- *
  * Shard recovery (./shard-recovery.ts) runs as a background task with its own cancellation, so
  * events keep being applied meanwhile. It starts after each page that starts an epoch and at
  * start-up when the persisted marker `recovered_epoch` is behind the current epoch (a crash during
@@ -23,11 +19,12 @@
 import type { Signer } from '@mysten/sui/cryptography';
 import type { Chain, ChainEventEnvelope, CommitteeInfo } from '../chain/types.ts';
 import { TuskError } from '../errors.ts';
-import { blobIdToString } from '../codec/blob-id.ts';
 import type { NodeStore } from './store.ts';
 import type { NodeService } from './service.ts';
 import { recoverHeldShards } from './shard-recovery.ts';
 import { pause } from '../client/retry.ts';
+import { pairForShard } from '../client/placement.ts';
+import { blobIdRotation, blobIdToString } from '../codec/blob-id.ts';
 
 /** kv key: the last epoch whose shard recovery completed (the node may report it synced). */
 export const RECOVERED_EPOCH_KEY = 'recovered_epoch';
@@ -49,15 +46,13 @@ export interface FollowerOptions {
   readonly recoveryTimeoutMs?: number;
   /** Recovery runs per epoch before the epoch is reported synced with slivers missing (default 5). */
   readonly recoveryAttempts?: number;
-  /**
-   * How long after a blob's certification the node waits before recovering the slivers it lacks
-   * (default 5000 ms): the client keeps uploading to the nodes that had not confirmed by the
-   * quorum, and those uploads are cheaper than a recovery. A certification older than this (a node
-   * catching up after being down) is recovered at once.
-   */
-  readonly certifiedRecoveryDelayMs?: number;
   /** Reports errors the loop survives (chain unreachable …); default: stderr. */
   readonly onError?: (error: unknown) => void;
+  /**
+   * After a blob is certified, how long to leave the writer's uploads to arrive before fetching
+   * the slivers this node still lacks from its peers (default 10 000 ms).
+   */
+  readonly blobSyncDelayMs?: number;
 }
 
 /** Follows the chain's events into the store. `start()` runs a loop until `stop()`. */
@@ -101,14 +96,14 @@ export class EventFollower {
     }
     const registered: Uint8Array[] = [];
     const invalidated: Uint8Array[] = [];
-    const certified: { blobId: Uint8Array; timestampMs: number }[] = [];
+    const certified: Uint8Array[] = [];
     let newEpoch: number | null = null;
     store.transaction(() => {
       for (const env of page.events) {
         const e = this.apply(env, committees);
         if (e === 'registered') registered.push((env.event as { blobId: Uint8Array }).blobId);
         if (e === 'invalidated') invalidated.push((env.event as { blobId: Uint8Array }).blobId);
-        if (env.event.type === 'BlobCertified') certified.push({ blobId: env.event.blobId, timestampMs: env.timestampMs });
+        if (e === 'certified') certified.push((env.event as { blobId: Uint8Array }).blobId);
         if (env.event.type === 'EpochChangeStart') newEpoch = env.event.epoch;
       }
       store.setEventCursor(page.nextCursor ?? page.events[page.events.length - 1].cursor);
@@ -125,11 +120,11 @@ export class EventFollower {
     service.notifyApplied();
     this.lag = page.events.length === (this.o.pageSize ?? 500) ? 1 : 0;
     if (newEpoch !== null) this.startRecovery(newEpoch);
-    if (certified.length > 0) this.scheduleBlobRecovery(certified);
+    for (const b of certified) this.scheduleBlobSync(b);
     return page.events.length;
   }
 
-  private apply(env: ChainEventEnvelope, committees: Map<number, CommitteeInfo>): 'registered' | 'invalidated' | null {
+  private apply(env: ChainEventEnvelope, committees: Map<number, CommitteeInfo>): 'registered' | 'invalidated' | 'certified' | null {
     const { store } = this.o;
     const ev = env.event;
     switch (ev.type) {
@@ -138,7 +133,7 @@ export class EventFollower {
         return 'registered';
       case 'BlobCertified':
         store.certifyObject(ev.blobId, ev.objectId, ev.deletable, ev.epoch, ev.endEpoch, env.id);
-        return null;
+        return ev.isExtension ? null : 'certified';
       case 'BlobDeleted':
         store.deleteObject(ev.objectId, store.currentEpoch() ?? ev.epoch);
         return null;
@@ -173,6 +168,91 @@ export class EventFollower {
     this.o.service.notifyApplied();
   }
 
+  /** Blobs certified while this node may lack their slivers, waiting for their sync (by blob ID text). */
+  private readonly blobSyncs = new Map<string, Uint8Array>();
+  private blobSyncTimer: NodeJS.Timeout | null = null;
+  private blobSyncRunning: Promise<void> | null = null;
+
+  /**
+   * Slivers of held shards still missing for blobs certified recently (queued or being fetched):
+   * what health reports, so "every shard ready" is not claimed while slivers are missing.
+   */
+  missingSlivers(): number {
+    const epoch = this.o.store.currentEpoch();
+    if (epoch === null || this.blobSyncs.size === 0) return 0;
+    const held = this.o.store.shards(epoch) ?? [];
+    let n: number;
+    try {
+      n = this.o.service.nShards;
+    } catch {
+      return 0; // no committee size known yet
+    }
+    let missing = 0;
+    for (const blobId of this.blobSyncs.values()) {
+      const rotation = blobIdRotation(blobId, n);
+      for (const shard of held) {
+        const pair = pairForShard(shard, rotation, n);
+        if (!this.o.store.hasSliver(blobId, pair, 'primary')) missing++;
+        if (!this.o.store.hasSliver(blobId, pair, 'secondary')) missing++;
+      }
+    }
+    return missing;
+  }
+
+  /**
+   * Queues a blob sync: once `blobSyncDelayMs` has passed (the writer's own uploads usually arrive
+   * in that time), the slivers of held shards this node still lacks for the blob are rebuilt from
+   * peers — as Walrus nodes do on a certification event — so a node that was down while a blob was
+   * stored does not wait for the next epoch change (an hour in dev, weeks on Walrus).
+   */
+  private scheduleBlobSync(blobId: Uint8Array): void {
+    if (this.abort.signal.aborted) return;
+    this.blobSyncs.set(blobIdToString(blobId), blobId);
+    if (this.blobSyncTimer || this.blobSyncRunning) return;
+    this.blobSyncTimer = setTimeout(() => {
+      this.blobSyncTimer = null;
+      this.blobSyncRunning = this.runBlobSyncs().finally(() => {
+        this.blobSyncRunning = null;
+        if (this.blobSyncs.size > 0 && !this.abort.signal.aborted) this.scheduleBlobSync(this.blobSyncs.values().next().value!);
+      });
+    }, this.o.blobSyncDelayMs ?? 10_000);
+    this.blobSyncTimer.unref?.();
+  }
+
+  /**
+   * Rebuilds the missing slivers of held shards of `blobIds` from peers now (the scrubber's repair
+   * of rotten slivers). Resolves with what was recovered and what could not be.
+   */
+  async repairBlobs(blobIds: Uint8Array[]): Promise<{ recovered: number; failed: number }> {
+    const { store } = this.o;
+    const me = this.o.nodeId();
+    const epoch = store.currentEpoch();
+    if (me === null || epoch === null) return { recovered: 0, failed: 0 };
+    return recoverHeldShards(epoch, { chain: this.o.chain, store, nodeId: me, expander: this.o.service.expander, signal: this.abort.signal, timeoutMs: this.o.recoveryTimeoutMs, blobIds });
+  }
+
+  private async runBlobSyncs(): Promise<void> {
+    const { store } = this.o;
+    const me = this.o.nodeId();
+    const epoch = store.currentEpoch();
+    if (me === null || epoch === null) return;
+    const batch = [...this.blobSyncs.entries()];
+    try {
+      const report = await recoverHeldShards(epoch, {
+        chain: this.o.chain, store, nodeId: me, expander: this.o.service.expander, signal: this.abort.signal,
+        timeoutMs: this.o.recoveryTimeoutMs, blobIds: batch.map(([, b]) => b),
+      });
+      if (report.failed > 0) {
+        // Left queued: retried after the delay (the epoch's shard recovery also finds them).
+        this.report(new TuskError(`blob sync: ${report.failed} slivers of ${batch.length} certified blob(s) could not be recovered yet`, { retryable: true }));
+        return;
+      }
+      for (const [k] of batch) this.blobSyncs.delete(k);
+    } catch (e) {
+      if (!this.abort.signal.aborted) this.report(e);
+    }
+  }
+
   /** The running recovery task, if any. */
   private recovery: { epoch: number; abort: AbortController; done: Promise<void> } | null = null;
 
@@ -195,72 +275,6 @@ export class EventFollower {
       if (!abort.signal.aborted) this.report(e);
     });
     this.recovery = { epoch, abort, done };
-  }
-
-  /** Blobs seen certified whose missing slivers (if any) are still to be recovered, by blob ID. */
-  private readonly certifiedQueue = new Map<string, { blobId: Uint8Array; dueMs: number; attempts: number }>();
-  /** The task draining `certifiedQueue`, if running. */
-  private blobRecovery: Promise<void> | null = null;
-  private blobRecoveryAbort: AbortController | null = null;
-
-  /**
-   * Queues the recovery of the slivers this node lacks of blobs just certified (as Walrus nodes
-   * start a blob sync on `BlobCertified`), so a node that was down, or that the client stopped
-   * uploading to at the quorum, does not wait for the next epoch change to hold its shards.
-   */
-  private scheduleBlobRecovery(items: readonly { blobId: Uint8Array; timestampMs: number }[]): void {
-    const delay = this.o.certifiedRecoveryDelayMs ?? 5000;
-    for (const { blobId, timestampMs } of items) {
-      const key = blobIdToString(blobId);
-      if (!this.certifiedQueue.has(key)) this.certifiedQueue.set(key, { blobId, dueMs: timestampMs + delay, attempts: 0 });
-    }
-    if (this.blobRecovery || this.abort.signal.aborted) return;
-    // Its own controller: the task may start during the catch-up before `start()` replaces `abort`.
-    const ctl = new AbortController();
-    this.blobRecoveryAbort = ctl;
-    this.blobRecovery = this.drainBlobRecovery(ctl.signal)
-      .catch((e) => {
-        if (!ctl.signal.aborted) this.report(e);
-      })
-      .finally(() => {
-        this.blobRecovery = null;
-      });
-  }
-
-  private async drainBlobRecovery(signal: AbortSignal): Promise<void> {
-    while (this.certifiedQueue.size > 0 && !signal.aborted) {
-      const now = Date.now();
-      const entries = [...this.certifiedQueue.values()];
-      const due = entries.filter((x) => x.dueMs <= now);
-      if (due.length === 0) {
-        await pause(Math.min(...entries.map((x) => x.dueMs)) - now, signal);
-        continue;
-      }
-      for (const d of due) this.certifiedQueue.delete(blobIdToString(d.blobId));
-      const epoch = this.o.store.currentEpoch();
-      const me = this.o.nodeId();
-      if (epoch === null || me === null) continue;
-      let failed = due.length;
-      try {
-        const report = await recoverHeldShards(epoch, {
-          chain: this.o.chain, store: this.o.store, nodeId: me, expander: this.o.service.expander, signal, timeoutMs: this.o.recoveryTimeoutMs,
-          blobs: due.map((d) => d.blobId),
-        });
-        failed = report.failed;
-        if (report.failed > 0) this.report(new TuskError(`epoch ${epoch}: ${report.failed} slivers of newly certified blobs could not be recovered yet (${report.recovered} were)`, { retryable: true }));
-      } catch (e) {
-        if (signal.aborted) return;
-        this.report(e);
-      }
-      if (failed === 0) continue;
-      // Peers may still be receiving the blob: try again with backoff; after that, the recovery
-      // run of the next epoch change picks up what is still missing.
-      for (const d of due) {
-        if (d.attempts + 1 >= (this.o.recoveryAttempts ?? 5)) continue;
-        const key = blobIdToString(d.blobId);
-        if (!this.certifiedQueue.has(key)) this.certifiedQueue.set(key, { ...d, attempts: d.attempts + 1, dueMs: Date.now() + 1000 * 2 ** d.attempts });
-      }
-    }
   }
 
   /** Resolves when the current recovery task (if any) has ended. */
@@ -363,10 +377,11 @@ export class EventFollower {
   async stop(): Promise<void> {
     this.abort.abort();
     this.recovery?.abort.abort();
-    this.blobRecoveryAbort?.abort();
+    if (this.blobSyncTimer) clearTimeout(this.blobSyncTimer);
+    this.blobSyncTimer = null;
+    await this.blobSyncRunning;
     await this.running?.catch(() => {});
     await this.recovery?.done;
-    await this.blobRecovery;
     this.running = null;
   }
 }

@@ -24,7 +24,6 @@ import { invalidBlobIdMessage, storageConfirmationMessage, type BlobPersistence 
 import { MetadataVerificationError, TuskError, TuskInputError } from '../errors.ts';
 import type { NodeStore, BlobStatus } from './store.ts';
 import type { PoolExpander } from './pool-expander.ts';
-import { missingSlivers } from './shard-recovery.ts';
 import {
   ApiError, badRequest, indexOutOfRange, invalidMetadata, invalidSliver, metadataNotFound, notRegistered, shardNotAssigned,
   sliverNotFound, unavailable,
@@ -500,23 +499,11 @@ export class NodeService {
     return this.store.blobStatus(blobId, this.epoch());
   }
 
-  private missingCache: { epoch: number; atMs: number; value: Map<number, number> } | null = null;
-
-  /** Missing slivers per held shard, recomputed at most once a second (health may be polled). */
-  private missingSliversCached(epoch: number): Map<number, number> {
-    const c = this.missingCache;
-    if (c && c.epoch === epoch && Date.now() - c.atMs < 1000) return c.value;
-    const value = missingSlivers(this.store, epoch, this.nShardsValue ?? 0);
-    this.missingCache = { epoch, atMs: Date.now(), value };
-    return value;
-  }
-
   /** `GET /v1/health`: Walrus's ServiceHealthInfo fields that apply to this node. */
-  health(detailed: boolean, extra: { nodeId: string | null; eventsPending?: number }): object {
+  health(detailed: boolean, extra: { nodeId: string | null; eventsPending?: number; missingSlivers?: number }): object {
     const uptimeMs = Date.now() - this.startedAt;
     const epoch = this.store.currentEpoch();
     const shards = epoch === null ? [] : (this.store.shards(epoch) ?? []);
-    const missing = epoch === null ? new Map<number, number>() : this.missingSliversCached(epoch);
     const info: Record<string, unknown> = {
       uptime: { secs: Math.floor(uptimeMs / 1000), nanos: (uptimeMs % 1000) * 1_000_000 },
       epoch,
@@ -524,17 +511,20 @@ export class NodeService {
       nodeId: extra.nodeId,
       nodeStatus: epoch === null ? 'Standby' : shards.length > 0 ? 'Active' : 'Standby',
       eventProgress: { persisted: this.store.eventsApplied(), pending: extra.eventsPending ?? 0 },
-      // A held shard lacking slivers of a certified live blob is "inRecovery", not "ready" (the
-      // node recovers them on the certification event and at epoch changes); `missingSlivers`
-      // (a Tusk extension) counts them.
-      shardSummary: { owned: shards.length, ownedShardStatus: { unknown: 0, ready: shards.length - missing.size, inTransfer: 0, inRecovery: missing.size }, readOnly: 0 },
-      missingSlivers: [...missing.values()].reduce((a, b) => a + b, 0),
+      // A shard counts as ready once the node owns it; while slivers of recently certified blobs
+      // are still being fetched from peers (a node that was down during a store) the shards are
+      // reported in recovery and `missingSlivers` says how many slivers are still missing.
+      shardSummary: {
+        owned: shards.length,
+        ownedShardStatus: (extra.missingSlivers ?? 0) > 0
+          ? { unknown: 0, ready: 0, inTransfer: 0, inRecovery: shards.length }
+          : { unknown: 0, ready: shards.length, inTransfer: 0, inRecovery: 0 },
+        readOnly: 0,
+        missingSlivers: extra.missingSlivers ?? 0,
+      },
     };
     if (detailed) {
-      info.shardDetail = {
-        owned: shards.map((s) => (missing.has(s) ? { shard: s, status: 'inRecovery', missingSlivers: missing.get(s) } : { shard: s, status: 'ready' })),
-        other: [],
-      };
+      info.shardDetail = { owned: shards.map((s) => ({ shard: s, status: 'ready' })), other: [] };
       info.storage = this.store.counts();
     }
     return info;

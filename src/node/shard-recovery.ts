@@ -1,8 +1,6 @@
 /**
  * Recovery of the missing slivers of the shards a node holds, run after each epoch change and at
- * start-up until it has completed once for the current epoch (walrus-protocol.md §4.5), and for a
- * blob whose certification the node sees without holding all its slivers (it was down, or the
- * client stopped uploading at the quorum), as Walrus nodes start a blob sync on `BlobCertified`.
+ * start-up until it has completed once for the current epoch (walrus-protocol.md §4.5).
  *
  * Tusk has no shard transfer (`sync_shard`); instead, for every certified, live blob, the node
  * rebuilds each missing sliver of each held shard from its peers' recovery symbols: it asks every
@@ -48,28 +46,8 @@ export interface ShardRecoveryOptions {
   /** Per-request time limit in ms (default 10 000). */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
-  /** Only these blobs (still only if certified and live), e.g. those just certified; default: all. */
-  readonly blobs?: readonly Uint8Array[];
-}
-
-/**
- * The slivers of the held shards of `epoch` that the node lacks, over all certified live blobs:
- * per shard, how many (primary and secondary counted separately). Used by health reporting.
- */
-export function missingSlivers(store: NodeStore, epoch: number, nShards: number): Map<number, number> {
-  const missing = new Map<number, number>();
-  const held = store.shards(epoch) ?? [];
-  if (held.length === 0 || nShards <= 0) return missing;
-  for (const blobId of store.certifiedBlobs(epoch)) {
-    const stored = store.storedSliverKeys(blobId);
-    const rotation = blobIdRotation(blobId, nShards);
-    for (const shard of held) {
-      const pair = pairForShard(shard, rotation, nShards);
-      const lacking = Number(!stored.has(`${pair}:p`)) + Number(!stored.has(`${pair}:s`));
-      if (lacking > 0) missing.set(shard, (missing.get(shard) ?? 0) + lacking);
-    }
-  }
-  return missing;
+  /** Only these blobs (a blob sync after a certification event); default: every certified blob. */
+  readonly blobIds?: readonly Uint8Array[];
 }
 
 /** Peer answers that mean "busy, ask again later" (rate limit, full expansion queue). */
@@ -113,7 +91,7 @@ export async function recoverHeldShards(epoch: number, o: ShardRecoveryOptions):
   };
 
   const certified = o.store.certifiedBlobs(epoch);
-  const only = o.blobs ? new Set(o.blobs.map((b) => blobIdToString(b))) : null;
+  const only = o.blobIds ? new Set(o.blobIds.map((b) => blobIdToString(b))) : null;
   for (const blobId of only ? certified.filter((b) => only.has(blobIdToString(b))) : certified) {
     o.signal?.throwIfAborted();
     const rotation = blobIdRotation(blobId, n);
