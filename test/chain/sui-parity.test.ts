@@ -100,7 +100,7 @@ describe('SuiChain state reads agree with @mysten/walrus', () => {
   it('storage cost for a grid of sizes and epochs', async () => {
     const { sdk, chain } = setup();
     const cfg = new EncodingConfig(N_SHARDS);
-    const sym = cfg.sourceSymbolsPrimary * cfg.sourceSymbolsSecondary;
+    const sym = cfg.primarySymbols * cfg.secondarySymbols;
     // every size up to the largest blob 20 shards can encode (the SDK returns NaN above it)
     const sizes = [0, 1, 2, sym - 1, sym, sym + 1, 2 * sym, 1 << 20, (1 << 20) - 1, (1 << 20) + 1, cfg.maxBlobSize - 1, cfg.maxBlobSize];
     for (const size of sizes) {
