@@ -13,6 +13,7 @@ import { Transaction } from '@mysten/sui/transactions';
 import { normalizeSuiAddress } from '@mysten/sui/utils';
 import { WalrusClient, blobIdFromInt } from '@mysten/walrus';
 // The SDK's own parser of StakingPool (not exported from the package root): its view of URLs and keys.
+// @ts-expect-error the SDK ships no declaration file for this internal module
 import { StakingPool as SdkStakingPool } from '../../node_modules/@mysten/walrus/dist/contracts/walrus/staking_pool.mjs';
 import { SuiChain } from '../../src/chain/sui/index.ts';
 import { deriveBlobId, blobIdToString } from '../../src/codec/blob-id.ts';
