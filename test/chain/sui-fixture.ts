@@ -218,7 +218,7 @@ export class FakeSuiClient extends CoreClient {
   readonly calls: string[] = [];
   readonly fx: SuiFixture;
   /** Set by tests that execute transactions: applies the decoded PTB, returns created object IDs. */
-  executor: ((bytes: Uint8Array) => string[]) | null = null;
+  executor: ((bytes: Uint8Array) => Promise<string[]>) | null = null;
   readonly #effects = new Map<string, string[]>();
   #txCount = 0;
 
@@ -269,7 +269,7 @@ export class FakeSuiClient extends CoreClient {
 
   override async executeTransaction({ transaction }: { transaction: Uint8Array }): Promise<never> {
     if (!this.executor) throw new Error('fixture: executeTransaction not enabled');
-    const created = this.executor(transaction);
+    const created = await this.executor(transaction);
     const digest = digestOf(0x80 + this.#txCount++);
     this.#effects.set(digest, created);
     return this.#result(digest) as never;
