@@ -74,7 +74,8 @@ function executorFor(fx: SuiFixture) {
     if (certify) {
       const [, blob, sig, bitmap, msg] = certify.arguments as Arg[];
       const id = objectId(blob!);
-      const res = await local.certifyBlob(wallet, id, { signature: pure(sig!).subarray(1), signersBitmap: pure(bitmap!).subarray(1), message: pure(msg!).subarray(1) });
+      const bytesOf = (a: Arg) => Uint8Array.from(bcs.vector(bcs.u8()).parse(pure(a)));
+      const res = await local.certifyBlob(wallet, id, { signature: bytesOf(sig!), signersBitmap: bytesOf(bitmap!), message: bytesOf(msg!) });
       const b = res.blob;
       fx.putBlob({ id, blobId: M.u256FromBytes(b.blobId), size: BigInt(b.size), storageSize: BigInt(b.storage.storageSize), start: b.storage.startEpoch, end: b.storage.endEpoch, deletable: b.deletable, certified: b.certifiedEpoch });
       return [];
