@@ -43,3 +43,27 @@ describe('Sui wallet and network selection', () => {
     expect(bad.stderr).toMatch(/--network must be mainnet, testnet or local/);
   });
 });
+
+describe('selectChain', () => {
+  it('a config entry chain.kind "sui" selects SuiChain; --network local keeps the Tusk chain', async () => {
+    const { selectChain } = await import('../../src/cli/chain-select.ts');
+    const { SuiChain } = await import('../../src/chain/sui/index.ts');
+    const { RemoteChain } = await import('../../src/chain/remote/client.ts');
+    const dir = await mkdtemp(join(tmpdir(), 'tusk-sui-cfg-'));
+    const kp = Ed25519Keypair.generate();
+    await writeFile(join(dir, 'wallet.key'), kp.getSecretKey() + '\n');
+    const suiCfg = join(dir, 'sui.json');
+    await writeFile(suiCfg, JSON.stringify({ chain: { kind: 'sui', network: 'testnet', rpcUrl: 'http://127.0.0.1:9', walletPath: 'wallet.key' } }));
+    const s = await selectChain({ config: suiCfg });
+    expect(s.kind).toBe('sui');
+    expect(s.chain).toBeInstanceOf(SuiChain);
+    expect((await s.loadWallet()).toSuiAddress()).toBe(kp.toSuiAddress());
+    const localCfg = join(dir, 'local.json');
+    await writeFile(localCfg, JSON.stringify({ chainUrl: 'http://127.0.0.1:9100', wallet: 'wallet.key' }));
+    const l = await selectChain({ config: localCfg });
+    expect(l.kind).toBe('tusk');
+    expect(l.chain).toBeInstanceOf(RemoteChain);
+    const forced = await selectChain({ config: suiCfg, network: 'local' }).then(() => null, (e: Error) => e);
+    expect(forced?.message).toMatch(/needs "chainUrl"/);
+  });
+});

@@ -513,7 +513,12 @@ export class SuiChain implements Chain {
     try {
       res = await signer.signAndExecuteTransaction({ transaction: tx, client: this.#o.client });
     } catch (e) {
-      throw new ChainUnavailableError(`Sui transaction failed to execute${this.#o.endpoint ? ` at ${this.#o.endpoint}` : ''}: ${(e as Error).message}`, { cause: e });
+      const message = (e as Error).message;
+      // Network trouble may pass; a build or validation failure (e.g. not enough WAL or SUI) will not.
+      if (/fetch failed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|UNAVAILABLE|timed? ?out/i.test(message)) {
+        throw new ChainUnavailableError(`cannot reach the Sui network${this.#o.endpoint ? ` at ${this.#o.endpoint}` : ''}: ${message}`, { cause: e });
+      }
+      throw new TuskError(`Sui transaction could not be built or executed: ${message}`, { retryable: false, cause: e });
     }
     const t = (res as { Transaction?: { digest: string } }).Transaction ?? (res as { FailedTransaction?: { digest: string; status?: { error?: unknown } } }).FailedTransaction;
     if (!t) throw new TuskError('Sui returned no transaction', { retryable: true });
