@@ -11,8 +11,9 @@ import type { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
 import type { BlobObject, Chain } from '../chain/types.ts';
 import { blobIdFromString, blobIdToString } from '../codec/blob-id.ts';
 import { EncodingConfig } from '../codec/config.ts';
+import { encodingByName, type EncodingScheme } from '../codec/encodings/index.ts';
 import { selectChain } from './chain-select.ts';
-import { storeBlob, storeFile, storageCost, type StoreProgress } from '../client/store.ts';
+import { paidRegistration, storeBlob, storeFile, storageCost, type StoreProgress } from '../client/store.ts';
 import { readBlob, readBlobToFile, type ReadProgress } from '../client/read.ts';
 import { TuskInputError } from '../errors.ts';
 import { formatWal, parseWal } from './chain-command.ts';
@@ -20,10 +21,12 @@ import { bar, intOption, onePositional, print, progressLine } from './common.ts'
 
 /** Usage text of the client commands (main.ts appends it to its own). */
 export const CLIENT_USAGE = `Client (store and read through a network; \`tusk dev\` starts a local one and writes the config):
-  store <files…> --epochs N [--permanent|--deletable]   Encode, upload, certify; print blob IDs.
+  store <files…> --epochs N [--permanent|--deletable] [--encoding rs2|rs8]
+                                        Encode, upload, certify; print blob IDs (rs8: committees ≤ 195 shards).
   read <blobId> [--out <file>]          Read a blob back (to stdout without --out).
   blob-status <blobId>                  The blob's Blob objects on chain and whether certified.
   list-blobs [--include-expired]        Blob objects owned by the wallet.
+  list-storage [--include-expired]      Storage resources the wallet owns (store reuses a fitting one).
   extend --blob-obj-id <id> --epochs N  Pay for N more epochs of a certified blob.
   delete --blob-obj-id <id>             Delete a deletable blob (the storage returns to the wallet).
   info                                  Epoch, committee, prices, limits.
@@ -51,6 +54,7 @@ const OPTIONS = {
   'node-id': { type: 'string' },
   amount: { type: 'string' },
   'include-expired': { type: 'boolean', default: false },
+  encoding: { type: 'string' },
   network: { type: 'string' },
   'rpc-url': { type: 'string' },
   wallet: { type: 'string' },
@@ -59,6 +63,15 @@ const OPTIONS = {
 type Values = ReturnType<typeof parse>['values'];
 function parse(args: string[]) {
   return parseArgs({ args, allowPositionals: true, options: OPTIONS });
+}
+
+/** `--encoding` of store: rs2 (default, Walrus) or rs8; anything else is a usage error. */
+function storeEncoding(raw: string | undefined, usageError: (m: string) => Error): EncodingScheme {
+  try {
+    return encodingByName(raw ?? 'rs2');
+  } catch (e) {
+    throw usageError((e as Error).message);
+  }
 }
 
 interface Session {
@@ -101,19 +114,25 @@ export async function clientCommand(command: string, argv: string[], usageError:
       if (positionals.length === 0) throw usageError('store needs at least one file');
       if (values.permanent && values.deletable) throw usageError('choose one of --permanent and --deletable');
       const epochs = requiredInt(values.epochs, 'epochs', usageError);
+      const encoding = storeEncoding(values.encoding, usageError);
       const { chain, wallet } = await session(values);
+      if (encoding.name !== 'RS2') {
+        // A committee the encoding cannot serve is refused before any file is read or paid for.
+        const { nShards } = await chain.systemState();
+        if (nShards > encoding.maxShards) throw new TuskInputError(`--encoding ${encoding.name.toLowerCase()} supports committees of ${encoding.minShards}…${encoding.maxShards} shards; this network has ${nShards}`);
+      }
       const results: Record<string, unknown>[] = [];
       let failures = 0;
       for (const path of positionals) {
         const p = progressLine(!values.json);
         const onProgress = (e: StoreProgress) => {
           if (e.phase === 'encode' && e.bytesTotal) p.show(`${path}: encode ${bar(e.bytesDone ?? 0, e.bytesTotal)}`);
-          else if (e.phase === 'upload' && e.sliversTotal) p.show(`${path}: upload ${bar(e.sliversStored ?? 0, e.sliversTotal)} confirmed ${e.confirmedWeight}/${e.quorumWeight} shards`);
+          else if (e.phase === 'upload' && e.sliversTotal) p.show(`${path}: upload ${bar(e.sliversStored ?? 0, e.sliversTotal)} shards confirmed ${e.confirmedWeight}/${e.sliversTotal / 2} (quorum ${e.quorumWeight})`);
           else p.show(`${path}: ${e.phase}…`, true);
         };
         // One file failing must not hide the blob IDs of those already stored (and paid for).
         try {
-          const options = { chain, signer: wallet, epochs, deletable: !values.permanent, signal, onProgress };
+          const options = { chain, signer: wallet, epochs, deletable: !values.permanent, encoding, signal, onProgress };
           // Large files are stream-encoded to a temporary sliver directory: bounded memory.
           const r = (await stat(path)).size > STREAM_STORE_BYTES
             ? await storeFile(path, options)
@@ -125,13 +144,18 @@ export async function clientCommand(command: string, argv: string[], usageError:
           clearTimeout(timer);
           results.push({
             path, blobId: r.blobId, blobObjectId: r.blobObjectId, size: r.unencodedLength, endEpoch: r.endEpoch, deletable: r.deletable,
-            cost: r.cost.toString(), reused: r.reused, confirmedNodes: bg.confirmedNodes, failedNodes: bg.failedNodes.length,
+            cost: r.cost.toString(), reused: r.reused, storageReused: r.storageReused, confirmedNodes: bg.confirmedNodes, failedNodes: bg.failedNodes,
             timings: Object.fromEntries(Object.entries(r.timings).map(([k, v]) => [k, Math.round(v)])),
           });
         } catch (e) {
+          const paid = paidRegistration(e);
+          if (paid) {
+            // Money was spent before the failure: say so, and that a re-run picks the registration up.
+            process.stderr.write(`tusk: ${path}: registered as ${paid.blobObjectId} (paid ${formatWal(paid.cost)} WAL) before the failure; run the same store again to resume with it — nothing is paid twice\n`);
+          }
           if (signal?.aborted || positionals.length === 1) throw e;
           failures++;
-          results.push({ path, error: (e as Error).message });
+          results.push({ path, error: (e as Error).message, ...(paid ? { registeredBlobObjectId: paid.blobObjectId, cost: paid.cost.toString() } : {}) });
           process.stderr.write(`tusk: ${path}: ${(e as Error).message}\n`);
         } finally {
           p.clear();
@@ -139,7 +163,8 @@ export async function clientCommand(command: string, argv: string[], usageError:
       }
       print(values.json, results.length === 1 && failures === 0 ? results[0] : { blobs: results }, results.map((r) => r.error !== undefined
         ? `${r.path}\n  FAILED: ${r.error}`
-        : `${r.path}\n  blob ID:        ${r.blobId}\n  object ID:      ${r.blobObjectId}\n  size:           ${r.size} bytes\n  end epoch:      ${r.endEpoch}${r.deletable ? ' (deletable)' : ' (permanent)'}\n  cost:           ${formatWal(BigInt(r.cost as string))} WAL${r.reused ? ' (reused an earlier registration)' : ''}`).join('\n'));
+        : `${r.path}\n  blob ID:        ${r.blobId}\n  object ID:      ${r.blobObjectId}\n  size:           ${r.size} bytes\n  end epoch:      ${r.endEpoch}${r.deletable ? ' (deletable)' : ' (permanent)'}\n  cost:           ${formatWal(BigInt(r.cost as string))} WAL${r.reused ? ' (reused an earlier registration)' : r.storageReused ? ` (reused owned storage ${r.storageReused})` : ''}` +
+          ((r.failedNodes as { nodeId: string; error: string }[]).length > 0 ? `\n  nodes failed:   ${(r.failedNodes as { nodeId: string; error: string }[]).map((f) => `${f.nodeId}: ${f.error}`).join('\n                  ')}` : '')).join('\n'));
       if (failures > 0) return 1;
       return 0;
     }
@@ -182,6 +207,15 @@ export async function clientCommand(command: string, argv: string[], usageError:
       const blobs = owned.flatMap((o) => (o.kind === 'blob' ? [o.object] : [])).filter((b) => values['include-expired'] || b.storage.endEpoch > state.epoch);
       print(values.json, { blobs: blobs.map(blobJson) }, blobs.length === 0 ? 'no blobs' : blobs.map((b) =>
         `${blobIdToString(b.blobId)}  ${b.id}  ${b.size} B  ${b.certifiedEpoch === null ? 'registered' : 'certified'}  until ${b.storage.endEpoch}${b.deletable ? '  deletable' : ''}`).join('\n'));
+      return 0;
+    }
+    case 'list-storage': {
+      // Storage objects the wallet owns (e.g. returned by `delete`): `store` reuses a fitting one.
+      const { chain, wallet } = await session(values);
+      const [state, owned] = await Promise.all([chain.systemState(), chain.ownedObjects(wallet.toSuiAddress())]);
+      const storage = owned.flatMap((o) => (o.kind === 'storage' ? [o.object] : [])).filter((s) => values['include-expired'] || s.endEpoch > state.epoch);
+      print(values.json, { storage: storage.map((s) => ({ objectId: s.id, startEpoch: s.startEpoch, endEpoch: s.endEpoch, storageSize: s.storageSize })) },
+        storage.length === 0 ? 'no storage resources' : storage.map((s) => `${s.id}  ${s.storageSize} B  epochs ${s.startEpoch}…${s.endEpoch - 1}`).join('\n'));
       return 0;
     }
     case 'extend': {

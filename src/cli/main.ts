@@ -19,6 +19,8 @@ import { CHAIN_USAGE, chainCommand, walletCommand } from './chain-command.ts';
 import { CLIENT_USAGE, clientCommand } from './client-commands.ts';
 import { DEV_USAGE, devCommand } from './dev-command.ts';
 import { NODE_USAGE, nodeCommand } from './node-command.ts';
+import { BENCH_USAGE, benchCommand } from './bench-command.ts';
+import { COMPLETION_SHELLS, completionScript, type CompletionShell } from './completion-command.ts';
 
 const USAGE = `Usage: tusk <command> [options]
 
@@ -46,7 +48,11 @@ secondary/<j>.bcs (SliverData); sliver pair i = primary/<i>.bcs + secondary/<nâˆ
 ${CLIENT_USAGE}
 ${DEV_USAGE}
 ${CHAIN_USAGE}
-${NODE_USAGE}`;
+${NODE_USAGE}
+${BENCH_USAGE}
+
+Shell completion:
+  completion bash|zsh|fish    Print a completion script (bash: source <(tusk completion bash)).`;
 
 class UsageError extends Error {}
 
@@ -219,10 +225,19 @@ async function dispatch(argv: string[]): Promise<number> {
       return devCommand(rest);
     case 'node':
       return nodeCommand(rest, (m) => new UsageError(m));
+    case 'bench':
+      return benchCommand(rest, (m) => new UsageError(m));
+    case 'completion': {
+      const shell = rest[0] as CompletionShell;
+      if (rest.length !== 1 || !COMPLETION_SHELLS.includes(shell)) throw new UsageError(`completion takes one shell: ${COMPLETION_SHELLS.join(', ')}`);
+      process.stdout.write(completionScript(shell, USAGE));
+      return 0;
+    }
     case 'store':
     case 'read':
     case 'blob-status':
     case 'list-blobs':
+    case 'list-storage':
     case 'extend':
     case 'delete':
     case 'info':
