@@ -46,6 +46,8 @@ const OPTIONS = {
   config: { type: 'string' },
   json: { type: 'boolean', default: false },
   epochs: { type: 'string' },
+  // The Walrus CLI's name for extend's epoch count.
+  'epochs-extended': { type: 'string' },
   permanent: { type: 'boolean', default: false },
   deletable: { type: 'boolean', default: false },
   out: { type: 'string' },
@@ -88,6 +90,11 @@ async function chainFromConfig(values: Values): Promise<{ chain: Chain }> {
 async function session(values: Values): Promise<Session> {
   const selected = await selectChain(values);
   return { chain: selected.chain, wallet: await selected.loadWallet() };
+}
+
+/** The chain and wallet of the client config at `configPath` (default path if undefined), for other command files. */
+export function openClientSession(configPath: string | undefined): Promise<Session> {
+  return session({ config: configPath } as Values);
 }
 
 
@@ -221,7 +228,7 @@ export async function clientCommand(command: string, argv: string[], usageError:
     case 'extend': {
       const id = values['blob-obj-id'];
       if (!id) throw usageError('extend needs --blob-obj-id <id>');
-      const epochs = requiredInt(values.epochs, 'epochs', usageError);
+      const epochs = requiredInt(values.epochs ?? values['epochs-extended'], 'epochs', usageError);
       const { chain, wallet } = await session(values);
       const r = await chain.extendBlob(wallet, id, epochs);
       print(values.json, { blobObjectId: id, endEpoch: r.blob.storage.endEpoch, digest: r.digest }, `extended to epoch ${r.blob.storage.endEpoch}`);

@@ -20,6 +20,7 @@ import { CLIENT_USAGE, clientCommand } from './client-commands.ts';
 import { DEV_USAGE, devCommand } from './dev-command.ts';
 import { NODE_USAGE, nodeCommand } from './node-command.ts';
 import { BENCH_USAGE, benchCommand } from './bench-command.ts';
+import { ATTRIBUTE_COMMANDS, ATTRIBUTE_USAGE, attributeCommand } from './attribute-commands.ts';
 import { COMPLETION_SHELLS, completionScript, type CompletionShell } from './completion-command.ts';
 
 const USAGE = `Usage: tusk <command> [options]
@@ -49,6 +50,7 @@ ${CLIENT_USAGE}
 ${DEV_USAGE}
 ${CHAIN_USAGE}
 ${NODE_USAGE}
+${ATTRIBUTE_USAGE}
 ${BENCH_USAGE}
 
 Shell completion:
@@ -244,6 +246,7 @@ async function dispatch(argv: string[]): Promise<number> {
     case 'stake':
       return clientCommand(command, rest, (m) => new UsageError(m), interruptSignal());
     default:
+      if (ATTRIBUTE_COMMANDS.has(command)) return attributeCommand(command, rest, (m) => new UsageError(m));
       throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   }
 }
