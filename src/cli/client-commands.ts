@@ -8,12 +8,11 @@
 import { parseArgs } from 'node:util';
 import { open, readFile, rm, stat } from 'node:fs/promises';
 import type { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
-import { RemoteChain } from '../chain/remote/client.ts';
 import type { BlobObject, Chain } from '../chain/types.ts';
 import { blobIdFromString, blobIdToString } from '../codec/blob-id.ts';
 import { EncodingConfig } from '../codec/config.ts';
 import { encodingByName, type EncodingScheme } from '../codec/encodings/index.ts';
-import { loadClientConfig, loadWallet, defaultConfigPath } from '../client/config.ts';
+import { selectChain } from './chain-select.ts';
 import { paidRegistration, storeBlob, storeFile, storageCost, type StoreProgress } from '../client/store.ts';
 import { readBlob, readBlobToFile, type ReadProgress } from '../client/read.ts';
 import { TuskInputError } from '../errors.ts';
@@ -35,7 +34,9 @@ export const CLIENT_USAGE = `Client (store and read through a network; \`tusk de
   delete --blob-obj-id <id>             Delete a deletable blob (the storage returns to the wallet).
   info                                  Epoch, committee, prices, limits.
   stake --node-id <id> --amount <WAL>   Stake WAL with a storage node.
-  Common: --config <file> (default $TUSK_CONFIG or ~/.config/tusk/client.json), --json.
+  Common: --config <file> (default $TUSK_CONFIG or ~/.config/tusk/client.json), --json,
+    --network mainnet|testnet|local (Walrus on Sui; see docs/real-network.md), --rpc-url <url>,
+    --wallet <Sui keystore or Tusk key file> (default for Sui: ~/.sui/sui_config/sui.keystore).
 `;
 
 /** Files above this size are stored through the streaming encoder (bounded memory). */
@@ -60,6 +61,9 @@ const OPTIONS = {
   'include-expired': { type: 'boolean', default: false },
   ...AGE_OPTIONS,
   encoding: { type: 'string' },
+  network: { type: 'string' },
+  'rpc-url': { type: 'string' },
+  wallet: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parse>['values'];
@@ -81,16 +85,15 @@ interface Session {
   wallet: Ed25519Keypair;
 }
 
-/** The chain named by the client config (`--config`, else the default path). */
-async function chainFromConfig(values: Values): Promise<{ chain: RemoteChain; walletPath: string }> {
-  const config = await loadClientConfig(values.config ?? defaultConfigPath());
-  return { chain: new RemoteChain({ url: config.chainUrl }), walletPath: config.wallet };
+/** The chain named by `--network` or the client config (`--config`, else the default path). */
+async function chainFromConfig(values: Values): Promise<{ chain: Chain }> {
+  return selectChain(values);
 }
 
-/** The chain and the paying wallet named by the client config. */
+/** The chain and the paying wallet named by `--network`/`--wallet` or the client config. */
 async function session(values: Values): Promise<Session> {
-  const { chain, walletPath } = await chainFromConfig(values);
-  return { chain, wallet: await loadWallet(walletPath) };
+  const selected = await selectChain(values);
+  return { chain: selected.chain, wallet: await selected.loadWallet() };
 }
 
 /** The chain and wallet of the client config at `configPath` (default path if undefined), for other command files. */
