@@ -1,0 +1,152 @@
+/**
+ * Where a decoded blob goes: the output target of `decodeDirectory`, `readBlobToFile`, and the
+ * `--out` of `tusk read` / `tusk decode`.
+ *
+ * The decoder writes the blob with positional writes into a *partial* regular file and only hands
+ * it over once every byte is verified. How it is handed over depends on what `out` names:
+ *
+ *  - a regular file, or nothing yet: the partial file is a hidden sibling renamed over `out`
+ *    (atomic: `out` holds the old content or the whole new blob, never a mix). An existing file is
+ *    replaced only with `overwrite`.
+ *  - `-`, `/dev/stdout`, `/dev/stderr`, `/dev/fd/N`, `/proc/self/fd/N`: the process's own file
+ *    descriptor, written in place (so `>> log` appends and a pipe is streamed into).
+ *  - anything else — a character or block device, a FIFO, a socket, a symbolic link — is written
+ *    in place, opened as it is: a rename would replace the node or the link itself with a regular
+ *    file (as root, `--out /dev/null` would replace /dev/null). A symbolic link to an existing
+ *    regular file is written through (truncated) only with `overwrite`. The partial file then lives
+ *    in the temporary directory, and its bytes are copied sequentially once verified (FIFOs, pipes
+ *    and terminals cannot take positional writes).
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { lstat, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Writable } from 'node:stream';
+import { TuskInputError } from '../errors.ts';
+import { makeTempDir } from './temp-dirs.ts';
+
+/** Options of {@link prepareOutput}. */
+export interface OutputOptions {
+  /** Replace an existing regular file (directly or through a symbolic link). */
+  readonly overwrite?: boolean;
+  /** Where the partial file of an in-place target goes (default: the OS temporary directory). */
+  readonly tempDir?: string;
+}
+
+/** How an output is written (see the module comment). */
+export type OutputKind = 'file' | 'fd' | 'in-place';
+
+/**
+ * A prepared output: write the blob to `partialPath`, then `commit()`; `discard()` after a failed
+ * attempt (the target stays usable for another), `release()` when done with it either way.
+ */
+export interface OutputTarget {
+  readonly kind: OutputKind;
+  /** What the user named (for messages). */
+  readonly out: string;
+  /** A regular file the decoder may write with positional writes. */
+  readonly partialPath: string;
+  /** Hands the verified partial file over to the target; removes the partial file. */
+  commit(): Promise<void>;
+  /** Removes the partial file (idempotent); the target is untouched. */
+  discard(): Promise<void>;
+  /** Removes every temporary file of this target (idempotent). */
+  release(): Promise<void>;
+}
+
+/** The file descriptor `out` names (`-`, /dev/stdout, /dev/fd/N …), or null. */
+export function outputDescriptor(out: string): number | null {
+  if (out === '-' || out === '/dev/stdout') return 1;
+  if (out === '/dev/stderr') return 2;
+  const m = /^\/(?:dev\/fd|proc\/self\/fd)\/(\d+)$/.exec(out);
+  return m ? Number(m[1]) : null;
+}
+
+/**
+ * Checks `out` and prepares writing to it. Call it before any expensive work: an output that
+ * cannot be written (an existing file without `overwrite`, a directory) is refused here.
+ * @throws TuskInputError for an existing file without `overwrite` or a directory.
+ */
+export async function prepareOutput(out: string, options: OutputOptions = {}): Promise<OutputTarget> {
+  const fd = outputDescriptor(out);
+  if (fd !== null) return inPlace(out, options, () => fdStream(fd), 'fd');
+  const link = await lstat(out).catch((e) => (e.code === 'ENOENT' ? null : Promise.reject(e)));
+  if (link === null || link.isFile()) {
+    if (link !== null && !options.overwrite) throw new TuskInputError(`output file ${out} already exists (use --force to replace it)`);
+    if (link === null) {
+      // Fail now (not after the download) when the folder is missing.
+      const parent = await stat(dirname(out)).catch(() => null);
+      if (!parent?.isDirectory()) throw new TuskInputError(`output file ${out}: folder ${dirname(out)} does not exist`);
+    }
+    const partialPath = join(dirname(out), `.${basename(out)}.tmp-${process.pid}-${Date.now()}`);
+    const discard = () => rm(partialPath, { force: true });
+    return { kind: 'file', out, partialPath, commit: () => rename(partialPath, out), discard, release: discard };
+  }
+  if (link.isDirectory()) throw new TuskInputError(`output ${out} is a directory`);
+  if (link.isSymbolicLink()) {
+    const target = await stat(out).catch((e) => (e.code === 'ENOENT' ? null : Promise.reject(e)));
+    if (target?.isDirectory()) throw new TuskInputError(`output ${out} is a link to a directory`);
+    if (target?.isFile() && !options.overwrite) throw new TuskInputError(`output file ${out} (a link to an existing file) already exists (use --force to write through it)`);
+  }
+  // A device, FIFO, socket or link: opened as it is when the blob is ready ('w' truncates a
+  // regular file behind a link and is a no-op on the others).
+  return inPlace(out, options, () => createWriteStream(out, { flags: 'w' }), 'in-place');
+}
+
+/** An in-place target: the partial file in a private temporary folder, copied over on commit. */
+async function inPlace(out: string, options: OutputOptions, open: () => Writable, kind: OutputKind): Promise<OutputTarget> {
+  const dir = await makeTempDir('out', options.tempDir);
+  const partialPath = join(dir, 'blob');
+  const release = () => rm(dir, { recursive: true, force: true });
+  return {
+    kind,
+    out,
+    partialPath,
+    async commit() {
+      try {
+        await pipeline(createReadStream(partialPath, { highWaterMark: 1 << 20 }), open());
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        if (err.code && !err.path) err.path = out;
+        throw e;
+      } finally {
+        await rm(partialPath, { force: true });
+      }
+    },
+    discard: () => rm(partialPath, { force: true }),
+    release,
+  };
+}
+
+/** Copies the file `path` to the process's file descriptor `fd` (1 = stdout), streamed. */
+export async function copyToDescriptor(path: string, fd: number): Promise<void> {
+  await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), fdStream(fd));
+}
+
+/**
+ * A writable on file descriptor `fd` that leaves it open (the process's stdout stays usable).
+ * process.stdout is used for fd 1, so output written through it earlier keeps its order.
+ */
+function fdStream(fd: number): Writable {
+  if (fd === 1) {
+    const out = process.stdout;
+    // A closed pipe (EPIPE) is reported through the write callbacks; without a listener the
+    // stream's 'error' event would crash the process instead.
+    const ignore = () => {};
+    out.on('error', ignore);
+    return new Writable({
+      highWaterMark: 1 << 20,
+      // Each chunk is handed to the OS before the next is read: memory stays at one chunk.
+      write: (chunk, _enc, cb) => void out.write(chunk, (e) => cb(e ?? undefined)),
+      final(cb) {
+        out.removeListener('error', ignore);
+        cb();
+      },
+      destroy(err, cb) {
+        out.removeListener('error', ignore);
+        cb(err);
+      },
+    });
+  }
+  return createWriteStream('', { fd, autoClose: false });
+}
