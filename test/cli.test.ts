@@ -272,7 +272,10 @@ describe('usage errors, JSON errors and exit codes (issue 22 items 10 and 15)', 
     const child = spawn(process.execPath, [TUSK_BIN, 'encode', big, '--n-shards', '100', '--out', join(dir, 'big-spool')], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (c) => (stderr += c));
-    await new Promise((r) => setTimeout(r, 1500));
+    // Once the temporary output folder exists, the encode (and its Ctrl-C handling) is under way.
+    const started = Date.now();
+    while (!readdirSync(dir).some((f) => f.startsWith('.big-spool.tmp-')) && Date.now() - started < 60_000) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 300));
     child.kill('SIGINT');
     const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
     expect(code, stderr).toBe(130);
