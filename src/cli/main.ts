@@ -197,6 +197,9 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await dispatch(argv);
   } catch (e) {
+    // The reader of our stdout went away (`tusk read … | head`): stop quietly, as `cat` does
+    // (128 + SIGPIPE).
+    if ((e as NodeJS.ErrnoException)?.code === 'EPIPE') return 141;
     const { code, kind, message, retryable } = classify(e, argv[0]);
     const lines = message.split('\n');
     process.stderr.write(`tusk: ${lines.join(' ')}\n`);

@@ -16,7 +16,7 @@ import { closeSync, openSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { prepareOutput, type OutputTarget } from './output.ts';
-import { makeTempDir } from './temp-dirs.ts';
+import { makeTempDir, sweepStaleTempDirs } from './temp-dirs.ts';
 import { defaultKernel, type WasmKernel } from '../wasm/kernel.ts';
 import { InconsistentBlobError, NotEnoughSliversError, SliverVerificationError, TuskError, TuskInputError } from '../errors.ts';
 import { readDirectoryMetadata } from '../spool/directory.ts';
@@ -81,6 +81,8 @@ const STRIPE_TARGET = 64 * 1024;
 export async function decodeDirectory(dir: string, out: string | OutputTarget, options: StreamDecodeOptions = {}): Promise<DecodeDirectoryResult> {
   options.signal?.throwIfAborted();
   if (typeof out !== 'string') return decodeInto(dir, out, options);
+  // Temporary folders of decodes and reads that were killed would otherwise stay forever.
+  await sweepStaleTempDirs(options.tempDir);
   const target = await prepareOutput(out, { overwrite: options.overwrite, tempDir: options.tempDir });
   try {
     return await decodeInto(dir, target, options);

@@ -118,6 +118,8 @@ async function inPlace(out: string, options: OutputOptions, open: () => Writable
   };
 }
 
+function ignoreError(): void {}
+
 /** Copies the file `path` to the process's file descriptor `fd` (1 = stdout), streamed. */
 export async function copyToDescriptor(path: string, fd: number): Promise<void> {
   await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), fdStream(fd));
@@ -130,22 +132,14 @@ export async function copyToDescriptor(path: string, fd: number): Promise<void> 
 function fdStream(fd: number): Writable {
   if (fd === 1) {
     const out = process.stdout;
-    // A closed pipe (EPIPE) is reported through the write callbacks; without a listener the
-    // stream's 'error' event would crash the process instead.
-    const ignore = () => {};
-    out.on('error', ignore);
+    // A closed pipe (EPIPE) is reported through the write callbacks; the stream's 'error' event
+    // (emitted later, asynchronously) would otherwise crash the process: a CLI process writes its
+    // blob to stdout once, so the listener stays.
+    if (!out.listeners('error').includes(ignoreError)) out.on('error', ignoreError);
     return new Writable({
       highWaterMark: 1 << 20,
       // Each chunk is handed to the OS before the next is read: memory stays at one chunk.
       write: (chunk, _enc, cb) => void out.write(chunk, (e) => cb(e ?? undefined)),
-      final(cb) {
-        out.removeListener('error', ignore);
-        cb();
-      },
-      destroy(err, cb) {
-        out.removeListener('error', ignore);
-        cb(err);
-      },
     });
   }
   return createWriteStream('', { fd, autoClose: false });

@@ -154,6 +154,10 @@ describe('tusk client commands against tusk dev', () => {
     expect(statSync('/dev/null').isCharacterDevice()).toBe(true);
     const dash = await run(process.execPath, [TUSK_BIN, 'read', liveId, '--out', '-', '--config', config], { encoding: 'buffer', maxBuffer: 64 << 20 });
     expect(Buffer.compare(dash.stdout, Buffer.from(liveData))).toBe(0);
+    // A reader that goes away early (`| head`) ends the read quietly, as for cat: 128 + SIGPIPE.
+    const head = spawnSync('bash', ['-c', `${process.execPath} ${TUSK_BIN} read ${liveId} --config ${config} | head -c 10 >/dev/null; echo "$\{PIPESTATUS[0]}"`], { encoding: 'utf8' });
+    expect(head.stdout.trim()).toBe('141');
+    expect(head.stderr).toBe('');
   });
 
   it('read refuses binary data to a terminal without --out -, and --json inlines only small blobs (item 12)', async () => {
