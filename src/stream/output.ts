@@ -17,9 +17,9 @@
  *    in the temporary directory, and its bytes are copied sequentially once verified (FIFOs, pipes
  *    and terminals cannot take positional writes).
  */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { access, lstat, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { TuskInputError } from '../errors.ts';
@@ -73,11 +73,13 @@ export async function prepareOutput(out: string, options: OutputOptions = {}): P
   const link = await lstat(out).catch((e) => (e.code === 'ENOENT' ? null : Promise.reject(e)));
   if (link === null || link.isFile()) {
     if (link !== null && !options.overwrite) throw new TuskInputError(`output file ${out} already exists (use --force to replace it)`);
-    if (link === null) {
-      // Fail now (not after the download) when the folder is missing.
-      const parent = await stat(dirname(out)).catch(() => null);
-      if (!parent?.isDirectory()) throw new TuskInputError(`output file ${out}: folder ${dirname(out)} does not exist`);
-    }
+    // Fail now (not after the download) when the partial file cannot be created next to `out`.
+    const parent = dirname(resolve(out));
+    const parentStat = await stat(parent).catch(() => null);
+    if (!parentStat?.isDirectory()) throw new TuskInputError(`cannot write ${out}: directory ${parent} does not exist`);
+    await access(parent, constants.W_OK).catch(() => {
+      throw new TuskInputError(`cannot write ${out}: directory ${parent} is not writable`);
+    });
     const partialPath = join(dirname(out), `.${basename(out)}.tmp-${process.pid}-${Date.now()}`);
     const discard = () => rm(partialPath, { force: true });
     return { kind: 'file', out, partialPath, commit: () => rename(partialPath, out), discard, release: discard };
@@ -132,15 +134,22 @@ export async function copyToDescriptor(path: string, fd: number): Promise<void> 
 function fdStream(fd: number): Writable {
   if (fd === 1) {
     const out = process.stdout;
-    // A closed pipe (EPIPE) is reported through the write callbacks; the stream's 'error' event
-    // (emitted later, asynchronously) would otherwise crash the process: a CLI process writes its
-    // blob to stdout once, so the listener stays.
+    // Errors of stdout (EPIPE when the reader went away) arrive as 'error' events, possibly after
+    // this copy ended: a permanent no-op listener keeps a late one from crashing the process, and
+    // one listener per copy fails the copy.
     if (!out.listeners('error').includes(ignoreError)) out.on('error', ignoreError);
-    return new Writable({
+    const sink: Writable = new Writable({
       highWaterMark: 1 << 20,
-      // Each chunk is handed to the OS before the next is read: memory stays at one chunk.
-      write: (chunk, _enc, cb) => void out.write(chunk, (e) => cb(e ?? undefined)),
+      // Backpressure through write()'s result and 'drain': memory stays at about one chunk.
+      write(chunk, _enc, cb) {
+        if (out.write(chunk)) return cb();
+        out.once('drain', () => cb());
+      },
     });
+    const fail = (e: Error) => sink.destroy(e);
+    out.on('error', fail);
+    sink.once('close', () => out.removeListener('error', fail));
+    return sink;
   }
   return createWriteStream('', { fd, autoClose: false });
 }
