@@ -12,8 +12,9 @@ import { RemoteChain } from '../chain/remote/client.ts';
 import type { BlobObject, Chain } from '../chain/types.ts';
 import { blobIdToString } from '../codec/blob-id.ts';
 import { EncodingConfig } from '../codec/config.ts';
+import { encodingByName, type EncodingScheme } from '../codec/encodings/index.ts';
 import { loadClientConfig, loadWallet, defaultConfigPath } from '../client/config.ts';
-import { storeBlob, storeFile, storageCost, type StoreProgress } from '../client/store.ts';
+import { paidRegistration, storeBlob, storeFile, storageCost, type StoreProgress } from '../client/store.ts';
 import { readBlobToFile, type ReadProgress } from '../client/read.ts';
 import { makeTempDir } from '../stream/temp-dirs.ts';
 import { copyToDescriptor, outputDescriptor } from '../stream/output.ts';
@@ -22,8 +23,9 @@ import { bar, describeFileError, onePositional, parseBlobIdArg, parseCommand, pa
 
 /** Usage text of the client commands (main.ts appends it to its own). */
 export const CLIENT_USAGE = `Client (store and read through a network; \`tusk dev\` starts a local one and writes the config):
-  store <files…> --epochs N [--permanent|--deletable]   Encode, upload, certify; print blob IDs.
-                                        N: 1…the chain's max epochs ahead (tusk info).
+  store <files…> --epochs N [--permanent|--deletable] [--encoding rs2|rs8]
+                                        Encode, upload, certify; print blob IDs (rs8: committees ≤ 195
+                                        shards). N: 1…the chain's max epochs ahead (tusk info).
   read <blobId> [--out <file>] [--force]  Read a blob back, verified. --out: a file (written
                                         atomically), - (stdout), a device or FIFO (in place).
                                         Without --out: to stdout, streamed; binary data is not
@@ -31,6 +33,7 @@ export const CLIENT_USAGE = `Client (store and read through a network; \`tusk de
                                         and no --out the blob is inlined as base64 (up to 1 MiB).
   blob-status <blobId>                  The blob's Blob objects on chain and whether certified.
   list-blobs [--include-expired]        Blob objects owned by the wallet.
+  list-storage [--include-expired]      Storage resources the wallet owns (store reuses a fitting one).
   extend --blob-obj-id <id> --epochs N  Pay for N more epochs of a certified blob.
   delete --blob-obj-id <id>             Delete a deletable blob (the storage returns to the wallet).
   burn --blob-obj-id <id>… | --all-expired   Destroy Blob objects (no refund): expired ones
@@ -63,13 +66,15 @@ const OPTIONS = {
   amount: { type: 'string' },
   'include-expired': { type: 'boolean', default: false },
   'all-expired': { type: 'boolean', default: false },
+  encoding: { type: 'string' },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
 
 /** The options each command accepts (besides --config and --json): any other is a usage error. */
 const COMMAND_OPTIONS: Record<string, OptionName[]> = {
-  store: ['epochs', 'permanent', 'deletable'],
+  store: ['epochs', 'permanent', 'deletable', 'encoding'],
+  'list-storage': ['include-expired'],
   read: ['out', 'force'],
   'blob-status': [],
   'list-blobs': ['include-expired'],
@@ -121,6 +126,15 @@ export function looksBinary(bytes: Uint8Array): boolean {
   return bytes.some((b) => b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d && b !== 0x0c && b !== 0x1b);
 }
 
+/** `--encoding` of store: rs2 (default, Walrus) or rs8; anything else is a usage error. */
+function storeEncoding(raw: string | undefined, usageError: (m: string) => Error): EncodingScheme {
+  try {
+    return encodingByName(raw ?? 'rs2');
+  } catch (e) {
+    throw usageError((e as Error).message);
+  }
+}
+
 interface Session {
   chain: Chain;
   wallet: Ed25519Keypair;
@@ -159,21 +173,25 @@ export async function clientCommand(command: string, argv: string[], usageError:
       if (positionals.length === 0) throw usageError('store needs at least one file');
       if (values.permanent && values.deletable) throw usageError('choose one of --permanent and --deletable');
       if (values.epochs === undefined) throw usageError('--epochs is required');
+      const encoding = storeEncoding(values.encoding, usageError);
       const { chain, wallet } = await session(values);
+      const state = await chain.systemState();
       // The real range, checked before anything is encoded or paid for.
-      const epochs = epochsArg(values.epochs, (await chain.systemState()).maxEpochsAhead, 'epochs ahead, as this chain allows');
+      const epochs = epochsArg(values.epochs, state.maxEpochsAhead, 'epochs ahead, as this chain allows');
+      // A committee the encoding cannot serve is refused before any file is read or paid for.
+      if (state.nShards > encoding.maxShards) throw usageError(`--encoding ${encoding.name.toLowerCase()} supports committees of ${encoding.minShards}…${encoding.maxShards} shards; this network has ${state.nShards}`);
       const results: Record<string, unknown>[] = [];
       let failures = 0;
       for (const path of positionals) {
         const p = progressLine(!values.json);
         const onProgress = (e: StoreProgress) => {
           if (e.phase === 'encode' && e.bytesTotal) p.show(`${path}: encode ${bar(e.bytesDone ?? 0, e.bytesTotal)}`);
-          else if (e.phase === 'upload' && e.sliversTotal) p.show(`${path}: upload ${bar(e.sliversStored ?? 0, e.sliversTotal)} confirmed ${e.confirmedWeight}/${e.quorumWeight} shards`);
+          else if (e.phase === 'upload' && e.sliversTotal) p.show(`${path}: upload ${bar(e.sliversStored ?? 0, e.sliversTotal)} shards confirmed ${e.confirmedWeight}/${e.sliversTotal / 2} (quorum ${e.quorumWeight})`);
           else p.show(`${path}: ${e.phase}…`, true);
         };
         // One file failing must not hide the blob IDs of those already stored (and paid for).
         try {
-          const options = { chain, signer: wallet, epochs, deletable: !values.permanent, signal, onProgress };
+          const options = { chain, signer: wallet, epochs, deletable: !values.permanent, encoding, signal, onProgress };
           // Large files are stream-encoded to a temporary sliver directory: bounded memory.
           const r = (await stat(path)).size > STREAM_STORE_BYTES
             ? await storeFile(path, options)
@@ -185,14 +203,19 @@ export async function clientCommand(command: string, argv: string[], usageError:
           clearTimeout(timer);
           results.push({
             path, blobId: r.blobId, blobObjectId: r.blobObjectId, size: r.unencodedLength, endEpoch: r.endEpoch, deletable: r.deletable,
-            cost: r.cost.toString(), reused: r.reused, confirmedNodes: bg.confirmedNodes, failedNodes: bg.failedNodes.length,
+            cost: r.cost.toString(), reused: r.reused, storageReused: r.storageReused, confirmedNodes: bg.confirmedNodes, failedNodes: bg.failedNodes,
             timings: Object.fromEntries(Object.entries(r.timings).map(([k, v]) => [k, Math.round(v)])),
           });
         } catch (e) {
+          const paid = paidRegistration(e);
+          if (paid) {
+            // Money was spent before the failure: say so, and that a re-run picks the registration up.
+            process.stderr.write(`tusk: ${path}: registered as ${paid.blobObjectId} (paid ${formatWal(paid.cost)} WAL) before the failure; run the same store again to resume with it — nothing is paid twice\n`);
+          }
           if (signal?.aborted || positionals.length === 1) throw e;
           failures++;
           const message = describeFileError(e) ?? (e as Error).message;
-          results.push({ path, error: message });
+          results.push({ path, error: message, ...(paid ? { registeredBlobObjectId: paid.blobObjectId, cost: paid.cost.toString() } : {}) });
           process.stderr.write(`tusk: ${path}: ${message}\n`);
         } finally {
           p.clear();
@@ -201,7 +224,8 @@ export async function clientCommand(command: string, argv: string[], usageError:
       // One JSON shape whatever the number of files: {"blobs":[…]}, failed files with "error".
       print(values.json, { blobs: results }, results.map((r) => r.error !== undefined
         ? `${r.path}\n  FAILED: ${r.error}`
-        : `${r.path}\n  blob ID:        ${r.blobId}\n  object ID:      ${r.blobObjectId}\n  size:           ${r.size} bytes\n  end epoch:      ${r.endEpoch}${r.deletable ? ' (deletable)' : ' (permanent)'}\n  cost:           ${formatWal(BigInt(r.cost as string))} WAL${r.reused ? ' (reused an earlier registration)' : ''}`).join('\n'));
+        : `${r.path}\n  blob ID:        ${r.blobId}\n  object ID:      ${r.blobObjectId}\n  size:           ${r.size} bytes\n  end epoch:      ${r.endEpoch}${r.deletable ? ' (deletable)' : ' (permanent)'}\n  cost:           ${formatWal(BigInt(r.cost as string))} WAL${r.reused ? ' (reused an earlier registration)' : r.storageReused ? ` (reused owned storage ${r.storageReused})` : ''}` +
+          ((r.failedNodes as { nodeId: string; error: string }[]).length > 0 ? `\n  nodes failed:   ${(r.failedNodes as { nodeId: string; error: string }[]).map((f) => `${f.nodeId}: ${f.error}`).join('\n                  ')}` : '')).join('\n'));
       if (failures > 0) return 1;
       return 0;
     }
@@ -282,6 +306,15 @@ export async function clientCommand(command: string, argv: string[], usageError:
       const blobs = owned.flatMap((o) => (o.kind === 'blob' ? [o.object] : [])).filter((b) => values['include-expired'] || b.storage.endEpoch > state.epoch);
       print(values.json, { blobs: blobs.map(blobJson) }, blobs.length === 0 ? 'no blobs' : blobs.map((b) =>
         `${blobIdToString(b.blobId)}  ${b.id}  ${b.size} B  ${b.storage.endEpoch <= state.epoch ? `expired at ${b.storage.endEpoch}` : `${b.certifiedEpoch === null ? 'registered' : 'certified'}  until ${b.storage.endEpoch}`}${b.deletable ? '  deletable' : ''}`).join('\n'));
+      return 0;
+    }
+    case 'list-storage': {
+      // Storage objects the wallet owns (e.g. returned by `delete`): `store` reuses a fitting one.
+      const { chain, wallet } = await session(values);
+      const [state, owned] = await Promise.all([chain.systemState(), chain.ownedObjects(wallet.toSuiAddress())]);
+      const storage = owned.flatMap((o) => (o.kind === 'storage' ? [o.object] : [])).filter((s) => values['include-expired'] || s.endEpoch > state.epoch);
+      print(values.json, { storage: storage.map((s) => ({ objectId: s.id, startEpoch: s.startEpoch, endEpoch: s.endEpoch, storageSize: s.storageSize })) },
+        storage.length === 0 ? 'no storage resources' : storage.map((s) => `${s.id}  ${s.storageSize} B  epochs ${s.startEpoch}…${s.endEpoch - 1}`).join('\n'));
       return 0;
     }
     case 'extend': {

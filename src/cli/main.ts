@@ -20,6 +20,8 @@ import { CHAIN_USAGE, chainCommand, walletCommand } from './chain-command.ts';
 import { CLIENT_USAGE, clientCommand } from './client-commands.ts';
 import { DEV_USAGE, devCommand } from './dev-command.ts';
 import { NODE_USAGE, nodeCommand } from './node-command.ts';
+import { BENCH_USAGE, benchCommand } from './bench-command.ts';
+import { COMPLETION_SHELLS, completionScript, type CompletionShell } from './completion-command.ts';
 
 const CODEC_USAGE = `Codec (no network):
   blob-id <file>              Print the blob ID of <file> (RS2, the Walrus encoding, by default).
@@ -51,7 +53,11 @@ ${CODEC_USAGE}
 ${CLIENT_USAGE}
 ${DEV_USAGE}
 ${CHAIN_USAGE}
-${NODE_USAGE}`;
+${NODE_USAGE}
+${BENCH_USAGE}
+
+Shell completion:
+  completion bash|zsh|fish    Print a completion script (bash: source <(tusk completion bash)).`;
 
 const ENCODING_OPTIONS = { 'n-shards': { type: 'string' }, encoding: { type: 'string' }, json: { type: 'boolean', default: false } } as const;
 const BLOB_ID_OPTIONS = ENCODING_OPTIONS;
@@ -178,11 +184,12 @@ export const EXIT_INTERRUPTED = 130;
 function classify(e: unknown, command: string | undefined): { code: number; kind: string; message: string; retryable: boolean } {
   if (interrupts.controller?.signal.aborted) return { code: EXIT_INTERRUPTED, kind: 'interrupted', message: 'interrupted (SIGINT)', retryable: true };
   if (e instanceof UsageError) return { code: 2, kind: 'usage', message: e.message, retryable: false };
+  // node:util parseArgs of a command that does not go through parseCommand: still a usage error.
+  if ((e as { code?: string })?.code?.startsWith('ERR_PARSE_ARGS')) return { code: 2, kind: 'usage', message: `${command ?? 'tusk'}: ${(e as Error).message.split('\n')[0]}`, retryable: false };
   const file = describeFileError(e);
   if (file !== null) return { code: 1, kind: 'file', message: file, retryable: false };
   if (e instanceof TuskError) return { code: 1, kind: e instanceof TuskInputError ? 'input' : 'failed', message: e.message, retryable: e.retryable };
   // Anything else is our bug or the environment's: still one line and exit 1 (TUSK_DEBUG=1 prints the stack).
-  void command;
   return { code: 1, kind: 'internal', message: `internal error: ${(e as Error)?.message ?? String(e)}`, retryable: false };
 }
 
@@ -224,8 +231,8 @@ function helpTopic(argv: string[]): string {
 const HELP_TOPICS: Record<string, string> = {
   'blob-id': CODEC_USAGE, encode: CODEC_USAGE, decode: CODEC_USAGE,
   store: CLIENT_USAGE, read: CLIENT_USAGE, 'blob-status': CLIENT_USAGE, 'list-blobs': CLIENT_USAGE, extend: CLIENT_USAGE,
-  delete: CLIENT_USAGE, burn: CLIENT_USAGE, info: CLIENT_USAGE, stake: CLIENT_USAGE,
-  dev: DEV_USAGE, chain: CHAIN_USAGE, wallet: CHAIN_USAGE, node: NODE_USAGE,
+  delete: CLIENT_USAGE, burn: CLIENT_USAGE, info: CLIENT_USAGE, stake: CLIENT_USAGE, 'list-storage': CLIENT_USAGE,
+  dev: DEV_USAGE, chain: CHAIN_USAGE, wallet: CHAIN_USAGE, node: NODE_USAGE, bench: BENCH_USAGE,
 };
 
 async function dispatch(argv: string[]): Promise<number> {
@@ -271,11 +278,20 @@ async function dispatch(argv: string[]): Promise<number> {
       return devCommand(rest);
     case 'node':
       return nodeCommand(rest, (m) => new UsageError(m));
+    case 'bench':
+      return benchCommand(rest, (m) => new UsageError(m));
+    case 'completion': {
+      const shell = rest[0] as CompletionShell;
+      if (rest.length !== 1 || !COMPLETION_SHELLS.includes(shell)) throw new UsageError(`completion takes one shell: ${COMPLETION_SHELLS.join(', ')}`);
+      process.stdout.write(completionScript(shell, USAGE));
+      return 0;
+    }
     case 'burn':
     case 'store':
     case 'read':
     case 'blob-status':
     case 'list-blobs':
+    case 'list-storage':
     case 'extend':
     case 'delete':
     case 'info':
