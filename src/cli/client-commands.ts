@@ -36,8 +36,6 @@ export const CLIENT_USAGE = `Client (store and read through a network; \`tusk de
   list-storage [--include-expired]      Storage resources the wallet owns (store reuses a fitting one).
   extend --blob-obj-id <id> --epochs N  Pay for N more epochs of a certified blob.
   delete --blob-obj-id <id>             Delete a deletable blob (the storage returns to the wallet).
-  burn --blob-obj-id <id>… | --all-expired   Destroy Blob objects (no refund): expired ones
-                                        (their storage is worthless) or ones you no longer need.
   info                                  Epoch, committee, prices, limits.
   stake --node-id <id> --amount <WAL>   Stake WAL with a storage node.
   Common: --config <file> (default $TUSK_CONFIG or ~/.config/tusk/client.json), --json.
@@ -57,6 +55,8 @@ const OPTIONS = {
   config: { type: 'string' },
   json: { type: 'boolean', default: false },
   epochs: { type: 'string' },
+  // The Walrus CLI's name for extend's epoch count.
+  'epochs-extended': { type: 'string' },
   permanent: { type: 'boolean', default: false },
   deletable: { type: 'boolean', default: false },
   out: { type: 'string' },
@@ -65,7 +65,6 @@ const OPTIONS = {
   'node-id': { type: 'string' },
   amount: { type: 'string' },
   'include-expired': { type: 'boolean', default: false },
-  'all-expired': { type: 'boolean', default: false },
   encoding: { type: 'string' },
 } as const;
 
@@ -78,9 +77,8 @@ const COMMAND_OPTIONS: Record<string, OptionName[]> = {
   read: ['out', 'force'],
   'blob-status': [],
   'list-blobs': ['include-expired'],
-  extend: ['blob-obj-id', 'epochs'],
+  extend: ['blob-obj-id', 'epochs', 'epochs-extended'],
   delete: ['blob-obj-id'],
-  burn: ['blob-obj-id', 'all-expired'],
   info: [],
   stake: ['node-id', 'amount'],
 };
@@ -150,6 +148,11 @@ async function chainFromConfig(values: Values): Promise<{ chain: RemoteChain; wa
 async function session(values: Values): Promise<Session> {
   const { chain, walletPath } = await chainFromConfig(values);
   return { chain, wallet: await loadWallet(walletPath) };
+}
+
+/** The chain and wallet of the client config at `configPath` (default path if undefined), for other command files. */
+export function openClientSession(configPath: string | undefined): Promise<Session> {
+  return session({ config: configPath } as Values);
 }
 
 
@@ -319,12 +322,14 @@ export async function clientCommand(command: string, argv: string[], usageError:
     }
     case 'extend': {
       const id = oneObjectId(values, 'extend');
-      if (values.epochs === undefined) throw usageError('--epochs is required');
+      // --epochs-extended: the Walrus CLI's name for it.
+      const rawEpochs = values.epochs ?? values['epochs-extended'];
+      if (rawEpochs === undefined) throw usageError('--epochs is required');
       const { chain, wallet } = await session(values);
       const [state, blob] = await Promise.all([chain.systemState(), chain.getBlob(id)]);
       if (blob === null) throw usageError(`no Blob object ${id} on chain (deleted, burnt, or never created)`);
       // Storage may end at most maxEpochsAhead after the current epoch.
-      const epochs = epochsArg(values.epochs, state.epoch + state.maxEpochsAhead - blob.storage.endEpoch, `more epochs after ${blob.storage.endEpoch}, up to epoch ${state.epoch + state.maxEpochsAhead}`);
+      const epochs = epochsArg(rawEpochs, state.epoch + state.maxEpochsAhead - blob.storage.endEpoch, `more epochs after ${blob.storage.endEpoch}, up to epoch ${state.epoch + state.maxEpochsAhead}`);
       const r = await chain.extendBlob(wallet, id, epochs);
       print(values.json, { blobObjectId: id, endEpoch: r.blob.storage.endEpoch, digest: r.digest }, `extended to epoch ${r.blob.storage.endEpoch}`);
       return 0;
@@ -334,24 +339,6 @@ export async function clientCommand(command: string, argv: string[], usageError:
       const { chain, wallet } = await session(values);
       const r = await chain.deleteBlob(wallet, id);
       print(values.json, { blobObjectId: id, storageId: r.storage.id, digest: r.digest }, `deleted; storage ${r.storage.id} returned to the wallet`);
-      return 0;
-    }
-    case 'burn': {
-      const given = (values['blob-obj-id'] ?? []).map((x) => parseObjectIdArg(x, '--blob-obj-id'));
-      if (given.length === 0 && !values['all-expired']) throw usageError('burn needs --blob-obj-id <id> (repeatable) or --all-expired');
-      if (given.length > 0 && values['all-expired']) throw usageError('give either --blob-obj-id or --all-expired, not both');
-      const { chain, wallet } = await session(values);
-      let ids = given;
-      if (values['all-expired']) {
-        const [state, owned] = await Promise.all([chain.systemState(), chain.ownedObjects(wallet.toSuiAddress())]);
-        ids = owned.flatMap((o) => (o.kind === 'blob' && o.object.storage.endEpoch <= state.epoch ? [o.object.id] : []));
-      }
-      const burnt: { blobObjectId: string; digest: string }[] = [];
-      for (const id of ids) {
-        const r = await chain.burnBlob(wallet, id);
-        burnt.push({ blobObjectId: id, digest: r.digest });
-      }
-      print(values.json, { burnt }, burnt.length === 0 ? 'nothing to burn' : burnt.map((b) => `burnt ${b.blobObjectId}`).join('\n'));
       return 0;
     }
     case 'info': {

@@ -21,6 +21,7 @@ import { CLIENT_USAGE, clientCommand } from './client-commands.ts';
 import { DEV_USAGE, devCommand } from './dev-command.ts';
 import { NODE_USAGE, nodeCommand } from './node-command.ts';
 import { BENCH_USAGE, benchCommand } from './bench-command.ts';
+import { ATTRIBUTE_COMMANDS, ATTRIBUTE_USAGE, attributeCommand } from './attribute-commands.ts';
 import { COMPLETION_SHELLS, completionScript, type CompletionShell } from './completion-command.ts';
 
 const CODEC_USAGE = `Codec (no network):
@@ -54,6 +55,7 @@ ${CLIENT_USAGE}
 ${DEV_USAGE}
 ${CHAIN_USAGE}
 ${NODE_USAGE}
+${ATTRIBUTE_USAGE}
 ${BENCH_USAGE}
 
 Shell completion:
@@ -231,8 +233,9 @@ function helpTopic(argv: string[]): string {
 const HELP_TOPICS: Record<string, string> = {
   'blob-id': CODEC_USAGE, encode: CODEC_USAGE, decode: CODEC_USAGE,
   store: CLIENT_USAGE, read: CLIENT_USAGE, 'blob-status': CLIENT_USAGE, 'list-blobs': CLIENT_USAGE, extend: CLIENT_USAGE,
-  delete: CLIENT_USAGE, burn: CLIENT_USAGE, info: CLIENT_USAGE, stake: CLIENT_USAGE, 'list-storage': CLIENT_USAGE,
+  delete: CLIENT_USAGE, info: CLIENT_USAGE, stake: CLIENT_USAGE, 'list-storage': CLIENT_USAGE,
   dev: DEV_USAGE, chain: CHAIN_USAGE, wallet: CHAIN_USAGE, node: NODE_USAGE, bench: BENCH_USAGE,
+  ...Object.fromEntries([...ATTRIBUTE_COMMANDS].map((c) => [c, ATTRIBUTE_USAGE])),
 };
 
 async function dispatch(argv: string[]): Promise<number> {
@@ -286,7 +289,6 @@ async function dispatch(argv: string[]): Promise<number> {
       process.stdout.write(completionScript(shell, USAGE));
       return 0;
     }
-    case 'burn':
     case 'store':
     case 'read':
     case 'blob-status':
@@ -298,6 +300,7 @@ async function dispatch(argv: string[]): Promise<number> {
     case 'stake':
       return clientCommand(command, rest, (m) => new UsageError(m), interruptSignal());
     default:
+      if (ATTRIBUTE_COMMANDS.has(command)) return attributeCommand(command, rest, (m) => new UsageError(m));
       throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   }
 }

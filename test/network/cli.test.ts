@@ -205,9 +205,9 @@ describe('tusk client commands against tusk dev', () => {
     const status = await tusk(['blob-status', s.blobId, '--config', config]);
     expect(status.stdout).toMatch(new RegExp(`: expired at epoch ${s.endEpoch} \\(current epoch`));
     expect(JSON.parse((await tusk(['blob-status', s.blobId, '--config', config, '--json'])).stdout)).toMatchObject({ status: 'expired', expiredEpoch: s.endEpoch });
-    const burn = await tusk(['burn', '--all-expired', '--config', config, '--json']);
+    const burn = await tusk(['burn-blobs', '--all-expired', '--yes', '--config', config, '--json']);
     expect(burn.code, burn.stderr).toBe(0);
-    expect(JSON.parse(burn.stdout).burnt.map((x: { blobObjectId: string }) => x.blobObjectId)).toContain(s.blobObjectId);
+    expect(JSON.parse(burn.stdout).burned).toContain(s.blobObjectId);
     const l = JSON.parse((await tusk(['list-blobs', '--include-expired', '--config', config, '--json'])).stdout);
     expect(l.blobs.map((b: { objectId: string }) => b.objectId)).not.toContain(s.blobObjectId);
   }, 300_000);
