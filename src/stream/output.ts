@@ -70,7 +70,8 @@ export function outputDescriptor(out: string): number | null {
 export async function prepareOutput(out: string, options: OutputOptions = {}): Promise<OutputTarget> {
   const fd = outputDescriptor(out);
   if (fd !== null) return inPlace(out, options, () => fdStream(fd), 'fd');
-  const link = await lstat(out).catch((e) => (e.code === 'ENOENT' ? null : Promise.reject(e)));
+  // ENOTDIR: a parent is a file; reported below as a directory that does not exist.
+  const link = await lstat(out).catch((e) => (e.code === 'ENOENT' || e.code === 'ENOTDIR' ? null : Promise.reject(e)));
   if (link === null || link.isFile()) {
     if (link !== null && !options.overwrite) throw new TuskInputError(`output file ${out} already exists (use --force to replace it)`);
     // Fail now (not after the download) when the partial file cannot be created next to `out`.
