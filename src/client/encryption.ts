@@ -8,7 +8,8 @@
  */
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { prepareOutput } from '../stream/output.ts';
 import { Readable } from 'node:stream';
 import { decryptFile, encryptFile } from '../age/files.ts';
 import { decryptFileRange } from '../age/files.ts';
@@ -42,7 +43,10 @@ export async function withEncryptedInput<T>(input: Uint8Array | { readonly path:
  * Throws AgeFormatError when the blob is not an age file.
  */
 export async function withDecryptedOutput<T>(out: string, decrypt: ReadDecryptOptions, overwrite: boolean, tempDir: string | undefined, read: (cipherPath: string) => Promise<T>): Promise<{ result: T; bytes: number }> {
-  const dir = await mkdtemp(join(tempDir ?? dirname(out), '.tusk-decrypt-'));
+  // The output is checked before any download, and written as any read output is: atomically for
+  // a regular file, in place for `-`, a device, FIFO or link (src/stream/output.ts).
+  const target = await prepareOutput(out, { overwrite, tempDir });
+  const dir = await mkdtemp(join(tempDir ?? tmpdir(), '.tusk-decrypt-'));
   try {
     const cipher = join(dir, 'blob.age');
     const result = await read(cipher);
@@ -52,10 +56,15 @@ export async function withDecryptedOutput<T>(out: string, decrypt: ReadDecryptOp
     await h.close();
     if (!isAgeEncrypted(head.subarray(0, bytesRead))) throw new AgeFormatError('the blob is not age-encrypted (no age-encryption.org/v1 header); read it without identities');
     const bytes = decrypt.range
-      ? await decryptFileRange(cipher, out, decrypt.range.start, decrypt.range.end, { identities: decrypt.identities, overwrite })
-      : await decryptFile(cipher, out, { identities: decrypt.identities, overwrite });
+      ? await decryptFileRange(cipher, target.partialPath, decrypt.range.start, decrypt.range.end, { identities: decrypt.identities, overwrite: true })
+      : await decryptFile(cipher, target.partialPath, { identities: decrypt.identities, overwrite: true });
+    await target.commit();
     return { result, bytes };
+  } catch (e) {
+    await target.discard();
+    throw e;
   } finally {
+    await target.release();
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -50,7 +50,7 @@ describe('encrypted store and read through tusk dev', () => {
     recipient = /Public key: (age1\w+)/.exec(k.stderr)![1];
     const s = await tusk(['store', file, '--epochs', '2', '--encrypt-to', recipient, '--config', config, '--json']);
     expect(s.code, s.stderr).toBe(0);
-    const out = JSON.parse(s.stdout);
+    const out = JSON.parse(s.stdout).blobs[0];
     expect(out.encryption).toEqual({ format: 'age-v1', recipients: 1 });
     expect(out.size).toBeGreaterThan(data.length); // the nodes hold ciphertext
     blobId = out.blobId;
@@ -88,7 +88,7 @@ describe('encrypted store and read through tusk dev', () => {
     expect(w.stderr).toMatch(/no identity matched/);
     const plain = await tusk(['store', file, '--epochs', '1', '--config', config, '--json']);
     expect(plain.code, plain.stderr).toBe(0);
-    const n = await tusk(['read', JSON.parse(plain.stdout).blobId, '-i', key, '--out', out, '--config', config]);
+    const n = await tusk(['read', JSON.parse(plain.stdout).blobs[0].blobId, '-i', key, '--out', out, '--config', config]);
     expect(n.code).toBe(1);
     expect(n.stderr).toMatch(/not age-encrypted/);
     expect(existsSync(out)).toBe(false);
@@ -101,7 +101,7 @@ describe('encrypted store and read through tusk dev', () => {
     const s = await tusk(['store', file, '--epochs', '1', '--passphrase-file', pw, '--work-factor', '10', '--config', config, '--json']);
     expect(s.code, s.stderr).toBe(0);
     const out = join(dir, 'pw.bin');
-    const r = await tusk(['read', JSON.parse(s.stdout).blobId, '--passphrase-file', pw, '--out', out, '--config', config]);
+    const r = await tusk(['read', JSON.parse(s.stdout).blobs[0].blobId, '--passphrase-file', pw, '--out', out, '--config', config]);
     expect(r.code, r.stderr).toBe(0);
     expect(Buffer.compare(readFileSync(out), data)).toBe(0);
   });
