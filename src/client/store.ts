@@ -29,6 +29,8 @@ import { NOT_YET_REASONS, StorageNodeClient, type SignedNodeMessage } from './no
 import { certificateCommittee, placeBlob, type NodePlacement } from './placement.ts';
 import { isRetryable, Semaphore, withRetries } from './retry.ts';
 import { equalBytes } from '../codec/verify.ts';
+import type { EncryptOptions } from '../age/age.ts';
+import { withEncryptedInput } from './encryption.ts';
 
 /** Options of `storeBlob` / `BlobStoreFlow`. */
 export interface StoreBlobOptions {
@@ -65,6 +67,8 @@ export interface StoreBlobOptions {
   readonly tempDir?: string;
   /** Builds the client of a node from its on-chain network address (tests inject timeouts). */
   readonly nodeClient?: (networkAddress: string) => StorageNodeClient;
+  /** Encrypt client-side to these age recipients first: the nodes store ciphertext (docs/encryption.md). */
+  readonly encrypt?: EncryptOptions;
 }
 
 /** Progress of a store. */
@@ -527,6 +531,7 @@ interface Confirmations {
 
 /** Stores `data` and resolves once it is certified (see `BlobStoreFlow`). */
 export function storeBlob(data: Uint8Array, options: StoreBlobOptions): Promise<StoreResult> {
+  if (options.encrypt) return withEncryptedInput(data, options.encrypt, options.tempDir, (path) => storeFile(path, { ...options, encrypt: undefined }));
   return new BlobStoreFlow(data, options).run();
 }
 
@@ -536,6 +541,7 @@ export function storeBlob(data: Uint8Array, options: StoreBlobOptions): Promise<
  * have failed), then uploaded from there. Resolves once certified (see `BlobStoreFlow`).
  */
 export function storeFile(path: string, options: StoreBlobOptions): Promise<StoreResult> {
+  if (options.encrypt) return withEncryptedInput({ path }, options.encrypt, options.tempDir, (p) => storeFile(p, { ...options, encrypt: undefined }));
   return new BlobStoreFlow({ path }, options).run();
 }
 

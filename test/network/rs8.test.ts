@@ -94,7 +94,7 @@ describe('RS8 end to end on a network of processes', () => {
     const store = await runTusk(['store', file, '--epochs', '2', '--encoding', 'rs8', '--json', '--config', net.configPath]);
     expect(store.code, store.stderr).toBe(0);
     const out = JSON.parse(store.stdout);
-    const blobId: string = out.blobId ?? out.results?.[0]?.blobId ?? out.stored?.[0]?.blobId;
+    const blobId: string = out.blobs?.[0]?.blobId ?? out.blobId; // store --json: {"blobs":[…]} (issue 22 item 15)
     expect(blobId).toBe(computeBlobMetadata(data, { nShards: N_SHARDS, encoding: 'rs8' }).blobIdString);
     const outFile = join(dir, 'cli-rs8.out');
     const read = await runTusk(['read', blobId, '--out', outFile, '--config', net.configPath]);

@@ -6,7 +6,8 @@
  *   extended, not registered again (Walrus's reuseAndExtend / reuseAndExtendNonCertified);
  * - a store whose nodes have moved into the next epoch before confirming re-collects from the new
  *   committee and certifies the same object;
- * - Storage returned by `delete` is reused (split to fit) instead of buying new space, and
+ * - Storage returned by `delete` is reused (split to fit; two of the same period fused when only
+ *   together they fit) instead of buying new space, and
  *   `tusk list-storage` shows it;
  * - a failed store says what it paid and that a re-run resumes; the progress line never shows
  *   more confirmed shards than there are.
@@ -152,6 +153,32 @@ describe('a store never pays twice', () => {
     const left = (await chain.ownedObjects(me())).flatMap((o) => (o.kind === 'storage' ? [o.object] : []));
     expect(left.some((s) => s.storageSize === storage.storageSize - new EncodingConfig(N_SHARDS).encodedBlobLength(small.length))).toBe(true);
     await r.background;
+  });
+
+  it('two freed Storage objects of the same period that fit only together are fused, then split to fit', async () => {
+    const cfg = new EncodingConfig(N_SHARDS);
+    const x1 = randomBytes(100_000, 310), x2 = randomBytes(100_000, 311), y = randomBytes(160_000, 312);
+    expect(cfg.encodedBlobLength(y.length)).toBeGreaterThan(cfg.encodedBlobLength(x1.length));
+    expect(cfg.encodedBlobLength(y.length)).toBeLessThanOrEqual(2 * cfg.encodedBlobLength(x1.length));
+    // 5 epochs: longer than every Storage left by earlier tests, so only these two qualify.
+    const [s1, s2] = await Promise.all([x1, x2].map((d) => storeBlob(d, { chain, signer: wallet, epochs: 5, pool })));
+    await Promise.all([s1.background, s2.background]);
+    expect(s1.endEpoch).toBe(s2.endEpoch);
+    const f1 = (await chain.deleteBlob(wallet, s1.blobObjectId)).storage;
+    const f2 = (await chain.deleteBlob(wallet, s2.blobObjectId)).storage;
+    const state = await chain.systemState();
+    const before = await chain.balance(me());
+    const r = await storeBlob(y, { chain, signer: wallet, epochs: 5, pool });
+    await r.background;
+    expect([f1.id, f2.id]).toContain(r.storageReused);
+    expect(r.cost).toBe(state.writePricePerUnitSize * unitsOf(y.length));
+    expect(before - (await chain.balance(me()))).toBe(r.cost);
+    expect((await chain.getBlob(r.blobObjectId))?.storage.storageSize).toBe(cfg.encodedBlobLength(y.length));
+    // What the blob did not need stays the owner's, in the same period.
+    const left = (await chain.ownedObjects(me())).flatMap((o) => (o.kind === 'storage' ? [o.object] : []))
+      .filter((s) => s.startEpoch === f1.startEpoch && s.endEpoch === f1.endEpoch);
+    expect(left.reduce((t, s) => t + s.storageSize, 0)).toBe(f1.storageSize + f2.storageSize - cfg.encodedBlobLength(y.length));
+    expect(Buffer.compare(await readBlob(r.blobId, { chain, pool }), y)).toBe(0);
   });
 
   it('a store that fails after paying says so and that a re-run resumes; the re-run does not pay again', async () => {
