@@ -16,7 +16,9 @@ export const DEV_USAGE = `Local network:
   dev [--data-dir <dir>] [--nodes N] [--n-shards N] [--epoch-duration D] [--config <file>]
       Start the chain and N storage nodes (default 10 nodes, 100 shards, epochs of 1h; data in
       ~/.local/share/tusk/dev), fund a wallet, write the client config (default
-      $TUSK_CONFIG or ~/.config/tusk/client.json — replaced) and run until Ctrl-C. A restart resumes.
+      $TUSK_CONFIG or ~/.config/tusk/client.json — replaced) and run until Ctrl-C, SIGTERM or
+      SIGHUP. A restart resumes. The processes stop with tusk dev, even on kill -9; a port still
+      held by another process is reported with its PID.
 `;
 
 
@@ -37,8 +39,11 @@ export async function devCommand(argv: string[]): Promise<number> {
     stopSignal = sig;
     stop.abort(new TuskError(`interrupted (${sig})`));
   };
+  // SIGHUP too (terminal closed, `kill -HUP`): stop the network instead of dying with it running.
+  // (A SIGKILL cannot be caught; the children then stop on their own, see dev-network.ts.)
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  process.once('SIGHUP', onSignal);
   const net = await startDevNetwork({
     signal: stop.signal,
     dataDir,

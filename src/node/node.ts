@@ -58,6 +58,8 @@ export interface StorageNodeOptions {
   readonly eventWaitMs?: number;
   /** Non-fatal errors of the background follower (default: stderr). */
   readonly onError?: (error: unknown) => void;
+  /** What the node did: epoch changes, shard recoveries, refused peers (default: none). */
+  readonly onLog?: (line: string) => void;
 }
 
 /** A running node. */
@@ -131,13 +133,14 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
     service.setShardCount(state.nShards);
     let nodeId: string | null = store.getValue('nodeId');
     follower = new EventFollower({
-      chain, store, service, nodeId: () => nodeId, signer: keys.sui, waitMs: options.eventWaitMs, onError: options.onError,
+      chain, store, service, nodeId: () => nodeId, signer: keys.sui, waitMs: options.eventWaitMs, onError: options.onError, onLog: options.onLog,
     });
     app = createNodeServer(service, state.nShards, {
       maxInFlight: options.maxInFlight,
       maxBodyBytesInFlight: options.maxBodyBytesInFlight,
       nodeId: () => nodeId,
       eventsPending: () => follower?.lag ?? 0,
+      onLog: options.onLog,
     });
     const host = options.host ?? '127.0.0.1';
     await app.listen({ host, port });

@@ -317,12 +317,27 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
     }
   });
 
+  // Epoch changes are logged wherever they come from (the clock, advance-epoch, or the
+  // transaction whose epochSyncDone completed a change): compared after every write.
+  let lastEpoch: string | null = null;
+  const noteEpoch = async () => {
+    try {
+      const s = await chain.systemState();
+      const now = `${s.epoch} ${s.epochState}`;
+      if (lastEpoch !== null && now !== lastEpoch) log(`epoch ${s.epoch} is ${s.epochState === 'active' ? 'active' : `${s.epochState} (waiting for the nodes' epochSyncDone)`}; ${s.committee.members.length} committee members`);
+      lastEpoch = now;
+    } catch { /* logging only */ }
+  };
+  void noteEpoch();
+
   app.post('/v1/transactions', async (req, reply) => {
     const body = objectBody(req.body);
     const { bytes, signature } = body;
     if (!(bytes instanceof Uint8Array) || bytes.length === 0) throw badRequest('bytes must be the signed transaction bytes ({"$bytes": hex})');
     if (typeof signature !== 'string' || signature.length === 0) throw badRequest('signature must be the base64 serialized signature');
-    return send(reply, 200, await chain.submit({ bytes, signature }));
+    const result = await chain.submit({ bytes, signature });
+    await noteEpoch();
+    return send(reply, 200, result);
   });
 
   if (devRoutes) {
@@ -334,12 +349,16 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
       }
       return send(reply, 200, await chain.requestFaucet(recipient, body.amount as bigint | undefined));
     });
-    app.post('/v1/advance-epoch', async (_req, reply) => send(reply, 200, await chain.advanceEpoch()));
+    app.post('/v1/advance-epoch', async (_req, reply) => {
+      const result = await chain.advanceEpoch();
+      await noteEpoch();
+      return send(reply, 200, result);
+    });
   }
 
   const address = await app.listen({ host, port: options.port ?? 0 });
   const port = (app.server.address() as { port: number }).port;
-  const clock = options.epochClock ? startEpochClock(chain, shutdown.signal, onError, log) : undefined;
+  const clock = options.epochClock ? startEpochClock(chain, shutdown.signal, onError, log, noteEpoch) : undefined;
 
   let closing: Promise<void> | undefined;
   return {
@@ -366,7 +385,7 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
  * `epochSyncDone`), it retries every second and reports only the first refusal of a streak.
  * Resolves once `signal` aborts and any advance in progress has finished.
  */
-async function startEpochClock(chain: ServableChain, signal: AbortSignal, onError: (e: unknown) => void, log: (line: string) => void): Promise<void> {
+async function startEpochClock(chain: ServableChain, signal: AbortSignal, onError: (e: unknown) => void, log: (line: string) => void, noteEpoch: () => Promise<void>): Promise<void> {
   let refusing = false;
   while (!signal.aborted) {
     // Never sleep longer than a minute between checks: an epoch advanced by hand moves the schedule.
@@ -376,11 +395,10 @@ async function startEpochClock(chain: ServableChain, signal: AbortSignal, onErro
       const dueAt = state.epochStartMs + state.epochDurationMs;
       const now = Date.now();
       if (now >= dueAt) {
-        const wasRefusing = refusing;
         await chain.advanceEpoch();
         refusing = false;
-        const after = await chain.systemState();
-        log(`epoch clock: epoch ${state.epoch} ended, epoch ${after.epoch} is ${after.epochState}${wasRefusing ? ' (the nodes reported their sync)' : ''}`);
+        log(`epoch clock: epoch ${state.epoch} ended`);
+        await noteEpoch();
         sleepMs = 0;
       } else {
         sleepMs = Math.min(dueAt - now, 60_000);
