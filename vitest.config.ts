@@ -3,9 +3,9 @@ import { configDefaults, defineConfig } from 'vitest/config';
 // The codec suite runs against both WebAssembly flavours (src/wasm/kernel.ts reads TUSK_WASM).
 // The chain, storage-node and network suites (test/chain, test/node, test/network) exercise
 // processes, HTTP and SQLite rather than the kernels, so they run once, in the `system` project,
-// on the SIMD build.
+// on the SIMD build. test/age (age encryption, no kernels) runs there too.
 // Slow cases (large blobs, big committees) run only under `npm run test:slow` (TUSK_SLOW=1).
-const systemSuites = ['test/chain/**/*.test.ts', 'test/node/**/*.test.ts', 'test/network/**/*.test.ts'];
+const systemSuites = ['test/age/**/*.test.ts', 'test/chain/**/*.test.ts', 'test/node/**/*.test.ts', 'test/network/**/*.test.ts'];
 export default defineConfig({
   test: {
     testTimeout: 120_000,

@@ -1,10 +1,11 @@
 /** The `tusk` CLI as a user runs it: a real process, real files. */
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync, rmSync, readFileSync, readdirSync, unlinkSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, readFileSync, readdirSync, unlinkSync, existsSync, mkdirSync, lstatSync, symlinkSync, createReadStream } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { officialBlobId, blobIdToBase64Url } from './helpers/official.ts';
-import { runTusk } from './helpers/cli.ts';
+import { runTusk, TUSK_BIN } from './helpers/cli.ts';
 
 
 const tusk = runTusk;
@@ -44,8 +45,8 @@ describe('tusk blob-id', () => {
     expect(missing.stdout).toBe('');
     expect(missing.stderr).toMatch(/no such file/);
     const tooFew = await tusk(['blob-id', file, '--n-shards', '0']);
-    expect(tooFew.code).toBe(1);
-    expect(tooFew.stderr).toMatch(/n_shards/);
+    expect(tooFew.code).toBe(2);
+    expect(tooFew.stderr).toMatch(/--n-shards must be an integer in 4…8192 for RS2, got "0"/);
     const big = join(dir, 'big.bin');
     writeFileSync(big, new Uint8Array(6 * 65534 + 1)); // n = 4 allows k_p·k_s·65534 = 393204 bytes
     const tooBig = await tusk(['blob-id', big, '--n-shards', '4']);
@@ -125,9 +126,167 @@ describe('tusk with --encoding rs8', () => {
     expect((await tusk(['decode', spool, '--out', out])).code).toBe(0);
     expect(readFileSync(out)).toEqual(Buffer.from(data));
     const tooBig = await tusk(['blob-id', file, '--encoding', 'rs8', '--n-shards', '1000']);
-    expect(tooBig.code).toBe(1);
-    expect(tooBig.stderr).toMatch(/RS8 supports n_shards ≤ 195/);
-    expect((await tusk(['blob-id', file, '--encoding', 'rs3'])).stderr).toMatch(/unknown encoding/);
+    expect(tooBig.code).toBe(2);
+    expect(tooBig.stderr).toMatch(/--n-shards must be an integer in 4…195 for RS8/);
+    const unknown = await tusk(['blob-id', file, '--encoding', 'rs3']);
+    expect(unknown.stderr).toMatch(/unknown encoding/);
+    expect(unknown.code).toBe(2);
+  });
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+});
+
+describe('tusk encode --force replaces only a sliver directory (issue 22 item 4)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tusk-force-'));
+  const file = join(dir, 'blob.bin');
+  writeFileSync(file, new Uint8Array(30_000).map((_, i) => i & 0xff));
+
+  it('refuses a directory holding anything else, and leaves it untouched', async () => {
+    const home = join(dir, 'home');
+    mkdirSync(join(home, 'docs'), { recursive: true });
+    writeFileSync(join(home, 'docs', 'thesis.txt'), 'precious');
+    writeFileSync(join(home, 'metadata.bcs'), 'looks like a layout file');
+    const r = await tusk(['encode', file, '--n-shards', '10', '--out', home, '--force']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/home is not a sliver directory \(it holds docs\); refusing to replace it/);
+    expect(readFileSync(join(home, 'docs', 'thesis.txt'), 'utf8')).toBe('precious');
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp-') || f.includes('.old-'))).toEqual([]);
+    // A stray file among the slivers is not part of the layout either.
+    const spool = join(dir, 'spool');
+    expect((await tusk(['encode', file, '--n-shards', '10', '--out', spool])).code).toBe(0);
+    writeFileSync(join(spool, 'primary', 'notes.txt'), 'mine');
+    const stray = await tusk(['encode', file, '--n-shards', '10', '--out', spool, '--force']);
+    expect(stray.code).toBe(1);
+    expect(stray.stderr).toMatch(/it holds primary\/notes\.txt/);
+    expect(existsSync(join(spool, 'primary', 'notes.txt'))).toBe(true);
+    // A file is not replaced by a directory.
+    const plain = join(dir, 'plain.txt');
+    writeFileSync(plain, 'x');
+    expect((await tusk(['encode', file, '--n-shards', '10', '--out', plain, '--force'])).stderr).toMatch(/not a directory/);
+    expect(readFileSync(plain, 'utf8')).toBe('x');
+  });
+
+  it('replaces an earlier encoding (even a partial one)', async () => {
+    const spool = join(dir, 'again');
+    expect((await tusk(['encode', file, '--n-shards', '10', '--out', spool])).code).toBe(0);
+    unlinkSync(join(spool, 'blob.json'));
+    for (const f of readdirSync(join(spool, 'secondary'))) unlinkSync(join(spool, 'secondary', f));
+    const r = await tusk(['encode', file, '--n-shards', '12', '--out', spool, '--force', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(join(spool, 'secondary'))).toHaveLength(12);
+    expect(JSON.parse(readFileSync(join(spool, 'blob.json'), 'utf8')).nShards).toBe(12);
+    expect(readdirSync(dir).filter((f) => f.includes('.old-') || f.includes('.tmp-'))).toEqual([]);
+  });
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+});
+
+describe('tusk decode --out: devices, FIFOs, links and stdout are written in place (issue 22 item 5)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tusk-out-'));
+  const file = join(dir, 'blob.bin');
+  const data = new Uint8Array(40_000).map((_, i) => (i * 13 + 1) & 0xff);
+  writeFileSync(file, data);
+  const spool = join(dir, 'spool');
+
+  it('a FIFO stays a FIFO and receives the blob', async () => {
+    expect((await tusk(['encode', file, '--n-shards', '10', '--out', spool])).code).toBe(0);
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const reader = new Promise<Buffer>((res, rej) => {
+      const chunks: Buffer[] = [];
+      createReadStream(fifo).on('data', (c) => chunks.push(c as Buffer)).on('end', () => res(Buffer.concat(chunks))).on('error', rej);
+    });
+    const r = await tusk(['decode', spool, '--out', fifo, '--force']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(Buffer.compare(await reader, Buffer.from(data))).toBe(0);
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+  });
+
+  it('a symbolic link stays a link; its target is written through (with --force when it exists)', async () => {
+    const target = join(dir, 'target.bin');
+    const link = join(dir, 'link.bin');
+    symlinkSync(target, link);
+    expect((await tusk(['decode', spool, '--out', link])).code).toBe(0); // dangling: created through the link
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(Buffer.compare(readFileSync(target), Buffer.from(data))).toBe(0);
+    const refused = await tusk(['decode', spool, '--out', link]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/already exists \(use --force/);
+    writeFileSync(target, 'old');
+    expect((await tusk(['decode', spool, '--out', link, '--force'])).code).toBe(0);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(Buffer.compare(readFileSync(target), Buffer.from(data))).toBe(0);
+  });
+
+  it('a character device stays one; - and /dev/stdout write to stdout', async () => {
+    // Our own null device, never the machine's /dev/null: a build without the fix, run as root,
+    // would replace it with a file. Creating one needs root; the FIFO above covers the rest.
+    if (process.getuid?.() === 0) {
+      const dev = join(dir, 'null-device');
+      execFileSync('mknod', ['-m', '666', dev, 'c', '1', '3']);
+      expect((await tusk(['decode', spool, '--out', dev, '--force'])).code).toBe(0);
+      expect(lstatSync(dev).isCharacterDevice()).toBe(true);
+    }
+    for (const out of ['-', '/dev/stdout']) {
+      const raw = execFileSync(process.execPath, [TUSK_BIN, 'decode', spool, '--out', out], { maxBuffer: 1 << 20, stdio: ['ignore', 'pipe', 'ignore'] });
+      expect(Buffer.compare(raw, Buffer.from(data))).toBe(0);
+    }
+    // --json and the blob cannot share stdout.
+    expect((await tusk(['decode', spool, '--out', '-', '--json'])).code).toBe(2);
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+});
+
+describe('usage errors, JSON errors and exit codes (issue 22 items 10 and 15)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tusk-usage-'));
+  const file = join(dir, 'blob.bin');
+  writeFileSync(file, new Uint8Array(1000));
+
+  it('a usage error is one line and a pointer to --help, exit 2; unknown options of a command are errors', async () => {
+    for (const args of [['blob-id', file, '--out', 'x'], ['blob-id', file, '--n-shards', '70000'], ['blob-id', file, '--n-shards', '3'], ['decode', dir, '--epochs', '3'], ['frobnicate']]) {
+      const r = await tusk(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      const lines = r.stderr.trimEnd().split('\n');
+      expect(lines, args.join(' ')).toHaveLength(2);
+      expect(lines[0]).toMatch(/^tusk: /);
+      expect(lines[1]).toMatch(/^Run 'tusk (\w[\w-]* )?--help' for usage\.$/);
+    }
+    expect((await tusk(['blob-id', file, '--out', 'x'])).stderr).toMatch(/blob-id: unknown option --out/);
+    const help = await tusk(['encode', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/encode <file> --out <dir>/);
+  });
+
+  it('with --json, errors are a JSON object on stdout too; file errors read "<path>: <what>"', async () => {
+    const usage = await tusk(['blob-id', file, '--encoding', 'rs3', '--json']);
+    expect(usage.code).toBe(2);
+    expect(JSON.parse(usage.stdout)).toEqual({ error: { kind: 'usage', message: expect.stringMatching(/unknown encoding "rs3"/), retryable: false, exitCode: 2 } });
+    const missing = join(dir, 'missing.bin');
+    const r = await tusk(['blob-id', missing, '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).error).toMatchObject({ kind: 'file', message: `${missing}: no such file or directory` });
+    expect(r.stderr).toBe(`tusk: ${missing}: no such file or directory\n`);
+    const enc = await tusk(['encode', missing, '--out', join(dir, 'o')]);
+    expect(enc.stderr).toBe(`tusk: ${missing}: no such file or directory\n`);
+  });
+
+  it('Ctrl-C (SIGINT) stops an encode with exit code 130 and removes its temporary files', async () => {
+    const big = join(dir, 'big.bin');
+    writeFileSync(big, new Uint8Array(96 * 2 ** 20).map((_, i) => i & 0xff));
+    const child = spawn(process.execPath, [TUSK_BIN, 'encode', big, '--n-shards', '100', '--out', join(dir, 'big-spool')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (c) => (stderr += c));
+    // Once the temporary output folder exists, the encode (and its Ctrl-C handling) is under way.
+    const started = Date.now();
+    while (!readdirSync(dir).some((f) => f.startsWith('.big-spool.tmp-')) && Date.now() - started < 60_000) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 300));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    expect(code, stderr).toBe(130);
+    expect(stderr).toMatch(/interrupted/);
+    expect(readdirSync(dir).filter((f) => f.includes('big-spool'))).toEqual([]);
   });
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -14,7 +14,6 @@
  * object with --json), errors on stderr. FROST amounts in JSON are decimal strings: a JSON number
  * would lose precision above 2^53 FROST (≈ 9 million WAL).
  */
-import { parseArgs } from 'node:util';
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
@@ -24,7 +23,7 @@ import { isLoopbackHost, startChainServer } from '../chain/remote/server.ts';
 import { RemoteChain } from '../chain/remote/client.ts';
 import { FROST_PER_WAL } from '../chain/types.ts';
 import { TuskInputError } from '../errors.ts';
-import { intOption, logLine, onePositional, print } from './common.ts';
+import { intOption, logLine, onePositional, parseCommand, parseObjectIdArg, print, UsageError } from './common.ts';
 import { watchParent } from './parent-watch.ts';
 
 /** Usage text of the chain and wallet commands (main.ts appends it to its own). */
@@ -63,18 +62,47 @@ const OPTIONS = {
 
 type Values = ReturnType<typeof parse>['values'];
 
-function parse(args: string[]) {
-  return parseArgs({ args, allowPositionals: true, options: OPTIONS });
+type OptionName = keyof typeof OPTIONS;
+
+/** The options each subcommand accepts (besides --json): any other is a usage error. */
+const SUBCOMMAND_OPTIONS: Record<string, OptionName[]> = {
+  'chain serve': ['data-dir', 'port', 'host', 'n-shards', 'epoch-duration', 'dev-routes', 'no-dev-routes'],
+  'chain info': ['url'], 'chain faucet': ['url', 'amount'], 'chain balance': ['url'], 'chain advance-epoch': ['url'],
+  'wallet new': ['out', 'force'], 'wallet address': [],
+};
+
+function parse(command: string, args: string[]) {
+  const allowed = new Set<OptionName>(['json', ...(SUBCOMMAND_OPTIONS[command] ?? Object.keys(OPTIONS) as OptionName[])]);
+  const options = Object.fromEntries(Object.entries(OPTIONS).filter(([k]) => allowed.has(k as OptionName))) as Partial<typeof OPTIONS>;
+  return parseCommand(command, args, options as typeof OPTIONS);
 }
 
-/** Parses a duration: plain milliseconds, or a number with unit ms, s, m, h or d. */
-export function parseDuration(text: string): number {
+/**
+ * The shortest epoch the CLI accepts. A store must register, upload and certify within one epoch
+ * to go through without re-collecting confirmations, and every epoch change makes every node
+ * re-sync its shards: below a few seconds a network does little but change epochs.
+ */
+export const MIN_EPOCH_DURATION_MS = 5_000;
+
+/** Parses a duration: plain milliseconds, or a number with unit ms, s, m, h or d. @throws UsageError */
+export function parseDuration(text: string, option = '--epoch-duration', minMs = MIN_EPOCH_DURATION_MS): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
-  if (!m) throw new TuskInputError(`not a duration: ${JSON.stringify(text)} (use e.g. 60000, 30s, 10m, 1h, 1d)`);
+  if (!m) throw new UsageError(`${option}: not a duration: ${JSON.stringify(text)} (use e.g. 60000, 30s, 10m, 1h, 1d)`);
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] ?? 'ms']!;
   const ms = Math.round(Number(m[1]) * unit);
-  if (!Number.isSafeInteger(ms) || ms < 1) throw new TuskInputError(`duration must be at least 1 ms: ${JSON.stringify(text)}`);
+  if (!Number.isSafeInteger(ms) || ms < minMs) throw new UsageError(`${option} must be at least ${minMs / 1000} s (a store must fit in an epoch), got ${JSON.stringify(text)}`);
   return ms;
+}
+
+/**
+ * A URL a client on this machine can use for a server listening on `host`:`port`. A wildcard
+ * listen address (0.0.0.0, ::) is not one; its loopback counterpart is.
+ */
+export function reachableUrl(host: string, port: number): string {
+  const h = host.replace(/^\[(.*)\]$/, '$1');
+  if (h === '0.0.0.0' || h === '') return `http://127.0.0.1:${port}`;
+  if (h === '::' || h === '::0' || /^(0{1,4}:){7}0{1,4}$/.test(h)) return `http://[::1]:${port}`;
+  return h.includes(':') ? `http://[${h}]:${port}` : `http://${h}:${port}`;
 }
 
 /** Parses a WAL amount with up to 9 decimals into FROST, exactly (no floats). */
@@ -96,6 +124,15 @@ export function formatWal(frost: bigint): string {
 }
 
 
+/** A WAL amount option. @throws UsageError */
+function walArg(text: string): bigint {
+  try {
+    return parseWal(text);
+  } catch (e) {
+    throw new UsageError(`--amount: ${(e as Error).message}`);
+  }
+}
+
 function needUrl(values: Values, command: string, usageError: (m: string) => Error): RemoteChain {
   if (!values.url) throw usageError(`chain ${command} needs --url <url> (printed by tusk chain serve)`);
   return new RemoteChain({ url: values.url, submitRetries: 0 });
@@ -109,7 +146,7 @@ function needUrl(values: Values, command: string, usageError: (m: string) => Err
  */
 export async function chainCommand(argv: string[], usageError: (message: string) => Error): Promise<number> {
   const [sub, ...rest] = argv;
-  const { values, positionals } = parse(rest);
+  const { values, positionals } = parse(`chain ${sub}`, rest);
   switch (sub) {
     case 'serve':
       return serve(values, positionals, usageError);
@@ -145,9 +182,9 @@ export async function chainCommand(argv: string[], usageError: (message: string)
       return 0;
     }
     case 'faucet': {
-      const recipient = onePositional(positionals, 'address', 'chain faucet', usageError);
+      const recipient = parseObjectIdArg(onePositional(positionals, 'address', 'chain faucet', usageError), 'address');
       const chain = needUrl(values, 'faucet', usageError);
-      const amount = values.amount === undefined ? undefined : parseWal(values.amount);
+      const amount = values.amount === undefined ? undefined : walArg(values.amount);
       const r = await chain.requestFaucet(recipient, amount);
       const balance = await chain.balance(recipient);
       print(values.json, { recipient, amount: r.amount.toString(), balance: balance.toString(), digest: r.digest },
@@ -155,7 +192,7 @@ export async function chainCommand(argv: string[], usageError: (message: string)
       return 0;
     }
     case 'balance': {
-      const address = onePositional(positionals, 'address', 'chain balance', usageError);
+      const address = parseObjectIdArg(onePositional(positionals, 'address', 'chain balance', usageError), 'address');
       const balance = await needUrl(values, 'balance', usageError).balance(address);
       print(values.json, { address, balance: balance.toString() }, `${formatWal(balance)} WAL`);
       return 0;
@@ -200,7 +237,7 @@ async function serve(values: Values, positionals: string[], usageError: (m: stri
   const dataDir = values['data-dir'];
   if (!dataDir) throw usageError('chain serve needs --data-dir <dir>');
   const port = intOption(values.port, 'port', 0, 65535) ?? 0;
-  const nShards = intOption(values['n-shards'], 'n-shards', 1, 65535);
+  const nShards = intOption(values['n-shards'], 'n-shards', 4, 49155); // RS2's committee range
   const epochDurationMs = values['epoch-duration'] === undefined ? undefined : parseDuration(values['epoch-duration']);
   const host = values.host ?? '127.0.0.1';
   const devRoutes = devRoutesSetting(values, host, usageError);
@@ -236,9 +273,11 @@ async function serve(values: Values, positionals: string[], usageError: (m: stri
   if (epochDurationMs !== undefined && state.epochDurationMs !== epochDurationMs) {
     process.stderr.write(`tusk: warning: this chain's epoch duration is ${state.epochDurationMs} ms (set when it was created); --epoch-duration ${epochDurationMs} only turns the epoch clock on\n`);
   }
-  print(values.json, { url: server.url, chainId, dataDir, epoch: state.epoch, nShards: state.nShards },
-    `chain ${chainId} (epoch ${state.epoch}, ${state.nShards} shards) serving ${dataDir} at ${server.url}`);
-  logLine('chain', `serving ${server.url}: epoch ${state.epoch} (${state.epochState}), ${state.nShards} shards, data in ${dataDir}`);
+  // A wildcard host (0.0.0.0, ::) listens everywhere but is no address to connect to.
+  const url = reachableUrl(host, server.port);
+  print(values.json, { url, chainId, dataDir, epoch: state.epoch, nShards: state.nShards },
+    `chain ${chainId} (epoch ${state.epoch}, ${state.nShards} shards) serving ${dataDir} at ${url}`);
+  logLine('chain', `serving ${url}: epoch ${state.epoch} (${state.epochState}), ${state.nShards} shards, data in ${dataDir}`);
   const signal = await stopped;
   logLine('chain', `stopping (${signal})`);
   // Order: stop taking requests (pending ones finish), then close the database.
@@ -254,7 +293,7 @@ async function serve(values: Values, positionals: string[], usageError: (m: stri
  */
 export async function walletCommand(argv: string[], usageError: (message: string) => Error): Promise<number> {
   const [sub, ...rest] = argv;
-  const { values, positionals } = parse(rest);
+  const { values, positionals } = parse(`wallet ${sub}`, rest);
   switch (sub) {
     case 'new': {
       if (!values.out) throw usageError('wallet new needs --out <file>');

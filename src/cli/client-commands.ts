@@ -5,32 +5,51 @@
  * the paying wallet. Output contract as everywhere in the CLI: results on stdout (one JSON object
  * with camelCase keys under --json, FROST amounts as decimal strings), errors on stderr.
  */
-import { parseArgs } from 'node:util';
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
-import { RemoteChain } from '../chain/remote/client.ts';
 import type { BlobObject, Chain } from '../chain/types.ts';
-import { blobIdFromString, blobIdToString } from '../codec/blob-id.ts';
-import { EncodingConfig } from '../codec/config.ts';
-import { loadClientConfig, loadWallet, defaultConfigPath } from '../client/config.ts';
-import { storeBlob, storeFile, storageCost, type StoreProgress } from '../client/store.ts';
-import { readBlob, readBlobToFile, type ReadProgress } from '../client/read.ts';
+import { blobIdToString } from '../codec/blob-id.ts';
 import { TuskInputError } from '../errors.ts';
+import { EncodingConfig } from '../codec/config.ts';
+import { encodingByName, type EncodingScheme } from '../codec/encodings/index.ts';
+import { selectChain } from './chain-select.ts';
+import { paidRegistration, storeBlob, storeFile, storageCost, type StoreProgress } from '../client/store.ts';
+import { readBlobToFile, type ReadProgress } from '../client/read.ts';
+import { makeTempDir } from '../stream/temp-dirs.ts';
+import { copyToDescriptor, outputDescriptor } from '../stream/output.ts';
 import { formatWal, parseWal } from './chain-command.ts';
-import { bar, intOption, onePositional, print, progressLine } from './common.ts';
+import { bar, describeFileError, onePositional, parseBlobIdArg, parseCommand, parseObjectIdArg, print, progressLine, UsageError } from './common.ts';
+import { AGE_OPTIONS, decryptionFromFlags, encryptionFromFlags } from './age-commands.ts';
+import { isAgeEncrypted } from '../age/age.ts';
+import { parseHeader, headerLength } from '../age/header.ts';
 
 /** Usage text of the client commands (main.ts appends it to its own). */
 export const CLIENT_USAGE = `Client (store and read through a network; \`tusk dev\` starts a local one and writes the config):
-  store <files…> --epochs N [--permanent|--deletable]   Encode, upload, certify; print blob IDs.
-  read <blobId> [--out <file>]          Read a blob back (to stdout without --out).
+  store <files…> --epochs N [--permanent|--deletable] [--encoding rs2|rs8]
+                                        Encode, upload, certify; print blob IDs (rs8: committees ≤ 195
+                                        shards). N: 1…the chain's max epochs ahead (tusk info).
+  read <blobId> [--out <file>] [--force]  Read a blob back, verified. --out: a file (written
+                                        atomically), - (stdout), a device or FIFO (in place).
+                                        Without --out: to stdout, streamed; binary data is not
+                                        written to a terminal unless --out - is given. With --json
+                                        and no --out the blob is inlined as base64 (up to 1 MiB).
+                                        Encryption flags: see encrypt/decrypt below.
   blob-status <blobId>                  The blob's Blob objects on chain and whether certified.
   list-blobs [--include-expired]        Blob objects owned by the wallet.
+  list-storage [--include-expired]      Storage resources the wallet owns (store reuses a fitting one).
   extend --blob-obj-id <id> --epochs N  Pay for N more epochs of a certified blob.
   delete --blob-obj-id <id>             Delete a deletable blob (the storage returns to the wallet).
   info                                  Epoch, committee, prices, limits.
   stake --node-id <id> --amount <WAL>   Stake WAL with a storage node.
-  Common: --config <file> (default $TUSK_CONFIG or ~/.config/tusk/client.json), --json.
+  Common: --config <file> (default $TUSK_CONFIG or ~/.config/tusk/client.json), --json,
+    --network mainnet|testnet|local (Walrus on Sui; see docs/real-network.md), --rpc-url <url>,
+    --wallet <Sui keystore or Tusk key file> (default for Sui: ~/.sui/sui_config/sui.keystore).
+  --json prints one object: store {"blobs":[…]} for one file or many; errors {"error":{…}}.
 `;
+
+/** Largest blob `read --json` inlines as base64 without --out. */
+const JSON_INLINE_MAX = 2 ** 20;
 
 /** Files above this size are stored through the streaming encoder (bounded memory). */
 const STREAM_STORE_BYTES = 64 * 2 ** 20;
@@ -42,19 +61,87 @@ const OPTIONS = {
   config: { type: 'string' },
   json: { type: 'boolean', default: false },
   epochs: { type: 'string' },
+  // The Walrus CLI's name for extend's epoch count.
+  'epochs-extended': { type: 'string' },
   permanent: { type: 'boolean', default: false },
   deletable: { type: 'boolean', default: false },
   out: { type: 'string' },
   force: { type: 'boolean', default: false },
-  'blob-obj-id': { type: 'string' },
+  'blob-obj-id': { type: 'string', multiple: true },
   'node-id': { type: 'string' },
   amount: { type: 'string' },
   'include-expired': { type: 'boolean', default: false },
+  ...AGE_OPTIONS,
+  encoding: { type: 'string' },
+  network: { type: 'string' },
+  'rpc-url': { type: 'string' },
+  wallet: { type: 'string' },
 } as const;
 
+type OptionName = keyof typeof OPTIONS;
+
+/** The options each command accepts (besides --config and --json): any other is a usage error. */
+const COMMAND_OPTIONS: Record<string, OptionName[]> = {
+  store: ['epochs', 'permanent', 'deletable', 'encoding', 'encrypt-to', 'recipients-file', 'passphrase-file', 'work-factor'],
+  'list-storage': ['include-expired'],
+  read: ['out', 'force', 'identity', 'passphrase-file', 'range', 'raw'],
+  'blob-status': [],
+  'list-blobs': ['include-expired'],
+  extend: ['blob-obj-id', 'epochs', 'epochs-extended'],
+  delete: ['blob-obj-id'],
+  info: [],
+  stake: ['node-id', 'amount'],
+};
+
 type Values = ReturnType<typeof parse>['values'];
-function parse(args: string[]) {
-  return parseArgs({ args, allowPositionals: true, options: OPTIONS });
+function parse(command: string, args: string[]) {
+  // Every client command can name its chain: the config, or Walrus on Sui (--network, --rpc-url, --wallet).
+  const allowed = new Set<OptionName>(['config', 'json', 'network', 'rpc-url', 'wallet', ...(COMMAND_OPTIONS[command] ?? [])]);
+  const options = Object.fromEntries(Object.entries(OPTIONS).filter(([k]) => allowed.has(k as OptionName))) as Partial<typeof OPTIONS>;
+  return parseCommand(command, args, options as typeof OPTIONS);
+}
+
+/** The single `--blob-obj-id` of extend/delete. @throws UsageError */
+function oneObjectId(values: Values, command: string): string {
+  const ids = values['blob-obj-id'] ?? [];
+  if (ids.length !== 1) throw new UsageError(`${command} needs exactly one --blob-obj-id <id>${ids.length ? `, got ${ids.length}` : ''}`);
+  return parseObjectIdArg(ids[0], '--blob-obj-id');
+}
+
+/**
+ * `--epochs` checked against the chain's real limit before any work: 1…maxEpochsAhead for a store
+ * (storage runs from the current epoch), and for an extension at most up to current + maxEpochsAhead.
+ * @throws UsageError naming the range
+ */
+function epochsArg(raw: string | undefined, max: number, what: string): number {
+  if (raw === undefined) throw new UsageError(`--epochs is required (${what}: 1…${max})`);
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > max) {
+    throw new UsageError(max < 1 ? `--epochs: ${what}: nothing is possible (got ${JSON.stringify(raw)})` : `--epochs must be an integer in 1…${max} (${what}), got ${JSON.stringify(raw)}`);
+  }
+  return Number(raw);
+}
+
+/** Whether `bytes` (the start of a blob) would garble a terminal: a NUL, invalid UTF-8, or escape-free control bytes. */
+export function looksBinary(bytes: Uint8Array): boolean {
+  if (bytes.includes(0)) return true;
+  // A multi-byte character cut at the end of the sample is fine.
+  let end = bytes.length;
+  for (let i = Math.max(0, end - 3); i < end; i++) if (bytes[i] >= 0xc0) end = i;
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, end));
+  } catch {
+    return true;
+  }
+  return bytes.some((b) => b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d && b !== 0x0c && b !== 0x1b);
+}
+
+/** `--encoding` of store: rs2 (default, Walrus) or rs8; anything else is a usage error. */
+function storeEncoding(raw: string | undefined, usageError: (m: string) => Error): EncodingScheme {
+  try {
+    return encodingByName(raw ?? 'rs2');
+  } catch (e) {
+    throw usageError((e as Error).message);
+  }
 }
 
 interface Session {
@@ -62,23 +149,23 @@ interface Session {
   wallet: Ed25519Keypair;
 }
 
-/** The chain named by the client config (`--config`, else the default path). */
-async function chainFromConfig(values: Values): Promise<{ chain: RemoteChain; walletPath: string }> {
-  const config = await loadClientConfig(values.config ?? defaultConfigPath());
-  return { chain: new RemoteChain({ url: config.chainUrl }), walletPath: config.wallet };
+/** The chain named by `--network` or the client config (`--config`, else the default path). */
+async function chainFromConfig(values: Values): Promise<{ chain: Chain }> {
+  return selectChain(values);
 }
 
-/** The chain and the paying wallet named by the client config. */
+/** The chain and the paying wallet named by `--network`/`--wallet` or the client config. */
 async function session(values: Values): Promise<Session> {
-  const { chain, walletPath } = await chainFromConfig(values);
-  return { chain, wallet: await loadWallet(walletPath) };
+  const selected = await selectChain(values);
+  return { chain: selected.chain, wallet: await selected.loadWallet() };
+}
+
+/** The chain and wallet of the client config at `configPath` (default path if undefined), for other command files. */
+export function openClientSession(configPath: string | undefined): Promise<Session> {
+  return session({ config: configPath } as Values);
 }
 
 
-function requiredInt(raw: string | undefined, name: string, usageError: (m: string) => Error): number {
-  if (raw === undefined) throw usageError(`--${name} is required`);
-  return intOption(raw, name, 1, 2 ** 32 - 1)!;
-}
 
 function blobJson(b: BlobObject) {
   return {
@@ -92,25 +179,33 @@ function blobJson(b: BlobObject) {
  * reports with exit code 2.
  */
 export async function clientCommand(command: string, argv: string[], usageError: (m: string) => Error, signal?: AbortSignal): Promise<number> {
-  const { values, positionals } = parse(argv);
+  const { values, positionals } = parse(command, argv);
+  if (positionals.length > 0 && !['store', 'read', 'blob-status'].includes(command)) throw usageError(`${command} takes no positional arguments (got ${JSON.stringify(positionals[0])})`);
   switch (command) {
     case 'store': {
       if (positionals.length === 0) throw usageError('store needs at least one file');
       if (values.permanent && values.deletable) throw usageError('choose one of --permanent and --deletable');
-      const epochs = requiredInt(values.epochs, 'epochs', usageError);
+      if (values.epochs === undefined) throw usageError('--epochs is required');
+      const encrypt = await encryptionFromFlags(values, usageError);
+      const encoding = storeEncoding(values.encoding, usageError);
       const { chain, wallet } = await session(values);
+      const state = await chain.systemState();
+      // The real range, checked before anything is encoded or paid for.
+      const epochs = epochsArg(values.epochs, state.maxEpochsAhead, 'epochs ahead, as this chain allows');
+      // A committee the encoding cannot serve is refused before any file is read or paid for.
+      if (state.nShards > encoding.maxShards) throw usageError(`--encoding ${encoding.name.toLowerCase()} supports committees of ${encoding.minShards}…${encoding.maxShards} shards; this network has ${state.nShards}`);
       const results: Record<string, unknown>[] = [];
       let failures = 0;
       for (const path of positionals) {
         const p = progressLine(!values.json);
         const onProgress = (e: StoreProgress) => {
           if (e.phase === 'encode' && e.bytesTotal) p.show(`${path}: encode ${bar(e.bytesDone ?? 0, e.bytesTotal)}`);
-          else if (e.phase === 'upload' && e.sliversTotal) p.show(`${path}: upload ${bar(e.sliversStored ?? 0, e.sliversTotal)} confirmed ${e.confirmedWeight}/${e.quorumWeight} shards`);
+          else if (e.phase === 'upload' && e.sliversTotal) p.show(`${path}: upload ${bar(e.sliversStored ?? 0, e.sliversTotal)} shards confirmed ${e.confirmedWeight}/${e.sliversTotal / 2} (quorum ${e.quorumWeight})`);
           else p.show(`${path}: ${e.phase}…`, true);
         };
         // One file failing must not hide the blob IDs of those already stored (and paid for).
         try {
-          const options = { chain, signer: wallet, epochs, deletable: !values.permanent, signal, onProgress };
+          const options = { chain, signer: wallet, epochs, deletable: !values.permanent, encoding, signal, onProgress, encrypt };
           // Large files are stream-encoded to a temporary sliver directory: bounded memory.
           const r = (await stat(path)).size > STREAM_STORE_BYTES
             ? await storeFile(path, options)
@@ -122,39 +217,117 @@ export async function clientCommand(command: string, argv: string[], usageError:
           clearTimeout(timer);
           results.push({
             path, blobId: r.blobId, blobObjectId: r.blobObjectId, size: r.unencodedLength, endEpoch: r.endEpoch, deletable: r.deletable,
-            cost: r.cost.toString(), reused: r.reused, confirmedNodes: bg.confirmedNodes, failedNodes: bg.failedNodes.length,
+            cost: r.cost.toString(), reused: r.reused, storageReused: r.storageReused, ...(encrypt ? { encryption: { format: 'age-v1', recipients: encrypt.recipients.length } } : {}), confirmedNodes: bg.confirmedNodes, failedNodes: bg.failedNodes,
             timings: Object.fromEntries(Object.entries(r.timings).map(([k, v]) => [k, Math.round(v)])),
           });
         } catch (e) {
+          const paid = paidRegistration(e);
+          if (paid) {
+            // Money was spent before the failure: say so, and that a re-run picks the registration up.
+            process.stderr.write(`tusk: ${path}: registered as ${paid.blobObjectId} (paid ${formatWal(paid.cost)} WAL) before the failure; run the same store again to resume with it — nothing is paid twice\n`);
+          }
           if (signal?.aborted || positionals.length === 1) throw e;
           failures++;
-          results.push({ path, error: (e as Error).message });
-          process.stderr.write(`tusk: ${path}: ${(e as Error).message}\n`);
+          const message = describeFileError(e) ?? (e as Error).message;
+          results.push({ path, error: message, ...(paid ? { registeredBlobObjectId: paid.blobObjectId, cost: paid.cost.toString() } : {}) });
+          process.stderr.write(`tusk: ${path}: ${message}\n`);
         } finally {
           p.clear();
         }
       }
-      print(values.json, results.length === 1 && failures === 0 ? results[0] : { blobs: results }, results.map((r) => r.error !== undefined
+      // One JSON shape whatever the number of files: {"blobs":[…]}, failed files with "error".
+      print(values.json, { blobs: results }, results.map((r) => r.error !== undefined
         ? `${r.path}\n  FAILED: ${r.error}`
-        : `${r.path}\n  blob ID:        ${r.blobId}\n  object ID:      ${r.blobObjectId}\n  size:           ${r.size} bytes\n  end epoch:      ${r.endEpoch}${r.deletable ? ' (deletable)' : ' (permanent)'}\n  cost:           ${formatWal(BigInt(r.cost as string))} WAL${r.reused ? ' (reused an earlier registration)' : ''}`).join('\n'));
+        : `${r.path}\n  blob ID:        ${r.blobId}\n  object ID:      ${r.blobObjectId}\n  size:           ${r.size} bytes\n  end epoch:      ${r.endEpoch}${r.deletable ? ' (deletable)' : ' (permanent)'}\n  cost:           ${formatWal(BigInt(r.cost as string))} WAL${r.reused ? ' (reused an earlier registration)' : r.storageReused ? ` (reused owned storage ${r.storageReused})` : ''}` +
+          ((r.failedNodes as { nodeId: string; error: string }[]).length > 0 ? `\n  nodes failed:   ${(r.failedNodes as { nodeId: string; error: string }[]).map((f) => `${f.nodeId}: ${f.error}`).join('\n                  ')}` : '')).join('\n'));
       if (failures > 0) return 1;
       return 0;
     }
     case 'read': {
-      const id = blobIdFromString(onePositional(positionals, 'blob ID', 'read', usageError));
+      const id = parseBlobIdArg(onePositional(positionals, 'blob ID', 'read', usageError));
+      const decrypt = await decryptionFromFlags(values, usageError);
+      if (decrypt && values.raw) throw usageError('--raw keeps the ciphertext: do not combine it with -i/--passphrase-file');
+      const out = values.out;
+      if (values.json && out !== undefined && outputDescriptor(out) === 1) throw usageError('--json and --out - both write to stdout: give --out a file, or leave out --json');
+      if (values.force && out === undefined) throw usageError('--force needs --out <file>');
       const { chain } = await chainFromConfig(values);
       const p = progressLine(!values.json);
+      // Without identities an age-encrypted blob is refused (unless --raw): printing ciphertext by accident helps nobody.
+      const refuseCiphertext = (bytes: Uint8Array) => {
+        if (decrypt || values.raw || !isAgeEncrypted(bytes)) return;
+        let types = 'armored';
+        try {
+          if (headerLength(bytes) >= 0) types = [...new Set(parseHeader(bytes).stanzas.map((st) => st.type))].join(', ');
+        } catch { /* reported as unknown below */ }
+        throw new TuskInputError(`blob ${blobIdToString(id)} is age-encrypted (recipient stanzas: ${types}); pass -i <identity file> or --passphrase-file <f> to decrypt it, or --raw for the ciphertext`);
+      };
+      const headOf = async (file: string): Promise<Uint8Array> => {
+        const fh = await open(file, 'r');
+        try {
+          const head = Buffer.alloc(4096);
+          const { bytesRead } = await fh.read(head, 0, head.length, 0);
+          return head.subarray(0, bytesRead);
+        } finally {
+          await fh.close();
+        }
+      };
       const onProgress = (e: ReadProgress) => (e.phase === 'download' ? p.show(`download ${bar(e.slivers ?? 0, e.needed ?? 1)}`) : p.show(`${e.phase}…`, true));
       try {
-        if (values.out) {
-          const r = await readBlobToFile(id, values.out, { chain, overwrite: values.force, signal, onProgress });
+        if (out !== undefined) {
+          const r = await readBlobToFile(id, out, { chain, overwrite: values.force, signal, onProgress, decrypt });
           p.clear();
-          print(values.json, { blobId: r.blobId, out: values.out, size: r.bytes, axis: r.axis, rejectedSlivers: r.rejected }, `${r.bytes} bytes written to ${values.out}`);
+          if (!decrypt && !values.raw && outputDescriptor(out) === null) {
+            // A file written without identities: an age-encrypted blob is refused (and removed).
+            try {
+              refuseCiphertext(await headOf(out));
+            } catch (e) {
+              await rm(out, { force: true });
+              throw e;
+            }
+          }
+          // With the blob on stdout (--out -), the summary goes to stderr.
+          if (outputDescriptor(out) === 1) process.stderr.write(`${r.bytes} bytes written to stdout\n`);
+          else print(values.json, { blobId: r.blobId, out, size: r.bytes, axis: r.axis, rejectedSlivers: r.rejected }, `${r.bytes} bytes written to ${out}`);
+        } else if (values.json) {
+          // Inline base64 only for small blobs (checked from the metadata, before any download).
+          const dir = await makeTempDir('out');
+          try {
+            const file = join(dir, 'blob');
+            await readBlobToFile(id, file, { chain, signal, onProgress, maxBytes: JSON_INLINE_MAX, decrypt }).catch((e) => {
+              throw /more than the \d+ allowed/.test((e as Error).message) ? usageError(`${(e as Error).message.replace(/ allowed here$/, '')} bytes --json inlines; use --out <file>`) : e;
+            });
+            p.clear();
+            const bytes = await readFile(file);
+            refuseCiphertext(bytes.subarray(0, 4096));
+            print(true, { blobId: blobIdToString(id), size: bytes.length, base64: bytes.toString('base64') }, '');
+          } finally {
+            await rm(dir, { recursive: true, force: true });
+          }
+        } else if (process.stdout.isTTY) {
+          // A terminal: text is shown, binary data (which would garble it) only with --out -.
+          const dir = await makeTempDir('out');
+          try {
+            const file = join(dir, 'blob');
+            const r = await readBlobToFile(id, file, { chain, signal, onProgress, decrypt });
+            p.clear();
+            refuseCiphertext(await headOf(file));
+            const head = Buffer.alloc(Math.min(8192, r.bytes));
+            const fh = await open(file, 'r');
+            try {
+              await fh.read(head, 0, head.length, 0);
+            } finally {
+              await fh.close();
+            }
+            if (looksBinary(head)) throw usageError(`blob ${r.blobId} is binary data (${r.bytes} bytes); not writing it to a terminal. Use --out <file>, or --out - to write it anyway`);
+            await copyToDescriptor(file, 1);
+          } finally {
+            await rm(dir, { recursive: true, force: true });
+          }
         } else {
-          const bytes = await readBlob(id, { chain, signal, onProgress });
-          p.clear();
-          if (values.json) print(true, { blobId: blobIdToString(id), size: bytes.length, base64: Buffer.from(bytes).toString('base64') }, '');
-          else await new Promise<void>((res, rej) => process.stdout.write(bytes, (e) => (e ? rej(e) : res())));
+          // A pipe or file: streamed from the verified temporary copy, never held in memory.
+          // (Without identities, a piped age-encrypted blob is passed through as it is: the
+          // reader asked for the bytes, and `age -d` downstream is a valid use.)
+          await readBlobToFile(id, '-', { chain, signal, onProgress, decrypt });
         }
       } finally {
         p.clear();
@@ -162,15 +335,17 @@ export async function clientCommand(command: string, argv: string[], usageError:
       return 0;
     }
     case 'blob-status': {
-      const id = blobIdFromString(onePositional(positionals, 'blob ID', 'blob-status', usageError));
+      const id = parseBlobIdArg(onePositional(positionals, 'blob ID', 'blob-status', usageError));
       const { chain } = await chainFromConfig(values);
       const [state, objects] = await Promise.all([chain.systemState(), chain.blobObjects(id)]);
       const live = objects.filter((b) => b.storage.endEpoch > state.epoch);
       const certified = live.filter((b) => b.certifiedEpoch !== null);
-      const status = certified.some((b) => !b.deletable) ? 'permanent' : certified.length > 0 ? 'deletable' : live.length > 0 ? 'registered' : 'nonexistent';
+      const status = certified.some((b) => !b.deletable) ? 'permanent' : certified.length > 0 ? 'deletable' : live.length > 0 ? 'registered' : objects.length > 0 ? 'expired' : 'nonexistent';
       const endEpoch = certified.reduce((m, b) => Math.max(m, b.storage.endEpoch), 0) || null;
-      print(values.json, { blobId: blobIdToString(id), status, epoch: state.epoch, endEpoch, objects: objects.map(blobJson) },
-        `${blobIdToString(id)}: ${status}${endEpoch ? ` until epoch ${endEpoch}` : ''} (current epoch ${state.epoch}; ${objects.length} Blob object(s))`);
+      const expiredAt = status === 'expired' ? Math.max(...objects.map((b) => b.storage.endEpoch)) : null;
+      const when = endEpoch ? ` until epoch ${endEpoch}` : expiredAt !== null ? ` at epoch ${expiredAt}` : '';
+      print(values.json, { blobId: blobIdToString(id), status, epoch: state.epoch, endEpoch, expiredEpoch: expiredAt, objects: objects.map(blobJson) },
+        `${blobIdToString(id)}: ${status}${when} (current epoch ${state.epoch}; ${objects.length} Blob object(s))`);
       return 0;
     }
     case 'list-blobs': {
@@ -178,21 +353,34 @@ export async function clientCommand(command: string, argv: string[], usageError:
       const [state, owned] = await Promise.all([chain.systemState(), chain.ownedObjects(wallet.toSuiAddress())]);
       const blobs = owned.flatMap((o) => (o.kind === 'blob' ? [o.object] : [])).filter((b) => values['include-expired'] || b.storage.endEpoch > state.epoch);
       print(values.json, { blobs: blobs.map(blobJson) }, blobs.length === 0 ? 'no blobs' : blobs.map((b) =>
-        `${blobIdToString(b.blobId)}  ${b.id}  ${b.size} B  ${b.certifiedEpoch === null ? 'registered' : 'certified'}  until ${b.storage.endEpoch}${b.deletable ? '  deletable' : ''}`).join('\n'));
+        `${blobIdToString(b.blobId)}  ${b.id}  ${b.size} B  ${b.storage.endEpoch <= state.epoch ? `expired at ${b.storage.endEpoch}` : `${b.certifiedEpoch === null ? 'registered' : 'certified'}  until ${b.storage.endEpoch}`}${b.deletable ? '  deletable' : ''}`).join('\n'));
+      return 0;
+    }
+    case 'list-storage': {
+      // Storage objects the wallet owns (e.g. returned by `delete`): `store` reuses a fitting one.
+      const { chain, wallet } = await session(values);
+      const [state, owned] = await Promise.all([chain.systemState(), chain.ownedObjects(wallet.toSuiAddress())]);
+      const storage = owned.flatMap((o) => (o.kind === 'storage' ? [o.object] : [])).filter((s) => values['include-expired'] || s.endEpoch > state.epoch);
+      print(values.json, { storage: storage.map((s) => ({ objectId: s.id, startEpoch: s.startEpoch, endEpoch: s.endEpoch, storageSize: s.storageSize })) },
+        storage.length === 0 ? 'no storage resources' : storage.map((s) => `${s.id}  ${s.storageSize} B  epochs ${s.startEpoch}…${s.endEpoch - 1}`).join('\n'));
       return 0;
     }
     case 'extend': {
-      const id = values['blob-obj-id'];
-      if (!id) throw usageError('extend needs --blob-obj-id <id>');
-      const epochs = requiredInt(values.epochs, 'epochs', usageError);
+      const id = oneObjectId(values, 'extend');
+      // --epochs-extended: the Walrus CLI's name for it.
+      const rawEpochs = values.epochs ?? values['epochs-extended'];
+      if (rawEpochs === undefined) throw usageError('--epochs is required');
       const { chain, wallet } = await session(values);
+      const [state, blob] = await Promise.all([chain.systemState(), chain.getBlob(id)]);
+      if (blob === null) throw usageError(`no Blob object ${id} on chain (deleted, burnt, or never created)`);
+      // Storage may end at most maxEpochsAhead after the current epoch.
+      const epochs = epochsArg(rawEpochs, state.epoch + state.maxEpochsAhead - blob.storage.endEpoch, `more epochs after ${blob.storage.endEpoch}, up to epoch ${state.epoch + state.maxEpochsAhead}`);
       const r = await chain.extendBlob(wallet, id, epochs);
       print(values.json, { blobObjectId: id, endEpoch: r.blob.storage.endEpoch, digest: r.digest }, `extended to epoch ${r.blob.storage.endEpoch}`);
       return 0;
     }
     case 'delete': {
-      const id = values['blob-obj-id'];
-      if (!id) throw usageError('delete needs --blob-obj-id <id>');
+      const id = oneObjectId(values, 'delete');
       const { chain, wallet } = await session(values);
       const r = await chain.deleteBlob(wallet, id);
       print(values.json, { blobObjectId: id, storageId: r.storage.id, digest: r.digest }, `deleted; storage ${r.storage.id} returned to the wallet`);
@@ -218,10 +406,14 @@ export async function clientCommand(command: string, argv: string[], usageError:
       return 0;
     }
     case 'stake': {
-      const nodeId = values['node-id'];
-      if (!nodeId) throw usageError('stake needs --node-id <id>');
+      const nodeId = parseObjectIdArg(values['node-id'], '--node-id');
       if (!values.amount) throw usageError('stake needs --amount <WAL>');
-      const amount = parseWal(values.amount);
+      let amount: bigint;
+      try {
+        amount = parseWal(values.amount);
+      } catch (e) {
+        throw usageError(`--amount: ${(e as Error).message}`);
+      }
       const { chain, wallet } = await session(values);
       const r = await chain.stake(wallet, nodeId, amount);
       print(values.json, { stakedWalId: r.stakedWal.id, nodeId, amount: amount.toString(), activationEpoch: r.stakedWal.activationEpoch, digest: r.digest },
@@ -232,5 +424,3 @@ export async function clientCommand(command: string, argv: string[], usageError:
       throw usageError(`unknown command ${JSON.stringify(command)}`);
   }
 }
-
-

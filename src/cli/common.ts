@@ -1,8 +1,77 @@
 /**
  * What every `tusk` command shares: the output contract (one result on stdout — a JSON object
- * under --json — progress on stderr only for terminals), and small argument checks.
+ * under --json — progress on stderr only for terminals), usage errors (exit code 2) and the
+ * argument checks that raise them, and the wording of file errors.
  */
-import { TuskInputError } from '../errors.ts';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { blobIdFromString, type BlobId } from '../codec/blob-id.ts';
+import { TuskError } from '../errors.ts';
+
+/**
+ * The command line itself is wrong (a missing, malformed or out-of-range argument, an unknown
+ * option): main.ts prints the one-line reason and a pointer to `--help`, and exits 2. Raised before
+ * any work or payment, so nothing needs undoing.
+ */
+export class UsageError extends TuskError {}
+
+/** Options every command accepts. */
+const HELP = { help: { type: 'boolean', short: 'h', default: false } } as const;
+
+/**
+ * Parses `args` for `command`, accepting exactly `options` (plus -h/--help): an option of another
+ * command is an error, not silently ignored. @throws UsageError
+ */
+export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(command: string, args: string[], options: O, allowPositionals = true) {
+  try {
+    return parseArgs({ args, allowPositionals, strict: true, options: { ...options, ...HELP } });
+  } catch (e) {
+    const code = (e as { code?: string }).code ?? '';
+    if (!code.startsWith('ERR_PARSE_ARGS')) throw e;
+    const msg = (e as Error).message;
+    const unknown = /Unknown option '([^']+)'/.exec(msg);
+    if (unknown) throw new UsageError(`${command}: unknown option ${unknown[1]}`);
+    const positional = /Unexpected argument '([^']+)'/.exec(msg);
+    if (positional) throw new UsageError(`${command} takes no argument ${JSON.stringify(positional[1])}`);
+    const needsValue = /Option '(?:-\w, )?(--[\w-]+) <value>' argument missing/.exec(msg);
+    if (needsValue) throw new UsageError(`${command}: ${needsValue[1]} needs a value`);
+    throw new UsageError(`${command}: ${msg.split('\n')[0]}`);
+  }
+}
+
+/** A blob ID argument (URL-safe base64, 43 characters). @throws UsageError */
+export function parseBlobIdArg(text: string): BlobId {
+  try {
+    return blobIdFromString(text);
+  } catch {
+    throw new UsageError(`malformed blob ID ${JSON.stringify(text)} (expected 43 characters of URL-safe base64, as printed by tusk store)`);
+  }
+}
+
+/** An object ID or address argument (0x + 64 hex digits), normalized to lower case. @throws UsageError */
+export function parseObjectIdArg(text: string | undefined, option: string): string {
+  if (text === undefined) throw new UsageError(`${option} is required`);
+  if (!/^0x[0-9a-fA-F]{64}$/.test(text)) throw new UsageError(`malformed ${option} ${JSON.stringify(text)} (expected 0x and 64 hex digits)`);
+  return text.toLowerCase();
+}
+
+/** Descriptions of the file-system errors a user meets, in one wording everywhere. */
+const FS_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file or directory', EACCES: 'permission denied', EPERM: 'operation not permitted', EISDIR: 'is a directory',
+  ENOTDIR: 'not a directory', EEXIST: 'already exists', ENOSPC: 'no space left on device', EROFS: 'read-only file system',
+  ENOTEMPTY: 'directory not empty', EMFILE: 'too many open files', ELOOP: 'too many levels of symbolic links', ENAMETOOLONG: 'file name too long',
+  EPIPE: 'broken pipe', EXDEV: 'cross-device link', EBUSY: 'resource busy', EDQUOT: 'disk quota exceeded', EFBIG: 'file too large',
+};
+
+/**
+ * One line for a Node file-system error: `<path>: <what>` (e.g. `/x/f.bin: no such file or
+ * directory`), the wording of every file error the CLI prints; null if `e` is not one.
+ */
+export function describeFileError(e: unknown): string | null {
+  const err = e as NodeJS.ErrnoException;
+  if (typeof err?.code !== 'string' || !/^E[A-Z]+$/.test(err.code)) return null;
+  const what = FS_ERRORS[err.code] ?? err.message.replace(/^E[A-Z]+: /, '').replace(/, \w+ '.*'$/, '');
+  return err.path ? `${err.path}: ${what}${(err as { dest?: string }).dest ? ` (→ ${(err as { dest?: string }).dest})` : ''}` : what;
+}
 
 /** Prints the result: `value` as one JSON line under --json, else `text`. */
 export function print(json: boolean, value: unknown, text: string): void {
@@ -10,15 +79,15 @@ export function print(json: boolean, value: unknown, text: string): void {
 }
 
 /** The single positional argument of `command`. @throws the usage error built by `usageError`. */
-export function onePositional(positionals: string[], what: string, command: string, usageError: (m: string) => Error): string {
-  if (positionals.length !== 1) throw usageError(`${command} takes exactly one ${what}`);
+export function onePositional(positionals: string[], what: string, command: string, usageError: (m: string) => Error = (m) => new UsageError(m)): string {
+  if (positionals.length !== 1) throw usageError(`${command} takes exactly one ${what}${positionals.length ? `, got ${positionals.length}` : ''}`);
   return positionals[0];
 }
 
-/** An optional integer option in `min…max`. @throws TuskInputError naming the option. */
+/** An optional integer option in `min…max`. @throws UsageError naming the option and the range. */
 export function intOption(raw: string | undefined, name: string, min: number, max: number): number | undefined {
   if (raw === undefined) return undefined;
-  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) throw new TuskInputError(`--${name} must be an integer in ${min}…${max}, got ${JSON.stringify(raw)}`);
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) throw new UsageError(`--${name} must be an integer in ${min}…${max}, got ${JSON.stringify(raw)}`);
   return Number(raw);
 }
 

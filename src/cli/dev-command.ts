@@ -2,14 +2,19 @@
  * `tusk dev`: starts a local network (the chain and N storage nodes as separate processes on
  * loopback), funds a development wallet, writes the client config, and runs until Ctrl-C.
  */
-import { parseArgs } from 'node:util';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { homedir } from 'node:os';
 import { startDevNetwork } from '../network/dev-network.ts';
 import { defaultConfigPath } from '../client/config.ts';
 import { parseDuration } from './chain-command.ts';
 import { TuskError } from '../errors.ts';
-import { intOption, print } from './common.ts';
+import { UsageError } from './common.ts';
+
+/** `text` quoted for a POSIX shell when it needs it. */
+function shellQuote(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+import { intOption, parseCommand, print } from './common.ts';
 
 /** Usage text of `tusk dev` (main.ts appends it to its own). */
 export const DEV_USAGE = `Local network:
@@ -17,20 +22,23 @@ export const DEV_USAGE = `Local network:
       Start the chain and N storage nodes (default 10 nodes, 100 shards, epochs of 1h; data in
       ~/.local/share/tusk/dev), fund a wallet, write the client config (default
       $TUSK_CONFIG or ~/.config/tusk/client.json — replaced) and run until Ctrl-C, SIGTERM or
-      SIGHUP. A restart resumes. The processes stop with tusk dev, even on kill -9; a port still
-      held by another process is reported with its PID.
+      SIGHUP. A restart resumes (the wallet is funded on the first start only; top it up with
+      tusk chain faucet). The processes stop with tusk dev, even on kill -9; a port still held
+      by another process is reported with its PID.
+      --epoch-duration: at least 5s (e.g. 30s, 10m, 1h).
 `;
 
 
 /** Runs `tusk dev …`; resolves to the exit code once the network was stopped by a signal. */
 export async function devCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      'data-dir': { type: 'string' }, nodes: { type: 'string' }, 'n-shards': { type: 'string' }, 'epoch-duration': { type: 'string' },
-      config: { type: 'string' }, json: { type: 'boolean', default: false },
-    },
-  });
+  const { values } = parseCommand('dev', argv, {
+    'data-dir': { type: 'string' }, nodes: { type: 'string' }, 'n-shards': { type: 'string' }, 'epoch-duration': { type: 'string' },
+    config: { type: 'string' }, json: { type: 'boolean', default: false },
+  }, false);
+  const nodes = intOption(values.nodes, 'nodes', 1, 100);
+  const nShards = intOption(values['n-shards'], 'n-shards', 4, 1000);
+  if (nodes !== undefined && nShards !== undefined && nShards < nodes) throw new UsageError(`--n-shards (${nShards}) must be at least --nodes (${nodes}): every node holds a shard`);
+  const epochDurationMs = values['epoch-duration'] ? parseDuration(values['epoch-duration']) : undefined;
   const dataDir = values['data-dir'] ?? join(homedir(), '.local', 'share', 'tusk', 'dev');
   // Listen for Ctrl-C/SIGTERM before start-up: a signal during it stops what was started.
   const stop = new AbortController();
@@ -44,20 +52,30 @@ export async function devCommand(argv: string[]): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   process.once('SIGHUP', onSignal);
-  const net = await startDevNetwork({
+  let net: Awaited<ReturnType<typeof startDevNetwork>>;
+  try {
+    net = await startDevNetwork({
     signal: stop.signal,
     dataDir,
-    nodes: intOption(values.nodes, 'nodes', 1, 100),
-    nShards: intOption(values['n-shards'], 'n-shards', 4, 1000),
-    epochDurationMs: values['epoch-duration'] ? parseDuration(values['epoch-duration']) : undefined,
+    nodes,
+    nShards,
+    epochDurationMs,
     configPath: values.config ?? defaultConfigPath(),
     onLog: values.json ? undefined : (line) => process.stderr.write(`tusk dev: ${line}\n`),
-  });
+    });
+  } catch (e) {
+    // Interrupted during start-up: what was started is stopped; 130 = Ctrl-C, as shells expect.
+    if (!stop.signal.aborted) throw e;
+    process.stderr.write(`tusk dev: interrupted (${stopSignal}) during start-up; every process started was stopped\n`);
+    return stopSignal === 'SIGINT' ? 130 : stopSignal === 'SIGHUP' ? 129 : 143;
+  }
   const summary = { chainUrl: net.chainUrl, configPath: net.configPath, walletAddress: net.walletAddress, nShards: net.nShards, dataDir: net.dataDir, nodes: net.nodes };
+  // The hints must work as printed: with a config other than the default, they name it.
+  const configArg = net.configPath === resolve(defaultConfigPath()) ? '' : ` --config ${shellQuote(net.configPath)}`;
   print(values.json, summary, [
     `local network running: chain ${net.chainUrl}, ${net.nodes.length} nodes, ${net.nShards} shards`,
     `client config: ${net.configPath} (wallet ${net.walletAddress})`,
-    `try: tusk store <file> --epochs 5   then   tusk read <blobId> --out <file>`,
+    `try: tusk store <file> --epochs 5${configArg}   then   tusk read <blobId> --out <file>${configArg}`,
     'Ctrl-C stops the network; its state stays in ' + net.dataDir,
   ].join('\n'));
   if (!stop.signal.aborted) await new Promise((res) => stop.signal.addEventListener('abort', res, { once: true }));

@@ -9,12 +9,10 @@
  * `{url,nodeId,address,publicKey,dataDir}`), then runs until SIGINT/SIGTERM, on which it stops
  * taking requests, lets the in-flight ones finish and closes its database.
  */
-import { parseArgs } from 'node:util';
 import { RemoteChain } from '../chain/remote/client.ts';
 import { startStorageNode } from '../node/node.ts';
 import { FROST_PER_WAL } from '../chain/types.ts';
-import { TuskInputError } from '../errors.ts';
-import { logLine, print } from './common.ts';
+import { logLine, parseCommand, print, UsageError } from './common.ts';
 import { watchParent } from './parent-watch.ts';
 
 /** Usage text of the node command (main.ts appends it to its own). */
@@ -44,7 +42,7 @@ const OPTIONS = {
 /** Parses a WAL amount (up to 9 decimals) into FROST exactly; 0 is allowed (no stake). */
 function parseStakeWal(text: string): bigint {
   const m = /^(\d+)(?:\.(\d{1,9}))?$/.exec(text.trim());
-  if (!m) throw new TuskInputError(`--stake must be a WAL amount such as 1000 or 0.5, got ${JSON.stringify(text)}`);
+  if (!m) throw new UsageError(`--stake must be a WAL amount such as 1000 or 0.5, got ${JSON.stringify(text)}`);
   return BigInt(m[1]) * FROST_PER_WAL + BigInt((m[2] ?? '').padEnd(9, '0') || '0');
 }
 
@@ -52,7 +50,7 @@ function parseStakeWal(text: string): bigint {
 export async function nodeCommand(args: string[], usageError: (m: string) => Error): Promise<number> {
   const [sub, ...rest] = args;
   if (sub !== 'run') throw usageError(sub === undefined ? 'node needs a subcommand (run)' : `unknown node subcommand ${JSON.stringify(sub)}`);
-  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: OPTIONS });
+  const { values, positionals } = parseCommand('node run', rest, OPTIONS);
   if (positionals.length) throw usageError('node run takes no positional arguments');
   const dataDir = values['data-dir'];
   if (!dataDir) throw usageError('node run needs --data-dir <dir>');

@@ -54,7 +54,10 @@ export async function loadWallet(path: string): Promise<Ed25519Keypair> {
   try {
     text = (await readFile(path, 'utf8')).trim();
   } catch (e) {
-    throw new TuskInputError(`wallet ${path}: ${(e as Error).message}`);
+    // The wording of every file error: `<path>: <what>`; the code stays on `cause`.
+    const err = e as NodeJS.ErrnoException;
+    const what = err.code === 'ENOENT' ? 'no such file or directory' : err.code === 'EACCES' ? 'permission denied' : err.message;
+    throw new TuskInputError(`wallet ${path}: ${what}`, { cause: e });
   }
   try {
     return Ed25519Keypair.fromSecretKey(text);
@@ -68,7 +71,7 @@ export async function ensureWallet(path: string): Promise<Ed25519Keypair> {
   try {
     return await loadWallet(path);
   } catch (e) {
-    if (!(e instanceof TuskInputError) || !/ENOENT/.test(e.message)) throw e;
+    if (!(e instanceof TuskInputError) || (e.cause as NodeJS.ErrnoException | undefined)?.code !== 'ENOENT') throw e;
   }
   const kp = Ed25519Keypair.generate();
   await mkdir(dirname(path), { recursive: true });

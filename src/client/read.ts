@@ -4,14 +4,19 @@
  * pool with the default consistency check; secondary slivers (k_s) when too few primary ones can
  * be had.
  *
+ * Before anything else the chain says whether the blob can be read at all: a blob ID without a
+ * live, certified Blob object fails at once with what the chain knows (never registered,
+ * deleted, expired at epoch N, registered but not certified), in one line.
+ *
  * Slivers are spooled into a private temporary sliver directory (the `tusk encode` layout) and
  * decoded by the streaming decoder, which verifies each sliver on the pool and keeps memory
  * bounded whatever the blob size. A sliver that fails verification (a faulty or malicious node)
  * is dropped and replaced by one from another node, so a bad node cannot change what is read.
  */
-import { lstat, mkdtemp, readFile, rm, writeFile, mkdir, unlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile, mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { prepareOutput } from '../stream/output.ts';
+import { makeTempDir, sweepStaleTempDirs } from '../stream/temp-dirs.ts';
 import type { BlobId } from '../codec/blob-id.ts';
 import { blobIdFromString, blobIdToString } from '../codec/blob-id.ts';
 import type { BlobMetadataWithId } from '../codec/metadata.ts';
@@ -21,11 +26,12 @@ import { EncodingConfig } from '../codec/config.ts';
 import { encodingByType } from '../codec/encodings/index.ts';
 import { verifyMetadata, equalBytes } from '../codec/verify.ts';
 import { decodeDirectory } from '../stream/decode-stream.ts';
-import type { Chain, CommitteeInfo, CommitteeNode } from '../chain/types.ts';
-import { MetadataVerificationError, NotEnoughSliversError, SliverVerificationError, TuskError, TuskInputError } from '../errors.ts';
+import type { BlobObject, Chain, CommitteeInfo, CommitteeNode } from '../chain/types.ts';
+import { MetadataVerificationError, NotEnoughSliversError, SliverVerificationError, StorageNodeError, TuskError, TuskInputError } from '../errors.ts';
 import { StorageNodeClient } from './node-client.ts';
 import { placeBlob } from './placement.ts';
 import { withRetries } from './retry.ts';
+import { withDecryptedOutput, type ReadDecryptOptions } from './encryption.ts';
 
 /** Options of `readBlob` / `readBlobToFile`. */
 export interface ReadBlobOptions {
@@ -39,10 +45,14 @@ export interface ReadBlobOptions {
   readonly retries?: number;
   /** Replace an existing output file (readBlobToFile). */
   readonly overwrite?: boolean;
+  /** Refuse (TuskInputError, before any sliver is downloaded) a blob larger than this. */
+  readonly maxBytes?: number;
   readonly tempDir?: string;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: ReadProgress) => void;
   readonly nodeClient?: (networkAddress: string) => StorageNodeClient;
+  /** Decrypt the (age-encrypted) blob with these identities, optionally only `range` (docs/encryption.md). */
+  readonly decrypt?: ReadDecryptOptions;
 }
 
 /** Progress of a read. */
@@ -67,18 +77,96 @@ interface Source {
   readonly pair: number;
 }
 
-/** Reads blob `blobId` into the file `out` (written atomically). */
+/**
+ * A blob that cannot be read because of its state on chain (never registered, deleted, expired,
+ * not certified). `state` says which; retryable only for `registered` (a store may still certify it).
+ */
+export class BlobUnavailableError extends TuskError {
+  readonly state: 'nonexistent' | 'deleted' | 'expired' | 'registered';
+  constructor(state: BlobUnavailableError['state'], message: string) {
+    super(message, { retryable: state === 'registered' });
+    this.state = state;
+  }
+}
+
+/** Events scanned for a blob's deletion before saying "never registered, or deleted". */
+const DELETION_SCAN_EVENTS = 20_000;
+
+/**
+ * What the chain says about reading `id`: nothing when a live certified Blob object carries it,
+ * else a {@link BlobUnavailableError} describing its state (from the Blob objects, and for a blob
+ * without any, a bounded scan of the event log for its deletion).
+ */
+export async function blobAvailability(chain: Chain, id: BlobId): Promise<BlobUnavailableError | null> {
+  const [state, objects] = await Promise.all([chain.systemState(), chain.blobObjects(id)]);
+  const name = blobIdToString(id);
+  const live = objects.filter((b) => b.storage.endEpoch > state.epoch);
+  if (live.some((b) => b.certifiedEpoch !== null)) return null;
+  if (live.length > 0) return new BlobUnavailableError('registered', `blob ${name} is registered but not certified yet (no quorum of nodes confirmed it); finish the store with tusk store`);
+  const certified = objects.filter((b: BlobObject) => b.certifiedEpoch !== null);
+  if (objects.length > 0) {
+    const end = Math.max(...(certified.length ? certified : objects).map((b) => b.storage.endEpoch));
+    return new BlobUnavailableError('expired', `blob ${name} expired at epoch ${end} (current epoch ${state.epoch}); its slivers are no longer kept`);
+  }
+  const deletion = await findDeletion(chain, id).catch(() => ({ epoch: null, complete: false }));
+  if (deletion.epoch !== null) return new BlobUnavailableError('deleted', `blob ${name} was deleted at epoch ${deletion.epoch} (no Blob object on chain carries it any more)`);
+  return new BlobUnavailableError('nonexistent', `blob ${name} does not exist: no Blob object on chain carries it (${deletion.complete ? 'never stored, or burnt' : 'never stored, deleted or burnt'})`);
+}
+
+/**
+ * The epoch of the latest `BlobDeleted` event of `id` in the event log (read up to
+ * DELETION_SCAN_EVENTS events), and whether the whole log was read.
+ */
+async function findDeletion(chain: Chain, id: BlobId): Promise<{ epoch: number | null; complete: boolean }> {
+  let cursor: string | null = null;
+  let epoch: number | null = null;
+  for (let seen = 0; seen < DELETION_SCAN_EVENTS; ) {
+    const page = await chain.events({ cursor, limit: 1000 });
+    for (const e of page.events) {
+      if (e.event.type === 'BlobDeleted' && equalBytes(e.event.blobId, id)) epoch = e.event.epoch;
+    }
+    seen += page.events.length;
+    if (page.events.length === 0 || page.nextCursor === null || page.nextCursor === cursor) return { epoch, complete: true };
+    cursor = page.nextCursor;
+  }
+  return { epoch, complete: false };
+}
+
+/**
+ * Reads blob `blobId` into `out`: a regular file is written atomically; `-` (stdout), a device,
+ * FIFO or symbolic link are written in place once the blob is verified (src/stream/output.ts).
+ * @throws BlobUnavailableError when the chain says the blob cannot be read; TuskInputError for an
+ *   output that cannot be written (checked before any download).
+ */
 export async function readBlobToFile(blobId: BlobId | string, out: string, options: ReadBlobOptions): Promise<ReadResult> {
+  if (options.decrypt) {
+    const { result, bytes } = await withDecryptedOutput(out, options.decrypt, options.overwrite ?? false, options.tempDir, (c) => readBlobToFile(blobId, c, { ...options, decrypt: undefined }));
+    return { ...result, bytes };
+  }
   const id = typeof blobId === 'string' ? blobIdFromString(blobId) : blobId;
   const { chain, signal } = options;
   const clientFor = options.nodeClient ?? ((a: string) => new StorageNodeClient(a, { timeoutMs: options.nodeTimeoutMs }));
   const retry = { retries: options.retries ?? 2, signal, baseDelayMs: 100 };
-  // Refuse an existing output before any download, not after.
-  if (!options.overwrite && (await lstat(out).then(() => true, (e) => e.code !== 'ENOENT'))) {
-    throw new TuskInputError(`output file ${out} already exists (use --force to replace it)`);
+  // Temporary folders of reads that were killed (SIGKILL) would otherwise stay forever.
+  await sweepStaleTempDirs(options.tempDir);
+  // Refuse an unwritable output before any download, not after.
+  const target = await prepareOutput(out, { overwrite: options.overwrite, tempDir: options.tempDir });
+  try {
+    return await readInto(id, target, options, clientFor, retry);
+  } finally {
+    await target.release();
   }
+}
+
+async function readInto(
+  id: BlobId, target: Awaited<ReturnType<typeof prepareOutput>>, options: ReadBlobOptions, clientFor: (a: string) => StorageNodeClient,
+  retry: { retries: number; signal?: AbortSignal; baseDelayMs: number },
+): Promise<ReadResult> {
+  const { chain, signal } = options;
   const t0 = performance.now();
   options.onProgress?.({ phase: 'metadata' });
+  const unavailable = await blobAvailability(chain, id);
+  if (unavailable) throw unavailable;
 
   // The current committee, then the previous one: during an epoch change, slivers of blobs
   // certified before it may still sit with the old holders.
@@ -89,10 +177,13 @@ export async function readBlobToFile(blobId: BlobId | string, out: string, optio
   if (usable.length === 0) throw new TuskError(`epoch ${current.epoch} has no committee: nothing is stored yet`, { retryable: true });
 
   const metadata = await fetchMetadata(id, usable[0], clientFor, retry);
+  if (options.maxBytes !== undefined && metadata.metadata.unencodedLength > options.maxBytes) {
+    throw new TuskInputError(`blob ${blobIdToString(id)} is ${metadata.metadata.unencodedLength} bytes, more than the ${options.maxBytes} allowed here`);
+  }
   const cfg = new EncodingConfig(usable[0].nShards, encodingByType(metadata.metadata.encodingType));
   const metadataMs = performance.now() - t0;
 
-  const dir = await mkdtemp(join(options.tempDir ?? tmpdir(), 'tusk-read-'));
+  const dir = await makeTempDir('read', options.tempDir);
   let rejected = 0;
   const failures: string[] = [];
   const onFailed = (why: string) => {
@@ -118,7 +209,7 @@ export async function readBlobToFile(blobId: BlobId | string, out: string, optio
         const drops: Promise<void>[] = [];
         const td = performance.now();
         try {
-          const res = await decodeDirectory(dir, out, {
+          const res = await decodeDirectory(dir, target, {
             pool: options.pool, overwrite: options.overwrite, tempDir: options.tempDir, signal,
             onRejected: (e) => {
               // Drop the bad sliver so the next round replaces it from another node.
@@ -150,7 +241,7 @@ export async function readBlobToFile(blobId: BlobId | string, out: string, optio
 
 /** Reads blob `blobId` into memory. For large blobs prefer `readBlobToFile`. */
 export async function readBlob(blobId: BlobId | string, options: ReadBlobOptions): Promise<Uint8Array> {
-  const dir = await mkdtemp(join(options.tempDir ?? tmpdir(), 'tusk-readout-'));
+  const dir = await makeTempDir('out', options.tempDir);
   try {
     const file = join(dir, 'blob');
     await readBlobToFile(blobId, file, options);
@@ -175,7 +266,8 @@ async function fetchMetadata(id: BlobId, committee: CommitteeInfo, clientFor: (a
       verifyMetadata(m, committee.nShards);
       return m;
     } catch (e) {
-      errors.push(`${node.networkAddress}: ${(e as Error).message}`);
+      // A node error already names its node (and the request): say it once.
+      errors.push(e instanceof StorageNodeError ? e.message : `${node.networkAddress}: ${(e as Error).message}`);
       throw e;
     }
   };
@@ -187,7 +279,7 @@ async function fetchMetadata(id: BlobId, committee: CommitteeInfo, clientFor: (a
       if (retry.signal?.aborted) throw retry.signal.reason;
     }
   }
-  throw new TuskError(`no node returned valid metadata for blob ${blobIdToString(id)} (${errors.slice(0, 3).join('; ')})`, { retryable: true });
+  throw new TuskError(`no node returned valid metadata for blob ${blobIdToString(id)} (${errors.length} asked; e.g. ${errors.slice(0, 2).join('; ')})`, { retryable: true });
 }
 
 /** Nodes asked for metadata at once. */

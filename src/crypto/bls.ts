@@ -32,6 +32,11 @@ export function blsPublicKey(secretKey: Uint8Array): Uint8Array {
   return scheme.getPublicKey(secretKey).toBytes(true);
 }
 
+/** The 48-byte compressed form of a G1 public key given compressed or uncompressed (96 B, as Sui stores it). */
+export function blsPublicKeyCompressed(publicKey: Uint8Array): Uint8Array {
+  return pkPoint(publicKey).toBytes(true);
+}
+
 /** The 96-byte uncompressed form of a public key (how Walrus stores keys on chain). */
 export function blsPublicKeyUncompressed(publicKey: Uint8Array): Uint8Array {
   return pkPoint(publicKey).toBytes(false);

@@ -8,6 +8,7 @@
  *   <dir>/chain/           the chain's SQLite database
  *   <dir>/node-<i>/        each node's keys, sliver store and event cursor
  *   <dir>/wallet.key       the development wallet (suiprivkey, mode 0600)
+ *   <dir>/wallet.funded    written once the faucet funded the wallet (the first start only)
  *   <dir>/client.json      the client config (chain URL + wallet) for `tusk store/read …`
  *   <dir>/logs/<name>.log  each process's stderr
  *
@@ -21,7 +22,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { mkdir, open, readFile, writeFile } from 'node:fs/promises';
+import { access, mkdir, open, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,7 +49,10 @@ export interface DevNetworkOptions {
   readonly signal?: AbortSignal;
   /** Where to write the client config (default `<dataDir>/client.json`). */
   readonly configPath?: string;
-  /** Fund the wallet up to at least this many FROST (default 1000 WAL). */
+  /**
+   * Fund the wallet with this many FROST on the first start (default 1000 WAL). A restart does not
+   * fund it again (that would hide what the stores cost): it reports the balance instead.
+   */
   readonly walletFunds?: bigint;
   /** Each node's self-stake in WAL (default 1000). */
   readonly stakeWal?: number;
@@ -82,6 +86,12 @@ interface Layout {
 }
 
 const TUSK_BIN = fileURLToPath(new URL('../../bin/tusk.js', import.meta.url));
+
+/** FROST as WAL for log lines (up to 9 decimals, trailing zeros trimmed). */
+function formatFrost(frost: bigint): string {
+  const frac = (frost % FROST_PER_WAL).toString().padStart(9, '0').replace(/0+$/, '');
+  return `${frost / FROST_PER_WAL}${frac ? '.' + frac : ''}`;
+}
 
 /** A free TCP port on `host` (bound and released; fine on a machine we own, retried on clash). */
 async function freePort(host: string): Promise<number> {
@@ -275,11 +285,20 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
     const wallet = await ensureWallet(join(dir, 'wallet.key'));
     const address = wallet.toSuiAddress();
     const want = options.walletFunds ?? 1000n * FROST_PER_WAL;
-    const balance = await chain.balance(address);
-    if (balance < want) await chain.requestFaucet(address, want - balance);
+    const fundedMarker = join(dir, 'wallet.funded');
     const configPath = resolve(options.configPath ?? join(dir, 'client.json'));
-    await writeClientConfig(configPath, { chainUrl, wallet: join(dir, 'wallet.key') });
-    log(`wallet ${address} funded; client config at ${configPath}`);
+    if (!(await access(fundedMarker).then(() => true, () => false))) {
+      // First start (or one that stopped before funding): fund once, then remember it.
+      const balance = await chain.balance(address);
+      if (balance < want) await chain.requestFaucet(address, want - balance);
+      await writeFile(fundedMarker, `${new Date().toISOString()} funded ${address} with ${want} FROST\n`);
+      await writeClientConfig(configPath, { chainUrl, wallet: join(dir, 'wallet.key') });
+      log(`wallet ${address} funded with ${formatFrost(want)} WAL; client config at ${configPath}`);
+    } else {
+      const balance = await chain.balance(address);
+      await writeClientConfig(configPath, { chainUrl, wallet: join(dir, 'wallet.key') });
+      log(`wallet ${address} has ${formatFrost(balance)} WAL (not topped up on a restart; \`tusk chain faucet ${address} --url ${chainUrl}\` adds more); client config at ${configPath}`);
+    }
 
     options.signal?.removeEventListener('abort', onAbort);
     options.signal?.throwIfAborted();

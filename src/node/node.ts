@@ -24,6 +24,7 @@ import { NodeStore } from './store.ts';
 import { PoolExpander } from './pool-expander.ts';
 import { NodeService, type ServiceLimits } from './service.ts';
 import { EventFollower } from './follower.ts';
+import { SliverScrubber, type ScrubReport } from './scrubber.ts';
 import { createNodeServer } from './server.ts';
 
 /** Options of {@link startStorageNode}. */
@@ -56,6 +57,10 @@ export interface StorageNodeOptions {
   readonly limits?: Partial<ServiceLimits>;
   /** Event long-poll wait (ms, default 1000). */
   readonly eventWaitMs?: number;
+  /** After a certification event, how long to wait for the writer's uploads before fetching missing slivers from peers (default 10 000 ms). */
+  readonly blobSyncDelayMs?: number;
+  /** Slivers the background scrubber re-verifies per second (default 20; 0 turns it off). */
+  readonly scrubSliversPerSecond?: number;
   /** Non-fatal errors of the background follower (default: stderr). */
   readonly onError?: (error: unknown) => void;
   /** What the node did: epoch changes, shard recoveries, refused peers (default: none). */
@@ -77,6 +82,8 @@ export interface StorageNodeHandle {
   sync(): Promise<void>;
   /** Resolves when the background shard recovery (if one runs) has ended. */
   recovered(): Promise<void>;
+  /** Verifies every stored sliver now and rebuilds rotten ones from peers (the background scrubber's work, at once). */
+  scrubNow(): Promise<ScrubReport>;
   /** Stops the server and the follower and closes the store. Idempotent. */
   close(): Promise<void>;
 }
@@ -117,10 +124,12 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
   const service = new NodeService(store, expander, keys.bls, options.limits);
   let app: FastifyInstance | undefined;
   let follower: EventFollower | undefined;
+  let stopScrubber: () => Promise<void> = async () => {};
   let closed = false;
   const close = async () => {
     if (closed) return;
     closed = true;
+    await stopScrubber();
     await follower?.stop();
     service.close();
     await app?.close();
@@ -134,6 +143,7 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
     let nodeId: string | null = store.getValue('nodeId');
     follower = new EventFollower({
       chain, store, service, nodeId: () => nodeId, signer: keys.sui, waitMs: options.eventWaitMs, onError: options.onError, onLog: options.onLog,
+      blobSyncDelayMs: options.blobSyncDelayMs,
     });
     app = createNodeServer(service, state.nShards, {
       maxInFlight: options.maxInFlight,
@@ -141,6 +151,7 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
       nodeId: () => nodeId,
       eventsPending: () => follower?.lag ?? 0,
       onLog: options.onLog,
+      missingSlivers: () => follower?.missingSlivers() ?? 0,
     });
     const host = options.host ?? '127.0.0.1';
     await app.listen({ host, port });
@@ -159,6 +170,12 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
     const epoch = store.currentEpoch();
     if (epoch !== null) follower.startRecovery(epoch);
     follower.start();
+    const scrubber = new SliverScrubber({
+      store, expander: service.expander, nShards: () => service.nShards, repair: (ids) => follower!.repairBlobs(ids),
+      sliversPerSecond: options.scrubSliversPerSecond, onError: options.onError,
+    });
+    stopScrubber = () => scrubber.stop();
+    if ((options.scrubSliversPerSecond ?? 20) > 0) scrubber.start();
     return {
       url,
       nodeId,
@@ -169,6 +186,7 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
         while ((await follower!.syncOnce(0)) > 0) { /* next page */ }
       },
       recovered: () => follower!.recovered(),
+      scrubNow: () => scrubber.scrubOnce(),
       close,
     };
   } catch (e) {

@@ -130,6 +130,8 @@ export class NodeStore {
       sliverInsert: s('INSERT INTO slivers (blob_id, pair, axis, bcs) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
       sliverKeys: s('SELECT pair, axis FROM slivers WHERE blob_id = ?'),
       sliverDeleteBlob: s('DELETE FROM slivers WHERE blob_id = ?'),
+      sliverDelete: s('DELETE FROM slivers WHERE blob_id = ? AND pair = ? AND axis = ?'),
+      sliverKeysAfter: s('SELECT blob_id, pair, axis FROM slivers WHERE (blob_id, pair, axis) > (?, ?, ?) ORDER BY blob_id, pair, axis LIMIT ?'),
       shardInsert: s('INSERT INTO shards (epoch, shard) VALUES (?, ?) ON CONFLICT DO NOTHING'),
       shardDeleteEpoch: s('DELETE FROM shards WHERE epoch = ?'),
       shardsOf: s('SELECT shard FROM shards WHERE epoch = ? ORDER BY shard'),
@@ -457,6 +459,21 @@ export class NodeStore {
     return new Set(rows.map((r) => `${r.pair}:${r.axis === 0 ? 'p' : 's'}`));
   }
 
+  /**
+   * Up to `limit` stored sliver keys after `after` in key order (the scrubber walks the whole
+   * store in pages this way, resuming where it stopped).
+   */
+  sliverKeysAfter(after: StoredSliverKey | null, limit: number): StoredSliverKey[] {
+    const from = after ?? { blobId: new Uint8Array(0), pair: -1, axis: 'primary' as SliverAxis };
+    const rows = this.stmts.sliverKeysAfter.all(from.blobId, from.pair, AXIS_CODE[from.axis], limit) as { blob_id: Uint8Array; pair: number; axis: number }[];
+    return rows.map((r) => ({ blobId: new Uint8Array(r.blob_id), pair: r.pair, axis: r.axis === 0 ? 'primary' : 'secondary' }));
+  }
+
+  /** Removes one stored sliver (a rotten one, before it is rebuilt from peers). */
+  deleteSliver(blobId: Uint8Array, pair: number, axis: SliverAxis): boolean {
+    return Number(this.stmts.sliverDelete.run(blobId, pair, AXIS_CODE[axis]).changes) === 1;
+  }
+
   /** Counts for health reporting. */
   counts(): { metadata: number; slivers: number } {
     return {
@@ -464,6 +481,13 @@ export class NodeStore {
       slivers: (this.stmts.countSlivers.get() as { c: number }).c,
     };
   }
+}
+
+/** The key of one stored sliver. */
+export interface StoredSliverKey {
+  readonly blobId: Uint8Array;
+  readonly pair: number;
+  readonly axis: SliverAxis;
 }
 
 /** Walrus's JSON form of an event ID. */

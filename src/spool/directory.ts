@@ -10,7 +10,7 @@
  * secondary/<n−1−i>.bcs. Any subset of sliver files may be deleted; decoding needs k_p primary or
  * k_s secondary slivers. Writing is atomic: the directory appears complete or not at all.
  */
-import { lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rename, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { BlobMetadataWithId } from '../codec/metadata.ts';
 import { SliverData, type SliverAxis } from '../codec/sliver.ts';
@@ -43,8 +43,59 @@ export function blobSummary(blob: Pick<EncodedBlob, 'blobIdString' | 'rootHash' 
 
 /** Options for {@link directorySink}. */
 export interface DirectorySinkOptions {
-  /** Replace an existing directory (default: refuse). */
+  /**
+   * Replace an existing sliver directory (default: refuse). Only a directory holding nothing but
+   * this layout is ever replaced (see {@link assertSliverDirectoryLayout}): `--out ~ --force` must
+   * not delete a home directory.
+   */
   overwrite?: boolean;
+}
+
+/** The top-level entries of the layout: files, then sliver folders. */
+const LAYOUT_FILES = ['blob.json', 'metadata.bcs'];
+const LAYOUT_FOLDERS = ['primary', 'secondary'];
+const SLIVER_FILE = /^\d+\.bcs$/;
+
+/**
+ * Checks that `dir` holds nothing but the sliver-directory layout (any subset of it, or nothing):
+ * blob.json, metadata.bcs, primary/ and secondary/ holding only `<i>.bcs` files. That is what a
+ * replacement may delete. @throws TuskInputError naming the first entry that does not belong,
+ * or when `dir` is not a directory (a symbolic link included).
+ */
+export async function assertSliverDirectoryLayout(dir: string): Promise<void> {
+  const refuse = (why: string) => new TuskInputError(`output directory ${dir} is not a sliver directory (${why}); refusing to replace it — choose another --out`);
+  const st = await lstat(dir);
+  if (st.isSymbolicLink()) throw refuse('it is a symbolic link');
+  if (!st.isDirectory()) throw refuse('it is not a directory');
+  for (const name of await readdir(dir)) {
+    const e = await lstat(join(dir, name));
+    if (LAYOUT_FILES.includes(name)) {
+      if (!e.isFile()) throw refuse(`${name} is not a regular file`);
+    } else if (LAYOUT_FOLDERS.includes(name)) {
+      if (!e.isDirectory()) throw refuse(`${name} is not a directory`);
+      for (const f of await readdir(join(dir, name))) {
+        if (!SLIVER_FILE.test(f) || !(await lstat(join(dir, name, f))).isFile()) throw refuse(`it holds ${join(name, f)}`);
+      }
+    } else {
+      throw refuse(`it holds ${name}`);
+    }
+  }
+}
+
+/**
+ * Deletes a sliver directory entry by entry — only layout files, then the emptied folders (never a
+ * recursive delete): anything that appeared since it was checked stays. Resolves to whether the
+ * folder is gone.
+ */
+async function removeSliverDirectory(dir: string): Promise<boolean> {
+  const ignore = (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(e));
+  for (const folder of LAYOUT_FOLDERS) {
+    const names = await readdir(join(dir, folder)).catch(() => [] as string[]);
+    for (const f of names) if (SLIVER_FILE.test(f)) await unlink(join(dir, folder, f)).catch(ignore);
+    await rmdir(join(dir, folder)).catch(ignore);
+  }
+  for (const f of LAYOUT_FILES) await unlink(join(dir, f)).catch(ignore);
+  return rmdir(dir).then(() => true, (e) => (e.code === 'ENOENT' ? true : e.code === 'ENOTEMPTY' ? false : Promise.reject(e)));
 }
 
 /**
@@ -55,6 +106,8 @@ export interface DirectorySinkOptions {
 export async function directorySink(dir: string, options: DirectorySinkOptions = {}): Promise<SliverSink> {
   const exists = await lstat(dir).then(() => true, (e) => (e.code === 'ENOENT' ? false : Promise.reject(e)));
   if (exists && !options.overwrite) throw new TuskInputError(`output directory ${dir} already exists (use --force to replace it)`);
+  // Checked now (before any work) and again just before the replacement.
+  if (exists) await assertSliverDirectoryLayout(dir);
   await mkdir(dirname(dir), { recursive: true });
   const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}-${Date.now()}`);
   await mkdir(join(tmp, 'primary'), { recursive: true });
@@ -101,14 +154,27 @@ export async function writeSliverDirectory(dir: string, blob: EncodedBlob, optio
 }
 
 /**
- * Moves the finished directory `tmp` to `dir`. An existing `dir` is first renamed aside and only
- * removed once the new one is in place, so a crash never leaves neither.
+ * Moves the finished directory `tmp` to `dir`. An existing `dir` must hold nothing but the sliver
+ * layout; it is first renamed aside and only removed (file by file) once the new one is in place,
+ * so a crash never leaves neither. @throws TuskInputError if `dir` holds anything else (then `tmp`
+ * is removed and `dir` untouched).
  */
 export async function replaceDirectory(tmp: string, dir: string): Promise<void> {
+  const exists = await lstat(dir).then(() => true, (e) => (e.code === 'ENOENT' ? false : Promise.reject(e)));
+  if (exists) {
+    try {
+      await assertSliverDirectoryLayout(dir);
+    } catch (e) {
+      await rm(tmp, { recursive: true, force: true });
+      throw e;
+    }
+  }
   const old = join(dirname(dir), `.${basename(dir)}.old-${process.pid}-${Date.now()}`);
-  const hadOld = await rename(dir, old).then(() => true, (e) => (e.code === 'ENOENT' ? false : Promise.reject(e)));
+  const hadOld = exists && (await rename(dir, old).then(() => true, (e) => (e.code === 'ENOENT' ? false : Promise.reject(e))));
   await rename(tmp, dir);
-  if (hadOld) await rm(old, { recursive: true, force: true });
+  if (hadOld && !(await removeSliverDirectory(old))) {
+    process.emitWarning(`${old} kept: files appeared in it while it was being replaced`);
+  }
 }
 
 /** What {@link readSliverDirectory} found. */

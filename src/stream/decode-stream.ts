@@ -9,12 +9,14 @@
  *     memory, a `decode` task on the pool, and positional writes of the blob bytes to a temporary
  *     output file. Reconstructed source slivers are also collected in a temporary file.
  *  4. Consistency check ("default"): every reconstructed source sliver is re-expanded and compared
- *     with the metadata. Only then is the output renamed into place.
+ *     with the metadata. Only then is the output handed over (src/stream/output.ts): renamed into
+ *     place for a regular file, copied in place to stdout, a device, a FIFO or a link.
  */
 import { closeSync, openSync } from 'node:fs';
-import { lstat, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { prepareOutput, type OutputTarget } from './output.ts';
+import { makeTempDir, sweepStaleTempDirs } from './temp-dirs.ts';
 import { defaultKernel, type WasmKernel } from '../wasm/kernel.ts';
 import { InconsistentBlobError, NotEnoughSliversError, SliverVerificationError, TuskError, TuskInputError } from '../errors.ts';
 import { readDirectoryMetadata } from '../spool/directory.ts';
@@ -69,16 +71,28 @@ const VERIFY_BATCH = 8;
 const STRIPE_TARGET = 64 * 1024;
 
 /**
- * Decodes the sliver directory `dir` into the file `out` (written atomically).
+ * Decodes the sliver directory `dir` into `out`: a path (src/stream/output.ts: a regular file is
+ * written atomically; `-`, a device, FIFO or link in place once verified), or a target prepared
+ * by the caller with `prepareOutput` (committed on success, its partial file discarded on failure;
+ * the caller releases it).
  * @throws MetadataVerificationError, NotEnoughSliversError (retryable), InconsistentBlobError,
  *   TuskInputError for a bad directory or an existing output; the signal's reason when aborted.
  */
-export async function decodeDirectory(dir: string, out: string, options: StreamDecodeOptions = {}): Promise<DecodeDirectoryResult> {
-  const { signal } = options;
-  signal?.throwIfAborted();
-  if (!options.overwrite && (await lstat(out).then(() => true, (e) => e.code !== 'ENOENT'))) {
-    throw new TuskInputError(`output file ${out} already exists (use --force to replace it)`);
+export async function decodeDirectory(dir: string, out: string | OutputTarget, options: StreamDecodeOptions = {}): Promise<DecodeDirectoryResult> {
+  options.signal?.throwIfAborted();
+  if (typeof out !== 'string') return decodeInto(dir, out, options);
+  // Temporary folders of decodes and reads that were killed would otherwise stay forever.
+  await sweepStaleTempDirs(options.tempDir);
+  const target = await prepareOutput(out, { overwrite: options.overwrite, tempDir: options.tempDir });
+  try {
+    return await decodeInto(dir, target, options);
+  } finally {
+    await target.release();
   }
+}
+
+async function decodeInto(dir: string, target: OutputTarget, options: StreamDecodeOptions): Promise<DecodeDirectoryResult> {
+  const { signal } = options;
   const withId = await readDirectoryMetadata(dir);
   const meta = withId.metadata;
   const kernel = (options.kernel ?? defaultKernel()).fork();
@@ -153,8 +167,8 @@ export async function decodeDirectory(dir: string, out: string, options: StreamD
   const symbols = axis === 'primary' ? kS : kP; // per sliver
   const r = n - o;
 
-  const temp = await mkdtemp(join(options.tempDir ?? tmpdir(), 'tusk-decode-'));
-  const partial = join(dirname(out), `.${basename(out)}.tmp-${process.pid}-${Date.now()}`);
+  const temp = await makeTempDir('decode', options.tempDir);
+  const partial = target.partialPath;
   const fds: number[] = [];
   try {
     const outFd = openSync(partial, 'w+');
@@ -262,11 +276,11 @@ export async function decodeDirectory(dir: string, out: string, options: StreamD
       }, Math.ceil(missing.length / VERIFY_BATCH));
     }
     for (const fd of fds.splice(0)) closeSync(fd);
-    await rename(partial, out);
+    await target.commit();
     return { blobId: withId.blobIdString, bytes: L, axis, reconstructed: missing.length, rejected: rejectedErrors.length };
   } finally {
     for (const fd of fds) closeSync(fd);
-    await rm(partial, { force: true }).catch(() => {});
+    await target.discard().catch(() => {});
     await rm(temp, { recursive: true, force: true }).catch(() => {});
     forgetKernel(kernel.id);
   }

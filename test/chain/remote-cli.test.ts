@@ -107,6 +107,17 @@ describe('tusk chain serve', () => {
     expect((await tusk(['chain', 'serve', '--data-dir', join(dir, 'y'), '--dev-routes', 'on', '--no-dev-routes'])).code).toBe(2);
   });
 
+  it('--host :: prints a URL a client can reach (issue 22 item 15)', async () => {
+    const any = await spawnChainServer(join(dir, 'v6'), ['--host', '::']);
+    try {
+      expect(any.url).toMatch(/^http:\/\/\[::1\]:\d+$/);
+      expect((await new RemoteChain({ url: any.url }).systemState()).epoch).toBe(0);
+    } finally {
+      any.child.kill('SIGTERM');
+      await any.exited;
+    }
+  });
+
   it('a non-loopback --host turns the dev routes off by default, with a note on stderr', async () => {
     // 192.0.2.1 (TEST-NET-1, RFC 5737) is assigned to no machine: the bind fails, so nothing is
     // exposed to the network, and the note, written before binding, is still observable.
@@ -124,14 +135,22 @@ describe('tusk chain serve', () => {
     expect((await tusk(['chain', 'frobnicate'])).code).toBe(2);
     expect((await tusk(['chain', 'info'])).code).toBe(2);
     const badDuration = await tusk(['chain', 'serve', '--data-dir', join(dir, 'x'), '--epoch-duration', 'soon']);
-    expect(badDuration.code).toBe(1);
+    expect(badDuration.code).toBe(2);
     expect(badDuration.stderr).toMatch(/not a duration/);
+    // A floor on the epoch duration (issue 22 item 15): a store must fit in an epoch.
+    const tooShort = await tusk(['chain', 'serve', '--data-dir', join(dir, 'x'), '--epoch-duration', '100ms']);
+    expect(tooShort.code).toBe(2);
+    expect(tooShort.stderr).toMatch(/^tusk: --epoch-duration must be at least 5 s/);
     const badAddress = await tusk(['chain', 'faucet', '0x12', '--url', 'http://127.0.0.1:1']);
-    expect(badAddress.code).toBe(1);
-    expect(badAddress.stderr).toMatch(/64 lowercase hex/);
+    expect(badAddress.code).toBe(2);
+    expect(badAddress.stderr).toMatch(/0x and 64 hex digits/);
     const badAmount = await tusk(['chain', 'faucet', address, '--amount', '1.0000000001', '--url', 'http://127.0.0.1:1']);
-    expect(badAmount.code).toBe(1);
+    expect(badAmount.code).toBe(2);
     expect(badAmount.stderr).toMatch(/9 decimals/);
+    // Options of another subcommand are errors (issue 22 item 10).
+    const foreign = await tusk(['chain', 'info', '--url', 'http://127.0.0.1:1', '--force']);
+    expect(foreign.code).toBe(2);
+    expect(foreign.stderr).toMatch(/^tusk: chain info: unknown option --force\nRun 'tusk chain info --help' for usage\.\n$/);
     const down = await tusk(['chain', 'info', '--url', 'http://127.0.0.1:1']);
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(/unreachable/);
