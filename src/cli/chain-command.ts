@@ -66,7 +66,7 @@ type OptionName = keyof typeof OPTIONS;
 
 /** The options each subcommand accepts (besides --json): any other is a usage error. */
 const SUBCOMMAND_OPTIONS: Record<string, OptionName[]> = {
-  'chain serve': ['data-dir', 'port', 'host', 'n-shards', 'epoch-duration', 'dev-routes', 'no-dev-routes'],
+  'chain serve': ['data-dir', 'port', 'host', 'n-shards', 'epoch-duration', 'dev-routes', 'no-dev-routes', 'exit-with-parent'],
   'chain info': ['url'], 'chain faucet': ['url', 'amount'], 'chain balance': ['url'], 'chain advance-epoch': ['url'],
   'wallet new': ['out', 'force'], 'wallet address': [],
 };
