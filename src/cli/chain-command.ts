@@ -23,7 +23,8 @@ import { isLoopbackHost, startChainServer } from '../chain/remote/server.ts';
 import { RemoteChain } from '../chain/remote/client.ts';
 import { FROST_PER_WAL } from '../chain/types.ts';
 import { TuskInputError } from '../errors.ts';
-import { intOption, onePositional, parseCommand, parseObjectIdArg, print, UsageError } from './common.ts';
+import { intOption, logLine, onePositional, parseCommand, parseObjectIdArg, print, UsageError } from './common.ts';
+import { watchParent } from './parent-watch.ts';
 
 /** Usage text of the chain and wallet commands (main.ts appends it to its own). */
 export const CHAIN_USAGE = `Chain (a local development chain with the Walrus system semantics):
@@ -34,6 +35,7 @@ export const CHAIN_USAGE = `Chain (a local development chain with the Walrus sys
         [--dev-routes on|off]         Serve the unauthenticated faucet and advance-epoch routes.
         [--no-dev-routes]             Default: on for a loopback --host (127.0.0.1, ::1,
                                       localhost), off for any other (e.g. 0.0.0.0).
+        [--exit-with-parent]          Stop when the parent process dies (used by tusk dev).
   chain info --url <url>              Epoch, prices and committee of the chain at <url>.
   chain faucet <address> --url <url> [--amount WAL]   Fund a development wallet.
   chain balance <address> --url <url> WAL balance of <address>.
@@ -50,6 +52,7 @@ const OPTIONS = {
   'epoch-duration': { type: 'string' },
   'dev-routes': { type: 'string' },
   'no-dev-routes': { type: 'boolean', default: false },
+  'exit-with-parent': { type: 'boolean', default: false },
   url: { type: 'string' },
   amount: { type: 'string' },
   out: { type: 'string' },
@@ -63,7 +66,7 @@ type OptionName = keyof typeof OPTIONS;
 
 /** The options each subcommand accepts (besides --json): any other is a usage error. */
 const SUBCOMMAND_OPTIONS: Record<string, OptionName[]> = {
-  'chain serve': ['data-dir', 'port', 'host', 'n-shards', 'epoch-duration', 'dev-routes', 'no-dev-routes'],
+  'chain serve': ['data-dir', 'port', 'host', 'n-shards', 'epoch-duration', 'dev-routes', 'no-dev-routes', 'exit-with-parent'],
   'chain info': ['url'], 'chain faucet': ['url', 'amount'], 'chain balance': ['url'], 'chain advance-epoch': ['url'],
   'wallet new': ['out', 'force'], 'wallet address': [],
 };
@@ -242,20 +245,27 @@ async function serve(values: Values, positionals: string[], usageError: (m: stri
   const chain = await LocalChain.open({ path: join(dataDir, 'chain.sqlite'), nShards, epochDurationMs });
   let server: Awaited<ReturnType<typeof startChainServer>>;
   try {
-    server = await startChainServer({ chain, host, port, devRoutes, epochClock: epochDurationMs !== undefined });
+    server = await startChainServer({
+      chain, host, port, devRoutes, epochClock: epochDurationMs !== undefined,
+      onLog: (line) => logLine('chain', line),
+      onError: (e) => logLine('chain', `error: ${(e as Error)?.stack ?? String(e)}`),
+    });
   } catch (e) {
     await chain.close();
     throw e;
   }
   // Wait for the stop signal before printing, so a supervisor that reads the line can signal at once.
+  // SIGHUP (terminal closed, or `kill -HUP`) stops cleanly too; so does the parent's death
+  // under --exit-with-parent (tusk dev), so a killed supervisor leaves no chain holding its port.
+  let unwatch = () => {};
   const stopped = new Promise<string>((resolve) => {
     const onSignal = (signal: string) => {
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
+      for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeListener(s, onSignal);
+      unwatch();
       resolve(signal);
     };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
+    if (values['exit-with-parent']) unwatch = watchParent(onSignal);
   });
   const chainId = await chain.chainId();
   const state = await chain.systemState();
@@ -267,11 +277,13 @@ async function serve(values: Values, positionals: string[], usageError: (m: stri
   const url = reachableUrl(host, server.port);
   print(values.json, { url, chainId, dataDir, epoch: state.epoch, nShards: state.nShards },
     `chain ${chainId} (epoch ${state.epoch}, ${state.nShards} shards) serving ${dataDir} at ${url}`);
+  logLine('chain', `serving ${url}: epoch ${state.epoch} (${state.epochState}), ${state.nShards} shards, data in ${dataDir}`);
   const signal = await stopped;
+  logLine('chain', `stopping (${signal})`);
   // Order: stop taking requests (pending ones finish), then close the database.
   await server.close();
   await chain.close();
-  if (!values.json) process.stderr.write(`tusk: chain server stopped (${signal})\n`);
+  logLine('chain', 'stopped');
   return 0;
 }
 

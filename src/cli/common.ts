@@ -137,3 +137,12 @@ export async function withProgress<T>(enabled: boolean, work: (line: ProgressLin
     line.clear();
   }
 }
+
+/**
+ * One timestamped line on stderr for the long-running processes (`chain serve`, `node run`), whose
+ * stderr is their log file under `tusk dev` (<data-dir>/logs/<name>.log). Written whatever
+ * `--json` says: stderr never carries the result.
+ */
+export function logLine(component: string, line: string): void {
+  process.stderr.write(`${new Date().toISOString()} ${component}: ${line}\n`);
+}

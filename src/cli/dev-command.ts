@@ -21,8 +21,10 @@ export const DEV_USAGE = `Local network:
   dev [--data-dir <dir>] [--nodes N] [--n-shards N] [--epoch-duration D] [--config <file>]
       Start the chain and N storage nodes (default 10 nodes, 100 shards, epochs of 1h; data in
       ~/.local/share/tusk/dev), fund a wallet, write the client config (default
-      $TUSK_CONFIG or ~/.config/tusk/client.json — replaced) and run until Ctrl-C. A restart resumes
-      (the wallet is funded on the first start only; top it up with tusk chain faucet).
+      $TUSK_CONFIG or ~/.config/tusk/client.json — replaced) and run until Ctrl-C, SIGTERM or
+      SIGHUP. A restart resumes (the wallet is funded on the first start only; top it up with
+      tusk chain faucet). The processes stop with tusk dev, even on kill -9; a port still held
+      by another process is reported with its PID.
       --epoch-duration: at least 5s (e.g. 30s, 10m, 1h).
 `;
 
@@ -45,8 +47,11 @@ export async function devCommand(argv: string[]): Promise<number> {
     stopSignal = sig;
     stop.abort(new TuskError(`interrupted (${sig})`));
   };
+  // SIGHUP too (terminal closed, `kill -HUP`): stop the network instead of dying with it running.
+  // (A SIGKILL cannot be caught; the children then stop on their own, see dev-network.ts.)
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  process.once('SIGHUP', onSignal);
   let net: Awaited<ReturnType<typeof startDevNetwork>>;
   try {
     net = await startDevNetwork({
@@ -62,7 +67,7 @@ export async function devCommand(argv: string[]): Promise<number> {
     // Interrupted during start-up: what was started is stopped; 130 = Ctrl-C, as shells expect.
     if (!stop.signal.aborted) throw e;
     process.stderr.write(`tusk dev: interrupted (${stopSignal}) during start-up; every process started was stopped\n`);
-    return stopSignal === 'SIGINT' ? 130 : 143;
+    return stopSignal === 'SIGINT' ? 130 : stopSignal === 'SIGHUP' ? 129 : 143;
   }
   const summary = { chainUrl: net.chainUrl, configPath: net.configPath, walletAddress: net.walletAddress, nShards: net.nShards, dataDir: net.dataDir, nodes: net.nodes };
   // The hints must work as printed: with a config other than the default, they name it.

@@ -12,7 +12,8 @@
 import { RemoteChain } from '../chain/remote/client.ts';
 import { startStorageNode } from '../node/node.ts';
 import { FROST_PER_WAL } from '../chain/types.ts';
-import { parseCommand, print, UsageError } from './common.ts';
+import { logLine, parseCommand, print, UsageError } from './common.ts';
+import { watchParent } from './parent-watch.ts';
 
 /** Usage text of the node command (main.ts appends it to its own). */
 export const NODE_USAGE = `Storage node:
@@ -21,7 +22,9 @@ export const NODE_USAGE = `Storage node:
         [--host H] [--port N]         first start, serves the Walrus v1 storage-node API until
         [--name NAME] [--stake WAL]   SIGINT/SIGTERM. Defaults: 127.0.0.1, a free port, stake
         [--network-address ADDR]      1000 WAL (from the dev faucet), address = the listen URL
-                                      (with --host 0.0.0.0 or ::, pass --network-address).
+        [--exit-with-parent]          (with --host 0.0.0.0 or ::, pass --network-address).
+                                      --exit-with-parent: stop when the parent process dies
+                                      (used by tusk dev). SIGHUP stops the node like SIGTERM.
 `;
 
 const OPTIONS = {
@@ -32,6 +35,7 @@ const OPTIONS = {
   name: { type: 'string' },
   stake: { type: 'string' },
   'network-address': { type: 'string' },
+  'exit-with-parent': { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
 } as const;
 
@@ -66,13 +70,20 @@ export async function nodeCommand(args: string[], usageError: (m: string) => Err
     stopSignal = signal;
     wake?.();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // SIGHUP (terminal closed, `kill -HUP`) stops cleanly too; under --exit-with-parent so does the
+  // death of the parent (tusk dev), so a killed supervisor leaves no node holding its port.
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const s of signals) process.on(s, onSignal);
+  const unwatch = values['exit-with-parent'] ? watchParent(onSignal) : () => {};
+  const name = values.name ?? 'node';
   try {
     const chain = new RemoteChain({ url: chainUrl });
     const node = await startStorageNode({
       chain, dataDir, host: values.host ?? '127.0.0.1', port, name: values.name, stake, networkAddress: values['network-address'],
+      onLog: (line) => logLine(name, line),
+      onError: (e) => logLine(name, `error: ${e instanceof Error ? e.message : String(e)}`),
     });
+    logLine(name, `serving ${node.url} as ${node.nodeId} (data in ${dataDir})`);
     // A wildcard listen address is not an address peers or clients can use: without
     // --network-address the node would register (and advertise) exactly that.
     const host = values.host ?? '127.0.0.1';
@@ -82,11 +93,12 @@ export async function nodeCommand(args: string[], usageError: (m: string) => Err
     const info = { url: node.url, nodeId: node.nodeId, address: node.address, publicKey: Buffer.from(node.publicKey).toString('base64'), dataDir };
     print(values.json, info, `storage node ${node.nodeId} serving at ${node.url} (data in ${dataDir})`);
     if (stopSignal === null) await new Promise<void>((resolve) => (wake = resolve));
+    logLine(name, `stopping (${stopSignal})`);
     await node.close();
-    if (!values.json) process.stderr.write(`tusk: storage node stopped (${stopSignal})\n`);
+    logLine(name, 'stopped');
     return 0;
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    unwatch();
+    for (const s of signals) process.removeListener(s, onSignal);
   }
 }

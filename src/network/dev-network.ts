@@ -12,11 +12,17 @@
  *   <dir>/client.json      the client config (chain URL + wallet) for `tusk store/read …`
  *   <dir>/logs/<name>.log  each process's stderr
  *
- * Ports are fixed on the first start because nodes publish their address on chain.
+ * Ports are fixed on the first start because nodes publish their address on chain. Before each
+ * process starts, its port is probed; a busy one is reported with the PID and command line of the
+ * process holding it (./port-owner.ts).
+ *
+ * Children never outlive this process: each gets `--exit-with-parent` and a stdin pipe that is
+ * never written, so however this process dies (SIGKILL included) the kernel closes the pipe and
+ * the children stop on their own (src/cli/parent-watch.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { closeSync, openSync } from 'node:fs';
+import { access, mkdir, open, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +32,7 @@ import { FROST_PER_WAL } from '../chain/types.ts';
 import { ensureWallet, writeClientConfig } from '../client/config.ts';
 import { TuskError, TuskInputError } from '../errors.ts';
 import { sleep } from '../client/retry.ts';
+import { findPortOwner, probePort } from './port-owner.ts';
 
 /** Options of `startDevNetwork`. */
 export interface DevNetworkOptions {
@@ -126,18 +133,28 @@ async function loadLayout(dir: string, o: DevNetworkOptions, host: string): Prom
  */
 function spawnTusk(args: string[], logFile: string, timeoutMs: number, onSpawn: (child: ChildProcess) => void): Promise<{ child: ChildProcess; ready: Record<string, unknown> }> {
   return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [TUSK_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
+    // stdin is the parent-death pipe (never written; see the file header). stderr goes straight
+    // to the log file, not through this process, so a child still logs after this process died.
+    const logFd = openSync(logFile, 'a');
+    let child: ChildProcess;
+    try {
+      child = spawn(process.execPath, [TUSK_BIN, ...args, '--exit-with-parent'], { stdio: ['pipe', 'pipe', logFd], env: { ...process.env } });
+    } finally {
+      closeSync(logFd);
+    }
+    child.stdin!.on('error', () => {});
     onSpawn(child);
-    const log = createWriteStream(logFile, { flags: 'a' });
-    child.stderr!.pipe(log);
     const lines = createInterface({ input: child.stdout! });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       rej(new TuskError(`tusk ${args.slice(0, 2).join(' ')} did not start within ${timeoutMs} ms (see ${logFile})`));
     }, timeoutMs);
-    const onExit = (code: number | null) => {
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
       clearTimeout(timer);
-      rej(new TuskError(`tusk ${args.slice(0, 2).join(' ')} exited with ${code} before it was ready (see ${logFile})`));
+      // Say why: the child's last log lines (its error) rather than a bare exit code.
+      void logTail(logFile, 5).then((tail) => {
+        rej(new TuskError(`tusk ${args.slice(0, 2).join(' ')} exited with ${signal ?? code} before it was ready${tail ? `:\n  ${tail.split('\n').join('\n  ')}\n` : ' '}(log: ${logFile})`));
+      });
     };
     child.once('exit', onExit);
     lines.once('line', (line) => {
@@ -151,6 +168,40 @@ function spawnTusk(args: string[], logFile: string, timeoutMs: number, onSpawn: 
       }
     });
   });
+}
+
+/** The last `lines` non-empty lines of `file` (at most its last 8 KiB), or '' when unreadable. */
+async function logTail(file: string, lines: number): Promise<string> {
+  try {
+    const fh = await open(file, 'r');
+    try {
+      const { size } = await fh.stat();
+      const length = Math.min(size, 8192);
+      const buf = Buffer.alloc(length);
+      await fh.read(buf, 0, length, size - length);
+      return buf.toString('utf8').split('\n').filter((l) => l.trim() !== '').slice(-lines).join('\n');
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Fails with a clear message when `port` (the `what`'s fixed port) cannot be bound on `host`,
+ * naming the process that holds it.
+ */
+async function ensurePortFree(host: string, port: number, what: string, dir: string): Promise<void> {
+  const code = await probePort(host, port);
+  if (code === null) return;
+  if (code !== 'EADDRINUSE') throw new TuskError(`cannot listen on ${host}:${port} for the ${what}: ${code}`);
+  const owner = await findPortOwner(port);
+  const who = owner ? `process ${owner.pid} (${owner.command.length > 160 ? owner.command.slice(0, 157) + '…' : owner.command})` : 'another process (its PID is not visible to this user)';
+  const hint = owner && /tusk/.test(owner.command)
+    ? `a tusk process from an earlier run still holds it; stop it (kill ${owner.pid}) and start again`
+    : `stop it${owner ? ` (kill ${owner.pid})` : ''}, or use another --data-dir (ports are fixed in ${join(dir, 'network.json')})`;
+  throw new TuskError(`port ${port} of the ${what} (${host}) is in use by ${who}: ${hint}`, { retryable: true });
 }
 
 async function stopChild(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
@@ -189,6 +240,7 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
     options.signal?.throwIfAborted();
     const chainArgs = ['chain', 'serve', '--data-dir', join(dir, 'chain'), '--host', host, '--port', String(layout.chainPort), '--n-shards', String(layout.nShards),
       '--epoch-duration', String(options.epochDurationMs ?? 3_600_000), '--dev-routes', 'on', '--json']; // the network needs the faucet and the epoch switch
+    await ensurePortFree(host, layout.chainPort, 'chain', dir);
     const c = await spawnTusk(chainArgs, join(dir, 'logs', 'chain.log'), timeout, (child) => (chainChild = child));
     const chainUrl = String(c.ready.url);
     log(`chain up at ${chainUrl} (${layout.nShards} shards)`);
@@ -198,6 +250,7 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
       const name = `node-${i}`;
       const args = ['node', 'run', '--data-dir', join(dir, name), '--chain-url', chainUrl, '--host', host, '--port', String(layout.nodePorts[i]),
         '--name', name, '--stake', String(options.stakeWal ?? 1000), '--json'];
+      await ensurePortFree(host, layout.nodePorts[i], name, dir);
       const n = await spawnTusk(args, join(dir, 'logs', `${name}.log`), timeout, (child) => (nodeChildren[i] = child));
       const info = { name, url: String(n.ready.url), nodeId: String(n.ready.nodeId), pid: n.child.pid ?? -1 };
       nodes[i] = info;

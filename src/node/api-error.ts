@@ -39,17 +39,20 @@ export class ApiError extends TuskError {
   readonly reason: string;
   readonly domain: string;
   readonly metadata: Readonly<Record<string, unknown>>;
-  constructor(status: ApiStatus, reason: string, message: string, options: { domain?: string; metadata?: Record<string, unknown>; retryable?: boolean } = {}) {
+  private readonly httpOverride: number | undefined;
+  /** `options.httpCode` overrides the status's HTTP code (e.g. 408 for a stalled body). */
+  constructor(status: ApiStatus, reason: string, message: string, options: { domain?: string; metadata?: Record<string, unknown>; retryable?: boolean; httpCode?: number } = {}) {
     super(message, { retryable: options.retryable ?? (status === 'RESOURCE_EXHAUSTED' || status === 'UNAVAILABLE') });
     this.status = status;
     this.reason = reason;
     this.domain = options.domain ?? STORAGE_DOMAIN;
     this.metadata = options.metadata ?? {};
+    this.httpOverride = options.httpCode;
   }
 
   /** The HTTP status code. */
   get httpCode(): number {
-    return API_STATUS[this.status];
+    return this.httpOverride ?? API_STATUS[this.status];
   }
 
   /** The AIP-193 JSON body. */

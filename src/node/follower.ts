@@ -48,6 +48,8 @@ export interface FollowerOptions {
   readonly recoveryAttempts?: number;
   /** Reports errors the loop survives (chain unreachable …); default: stderr. */
   readonly onError?: (error: unknown) => void;
+  /** Reports what the node did: epoch changes, shard recoveries, the chain reachable again (default: none). */
+  readonly onLog?: (line: string) => void;
   /**
    * After a blob is certified, how long to leave the writer's uploads to arrive before fetching
    * the slivers this node still lacks from its peers (default 10 000 ms).
@@ -119,7 +121,11 @@ export class EventFollower {
     }
     service.notifyApplied();
     this.lag = page.events.length === (this.o.pageSize ?? 500) ? 1 : 0;
-    if (newEpoch !== null) this.startRecovery(newEpoch);
+    if (newEpoch !== null) {
+      const shards = store.shards(newEpoch) ?? [];
+      this.log(`epoch ${newEpoch} started: this node holds ${shards.length} shard${shards.length === 1 ? '' : 's'}${shards.length ? ` (${summarizeShards(shards)})` : ''}`);
+      this.startRecovery(newEpoch);
+    }
     for (const b of certified) this.scheduleBlobSync(b);
     return page.events.length;
   }
@@ -304,6 +310,7 @@ export class EventFollower {
           const state = await this.o.chain.systemState();
           if (state.epoch !== epoch) return;
           const report = await recoverHeldShards(epoch, { chain: this.o.chain, store, nodeId: me, expander: this.o.service.expander, signal, timeoutMs: this.o.recoveryTimeoutMs });
+          if (report.recovered > 0 || failedRuns > 0) this.log(`epoch ${epoch}: shard recovery rebuilt ${report.recovered} sliver${report.recovered === 1 ? '' : 's'}${report.failed ? `, ${report.failed} still missing` : ''}`);
           if (report.failed === 0) break;
           this.report(new TuskError(`epoch ${epoch}: ${report.failed} slivers of held shards could not be recovered (${report.recovered} were)`, { retryable: true }));
           if (++failedRuns >= (this.o.recoveryAttempts ?? 5)) break;
@@ -315,6 +322,7 @@ export class EventFollower {
       }
       signal.throwIfAborted();
       store.setValue(RECOVERED_EPOCH_KEY, String(epoch));
+      this.log(`epoch ${epoch}: shard recovery done`);
     }
     // A failed report (chain unreachable) is retried: without it the epoch change waits forever.
     for (let delay = 1000; !(await this.reportSynced(epoch)); delay = Math.min(delay * 2, 30_000)) {
@@ -337,12 +345,17 @@ export class EventFollower {
       if (state.epoch !== epoch || state.epochState !== 'changeSync') return true;
       if (!state.committee.members.some((m) => m.nodeId === me)) return true;
       await this.o.chain.epochSyncDone(this.o.signer, me, epoch);
+      this.log(`epoch ${epoch}: reported synced (epochSyncDone)`);
       return true;
     } catch (e) {
       this.report(e);
       // A rejection for good (already reported, epoch moved on) is not retried; a transient one is.
       return !(e instanceof TuskError && e.retryable);
     }
+  }
+
+  private log(line: string): void {
+    this.o.onLog?.(line);
   }
 
   private report(e: unknown): void {
@@ -357,13 +370,17 @@ export class EventFollower {
     const signal = this.abort.signal;
     this.running = (async () => {
       let delay = 100;
+      let failing = 0;
       while (!signal.aborted) {
         try {
           const n = await this.syncOnce(this.o.waitMs ?? 1000);
+          if (failing > 0) this.log(`following the chain again after ${failing} failed attempt${failing === 1 ? '' : 's'}`);
+          failing = 0;
           delay = 100;
           if (n === 0 && !signal.aborted) await pause(20, signal);
         } catch (e) {
           if (signal.aborted) break;
+          failing++;
           this.report(e);
           await pause(delay, signal);
           delay = Math.min(delay * 2, 5000);
@@ -386,3 +403,16 @@ export class EventFollower {
   }
 }
 
+
+/** "0-3, 7, 9-12" for a sorted list of shard indices (short log lines for big committees). */
+function summarizeShards(shards: readonly number[]): string {
+  const sorted = [...shards].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length;) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
+    parts.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);
+    i = j + 1;
+  }
+  return parts.join(', ');
+}

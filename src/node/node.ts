@@ -63,6 +63,8 @@ export interface StorageNodeOptions {
   readonly scrubSliversPerSecond?: number;
   /** Non-fatal errors of the background follower (default: stderr). */
   readonly onError?: (error: unknown) => void;
+  /** What the node did: epoch changes, shard recoveries, refused peers (default: none). */
+  readonly onLog?: (line: string) => void;
 }
 
 /** A running node. */
@@ -140,7 +142,7 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
     service.setShardCount(state.nShards);
     let nodeId: string | null = store.getValue('nodeId');
     follower = new EventFollower({
-      chain, store, service, nodeId: () => nodeId, signer: keys.sui, waitMs: options.eventWaitMs, onError: options.onError,
+      chain, store, service, nodeId: () => nodeId, signer: keys.sui, waitMs: options.eventWaitMs, onError: options.onError, onLog: options.onLog,
       blobSyncDelayMs: options.blobSyncDelayMs,
     });
     app = createNodeServer(service, state.nShards, {
@@ -148,6 +150,7 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
       maxBodyBytesInFlight: options.maxBodyBytesInFlight,
       nodeId: () => nodeId,
       eventsPending: () => follower?.lag ?? 0,
+      onLog: options.onLog,
       missingSlivers: () => follower?.missingSlivers() ?? 0,
     });
     const host = options.host ?? '127.0.0.1';

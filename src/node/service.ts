@@ -294,9 +294,10 @@ export class NodeService {
   }
 
   /**
-   * The checks of `putSliver` that need no body: pair in range, blob registered (or `pending` and
-   * not invalid), shard held. The server runs them before reading a sliver body, so a misdirected
-   * upload costs no memory for its (up to tens of MB) body.
+   * The checks of `putSliver` that need no body: pair in range, blob registered (or `pending`, not
+   * invalid, and its metadata already stored or buffered), shard held. The server runs them before
+   * reading a sliver body, so a misdirected upload — or a `?pending=true` body for a blob nobody
+   * uploaded metadata for — costs no memory for its (up to tens of MB) body.
    * @returns whether the blob is registered (else the upload is buffered as pending).
    * @throws ApiError exactly as `putSliver` would for these conditions.
    */
@@ -305,6 +306,9 @@ export class NodeService {
     const registered = this.store.isRegistered(blobId, this.epoch());
     if (!registered && (!pending || this.store.invalidEvent(blobId))) throw notRegistered();
     this.requireShard(blobId, pair);
+    // A pending sliver is verified against its blob's metadata: without it the body could never be
+    // accepted, so it is refused before a byte of it is read (Walrus uploads metadata first).
+    if (!registered && !this.store.hasMetadata(blobId) && !this.pending.get(key(blobId))?.metadata) throw metadataNotFound(true);
     return registered;
   }
 

@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { NodeStore } from '../../src/node/store.ts';
 import { NodeService, type ServiceLimits } from '../../src/node/service.ts';
 import { PoolExpander } from '../../src/node/pool-expander.ts';
-import { createNodeServer } from '../../src/node/server.ts';
+import { createNodeServer, type NodeServerOptions } from '../../src/node/server.ts';
 import { generateBlsKeyPair, type BlsKeyPair } from '../../src/crypto/bls.ts';
 import type { CodecPool } from '../../src/pool/codec-pool.ts';
 import { blobIdRotation } from '../../src/codec/blob-id.ts';
@@ -37,6 +37,8 @@ export interface BareNode {
  */
 export async function startBareNode(o: {
   dir: string; nShards: number; shards: number[]; epoch?: number; pool: CodecPool; maxInFlight?: number; maxBodyBytesInFlight?: number; limits?: Partial<ServiceLimits>;
+  /** Further server options (timeouts, connection caps). */
+  server?: Partial<NodeServerOptions>;
 }): Promise<BareNode> {
   const store = NodeStore.open(join(o.dir, 'node.db'));
   const keys = generateBlsKeyPair(new Uint8Array(32).fill(7));
@@ -48,7 +50,7 @@ export async function startBareNode(o: {
     store.setShards(epoch, o.shards);
     store.setCurrentEpoch(epoch);
   });
-  const app = createNodeServer(service, o.nShards, { maxInFlight: o.maxInFlight, maxBodyBytesInFlight: o.maxBodyBytesInFlight, nodeId: () => '0x' + '11'.repeat(32), eventsPending: () => 0 });
+  const app = createNodeServer(service, o.nShards, { ...o.server, maxInFlight: o.maxInFlight, maxBodyBytesInFlight: o.maxBodyBytesInFlight, nodeId: () => '0x' + '11'.repeat(32), eventsPending: () => 0 });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address() as { port: number };
   return {

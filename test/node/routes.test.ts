@@ -625,7 +625,7 @@ describe('admission control', () => {
     }
   });
 
-  it('body bytes in flight are bounded (503 beyond the budget), and misdirected uploads are refused before their body', async () => {
+  it('misdirected uploads are refused before their body', async () => {
     const t = tempDir();
     const small = await startBareNode({ dir: t.dir, nShards: n, shards: held, pool, maxBodyBytesInFlight: 150_000 });
     const { connect } = await import('node:net');
@@ -656,16 +656,8 @@ describe('admission control', () => {
       c = await open(head(foreignPair, 100_000));
       expect(await c.answer).toMatch(/^HTTP\/1\.1 400[\s\S]*SHARD_NOT_ASSIGNED/);
       c.sock.destroy();
-      // One upload announcing 100 kB holds 100 kB of the 150 kB budget while its body trickles in…
-      const holder = await open(head(heldPair, 100_000) + '0123456789');
-      await new Promise((r) => setTimeout(r, 200));
-      // …so another 100 kB upload is refused at once (503, retryable), while a small request passes.
-      c = await open(head(heldPair, 100_000));
-      expect(await c.answer).toMatch(/^HTTP\/1\.1 503[\s\S]*retry-after: 1/i);
-      c.sock.destroy();
-      expect((await call(`${small.url}/v1/health`)).status).toBe(200);
-      holder.sock.destroy();
-      await new Promise((r) => setTimeout(r, 200));
+      // A declared Content-Length costs nothing until its bytes arrive (test/node/slowloris.test.ts
+      // covers the budget charged by real bytes, the body-idle timeout and the connection cap).
       // Budget released: a real upload of metadata and a sliver goes through.
       expect((await put(`${small.url}/v1/blobs/${blob.blobIdString}/metadata`, copy(blob.metadata.toBcs()))).status).toBe(201);
       expect((await put(`${small.url}/v1/blobs/${blob.blobIdString}/slivers/${heldPair}/primary`, copy(blob.pairs[heldPair].primary.toBcs()))).status).toBe(201);

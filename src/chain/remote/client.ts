@@ -112,6 +112,9 @@ export class RemoteChain extends SigningChain implements DevChain {
       case 'notFound':
         if (options.allowNotFound) return null;
         throw new TuskInputError(String(err.message));
+      case 'unavailable':
+        // 408 (a stalled body) or 429 (too many connections from this peer): worth a retry.
+        throw new ChainUnavailableError(`chain ${this.url}: ${String(err.message)}`);
       default:
         // The server already validated or the chain rejected the input: its message says what.
         throw new TuskInputError(String(err.message));

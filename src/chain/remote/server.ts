@@ -12,6 +12,11 @@
  * Errors are `{"error":{"code","message","retryable","kind"}}`: 400 for a chain abort (`code` is
  * the Move abort name) or bad input, 404 for a missing object, 503 while shutting down, 500
  * otherwise. See docs/chain.md for the routes.
+ *
+ * Slow and idle clients are bounded at the transport (src/http/guard.ts): headers must arrive
+ * within `headersTimeoutMs`, a body that pauses longer than `bodyIdleTimeoutMs` is answered 408
+ * and its connection closed, a whole request must arrive within `requestTimeoutMs`, and one peer
+ * address may hold at most `maxConnectionsPerPeer` connections (`maxConnections` in all).
  */
 import { BlockList, isIP } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -21,6 +26,7 @@ import { decodeChainJson, encodeChainJson } from '../json.ts';
 import type { SignedTransaction } from '../transaction.ts';
 import type { DevChain } from '../types.ts';
 import { pause } from '../../client/retry.ts';
+import { httpServerFactory, limitConnections, watchBody } from '../../http/guard.ts';
 
 /** What the server needs from the chain it serves: `LocalChain` satisfies it. */
 export interface ServableChain extends DevChain {
@@ -54,6 +60,18 @@ export interface ChainServerOptions {
   readonly bodyLimit?: number;
   /** Called with errors of the epoch clock and with unexpected (500) request errors. */
   readonly onError?: (error: unknown) => void;
+  /** Called with notable events (epoch advanced by the clock, refused peers); default: none. */
+  readonly onLog?: (line: string) => void;
+  /** Time limit for receiving a request's headers, ms (default 10 000). */
+  readonly headersTimeoutMs?: number;
+  /** Time limit for receiving a whole request (not for answering it: long polls wait longer), ms (default 30 000). */
+  readonly requestTimeoutMs?: number;
+  /** Longest pause allowed while a request body arrives, ms (default 10 000); then 408 and close. */
+  readonly bodyIdleTimeoutMs?: number;
+  /** Open connections allowed per peer address (default 256: a dev network's nodes share 127.0.0.1). */
+  readonly maxConnectionsPerPeer?: number;
+  /** Open connections allowed in all (default 2048). */
+  readonly maxConnections?: number;
 }
 
 /** A running server. */
@@ -190,7 +208,42 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
 
   // Aborted at close: ends pending long polls at once instead of holding shutdown for up to maxWaitMs.
   const shutdown = new AbortController();
-  const app = Fastify({ bodyLimit, logger: false, forceCloseConnections: 'idle' });
+  const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+  const bodyIdleMs = options.bodyIdleTimeoutMs ?? 10_000;
+  if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 1) throw new TuskInputError('requestTimeoutMs must be a positive integer');
+  if (!Number.isInteger(bodyIdleMs) || bodyIdleMs < 1) throw new TuskInputError('bodyIdleTimeoutMs must be a positive integer');
+  const headersTimeoutMs = Math.min(options.headersTimeoutMs ?? 10_000, requestTimeoutMs);
+  const log = options.onLog ?? (() => {});
+  const app = Fastify({
+    bodyLimit, logger: false, forceCloseConnections: 'idle',
+    serverFactory: httpServerFactory({ headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs: 5_000 }),
+  });
+  const lastRefusalLog = new Map<string, number>();
+  limitConnections(app.server, {
+    maxPerPeer: options.maxConnectionsPerPeer ?? 256,
+    maxTotal: options.maxConnections ?? 2048,
+    refusal: { status: '429 Too Many Requests', body: JSON.stringify({ error: { code: 'ETooManyConnections', message: 'too many open connections; retry later', retryable: true, kind: 'unavailable' } }) },
+    onRefuse: (peer, reason) => {
+      // At most one line a minute per reason: a flood must not fill the log.
+      const now = Date.now();
+      if ((lastRefusalLog.get(reason) ?? 0) > now - 60_000) return;
+      lastRefusalLog.set(reason, now);
+      log(reason === 'peer' ? `refusing connections from ${peer}: it holds the maximum of open connections` : 'refusing connections: the server holds the maximum of open connections');
+    },
+  });
+  // Every body is read through a watch that fails it with 408 when it stalls for bodyIdleMs
+  // (a POST that sends 5 of its 1000 bytes would otherwise hold its connection until requestTimeoutMs).
+  app.addHook('preParsing', async (req, reply, payload) => {
+    const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+    if (!hasBody) return payload;
+    const watched = watchBody(payload, {
+      idleMs: bodyIdleMs,
+      idleError: () => new HttpError(408, { code: 'ERequestTimeout', message: `no body bytes for ${bodyIdleMs} ms; the request was dropped`, retryable: true, kind: 'unavailable' }),
+    });
+    watched.once('error', () => reply.header('connection', 'close'));
+    reply.raw.once('close', () => watched.destroy());
+    return watched;
+  });
 
   // Chain JSON instead of JSON.parse: a plain parse would turn {"$bigint": …} into objects and,
   // worse, nothing would stop a client from sending amounts as floats.
@@ -264,12 +317,27 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
     }
   });
 
+  // Epoch changes are logged wherever they come from (the clock, advance-epoch, or the
+  // transaction whose epochSyncDone completed a change): compared after every write.
+  let lastEpoch: string | null = null;
+  const noteEpoch = async () => {
+    try {
+      const s = await chain.systemState();
+      const now = `${s.epoch} ${s.epochState}`;
+      if (lastEpoch !== null && now !== lastEpoch) log(`epoch ${s.epoch} is ${s.epochState === 'active' ? 'active' : `${s.epochState} (waiting for the nodes' epochSyncDone)`}; ${s.committee.members.length} committee members`);
+      lastEpoch = now;
+    } catch { /* logging only */ }
+  };
+  void noteEpoch();
+
   app.post('/v1/transactions', async (req, reply) => {
     const body = objectBody(req.body);
     const { bytes, signature } = body;
     if (!(bytes instanceof Uint8Array) || bytes.length === 0) throw badRequest('bytes must be the signed transaction bytes ({"$bytes": hex})');
     if (typeof signature !== 'string' || signature.length === 0) throw badRequest('signature must be the base64 serialized signature');
-    return send(reply, 200, await chain.submit({ bytes, signature }));
+    const result = await chain.submit({ bytes, signature });
+    await noteEpoch();
+    return send(reply, 200, result);
   });
 
   if (devRoutes) {
@@ -281,12 +349,16 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
       }
       return send(reply, 200, await chain.requestFaucet(recipient, body.amount as bigint | undefined));
     });
-    app.post('/v1/advance-epoch', async (_req, reply) => send(reply, 200, await chain.advanceEpoch()));
+    app.post('/v1/advance-epoch', async (_req, reply) => {
+      const result = await chain.advanceEpoch();
+      await noteEpoch();
+      return send(reply, 200, result);
+    });
   }
 
   const address = await app.listen({ host, port: options.port ?? 0 });
   const port = (app.server.address() as { port: number }).port;
-  const clock = options.epochClock ? startEpochClock(chain, shutdown.signal, onError) : undefined;
+  const clock = options.epochClock ? startEpochClock(chain, shutdown.signal, onError, log, noteEpoch) : undefined;
 
   let closing: Promise<void> | undefined;
   return {
@@ -313,7 +385,7 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
  * `epochSyncDone`), it retries every second and reports only the first refusal of a streak.
  * Resolves once `signal` aborts and any advance in progress has finished.
  */
-async function startEpochClock(chain: ServableChain, signal: AbortSignal, onError: (e: unknown) => void): Promise<void> {
+async function startEpochClock(chain: ServableChain, signal: AbortSignal, onError: (e: unknown) => void, log: (line: string) => void, noteEpoch: () => Promise<void>): Promise<void> {
   let refusing = false;
   while (!signal.aborted) {
     // Never sleep longer than a minute between checks: an epoch advanced by hand moves the schedule.
@@ -325,6 +397,8 @@ async function startEpochClock(chain: ServableChain, signal: AbortSignal, onErro
       if (now >= dueAt) {
         await chain.advanceEpoch();
         refusing = false;
+        log(`epoch clock: epoch ${state.epoch} ended`);
+        await noteEpoch();
         sleepMs = 0;
       } else {
         sleepMs = Math.min(dueAt - now, 60_000);
