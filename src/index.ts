@@ -86,3 +86,5 @@ export type { ClientConfig } from './client/config.ts';
 // --- a local network of processes (src/network/)
 export { startDevNetwork } from './network/dev-network.ts';
 export type { DevNetwork, DevNetworkOptions } from './network/dev-network.ts';
+export { startDaemon, type Daemon, type DaemonMode, type DaemonOptions } from './gateway/daemon.ts';
+export { RouteTable, type RouteDefinition, type RouteContext } from './gateway/routes.ts';

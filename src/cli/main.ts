@@ -19,6 +19,7 @@ import { CHAIN_USAGE, chainCommand, walletCommand } from './chain-command.ts';
 import { CLIENT_USAGE, clientCommand } from './client-commands.ts';
 import { DEV_USAGE, devCommand } from './dev-command.ts';
 import { NODE_USAGE, nodeCommand } from './node-command.ts';
+import { GATEWAY_USAGE, gatewayCommand } from './gateway-command.ts';
 
 const USAGE = `Usage: tusk <command> [options]
 
@@ -46,7 +47,8 @@ secondary/<j>.bcs (SliverData); sliver pair i = primary/<i>.bcs + secondary/<nâˆ
 ${CLIENT_USAGE}
 ${DEV_USAGE}
 ${CHAIN_USAGE}
-${NODE_USAGE}`;
+${NODE_USAGE}
+${GATEWAY_USAGE}`;
 
 class UsageError extends Error {}
 
@@ -219,6 +221,10 @@ async function dispatch(argv: string[]): Promise<number> {
       return devCommand(rest);
     case 'node':
       return nodeCommand(rest, (m) => new UsageError(m));
+    case 'publisher':
+    case 'aggregator':
+    case 'daemon':
+      return gatewayCommand(command, rest, (m) => new UsageError(m));
     case 'store':
     case 'read':
     case 'blob-status':
