@@ -228,7 +228,14 @@ async function sendRange(ctx: AggregatorContext, rc: RouteContext, id: BlobId, b
   if (cached) {
     ctx.metrics.cacheHits.inc();
     res.writeHead(status, headers);
-    await pipeChunks(res, createReadStream(cached, { start: range.start, end: range.end, signal: rc.signal }));
+    try {
+      for await (const chunk of createReadStream(cached, { start: range.start, end: range.end, signal: rc.signal })) {
+        if (!res.write(chunk)) await drained(res, rc.signal);
+      }
+      res.end();
+    } catch {
+      res.destroy();
+    }
     return;
   }
   ctx.metrics.cacheMisses.inc();
@@ -268,15 +275,6 @@ async function sendRange(ctx: AggregatorContext, rc: RouteContext, id: BlobId, b
     await writer?.abort();
     res.destroy(); // headers are out: cut the connection so the client sees a truncated body
     if (!rc.signal.aborted) throw e;
-  }
-}
-
-async function pipeChunks(res: ServerResponse, src: AsyncIterable<Buffer | Uint8Array>): Promise<void> {
-  try {
-    for await (const chunk of src) if (!res.write(chunk)) await new Promise<void>((r) => res.once('drain', r).once('close', r));
-    res.end();
-  } catch {
-    res.destroy();
   }
 }
 
