@@ -150,12 +150,30 @@ function normalizeObjectId(id: string): string {
   return `0x${id.slice(2).toLowerCase().padStart(64, '0')}`;
 }
 
+/**
+ * How long a positive status answer is reused (ms): a hot blob costs the chain one lookup per
+ * interval instead of one per request. Misses are never remembered (a blob certified a moment ago
+ * must be readable at once); a deleted or expired blob may still be served for this long.
+ */
+const STATUS_TTL_MS = 2000;
+const statusCache = new WeakMap<AggregatorContext, Map<string, { blob: BlobObject; until: number }>>();
+
 /** A live certified Blob object carrying `id` (404 BLOB_NOT_FOUND if none; 451 if blocked). */
 async function certifiedBlob(ctx: AggregatorContext, id: BlobId): Promise<BlobObject> {
-  checkBlocked(ctx, blobIdToString(id));
+  const key = blobIdToString(id);
+  checkBlocked(ctx, key);
+  let cache = statusCache.get(ctx);
+  if (!cache) statusCache.set(ctx, (cache = new Map()));
+  const hit = cache.get(key);
+  if (hit && hit.until > Date.now()) return hit.blob;
   const [objects, committee] = await Promise.all([ctx.chain.blobObjects(id), ctx.chain.committee()]);
   const live = objects.filter((b) => b.certifiedEpoch !== null && b.storage.endEpoch > committee.epoch);
-  if (live.length === 0) throw notFound();
+  if (live.length === 0) {
+    cache.delete(key);
+    throw notFound();
+  }
+  if (cache.size >= 10_000) cache.delete(cache.keys().next().value!);
+  cache.set(key, { blob: live[0], until: Date.now() + STATUS_TTL_MS });
   return live[0];
 }
 
