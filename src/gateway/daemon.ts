@@ -201,6 +201,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   };
 
   const server: Server = createServer({ requestTimeout: 0 }, (req, res) => void handle(req, res));
+  // `Expect: 100-continue` (curl sends it for large uploads): an oversize body is refused before
+  // the client starts sending it; anything else is told to continue and handled as usual.
+  const maxBody = options.maxBodySize ?? 10 * 2 ** 20;
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (publisher && req.method === 'PUT' && declared > maxBody) {
+      sendText(res, 413, `length limit exceeded: the body is ${declared} bytes, the limit is ${maxBody}`, { connection: 'close' });
+      return;
+    }
+    res.writeContinue();
+    void handle(req, res);
+  });
   const bind = parseAddress(options.bindAddress ?? '127.0.0.1:31415', '--bind-address');
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(bind.port, bind.host, () => resolve()));
   const port = (server.address() as AddressInfo).port;

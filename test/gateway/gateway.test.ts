@@ -414,6 +414,13 @@ describe('clients', () => {
     const byObj = await exec('curl', ['-sSf', '-D', '-', '-o', '/dev/null', `${gw.url}/v1/blobs/by-object-id/${res.newlyCreated.blobObject.id}`]);
     expect(byObj.stdout).toMatch(/^HTTP\/1\.1 200/);
     expect(byObj.stdout.toLowerCase()).toContain(`etag: ${bid.toLowerCase()}`);
+    // An oversize upload with Expect: 100-continue is refused before curl sends the body.
+    const big = join(dir, 'curl-big.bin');
+    await writeFile(big, new Uint8Array(5 * 2 ** 20));
+    const over = await exec('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code} %{size_upload}', '-H', 'Expect: 100-continue', '-X', 'PUT', '--upload-file', big, `${gw.url}/v1/blobs`]);
+    const [code, uploaded] = over.stdout.split(' ').map(Number);
+    expect(code).toBe(413);
+    expect(uploaded).toBeLessThan(2 ** 20);
   });
 
   it('`tusk aggregator` runs from the CLI and stops cleanly on SIGTERM', async () => {
