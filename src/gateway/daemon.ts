@@ -53,6 +53,8 @@ export interface DaemonOptions {
   readonly jwt?: JwtOptions;
   readonly pool?: TaskRunner;
   readonly nodeTimeoutMs?: number;
+  /** Retries of a failed request to a storage node while storing (default 5). */
+  readonly storeRetries?: number;
   /** Cache-Control of 404 answers (default `no-store`). */
   readonly notFoundCacheControl?: string;
   /** Counts bytes received from storage nodes (benchmarks, tests). */
@@ -129,6 +131,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   if (publisher) {
     table.register(...publisherRoutes({
       chain, signer: options.signer!, pool: options.pool, maxBodySize: options.maxBodySize ?? 10 * 2 ** 20, tempDir: options.tempDir, jwt, metrics, background,
+      nodeTimeoutMs: options.nodeTimeoutMs, storeRetries: options.storeRetries,
     }));
   }
   if (aggregator) {

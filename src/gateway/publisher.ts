@@ -35,6 +35,9 @@ export interface PublisherContext {
   readonly tempDir?: string;
   readonly jwt: JwtAuthenticator | null;
   readonly metrics: GatewayMetrics;
+  /** Timeout of one request to a storage node (ms) and retries of a failed one (store defaults: 30 s, 5). */
+  readonly nodeTimeoutMs?: number;
+  readonly storeRetries?: number;
   /** Background uploads (after certification) in flight; the daemon waits for them on close. */
   readonly background: Set<Promise<unknown>>;
 }
@@ -176,6 +179,7 @@ async function store(ctx: PublisherContext, certified: CertifiedEvents, file: st
   const { chain, signer } = ctx;
   const flow = new BlobStoreFlow({ path: file }, {
     chain, signer, epochs: o.epochs, deletable: o.deletable, pool: ctx.pool, tempDir: ctx.tempDir, reuseExisting: !o.force,
+    nodeTimeoutMs: ctx.nodeTimeoutMs, retries: ctx.storeRetries,
   });
   try {
     const enc = await flow.encode();

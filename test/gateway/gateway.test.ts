@@ -393,6 +393,36 @@ describe('admission', () => {
   });
 });
 
+describe('a store without a quorum', () => {
+  it('answers 504 INSUFFICIENT_CONFIRMATIONS; the retry once the nodes are back pays nothing more', async () => {
+    const pub = await startDaemon({ mode: 'publisher', chain, signer: wallet, pool, bindAddress: '127.0.0.1:0', metricsAddress: null, tempDir, nodeTimeoutMs: 2000, storeRetries: 0 });
+    const d = randomBytes(40_000, 50);
+    try {
+      // Two of four nodes (10 of 20 shards) down: the other two cannot make a quorum (≥ 14 shards).
+      await net.stopNode(2);
+      await net.stopNode(3);
+      let first;
+      try {
+        first = await put(d, '?epochs=2', {}, pub.url);
+      } finally {
+        await net.startNode(2);
+        await net.startNode(3);
+      }
+      expect(first.status, first.text).toBe(504);
+      expect(reasonOf(first)).toBe('INSUFFICIENT_CONFIRMATIONS');
+      const before = await chain.balance(wallet.toSuiAddress());
+      const again = JSON.parse((await put(d, '?epochs=2', {}, pub.url)).text);
+      expect(again.newlyCreated.resourceOperation).toEqual({ reuseRegistration: { encodedLength: expect.any(Number) } });
+      expect(again.newlyCreated.cost).toBe(0);
+      expect(await chain.balance(wallet.toSuiAddress())).toBe(before);
+    } finally {
+      await pub.close();
+    }
+    // Closing waits for the uploads that go on after certification; then their spool is gone too.
+    expect(await readdir(tempDir)).toEqual([]);
+  });
+});
+
 describe('clients', () => {
   it('a Walrus-style curl flow: store, read, range, by-object-id', async (ctx) => {
     const curl = await exec('curl', ['--version']).then(() => true, () => false);
