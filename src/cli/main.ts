@@ -20,6 +20,7 @@ import { CLIENT_USAGE, clientCommand } from './client-commands.ts';
 import { DEV_USAGE, devCommand } from './dev-command.ts';
 import { NODE_USAGE, nodeCommand } from './node-command.ts';
 import { GATEWAY_USAGE, gatewayCommand } from './gateway-command.ts';
+import { BENCH_USAGE, benchCommand } from './bench-command.ts';
 
 const USAGE = `Usage: tusk <command> [options]
 
@@ -48,7 +49,8 @@ ${CLIENT_USAGE}
 ${DEV_USAGE}
 ${CHAIN_USAGE}
 ${NODE_USAGE}
-${GATEWAY_USAGE}`;
+${GATEWAY_USAGE}
+${BENCH_USAGE}`;
 
 class UsageError extends Error {}
 
@@ -225,6 +227,8 @@ async function dispatch(argv: string[]): Promise<number> {
     case 'aggregator':
     case 'daemon':
       return gatewayCommand(command, rest, (m) => new UsageError(m));
+    case 'bench':
+      return benchCommand(rest, (m) => new UsageError(m));
     case 'store':
     case 'read':
     case 'blob-status':

@@ -10,6 +10,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { blobIdFromString } from '../codec/blob-id.ts';
 import { EncodingConfig } from '../codec/config.ts';
+import { ENCODINGS } from '../codec/encodings/index.ts';
 import { decodingSymbolsToBcs, recoverySymbolsToBcs } from '../codec/recovery.ts';
 import type { SliverAxis } from '../codec/sliver.ts';
 import { ApiError, badRequest, success } from './api-error.ts';
@@ -29,7 +30,12 @@ export interface RouteOptions {
  */
 export function sliverBodyLimit(nShards: number): number {
   const cfg = new EncodingConfig(nShards);
-  return cfg.secondarySymbols * cfg.scheme.maxSymbolSize + 1024;
+  return cfg.secondarySymbols * maxSymbolSizeFor(nShards) + 1024;
+}
+
+/** The largest symbol of any encoding the node accepts on a committee of `nShards` (RS8: 65535, RS2: 65534). */
+function maxSymbolSizeFor(nShards: number): number {
+  return Math.max(...ENCODINGS.filter((e) => nShards <= e.maxShards).map((e) => e.maxSymbolSize));
 }
 
 /** Body limit for a metadata PUT: version, type, length, ULEB count and n pair hashes, plus headroom. */
@@ -44,7 +50,7 @@ export function metadataBodyLimit(nShards: number): number {
 export function proofBodyLimit(nShards: number): number {
   const cfg = new EncodingConfig(nShards);
   const depth = Math.ceil(Math.log2(Math.max(2, nShards)));
-  return 2 + 5 + cfg.secondarySymbols * (2 + 5 + cfg.scheme.maxSymbolSize + 5 + 33 * depth) + 1024;
+  return 2 + 5 + cfg.secondarySymbols * (2 + 5 + maxSymbolSizeFor(nShards) + 5 + 33 * depth) + 1024;
 }
 
 const UPLOAD_MESSAGES = {
