@@ -247,7 +247,7 @@ async function sendRange(ctx: AggregatorContext, rc: RouteContext, id: BlobId, b
     ctx.metrics.cacheHits.inc();
     res.writeHead(status, headers);
     try {
-      for await (const chunk of createReadStream(cached, { start: range.start, end: range.end, signal: rc.signal })) {
+      for await (const chunk of createReadStream(cached, { start: range.start, end: range.end, signal: rc.signal, highWaterMark: 256 * 1024 })) {
         if (!res.write(chunk)) await drained(res, rc.signal);
       }
       res.end();

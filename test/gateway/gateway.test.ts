@@ -302,6 +302,23 @@ describe('aggregator reads', () => {
     expect(gw.cache!.size).toBeLessThanOrEqual(3 * 2 ** 20);
   });
 
+  it('a blocklisted blob is 451 FORBIDDEN_BLOB; a blob over --max-blob-size is 403 BLOB_TOO_LARGE', async () => {
+    const list = join(dir, 'blocklist.yaml');
+    await writeFile(list, `# blocked\n- ${id}\n`);
+    const agg = await startDaemon({ mode: 'aggregator', chain, pool, bindAddress: '127.0.0.1:0', metricsAddress: null, blocklist: list, maxBlobSize: 1000 });
+    try {
+      const blocked = await call(`${agg.url}/v1/blobs/${id}`);
+      expect([blocked.status, reasonOf(blocked)]).toEqual([451, 'FORBIDDEN_BLOB']);
+      expect((await call(`${agg.url}/v1/blobs/by-object-id/${objectId}`)).status).toBe(451);
+      const other = JSON.parse((await put(randomBytes(2000, 13))).text).newlyCreated.blobObject.blobId;
+      const large = await call(`${agg.url}/v1/blobs/${other}`);
+      expect(large.status).toBe(403);
+      expect(JSON.parse(large.text).error).toMatchObject({ status: 'SIZE_EXCEEDED', code: 403, details: [{ reason: 'BLOB_TOO_LARGE' }] });
+    } finally {
+      await agg.close();
+    }
+  });
+
   it('Prometheus metrics with Walrus http_server_* names on their own address', async () => {
     const m = await call(gw.metricsUrl!);
     expect(m.status).toBe(200);
