@@ -8,8 +8,8 @@
  *  - aggregator: throughput and p50/p99 latency of --connections (64) concurrent GETs of a cached
  *    1 MiB blob for --seconds, with autocannon;
  *  - range reads: time to first byte and bytes fetched from the nodes (the daemon's
- *    tusk_gateway_sliver_bytes_fetched_total) for a 1 MiB Range of the big blob at --ranges random
- *    offsets (medians), against one full read of it.
+ *    tusk_gateway_sliver_bytes_fetched_total) for a 1 MiB Range of the big blob at --ranges
+ *    offsets (medians), against one full read of it (under --slow also of the 1 GiB blob).
  *
  *   node bench/gateway.ts [--mib 64] [--shards 100] [--nodes 4] [--ranges 20] [--seconds 10]
  *                         [--connections 64] [--slow] [--out file.json]
@@ -113,6 +113,33 @@ async function withNetwork<T>(nShards: number, work: (net: DevNetwork, dir: stri
   }
 }
 
+/**
+ * TTFB and bytes fetched from the nodes for 1 MiB Ranges of a blob not yet cached (`runs` offsets,
+ * medians), then one full GET of it.
+ */
+async function rangeVsFull(g: Gateway, blobId: string, size: number, runs: number): Promise<Record<string, unknown>> {
+  const ttfb: number[] = [], fetched: number[] = [], totals: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = Math.floor(((i * 7919) % 1000) / 1000 * (size - MiB));
+    const before = await nodeBytes(g);
+    const r = await timedGet(`${g.url}/v1/blobs/${blobId}`, `bytes=${start}-${start + MiB - 1}`);
+    if (r.status !== 206 || r.bytes !== MiB) throw new Error(`range answered ${r.status} with ${r.bytes} bytes`);
+    fetched.push((await nodeBytes(g)) - before);
+    ttfb.push(r.ttfbMs);
+    totals.push(r.totalMs);
+  }
+  const beforeFull = await nodeBytes(g);
+  const full = await timedGet(`${g.url}/v1/blobs/${blobId}`);
+  const fullFetched = (await nodeBytes(g)) - beforeFull;
+  const mibs = size / MiB;
+  console.log(`1 MiB range of ${mibs} MiB (n=${runs}, medians): TTFB ${f(median(ttfb), 1)} ms, total ${f(median(totals), 1)} ms, fetched from nodes ${f(median(fetched) / MiB)} MiB`);
+  console.log(`full read of ${mibs} MiB: TTFB ${f(full.ttfbMs, 1)} ms, total ${f(full.totalMs, 1)} ms, fetched from nodes ${f(fullFetched / MiB)} MiB`);
+  return {
+    blobMiB: mibs, runs, rangeBytes: MiB, medianTtfbMs: median(ttfb), medianTotalMs: median(totals), medianFetchedMiB: median(fetched) / MiB,
+    full: { ttfbMs: full.ttfbMs, totalMs: full.totalMs, fetchedMiB: fullFetched / MiB, bytes: full.bytes },
+  };
+}
+
 const f = (x: number, d = 2) => x.toFixed(d);
 const report: Record<string, unknown> = { nodes, shards, mib };
 
@@ -129,26 +156,7 @@ await withNetwork(shards, async (net, dir) => {
     console.log(`publisher ingest ${mib} MiB: ${f(big.s)} s, ${f(ingest.MBps)} MB/s; daemon peak RSS ${ingest.daemonPeakRssMiB} MiB`);
 
     // 2. Range reads of the big blob (not cached yet), then one full read.
-    const size = mib * MiB;
-    const ttfb: number[] = [], fetched: number[] = [], totals: number[] = [];
-    for (let i = 0; i < rangeRuns; i++) {
-      const start = Math.floor(((i * 7919) % 1000) / 1000 * (size - MiB));
-      const before = await nodeBytes(g);
-      const r = await timedGet(`${g.url}/v1/blobs/${big.blobId}`, `bytes=${start}-${start + MiB - 1}`);
-      if (r.status !== 206 || r.bytes !== MiB) throw new Error(`range answered ${r.status} with ${r.bytes} bytes`);
-      fetched.push((await nodeBytes(g)) - before);
-      ttfb.push(r.ttfbMs);
-      totals.push(r.totalMs);
-    }
-    const beforeFull = await nodeBytes(g);
-    const full = await timedGet(`${g.url}/v1/blobs/${big.blobId}`);
-    const fullFetched = (await nodeBytes(g)) - beforeFull;
-    report.range = {
-      runs: rangeRuns, rangeBytes: MiB, medianTtfbMs: median(ttfb), medianTotalMs: median(totals), medianFetchedMiB: median(fetched) / MiB,
-      full: { ttfbMs: full.ttfbMs, totalMs: full.totalMs, fetchedMiB: fullFetched / MiB, bytes: full.bytes },
-    };
-    console.log(`1 MiB range of ${mib} MiB (n=${rangeRuns}, medians): TTFB ${f(median(ttfb), 1)} ms, total ${f(median(totals), 1)} ms, fetched from nodes ${f(median(fetched) / MiB)} MiB`);
-    console.log(`full read of ${mib} MiB: TTFB ${f(full.ttfbMs, 1)} ms, total ${f(full.totalMs, 1)} ms, fetched from nodes ${f(fullFetched / MiB)} MiB`);
+    report.range = [await rangeVsFull(g, big.blobId, mib * MiB, rangeRuns)];
 
     // 3. Aggregator under load: a cached 1 MiB blob.
     const small = join(dir, 'small.bin');
@@ -180,6 +188,8 @@ if (slow) {
       const row = { mib: 1024, seconds: r.s, MBps: (1024 * MiB) / 1e6 / r.s, daemonPeakRssMiB: await peakRssMiB(g.child.pid!) };
       (report.ingest as unknown[]).push(row);
       console.log(`publisher ingest 1024 MiB (1000 shards): ${f(r.s)} s, ${f(row.MBps)} MB/s; daemon peak RSS ${row.daemonPeakRssMiB} MiB`);
+      await rm(file);
+      (report.range as unknown[]).push(await rangeVsFull(g, r.blobId, 1024 * MiB, rangeRuns));
     } finally {
       await stopGateway(g);
     }

@@ -55,6 +55,10 @@ const BIG = Number.MAX_SAFE_INTEGER;
 
 /** Runs `tusk <mode>`; resolves to the exit code once the gateway was stopped by a signal. */
 export async function gatewayCommand(mode: DaemonMode, args: string[], usageError: (m: string) => Error): Promise<number> {
+  if (args.includes('-h') || args.includes('--help')) {
+    process.stdout.write(GATEWAY_USAGE);
+    return 0;
+  }
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: OPTIONS });
   if (positionals.length > 0) throw usageError(`${mode} takes no positional arguments`);
   const alg = values['jwt-algorithm'] ?? 'HS256';

@@ -181,6 +181,10 @@ describe('publisher PUT /v1/blobs', () => {
     const answers = await Promise.all([put(d), put(d), put(d)].map(async (p) => JSON.parse((await p).text)));
     expect(answers.filter((a) => a.newlyCreated)).toHaveLength(1);
     expect(answers.filter((a) => a.alreadyCertified)).toHaveLength(2);
+    // Different blobs from the same wallet at once: no contention on the payer.
+    const distinct = await Promise.all([6, 7, 8].map(async (seed) => put(randomBytes(10_000, seed))));
+    expect(distinct.map((a) => a.status)).toEqual([200, 200, 200]);
+    expect(new Set(distinct.map((a) => JSON.parse(a.text).newlyCreated.blobObject.id)).size).toBe(3);
   });
 });
 
