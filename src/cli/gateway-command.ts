@@ -18,6 +18,7 @@ export const GATEWAY_USAGE = `HTTP gateway (Walrus-compatible; docs/gateway.md):
     --max-buffer-size N (8), --max-concurrent-requests N (8), --aggregator-max-buffer-size N (320),
     --aggregator-max-concurrent-requests N (256), --n-clients N, --blocklist <file>,
     --allowed-headers <h>… , --max-blob-size <bytes>, --cache-dir <dir>, --cache-size <MiB> (1024),
+    --cache-fill-after-ranges N (2),
     --temp-dir <dir>, --jwt-decode-secret <s>, --jwt-algorithm <alg> (HS256), --jwt-expiring-sec N,
     --jwt-verify-upload, --jwt-cache-size N (10000), --not-found-cache-control <value> (no-store), --json.
 `;
@@ -41,6 +42,7 @@ const OPTIONS = {
   'max-blob-size': { type: 'string' },
   'cache-dir': { type: 'string' },
   'cache-size': { type: 'string' },
+  'cache-fill-after-ranges': { type: 'string' },
   'temp-dir': { type: 'string' },
   'jwt-decode-secret': { type: 'string' },
   'jwt-algorithm': { type: 'string' },
@@ -82,6 +84,7 @@ export async function gatewayCommand(mode: DaemonMode, args: string[], usageErro
     maxBlobSize: intOption(values['max-blob-size'], 'max-blob-size', 0, BIG),
     cacheDir: values['cache-dir'],
     cacheMaxBytes: values['cache-dir'] ? cacheMiB * 2 ** 20 : 0,
+    cacheFillAfterRanges: intOption(values['cache-fill-after-ranges'], 'cache-fill-after-ranges', 0, 1e9),
     tempDir: values['temp-dir'],
     notFoundCacheControl: values['not-found-cache-control'],
     jwt: {

@@ -35,6 +35,12 @@ export interface AggregatorContext {
   readonly blocklist: ReadonlySet<string>;
   /** Cache-Control of a 404 (default `no-store`, so a CDN does not pin a miss). */
   readonly notFoundCacheControl: string;
+  /**
+   * After this many range requests of a blob that is not cached, the whole blob is read into the
+   * cache in the background, so further ranges of a hot blob are served without the nodes
+   * (0: never; a single range never downloads the blob).
+   */
+  readonly cacheFillAfterRanges: number;
 }
 
 const CONSISTENCY: QueryParam[] = [
@@ -266,6 +272,7 @@ async function sendRange(ctx: AggregatorContext, rc: RouteContext, id: BlobId, b
   }
   if (layout.size !== blob.size) throw new ApiError('INTERNAL', 'INTERNAL_ERROR', 'metadata size differs from the Blob object');
   const whole = range.start === 0 && range.end === blob.size - 1;
+  if (!whole) noteRangeMiss(ctx, id, layout);
   const writer = whole && ctx.cache?.accepts(blob.size) ? ctx.cache.writer(key, blob.size) : null;
   const chunks = ctx.reader.read(id, layout, range, rc.signal);
   // The first chunk decides between a clean 503 and a started 200/206.
@@ -294,6 +301,39 @@ async function sendRange(ctx: AggregatorContext, rc: RouteContext, id: BlobId, b
     res.destroy(); // headers are out: cut the connection so the client sees a truncated body
     if (!rc.signal.aborted) throw e;
   }
+}
+
+/** Per aggregator: range misses per blob, and the background cache fills running. */
+const fills = new WeakMap<AggregatorContext, { misses: Map<string, number>; running: Set<string> }>();
+
+/** Counts a range miss; at `cacheFillAfterRanges`, reads the whole blob into the cache in the background. */
+function noteRangeMiss(ctx: AggregatorContext, id: BlobId, layout: BlobLayout): void {
+  const cache = ctx.cache;
+  if (!cache || ctx.cacheFillAfterRanges <= 0 || !cache.accepts(layout.size)) return;
+  let state = fills.get(ctx);
+  if (!state) fills.set(ctx, (state = { misses: new Map(), running: new Set() }));
+  const key = blobIdToString(id);
+  if (state.running.has(key)) return;
+  const n = (state.misses.get(key) ?? 0) + 1;
+  if (n < ctx.cacheFillAfterRanges) {
+    if (state.misses.size >= 10_000) state.misses.delete(state.misses.keys().next().value!);
+    state.misses.set(key, n);
+    return;
+  }
+  state.misses.delete(key);
+  state.running.add(key);
+  const { running } = state;
+  void (async () => {
+    const writer = cache.writer(key, layout.size);
+    try {
+      for await (const chunk of ctx.reader.read(id, layout, { start: 0, end: layout.size - 1 })) await writer.write(chunk);
+      await writer.commit();
+    } catch {
+      await writer.abort(); // the next misses will try again
+    } finally {
+      running.delete(key);
+    }
+  })();
 }
 
 function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {

@@ -48,6 +48,8 @@ export interface DaemonOptions {
   /** On-disk cache of verified blobs: folder and size (default: no cache). */
   readonly cacheDir?: string;
   readonly cacheMaxBytes?: number;
+  /** Range misses of one blob after which it is read whole into the cache in the background (default 2; 0: never). */
+  readonly cacheFillAfterRanges?: number;
   /** Temporary files (PUT bodies, spooled slivers). */
   readonly tempDir?: string;
   readonly jwt?: JwtOptions;
@@ -141,6 +143,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       maxBlobSize: options.maxBlobSize,
       blocklist: await loadBlocklist(options.blocklist),
       notFoundCacheControl: options.notFoundCacheControl ?? 'no-store',
+      cacheFillAfterRanges: options.cacheFillAfterRanges ?? 2,
     }));
   }
   if (options.extraRoutes) table.register(...options.extraRoutes({ chain, reader, cache, metrics }));

@@ -46,7 +46,7 @@ beforeAll(async () => {
   pool = new CodecPool({ threads: 1 });
   gw = await startDaemon({
     mode: 'daemon', chain, signer: wallet, pool, bindAddress: '127.0.0.1:0', metricsAddress: '127.0.0.1:0',
-    maxBodySize: 4 * 2 ** 20, tempDir, cacheDir: join(dir, 'cache'), cacheMaxBytes: 3 * 2 ** 20,
+    maxBodySize: 4 * 2 ** 20, tempDir, cacheDir: join(dir, 'cache'), cacheMaxBytes: 3 * 2 ** 20, cacheFillAfterRanges: 0,
     onNodeBytes: (n) => (nodeBytes += n),
   });
 }, 180_000);
@@ -318,6 +318,29 @@ describe('aggregator reads', () => {
       const large = await call(`${agg.url}/v1/blobs/${other}`);
       expect(large.status).toBe(403);
       expect(JSON.parse(large.text).error).toMatchObject({ status: 'SIZE_EXCEEDED', code: 403, details: [{ reason: 'BLOB_TOO_LARGE' }] });
+    } finally {
+      await agg.close();
+    }
+  });
+
+  it('repeated ranges of a hot blob: after the second miss the blob is cached in the background; later ranges skip the nodes', async () => {
+    const d = randomBytes(700_000, 14);
+    const bid = JSON.parse((await put(d)).text).newlyCreated.blobObject.blobId;
+    let fetched = 0;
+    const agg = await startDaemon({ mode: 'aggregator', chain, pool, bindAddress: '127.0.0.1:0', metricsAddress: null, cacheDir: join(dir, 'cache-hot'), cacheMaxBytes: 2 ** 20, cacheFillAfterRanges: 2, onNodeBytes: (n) => (fetched += n) });
+    try {
+      const range = async (a: number) => {
+        const r = await call(`${agg.url}/v1/blobs/${bid}`, { headers: { range: `bytes=${a}-${a + 999}` } });
+        expect(sha(r.body)).toBe(sha(d.subarray(a, a + 1000)));
+      };
+      await range(0);
+      expect(agg.cache!.lookup(bid)).toBeNull(); // one range never downloads the blob
+      await range(5000);
+      for (let i = 0; i < 100 && agg.cache!.lookup(bid) === null; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(agg.cache!.lookup(bid)).not.toBeNull();
+      const before = fetched;
+      await range(650_000);
+      expect(fetched).toBe(before);
     } finally {
       await agg.close();
     }
