@@ -17,6 +17,7 @@ import type { Signer } from '@mysten/sui/cryptography';
 import { blobIdToString } from '../codec/blob-id.ts';
 import type { EncodedMetadata, TaskRunner } from '../codec/encode.ts';
 import { EncodingConfig } from '../codec/config.ts';
+import { encodingByType } from '../codec/encodings/index.ts';
 import type { BlobObject, Chain, EventCursor, EventId } from '../chain/types.ts';
 import { BlobStoreFlow } from '../client/store.ts';
 import { BlobTooLargeError, NotEnoughConfirmationsError, TuskInputError } from '../errors.ts';
@@ -61,7 +62,7 @@ export function blobObjectJson(b: BlobObject): Record<string, unknown> {
     registeredEpoch: b.registeredEpoch,
     blobId: blobIdToString(b.blobId),
     size: b.size,
-    encodingType: b.encodingType === 1 ? 'RS2' : `RS${b.encodingType}`,
+    encodingType: encodingByType(b.encodingType).name,
     certifiedEpoch: b.certifiedEpoch,
     storage: { id: b.storage.id, startEpoch: b.storage.startEpoch, endEpoch: b.storage.endEpoch, storageSize: b.storage.storageSize },
     deletable: b.deletable,
