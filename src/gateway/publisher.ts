@@ -20,7 +20,7 @@ import { EncodingConfig } from '../codec/config.ts';
 import { encodingByType } from '../codec/encodings/index.ts';
 import type { BlobObject, Chain, EventCursor, EventId } from '../chain/types.ts';
 import { BlobStoreFlow } from '../client/store.ts';
-import { BlobTooLargeError, NotEnoughConfirmationsError, TuskInputError } from '../errors.ts';
+import { BlobTooLargeError, ChainAbortError, NotEnoughConfirmationsError, TuskInputError } from '../errors.ts';
 import { ApiError, PlainError, sendJson, type QueryParam } from './http.ts';
 import type { RouteDefinition } from './routes.ts';
 import { checkSize, type JwtAuthenticator, type JwtClaims } from './jwt.ts';
@@ -192,6 +192,9 @@ async function store(ctx: PublisherContext, certified: CertifiedEvents, file: st
     if (e instanceof ApiError || e instanceof PlainError) throw e;
     if (e instanceof NotEnoughConfirmationsError) throw new ApiError('DEADLINE_EXCEEDED', 'INSUFFICIENT_CONFIRMATIONS', `could not collect a quorum of storage confirmations: ${e.message}`);
     if (e instanceof BlobTooLargeError) throw new ApiError('SIZE_EXCEEDED', 'BLOB_TOO_LARGE', e.message);
+    // Walrus lets these fail as 500s; a caller can act on a precise 400 (Tusk superset).
+    if (e instanceof ChainAbortError && e.code === 'EInvalidEpochsAhead') throw new ApiError('INVALID_ARGUMENT', 'INVALID_EPOCHS', e.message);
+    if (e instanceof ChainAbortError && e.code === 'EInsufficientFunds') throw new ApiError('FAILED_PRECONDITION', 'INSUFFICIENT_FUNDS', `the publisher's wallet cannot pay for this store: ${e.message}`);
     if (e instanceof TuskInputError) throw new ApiError('INVALID_ARGUMENT', 'INVALID_ARGUMENT', e.message);
     throw e;
   }

@@ -148,6 +148,8 @@ describe('publisher PUT /v1/blobs', () => {
     const both = await put(new Uint8Array(10), '?deletable=true&permanent=true');
     expect(both.status).toBe(400);
     expect(JSON.parse(both.text)).toEqual({ error: { status: 'INVALID_ARGUMENT', code: 400, message: expect.any(String), details: [{ '@type': 'ErrorInfo', reason: 'INVALID_BLOB_PERSISTENCE', domain: 'daemon.walrus.space', metadata: {} }] } });
+    const tooLong = await put(randomBytes(100, 9), '?epochs=100000');
+    expect([tooLong.status, reasonOf(tooLong)]).toEqual([400, 'INVALID_EPOCHS']);
     for (const q of ['?epochs=abc', '?encoding_type=RedStuffRaptorQ', '?force=yes', '?send_object_to=nope', `?send_object_to=0x1&share=true`]) {
       expect((await put(new Uint8Array(10), q)).status, q).toBe(400);
     }
