@@ -158,6 +158,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const labels = { http_request_method: req.method ?? '', url_scheme: 'http', http_route: route };
     metrics.activeRequests.inc(labels);
     const controller = new AbortController();
+    // Time to the response headers (Walrus's http_response_part="headers"), then to the end ("payload").
+    const writeHead = res.writeHead;
+    res.writeHead = function (this: ServerResponse, ...args: Parameters<ServerResponse['writeHead']>) {
+      const code = String(args[0]);
+      metrics.duration.observe({ ...labels, network_protocol_version: req.httpVersion, error_type: Number(code) >= 500 ? code : '', http_response_status_code: code, http_response_part: 'headers' }, (performance.now() - started) / 1000);
+      return writeHead.apply(this, args);
+    } as ServerResponse['writeHead'];
     res.on('close', () => {
       if (!res.writableFinished) controller.abort(new Error('client disconnected'));
       metrics.activeRequests.dec(labels);

@@ -349,12 +349,15 @@ describe('aggregator reads', () => {
   });
 
   it('Prometheus metrics with Walrus http_server_* names on their own address', async () => {
+    await get(`/v1/blobs/${id}`, { range: 'bytes=0-0' });
     const m = await call(gw.metricsUrl!);
     expect(m.status).toBe(200);
     for (const name of ['http_server_active_requests', 'http_server_request_duration_seconds_bucket', 'http_server_request_body_size_bytes', 'http_server_response_body_size_bytes', 'tusk_gateway_sliver_bytes_fetched_total']) {
       expect(m.text).toContain(name);
     }
     expect(m.text).toMatch(/http_route="\/v1\/blobs\/\{blob_id\}"/);
+    expect(m.text).toMatch(/http_server_request_duration_seconds_count\{[^}]*http_response_part="headers"/);
+    expect(m.text).toMatch(/http_server_request_duration_seconds_count\{[^}]*http_response_part="payload"/);
   });
 
   it('with the holder of a needed systematic sliver down, the range is read through recovery', async () => {
