@@ -240,7 +240,11 @@ async function storeEncoded(ctx: PublisherContext, certified: CertifiedEvents, f
         }
       }
     }
-    const wasRegistered = (await chain.blobObjects(enc.blobId)).some((b) => b.owner === signer.toSuiAddress() && b.deletable === o.deletable && b.storage.endEpoch >= state.epoch + o.epochs);
+    // The registration the flow will reuse, chosen as BlobStoreFlow.register does (certified
+    // first, then the longest-lived), to name the resource operation as Walrus does.
+    const prior = o.force ? undefined : (await chain.blobObjects(enc.blobId))
+      .filter((b) => b.owner === signer.toSuiAddress() && b.deletable === o.deletable && b.storage.endEpoch > state.epoch)
+      .sort((a, b) => Number(b.certifiedEpoch !== null) - Number(a.certifiedEpoch !== null) || b.storage.endEpoch - a.storage.endEpoch)[0];
     const result = await flow.run();
     ctx.background.add(result.background);
     result.background.finally(() => ctx.background.delete(result.background)).catch(() => {});
@@ -251,9 +255,19 @@ async function storeEncoded(ctx: PublisherContext, certified: CertifiedEvents, f
       blob = (await chain.getBlob(result.blobObjectId)) ?? blob;
     }
     const encodedLength = new EncodingConfig(state.nShards).encodedBlobLength(result.unencodedLength);
-    const resourceOperation = result.reused && wasRegistered
-      ? { reuseRegistration: { encodedLength } }
-      : { registerFromScratch: { encodedLength, epochsAhead: o.epochs } };
+    let resourceOperation: Record<string, Record<string, number>>;
+    if (result.reused && prior && prior.id === result.blobObjectId) {
+      const epochsExtended = Math.max(0, blob.storage.endEpoch - prior.storage.endEpoch);
+      resourceOperation = epochsExtended === 0
+        ? { reuseRegistration: { encodedLength } }
+        : prior.certifiedEpoch !== null
+          ? { reuseAndExtend: { encodedLength, epochsExtended } }
+          : { reuseAndExtendNonCertified: { encodedLength, epochsExtended } };
+    } else if (result.storageReused) {
+      resourceOperation = { reuseStorage: { encodedLength } };
+    } else {
+      resourceOperation = { registerFromScratch: { encodedLength, epochsAhead: o.epochs } };
+    }
     return { newlyCreated: { blobObject: blobObjectJson(blob), resourceOperation, cost: Number(result.cost) } };
   }
 }

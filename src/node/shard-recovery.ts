@@ -46,6 +46,8 @@ export interface ShardRecoveryOptions {
   /** Per-request time limit in ms (default 10 000). */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
+  /** Only these blobs (a blob sync after a certification event); default: every certified blob. */
+  readonly blobIds?: readonly Uint8Array[];
 }
 
 /** Peer answers that mean "busy, ask again later" (rate limit, full expansion queue). */
@@ -88,7 +90,9 @@ export async function recoverHeldShards(epoch: number, o: ShardRecoveryOptions):
     }
   };
 
-  for (const blobId of o.store.certifiedBlobs(epoch)) {
+  const certified = o.store.certifiedBlobs(epoch);
+  const only = o.blobIds ? new Set(o.blobIds.map((b) => blobIdToString(b))) : null;
+  for (const blobId of only ? certified.filter((b) => only.has(blobIdToString(b))) : certified) {
     o.signal?.throwIfAborted();
     const rotation = blobIdRotation(blobId, n);
     const missing: { pair: number; axis: SliverAxis }[] = [];
