@@ -124,6 +124,11 @@ describe('publisher PUT /v1/blobs', () => {
     expect(again).toEqual({ alreadyCertified: { blobId: first.newlyCreated.blobObject.blobId, object: first.newlyCreated.blobObject.id, endEpoch: expect.any(Number) } });
     const forced = JSON.parse((await put(data, '?epochs=1&force=true')).text);
     expect(forced.newlyCreated.blobObject.id).not.toBe(first.newlyCreated.blobObject.id);
+    // Longer than the certified object lasts: it is extended, and only the extra epochs are paid.
+    const longer = JSON.parse((await put(data, '?epochs=4')).text);
+    expect(longer.newlyCreated.resourceOperation).toEqual({ reuseAndExtend: { encodedLength: expect.any(Number), epochsExtended: expect.any(Number) } });
+    expect(longer.newlyCreated.resourceOperation.reuseAndExtend.epochsExtended).toBeGreaterThan(0);
+    expect(longer.newlyCreated.cost).toBeGreaterThan(0);
   });
 
   it('permanent=true: a permanent blob; stored again: alreadyCertified with the certification event', async () => {
