@@ -96,3 +96,5 @@ export { encodeQuiltPatchId, parseQuiltPatchId } from './quilt/patch-id.ts';
 export type { QuiltPatchId } from './quilt/patch-id.ts';
 export { storeQuilt, storedQuiltBlobs, quiltStoreResultJson, readQuiltPatch, listQuiltPatches, walrusPatchList, QuiltReader } from './quilt/client.ts';
 export type { StoreQuiltOptions, QuiltStoreResult, StoredQuiltPatch, ReadQuiltOptions, QuiltPatch, QuiltPatchEntry, QuiltPatchSelector } from './quilt/client.ts';
+export { startDaemon, type Daemon, type DaemonMode, type DaemonOptions } from './gateway/daemon.ts';
+export { RouteTable, type RouteDefinition, type RouteContext } from './gateway/routes.ts';

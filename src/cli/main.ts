@@ -22,6 +22,7 @@ import { DEV_USAGE, devCommand } from './dev-command.ts';
 import { NODE_USAGE, nodeCommand } from './node-command.ts';
 import { QUILT_USAGE, quiltCommand } from './quilt-commands.ts';
 import { AGE_USAGE, ageCommand } from './age-commands.ts';
+import { GATEWAY_USAGE, gatewayCommand } from './gateway-command.ts';
 import { BENCH_USAGE, benchCommand } from './bench-command.ts';
 import { ATTRIBUTE_COMMANDS, ATTRIBUTE_USAGE, attributeCommand } from './attribute-commands.ts';
 import { COMPLETION_SHELLS, completionScript, type CompletionShell } from './completion-command.ts';
@@ -60,6 +61,7 @@ ${CHAIN_USAGE}
 ${NODE_USAGE}
 ${AGE_USAGE}
 ${ATTRIBUTE_USAGE}
+${GATEWAY_USAGE}
 ${BENCH_USAGE}
 
 Shell completion:
@@ -289,6 +291,10 @@ async function dispatch(argv: string[]): Promise<number> {
     case 'encrypt':
     case 'decrypt':
       return ageCommand(command, rest, (m) => new UsageError(m));
+    case 'publisher':
+    case 'aggregator':
+    case 'daemon':
+      return gatewayCommand(command, rest, (m) => new UsageError(m));
     case 'bench':
       return benchCommand(rest, (m) => new UsageError(m));
     case 'completion': {

@@ -41,6 +41,8 @@ export interface StoreBlobOptions {
   readonly epochs: number;
   /** Deletable (default, as in the Walrus CLI) or permanent. */
   readonly deletable?: boolean;
+  /** Reuse a live Blob object the signer owns for this blob (default true); false always registers a new one (the publisher's `force`). */
+  readonly reuseExisting?: boolean;
   /**
    * Encoding: `'rs2'` (default; the Walrus encoding) or `'rs8'` (GF(2^8), committees of 4…195
    * shards; a Tusk extension the Walrus network does not accept). Checked against the committee
@@ -190,6 +192,11 @@ export class BlobStoreFlow {
     return this.encoded;
   }
 
+  /** Abandons the flow after `encode()` without storing: removes the spooled slivers of a file input. */
+  async dispose(): Promise<void> {
+    await this.cleanup();
+  }
+
   /**
    * Step 2: register the blob (reserving space in the same transaction), or reuse a Blob object
    * the signer already owns for this blob ID and persistence that is still live.
@@ -213,7 +220,7 @@ export class BlobStoreFlow {
     const existing = (await chain.blobObjects(enc.blobId))
       .filter((b) => b.owner === owner && b.deletable === deletable && b.storage.endEpoch > state.epoch)
       .sort((a, b) => Number(b.certifiedEpoch !== null) - Number(a.certifiedEpoch !== null) || b.storage.endEpoch - a.storage.endEpoch);
-    const reuse = existing[0] ?? null;
+    const reuse = this.o.reuseExisting === false ? null : existing[0] ?? null;
     if (reuse) {
       this.blob = reuse;
       this.reused = true;
