@@ -49,7 +49,7 @@ export const PUBLISHER_QUERY: QueryParam[] = [
   { name: 'permanent', type: 'boolean', description: 'Store a permanent (non-deletable) blob.' },
   { name: 'force', type: 'boolean', description: 'Store a new Blob object even if the blob is already certified.' },
   { name: 'reuse_resources', type: 'boolean', description: 'Reuse owned storage or blob objects (Tusk always reuses its own registrations of the same blob).' },
-  { name: 'encoding_type', type: 'string', description: 'RS2 (the only accepted value).' },
+  { name: 'encoding_type', type: 'string', description: 'RS2 (default; the Walrus encoding) or RS8 (a Tusk extension: GF(2^8), committees of at most 195 shards).' },
   { name: 'send_object_to', type: 'string', description: 'Sui address that receives the new Blob object.' },
   { name: 'share', type: 'boolean', description: 'Wrap the blob in a shared object (not supported by Tusk: 400).' },
   { name: 'quilt_version', type: 'string', description: 'Accepted and ignored on /v1/blobs (Walrus accepts any string).' },
@@ -92,7 +92,8 @@ export function publisherRoutes(ctx: PublisherContext): RouteDefinition[] {
       const q = rc.query;
       const epochs = q.epochs === undefined ? 1 : Number(q.epochs as bigint);
       if (epochs > 2 ** 32 - 1) throw new PlainError(400, 'Failed to deserialize query string: epochs: number too large to fit in target type');
-      if (q.encoding_type !== undefined && q.encoding_type !== 'RS2') throw new PlainError(400, `Failed to deserialize query string: encoding_type: unsupported encoding type \`${q.encoding_type}\``);
+      if (q.encoding_type !== undefined && q.encoding_type !== 'RS2' && q.encoding_type !== 'RS8') throw new PlainError(400, `Failed to deserialize query string: encoding_type: unsupported encoding type \`${q.encoding_type}\``);
+      const encoding = (q.encoding_type as string | undefined) ?? 'RS2';
       if (q.send_object_to !== undefined && q.share !== undefined) throw new PlainError(400, 'Failed to deserialize query string: send_object_to and share cannot be combined');
       const sendTo = q.send_object_to as string | undefined;
       if (sendTo !== undefined && !/^0x[0-9a-fA-F]{1,64}$/.test(sendTo)) throw new PlainError(400, `Failed to deserialize query string: send_object_to: invalid address \`${sendTo}\``);
@@ -120,7 +121,7 @@ export function publisherRoutes(ctx: PublisherContext): RouteDefinition[] {
           const bytes = await receiveBody(rc.req, file, ctx.maxBodySize, rc.signal);
           ctx.metrics.requestBytes.observe({ http_request_method: 'PUT', url_scheme: 'http', http_route: '/v1/blobs', network_protocol_version: rc.req.httpVersion, error_type: '', http_response_status_code: '' }, bytes);
           if (claims) checkSize(claims, bytes);
-          const body = await store(ctx, certified, file, { epochs, deletable: q.permanent !== true, force: q.force === true, sendTo });
+          const body = await store(ctx, certified, file, { epochs, deletable: q.permanent !== true, force: q.force === true, sendTo, encoding });
           sendJson(rc.res, 200, body);
         } finally {
           await rm(dir, { recursive: true, force: true });
@@ -176,10 +177,10 @@ function receiveBody(req: IncomingMessage, file: string, max: number, signal: Ab
   });
 }
 
-async function store(ctx: PublisherContext, certified: CertifiedEvents, file: string, o: { epochs: number; deletable: boolean; force: boolean; sendTo?: string }): Promise<unknown> {
+async function store(ctx: PublisherContext, certified: CertifiedEvents, file: string, o: { epochs: number; deletable: boolean; force: boolean; sendTo?: string; encoding: string }): Promise<unknown> {
   const { chain, signer } = ctx;
   const flow = new BlobStoreFlow({ path: file }, {
-    chain, signer, epochs: o.epochs, deletable: o.deletable, pool: ctx.pool, tempDir: ctx.tempDir, reuseExisting: !o.force,
+    chain, signer, epochs: o.epochs, deletable: o.deletable, encoding: o.encoding, pool: ctx.pool, tempDir: ctx.tempDir, reuseExisting: !o.force,
     nodeTimeoutMs: ctx.nodeTimeoutMs, retries: ctx.storeRetries,
   });
   try {

@@ -119,6 +119,17 @@ describe('publisher PUT /v1/blobs', () => {
     expect(g.headers.get('access-control-expose-headers')).toMatch(/ETag.*Content-Range/);
   });
 
+  it('encoding_type=RS8 (Tusk extension) stores an RS8 blob that reads back', async () => {
+    const small = data.subarray(0, 50_000);
+    const a = await put(small, '?epochs=1&encoding_type=RS8');
+    expect(a.status, a.text).toBe(200);
+    const bo = (JSON.parse(a.text) as { newlyCreated: { blobObject: Record<string, unknown> } }).newlyCreated.blobObject;
+    expect(bo.encodingType).toBe('RS8');
+    const g = await call(`${gw.url}/v1/blobs/${bo.blobId}`);
+    expect(g.status).toBe(200);
+    expect(sha(g.body)).toBe(sha(small));
+  });
+
   it('the same blob again: alreadyCertified with the object; force=true: a new object', async () => {
     const again = JSON.parse((await put(data, '?epochs=1')).text);
     expect(again).toEqual({ alreadyCertified: { blobId: first.newlyCreated.blobObject.blobId, object: first.newlyCreated.blobObject.id, endEpoch: expect.any(Number) } });
