@@ -79,7 +79,7 @@ export { readBlob, readBlobToFile } from './client/read.ts';
 export type { ReadBlobOptions, ReadProgress, ReadResult } from './client/read.ts';
 export { StorageNodeClient } from './client/node-client.ts';
 export type { StorageNodeClientOptions, StoredOnNodeStatus, SignedNodeMessage, ConfirmationKind, NodeBlobStatus } from './client/node-client.ts';
-export { placeBlob, pairForShard, shardForPair } from './client/placement.ts';
+export { placeBlob, pairForShard, shardForPair } from './protocol/placement.ts';
 export { loadClientConfig, writeClientConfig, loadWallet } from './client/config.ts';
 export type { ClientConfig } from './client/config.ts';
 

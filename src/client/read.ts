@@ -24,8 +24,8 @@ import { decodeDirectory } from '../stream/decode-stream.ts';
 import type { Chain, CommitteeInfo, CommitteeNode } from '../chain/types.ts';
 import { MetadataVerificationError, NotEnoughSliversError, SliverVerificationError, TuskError, TuskInputError } from '../errors.ts';
 import { StorageNodeClient } from './node-client.ts';
-import { placeBlob } from './placement.ts';
-import { withRetries } from './retry.ts';
+import { placeBlob } from '../protocol/placement.ts';
+import { withRetries } from '../util/async.ts';
 
 /** Options of `readBlob` / `readBlobToFile`. */
 export interface ReadBlobOptions {

@@ -23,11 +23,11 @@ import { encodingByName } from '../codec/encodings/index.ts';
 import { blsVerify } from '../crypto/bls.ts';
 import { aggregateCertificate, isQuorum, signersBitmap } from '../protocol/certificate.ts';
 import { parseStorageConfirmation, storageConfirmationMessage, type BlobPersistence } from '../protocol/messages.ts';
-import { storageUnits, type BlobObject, type Chain, type CommitteeInfo, type ObjectId } from '../chain/types.ts';
+import { storageUnits, type BlobObject, type Chain, type CommitteeInfo, type CommitteeNode, type ObjectId } from '../chain/types.ts';
 import { ChainAbortError, NotEnoughConfirmationsError, StorageNodeError, TuskError, TuskInputError } from '../errors.ts';
 import { NOT_YET_REASONS, StorageNodeClient, type SignedNodeMessage } from './node-client.ts';
-import { certificateCommittee, placeBlob, type NodePlacement } from './placement.ts';
-import { isRetryable, Semaphore, withRetries } from './retry.ts';
+import { certificateCommittee, placeBlob, type NodePlacement } from '../protocol/placement.ts';
+import { isRetryable, Semaphore, withRetries } from '../util/async.ts';
 import { equalBytes } from '../codec/verify.ts';
 
 /** Options of `storeBlob` / `BlobStoreFlow`. */
@@ -357,7 +357,7 @@ export class BlobStoreFlow {
   }
 
   /** Metadata, then the node's slivers, then its confirmation (unverified; the caller checks). */
-  private async uploadToNode(p: NodePlacement, blob: BlobObject, message: Uint8Array, epoch: number, signal: AbortSignal, recheck: boolean, global: Semaphore, onSliver: () => void): Promise<SignedNodeMessage> {
+  private async uploadToNode(p: NodePlacement<CommitteeNode>, blob: BlobObject, message: Uint8Array, epoch: number, signal: AbortSignal, recheck: boolean, global: Semaphore, onSliver: () => void): Promise<SignedNodeMessage> {
     const enc = this.encoded!;
     const n = enc.nShards;
     const client = (this.o.nodeClient ?? ((a) => new StorageNodeClient(a, { timeoutMs: this.o.nodeTimeoutMs })))(p.node.networkAddress);

@@ -24,7 +24,7 @@ import { RemoteChain } from '../chain/remote/client.ts';
 import { FROST_PER_WAL } from '../chain/types.ts';
 import { ensureWallet, writeClientConfig } from '../client/config.ts';
 import { TuskError, TuskInputError } from '../errors.ts';
-import { sleep } from '../client/retry.ts';
+import { sleep } from '../util/async.ts';
 
 /** Options of `startDevNetwork`. */
 export interface DevNetworkOptions {

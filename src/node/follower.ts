@@ -22,7 +22,7 @@ import { TuskError } from '../errors.ts';
 import type { NodeStore } from './store.ts';
 import type { NodeService } from './service.ts';
 import { recoverHeldShards } from './shard-recovery.ts';
-import { pause } from '../client/retry.ts';
+import { pause } from '../util/async.ts';
 
 /** kv key: the last epoch whose shard recovery completed (the node may report it synced). */
 export const RECOVERED_EPOCH_KEY = 'recovered_epoch';

@@ -28,7 +28,7 @@ import {
   ApiError, badRequest, indexOutOfRange, invalidMetadata, invalidSliver, metadataNotFound, notRegistered, shardNotAssigned,
   sliverNotFound, unavailable,
 } from './api-error.ts';
-import { pairForShard, shardForPair } from '../client/placement.ts';
+import { pairForShard, shardForPair } from '../protocol/placement.ts';
 
 /** Limits of the service (defaults in {@link DEFAULT_SERVICE_LIMITS}). */
 export interface ServiceLimits {

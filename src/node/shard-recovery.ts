@@ -22,11 +22,11 @@ import type { SliverAxis } from '../codec/sliver.ts';
 import { verifyMetadata } from '../codec/verify.ts';
 import { sliverSymbols } from '../codec/expand.ts';
 import { normalizeNodeUrl, readBodyCapped } from '../client/node-client.ts';
-import { sleep } from '../client/retry.ts';
+import { sleep } from '../util/async.ts';
 import { TuskError } from '../errors.ts';
 import type { NodeStore } from './store.ts';
 import type { PoolExpander } from './pool-expander.ts';
-import { pairForShard } from '../client/placement.ts';
+import { pairForShard } from '../protocol/placement.ts';
 
 /** Outcome of one recovery run. */
 export interface RecoveryReport {

@@ -16,7 +16,7 @@ import { loadWallet } from '../../src/client/config.ts';
 import { storeBlob, storeFile } from '../../src/client/store.ts';
 import { readBlob } from '../../src/client/read.ts';
 import { StorageNodeClient } from '../../src/client/node-client.ts';
-import { placeBlob } from '../../src/client/placement.ts';
+import { placeBlob } from '../../src/protocol/placement.ts';
 import { blobIdFromString } from '../../src/codec/blob-id.ts';
 import { CodecPool } from '../../src/pool/codec-pool.ts';
 import { officialBlobId, blobIdToBase64Url } from '../helpers/official.ts';
