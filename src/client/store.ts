@@ -28,7 +28,7 @@ import { ChainAbortError, NotEnoughConfirmationsError, StorageNodeError, TuskErr
 import { NOT_YET_REASONS, StorageNodeClient, type SignedNodeMessage } from './node-client.ts';
 import { certificateCommittee, placeBlob, type NodePlacement } from '../protocol/placement.ts';
 import { isRetryable, Semaphore, withRetries } from '../util/async.ts';
-import { equalBytes } from '../codec/verify.ts';
+import { equalBytes } from '../util/bytes.ts';
 
 /** Options of `storeBlob` / `BlobStoreFlow`. */
 export interface StoreBlobOptions {

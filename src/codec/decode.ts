@@ -12,7 +12,8 @@ import { InconsistentBlobError, NotEnoughSliversError, SliverVerificationError, 
 import type { EncodingConfig } from './config.ts';
 import type { BlobMetadataWithId } from './metadata.ts';
 import type { SliverAxis, SliverData } from './sliver.ts';
-import { equalBytes, expectedSliverHash, verifyMetadata, verifySlivers } from './verify.ts';
+import { expectedSliverHash, verifyMetadata, verifySlivers } from './verify.ts';
+import { equalBytes } from '../util/bytes.ts';
 import { expandSlivers } from './expand.ts';
 import { computeBlobMetadata } from './encode.ts';
 import { runStripeTask, type DecodeTask } from './stripes.ts';

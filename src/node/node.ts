@@ -18,7 +18,7 @@ import { proofOfPossessionMessage } from '../protocol/messages.ts';
 import { defaultPool } from '../pool/codec-pool.ts';
 import type { TaskRunner } from '../codec/encode.ts';
 import { TuskInputError } from '../errors.ts';
-import { equalBytes } from '../codec/verify.ts';
+import { equalBytes } from '../util/bytes.ts';
 import { loadOrCreateKeys, type NodeKeys } from './keys.ts';
 import { NodeStore } from './store.ts';
 import { PoolExpander } from './pool-expander.ts';
