@@ -16,7 +16,7 @@ import { expectedSliverHash, verifyMetadata, verifySlivers } from './verify.ts';
 import { equalBytes } from '../util/bytes.ts';
 import { expandSlivers } from './expand.ts';
 import { computeBlobMetadata } from './encode.ts';
-import { runStripeTask, type DecodeTask } from './stripes.ts';
+import { runStripeTask, type DecodeTask } from './tasks.ts';
 
 /**
  * Post-decode check (Walrus `ConsistencyCheckType`): `default` re-expands every reconstructed

@@ -25,10 +25,10 @@ import type { EncodingName, EncodingScheme } from './encodings/index.ts';
 import { SliverData, writeSliverFrames, type SliverPair } from './sliver.ts';
 import { BlobMetadata, BlobMetadataWithId, type SliverPairHashes } from './metadata.ts';
 import { ulebLength } from './bcs.ts';
-import { runStripeTask, type StripeTask } from './stripes.ts';
+import { runStripeTask, type StripeTask } from './tasks.ts';
 import { defaultPool } from '../pool/codec-pool.ts';
-import { inSlots } from '../pool/slots.ts';
-import { forgetKernel } from '../pool/forget.ts';
+import { inSlots } from '../util/slots.ts';
+import { forgetKernel } from '../wasm/memory-release.ts';
 import { type BlobId, blobIdToString, deriveBlobId } from './blob-id.ts';
 import { merkleRootOfLeaves, merkleScratchBytes } from '../hash/blake2b.ts';
 

@@ -11,7 +11,7 @@
 import type { WasmKernel } from '../wasm/kernel.ts';
 import type { EncodingConfig } from './config.ts';
 import type { SliverAxis } from './sliver.ts';
-import { runStripeTask, type ExpandTask } from './stripes.ts';
+import { runStripeTask, type ExpandTask } from './tasks.ts';
 import { merkleScratchBytes } from '../hash/blake2b.ts';
 
 const STRIPE_BYTES = 8 * 1024;

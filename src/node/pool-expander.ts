@@ -11,7 +11,7 @@
  */
 import { defaultKernel, type WasmKernel } from '../wasm/kernel.ts';
 import type { TaskRunner } from '../codec/encode.ts';
-import type { DecodeTask, ExpandTask } from '../codec/stripes.ts';
+import type { DecodeTask, ExpandTask } from '../codec/tasks.ts';
 import type { EncodingConfig } from '../codec/config.ts';
 import type { BlobMetadata } from '../codec/metadata.ts';
 import { SliverData, type SliverAxis } from '../codec/sliver.ts';
@@ -19,7 +19,7 @@ import { type RecoverySymbol, verifyRecoverySymbol } from '../codec/recovery.ts'
 import { sliverSymbols } from '../codec/expand.ts';
 import { expectedSliverHash } from '../codec/verify.ts';
 import { equalBytes } from '../util/bytes.ts';
-import { forgetKernel } from '../pool/forget.ts';
+import { forgetKernel } from '../wasm/memory-release.ts';
 import { NotEnoughSymbolsError, SliverVerificationError, TuskInputError } from '../errors.ts';
 import { merkleScratchBytes } from '../hash/blake2b.ts';
 
