@@ -29,8 +29,9 @@ export {
 export type { RecoverySymbol, InconsistencyProof, RecoveryResult } from './codec/recovery.ts';
 export { merkleProof, verifyMerkleProof, merkleProofToBcs, merkleProofFromBcs } from './codec/merkle.ts';
 export type { MerkleNode } from './codec/merkle.ts';
-export { encodeBlobAsync, computeBlobMetadataAsync } from './codec/encode.ts';
-export type { EncodeAsyncOptions, TaskRunner } from './codec/encode.ts';
+export { encodeBlobAsync, computeBlobMetadataAsync } from './pool/async-codec.ts';
+export type { EncodeAsyncOptions } from './pool/async-codec.ts';
+export type { TaskRunner } from './codec/tasks.ts';
 export { CodecPool, defaultPool } from './pool/codec-pool.ts';
 export type { CodecPoolOptions } from './pool/codec-pool.ts';
 export { ENCODINGS, RS2, RS8, encodingByName, encodingByType } from './codec/encodings/index.ts';

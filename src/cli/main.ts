@@ -5,7 +5,8 @@
  */
 import { parseArgs } from 'node:util';
 import { readFile, stat } from 'node:fs/promises';
-import { computeBlobMetadata, computeBlobMetadataAsync } from '../codec/encode.ts';
+import { computeBlobMetadata } from '../codec/encode.ts';
+import { computeBlobMetadataAsync } from '../pool/async-codec.ts';
 import { encodeStream } from '../stream/encode-stream.ts';
 import { decodeDirectory } from '../stream/decode-stream.ts';
 import { callbackSink, directorySink } from '../stream/sink.ts';

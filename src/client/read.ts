@@ -16,7 +16,7 @@ import type { BlobId } from '../codec/blob-id.ts';
 import { blobIdFromString, blobIdToString } from '../codec/blob-id.ts';
 import type { BlobMetadataWithId } from '../codec/metadata.ts';
 import type { SliverAxis } from '../codec/sliver.ts';
-import type { TaskRunner } from '../codec/encode.ts';
+import type { TaskRunner } from '../codec/tasks.ts';
 import { EncodingConfig } from '../codec/config.ts';
 import { encodingByType } from '../codec/encodings/index.ts';
 import { verifyMetadata } from '../codec/verify.ts';

@@ -11,7 +11,9 @@
  * the new committee, asking nodes what they already hold.
  */
 import type { Signer } from '@mysten/sui/cryptography';
-import { encodeBlobAsync, type EncodedMetadata, type TaskRunner } from '../codec/encode.ts';
+import { type EncodedMetadata } from '../codec/encode.ts';
+import { encodeBlobAsync } from '../pool/async-codec.ts';
+import { type TaskRunner } from '../codec/tasks.ts';
 import { SliverData, type SliverAxis } from '../codec/sliver.ts';
 import { encodeStream } from '../stream/encode-stream.ts';
 import { directorySink } from '../stream/sink.ts';

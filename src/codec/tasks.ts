@@ -8,7 +8,7 @@
  *  - `cols`  (Phase B): columns [c0, c0+w) → the column code's 2f recovery rows and their leaf hashes.
  *  - `roots` (Phase C): Merkle roots of row trees and column trees for pairs [first, first+count).
  */
-import type { KernelExports } from '../wasm/kernel.ts';
+import type { KernelExports, WasmKernel } from '../wasm/kernel.ts';
 import { encodingByName, type EncodingName } from './encodings/index.ts';
 
 /** Phase A task. */
@@ -140,4 +140,11 @@ export function runStripeTask(k: KernelExports, t: StripeTask): void {
       return;
     }
   }
+}
+
+/** Where a plan's tasks run: inline on the calling thread, or on a pool (see src/pool/). */
+export interface TaskRunner {
+  /** Slots that may run at once (each task uses scratch of slot `task.slot`). */
+  readonly slots: number;
+  run(kernel: WasmKernel, task: StripeTask): Promise<void>;
 }

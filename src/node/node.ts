@@ -16,7 +16,7 @@ import { FROST_PER_WAL } from '../chain/types.ts';
 import { blsSign } from '../crypto/bls.ts';
 import { proofOfPossessionMessage } from '../protocol/messages.ts';
 import { defaultPool } from '../pool/codec-pool.ts';
-import type { TaskRunner } from '../codec/encode.ts';
+import type { TaskRunner } from '../codec/tasks.ts';
 import { TuskInputError } from '../errors.ts';
 import { equalBytes } from '../util/bytes.ts';
 import { loadOrCreateKeys, type NodeKeys } from './keys.ts';

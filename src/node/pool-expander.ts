@@ -10,7 +10,7 @@
  * with as many kernels as workers the pool stays busy while no memory is shared between requests.
  */
 import { defaultKernel, type WasmKernel } from '../wasm/kernel.ts';
-import type { TaskRunner } from '../codec/encode.ts';
+import type { TaskRunner } from '../codec/tasks.ts';
 import type { DecodeTask, ExpandTask } from '../codec/tasks.ts';
 import type { EncodingConfig } from '../codec/config.ts';
 import type { BlobMetadata } from '../codec/metadata.ts';

@@ -21,7 +21,7 @@ import { readDirectoryMetadata } from '../spool/directory.ts';
 import { SliverData, type SliverAxis } from '../codec/sliver.ts';
 import { expectedSliverHash, verifyMetadata } from '../codec/verify.ts';
 import { equalBytes } from '../util/bytes.ts';
-import type { TaskRunner } from '../codec/encode.ts';
+import type { TaskRunner } from '../codec/tasks.ts';
 import type { DecodeTask, ExpandTask } from '../codec/tasks.ts';
 import { defaultPool } from '../pool/codec-pool.ts';
 import { inSlots } from '../util/slots.ts';
