@@ -19,8 +19,8 @@ export { decodeBlob } from './codec/decode.ts';
 export type { DecodeOptions, ConsistencyCheck } from './codec/decode.ts';
 export { verifyMetadata, verifySlivers, metadataRootHash } from './codec/verify.ts';
 export { expandSlivers } from './codec/expand.ts';
-export { writeSliverDirectory, readSliverDirectory, blobSummary } from './spool/directory.ts';
-export type { SliverDirectory, BlobSummary } from './spool/directory.ts';
+export { writeSliverDirectory, readSliverDirectory, blobSummary } from './stream/sliver-dir.ts';
+export type { SliverDirectory, BlobSummary } from './stream/sliver-dir.ts';
 export { MetadataVerificationError, SliverVerificationError, NotEnoughSliversError, NotEnoughSymbolsError, InconsistentBlobError } from './errors.ts';
 export {
   recoverySymbolsFrom, verifyRecoverySymbol, recoverSliver, verifyInconsistencyProof, orthogonal,
@@ -38,8 +38,10 @@ export { ENCODINGS, RS2, RS8, encodingByName, encodingByType } from './codec/enc
 export type { EncodingName, EncodingScheme } from './codec/encodings/index.ts';
 export { encodeStream } from './stream/encode-stream.ts';
 export type { StreamEncodeOptions, EncodeProgress } from './stream/encode-stream.ts';
-export { callbackSink, directorySink } from './stream/sink.ts';
-export type { SliverSink, DirectorySinkOptions } from './stream/sink.ts';
+export { callbackSink } from './stream/sink.ts';
+export { directorySink } from './stream/sliver-dir.ts';
+export type { SliverSink } from './stream/sink.ts';
+export type { DirectorySinkOptions } from './stream/sliver-dir.ts';
 export type { BlobInput } from './stream/source.ts';
 export { decodeDirectory } from './stream/decode-stream.ts';
 export type { StreamDecodeOptions, DecodeProgress, DecodeDirectoryResult } from './stream/decode-stream.ts';

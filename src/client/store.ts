@@ -16,7 +16,7 @@ import { encodeBlobAsync } from '../pool/async-codec.ts';
 import { type TaskRunner } from '../codec/tasks.ts';
 import { SliverData, type SliverAxis } from '../codec/sliver.ts';
 import { encodeStream } from '../stream/encode-stream.ts';
-import { directorySink } from '../stream/sink.ts';
+import { directorySink } from '../stream/sliver-dir.ts';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

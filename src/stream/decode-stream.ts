@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { defaultKernel, type WasmKernel } from '../wasm/kernel.ts';
 import { InconsistentBlobError, NotEnoughSliversError, SliverVerificationError, TuskError, TuskInputError } from '../errors.ts';
-import { readDirectoryMetadata } from '../spool/directory.ts';
+import { readDirectoryMetadata } from './sliver-dir.ts';
 import { SliverData, type SliverAxis } from '../codec/sliver.ts';
 import { expectedSliverHash, verifyMetadata } from '../codec/verify.ts';
 import { equalBytes } from '../util/bytes.ts';
