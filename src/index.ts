@@ -80,8 +80,8 @@ export { storeBlob, storeFile, BlobStoreFlow, storageCost } from './client/store
 export type { StoreBlobOptions, StoreProgress, StoreResult, UploadSummary } from './client/store.ts';
 export { readBlob, readBlobToFile } from './client/read.ts';
 export type { ReadBlobOptions, ReadProgress, ReadResult } from './client/read.ts';
-export { StorageNodeClient } from './client/node-client.ts';
-export type { StorageNodeClientOptions, StoredOnNodeStatus, SignedNodeMessage, ConfirmationKind, NodeBlobStatus } from './client/node-client.ts';
+export { StorageNodeClient } from './node-api/client.ts';
+export type { StorageNodeClientOptions, StoredOnNodeStatus, SignedNodeMessage, ConfirmationKind, NodeBlobStatus } from './node-api/client.ts';
 export { placeBlob, pairForShard, shardForPair } from './protocol/placement.ts';
 export { loadClientConfig, writeClientConfig, loadWallet } from './client/config.ts';
 export type { ClientConfig } from './client/config.ts';

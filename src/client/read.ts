@@ -24,7 +24,7 @@ import { equalBytes } from '../util/bytes.ts';
 import { decodeDirectory } from '../stream/decode-stream.ts';
 import type { Chain, CommitteeInfo, CommitteeNode } from '../chain/types.ts';
 import { MetadataVerificationError, NotEnoughSliversError, SliverVerificationError, TuskError, TuskInputError } from '../errors.ts';
-import { StorageNodeClient } from './node-client.ts';
+import { StorageNodeClient } from '../node-api/client.ts';
 import { placeBlob } from '../protocol/placement.ts';
 import { withRetries } from '../util/async.ts';
 

@@ -12,7 +12,7 @@ import { blobIdFromString } from '../codec/blob-id.ts';
 import { EncodingConfig } from '../codec/config.ts';
 import { decodingSymbolsToBcs, recoverySymbolsToBcs } from '../codec/recovery.ts';
 import type { SliverAxis } from '../codec/sliver.ts';
-import { ApiError, badRequest, success } from './api-error.ts';
+import { ApiError, badRequest, success } from '../node-api/errors.ts';
 import { type NodeService, type UploadOutcome, parseAxis, parseU16 } from './service.ts';
 
 /** Route-level options. */

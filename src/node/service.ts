@@ -27,7 +27,7 @@ import type { PoolExpander } from './pool-expander.ts';
 import {
   ApiError, badRequest, indexOutOfRange, invalidMetadata, invalidSliver, metadataNotFound, notRegistered, shardNotAssigned,
   sliverNotFound, unavailable,
-} from './api-error.ts';
+} from '../node-api/errors.ts';
 import { pairForShard, shardForPair } from '../protocol/placement.ts';
 
 /** Limits of the service (defaults in {@link DEFAULT_SERVICE_LIMITS}). */

@@ -21,7 +21,7 @@ import { recoverySymbolsFromBcs, verifyRecoverySymbol, type RecoverySymbol } fro
 import type { SliverAxis } from '../codec/sliver.ts';
 import { verifyMetadata } from '../codec/verify.ts';
 import { sliverSymbols } from '../codec/expand.ts';
-import { normalizeNodeUrl, readBodyCapped } from '../client/node-client.ts';
+import { normalizeNodeUrl, readBodyCapped } from '../node-api/client.ts';
 import { sleep } from '../util/async.ts';
 import { TuskError } from '../errors.ts';
 import type { NodeStore } from './store.ts';

@@ -15,7 +15,7 @@ import { RemoteChain } from '../../src/chain/remote/client.ts';
 import { loadWallet } from '../../src/client/config.ts';
 import { storeBlob, storeFile } from '../../src/client/store.ts';
 import { readBlob } from '../../src/client/read.ts';
-import { StorageNodeClient } from '../../src/client/node-client.ts';
+import { StorageNodeClient } from '../../src/node-api/client.ts';
 import { placeBlob } from '../../src/protocol/placement.ts';
 import { blobIdFromString } from '../../src/codec/blob-id.ts';
 import { CodecPool } from '../../src/pool/codec-pool.ts';
