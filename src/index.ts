@@ -81,7 +81,8 @@ export type { StoreBlobOptions, StoreProgress, StoreResult, UploadSummary } from
 export { readBlob, readBlobToFile } from './client/read.ts';
 export type { ReadBlobOptions, ReadProgress, ReadResult } from './client/read.ts';
 export { StorageNodeClient } from './node-api/client.ts';
-export type { StorageNodeClientOptions, StoredOnNodeStatus, SignedNodeMessage, ConfirmationKind, NodeBlobStatus } from './node-api/client.ts';
+export type { StorageNodeClientOptions } from './node-api/client.ts';
+export type { StoredOnNodeStatus, SignedNodeMessage, ConfirmationKind, NodeBlobStatus } from './node-api/wire.ts';
 export { placeBlob, pairForShard, shardForPair } from './protocol/placement.ts';
 export { loadClientConfig, writeClientConfig, loadWallet } from './client/config.ts';
 export type { ClientConfig } from './client/config.ts';

@@ -27,7 +27,9 @@ import { aggregateCertificate, isQuorum, signersBitmap } from '../protocol/certi
 import { parseStorageConfirmation, storageConfirmationMessage, type BlobPersistence } from '../protocol/messages.ts';
 import { storageUnits, type BlobObject, type Chain, type CommitteeInfo, type CommitteeNode, type ObjectId } from '../chain/types.ts';
 import { ChainAbortError, NotEnoughConfirmationsError, StorageNodeError, TuskError, TuskInputError } from '../errors.ts';
-import { NOT_YET_REASONS, StorageNodeClient, type SignedNodeMessage } from '../node-api/client.ts';
+import { StorageNodeClient } from '../node-api/client.ts';
+import { type SignedNodeMessage } from '../node-api/wire.ts';
+import { NOT_YET_REASONS } from '../node-api/errors.ts';
 import { certificateCommittee, placeBlob, type NodePlacement } from '../protocol/placement.ts';
 import { isRetryable, Semaphore, withRetries } from '../util/async.ts';
 import { equalBytes } from '../util/bytes.ts';

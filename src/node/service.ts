@@ -29,6 +29,7 @@ import {
   sliverNotFound, unavailable,
 } from '../node-api/errors.ts';
 import { pairForShard, shardForPair } from '../protocol/placement.ts';
+import type { SignedMessageJson, StoredOnNodeStatus, UploadOutcome } from '../node-api/wire.ts';
 
 /** Limits of the service (defaults in {@link DEFAULT_SERVICE_LIMITS}). */
 export interface ServiceLimits {
@@ -53,18 +54,6 @@ export const DEFAULT_SERVICE_LIMITS: ServiceLimits = {
   maxSymbolsPerRequest: 1024,
 };
 
-/** `"nonexistent" | "buffered" | "stored"` (Walrus's StoredOnNodeStatus, camelCase). */
-export type StoredOnNodeStatus = 'nonexistent' | 'buffered' | 'stored';
-
-/** What a PUT did: stored now (201), buffered until registration (202), already there (200). */
-export type UploadOutcome = 'stored' | 'buffered' | 'alreadyStored';
-
-/** A signed message as the API returns it (base64 with padding, standard alphabet). */
-export interface SignedMessageJson {
-  serializedMessage: string;
-  signature: string;
-}
-
 interface PendingBlob {
   /** When the first upload for the blob was buffered (ms); stale entries are evicted. */
   since: number;
@@ -73,18 +62,6 @@ interface PendingBlob {
   bytes: number;
   /** Sliver verifications running against this entry's metadata: such an entry is not evicted. */
   verifying: number;
-}
-
-/** Parses and checks a decimal u16 path segment. */
-export function parseU16(text: string, what: string): number {
-  if (!/^\d{1,5}$/.test(text) || Number(text) > 0xffff) throw badRequest('INVALID_PATH', `${what} must be a decimal u16, got ${JSON.stringify(text)}`);
-  return Number(text);
-}
-
-/** Parses `primary|secondary`. */
-export function parseAxis(text: string, what = 'sliver type'): SliverAxis {
-  if (text !== 'primary' && text !== 'secondary') throw badRequest('INVALID_PATH', `${what} must be "primary" or "secondary", got ${JSON.stringify(text)}`);
-  return text;
 }
 
 /** The node's service object. Owns nothing it is given; {@link close} only stops waiters. */
