@@ -28,10 +28,10 @@ export type { SliverSink } from './stream/sink.ts';
 export { directorySink } from './stream/sliver-dir.ts';
 export type { DirectorySinkOptions } from './stream/sliver-dir.ts';
 export type { BlobInput } from './stream/source.ts';
-export { storeBlob, storeFile, BlobStoreFlow } from './client/store.ts';
-export type { StoreBlobOptions, StoreProgress, StoreResult } from './client/store.ts';
-export { readBlob, readBlobToFile } from './client/read.ts';
-export type { ReadBlobOptions, ReadProgress, ReadResult } from './client/read.ts';
+export { storeBlob, storeFile, BlobStoreFlow } from './client/store-blob.ts';
+export type { StoreBlobOptions, StoreProgress, StoreResult } from './client/store-blob.ts';
+export { readBlob, readBlobToFile } from './client/read-blob.ts';
+export type { ReadBlobOptions, ReadProgress, ReadResult } from './client/read-blob.ts';
 export {
   TuskError, TuskInputError, BlobTooLargeError, MetadataVerificationError, SliverVerificationError, NotEnoughSliversError,
   NotEnoughSymbolsError, InconsistentBlobError, CertificateError, ChainAbortError, ChainUnavailableError, StorageNodeError,

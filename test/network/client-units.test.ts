@@ -3,7 +3,7 @@ import { pairForShard, placeBlob, shardForPair } from '../../src/protocol/placem
 import { blobIdRotation } from '../../src/codec/blob-id.ts';
 import { Semaphore, withRetries } from '../../src/util/async.ts';
 import { normalizeNodeUrl } from '../../src/node-api/client.ts';
-import { storageCost } from '../../src/client/store.ts';
+import { storageCost } from '../../src/client/store-blob.ts';
 import { TuskError, TuskInputError } from '../../src/errors.ts';
 import type { CommitteeInfo } from '../../src/chain/types.ts';
 
