@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDevNetwork } from '../src/network/dev-network.ts';
 import { RemoteChain } from '../src/chain/remote/client.ts';
-import { loadWallet } from '../src/client/config.ts';
+import { loadWallet } from '../src/client/client-config.ts';
 import { storeBlob } from '../src/client/store-blob.ts';
 import { readBlobToFile } from '../src/client/read-blob.ts';
 import { closeDefaultPool } from '../src/pool/codec-pool.ts';

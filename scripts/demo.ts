@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDevNetwork } from '../src/network/dev-network.ts';
 import { RemoteChain } from '../src/chain/remote/client.ts';
-import { loadWallet } from '../src/client/config.ts';
+import { loadWallet } from '../src/client/client-config.ts';
 import { storeBlob } from '../src/client/store-blob.ts';
 import { readBlob } from '../src/client/read-blob.ts';
 import { closeDefaultPool } from '../src/pool/codec-pool.ts';

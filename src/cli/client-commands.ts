@@ -12,7 +12,7 @@ import { RemoteChain } from '../chain/remote/client.ts';
 import type { BlobObject, Chain } from '../chain/types.ts';
 import { blobIdFromString, blobIdToString } from '../codec/blob-id.ts';
 import { EncodingConfig } from '../codec/config.ts';
-import { loadClientConfig, loadWallet, defaultConfigPath } from '../client/config.ts';
+import { loadClientConfig, loadWallet, defaultConfigPath } from '../client/client-config.ts';
 import { storeBlob, storeFile, storageCost, type StoreProgress } from '../client/store-blob.ts';
 import { readBlob, readBlobToFile, type ReadProgress } from '../client/read-blob.ts';
 import { TuskInputError } from '../errors.ts';

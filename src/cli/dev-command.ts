@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { homedir } from 'node:os';
 import { startDevNetwork } from '../network/dev-network.ts';
-import { defaultConfigPath } from '../client/config.ts';
+import { defaultConfigPath } from '../client/client-config.ts';
 import { parseDuration } from './chain-command.ts';
 import { TuskError } from '../errors.ts';
 import { intOption, print } from './common.ts';

@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { RemoteChain } from '../chain/remote/client.ts';
 import { FROST_PER_WAL } from '../chain/types.ts';
-import { ensureWallet, writeClientConfig } from '../client/config.ts';
+import { ensureWallet, writeClientConfig } from '../client/client-config.ts';
 import { TuskError, TuskInputError } from '../errors.ts';
 import { sleep } from '../util/async.ts';
 

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { startDevNetwork, type DevNetwork } from '../../src/network/dev-network.ts';
 import { RemoteChain } from '../../src/chain/remote/client.ts';
-import { loadWallet } from '../../src/client/config.ts';
+import { loadWallet } from '../../src/client/client-config.ts';
 import { storeBlob, storeFile } from '../../src/client/store-blob.ts';
 import { readBlob } from '../../src/client/read-blob.ts';
 import { StorageNodeClient } from '../../src/node-api/client.ts';
