@@ -104,7 +104,7 @@ export function decodeBlob(metadata: BlobMetadataWithId, slivers: readonly Slive
 /**
  * Decodes from exactly k slivers of one axis (distinct, verified). Returns the blob and the source
  * slivers that had to be reconstructed (index → data, fresh arrays). Each stripe of symbol
- * positions is one `decode` task (src/codec/stripes.ts), the same unit the streaming decoder runs.
+ * positions is one `decode` task (src/codec/tasks.ts), the same unit the streaming decoder runs.
  */
 function decodeAxis(
   kernel: WasmKernel,

@@ -1,6 +1,6 @@
 /**
  * Sliver expansion for the storage node on the codec worker pool: the same `expand` stripe task
- * the streaming decoder uses to verify slivers (src/codec/stripes.ts ExpandTask,
+ * the streaming decoder uses to verify slivers (src/codec/tasks.ts ExpandTask,
  * src/stream/decode-stream.ts), so a node's event loop never runs the RS expansion or the Merkle
  * hashing of a sliver.
  *
