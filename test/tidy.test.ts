@@ -33,6 +33,7 @@ export const LAYERS: ReadonlyArray<readonly [group: string, layer: number]> = [
   ['pool', 4], // the worker pool and the async encoder on it
   ['protocol', 4], // signed messages, certificates, placement (pair ↔ shard)
   ['stream', 5], // streaming encode/decode, sinks, the sliver-directory format
+  ['bench', 5], // `tusk bench`: codec and kernel measurements (the CLI's, not bench/ scripts)
   ['node-api', 5], // the storage-node REST API: routes, wire types, errors, client
   ['chain', 6], // the Chain interface and its types, transactions
   ['chain/local', 7], // the embedded chain (SQLite)

@@ -12,6 +12,7 @@ import { RemoteChain } from '../chain/remote/client.ts';
 import type { BlobObject, Chain } from '../chain/types.ts';
 import { blobIdFromString, blobIdToString } from '../codec/blob-id.ts';
 import { EncodingConfig } from '../codec/config.ts';
+import { encodingByName, type EncodingScheme } from '../codec/encodings/index.ts';
 import { loadClientConfig, loadWallet, defaultConfigPath } from '../client/client-config.ts';
 import { storeBlob, storeFile, storageCost, type StoreProgress } from '../client/store-blob.ts';
 import { readBlob, readBlobToFile, type ReadProgress } from '../client/read-blob.ts';
@@ -21,7 +22,8 @@ import { bar, intOption, onePositional, print, progressLine } from './common.ts'
 
 /** Usage text of the client commands (main.ts appends it to its own). */
 export const CLIENT_USAGE = `Client (store and read through a network; \`tusk dev\` starts a local one and writes the config):
-  store <files…> --epochs N [--permanent|--deletable]   Encode, upload, certify; print blob IDs.
+  store <files…> --epochs N [--permanent|--deletable] [--encoding rs2|rs8]
+                                        Encode, upload, certify; print blob IDs (rs8: committees ≤ 195 shards).
   read <blobId> [--out <file>]          Read a blob back (to stdout without --out).
   blob-status <blobId>                  The blob's Blob objects on chain and whether certified.
   list-blobs [--include-expired]        Blob objects owned by the wallet.
@@ -50,11 +52,21 @@ const OPTIONS = {
   'node-id': { type: 'string' },
   amount: { type: 'string' },
   'include-expired': { type: 'boolean', default: false },
+  encoding: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parse>['values'];
 function parse(args: string[]) {
   return parseArgs({ args, allowPositionals: true, options: OPTIONS });
+}
+
+/** `--encoding` of store: rs2 (default, Walrus) or rs8; anything else is a usage error. */
+function storeEncoding(raw: string | undefined, usageError: (m: string) => Error): EncodingScheme {
+  try {
+    return encodingByName(raw ?? 'rs2');
+  } catch (e) {
+    throw usageError((e as Error).message);
+  }
 }
 
 interface Session {
@@ -98,7 +110,13 @@ export async function clientCommand(command: string, argv: string[], usageError:
       if (positionals.length === 0) throw usageError('store needs at least one file');
       if (values.permanent && values.deletable) throw usageError('choose one of --permanent and --deletable');
       const epochs = requiredInt(values.epochs, 'epochs', usageError);
+      const encoding = storeEncoding(values.encoding, usageError);
       const { chain, wallet } = await session(values);
+      if (encoding.name !== 'RS2') {
+        // A committee the encoding cannot serve is refused before any file is read or paid for.
+        const { nShards } = await chain.systemState();
+        if (nShards > encoding.maxShards) throw new TuskInputError(`--encoding ${encoding.name.toLowerCase()} supports committees of ${encoding.minShards}…${encoding.maxShards} shards; this network has ${nShards}`);
+      }
       const results: Record<string, unknown>[] = [];
       let failures = 0;
       for (const path of positionals) {
@@ -110,7 +128,7 @@ export async function clientCommand(command: string, argv: string[], usageError:
         };
         // One file failing must not hide the blob IDs of those already stored (and paid for).
         try {
-          const options = { chain, signer: wallet, epochs, deletable: !values.permanent, signal, onProgress };
+          const options = { chain, signer: wallet, epochs, deletable: !values.permanent, encoding, signal, onProgress };
           // Large files are stream-encoded to a temporary sliver directory: bounded memory.
           const r = (await stat(path)).size > STREAM_STORE_BYTES
             ? await storeFile(path, options)

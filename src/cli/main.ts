@@ -21,6 +21,7 @@ import { CHAIN_USAGE, chainCommand, walletCommand } from './chain-command.ts';
 import { CLIENT_USAGE, clientCommand } from './client-commands.ts';
 import { DEV_USAGE, devCommand } from './dev-command.ts';
 import { NODE_USAGE, nodeCommand } from './node-command.ts';
+import { BENCH_USAGE, benchCommand } from './bench-command.ts';
 
 const USAGE = `Usage: tusk <command> [options]
 
@@ -48,7 +49,8 @@ secondary/<j>.bcs (SliverData); sliver pair i = primary/<i>.bcs + secondary/<nâˆ
 ${CLIENT_USAGE}
 ${DEV_USAGE}
 ${CHAIN_USAGE}
-${NODE_USAGE}`;
+${NODE_USAGE}
+${BENCH_USAGE}`;
 
 class UsageError extends Error {}
 
@@ -221,6 +223,8 @@ async function dispatch(argv: string[]): Promise<number> {
       return devCommand(rest);
     case 'node':
       return nodeCommand(rest, (m) => new UsageError(m));
+    case 'bench':
+      return benchCommand(rest, (m) => new UsageError(m));
     case 'store':
     case 'read':
     case 'blob-status':

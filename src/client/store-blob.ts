@@ -21,7 +21,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EncodingConfig } from '../codec/config.ts';
-import { encodingByName } from '../codec/encodings/index.ts';
+import { encodingByName, type EncodingScheme } from '../codec/encodings/index.ts';
 import { blsVerify } from '../crypto/bls.ts';
 import { aggregateCertificate, isQuorum, signersBitmap } from '../protocol/certificate.ts';
 import { parseStorageConfirmation, storageConfirmationMessage, type BlobPersistence } from '../protocol/messages.ts';
@@ -43,6 +43,12 @@ export interface StoreBlobOptions {
   readonly epochs: number;
   /** Deletable (default, as in the Walrus CLI) or permanent. */
   readonly deletable?: boolean;
+  /**
+   * Encoding: `'rs2'` (default; the Walrus encoding) or `'rs8'` (GF(2^8), committees of 4…195
+   * shards; a Tusk extension the Walrus network does not accept). Checked against the committee
+   * before anything is encoded or paid (TuskInputError).
+   */
+  readonly encoding?: string | EncodingScheme;
   /** Attributes to set on the Blob object after certification. */
   readonly attributes?: Readonly<Record<string, string>>;
   /** Where encoding runs (default: the process-wide codec pool). */
@@ -152,8 +158,11 @@ export class BlobStoreFlow {
     this.o.onProgress?.({ phase: 'encode' });
     const t = now();
     const state = await this.o.chain.systemState();
+    const encoding = typeof this.o.encoding === 'object' ? this.o.encoding : encodingByName(this.o.encoding ?? 'rs2');
+    // Before reading a large file: a committee the encoding cannot serve is a clear input error.
+    new EncodingConfig(state.nShards, encoding);
     if (this.input instanceof Uint8Array) {
-      const blob = await encodeBlobAsync(this.input, { nShards: state.nShards, pool: this.o.pool });
+      const blob = await encodeBlobAsync(this.input, { nShards: state.nShards, encoding, pool: this.o.pool });
       this.sliverAt = async (axis, index) => (axis === 'primary' ? blob.primarySlivers : blob.secondarySlivers)[index];
       this.encoded = blob;
     } else {
@@ -162,7 +171,7 @@ export class BlobStoreFlow {
       this.cleanup = () => rm(spool, { recursive: true, force: true });
       try {
         this.encoded = await encodeStream(this.input.path, {
-          nShards: state.nShards, pool: this.o.pool, sink: await directorySink(dir), signal: this.o.signal, tempDir: this.o.tempDir,
+          nShards: state.nShards, encoding, pool: this.o.pool, sink: await directorySink(dir), signal: this.o.signal, tempDir: this.o.tempDir,
           onProgress: (e) => this.o.onProgress?.({ phase: 'encode', bytesDone: e.bytesDone, bytesTotal: e.bytesTotal }),
         });
       } catch (e) {

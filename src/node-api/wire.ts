@@ -7,6 +7,7 @@
  */
 import { blobIdToString, type BlobId } from '../codec/blob-id.ts';
 import { EncodingConfig } from '../codec/config.ts';
+import { ENCODINGS } from '../codec/encodings/index.ts';
 import type { SliverAxis } from '../codec/sliver.ts';
 import { TuskInputError } from '../errors.ts';
 
@@ -105,7 +106,12 @@ export const MAX_JSON_BYTES = 2 ** 20;
  */
 export function sliverBodyLimit(nShards: number): number {
   const cfg = new EncodingConfig(nShards);
-  return cfg.secondarySymbols * cfg.scheme.maxSymbolSize + 1024;
+  return cfg.secondarySymbols * maxSymbolSizeFor(nShards) + 1024;
+}
+
+/** The largest symbol of any encoding the node accepts on a committee of `nShards` (RS8: 65535, RS2: 65534). */
+function maxSymbolSizeFor(nShards: number): number {
+  return Math.max(...ENCODINGS.filter((e) => nShards <= e.maxShards).map((e) => e.maxSymbolSize));
 }
 
 /** Body limit for a metadata PUT: version, type, length, ULEB count and n pair hashes, plus headroom. */
@@ -120,7 +126,7 @@ export function metadataBodyLimit(nShards: number): number {
 export function proofBodyLimit(nShards: number): number {
   const cfg = new EncodingConfig(nShards);
   const depth = Math.ceil(Math.log2(Math.max(2, nShards)));
-  return 2 + 5 + cfg.secondarySymbols * (2 + 5 + cfg.scheme.maxSymbolSize + 5 + 33 * depth) + 1024;
+  return 2 + 5 + cfg.secondarySymbols * (2 + 5 + maxSymbolSizeFor(nShards) + 5 + 33 * depth) + 1024;
 }
 
 /**

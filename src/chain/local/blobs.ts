@@ -12,6 +12,7 @@ import { ChainAbortError, CertificateError, TuskInputError } from '../../errors.
 import { deriveBlobId } from '../../codec/blob-id.ts';
 import { equalBytes } from '../../util/bytes.ts';
 import { EncodingConfig, ENCODING_TYPE_RS2 } from '../../codec/config.ts';
+import { ENCODINGS, RS8 } from '../../codec/encodings/index.ts';
 import { APP_ID, INTENT_VERSION, IntentType } from '../../protocol/messages.ts';
 import { bitmapSigners, isAboveValidity, isQuorum, verifyCertificate, type CertificateThreshold } from '../../protocol/certificate.ts';
 import { storageUnits, type BlobObject, type StorageResource } from '../types.ts';
@@ -23,12 +24,20 @@ import {
 export { storageUnits } from '../types.ts';
 
 /**
- * Move `encoding::encoded_blob_length`: only RS2 is accepted (`EInvalidEncodingType`), computed
- * with the codec's EncodingConfig for the system's n_shards.
+ * Move `encoding::encoded_blob_length`, computed with the codec's EncodingConfig for the system's
+ * n_shards. Walrus accepts RS2 only; Tusk's chain also prices RS8 (encoding type 127, a Tusk
+ * extension) from RS8's own encoded length, on committees RS8 can serve (≤ 195 shards). Any other
+ * type, or RS8 on a larger committee, aborts with `EInvalidEncodingType`.
  */
 export function encodedBlobLength(size: number, encodingType: number, nShards: number): number {
-  if (encodingType !== ENCODING_TYPE_RS2) throw new ChainAbortError('EInvalidEncodingType', `encoding type ${encodingType} is not supported (only RS2 = ${ENCODING_TYPE_RS2})`);
-  const config = new EncodingConfig(nShards);
+  const scheme = ENCODINGS.find((e) => e.typeByte === encodingType);
+  if (!scheme) {
+    throw new ChainAbortError('EInvalidEncodingType', `encoding type ${encodingType} is not supported (RS2 = ${ENCODING_TYPE_RS2}, RS8 = ${RS8.typeByte})`);
+  }
+  if (nShards > scheme.maxShards || nShards < scheme.minShards) {
+    throw new ChainAbortError('EInvalidEncodingType', `${scheme.name} cannot encode for this committee of ${nShards} shards (it supports ${scheme.minShards}…${scheme.maxShards})`);
+  }
+  const config = new EncodingConfig(nShards, scheme);
   // Above the largest encodable blob no storage can hold it; say so instead of a codec error.
   if (size > config.maxBlobSize) throw new ChainAbortError('EResourceSize', `blob of ${size} bytes exceeds the maximum ${config.maxBlobSize} for ${nShards} shards`);
   return config.encodedBlobLength(size);
