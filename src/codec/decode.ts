@@ -151,7 +151,7 @@ function decodeAxis(
           kind: 'decode', encoding: scheme.name, o, r, S, w, raw, rawStride: per * S, present, received,
           erasures, work, workStride: scheme.planarBytes(per, S), restored,
         };
-        runStripeTask(kx, task);
+        runStripeTask(kx, task, kernel.u8().byteLength);
         mem = kernel.u8();
         for (const [i, data] of reconstructed) data.set(mem.subarray(restored + i * per * S, restored + i * per * S + w * S), c0 * S);
       }

@@ -168,7 +168,7 @@ function runEncode(data: Uint8Array, options: EncodeOptions, keep: boolean): Enc
     for (const phase of [plan.rows, plan.cols, plan.roots]) {
       for (const t of phase) {
         plan.stage(t);
-        runStripeTask(k, t);
+        runStripeTask(k, t, plan.kernel.u8().byteLength);
       }
     }
     return plan.finish();

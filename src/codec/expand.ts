@@ -58,7 +58,7 @@ export function expandSlivers(
       const task: ExpandTask = {
         kind: 'expand', encoding: scheme.name, n, k, S, h, area, work, workStride: scheme.planarBytes(per, S), leaves, roots: rootsPtr, scratch,
       };
-      runStripeTask(kernel.exports, task);
+      runStripeTask(kernel.exports, task, kernel.u8().byteLength);
       for (let t = 0; t < h; t++) {
         // Re-fetched per sliver: a visitor that hashes on this kernel may grow its memory.
         mem = kernel.u8();

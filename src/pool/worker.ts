@@ -43,5 +43,5 @@ function instanceFor(t: WorkerTask): KernelExports {
 }
 
 export default function run(t: WorkerTask): void {
-  runStripeTask(instanceFor(t), t.task);
+  runStripeTask(instanceFor(t), t.task, t.memory.buffer.byteLength);
 }
