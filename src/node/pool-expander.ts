@@ -11,17 +11,16 @@
  */
 import { defaultKernel, type WasmKernel } from '../wasm/kernel.ts';
 import type { TaskRunner } from '../codec/tasks.ts';
-import type { DecodeTask, ExpandTask } from '../codec/tasks.ts';
+import type { DecodeTask } from '../codec/tasks.ts';
 import type { EncodingConfig } from '../codec/config.ts';
 import type { BlobMetadata } from '../codec/metadata.ts';
 import { SliverData, type SliverAxis } from '../codec/sliver.ts';
 import { type RecoverySymbol, verifyRecoverySymbol } from '../codec/recovery.ts';
-import { sliverSymbols } from '../codec/expand.ts';
+import { planExpand, sliverSymbols } from '../codec/expand.ts';
 import { expectedSliverHash } from '../codec/verify.ts';
 import { equalBytes } from '../util/bytes.ts';
 import { forgetKernel } from '../wasm/memory-release.ts';
 import { NotEnoughSymbolsError, SliverVerificationError, TuskInputError } from '../errors.ts';
-import { merkleScratchBytes } from '../hash/blake2b.ts';
 
 /** One expanded sliver: its Merkle root and, when asked for, all n symbols and leaf hashes. */
 export interface Expansion {
@@ -67,19 +66,13 @@ export class PoolExpander {
     const k = sliverSymbols(cfg, axis);
     if (data.length !== k * S) throw new TuskInputError(`expand: ${axis} sliver data must be ${k * S} bytes, got ${data.length}`);
     return this.onLeastBusy((kernel) => kernel.exclusive(async () => {
-      const scheme = cfg.scheme;
-      const workShards = kernel.exports.rsWorkShards(k, n - k);
-      const stride = scheme.planarBytes(1, S);
+      const plan = planExpand(kernel, cfg, axis, S, 1);
       const mark = kernel.mark();
       try {
-        const area = kernel.alloc(n * S);
-        const work = kernel.alloc(workShards * stride);
-        const leaves = kernel.alloc(n * 32);
-        const roots = kernel.alloc(32);
-        const scratch = kernel.alloc(merkleScratchBytes(n));
+        const chain = plan.allocChain(kernel);
+        const { area, leaves, roots } = chain;
         kernel.u8().set(data, area);
-        const task: ExpandTask = { kind: 'expand', encoding: scheme.name, n, k, S, h: 1, area, work, workStride: stride, leaves, roots, scratch };
-        await this.runner.run(kernel, task);
+        await this.runner.run(kernel, plan.task(chain, 1));
         const mem = kernel.u8();
         const root = mem.slice(roots, roots + 32);
         if (!keep) return { root };
