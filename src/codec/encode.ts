@@ -110,6 +110,7 @@ export function computeBlobMetadata(data: Uint8Array, options: EncodeOptions): E
 /**
  * The last step of every encode: root hash over the n pair hashes at `pairHashes` (64 bytes each,
  * in `kernel` memory), metadata and blob ID. `scratch`: merkleScratchBytes(n) bytes.
+ * @internal for src/stream/encode-stream.ts; not part of any public entry point.
  */
 export function finishMetadata(kernel: WasmKernel, cfg: EncodingConfig, L: number, pairHashes: number, scratch: number): EncodedMetadata {
   const n = cfg.nShards;
@@ -180,6 +181,7 @@ function runEncode(data: Uint8Array, options: EncodeOptions, keep: boolean): Enc
 /**
  * Runs an encode's tasks on `runner` (phase by phase; within a phase, one chain per slot).
  * The calling thread only stages input and waits, so its event loop stays free.
+ * @internal for src/pool/async-codec.ts; not part of any public entry point.
  */
 export async function runEncodeOn(runner: TaskRunner, data: Uint8Array, options: EncodeOptions, keep: boolean): Promise<EncodedMetadata | EncodedBlob> {
   const template = options.kernel ?? defaultKernel();
