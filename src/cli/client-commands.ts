@@ -14,7 +14,7 @@ import { blobIdFromString, blobIdToString } from '../codec/blob-id.ts';
 import { EncodingConfig } from '../codec/config.ts';
 import { encodingByName, type EncodingScheme } from '../codec/encodings/index.ts';
 import { loadClientConfig, loadWallet, defaultConfigPath } from '../client/client-config.ts';
-import { storeBlob, storeFile, storageCost, type StoreProgress } from '../client/store-blob.ts';
+import { paidRegistration, storeBlob, storeFile, storageCost, type StoreProgress } from '../client/store-blob.ts';
 import { readBlob, readBlobToFile, type ReadProgress } from '../client/read-blob.ts';
 import { TuskInputError } from '../errors.ts';
 import { formatWal, parseWal } from './chain-command.ts';
@@ -27,6 +27,7 @@ export const CLIENT_USAGE = `Client (store and read through a network; \`tusk de
   read <blobId> [--out <file>]          Read a blob back (to stdout without --out).
   blob-status <blobId>                  The blob's Blob objects on chain and whether certified.
   list-blobs [--include-expired]        Blob objects owned by the wallet.
+  list-storage [--include-expired]      Storage resources the wallet owns (store reuses a fitting one).
   extend --blob-obj-id <id> --epochs N  Pay for N more epochs of a certified blob.
   delete --blob-obj-id <id>             Delete a deletable blob (the storage returns to the wallet).
   info                                  Epoch, committee, prices, limits.
@@ -123,7 +124,7 @@ export async function clientCommand(command: string, argv: string[], usageError:
         const p = progressLine(!values.json);
         const onProgress = (e: StoreProgress) => {
           if (e.phase === 'encode' && e.bytesTotal) p.show(`${path}: encode ${bar(e.bytesDone ?? 0, e.bytesTotal)}`);
-          else if (e.phase === 'upload' && e.sliversTotal) p.show(`${path}: upload ${bar(e.sliversStored ?? 0, e.sliversTotal)} confirmed ${e.confirmedWeight}/${e.quorumWeight} shards`);
+          else if (e.phase === 'upload' && e.sliversTotal) p.show(`${path}: upload ${bar(e.sliversStored ?? 0, e.sliversTotal)} shards confirmed ${e.confirmedWeight}/${e.sliversTotal / 2} (quorum ${e.quorumWeight})`);
           else p.show(`${path}: ${e.phase}…`, true);
         };
         // One file failing must not hide the blob IDs of those already stored (and paid for).
@@ -140,13 +141,18 @@ export async function clientCommand(command: string, argv: string[], usageError:
           clearTimeout(timer);
           results.push({
             path, blobId: r.blobId, blobObjectId: r.blobObjectId, size: r.unencodedLength, endEpoch: r.endEpoch, deletable: r.deletable,
-            cost: r.cost.toString(), reused: r.reused, confirmedNodes: bg.confirmedNodes, failedNodes: bg.failedNodes.length,
+            cost: r.cost.toString(), reused: r.reused, storageReused: r.storageReused, confirmedNodes: bg.confirmedNodes, failedNodes: bg.failedNodes,
             timings: Object.fromEntries(Object.entries(r.timings).map(([k, v]) => [k, Math.round(v)])),
           });
         } catch (e) {
+          const paid = paidRegistration(e);
+          if (paid) {
+            // Money was spent before the failure: say so, and that a re-run picks the registration up.
+            process.stderr.write(`tusk: ${path}: registered as ${paid.blobObjectId} (paid ${formatWal(paid.cost)} WAL) before the failure; run the same store again to resume with it — nothing is paid twice\n`);
+          }
           if (signal?.aborted || positionals.length === 1) throw e;
           failures++;
-          results.push({ path, error: (e as Error).message });
+          results.push({ path, error: (e as Error).message, ...(paid ? { registeredBlobObjectId: paid.blobObjectId, cost: paid.cost.toString() } : {}) });
           process.stderr.write(`tusk: ${path}: ${(e as Error).message}\n`);
         } finally {
           p.clear();
@@ -154,7 +160,8 @@ export async function clientCommand(command: string, argv: string[], usageError:
       }
       print(values.json, results.length === 1 && failures === 0 ? results[0] : { blobs: results }, results.map((r) => r.error !== undefined
         ? `${r.path}\n  FAILED: ${r.error}`
-        : `${r.path}\n  blob ID:        ${r.blobId}\n  object ID:      ${r.blobObjectId}\n  size:           ${r.size} bytes\n  end epoch:      ${r.endEpoch}${r.deletable ? ' (deletable)' : ' (permanent)'}\n  cost:           ${formatWal(BigInt(r.cost as string))} WAL${r.reused ? ' (reused an earlier registration)' : ''}`).join('\n'));
+        : `${r.path}\n  blob ID:        ${r.blobId}\n  object ID:      ${r.blobObjectId}\n  size:           ${r.size} bytes\n  end epoch:      ${r.endEpoch}${r.deletable ? ' (deletable)' : ' (permanent)'}\n  cost:           ${formatWal(BigInt(r.cost as string))} WAL${r.reused ? ' (reused an earlier registration)' : r.storageReused ? ` (reused owned storage ${r.storageReused})` : ''}` +
+          ((r.failedNodes as { nodeId: string; error: string }[]).length > 0 ? `\n  nodes failed:   ${(r.failedNodes as { nodeId: string; error: string }[]).map((f) => `${f.nodeId}: ${f.error}`).join('\n                  ')}` : '')).join('\n'));
       if (failures > 0) return 1;
       return 0;
     }
@@ -197,6 +204,15 @@ export async function clientCommand(command: string, argv: string[], usageError:
       const blobs = owned.flatMap((o) => (o.kind === 'blob' ? [o.object] : [])).filter((b) => values['include-expired'] || b.storage.endEpoch > state.epoch);
       print(values.json, { blobs: blobs.map(blobJson) }, blobs.length === 0 ? 'no blobs' : blobs.map((b) =>
         `${blobIdToString(b.blobId)}  ${b.id}  ${b.size} B  ${b.certifiedEpoch === null ? 'registered' : 'certified'}  until ${b.storage.endEpoch}${b.deletable ? '  deletable' : ''}`).join('\n'));
+      return 0;
+    }
+    case 'list-storage': {
+      // Storage objects the wallet owns (e.g. returned by `delete`): `store` reuses a fitting one.
+      const { chain, wallet } = await session(values);
+      const [state, owned] = await Promise.all([chain.systemState(), chain.ownedObjects(wallet.toSuiAddress())]);
+      const storage = owned.flatMap((o) => (o.kind === 'storage' ? [o.object] : [])).filter((s) => values['include-expired'] || s.endEpoch > state.epoch);
+      print(values.json, { storage: storage.map((s) => ({ objectId: s.id, startEpoch: s.startEpoch, endEpoch: s.endEpoch, storageSize: s.storageSize })) },
+        storage.length === 0 ? 'no storage resources' : storage.map((s) => `${s.id}  ${s.storageSize} B  epochs ${s.startEpoch}…${s.endEpoch - 1}`).join('\n'));
       return 0;
     }
     case 'extend': {

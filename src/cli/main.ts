@@ -229,6 +229,7 @@ async function dispatch(argv: string[]): Promise<number> {
     case 'read':
     case 'blob-status':
     case 'list-blobs':
+    case 'list-storage':
     case 'extend':
     case 'delete':
     case 'info':

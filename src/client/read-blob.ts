@@ -9,9 +9,10 @@
  * bounded whatever the blob size. A sliver that fails verification (a faulty or malicious node)
  * is dropped and replaced by one from another node, so a bad node cannot change what is read.
  */
-import { lstat, mkdtemp, readFile, rm, writeFile, mkdir, unlink } from 'node:fs/promises';
+import { access, lstat, mkdtemp, readFile, rm, stat, writeFile, mkdir, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { BlobId } from '../codec/blob-id.ts';
 import { blobIdFromString, blobIdToString } from '../codec/blob-id.ts';
 import type { BlobMetadataWithId } from '../codec/metadata.ts';
@@ -78,6 +79,13 @@ export async function readBlobToFile(blobId: BlobId | string, out: string, optio
   if (!options.overwrite && (await lstat(out).then(() => true, (e) => e.code !== 'ENOENT'))) {
     throw new TuskInputError(`output file ${out} already exists (use --force to replace it)`);
   }
+  // …and a destination that cannot be written: its directory must exist and take a new file.
+  const parent = dirname(resolve(out));
+  const parentStat = await stat(parent).catch(() => null);
+  if (!parentStat?.isDirectory()) throw new TuskInputError(`cannot write ${out}: directory ${parent} does not exist`);
+  await access(parent, constants.W_OK).catch(() => {
+    throw new TuskInputError(`cannot write ${out}: directory ${parent} is not writable`);
+  });
   const t0 = performance.now();
   options.onProgress?.({ phase: 'metadata' });
 

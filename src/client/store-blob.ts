@@ -94,8 +94,10 @@ export interface StoreResult {
   readonly deletable: boolean;
   /** FROST paid by this call (0 when an earlier registration was reused). */
   readonly cost: bigint;
-  /** True when an existing Blob object was reused (resumed or already certified). */
+  /** True when an existing Blob object was reused (resumed or already certified; extended if it ended too early). */
   readonly reused: boolean;
+  /** The owned Storage object the registration used instead of buying space (null: none). */
+  readonly storageReused: ObjectId | null;
   readonly unencodedLength: number;
   readonly timings: { readonly encodeMs: number; readonly registerMs: number; readonly uploadMs: number; readonly certifyMs: number };
   /** Settles when every node has been tried (the uploads continuing after the quorum). */
@@ -134,6 +136,10 @@ export class BlobStoreFlow {
   private cleanup: () => Promise<void> = async () => {};
   private blob: BlobObject | null = null;
   private reused = false;
+  /** Epochs to add to a reused registration once it is certified (it ends before the wanted end). */
+  private extendBy = 0;
+  /** The owned Storage object registration used instead of buying space, if any. */
+  private storageReused: ObjectId | null = null;
   private cost = 0n;
   private readonly timings = { encodeMs: 0, registerMs: 0, uploadMs: 0, certifyMs: 0 };
 
@@ -200,29 +206,79 @@ export class BlobStoreFlow {
     if (state.committee.members.length === 0) throw new ChainAbortError('ENoCommittee', `epoch ${state.epoch} has no committee yet: no node can store blobs`, { retryable: true });
     const wantedEnd = state.epoch + this.o.epochs;
     const owner = signer.toSuiAddress();
+    // Walrus's resource reuse (reuseRegistration / reuseAndExtend / reuseAndExtendNonCertified):
+    // any live registration of this blob ID and persistence the signer owns is used, certified
+    // first, then the longest-lived; if it ends before the wanted end it is extended once it is
+    // certified, so a re-run (also after an epoch change) pays only for the missing epochs.
     const existing = (await chain.blobObjects(enc.blobId))
       .filter((b) => b.owner === owner && b.deletable === deletable && b.storage.endEpoch > state.epoch)
       .sort((a, b) => Number(b.certifiedEpoch !== null) - Number(a.certifiedEpoch !== null) || b.storage.endEpoch - a.storage.endEpoch);
-    const reuse = existing.find((b) => b.storage.endEpoch >= wantedEnd) ?? null;
+    const reuse = existing[0] ?? null;
     if (reuse) {
       this.blob = reuse;
       this.reused = true;
+      this.extendBy = Math.max(0, wantedEnd - reuse.storage.endEpoch);
     } else {
-      const size = new EncodingConfig(state.nShards, encodingByName(enc.encoding)).encodedBlobLength(enc.unencodedLength);
-      const encodingType = encodingByName(enc.encoding).typeByte;
+      const scheme = encodingByName(enc.encoding);
+      const size = new EncodingConfig(state.nShards, scheme).encodedBlobLength(enc.unencodedLength);
+      // reuseStorage: an owned Storage object covering [now, wantedEnd) and the size (split or
+      // fused to fit) instead of buying new space; the registration then pays the write fee only.
+      const storageId = await this.fittingStorage(size, state.epoch, wantedEnd);
       const res = await chain.registerBlob(signer, {
-        storage: { size, epochsAhead: this.o.epochs },
+        storage: storageId ?? { size, epochsAhead: this.o.epochs },
         blobId: enc.blobId,
         rootHash: enc.rootHash,
         size: enc.unencodedLength,
-        encodingType,
+        encodingType: scheme.typeByte,
         deletable,
       });
       this.blob = res.blob;
-      this.cost = storageCost(enc.unencodedLength, this.o.epochs, state.nShards, state.storagePricePerUnitSize, state.writePricePerUnitSize, enc.encoding);
+      this.storageReused = storageId;
+      this.cost = storageId
+        ? state.writePricePerUnitSize * storageUnits(size)
+        : storageCost(enc.unencodedLength, this.o.epochs, state.nShards, state.storagePricePerUnitSize, state.writePricePerUnitSize, enc.encoding);
     }
     this.timings.registerMs = now() - t;
     return this.blob;
+  }
+
+  /** Waits (up to ~30 s) until the chain's committee is of an epoch after `epoch`. */
+  private async waitForEpochAfter(epoch: number): Promise<void> {
+    for (let i = 0; i < 300; i++) {
+      if ((await this.o.chain.committee()).epoch > epoch) return;
+      this.o.signal?.throwIfAborted();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /**
+   * An owned Storage object that can hold `size` bytes from `epoch` through `wantedEnd`, made to
+   * fit: the smallest single object that covers the period is split to `size` (the remainder stays
+   * the owner's); else two objects of the same period whose sizes add up are fused first. Returns
+   * null when nothing owned fits (the caller buys space).
+   */
+  private async fittingStorage(size: number, epoch: number, wantedEnd: number): Promise<ObjectId | null> {
+    const { chain, signer } = this.o;
+    const owned = (await chain.ownedObjects(signer.toSuiAddress()))
+      .flatMap((o) => (o.kind === 'storage' ? [o.object] : []))
+      .filter((s) => s.startEpoch <= epoch && s.endEpoch >= wantedEnd)
+      .sort((a, b) => a.storageSize - b.storageSize || a.endEpoch - b.endEpoch);
+    let pick = owned.find((s) => s.storageSize >= size)?.id ?? null;
+    if (!pick) {
+      outer: for (let i = 0; i < owned.length; i++) {
+        for (let j = i + 1; j < owned.length; j++) {
+          const [a, b] = [owned[i], owned[j]];
+          if (a.startEpoch === b.startEpoch && a.endEpoch === b.endEpoch && a.storageSize + b.storageSize >= size) {
+            pick = (await chain.fuseStorage(signer, a.id, b.id)).storage.id;
+            break outer;
+          }
+        }
+      }
+    }
+    if (!pick) return null;
+    const chosen = await chain.getStorage(pick);
+    if (chosen && chosen.storageSize > size) await chain.splitStorage(signer, pick, size);
+    return pick;
   }
 
   /**
@@ -237,6 +293,11 @@ export class BlobStoreFlow {
       return { ...result, background: result.background.finally(() => this.cleanup()) };
     } catch (e) {
       await this.cleanup();
+      // A registration paid for by this run outlives the failure: the error says which, so the
+      // caller can tell the user that a re-run resumes with it (register() reuses it).
+      if (this.blob && this.cost > 0n && e !== null && typeof e === 'object') {
+        Object.defineProperty(e, PAID_REGISTRATION, { value: { blobObjectId: this.blob.id, cost: this.cost }, enumerable: false });
+      }
       throw e;
     }
   }
@@ -262,6 +323,12 @@ export class BlobStoreFlow {
           confirmations = await upload.quorum;
         } catch (e) {
           cancel();
+          // A node already in a later epoch confirmed for it: collect again from the new committee
+          // and certify the same object (never a new registration).
+          if (e instanceof StorageNodeError && e.reason === EPOCH_MOVED && attempt < 3) {
+            await this.waitForEpochAfter(committee.epoch);
+            continue;
+          }
           throw e;
         } finally {
           this.timings.uploadMs += now() - t;
@@ -297,6 +364,15 @@ export class BlobStoreFlow {
         }
       }
     }
+    if (this.extendBy > 0) {
+      // reuseAndExtend(NonCertified): the reused registration ended too early; pay only the missing epochs.
+      const state = await this.o.chain.systemState();
+      const extendBy = state.epoch + this.o.epochs - certified.storage.endEpoch;
+      if (extendBy > 0) {
+        certified = (await this.o.chain.extendBlob(this.o.signer, certified.id, extendBy)).blob;
+        this.cost += state.storagePricePerUnitSize * storageUnits(certified.storage.storageSize) * BigInt(extendBy);
+      }
+    }
     if (this.o.attributes) {
       for (const [k, v] of Object.entries(this.o.attributes)) await this.o.chain.setBlobAttribute(this.o.signer, blob.id, k, v);
     }
@@ -309,6 +385,7 @@ export class BlobStoreFlow {
       deletable: certified.deletable,
       cost: this.cost,
       reused: this.reused,
+      storageReused: this.storageReused,
       unencodedLength: enc.unencodedLength,
       timings: { ...this.timings },
       background,
@@ -357,7 +434,10 @@ export class BlobStoreFlow {
         failed.push({ nodeId: p.node.nodeId, error: (e as Error).message });
         errors.push(e);
         failedWeight += p.pairs.length;
-        if (!decided && !isQuorum(n - failedWeight, n)) {
+        if (!decided && e instanceof StorageNodeError && e.reason === EPOCH_MOVED) {
+          decided = true;
+          settleQuorum.reject(e);
+        } else if (!decided && !isQuorum(n - failedWeight, n)) {
           decided = true;
           settleQuorum.reject(this.o.signal?.aborted ? this.o.signal.reason : new NotEnoughConfirmationsError(
             `nodes holding ${failedWeight} of ${n} shards failed; a quorum needs ${quorumWeight}. First failures: ${failed.slice(0, 3).map((f) => f.error).join('; ')}`,
@@ -411,8 +491,14 @@ export class BlobStoreFlow {
         // again shortly. Anything else is a wrong confirmation.
         let older = false;
         try {
-          older = parseStorageConfirmation(signed.serializedMessage).epoch < epoch;
-        } catch {
+          const c = parseStorageConfirmation(signed.serializedMessage);
+          older = c.epoch < epoch;
+          // The same confirmation for a later epoch: the node has followed the chain into it.
+          if (c.epoch > epoch && equalBytes(c.blobId, enc.blobId) && equalBytes(c.persistence.kind === 'deletable' ? c.persistence.objectId : new Uint8Array(0), kind.kind === 'deletable' ? objectIdBytes(kind.objectId) : new Uint8Array(0))) {
+            throw new StorageNodeError(client.url, 200, EPOCH_MOVED, `node confirmed for epoch ${c.epoch}, after ${epoch}: the epoch moved on`, { retryable: false });
+          }
+        } catch (e) {
+          if (e instanceof StorageNodeError) throw e;
           // not a storage confirmation at all
         }
         throw new StorageNodeError(client.url, 200, older ? 'NOT_CURRENTLY_REGISTERED' : 'WRONG_MESSAGE',
@@ -423,6 +509,19 @@ export class BlobStoreFlow {
     }, notYet);
   }
 }
+
+const PAID_REGISTRATION = Symbol('tusk.paidRegistration');
+
+/**
+ * The registration a failed store had already paid for (its Blob object and the FROST paid), or
+ * null when the failure came before any payment. A re-run of the same store reuses it.
+ */
+export function paidRegistration(error: unknown): { readonly blobObjectId: ObjectId; readonly cost: bigint } | null {
+  return (error !== null && typeof error === 'object' && (error as Record<symbol, unknown>)[PAID_REGISTRATION] as { blobObjectId: ObjectId; cost: bigint }) || null;
+}
+
+/** Reason of the error that ends an upload round when a node confirmed for a later epoch. */
+const EPOCH_MOVED = 'EPOCH_MOVED';
 
 /** Verified confirmations of one committee, ready to aggregate. */
 interface Confirmations {

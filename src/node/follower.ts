@@ -23,6 +23,8 @@ import type { NodeStore } from './store.ts';
 import type { NodeService } from './service.ts';
 import { recoverHeldShards } from './shard-recovery.ts';
 import { pause } from '../util/async.ts';
+import { pairForShard } from '../protocol/placement.ts';
+import { blobIdRotation, blobIdToString } from '../codec/blob-id.ts';
 
 /** kv key: the last epoch whose shard recovery completed (the node may report it synced). */
 export const RECOVERED_EPOCH_KEY = 'recovered_epoch';
@@ -46,6 +48,11 @@ export interface FollowerOptions {
   readonly recoveryAttempts?: number;
   /** Reports errors the loop survives (chain unreachable …); default: stderr. */
   readonly onError?: (error: unknown) => void;
+  /**
+   * After a blob is certified, how long to leave the writer's uploads to arrive before fetching
+   * the slivers this node still lacks from its peers (default 10 000 ms).
+   */
+  readonly blobSyncDelayMs?: number;
 }
 
 /** Follows the chain's events into the store. `start()` runs a loop until `stop()`. */
@@ -89,12 +96,14 @@ export class EventFollower {
     }
     const registered: Uint8Array[] = [];
     const invalidated: Uint8Array[] = [];
+    const certified: Uint8Array[] = [];
     let newEpoch: number | null = null;
     store.transaction(() => {
       for (const env of page.events) {
         const e = this.apply(env, committees);
         if (e === 'registered') registered.push((env.event as { blobId: Uint8Array }).blobId);
         if (e === 'invalidated') invalidated.push((env.event as { blobId: Uint8Array }).blobId);
+        if (e === 'certified') certified.push((env.event as { blobId: Uint8Array }).blobId);
         if (env.event.type === 'EpochChangeStart') newEpoch = env.event.epoch;
       }
       store.setEventCursor(page.nextCursor ?? page.events[page.events.length - 1].cursor);
@@ -111,10 +120,11 @@ export class EventFollower {
     service.notifyApplied();
     this.lag = page.events.length === (this.o.pageSize ?? 500) ? 1 : 0;
     if (newEpoch !== null) this.startRecovery(newEpoch);
+    for (const b of certified) this.scheduleBlobSync(b);
     return page.events.length;
   }
 
-  private apply(env: ChainEventEnvelope, committees: Map<number, CommitteeInfo>): 'registered' | 'invalidated' | null {
+  private apply(env: ChainEventEnvelope, committees: Map<number, CommitteeInfo>): 'registered' | 'invalidated' | 'certified' | null {
     const { store } = this.o;
     const ev = env.event;
     switch (ev.type) {
@@ -123,7 +133,7 @@ export class EventFollower {
         return 'registered';
       case 'BlobCertified':
         store.certifyObject(ev.blobId, ev.objectId, ev.deletable, ev.epoch, ev.endEpoch, env.id);
-        return null;
+        return ev.isExtension ? null : 'certified';
       case 'BlobDeleted':
         store.deleteObject(ev.objectId, store.currentEpoch() ?? ev.epoch);
         return null;
@@ -156,6 +166,79 @@ export class EventFollower {
       this.o.store.setCurrentEpoch(state.epoch);
     });
     this.o.service.notifyApplied();
+  }
+
+  /** Blobs certified while this node may lack their slivers, waiting for their sync (by blob ID text). */
+  private readonly blobSyncs = new Map<string, Uint8Array>();
+  private blobSyncTimer: NodeJS.Timeout | null = null;
+  private blobSyncRunning: Promise<void> | null = null;
+
+  /**
+   * Slivers of held shards still missing for blobs certified recently (queued or being fetched):
+   * what health reports, so "every shard ready" is not claimed while slivers are missing.
+   */
+  missingSlivers(): number {
+    const epoch = this.o.store.currentEpoch();
+    if (epoch === null || this.blobSyncs.size === 0) return 0;
+    const held = this.o.store.shards(epoch) ?? [];
+    let n: number;
+    try {
+      n = this.o.service.nShards;
+    } catch {
+      return 0; // no committee size known yet
+    }
+    let missing = 0;
+    for (const blobId of this.blobSyncs.values()) {
+      const rotation = blobIdRotation(blobId, n);
+      for (const shard of held) {
+        const pair = pairForShard(shard, rotation, n);
+        if (!this.o.store.hasSliver(blobId, pair, 'primary')) missing++;
+        if (!this.o.store.hasSliver(blobId, pair, 'secondary')) missing++;
+      }
+    }
+    return missing;
+  }
+
+  /**
+   * Queues a blob sync: once `blobSyncDelayMs` has passed (the writer's own uploads usually arrive
+   * in that time), the slivers of held shards this node still lacks for the blob are rebuilt from
+   * peers — as Walrus nodes do on a certification event — so a node that was down while a blob was
+   * stored does not wait for the next epoch change (an hour in dev, weeks on Walrus).
+   */
+  private scheduleBlobSync(blobId: Uint8Array): void {
+    if (this.abort.signal.aborted) return;
+    this.blobSyncs.set(blobIdToString(blobId), blobId);
+    if (this.blobSyncTimer || this.blobSyncRunning) return;
+    this.blobSyncTimer = setTimeout(() => {
+      this.blobSyncTimer = null;
+      this.blobSyncRunning = this.runBlobSyncs().finally(() => {
+        this.blobSyncRunning = null;
+        if (this.blobSyncs.size > 0 && !this.abort.signal.aborted) this.scheduleBlobSync(this.blobSyncs.values().next().value!);
+      });
+    }, this.o.blobSyncDelayMs ?? 10_000);
+    this.blobSyncTimer.unref?.();
+  }
+
+  private async runBlobSyncs(): Promise<void> {
+    const { store } = this.o;
+    const me = this.o.nodeId();
+    const epoch = store.currentEpoch();
+    if (me === null || epoch === null) return;
+    const batch = [...this.blobSyncs.entries()];
+    try {
+      const report = await recoverHeldShards(epoch, {
+        chain: this.o.chain, store, nodeId: me, expander: this.o.service.expander, signal: this.abort.signal,
+        timeoutMs: this.o.recoveryTimeoutMs, blobIds: batch.map(([, b]) => b),
+      });
+      if (report.failed > 0) {
+        // Left queued: retried after the delay (the epoch's shard recovery also finds them).
+        this.report(new TuskError(`blob sync: ${report.failed} slivers of ${batch.length} certified blob(s) could not be recovered yet`, { retryable: true }));
+        return;
+      }
+      for (const [k] of batch) this.blobSyncs.delete(k);
+    } catch (e) {
+      if (!this.abort.signal.aborted) this.report(e);
+    }
   }
 
   /** The running recovery task, if any. */
@@ -282,6 +365,9 @@ export class EventFollower {
   async stop(): Promise<void> {
     this.abort.abort();
     this.recovery?.abort.abort();
+    if (this.blobSyncTimer) clearTimeout(this.blobSyncTimer);
+    this.blobSyncTimer = null;
+    await this.blobSyncRunning;
     await this.running?.catch(() => {});
     await this.recovery?.done;
     this.running = null;

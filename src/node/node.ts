@@ -56,6 +56,8 @@ export interface StorageNodeOptions {
   readonly limits?: Partial<ServiceLimits>;
   /** Event long-poll wait (ms, default 1000). */
   readonly eventWaitMs?: number;
+  /** After a certification event, how long to wait for the writer's uploads before fetching missing slivers from peers (default 10 000 ms). */
+  readonly blobSyncDelayMs?: number;
   /** Non-fatal errors of the background follower (default: stderr). */
   readonly onError?: (error: unknown) => void;
 }
@@ -132,12 +134,14 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
     let nodeId: string | null = store.getValue('nodeId');
     follower = new EventFollower({
       chain, store, service, nodeId: () => nodeId, signer: keys.sui, waitMs: options.eventWaitMs, onError: options.onError,
+      blobSyncDelayMs: options.blobSyncDelayMs,
     });
     app = createNodeServer(service, state.nShards, {
       maxInFlight: options.maxInFlight,
       maxBodyBytesInFlight: options.maxBodyBytesInFlight,
       nodeId: () => nodeId,
       eventsPending: () => follower?.lag ?? 0,
+      missingSlivers: () => follower?.missingSlivers() ?? 0,
     });
     const host = options.host ?? '127.0.0.1';
     await app.listen({ host, port });

@@ -21,6 +21,8 @@ export interface RouteOptions {
   readonly nodeId: () => string | null;
   /** Events known to be waiting (for health). */
   readonly eventsPending: () => number;
+  /** Slivers of held shards known to be missing (recently certified blobs still syncing); default 0. */
+  readonly missingSlivers?: () => number;
 }
 
 const UPLOAD_MESSAGES = {
@@ -211,6 +213,6 @@ export function registerRoutes(app: FastifyInstance, service: NodeService, nShar
   // 13 health
   app.get(NODE_ROUTES.health, async (req, reply) => {
     const detailed = boolQuery(req.query as Query, 'detailed');
-    return sendJson(reply, 200, service.health(detailed, { nodeId: options.nodeId(), eventsPending: options.eventsPending() }));
+    return sendJson(reply, 200, service.health(detailed, { nodeId: options.nodeId(), eventsPending: options.eventsPending(), missingSlivers: options.missingSlivers?.() ?? 0 }));
   });
 }

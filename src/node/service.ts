@@ -228,7 +228,7 @@ export class NodeService {
   }
 
   /** `GET /v1/health`: Walrus's ServiceHealthInfo fields that apply to this node. */
-  health(detailed: boolean, extra: { nodeId: string | null; eventsPending?: number }): object {
+  health(detailed: boolean, extra: { nodeId: string | null; eventsPending?: number; missingSlivers?: number }): object {
     const uptimeMs = Date.now() - this.startedAt;
     const epoch = this.store.currentEpoch();
     const shards = epoch === null ? [] : (this.store.shards(epoch) ?? []);
@@ -239,8 +239,17 @@ export class NodeService {
       nodeId: extra.nodeId,
       nodeStatus: epoch === null ? 'Standby' : shards.length > 0 ? 'Active' : 'Standby',
       eventProgress: { persisted: this.store.eventsApplied(), pending: extra.eventsPending ?? 0 },
-      // Without shard sync every owned shard is "ready" as soon as the node knows it owns it.
-      shardSummary: { owned: shards.length, ownedShardStatus: { unknown: 0, ready: shards.length, inTransfer: 0, inRecovery: 0 }, readOnly: 0 },
+      // A shard counts as ready once the node owns it; while slivers of recently certified blobs
+      // are still being fetched from peers (a node that was down during a store) the shards are
+      // reported in recovery and `missingSlivers` says how many slivers are still missing.
+      shardSummary: {
+        owned: shards.length,
+        ownedShardStatus: (extra.missingSlivers ?? 0) > 0
+          ? { unknown: 0, ready: 0, inTransfer: 0, inRecovery: shards.length }
+          : { unknown: 0, ready: shards.length, inTransfer: 0, inRecovery: 0 },
+        readOnly: 0,
+        missingSlivers: extra.missingSlivers ?? 0,
+      },
     };
     if (detailed) {
       info.shardDetail = { owned: shards.map((s) => ({ shard: s, status: 'ready' })), other: [] };

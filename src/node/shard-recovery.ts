@@ -14,7 +14,7 @@
  * stay missing; a client can still upload them).
  */
 import type { Chain, CommitteeNode } from '../chain/types.ts';
-import { blobIdRotation } from '../codec/blob-id.ts';
+import { blobIdRotation, blobIdToString } from '../codec/blob-id.ts';
 import { EncodingConfig } from '../codec/config.ts';
 import { encodingByType } from '../codec/encodings/index.ts';
 import { BlobMetadata, BlobMetadataWithId } from '../codec/metadata.ts';
@@ -48,6 +48,8 @@ export interface ShardRecoveryOptions {
   /** Per-request time limit in ms (default 10 000). */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
+  /** Only these blobs (a blob sync after a certification event); default: every certified blob. */
+  readonly blobIds?: readonly Uint8Array[];
 }
 
 /** Peer answers that mean "busy, ask again later" (rate limit, full expansion queue). */
@@ -92,7 +94,9 @@ export async function recoverHeldShards(epoch: number, o: ShardRecoveryOptions):
     }
   };
 
-  for (const blobId of o.store.certifiedBlobs(epoch)) {
+  const certified = o.store.certifiedBlobs(epoch);
+  const only = o.blobIds ? new Set(o.blobIds.map((b) => blobIdToString(b))) : null;
+  for (const blobId of only ? certified.filter((b) => only.has(blobIdToString(b))) : certified) {
     o.signal?.throwIfAborted();
     const rotation = blobIdRotation(blobId, n);
     const missing: { pair: number; axis: SliverAxis }[] = [];
