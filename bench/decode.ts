@@ -222,7 +222,8 @@ async function measureWorker(argv: string[]): Promise<void> {
     let decode: () => Uint8Array;
     let wasmMemory: (() => number) | undefined;
     if (impl === 'tusk') {
-      const { decodeBlob, encodeBlob, BlobMetadataWithId, SliverData } = await import('../src/index.ts');
+      const { decodeBlob, encodeBlob } = await import('../src/index.ts');
+      const { BlobMetadataWithId, SliverData } = await import('../src/api/codec.ts');
       if (warmup) {
         const w = encodeBlob(makeData(1024, 99), { nShards: 4 });
         const out = decodeBlob(w.metadataWithId, selectIndices(mode, 4).map((i) => w.primarySlivers[i]), { nShards: 4, consistencyCheck: check });

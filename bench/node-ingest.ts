@@ -21,7 +21,7 @@ import { createInterface } from 'node:readline';
 import { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
 import { LocalChain } from '../src/chain/local/index.ts';
 import { EncodingConfig } from '../src/codec/config.ts';
-import { encodeBlobAsync } from '../src/codec/encode.ts';
+import { encodeBlobAsync } from '../src/pool/async-codec.ts';
 import { closeDefaultPool } from '../src/pool/codec-pool.ts';
 import { startStorageNode } from '../src/node/node.ts';
 import { argValue, machineLine, makeData, MiB } from './harness.ts';

@@ -9,7 +9,8 @@
  * verifying k symbols (k_s = 667 for a primary target, k_p = 334 for a secondary target), decoding
  * and verifying the recovered sliver against the metadata.
  */
-import { encodeBlob, EncodingConfig, recoverSliver, recoverySymbolsFrom } from '../src/index.ts';
+import { encodeBlob } from '../src/index.ts';
+import { EncodingConfig, recoverSliver, recoverySymbolsFrom } from '../src/api/codec.ts';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);

@@ -10,7 +10,9 @@
  *    the same work for both encodings, so the speed-up shrinks as hashing dominates;
  *  - `decode`: `decodeBlob` from k_p primary slivers, half of them recovery slivers.
  */
-import { EncodingConfig, decodeBlob, defaultKernel, encodeBlob } from '../src/index.ts';
+import { decodeBlob, encodeBlob } from '../src/index.ts';
+import { EncodingConfig } from '../src/api/codec.ts';
+import { defaultKernel } from '../src/api/kernel.ts';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);

@@ -6,7 +6,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CodecPool, EncodingConfig, decodeBlob, encodeBlobAsync } from '../src/index.ts';
+import { CodecPool, decodeBlob, encodeBlobAsync } from '../src/index.ts';
+import { EncodingConfig } from '../src/api/codec.ts';
 
 const nShards = Number(process.env.TUSK_DEMO_SHARDS ?? 1000);
 const dir = new URL('../.tusk-demo/', import.meta.url).pathname;

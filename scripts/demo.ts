@@ -11,9 +11,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDevNetwork } from '../src/network/dev-network.ts';
 import { RemoteChain } from '../src/chain/remote/client.ts';
-import { loadWallet } from '../src/client/config.ts';
-import { storeBlob } from '../src/client/store.ts';
-import { readBlob } from '../src/client/read.ts';
+import { loadWallet } from '../src/client/client-config.ts';
+import { storeBlob } from '../src/client/store-blob.ts';
+import { readBlob } from '../src/client/read-blob.ts';
 import { closeDefaultPool } from '../src/pool/codec-pool.ts';
 import { formatWal } from '../src/cli/chain-command.ts';
 

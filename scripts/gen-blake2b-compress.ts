@@ -1,6 +1,6 @@
 // Node script, not AssemblyScript: regenerates assembly/hash/blake2b-compress.ts.
 //
-//   npm run gen:blake2b   (node scripts/gen-blake2b-compress.ts)
+//   npm run gen:blake2b   (node scripts/gen-blake2b-compress.ts; `--stdout` prints instead of writing)
 //
 // The BLAKE2b compression function F (RFC 7693 §3.2) is emitted fully unrolled (12 rounds × 8 G)
 // over local variables, because AssemblyScript cannot pass locals by reference and a round loop
@@ -188,5 +188,11 @@ const body = [
 ].join('\n\n');
 
 const target = new URL('../assembly/hash/blake2b-compress.ts', import.meta.url);
-writeFileSync(target, header + '\n' + body + '\n');
-console.log(`gen-compress: wrote ${target.pathname}`);
+const text = header + '\n' + body + '\n';
+if (process.argv.includes('--stdout')) {
+  // test/tidy.test.ts compares this with the committed file (generated files must be fresh).
+  process.stdout.write(text);
+} else {
+  writeFileSync(target, text);
+  console.log(`gen-compress: wrote ${target.pathname}`);
+}

@@ -1,6 +1,7 @@
 /** The codec worker pool: same bytes as the single-thread encoder, whatever the pool size. */
 import { afterAll, describe, expect, it } from 'vitest';
-import { encodeBlob, encodeBlobAsync, computeBlobMetadataAsync } from '../src/codec/encode.ts';
+import { encodeBlob } from '../src/codec/encode.ts';
+import { encodeBlobAsync, computeBlobMetadataAsync } from '../src/pool/async-codec.ts';
 import { CodecPool } from '../src/pool/codec-pool.ts';
 import { randomBytes } from './helpers/blobs.ts';
 

@@ -10,7 +10,8 @@
  * the spec asks for it; it has RS2 only and one thread.
  */
 import { availableParallelism } from 'node:os';
-import { computeBlobMetadata, computeBlobMetadataAsync, encodeBlob, encodeBlobAsync } from '../codec/encode.ts';
+import { computeBlobMetadata, encodeBlob } from '../codec/encode.ts';
+import { computeBlobMetadataAsync, encodeBlobAsync } from '../pool/async-codec.ts';
 import { decodeBlob } from '../codec/decode.ts';
 import { EncodingConfig } from '../codec/config.ts';
 import type { EncodingName } from '../codec/encodings/index.ts';

@@ -17,7 +17,7 @@
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
-import { loadWallet } from '../client/config.ts';
+import { loadWallet } from '../client/client-config.ts';
 import { LocalChain } from '../chain/local/index.ts';
 import { isLoopbackHost, startChainServer } from '../chain/remote/server.ts';
 import { RemoteChain } from '../chain/remote/client.ts';

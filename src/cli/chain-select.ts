@@ -11,7 +11,7 @@ import type { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
 import { RemoteChain } from '../chain/remote/client.ts';
 import type { Chain } from '../chain/types.ts';
 import { defaultSuiKeystorePath, loadSuiWallet, openSuiChain, type SuiNetworkName } from '../chain/sui/connect.ts';
-import { defaultConfigPath, loadClientConfig, loadWallet } from '../client/config.ts';
+import { defaultConfigPath, loadClientConfig, loadWallet } from '../client/client-config.ts';
 import { TuskInputError } from '../errors.ts';
 
 /** The flags that select a chain. */

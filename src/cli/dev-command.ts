@@ -5,7 +5,7 @@
 import { join, resolve } from 'node:path';
 import { homedir } from 'node:os';
 import { startDevNetwork } from '../network/dev-network.ts';
-import { defaultConfigPath } from '../client/config.ts';
+import { defaultConfigPath } from '../client/client-config.ts';
 import { parseDuration } from './chain-command.ts';
 import { TuskError } from '../errors.ts';
 import { UsageError } from './common.ts';

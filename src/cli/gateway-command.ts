@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { RemoteChain } from '../chain/remote/client.ts';
-import { defaultConfigPath, loadClientConfig, loadWallet } from '../client/config.ts';
+import { defaultConfigPath, loadClientConfig, loadWallet } from '../client/client-config.ts';
 import { startDaemon, type DaemonMode } from '../gateway/daemon.ts';
 import { JWT_ALGORITHMS, type JwtAlgorithm } from '../gateway/jwt.ts';
 import { intOption, print } from './common.ts';

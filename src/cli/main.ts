@@ -5,15 +5,17 @@
  * error (the reason and a pointer to `--help`), 130 when interrupted by Ctrl-C (SIGINT).
  */
 import { readFile, stat } from 'node:fs/promises';
-import { computeBlobMetadata, computeBlobMetadataAsync } from '../codec/encode.ts';
+import { computeBlobMetadata } from '../codec/encode.ts';
+import { computeBlobMetadataAsync } from '../pool/async-codec.ts';
 import { encodeStream } from '../stream/encode-stream.ts';
 import { decodeDirectory } from '../stream/decode-stream.ts';
-import { callbackSink, directorySink } from '../stream/sink.ts';
+import { callbackSink } from '../stream/sink.ts';
+import { directorySink } from '../stream/sliver-dir.ts';
 import { outputDescriptor } from '../stream/output.ts';
 import { closeDefaultPool } from '../pool/codec-pool.ts';
 import { EncodingConfig, MAX_ENCODER_SHARDS } from '../codec/config.ts';
 import { encodingByName, type EncodingScheme } from '../codec/encodings/index.ts';
-import { blobSummary } from '../spool/directory.ts';
+import { blobSummary } from '../stream/sliver-dir.ts';
 import { TuskError, TuskInputError } from '../errors.ts';
 import { describeFileError, onePositional, parseCommand, print, UsageError, withProgress } from './common.ts';
 import { CHAIN_USAGE, chainCommand, walletCommand } from './chain-command.ts';

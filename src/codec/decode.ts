@@ -12,10 +12,11 @@ import { InconsistentBlobError, NotEnoughSliversError, SliverVerificationError, 
 import type { EncodingConfig } from './config.ts';
 import type { BlobMetadataWithId } from './metadata.ts';
 import type { SliverAxis, SliverData } from './sliver.ts';
-import { equalBytes, expectedSliverHash, verifyMetadata, verifySlivers } from './verify.ts';
+import { expectedSliverHash, verifyMetadata, verifySlivers } from './verify.ts';
+import { equalBytes } from '../util/bytes.ts';
 import { expandSlivers } from './expand.ts';
 import { computeBlobMetadata } from './encode.ts';
-import { runStripeTask, type DecodeTask } from './stripes.ts';
+import { runStripeTask, type DecodeTask } from './tasks.ts';
 
 /**
  * Post-decode check (Walrus `ConsistencyCheckType`): `default` re-expands every reconstructed
@@ -103,7 +104,7 @@ export function decodeBlob(metadata: BlobMetadataWithId, slivers: readonly Slive
 /**
  * Decodes from exactly k slivers of one axis (distinct, verified). Returns the blob and the source
  * slivers that had to be reconstructed (index → data, fresh arrays). Each stripe of symbol
- * positions is one `decode` task (src/codec/stripes.ts), the same unit the streaming decoder runs.
+ * positions is one `decode` task (src/codec/tasks.ts), the same unit the streaming decoder runs.
  */
 function decodeAxis(
   kernel: WasmKernel,
@@ -150,7 +151,7 @@ function decodeAxis(
           kind: 'decode', encoding: scheme.name, o, r, S, w, raw, rawStride: per * S, present, received,
           erasures, work, workStride: scheme.planarBytes(per, S), restored,
         };
-        runStripeTask(kx, task);
+        runStripeTask(kx, task, kernel.u8().byteLength);
         mem = kernel.u8();
         for (const [i, data] of reconstructed) data.set(mem.subarray(restored + i * per * S, restored + i * per * S + w * S), c0 * S);
       }

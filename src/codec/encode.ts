@@ -25,10 +25,9 @@ import type { EncodingName, EncodingScheme } from './encodings/index.ts';
 import { SliverData, writeSliverFrames, type SliverPair } from './sliver.ts';
 import { BlobMetadata, BlobMetadataWithId, type SliverPairHashes } from './metadata.ts';
 import { ulebLength } from './bcs.ts';
-import { runStripeTask, type StripeTask } from './stripes.ts';
-import { defaultPool } from '../pool/codec-pool.ts';
-import { inSlots } from '../pool/slots.ts';
-import { forgetKernel } from '../pool/forget.ts';
+import { runStripeTask, type StripeTask, type TaskRunner } from './tasks.ts';
+import { inSlots } from '../util/slots.ts';
+import { forgetKernel } from '../wasm/memory-release.ts';
 import { type BlobId, blobIdToString, deriveBlobId } from './blob-id.ts';
 import { merkleRootOfLeaves, merkleScratchBytes } from '../hash/blake2b.ts';
 
@@ -108,28 +107,10 @@ export function computeBlobMetadata(data: Uint8Array, options: EncodeOptions): E
   return runEncode(data, options, false);
 }
 
-/** Options for the async (pool) encode functions. */
-export interface EncodeAsyncOptions extends EncodeOptions {
-  /** Where the stripe tasks run (default: the process-wide pool sized to the machine's cores). */
-  pool?: TaskRunner;
-}
-
-/**
- * {@link encodeBlob} on a pool of worker threads: all cores busy, the calling thread's event loop
- * free. Output is identical to `encodeBlob`, whatever the pool size.
- */
-export async function encodeBlobAsync(data: Uint8Array, options: EncodeAsyncOptions): Promise<EncodedBlob> {
-  return (await runEncodeOn(options.pool ?? defaultPool(), data, options, true)) as EncodedBlob;
-}
-
-/** {@link computeBlobMetadata} on a pool of worker threads. */
-export async function computeBlobMetadataAsync(data: Uint8Array, options: EncodeAsyncOptions): Promise<EncodedMetadata> {
-  return runEncodeOn(options.pool ?? defaultPool(), data, options, false);
-}
-
 /**
  * The last step of every encode: root hash over the n pair hashes at `pairHashes` (64 bytes each,
  * in `kernel` memory), metadata and blob ID. `scratch`: merkleScratchBytes(n) bytes.
+ * @internal for src/stream/encode-stream.ts; not part of any public entry point.
  */
 export function finishMetadata(kernel: WasmKernel, cfg: EncodingConfig, L: number, pairHashes: number, scratch: number): EncodedMetadata {
   const n = cfg.nShards;
@@ -164,13 +145,6 @@ function checkData(data: unknown): asserts data is Uint8Array {
   if (!(data instanceof Uint8Array)) throw new TuskInputError('blob data must be a Uint8Array');
 }
 
-/** Where a plan's tasks run: inline on the calling thread, or on a pool (see src/pool/). */
-export interface TaskRunner {
-  /** Slots that may run at once (each task uses scratch of slot `task.slot`). */
-  readonly slots: number;
-  run(kernel: WasmKernel, task: StripeTask): Promise<void>;
-}
-
 type SlottedTask = StripeTask & { slot: number };
 
 /** Everything one encode needs: regions in kernel memory, its tasks per phase, and the finish step. */
@@ -195,7 +169,7 @@ function runEncode(data: Uint8Array, options: EncodeOptions, keep: boolean): Enc
     for (const phase of [plan.rows, plan.cols, plan.roots]) {
       for (const t of phase) {
         plan.stage(t);
-        runStripeTask(k, t);
+        runStripeTask(k, t, plan.kernel.u8().byteLength);
       }
     }
     return plan.finish();
@@ -207,6 +181,7 @@ function runEncode(data: Uint8Array, options: EncodeOptions, keep: boolean): Enc
 /**
  * Runs an encode's tasks on `runner` (phase by phase; within a phase, one chain per slot).
  * The calling thread only stages input and waits, so its event loop stays free.
+ * @internal for src/pool/async-codec.ts; not part of any public entry point.
  */
 export async function runEncodeOn(runner: TaskRunner, data: Uint8Array, options: EncodeOptions, keep: boolean): Promise<EncodedMetadata | EncodedBlob> {
   const template = options.kernel ?? defaultKernel();

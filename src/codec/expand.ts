@@ -11,7 +11,7 @@
 import type { WasmKernel } from '../wasm/kernel.ts';
 import type { EncodingConfig } from './config.ts';
 import type { SliverAxis } from './sliver.ts';
-import { runStripeTask, type ExpandTask } from './stripes.ts';
+import { runStripeTask, type ExpandTask } from './tasks.ts';
 import { merkleScratchBytes } from '../hash/blake2b.ts';
 
 const STRIPE_BYTES = 8 * 1024;
@@ -22,6 +22,55 @@ export type ExpandedSliverVisitor = (t: number, expandedSymbols: Uint8Array, lea
 /** Source symbols of a sliver on `axis`: k_s for primary, k_p for secondary. */
 export function sliverSymbols(cfg: EncodingConfig, axis: SliverAxis): number {
   return axis === 'primary' ? cfg.secondarySymbols : cfg.primarySymbols;
+}
+
+/** One chain's kernel buffers for expanding up to `perBatch` slivers at a time (offsets in kernel memory). */
+export interface ExpandChain {
+  readonly area: number;
+  readonly work: number;
+  readonly leaves: number;
+  readonly roots: number;
+  readonly scratch: number;
+}
+
+/**
+ * The one place that sizes and builds `expand` tasks (used by expandSlivers, the node's pool
+ * expander and the streaming decoder): batches of up to `perBatch` slivers of `axis`, symbol size
+ * `S`. Each expanded sliver is laid out as its n symbols back to back (k source, then n − k recovery).
+ */
+export interface ExpandPlan {
+  readonly n: number;
+  /** Source symbols per sliver. */
+  readonly k: number;
+  readonly S: number;
+  readonly perBatch: number;
+  /** Kernel bytes one chain of a batch of `h` slivers needs (area, work array, leaves, roots, scratch). */
+  chainBytes(h: number): number;
+  /** Allocates one chain's buffers on `kernel` (the caller releases them with its mark). */
+  allocChain(kernel: WasmKernel): ExpandChain;
+  /** The task expanding the `h` ≤ perBatch slivers already placed at `chain.area`. */
+  task(chain: ExpandChain, h: number): ExpandTask;
+}
+
+/** Plans expansions of `axis` slivers in batches of `perBatch` (≥ 1); `kernel` supplies the RS work-array size. */
+export function planExpand(kernel: WasmKernel, cfg: EncodingConfig, axis: SliverAxis, S: number, perBatch: number): ExpandPlan {
+  const n = cfg.nShards;
+  const k = sliverSymbols(cfg, axis);
+  const scheme = cfg.scheme;
+  const workShards = kernel.exports.rsWorkShards(k, n - k);
+  const workStride = scheme.planarBytes(perBatch, S);
+  return {
+    n, k, S, perBatch,
+    chainBytes: (h) => h * n * S + workShards * scheme.planarBytes(h, S) + h * n * 32 + h * 32 + merkleScratchBytes(n),
+    allocChain: (kx) => ({
+      area: kx.alloc(perBatch * n * S),
+      work: kx.alloc(workShards * workStride),
+      leaves: kx.alloc(perBatch * n * 32),
+      roots: kx.alloc(perBatch * 32),
+      scratch: kx.alloc(merkleScratchBytes(n)),
+    }),
+    task: (c, h) => ({ kind: 'expand', encoding: scheme.name, n, k, S, h, area: c.area, work: c.work, workStride, leaves: c.leaves, roots: c.roots, scratch: c.scratch }),
+  };
 }
 
 /**
@@ -38,27 +87,19 @@ export function expandSlivers(
   visit?: ExpandedSliverVisitor,
 ): Uint8Array[] {
   const n = cfg.nShards;
-  const k = sliverSymbols(cfg, axis);
   const S = symbolSize;
-  const scheme = cfg.scheme;
   const per = Math.max(1, Math.min(datas.length, Math.floor(STRIPE_BYTES / S)));
+  const plan = planExpand(kernel, cfg, axis, S, per);
   const roots: Uint8Array[] = [];
   const mark = kernel.mark();
   try {
-    // Each expanded sliver is laid out as its n symbols back to back (k source, then n − k recovery).
-    const area = kernel.alloc(per * n * S);
-    const work = kernel.alloc(kernel.exports.rsWorkShards(k, n - k) * scheme.planarBytes(per, S));
-    const leaves = kernel.alloc(per * n * 32);
-    const scratch = kernel.alloc(merkleScratchBytes(n));
-    const rootsPtr = kernel.alloc(per * 32);
+    const chain = plan.allocChain(kernel);
+    const { area, leaves, roots: rootsPtr } = chain;
     for (let t0 = 0; t0 < datas.length; t0 += per) {
       const h = Math.min(per, datas.length - t0);
       let mem = kernel.u8();
       for (let t = 0; t < h; t++) mem.set(datas[t0 + t], area + t * n * S);
-      const task: ExpandTask = {
-        kind: 'expand', encoding: scheme.name, n, k, S, h, area, work, workStride: scheme.planarBytes(per, S), leaves, roots: rootsPtr, scratch,
-      };
-      runStripeTask(kernel.exports, task);
+      runStripeTask(kernel.exports, plan.task(chain, h), kernel.u8().byteLength);
       for (let t = 0; t < h; t++) {
         // Re-fetched per sliver: a visitor that hashes on this kernel may grow its memory.
         mem = kernel.u8();

@@ -16,7 +16,8 @@ import type { BlobMetadata } from './metadata.ts';
 import { SliverData, type SliverAxis } from './sliver.ts';
 import { readU16, readUleb, ulebLength, writeU16, writeUleb } from './bcs.ts';
 import { type MerkleNode, merkleProof, merkleProofBcsLength, merkleProofFromBcs, verifyMerkleProof, writeMerkleProofBcs } from './merkle.ts';
-import { equalBytes, expectedSliverHash } from './verify.ts';
+import { expectedSliverHash } from './verify.ts';
+import { equalBytes } from '../util/bytes.ts';
 import { expandSlivers, sliverSymbols } from './expand.ts';
 import { decodeMissingOriginals } from '../rs/reed-solomon.ts';
 

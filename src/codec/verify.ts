@@ -14,6 +14,7 @@ import { deriveBlobId } from './blob-id.ts';
 import { type SliverData } from './sliver.ts';
 import { expandSlivers, sliverSymbols } from './expand.ts';
 import { merkleRootOfLeaves, merkleScratchBytes } from '../hash/blake2b.ts';
+import { equalBytes } from '../util/bytes.ts';
 
 /** Root hash of metadata: Merkle root over the n leaves primary_hash[i] ‖ secondary_hash[i]. */
 export function metadataRootHash(metadata: BlobMetadata, kernel: WasmKernel = defaultKernel()): Uint8Array {
@@ -103,12 +104,4 @@ export function verifySlivers(
     });
   }
   return result;
-}
-
-/** Constant-shape byte comparison. */
-export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d |= a[i] ^ b[i];
-  return d === 0;
 }

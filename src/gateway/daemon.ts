@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import type { Signer } from '@mysten/sui/cryptography';
 import type { Chain } from '../chain/types.ts';
-import type { TaskRunner } from '../codec/encode.ts';
+import type { TaskRunner } from '../codec/tasks.ts';
 import { AdmissionQueue } from './admission.ts';
 import { aggregatorRoutes, DEFAULT_ALLOWED_HEADERS } from './aggregator.ts';
 import { BlobCache } from './cache.ts';

@@ -21,12 +21,13 @@ import { blobIdToString } from '../codec/blob-id.ts';
 import type { BlobMetadataWithId } from '../codec/metadata.ts';
 import { EncodingConfig } from '../codec/config.ts';
 import { encodingByType } from '../codec/encodings/index.ts';
-import { equalBytes, verifyMetadata, verifySlivers } from '../codec/verify.ts';
-import type { TaskRunner } from '../codec/encode.ts';
+import { verifyMetadata, verifySlivers } from '../codec/verify.ts';
+import { equalBytes } from '../util/bytes.ts';
+import type { TaskRunner } from '../codec/tasks.ts';
 import type { Chain, CommitteeInfo } from '../chain/types.ts';
-import { StorageNodeClient } from '../client/node-client.ts';
-import { placeBlob } from '../client/placement.ts';
-import { readBlobToFile } from '../client/read.ts';
+import { StorageNodeClient } from '../node-api/client.ts';
+import { placeBlob } from '../protocol/placement.ts';
+import { readBlobToFile } from '../client/read-blob.ts';
 import { MetadataVerificationError, TuskError } from '../errors.ts';
 
 /** A satisfiable byte range, inclusive `start…end` (RFC 9110 first-byte-pos / last-byte-pos). */

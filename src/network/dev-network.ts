@@ -29,9 +29,9 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { RemoteChain } from '../chain/remote/client.ts';
 import { FROST_PER_WAL } from '../chain/types.ts';
-import { ensureWallet, writeClientConfig } from '../client/config.ts';
+import { ensureWallet, writeClientConfig } from '../client/client-config.ts';
 import { TuskError, TuskInputError } from '../errors.ts';
-import { sleep } from '../client/retry.ts';
+import { sleep } from '../util/async.ts';
 import { findPortOwner, probePort } from './port-owner.ts';
 
 /** Options of `startDevNetwork`. */

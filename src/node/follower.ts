@@ -22,8 +22,8 @@ import { TuskError } from '../errors.ts';
 import type { NodeStore } from './store.ts';
 import type { NodeService } from './service.ts';
 import { recoverHeldShards } from './shard-recovery.ts';
-import { pause } from '../client/retry.ts';
-import { pairForShard } from '../client/placement.ts';
+import { pause } from '../util/async.ts';
+import { pairForShard } from '../protocol/placement.ts';
 import { blobIdRotation, blobIdToString } from '../codec/blob-id.ts';
 
 /** kv key: the last epoch whose shard recovery completed (the node may report it synced). */

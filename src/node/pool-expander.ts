@@ -1,6 +1,6 @@
 /**
  * Sliver expansion for the storage node on the codec worker pool: the same `expand` stripe task
- * the streaming decoder uses to verify slivers (src/codec/stripes.ts ExpandTask,
+ * the streaming decoder uses to verify slivers (src/codec/tasks.ts ExpandTask,
  * src/stream/decode-stream.ts), so a node's event loop never runs the RS expansion or the Merkle
  * hashing of a sliver.
  *
@@ -10,17 +10,17 @@
  * with as many kernels as workers the pool stays busy while no memory is shared between requests.
  */
 import { defaultKernel, type WasmKernel } from '../wasm/kernel.ts';
-import type { TaskRunner } from '../codec/encode.ts';
-import type { DecodeTask, ExpandTask } from '../codec/stripes.ts';
+import type { TaskRunner } from '../codec/tasks.ts';
+import type { DecodeTask } from '../codec/tasks.ts';
 import type { EncodingConfig } from '../codec/config.ts';
 import type { BlobMetadata } from '../codec/metadata.ts';
 import { SliverData, type SliverAxis } from '../codec/sliver.ts';
 import { type RecoverySymbol, verifyRecoverySymbol } from '../codec/recovery.ts';
-import { sliverSymbols } from '../codec/expand.ts';
-import { equalBytes, expectedSliverHash } from '../codec/verify.ts';
-import { forgetKernel } from '../pool/forget.ts';
+import { planExpand, sliverSymbols } from '../codec/expand.ts';
+import { expectedSliverHash } from '../codec/verify.ts';
+import { equalBytes } from '../util/bytes.ts';
+import { forgetKernel } from '../wasm/memory-release.ts';
 import { NotEnoughSymbolsError, SliverVerificationError, TuskInputError } from '../errors.ts';
-import { merkleScratchBytes } from '../hash/blake2b.ts';
 
 /** One expanded sliver: its Merkle root and, when asked for, all n symbols and leaf hashes. */
 export interface Expansion {
@@ -66,19 +66,13 @@ export class PoolExpander {
     const k = sliverSymbols(cfg, axis);
     if (data.length !== k * S) throw new TuskInputError(`expand: ${axis} sliver data must be ${k * S} bytes, got ${data.length}`);
     return this.onLeastBusy((kernel) => kernel.exclusive(async () => {
-      const scheme = cfg.scheme;
-      const workShards = kernel.exports.rsWorkShards(k, n - k);
-      const stride = scheme.planarBytes(1, S);
+      const plan = planExpand(kernel, cfg, axis, S, 1);
       const mark = kernel.mark();
       try {
-        const area = kernel.alloc(n * S);
-        const work = kernel.alloc(workShards * stride);
-        const leaves = kernel.alloc(n * 32);
-        const roots = kernel.alloc(32);
-        const scratch = kernel.alloc(merkleScratchBytes(n));
+        const chain = plan.allocChain(kernel);
+        const { area, leaves, roots } = chain;
         kernel.u8().set(data, area);
-        const task: ExpandTask = { kind: 'expand', encoding: scheme.name, n, k, S, h: 1, area, work, workStride: stride, leaves, roots, scratch };
-        await this.runner.run(kernel, task);
+        await this.runner.run(kernel, plan.task(chain, 1));
         const mem = kernel.u8();
         const root = mem.slice(roots, roots + 32);
         if (!keep) return { root };

@@ -9,12 +9,11 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { blobIdFromString } from '../codec/blob-id.ts';
-import { EncodingConfig } from '../codec/config.ts';
-import { ENCODINGS } from '../codec/encodings/index.ts';
 import { decodingSymbolsToBcs, recoverySymbolsToBcs } from '../codec/recovery.ts';
 import type { SliverAxis } from '../codec/sliver.ts';
-import { ApiError, badRequest, success } from './api-error.ts';
-import { type NodeService, type UploadOutcome, parseAxis, parseU16 } from './service.ts';
+import { ApiError, badRequest, success } from '../node-api/errors.ts';
+import type { NodeService } from './service.ts';
+import { NODE_ROUTES, metadataBodyLimit, proofBodyLimit, sliverBodyLimit, type UploadOutcome } from '../node-api/wire.ts';
 
 /** Route-level options. */
 export interface RouteOptions {
@@ -26,35 +25,6 @@ export interface RouteOptions {
   readonly missingSlivers?: () => number;
 }
 
-/**
- * Body limit for a sliver PUT: the largest primary sliver of the committee (k_s · max symbol size,
- * plus its ULEB length and the 4-byte trailer) and 1 KiB of headroom.
- */
-export function sliverBodyLimit(nShards: number): number {
-  const cfg = new EncodingConfig(nShards);
-  return cfg.secondarySymbols * maxSymbolSizeFor(nShards) + 1024;
-}
-
-/** The largest symbol of any encoding the node accepts on a committee of `nShards` (RS8: 65535, RS2: 65534). */
-function maxSymbolSizeFor(nShards: number): number {
-  return Math.max(...ENCODINGS.filter((e) => nShards <= e.maxShards).map((e) => e.maxSymbolSize));
-}
-
-/** Body limit for a metadata PUT: version, type, length, ULEB count and n pair hashes, plus headroom. */
-export function metadataBodyLimit(nShards: number): number {
-  return 1 + 1 + 8 + 5 + 66 * nShards + 1024;
-}
-
-/**
- * Body limit for an inconsistency proof: at most k_s symbols of the max size, each with a
- * DecodingSymbol header and a Merkle proof of ⌈log2 n⌉ nodes (33 bytes each), plus headroom.
- */
-export function proofBodyLimit(nShards: number): number {
-  const cfg = new EncodingConfig(nShards);
-  const depth = Math.ceil(Math.log2(Math.max(2, nShards)));
-  return 2 + 5 + cfg.secondarySymbols * (2 + 5 + maxSymbolSizeFor(nShards) + 5 + 33 * depth) + 1024;
-}
-
 const UPLOAD_MESSAGES = {
   metadata: { stored: 'metadata successfully stored', buffered: 'metadata buffered pending registration', alreadyStored: 'metadata already stored' },
   sliver: { stored: 'sliver stored successfully', buffered: 'sliver buffered pending registration', alreadyStored: 'sliver already stored' },
@@ -64,6 +34,18 @@ const UPLOAD_CODES: Record<UploadOutcome, number> = { stored: 201, buffered: 202
 
 type Params = Record<string, string>;
 type Query = Record<string, string | string[] | undefined>;
+
+/** Parses and checks a decimal u16 path segment. */
+export function parseU16(text: string, what: string): number {
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 0xffff) throw badRequest('INVALID_PATH', `${what} must be a decimal u16, got ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
+/** Parses `primary|secondary`. */
+export function parseAxis(text: string, what = 'sliver type'): SliverAxis {
+  if (text !== 'primary' && text !== 'secondary') throw badRequest('INVALID_PATH', `${what} must be "primary" or "secondary", got ${JSON.stringify(text)}`);
+  return text;
+}
 
 function blobIdParam(req: FastifyRequest): Uint8Array {
   const text = (req.params as Params).blobId;
@@ -116,25 +98,22 @@ function sendJson(reply: FastifyReply, code: number, data: unknown): FastifyRepl
  * (see ./server.ts) and an error handler that renders {@link ApiError}s.
  */
 export function registerRoutes(app: FastifyInstance, service: NodeService, nShards: number, options: RouteOptions): void {
-  const B = '/v1/blobs/:blobId';
-
   // 1–3 metadata
-  app.put(`${B}/metadata`, { bodyLimit: metadataBodyLimit(nShards) }, async (req, reply) => {
+  app.put(NODE_ROUTES.metadata, { bodyLimit: metadataBodyLimit(nShards) }, async (req, reply) => {
     const blobId = blobIdParam(req);
     const pending = boolQuery(req.query as Query, 'pending');
     const outcome = await service.putMetadata(blobId, bcsBody(req), pending);
     return sendJson(reply, UPLOAD_CODES[outcome], UPLOAD_MESSAGES.metadata[outcome]);
   });
-  app.get(`${B}/metadata`, async (req, reply) => sendBcs(reply, service.getMetadata(blobIdParam(req))));
-  app.get(`${B}/metadata/status`, async (req, reply) => sendJson(reply, 200, service.metadataStatus(blobIdParam(req))));
+  app.get(NODE_ROUTES.metadata, async (req, reply) => sendBcs(reply, service.getMetadata(blobIdParam(req))));
+  app.get(NODE_ROUTES.metadataStatus, async (req, reply) => sendJson(reply, 200, service.metadataStatus(blobIdParam(req))));
 
   // 4–6 slivers
-  const sliverPath = `${B}/slivers/:pair/:axis`;
   const sliverParams = (req: FastifyRequest): { blobId: Uint8Array; pair: number; axis: SliverAxis } => {
     const p = req.params as Params;
     return { blobId: blobIdParam(req), pair: parseU16(p.pair, 'sliver pair index'), axis: parseAxis(p.axis) };
   };
-  app.put(sliverPath, {
+  app.put(NODE_ROUTES.sliver, {
     bodyLimit: sliverBodyLimit(nShards),
     // Before the body is read: refuse a sliver for an unregistered blob, a shard not held or a
     // pair out of range without buffering up to sliverBodyLimit bytes for it.
@@ -149,11 +128,11 @@ export function registerRoutes(app: FastifyInstance, service: NodeService, nShar
     const outcome = await service.putSliver(blobId, pair, axis, bcsBody(req), pending);
     return sendJson(reply, UPLOAD_CODES[outcome], UPLOAD_MESSAGES.sliver[outcome]);
   });
-  app.get(sliverPath, async (req, reply) => {
+  app.get(NODE_ROUTES.sliver, async (req, reply) => {
     const { blobId, pair, axis } = sliverParams(req);
     return sendBcs(reply, service.getSliver(blobId, pair, axis));
   });
-  app.get(`${sliverPath}/status`, async (req, reply) => {
+  app.get(NODE_ROUTES.sliverStatus, async (req, reply) => {
     const { blobId, pair, axis } = sliverParams(req);
     return sendJson(reply, 200, service.sliverStatus(blobId, pair, axis));
   });
@@ -171,12 +150,12 @@ export function registerRoutes(app: FastifyInstance, service: NodeService, nShar
     req.raw.once('close', () => ac.abort());
     return ac.signal;
   };
-  app.get(`${B}/confirmation/permanent`, async (req, reply) => {
+  app.get(NODE_ROUTES.permanentConfirmation, async (req, reply) => {
     const blobId = blobIdParam(req);
     const data = await service.confirmation(blobId, { kind: 'permanent' }, waitOf(req.query as Query), abortOnClose(req));
     return sendJson(reply, 200, data);
   });
-  app.get(`${B}/confirmation/deletable/:objectId`, async (req, reply) => {
+  app.get(NODE_ROUTES.deletableConfirmation, async (req, reply) => {
     const blobId = blobIdParam(req);
     const objectId = (req.params as Params).objectId;
     if (!/^0x[0-9a-fA-F]{1,64}$/.test(objectId)) throw badRequest('INVALID_PATH', `malformed object ID ${JSON.stringify(objectId)}`);
@@ -186,7 +165,7 @@ export function registerRoutes(app: FastifyInstance, service: NodeService, nShar
   });
 
   // 9 recovery symbols (both query forms)
-  app.get(`${B}/recoverySymbols`, async (req, reply) => {
+  app.get(NODE_ROUTES.recoverySymbols, async (req, reply) => {
     const blobId = blobIdParam(req);
     const q = req.query as Query;
     const proofAxisText = single(q, 'proofAxis');
@@ -210,7 +189,7 @@ export function registerRoutes(app: FastifyInstance, service: NodeService, nShar
   });
 
   // 10 decoding symbols
-  app.get(`${B}/decodingSymbols`, async (req, reply) => {
+  app.get(NODE_ROUTES.decodingSymbols, async (req, reply) => {
     const blobId = blobIdParam(req);
     const q = req.query as Query;
     const raw = q.targetSlivers === undefined ? [] : Array.isArray(q.targetSlivers) ? q.targetSlivers : [q.targetSlivers];
@@ -222,17 +201,17 @@ export function registerRoutes(app: FastifyInstance, service: NodeService, nShar
   });
 
   // 11 inconsistency proof
-  app.post(`${B}/inconsistencyProof/:axis`, { bodyLimit: proofBodyLimit(nShards) }, async (req, reply) => {
+  app.post(NODE_ROUTES.inconsistencyProof, { bodyLimit: proofBodyLimit(nShards) }, async (req, reply) => {
     const blobId = blobIdParam(req);
     const axis = parseAxis((req.params as Params).axis);
     return sendJson(reply, 200, await service.inconsistencyProof(blobId, axis, bcsBody(req)));
   });
 
   // 12 blob status
-  app.get(`${B}/status`, async (req, reply) => sendJson(reply, 200, service.blobStatus(blobIdParam(req))));
+  app.get(NODE_ROUTES.blobStatus, async (req, reply) => sendJson(reply, 200, service.blobStatus(blobIdParam(req))));
 
   // 13 health
-  app.get('/v1/health', async (req, reply) => {
+  app.get(NODE_ROUTES.health, async (req, reply) => {
     const detailed = boolQuery(req.query as Query, 'detailed');
     return sendJson(reply, 200, service.health(detailed, { nodeId: options.nodeId(), eventsPending: options.eventsPending(), missingSlivers: options.missingSlivers?.() ?? 0 }));
   });

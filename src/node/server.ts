@@ -13,7 +13,7 @@
  * at most `maxConnectionsPerPeer` connections.
  */
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
-import { ApiError, GLOBAL_DOMAIN, tooManyRequests, unavailable } from './api-error.ts';
+import { ApiError, GLOBAL_DOMAIN, tooManyRequests, unavailable } from '../node-api/errors.ts';
 import { registerRoutes, type RouteOptions } from './routes.ts';
 import type { NodeService } from './service.ts';
 import { TuskInputError } from '../errors.ts';

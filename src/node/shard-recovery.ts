@@ -4,7 +4,8 @@
  *
  * Tusk has no shard transfer (`sync_shard`); instead, for every certified, live blob, the node
  * rebuilds each missing sliver of each held shard from its peers' recovery symbols: it asks every
- * other committee member for `recoverySymbols?targetSliver=T&targetType=…` (one symbol per sliver
+ * other committee member for `recoverySymbols?targetSliver=T&targetType=…` through the
+ * storage-node API client (src/node-api/) (one symbol per sliver
  * the member holds on the orthogonal axis, each with a Merkle proof), and decodes the target from
  * k distinct symbols, each verified as it arrives (k_s for a primary sliver, k_p for a secondary one),
  * on the codec pool. A busy peer (429/503) is asked again with backoff. A recovered sliver is
@@ -13,20 +14,21 @@
  * stay missing; a client can still upload them).
  */
 import type { Chain, CommitteeNode } from '../chain/types.ts';
-import { blobIdToString, blobIdRotation } from '../codec/blob-id.ts';
+import { blobIdRotation, blobIdToString } from '../codec/blob-id.ts';
 import { EncodingConfig } from '../codec/config.ts';
 import { encodingByType } from '../codec/encodings/index.ts';
 import { BlobMetadata, BlobMetadataWithId } from '../codec/metadata.ts';
-import { recoverySymbolsFromBcs, verifyRecoverySymbol, type RecoverySymbol } from '../codec/recovery.ts';
+import { verifyRecoverySymbol, type RecoverySymbol } from '../codec/recovery.ts';
 import type { SliverAxis } from '../codec/sliver.ts';
 import { verifyMetadata } from '../codec/verify.ts';
 import { sliverSymbols } from '../codec/expand.ts';
-import { normalizeNodeUrl, readBodyCapped } from '../client/node-client.ts';
-import { sleep } from '../client/retry.ts';
-import { TuskError } from '../errors.ts';
+import { StorageNodeClient, type NodeRequestOptions } from '../node-api/client.ts';
+import { metadataAnswerLimit, recoverySymbolsAnswerLimit } from '../node-api/wire.ts';
+import { sleep } from '../util/async.ts';
+import { StorageNodeError, TuskError } from '../errors.ts';
 import type { NodeStore } from './store.ts';
 import type { PoolExpander } from './pool-expander.ts';
-import { pairForShard } from '../client/placement.ts';
+import { pairForShard } from '../protocol/placement.ts';
 
 /** Outcome of one recovery run. */
 export interface RecoveryReport {
@@ -70,22 +72,24 @@ export async function recoverHeldShards(epoch: number, o: ShardRecoveryOptions):
   const committee = await o.chain.committee(epoch);
   const peers = committee.members.filter((m) => m.nodeId !== o.nodeId);
   const n = committee.nShards;
-  const get = async (peer: CommitteeNode, path: string, maxBytes: number): Promise<Uint8Array | null> => {
+  const clients = new Map<CommitteeNode, StorageNodeClient>();
+  /** One call to `peer` (through the storage-node API client); null when the peer cannot help. */
+  const ask = async <T>(peer: CommitteeNode, call: (client: StorageNodeClient, options: NodeRequestOptions) => Promise<T>, maxBytes: number): Promise<T | null> => {
     for (let attempt = 0; ; attempt++) {
       o.signal?.throwIfAborted();
-      let status: number;
       try {
-        const signal = AbortSignal.any([AbortSignal.timeout(o.timeoutMs ?? 10_000), ...(o.signal ? [o.signal] : [])]);
-        const res = await fetch(normalizeNodeUrl(peer.networkAddress) + path, { signal, headers: { accept: 'application/octet-stream' } });
-        status = res.status;
-        if (status === 200) return await readBodyCapped(res, maxBytes);
-        await res.body?.cancel();
-      } catch {
+        let client = clients.get(peer);
+        if (!client) clients.set(peer, (client = new StorageNodeClient(peer.networkAddress, { timeoutMs: o.timeoutMs ?? 10_000 })));
+        return await call(client, { signal: o.signal, maxBytes });
+      } catch (e) {
         if (o.signal?.aborted) throw o.signal.reason;
-        return null; // an unreachable peer (or an oversized answer) is one source fewer
+        // A busy peer is asked again after a backoff: it holds symbols nobody else may have.
+        // Anything else (unreachable, an oversized or malformed answer) is one source fewer.
+        if (!(e instanceof StorageNodeError) || !BUSY.has(e.status) || attempt + 1 >= BUSY_ATTEMPTS) {
+          if (!(e instanceof TuskError)) throw e;
+          return null;
+        }
       }
-      // A busy peer is asked again after a backoff: it holds symbols nobody else may have.
-      if (!BUSY.has(status) || attempt + 1 >= BUSY_ATTEMPTS) return null;
       await sleep(100 * 2 ** attempt + Math.random() * 100, o.signal);
     }
   };
@@ -101,19 +105,16 @@ export async function recoverHeldShards(epoch: number, o: ShardRecoveryOptions):
       for (const axis of ['primary', 'secondary'] as SliverAxis[]) if (!o.store.hasSliver(blobId, pair, axis)) missing.push({ pair, axis });
     }
     if (missing.length === 0) continue;
-    const id = blobIdToString(blobId);
     let metadata = o.store.getMetadata(blobId);
     let parsed: BlobMetadata | null = metadata ? BlobMetadata.fromBcs(metadata) : null;
     if (!parsed) {
       for (const peer of peers) {
-        // 32-byte ID + encoding type + 2n hash pairs (2 × 32 bytes + tags) + length: far below 256 B per shard.
-        const bytes = await get(peer, `/v1/blobs/${id}/metadata`, 1024 + 256 * n);
-        if (!bytes) continue;
+        const withId = await ask(peer, (c, opts) => c.getMetadata(blobId, opts), metadataAnswerLimit(n));
+        if (!withId) continue;
         try {
-          const withId = BlobMetadataWithId.fromBcs(bytes);
           verifyMetadata(new BlobMetadataWithId(blobId, withId.metadata), n);
           parsed = withId.metadata;
-          metadata = bytes.subarray(32);
+          metadata = withId.metadata.toBcs();
           break;
         } catch (e) {
           if (!(e instanceof TuskError)) throw e; // a peer's bad metadata: try the next one
@@ -127,9 +128,7 @@ export async function recoverHeldShards(epoch: number, o: ShardRecoveryOptions):
     }
     const cfg = new EncodingConfig(n, encodingByType(parsed.encodingType));
     const S = cfg.symbolSize(parsed.unencodedLength);
-    // One symbol per orthogonal sliver the peer holds: at most n of them, each with a proof of
-    // ⌈log2 n⌉ + 1 nodes of ≤ 33 bytes and a few bytes of framing.
-    const symbolsCap = n * (S + 64 + 33 * (Math.ceil(Math.log2(n)) + 2)) + 64;
+    const symbolsCap = recoverySymbolsAnswerLimit(n, S);
     for (const { pair, axis } of missing) {
       const target = axis === 'primary' ? pair : n - 1 - pair;
       const k = sliverSymbols(cfg, axis);
@@ -138,15 +137,8 @@ export async function recoverHeldShards(epoch: number, o: ShardRecoveryOptions):
       const symbols = new Map<number, RecoverySymbol>();
       for (const peer of peers) {
         if (symbols.size >= k) break;
-        const bytes = await get(peer, `/v1/blobs/${id}/recoverySymbols?targetSliver=${target}&targetType=${axis}`, symbolsCap);
-        if (!bytes) continue;
-        let decoded: RecoverySymbol[];
-        try {
-          decoded = recoverySymbolsFromBcs(bytes);
-        } catch (e) {
-          if (!(e instanceof TuskError)) throw e;
-          continue;
-        }
+        const decoded = await ask(peer, (c, opts) => c.getRecoverySymbols(blobId, target, axis, opts), symbolsCap);
+        if (!decoded) continue;
         for (const s of decoded) {
           if (symbols.size >= k) break;
           if (s.targetAxis !== axis || s.targetIndex !== target || symbols.has(s.sourceIndex)) continue;

@@ -9,8 +9,8 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { kernelModule, resolveFlavor, type KernelFlavor, type WasmKernel } from '../wasm/kernel.ts';
-import type { StripeTask } from '../codec/stripes.ts';
-import type { TaskRunner } from '../codec/encode.ts';
+import type { StripeTask } from '../codec/tasks.ts';
+import type { TaskRunner } from '../codec/tasks.ts';
 import type { WorkerTask } from './worker.ts';
 import { TuskInputError } from '../errors.ts';
 

@@ -5,8 +5,8 @@
  */
 import { BroadcastChannel, workerData } from 'node:worker_threads';
 import { attachKernel, type KernelExports, type KernelLayout } from '../wasm/kernel.ts';
-import { runStripeTask, type StripeTask } from '../codec/stripes.ts';
-import { FORGET_CHANNEL } from './forget.ts';
+import { runStripeTask, type StripeTask } from '../codec/tasks.ts';
+import { FORGET_CHANNEL } from '../wasm/memory-release.ts';
 
 /** What the pool sends with each task. */
 export interface WorkerTask {
@@ -43,5 +43,5 @@ function instanceFor(t: WorkerTask): KernelExports {
 }
 
 export default function run(t: WorkerTask): void {
-  runStripeTask(instanceFor(t), t.task);
+  runStripeTask(instanceFor(t), t.task, t.memory.buffer.byteLength);
 }

@@ -19,11 +19,11 @@ import type { BlobMetadataWithId } from '../codec/metadata.ts';
 import { verifySlivers } from '../codec/verify.ts';
 import type { BlobObject, CommitteeInfo } from '../chain/types.ts';
 import { TuskError, TuskInputError } from '../errors.ts';
-import { StorageNodeClient } from '../client/node-client.ts';
-import { placeBlob } from '../client/placement.ts';
-import { fetchMetadata, readBlob, type ReadBlobOptions } from '../client/read.ts';
-import { withRetries, Semaphore } from '../client/retry.ts';
-import { storeBlob, type StoreBlobOptions, type StoreResult } from '../client/store.ts';
+import { StorageNodeClient } from '../node-api/client.ts';
+import { placeBlob } from '../protocol/placement.ts';
+import { fetchMetadata, readBlob, type ReadBlobOptions } from '../client/read-blob.ts';
+import { withRetries, Semaphore } from '../util/async.ts';
+import { storeBlob, type StoreBlobOptions, type StoreResult } from '../client/store-blob.ts';
 import { encodeQuilt, type EncodedQuilt, type QuiltBlobInput } from './encode.ts';
 import {
   QUILT_INDEX_PREFIX_BYTES, QuiltFormatError, decodeIndex, decodePatch, indexBcsLength, quiltColumn, quiltGeometry, validateIdentifier,

@@ -11,10 +11,20 @@
  */
 import { type WasmKernel, defaultKernel } from '../wasm/kernel.ts';
 import { TuskInputError } from '../errors.ts';
-import { countsFit } from '../codec/encodings/scheme.ts';
 
 /** The field a code runs over. */
 export type RsField = 'gf16' | 'gf8';
+
+function nextPow2(x: number): number {
+  let p = 1;
+  while (p < x) p *= 2;
+  return p;
+}
+
+/** reed-solomon-simd's count rule for a field of `order` elements (§3.1 of the RS spec). */
+export function countsFit(o: number, r: number, order: number): boolean {
+  return o >= 1 && r >= 1 && o < order && r < order && Math.min(nextPow2(o), nextPow2(r)) + Math.max(o, r) <= order;
+}
 
 /** Options for the Reed–Solomon functions. */
 export interface ReedSolomonOptions {

@@ -19,16 +19,17 @@ import { prepareOutput, type OutputTarget } from './output.ts';
 import { makeTempDir, sweepStaleTempDirs } from './temp-dirs.ts';
 import { defaultKernel, type WasmKernel } from '../wasm/kernel.ts';
 import { InconsistentBlobError, NotEnoughSliversError, SliverVerificationError, TuskError, TuskInputError } from '../errors.ts';
-import { readDirectoryMetadata } from '../spool/directory.ts';
+import { readDirectoryMetadata } from './sliver-dir.ts';
 import { SliverData, type SliverAxis } from '../codec/sliver.ts';
-import { equalBytes, expectedSliverHash, verifyMetadata } from '../codec/verify.ts';
-import type { TaskRunner } from '../codec/encode.ts';
-import type { DecodeTask, ExpandTask } from '../codec/stripes.ts';
+import { expectedSliverHash, verifyMetadata } from '../codec/verify.ts';
+import { equalBytes } from '../util/bytes.ts';
+import type { TaskRunner } from '../codec/tasks.ts';
+import type { DecodeTask } from '../codec/tasks.ts';
 import { defaultPool } from '../pool/codec-pool.ts';
-import { inSlots } from '../pool/slots.ts';
-import { forgetKernel } from '../pool/forget.ts';
+import { inSlots } from '../util/slots.ts';
+import { forgetKernel } from '../wasm/memory-release.ts';
 import { readAll, writeAll } from './file-io.ts';
-import { merkleScratchBytes } from '../hash/blake2b.ts';
+import { planExpand } from '../codec/expand.ts';
 import { ulebLength } from '../codec/bcs.ts';
 
 /** A progress report of {@link decodeDirectory}. */
@@ -116,24 +117,18 @@ async function decodeInto(dir: string, target: OutputTarget, options: StreamDeco
    */
   async function onPool(ax: SliverAxis, work: (expand: (datas: Uint8Array[]) => Promise<Uint8Array[]>, chain: number) => Promise<void>, chainsWanted: number): Promise<void> {
     const k = ax === 'primary' ? kS : kP;
-    const scheme = cfg.scheme;
-    const workShards = kernel.exports.rsWorkShards(k, n - k);
-    // Kernel buffers per chain, plus the batch's sliver files held in JS memory while they are checked.
-    const need = (h: number) => h * n * S + workShards * scheme.planarBytes(h, S) + h * n * 32 + h * 32 + n * 16 + 64 + h * k * S;
+    // Kernel buffers per chain (codec/expand.ts sizes them, with 64 bytes of alignment slack), plus
+    // the batch's sliver files held in JS memory while they are checked.
+    const need = (h: number) => planExpand(kernel, cfg, ax, S, h).chainBytes(h) + 64 + h * k * S;
     const avail = budget - 4 * 2 ** 20;
     if (avail < need(1)) throw new TuskInputError(`memory budget of ${budget} bytes is too small to verify slivers of this blob: it needs at least ${need(1) + 4 * 2 ** 20} bytes`);
     const chains = Math.max(1, Math.min(chainsWanted, runner.slots, Math.floor(avail / need(1))));
     let per = VERIFY_BATCH;
     while (per > 1 && need(per) * chains > avail) per = Math.floor(per / 2);
+    const plan = planExpand(kernel, cfg, ax, S, per);
     const mark = kernel.mark();
     try {
-      const slots = Array.from({ length: chains }, () => ({
-        area: kernel.alloc(per * n * S),
-        work: kernel.alloc(workShards * scheme.planarBytes(per, S)),
-        leaves: kernel.alloc(per * n * 32),
-        roots: kernel.alloc(per * 32),
-        scratch: kernel.alloc(merkleScratchBytes(n)),
-      }));
+      const slots = Array.from({ length: chains }, () => plan.allocChain(kernel));
       await inSlots(chains, chains, async (c) => {
         const sl = slots[c];
         const expand = async (datas: Uint8Array[]): Promise<Uint8Array[]> => {
@@ -141,11 +136,7 @@ async function decodeInto(dir: string, target: OutputTarget, options: StreamDeco
           for (let t0 = 0; t0 < datas.length; t0 += per) {
             const h = Math.min(per, datas.length - t0);
             for (let t = 0; t < h; t++) kernel.u8().set(datas[t0 + t], sl.area + t * n * S);
-            const task: ExpandTask = {
-              kind: 'expand', encoding: scheme.name, n, k, S, h, area: sl.area, work: sl.work,
-              workStride: scheme.planarBytes(per, S), leaves: sl.leaves, roots: sl.roots, scratch: sl.scratch,
-            };
-            await runner.run(kernel, task);
+            await runner.run(kernel, plan.task(sl, h));
             for (let t = 0; t < h; t++) roots.push(kernel.u8().slice(sl.roots + t * 32, sl.roots + (t + 1) * 32));
           }
           return roots;

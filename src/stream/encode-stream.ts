@@ -26,13 +26,14 @@ import { EncodingConfig, assertEncoderCommittee } from '../codec/config.ts';
 import type { EncodingName, EncodingScheme } from '../codec/encodings/index.ts';
 import { SliverData, writeSliverFrames } from '../codec/sliver.ts';
 import { ulebLength, writeU16 } from '../codec/bcs.ts';
-import { finishMetadata, type EncodedMetadata, type TaskRunner } from '../codec/encode.ts';
-import type { ColsTask, RootsTask, RowsTask, StripeTask } from '../codec/stripes.ts';
+import { finishMetadata, type EncodedMetadata } from '../codec/encode.ts';
+import { type TaskRunner } from '../codec/tasks.ts';
+import type { ColsTask, RootsTask, RowsTask, StripeTask } from '../codec/tasks.ts';
 import { defaultPool } from '../pool/codec-pool.ts';
 import { openBlobSource, type BlobInput, type BlobSource } from './source.ts';
 import type { SliverSink } from './sink.ts';
-import { inSlots } from '../pool/slots.ts';
-import { forgetKernel } from '../pool/forget.ts';
+import { inSlots } from '../util/slots.ts';
+import { forgetKernel } from '../wasm/memory-release.ts';
 import { readAll, writeAll } from './file-io.ts';
 import { merkleScratchBytes } from '../hash/blake2b.ts';
 

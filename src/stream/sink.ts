@@ -22,6 +22,3 @@ export interface SliverSink {
 export function callbackSink(onSliver: (sliver: SliverData) => Promise<void> | void, onMetadata?: (result: EncodedMetadata) => Promise<void> | void): SliverSink {
   return { writeSliver: onSliver, writeMetadata: (r) => onMetadata?.(r) };
 }
-
-/** The sliver-directory sink lives with the layout it writes (src/spool/directory.ts). */
-export { directorySink, type DirectorySinkOptions } from '../spool/directory.ts';

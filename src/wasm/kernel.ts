@@ -10,12 +10,17 @@
  * the test suite runs once per flavour that way.
  */
 import { readFileSync } from 'node:fs';
+import type { GeneratedKernelExports } from './kernel-exports.generated.ts';
 
 /** Which compiled flavour of the kernels to use. */
 export type KernelFlavor = 'simd' | 'scalar';
 
-/** Raw exports of the kernel module. Pointers and lengths are byte offsets into `memory`. */
-export interface KernelExports {
+/**
+ * Raw exports of the kernel module. Pointers and lengths are byte offsets into `memory`. The
+ * signatures come from the generated {@link GeneratedKernelExports} (tsc checks the documented
+ * members below against them); there is no catch-all, so an unknown export does not type-check.
+ */
+export interface KernelExports extends GeneratedKernelExports {
   heapBase(): number;
   /** Builds the GF(2^16) tables (EXP, LOG, SKEW, Mul128) at `base` (gf16TableBytes() bytes, 64-aligned). */
   gf16Init(base: number): void;
@@ -43,7 +48,6 @@ export interface KernelExports {
   merkleRoot(leafHashesPtr: number, count: number, stride: number, scratchPtr: number, outPtr: number): void;
   /** merkleRoot for tree t in [0, treeCount) at leafHashesPtr + t*treeStride → outPtr + 32t; same scratch. */
   merkleRoots(leafHashesPtr: number, count: number, leafStride: number, treeCount: number, treeStride: number, scratchPtr: number, outPtr: number): void;
-  [name: string]: any;
 }
 
 const WASM_PAGE = 65536;

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalChain } from '../../src/chain/local/index.ts';
 import { startChainServer, type ChainServer } from '../../src/chain/remote/server.ts';
-import { ensureWallet, writeClientConfig } from '../../src/client/config.ts';
+import { ensureWallet, writeClientConfig } from '../../src/client/client-config.ts';
 import { computeBlobMetadata } from '../../src/codec/encode.ts';
 import { EncodingConfig } from '../../src/codec/config.ts';
 import type { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';

@@ -14,7 +14,7 @@ import { createServer, type Server } from 'node:http';
 import { chromium, type Browser } from 'playwright-core';
 import { startDevNetwork, type DevNetwork } from '../../src/network/dev-network.ts';
 import { RemoteChain } from '../../src/chain/remote/client.ts';
-import { loadWallet } from '../../src/client/config.ts';
+import { loadWallet } from '../../src/client/client-config.ts';
 import { CodecPool } from '../../src/pool/codec-pool.ts';
 import { startDaemon, type Daemon } from '../../src/gateway/daemon.ts';
 

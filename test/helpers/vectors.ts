@@ -1,12 +1,11 @@
-/** Access to the shared golden vectors (../shared/vectors/rs relative to the checkout). */
-import { readFileSync, existsSync } from 'node:fs';
+/**
+ * Access to the Reed–Solomon golden vectors vendored under test/fixtures/rs/ (provenance in
+ * test/fixtures/README.md and test/fixtures/rs/README.md).
+ */
+import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 
-export const VECTORS_DIR = new URL('../../../shared/vectors/rs/', import.meta.url);
-
-export function vectorsAvailable(): boolean {
-  return existsSync(new URL('manifest.txt', VECTORS_DIR));
-}
+export const VECTORS_DIR = new URL('../fixtures/rs/', import.meta.url);
 
 export function readVector(name: string): Uint8Array {
   return new Uint8Array(readFileSync(new URL(name, VECTORS_DIR)));

@@ -12,10 +12,10 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { runTusk, TUSK_BIN } from '../helpers/cli.ts';
 import { randomBytes } from '../helpers/blobs.ts';
-import { loadClientConfig, loadWallet } from '../../src/client/config.ts';
+import { loadClientConfig, loadWallet } from '../../src/client/client-config.ts';
 import { RemoteChain } from '../../src/chain/remote/client.ts';
-import { storeBlob } from '../../src/client/store.ts';
-import { readBlob } from '../../src/client/read.ts';
+import { storeBlob } from '../../src/client/store-blob.ts';
+import { readBlob } from '../../src/client/read-blob.ts';
 import { X25519Identity } from '../../src/age/index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tusk-age-net-'));

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { pairForShard, placeBlob, shardForPair } from '../../src/client/placement.ts';
+import { pairForShard, placeBlob, shardForPair } from '../../src/protocol/placement.ts';
 import { blobIdRotation } from '../../src/codec/blob-id.ts';
-import { Semaphore, withRetries } from '../../src/client/retry.ts';
-import { normalizeNodeUrl } from '../../src/client/node-client.ts';
-import { storageCost } from '../../src/client/store.ts';
+import { Semaphore, withRetries } from '../../src/util/async.ts';
+import { normalizeNodeUrl } from '../../src/node-api/client.ts';
+import { storageCost } from '../../src/client/store-blob.ts';
 import { TuskError, TuskInputError } from '../../src/errors.ts';
 import type { CommitteeInfo } from '../../src/chain/types.ts';
 

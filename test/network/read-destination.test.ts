@@ -7,7 +7,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Chain } from '../../src/chain/types.ts';
-import { readBlobToFile } from '../../src/client/read.ts';
+import { readBlobToFile } from '../../src/client/read-blob.ts';
 import { TuskInputError } from '../../src/errors.ts';
 
 let dir: string;

@@ -16,7 +16,7 @@ import {
   inconsistencyProofToBcs, recoverSliver, recoverySymbolsFrom, recoverySymbolsFromBcs, verifyRecoverySymbol,
 } from '../../src/codec/recovery.ts';
 import { flipBit, inconsistentEncoding, randomBytes } from '../helpers/blobs.ts';
-import { ApiError } from '../../src/node/api-error.ts';
+import { ApiError } from '../../src/node-api/errors.ts';
 import { type BareNode, call, pairOf, put, reason, register, startBareNode, tempDir } from './helpers.ts';
 
 const n = 10;

@@ -12,9 +12,9 @@ import { LocalChain } from '../../src/chain/local/index.ts';
 import { CodecPool } from '../../src/pool/codec-pool.ts';
 import { encodeBlob } from '../../src/codec/encode.ts';
 import { startStorageNode, type StorageNodeHandle } from '../../src/node/node.ts';
-import { storeBlob } from '../../src/client/store.ts';
-import { readBlob } from '../../src/client/read.ts';
-import { StorageNodeClient } from '../../src/client/node-client.ts';
+import { storeBlob } from '../../src/client/store-blob.ts';
+import { readBlob } from '../../src/client/read-blob.ts';
+import { StorageNodeClient } from '../../src/node-api/client.ts';
 import { randomBytes } from '../helpers/blobs.ts';
 import { pairOf, tempDir } from './helpers.ts';
 

@@ -13,7 +13,7 @@ import { LocalChain } from '../../src/chain/local/index.ts';
 import { CodecPool } from '../../src/pool/codec-pool.ts';
 import { encodeBlob } from '../../src/codec/encode.ts';
 import { startStorageNode, type StorageNodeHandle } from '../../src/node/node.ts';
-import { storeBlob } from '../../src/client/store.ts';
+import { storeBlob } from '../../src/client/store-blob.ts';
 import { randomBytes } from '../helpers/blobs.ts';
 import { pairOf, tempDir } from './helpers.ts';
 

@@ -10,7 +10,7 @@
  */
 import { ChainAbortError, CertificateError, TuskInputError } from '../../errors.ts';
 import { deriveBlobId } from '../../codec/blob-id.ts';
-import { equalBytes } from '../../codec/verify.ts';
+import { equalBytes } from '../../util/bytes.ts';
 import { EncodingConfig, ENCODING_TYPE_RS2 } from '../../codec/config.ts';
 import { ENCODINGS, RS8 } from '../../codec/encodings/index.ts';
 import { APP_ID, INTENT_VERSION, IntentType } from '../../protocol/messages.ts';

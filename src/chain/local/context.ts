@@ -6,7 +6,7 @@
 import { blake2b } from '@noble/hashes/blake2.js';
 import { ChainAbortError, TuskInputError } from '../../errors.ts';
 import type { Address, ChainEvent, ObjectId } from '../types.ts';
-import { isAddress, type Store, type SystemMeta } from './store.ts';
+import { isAddress, type Store, type SystemMeta } from './tables.ts';
 
 /** What one call has access to. */
 export class ExecContext {

@@ -23,7 +23,7 @@ import { ChainAbortError } from '../../errors.ts';
 import { isQuorum } from '../../protocol/certificate.ts';
 import type { CommitteeInfo, CommitteeNode, ObjectId, ShardMove } from '../types.ts';
 import type { ExecContext } from './context.ts';
-import { toShares, toWal } from './store.ts';
+import { toShares, toWal } from './tables.ts';
 import { N_BASIS_POINTS } from './staking.ts';
 
 /** Move constants (staking_inner.move). */

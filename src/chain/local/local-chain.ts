@@ -42,7 +42,7 @@ import {
   type EventQueryOptions, type ObjectId, type OwnedObject, type StakedWal, type StorageNodeInfo, type StorageResource, type SystemState, type TxEffects,
 } from '../types.ts';
 import { openDatabase, SCHEMA_VERSION } from './schema.ts';
-import { isAddress, MAX_AMOUNT, Store, type StoredAbort, type SystemMeta } from './store.ts';
+import { isAddress, MAX_AMOUNT, Store, type StoredAbort, type SystemMeta } from './tables.ts';
 import { ExecContext, SYSTEM_ADDRESS } from './context.ts';
 import * as blobs from './blobs.ts';
 import * as staking from './staking.ts';

@@ -23,7 +23,7 @@ import { proofOfPossessionMessage } from '../../protocol/messages.ts';
 import { isQuorum } from '../../protocol/certificate.ts';
 import type { ObjectId, StakedWal } from '../types.ts';
 import { argAddress, argAmount, argBytes, argString, argUint, notFound, optAmount, optUint, requireOwner, type ExecContext } from './context.ts';
-import { toShares, toWal, type PoolRow } from './store.ts';
+import { toShares, toWal, type PoolRow } from './tables.ts';
 
 /** Longest node name, in characters (staking_pool.move). */
 export const MAX_NODE_NAME_LENGTH = 100;

@@ -17,7 +17,7 @@ import type {
   StorageNodeInfo, StorageResource, SystemState, TxEffects,
 } from '../types.ts';
 import type { ChainErrorBody } from './server.ts';
-import { withRetries } from '../../client/retry.ts';
+import { withRetries } from '../../util/async.ts';
 
 /** Options of `RemoteChain`. */
 export interface RemoteChainOptions {

@@ -25,7 +25,7 @@ import { ChainAbortError, ChainUnavailableError, TuskError, TuskInputError } fro
 import { decodeChainJson, encodeChainJson } from '../json.ts';
 import type { SignedTransaction } from '../transaction.ts';
 import type { DevChain } from '../types.ts';
-import { pause } from '../../client/retry.ts';
+import { pause } from '../../util/async.ts';
 import { httpServerFactory, limitConnections, watchBody } from '../../http/guard.ts';
 
 /** What the server needs from the chain it serves: `LocalChain` satisfies it. */

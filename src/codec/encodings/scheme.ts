@@ -5,7 +5,7 @@
  * index.ts.
  */
 import type { KernelExports } from '../../wasm/kernel.ts';
-import type { RsField } from '../../rs/reed-solomon.ts';
+import { countsFit, type RsField } from '../../rs/reed-solomon.ts';
 
 /** Names of the encodings Tusk implements. */
 export type EncodingName = 'RS2' | 'RS8';
@@ -37,17 +37,6 @@ export interface EncodingScheme {
   encode(k: KernelExports, base: number, stride: number, bytes: number, o: number, r: number): void;
   /** RS erasure decode in place (contract of assembly/rs/decode.ts). */
   decode(k: KernelExports, base: number, stride: number, bytes: number, o: number, r: number, received: number, erasures: number): void;
-}
-
-function nextPow2(x: number): number {
-  let p = 1;
-  while (p < x) p *= 2;
-  return p;
-}
-
-/** reed-solomon-simd's count rule for a field of `order` elements (§3.1 of the RS spec). */
-export function countsFit(o: number, r: number, order: number): boolean {
-  return o >= 1 && r >= 1 && o < order && r < order && Math.min(nextPow2(o), nextPow2(r)) + Math.max(o, r) <= order;
 }
 
 /** Largest n ≥ 4 for which the row code (n−f → n) and column code (n−2f → n) both fit `order`. */

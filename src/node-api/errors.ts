@@ -68,6 +68,17 @@ export class ApiError extends TuskError {
   }
 }
 
+/**
+ * Reasons that mean "not yet": the node may accept the same request a little later (it has not
+ * seen the registration event, or does not hold every sliver for a confirmation yet).
+ */
+export const NOT_YET_REASONS: ReadonlySet<string> = new Set(['NOT_REGISTERED', 'BLOB_NOT_REGISTERED', 'NOT_CURRENTLY_REGISTERED', 'MISSING_SLIVERS']);
+/**
+ * For uploads, also: a sliver PUT before the metadata PUT has landed, and a node whose buffer of
+ * not-yet-registered uploads is full (Walrus answers CACHE_SATURATED with a 400). A GET's 404 is final.
+ */
+export const RETRYABLE_UPLOAD_REASONS: ReadonlySet<string> = new Set([...NOT_YET_REASONS, 'METADATA_NOT_FOUND', 'CACHE_SATURATED']);
+
 /** The success envelope `{"success":{code,data}}` (HTTP status = code). */
 export function success(code: number, data: unknown): object {
   return { success: { code, data } };

@@ -11,10 +11,12 @@
  * the new committee, asking nodes what they already hold.
  */
 import type { Signer } from '@mysten/sui/cryptography';
-import { encodeBlobAsync, type EncodedMetadata, type TaskRunner } from '../codec/encode.ts';
+import { type EncodedMetadata } from '../codec/encode.ts';
+import { encodeBlobAsync } from '../pool/async-codec.ts';
+import { type TaskRunner } from '../codec/tasks.ts';
 import { SliverData, type SliverAxis } from '../codec/sliver.ts';
 import { encodeStream } from '../stream/encode-stream.ts';
-import { directorySink } from '../stream/sink.ts';
+import { directorySink } from '../stream/sliver-dir.ts';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,12 +25,14 @@ import { encodingByName, type EncodingScheme } from '../codec/encodings/index.ts
 import { blsVerify } from '../crypto/bls.ts';
 import { aggregateCertificate, isQuorum, signersBitmap } from '../protocol/certificate.ts';
 import { parseStorageConfirmation, storageConfirmationMessage, type BlobPersistence } from '../protocol/messages.ts';
-import { storageUnits, type BlobObject, type Chain, type CommitteeInfo, type ObjectId } from '../chain/types.ts';
+import { storageUnits, type BlobObject, type Chain, type CommitteeInfo, type CommitteeNode, type ObjectId } from '../chain/types.ts';
 import { ChainAbortError, NotEnoughConfirmationsError, StorageNodeError, TuskError, TuskInputError } from '../errors.ts';
-import { NOT_YET_REASONS, StorageNodeClient, type SignedNodeMessage } from './node-client.ts';
-import { certificateCommittee, placeBlob, type NodePlacement } from './placement.ts';
-import { isRetryable, Semaphore, withRetries } from './retry.ts';
-import { equalBytes } from '../codec/verify.ts';
+import { StorageNodeClient } from '../node-api/client.ts';
+import { type SignedNodeMessage } from '../node-api/wire.ts';
+import { NOT_YET_REASONS } from '../node-api/errors.ts';
+import { certificateCommittee, placeBlob, type NodePlacement } from '../protocol/placement.ts';
+import { isRetryable, Semaphore, withRetries } from '../util/async.ts';
+import { equalBytes } from '../util/bytes.ts';
 import type { EncryptOptions } from '../age/age.ts';
 import { withEncryptedInput } from './encryption.ts';
 
@@ -457,7 +461,7 @@ export class BlobStoreFlow {
   }
 
   /** Metadata, then the node's slivers, then its confirmation (unverified; the caller checks). */
-  private async uploadToNode(p: NodePlacement, blob: BlobObject, message: Uint8Array, epoch: number, signal: AbortSignal, recheck: boolean, global: Semaphore, onSliver: () => void): Promise<SignedNodeMessage> {
+  private async uploadToNode(p: NodePlacement<CommitteeNode>, blob: BlobObject, message: Uint8Array, epoch: number, signal: AbortSignal, recheck: boolean, global: Semaphore, onSliver: () => void): Promise<SignedNodeMessage> {
     const enc = this.encoded!;
     const n = enc.nShards;
     const client = (this.o.nodeClient ?? ((a) => new StorageNodeClient(a, { timeoutMs: this.o.nodeTimeoutMs })))(p.node.networkAddress);

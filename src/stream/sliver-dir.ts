@@ -17,7 +17,7 @@ import { SliverData, type SliverAxis } from '../codec/sliver.ts';
 import type { EncodedBlob } from '../codec/encode.ts';
 import type { EncodingName } from '../codec/encodings/index.ts';
 import { TuskInputError } from '../errors.ts';
-import type { SliverSink } from '../stream/sink.ts';
+import type { SliverSink } from './sink.ts';
 
 /** The human-readable summary written as blob.json (also what `--json` prints). */
 export interface BlobSummary {

@@ -7,10 +7,12 @@
  * `StorageNodeError`s that say whether retrying may help. The client holds no state but its URL.
  */
 import type { BlobId } from '../codec/blob-id.ts';
-import { blobIdToString } from '../codec/blob-id.ts';
 import { BlobMetadataWithId, type BlobMetadata } from '../codec/metadata.ts';
 import { SliverData, type SliverAxis } from '../codec/sliver.ts';
 import { StorageNodeError, TuskError, TuskInputError } from '../errors.ts';
+import { recoverySymbolsFromBcs, type RecoverySymbol } from '../codec/recovery.ts';
+import { NOT_YET_REASONS, RETRYABLE_UPLOAD_REASONS } from './errors.ts';
+import { MAX_BCS_BYTES, MAX_JSON_BYTES, nodePaths, type ConfirmationKind, type NodeBlobStatus, type SignedNodeMessage, type StoredOnNodeStatus } from './wire.ts';
 
 /** Options of `StorageNodeClient`. */
 export interface StorageNodeClientOptions {
@@ -32,39 +34,7 @@ export interface NodeRequestOptions {
   readonly maxBytes?: number;
 }
 
-/** Whether a node has a blob's metadata or a sliver (`StoredOnNodeStatus`). */
-export type StoredOnNodeStatus = 'nonexistent' | 'buffered' | 'stored';
-
-/** A node's signed storage confirmation (or invalid-blob attestation). */
-export interface SignedNodeMessage {
-  readonly serializedMessage: Uint8Array;
-  readonly signature: Uint8Array;
-}
-
-/** Which confirmation to ask for: permanent, or deletable for the Blob object `objectId`. */
-export type ConfirmationKind = { kind: 'permanent' } | { kind: 'deletable'; objectId: string };
-
-/** A node's view of a blob's status (`BlobStatus` JSON, §5 route 12), as the node sent it. */
-export type NodeBlobStatus =
-  | 'nonexistent'
-  | { invalid: { event: { txDigest: string; eventSeq: string } } }
-  | { permanent: { endEpoch: number; isCertified: boolean; initialCertifiedEpoch?: number | null; deletableCounts: { count_deletable_total: number; count_deletable_certified: number } } }
-  | { deletable: { initialCertifiedEpoch?: number | null; deletableCounts: { count_deletable_total: number; count_deletable_certified: number } } };
-
 const OCTET = 'application/octet-stream';
-
-/**
- * Reasons that mean "not yet": the node may accept the same request a little later (it has not
- * seen the registration event, or does not hold every sliver for a confirmation yet).
- */
-export const NOT_YET_REASONS: ReadonlySet<string> = new Set(['NOT_REGISTERED', 'BLOB_NOT_REGISTERED', 'NOT_CURRENTLY_REGISTERED', 'MISSING_SLIVERS']);
-/**
- * For uploads, also: a sliver PUT before the metadata PUT has landed, and a node whose buffer of
- * not-yet-registered uploads is full (Walrus answers CACHE_SATURATED with a 400). A GET's 404 is final.
- */
-const RETRYABLE_UPLOAD_REASONS = new Set([...NOT_YET_REASONS, 'METADATA_NOT_FOUND', 'CACHE_SATURATED']);
-const MAX_BCS_BYTES = 64 * 2 ** 20;
-const MAX_JSON_BYTES = 2 ** 20;
 
 /** The REST client of one storage node. */
 export class StorageNodeClient {
@@ -85,12 +55,12 @@ export class StorageNodeClient {
 
   /** `PUT /v1/blobs/{id}/metadata`; resolves to the node's message (stored / already stored). */
   async storeMetadata(blobId: BlobId, metadata: BlobMetadata, options: NodeRequestOptions = {}): Promise<string> {
-    return this.json<string>('PUT', `/v1/blobs/${blobIdToString(blobId)}/metadata`, options, metadata.toBcs());
+    return this.json<string>('PUT', nodePaths.metadata(blobId), options, metadata.toBcs());
   }
 
   /** `GET /v1/blobs/{id}/metadata`. The result is NOT verified here: call `verifyMetadata`. */
   async getMetadata(blobId: BlobId, options: NodeRequestOptions = {}): Promise<BlobMetadataWithId> {
-    const bytes = await this.bytes(`/v1/blobs/${blobIdToString(blobId)}/metadata`, options);
+    const bytes = await this.bytes(nodePaths.metadata(blobId), options);
     try {
       return BlobMetadataWithId.fromBcs(bytes);
     } catch (e) {
@@ -100,17 +70,17 @@ export class StorageNodeClient {
 
   /** `GET /v1/blobs/{id}/metadata/status`. */
   metadataStatus(blobId: BlobId, options: NodeRequestOptions = {}): Promise<StoredOnNodeStatus> {
-    return this.json<StoredOnNodeStatus>('GET', `/v1/blobs/${blobIdToString(blobId)}/metadata/status`, options);
+    return this.json<StoredOnNodeStatus>('GET', nodePaths.metadataStatus(blobId), options);
   }
 
   /** `PUT /v1/blobs/{id}/slivers/{pair}/{axis}` with the sliver's BCS. */
   storeSliver(blobId: BlobId, pairIndex: number, sliver: SliverData, options: NodeRequestOptions = {}): Promise<string> {
-    return this.json<string>('PUT', `${this.sliverPath(blobId, pairIndex, sliver.axis)}`, options, sliver.toBcs());
+    return this.json<string>('PUT', nodePaths.sliver(blobId, pairIndex, sliver.axis), options, sliver.toBcs());
   }
 
   /** `GET /v1/blobs/{id}/slivers/{pair}/{axis}`. NOT verified here: call `verifySlivers`. */
   async getSliver(blobId: BlobId, pairIndex: number, axis: SliverAxis, options: NodeRequestOptions = {}): Promise<SliverData> {
-    const bytes = await this.bytes(this.sliverPath(blobId, pairIndex, axis), options);
+    const bytes = await this.bytes(nodePaths.sliver(blobId, pairIndex, axis), options);
     try {
       return SliverData.fromBcs(axis, bytes);
     } catch (e) {
@@ -120,7 +90,7 @@ export class StorageNodeClient {
 
   /** `GET …/slivers/{pair}/{axis}/status`. */
   sliverStatus(blobId: BlobId, pairIndex: number, axis: SliverAxis, options: NodeRequestOptions = {}): Promise<StoredOnNodeStatus> {
-    return this.json<StoredOnNodeStatus>('GET', `${this.sliverPath(blobId, pairIndex, axis)}/status`, options);
+    return this.json<StoredOnNodeStatus>('GET', nodePaths.sliverStatus(blobId, pairIndex, axis), options);
   }
 
   /**
@@ -130,7 +100,7 @@ export class StorageNodeClient {
    *   registration (`wait_for_registration=true&wait_millis=…`).
    */
   async getConfirmation(blobId: BlobId, kind: ConfirmationKind, options: NodeRequestOptions & { waitForRegistrationMs?: number } = {}): Promise<SignedNodeMessage> {
-    let path = `/v1/blobs/${blobIdToString(blobId)}/confirmation/` + (kind.kind === 'permanent' ? 'permanent' : `deletable/${kind.objectId}`);
+    let path = nodePaths.confirmation(blobId, kind);
     if (options.waitForRegistrationMs !== undefined) path += `?wait_for_registration=true&wait_millis=${Math.max(0, Math.floor(options.waitForRegistrationMs))}`;
     const data = await this.json<{ signed?: { serializedMessage?: unknown; signature?: unknown } }>('GET', path, options);
     const signed = data?.signed;
@@ -142,18 +112,27 @@ export class StorageNodeClient {
 
   /** `GET /v1/blobs/{id}/status`. */
   blobStatus(blobId: BlobId, options: NodeRequestOptions = {}): Promise<NodeBlobStatus> {
-    return this.json<NodeBlobStatus>('GET', `/v1/blobs/${blobIdToString(blobId)}/status`, options);
+    return this.json<NodeBlobStatus>('GET', nodePaths.blobStatus(blobId), options);
+  }
+
+  /**
+   * `GET /v1/blobs/{id}/recoverySymbols?targetSliver=…&targetType=…`: the symbols this node holds
+   * that rebuild sliver `target` of `axis`, one per orthogonal sliver it stores, each with its
+   * Merkle proof. NOT verified here: check each with `verifyRecoverySymbol`. `maxBytes` defaults
+   * to the BCS cap; shard recovery passes `recoverySymbolsAnswerLimit`.
+   */
+  async getRecoverySymbols(blobId: BlobId, target: number, axis: SliverAxis, options: NodeRequestOptions = {}): Promise<RecoverySymbol[]> {
+    const bytes = await this.bytes(nodePaths.recoverySymbols(blobId, target, axis), options);
+    try {
+      return recoverySymbolsFromBcs(bytes);
+    } catch (e) {
+      throw new StorageNodeError(this.url, 200, 'MALFORMED_RESPONSE', `recovery symbols are not valid BCS: ${(e as Error).message}`);
+    }
   }
 
   /** `GET /v1/health`. */
   health(options: NodeRequestOptions = {}): Promise<Record<string, unknown>> {
-    return this.json<Record<string, unknown>>('GET', '/v1/health', options);
-  }
-
-  private sliverPath(blobId: BlobId, pairIndex: number, axis: SliverAxis): string {
-    if (!Number.isInteger(pairIndex) || pairIndex < 0 || pairIndex > 0xffff) throw new TuskInputError(`pair index ${pairIndex} is not a u16`);
-    if (axis !== 'primary' && axis !== 'secondary') throw new TuskInputError(`sliver axis must be primary or secondary, got ${String(axis)}`);
-    return `/v1/blobs/${blobIdToString(blobId)}/slivers/${pairIndex}/${axis}`;
+    return this.json<Record<string, unknown>>('GET', nodePaths.health(), options);
   }
 
   private async request(method: string, path: string, options: NodeRequestOptions, body?: Uint8Array, accept = 'application/json'): Promise<Response> {

@@ -5,15 +5,29 @@
  * shard keeps primary sliver p and secondary sliver n − 1 − p.
  */
 import { blobIdRotation, type BlobId } from '../codec/blob-id.ts';
-import type { Committee } from '../protocol/certificate.ts';
-import type { CommitteeInfo, CommitteeNode } from '../chain/types.ts';
+import type { Committee } from './certificate.ts';
 import { TuskInputError } from '../errors.ts';
 
+/** What placement reads of a committee member (chain/types.ts `CommitteeNode` is one). */
+export interface PlacementMember {
+  /** 48-byte compressed BLS12-381 G1 public key. */
+  readonly publicKey: Uint8Array;
+  /** Shard indices held in the committee's epoch. */
+  readonly shards: readonly number[];
+}
+
+/** What placement reads of a committee (chain/types.ts `CommitteeInfo` is one). */
+export interface PlacementCommittee<N extends PlacementMember = PlacementMember> {
+  readonly epoch: number;
+  readonly nShards: number;
+  readonly members: readonly N[];
+}
+
 /** One committee member and the sliver pairs of a given blob that it stores. */
-export interface NodePlacement {
+export interface NodePlacement<N extends PlacementMember = PlacementMember> {
   /** Position in `committee.members` (= signer index in certificates). */
   readonly member: number;
-  readonly node: CommitteeNode;
+  readonly node: N;
   /** Pair indices, one per shard the node holds (same order as `node.shards`). */
   readonly pairs: readonly number[];
 }
@@ -32,7 +46,7 @@ export function shardForPair(pair: number, offset: number, nShards: number): num
  * Every member's pairs for `blobId`. @throws TuskInputError when the committee does not hold each
  * shard exactly once (a chain bug or a committee read mid-change).
  */
-export function placeBlob(committee: CommitteeInfo, blobId: BlobId): NodePlacement[] {
+export function placeBlob<N extends PlacementMember>(committee: PlacementCommittee<N>, blobId: BlobId): NodePlacement<N>[] {
   const n = committee.nShards;
   const offset = blobIdRotation(blobId, n);
   const seen = new Uint8Array(n);
@@ -50,6 +64,6 @@ export function placeBlob(committee: CommitteeInfo, blobId: BlobId): NodePlaceme
 }
 
 /** The committee in the form certificates are checked against (weights = shard counts). */
-export function certificateCommittee(committee: CommitteeInfo): Committee {
+export function certificateCommittee(committee: PlacementCommittee): Committee {
   return { epoch: committee.epoch, nShards: committee.nShards, members: committee.members.map((m) => ({ publicKey: m.publicKey, weight: m.shards.length })) };
 }

@@ -21,16 +21,17 @@ import type { BlobId } from '../codec/blob-id.ts';
 import { blobIdFromString, blobIdToString } from '../codec/blob-id.ts';
 import type { BlobMetadataWithId } from '../codec/metadata.ts';
 import type { SliverAxis } from '../codec/sliver.ts';
-import type { TaskRunner } from '../codec/encode.ts';
+import type { TaskRunner } from '../codec/tasks.ts';
 import { EncodingConfig } from '../codec/config.ts';
 import { encodingByType } from '../codec/encodings/index.ts';
-import { verifyMetadata, equalBytes } from '../codec/verify.ts';
+import { verifyMetadata } from '../codec/verify.ts';
+import { equalBytes } from '../util/bytes.ts';
 import { decodeDirectory } from '../stream/decode-stream.ts';
 import type { BlobObject, Chain, CommitteeInfo, CommitteeNode } from '../chain/types.ts';
 import { MetadataVerificationError, NotEnoughSliversError, SliverVerificationError, StorageNodeError, TuskError, TuskInputError } from '../errors.ts';
-import { StorageNodeClient } from './node-client.ts';
-import { placeBlob } from './placement.ts';
-import { withRetries } from './retry.ts';
+import { StorageNodeClient } from '../node-api/client.ts';
+import { placeBlob } from '../protocol/placement.ts';
+import { withRetries } from '../util/async.ts';
 import { withDecryptedOutput, type ReadDecryptOptions } from './encryption.ts';
 
 /** Options of `readBlob` / `readBlobToFile`. */

@@ -8,7 +8,7 @@
  *  - `cols`  (Phase B): columns [c0, c0+w) → the column code's 2f recovery rows and their leaf hashes.
  *  - `roots` (Phase C): Merkle roots of row trees and column trees for pairs [first, first+count).
  */
-import type { KernelExports } from '../wasm/kernel.ts';
+import type { KernelExports, WasmKernel } from '../wasm/kernel.ts';
 import { encodingByName, type EncodingName } from './encodings/index.ts';
 
 /** Phase A task. */
@@ -79,8 +79,88 @@ export interface ExpandTask {
 
 export type StripeTask = RowsTask | ColsTask | RootsTask | DecodeTask | ExpandTask;
 
-/** Runs one task on kernel `k` (any thread whose instance uses the task's memory). */
-export function runStripeTask(k: KernelExports, t: StripeTask): void {
+/**
+ * Whether tasks are bounds-checked before they run: with `TUSK_DEBUG=1`, and always under vitest.
+ * The kernels are built without bounds checks (asconfig.json: noAssert, uncheckedBehavior) and run
+ * on memory shared with other workers, so a wrong offset would silently corrupt another task's data.
+ */
+export const CHECK_TASKS: boolean = typeof process !== 'undefined' && (process.env.TUSK_DEBUG === '1' || process.env.VITEST !== undefined);
+
+/**
+ * The memory regions `[start, end)` task `t` reads or writes, as far as they follow from the task
+ * alone (work arrays: at least their original shards; decode inputs: at least the first position).
+ */
+export function taskRegions(t: StripeTask): [name: string, start: number, end: number][] {
+  switch (t.kind) {
+    case 'rows': {
+      const { n, kS, S, r0, h } = t;
+      return [
+        ['rows', t.rows, t.rows + (h - 1) * t.rowStride + kS * S],
+        ['colBase', t.colBase, t.colBase + (n - 1) * t.colStride + (r0 + h) * S],
+        ['work', t.work, t.work + kS * t.workStride],
+        ['leafHashes', t.leafHashes, t.leafHashes + (r0 + h) * n * 32],
+      ];
+    }
+    case 'cols': {
+      const { n, kP, S, c0, w } = t;
+      return [
+        ['colBase', t.colBase + c0 * t.colStride, t.colBase + (c0 + w - 1) * t.colStride + kP * S],
+        ['work', t.work, t.work + kP * t.workStride],
+        ['out', t.out, t.out + (n - kP - 1) * t.outStride + w * S],
+        ['leafHashes', t.leafHashes, t.leafHashes + ((n - 1) * n + c0 + w) * 32],
+      ];
+    }
+    case 'roots': {
+      const { n } = t;
+      return [
+        ['leafHashes', t.leafHashes, t.leafHashes + n * n * 32],
+        ['pairHashes', t.pairHashes + t.first * 64, t.pairHashes + (t.first + t.count) * 64],
+        ['scratch', t.scratch, t.scratch + 32],
+      ];
+    }
+    case 'decode': {
+      const { o, r, S, w } = t;
+      const maxMissing = Math.max(-1, ...Array.from({ length: o }, (_, i) => i).filter((i) => !t.present.includes(i)));
+      const regions: [string, number, number][] = [
+        ['raw', t.raw, t.raw + w * S],
+        ['received', t.received, t.received + o + r],
+        ['work', t.work, t.work + t.workStride],
+      ];
+      if (maxMissing >= 0) regions.push(['restored', t.restored, t.restored + maxMissing * t.rawStride + w * S]);
+      return regions;
+    }
+    case 'expand': {
+      const { n, k, S, h } = t;
+      return [
+        ['area', t.area, t.area + h * n * S],
+        ['work', t.work, t.work + k * t.workStride],
+        ['leaves', t.leaves, t.leaves + h * n * 32],
+        ['roots', t.roots, t.roots + h * 32],
+        ['scratch', t.scratch, t.scratch + 32],
+      ];
+    }
+  }
+}
+
+/**
+ * Checks that every region of `t` lies inside a memory of `memoryBytes` bytes and that its offsets
+ * are non-negative integers. @throws RangeError naming the task kind and the region: a planner bug,
+ * caught before the unchecked kernel would write out of place.
+ */
+export function checkTask(t: StripeTask, memoryBytes: number): void {
+  for (const [name, start, end] of taskRegions(t)) {
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start || end > memoryBytes) {
+      throw new RangeError(`kernel task ${t.kind}: region ${name} [${start}, ${end}) is outside memory of ${memoryBytes} bytes`);
+    }
+  }
+}
+
+/**
+ * Runs one task on kernel `k` (any thread whose instance uses the task's memory). With
+ * {@link CHECK_TASKS} and `memoryBytes` given, the task is bounds-checked first ({@link checkTask}).
+ */
+export function runStripeTask(k: KernelExports, t: StripeTask, memoryBytes?: number): void {
+  if (CHECK_TASKS && memoryBytes !== undefined) checkTask(t, memoryBytes);
   switch (t.kind) {
     case 'rows': {
       const scheme = encodingByName(t.encoding);
@@ -140,4 +220,11 @@ export function runStripeTask(k: KernelExports, t: StripeTask): void {
       return;
     }
   }
+}
+
+/** Where a plan's tasks run: inline on the calling thread, or on a pool (see src/pool/). */
+export interface TaskRunner {
+  /** Slots that may run at once (each task uses scratch of slot `task.slot`). */
+  readonly slots: number;
+  run(kernel: WasmKernel, task: StripeTask): Promise<void>;
 }
