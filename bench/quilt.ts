@@ -24,7 +24,7 @@ import { storeBlob } from '../src/client/store-blob.ts';
 import { closeDefaultPool } from '../src/pool/codec-pool.ts';
 import { EncodingConfig } from '../src/codec/config.ts';
 import { storeQuilt, readQuiltPatch } from '../src/quilt/client.ts';
-import { encodeQuilt, type QuiltBlobInput } from '../src/quilt/encode.ts';
+import { encodeQuilt, type QuiltBlobInput } from '../src/quilt/quilt-encode.ts';
 import { quiltGeometry } from '../src/quilt/format.ts';
 import type { Chain } from '../src/chain/types.ts';
 import { argValue, machineLine, writeReport } from './harness.ts';

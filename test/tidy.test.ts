@@ -27,6 +27,8 @@ export const LAYERS: ReadonlyArray<readonly [group: string, layer: number]> = [
   ['util', 1], // retry/sleep/semaphore, bounded concurrency, byte helpers
   ['wasm', 1], // the kernels' loader and memory
   ['crypto', 1], // BLS12-381
+  ['http', 1], // guards of the HTTP servers (connection caps, body and header timeouts)
+  ['age', 2], // age v1 encryption (node:crypto)
   ['hash', 2], // BLAKE2b and Merkle roots on the kernels
   ['rs', 2], // Reed–Solomon over the kernels
   ['codec', 3], // RedStuff: encode, decode, verify, recovery, metadata, tasks
@@ -38,12 +40,15 @@ export const LAYERS: ReadonlyArray<readonly [group: string, layer: number]> = [
   ['chain', 6], // the Chain interface and its types, transactions
   ['chain/local', 7], // the embedded chain (SQLite)
   ['chain/remote', 7], // the chain's HTTP server and client
+  ['chain/sui', 7], // the Chain interface over Sui (Walrus Mainnet/Testnet)
   ['client', 8], // store and read flows, client config
   ['node', 8], // the storage node
   ['network', 9], // a local network of processes (tusk dev)
-  ['cli', 10], // the tusk command
-  ['api', 11], // subpath entry points (package.json exports)
-  ['index.ts', 11], // the package root
+  ['quilt', 9], // QuiltV1: format, encoder, patch IDs, store and single-patch reads
+  ['gateway', 10], // the HTTP publisher and aggregator (tusk daemon)
+  ['cli', 11], // the tusk command
+  ['api', 12], // subpath entry points (package.json exports)
+  ['index.ts', 12], // the package root
 ];
 
 function groupOf(srcRelative: string): readonly [string, number] {

@@ -16,3 +16,6 @@ export { startChainServer } from '../chain/remote/server.ts';
 export type { ChainServerOptions, ChainServer } from '../chain/remote/server.ts';
 export { signTransaction, verifyTransaction, transactionDigest } from '../chain/transaction.ts';
 export type { SignedTransaction, TransactionData } from '../chain/transaction.ts';
+export { SuiChain, WALRUS_NETWORKS } from '../chain/sui/index.ts';
+export type { SuiChainOptions, SuiGasOptions, WalrusSuiNetwork } from '../chain/sui/index.ts';
+export { openSuiChain, loadSuiWallet } from '../chain/sui/connect.ts';

@@ -14,7 +14,7 @@ import { EncodingConfig } from '../codec/config.ts';
 import { defaultConfigPath, loadClientConfig, loadWallet } from '../client/client-config.ts';
 import type { StoreProgress } from '../client/store-blob.ts';
 import { TuskInputError } from '../errors.ts';
-import type { QuiltBlobInput } from '../quilt/encode.ts';
+import type { QuiltBlobInput } from '../quilt/quilt-encode.ts';
 import { QuiltReader, quiltStoreResultJson, storeQuilt, type QuiltPatch } from '../quilt/client.ts';
 import { parseQuiltPatchId } from '../quilt/patch-id.ts';
 import { blobIdToString } from '../codec/blob-id.ts';

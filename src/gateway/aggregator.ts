@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { blobIdFromString, blobIdToString, type BlobId } from '../codec/blob-id.ts';
 import type { BlobObject, Chain } from '../chain/types.ts';
 import { ApiError, CORS_HEADERS, PlainError, type QueryParam } from './http.ts';
-import type { RouteContext, RouteDefinition } from './routes.ts';
+import type { RouteContext, RouteDefinition } from './route-table.ts';
 import { BlobReader, ifNoneMatchMatches, ifRangeAllows, parseRange, type BlobLayout, type ByteRange } from './ranges.ts';
 import type { BlobCache } from './cache.ts';
 import type { GatewayMetrics } from './metrics.ts';

@@ -18,7 +18,7 @@ import { JwtAuthenticator, type JwtOptions } from './jwt.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { publisherRoutes } from './publisher.ts';
 import { BlobReader } from './ranges.ts';
-import { apiPage, RouteTable, type RouteDefinition } from './routes.ts';
+import { apiPage, RouteTable, type RouteDefinition } from './route-table.ts';
 
 /** Which half (or both) of the gateway to run. */
 export type DaemonMode = 'publisher' | 'aggregator' | 'daemon';

@@ -23,7 +23,7 @@ import type { BlobObject, Chain, EventCursor, EventId } from '../chain/types.ts'
 import { BlobStoreFlow } from '../client/store-blob.ts';
 import { BlobTooLargeError, ChainAbortError, NotEnoughConfirmationsError, TuskInputError } from '../errors.ts';
 import { ApiError, PlainError, sendJson, type QueryParam } from './http.ts';
-import type { RouteDefinition } from './routes.ts';
+import type { RouteDefinition } from './route-table.ts';
 import { checkSize, type JwtAuthenticator, type JwtClaims } from './jwt.ts';
 import type { GatewayMetrics } from './metrics.ts';
 

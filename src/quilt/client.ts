@@ -24,7 +24,7 @@ import { placeBlob } from '../protocol/placement.ts';
 import { fetchMetadata, readBlob, type ReadBlobOptions } from '../client/read-blob.ts';
 import { withRetries, Semaphore } from '../util/async.ts';
 import { storeBlob, type StoreBlobOptions, type StoreResult } from '../client/store-blob.ts';
-import { encodeQuilt, type EncodedQuilt, type QuiltBlobInput } from './encode.ts';
+import { encodeQuilt, type EncodedQuilt, type QuiltBlobInput } from './quilt-encode.ts';
 import {
   QUILT_INDEX_PREFIX_BYTES, QuiltFormatError, decodeIndex, decodePatch, indexBcsLength, quiltColumn, quiltGeometry, validateIdentifier,
   type QuiltGeometry, type QuiltPatchInfo,

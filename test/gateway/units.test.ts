@@ -12,7 +12,7 @@ import { ifNoneMatchMatches, ifRangeAllows, parseRange } from '../../src/gateway
 import { AdmissionQueue } from '../../src/gateway/admission.ts';
 import { JwtAuthenticator, parseSecret } from '../../src/gateway/jwt.ts';
 import { BlobCache } from '../../src/gateway/cache.ts';
-import { RouteTable } from '../../src/gateway/routes.ts';
+import { RouteTable } from '../../src/gateway/route-table.ts';
 import { ApiError, PlainError, parseQuery } from '../../src/gateway/http.ts';
 import { hs256 } from './helpers.ts';
 

@@ -15,7 +15,7 @@ const sdk = (await import(sdkQuilts)) as {
 };
 const officialPatchId = sdk.encodeQuiltPatchId;
 const officialParsePatchId = sdk.parseQuiltPatchId;
-import { encodeQuilt, quiltSymbolSize, QuiltTooLargeError, type QuiltBlobInput } from '../../src/quilt/encode.ts';
+import { encodeQuilt, quiltSymbolSize, QuiltTooLargeError, type QuiltBlobInput } from '../../src/quilt/quilt-encode.ts';
 import { decodeIndex, decodePatch, quiltColumn, quiltGeometry, validateIdentifier, QuiltFormatError } from '../../src/quilt/format.ts';
 import { encodeQuiltPatchId, parseQuiltPatchId } from '../../src/quilt/patch-id.ts';
 import { computeBlobMetadata } from '../../src/codec/encode.ts';
