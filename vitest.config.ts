@@ -5,15 +5,37 @@ import { configDefaults, defineConfig } from 'vitest/config';
 // processes, HTTP and SQLite rather than the kernels, so they run once, in the `system` project,
 // on the SIMD build. test/age (age encryption, no kernels) runs there too.
 // Slow cases (large blobs, big committees) run only under `npm run test:slow` (TUSK_SLOW=1).
-const systemSuites = ['test/age/**/*.test.ts', 'test/chain/**/*.test.ts', 'test/node/**/*.test.ts', 'test/network/**/*.test.ts', 'test/gateway/**/*.test.ts'];
+const systemSuites = [
+  'test/age/**/*.test.ts',
+  'test/chain/**/*.test.ts',
+  'test/node/**/*.test.ts',
+  'test/network/**/*.test.ts',
+  'test/gateway/**/*.test.ts',
+];
 export default defineConfig({
   test: {
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
     projects: [
-      { extends: true, test: { name: 'simd', env: { TUSK_WASM: 'simd' }, include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...systemSuites] } },
-      { extends: true, test: { name: 'scalar', env: { TUSK_WASM: 'scalar' }, include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...systemSuites] } },
+      {
+        extends: true,
+        test: {
+          name: 'simd',
+          env: { TUSK_WASM: 'simd' },
+          include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...systemSuites],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'scalar',
+          env: { TUSK_WASM: 'scalar' },
+          include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...systemSuites],
+        },
+      },
       { extends: true, test: { name: 'system', env: { TUSK_WASM: 'simd' }, include: systemSuites } },
     ],
   },

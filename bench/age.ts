@@ -35,7 +35,8 @@ async function throughput(): Promise<void> {
   const id = X25519Identity.generate();
   const tuskSize = 256 * MiB;
   const data = makeData(tuskSize, 1);
-  const enc: number[] = [], dec: number[] = [];
+  const enc: number[] = [],
+    dec: number[] = [];
   for (let r = 0; r < runs; r++) {
     let t = performance.now();
     const ct = await drain(encrypt(slices(data, MiB), { recipients: [id.recipient] }));
@@ -50,7 +51,8 @@ async function throughput(): Promise<void> {
   const tySize = 32 * MiB;
   const tyData = data.subarray(0, tySize);
   const tyId = await typage.generateIdentity();
-  const tyEnc: number[] = [], tyDec: number[] = [];
+  const tyEnc: number[] = [],
+    tyDec: number[] = [];
   for (let r = 0; r < runs; r++) {
     const e = new typage.Encrypter();
     e.addRecipient(await typage.identityToRecipient(tyId));
@@ -65,18 +67,24 @@ async function throughput(): Promise<void> {
     if (pt.length !== tySize) throw new Error('typage round trip size mismatch');
   }
   const row = (name: string, size: number, e: number[], d: number[]) =>
-    console.log(`${name.padEnd(26)} ${String(size / MiB).padStart(5)} MiB  encrypt ${mbps(size, median(e)).toFixed(0).padStart(6)} MB/s  decrypt ${mbps(size, median(d)).toFixed(0).padStart(6)} MB/s`);
+    console.log(
+      `${name.padEnd(26)} ${String(size / MiB).padStart(5)} MiB  encrypt ${mbps(size, median(e)).toFixed(0).padStart(6)} MB/s  decrypt ${mbps(size, median(d)).toFixed(0).padStart(6)} MB/s`,
+    );
   console.log(`one core, medians of ${runs} runs`);
   row('tusk (node:crypto)', tuskSize, enc, dec);
   row('age-encryption 0.3.1', tySize, tyEnc, tyDec);
-  console.log(`ratio tusk/age-encryption: encrypt ${(mbps(tuskSize, median(enc)) / mbps(tySize, median(tyEnc))).toFixed(1)}×, decrypt ${(mbps(tuskSize, median(dec)) / mbps(tySize, median(tyDec))).toFixed(1)}×`);
+  console.log(
+    `ratio tusk/age-encryption: encrypt ${(mbps(tuskSize, median(enc)) / mbps(tySize, median(tyEnc))).toFixed(1)}×, decrypt ${(mbps(tuskSize, median(dec)) / mbps(tySize, median(tyDec))).toFixed(1)}×`,
+  );
 }
 
 /** Child: writes a file of `gib` GiB, encrypts it to disk, decrypts it back, checks the hash; prints RSS. */
 async function fileChild(gib: number): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'tusk-bench-age-'));
   try {
-    const plain = join(dir, 'plain'), ct = join(dir, 'ct'), back = join(dir, 'back');
+    const plain = join(dir, 'plain'),
+      ct = join(dir, 'ct'),
+      back = join(dir, 'back');
     const chunk = makeData(8 * MiB, 2);
     const h1 = createHash('sha256');
     await pipeline(async function* () {
@@ -98,7 +106,16 @@ async function fileChild(gib: number): Promise<void> {
     });
     if (h1.digest('hex') !== h2.digest('hex')) throw new Error('file round trip mismatch');
     const size = (await stat(plain)).size;
-    console.log(JSON.stringify({ gib, size, ciphertext: (await stat(ct)).size, encMBps: mbps(size, encMs), decMBps: mbps(size, decMs), peakRssMiB: process.resourceUsage().maxRSS / 1024 }));
+    console.log(
+      JSON.stringify({
+        gib,
+        size,
+        ciphertext: (await stat(ct)).size,
+        encMBps: mbps(size, encMs),
+        decMBps: mbps(size, decMs),
+        peakRssMiB: process.resourceUsage().maxRSS / 1024,
+      }),
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -110,9 +127,14 @@ if (argv.includes('--child')) {
   await throughput();
   if (!argv.includes('--skip-file')) {
     const gib = Number(argValue(argv, '--size-gib') ?? 5);
-    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', '--size-gib', String(gib)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', '--size-gib', String(gib)], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     if (r.status !== 0) throw new Error(`file child failed (${r.status})`);
     const j = JSON.parse(r.stdout.trim());
-    console.log(`file ${gib} GiB disk→disk: encrypt ${j.encMBps.toFixed(0)} MB/s, decrypt ${j.decMBps.toFixed(0)} MB/s, peak RSS ${j.peakRssMiB.toFixed(0)} MiB (bar ≤ 1536 MiB), round trip hash verified`);
+    console.log(
+      `file ${gib} GiB disk→disk: encrypt ${j.encMBps.toFixed(0)} MB/s, decrypt ${j.decMBps.toFixed(0)} MB/s, peak RSS ${j.peakRssMiB.toFixed(0)} MiB (bar ≤ 1536 MiB), round trip hash verified`,
+    );
   }
 }

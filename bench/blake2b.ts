@@ -59,12 +59,16 @@ for (const flavor of flavors) {
     k.release(mark);
   }
   {
-    const n = 1000, S = 6;
+    const n = 1000,
+      S = 6;
     const mark = k.mark();
     const src = k.alloc(n * n * S);
     fill(k, src, n * n * S);
     const out = k.alloc(n * n * 32);
-    const s = best(() => e.hashLeaves(src, S, n * n, S, out, 32), () => e.hashLeaves(src, S, 4096, S, out, 32));
+    const s = best(
+      () => e.hashLeaves(src, S, n * n, S, out, 32),
+      () => e.hashLeaves(src, S, 4096, S, out, 32),
+    );
     lines.push(`n·n leaf digests, n=${n}, S=${S}: ${(s * 1000).toFixed(1)} ms`);
     const scratch = k.alloc(Math.ceil(n / 2) * 32);
     const roots = k.alloc(2 * n * 32);

@@ -41,7 +41,19 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MiB, argValue, emitResult, gitCommit, machineLine, makeData, matchesData, median, pad, spawnWorker, writeReport } from './harness.ts';
+import {
+  MiB,
+  argValue,
+  emitResult,
+  gitCommit,
+  machineLine,
+  makeData,
+  matchesData,
+  median,
+  pad,
+  spawnWorker,
+  writeReport,
+} from './harness.ts';
 
 type Impl = 'tusk' | 'official';
 type Mode = 'recovery' | 'systematic';
@@ -116,7 +128,8 @@ function selectIndices(mode: Mode, nShards: number): number[] {
 function describeSelection(mode: Mode, nShards: number): string {
   const kP = primarySourceSymbols(nShards);
   const idx = selectIndices(mode, nShards);
-  const lo = idx[0], hi = idx[idx.length - 1] + 1;
+  const lo = idx[0],
+    hi = idx[idx.length - 1] + 1;
   const rec = idx.filter((i) => i >= kP).length;
   return `primary [${lo}, ${hi}): ${kP - rec} systematic + ${rec} recovery of k_p = ${kP}`;
 }
@@ -191,10 +204,20 @@ async function prepareWorker(argv: string[]): Promise<void> {
     writeFileSync(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
     rmSync(dir, { recursive: true, force: true });
     renameSync(tmp, dir);
-    emitResult({ ok: true, seconds, maxRssKiB: process.resourceUsage().maxRSS, blobId: blob.blobIdString, bytesWritten } satisfies PrepareResult);
+    emitResult({
+      ok: true,
+      seconds,
+      maxRssKiB: process.resourceUsage().maxRSS,
+      blobId: blob.blobIdString,
+      bytesWritten,
+    } satisfies PrepareResult);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
-    emitResult({ ok: false, maxRssKiB: process.resourceUsage().maxRSS, error: String((e as Error)?.stack ?? e).slice(0, 2000) } satisfies PrepareResult);
+    emitResult({
+      ok: false,
+      maxRssKiB: process.resourceUsage().maxRSS,
+      error: String((e as Error)?.stack ?? e).slice(0, 2000),
+    } satisfies PrepareResult);
   }
 }
 
@@ -226,7 +249,11 @@ async function measureWorker(argv: string[]): Promise<void> {
       const { BlobMetadataWithId, SliverData } = await import('../src/api/codec.ts');
       if (warmup) {
         const w = encodeBlob(makeData(1024, 99), { nShards: 4 });
-        const out = decodeBlob(w.metadataWithId, selectIndices(mode, 4).map((i) => w.primarySlivers[i]), { nShards: 4, consistencyCheck: check });
+        const out = decodeBlob(
+          w.metadataWithId,
+          selectIndices(mode, 4).map((i) => w.primarySlivers[i]),
+          { nShards: 4, consistencyCheck: check },
+        );
         if (!matchesData(out, 99)) throw new Error('warm-up decode returned wrong bytes');
       }
       const metadata = BlobMetadataWithId.fromBcs(metaBcs);
@@ -239,7 +266,12 @@ async function measureWorker(argv: string[]): Promise<void> {
       wasmMemory = () => pkg.__wasm?.memory?.buffer.byteLength ?? NaN;
       if (warmup) {
         const w = officialEncode(makeData(1024, 99), 4);
-        const out = officialDecode(selectIndices(mode, 4).map((i) => w.primary[i]), 1024, 4, w.blobId);
+        const out = officialDecode(
+          selectIndices(mode, 4).map((i) => w.primary[i]),
+          1024,
+          4,
+          w.blobId,
+        );
         if (!matchesData(out, 99)) throw new Error('warm-up decode returned wrong bytes');
       }
       const blobId = metaBcs.slice(0, 32);
@@ -270,7 +302,12 @@ async function measureWorker(argv: string[]): Promise<void> {
       inputBytes,
     } satisfies RunResult);
   } catch (e) {
-    emitResult({ ...base, ok: false, maxRssKiB: process.resourceUsage().maxRSS, error: String((e as Error)?.stack ?? e).slice(0, 2000) } satisfies RunResult);
+    emitResult({
+      ...base,
+      ok: false,
+      maxRssKiB: process.resourceUsage().maxRSS,
+      error: String((e as Error)?.stack ?? e).slice(0, 2000),
+    } satisfies RunResult);
   }
 }
 
@@ -317,7 +354,11 @@ async function parent(argv: string[]): Promise<void> {
       console.log(`  ${mib} MiB: using cached encoding in ${dir}`);
     } else {
       process.stdout.write(`  ${mib} MiB: encoding with tusk into ${dir} … `);
-      const w = spawnWorker(script, ['--prepare', '--size-bytes', String(sizeBytes), '--n-shards', String(nShards), '--seed', String(seed)], timeoutS);
+      const w = spawnWorker(
+        script,
+        ['--prepare', '--size-bytes', String(sizeBytes), '--n-shards', String(nShards), '--seed', String(seed)],
+        timeoutS,
+      );
       prep = { ...('result' in w ? (w.result as PrepareResult) : { ok: false, error: w.error }), cached: false, dir };
       console.log(
         prep.ok
@@ -335,8 +376,22 @@ async function parent(argv: string[]): Promise<void> {
           if (!prep.ok) {
             r = { impl, mode, sizeBytes, nShards, run, ok: false, error: `preparing the input failed: ${prep.error}` };
           } else {
-            const args = ['--impl', impl, '--mode', mode, '--check', check, '--size-bytes', String(sizeBytes), '--n-shards', String(nShards),
-              '--seed', String(seed), '--run', String(run)];
+            const args = [
+              '--impl',
+              impl,
+              '--mode',
+              mode,
+              '--check',
+              check,
+              '--size-bytes',
+              String(sizeBytes),
+              '--n-shards',
+              String(nShards),
+              '--seed',
+              String(seed),
+              '--run',
+              String(run),
+            ];
             if (!warmup) args.push('--no-warmup');
             const w = spawnWorker(script, args, timeoutS);
             r = 'result' in w ? (w.result as RunResult) : { impl, mode, sizeBytes, nShards, run, ok: false, error: w.error };
@@ -421,8 +476,19 @@ async function parent(argv: string[]): Promise<void> {
       '\n(cpu s = median CPU time of the decode), peak RSS = max over the runs of the measuring process (inputs read from' +
       '\nthe cache, the encode ran in another process), RSS before = resident set just before the decode; ok = output == input.',
   );
-  const head = [pad('size MiB', 9, true), pad('mode', 10), pad('impl', 9), pad('runs', 4, true), pad('median s', 10, true), pad('cpu s', 8, true),
-    pad('MB/s', 8, true), pad('peak RSS MiB', 13, true), pad('RSS before', 11, true), pad('ok', 3), '  notes'];
+  const head = [
+    pad('size MiB', 9, true),
+    pad('mode', 10),
+    pad('impl', 9),
+    pad('runs', 4, true),
+    pad('median s', 10, true),
+    pad('cpu s', 8, true),
+    pad('MB/s', 8, true),
+    pad('peak RSS MiB', 13, true),
+    pad('RSS before', 11, true),
+    pad('ok', 3),
+    '  notes',
+  ];
   console.log(head.join(' '));
   for (const s of summaries) {
     const done = s.medianSeconds !== undefined;
@@ -432,7 +498,9 @@ async function parent(argv: string[]): Promise<void> {
           s.impl === 'tusk' ? `verifies metadata + all ${primarySourceSymbols(nShards)} slivers, check=${check}` : 'no verification',
           s.wasmMemoryMiB !== undefined ? `wasm memory ${s.wasmMemoryMiB.toFixed(0)} MiB` : '',
           s.error ? 'some runs failed' : '',
-        ].filter(Boolean).join('; ');
+        ]
+          .filter(Boolean)
+          .join('; ');
     console.log(
       [
         pad(String(s.sizeMiB), 9, true),

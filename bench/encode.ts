@@ -122,12 +122,27 @@ async function parent(argv: string[]): Promise<void> {
     for (const impl of impls) {
       for (let run = 0; run < nRuns; run++) {
         process.stdout.write(`  ${mib} MiB ${impl} run ${run + 1}/${nRuns} … `);
-        const args = ['--impl', impl, '--size-bytes', String(sizeBytes), '--n-shards', String(nShards), '--seed', String(seed), '--run', String(run)];
+        const args = [
+          '--impl',
+          impl,
+          '--size-bytes',
+          String(sizeBytes),
+          '--n-shards',
+          String(nShards),
+          '--seed',
+          String(seed),
+          '--run',
+          String(run),
+        ];
         if (!warmup) args.push('--no-warmup');
         const w = spawnWorker(script, args, timeoutS);
         const r: RunResult = 'result' in w ? (w.result as RunResult) : { impl, sizeBytes, nShards, run, ok: false, error: w.error };
         runs.push(r);
-        console.log(r.ok ? `${r.seconds!.toFixed(3)} s (cpu ${r.cpuSeconds!.toFixed(3)} s), peak RSS ${(r.maxRssKiB! / 1024).toFixed(0)} MiB` : `FAILED: ${r.error?.split('\n')[0]}`);
+        console.log(
+          r.ok
+            ? `${r.seconds!.toFixed(3)} s (cpu ${r.cpuSeconds!.toFixed(3)} s), peak RSS ${(r.maxRssKiB! / 1024).toFixed(0)} MiB`
+            : `FAILED: ${r.error?.split('\n')[0]}`,
+        );
       }
     }
   }
@@ -186,13 +201,26 @@ async function parent(argv: string[]): Promise<void> {
   });
 
   // Table.
-  console.log('\nMB/s uses MB = 10^6 bytes; sizes are MiB (2^20 bytes); time = median wall time of the runs\n(cpu s = median CPU time of the encode; much above the wall time = multi-threaded, far below = other load on the machine), RSS = max over the runs.');
-  const head = [pad('size MiB', 9, true), pad('impl', 9), pad('runs', 4, true), pad('median s', 10, true), pad('cpu s', 8, true), pad('MB/s', 8, true), pad('peak RSS MiB', 13, true), '  notes'];
+  console.log(
+    '\nMB/s uses MB = 10^6 bytes; sizes are MiB (2^20 bytes); time = median wall time of the runs\n(cpu s = median CPU time of the encode; much above the wall time = multi-threaded, far below = other load on the machine), RSS = max over the runs.',
+  );
+  const head = [
+    pad('size MiB', 9, true),
+    pad('impl', 9),
+    pad('runs', 4, true),
+    pad('median s', 10, true),
+    pad('cpu s', 8, true),
+    pad('MB/s', 8, true),
+    pad('peak RSS MiB', 13, true),
+    '  notes',
+  ];
   console.log(head.join(' '));
   for (const s of summaries) {
     const note = !s.ok
       ? `FAILED: ${(s.error ?? '').split('\n')[0].slice(0, 100)}`
-      : [s.wasmMemoryMiB !== undefined ? `wasm memory ${s.wasmMemoryMiB.toFixed(0)} MiB` : '', s.error ? 'some runs failed' : ''].filter(Boolean).join('; ');
+      : [s.wasmMemoryMiB !== undefined ? `wasm memory ${s.wasmMemoryMiB.toFixed(0)} MiB` : '', s.error ? 'some runs failed' : '']
+          .filter(Boolean)
+          .join('; ');
     console.log(
       [
         pad(String(s.sizeMiB), 9, true),
@@ -217,8 +245,21 @@ async function parent(argv: string[]): Promise<void> {
 
   // JSON.
   writeReport(argv, 'encode', {
-    params: { nShards, sizesMiB, impls, runs: runsArg !== undefined ? Number(runsArg) : 'default (3 if ≤16 MiB else 1)', seed, warmup, data: 'xorshift32 words' },
-    units: { seconds: 'median wall time of the encode call', cpuSeconds: 'user+system CPU time of the encode call', mbPerSecond: 'MB = 10^6 bytes', peakRssMiB: 'max over runs of process maxRSS, MiB' },
+    params: {
+      nShards,
+      sizesMiB,
+      impls,
+      runs: runsArg !== undefined ? Number(runsArg) : 'default (3 if ≤16 MiB else 1)',
+      seed,
+      warmup,
+      data: 'xorshift32 words',
+    },
+    units: {
+      seconds: 'median wall time of the encode call',
+      cpuSeconds: 'user+system CPU time of the encode call',
+      mbPerSecond: 'MB = 10^6 bytes',
+      peakRssMiB: 'max over runs of process maxRSS, MiB',
+    },
     summaries,
     comparisons,
     runs,

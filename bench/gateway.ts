@@ -43,8 +43,29 @@ interface Gateway {
 }
 
 async function startGateway(configPath: string, dir: string): Promise<Gateway> {
-  const child = spawn(process.execPath, [TUSK, 'daemon', '--config', configPath, '--bind-address', '127.0.0.1:0', '--metrics-address', '127.0.0.1:0',
-    '--max-body-size', String(2 * 1024 * 1024), '--cache-dir', join(dir, 'cache'), '--cache-size', '2048', '--temp-dir', dir, '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [
+      TUSK,
+      'daemon',
+      '--config',
+      configPath,
+      '--bind-address',
+      '127.0.0.1:0',
+      '--metrics-address',
+      '127.0.0.1:0',
+      '--max-body-size',
+      String(2 * 1024 * 1024),
+      '--cache-dir',
+      join(dir, 'cache'),
+      '--cache-size',
+      '2048',
+      '--temp-dir',
+      dir,
+      '--json',
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const line = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d) => {
@@ -78,7 +99,9 @@ async function putFile(g: Gateway, file: string): Promise<{ blobId: string; s: n
   const size = (await stat(file)).size;
   const t = performance.now();
   const res = await fetch(`${g.url}/v1/blobs`, {
-    method: 'PUT', duplex: 'half', headers: { 'content-length': String(size) },
+    method: 'PUT',
+    duplex: 'half',
+    headers: { 'content-length': String(size) },
     body: Readable.toWeb(createReadStream(file, { highWaterMark: MiB })) as ReadableStream,
   } as RequestInit);
   const body = await res.json();
@@ -92,7 +115,8 @@ async function timedGet(url: string, range?: string): Promise<{ ttfbMs: number; 
   const t = performance.now();
   const res = await fetch(url, { headers: range ? { range } : {} });
   const reader = res.body!.getReader();
-  let ttfb = -1, bytes = 0;
+  let ttfb = -1,
+    bytes = 0;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
@@ -118,9 +142,11 @@ async function withNetwork<T>(nShards: number, work: (net: DevNetwork, dir: stri
  * medians), then one full GET of it.
  */
 async function rangeVsFull(g: Gateway, blobId: string, size: number, runs: number): Promise<Record<string, unknown>> {
-  const ttfb: number[] = [], fetched: number[] = [], totals: number[] = [];
+  const ttfb: number[] = [],
+    fetched: number[] = [],
+    totals: number[] = [];
   for (let i = 0; i < runs; i++) {
-    const start = Math.floor(((i * 7919) % 1000) / 1000 * (size - MiB));
+    const start = Math.floor((((i * 7919) % 1000) / 1000) * (size - MiB));
     const before = await nodeBytes(g);
     const r = await timedGet(`${g.url}/v1/blobs/${blobId}`, `bytes=${start}-${start + MiB - 1}`);
     if (r.status !== 206 || r.bytes !== MiB) throw new Error(`range answered ${r.status} with ${r.bytes} bytes`);
@@ -132,10 +158,19 @@ async function rangeVsFull(g: Gateway, blobId: string, size: number, runs: numbe
   const full = await timedGet(`${g.url}/v1/blobs/${blobId}`);
   const fullFetched = (await nodeBytes(g)) - beforeFull;
   const mibs = size / MiB;
-  console.log(`1 MiB range of ${mibs} MiB (n=${runs}, medians): TTFB ${f(median(ttfb), 1)} ms, total ${f(median(totals), 1)} ms, fetched from nodes ${f(median(fetched) / MiB)} MiB`);
-  console.log(`full read of ${mibs} MiB: TTFB ${f(full.ttfbMs, 1)} ms, total ${f(full.totalMs, 1)} ms, fetched from nodes ${f(fullFetched / MiB)} MiB`);
+  console.log(
+    `1 MiB range of ${mibs} MiB (n=${runs}, medians): TTFB ${f(median(ttfb), 1)} ms, total ${f(median(totals), 1)} ms, fetched from nodes ${f(median(fetched) / MiB)} MiB`,
+  );
+  console.log(
+    `full read of ${mibs} MiB: TTFB ${f(full.ttfbMs, 1)} ms, total ${f(full.totalMs, 1)} ms, fetched from nodes ${f(fullFetched / MiB)} MiB`,
+  );
   return {
-    blobMiB: mibs, runs, rangeBytes: MiB, medianTtfbMs: median(ttfb), medianTotalMs: median(totals), medianFetchedMiB: median(fetched) / MiB,
+    blobMiB: mibs,
+    runs,
+    rangeBytes: MiB,
+    medianTtfbMs: median(ttfb),
+    medianTotalMs: median(totals),
+    medianFetchedMiB: median(fetched) / MiB,
     full: { ttfbMs: full.ttfbMs, totalMs: full.totalMs, fetchedMiB: fullFetched / MiB, bytes: full.bytes },
   };
 }
@@ -165,11 +200,19 @@ await withNetwork(shards, async (net, dir) => {
     await timedGet(`${g.url}/v1/blobs/${hot.blobId}`); // fills the cache
     const load = await autocannon({ url: `${g.url}/v1/blobs/${hot.blobId}`, connections, duration: seconds });
     report.aggregator = {
-      connections, seconds, requestsPerS: load.requests.average, MBps: load.throughput.average / 1e6,
-      p50Ms: load.latency.p50, p99Ms: load.latency.p99, non2xx: load.non2xx, errors: load.errors,
+      connections,
+      seconds,
+      requestsPerS: load.requests.average,
+      MBps: load.throughput.average / 1e6,
+      p50Ms: load.latency.p50,
+      p99Ms: load.latency.p99,
+      non2xx: load.non2xx,
+      errors: load.errors,
       daemonPeakRssMiB: await peakRssMiB(g.child.pid!),
     };
-    console.log(`aggregator, ${connections} concurrent GETs of a cached 1 MiB blob for ${seconds} s: ${f(load.requests.average, 0)} req/s, ${f(load.throughput.average / 1e6)} MB/s, p50 ${load.latency.p50} ms, p99 ${load.latency.p99} ms, non-2xx ${load.non2xx}, errors ${load.errors}`);
+    console.log(
+      `aggregator, ${connections} concurrent GETs of a cached 1 MiB blob for ${seconds} s: ${f(load.requests.average, 0)} req/s, ${f(load.throughput.average / 1e6)} MB/s, p50 ${load.latency.p50} ms, p99 ${load.latency.p99} ms, non-2xx ${load.non2xx}, errors ${load.errors}`,
+    );
   } finally {
     await stopGateway(g);
   }

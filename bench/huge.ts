@@ -30,7 +30,12 @@ if (mode === '--child-encode' || mode === '--child-decode') {
   const t0 = performance.now();
   let blobId: string;
   if (mode === '--child-encode') {
-    const r = await encodeStream(input, { nShards: Number(nShards), pool, memoryBudget: Number(budgetMiB) * 2 ** 20, sink: await directorySink(output) });
+    const r = await encodeStream(input, {
+      nShards: Number(nShards),
+      pool,
+      memoryBudget: Number(budgetMiB) * 2 ** 20,
+      sink: await directorySink(output),
+    });
     blobId = r.blobIdString;
   } else {
     const r = await decodeDirectory(input, output, { pool, memoryBudget: Number(budgetMiB) * 2 ** 20 });
@@ -72,7 +77,12 @@ const inputHash = createHash('sha256');
   const chunk = new Uint32Array(16 << 20);
   let x = 0x12345678;
   for (let done = 0; done < bytes; done += chunk.byteLength) {
-    for (let i = 0; i < chunk.length; i++) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; chunk[i] = x; }
+    for (let i = 0; i < chunk.length; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      chunk[i] = x;
+    }
     const piece = Buffer.from(chunk.buffer, 0, Math.min(chunk.byteLength, bytes - done));
     inputHash.update(piece);
     if (!out.write(Buffer.from(piece))) await once(out, 'drain');
@@ -84,7 +94,10 @@ const inputSha = inputHash.digest('hex');
 console.log(`generate   ${((performance.now() - t) / 1000).toFixed(1)} s  sha256 ${inputSha.slice(0, 16)}…`);
 
 function child(which: 'encode' | 'decode', from: string, to: string) {
-  const r = spawnSync(process.execPath, [self, `--child-${which}`, from, to, String(n), String(budget)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync(process.execPath, [self, `--child-${which}`, from, to, String(n), String(budget)], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  });
   const line = r.stdout.split('\n').find((l) => l.startsWith('HUGE_RESULT '));
   if (r.status !== 0 || !line) throw new Error(`${which} failed (exit ${r.status}): ${r.stderr.slice(-2000)}`);
   return JSON.parse(line.slice('HUGE_RESULT '.length)) as { seconds: number; maxRssKiB: number; blobId: string };
@@ -93,10 +106,14 @@ function child(which: 'encode' | 'decode', from: string, to: string) {
 // 2. Encode.
 const enc = child('encode', input, spool);
 const spoolBytes = ['primary', 'secondary'].reduce((s, ax) => s + readdirSync(join(spool, ax)).length, 0);
-console.log(`encode     ${enc.seconds.toFixed(1)} s  ${(bytes / enc.seconds / 1e6).toFixed(1)} MB/s  peak RSS ${(enc.maxRssKiB / 1024).toFixed(0)} MiB  blob ${enc.blobId}  (${spoolBytes} sliver files, ${freeGB().toFixed(0)} GB free after)`);
+console.log(
+  `encode     ${enc.seconds.toFixed(1)} s  ${(bytes / enc.seconds / 1e6).toFixed(1)} MB/s  peak RSS ${(enc.maxRssKiB / 1024).toFixed(0)} MiB  blob ${enc.blobId}  (${spoolBytes} sliver files, ${freeGB().toFixed(0)} GB free after)`,
+);
 
 // 3. Keep only k_p primary slivers: [k_p/2, k_p/2 + k_p), half systematic, half recovery.
-const f = Math.floor((n - 1) / 3), kP = n - 2 * f, first = Math.floor(kP / 2);
+const f = Math.floor((n - 1) / 3),
+  kP = n - 2 * f,
+  first = Math.floor(kP / 2);
 rmSync(join(spool, 'secondary'), { recursive: true, force: true });
 for (let i = 0; i < n; i++) if (i < first || i >= first + kP) unlinkSync(join(spool, 'primary', `${i}.bcs`));
 
@@ -104,7 +121,11 @@ for (let i = 0; i < n; i++) if (i < first || i >= first + kP) unlinkSync(join(sp
 const dec = child('decode', spool, output);
 t = performance.now();
 const outSha = existsSync(output) ? await sha256File(output) : 'missing';
-console.log(`decode     ${dec.seconds.toFixed(1)} s  ${(bytes / dec.seconds / 1e6).toFixed(1)} MB/s  peak RSS ${(dec.maxRssKiB / 1024).toFixed(0)} MiB  (from primary slivers [${first}, ${first + kP}))`);
-console.log(`sha256     ${outSha === inputSha ? 'EQUAL' : 'DIFFERENT'} (${((performance.now() - t) / 1000).toFixed(1)} s to hash the output)`);
+console.log(
+  `decode     ${dec.seconds.toFixed(1)} s  ${(bytes / dec.seconds / 1e6).toFixed(1)} MB/s  peak RSS ${(dec.maxRssKiB / 1024).toFixed(0)} MiB  (from primary slivers [${first}, ${first + kP}))`,
+);
+console.log(
+  `sha256     ${outSha === inputSha ? 'EQUAL' : 'DIFFERENT'} (${((performance.now() - t) / 1000).toFixed(1)} s to hash the output)`,
+);
 if (!process.argv.includes('--keep')) rmSync(dir, { recursive: true, force: true });
 if (outSha !== inputSha) process.exit(1);

@@ -34,7 +34,8 @@ for (const nShards of shardsList) {
   // A committee's largest blob is k_p·k_s·65534 bytes (≈ 142 MiB at n = 100): clamp to it.
   const max = new EncodingConfig(nShards).maxBlobSize;
   const size = Math.min(full.length, Math.floor(max / MiB) * MiB);
-  if (size < full.length) console.log(`n=${nShards}: ${mib} MiB exceeds this committee's maximum blob (${max} bytes); using ${size / MiB} MiB`);
+  if (size < full.length)
+    console.log(`n=${nShards}: ${mib} MiB exceeds this committee's maximum blob (${max} bytes); using ${size / MiB} MiB`);
   const data = full.subarray(0, size);
   const dir = await mkdtemp(join(tmpdir(), 'tusk-bench-net-'));
   const net = await startDevNetwork({ dataDir: dir, nodes, nShards });
@@ -54,15 +55,29 @@ for (const nShards of shardsList) {
     const ok = back.length === size && matchesData(back, 42);
     const t = stored.timings;
     const row = {
-      nShards, nodes, mib: size / MiB, storeS, storeAllNodesS: allS, readS, ok,
-      encodeS: t.encodeMs / 1000, registerS: t.registerMs / 1000, uploadS: t.uploadMs / 1000, certifyS: t.certifyMs / 1000,
-      metadataS: read.timings.metadataMs / 1000, downloadS: read.timings.downloadMs / 1000, decodeS: read.timings.decodeMs / 1000,
-      storeMBps: size / 1e6 / storeS, readMBps: size / 1e6 / readS,
+      nShards,
+      nodes,
+      mib: size / MiB,
+      storeS,
+      storeAllNodesS: allS,
+      readS,
+      ok,
+      encodeS: t.encodeMs / 1000,
+      registerS: t.registerMs / 1000,
+      uploadS: t.uploadMs / 1000,
+      certifyS: t.certifyMs / 1000,
+      metadataS: read.timings.metadataMs / 1000,
+      downloadS: read.timings.downloadMs / 1000,
+      decodeS: read.timings.decodeMs / 1000,
+      storeMBps: size / 1e6 / storeS,
+      readMBps: size / 1e6 / readS,
       clientPeakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     };
     rows.push(row);
     const f = (x: number) => x.toFixed(2);
-    console.log(`n=${nShards}: store ${f(storeS)} s (${f(row.storeMBps)} MB/s: encode ${f(row.encodeS)}, register ${f(row.registerS)}, upload to quorum ${f(row.uploadS)}, certify ${f(row.certifyS)}; all nodes done at ${f(allS)} s) | read ${f(readS)} s (${f(row.readMBps)} MB/s: metadata ${f(row.metadataS)}, download ${f(row.downloadS)}, decode ${f(row.decodeS)}) | bytes ${ok ? 'identical' : 'MISMATCH'} | client peak RSS ${row.clientPeakRssMiB} MiB`);
+    console.log(
+      `n=${nShards}: store ${f(storeS)} s (${f(row.storeMBps)} MB/s: encode ${f(row.encodeS)}, register ${f(row.registerS)}, upload to quorum ${f(row.uploadS)}, certify ${f(row.certifyS)}; all nodes done at ${f(allS)} s) | read ${f(readS)} s (${f(row.readMBps)} MB/s: metadata ${f(row.metadataS)}, download ${f(row.downloadS)}, decode ${f(row.decodeS)}) | bytes ${ok ? 'identical' : 'MISMATCH'} | client peak RSS ${row.clientPeakRssMiB} MiB`,
+    );
   } finally {
     await net.stop();
     await rm(dir, { recursive: true, force: true });

@@ -46,9 +46,23 @@ async function main(): Promise<void> {
     const user = Ed25519Keypair.generate();
     await chain.requestFaucet(user.toSuiAddress(), 10_000_000n * 1_000_000_000n);
 
-    const child = spawn(process.execPath, [new URL(import.meta.url).pathname, '--client', node.url, '--mib', String(mib), '--shards', String(nShards), '--concurrency', String(concurrency)], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        new URL(import.meta.url).pathname,
+        '--client',
+        node.url,
+        '--mib',
+        String(mib),
+        '--shards',
+        String(nShards),
+        '--concurrency',
+        String(concurrency),
+      ],
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
     const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
     const next = async () => {
       const { value, done } = await lines.next();
@@ -62,14 +76,20 @@ async function main(): Promise<void> {
       storage: { size: cfg.encodedBlobLength(encoded.size), epochsAhead: 1 },
       blobId: new Uint8Array(Buffer.from(encoded.blobId, 'base64url')),
       rootHash: new Uint8Array(Buffer.from(encoded.rootHash, 'hex')),
-      size: encoded.size, encodingType: 1, deletable: false,
+      size: encoded.size,
+      encodingType: 1,
+      deletable: false,
     });
     await node.sync();
     child.stdin!.write('go\n');
     const r = await next();
     const f = (x: number) => x.toFixed(1);
-    console.log(`ingest (verified, durable): ${r.ingest.requests} slivers, ${f(r.ingest.bytes / 1e6)} MB in ${r.ingest.seconds.toFixed(2)} s → ${f(r.ingest.bytes / 1e6 / r.ingest.seconds)} MB/s, ${f(r.ingest.requests / r.ingest.seconds)} req/s`);
-    console.log(`serve: ${r.serve.requests} slivers, ${f(r.serve.bytes / 1e6)} MB in ${r.serve.seconds.toFixed(2)} s → ${f(r.serve.bytes / 1e6 / r.serve.seconds)} MB/s, ${f(r.serve.requests / r.serve.seconds)} req/s; bytes ${r.serve.identical ? 'identical' : 'MISMATCH'}`);
+    console.log(
+      `ingest (verified, durable): ${r.ingest.requests} slivers, ${f(r.ingest.bytes / 1e6)} MB in ${r.ingest.seconds.toFixed(2)} s → ${f(r.ingest.bytes / 1e6 / r.ingest.seconds)} MB/s, ${f(r.ingest.requests / r.ingest.seconds)} req/s`,
+    );
+    console.log(
+      `serve: ${r.serve.requests} slivers, ${f(r.serve.bytes / 1e6)} MB in ${r.serve.seconds.toFixed(2)} s → ${f(r.serve.bytes / 1e6 / r.serve.seconds)} MB/s, ${f(r.serve.requests / r.serve.seconds)} req/s; bytes ${r.serve.identical ? 'identical' : 'MISMATCH'}`,
+    );
     const conf = await fetch(`${node.url}/v1/blobs/${encoded.blobId}/confirmation/permanent`);
     console.log(`confirmation after ingest: HTTP ${conf.status}`);
     child.stdin!.end();
@@ -87,30 +107,45 @@ async function client(url: string): Promise<void> {
   const t0 = performance.now();
   const blob = await encodeBlobAsync(data, { nShards });
   const encodeS = (performance.now() - t0) / 1000;
-  process.stdout.write(JSON.stringify({ blobId: blob.blobIdString, rootHash: Buffer.from(blob.rootHash).toString('hex'), size: data.length, encodeS }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ blobId: blob.blobIdString, rootHash: Buffer.from(blob.rootHash).toString('hex'), size: data.length, encodeS }) + '\n',
+  );
   const stdin = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
   await stdin.next();
   await closeDefaultPool(); // the node's pool should have the cores from here on
 
   const base = `${url}/v1/blobs/${blob.blobIdString}`;
-  const meta = await fetch(`${base}/metadata`, { method: 'PUT', body: Buffer.from(blob.metadata.toBcs()), headers: { 'content-type': 'application/octet-stream' } });
+  const meta = await fetch(`${base}/metadata`, {
+    method: 'PUT',
+    body: Buffer.from(blob.metadata.toBcs()),
+    headers: { 'content-type': 'application/octet-stream' },
+  });
   if (meta.status !== 201) throw new Error(`metadata PUT: ${meta.status} ${await meta.text()}`);
-  const jobs = blob.pairs.flatMap((p) => (['primary', 'secondary'] as const).map((axis) => ({ pair: p.index, axis, bcs: p[axis].toBcs() })));
+  const jobs = blob.pairs.flatMap((p) =>
+    (['primary', 'secondary'] as const).map((axis) => ({ pair: p.index, axis, bcs: p[axis].toBcs() })),
+  );
 
   const run = async (work: (j: (typeof jobs)[number]) => Promise<number>) => {
-    let next = 0, bytes = 0;
+    let next = 0,
+      bytes = 0;
     const t = performance.now();
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      while (next < jobs.length) {
-        const b = await work(jobs[next++]); // not `bytes += await …`: that reads `bytes` before awaiting
-        bytes += b;
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < jobs.length) {
+          const b = await work(jobs[next++]); // not `bytes += await …`: that reads `bytes` before awaiting
+          bytes += b;
+        }
+      }),
+    );
     return { requests: jobs.length, bytes, seconds: (performance.now() - t) / 1000 };
   };
   const ingest = await run(async (j) => {
     for (let attempt = 0; ; attempt++) {
-      const r = await fetch(`${base}/slivers/${j.pair}/${j.axis}`, { method: 'PUT', body: Buffer.from(j.bcs), headers: { 'content-type': 'application/octet-stream' } });
+      const r = await fetch(`${base}/slivers/${j.pair}/${j.axis}`, {
+        method: 'PUT',
+        body: Buffer.from(j.bcs),
+        headers: { 'content-type': 'application/octet-stream' },
+      });
       const text = await r.text();
       if (r.status === 201) return j.bcs.length;
       // Saturation is an answer, not a failure: back off and retry (counted in the elapsed time).

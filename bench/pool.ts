@@ -163,7 +163,12 @@ async function worker(argv: string[]): Promise<void> {
       await pool.close();
     }
   } catch (e) {
-    emitResult({ ...base, ok: false, maxRssKiB: process.resourceUsage().maxRSS, error: String((e as Error)?.stack ?? e).slice(0, 2000) } satisfies RunResult);
+    emitResult({
+      ...base,
+      ok: false,
+      maxRssKiB: process.resourceUsage().maxRSS,
+      error: String((e as Error)?.stack ?? e).slice(0, 2000),
+    } satisfies RunResult);
   }
 }
 
@@ -201,7 +206,8 @@ async function parent(argv: string[]): Promise<void> {
   for (const i of impls) if (!IMPLS.includes(i)) throw new Error(`--impl: unknown implementation "${i}" (known: ${IMPLS.join(', ')})`);
   for (const s of sizesMiB) if (!(s >= 0)) throw new Error(`--sizes: bad size "${s}"`);
   if (!Number.isInteger(nShards) || nShards < 1) throw new Error('--n-shards must be a positive integer');
-  if (runsArg !== undefined && !(Number.isInteger(Number(runsArg)) && Number(runsArg) >= 1)) throw new Error('--runs must be a positive integer');
+  if (runsArg !== undefined && !(Number.isInteger(Number(runsArg)) && Number(runsArg) >= 1))
+    throw new Error('--runs must be a positive integer');
   if (!(warmupKiB >= 0)) throw new Error('--warmup-kib must be ≥ 0');
 
   const script = fileURLToPath(import.meta.url);
@@ -217,7 +223,20 @@ async function parent(argv: string[]): Promise<void> {
     for (const impl of impls) {
       for (let run = 0; run < nRuns; run++) {
         process.stdout.write(`  ${mib} MiB ${impl} run ${run + 1}/${nRuns} … `);
-        const args = ['--impl', impl, '--size-bytes', String(sizeBytes), '--n-shards', String(nShards), '--seed', String(seed), '--run', String(run), '--warmup-kib', String(warmupKiB)];
+        const args = [
+          '--impl',
+          impl,
+          '--size-bytes',
+          String(sizeBytes),
+          '--n-shards',
+          String(nShards),
+          '--seed',
+          String(seed),
+          '--run',
+          String(run),
+          '--warmup-kib',
+          String(warmupKiB),
+        ];
         const w = spawnWorker(script, args, timeoutS);
         const r: RunResult = 'result' in w ? (w.result as RunResult) : { impl, sizeBytes, nShards, run, ok: false, error: w.error };
         runs.push(r);
@@ -225,8 +244,11 @@ async function parent(argv: string[]): Promise<void> {
           console.log(`FAILED: ${r.error?.split('\n')[0]}`);
           continue;
         }
-        const extra = r.startSeconds !== undefined ? `, start+warm-up ${r.startSeconds.toFixed(3)} s, loop p99 ${fmtMs(r.loopDelay?.p99Ms)} ms` : '';
-        console.log(`${r.seconds!.toFixed(3)} s (cpu ${r.cpuSeconds!.toFixed(3)} s), peak RSS ${(r.maxRssKiB! / 1024).toFixed(0)} MiB${extra}`);
+        const extra =
+          r.startSeconds !== undefined ? `, start+warm-up ${r.startSeconds.toFixed(3)} s, loop p99 ${fmtMs(r.loopDelay?.p99Ms)} ms` : '';
+        console.log(
+          `${r.seconds!.toFixed(3)} s (cpu ${r.cpuSeconds!.toFixed(3)} s), peak RSS ${(r.maxRssKiB! / 1024).toFixed(0)} MiB${extra}`,
+        );
       }
     }
   }
@@ -314,10 +336,15 @@ async function parent(argv: string[]): Promise<void> {
   // Targets (only those whose sizes/impls were measured).
   const targets: { target: string; value?: number; met?: boolean }[] = [];
   for (const c of comparisons) {
-    if (c.sizeMiB === 256 && c.officialOverTusk2 !== undefined) targets.push({ target: '256 MiB encode: official / tusk-2 ≥ 10×', value: c.officialOverTusk2, met: c.officialOverTusk2 >= 10 });
-    if (c.tusk1OverTusk2 !== undefined) targets.push({ target: `${c.sizeMiB} MiB encode: tusk-1 / tusk-2 ≥ 1.7×`, value: c.tusk1OverTusk2, met: c.tusk1OverTusk2 >= 1.7 });
+    if (c.sizeMiB === 256 && c.officialOverTusk2 !== undefined)
+      targets.push({ target: '256 MiB encode: official / tusk-2 ≥ 10×', value: c.officialOverTusk2, met: c.officialOverTusk2 >= 10 });
+    if (c.tusk1OverTusk2 !== undefined)
+      targets.push({ target: `${c.sizeMiB} MiB encode: tusk-1 / tusk-2 ≥ 1.7×`, value: c.tusk1OverTusk2, met: c.tusk1OverTusk2 >= 1.7 });
     if (c.sizeMiB === 1) {
-      for (const [impl, t] of [['tusk-1-id', c.blobIdSeconds1], ['tusk-2-id', c.blobIdSeconds2]] as const) {
+      for (const [impl, t] of [
+        ['tusk-1-id', c.blobIdSeconds1],
+        ['tusk-2-id', c.blobIdSeconds2],
+      ] as const) {
         if (t !== undefined) targets.push({ target: `1 MiB blob ID (${impl}) ≤ 0.25 s`, value: t, met: t <= 0.25 });
       }
     }
@@ -331,8 +358,19 @@ async function parent(argv: string[]): Promise<void> {
       'id = blob ID equals the reference (official encoder, else Tusk single-thread).',
   );
   const head = [
-    pad('size MiB', 9, true), pad('impl', 10), pad('runs', 4, true), pad('median s', 9, true), pad('cpu s', 8, true), pad('MB/s', 8, true),
-    pad('RSS MiB', 8, true), pad('start s', 8, true), pad('loop p50', 9, true), pad('p99', 7, true), pad('max', 7, true), pad('id', 4, true), '  notes',
+    pad('size MiB', 9, true),
+    pad('impl', 10),
+    pad('runs', 4, true),
+    pad('median s', 9, true),
+    pad('cpu s', 8, true),
+    pad('MB/s', 8, true),
+    pad('RSS MiB', 8, true),
+    pad('start s', 8, true),
+    pad('loop p50', 9, true),
+    pad('p99', 7, true),
+    pad('max', 7, true),
+    pad('id', 4, true),
+    '  notes',
   ];
   console.log(head.join(' '));
   for (const s of summaries) {

@@ -39,7 +39,7 @@ console.log(`# Tusk quilts vs single blobs: ${nFiles} files of 1–8 KiB, ${nSha
 
 // Deterministic files: sizes 1024…8192, contents from a small PRNG.
 let seed = 12345;
-const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
 const files: QuiltBlobInput[] = Array.from({ length: nFiles }, (_, i) => {
   const size = 1024 + Math.floor(rnd() * 7169);
   const contents = new Uint8Array(size);
@@ -86,7 +86,22 @@ function counted(chain: Chain): { chain: Chain; calls: Map<string, number> } {
 }
 
 /** The chain methods that submit a signed transaction (those taking a Signer). */
-const TX_METHODS = new Set(['transferWal', 'reserveSpace', 'registerBlob', 'certifyBlob', 'extendBlob', 'extendBlobWithResource', 'deleteBlob', 'burnBlob', 'setBlobAttribute', 'removeBlobAttribute', 'splitStorage', 'splitStorageByEpoch', 'fuseStorage', 'transferObject']);
+const TX_METHODS = new Set([
+  'transferWal',
+  'reserveSpace',
+  'registerBlob',
+  'certifyBlob',
+  'extendBlob',
+  'extendBlobWithResource',
+  'deleteBlob',
+  'burnBlob',
+  'setBlobAttribute',
+  'removeBlobAttribute',
+  'splitStorage',
+  'splitStorageByEpoch',
+  'fuseStorage',
+  'transferObject',
+]);
 
 const dir = await mkdtemp(join(tmpdir(), 'tusk-bench-quilt-'));
 const net = await startDevNetwork({ dataDir: dir, nodes, nShards, walletFunds: 10n ** 15n });
@@ -119,9 +134,26 @@ try {
     const t1 = performance.now();
     const patch = await readQuiltPatch(null, { quiltPatchId: firstPatch }, { chain: base });
     const readMs = performance.now() - t1;
-    const ok = files.some((f) => f.identifier === patch.identifier && Buffer.compare(Buffer.from(f.contents), Buffer.from(patch.data)) === 0);
-    rows.push({ mode: 'quilts', files: nFiles, blobs: quilts.length, seconds: s, filesPerSecond: nFiles / s, chainCalls: Object.fromEntries(calls), chainTransactions: tx, frostSpent: spent.toString(), encodedBytes: encoded, extrapolated: false, readOnePatchMs: readMs, readOk: ok });
-    console.log(`quilts:       ${nFiles} files in ${quilts.length} quilts: ${s.toFixed(1)} s (${(nFiles / s).toFixed(1)} files/s), ${tx} transactions, ${[...calls.values()].reduce((a, b) => a + b, 0)} chain calls, ${spent} FROST, ${(encoded / 2 ** 20).toFixed(1)} MiB encoded; one patch read by ID in ${readMs.toFixed(0)} ms (${ok ? 'bytes identical' : 'MISMATCH'})`);
+    const ok = files.some(
+      (f) => f.identifier === patch.identifier && Buffer.compare(Buffer.from(f.contents), Buffer.from(patch.data)) === 0,
+    );
+    rows.push({
+      mode: 'quilts',
+      files: nFiles,
+      blobs: quilts.length,
+      seconds: s,
+      filesPerSecond: nFiles / s,
+      chainCalls: Object.fromEntries(calls),
+      chainTransactions: tx,
+      frostSpent: spent.toString(),
+      encodedBytes: encoded,
+      extrapolated: false,
+      readOnePatchMs: readMs,
+      readOk: ok,
+    });
+    console.log(
+      `quilts:       ${nFiles} files in ${quilts.length} quilts: ${s.toFixed(1)} s (${(nFiles / s).toFixed(1)} files/s), ${tx} transactions, ${[...calls.values()].reduce((a, b) => a + b, 0)} chain calls, ${spent} FROST, ${(encoded / 2 ** 20).toFixed(1)} MiB encoded; one patch read by ID in ${readMs.toFixed(0)} ms (${ok ? 'bytes identical' : 'MISMATCH'})`,
+    );
   }
 
   // --- single blobs (a sample)
@@ -141,13 +173,41 @@ try {
     const spent = before - (await base.balance(address));
     const tx = [...calls].filter(([k]) => TX_METHODS.has(k)).reduce((a, [, v]) => a + v, 0);
     const k = nFiles / nSingle;
-    rows.push({ mode: 'single blobs', files: nSingle, blobs: nSingle, seconds: s, filesPerSecond: nSingle / s, chainCalls: Object.fromEntries(calls), chainTransactions: tx, frostSpent: spent.toString(), encodedBytes: encoded, extrapolated: false });
-    rows.push({ mode: `single blobs, scaled to ${nFiles}`, files: nFiles, blobs: nFiles, seconds: s * k, chainTransactions: Math.round(tx * k), frostSpent: (spent * BigInt(Math.round(k * 1000)) / 1000n).toString(), encodedBytes: Math.round(encoded * k), extrapolated: true });
-    console.log(`single blobs: ${nSingle} files: ${s.toFixed(1)} s (${(nSingle / s).toFixed(1)} files/s), ${tx} transactions, ${[...calls.values()].reduce((a, b) => a + b, 0)} chain calls, ${spent} FROST, ${(encoded / 2 ** 20).toFixed(1)} MiB encoded`);
-    if (k !== 1) console.log(`single blobs scaled to ${nFiles} files (EXTRAPOLATED ×${k.toFixed(1)}): ~${(s * k).toFixed(0)} s, ~${Math.round(tx * k)} transactions, ~${(spent * BigInt(Math.round(k * 1000))) / 1000n} FROST, ~${((encoded * k) / 2 ** 30).toFixed(2)} GiB encoded`);
+    rows.push({
+      mode: 'single blobs',
+      files: nSingle,
+      blobs: nSingle,
+      seconds: s,
+      filesPerSecond: nSingle / s,
+      chainCalls: Object.fromEntries(calls),
+      chainTransactions: tx,
+      frostSpent: spent.toString(),
+      encodedBytes: encoded,
+      extrapolated: false,
+    });
+    rows.push({
+      mode: `single blobs, scaled to ${nFiles}`,
+      files: nFiles,
+      blobs: nFiles,
+      seconds: s * k,
+      chainTransactions: Math.round(tx * k),
+      frostSpent: ((spent * BigInt(Math.round(k * 1000))) / 1000n).toString(),
+      encodedBytes: Math.round(encoded * k),
+      extrapolated: true,
+    });
+    console.log(
+      `single blobs: ${nSingle} files: ${s.toFixed(1)} s (${(nSingle / s).toFixed(1)} files/s), ${tx} transactions, ${[...calls.values()].reduce((a, b) => a + b, 0)} chain calls, ${spent} FROST, ${(encoded / 2 ** 20).toFixed(1)} MiB encoded`,
+    );
+    if (k !== 1)
+      console.log(
+        `single blobs scaled to ${nFiles} files (EXTRAPOLATED ×${k.toFixed(1)}): ~${(s * k).toFixed(0)} s, ~${Math.round(tx * k)} transactions, ~${(spent * BigInt(Math.round(k * 1000))) / 1000n} FROST, ~${((encoded * k) / 2 ** 30).toFixed(2)} GiB encoded`,
+      );
   }
-  const q = rows[0], one = rows[2] ?? rows[1];
-  console.log(`ratio (single ÷ quilts, for ${nFiles} files): time ×${((one.seconds as number) / (q.seconds as number)).toFixed(1)}, transactions ×${((one.chainTransactions as number) / (q.chainTransactions as number)).toFixed(1)}, WAL ×${(Number(one.frostSpent) / Number(q.frostSpent)).toFixed(1)}, encoded bytes ×${((one.encodedBytes as number) / (q.encodedBytes as number)).toFixed(1)}; ${(totalBytes / 2 ** 20).toFixed(1)} MiB of files`);
+  const q = rows[0],
+    one = rows[2] ?? rows[1];
+  console.log(
+    `ratio (single ÷ quilts, for ${nFiles} files): time ×${((one.seconds as number) / (q.seconds as number)).toFixed(1)}, transactions ×${((one.chainTransactions as number) / (q.chainTransactions as number)).toFixed(1)}, WAL ×${(Number(one.frostSpent) / Number(q.frostSpent)).toFixed(1)}, encoded bytes ×${((one.encodedBytes as number) / (q.encodedBytes as number)).toFixed(1)}; ${(totalBytes / 2 ** 20).toFixed(1)} MiB of files`,
+  );
 } finally {
   await net.stop();
   await rm(dir, { recursive: true, force: true });

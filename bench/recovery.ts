@@ -25,7 +25,15 @@ console.log('size MiB  target     k    produce 1 symbol (s)   recover (s)   sliv
 for (const mib of sizes) {
   const data = new Uint8Array(mib * 2 ** 20);
   let x = 0x2545f491;
-  for (let i = 0; i < data.length; i += 4) { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; data[i] = x; data[i + 1] = x >> 8; }
+  for (let i = 0; i < data.length; i += 4) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    data[i] = x;
+    data[i + 1] = x >> 8;
+  }
   const blob = encodeBlob(data, { nShards: n });
   for (const target of ['primary', 'secondary'] as const) {
     const t = 123; // the lost sliver
@@ -44,6 +52,8 @@ for (const mib of sizes) {
     const recover = (performance.now() - t0) / 1000;
     const want = (target === 'primary' ? blob.primarySlivers : blob.secondarySlivers)[t].toBcs();
     if (!result.sliver || Buffer.compare(result.sliver.toBcs(), want) !== 0) throw new Error('recovered sliver differs');
-    console.log(`${String(mib).padStart(8)}  ${target.padEnd(9)} ${String(k).padStart(4)}   ${(produce / k / 1000).toFixed(4).padStart(18)}   ${recover.toFixed(3).padStart(11)}   ${result.sliver.data.length}`);
+    console.log(
+      `${String(mib).padStart(8)}  ${target.padEnd(9)} ${String(k).padStart(4)}   ${(produce / k / 1000).toFixed(4).padStart(18)}   ${recover.toFixed(3).padStart(11)}   ${result.sliver.data.length}`,
+    );
   }
 }

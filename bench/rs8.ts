@@ -36,7 +36,16 @@ function time(fn: () => void): number {
 function data(bytes: number): Uint8Array {
   const d = new Uint8Array(bytes);
   let x = 0x9e3779b9;
-  for (let i = 0; i < bytes; i += 4) { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; d[i] = x; d[i + 1] = x >>> 8; d[i + 2] = x >>> 16; }
+  for (let i = 0; i < bytes; i += 4) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    d[i] = x;
+    d[i + 1] = x >>> 8;
+    d[i + 2] = x >>> 16;
+  }
   return d;
 }
 
@@ -49,14 +58,19 @@ for (const n of ns) {
   for (const bytes of capped) {
     const blob = data(bytes);
     const mib = +(bytes / 2 ** 20).toFixed(2);
-    const kP = cfg.primarySymbols, kS = cfg.secondarySymbols;
+    const kP = cfg.primarySymbols,
+      kS = cfg.secondarySymbols;
     // RS only: both codes on 64 KiB shards in wasm memory (the kernels, no copies in or out).
     const k = defaultKernel();
     const shard = 64 * 1024;
     const mark = k.mark();
     const work = k.alloc(Math.max(k.exports.rsWorkShards(kS, n - kS), k.exports.rsWorkShards(kP, n - kP)) * shard);
     const fill = () => k.u8().set(blob.subarray(0, Math.min(blob.length, kS * shard)), work);
-    const t: Record<string, { rs2: number[]; rs8: number[] }> = { rs: { rs2: [], rs8: [] }, encode: { rs2: [], rs8: [] }, decode: { rs2: [], rs8: [] } };
+    const t: Record<string, { rs2: number[]; rs8: number[] }> = {
+      rs: { rs2: [], rs8: [] },
+      encode: { rs2: [], rs8: [] },
+      decode: { rs2: [], rs8: [] },
+    };
     for (let r = 0; r < runs; r++) {
       for (const enc of ['rs2', 'rs8'] as const) {
         const rsEncode = enc === 'rs2' ? k.exports.rsEncode : k.exports.rs8Encode;
@@ -67,17 +81,29 @@ for (const n of ns) {
         rs += time(() => rsEncode(work, shard, shard, kP, n - kP));
         t.rs[enc].push(rs);
         let encoded!: ReturnType<typeof encodeBlob>;
-        t.encode[enc].push(time(() => { encoded = encodeBlob(blob, { nShards: n, encoding: enc }); }));
+        t.encode[enc].push(
+          time(() => {
+            encoded = encodeBlob(blob, { nShards: n, encoding: enc });
+          }),
+        );
         const slivers = encoded.primarySlivers.slice(Math.floor(kP / 2), Math.floor(kP / 2) + kP);
         let out!: Uint8Array;
-        t.decode[enc].push(time(() => { out = decodeBlob(encoded.metadataWithId, slivers, { nShards: n }); }));
-        if (out.length !== blob.length || Buffer.compare(Buffer.from(out), Buffer.from(blob)) !== 0) throw new Error(`${enc} n=${n}: decode mismatch`);
+        t.decode[enc].push(
+          time(() => {
+            out = decodeBlob(encoded.metadataWithId, slivers, { nShards: n });
+          }),
+        );
+        if (out.length !== blob.length || Buffer.compare(Buffer.from(out), Buffer.from(blob)) !== 0)
+          throw new Error(`${enc} n=${n}: decode mismatch`);
       }
     }
     k.release(mark);
     for (const what of ['rs', 'encode', 'decode']) {
-      const a = median(t[what].rs2), b = median(t[what].rs8);
-      console.log(`${String(n).padStart(4)}  ${String(mib).padStart(8)}   ${what.padEnd(7)} ${a.toFixed(3).padStart(8)}  ${b.toFixed(3).padStart(8)}   ${(a / b).toFixed(2).padStart(6)}×`);
+      const a = median(t[what].rs2),
+        b = median(t[what].rs8);
+      console.log(
+        `${String(n).padStart(4)}  ${String(mib).padStart(8)}   ${what.padEnd(7)} ${a.toFixed(3).padStart(8)}  ${b.toFixed(3).padStart(8)}   ${(a / b).toFixed(2).padStart(6)}×`,
+      );
     }
   }
 }

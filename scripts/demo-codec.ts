@@ -16,7 +16,11 @@ const file = join(dir, 'sample.bin');
 const data = new Uint8Array(4 << 20);
 let x = 0x9e3779b9;
 for (let i = 0; i < data.length; i++) {
-  x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+  x ^= x << 13;
+  x >>>= 0;
+  x ^= x >>> 17;
+  x ^= x << 5;
+  x >>>= 0;
   data[i] = x & 0xff;
 }
 writeFileSync(file, data);
@@ -38,9 +42,13 @@ const ok = Buffer.from(back).equals(Buffer.from(data));
 const sliverBytes = blob.pairs.reduce((s, p) => s + p.primary.data.length + p.secondary.data.length, 0);
 console.log(`sample file      ${file} (${data.length} bytes)`);
 console.log(`committee        ${nShards} shards, RS2 (Walrus), symbol size ${blob.symbolSize} B, f = ${cfg.f}`);
-console.log(`sliver pairs     ${blob.pairs.length} (${(sliverBytes / 2 ** 20).toFixed(1)} MiB of slivers, ${(sliverBytes / data.length).toFixed(2)}× the blob)`);
+console.log(
+  `sliver pairs     ${blob.pairs.length} (${(sliverBytes / 2 ** 20).toFixed(1)} MiB of slivers, ${(sliverBytes / data.length).toFixed(2)}× the blob)`,
+);
 console.log(`encode           ${encodeSeconds.toFixed(2)} s on ${pool.slots} worker(s)`);
-console.log(`decode           ${decodeSeconds.toFixed(2)} s from ${kP} of ${nShards} primary slivers (${kP - Math.floor(kP / 2)} of them recovery slivers): ${ok ? 'identical' : 'MISMATCH'}`);
+console.log(
+  `decode           ${decodeSeconds.toFixed(2)} s from ${kP} of ${nShards} primary slivers (${kP - Math.floor(kP / 2)} of them recovery slivers): ${ok ? 'identical' : 'MISMATCH'}`,
+);
 console.log(`blob ID          ${blob.blobIdString}`);
 console.log(`check it:        npx tusk blob-id ${file} --n-shards ${nShards}`);
 if (!ok) process.exit(1);

@@ -26,7 +26,11 @@ const file = join(root, 'sample.bin');
 const data = new Uint8Array(mib << 20);
 let x = 0x9e3779b9;
 for (let i = 0; i < data.length; i++) {
-  x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+  x ^= x << 13;
+  x >>>= 0;
+  x ^= x >>> 17;
+  x ^= x << 5;
+  x >>>= 0;
   data[i] = x & 0xff;
 }
 writeFileSync(file, data);
@@ -34,7 +38,9 @@ const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 const t0 = performance.now();
 const net = await startDevNetwork({
-  dataDir: join(root, 'network'), nodes, nShards,
+  dataDir: join(root, 'network'),
+  nodes,
+  nShards,
   onLog: (line) => console.log(`network          ${line}`),
 });
 let ok = false;
@@ -45,7 +51,9 @@ try {
   const stored = await storeBlob(data, { chain, signer: wallet, epochs: 3 });
   const t = stored.timings;
   console.log(`sample file      ${file} (${data.length} bytes)`);
-  console.log(`stored           encode ${(t.encodeMs / 1000).toFixed(2)} s, register ${(t.registerMs / 1000).toFixed(2)} s, upload to a quorum ${(t.uploadMs / 1000).toFixed(2)} s, certify ${(t.certifyMs / 1000).toFixed(2)} s; cost ${formatWal(stored.cost)} WAL${stored.reused ? ' (reused an earlier registration)' : ''}`);
+  console.log(
+    `stored           encode ${(t.encodeMs / 1000).toFixed(2)} s, register ${(t.registerMs / 1000).toFixed(2)} s, upload to a quorum ${(t.uploadMs / 1000).toFixed(2)} s, certify ${(t.certifyMs / 1000).toFixed(2)} s; cost ${formatWal(stored.cost)} WAL${stored.reused ? ' (reused an earlier registration)' : ''}`,
+  );
   const bg = await stored.background;
   if (!stored.reused) console.log(`uploads          ${bg.confirmedNodes} of ${net.nodes.length} nodes confirmed`);
   else console.log('uploads          none needed: this blob was stored and certified by an earlier run');
@@ -54,7 +62,9 @@ try {
   const t1 = performance.now();
   const back = await readBlob(stored.blobId, { chain, nodeTimeoutMs: 5000, retries: 0 });
   ok = sha(back) === sha(data);
-  console.log(`read             ${((performance.now() - t1) / 1000).toFixed(2)} s with ${down} of ${nodes} nodes stopped: ${ok ? 'identical' : 'MISMATCH'}`);
+  console.log(
+    `read             ${((performance.now() - t1) / 1000).toFixed(2)} s with ${down} of ${nodes} nodes stopped: ${ok ? 'identical' : 'MISMATCH'}`,
+  );
   console.log(`blob ID          ${stored.blobId}`);
   console.log(`Blob object      ${stored.blobObjectId} (certified until epoch ${stored.endEpoch})`);
   console.log(`check it:        npx tusk blob-id ${file} --n-shards ${nShards}`);

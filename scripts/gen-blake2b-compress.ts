@@ -25,8 +25,14 @@ const SIGMA = [
 
 // Column step then diagonal step (RFC 7693 §3.2).
 const G_ARGS = [
-  [0, 4, 8, 12], [1, 5, 9, 13], [2, 6, 10, 14], [3, 7, 11, 15],
-  [0, 5, 10, 15], [1, 6, 11, 12], [2, 7, 8, 13], [3, 4, 9, 14],
+  [0, 4, 8, 12],
+  [1, 5, 9, 13],
+  [2, 6, 10, 14],
+  [3, 7, 11, 15],
+  [0, 5, 10, 15],
+  [1, 6, 11, 12],
+  [2, 7, 8, 13],
+  [3, 4, 9, 14],
 ];
 
 type Flavor = 'scalar' | 'simd';
@@ -47,10 +53,7 @@ function rounds(f: Flavor, words: Set<number>): string[] {
       const [a, b, c, d] = G_ARGS[i].map((j) => `v${j}`);
       let sum = add(f, a, b);
       if (words.has(x)) sum = add(f, sum, `m${x}`);
-      return (
-        `  ${a} = ${sum}; ${d} = ${ror(xor(d, a), r1)}; ` +
-        `${c} = ${add(f, c, d)}; ${b} = ${ror(xor(b, c), r2)};`
-      );
+      return `  ${a} = ${sum}; ${d} = ${ror(xor(d, a), r1)}; ` + `${c} = ${add(f, c, d)}; ${b} = ${ror(xor(b, c), r2)};`;
     };
     // G's in order; interleaving the four independent G's of a step measured the same.
     for (let i = 0; i < 8; i++) {
@@ -74,19 +77,25 @@ function fn(f: Flavor, nWords: number, single: boolean): string {
   const c = (x: string) => (f === 'scalar' ? x : `i64x2.splat(${x})`);
   if (f === 'scalar') {
     if (single) {
-      lines.push(`/** F on the only block of a message: chaining value = BLAKE2b-256 IV, digest (32 bytes) stored at outPtr. Words m${nWords}..m15 are zero. */`);
+      lines.push(
+        `/** F on the only block of a message: chaining value = BLAKE2b-256 IV, digest (32 bytes) stored at outPtr. Words m${nWords}..m15 are zero. */`,
+      );
       lines.push(`// @ts-ignore: decorator`);
       lines.push(`@inline export function ${name}(outPtr: usize, t: u64, ${mParams}): void {`);
       for (let i = 0; i < 8; i++) lines.push(`  let v${i}: u64 = ${H_INIT[i]};`);
     } else {
-      lines.push(`/** F on a block of a chained message: h = H0..H7 (module globals, updated); t = bytes so far; f = ~0 on the last block. */`);
+      lines.push(
+        `/** F on a block of a chained message: h = H0..H7 (module globals, updated); t = bytes so far; f = ~0 on the last block. */`,
+      );
       lines.push(`// @ts-ignore: decorator`);
       lines.push(`@inline export function ${name}(t: u64, f: u64, ${mParams}): void {`);
       for (let i = 0; i < 8; i++) lines.push(`  let v${i}: u64 = H${i};`);
     }
   } else {
     if (single) {
-      lines.push(`/** Two independent messages (lane 0 → outA, lane 1 → outB), each a single block of t bytes. Words m${nWords}..m15 are zero. */`);
+      lines.push(
+        `/** Two independent messages (lane 0 → outA, lane 1 → outB), each a single block of t bytes. Words m${nWords}..m15 are zero. */`,
+      );
       lines.push(`// @ts-ignore: decorator`);
       lines.push(`@inline export function ${name}(outA: usize, outB: usize, t: u64, ${mParams}): void {`);
       for (let i = 0; i < 8; i++) lines.push(`  let v${i}: v128 = i64x2.splat(${H_INIT[i]});`);

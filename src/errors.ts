@@ -103,7 +103,13 @@ export class StorageNodeError extends TuskError {
   readonly status: number;
   readonly reason: string | null;
   readonly nodeUrl: string;
-  constructor(nodeUrl: string, status: number, reason: string | null, message: string, options: { retryable?: boolean; cause?: unknown } = {}) {
+  constructor(
+    nodeUrl: string,
+    status: number,
+    reason: string | null,
+    message: string,
+    options: { retryable?: boolean; cause?: unknown } = {},
+  ) {
     super(`${nodeUrl}: ${status === 0 ? '' : `${status} `}${reason ? `${reason}: ` : ''}${message}`, options);
     this.status = status;
     this.reason = reason;

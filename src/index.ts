@@ -33,7 +33,17 @@ export type { StoreBlobOptions, StoreProgress, StoreResult } from './client/stor
 export { readBlob, readBlobToFile } from './client/read-blob.ts';
 export type { ReadBlobOptions, ReadProgress, ReadResult } from './client/read-blob.ts';
 export {
-  TuskError, TuskInputError, BlobTooLargeError, MetadataVerificationError, SliverVerificationError, NotEnoughSliversError,
-  NotEnoughSymbolsError, InconsistentBlobError, CertificateError, ChainAbortError, ChainUnavailableError, StorageNodeError,
+  TuskError,
+  TuskInputError,
+  BlobTooLargeError,
+  MetadataVerificationError,
+  SliverVerificationError,
+  NotEnoughSliversError,
+  NotEnoughSymbolsError,
+  InconsistentBlobError,
+  CertificateError,
+  ChainAbortError,
+  ChainUnavailableError,
+  StorageNodeError,
   NotEnoughConfirmationsError,
 } from './errors.ts';

@@ -10,7 +10,21 @@ import { parseSize } from '../src/cli/bench-command.ts';
 
 describe('tusk bench', () => {
   it('measures encode, blob ID and decode for rs2 and rs8 beside the official encoder (JSON)', async () => {
-    const r = await runTusk(['bench', '--n-shards', '10', '--sizes', '64KiB,100000', '--encoding', 'both', '--threads', '1,2', '--runs', '1', '--kernels', '--json']);
+    const r = await runTusk([
+      'bench',
+      '--n-shards',
+      '10',
+      '--sizes',
+      '64KiB,100000',
+      '--encoding',
+      'both',
+      '--threads',
+      '1,2',
+      '--runs',
+      '1',
+      '--kernels',
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report.kernelFlavor).toBe(process.env.TUSK_WASM ?? 'simd');

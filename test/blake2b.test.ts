@@ -15,7 +15,10 @@ const refInner = (l: Uint8Array, r: Uint8Array) => ref(concat(Uint8Array.of(1), 
 function concat(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }
 
@@ -83,7 +86,9 @@ describe('BLAKE2b-256 kernels', () => {
       const mem = k.u8();
       for (let i = 0; i < count; i++) {
         const sym = mem.slice(src + i * srcStride, src + i * srcStride + size);
-        expect(hex(mem.slice(out + i * outStride, out + i * outStride + 32)), `size ${size} count ${count} leaf ${i}`).toBe(hex(refLeaf(sym)));
+        expect(hex(mem.slice(out + i * outStride, out + i * outStride + 32)), `size ${size} count ${count} leaf ${i}`).toBe(
+          hex(refLeaf(sym)),
+        );
         // Bytes between outputs are untouched.
         expect([...mem.slice(out + i * outStride + 32, out + (i + 1) * outStride)].every((b) => b === sentinel)).toBe(true);
       }
@@ -92,7 +97,9 @@ describe('BLAKE2b-256 kernels', () => {
   });
 
   it('hashLeaves ignores bytes between symbols', () => {
-    const size = 6, count = 5, stride = 16;
+    const size = 6,
+      count = 5,
+      stride = 16;
     const a = bytes(count * stride, 9);
     const b = a.slice();
     for (let i = 0; i < count; i++) b.fill(0xff, i * stride + size, (i + 1) * stride);
@@ -120,7 +127,9 @@ describe('BLAKE2b-256 kernels', () => {
     const out = k.alloc(count * 32 + 32);
     k.u8().fill(0x5a, out, out + count * 32 + 32);
     k.exports.hashInnerNodes(src, count, out);
-    const expected = Array.from({ length: count }, (_, i) => hex(refInner(data.subarray(64 * i, 64 * i + 32), data.subarray(64 * i + 32, 64 * i + 64)))).join('');
+    const expected = Array.from({ length: count }, (_, i) =>
+      hex(refInner(data.subarray(64 * i, 64 * i + 32), data.subarray(64 * i + 32, 64 * i + 64))),
+    ).join('');
     expect(hex(k.u8().slice(out, out + count * 32))).toBe(expected);
     expect(hex(k.u8().slice(out + count * 32, out + count * 32 + 32))).toBe('5a'.repeat(32));
     // In place: out == src.

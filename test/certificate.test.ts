@@ -3,7 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { blsAggregateSignatures, blsPublicKeyUncompressed, blsSign, blsVerify, generateBlsKeyPair } from '../src/crypto/bls.ts';
 import { invalidBlobIdMessage, parseStorageConfirmation, storageConfirmationMessage } from '../src/protocol/messages.ts';
 import {
-  aggregateCertificate, bitmapSigners, certificateToBcs, isAboveValidity, isQuorum, signersBitmap, verifyCertificate, type Committee,
+  aggregateCertificate,
+  bitmapSigners,
+  certificateToBcs,
+  isAboveValidity,
+  isQuorum,
+  signersBitmap,
+  verifyCertificate,
+  type Committee,
 } from '../src/protocol/certificate.ts';
 import { CertificateError } from '../src/errors.ts';
 import { officialBlsAggregate, officialBlsVerify, officialBlsVerifyAggregate } from './helpers/official.ts';
@@ -42,7 +49,13 @@ describe('BLS12-381 min_pk', () => {
   it('aggregates exactly as the official implementation', () => {
     const sigs = keys.map((k) => blsSign(k.secretKey, msg));
     expect(hex(blsAggregateSignatures(sigs))).toBe(hex(officialBlsAggregate(sigs)));
-    expect(officialBlsVerifyAggregate(keys.map((k) => k.publicKey), msg, blsAggregateSignatures(sigs))).toBe(true);
+    expect(
+      officialBlsVerifyAggregate(
+        keys.map((k) => k.publicKey),
+        msg,
+        blsAggregateSignatures(sigs),
+      ),
+    ).toBe(true);
     expect(blsVerify(new Uint8Array(96), keys[0].publicKey, msg)).toBe(false); // malformed → false
   });
 });
@@ -50,12 +63,21 @@ describe('BLS12-381 min_pk', () => {
 describe('certificates', () => {
   // 4 members holding 10 shards: weights 4, 3, 2, 1.
   const keys = Array.from({ length: 4 }, (_, i) => generateBlsKeyPair(new Uint8Array(32).fill(0x10 + i)));
-  const committee: Committee = { epoch: 5, nShards: 10, members: keys.map((k, i) => ({ publicKey: blsPublicKeyUncompressed(k.publicKey), weight: [4, 3, 2, 1][i] })) };
+  const committee: Committee = {
+    epoch: 5,
+    nShards: 10,
+    members: keys.map((k, i) => ({ publicKey: blsPublicKeyUncompressed(k.publicKey), weight: [4, 3, 2, 1][i] })),
+  };
   const msg = storageConfirmationMessage(5, blobId, { kind: 'deletable', objectId });
   const sign = (member: number) => ({ member, signature: blsSign(keys[member].secretKey, msg) });
 
   it('thresholds follow the contract (n = 1000: quorum 667, validity 334; n = 10: quorum 7, validity 4)', () => {
-    expect([isQuorum(667, 1000), isQuorum(666, 1000), isAboveValidity(334, 1000), isAboveValidity(333, 1000)]).toEqual([true, false, true, false]);
+    expect([isQuorum(667, 1000), isQuorum(666, 1000), isAboveValidity(334, 1000), isAboveValidity(333, 1000)]).toEqual([
+      true,
+      false,
+      true,
+      false,
+    ]);
     expect([isQuorum(7, 10), isQuorum(6, 10), isAboveValidity(4, 10), isAboveValidity(3, 10)]).toEqual([true, false, true, false]);
   });
 
@@ -72,13 +94,23 @@ describe('certificates', () => {
     expect(cert.signers).toEqual([0, 1, 2]);
     const bitmap = signersBitmap(cert.signers, 4);
     expect(verifyCertificate(committee, cert.signature, bitmap, msg)).toEqual({ signers: [0, 1, 2], weight: 9 });
-    expect(officialBlsVerifyAggregate(cert.signers.map((i) => keys[i].publicKey), msg, cert.signature)).toBe(true);
+    expect(
+      officialBlsVerifyAggregate(
+        cert.signers.map((i) => keys[i].publicKey),
+        msg,
+        cert.signature,
+      ),
+    ).toBe(true);
     const weak = aggregateCertificate(committee, msg, [sign(1), sign(2)]); // 5 shards: 15 < 21
     expect(() => verifyCertificate(committee, weak.signature, signersBitmap(weak.signers, 4), msg)).toThrow(/not a quorum/);
     expect(verifyCertificate(committee, weak.signature, signersBitmap(weak.signers, 4), msg, 'validity').weight).toBe(5);
-    expect(() => verifyCertificate(committee, cert.signature, bitmap, storageConfirmationMessage(5, blobId, { kind: 'permanent' }))).toThrow(/does not verify/);
+    expect(() =>
+      verifyCertificate(committee, cert.signature, bitmap, storageConfirmationMessage(5, blobId, { kind: 'permanent' })),
+    ).toThrow(/does not verify/);
     expect(() => verifyCertificate(committee, cert.signature, signersBitmap([0, 1, 2, 3], 4), msg)).toThrow(/does not verify/);
-    expect(() => aggregateCertificate(committee, msg, [sign(0), { member: 1, signature: blsSign(keys[2].secretKey, msg) }])).toThrow(/member 1's signature/);
+    expect(() => aggregateCertificate(committee, msg, [sign(0), { member: 1, signature: blsSign(keys[2].secretKey, msg) }])).toThrow(
+      /member 1's signature/,
+    );
     expect(() => aggregateCertificate(committee, msg, [sign(0), sign(0)])).toThrow(/signed twice/);
   });
 

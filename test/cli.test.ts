@@ -1,12 +1,23 @@
 /** The `tusk` CLI as a user runs it: a real process, real files. */
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync, rmSync, readFileSync, readdirSync, unlinkSync, existsSync, mkdirSync, lstatSync, symlinkSync, createReadStream } from 'node:fs';
+import {
+  mkdtempSync,
+  writeFileSync,
+  rmSync,
+  readFileSync,
+  readdirSync,
+  unlinkSync,
+  existsSync,
+  mkdirSync,
+  lstatSync,
+  symlinkSync,
+  createReadStream,
+} from 'node:fs';
 import { execFileSync, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { officialBlobId, blobIdToBase64Url } from './helpers/official.ts';
 import { runTusk, TUSK_BIN } from './helpers/cli.ts';
-
 
 const tusk = runTusk;
 
@@ -117,7 +128,7 @@ describe('tusk with --encoding rs8', () => {
   it('blob-id, encode and decode round-trip; a committee too large for GF(2^8) is a clear error', async () => {
     const id = await tusk(['blob-id', file, '--encoding', 'rs8', '--n-shards', '31', '--json']);
     expect(id.code).toBe(0);
-    expect(JSON.parse(id.stdout)).toMatchObject({ encodingType: 'RS8', nShards: 31, symbolSize: 217 }) // ⌈50001 / (11·21)⌉, odd: alignment 1;
+    expect(JSON.parse(id.stdout)).toMatchObject({ encodingType: 'RS8', nShards: 31, symbolSize: 217 }); // ⌈50001 / (11·21)⌉, odd: alignment 1;
     const spool = join(dir, 'spool');
     const enc = await tusk(['encode', file, '--encoding', 'rs8', '--n-shards', '31', '--out', spool]);
     expect(enc.stdout.trim()).toBe(JSON.parse(id.stdout).blobId);
@@ -139,7 +150,10 @@ describe('tusk with --encoding rs8', () => {
 describe('tusk encode --force replaces only a sliver directory (issue 22 item 4)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tusk-force-'));
   const file = join(dir, 'blob.bin');
-  writeFileSync(file, new Uint8Array(30_000).map((_, i) => i & 0xff));
+  writeFileSync(
+    file,
+    new Uint8Array(30_000).map((_, i) => i & 0xff),
+  );
 
   it('refuses a directory holding anything else, and leaves it untouched', async () => {
     const home = join(dir, 'home');
@@ -194,7 +208,10 @@ describe('tusk decode --out: devices, FIFOs, links and stdout are written in pla
     execFileSync('mkfifo', [fifo]);
     const reader = new Promise<Buffer>((res, rej) => {
       const chunks: Buffer[] = [];
-      createReadStream(fifo).on('data', (c) => chunks.push(c as Buffer)).on('end', () => res(Buffer.concat(chunks))).on('error', rej);
+      createReadStream(fifo)
+        .on('data', (c) => chunks.push(c as Buffer))
+        .on('end', () => res(Buffer.concat(chunks)))
+        .on('error', rej);
     });
     const r = await tusk(['decode', spool, '--out', fifo, '--force']);
     expect(r.code, r.stderr).toBe(0);
@@ -228,7 +245,10 @@ describe('tusk decode --out: devices, FIFOs, links and stdout are written in pla
       expect(lstatSync(dev).isCharacterDevice()).toBe(true);
     }
     for (const out of ['-', '/dev/stdout']) {
-      const raw = execFileSync(process.execPath, [TUSK_BIN, 'decode', spool, '--out', out], { maxBuffer: 1 << 20, stdio: ['ignore', 'pipe', 'ignore'] });
+      const raw = execFileSync(process.execPath, [TUSK_BIN, 'decode', spool, '--out', out], {
+        maxBuffer: 1 << 20,
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
       expect(Buffer.compare(raw, Buffer.from(data))).toBe(0);
     }
     // --json and the blob cannot share stdout.
@@ -245,7 +265,13 @@ describe('usage errors, JSON errors and exit codes (issue 22 items 10 and 15)', 
   writeFileSync(file, new Uint8Array(1000));
 
   it('a usage error is one line and a pointer to --help, exit 2; unknown options of a command are errors', async () => {
-    for (const args of [['blob-id', file, '--out', 'x'], ['blob-id', file, '--n-shards', '70000'], ['blob-id', file, '--n-shards', '3'], ['decode', dir, '--epochs', '3'], ['frobnicate']]) {
+    for (const args of [
+      ['blob-id', file, '--out', 'x'],
+      ['blob-id', file, '--n-shards', '70000'],
+      ['blob-id', file, '--n-shards', '3'],
+      ['decode', dir, '--epochs', '3'],
+      ['frobnicate'],
+    ]) {
       const r = await tusk(args);
       expect(r.code, args.join(' ')).toBe(2);
       const lines = r.stderr.trimEnd().split('\n');
@@ -262,7 +288,9 @@ describe('usage errors, JSON errors and exit codes (issue 22 items 10 and 15)', 
   it('with --json, errors are a JSON object on stdout too; file errors read "<path>: <what>"', async () => {
     const usage = await tusk(['blob-id', file, '--encoding', 'rs3', '--json']);
     expect(usage.code).toBe(2);
-    expect(JSON.parse(usage.stdout)).toEqual({ error: { kind: 'usage', message: expect.stringMatching(/unknown encoding "rs3"/), retryable: false, exitCode: 2 } });
+    expect(JSON.parse(usage.stdout)).toEqual({
+      error: { kind: 'usage', message: expect.stringMatching(/unknown encoding "rs3"/), retryable: false, exitCode: 2 },
+    });
     const missing = join(dir, 'missing.bin');
     const r = await tusk(['blob-id', missing, '--json']);
     expect(r.code).toBe(1);
@@ -274,13 +302,19 @@ describe('usage errors, JSON errors and exit codes (issue 22 items 10 and 15)', 
 
   it('Ctrl-C (SIGINT) stops an encode with exit code 130 and removes its temporary files', async () => {
     const big = join(dir, 'big.bin');
-    writeFileSync(big, new Uint8Array(96 * 2 ** 20).map((_, i) => i & 0xff));
-    const child = spawn(process.execPath, [TUSK_BIN, 'encode', big, '--n-shards', '100', '--out', join(dir, 'big-spool')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    writeFileSync(
+      big,
+      new Uint8Array(96 * 2 ** 20).map((_, i) => i & 0xff),
+    );
+    const child = spawn(process.execPath, [TUSK_BIN, 'encode', big, '--n-shards', '100', '--out', join(dir, 'big-spool')], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr!.on('data', (c) => (stderr += c));
     // Once the temporary output folder exists, the encode (and its Ctrl-C handling) is under way.
     const started = Date.now();
-    while (!readdirSync(dir).some((f) => f.startsWith('.big-spool.tmp-')) && Date.now() - started < 60_000) await new Promise((r) => setTimeout(r, 50));
+    while (!readdirSync(dir).some((f) => f.startsWith('.big-spool.tmp-')) && Date.now() - started < 60_000)
+      await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 300));
     child.kill('SIGINT');
     const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));

@@ -11,9 +11,20 @@ describe('tusk completion', () => {
   it('bash: completes commands, options and files in a real bash', async () => {
     const r = await runTusk(['completion', 'bash']);
     expect(r.code, r.stderr).toBe(0);
-    const complete = (words: string[]) => execFileSync('bash', ['-c', `source <("$NODE" "$BIN" completion bash); COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _tusk; printf '%s\\n' "\${COMPREPLY[@]}"`], {
-      env: { ...process.env, NODE: process.execPath, BIN: TUSK_BIN }, encoding: 'utf8',
-    }).trim().split('\n');
+    const complete = (words: string[]) =>
+      execFileSync(
+        'bash',
+        [
+          '-c',
+          `source <("$NODE" "$BIN" completion bash); COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _tusk; printf '%s\\n' "\${COMPREPLY[@]}"`,
+        ],
+        {
+          env: { ...process.env, NODE: process.execPath, BIN: TUSK_BIN },
+          encoding: 'utf8',
+        },
+      )
+        .trim()
+        .split('\n');
     expect(complete(['tusk', 'st'])).toEqual(expect.arrayContaining(['store', 'stake']));
     expect(complete(['tusk', 'bl'])).toEqual(['blob-id', 'blob-status']);
     expect(complete(['tusk', 'store', '--epo'])).toEqual(expect.arrayContaining(['--epochs', '--epoch-duration']));

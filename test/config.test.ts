@@ -8,7 +8,13 @@ import { BlobTooLargeError, TuskInputError } from '../src/errors.ts';
 
 describe('RS2 committee parameters', () => {
   it('matches the table of walrus-core (§1.1)', () => {
-    const table: [number, number, number][] = [[4, 2, 3], [7, 3, 5], [10, 4, 7], [100, 34, 67], [1000, 334, 667]];
+    const table: [number, number, number][] = [
+      [4, 2, 3],
+      [7, 3, 5],
+      [10, 4, 7],
+      [100, 34, 67],
+      [1000, 334, 667],
+    ];
     for (const [n, kp, ks] of table) {
       const c = new EncodingConfig(n);
       expect([c.primarySymbols, c.secondarySymbols]).toEqual([kp, ks]);

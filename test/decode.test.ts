@@ -71,7 +71,14 @@ describe('hostile input', () => {
     const wrongSize = SliverData.create('primary', s.data, s.symbolSize + 2, s.index);
     const outOfRange = SliverData.create('primary', s.data, s.symbolSize, n);
     const rejected: string[] = [];
-    const slivers = [truncated, wrongSize, outOfRange, blob.primarySlivers[2], blob.primarySlivers[2], ...blob.primarySlivers.slice(3, 3 + kP - 1)];
+    const slivers = [
+      truncated,
+      wrongSize,
+      outOfRange,
+      blob.primarySlivers[2],
+      blob.primarySlivers[2],
+      ...blob.primarySlivers.slice(3, 3 + kP - 1),
+    ];
     expect(decodeBlob(blob.metadataWithId, slivers, { nShards: n, onRejected: (e) => rejected.push(e.message) })).toEqual(data);
     expect(rejected).toEqual([
       expect.stringMatching(/primary sliver 1: length \d+ bytes, expected \d+/),

@@ -86,7 +86,12 @@ describe('RS2 encode matches the official encoder', () => {
 
 describe('blob-ID snapshots of the official TS SDK (n = 1000)', () => {
   const snapshots = JSON.parse(readFileSync(new URL('./fixtures/blob-id-snapshots.json', import.meta.url), 'utf8')) as {
-    description: string; length: number; seed?: number; fill?: number; nShards: number; blobId: string;
+    description: string;
+    length: number;
+    seed?: number;
+    fill?: number;
+    nShards: number;
+    blobId: string;
   }[];
   for (const s of snapshots) {
     it(`${s.description} (${s.length} B)`, () => {

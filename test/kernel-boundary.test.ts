@@ -7,7 +7,19 @@ import { CHECK_TASKS, checkTask, runStripeTask, type ExpandTask } from '../src/c
 import { defaultKernel } from '../src/wasm/kernel.ts';
 
 const expand = (over: Partial<ExpandTask>): ExpandTask => ({
-  kind: 'expand', encoding: 'RS2', n: 10, k: 4, S: 2, h: 1, area: 0, work: 1024, workStride: 64, leaves: 2048, roots: 4096, scratch: 4200, ...over,
+  kind: 'expand',
+  encoding: 'RS2',
+  n: 10,
+  k: 4,
+  S: 2,
+  h: 1,
+  area: 0,
+  work: 1024,
+  workStride: 64,
+  leaves: 2048,
+  roots: 4096,
+  scratch: 4200,
+  ...over,
 });
 
 describe('kernel boundary', () => {
@@ -17,7 +29,9 @@ describe('kernel boundary', () => {
 
   it('accepts a task inside memory and refuses one past its end, naming the region', () => {
     expect(() => checkTask(expand({}), 65536)).not.toThrow();
-    expect(() => checkTask(expand({ leaves: 65536 - 100 }), 65536)).toThrow(/region leaves \[65436, 65756\) is outside memory of 65536 bytes/);
+    expect(() => checkTask(expand({ leaves: 65536 - 100 }), 65536)).toThrow(
+      /region leaves \[65436, 65756\) is outside memory of 65536 bytes/,
+    );
     expect(() => checkTask(expand({ area: -64 }), 65536)).toThrow(RangeError);
     expect(() => checkTask(expand({ work: 1.5 }), 65536)).toThrow(/region work/);
   });
@@ -31,9 +45,14 @@ describe('kernel boundary', () => {
   });
 
   it('the generated export type names exactly the functions the built module exports', async () => {
-    const generated = await import('node:fs').then((fs) => fs.readFileSync(new URL('../src/wasm/kernel-exports.generated.ts', import.meta.url), 'utf8'));
+    const generated = await import('node:fs').then((fs) =>
+      fs.readFileSync(new URL('../src/wasm/kernel-exports.generated.ts', import.meta.url), 'utf8'),
+    );
     const declared = [...generated.matchAll(/^ {2}(\w+)\(/gm)].map((m) => m[1]).sort();
-    const exported = Object.entries(defaultKernel().exports).filter(([, v]) => typeof v === 'function').map(([k]) => k).sort();
+    const exported = Object.entries(defaultKernel().exports)
+      .filter(([, v]) => typeof v === 'function')
+      .map(([k]) => k)
+      .sort();
     expect(declared).toEqual(exported);
   });
 });

@@ -23,7 +23,10 @@ const ZERO = new Uint8Array(32);
 function concat(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }
 const refLeaf = (s: Uint8Array) => H(concat(Uint8Array.of(0), s));

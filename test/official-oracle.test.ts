@@ -37,9 +37,7 @@ interface Snapshot {
 }
 
 const SLOW = process.env.TUSK_SLOW === '1';
-const SNAPSHOTS: Snapshot[] = JSON.parse(
-  readFileSync(new URL('./fixtures/blob-id-snapshots.json', import.meta.url), 'utf8'),
-);
+const SNAPSHOTS: Snapshot[] = JSON.parse(readFileSync(new URL('./fixtures/blob-id-snapshots.json', import.meta.url), 'utf8'));
 
 function snapshotData(s: Snapshot): Uint8Array {
   const out = new Uint8Array(s.length);
@@ -218,7 +216,9 @@ describe.skipIf(process.env.TUSK_WASM === 'scalar')('official encoder oracle (@m
 
   it('BLS wrappers: parse, aggregate and reject as documented', () => {
     // Standard compressed generators of G1 and G2 (BLS12-381, zcash serialisation).
-    const g1 = new Uint8Array(Buffer.from('97f1d3a73197d7942695638c4fa9ac0fc3688c4f9774b905a14e3a3f171bac586c55e83ff97a1aeffb3af00adb22c6bb', 'hex'));
+    const g1 = new Uint8Array(
+      Buffer.from('97f1d3a73197d7942695638c4fa9ac0fc3688c4f9774b905a14e3a3f171bac586c55e83ff97a1aeffb3af00adb22c6bb', 'hex'),
+    );
     const g2 = new Uint8Array(
       Buffer.from(
         '93e02b6052719f607dacd3a088274f65596bd0d09920b61ab5da61bbdc7f5049334cf11213945d57e5ac7d055d042b7e024aa2b2f08f0a91260805272dc51051c6e47ad4fa403b02b4510b647ae3d1770bac0326a805bbefd48056c8c121bdb8',

@@ -9,7 +9,12 @@ describe('CodecPool', () => {
   const pools = [new CodecPool({ threads: 1 }), new CodecPool({ threads: 2 })];
   afterAll(async () => Promise.all(pools.map((p) => p.close())));
 
-  for (const [n, size, encoding] of [[10, 100_001, 'rs2'], [100, 1_000_003, 'rs2'], [1000, 2_000_001, 'rs2'], [31, 50_000, 'rs8']] as const) {
+  for (const [n, size, encoding] of [
+    [10, 100_001, 'rs2'],
+    [100, 1_000_003, 'rs2'],
+    [1000, 2_000_001, 'rs2'],
+    [31, 50_000, 'rs8'],
+  ] as const) {
     it(`n = ${n}, ${size} B, ${encoding}: pool sizes 1 and 2 give the single-thread output`, async () => {
       const data = randomBytes(size, n);
       const ref = encodeBlob(data, { nShards: n, encoding });
@@ -17,8 +22,10 @@ describe('CodecPool', () => {
         const got = await encodeBlobAsync(data, { nShards: n, encoding, pool });
         expect(got.blobIdString).toBe(ref.blobIdString);
         for (let i = 0; i < n; i++) {
-          if (Buffer.compare(got.primarySlivers[i].toBcs(), ref.primarySlivers[i].toBcs()) !== 0) throw new Error(`primary ${i} differs (pool ${pool.slots})`);
-          if (Buffer.compare(got.secondarySlivers[i].toBcs(), ref.secondarySlivers[i].toBcs()) !== 0) throw new Error(`secondary ${i} differs (pool ${pool.slots})`);
+          if (Buffer.compare(got.primarySlivers[i].toBcs(), ref.primarySlivers[i].toBcs()) !== 0)
+            throw new Error(`primary ${i} differs (pool ${pool.slots})`);
+          if (Buffer.compare(got.secondarySlivers[i].toBcs(), ref.secondarySlivers[i].toBcs()) !== 0)
+            throw new Error(`secondary ${i} differs (pool ${pool.slots})`);
         }
         const meta = await computeBlobMetadataAsync(data, { nShards: n, encoding, pool });
         expect(Buffer.from(meta.metadata.toBcs()).equals(Buffer.from(ref.metadata.toBcs()))).toBe(true);
@@ -29,10 +36,12 @@ describe('CodecPool', () => {
   it('concurrent async encodes on the shared default kernel do not interfere', async () => {
     const inputs = [randomBytes(300_001, 1), randomBytes(200_003, 2), randomBytes(250_007, 3), randomBytes(100_001, 4)];
     const refs = inputs.map((d) => encodeBlob(d, { nShards: 100 }).blobIdString);
-    const got = await Promise.all(inputs.flatMap((d) => [
-      encodeBlobAsync(d, { nShards: 100, pool: pools[1] }).then((b) => b.blobIdString),
-      computeBlobMetadataAsync(d, { nShards: 100, pool: pools[0] }).then((m) => m.blobIdString),
-    ]));
+    const got = await Promise.all(
+      inputs.flatMap((d) => [
+        encodeBlobAsync(d, { nShards: 100, pool: pools[1] }).then((b) => b.blobIdString),
+        computeBlobMetadataAsync(d, { nShards: 100, pool: pools[0] }).then((m) => m.blobIdString),
+      ]),
+    );
     expect(got).toEqual(refs.flatMap((r) => [r, r]));
   });
 

@@ -3,8 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { encodeBlob } from '../src/codec/encode.ts';
 import { EncodingConfig } from '../src/codec/config.ts';
 import {
-  inconsistencyProofFromBcs, inconsistencyProofToBcs, recoverSliver, recoverySymbolsFrom, recoverySymbolsFromBcs,
-  recoverySymbolsToBcs, verifyInconsistencyProof, verifyRecoverySymbol, type RecoverySymbol,
+  inconsistencyProofFromBcs,
+  inconsistencyProofToBcs,
+  recoverSliver,
+  recoverySymbolsFrom,
+  recoverySymbolsFromBcs,
+  recoverySymbolsToBcs,
+  verifyInconsistencyProof,
+  verifyRecoverySymbol,
+  type RecoverySymbol,
 } from '../src/codec/recovery.ts';
 import { inconsistentEncoding, pick, randomBytes, rng } from './helpers/blobs.ts';
 
@@ -18,7 +25,16 @@ describe('recovery symbols', () => {
     const [sym] = recoverySymbolsFrom(cfg, blob.pairs[0].secondary, [4]);
     const bcs = recoverySymbolsToBcs([sym]);
     expect(Buffer.from(bcs).toString('hex')).toBe(
-      '01' + '00' + '0400' + '022233' + '0400' + '03' + '00' + '00' + '01' + '2a362ef5d80cf7a243e4025c696496129b4191fe6f29b13237774e658b48a164',
+      '01' +
+        '00' +
+        '0400' +
+        '022233' +
+        '0400' +
+        '03' +
+        '00' +
+        '00' +
+        '01' +
+        '2a362ef5d80cf7a243e4025c696496129b4191fe6f29b13237774e658b48a164',
     );
     expect(recoverySymbolsFromBcs(bcs)).toEqual([sym]);
     expect(verifyRecoverySymbol(cfg, blob.metadata, sym, 'primary', 4)).toBe(true);
@@ -53,9 +69,13 @@ describe('recovery symbols', () => {
     expect(verifyRecoverySymbol(cfg, blob.metadata, { ...syms[0], sourceIndex: 1 }, 'primary', 2)).toBe(false); // proof for another sliver
     expect(verifyRecoverySymbol(cfg, blob.metadata, { ...syms[0], data: syms[0].data.subarray(1) }, 'primary', 2)).toBe(false);
     // k_s = 7: six good symbols plus a bad one and a duplicate are not enough.
-    expect(() => recoverSliver(cfg, blob.metadata, 'primary', 2, [flipped, ...syms.slice(1, 7), syms[1]])).toThrow(/needs 7 distinct valid symbols, got 6/);
+    expect(() => recoverSliver(cfg, blob.metadata, 'primary', 2, [flipped, ...syms.slice(1, 7), syms[1]])).toThrow(
+      /needs 7 distinct valid symbols, got 6/,
+    );
     // …but invalid extras are skipped when enough good ones follow.
-    expect(recoverSliver(cfg, blob.metadata, 'primary', 2, [flipped, ...syms.slice(1)]).sliver?.toBcs()).toEqual(blob.primarySlivers[2].toBcs());
+    expect(recoverSliver(cfg, blob.metadata, 'primary', 2, [flipped, ...syms.slice(1)]).sliver?.toBcs()).toEqual(
+      blob.primarySlivers[2].toBcs(),
+    );
   });
 });
 
@@ -81,13 +101,19 @@ describe('inconsistency proofs', () => {
 
   it('do not verify for a consistent blob or when malformed', () => {
     const symbols = blob.primarySlivers.slice(0, cfg.primarySymbols).flatMap((s) => recoverySymbolsFrom(cfg, s, [0]));
-    const honest = { axis: 'secondary' as const, targetIndex: 0, symbols: symbols.map((s) => ({ sourceIndex: s.sourceIndex, data: s.data, proof: s.proof })) };
+    const honest = {
+      axis: 'secondary' as const,
+      targetIndex: 0,
+      symbols: symbols.map((s) => ({ sourceIndex: s.sourceIndex, data: s.data, proof: s.proof })),
+    };
     expect(verifyInconsistencyProof(cfg, blob.metadata, honest)).toBe(false);
     const bad = inconsistentEncoding(blob, 1);
     const badSyms = bad.primary.slice(0, cfg.primarySymbols).flatMap((s) => recoverySymbolsFrom(cfg, s, [0]));
     const proof = recoverSliver(cfg, bad.metadata.metadata, 'secondary', 0, badSyms).inconsistencyProof!;
     expect(verifyInconsistencyProof(cfg, bad.metadata.metadata, { ...proof, symbols: proof.symbols.slice(1) })).toBe(false); // too few
-    expect(verifyInconsistencyProof(cfg, bad.metadata.metadata, { ...proof, symbols: [proof.symbols[0], ...proof.symbols.slice(0, -1)] })).toBe(false); // duplicate
+    expect(
+      verifyInconsistencyProof(cfg, bad.metadata.metadata, { ...proof, symbols: [proof.symbols[0], ...proof.symbols.slice(0, -1)] }),
+    ).toBe(false); // duplicate
     expect(verifyInconsistencyProof(cfg, bad.metadata.metadata, { ...proof, targetIndex: 1 })).toBe(false); // proofs are for leaf 0
   });
 });

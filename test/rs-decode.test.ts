@@ -12,14 +12,19 @@ function split(buf: Uint8Array, count: number, bytes: number): Uint8Array[] {
 function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
   return () => {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
     return s;
   };
 }
 
 /** Keeps exactly `o` of the o + r shards, chosen at random; returns what the decoder sees. */
 function erase(originals: Uint8Array[], recovery: Uint8Array[], next: () => number) {
-  const o = originals.length, r = recovery.length;
+  const o = originals.length,
+    r = recovery.length;
   const ids = Array.from({ length: o + r }, (_, i) => i);
   for (let i = ids.length - 1; i > 0; i--) {
     const j = next() % (i + 1);
@@ -51,7 +56,9 @@ describe('Reed–Solomon decoder', () => {
   for (const line of manifest) {
     const [o, r, b, file] = line.split(' ');
     it(`decodes ${o}:${r} × ${b} from the golden recovery shards`, () => {
-      const O = +o, R = +r, B = +b;
+      const O = +o,
+        R = +r,
+        B = +b;
       const originals = split(lcgShards(O * 65537 + R * 257 + B, O, B), O, B);
       const recovery = split(readVector(file), R, B);
       checkDecode(originals, recovery, O * (R + O) > 2_000_000 ? 2 : 6, O * 31 + R);

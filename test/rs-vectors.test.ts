@@ -20,7 +20,9 @@ describe('Reed–Solomon GF(2^16) golden vectors', () => {
   for (const line of manifest) {
     const [o, r, b, file] = line.split(' ');
     it(`enc ${o}:${r} × ${b}`, () => {
-      const O = +o, R = +r, B = +b;
+      const O = +o,
+        R = +r,
+        B = +b;
       expect(encode(O, R, B, O * 65537 + R * 257 + B)).toEqual(readVector(file));
     });
   }
@@ -40,8 +42,14 @@ describe('Reed–Solomon GF(2^16) golden vectors', () => {
       const orig = split(lcgShards(o * 7919 + r * 31 + b, o, b), o, b);
       return [hex(orig), hex(encodeRecoveryShards(orig, r))];
     };
-    expect(run(2, 2, 2)).toEqual([['3b4f', '74ee'], ['5093', '1f32']]);
-    expect(run(4, 2, 2)).toEqual([['e31c', '74d7', '234a', '0eba'], ['53ef', 'e9d4']]);
+    expect(run(2, 2, 2)).toEqual([
+      ['3b4f', '74ee'],
+      ['5093', '1f32'],
+    ]);
+    expect(run(4, 2, 2)).toEqual([
+      ['e31c', '74d7', '234a', '0eba'],
+      ['53ef', 'e9d4'],
+    ]);
     expect(run(3, 5, 6)[1]).toEqual(['989a32ced6b1', '02bade4162c6', 'b761a2797221', '66fd01b89b0b', '6bd615d5990b']);
   });
 

@@ -15,7 +15,9 @@ describe('GF(2^8) tables', () => {
   const k = defaultKernel();
   const table = (ptr: number, len: number) => k.u8().slice(ptr, ptr + len);
   it('match Leopard (spot values and SHA-256)', () => {
-    const log = table(k.exports.gf8LogPtr(), 256), exp = table(k.exports.gf8ExpPtr(), 256), skew = table(k.exports.gf8SkewPtr(), 255);
+    const log = table(k.exports.gf8LogPtr(), 256),
+      exp = table(k.exports.gf8ExpPtr(), 256),
+      skew = table(k.exports.gf8SkewPtr(), 255);
     expect(Buffer.from(log.subarray(0, 16)).toString('hex')).toBe('ff0055aa11442288997766dd33eebbcc');
     expect(Buffer.from(exp.subarray(0, 16)).toString('hex')).toBe('01685c6472f05612' + '4b8e88d07d271bc4');
     expect([...skew.subarray(0, 16)]).toEqual([255, 255, 85, 255, 17, 85, 34, 255, 153, 17, 102, 85, 51, 34, 187, 255]);
@@ -38,7 +40,12 @@ describe('GF(2^8) golden vectors (Leopard)', () => {
       const next = rng(c.seed);
       for (let t = 0; t < 2; t++) {
         const keep = new Set(pick(o + r, o, next));
-        const restored = decodeMissingOriginals(o, originals.map((s, i) => (keep.has(i) ? s : undefined)), recovery.map((s, j) => (keep.has(o + j) ? s : undefined)), gf8);
+        const restored = decodeMissingOriginals(
+          o,
+          originals.map((s, i) => (keep.has(i) ? s : undefined)),
+          recovery.map((s, j) => (keep.has(o + j) ? s : undefined)),
+          gf8,
+        );
         restored.forEach((v, i) => expect(Buffer.from(v).equals(Buffer.from(originals[i]))).toBe(true));
         expect(restored.size).toBe([...Array(o).keys()].filter((i) => !keep.has(i)).length);
       }
@@ -47,11 +54,23 @@ describe('GF(2^8) golden vectors (Leopard)', () => {
 
   it('low rate (more recovery than originals, which Leopard cannot encode) round-trips, any shard size', () => {
     const next = rng(77);
-    for (const [o, r, b] of [[3, 5, 7], [34, 66, 13], [10, 200, 1], [100, 120, 64], [1, 255, 3], [60, 190, 33]]) {
+    for (const [o, r, b] of [
+      [3, 5, 7],
+      [34, 66, 13],
+      [10, 200, 1],
+      [100, 120, 64],
+      [1, 255, 3],
+      [60, 190, 33],
+    ]) {
       const originals = split(lcgShards(o * 31 + r, o, b), o, b);
       const recovery = encodeRecoveryShards(originals, r, gf8);
       const keep = new Set(pick(o + r, o, next));
-      const restored = decodeMissingOriginals(o, originals.map((s, i) => (keep.has(i) ? s : undefined)), recovery.map((s, j) => (keep.has(o + j) ? s : undefined)), gf8);
+      const restored = decodeMissingOriginals(
+        o,
+        originals.map((s, i) => (keep.has(i) ? s : undefined)),
+        recovery.map((s, j) => (keep.has(o + j) ? s : undefined)),
+        gf8,
+      );
       expect(restored.size).toBe([...Array(o).keys()].filter((i) => !keep.has(i)).length);
       restored.forEach((v, i) => expect(v).toEqual(originals[i]));
     }

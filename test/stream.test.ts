@@ -48,7 +48,10 @@ describe('encodeStream', () => {
   });
 
   it('matches the in-memory encoder for Node streams and async iterables (n = 1000, rs8 n = 195)', async () => {
-    for (const [n, encoding, size] of [[1000, 'rs2', 2_500_000], [195, 'rs8', 1_000_001]] as const) {
+    for (const [n, encoding, size] of [
+      [1000, 'rs2', 2_500_000],
+      [195, 'rs8', 1_000_001],
+    ] as const) {
       const data = randomBytes(size, n);
       const ref = encodeBlob(data, { nShards: n, encoding });
       const chunks = function* () {
@@ -57,7 +60,12 @@ describe('encodeStream', () => {
       const viaStream = collect();
       const m1 = await encodeStream(Readable.from(chunks()), { nShards: n, encoding, sink: viaStream.sink, pool: pools[1], tempDir: dir });
       const viaIterable = collect();
-      const m2 = await encodeStream((async function* () { yield* chunks(); })(), { nShards: n, encoding, length: size, sink: viaIterable.sink, pool: pools[1] });
+      const m2 = await encodeStream(
+        (async function* () {
+          yield* chunks();
+        })(),
+        { nShards: n, encoding, length: size, sink: viaIterable.sink, pool: pools[1] },
+      );
       for (const m of [m1, m2]) expect(m.blobIdString).toBe(ref.blobIdString);
       for (const { got } of [viaStream, viaIterable]) {
         for (const s of [...ref.primarySlivers, ...ref.secondarySlivers]) {
@@ -74,7 +82,13 @@ describe('encodeStream', () => {
     const read = await readSliverDirectory(out);
     expect(read.metadata.blobIdString).toBe(meta.blobIdString);
     expect(read.slivers).toHaveLength(20);
-    expect(decodeBlob(read.metadata, read.slivers.filter((s) => s.axis === 'secondary'), { nShards: 10 })).toEqual(data);
+    expect(
+      decodeBlob(
+        read.metadata,
+        read.slivers.filter((s) => s.axis === 'secondary'),
+        { nShards: 10 },
+      ),
+    ).toEqual(data);
   });
 
   it('abort mid-encode: rejects with the reason, leaves no temporary files and no output directory', async () => {
@@ -83,9 +97,17 @@ describe('encodeStream', () => {
     const controller = new AbortController();
     let seen = 0;
     const inner = await directorySink(out);
-    const sink = { ...inner, writeSliver: (s: SliverData) => { if (++seen === 50) controller.abort(new Error('stop now')); return inner.writeSliver(s); } };
+    const sink = {
+      ...inner,
+      writeSliver: (s: SliverData) => {
+        if (++seen === 50) controller.abort(new Error('stop now'));
+        return inner.writeSliver(s);
+      },
+    };
     const temps = mkdtempSync(join(dir, 'temps-'));
-    await expect(encodeStream(data, { nShards: 1000, sink, pool: pools[1], signal: controller.signal, memoryBudget: 64 << 20, tempDir: temps })).rejects.toThrow('stop now');
+    await expect(
+      encodeStream(data, { nShards: 1000, sink, pool: pools[1], signal: controller.signal, memoryBudget: 64 << 20, tempDir: temps }),
+    ).rejects.toThrow('stop now');
     expect(readdirSync(temps)).toEqual([]);
     expect(existsSync(out)).toBe(false);
     expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
@@ -94,7 +116,9 @@ describe('encodeStream', () => {
   it('reports progress for each phase up to its total', async () => {
     const phases = new Map<string, { done: number; total: number }>();
     await encodeStream(randomBytes(1 << 20, 1), {
-      nShards: 100, sink: collect().sink, pool: pools[1],
+      nShards: 100,
+      sink: collect().sink,
+      pool: pools[1],
       onProgress: (p) => phases.set(p.phase, { done: p.bytesDone, total: p.bytesTotal }),
     });
     expect([...phases.keys()]).toEqual(['rows', 'columns', 'slivers']);
@@ -111,13 +135,21 @@ describe('encodeStream failures', () => {
         throw new Error('disk on fire');
       }
       const temps = mkdtempSync(join(tmpdir(), 'tusk-failing-'));
-      await expect(encodeStream(broken(), { nShards: 1000, length: 8 << 20, sink: collect().sink, pool, memoryBudget: 48 << 20, tempDir: temps })).rejects.toThrow('disk on fire');
-      await expect(encodeStream(broken(), { nShards: 1000, length: 3 << 20, sink: collect().sink, pool, tempDir: temps })).rejects.toThrow('disk on fire');
+      await expect(
+        encodeStream(broken(), { nShards: 1000, length: 8 << 20, sink: collect().sink, pool, memoryBudget: 48 << 20, tempDir: temps }),
+      ).rejects.toThrow('disk on fire');
+      await expect(encodeStream(broken(), { nShards: 1000, length: 3 << 20, sink: collect().sink, pool, tempDir: temps })).rejects.toThrow(
+        'disk on fire',
+      );
       await expect(encodeStream(broken(), { nShards: 1000, sink: collect().sink, pool, tempDir: temps })).rejects.toThrow('disk on fire');
       // A stream longer than its declared length is an error, not a silent truncation.
-      await expect(encodeStream(Readable.from([randomBytes(1000, 2)]), { nShards: 10, length: 999, sink: collect().sink, pool, tempDir: temps })).rejects.toThrow(/longer than the declared length/);
+      await expect(
+        encodeStream(Readable.from([randomBytes(1000, 2)]), { nShards: 10, length: 999, sink: collect().sink, pool, tempDir: temps }),
+      ).rejects.toThrow(/longer than the declared length/);
       // A budget too small for even one stripe is a clear error.
-      await expect(encodeStream(randomBytes(1 << 20, 3), { nShards: 1000, sink: collect().sink, pool, memoryBudget: 8 << 20, tempDir: temps })).rejects.toThrow(/memory budget .* too small/);
+      await expect(
+        encodeStream(randomBytes(1 << 20, 3), { nShards: 1000, sink: collect().sink, pool, memoryBudget: 8 << 20, tempDir: temps }),
+      ).rejects.toThrow(/memory budget .* too small/);
       expect(readdirSync(temps)).toEqual([]);
       rmSync(temps, { recursive: true, force: true });
     } finally {
@@ -133,11 +165,17 @@ describe('decodeDirectory (streaming decoder)', () => {
     const pool = new CodecPool({ threads: 2 });
     const dir = mkdtempSync(join(tmpdir(), 'tusk-decode-test-'));
     try {
-      for (const [n, encoding, size] of [[100, 'rs2', 2_000_003], [1000, 'rs2', 1_500_000], [31, 'rs8', 300_001]] as const) {
+      for (const [n, encoding, size] of [
+        [100, 'rs2', 2_000_003],
+        [1000, 'rs2', 1_500_000],
+        [31, 'rs8', 300_001],
+      ] as const) {
         const data = randomBytes(size, n);
         const spool = join(dir, `spool-${n}-${encoding}`);
         await encodeStream(data, { nShards: n, encoding, pool, sink: await directorySink(spool) });
-        const f = Math.floor((n - 1) / 3), kP = n - 2 * f, half = Math.floor(kP / 2);
+        const f = Math.floor((n - 1) / 3),
+          kP = n - 2 * f,
+          half = Math.floor(kP / 2);
         for (let i = 0; i < n; i++) if (i < half || i > half + kP) unlinkSync(join(spool, 'primary', `${i}.bcs`));
         const bad = readFileSync(join(spool, 'primary', `${half}.bcs`));
         bad[bad.length - 10] ^= 4; // corrupt one: k_p valid ones remain

@@ -118,7 +118,9 @@ describe('tidy', () => {
   it('the layer rule rejects an upward import (client ← codec) and a sibling import (node → client)', () => {
     const encode = join(ROOT, 'src/codec/encode.ts');
     const bad = readFileSync(encode, 'utf8') + "\nimport { storeBlob } from '../client/store-blob.ts';\n";
-    expect(layerViolations(encode, bad)).toEqual(['src/codec/encode.ts (codec, layer 3) imports src/client/store-blob.ts (client, layer 8)']);
+    expect(layerViolations(encode, bad)).toEqual([
+      'src/codec/encode.ts (codec, layer 3) imports src/client/store-blob.ts (client, layer 8)',
+    ]);
     const node = join(ROOT, 'src/node/node.ts');
     const sibling = readFileSync(node, 'utf8') + "\nimport type { ReadResult } from '../client/read-blob.ts';\n";
     expect(layerViolations(node, sibling)).toEqual(['src/node/node.ts (node, layer 8) imports src/client/read-blob.ts (client, layer 8)']);
@@ -126,7 +128,9 @@ describe('tidy', () => {
 
   it('every source file opens with a doc comment', () => {
     const missing = [...srcFiles, ...filesUnder('assembly', /\.ts$/)].filter((f) => {
-      const first = readFileSync(f, 'utf8').split('\n').find((l) => l.trim() !== '' && !l.startsWith('#!'));
+      const first = readFileSync(f, 'utf8')
+        .split('\n')
+        .find((l) => l.trim() !== '' && !l.startsWith('#!'));
       return !(first?.startsWith('/**') || first?.startsWith('//'));
     });
     expect(missing.map((f) => relative(ROOT, f))).toEqual([]);
@@ -167,7 +171,8 @@ describe('tidy', () => {
     };
     const byName = new Map<string, string[]>();
     // src/api/<name>.ts is named after its subpath (`tusk/<name>`), so it may repeat a module's name.
-    for (const f of srcFiles.filter((f) => !f.startsWith(join(ROOT, 'src/api') + sep))) byName.set(basename(f), [...(byName.get(basename(f)) ?? []), relative(ROOT, f)]);
+    for (const f of srcFiles.filter((f) => !f.startsWith(join(ROOT, 'src/api') + sep)))
+      byName.set(basename(f), [...(byName.get(basename(f)) ?? []), relative(ROOT, f)]);
     const clashes = [...byName].filter(([name, paths]) => paths.length > 1 && !(name in SAME_MEANING));
     expect(clashes).toEqual([]);
   });
@@ -178,11 +183,22 @@ describe('tidy', () => {
       expect(statSync(join(ROOT, target)).isFile(), `${subpath} → ${target}`).toBe(true);
       if (!target.startsWith('./src/')) continue;
       const code = readFileSync(join(ROOT, target), 'utf8').replace(/\/\*\*[\s\S]*?\*\//g, '');
-      const statements = code.split(';').map((s) => s.trim()).filter(Boolean);
-      expect(statements.filter((s) => !/^export (type )?\{[^}]*\} from '[^']+'$/.test(s)), target).toEqual([]);
+      const statements = code
+        .split(';')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      expect(
+        statements.filter((s) => !/^export (type )?\{[^}]*\} from '[^']+'$/.test(s)),
+        target,
+      ).toEqual([]);
     }
     const root = readFileSync(join(ROOT, 'src/index.ts'), 'utf8');
-    const values = [...root.matchAll(/export \{([^}]*)\}/g)].flatMap((m) => m[1].split(',').map((s) => s.trim()).filter(Boolean));
+    const values = [...root.matchAll(/export \{([^}]*)\}/g)].flatMap((m) =>
+      m[1]
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );
     expect(values.length).toBeLessThanOrEqual(40);
   });
 });

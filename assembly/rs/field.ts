@@ -15,47 +15,87 @@ import { fwht16, logWalsh16Ptr } from './fwht16';
 /** GF(2^16), reed-solomon-simd's field (Walrus RS2). Shards: 64-byte blocks of 32 low + 32 high bytes. */
 export class GF16 {
   // @ts-ignore: decorator
-  @inline order(): u32 { return 65536; }
+  @inline order(): u32 {
+    return 65536;
+  }
   // @ts-ignore: decorator
-  @inline modulus(): u32 { return 65535; }
+  @inline modulus(): u32 {
+    return 65535;
+  }
   // @ts-ignore: decorator
-  @inline skew(i: u32): u32 { return skewAt(i); }
+  @inline skew(i: u32): u32 {
+    return skewAt(i);
+  }
   // @ts-ignore: decorator
-  @inline logWalsh(i: u32): u32 { return <u32>load<u16>(logWalsh16Ptr + (<usize>i << 1)); }
+  @inline logWalsh(i: u32): u32 {
+    return <u32>load<u16>(logWalsh16Ptr + ((<usize>i) << 1));
+  }
   // @ts-ignore: decorator
-  @inline addMod(a: u32, b: u32): u32 { return addMod(a, b); }
+  @inline addMod(a: u32, b: u32): u32 {
+    return addMod(a, b);
+  }
   // @ts-ignore: decorator
-  @inline subMod(a: u32, b: u32): u32 { return subMod(a, b); }
+  @inline subMod(a: u32, b: u32): u32 {
+    return subMod(a, b);
+  }
   // @ts-ignore: decorator
-  @inline fwht(data: usize): void { fwht16(data); }
+  @inline fwht(data: usize): void {
+    fwht16(data);
+  }
   // @ts-ignore: decorator
-  @inline fftButterfly(x: usize, y: usize, bytes: usize, m: u32): void { fftButterfly(x, y, bytes, m); }
+  @inline fftButterfly(x: usize, y: usize, bytes: usize, m: u32): void {
+    fftButterfly(x, y, bytes, m);
+  }
   // @ts-ignore: decorator
-  @inline ifftButterfly(x: usize, y: usize, bytes: usize, m: u32): void { ifftButterfly(x, y, bytes, m); }
+  @inline ifftButterfly(x: usize, y: usize, bytes: usize, m: u32): void {
+    ifftButterfly(x, y, bytes, m);
+  }
   // @ts-ignore: decorator
-  @inline mulInPlace(x: usize, bytes: usize, m: u32): void { mulInPlace(x, bytes, m); }
+  @inline mulInPlace(x: usize, bytes: usize, m: u32): void {
+    mulInPlace(x, bytes, m);
+  }
 }
 
 /** GF(2^8), Leopard's 8-bit field (Tusk RS8). Shards: plain bytes, one element each. */
 export class GF8 {
   // @ts-ignore: decorator
-  @inline order(): u32 { return 256; }
+  @inline order(): u32 {
+    return 256;
+  }
   // @ts-ignore: decorator
-  @inline modulus(): u32 { return 255; }
+  @inline modulus(): u32 {
+    return 255;
+  }
   // @ts-ignore: decorator
-  @inline skew(i: u32): u32 { return skew8At(i); }
+  @inline skew(i: u32): u32 {
+    return skew8At(i);
+  }
   // @ts-ignore: decorator
-  @inline logWalsh(i: u32): u32 { return <u32>load<u16>(logWalsh8Ptr + (<usize>i << 1)); }
+  @inline logWalsh(i: u32): u32 {
+    return <u32>load<u16>(logWalsh8Ptr + ((<usize>i) << 1));
+  }
   // @ts-ignore: decorator
-  @inline addMod(a: u32, b: u32): u32 { return addMod8(a, b); }
+  @inline addMod(a: u32, b: u32): u32 {
+    return addMod8(a, b);
+  }
   // @ts-ignore: decorator
-  @inline subMod(a: u32, b: u32): u32 { return subMod8(a, b); }
+  @inline subMod(a: u32, b: u32): u32 {
+    return subMod8(a, b);
+  }
   // @ts-ignore: decorator
-  @inline fwht(data: usize): void { fwht8(data); }
+  @inline fwht(data: usize): void {
+    fwht8(data);
+  }
   // @ts-ignore: decorator
-  @inline fftButterfly(x: usize, y: usize, bytes: usize, m: u32): void { fftButterfly8(x, y, bytes, m); }
+  @inline fftButterfly(x: usize, y: usize, bytes: usize, m: u32): void {
+    fftButterfly8(x, y, bytes, m);
+  }
   // @ts-ignore: decorator
-  @inline ifftButterfly(x: usize, y: usize, bytes: usize, m: u32): void { ifftButterfly8(x, y, bytes, m); }
+  @inline ifftButterfly(x: usize, y: usize, bytes: usize, m: u32): void {
+    ifftButterfly8(x, y, bytes, m);
+  }
   // @ts-ignore: decorator
-  @inline mulInPlace(x: usize, bytes: usize, m: u32): void { mulInPlace8(x, bytes, m); }
+  @inline mulInPlace(x: usize, bytes: usize, m: u32): void {
+    mulInPlace8(x, bytes, m);
+  }
 }

@@ -14,9 +14,9 @@ export function fwht16(data: usize): void {
     // Distances 1, 2, 4 stay inside one vector: scalar (3 of 16 layers).
     for (let dist: u32 = 1; dist < 8; dist <<= 1) layerScalar(data, dist);
     for (let dist: u32 = 8; dist < 65536; dist <<= 1) {
-      const span = <usize>dist << 1;
+      const span = (<usize>dist) << 1;
       for (let r: u32 = 0; r < 65536; r += dist << 1) {
-        let a = data + (<usize>r << 1);
+        let a = data + ((<usize>r) << 1);
         const aEnd = a + span;
         for (; a < aEnd; a += 16) {
           const x = v128.load(a);
@@ -38,9 +38,10 @@ export function fwht16(data: usize): void {
 function layerScalar(data: usize, dist: u32): void {
   for (let r: u32 = 0; r < 65536; r += dist << 1) {
     for (let i: u32 = r; i < r + dist; i++) {
-      const pa = data + (<usize>i << 1);
-      const pb = pa + (<usize>dist << 1);
-      const a = <u32>load<u16>(pa), b = <u32>load<u16>(pb);
+      const pa = data + ((<usize>i) << 1);
+      const pb = pa + ((<usize>dist) << 1);
+      const a = <u32>load<u16>(pa),
+        b = <u32>load<u16>(pb);
       store<u16>(pa, <u16>addMod(a, b));
       store<u16>(pb, <u16>subMod(a, b));
     }
@@ -50,7 +51,7 @@ function layerScalar(data: usize, dist: u32): void {
 /** Builds LOG_WALSH at `ptr` (65536 u16): LOG with entry 0 set to 0, then the FWHT (§1.5). */
 export function gf16InitLogWalsh(ptr: usize): void {
   logWalsh16Ptr = ptr;
-  for (let i: u32 = 0; i < 65536; i++) store<u16>(ptr + (<usize>i << 1), <u16>logAt(i));
+  for (let i: u32 = 0; i < 65536; i++) store<u16>(ptr + ((<usize>i) << 1), <u16>logAt(i));
   store<u16>(ptr, 0);
   fwht16(ptr);
 }

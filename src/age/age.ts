@@ -8,7 +8,17 @@ import { randomBytes } from 'node:crypto';
 import { armorDecode, armorEncode, ARMOR_BEGIN } from './armor.ts';
 import { AgeFormatError, AgeIntegrityError, AgeNoIdentityMatchError } from './errors.ts';
 import { encodeHeader, headerLength, MAX_HEADER_BYTES, parseHeader, VERSION_LINE, verifyHeaderMac, type ParsedHeader } from './header.ts';
-import { CHUNK_SIZE, CIPHER_CHUNK_SIZE, openChunkStrict, openPayload, PAYLOAD_NONCE_SIZE, payloadKey, payloadSize, plaintextSizeOfPayload, sealPayload } from './payload.ts';
+import {
+  CHUNK_SIZE,
+  CIPHER_CHUNK_SIZE,
+  openChunkStrict,
+  openPayload,
+  PAYLOAD_NONCE_SIZE,
+  payloadKey,
+  payloadSize,
+  plaintextSizeOfPayload,
+  sealPayload,
+} from './payload.ts';
 import { ScryptRecipient, toIdentities, toRecipient, type Identity, type Recipient } from './recipients.ts';
 
 /** Options of `encrypt`. */
@@ -43,7 +53,8 @@ export function isAgeEncrypted(prefix: Uint8Array): boolean {
 
 function checkRecipients(recipients: readonly Recipient[]): void {
   if (recipients.length === 0) throw new AgeFormatError('no recipients');
-  if (recipients.length > 1 && recipients.some((r) => r instanceof ScryptRecipient)) throw new AgeFormatError('a passphrase cannot be combined with other recipients');
+  if (recipients.length > 1 && recipients.some((r) => r instanceof ScryptRecipient))
+    throw new AgeFormatError('a passphrase cannot be combined with other recipients');
 }
 
 /** The header bytes and payload key of a new file for `recipients` (fresh file key and nonce). */
@@ -117,7 +128,11 @@ class Prefix {
 async function readHeader(p: Prefix): Promise<ParsedHeader> {
   await p.fill(VERSION_LINE.length + 1);
   if (!Buffer.from(p.buffered.subarray(0, VERSION_LINE.length + 1)).equals(Buffer.from(`${VERSION_LINE}\n`))) {
-    throw new AgeFormatError(Buffer.from(p.buffered.subarray(0, 19)).toString('latin1') === 'age-encryption.org/' ? 'unsupported age version' : 'not an age-encrypted file (no age-encryption.org/v1 header)');
+    throw new AgeFormatError(
+      Buffer.from(p.buffered.subarray(0, 19)).toString('latin1') === 'age-encryption.org/'
+        ? 'unsupported age version'
+        : 'not an age-encrypted file (no age-encryption.org/v1 header)',
+    );
   }
   for (;;) {
     if (headerLength(p.buffered) >= 0) return parseHeader(p.buffered);
@@ -132,7 +147,8 @@ async function readHeader(p: Prefix): Promise<ParsedHeader> {
  */
 export async function unwrapFileKey(header: ParsedHeader, identities: readonly Identity[]): Promise<Uint8Array> {
   if (identities.length === 0) throw new AgeNoIdentityMatchError('no identities given');
-  if (header.stanzas.some((s) => s.type === 'scrypt') && header.stanzas.length > 1) throw new AgeFormatError('an scrypt stanza must be the only stanza');
+  if (header.stanzas.some((s) => s.type === 'scrypt') && header.stanzas.length > 1)
+    throw new AgeFormatError('an scrypt stanza must be the only stanza');
   for (const id of identities) {
     const fileKey = await id.unwrapFileKey(header.stanzas);
     if (fileKey) {
@@ -199,7 +215,8 @@ export async function openEncryptedBlob(source: RandomAccessSource, options: Dec
   let want = Math.min(source.size, 4096);
   for (;;) {
     headBytes = await source.read(0, want);
-    if (headBytes.length >= VERSION_LINE.length + 1 && !isAgeEncrypted(headBytes)) throw new AgeFormatError('not an age-encrypted file (no age-encryption.org/v1 header)');
+    if (headBytes.length >= VERSION_LINE.length + 1 && !isAgeEncrypted(headBytes))
+      throw new AgeFormatError('not an age-encrypted file (no age-encryption.org/v1 header)');
     if (headBytes.length > 0 && Buffer.from(headBytes.subarray(0, 64)).toString('latin1').trimStart().startsWith('-----BEGIN')) {
       throw new AgeFormatError('random access needs the binary format (this file is armored)');
     }
@@ -211,7 +228,10 @@ export async function openEncryptedBlob(source: RandomAccessSource, options: Dec
   const fileKey = await unwrapFileKey(header, identities);
   const P = header.length + PAYLOAD_NONCE_SIZE;
   if (source.size < P) throw new AgeFormatError('truncated file: no payload nonce after the header');
-  const nonce = header.length + PAYLOAD_NONCE_SIZE <= headBytes.length ? headBytes.subarray(header.length, P) : await source.read(header.length, PAYLOAD_NONCE_SIZE);
+  const nonce =
+    header.length + PAYLOAD_NONCE_SIZE <= headBytes.length
+      ? headBytes.subarray(header.length, P)
+      : await source.read(header.length, PAYLOAD_NONCE_SIZE);
   const key = payloadKey(fileKey, nonce);
   fileKey.fill(0);
   const plaintextSize = plaintextSizeOfPayload(source.size - header.length);

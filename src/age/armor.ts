@@ -52,7 +52,7 @@ export async function* armorDecode(source: AsyncIterable<Uint8Array>): AsyncGene
     } else if (state !== 'pre' && crlf === true) throw new AgeFormatError('armor: mixed line endings');
     else if (crlf === null && state !== 'pre') crlf = false;
     if (state === 'pre') {
-      if (line.trim() === '' ) return null;
+      if (line.trim() === '') return null;
       const t = line.replace(/^\s+/, '');
       if (t !== ARMOR_BEGIN) throw new AgeFormatError('armor: missing BEGIN line');
       state = 'body';
@@ -98,5 +98,6 @@ export async function* armorDecode(source: AsyncIterable<Uint8Array>): AsyncGene
       if (b) yield b;
     }
   }
-  if ((state as string) !== 'post') throw new AgeFormatError(lineNo === 0 && final === 'pre' ? 'armor: empty input' : 'armor: missing END line');
+  if ((state as string) !== 'post')
+    throw new AgeFormatError(lineNo === 0 && final === 'pre' ? 'armor: empty input' : 'armor: missing END line');
 }

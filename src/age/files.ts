@@ -22,7 +22,12 @@ function inputStream(input: Input): AsyncIterable<Uint8Array> {
  * Runs `transform` from `input` into `out` (a path: written atomically, no file on failure; or a
  * Writable such as stdout). Resolves to the bytes written.
  */
-async function transformTo(input: Input, out: string | Writable, transform: (src: AsyncIterable<Uint8Array>) => AsyncIterable<Uint8Array>, overwrite: boolean): Promise<number> {
+async function transformTo(
+  input: Input,
+  out: string | Writable,
+  transform: (src: AsyncIterable<Uint8Array>) => AsyncIterable<Uint8Array>,
+  overwrite: boolean,
+): Promise<number> {
   let bytes = 0;
   const counted = async function* (src: AsyncIterable<Uint8Array>) {
     for await (const b of transform(src)) {
@@ -85,12 +90,27 @@ export async function fileSource(path: string): Promise<RandomAccessSource & { c
  * Decrypts plaintext bytes [start, end) of the encrypted file at `path` to `out`, reading only
  * the chunks covering the range. Resolves to the bytes written.
  */
-export async function decryptFileRange(path: string, out: string | Writable, start: number, end: number | undefined, options: DecryptOptions & { overwrite?: boolean }): Promise<number> {
+export async function decryptFileRange(
+  path: string,
+  out: string | Writable,
+  start: number,
+  end: number | undefined,
+  options: DecryptOptions & { overwrite?: boolean },
+): Promise<number> {
   const src = await fileSource(path);
   try {
     const blob = await openEncryptedBlob(src, options);
     const e = Math.min(end ?? blob.plaintextSize, blob.plaintextSize);
-    return await transformTo(new (await import('node:stream')).Readable({ read() { this.push(null); } }), out, () => blob.readRange(Math.min(start, e), e), options.overwrite ?? false);
+    return await transformTo(
+      new (await import('node:stream')).Readable({
+        read() {
+          this.push(null);
+        },
+      }),
+      out,
+      () => blob.readRange(Math.min(start, e), e),
+      options.overwrite ?? false,
+    );
   } finally {
     await src.close();
   }

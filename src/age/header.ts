@@ -49,7 +49,8 @@ export function headerLength(bytes: Uint8Array): number {
     const nl = bytes.indexOf(0x0a, start);
     if (nl < 0) return -1;
     // "--- " at a line start is the MAC line; "---" alone is malformed but also ends the header.
-    if (bytes[start] === 0x2d && bytes[start + 1] === 0x2d && bytes[start + 2] === 0x2d && (bytes[start + 3] === 0x20 || start + 3 === nl)) return nl + 1;
+    if (bytes[start] === 0x2d && bytes[start + 1] === 0x2d && bytes[start + 2] === 0x2d && (bytes[start + 3] === 0x20 || start + 3 === nl))
+      return nl + 1;
     start = nl + 1;
   }
   return -1;
@@ -64,7 +65,10 @@ export function parseHeader(bytes: Uint8Array): ParsedHeader {
   if (length < 0) throw new AgeFormatError('truncated header');
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, length).toString('latin1');
   const lines = text.slice(0, -1).split('\n');
-  if (lines[0] !== VERSION_LINE) throw new AgeFormatError(lines[0].startsWith('age-encryption.org/') ? `unsupported version ${JSON.stringify(lines[0])}` : 'not an age file');
+  if (lines[0] !== VERSION_LINE)
+    throw new AgeFormatError(
+      lines[0].startsWith('age-encryption.org/') ? `unsupported version ${JSON.stringify(lines[0])}` : 'not an age file',
+    );
   const stanzas: Stanza[] = [];
   let i = 1;
   while (i < lines.length - 1) {
@@ -118,5 +122,6 @@ export function encodeHeader(stanzas: readonly Stanza[], fileKey: Uint8Array): U
 
 /** Throws AgeIntegrityError unless the header's MAC verifies under `fileKey`. */
 export function verifyHeaderMac(header: ParsedHeader, fileKey: Uint8Array): void {
-  if (!timingSafeEqual(headerMac(fileKey, header.macInput), header.mac)) throw new AgeIntegrityError('header MAC mismatch (tampered header)');
+  if (!timingSafeEqual(headerMac(fileKey, header.macInput), header.mac))
+    throw new AgeIntegrityError('header MAC mismatch (tampered header)');
 }

@@ -72,7 +72,9 @@ export function openChunkStrict(key: Uint8Array, index: number, last: boolean, s
     return pt;
   }
   if (openChunk(key, index, !last, sealed)) {
-    throw new AgeIntegrityError(last ? `truncated payload: chunk ${index} is not the final chunk` : `trailing data after the final chunk (${index})`);
+    throw new AgeIntegrityError(
+      last ? `truncated payload: chunk ${index} is not the final chunk` : `trailing data after the final chunk (${index})`,
+    );
   }
   throw new AgeIntegrityError(`payload chunk ${index} failed authentication (tampered, reordered or wrong key)`);
 }
@@ -91,7 +93,8 @@ export function plaintextSizeOfPayload(size: number): number {
   if (body < 16) throw new AgeIntegrityError('truncated payload');
   const chunks = Math.ceil(body / CIPHER_CHUNK_SIZE);
   const rem = body - (chunks - 1) * CIPHER_CHUNK_SIZE;
-  if (rem < 16 || (rem === 16 && chunks > 1)) throw new AgeIntegrityError('payload size is not a valid STREAM length (truncated or extended)');
+  if (rem < 16 || (rem === 16 && chunks > 1))
+    throw new AgeIntegrityError('payload size is not a valid STREAM length (truncated or extended)');
   return body - 16 * chunks;
 }
 
@@ -164,7 +167,8 @@ export async function* openPayload(key: Uint8Array, source: AsyncIterable<Uint8A
     if (outs.length === 1) yield outs[0];
     else if (outs.length > 1) yield Buffer.concat(outs);
   }
-  if (fill === 0) throw new AgeIntegrityError(index === 0 ? 'truncated payload (no chunks)' : 'truncated payload: the final chunk is missing');
+  if (fill === 0)
+    throw new AgeIntegrityError(index === 0 ? 'truncated payload (no chunks)' : 'truncated payload: the final chunk is missing');
   yield openChunkStrict(key, index, true, buf.subarray(0, fill));
   buf = new Uint8Array(0);
 }

@@ -5,7 +5,18 @@
  * (`Recipient` / `Identity`), so other stanza types (post-quantum, hardware, key servers) can be
  * added without touching the format code.
  */
-import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, scrypt as scryptCb, type KeyObject } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  hkdfSync,
+  randomBytes,
+  scrypt as scryptCb,
+  type KeyObject,
+} from 'node:crypto';
 import { b64Decode, b64Encode } from './base64.ts';
 import { bech32Decode, bech32Encode } from './bech32.ts';
 import { AgeFormatError } from './errors.ts';
@@ -121,7 +132,8 @@ export class X25519Identity implements Identity {
     } catch {
       throw new AgeFormatError('malformed identity (expected AGE-SECRET-KEY-1…)');
     }
-    if (decoded.hrp !== 'age-secret-key-' || s !== s.toUpperCase()) throw new AgeFormatError('not an X25519 identity (expected AGE-SECRET-KEY-1…)');
+    if (decoded.hrp !== 'age-secret-key-' || s !== s.toUpperCase())
+      throw new AgeFormatError('not an X25519 identity (expected AGE-SECRET-KEY-1…)');
     return new X25519Identity(decoded.data);
   }
   toString(): string {
@@ -153,8 +165,12 @@ export const MAX_SCRYPT_LOG_N = 22;
 function scrypt(passphrase: string, salt: Uint8Array, logN: number): Promise<Uint8Array> {
   const N = 2 ** logN;
   return new Promise((resolve, reject) =>
-    scryptCb(Buffer.from(passphrase, 'utf8'), Buffer.concat([Buffer.from(SCRYPT_LABEL), salt]), 32, { N, r: 8, p: 1, maxmem: 128 * 8 * N + 2 ** 20 }, (e, k) =>
-      e ? reject(e) : resolve(new Uint8Array(k)),
+    scryptCb(
+      Buffer.from(passphrase, 'utf8'),
+      Buffer.concat([Buffer.from(SCRYPT_LABEL), salt]),
+      32,
+      { N, r: 8, p: 1, maxmem: 128 * 8 * N + 2 ** 20 },
+      (e, k) => (e ? reject(e) : resolve(new Uint8Array(k))),
     ),
   );
 }

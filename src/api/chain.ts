@@ -3,9 +3,31 @@
  * its HTTP server and remote client, and signed transactions.
  */
 export type {
-  Address, ObjectId, Chain, DevChain, SystemState, CommitteeInfo, CommitteeNode, EpochState, StorageResource, BlobObject, StakedWal,
-  StorageNodeInfo, ChainEvent, ChainEventEnvelope, EventCursor, EventPage, EventQueryOptions, TxEffects, ReserveSpaceOptions,
-  RegisterBlobOptions, CertificateOptions, RegisterNodeOptions, UpdateNodeOptions, OwnedObject, ShardMove,
+  Address,
+  ObjectId,
+  Chain,
+  DevChain,
+  SystemState,
+  CommitteeInfo,
+  CommitteeNode,
+  EpochState,
+  StorageResource,
+  BlobObject,
+  StakedWal,
+  StorageNodeInfo,
+  ChainEvent,
+  ChainEventEnvelope,
+  EventCursor,
+  EventPage,
+  EventQueryOptions,
+  TxEffects,
+  ReserveSpaceOptions,
+  RegisterBlobOptions,
+  CertificateOptions,
+  RegisterNodeOptions,
+  UpdateNodeOptions,
+  OwnedObject,
+  ShardMove,
 } from '../chain/types.ts';
 export { FROST_PER_WAL, BYTES_PER_UNIT_SIZE } from '../chain/types.ts';
 export { LocalChain } from '../chain/local/index.ts';

@@ -16,8 +16,15 @@ export type { ConsistencyCheck } from '../codec/decode.ts';
 export { verifyMetadata, verifySlivers, metadataRootHash } from '../codec/verify.ts';
 export { expandSlivers } from '../codec/expand.ts';
 export {
-  recoverySymbolsFrom, verifyRecoverySymbol, recoverSliver, verifyInconsistencyProof, orthogonal,
-  recoverySymbolsToBcs, recoverySymbolsFromBcs, inconsistencyProofToBcs, inconsistencyProofFromBcs,
+  recoverySymbolsFrom,
+  verifyRecoverySymbol,
+  recoverSliver,
+  verifyInconsistencyProof,
+  orthogonal,
+  recoverySymbolsToBcs,
+  recoverySymbolsFromBcs,
+  inconsistencyProofToBcs,
+  inconsistencyProofFromBcs,
 } from '../codec/recovery.ts';
 export type { RecoverySymbol, InconsistencyProof, RecoveryResult } from '../codec/recovery.ts';
 export { merkleProof, verifyMerkleProof, merkleProofToBcs, merkleProofFromBcs } from '../codec/merkle.ts';

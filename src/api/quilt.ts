@@ -8,5 +8,21 @@ export { quiltGeometry, validateIdentifier, decodeIndex, decodePatch, QuiltForma
 export type { QuiltGeometry, QuiltPatchInfo, DecodedPatch } from '../quilt/format.ts';
 export { encodeQuiltPatchId, parseQuiltPatchId } from '../quilt/patch-id.ts';
 export type { QuiltPatchId } from '../quilt/patch-id.ts';
-export { storeQuilt, storedQuiltBlobs, quiltStoreResultJson, readQuiltPatch, listQuiltPatches, walrusPatchList, QuiltReader } from '../quilt/client.ts';
-export type { StoreQuiltOptions, QuiltStoreResult, StoredQuiltPatch, ReadQuiltOptions, QuiltPatch, QuiltPatchEntry, QuiltPatchSelector } from '../quilt/client.ts';
+export {
+  storeQuilt,
+  storedQuiltBlobs,
+  quiltStoreResultJson,
+  readQuiltPatch,
+  listQuiltPatches,
+  walrusPatchList,
+  QuiltReader,
+} from '../quilt/client.ts';
+export type {
+  StoreQuiltOptions,
+  QuiltStoreResult,
+  StoredQuiltPatch,
+  ReadQuiltOptions,
+  QuiltPatch,
+  QuiltPatchEntry,
+  QuiltPatchSelector,
+} from '../quilt/client.ts';

@@ -64,7 +64,10 @@ async function measureTusk(spec: WorkerSpec, data: Uint8Array): Promise<Omit<Wor
   try {
     // Warm-up: instantiates the kernels (and every pool worker) outside the timed calls.
     const warm = new Uint8Array(64 << 10);
-    if (pool) await Promise.all(Array.from({ length: spec.threads }, () => computeBlobMetadataAsync(warm, { nShards: 10, encoding: spec.encoding, pool })));
+    if (pool)
+      await Promise.all(
+        Array.from({ length: spec.threads }, () => computeBlobMetadataAsync(warm, { nShards: 10, encoding: spec.encoding, pool })),
+      );
     encodeBlob(warm, { nShards: 10, encoding: spec.encoding });
     const encode = await timed(() => (pool ? encodeBlobAsync(data, { ...options, pool }) : encodeBlob(data, options)));
     const blobId = await timed(() => (pool ? computeBlobMetadataAsync(data, { ...options, pool }) : computeBlobMetadata(data, options)));

@@ -91,7 +91,15 @@ function runChild(spec: WorkerSpec, timeoutMs: number): Promise<WorkerResult> {
       clearTimeout(timer);
       const line = out.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
       if (line) resolve(JSON.parse(line.slice(RESULT_PREFIX.length)) as WorkerResult);
-      else resolve({ spec, ok: false, error: signal === 'SIGKILL' ? `timed out after ${timeoutMs / 1000} s` : `exited with ${code ?? signal}: ${err.trim().split('\n').pop() ?? ''}` });
+      else
+        resolve({
+          spec,
+          ok: false,
+          error:
+            signal === 'SIGKILL'
+              ? `timed out after ${timeoutMs / 1000} s`
+              : `exited with ${code ?? signal}: ${err.trim().split('\n').pop() ?? ''}`,
+        });
     });
   });
 }
@@ -113,28 +121,42 @@ export async function runCodecBench(options: CodecBenchOptions = {}): Promise<Co
   checkPositiveInts('--n-shards', nShards);
   checkPositiveInts('--threads', threads);
   checkPositiveInts('--runs', [runs]);
-  for (const s of sizes) if (!Number.isSafeInteger(s) || s < 0) throw new TuskInputError(`sizes must be non-negative integers of bytes, got ${s}`);
-  for (const e of encodings) for (const n of nShards) {
-    const cfg = new EncodingConfig(n, e); // throws TuskInputError for a committee the encoding cannot serve
-    for (const s of sizes) cfg.symbolSize(s); // BlobTooLargeError before anything runs
-  }
+  for (const s of sizes)
+    if (!Number.isSafeInteger(s) || s < 0) throw new TuskInputError(`sizes must be non-negative integers of bytes, got ${s}`);
+  for (const e of encodings)
+    for (const n of nShards) {
+      const cfg = new EncodingConfig(n, e); // throws TuskInputError for a committee the encoding cannot serve
+      for (const s of sizes) cfg.symbolSize(s); // BlobTooLargeError before anything runs
+    }
   const withOfficial = (options.official ?? true) && officialAvailable();
   const timeoutMs = options.timeoutMs ?? 600_000;
 
   const results: WorkerResult[] = [];
-  for (const encoding of encodings) for (const n of nShards) for (const size of sizes) {
-    for (let run = 0; run < runs; run++) {
-      const specs: WorkerSpec[] = threads.map((t) => ({ impl: 'tusk', encoding, nShards: n, sizeBytes: size, threads: t, seed: 1 + run }));
-      if (withOfficial && encoding === 'rs2') specs.push({ impl: 'official', encoding, nShards: n, sizeBytes: size, threads: 1, seed: 1 + run });
-      // Alternate which side goes first from one run to the next.
-      if (run % 2 === 1) specs.reverse();
-      for (const spec of specs) {
-        const r = await runChild(spec, timeoutMs);
-        results.push(r);
-        options.onProgress?.(`${spec.impl} ${spec.encoding} n=${spec.nShards} ${formatSize(spec.sizeBytes)} threads=${spec.threads} run ${run + 1}/${runs}: ${r.ok ? `encode ${r.encode!.seconds.toFixed(3)} s` : `failed: ${r.error}`}`);
+  for (const encoding of encodings)
+    for (const n of nShards)
+      for (const size of sizes) {
+        for (let run = 0; run < runs; run++) {
+          const specs: WorkerSpec[] = threads.map((t) => ({
+            impl: 'tusk',
+            encoding,
+            nShards: n,
+            sizeBytes: size,
+            threads: t,
+            seed: 1 + run,
+          }));
+          if (withOfficial && encoding === 'rs2')
+            specs.push({ impl: 'official', encoding, nShards: n, sizeBytes: size, threads: 1, seed: 1 + run });
+          // Alternate which side goes first from one run to the next.
+          if (run % 2 === 1) specs.reverse();
+          for (const spec of specs) {
+            const r = await runChild(spec, timeoutMs);
+            results.push(r);
+            options.onProgress?.(
+              `${spec.impl} ${spec.encoding} n=${spec.nShards} ${formatSize(spec.sizeBytes)} threads=${spec.threads} run ${run + 1}/${runs}: ${r.ok ? `encode ${r.encode!.seconds.toFixed(3)} s` : `failed: ${r.error}`}`,
+            );
+          }
+        }
       }
-    }
-  }
   return summarise(results, withOfficial);
 }
 
@@ -151,22 +173,41 @@ function summarise(results: WorkerResult[], withOfficial: boolean): CodecBenchRe
       const key = op === 'blob-id' ? 'blobId' : op;
       const secs = median(rs.map((r) => r[key]!.seconds));
       rows.push({
-        impl: s.impl, op, encoding: s.encoding, nShards: s.nShards, sizeBytes: s.sizeBytes,
-        threads: op === 'decode' ? 1 : s.threads, runs: rs.length, medianSeconds: secs,
-        mbPerSecond: s.sizeBytes / 1e6 / secs, medianCpuSeconds: median(rs.map((r) => r[key]!.cpuSeconds)),
+        impl: s.impl,
+        op,
+        encoding: s.encoding,
+        nShards: s.nShards,
+        sizeBytes: s.sizeBytes,
+        threads: op === 'decode' ? 1 : s.threads,
+        runs: rs.length,
+        medianSeconds: secs,
+        mbPerSecond: s.sizeBytes / 1e6 / secs,
+        medianCpuSeconds: median(rs.map((r) => r[key]!.cpuSeconds)),
         peakRssMiB: Math.max(...rs.map((r) => r.peakRssBytes ?? 0)) / 2 ** 20,
       });
     }
   }
   const withRatios = rows.map((row) => {
     if (row.impl !== 'tusk') return row;
-    const o = rows.find((x) => x.impl === 'official' && x.op === row.op && x.encoding === row.encoding && x.nShards === row.nShards && x.sizeBytes === row.sizeBytes);
+    const o = rows.find(
+      (x) =>
+        x.impl === 'official' &&
+        x.op === row.op &&
+        x.encoding === row.encoding &&
+        x.nShards === row.nShards &&
+        x.sizeBytes === row.sizeBytes,
+    );
     return o ? { ...row, speedupVsOfficial: o.medianSeconds / row.medianSeconds } : row;
   });
   const { flavor, cores } = machineKernel();
   return {
-    date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model ?? 'unknown', cores, kernelFlavor: flavor,
-    officialAvailable: withOfficial, rows: withRatios,
+    date: new Date().toISOString(),
+    node: process.version,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores,
+    kernelFlavor: flavor,
+    officialAvailable: withOfficial,
+    rows: withRatios,
     failures: results.filter((r) => !r.ok).map((r) => ({ spec: r.spec, error: r.error ?? 'unknown' })),
   };
 }
@@ -189,9 +230,15 @@ export function formatCodecBench(report: CodecBenchReport): string {
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of report.rows) {
-    lines.push(`| ${r.impl} | ${r.op} | ${r.encoding} | ${r.nShards} | ${formatSize(r.sizeBytes)} | ${r.threads} | ${r.runs} | ${r.medianSeconds.toFixed(3)} | ${r.mbPerSecond.toFixed(1)} | ${r.medianCpuSeconds.toFixed(2)} | ${r.peakRssMiB.toFixed(0)} | ${r.speedupVsOfficial ? r.speedupVsOfficial.toFixed(1) + '×' : ''} |`);
+    lines.push(
+      `| ${r.impl} | ${r.op} | ${r.encoding} | ${r.nShards} | ${formatSize(r.sizeBytes)} | ${r.threads} | ${r.runs} | ${r.medianSeconds.toFixed(3)} | ${r.mbPerSecond.toFixed(1)} | ${r.medianCpuSeconds.toFixed(2)} | ${r.peakRssMiB.toFixed(0)} | ${r.speedupVsOfficial ? r.speedupVsOfficial.toFixed(1) + '×' : ''} |`,
+    );
   }
-  for (const f of report.failures) lines.push(`failed: ${f.spec.impl} ${f.spec.encoding} n=${f.spec.nShards} ${formatSize(f.spec.sizeBytes)}: ${f.error}`);
-  lines.push('', 'Tusk decode verifies every sliver against the metadata and checks the result; the official decoder does neither. Peak RSS is per child process (encode, blob ID and decode of one blob).');
+  for (const f of report.failures)
+    lines.push(`failed: ${f.spec.impl} ${f.spec.encoding} n=${f.spec.nShards} ${formatSize(f.spec.sizeBytes)}: ${f.error}`);
+  lines.push(
+    '',
+    'Tusk decode verifies every sliver against the metadata and checks the result; the official decoder does neither. Peak RSS is per child process (encode, blob ID and decode of one blob).',
+  );
   return lines.join('\n');
 }

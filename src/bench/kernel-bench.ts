@@ -42,7 +42,10 @@ export async function runKernelBench(options: KernelBenchOptions = {}): Promise<
     const units = new Map<string, { amount: number; unit: KernelBenchRow['unit'] }>();
 
     // RS(334 → 1000) over 4 KiB shards, the column code of an n = 1000 committee (planar layout).
-    for (const [name, field, o, r] of [['rs-encode gf16 334→1000', 'rsEncode', 334, 666], ['rs-encode gf8 67→195', 'rs8Encode', 67, 128]] as const) {
+    for (const [name, field, o, r] of [
+      ['rs-encode gf16 334→1000', 'rsEncode', 334, 666],
+      ['rs-encode gf8 67→195', 'rs8Encode', 67, 128],
+    ] as const) {
       const shard = 4096;
       const work = e.rsWorkShards(o, r) as number;
       const base = k.alloc(work * shard);

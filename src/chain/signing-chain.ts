@@ -7,9 +7,24 @@
 import type { Signer } from '@mysten/sui/cryptography';
 import type { BlobId } from '../codec/blob-id.ts';
 import type {
-  Address, BlobObject, CertificateOptions, Chain, CommitteeInfo, EventPage, EventQueryOptions, ObjectId,
-  OwnedObject, RegisterBlobOptions, RegisterNodeOptions, ReserveSpaceOptions, StakedWal, StorageNodeInfo, StorageResource,
-  SystemState, TxEffects, UpdateNodeOptions,
+  Address,
+  BlobObject,
+  CertificateOptions,
+  Chain,
+  CommitteeInfo,
+  EventPage,
+  EventQueryOptions,
+  ObjectId,
+  OwnedObject,
+  RegisterBlobOptions,
+  RegisterNodeOptions,
+  ReserveSpaceOptions,
+  StakedWal,
+  StorageNodeInfo,
+  StorageResource,
+  SystemState,
+  TxEffects,
+  UpdateNodeOptions,
 } from './types.ts';
 import { signTransaction, type CallName, type SignedTransaction } from './transaction.ts';
 
@@ -48,11 +63,21 @@ export abstract class SigningChain implements Chain {
   }
   registerBlob(signer: Signer, o: RegisterBlobOptions) {
     return this.call<{ blob: BlobObject }>(signer, 'registerBlob', {
-      storage: o.storage, blobId: o.blobId, rootHash: o.rootHash, size: o.size, encodingType: o.encodingType, deletable: o.deletable,
+      storage: o.storage,
+      blobId: o.blobId,
+      rootHash: o.rootHash,
+      size: o.size,
+      encodingType: o.encodingType,
+      deletable: o.deletable,
     });
   }
   certifyBlob(signer: Signer, blobObjectId: ObjectId, c: CertificateOptions) {
-    return this.call<{ blob: BlobObject }>(signer, 'certifyBlob', { blobObjectId, signature: c.signature, signersBitmap: c.signersBitmap, message: c.message });
+    return this.call<{ blob: BlobObject }>(signer, 'certifyBlob', {
+      blobObjectId,
+      signature: c.signature,
+      signersBitmap: c.signersBitmap,
+      message: c.message,
+    });
   }
   extendBlob(signer: Signer, blobObjectId: ObjectId, epochs: number) {
     return this.call<{ blob: BlobObject }>(signer, 'extendBlob', { blobObjectId, epochs });
@@ -67,7 +92,11 @@ export abstract class SigningChain implements Chain {
     return this.call<object>(signer, 'burnBlob', { blobObjectId });
   }
   invalidateBlobId(signer: Signer, c: CertificateOptions) {
-    return this.call<{ blobId: BlobId }>(signer, 'invalidateBlobId', { signature: c.signature, signersBitmap: c.signersBitmap, message: c.message });
+    return this.call<{ blobId: BlobId }>(signer, 'invalidateBlobId', {
+      signature: c.signature,
+      signersBitmap: c.signersBitmap,
+      message: c.message,
+    });
   }
   setBlobAttribute(signer: Signer, blobObjectId: ObjectId, key: string, value: string) {
     return this.call<object>(signer, 'setBlobAttribute', { blobObjectId, key, value });

@@ -22,10 +22,27 @@ import { decodeChainJson, encodeChainJson } from './json.ts';
 
 /** The state-changing calls, named after the `Chain` methods. */
 export type CallName =
-  | 'transferWal' | 'reserveSpace' | 'registerBlob' | 'certifyBlob' | 'extendBlob' | 'extendBlobWithResource'
-  | 'deleteBlob' | 'burnBlob' | 'invalidateBlobId' | 'setBlobAttribute' | 'removeBlobAttribute'
-  | 'splitStorage' | 'splitStorageByEpoch' | 'fuseStorage' | 'transferObject'
-  | 'registerNode' | 'updateNode' | 'stake' | 'requestWithdrawStake' | 'withdrawStake' | 'epochSyncDone';
+  | 'transferWal'
+  | 'reserveSpace'
+  | 'registerBlob'
+  | 'certifyBlob'
+  | 'extendBlob'
+  | 'extendBlobWithResource'
+  | 'deleteBlob'
+  | 'burnBlob'
+  | 'invalidateBlobId'
+  | 'setBlobAttribute'
+  | 'removeBlobAttribute'
+  | 'splitStorage'
+  | 'splitStorageByEpoch'
+  | 'fuseStorage'
+  | 'transferObject'
+  | 'registerNode'
+  | 'updateNode'
+  | 'stake'
+  | 'requestWithdrawStake'
+  | 'withdrawStake'
+  | 'epochSyncDone';
 
 /** What the sender signs. */
 export interface TransactionData {
@@ -61,7 +78,12 @@ export function transactionDigest(bytes: Uint8Array): string {
  * Builds and signs a transaction for `call` with `args` on chain `chainId`.
  * @post the returned bytes are fresh (the caller owns them).
  */
-export async function signTransaction(signer: Signer, chainId: string, call: CallName, args: Record<string, unknown>): Promise<SignedTransaction> {
+export async function signTransaction(
+  signer: Signer,
+  chainId: string,
+  call: CallName,
+  args: Record<string, unknown>,
+): Promise<SignedTransaction> {
   const data: TransactionData = {
     version: 1,
     chainId,
@@ -85,20 +107,34 @@ export async function signTransaction(signer: Signer, chainId: string, call: Cal
  *   (including a `timestampMs` that is not a non-negative safe integer).
  */
 export async function verifyTransaction(tx: SignedTransaction, chainId: string): Promise<TransactionData & { digest: string }> {
-  if (!(tx.bytes instanceof Uint8Array) || typeof tx.signature !== 'string') throw new ChainAbortError('EMalformedTransaction', 'transaction needs bytes and a signature');
+  if (!(tx.bytes instanceof Uint8Array) || typeof tx.signature !== 'string')
+    throw new ChainAbortError('EMalformedTransaction', 'transaction needs bytes and a signature');
   let data: TransactionData;
   try {
     data = decodeChainJson(new TextDecoder('utf-8', { fatal: true }).decode(tx.bytes)) as TransactionData;
   } catch (e) {
     throw new ChainAbortError('EMalformedTransaction', `transaction bytes are not chain JSON: ${(e as Error).message}`);
   }
-  if (data === null || typeof data !== 'object' || data.version !== 1 || typeof data.sender !== 'string' || typeof data.call !== 'string'
-    || data.args === null || typeof data.args !== 'object' || Array.isArray(data.args) || typeof data.nonce !== 'string' || typeof data.chainId !== 'string') {
+  if (
+    data === null ||
+    typeof data !== 'object' ||
+    data.version !== 1 ||
+    typeof data.sender !== 'string' ||
+    typeof data.call !== 'string' ||
+    data.args === null ||
+    typeof data.args !== 'object' ||
+    Array.isArray(data.args) ||
+    typeof data.nonce !== 'string' ||
+    typeof data.chainId !== 'string'
+  ) {
     throw new ChainAbortError('EMalformedTransaction', 'transaction is missing version, chainId, sender, call, args or nonce');
   }
   // A float, NaN-like or huge value would make the chain's window arithmetic meaningless.
   if (typeof data.timestampMs !== 'number' || !Number.isSafeInteger(data.timestampMs) || data.timestampMs < 0) {
-    throw new ChainAbortError('EMalformedTransaction', `transaction timestampMs must be a non-negative integer (Unix ms), got ${typeof data.timestampMs === 'number' ? data.timestampMs : typeof data.timestampMs}`);
+    throw new ChainAbortError(
+      'EMalformedTransaction',
+      `transaction timestampMs must be a non-negative integer (Unix ms), got ${typeof data.timestampMs === 'number' ? data.timestampMs : typeof data.timestampMs}`,
+    );
   }
   if (data.chainId !== chainId) throw new ChainAbortError('EWrongChain', `transaction is for chain ${data.chainId}, this is ${chainId}`);
   try {
@@ -108,4 +144,3 @@ export async function verifyTransaction(tx: SignedTransaction, chainId: string):
   }
   return { ...data, digest: transactionDigest(tx.bytes) };
 }
-

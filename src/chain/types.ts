@@ -146,7 +146,16 @@ export interface EventId {
 
 /** Events, mirroring `walrus::events` (walrus-protocol.md §7) plus the staking ones nodes follow. */
 export type ChainEvent =
-  | { type: 'BlobRegistered'; epoch: number; blobId: BlobId; size: number; encodingType: number; endEpoch: number; deletable: boolean; objectId: ObjectId }
+  | {
+      type: 'BlobRegistered';
+      epoch: number;
+      blobId: BlobId;
+      size: number;
+      encodingType: number;
+      endEpoch: number;
+      deletable: boolean;
+      objectId: ObjectId;
+    }
   | { type: 'BlobCertified'; epoch: number; blobId: BlobId; endEpoch: number; deletable: boolean; objectId: ObjectId; isExtension: boolean }
   | { type: 'BlobDeleted'; epoch: number; blobId: BlobId; endEpoch: number; objectId: ObjectId; wasCertified: boolean }
   | { type: 'InvalidBlobID'; epoch: number; blobId: BlobId }

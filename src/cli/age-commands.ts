@@ -8,7 +8,17 @@ import { parseArgs } from 'node:util';
 import { readFile, writeFile } from 'node:fs/promises';
 import { decryptFile, encryptFile } from '../age/files.ts';
 import { decryptFileRange } from '../age/files.ts';
-import { parseIdentities, parseRecipients, ScryptIdentity, ScryptRecipient, X25519Identity, X25519Recipient, DEFAULT_SCRYPT_LOG_N, type Identity, type Recipient } from '../age/recipients.ts';
+import {
+  parseIdentities,
+  parseRecipients,
+  ScryptIdentity,
+  ScryptRecipient,
+  X25519Identity,
+  X25519Recipient,
+  DEFAULT_SCRYPT_LOG_N,
+  type Identity,
+  type Recipient,
+} from '../age/recipients.ts';
 import type { EncryptOptions } from '../age/age.ts';
 import type { ReadDecryptOptions } from '../client/encryption.ts';
 import { TuskInputError } from '../errors.ts';
@@ -64,7 +74,8 @@ export async function encryptionFromFlags(v: AgeFlags, usageError: (m: string) =
   for (const r of v['encrypt-to'] ?? []) recipients.push(X25519Recipient.parse(r.trim()));
   for (const f of v['recipients-file'] ?? []) recipients.push(...parseRecipients(await readFile(f, 'utf8')));
   if (v['passphrase-file']) {
-    if (recipients.length > 0) throw usageError('--passphrase-file cannot be combined with recipients (age allows a passphrase only alone)');
+    if (recipients.length > 0)
+      throw usageError('--passphrase-file cannot be combined with recipients (age allows a passphrase only alone)');
     const logN = intOption(v['work-factor'], 'work-factor', 1, 22) ?? DEFAULT_SCRYPT_LOG_N;
     recipients.push(new ScryptRecipient(await readPassphrase(v['passphrase-file']), logN));
   }
@@ -96,7 +107,17 @@ export function parseRange(s: string, usageError: (m: string) => Error): { start
 }
 
 function parse(args: string[]) {
-  return parseArgs({ args, allowPositionals: true, options: { ...AGE_OPTIONS, out: { type: 'string', short: 'o' }, y: { type: 'boolean', short: 'y', default: false }, force: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } } });
+  return parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      ...AGE_OPTIONS,
+      out: { type: 'string', short: 'o' },
+      y: { type: 'boolean', short: 'y', default: false },
+      force: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
+  });
 }
 
 /** Runs keygen / encrypt / decrypt; resolves to the exit code. */

@@ -23,7 +23,14 @@ export const ATTRIBUTE_USAGE = `Blob attributes and burning (as the Walrus CLI):
   convert-blob-id <decimal>                              The blob ID (URL-safe base64) of a decimal value.`;
 
 /** The commands this file implements. */
-export const ATTRIBUTE_COMMANDS = new Set(['get-blob-attribute', 'set-blob-attribute', 'remove-blob-attribute-fields', 'remove-blob-attribute', 'burn-blobs', 'convert-blob-id']);
+export const ATTRIBUTE_COMMANDS = new Set([
+  'get-blob-attribute',
+  'set-blob-attribute',
+  'remove-blob-attribute-fields',
+  'remove-blob-attribute',
+  'burn-blobs',
+  'convert-blob-id',
+]);
 
 interface Parsed {
   positionals: string[];
@@ -118,7 +125,11 @@ export async function attributeCommand(command: string, argv: string[], usageErr
       const blob = await chain.getBlob(id);
       if (!blob) throw new TuskInputError(`no Blob object ${id}`);
       const attribute = attributeJson(blob.attributes);
-      print(json, { attribute }, attribute ? attribute.metadata.contents.map((e) => `${e.key}: ${e.value}`).join('\n') : `blob object ${id} has no attribute`);
+      print(
+        json,
+        { attribute },
+        attribute ? attribute.metadata.contents.map((e) => `${e.key}: ${e.value}`).join('\n') : `blob object ${id} has no attribute`,
+      );
       return 0;
     }
     case 'set-blob-attribute': {
@@ -127,7 +138,11 @@ export async function attributeCommand(command: string, argv: string[], usageErr
       const { chain, wallet } = await openClientSession(p.config);
       for (const [k, v] of p.attrs) await chain.setBlobAttribute(wallet, id, k, v);
       const blob = await chain.getBlob(id);
-      print(json, { blobObjectId: id, attribute: attributeJson(blob?.attributes ?? {}) }, `Successfully added attribute for blob object ${id}`);
+      print(
+        json,
+        { blobObjectId: id, attribute: attributeJson(blob?.attributes ?? {}) },
+        `Successfully added attribute for blob object ${id}`,
+      );
       return 0;
     }
     case 'remove-blob-attribute-fields': {
@@ -139,7 +154,11 @@ export async function attributeCommand(command: string, argv: string[], usageErr
       if (!blob) throw new TuskInputError(`no Blob object ${id}`);
       for (const k of keys) if (k in blob.attributes) await chain.removeBlobAttribute(wallet, id, k);
       const after = await chain.getBlob(id);
-      print(json, { blobObjectId: id, attribute: attributeJson(after?.attributes ?? {}) }, `Successfully removed attribute for blob object ${id}`);
+      print(
+        json,
+        { blobObjectId: id, attribute: attributeJson(after?.attributes ?? {}) },
+        `Successfully removed attribute for blob object ${id}`,
+      );
       return 0;
     }
     case 'remove-blob-attribute': {
@@ -161,7 +180,9 @@ export async function attributeCommand(command: string, argv: string[], usageErr
       let targets = ids ?? [];
       if (!ids) {
         const [state, owned] = await Promise.all([chain.systemState(), chain.ownedObjects(wallet.toSuiAddress())]);
-        targets = owned.flatMap((o) => (o.kind === 'blob' && (p.flags.has('--all') || o.object.storage.endEpoch <= state.epoch) ? [o.object.id] : []));
+        targets = owned.flatMap((o) =>
+          o.kind === 'blob' && (p.flags.has('--all') || o.object.storage.endEpoch <= state.epoch) ? [o.object.id] : [],
+        );
       }
       if (targets.length === 0) {
         print(json, { burned: [] }, `The wallet does not own any ${p.flags.has('--all-expired') ? 'expired ' : ''}blob objects.`);
@@ -169,8 +190,11 @@ export async function attributeCommand(command: string, argv: string[], usageErr
       }
       // Burning cannot be undone: without --yes, ask (and refuse when nobody can answer).
       if (!p.flags.has('--yes')) {
-        if (!process.stdin.isTTY) throw usageError(`burn-blobs would burn ${targets.length} blob object(s); pass --yes to confirm (no terminal to ask)`);
-        process.stderr.write(`You are about to burn the following blob object(s):\n${targets.join('\n')}\n(${targets.length} total). Proceed? [y/N] `);
+        if (!process.stdin.isTTY)
+          throw usageError(`burn-blobs would burn ${targets.length} blob object(s); pass --yes to confirm (no terminal to ask)`);
+        process.stderr.write(
+          `You are about to burn the following blob object(s):\n${targets.join('\n')}\n(${targets.length} total). Proceed? [y/N] `,
+        );
         const answer = await new Promise<string>((resolve) => process.stdin.once('data', (d) => resolve(String(d).trim())));
         process.stdin.pause();
         if (!/^y(es)?$/i.test(answer)) {

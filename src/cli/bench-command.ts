@@ -28,7 +28,19 @@ const OPTIONS = {
   json: { type: 'boolean', default: false },
 } as const;
 
-const UNITS: Record<string, number> = { '': 1, b: 1, kib: 1 << 10, k: 1 << 10, mib: 1 << 20, m: 1 << 20, gib: 1 << 30, g: 1 << 30, kb: 1e3, mb: 1e6, gb: 1e9 };
+const UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  kib: 1 << 10,
+  k: 1 << 10,
+  mib: 1 << 20,
+  m: 1 << 20,
+  gib: 1 << 30,
+  g: 1 << 30,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+};
 
 /** `16MiB`, `512KiB`, `1GiB`, `1000` (bytes) → bytes; undefined if malformed. */
 export function parseSize(text: string): number | undefined {
@@ -43,7 +55,8 @@ export function parseSize(text: string): number | undefined {
 function intList(raw: string | undefined, name: string, usageError: (m: string) => Error): number[] | undefined {
   if (raw === undefined) return undefined;
   const xs = raw.split(',').map((x) => Number(x.trim()));
-  if (xs.some((x) => !Number.isSafeInteger(x) || x < 1)) throw usageError(`--${name} takes positive integers separated by commas, got ${JSON.stringify(raw)}`);
+  if (xs.some((x) => !Number.isSafeInteger(x) || x < 1))
+    throw usageError(`--${name} takes positive integers separated by commas, got ${JSON.stringify(raw)}`);
   return xs;
 }
 
@@ -58,13 +71,21 @@ export async function benchCommand(argv: string[], usageError: (m: string) => Er
   });
   const rawEncoding = (values.encoding ?? 'rs2').toLowerCase();
   const known = ENCODINGS.map((e) => e.name.toLowerCase());
-  if (rawEncoding !== 'both' && !known.includes(rawEncoding)) throw usageError(`--encoding must be ${known.join(', ')} or both, got ${JSON.stringify(values.encoding)}`);
+  if (rawEncoding !== 'both' && !known.includes(rawEncoding))
+    throw usageError(`--encoding must be ${known.join(', ')} or both, got ${JSON.stringify(values.encoding)}`);
   const encodings = (rawEncoding === 'both' ? known : [rawEncoding]) as Lowercase<EncodingName>[];
-  const nShards = intList(values['n-shards'], 'n-shards', usageError) ?? (rawEncoding === 'rs8' ? [100] : rawEncoding === 'both' ? [100] : undefined);
+  const nShards =
+    intList(values['n-shards'], 'n-shards', usageError) ?? (rawEncoding === 'rs8' ? [100] : rawEncoding === 'both' ? [100] : undefined);
   const runs = intList(values.runs, 'runs', usageError)?.[0];
   const onProgress = values.json || !process.stderr.isTTY ? undefined : (line: string) => process.stderr.write(`${line}\n`);
   const report = await runCodecBench({
-    nShards, sizes, encodings, threads: intList(values.threads, 'threads', usageError), runs, official: !values['no-official'], onProgress,
+    nShards,
+    sizes,
+    encodings,
+    threads: intList(values.threads, 'threads', usageError),
+    runs,
+    official: !values['no-official'],
+    onProgress,
   });
   const kernels = values.kernels ? await runKernelBench() : undefined;
   if (values.json) print(true, { ...report, kernels }, '');

@@ -67,12 +67,16 @@ type OptionName = keyof typeof OPTIONS;
 /** The options each subcommand accepts (besides --json): any other is a usage error. */
 const SUBCOMMAND_OPTIONS: Record<string, OptionName[]> = {
   'chain serve': ['data-dir', 'port', 'host', 'n-shards', 'epoch-duration', 'dev-routes', 'no-dev-routes', 'exit-with-parent'],
-  'chain info': ['url'], 'chain faucet': ['url', 'amount'], 'chain balance': ['url'], 'chain advance-epoch': ['url'],
-  'wallet new': ['out', 'force'], 'wallet address': [],
+  'chain info': ['url'],
+  'chain faucet': ['url', 'amount'],
+  'chain balance': ['url'],
+  'chain advance-epoch': ['url'],
+  'wallet new': ['out', 'force'],
+  'wallet address': [],
 };
 
 function parse(command: string, args: string[]) {
-  const allowed = new Set<OptionName>(['json', ...(SUBCOMMAND_OPTIONS[command] ?? Object.keys(OPTIONS) as OptionName[])]);
+  const allowed = new Set<OptionName>(['json', ...(SUBCOMMAND_OPTIONS[command] ?? (Object.keys(OPTIONS) as OptionName[]))]);
   const options = Object.fromEntries(Object.entries(OPTIONS).filter(([k]) => allowed.has(k as OptionName))) as Partial<typeof OPTIONS>;
   return parseCommand(command, args, options as typeof OPTIONS);
 }
@@ -90,7 +94,8 @@ export function parseDuration(text: string, option = '--epoch-duration', minMs =
   if (!m) throw new UsageError(`${option}: not a duration: ${JSON.stringify(text)} (use e.g. 60000, 30s, 10m, 1h, 1d)`);
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] ?? 'ms']!;
   const ms = Math.round(Number(m[1]) * unit);
-  if (!Number.isSafeInteger(ms) || ms < minMs) throw new UsageError(`${option} must be at least ${minMs / 1000} s (a store must fit in an epoch), got ${JSON.stringify(text)}`);
+  if (!Number.isSafeInteger(ms) || ms < minMs)
+    throw new UsageError(`${option} must be at least ${minMs / 1000} s (a store must fit in an epoch), got ${JSON.stringify(text)}`);
   return ms;
 }
 
@@ -123,7 +128,6 @@ export function formatWal(frost: bigint): string {
   return `${sign}${whole}${frac ? '.' + frac : ''}`;
 }
 
-
 /** A WAL amount option. @throws UsageError */
 function walArg(text: string): bigint {
   try {
@@ -137,8 +141,6 @@ function needUrl(values: Values, command: string, usageError: (m: string) => Err
   if (!values.url) throw usageError(`chain ${command} needs --url <url> (printed by tusk chain serve)`);
   return new RemoteChain({ url: values.url, submitRetries: 0 });
 }
-
-
 
 /**
  * Runs `tusk chain <sub> …`. `usageError` builds the error main.ts reports with exit code 2.
@@ -154,7 +156,12 @@ export async function chainCommand(argv: string[], usageError: (message: string)
       if (positionals.length) throw usageError('chain info takes no positional arguments');
       const chain = needUrl(values, 'info', usageError);
       const [health, state] = [await chain.health(), await chain.systemState()];
-      const members = state.committee.members.map((m) => ({ nodeId: m.nodeId, name: m.name, networkAddress: m.networkAddress, weight: m.weight }));
+      const members = state.committee.members.map((m) => ({
+        nodeId: m.nodeId,
+        name: m.name,
+        networkAddress: m.networkAddress,
+        weight: m.weight,
+      }));
       const info = {
         url: chain.url,
         chainId: health.chainId,
@@ -187,8 +194,11 @@ export async function chainCommand(argv: string[], usageError: (message: string)
       const amount = values.amount === undefined ? undefined : walArg(values.amount);
       const r = await chain.requestFaucet(recipient, amount);
       const balance = await chain.balance(recipient);
-      print(values.json, { recipient, amount: r.amount.toString(), balance: balance.toString(), digest: r.digest },
-        `sent ${formatWal(r.amount)} WAL to ${recipient} (balance ${formatWal(balance)} WAL)`);
+      print(
+        values.json,
+        { recipient, amount: r.amount.toString(), balance: balance.toString(), digest: r.digest },
+        `sent ${formatWal(r.amount)} WAL to ${recipient} (balance ${formatWal(balance)} WAL)`,
+      );
       return 0;
     }
     case 'balance': {
@@ -204,7 +214,11 @@ export async function chainCommand(argv: string[], usageError: (message: string)
       return 0;
     }
     default:
-      throw usageError(sub === undefined ? 'chain needs a subcommand (serve, info, faucet, balance, advance-epoch)' : `unknown chain subcommand ${JSON.stringify(sub)}`);
+      throw usageError(
+        sub === undefined
+          ? 'chain needs a subcommand (serve, info, faucet, balance, advance-epoch)'
+          : `unknown chain subcommand ${JSON.stringify(sub)}`,
+      );
   }
 }
 
@@ -216,18 +230,23 @@ export async function chainCommand(argv: string[], usageError: (message: string)
  */
 function devRoutesSetting(values: Values, host: string, usageError: (m: string) => Error): boolean {
   const flag = values['dev-routes'];
-  if (flag !== undefined && flag !== 'on' && flag !== 'off') throw usageError(`--dev-routes must be on or off, got ${JSON.stringify(flag)}`);
+  if (flag !== undefined && flag !== 'on' && flag !== 'off')
+    throw usageError(`--dev-routes must be on or off, got ${JSON.stringify(flag)}`);
   if (flag !== undefined && values['no-dev-routes']) throw usageError('give either --dev-routes or --no-dev-routes, not both');
   const loopback = isLoopbackHost(host);
   if (flag === undefined && !values['no-dev-routes']) {
     if (!loopback) {
-      process.stderr.write(`tusk: note: the faucet and advance-epoch routes are off because --host ${host} is not a loopback address; pass --dev-routes on to serve them anyway\n`);
+      process.stderr.write(
+        `tusk: note: the faucet and advance-epoch routes are off because --host ${host} is not a loopback address; pass --dev-routes on to serve them anyway\n`,
+      );
     }
     return loopback;
   }
   const on = flag === 'on';
   if (on && !loopback) {
-    process.stderr.write(`tusk: warning: --dev-routes on with --host ${host}: anyone who can reach this server can mint WAL and end epochs\n`);
+    process.stderr.write(
+      `tusk: warning: --dev-routes on with --host ${host}: anyone who can reach this server can mint WAL and end epochs\n`,
+    );
   }
   return on;
 }
@@ -246,7 +265,11 @@ async function serve(values: Values, positionals: string[], usageError: (m: stri
   let server: Awaited<ReturnType<typeof startChainServer>>;
   try {
     server = await startChainServer({
-      chain, host, port, devRoutes, epochClock: epochDurationMs !== undefined,
+      chain,
+      host,
+      port,
+      devRoutes,
+      epochClock: epochDurationMs !== undefined,
       onLog: (line) => logLine('chain', line),
       onError: (e) => logLine('chain', `error: ${(e as Error)?.stack ?? String(e)}`),
     });
@@ -271,12 +294,17 @@ async function serve(values: Values, positionals: string[], usageError: (m: stri
   const state = await chain.systemState();
   // The duration is fixed at genesis; an existing chain keeps its own (the clock follows the chain).
   if (epochDurationMs !== undefined && state.epochDurationMs !== epochDurationMs) {
-    process.stderr.write(`tusk: warning: this chain's epoch duration is ${state.epochDurationMs} ms (set when it was created); --epoch-duration ${epochDurationMs} only turns the epoch clock on\n`);
+    process.stderr.write(
+      `tusk: warning: this chain's epoch duration is ${state.epochDurationMs} ms (set when it was created); --epoch-duration ${epochDurationMs} only turns the epoch clock on\n`,
+    );
   }
   // A wildcard host (0.0.0.0, ::) listens everywhere but is no address to connect to.
   const url = reachableUrl(host, server.port);
-  print(values.json, { url, chainId, dataDir, epoch: state.epoch, nShards: state.nShards },
-    `chain ${chainId} (epoch ${state.epoch}, ${state.nShards} shards) serving ${dataDir} at ${url}`);
+  print(
+    values.json,
+    { url, chainId, dataDir, epoch: state.epoch, nShards: state.nShards },
+    `chain ${chainId} (epoch ${state.epoch}, ${state.nShards} shards) serving ${dataDir} at ${url}`,
+  );
   logLine('chain', `serving ${url}: epoch ${state.epoch} (${state.epochState}), ${state.nShards} shards, data in ${dataDir}`);
   const signal = await stopped;
   logLine('chain', `stopping (${signal})`);

@@ -29,7 +29,12 @@ export interface SelectedChain {
   loadWallet(): Promise<Ed25519Keypair>;
 }
 
-interface SuiEntry { kind: 'sui'; network: string; rpcUrl?: string; walletPath?: string }
+interface SuiEntry {
+  kind: 'sui';
+  network: string;
+  rpcUrl?: string;
+  walletPath?: string;
+}
 
 async function readSuiEntry(path: string, explicit: boolean): Promise<SuiEntry | null> {
   let raw: { chain?: SuiEntry };
@@ -44,7 +49,8 @@ async function readSuiEntry(path: string, explicit: boolean): Promise<SuiEntry |
   const c = raw?.chain;
   if (!c || c.kind !== 'sui') return null;
   if (typeof c.network !== 'string') throw new TuskInputError(`client config ${path}: chain.network must be "testnet" or "mainnet"`);
-  const walletPath = c.walletPath && !isAbsolute(c.walletPath) ? resolve(dirname(path), c.walletPath.replace(/^~(?=\/)/, homedir())) : c.walletPath;
+  const walletPath =
+    c.walletPath && !isAbsolute(c.walletPath) ? resolve(dirname(path), c.walletPath.replace(/^~(?=\/)/, homedir())) : c.walletPath;
   return { ...c, walletPath };
 }
 
@@ -52,7 +58,8 @@ async function readSuiEntry(path: string, explicit: boolean): Promise<SuiEntry |
 export async function selectChain(values: ChainSelectOptions): Promise<SelectedChain> {
   const configPath = values.config ?? defaultConfigPath();
   const network = values.network;
-  if (network !== undefined && !['mainnet', 'testnet', 'local'].includes(network)) throw new TuskInputError(`--network must be mainnet, testnet or local, got ${JSON.stringify(network)}`);
+  if (network !== undefined && !['mainnet', 'testnet', 'local'].includes(network))
+    throw new TuskInputError(`--network must be mainnet, testnet or local, got ${JSON.stringify(network)}`);
   const entry = network === 'local' ? null : await readSuiEntry(configPath, values.config !== undefined);
   if (network === 'mainnet' || network === 'testnet' || entry) {
     const name = (network ?? entry!.network) as SuiNetworkName;
@@ -61,7 +68,10 @@ export async function selectChain(values: ChainSelectOptions): Promise<SelectedC
     let wallet: Promise<Ed25519Keypair> | null = null;
     const load = () => (wallet ??= loadSuiWallet(walletPath));
     const rpcUrl = values['rpc-url'] ?? (entry && entry.network === name ? entry.rpcUrl : undefined);
-    const owner = await load().then((k) => k.toSuiAddress(), () => undefined);
+    const owner = await load().then(
+      (k) => k.toSuiAddress(),
+      () => undefined,
+    );
     return { chain: openSuiChain({ network: name, rpcUrl, owner }), kind: 'sui', loadWallet: load };
   }
   const config = await loadClientConfig(configPath);

@@ -19,7 +19,17 @@ import { readBlobToFile, type ReadProgress } from '../client/read-blob.ts';
 import { makeTempDir } from '../stream/temp-dirs.ts';
 import { copyToDescriptor, outputDescriptor } from '../stream/output.ts';
 import { formatWal, parseWal } from './chain-command.ts';
-import { bar, describeFileError, onePositional, parseBlobIdArg, parseCommand, parseObjectIdArg, print, progressLine, UsageError } from './common.ts';
+import {
+  bar,
+  describeFileError,
+  onePositional,
+  parseBlobIdArg,
+  parseCommand,
+  parseObjectIdArg,
+  print,
+  progressLine,
+  UsageError,
+} from './common.ts';
 import { AGE_OPTIONS, decryptionFromFlags, encryptionFromFlags } from './age-commands.ts';
 import { isAgeEncrypted } from '../age/age.ts';
 import { parseHeader, headerLength } from '../age/header.ts';
@@ -116,7 +126,11 @@ function oneObjectId(values: Values, command: string): string {
 function epochsArg(raw: string | undefined, max: number, what: string): number {
   if (raw === undefined) throw new UsageError(`--epochs is required (${what}: 1…${max})`);
   if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > max) {
-    throw new UsageError(max < 1 ? `--epochs: ${what}: nothing is possible (got ${JSON.stringify(raw)})` : `--epochs must be an integer in 1…${max} (${what}), got ${JSON.stringify(raw)}`);
+    throw new UsageError(
+      max < 1
+        ? `--epochs: ${what}: nothing is possible (got ${JSON.stringify(raw)})`
+        : `--epochs must be an integer in 1…${max} (${what}), got ${JSON.stringify(raw)}`,
+    );
   }
   return Number(raw);
 }
@@ -165,12 +179,18 @@ export function openClientSession(configPath: string | undefined): Promise<Sessi
   return session({ config: configPath } as Values);
 }
 
-
-
 function blobJson(b: BlobObject) {
   return {
-    objectId: b.id, blobId: blobIdToString(b.blobId), size: b.size, encodingType: b.encodingType, registeredEpoch: b.registeredEpoch,
-    certifiedEpoch: b.certifiedEpoch, endEpoch: b.storage.endEpoch, deletable: b.deletable, owner: b.owner, attributes: b.attributes,
+    objectId: b.id,
+    blobId: blobIdToString(b.blobId),
+    size: b.size,
+    encodingType: b.encodingType,
+    registeredEpoch: b.registeredEpoch,
+    certifiedEpoch: b.certifiedEpoch,
+    endEpoch: b.storage.endEpoch,
+    deletable: b.deletable,
+    owner: b.owner,
+    attributes: b.attributes,
   };
 }
 
@@ -178,9 +198,15 @@ function blobJson(b: BlobObject) {
  * Runs one client command. Resolves to the exit code; `usageError` builds the error main.ts
  * reports with exit code 2.
  */
-export async function clientCommand(command: string, argv: string[], usageError: (m: string) => Error, signal?: AbortSignal): Promise<number> {
+export async function clientCommand(
+  command: string,
+  argv: string[],
+  usageError: (m: string) => Error,
+  signal?: AbortSignal,
+): Promise<number> {
   const { values, positionals } = parse(command, argv);
-  if (positionals.length > 0 && !['store', 'read', 'blob-status'].includes(command)) throw usageError(`${command} takes no positional arguments (got ${JSON.stringify(positionals[0])})`);
+  if (positionals.length > 0 && !['store', 'read', 'blob-status'].includes(command))
+    throw usageError(`${command} takes no positional arguments (got ${JSON.stringify(positionals[0])})`);
   switch (command) {
     case 'store': {
       if (positionals.length === 0) throw usageError('store needs at least one file');
@@ -193,53 +219,86 @@ export async function clientCommand(command: string, argv: string[], usageError:
       // The real range, checked before anything is encoded or paid for.
       const epochs = epochsArg(values.epochs, state.maxEpochsAhead, 'epochs ahead, as this chain allows');
       // A committee the encoding cannot serve is refused before any file is read or paid for.
-      if (state.nShards > encoding.maxShards) throw usageError(`--encoding ${encoding.name.toLowerCase()} supports committees of ${encoding.minShards}…${encoding.maxShards} shards; this network has ${state.nShards}`);
+      if (state.nShards > encoding.maxShards)
+        throw usageError(
+          `--encoding ${encoding.name.toLowerCase()} supports committees of ${encoding.minShards}…${encoding.maxShards} shards; this network has ${state.nShards}`,
+        );
       const results: Record<string, unknown>[] = [];
       let failures = 0;
       for (const path of positionals) {
         const p = progressLine(!values.json);
         const onProgress = (e: StoreProgress) => {
           if (e.phase === 'encode' && e.bytesTotal) p.show(`${path}: encode ${bar(e.bytesDone ?? 0, e.bytesTotal)}`);
-          else if (e.phase === 'upload' && e.sliversTotal) p.show(`${path}: upload ${bar(e.sliversStored ?? 0, e.sliversTotal)} shards confirmed ${e.confirmedWeight}/${e.sliversTotal / 2} (quorum ${e.quorumWeight})`);
+          else if (e.phase === 'upload' && e.sliversTotal)
+            p.show(
+              `${path}: upload ${bar(e.sliversStored ?? 0, e.sliversTotal)} shards confirmed ${e.confirmedWeight}/${e.sliversTotal / 2} (quorum ${e.quorumWeight})`,
+            );
           else p.show(`${path}: ${e.phase}…`, true);
         };
         // One file failing must not hide the blob IDs of those already stored (and paid for).
         try {
           const options = { chain, signer: wallet, epochs, deletable: !values.permanent, encoding, signal, onProgress, encrypt };
           // Large files are stream-encoded to a temporary sliver directory: bounded memory.
-          const r = (await stat(path)).size > STREAM_STORE_BYTES
-            ? await storeFile(path, options)
-            : await storeBlob(new Uint8Array(await readFile(path)), options);
+          const r =
+            (await stat(path)).size > STREAM_STORE_BYTES
+              ? await storeFile(path, options)
+              : await storeBlob(new Uint8Array(await readFile(path)), options);
           p.show(`${path}: certified; finishing uploads to the remaining nodes…`, true);
           // The blob is certified; give the other nodes their slivers, but not forever.
           const timer = setTimeout(r.cancelBackground, BACKGROUND_WAIT_MS);
           const bg = await r.background;
           clearTimeout(timer);
           results.push({
-            path, blobId: r.blobId, blobObjectId: r.blobObjectId, size: r.unencodedLength, endEpoch: r.endEpoch, deletable: r.deletable,
-            cost: r.cost.toString(), reused: r.reused, storageReused: r.storageReused, ...(encrypt ? { encryption: { format: 'age-v1', recipients: encrypt.recipients.length } } : {}), confirmedNodes: bg.confirmedNodes, failedNodes: bg.failedNodes,
+            path,
+            blobId: r.blobId,
+            blobObjectId: r.blobObjectId,
+            size: r.unencodedLength,
+            endEpoch: r.endEpoch,
+            deletable: r.deletable,
+            cost: r.cost.toString(),
+            reused: r.reused,
+            storageReused: r.storageReused,
+            ...(encrypt ? { encryption: { format: 'age-v1', recipients: encrypt.recipients.length } } : {}),
+            confirmedNodes: bg.confirmedNodes,
+            failedNodes: bg.failedNodes,
             timings: Object.fromEntries(Object.entries(r.timings).map(([k, v]) => [k, Math.round(v)])),
           });
         } catch (e) {
           const paid = paidRegistration(e);
           if (paid) {
             // Money was spent before the failure: say so, and that a re-run picks the registration up.
-            process.stderr.write(`tusk: ${path}: registered as ${paid.blobObjectId} (paid ${formatWal(paid.cost)} WAL) before the failure; run the same store again to resume with it — nothing is paid twice\n`);
+            process.stderr.write(
+              `tusk: ${path}: registered as ${paid.blobObjectId} (paid ${formatWal(paid.cost)} WAL) before the failure; run the same store again to resume with it — nothing is paid twice\n`,
+            );
           }
           if (signal?.aborted || positionals.length === 1) throw e;
           failures++;
           const message = describeFileError(e) ?? (e as Error).message;
-          results.push({ path, error: message, ...(paid ? { registeredBlobObjectId: paid.blobObjectId, cost: paid.cost.toString() } : {}) });
+          results.push({
+            path,
+            error: message,
+            ...(paid ? { registeredBlobObjectId: paid.blobObjectId, cost: paid.cost.toString() } : {}),
+          });
           process.stderr.write(`tusk: ${path}: ${message}\n`);
         } finally {
           p.clear();
         }
       }
       // One JSON shape whatever the number of files: {"blobs":[…]}, failed files with "error".
-      print(values.json, { blobs: results }, results.map((r) => r.error !== undefined
-        ? `${r.path}\n  FAILED: ${r.error}`
-        : `${r.path}\n  blob ID:        ${r.blobId}\n  object ID:      ${r.blobObjectId}\n  size:           ${r.size} bytes\n  end epoch:      ${r.endEpoch}${r.deletable ? ' (deletable)' : ' (permanent)'}\n  cost:           ${formatWal(BigInt(r.cost as string))} WAL${r.reused ? ' (reused an earlier registration)' : r.storageReused ? ` (reused owned storage ${r.storageReused})` : ''}` +
-          ((r.failedNodes as { nodeId: string; error: string }[]).length > 0 ? `\n  nodes failed:   ${(r.failedNodes as { nodeId: string; error: string }[]).map((f) => `${f.nodeId}: ${f.error}`).join('\n                  ')}` : '')).join('\n'));
+      print(
+        values.json,
+        { blobs: results },
+        results
+          .map((r) =>
+            r.error !== undefined
+              ? `${r.path}\n  FAILED: ${r.error}`
+              : `${r.path}\n  blob ID:        ${r.blobId}\n  object ID:      ${r.blobObjectId}\n  size:           ${r.size} bytes\n  end epoch:      ${r.endEpoch}${r.deletable ? ' (deletable)' : ' (permanent)'}\n  cost:           ${formatWal(BigInt(r.cost as string))} WAL${r.reused ? ' (reused an earlier registration)' : r.storageReused ? ` (reused owned storage ${r.storageReused})` : ''}` +
+                ((r.failedNodes as { nodeId: string; error: string }[]).length > 0
+                  ? `\n  nodes failed:   ${(r.failedNodes as { nodeId: string; error: string }[]).map((f) => `${f.nodeId}: ${f.error}`).join('\n                  ')}`
+                  : ''),
+          )
+          .join('\n'),
+      );
       if (failures > 0) return 1;
       return 0;
     }
@@ -248,7 +307,8 @@ export async function clientCommand(command: string, argv: string[], usageError:
       const decrypt = await decryptionFromFlags(values, usageError);
       if (decrypt && values.raw) throw usageError('--raw keeps the ciphertext: do not combine it with -i/--passphrase-file');
       const out = values.out;
-      if (values.json && out !== undefined && outputDescriptor(out) === 1) throw usageError('--json and --out - both write to stdout: give --out a file, or leave out --json');
+      if (values.json && out !== undefined && outputDescriptor(out) === 1)
+        throw usageError('--json and --out - both write to stdout: give --out a file, or leave out --json');
       if (values.force && out === undefined) throw usageError('--force needs --out <file>');
       const { chain } = await chainFromConfig(values);
       const p = progressLine(!values.json);
@@ -258,8 +318,12 @@ export async function clientCommand(command: string, argv: string[], usageError:
         let types = 'armored';
         try {
           if (headerLength(bytes) >= 0) types = [...new Set(parseHeader(bytes).stanzas.map((st) => st.type))].join(', ');
-        } catch { /* reported as unknown below */ }
-        throw new TuskInputError(`blob ${blobIdToString(id)} is age-encrypted (recipient stanzas: ${types}); pass -i <identity file> or --passphrase-file <f> to decrypt it, or --raw for the ciphertext`);
+        } catch {
+          /* reported as unknown below */
+        }
+        throw new TuskInputError(
+          `blob ${blobIdToString(id)} is age-encrypted (recipient stanzas: ${types}); pass -i <identity file> or --passphrase-file <f> to decrypt it, or --raw for the ciphertext`,
+        );
       };
       const headOf = async (file: string): Promise<Uint8Array> => {
         const fh = await open(file, 'r');
@@ -271,7 +335,8 @@ export async function clientCommand(command: string, argv: string[], usageError:
           await fh.close();
         }
       };
-      const onProgress = (e: ReadProgress) => (e.phase === 'download' ? p.show(`download ${bar(e.slivers ?? 0, e.needed ?? 1)}`) : p.show(`${e.phase}…`, true));
+      const onProgress = (e: ReadProgress) =>
+        e.phase === 'download' ? p.show(`download ${bar(e.slivers ?? 0, e.needed ?? 1)}`) : p.show(`${e.phase}…`, true);
       try {
         if (out !== undefined) {
           const r = await readBlobToFile(id, out, { chain, overwrite: values.force, signal, onProgress, decrypt });
@@ -287,14 +352,21 @@ export async function clientCommand(command: string, argv: string[], usageError:
           }
           // With the blob on stdout (--out -), the summary goes to stderr.
           if (outputDescriptor(out) === 1) process.stderr.write(`${r.bytes} bytes written to stdout\n`);
-          else print(values.json, { blobId: r.blobId, out, size: r.bytes, axis: r.axis, rejectedSlivers: r.rejected }, `${r.bytes} bytes written to ${out}`);
+          else
+            print(
+              values.json,
+              { blobId: r.blobId, out, size: r.bytes, axis: r.axis, rejectedSlivers: r.rejected },
+              `${r.bytes} bytes written to ${out}`,
+            );
         } else if (values.json) {
           // Inline base64 only for small blobs (checked from the metadata, before any download).
           const dir = await makeTempDir('out');
           try {
             const file = join(dir, 'blob');
             await readBlobToFile(id, file, { chain, signal, onProgress, maxBytes: JSON_INLINE_MAX, decrypt }).catch((e) => {
-              throw /more than the \d+ allowed/.test((e as Error).message) ? usageError(`${(e as Error).message.replace(/ allowed here$/, '')} bytes --json inlines; use --out <file>`) : e;
+              throw /more than the \d+ allowed/.test((e as Error).message)
+                ? usageError(`${(e as Error).message.replace(/ allowed here$/, '')} bytes --json inlines; use --out <file>`)
+                : e;
             });
             p.clear();
             const bytes = await readFile(file);
@@ -318,7 +390,10 @@ export async function clientCommand(command: string, argv: string[], usageError:
             } finally {
               await fh.close();
             }
-            if (looksBinary(head)) throw usageError(`blob ${r.blobId} is binary data (${r.bytes} bytes); not writing it to a terminal. Use --out <file>, or --out - to write it anyway`);
+            if (looksBinary(head))
+              throw usageError(
+                `blob ${r.blobId} is binary data (${r.bytes} bytes); not writing it to a terminal. Use --out <file>, or --out - to write it anyway`,
+              );
             await copyToDescriptor(file, 1);
           } finally {
             await rm(dir, { recursive: true, force: true });
@@ -340,29 +415,59 @@ export async function clientCommand(command: string, argv: string[], usageError:
       const [state, objects] = await Promise.all([chain.systemState(), chain.blobObjects(id)]);
       const live = objects.filter((b) => b.storage.endEpoch > state.epoch);
       const certified = live.filter((b) => b.certifiedEpoch !== null);
-      const status = certified.some((b) => !b.deletable) ? 'permanent' : certified.length > 0 ? 'deletable' : live.length > 0 ? 'registered' : objects.length > 0 ? 'expired' : 'nonexistent';
+      const status = certified.some((b) => !b.deletable)
+        ? 'permanent'
+        : certified.length > 0
+          ? 'deletable'
+          : live.length > 0
+            ? 'registered'
+            : objects.length > 0
+              ? 'expired'
+              : 'nonexistent';
       const endEpoch = certified.reduce((m, b) => Math.max(m, b.storage.endEpoch), 0) || null;
       const expiredAt = status === 'expired' ? Math.max(...objects.map((b) => b.storage.endEpoch)) : null;
       const when = endEpoch ? ` until epoch ${endEpoch}` : expiredAt !== null ? ` at epoch ${expiredAt}` : '';
-      print(values.json, { blobId: blobIdToString(id), status, epoch: state.epoch, endEpoch, expiredEpoch: expiredAt, objects: objects.map(blobJson) },
-        `${blobIdToString(id)}: ${status}${when} (current epoch ${state.epoch}; ${objects.length} Blob object(s))`);
+      print(
+        values.json,
+        { blobId: blobIdToString(id), status, epoch: state.epoch, endEpoch, expiredEpoch: expiredAt, objects: objects.map(blobJson) },
+        `${blobIdToString(id)}: ${status}${when} (current epoch ${state.epoch}; ${objects.length} Blob object(s))`,
+      );
       return 0;
     }
     case 'list-blobs': {
       const { chain, wallet } = await session(values);
       const [state, owned] = await Promise.all([chain.systemState(), chain.ownedObjects(wallet.toSuiAddress())]);
-      const blobs = owned.flatMap((o) => (o.kind === 'blob' ? [o.object] : [])).filter((b) => values['include-expired'] || b.storage.endEpoch > state.epoch);
-      print(values.json, { blobs: blobs.map(blobJson) }, blobs.length === 0 ? 'no blobs' : blobs.map((b) =>
-        `${blobIdToString(b.blobId)}  ${b.id}  ${b.size} B  ${b.storage.endEpoch <= state.epoch ? `expired at ${b.storage.endEpoch}` : `${b.certifiedEpoch === null ? 'registered' : 'certified'}  until ${b.storage.endEpoch}`}${b.deletable ? '  deletable' : ''}`).join('\n'));
+      const blobs = owned
+        .flatMap((o) => (o.kind === 'blob' ? [o.object] : []))
+        .filter((b) => values['include-expired'] || b.storage.endEpoch > state.epoch);
+      print(
+        values.json,
+        { blobs: blobs.map(blobJson) },
+        blobs.length === 0
+          ? 'no blobs'
+          : blobs
+              .map(
+                (b) =>
+                  `${blobIdToString(b.blobId)}  ${b.id}  ${b.size} B  ${b.storage.endEpoch <= state.epoch ? `expired at ${b.storage.endEpoch}` : `${b.certifiedEpoch === null ? 'registered' : 'certified'}  until ${b.storage.endEpoch}`}${b.deletable ? '  deletable' : ''}`,
+              )
+              .join('\n'),
+      );
       return 0;
     }
     case 'list-storage': {
       // Storage objects the wallet owns (e.g. returned by `delete`): `store` reuses a fitting one.
       const { chain, wallet } = await session(values);
       const [state, owned] = await Promise.all([chain.systemState(), chain.ownedObjects(wallet.toSuiAddress())]);
-      const storage = owned.flatMap((o) => (o.kind === 'storage' ? [o.object] : [])).filter((s) => values['include-expired'] || s.endEpoch > state.epoch);
-      print(values.json, { storage: storage.map((s) => ({ objectId: s.id, startEpoch: s.startEpoch, endEpoch: s.endEpoch, storageSize: s.storageSize })) },
-        storage.length === 0 ? 'no storage resources' : storage.map((s) => `${s.id}  ${s.storageSize} B  epochs ${s.startEpoch}…${s.endEpoch - 1}`).join('\n'));
+      const storage = owned
+        .flatMap((o) => (o.kind === 'storage' ? [o.object] : []))
+        .filter((s) => values['include-expired'] || s.endEpoch > state.epoch);
+      print(
+        values.json,
+        { storage: storage.map((s) => ({ objectId: s.id, startEpoch: s.startEpoch, endEpoch: s.endEpoch, storageSize: s.storageSize })) },
+        storage.length === 0
+          ? 'no storage resources'
+          : storage.map((s) => `${s.id}  ${s.storageSize} B  epochs ${s.startEpoch}…${s.endEpoch - 1}`).join('\n'),
+      );
       return 0;
     }
     case 'extend': {
@@ -374,16 +479,28 @@ export async function clientCommand(command: string, argv: string[], usageError:
       const [state, blob] = await Promise.all([chain.systemState(), chain.getBlob(id)]);
       if (blob === null) throw usageError(`no Blob object ${id} on chain (deleted, burnt, or never created)`);
       // Storage may end at most maxEpochsAhead after the current epoch.
-      const epochs = epochsArg(rawEpochs, state.epoch + state.maxEpochsAhead - blob.storage.endEpoch, `more epochs after ${blob.storage.endEpoch}, up to epoch ${state.epoch + state.maxEpochsAhead}`);
+      const epochs = epochsArg(
+        rawEpochs,
+        state.epoch + state.maxEpochsAhead - blob.storage.endEpoch,
+        `more epochs after ${blob.storage.endEpoch}, up to epoch ${state.epoch + state.maxEpochsAhead}`,
+      );
       const r = await chain.extendBlob(wallet, id, epochs);
-      print(values.json, { blobObjectId: id, endEpoch: r.blob.storage.endEpoch, digest: r.digest }, `extended to epoch ${r.blob.storage.endEpoch}`);
+      print(
+        values.json,
+        { blobObjectId: id, endEpoch: r.blob.storage.endEpoch, digest: r.digest },
+        `extended to epoch ${r.blob.storage.endEpoch}`,
+      );
       return 0;
     }
     case 'delete': {
       const id = oneObjectId(values, 'delete');
       const { chain, wallet } = await session(values);
       const r = await chain.deleteBlob(wallet, id);
-      print(values.json, { blobObjectId: id, storageId: r.storage.id, digest: r.digest }, `deleted; storage ${r.storage.id} returned to the wallet`);
+      print(
+        values.json,
+        { blobObjectId: id, storageId: r.storage.id, digest: r.digest },
+        `deleted; storage ${r.storage.id} returned to the wallet`,
+      );
       return 0;
     }
     case 'info': {
@@ -392,17 +509,32 @@ export async function clientCommand(command: string, argv: string[], usageError:
       const cfg = s.committee.members.length ? new EncodingConfig(s.nShards) : null;
       const maxBlob = cfg?.maxBlobSize ?? null;
       const info = {
-        epoch: s.epoch, epochState: s.epochState, nShards: s.nShards, nodes: s.committee.members.length, maxEpochsAhead: s.maxEpochsAhead,
-        storagePricePerUnitSize: s.storagePricePerUnitSize.toString(), writePricePerUnitSize: s.writePricePerUnitSize.toString(),
-        maxBlobSize: maxBlob, costOf1MiBFor1Epoch: storageCost(1 << 20, 1, s.nShards, s.storagePricePerUnitSize, s.writePricePerUnitSize).toString(),
-        committee: s.committee.members.map((m) => ({ nodeId: m.nodeId, name: m.name, networkAddress: m.networkAddress, shards: m.shards.length })),
+        epoch: s.epoch,
+        epochState: s.epochState,
+        nShards: s.nShards,
+        nodes: s.committee.members.length,
+        maxEpochsAhead: s.maxEpochsAhead,
+        storagePricePerUnitSize: s.storagePricePerUnitSize.toString(),
+        writePricePerUnitSize: s.writePricePerUnitSize.toString(),
+        maxBlobSize: maxBlob,
+        costOf1MiBFor1Epoch: storageCost(1 << 20, 1, s.nShards, s.storagePricePerUnitSize, s.writePricePerUnitSize).toString(),
+        committee: s.committee.members.map((m) => ({
+          nodeId: m.nodeId,
+          name: m.name,
+          networkAddress: m.networkAddress,
+          shards: m.shards.length,
+        })),
       };
-      print(values.json, info, [
-        `epoch ${s.epoch} (${s.epochState}), ${s.nShards} shards on ${info.nodes} nodes, up to ${s.maxEpochsAhead} epochs ahead`,
-        `prices: storage ${formatWal(s.storagePricePerUnitSize)} WAL per MiB-unit per epoch, write ${formatWal(s.writePricePerUnitSize)} WAL per MiB-unit`,
-        `storing 1 MiB for 1 epoch costs ${formatWal(BigInt(info.costOf1MiBFor1Epoch))} WAL${maxBlob ? `; max blob ${maxBlob} bytes` : ''}`,
-        ...info.committee.map((m) => `  ${m.name.padEnd(12)} ${m.shards} shards  ${m.networkAddress}  ${m.nodeId}`),
-      ].join('\n'));
+      print(
+        values.json,
+        info,
+        [
+          `epoch ${s.epoch} (${s.epochState}), ${s.nShards} shards on ${info.nodes} nodes, up to ${s.maxEpochsAhead} epochs ahead`,
+          `prices: storage ${formatWal(s.storagePricePerUnitSize)} WAL per MiB-unit per epoch, write ${formatWal(s.writePricePerUnitSize)} WAL per MiB-unit`,
+          `storing 1 MiB for 1 epoch costs ${formatWal(BigInt(info.costOf1MiBFor1Epoch))} WAL${maxBlob ? `; max blob ${maxBlob} bytes` : ''}`,
+          ...info.committee.map((m) => `  ${m.name.padEnd(12)} ${m.shards} shards  ${m.networkAddress}  ${m.nodeId}`),
+        ].join('\n'),
+      );
       return 0;
     }
     case 'stake': {
@@ -416,8 +548,11 @@ export async function clientCommand(command: string, argv: string[], usageError:
       }
       const { chain, wallet } = await session(values);
       const r = await chain.stake(wallet, nodeId, amount);
-      print(values.json, { stakedWalId: r.stakedWal.id, nodeId, amount: amount.toString(), activationEpoch: r.stakedWal.activationEpoch, digest: r.digest },
-        `staked ${formatWal(amount)} WAL with ${nodeId} (active from epoch ${r.stakedWal.activationEpoch}); StakedWal ${r.stakedWal.id}`);
+      print(
+        values.json,
+        { stakedWalId: r.stakedWal.id, nodeId, amount: amount.toString(), activationEpoch: r.stakedWal.activationEpoch, digest: r.digest },
+        `staked ${formatWal(amount)} WAL with ${nodeId} (active from epoch ${r.stakedWal.activationEpoch}); StakedWal ${r.stakedWal.id}`,
+      );
       return 0;
     }
     default:

@@ -21,7 +21,12 @@ const HELP = { help: { type: 'boolean', short: 'h', default: false } } as const;
  * Parses `args` for `command`, accepting exactly `options` (plus -h/--help): an option of another
  * command is an error, not silently ignored. @throws UsageError
  */
-export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(command: string, args: string[], options: O, allowPositionals = true) {
+export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(
+  command: string,
+  args: string[],
+  options: O,
+  allowPositionals = true,
+) {
   try {
     return parseArgs({ args, allowPositionals, strict: true, options: { ...options, ...HELP } });
   } catch (e) {
@@ -50,16 +55,30 @@ export function parseBlobIdArg(text: string): BlobId {
 /** An object ID or address argument (0x + 64 hex digits), normalized to lower case. @throws UsageError */
 export function parseObjectIdArg(text: string | undefined, option: string): string {
   if (text === undefined) throw new UsageError(`${option} is required`);
-  if (!/^0x[0-9a-fA-F]{64}$/.test(text)) throw new UsageError(`malformed ${option} ${JSON.stringify(text)} (expected 0x and 64 hex digits)`);
+  if (!/^0x[0-9a-fA-F]{64}$/.test(text))
+    throw new UsageError(`malformed ${option} ${JSON.stringify(text)} (expected 0x and 64 hex digits)`);
   return text.toLowerCase();
 }
 
 /** Descriptions of the file-system errors a user meets, in one wording everywhere. */
 const FS_ERRORS: Record<string, string> = {
-  ENOENT: 'no such file or directory', EACCES: 'permission denied', EPERM: 'operation not permitted', EISDIR: 'is a directory',
-  ENOTDIR: 'not a directory', EEXIST: 'already exists', ENOSPC: 'no space left on device', EROFS: 'read-only file system',
-  ENOTEMPTY: 'directory not empty', EMFILE: 'too many open files', ELOOP: 'too many levels of symbolic links', ENAMETOOLONG: 'file name too long',
-  EPIPE: 'broken pipe', EXDEV: 'cross-device link', EBUSY: 'resource busy', EDQUOT: 'disk quota exceeded', EFBIG: 'file too large',
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'not a directory',
+  EEXIST: 'already exists',
+  ENOSPC: 'no space left on device',
+  EROFS: 'read-only file system',
+  ENOTEMPTY: 'directory not empty',
+  EMFILE: 'too many open files',
+  ELOOP: 'too many levels of symbolic links',
+  ENAMETOOLONG: 'file name too long',
+  EPIPE: 'broken pipe',
+  EXDEV: 'cross-device link',
+  EBUSY: 'resource busy',
+  EDQUOT: 'disk quota exceeded',
+  EFBIG: 'file too large',
 };
 
 /**
@@ -79,23 +98,33 @@ export function print(json: boolean, value: unknown, text: string): void {
 }
 
 /** The single positional argument of `command`. @throws the usage error built by `usageError`. */
-export function onePositional(positionals: string[], what: string, command: string, usageError: (m: string) => Error = (m) => new UsageError(m)): string {
-  if (positionals.length !== 1) throw usageError(`${command} takes exactly one ${what}${positionals.length ? `, got ${positionals.length}` : ''}`);
+export function onePositional(
+  positionals: string[],
+  what: string,
+  command: string,
+  usageError: (m: string) => Error = (m) => new UsageError(m),
+): string {
+  if (positionals.length !== 1)
+    throw usageError(`${command} takes exactly one ${what}${positionals.length ? `, got ${positionals.length}` : ''}`);
   return positionals[0];
 }
 
 /** An optional integer option in `min…max`. @throws UsageError naming the option and the range. */
 export function intOption(raw: string | undefined, name: string, min: number, max: number): number | undefined {
   if (raw === undefined) return undefined;
-  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) throw new UsageError(`--${name} must be an integer in ${min}…${max}, got ${JSON.stringify(raw)}`);
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max)
+    throw new UsageError(`--${name} must be an integer in ${min}…${max}, got ${JSON.stringify(raw)}`);
   return Number(raw);
 }
 
 /** `[#####.....]  42%` for `done` of `total`. */
 export function bar(done: number, total: number): string {
   const frac = total > 0 ? Math.min(1, done / total) : 1;
-  const width = 30, fill = Math.round(frac * width);
-  return `[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${Math.floor(frac * 100).toString().padStart(3)}%`;
+  const width = 30,
+    fill = Math.round(frac * width);
+  return `[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${Math.floor(frac * 100)
+    .toString()
+    .padStart(3)}%`;
 }
 
 /** A one-line progress display on stderr, drawn only when it is a terminal and `enabled`. */

@@ -28,16 +28,25 @@ export const DEV_USAGE = `Local network:
       --epoch-duration: at least 5s (e.g. 30s, 10m, 1h).
 `;
 
-
 /** Runs `tusk dev …`; resolves to the exit code once the network was stopped by a signal. */
 export async function devCommand(argv: string[]): Promise<number> {
-  const { values } = parseCommand('dev', argv, {
-    'data-dir': { type: 'string' }, nodes: { type: 'string' }, 'n-shards': { type: 'string' }, 'epoch-duration': { type: 'string' },
-    config: { type: 'string' }, json: { type: 'boolean', default: false },
-  }, false);
+  const { values } = parseCommand(
+    'dev',
+    argv,
+    {
+      'data-dir': { type: 'string' },
+      nodes: { type: 'string' },
+      'n-shards': { type: 'string' },
+      'epoch-duration': { type: 'string' },
+      config: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    false,
+  );
   const nodes = intOption(values.nodes, 'nodes', 1, 100);
   const nShards = intOption(values['n-shards'], 'n-shards', 4, 1000);
-  if (nodes !== undefined && nShards !== undefined && nShards < nodes) throw new UsageError(`--n-shards (${nShards}) must be at least --nodes (${nodes}): every node holds a shard`);
+  if (nodes !== undefined && nShards !== undefined && nShards < nodes)
+    throw new UsageError(`--n-shards (${nShards}) must be at least --nodes (${nodes}): every node holds a shard`);
   const epochDurationMs = values['epoch-duration'] ? parseDuration(values['epoch-duration']) : undefined;
   const dataDir = values['data-dir'] ?? join(homedir(), '.local', 'share', 'tusk', 'dev');
   // Listen for Ctrl-C/SIGTERM before start-up: a signal during it stops what was started.
@@ -55,13 +64,13 @@ export async function devCommand(argv: string[]): Promise<number> {
   let net: Awaited<ReturnType<typeof startDevNetwork>>;
   try {
     net = await startDevNetwork({
-    signal: stop.signal,
-    dataDir,
-    nodes,
-    nShards,
-    epochDurationMs,
-    configPath: values.config ?? defaultConfigPath(),
-    onLog: values.json ? undefined : (line) => process.stderr.write(`tusk dev: ${line}\n`),
+      signal: stop.signal,
+      dataDir,
+      nodes,
+      nShards,
+      epochDurationMs,
+      configPath: values.config ?? defaultConfigPath(),
+      onLog: values.json ? undefined : (line) => process.stderr.write(`tusk dev: ${line}\n`),
     });
   } catch (e) {
     // Interrupted during start-up: what was started is stopped; 130 = Ctrl-C, as shells expect.
@@ -69,15 +78,26 @@ export async function devCommand(argv: string[]): Promise<number> {
     process.stderr.write(`tusk dev: interrupted (${stopSignal}) during start-up; every process started was stopped\n`);
     return stopSignal === 'SIGINT' ? 130 : stopSignal === 'SIGHUP' ? 129 : 143;
   }
-  const summary = { chainUrl: net.chainUrl, configPath: net.configPath, walletAddress: net.walletAddress, nShards: net.nShards, dataDir: net.dataDir, nodes: net.nodes };
+  const summary = {
+    chainUrl: net.chainUrl,
+    configPath: net.configPath,
+    walletAddress: net.walletAddress,
+    nShards: net.nShards,
+    dataDir: net.dataDir,
+    nodes: net.nodes,
+  };
   // The hints must work as printed: with a config other than the default, they name it.
   const configArg = net.configPath === resolve(defaultConfigPath()) ? '' : ` --config ${shellQuote(net.configPath)}`;
-  print(values.json, summary, [
-    `local network running: chain ${net.chainUrl}, ${net.nodes.length} nodes, ${net.nShards} shards`,
-    `client config: ${net.configPath} (wallet ${net.walletAddress})`,
-    `try: tusk store <file> --epochs 5${configArg}   then   tusk read <blobId> --out <file>${configArg}`,
-    'Ctrl-C stops the network; its state stays in ' + net.dataDir,
-  ].join('\n'));
+  print(
+    values.json,
+    summary,
+    [
+      `local network running: chain ${net.chainUrl}, ${net.nodes.length} nodes, ${net.nShards} shards`,
+      `client config: ${net.configPath} (wallet ${net.walletAddress})`,
+      `try: tusk store <file> --epochs 5${configArg}   then   tusk read <blobId> --out <file>${configArg}`,
+      'Ctrl-C stops the network; its state stays in ' + net.dataDir,
+    ].join('\n'),
+  );
   if (!stop.signal.aborted) await new Promise((res) => stop.signal.addEventListener('abort', res, { once: true }));
   if (!values.json) process.stderr.write(`tusk dev: stopping (${stopSignal})…\n`);
   await net.stop();

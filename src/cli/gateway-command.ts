@@ -71,12 +71,19 @@ export async function gatewayCommand(mode: DaemonMode, args: string[], usageErro
   const cacheMiB = intOption(values['cache-size'], 'cache-size', 0, 2 ** 30) ?? 1024;
   const allowed = values['allowed-headers']?.flatMap((h) => h.split(/[\s,]+/)).filter(Boolean);
   const daemon = await startDaemon({
-    mode, chain, signer,
+    mode,
+    chain,
+    signer,
     bindAddress: values['bind-address'],
     metricsAddress: values['metrics-address'] === 'none' ? null : values['metrics-address'],
     maxBodySize: (intOption(values['max-body-size'], 'max-body-size', 1, 2 ** 32) ?? 10240) * 1024,
     publisherMaxBufferSize: intOption(values['publisher-max-buffer-size'] ?? values['max-buffer-size'], 'max-buffer-size', 1, 1e6),
-    publisherMaxConcurrentRequests: intOption(values['publisher-max-concurrent-requests'] ?? values['max-concurrent-requests'], 'max-concurrent-requests', 1, 1e6),
+    publisherMaxConcurrentRequests: intOption(
+      values['publisher-max-concurrent-requests'] ?? values['max-concurrent-requests'],
+      'max-concurrent-requests',
+      1,
+      1e6,
+    ),
     aggregatorMaxBufferSize: intOption(values['aggregator-max-buffer-size'], 'aggregator-max-buffer-size', 1, 1e6),
     aggregatorMaxConcurrentRequests: intOption(values['aggregator-max-concurrent-requests'], 'aggregator-max-concurrent-requests', 1, 1e6),
     blocklist: values.blocklist,
@@ -95,7 +102,11 @@ export async function gatewayCommand(mode: DaemonMode, args: string[], usageErro
       cacheSize: intOption(values['jwt-cache-size'], 'jwt-cache-size', 1, BIG),
     },
   });
-  print(values.json, { mode, url: daemon.url, metricsUrl: daemon.metricsUrl }, `tusk ${mode} listening on ${daemon.url}${daemon.metricsUrl ? ` (metrics ${daemon.metricsUrl})` : ''}`);
+  print(
+    values.json,
+    { mode, url: daemon.url, metricsUrl: daemon.metricsUrl },
+    `tusk ${mode} listening on ${daemon.url}${daemon.metricsUrl ? ` (metrics ${daemon.metricsUrl})` : ''}`,
+  );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

@@ -69,10 +69,19 @@ ${BENCH_USAGE}
 Shell completion:
   completion bash|zsh|fish    Print a completion script (bash: source <(tusk completion bash)).`;
 
-const ENCODING_OPTIONS = { 'n-shards': { type: 'string' }, encoding: { type: 'string' }, json: { type: 'boolean', default: false } } as const;
+const ENCODING_OPTIONS = {
+  'n-shards': { type: 'string' },
+  encoding: { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const;
 const BLOB_ID_OPTIONS = ENCODING_OPTIONS;
 const ENCODE_OPTIONS = { ...ENCODING_OPTIONS, out: { type: 'string' }, force: { type: 'boolean', default: false } } as const;
-const DECODE_OPTIONS = { out: { type: 'string' }, force: { type: 'boolean', default: false }, check: { type: 'string' }, json: { type: 'boolean', default: false } } as const;
+const DECODE_OPTIONS = {
+  out: { type: 'string' },
+  force: { type: 'boolean', default: false },
+  check: { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const;
 
 /**
  * Committee size and encoding from the options, validated before a large file is read. A bad
@@ -90,7 +99,8 @@ function parseEncoding(values: { 'n-shards'?: string; encoding?: string }): { nS
   // encoding allows and the encoder's memory holds.
   const max = Math.min(encoding.maxShards, MAX_ENCODER_SHARDS);
   const range = `--n-shards must be an integer in 4…${max} for ${encoding.name}`;
-  if (raw !== undefined && (!/^\d+$/.test(raw) || Number(raw) < 4 || Number(raw) > max)) throw new UsageError(`${range}, got ${JSON.stringify(raw)}`);
+  if (raw !== undefined && (!/^\d+$/.test(raw) || Number(raw) < 4 || Number(raw) > max))
+    throw new UsageError(`${range}, got ${JSON.stringify(raw)}`);
   const nShards = raw === undefined ? (encoding.name === 'RS2' ? 1000 : Math.min(100, encoding.maxShards)) : Number(raw);
   try {
     new EncodingConfig(nShards, encoding);
@@ -101,12 +111,10 @@ function parseEncoding(values: { 'n-shards'?: string; encoding?: string }): { nS
   return { nShards, encoding };
 }
 
-
 async function readBlobFile(path: string): Promise<Uint8Array> {
   const data = await readFile(path);
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
-
 
 async function blobIdCommand(args: string[]): Promise<void> {
   const { values, positionals } = parseCommand('blob-id', args, BLOB_ID_OPTIONS);
@@ -119,10 +127,16 @@ async function blobIdCommand(args: string[]): Promise<void> {
     size <= 8 * 2 ** 20
       ? computeBlobMetadata(await readBlobFile(file), { nShards, encoding })
       : size <= 256 * 2 ** 20
-      ? await computeBlobMetadataAsync(await readBlobFile(file), { nShards, encoding })
-      : await withProgress(!values.json, (bar) =>
-          encodeStream(file, { nShards, encoding, sink: callbackSink(() => {}), onProgress: (p) => bar.update(`blob-id ${p.phase}`, p.bytesDone, p.bytesTotal), signal: interruptSignal() }),
-        );
+        ? await computeBlobMetadataAsync(await readBlobFile(file), { nShards, encoding })
+        : await withProgress(!values.json, (bar) =>
+            encodeStream(file, {
+              nShards,
+              encoding,
+              sink: callbackSink(() => {}),
+              onProgress: (p) => bar.update(`blob-id ${p.phase}`, p.bytesDone, p.bytesTotal),
+              signal: interruptSignal(),
+            }),
+          );
   print(values.json, blobSummary(meta), meta.blobIdString);
 }
 
@@ -134,7 +148,13 @@ async function encodeCommand(args: string[]): Promise<void> {
   // Streaming: memory stays bounded whatever the file size; every core works on the stripes.
   const sink = await directorySink(values.out, { overwrite: values.force });
   const result = await withProgress(!values.json, (bar) =>
-    encodeStream(file, { nShards, encoding, sink, onProgress: (p) => bar.update(`encode ${p.phase}`, p.bytesDone, p.bytesTotal), signal: interruptSignal() }),
+    encodeStream(file, {
+      nShards,
+      encoding,
+      sink,
+      onProgress: (p) => bar.update(`encode ${p.phase}`, p.bytesDone, p.bytesTotal),
+      signal: interruptSignal(),
+    }),
   );
   print(values.json, { ...blobSummary(result), out: values.out, slivers: 2 * nShards }, result.blobIdString);
 }
@@ -143,7 +163,8 @@ async function decodeCommand(args: string[]): Promise<void> {
   const { values, positionals } = parseCommand('decode', args, DECODE_OPTIONS);
   const dir = onePositional(positionals, 'directory', 'decode');
   if (!values.out) throw new UsageError('decode needs --out <file> (- for stdout)');
-  if (values.json && outputDescriptor(values.out) === 1) throw new UsageError('--json and --out - both write to stdout: give --out a file, or leave out --json');
+  if (values.json && outputDescriptor(values.out) === 1)
+    throw new UsageError('--json and --out - both write to stdout: give --out a file, or leave out --json');
   const check = (values.check ?? 'default') as 'default' | 'skip' | 'strict';
   if (!['default', 'strict', 'skip'].includes(check)) throw new UsageError(`--check must be default or skip`);
   if (check === 'strict') throw new UsageError('--check strict is available in the library (decodeBlob); decode supports default|skip');
@@ -192,13 +213,16 @@ export const EXIT_INTERRUPTED = 130;
 
 /** How a failure is reported: exit code, kind (for `--json`), one line for stderr. */
 function classify(e: unknown, command: string | undefined): { code: number; kind: string; message: string; retryable: boolean } {
-  if (interrupts.controller?.signal.aborted) return { code: EXIT_INTERRUPTED, kind: 'interrupted', message: 'interrupted (SIGINT)', retryable: true };
+  if (interrupts.controller?.signal.aborted)
+    return { code: EXIT_INTERRUPTED, kind: 'interrupted', message: 'interrupted (SIGINT)', retryable: true };
   if (e instanceof UsageError) return { code: 2, kind: 'usage', message: e.message, retryable: false };
   // node:util parseArgs of a command that does not go through parseCommand: still a usage error.
-  if ((e as { code?: string })?.code?.startsWith('ERR_PARSE_ARGS')) return { code: 2, kind: 'usage', message: `${command ?? 'tusk'}: ${(e as Error).message.split('\n')[0]}`, retryable: false };
+  if ((e as { code?: string })?.code?.startsWith('ERR_PARSE_ARGS'))
+    return { code: 2, kind: 'usage', message: `${command ?? 'tusk'}: ${(e as Error).message.split('\n')[0]}`, retryable: false };
   const file = describeFileError(e);
   if (file !== null) return { code: 1, kind: 'file', message: file, retryable: false };
-  if (e instanceof TuskError) return { code: 1, kind: e instanceof TuskInputError ? 'input' : 'failed', message: e.message, retryable: e.retryable };
+  if (e instanceof TuskError)
+    return { code: 1, kind: e instanceof TuskInputError ? 'input' : 'failed', message: e.message, retryable: e.retryable };
   // Anything else is our bug or the environment's: still one line and exit 1 (TUSK_DEBUG=1 prints the stack).
   return { code: 1, kind: 'internal', message: `internal error: ${(e as Error)?.message ?? String(e)}`, retryable: false };
 }
@@ -222,7 +246,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`tusk: ${lines.join(' ')}\n`);
     if (kind === 'usage') process.stderr.write(`Run 'tusk ${helpTopic(argv)}--help' for usage.\n`);
     if (kind === 'internal' && process.env.TUSK_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? ''}\n`);
-    if (wantsJson(argv)) process.stdout.write(JSON.stringify({ error: { kind, message: lines.join(' '), retryable, exitCode: code } }) + '\n');
+    if (wantsJson(argv))
+      process.stdout.write(JSON.stringify({ error: { kind, message: lines.join(' '), retryable, exitCode: code } }) + '\n');
     return code;
   } finally {
     interrupts.dispose();
@@ -234,15 +259,30 @@ export async function main(argv: string[]): Promise<number> {
 function helpTopic(argv: string[]): string {
   const [command, sub] = argv;
   if (command === undefined || !(command in HELP_TOPICS)) return '';
-  return (command === 'chain' || command === 'wallet' || command === 'node') && sub !== undefined && !sub.startsWith('-') ? `${command} ${sub} ` : `${command} `;
+  return (command === 'chain' || command === 'wallet' || command === 'node') && sub !== undefined && !sub.startsWith('-')
+    ? `${command} ${sub} `
+    : `${command} `;
 }
 
 /** The help text of each command (`tusk <command> --help`). */
 const HELP_TOPICS: Record<string, string> = {
-  'blob-id': CODEC_USAGE, encode: CODEC_USAGE, decode: CODEC_USAGE,
-  store: CLIENT_USAGE, read: CLIENT_USAGE, 'blob-status': CLIENT_USAGE, 'list-blobs': CLIENT_USAGE, extend: CLIENT_USAGE,
-  delete: CLIENT_USAGE, info: CLIENT_USAGE, stake: CLIENT_USAGE, 'list-storage': CLIENT_USAGE,
-  dev: DEV_USAGE, chain: CHAIN_USAGE, wallet: CHAIN_USAGE, node: NODE_USAGE, bench: BENCH_USAGE,
+  'blob-id': CODEC_USAGE,
+  encode: CODEC_USAGE,
+  decode: CODEC_USAGE,
+  store: CLIENT_USAGE,
+  read: CLIENT_USAGE,
+  'blob-status': CLIENT_USAGE,
+  'list-blobs': CLIENT_USAGE,
+  extend: CLIENT_USAGE,
+  delete: CLIENT_USAGE,
+  info: CLIENT_USAGE,
+  stake: CLIENT_USAGE,
+  'list-storage': CLIENT_USAGE,
+  dev: DEV_USAGE,
+  chain: CHAIN_USAGE,
+  wallet: CHAIN_USAGE,
+  node: NODE_USAGE,
+  bench: BENCH_USAGE,
   ...Object.fromEntries([...ATTRIBUTE_COMMANDS].map((c) => [c, ATTRIBUTE_USAGE])),
 };
 
@@ -301,7 +341,8 @@ async function dispatch(argv: string[]): Promise<number> {
       return benchCommand(rest, (m) => new UsageError(m));
     case 'completion': {
       const shell = rest[0] as CompletionShell;
-      if (rest.length !== 1 || !COMPLETION_SHELLS.includes(shell)) throw new UsageError(`completion takes one shell: ${COMPLETION_SHELLS.join(', ')}`);
+      if (rest.length !== 1 || !COMPLETION_SHELLS.includes(shell))
+        throw new UsageError(`completion takes one shell: ${COMPLETION_SHELLS.join(', ')}`);
       process.stdout.write(completionScript(shell, USAGE));
       return 0;
     }

@@ -49,7 +49,8 @@ function parseStakeWal(text: string): bigint {
 /** Runs `tusk node <sub> …`; resolves to the exit code. */
 export async function nodeCommand(args: string[], usageError: (m: string) => Error): Promise<number> {
   const [sub, ...rest] = args;
-  if (sub !== 'run') throw usageError(sub === undefined ? 'node needs a subcommand (run)' : `unknown node subcommand ${JSON.stringify(sub)}`);
+  if (sub !== 'run')
+    throw usageError(sub === undefined ? 'node needs a subcommand (run)' : `unknown node subcommand ${JSON.stringify(sub)}`);
   const { values, positionals } = parseCommand('node run', rest, OPTIONS);
   if (positionals.length) throw usageError('node run takes no positional arguments');
   const dataDir = values['data-dir'];
@@ -58,7 +59,8 @@ export async function nodeCommand(args: string[], usageError: (m: string) => Err
   if (!chainUrl) throw usageError('node run needs --chain-url <url> (printed by tusk chain serve)');
   let port = 0;
   if (values.port !== undefined) {
-    if (!/^\d{1,5}$/.test(values.port) || Number(values.port) > 65535) throw usageError(`--port must be 0…65535, got ${JSON.stringify(values.port)}`);
+    if (!/^\d{1,5}$/.test(values.port) || Number(values.port) > 65535)
+      throw usageError(`--port must be 0…65535, got ${JSON.stringify(values.port)}`);
     port = Number(values.port);
   }
   const stake = values.stake === undefined ? undefined : parseStakeWal(values.stake);
@@ -79,7 +81,13 @@ export async function nodeCommand(args: string[], usageError: (m: string) => Err
   try {
     const chain = new RemoteChain({ url: chainUrl });
     const node = await startStorageNode({
-      chain, dataDir, host: values.host ?? '127.0.0.1', port, name: values.name, stake, networkAddress: values['network-address'],
+      chain,
+      dataDir,
+      host: values.host ?? '127.0.0.1',
+      port,
+      name: values.name,
+      stake,
+      networkAddress: values['network-address'],
       onLog: (line) => logLine(name, line),
       onError: (e) => logLine(name, `error: ${e instanceof Error ? e.message : String(e)}`),
     });
@@ -88,9 +96,17 @@ export async function nodeCommand(args: string[], usageError: (m: string) => Err
     // --network-address the node would register (and advertise) exactly that.
     const host = values.host ?? '127.0.0.1';
     if (values['network-address'] === undefined && (host === '0.0.0.0' || host === '::' || host === '[::]')) {
-      process.stderr.write(`tusk: warning: --host ${host} registers the unreachable address ${node.url}; pass --network-address <reachable host:port>\n`);
+      process.stderr.write(
+        `tusk: warning: --host ${host} registers the unreachable address ${node.url}; pass --network-address <reachable host:port>\n`,
+      );
     }
-    const info = { url: node.url, nodeId: node.nodeId, address: node.address, publicKey: Buffer.from(node.publicKey).toString('base64'), dataDir };
+    const info = {
+      url: node.url,
+      nodeId: node.nodeId,
+      address: node.address,
+      publicKey: Buffer.from(node.publicKey).toString('base64'),
+      dataDir,
+    };
     print(values.json, info, `storage node ${node.nodeId} serving at ${node.url} (data in ${dataDir})`);
     if (stopSignal === null) await new Promise<void>((resolve) => (wake = resolve));
     logLine(name, `stopping (${stopSignal})`);

@@ -73,7 +73,12 @@ export function expandMultiValued(argv: readonly string[]): string[] {
 }
 
 /** Runs one quilt command; resolves to the exit code. */
-export async function quiltCommand(command: string, argv: string[], usageError: (m: string) => Error, signal?: AbortSignal): Promise<number> {
+export async function quiltCommand(
+  command: string,
+  argv: string[],
+  usageError: (m: string) => Error,
+  signal?: AbortSignal,
+): Promise<number> {
   const { values, positionals } = parseArgs({ args: expandMultiValued(argv), allowPositionals: true, options: OPTIONS });
   // The config is read only once the arguments are known to be usable (usage errors first).
   const connect = async () => {
@@ -82,7 +87,8 @@ export async function quiltCommand(command: string, argv: string[], usageError: 
   };
   switch (command) {
     case 'store-quilt': {
-      if (positionals.length > 0) throw usageError(`store-quilt takes its files with --paths or --blobs, not as ${JSON.stringify(positionals[0])}`);
+      if (positionals.length > 0)
+        throw usageError(`store-quilt takes its files with --paths or --blobs, not as ${JSON.stringify(positionals[0])}`);
       if (!values.paths === !values.blobs) throw usageError('store-quilt needs exactly one of --paths <files|dirs…> and --blobs <json…>');
       if (values.permanent && values.deletable) throw usageError('choose one of --permanent and --deletable');
       if (values.epochs === undefined) throw usageError('--epochs is required');
@@ -105,13 +111,17 @@ export async function quiltCommand(command: string, argv: string[], usageError: 
         if (!blob) throw new TuskInputError(`the quilt's Blob object ${r.blobStoreResult.blobObjectId} is not on chain`);
         const encodedLength = new EncodingConfig(r.nShards).encodedBlobLength(r.blobStoreResult.unencodedLength);
         const json = quiltStoreResultJson(r, blob, encodedLength, epochs);
-        print(values.json, json, [
-          `quilt ID:   ${r.quiltId}`,
-          `object ID:  ${r.blobStoreResult.blobObjectId}`,
-          `size:       ${r.blobStoreResult.unencodedLength} bytes (${blobs.length} patches, symbol size ${r.symbolSize})`,
-          `end epoch:  ${r.blobStoreResult.endEpoch}${r.blobStoreResult.deletable ? ' (deletable)' : ' (permanent)'}`,
-          ...r.storedQuiltBlobs.map((s) => `  ${s.quiltPatchId}  [${s.range[0]}, ${s.range[1]})  ${s.identifier}`),
-        ].join('\n'));
+        print(
+          values.json,
+          json,
+          [
+            `quilt ID:   ${r.quiltId}`,
+            `object ID:  ${r.blobStoreResult.blobObjectId}`,
+            `size:       ${r.blobStoreResult.unencodedLength} bytes (${blobs.length} patches, symbol size ${r.symbolSize})`,
+            `end epoch:  ${r.blobStoreResult.endEpoch}${r.blobStoreResult.deletable ? ' (deletable)' : ' (permanent)'}`,
+            ...r.storedQuiltBlobs.map((s) => `  ${s.quiltPatchId}  [${s.range[0]}, ${s.range[1]})  ${s.identifier}`),
+          ].join('\n'),
+        );
       } finally {
         p.clear();
       }
@@ -121,7 +131,8 @@ export async function quiltCommand(command: string, argv: string[], usageError: 
       if (positionals.length > 0) throw usageError(`read-quilt takes no positional arguments (got ${JSON.stringify(positionals[0])})`);
       const byId = values.identifiers;
       const byPatch = values['quilt-patch-ids'];
-      if (!byId === !byPatch) throw usageError('read-quilt needs exactly one of --identifiers <…> (with --quilt-id) and --quilt-patch-ids <…>');
+      if (!byId === !byPatch)
+        throw usageError('read-quilt needs exactly one of --identifiers <…> (with --quilt-id) and --quilt-patch-ids <…>');
       if (byId && !values['quilt-id']) throw usageError('--identifiers needs --quilt-id <id>');
       const count = (byId ?? byPatch)!.length;
       if (count > 1 && !values.out && !values.json) throw usageError('reading several patches needs --out <dir> (or --json)');
@@ -136,7 +147,8 @@ export async function quiltCommand(command: string, argv: string[], usageError: 
         const readers = new Map<string, QuiltReader>();
         for (const { pid, parsed } of parsedIds) {
           const qid = blobIdToString(parsed.quiltId);
-          if (values['quilt-id'] && values['quilt-id'] !== qid) throw new TuskInputError(`patch ID ${pid} belongs to quilt ${qid}, not ${values['quilt-id']}`);
+          if (values['quilt-id'] && values['quilt-id'] !== qid)
+            throw new TuskInputError(`patch ID ${pid} belongs to quilt ${qid}, not ${values['quilt-id']}`);
           if (!readers.has(qid)) readers.set(qid, await QuiltReader.open(parsed.quiltId, options));
           patches.push(await readers.get(qid)!.readPatchAt(parsed.startIndex, parsed.endIndex));
         }
@@ -147,13 +159,32 @@ export async function quiltCommand(command: string, argv: string[], usageError: 
         const written: Record<string, unknown>[] = [];
         for (const p of patches) {
           const file = patchFile(dir, p.identifier);
-          if (!values.force && (await stat(file).then(() => true, () => false))) throw new TuskInputError(`${file} already exists (use --force to replace it)`);
+          if (
+            !values.force &&
+            (await stat(file).then(
+              () => true,
+              () => false,
+            ))
+          )
+            throw new TuskInputError(`${file} already exists (use --force to replace it)`);
           await writeFile(file, p.data);
           written.push({ identifier: p.identifier, quiltPatchId: p.quiltPatchId, tags: p.tags, size: p.data.length, path: file });
         }
         print(values.json, { patches: written }, written.map((w) => `${w.size} bytes → ${w.path}`).join('\n'));
       } else if (values.json) {
-        print(true, { patches: patches.map((p) => ({ identifier: p.identifier, quiltPatchId: p.quiltPatchId, tags: p.tags, size: p.data.length, base64: Buffer.from(p.data).toString('base64') })) }, '');
+        print(
+          true,
+          {
+            patches: patches.map((p) => ({
+              identifier: p.identifier,
+              quiltPatchId: p.quiltPatchId,
+              tags: p.tags,
+              size: p.data.length,
+              base64: Buffer.from(p.data).toString('base64'),
+            })),
+          },
+          '',
+        );
       } else {
         await new Promise<void>((res, rej) => process.stdout.write(patches[0].data, (e) => (e ? rej(e) : res())));
       }
@@ -164,8 +195,24 @@ export async function quiltCommand(command: string, argv: string[], usageError: 
       const { chain } = await connect();
       const reader = await QuiltReader.open(quiltId, { chain, signal });
       const list = await reader.list();
-      print(values.json, { quiltId: reader.quiltId, patches: list.map((p) => ({ identifier: p.identifier, quiltPatchId: p.quiltPatchId, tags: p.tags, range: [p.startIndex, p.endIndex] })) },
-        list.map((p) => `${p.quiltPatchId}  [${p.startIndex}, ${p.endIndex})  ${p.identifier}${Object.keys(p.tags).length ? `  ${JSON.stringify(p.tags)}` : ''}`).join('\n'));
+      print(
+        values.json,
+        {
+          quiltId: reader.quiltId,
+          patches: list.map((p) => ({
+            identifier: p.identifier,
+            quiltPatchId: p.quiltPatchId,
+            tags: p.tags,
+            range: [p.startIndex, p.endIndex],
+          })),
+        },
+        list
+          .map(
+            (p) =>
+              `${p.quiltPatchId}  [${p.startIndex}, ${p.endIndex})  ${p.identifier}${Object.keys(p.tags).length ? `  ${JSON.stringify(p.tags)}` : ''}`,
+          )
+          .join('\n'),
+      );
       return 0;
     }
     default:
@@ -176,7 +223,8 @@ export async function quiltCommand(command: string, argv: string[], usageError: 
 /** `<dir>/<identifier>`, refusing identifiers that would escape `dir` or name no plain file. */
 function patchFile(dir: string, identifier: string): string {
   const file = resolve(dir, identifier);
-  if (!file.startsWith(dir + sep) || identifier.includes('\0')) throw new TuskInputError(`patch identifier ${JSON.stringify(identifier)} cannot be used as a file name in ${dir}`);
+  if (!file.startsWith(dir + sep) || identifier.includes('\0'))
+    throw new TuskInputError(`patch identifier ${JSON.stringify(identifier)} cannot be used as a file name in ${dir}`);
   return file;
 }
 
@@ -208,15 +256,27 @@ async function blobsFromJson(entries: string[]): Promise<QuiltBlobInput[]> {
     } catch {
       throw new TuskInputError(`--blobs entry is not JSON: ${raw}`);
     }
-    if (!spec || typeof spec !== 'object' || typeof spec.path !== 'string') throw new TuskInputError(`--blobs entry needs a "path" string: ${raw}`);
-    if (spec.identifier !== undefined && typeof spec.identifier !== 'string') throw new TuskInputError(`--blobs entry's "identifier" must be a string: ${raw}`);
-    if (spec.tags !== undefined && (typeof spec.tags !== 'object' || spec.tags === null || Array.isArray(spec.tags) || Object.values(spec.tags).some((v) => typeof v !== 'string'))) {
+    if (!spec || typeof spec !== 'object' || typeof spec.path !== 'string')
+      throw new TuskInputError(`--blobs entry needs a "path" string: ${raw}`);
+    if (spec.identifier !== undefined && typeof spec.identifier !== 'string')
+      throw new TuskInputError(`--blobs entry's "identifier" must be a string: ${raw}`);
+    if (
+      spec.tags !== undefined &&
+      (typeof spec.tags !== 'object' ||
+        spec.tags === null ||
+        Array.isArray(spec.tags) ||
+        Object.values(spec.tags).some((v) => typeof v !== 'string'))
+    ) {
       throw new TuskInputError(`--blobs entry's "tags" must be an object of strings: ${raw}`);
     }
     const contents = await readFile(spec.path).catch((e) => {
       throw new TuskInputError(`${spec.path}: ${(e as Error).message}`);
     });
-    out.push({ identifier: (spec.identifier as string | undefined) ?? basename(spec.path), contents: new Uint8Array(contents), tags: spec.tags as Record<string, string> | undefined });
+    out.push({
+      identifier: (spec.identifier as string | undefined) ?? basename(spec.path),
+      contents: new Uint8Array(contents),
+      tags: spec.tags as Record<string, string> | undefined,
+    });
   }
   return out;
 }

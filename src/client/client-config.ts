@@ -32,11 +32,15 @@ export async function loadClientConfig(path = defaultConfigPath()): Promise<Clie
   try {
     raw = JSON.parse(await readFile(path, 'utf8'));
   } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found (start a local network with `tusk dev`, or pass --config)' : (e as Error).message;
+    const why =
+      (e as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'not found (start a local network with `tusk dev`, or pass --config)'
+        : (e as Error).message;
     throw new TuskInputError(`client config ${path}: ${why}`);
   }
   const c = raw as Partial<ClientConfig>;
-  if (!c || typeof c.chainUrl !== 'string' || typeof c.wallet !== 'string') throw new TuskInputError(`client config ${path} needs "chainUrl" and "wallet" strings`);
+  if (!c || typeof c.chainUrl !== 'string' || typeof c.wallet !== 'string')
+    throw new TuskInputError(`client config ${path} needs "chainUrl" and "wallet" strings`);
   return { chainUrl: c.chainUrl, wallet: isAbsolute(c.wallet) ? c.wallet : resolve(dirname(path), c.wallet) };
 }
 

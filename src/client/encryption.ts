@@ -25,7 +25,12 @@ export interface ReadDecryptOptions extends DecryptOptions {
  * Encrypts `input` (bytes or a file) for `encrypt.recipients` into a private temporary file,
  * runs `store` on that file, and removes the file once `store` settles.
  */
-export async function withEncryptedInput<T>(input: Uint8Array | { readonly path: string }, encrypt: EncryptOptions, tempDir: string | undefined, store: (path: string) => Promise<T>): Promise<T> {
+export async function withEncryptedInput<T>(
+  input: Uint8Array | { readonly path: string },
+  encrypt: EncryptOptions,
+  tempDir: string | undefined,
+  store: (path: string) => Promise<T>,
+): Promise<T> {
   const dir = await mkdtemp(join(tempDir ?? tmpdir(), 'tusk-encrypt-'));
   try {
     const path = join(dir, 'blob.age');
@@ -42,7 +47,13 @@ export async function withEncryptedInput<T>(input: Uint8Array | { readonly path:
  * `out` atomically. Resolves to `read`'s result and the plaintext bytes written.
  * Throws AgeFormatError when the blob is not an age file.
  */
-export async function withDecryptedOutput<T>(out: string, decrypt: ReadDecryptOptions, overwrite: boolean, tempDir: string | undefined, read: (cipherPath: string) => Promise<T>): Promise<{ result: T; bytes: number }> {
+export async function withDecryptedOutput<T>(
+  out: string,
+  decrypt: ReadDecryptOptions,
+  overwrite: boolean,
+  tempDir: string | undefined,
+  read: (cipherPath: string) => Promise<T>,
+): Promise<{ result: T; bytes: number }> {
   // The output is checked before any download, and written as any read output is: atomically for
   // a regular file, in place for `-`, a device, FIFO or link (src/stream/output.ts).
   const target = await prepareOutput(out, { overwrite, tempDir });
@@ -54,9 +65,13 @@ export async function withDecryptedOutput<T>(out: string, decrypt: ReadDecryptOp
     const head = Buffer.alloc(1024);
     const { bytesRead } = await h.read(head, 0, 1024, 0);
     await h.close();
-    if (!isAgeEncrypted(head.subarray(0, bytesRead))) throw new AgeFormatError('the blob is not age-encrypted (no age-encryption.org/v1 header); read it without identities');
+    if (!isAgeEncrypted(head.subarray(0, bytesRead)))
+      throw new AgeFormatError('the blob is not age-encrypted (no age-encryption.org/v1 header); read it without identities');
     const bytes = decrypt.range
-      ? await decryptFileRange(cipher, target.partialPath, decrypt.range.start, decrypt.range.end, { identities: decrypt.identities, overwrite: true })
+      ? await decryptFileRange(cipher, target.partialPath, decrypt.range.start, decrypt.range.end, {
+          identities: decrypt.identities,
+          overwrite: true,
+        })
       : await decryptFile(cipher, target.partialPath, { identities: decrypt.identities, overwrite: true });
     await target.commit();
     return { result, bytes };

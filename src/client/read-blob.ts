@@ -28,7 +28,14 @@ import { verifyMetadata } from '../codec/verify.ts';
 import { equalBytes } from '../util/bytes.ts';
 import { decodeDirectory } from '../stream/decode-stream.ts';
 import type { BlobObject, Chain, CommitteeInfo, CommitteeNode } from '../chain/types.ts';
-import { MetadataVerificationError, NotEnoughSliversError, SliverVerificationError, StorageNodeError, TuskError, TuskInputError } from '../errors.ts';
+import {
+  MetadataVerificationError,
+  NotEnoughSliversError,
+  SliverVerificationError,
+  StorageNodeError,
+  TuskError,
+  TuskInputError,
+} from '../errors.ts';
 import { StorageNodeClient } from '../node-api/client.ts';
 import { placeBlob } from '../protocol/placement.ts';
 import { withRetries } from '../util/async.ts';
@@ -103,15 +110,29 @@ export async function blobAvailability(chain: Chain, id: BlobId): Promise<BlobUn
   const name = blobIdToString(id);
   const live = objects.filter((b) => b.storage.endEpoch > state.epoch);
   if (live.some((b) => b.certifiedEpoch !== null)) return null;
-  if (live.length > 0) return new BlobUnavailableError('registered', `blob ${name} is registered but not certified yet (no quorum of nodes confirmed it); finish the store with tusk store`);
+  if (live.length > 0)
+    return new BlobUnavailableError(
+      'registered',
+      `blob ${name} is registered but not certified yet (no quorum of nodes confirmed it); finish the store with tusk store`,
+    );
   const certified = objects.filter((b: BlobObject) => b.certifiedEpoch !== null);
   if (objects.length > 0) {
     const end = Math.max(...(certified.length ? certified : objects).map((b) => b.storage.endEpoch));
-    return new BlobUnavailableError('expired', `blob ${name} expired at epoch ${end} (current epoch ${state.epoch}); its slivers are no longer kept`);
+    return new BlobUnavailableError(
+      'expired',
+      `blob ${name} expired at epoch ${end} (current epoch ${state.epoch}); its slivers are no longer kept`,
+    );
   }
   const deletion = await findDeletion(chain, id).catch(() => ({ epoch: null, complete: false }));
-  if (deletion.epoch !== null) return new BlobUnavailableError('deleted', `blob ${name} was deleted at epoch ${deletion.epoch} (no Blob object on chain carries it any more)`);
-  return new BlobUnavailableError('nonexistent', `blob ${name} does not exist: no Blob object on chain carries it (${deletion.complete ? 'never stored, or burnt' : 'never stored, deleted or burnt'})`);
+  if (deletion.epoch !== null)
+    return new BlobUnavailableError(
+      'deleted',
+      `blob ${name} was deleted at epoch ${deletion.epoch} (no Blob object on chain carries it any more)`,
+    );
+  return new BlobUnavailableError(
+    'nonexistent',
+    `blob ${name} does not exist: no Blob object on chain carries it (${deletion.complete ? 'never stored, or burnt' : 'never stored, deleted or burnt'})`,
+  );
 }
 
 /**
@@ -121,7 +142,7 @@ export async function blobAvailability(chain: Chain, id: BlobId): Promise<BlobUn
 async function findDeletion(chain: Chain, id: BlobId): Promise<{ epoch: number | null; complete: boolean }> {
   let cursor: string | null = null;
   let epoch: number | null = null;
-  for (let seen = 0; seen < DELETION_SCAN_EVENTS; ) {
+  for (let seen = 0; seen < DELETION_SCAN_EVENTS;) {
     const page = await chain.events({ cursor, limit: 1000 });
     for (const e of page.events) {
       if (e.event.type === 'BlobDeleted' && equalBytes(e.event.blobId, id)) epoch = e.event.epoch;
@@ -141,7 +162,9 @@ async function findDeletion(chain: Chain, id: BlobId): Promise<{ epoch: number |
  */
 export async function readBlobToFile(blobId: BlobId | string, out: string, options: ReadBlobOptions): Promise<ReadResult> {
   if (options.decrypt) {
-    const { result, bytes } = await withDecryptedOutput(out, options.decrypt, options.overwrite ?? false, options.tempDir, (c) => readBlobToFile(blobId, c, { ...options, decrypt: undefined }));
+    const { result, bytes } = await withDecryptedOutput(out, options.decrypt, options.overwrite ?? false, options.tempDir, (c) =>
+      readBlobToFile(blobId, c, { ...options, decrypt: undefined }),
+    );
     return { ...result, bytes };
   }
   const id = typeof blobId === 'string' ? blobIdFromString(blobId) : blobId;
@@ -160,7 +183,10 @@ export async function readBlobToFile(blobId: BlobId | string, out: string, optio
 }
 
 async function readInto(
-  id: BlobId, target: Awaited<ReturnType<typeof prepareOutput>>, options: ReadBlobOptions, clientFor: (a: string) => StorageNodeClient,
+  id: BlobId,
+  target: Awaited<ReturnType<typeof prepareOutput>>,
+  options: ReadBlobOptions,
+  clientFor: (a: string) => StorageNodeClient,
   retry: { retries: number; signal?: AbortSignal; baseDelayMs: number },
 ): Promise<ReadResult> {
   const { chain, signal } = options;
@@ -179,7 +205,9 @@ async function readInto(
 
   const metadata = await fetchMetadata(id, usable[0], clientFor, retry);
   if (options.maxBytes !== undefined && metadata.metadata.unencodedLength > options.maxBytes) {
-    throw new TuskInputError(`blob ${blobIdToString(id)} is ${metadata.metadata.unencodedLength} bytes, more than the ${options.maxBytes} allowed here`);
+    throw new TuskInputError(
+      `blob ${blobIdToString(id)} is ${metadata.metadata.unencodedLength} bytes, more than the ${options.maxBytes} allowed here`,
+    );
   }
   const cfg = new EncodingConfig(usable[0].nShards, encodingByType(metadata.metadata.encodingType));
   const metadataMs = performance.now() - t0;
@@ -193,7 +221,8 @@ async function readInto(
   };
   try {
     await writeFile(join(dir, 'metadata.bcs'), metadata.toBcs());
-    let downloadMs = 0, decodeMs = 0;
+    let downloadMs = 0,
+      decodeMs = 0;
     for (const axis of ['primary', 'secondary'] as const) {
       const need = axis === 'primary' ? cfg.primarySymbols : cfg.secondarySymbols;
       const sources = sliverSources(id, usable, axis, need, clientFor);
@@ -202,7 +231,8 @@ async function readInto(
       let next = 0;
       for (;;) {
         const t = performance.now();
-        const maxBytes = (axis === 'primary' ? cfg.secondarySymbols : cfg.primarySymbols) * cfg.symbolSize(metadata.metadata.unencodedLength) + 16;
+        const maxBytes =
+          (axis === 'primary' ? cfg.secondarySymbols : cfg.primarySymbols) * cfg.symbolSize(metadata.metadata.unencodedLength) + 16;
         next = await download(id, axis, sources, next, need - have.size, have, dir, { ...options, maxBytes }, retry, onFailed);
         downloadMs += performance.now() - t;
         if (have.size < need) break; // this axis cannot reach k: try the other
@@ -211,7 +241,10 @@ async function readInto(
         const td = performance.now();
         try {
           const res = await decodeDirectory(dir, target, {
-            pool: options.pool, overwrite: options.overwrite, tempDir: options.tempDir, signal,
+            pool: options.pool,
+            overwrite: options.overwrite,
+            tempDir: options.tempDir,
+            signal,
             onRejected: (e) => {
               // Drop the bad sliver so the next round replaces it from another node.
               if (e instanceof SliverVerificationError && e.axis === axis) {
@@ -234,7 +267,10 @@ async function readInto(
         }
       }
     }
-    throw new NotEnoughSliversError(`could not obtain enough valid slivers of blob ${blobIdToString(id)} from the committee (${rejected} rejected or unavailable${failures.length ? `; e.g. ${failures.join('; ')}` : ''})`, []);
+    throw new NotEnoughSliversError(
+      `could not obtain enough valid slivers of blob ${blobIdToString(id)} from the committee (${rejected} rejected or unavailable${failures.length ? `; e.g. ${failures.join('; ')}` : ''})`,
+      [],
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -257,13 +293,21 @@ export async function readBlob(blobId: BlobId | string, options: ReadBlobOptions
  * reader). Nodes are asked a few
  * at a time (random order), so one silent node costs no more than its timeout once.
  */
-export async function fetchMetadata(id: BlobId, committee: CommitteeInfo, clientFor: (a: string) => StorageNodeClient, retry: { retries: number; signal?: AbortSignal }): Promise<BlobMetadataWithId> {
+export async function fetchMetadata(
+  id: BlobId,
+  committee: CommitteeInfo,
+  clientFor: (a: string) => StorageNodeClient,
+  retry: { retries: number; signal?: AbortSignal },
+): Promise<BlobMetadataWithId> {
   const nodes = shuffle([...committee.members]);
   const errors: string[] = [];
   const maxBytes = 64 + 66 * committee.nShards;
   const ask = async (node: CommitteeNode): Promise<BlobMetadataWithId> => {
     try {
-      const m = await withRetries(() => clientFor(node.networkAddress).getMetadata(id, { signal: retry.signal, maxBytes }), { ...retry, retries: Math.min(retry.retries, 1) });
+      const m = await withRetries(() => clientFor(node.networkAddress).getMetadata(id, { signal: retry.signal, maxBytes }), {
+        ...retry,
+        retries: Math.min(retry.retries, 1),
+      });
       if (!equalBytes(m.blobId, id)) throw new MetadataVerificationError('the node sent metadata of another blob');
       verifyMetadata(m, committee.nShards);
       return m;
@@ -281,7 +325,10 @@ export async function fetchMetadata(id: BlobId, committee: CommitteeInfo, client
       if (retry.signal?.aborted) throw retry.signal.reason;
     }
   }
-  throw new TuskError(`no node returned valid metadata for blob ${blobIdToString(id)} (${errors.length} asked; e.g. ${errors.slice(0, 2).join('; ')})`, { retryable: true });
+  throw new TuskError(
+    `no node returned valid metadata for blob ${blobIdToString(id)} (${errors.length} asked; e.g. ${errors.slice(0, 2).join('; ')})`,
+    { retryable: true },
+  );
 }
 
 /** Nodes asked for metadata at once. */
@@ -291,7 +338,13 @@ const METADATA_FANOUT = 3;
  * Every (node, pair) that holds a sliver of `axis`, systematic slivers first (all k systematic
  * primary slivers decode with no Reed–Solomon work), the rest shuffled to spread the load.
  */
-function sliverSources(id: BlobId, committees: CommitteeInfo[], axis: SliverAxis, k: number, clientFor: (a: string) => StorageNodeClient): (Source & { index: number })[] {
+function sliverSources(
+  id: BlobId,
+  committees: CommitteeInfo[],
+  axis: SliverAxis,
+  k: number,
+  clientFor: (a: string) => StorageNodeClient,
+): (Source & { index: number })[] {
   const out: (Source & { index: number })[] = [];
   const seen = new Set<string>();
   for (const c of committees) {
@@ -319,8 +372,16 @@ function sliverSources(id: BlobId, committees: CommitteeInfo[], axis: SliverAxis
  * next unused source position.
  */
 async function download(
-  id: BlobId, axis: SliverAxis, sources: (Source & { index: number })[], from: number, want: number, have: Set<number>, dir: string,
-  options: ReadBlobOptions & { maxBytes: number }, retry: { retries: number; signal?: AbortSignal }, onFailed: (why: string) => void,
+  id: BlobId,
+  axis: SliverAxis,
+  sources: (Source & { index: number })[],
+  from: number,
+  want: number,
+  have: Set<number>,
+  dir: string,
+  options: ReadBlobOptions & { maxBytes: number },
+  retry: { retries: number; signal?: AbortSignal },
+  onFailed: (why: string) => void,
 ): Promise<number> {
   if (want <= 0) return from;
   const concurrency = options.concurrency ?? 32;
@@ -339,7 +400,10 @@ async function download(
       }
       claimed.add(s.index);
       try {
-        const sliver = await withRetries(() => s.client.getSliver(id, s.pair, axis, { signal: options.signal, maxBytes: options.maxBytes }), retry);
+        const sliver = await withRetries(
+          () => s.client.getSliver(id, s.pair, axis, { signal: options.signal, maxBytes: options.maxBytes }),
+          retry,
+        );
         if (sliver.index !== s.index) throw new TuskInputError(`node sent sliver ${sliver.index} for index ${s.index}`);
         await writeFile(join(dir, axis, `${s.index}.bcs`), sliver.toBcs());
         have.add(s.index);

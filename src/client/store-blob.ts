@@ -119,14 +119,20 @@ export interface UploadSummary {
 }
 
 /** The cost of storing `unencodedLength` bytes for `epochs` epochs at the given prices (FROST). */
-export function storageCost(unencodedLength: number, epochs: number, nShards: number, storagePrice: bigint, writePrice: bigint, encoding = 'RS2'): bigint {
+export function storageCost(
+  unencodedLength: number,
+  epochs: number,
+  nShards: number,
+  storagePrice: bigint,
+  writePrice: bigint,
+  encoding = 'RS2',
+): bigint {
   const encoded = new EncodingConfig(nShards, encodingByName(encoding)).encodedBlobLength(unencodedLength);
   const units = storageUnits(encoded);
   return storagePrice * units * BigInt(epochs) + writePrice * units;
 }
 
 const now = () => performance.now();
-
 
 /**
  * The store flow, step by step. `run()` does them all; each step may also be called on its own
@@ -158,7 +164,8 @@ export class BlobStoreFlow {
     if (!(input instanceof Uint8Array) && (typeof input !== 'object' || input === null || typeof input.path !== 'string')) {
       throw new TuskInputError('storeBlob: data must be a Uint8Array or { path }');
     }
-    if (!Number.isInteger(options.epochs) || options.epochs < 1) throw new TuskInputError(`storeBlob: epochs must be a positive integer, got ${options.epochs}`);
+    if (!Number.isInteger(options.epochs) || options.epochs < 1)
+      throw new TuskInputError(`storeBlob: epochs must be a positive integer, got ${options.epochs}`);
     this.input = input;
     this.o = options;
   }
@@ -183,7 +190,12 @@ export class BlobStoreFlow {
       this.cleanup = () => rm(spool, { recursive: true, force: true });
       try {
         this.encoded = await encodeStream(this.input.path, {
-          nShards: state.nShards, encoding, pool: this.o.pool, sink: await directorySink(dir), signal: this.o.signal, tempDir: this.o.tempDir,
+          nShards: state.nShards,
+          encoding,
+          pool: this.o.pool,
+          sink: await directorySink(dir),
+          signal: this.o.signal,
+          tempDir: this.o.tempDir,
           onProgress: (e) => this.o.onProgress?.({ phase: 'encode', bytesDone: e.bytesDone, bytesTotal: e.bytesTotal }),
         });
       } catch (e) {
@@ -214,7 +226,8 @@ export class BlobStoreFlow {
     const { chain, signer } = this.o;
     const deletable = this.o.deletable ?? true;
     const state = await chain.systemState();
-    if (state.committee.members.length === 0) throw new ChainAbortError('ENoCommittee', `epoch ${state.epoch} has no committee yet: no node can store blobs`, { retryable: true });
+    if (state.committee.members.length === 0)
+      throw new ChainAbortError('ENoCommittee', `epoch ${state.epoch} has no committee yet: no node can store blobs`, { retryable: true });
     const wantedEnd = state.epoch + this.o.epochs;
     const owner = signer.toSuiAddress();
     // Walrus's resource reuse (reuseRegistration / reuseAndExtend / reuseAndExtendNonCertified):
@@ -224,7 +237,7 @@ export class BlobStoreFlow {
     const existing = (await chain.blobObjects(enc.blobId))
       .filter((b) => b.owner === owner && b.deletable === deletable && b.storage.endEpoch > state.epoch)
       .sort((a, b) => Number(b.certifiedEpoch !== null) - Number(a.certifiedEpoch !== null) || b.storage.endEpoch - a.storage.endEpoch);
-    const reuse = this.o.reuseExisting === false ? null : existing[0] ?? null;
+    const reuse = this.o.reuseExisting === false ? null : (existing[0] ?? null);
     if (reuse) {
       this.blob = reuse;
       this.reused = true;
@@ -247,7 +260,14 @@ export class BlobStoreFlow {
       this.storageReused = storageId;
       this.cost = storageId
         ? state.writePricePerUnitSize * storageUnits(size)
-        : storageCost(enc.unencodedLength, this.o.epochs, state.nShards, state.storagePricePerUnitSize, state.writePricePerUnitSize, enc.encoding);
+        : storageCost(
+            enc.unencodedLength,
+            this.o.epochs,
+            state.nShards,
+            state.storagePricePerUnitSize,
+            state.writePricePerUnitSize,
+            enc.encoding,
+          );
     }
     this.timings.registerMs = now() - t;
     return this.blob;
@@ -348,7 +368,9 @@ export class BlobStoreFlow {
         this.o.onProgress?.({ phase: 'certify' });
         try {
           // Each confirmation was verified against its node's key when it arrived (uploadToNode).
-          const cert = aggregateCertificate(certificateCommittee(committee), confirmations.message, confirmations.signatures, { verified: true });
+          const cert = aggregateCertificate(certificateCommittee(committee), confirmations.message, confirmations.signatures, {
+            verified: true,
+          });
           const res = await this.o.chain.certifyBlob(this.o.signer, blob.id, {
             signature: cert.signature,
             signersBitmap: signersBitmap(cert.signers, committee.members.length),
@@ -366,7 +388,12 @@ export class BlobStoreFlow {
           // The committee moved on between confirmation and certification (the chain may say so
           // with any of its certificate aborts: the bitmap, weight or signature no longer fit the
           // new committee before the epoch is even compared): confirm again with the new one.
-          const moved = e instanceof ChainAbortError && (await this.o.chain.committee().then((c) => c.epoch !== committee.epoch, () => false));
+          const moved =
+            e instanceof ChainAbortError &&
+            (await this.o.chain.committee().then(
+              (c) => c.epoch !== committee.epoch,
+              () => false,
+            ));
           cancel();
           if (moved && attempt < 3) continue;
           throw e;
@@ -409,59 +436,86 @@ export class BlobStoreFlow {
    * signatures as soon as the confirmed shards reach a quorum, and rejects as soon as the failed
    * shards make a quorum impossible; `background` settles when every node is done.
    */
-  private uploadAll(committee: CommitteeInfo, blob: BlobObject, signal: AbortSignal, recheck: boolean): { quorum: Promise<Confirmations>; background: Promise<UploadSummary> } {
+  private uploadAll(
+    committee: CommitteeInfo,
+    blob: BlobObject,
+    signal: AbortSignal,
+    recheck: boolean,
+  ): { quorum: Promise<Confirmations>; background: Promise<UploadSummary> } {
     const enc = this.encoded!;
     const n = committee.nShards;
-    if (n !== enc.nShards) throw new TuskError(`the committee now has ${n} shards, the blob was encoded for ${enc.nShards}: store it again`);
+    if (n !== enc.nShards)
+      throw new TuskError(`the committee now has ${n} shards, the blob was encoded for ${enc.nShards}: store it again`);
     const placements = placeBlob(committee, enc.blobId);
     const persistence: BlobPersistence = blob.deletable ? { kind: 'deletable', objectId: objectIdBytes(blob.id) } : { kind: 'permanent' };
     const message = storageConfirmationMessage(committee.epoch, enc.blobId, persistence);
     const global = new Semaphore(this.o.uploadConcurrency ?? 64);
     const total = 2 * n;
-    let stored = 0, confirmedWeight = 0, failedWeight = 0;
+    let stored = 0,
+      confirmedWeight = 0,
+      failedWeight = 0;
     const quorumWeight = Math.ceil((2 * n + 1) / 3);
     const signatures: { member: number; signature: Uint8Array }[] = [];
     const failed: { nodeId: ObjectId; error: string }[] = [];
     const errors: unknown[] = [];
-    const report = () => this.o.onProgress?.({ phase: 'upload', sliversStored: stored, sliversTotal: total, confirmedWeight, quorumWeight });
+    const report = () =>
+      this.o.onProgress?.({ phase: 'upload', sliversStored: stored, sliversTotal: total, confirmedWeight, quorumWeight });
     let settleQuorum!: { resolve: (v: Confirmations) => void; reject: (e: unknown) => void };
     const quorum = new Promise<Confirmations>((resolve, reject) => (settleQuorum = { resolve, reject }));
     let decided = false;
     report();
-    const background = Promise.all(placements.map(async (p) => {
-      try {
-        const signed = await this.uploadToNode(p, blob, message, committee.epoch, signal, recheck, global, () => {
-          stored++;
+    const background = Promise.all(
+      placements.map(async (p) => {
+        try {
+          const signed = await this.uploadToNode(p, blob, message, committee.epoch, signal, recheck, global, () => {
+            stored++;
+            report();
+          });
+          signatures.push({ member: p.member, signature: signed.signature });
+          confirmedWeight += p.pairs.length;
           report();
-        });
-        signatures.push({ member: p.member, signature: signed.signature });
-        confirmedWeight += p.pairs.length;
-        report();
-        if (!decided && isQuorum(confirmedWeight, n)) {
-          decided = true;
-          settleQuorum.resolve({ message, signatures: [...signatures] });
+          if (!decided && isQuorum(confirmedWeight, n)) {
+            decided = true;
+            settleQuorum.resolve({ message, signatures: [...signatures] });
+          }
+        } catch (e) {
+          failed.push({ nodeId: p.node.nodeId, error: (e as Error).message });
+          errors.push(e);
+          failedWeight += p.pairs.length;
+          if (!decided && e instanceof StorageNodeError && e.reason === EPOCH_MOVED) {
+            decided = true;
+            settleQuorum.reject(e);
+          } else if (!decided && !isQuorum(n - failedWeight, n)) {
+            decided = true;
+            settleQuorum.reject(
+              this.o.signal?.aborted
+                ? this.o.signal.reason
+                : new NotEnoughConfirmationsError(
+                    `nodes holding ${failedWeight} of ${n} shards failed; a quorum needs ${quorumWeight}. First failures: ${failed
+                      .slice(0, 3)
+                      .map((f) => f.error)
+                      .join('; ')}`,
+                    { cause: errors[0] },
+                  ),
+            );
+          }
         }
-      } catch (e) {
-        failed.push({ nodeId: p.node.nodeId, error: (e as Error).message });
-        errors.push(e);
-        failedWeight += p.pairs.length;
-        if (!decided && e instanceof StorageNodeError && e.reason === EPOCH_MOVED) {
-          decided = true;
-          settleQuorum.reject(e);
-        } else if (!decided && !isQuorum(n - failedWeight, n)) {
-          decided = true;
-          settleQuorum.reject(this.o.signal?.aborted ? this.o.signal.reason : new NotEnoughConfirmationsError(
-            `nodes holding ${failedWeight} of ${n} shards failed; a quorum needs ${quorumWeight}. First failures: ${failed.slice(0, 3).map((f) => f.error).join('; ')}`,
-            { cause: errors[0] },
-          ));
-        }
-      }
-    })).then(() => ({ confirmedNodes: signatures.length, failedNodes: failed }));
+      }),
+    ).then(() => ({ confirmedNodes: signatures.length, failedNodes: failed }));
     return { quorum, background };
   }
 
   /** Metadata, then the node's slivers, then its confirmation (unverified; the caller checks). */
-  private async uploadToNode(p: NodePlacement<CommitteeNode>, blob: BlobObject, message: Uint8Array, epoch: number, signal: AbortSignal, recheck: boolean, global: Semaphore, onSliver: () => void): Promise<SignedNodeMessage> {
+  private async uploadToNode(
+    p: NodePlacement<CommitteeNode>,
+    blob: BlobObject,
+    message: Uint8Array,
+    epoch: number,
+    signal: AbortSignal,
+    recheck: boolean,
+    global: Semaphore,
+    onSliver: () => void,
+  ): Promise<SignedNodeMessage> {
     const enc = this.encoded!;
     const n = enc.nShards;
     const client = (this.o.nodeClient ?? ((a) => new StorageNodeClient(a, { timeoutMs: this.o.nodeTimeoutMs })))(p.node.networkAddress);
@@ -469,26 +523,37 @@ export class BlobStoreFlow {
     // A node that has not seen the registration event yet (NOT_REGISTERED), or not every sliver
     // (MISSING_SLIVERS), gets a longer budget (~30 s) than a node that does not answer at all.
     const notYet = {
-      maxDelayMs: 4000, signal,
-      shouldRetry: (e: unknown, attempt: number) => isRetryable(e) && (attempt < retry.retries
-        || (attempt < 12 && e instanceof StorageNodeError && e.reason !== null && NOT_YET_REASONS.has(e.reason))),
+      maxDelayMs: 4000,
+      signal,
+      shouldRetry: (e: unknown, attempt: number) =>
+        isRetryable(e) &&
+        (attempt < retry.retries || (attempt < 12 && e instanceof StorageNodeError && e.reason !== null && NOT_YET_REASONS.has(e.reason))),
     };
     const checkStatus = this.o.checkStatus ?? (this.reused || recheck);
     await withRetries(() => client.storeMetadata(enc.blobId, enc.metadata, { signal }), notYet);
     const local = new Semaphore(this.o.perNodeConcurrency ?? 8);
     const jobs: Promise<void>[] = [];
     for (const pair of p.pairs) {
-      for (const [axis, index] of [['primary', pair], ['secondary', n - 1 - pair]] as const) {
-        jobs.push(local.run(() => global.run(async () => {
-          signal.throwIfAborted();
-          if (checkStatus) {
-            const status = await withRetries(() => client.sliverStatus(enc.blobId, pair, axis, { signal }), retry).catch(() => 'nonexistent');
-            if (status === 'stored') return onSliver();
-          }
-          const sliver = await this.sliverAt(axis, index);
-          await withRetries(() => client.storeSliver(enc.blobId, pair, sliver, { signal }), retry);
-          onSliver();
-        })));
+      for (const [axis, index] of [
+        ['primary', pair],
+        ['secondary', n - 1 - pair],
+      ] as const) {
+        jobs.push(
+          local.run(() =>
+            global.run(async () => {
+              signal.throwIfAborted();
+              if (checkStatus) {
+                const status = await withRetries(() => client.sliverStatus(enc.blobId, pair, axis, { signal }), retry).catch(
+                  () => 'nonexistent',
+                );
+                if (status === 'stored') return onSliver();
+              }
+              const sliver = await this.sliverAt(axis, index);
+              await withRetries(() => client.storeSliver(enc.blobId, pair, sliver, { signal }), retry);
+              onSliver();
+            }),
+          ),
+        );
       }
     }
     const results = await Promise.allSettled(jobs);
@@ -505,17 +570,36 @@ export class BlobStoreFlow {
           const c = parseStorageConfirmation(signed.serializedMessage);
           older = c.epoch < epoch;
           // The same confirmation for a later epoch: the node has followed the chain into it.
-          if (c.epoch > epoch && equalBytes(c.blobId, enc.blobId) && equalBytes(c.persistence.kind === 'deletable' ? c.persistence.objectId : new Uint8Array(0), kind.kind === 'deletable' ? objectIdBytes(kind.objectId) : new Uint8Array(0))) {
-            throw new StorageNodeError(client.url, 200, EPOCH_MOVED, `node confirmed for epoch ${c.epoch}, after ${epoch}: the epoch moved on`, { retryable: false });
+          if (
+            c.epoch > epoch &&
+            equalBytes(c.blobId, enc.blobId) &&
+            equalBytes(
+              c.persistence.kind === 'deletable' ? c.persistence.objectId : new Uint8Array(0),
+              kind.kind === 'deletable' ? objectIdBytes(kind.objectId) : new Uint8Array(0),
+            )
+          ) {
+            throw new StorageNodeError(
+              client.url,
+              200,
+              EPOCH_MOVED,
+              `node confirmed for epoch ${c.epoch}, after ${epoch}: the epoch moved on`,
+              { retryable: false },
+            );
           }
         } catch (e) {
           if (e instanceof StorageNodeError) throw e;
           // not a storage confirmation at all
         }
-        throw new StorageNodeError(client.url, 200, older ? 'NOT_CURRENTLY_REGISTERED' : 'WRONG_MESSAGE',
-          older ? `confirmation signed for an earlier epoch than ${epoch}` : 'confirmation is not for this blob, persistence and epoch', { retryable: older });
+        throw new StorageNodeError(
+          client.url,
+          200,
+          older ? 'NOT_CURRENTLY_REGISTERED' : 'WRONG_MESSAGE',
+          older ? `confirmation signed for an earlier epoch than ${epoch}` : 'confirmation is not for this blob, persistence and epoch',
+          { retryable: older },
+        );
       }
-      if (!blsVerify(signed.signature, p.node.publicKey, message)) throw new StorageNodeError(client.url, 200, 'BAD_SIGNATURE', 'confirmation signature does not verify with the node\'s key');
+      if (!blsVerify(signed.signature, p.node.publicKey, message))
+        throw new StorageNodeError(client.url, 200, 'BAD_SIGNATURE', "confirmation signature does not verify with the node's key");
       return signed;
     }, notYet);
   }
@@ -528,7 +612,12 @@ const PAID_REGISTRATION = Symbol('tusk.paidRegistration');
  * null when the failure came before any payment. A re-run of the same store reuses it.
  */
 export function paidRegistration(error: unknown): { readonly blobObjectId: ObjectId; readonly cost: bigint } | null {
-  return (error !== null && typeof error === 'object' && (error as Record<symbol, unknown>)[PAID_REGISTRATION] as { blobObjectId: ObjectId; cost: bigint }) || null;
+  return (
+    (error !== null &&
+      typeof error === 'object' &&
+      ((error as Record<symbol, unknown>)[PAID_REGISTRATION] as { blobObjectId: ObjectId; cost: bigint })) ||
+    null
+  );
 }
 
 /** Reason of the error that ends an upload round when a node confirmed for a later epoch. */
@@ -542,7 +631,8 @@ interface Confirmations {
 
 /** Stores `data` and resolves once it is certified (see `BlobStoreFlow`). */
 export function storeBlob(data: Uint8Array, options: StoreBlobOptions): Promise<StoreResult> {
-  if (options.encrypt) return withEncryptedInput(data, options.encrypt, options.tempDir, (path) => storeFile(path, { ...options, encrypt: undefined }));
+  if (options.encrypt)
+    return withEncryptedInput(data, options.encrypt, options.tempDir, (path) => storeFile(path, { ...options, encrypt: undefined }));
   return new BlobStoreFlow(data, options).run();
 }
 
@@ -552,7 +642,8 @@ export function storeBlob(data: Uint8Array, options: StoreBlobOptions): Promise<
  * have failed), then uploaded from there. Resolves once certified (see `BlobStoreFlow`).
  */
 export function storeFile(path: string, options: StoreBlobOptions): Promise<StoreResult> {
-  if (options.encrypt) return withEncryptedInput({ path }, options.encrypt, options.tempDir, (p) => storeFile(p, { ...options, encrypt: undefined }));
+  if (options.encrypt)
+    return withEncryptedInput({ path }, options.encrypt, options.tempDir, (p) => storeFile(p, { ...options, encrypt: undefined }));
   return new BlobStoreFlow({ path }, options).run();
 }
 

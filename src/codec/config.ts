@@ -30,7 +30,9 @@ export const MAX_ENCODER_SHARDS = 8192;
 /** @throws TuskInputError when `nShards` exceeds {@link MAX_ENCODER_SHARDS}. */
 export function assertEncoderCommittee(nShards: number): void {
   if (nShards > MAX_ENCODER_SHARDS) {
-    throw new TuskInputError(`encoding for more than ${MAX_ENCODER_SHARDS} shards is not supported (the n² leaf hashes must fit in WebAssembly memory), got ${nShards}`);
+    throw new TuskInputError(
+      `encoding for more than ${MAX_ENCODER_SHARDS} shards is not supported (the n² leaf hashes must fit in WebAssembly memory), got ${nShards}`,
+    );
   }
 }
 
@@ -60,10 +62,14 @@ export class EncodingConfig {
       throw new TuskInputError(`n_shards must be an integer in 1…65535, got ${nShards}`);
     }
     if (nShards < scheme.minShards) {
-      throw new TuskInputError(`${scheme.name} needs n_shards ≥ ${scheme.minShards} (with fewer, f = 0 and there is no redundancy), got ${nShards}`);
+      throw new TuskInputError(
+        `${scheme.name} needs n_shards ≥ ${scheme.minShards} (with fewer, f = 0 and there is no redundancy), got ${nShards}`,
+      );
     }
     if (nShards > scheme.maxShards) {
-      throw new TuskInputError(`${scheme.name} supports n_shards ≤ ${scheme.maxShards} (Reed–Solomon count limits of its field), got ${nShards}`);
+      throw new TuskInputError(
+        `${scheme.name} supports n_shards ≤ ${scheme.maxShards} (Reed–Solomon count limits of its field), got ${nShards}`,
+      );
     }
     this.scheme = scheme;
     this.encodingType = scheme.typeByte;

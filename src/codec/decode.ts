@@ -69,7 +69,8 @@ export function decodeBlob(metadata: BlobMetadataWithId, slivers: readonly Slive
     }
   });
 
-  const kP = cfg.primarySymbols, kS = cfg.secondarySymbols;
+  const kP = cfg.primarySymbols,
+    kS = cfg.secondarySymbols;
   let axis: SliverAxis;
   if (byAxis.primary.size >= kP) axis = 'primary';
   else if (byAxis.secondary.size >= kS) axis = 'secondary';
@@ -86,16 +87,26 @@ export function decodeBlob(metadata: BlobMetadataWithId, slivers: readonly Slive
 
   if (check === 'default' && reconstructed.size > 0) {
     const indices = [...reconstructed.keys()];
-    const roots = expandSlivers(kernel, cfg, axis, indices.map((i) => reconstructed.get(i)!), cfg.symbolSize(m.unencodedLength));
+    const roots = expandSlivers(
+      kernel,
+      cfg,
+      axis,
+      indices.map((i) => reconstructed.get(i)!),
+      cfg.symbolSize(m.unencodedLength),
+    );
     indices.forEach((i, t) => {
       if (!equalBytes(roots[t], expectedSliverHash(m, axis, i))) {
-        throw new InconsistentBlobError(`blob ${metadata.blobIdString} is inconsistently encoded: reconstructed ${axis} sliver ${i} does not match its metadata hash`);
+        throw new InconsistentBlobError(
+          `blob ${metadata.blobIdString} is inconsistently encoded: reconstructed ${axis} sliver ${i} does not match its metadata hash`,
+        );
       }
     });
   } else if (check === 'strict') {
     const again = computeBlobMetadata(blob, { nShards: cfg.nShards, encoding: cfg.scheme, kernel });
     if (!equalBytes(again.blobId, metadata.blobId)) {
-      throw new InconsistentBlobError(`blob ${metadata.blobIdString} is inconsistently encoded: the decoded data has blob ID ${again.blobIdString}`);
+      throw new InconsistentBlobError(
+        `blob ${metadata.blobIdString} is inconsistently encoded: the decoded data has blob ID ${again.blobIdString}`,
+      );
     }
   }
   return blob;
@@ -114,7 +125,8 @@ function decodeAxis(
   slivers: readonly SliverData[],
 ): { blob: Uint8Array; reconstructed: Map<number, Uint8Array> } {
   const n = cfg.nShards;
-  const kP = cfg.primarySymbols, kS = cfg.secondarySymbols;
+  const kP = cfg.primarySymbols,
+    kS = cfg.secondarySymbols;
   const S = cfg.symbolSize(length);
   const scheme = cfg.scheme;
   // Primary: codewords are columns, o = k_p source rows, each sliver has k_s symbols.
@@ -148,8 +160,20 @@ function decodeAxis(
         mem = kernel.u8();
         for (const [idx, s] of byIndex) mem.set(s.data.subarray(c0 * S, (c0 + w) * S), raw + position(idx) * per * S);
         const task: DecodeTask = {
-          kind: 'decode', encoding: scheme.name, o, r, S, w, raw, rawStride: per * S, present, received,
-          erasures, work, workStride: scheme.planarBytes(per, S), restored,
+          kind: 'decode',
+          encoding: scheme.name,
+          o,
+          r,
+          S,
+          w,
+          raw,
+          rawStride: per * S,
+          present,
+          received,
+          erasures,
+          work,
+          workStride: scheme.planarBytes(per, S),
+          restored,
         };
         runStripeTask(kx, task, kernel.u8().byteLength);
         mem = kernel.u8();
@@ -161,7 +185,8 @@ function decodeAxis(
     if (axis === 'primary') {
       // The source rows are the blob, row after row.
       const rowBytes = kS * S;
-      for (let i = 0; i < kP && i * rowBytes < length; i++) blob.set(source(i).subarray(0, Math.min(rowBytes, length - i * rowBytes)), i * rowBytes);
+      for (let i = 0; i < kP && i * rowBytes < length; i++)
+        blob.set(source(i).subarray(0, Math.min(rowBytes, length - i * rowBytes)), i * rowBytes);
     } else {
       // Source columns → rows: symbol (row a, column b) from column-major to row-major.
       const colBytes = kP * S;

@@ -183,7 +183,12 @@ function runEncode(data: Uint8Array, options: EncodeOptions, keep: boolean): Enc
  * The calling thread only stages input and waits, so its event loop stays free.
  * @internal for src/pool/async-codec.ts; not part of any public entry point.
  */
-export async function runEncodeOn(runner: TaskRunner, data: Uint8Array, options: EncodeOptions, keep: boolean): Promise<EncodedMetadata | EncodedBlob> {
+export async function runEncodeOn(
+  runner: TaskRunner,
+  data: Uint8Array,
+  options: EncodeOptions,
+  keep: boolean,
+): Promise<EncodedMetadata | EncodedBlob> {
   const template = options.kernel ?? defaultKernel();
   return template.exclusive(async () => {
     const mark = template.mark();
@@ -239,7 +244,8 @@ function planEncode(data: Uint8Array, options: EncodeOptions, keep: boolean, slo
   const minTasks = slots > 1 ? slots * 4 : 1;
   const rowsPerStripe = Math.max(1, Math.min(kP, Math.floor(target / S), Math.ceil(kP / minTasks)));
   let rowBase: number, rowStride: number, colBase: number, colStride: number;
-  let pRegion = 0, sRegion = 0;
+  let pRegion = 0,
+    sRegion = 0;
   const staging: number[] = [];
   if (keep) {
     pRegion = kernel.alloc(n * pFrame, 8);
@@ -269,9 +275,22 @@ function planEncode(data: Uint8Array, options: EncodeOptions, keep: boolean, slo
     const slot = i % slots;
     const h = Math.min(rowsPerStripe, kP - r0);
     rows.push({
-      kind: 'rows', slot, encoding: scheme.name, n, kP, kS, S, r0, h,
-      rows: keep ? rowBase + r0 * rowStride : staging[slot], rowStride,
-      colBase, colStride, work: rowWork[slot], workStride: strideA, leafHashes,
+      kind: 'rows',
+      slot,
+      encoding: scheme.name,
+      n,
+      kP,
+      kS,
+      S,
+      r0,
+      h,
+      rows: keep ? rowBase + r0 * rowStride : staging[slot],
+      rowStride,
+      colBase,
+      colStride,
+      work: rowWork[slot],
+      workStride: strideA,
+      leafHashes,
     });
   }
 
@@ -288,8 +307,18 @@ function planEncode(data: Uint8Array, options: EncodeOptions, keep: boolean, slo
     const w = Math.min(colsPerStripe, (c0 < kS ? kS : n) - c0);
     const direct = keep && c0 < kS;
     cols.push({
-      kind: 'cols', slot, encoding: scheme.name, n, kP, S, c0, w, colBase, colStride,
-      work: colWork[slot], workStride: strideB,
+      kind: 'cols',
+      slot,
+      encoding: scheme.name,
+      n,
+      kP,
+      S,
+      c0,
+      w,
+      colBase,
+      colStride,
+      work: colWork[slot],
+      workStride: strideB,
       out: direct ? rowBase + kP * rowStride + c0 * S : scratchRows[slot],
       outStride: direct ? rowStride : w * S,
       leafHashes,

@@ -60,7 +60,10 @@ export function planExpand(kernel: WasmKernel, cfg: EncodingConfig, axis: Sliver
   const workShards = kernel.exports.rsWorkShards(k, n - k);
   const workStride = scheme.planarBytes(perBatch, S);
   return {
-    n, k, S, perBatch,
+    n,
+    k,
+    S,
+    perBatch,
     chainBytes: (h) => h * n * S + workShards * scheme.planarBytes(h, S) + h * n * 32 + h * 32 + merkleScratchBytes(n),
     allocChain: (kx) => ({
       area: kx.alloc(perBatch * n * S),
@@ -69,7 +72,20 @@ export function planExpand(kernel: WasmKernel, cfg: EncodingConfig, axis: Sliver
       roots: kx.alloc(perBatch * 32),
       scratch: kx.alloc(merkleScratchBytes(n)),
     }),
-    task: (c, h) => ({ kind: 'expand', encoding: scheme.name, n, k, S, h, area: c.area, work: c.work, workStride, leaves: c.leaves, roots: c.roots, scratch: c.scratch }),
+    task: (c, h) => ({
+      kind: 'expand',
+      encoding: scheme.name,
+      n,
+      k,
+      S,
+      h,
+      area: c.area,
+      work: c.work,
+      workStride,
+      leaves: c.leaves,
+      roots: c.roots,
+      scratch: c.scratch,
+    }),
   };
 }
 

@@ -15,7 +15,14 @@ import type { EncodingConfig } from './config.ts';
 import type { BlobMetadata } from './metadata.ts';
 import { SliverData, type SliverAxis } from './sliver.ts';
 import { readU16, readUleb, ulebLength, writeU16, writeUleb } from './bcs.ts';
-import { type MerkleNode, merkleProof, merkleProofBcsLength, merkleProofFromBcs, verifyMerkleProof, writeMerkleProofBcs } from './merkle.ts';
+import {
+  type MerkleNode,
+  merkleProof,
+  merkleProofBcsLength,
+  merkleProofFromBcs,
+  verifyMerkleProof,
+  writeMerkleProofBcs,
+} from './merkle.ts';
 import { expectedSliverHash } from './verify.ts';
 import { equalBytes } from '../util/bytes.ts';
 import { expandSlivers, sliverSymbols } from './expand.ts';
@@ -107,7 +114,8 @@ export interface InconsistencyProof {
 }
 
 /** Outcome of {@link recoverSliver}: the sliver, or proof that the metadata is inconsistent. */
-export type RecoveryResult = { sliver: SliverData; inconsistencyProof?: undefined } | { sliver?: undefined; inconsistencyProof: InconsistencyProof };
+export type RecoveryResult =
+  { sliver: SliverData; inconsistencyProof?: undefined } | { sliver?: undefined; inconsistencyProof: InconsistencyProof };
 
 /**
  * Recovers `targetAxis` sliver `targetIndex` from recovery symbols (any order; unusable or invalid
@@ -184,7 +192,13 @@ export function verifyInconsistencyProof(
   for (const s of proof.symbols) {
     if (seen.has(s.sourceIndex)) return false;
     seen.add(s.sourceIndex);
-    const symbol: RecoverySymbol = { targetAxis: proof.axis, sourceIndex: s.sourceIndex, data: s.data, targetIndex: proof.targetIndex, proof: s.proof };
+    const symbol: RecoverySymbol = {
+      targetAxis: proof.axis,
+      sourceIndex: s.sourceIndex,
+      data: s.data,
+      targetIndex: proof.targetIndex,
+      proof: s.proof,
+    };
     if (!verifyRecoverySymbol(cfg, metadata, symbol, proof.axis, proof.targetIndex, kernel)) return false;
   }
   const data = decodeSliverData(cfg, proof.axis, proof.symbols, kernel);
@@ -211,7 +225,10 @@ function writeDecodingSymbol(out: Uint8Array, off: number, index: number, data: 
  * little-endian), as Rust's bcs writes maps. Each symbol: axis variant byte (0 = primary target,
  * 1 = secondary) ‖ DecodingSymbol (u16 source index ‖ ULEB length ‖ data).
  */
-export function decodingSymbolsToBcs(map: ReadonlyMap<number, readonly { sourceIndex: number; data: Uint8Array }[]>, targetAxis: SliverAxis): Uint8Array {
+export function decodingSymbolsToBcs(
+  map: ReadonlyMap<number, readonly { sourceIndex: number; data: Uint8Array }[]>,
+  targetAxis: SliverAxis,
+): Uint8Array {
   const keys = [...map.keys()].sort((a, b) => (a & 0xff) - (b & 0xff) || (a >> 8) - (b >> 8));
   let len = ulebLength(keys.length);
   for (const k of keys) {

@@ -76,7 +76,15 @@ export class SliverData {
  * Writes the BCS header (ULEB length) and trailer (symbol size, index = firstIndex + i) of `count`
  * consecutive SliverData frames of `frame` bytes at `base` in `mem`; the data is filled in later.
  */
-export function writeSliverFrames(mem: Uint8Array, base: number, count: number, frame: number, dataBytes: number, symbolSize: number, firstIndex = 0): void {
+export function writeSliverFrames(
+  mem: Uint8Array,
+  base: number,
+  count: number,
+  frame: number,
+  dataBytes: number,
+  symbolSize: number,
+  firstIndex = 0,
+): void {
   const head = ulebLength(dataBytes);
   for (let i = 0; i < count; i++) {
     const f = base + i * frame;
@@ -96,7 +104,8 @@ export interface SliverPair {
 
 /** BCS of a `SliverPair`: primary SliverData then secondary SliverData (fresh array). */
 export function sliverPairToBcs(pair: SliverPair): Uint8Array {
-  const a = pair.primary.toBcs(), b = pair.secondary.toBcs();
+  const a = pair.primary.toBcs(),
+    b = pair.secondary.toBcs();
   const out = new Uint8Array(a.length + b.length);
   out.set(a);
   out.set(b, a.length);

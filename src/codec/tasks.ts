@@ -15,13 +15,20 @@ import { encodingByName, type EncodingName } from './encodings/index.ts';
 export interface RowsTask {
   kind: 'rows';
   encoding: EncodingName;
-  n: number; kP: number; kS: number; S: number;
-  r0: number; h: number;
+  n: number;
+  kP: number;
+  kS: number;
+  S: number;
+  r0: number;
+  h: number;
   /** Row r0's k_s symbols (more rows follow every `rowStride` bytes). */
-  rows: number; rowStride: number;
+  rows: number;
+  rowStride: number;
   /** Column c's top k_p symbols start at colBase + c·colStride. */
-  colBase: number; colStride: number;
-  work: number; workStride: number;
+  colBase: number;
+  colStride: number;
+  work: number;
+  workStride: number;
   leafHashes: number;
 }
 
@@ -29,20 +36,30 @@ export interface RowsTask {
 export interface ColsTask {
   kind: 'cols';
   encoding: EncodingName;
-  n: number; kP: number; S: number;
-  c0: number; w: number;
-  colBase: number; colStride: number;
-  work: number; workStride: number;
+  n: number;
+  kP: number;
+  S: number;
+  c0: number;
+  w: number;
+  colBase: number;
+  colStride: number;
+  work: number;
+  workStride: number;
   /** Recovery row j (row k_p + j), columns [c0, c0+w), goes to out + j·outStride. */
-  out: number; outStride: number;
+  out: number;
+  outStride: number;
   leafHashes: number;
 }
 
 /** Phase C task. */
 export interface RootsTask {
   kind: 'roots';
-  n: number; first: number; count: number;
-  leafHashes: number; pairHashes: number; scratch: number;
+  n: number;
+  first: number;
+  count: number;
+  leafHashes: number;
+  pairHashes: number;
+  scratch: number;
 }
 
 /**
@@ -54,12 +71,18 @@ export interface RootsTask {
 export interface DecodeTask {
   kind: 'decode';
   encoding: EncodingName;
-  o: number; r: number; S: number; w: number;
-  raw: number; rawStride: number;
+  o: number;
+  r: number;
+  S: number;
+  w: number;
+  raw: number;
+  rawStride: number;
   /** Received shard indices (i < o: original i; o + j: recovery j), also marked in `received`. */
   present: number[];
-  received: number; erasures: number;
-  work: number; workStride: number;
+  received: number;
+  erasures: number;
+  work: number;
+  workStride: number;
   restored: number;
 }
 
@@ -72,9 +95,16 @@ export interface DecodeTask {
 export interface ExpandTask {
   kind: 'expand';
   encoding: EncodingName;
-  n: number; k: number; S: number; h: number;
-  area: number; work: number; workStride: number;
-  leaves: number; roots: number; scratch: number;
+  n: number;
+  k: number;
+  S: number;
+  h: number;
+  area: number;
+  work: number;
+  workStride: number;
+  leaves: number;
+  roots: number;
+  scratch: number;
 }
 
 export type StripeTask = RowsTask | ColsTask | RootsTask | DecodeTask | ExpandTask;

@@ -95,7 +95,13 @@ export function verifySlivers(
   for (const axis of ['primary', 'secondary'] as const) {
     const idx = slivers.map((s, i) => i).filter((i) => result[i] === null && slivers[i].axis === axis);
     if (idx.length === 0) continue;
-    const roots = expandSlivers(kernel, cfg, axis, idx.map((i) => slivers[i].data), S);
+    const roots = expandSlivers(
+      kernel,
+      cfg,
+      axis,
+      idx.map((i) => slivers[i].data),
+      S,
+    );
     idx.forEach((i, t) => {
       const s = slivers[i];
       if (!equalBytes(roots[t], expectedSliverHash(metadata, axis, s.index))) {

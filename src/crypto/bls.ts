@@ -69,7 +69,8 @@ export function blsAggregatePublicKeys(publicKeys: readonly Uint8Array[]): Uint8
 }
 
 function pkPoint(publicKey: Uint8Array) {
-  if (publicKey.length !== 48 && publicKey.length !== 96) throw new TuskInputError(`bls: public key must be 48 or 96 bytes, got ${publicKey.length}`);
+  if (publicKey.length !== 48 && publicKey.length !== 96)
+    throw new TuskInputError(`bls: public key must be 48 or 96 bytes, got ${publicKey.length}`);
   return bls.G1.Point.fromBytes(publicKey);
 }
 

@@ -39,14 +39,16 @@ export class AdmissionQueue {
    */
   async run<T>(work: () => Promise<T>): Promise<T> {
     if (this.closed) throw new PlainError(503, `the ${this.options.role} is shutting down; please try again later`);
-    if (this.admitted >= this.options.maxBuffer) throw new PlainError(429, `the ${this.options.role} is receiving too many requests; please try again later`);
+    if (this.admitted >= this.options.maxBuffer)
+      throw new PlainError(429, `the ${this.options.role} is receiving too many requests; please try again later`);
     if (this.running >= this.options.maxConcurrent) await new Promise<void>((resolve) => this.waiting.push(resolve));
     else this.running++;
     try {
       return await work();
     } finally {
       const next = this.waiting.shift();
-      if (next) next(); // the slot passes on: `running` is unchanged
+      if (next)
+        next(); // the slot passes on: `running` is unchanged
       else this.running--;
     }
   }

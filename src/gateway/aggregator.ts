@@ -16,7 +16,15 @@ import type { BlobCache } from './cache.ts';
 import type { GatewayMetrics } from './metrics.ts';
 
 /** Walrus's default `--allowed-headers` (attribute keys that become response headers). */
-export const DEFAULT_ALLOWED_HEADERS = ['content-type', 'authorization', 'content-disposition', 'content-encoding', 'content-language', 'content-location', 'link'];
+export const DEFAULT_ALLOWED_HEADERS = [
+  'content-type',
+  'authorization',
+  'content-disposition',
+  'content-encoding',
+  'content-language',
+  'content-location',
+  'link',
+];
 
 /** Walrus's Cache-Control on successful reads (§2.2). */
 export const SUCCESS_CACHE_CONTROL = 'public, max-age=86400, stale-while-revalidate=3600';
@@ -44,8 +52,17 @@ export interface AggregatorContext {
 }
 
 const CONSISTENCY: QueryParam[] = [
-  { name: 'strict_consistency_check', type: 'boolean', description: 'Re-encode the whole blob and compare with its ID (Tusk: every sliver that is sent is verified against the metadata in every mode).' },
-  { name: 'skip_consistency_check', type: 'boolean', description: 'Skip the consistency check (Tusk still verifies every sliver it sends).' },
+  {
+    name: 'strict_consistency_check',
+    type: 'boolean',
+    description:
+      'Re-encode the whole blob and compare with its ID (Tusk: every sliver that is sent is verified against the metadata in every mode).',
+  },
+  {
+    name: 'skip_consistency_check',
+    type: 'boolean',
+    description: 'Skip the consistency check (Tusk still verifies every sliver it sends).',
+  },
 ];
 
 const READ_RESPONSES = {
@@ -73,10 +90,16 @@ const RANGE_HEADERS = [
 export function aggregatorRoutes(ctx: AggregatorContext): RouteDefinition[] {
   return [
     {
-      method: 'GET', path: '/v1/blobs/{blob_id}', operationId: 'getBlob', tag: 'aggregator', admission: 'aggregator',
+      method: 'GET',
+      path: '/v1/blobs/{blob_id}',
+      operationId: 'getBlob',
+      tag: 'aggregator',
+      admission: 'aggregator',
       summary: 'Read a blob by its blob ID.',
       pathParams: [{ name: 'blob_id', description: 'URL-safe base64 blob ID (43 characters).' }],
-      query: CONSISTENCY, headers: RANGE_HEADERS, responses: READ_RESPONSES,
+      query: CONSISTENCY,
+      headers: RANGE_HEADERS,
+      responses: READ_RESPONSES,
       handle: async (rc) => {
         const id = parseBlobId(rc.params.blob_id);
         checkConsistencyFlags(rc);
@@ -85,10 +108,16 @@ export function aggregatorRoutes(ctx: AggregatorContext): RouteDefinition[] {
       },
     },
     {
-      method: 'GET', path: '/v1/blobs/by-object-id/{blob_object_id}', operationId: 'getBlobByObjectId', tag: 'aggregator', admission: 'aggregator',
+      method: 'GET',
+      path: '/v1/blobs/by-object-id/{blob_object_id}',
+      operationId: 'getBlobByObjectId',
+      tag: 'aggregator',
+      admission: 'aggregator',
       summary: 'Read a blob by the Sui object ID of its Blob object; allow-listed attributes become headers.',
       pathParams: [{ name: 'blob_object_id', description: '0x-prefixed object ID of the Blob object.' }],
-      query: CONSISTENCY, headers: RANGE_HEADERS, responses: READ_RESPONSES,
+      query: CONSISTENCY,
+      headers: RANGE_HEADERS,
+      responses: READ_RESPONSES,
       handle: async (rc) => {
         const objectId = rc.params.blob_object_id;
         if (!/^0x[0-9a-fA-F]{1,64}$/.test(objectId)) throw new PlainError(400, `Invalid URL: cannot parse \`${objectId}\` as an object ID`);
@@ -101,20 +130,34 @@ export function aggregatorRoutes(ctx: AggregatorContext): RouteDefinition[] {
       },
     },
     {
-      method: 'GET', path: '/v1/blobs/{blob_id}/byte-range', operationId: 'getBlobByteRange', tag: 'aggregator', admission: 'aggregator',
+      method: 'GET',
+      path: '/v1/blobs/{blob_id}/byte-range',
+      operationId: 'getBlobByteRange',
+      tag: 'aggregator',
+      admission: 'aggregator',
       summary: 'Read `length` bytes from `start` (200, cacheable by path and query; reads only the slivers holding them).',
       pathParams: [{ name: 'blob_id', description: 'URL-safe base64 blob ID.' }],
       query: [
         { name: 'start', type: 'integer', required: true, description: 'First byte.' },
         { name: 'length', type: 'integer', required: true, description: 'Number of bytes (> 0).' },
       ],
-      responses: { 200: 'The bytes.', 400: 'INVALID_BYTE_RANGE or malformed query.', 403: 'BLOB_TOO_LARGE.', 404: 'BLOB_NOT_FOUND.', 429: 'Too many requests.', 451: 'FORBIDDEN_BLOB.', 500: 'Read failure.' },
+      responses: {
+        200: 'The bytes.',
+        400: 'INVALID_BYTE_RANGE or malformed query.',
+        403: 'BLOB_TOO_LARGE.',
+        404: 'BLOB_NOT_FOUND.',
+        429: 'Too many requests.',
+        451: 'FORBIDDEN_BLOB.',
+        500: 'Read failure.',
+      },
       handle: async (rc) => {
         const id = parseBlobId(rc.params.blob_id);
-        const start = rc.query.start as bigint, length = rc.query.length as bigint;
+        const start = rc.query.start as bigint,
+          length = rc.query.length as bigint;
         if (length === 0n) throw new ApiError('INVALID_ARGUMENT', 'INVALID_BYTE_RANGE', 'length must be greater than 0');
         const blob = await certifiedBlob(ctx, id);
-        if (start + length > BigInt(blob.size)) throw new ApiError('INVALID_ARGUMENT', 'INVALID_BYTE_RANGE', `range ${start}+${length} exceeds the blob size ${blob.size}`);
+        if (start + length > BigInt(blob.size))
+          throw new ApiError('INVALID_ARGUMENT', 'INVALID_BYTE_RANGE', `range ${start}+${length} exceeds the blob size ${blob.size}`);
         checkSize(ctx, blob.size);
         const range = { start: Number(start), end: Number(start + length) - 1 };
         const headers = successHeaders(rc.req, `${blobIdToString(id)}-${start}-${length}`);
@@ -136,7 +179,11 @@ export function parseBlobId(text: string): BlobId {
 
 function checkConsistencyFlags(rc: RouteContext): void {
   if (rc.query.strict_consistency_check === true && rc.query.skip_consistency_check === true) {
-    throw new ApiError('INVALID_ARGUMENT', 'INVALID_CONSISTENCY_CHECK', 'strict_consistency_check and skip_consistency_check cannot both be set');
+    throw new ApiError(
+      'INVALID_ARGUMENT',
+      'INVALID_CONSISTENCY_CHECK',
+      'strict_consistency_check and skip_consistency_check cannot both be set',
+    );
   }
 }
 
@@ -149,7 +196,8 @@ function checkBlocked(ctx: AggregatorContext, id: string): void {
 }
 
 function checkSize(ctx: AggregatorContext, size: number): void {
-  if (ctx.maxBlobSize !== undefined && size > ctx.maxBlobSize) throw new ApiError('SIZE_EXCEEDED', 'BLOB_TOO_LARGE', `the blob is ${size} bytes, above this aggregator's limit of ${ctx.maxBlobSize}`);
+  if (ctx.maxBlobSize !== undefined && size > ctx.maxBlobSize)
+    throw new ApiError('SIZE_EXCEEDED', 'BLOB_TOO_LARGE', `the blob is ${size} bytes, above this aggregator's limit of ${ctx.maxBlobSize}`);
 }
 
 function normalizeObjectId(id: string): string {
@@ -194,7 +242,8 @@ function successHeaders(req: IncomingMessage, etag: string): Record<string, stri
   };
   const accept = req.headers.accept;
   if (accept !== undefined && !accept.includes('*')) h['content-type'] = accept;
-  else if ((req.method === 'GET' || req.method === 'HEAD') && req.headers['content-type'] !== undefined) h['content-type'] = req.headers['content-type'];
+  else if ((req.method === 'GET' || req.method === 'HEAD') && req.headers['content-type'] !== undefined)
+    h['content-type'] = req.headers['content-type'];
   return h;
 }
 
@@ -210,7 +259,13 @@ function attributeHeaders(ctx: AggregatorContext, blob: BlobObject): Record<stri
 }
 
 /** GET/HEAD of a whole blob or a Range of it. */
-async function serveBlob(ctx: AggregatorContext, rc: RouteContext, id: BlobId, blob: BlobObject, extra: Record<string, string>): Promise<void> {
+async function serveBlob(
+  ctx: AggregatorContext,
+  rc: RouteContext,
+  id: BlobId,
+  blob: BlobObject,
+  extra: Record<string, string>,
+): Promise<void> {
   checkSize(ctx, blob.size);
   const etag = blobIdToString(id);
   const base = successHeaders(rc.req, etag);
@@ -223,10 +278,19 @@ async function serveBlob(ctx: AggregatorContext, rc: RouteContext, id: BlobId, b
   const size = blob.size;
   const range = ifRangeAllows(rc.req.headers['if-range'] as string | undefined, etag) ? parseRange(rc.req.headers.range, size) : null;
   if (range === 'unsatisfiable') {
-    throw new ApiError('RANGE_NOT_SATISFIABLE', 'INVALID_BYTE_RANGE', `the range ${rc.req.headers.range} is not satisfiable for a blob of ${size} bytes`, { headers: { 'content-range': `bytes */${size}` } });
+    throw new ApiError(
+      'RANGE_NOT_SATISFIABLE',
+      'INVALID_BYTE_RANGE',
+      `the range ${rc.req.headers.range} is not satisfiable for a blob of ${size} bytes`,
+      { headers: { 'content-range': `bytes */${size}` } },
+    );
   }
   if (range) {
-    await sendRange(ctx, rc, id, blob, range, 206, { ...base, 'content-range': `bytes ${range.start}-${range.end}/${size}`, 'content-length': String(range.end - range.start + 1) });
+    await sendRange(ctx, rc, id, blob, range, 206, {
+      ...base,
+      'content-range': `bytes ${range.start}-${range.end}/${size}`,
+      'content-length': String(range.end - range.start + 1),
+    });
     return;
   }
   const headers = { ...base, 'content-length': String(size) };
@@ -241,7 +305,15 @@ async function serveBlob(ctx: AggregatorContext, rc: RouteContext, id: BlobId, b
  * Sends bytes `range` of the blob with `status` and `headers`: from the cache when held, else from
  * the nodes (a full read also fills the cache). HEAD sends the headers only.
  */
-async function sendRange(ctx: AggregatorContext, rc: RouteContext, id: BlobId, blob: BlobObject, range: ByteRange, status: number, headers: Record<string, string>): Promise<void> {
+async function sendRange(
+  ctx: AggregatorContext,
+  rc: RouteContext,
+  id: BlobId,
+  blob: BlobObject,
+  range: ByteRange,
+  status: number,
+  headers: Record<string, string>,
+): Promise<void> {
   const { res } = rc;
   const key = blobIdToString(id);
   if (rc.req.method === 'HEAD') {
@@ -253,7 +325,12 @@ async function sendRange(ctx: AggregatorContext, rc: RouteContext, id: BlobId, b
     ctx.metrics.cacheHits.inc();
     res.writeHead(status, headers);
     try {
-      for await (const chunk of createReadStream(cached, { start: range.start, end: range.end, signal: rc.signal, highWaterMark: 256 * 1024 })) {
+      for await (const chunk of createReadStream(cached, {
+        start: range.start,
+        end: range.end,
+        signal: rc.signal,
+        highWaterMark: 256 * 1024,
+      })) {
         if (!res.write(chunk)) await drained(res, rc.signal);
       }
       res.end();
@@ -351,4 +428,3 @@ function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', abort, { once: true });
   });
 }
-

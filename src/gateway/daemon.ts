@@ -62,7 +62,12 @@ export interface DaemonOptions {
   /** Counts bytes received from storage nodes (benchmarks, tests). */
   readonly onNodeBytes?: (bytes: number) => void;
   /** More routes (e.g. quilts), given the same chain/reader/cache. */
-  readonly extraRoutes?: (shared: { chain: Chain; reader: BlobReader; cache: BlobCache | null; metrics: GatewayMetrics }) => RouteDefinition[];
+  readonly extraRoutes?: (shared: {
+    chain: Chain;
+    reader: BlobReader;
+    cache: BlobCache | null;
+    metrics: GatewayMetrics;
+  }) => RouteDefinition[];
 }
 
 /** A running gateway. */
@@ -89,7 +94,16 @@ async function loadBlocklist(list: readonly string[] | string | undefined): Prom
   if (list === undefined) return new Set();
   if (typeof list !== 'string') return new Set(list);
   const text = await readFile(list, 'utf8');
-  const ids = text.split('\n').map((l) => l.replace(/#.*/, '').replace(/^\s*-\s*/, '').trim().replace(/^["']|["']$/g, '')).filter((l) => l.length > 0);
+  const ids = text
+    .split('\n')
+    .map((l) =>
+      l
+        .replace(/#.*/, '')
+        .replace(/^\s*-\s*/, '')
+        .trim()
+        .replace(/^["']|["']$/g, ''),
+    )
+    .filter((l) => l.length > 0);
   for (const id of ids) if (!/^[A-Za-z0-9_-]{43}$/.test(id)) throw new Error(`blocklist ${list}: not a blob ID: ${id}`);
   return new Set(ids);
 }
@@ -101,9 +115,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const aggregator = mode !== 'publisher';
   if (publisher && !options.signer) throw new Error(`${mode} needs a signer (the wallet that pays for storage)`);
   const metrics = new GatewayMetrics();
-  const cache = aggregator && options.cacheDir && (options.cacheMaxBytes ?? 0) > 0 ? await BlobCache.open({ dir: options.cacheDir, maxBytes: options.cacheMaxBytes! }) : null;
+  const cache =
+    aggregator && options.cacheDir && (options.cacheMaxBytes ?? 0) > 0
+      ? await BlobCache.open({ dir: options.cacheDir, maxBytes: options.cacheMaxBytes! })
+      : null;
   const reader = new BlobReader({
-    chain, pool: options.pool, nodeTimeoutMs: options.nodeTimeoutMs, tempDir: options.tempDir,
+    chain,
+    pool: options.pool,
+    nodeTimeoutMs: options.nodeTimeoutMs,
+    tempDir: options.tempDir,
     onNodeBytes: (n) => {
       metrics.sliverBytes.inc(n);
       options.onNodeBytes?.(n);
@@ -113,38 +133,88 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const background = new Set<Promise<unknown>>();
   const table = new RouteTable();
   const queues = {
-    publisher: new AdmissionQueue({ role: 'publisher', maxBuffer: options.publisherMaxBufferSize ?? 8, maxConcurrent: options.publisherMaxConcurrentRequests ?? 8 }),
-    aggregator: new AdmissionQueue({ role: 'aggregator', maxBuffer: options.aggregatorMaxBufferSize ?? 320, maxConcurrent: options.aggregatorMaxConcurrentRequests ?? 256 }),
+    publisher: new AdmissionQueue({
+      role: 'publisher',
+      maxBuffer: options.publisherMaxBufferSize ?? 8,
+      maxConcurrent: options.publisherMaxConcurrentRequests ?? 8,
+    }),
+    aggregator: new AdmissionQueue({
+      role: 'aggregator',
+      maxBuffer: options.aggregatorMaxBufferSize ?? 320,
+      maxConcurrent: options.aggregatorMaxConcurrentRequests ?? 256,
+    }),
   };
   const title = mode === 'daemon' ? 'Walrus Daemon' : mode === 'publisher' ? 'Walrus Publisher' : 'Walrus Aggregator';
   let apiHtml = '';
   table.register(
-    { method: 'GET', path: '/status', operationId: 'status', tag: 'service', admission: 'none', summary: 'Health: 200 OK while serving.', query: [], responses: { 200: 'OK' },
-      handle: async ({ res }) => sendText(res, 200, 'OK') },
-    { method: 'GET', path: '/v1/api', operationId: 'apiDocs', tag: 'service', admission: 'none', summary: 'This API as an HTML page (Redoc) embedding its OpenAPI document.', query: [], responses: { 200: 'HTML' },
+    {
+      method: 'GET',
+      path: '/status',
+      operationId: 'status',
+      tag: 'service',
+      admission: 'none',
+      summary: 'Health: 200 OK while serving.',
+      query: [],
+      responses: { 200: 'OK' },
+      handle: async ({ res }) => sendText(res, 200, 'OK'),
+    },
+    {
+      method: 'GET',
+      path: '/v1/api',
+      operationId: 'apiDocs',
+      tag: 'service',
+      admission: 'none',
+      summary: 'This API as an HTML page (Redoc) embedding its OpenAPI document.',
+      query: [],
+      responses: { 200: 'HTML' },
       handle: async ({ res }) => {
         res.writeHead(200, { ...CORS_HEADERS, 'content-type': 'text/html; charset=utf-8' }).end(apiHtml);
-      } },
-    { method: 'GET', path: '/v1/api/openapi.json', operationId: 'openApi', tag: 'service', admission: 'none', summary: 'The OpenAPI document generated from the route definitions.', query: [], responses: { 200: 'JSON' },
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/api/openapi.json',
+      operationId: 'openApi',
+      tag: 'service',
+      admission: 'none',
+      summary: 'The OpenAPI document generated from the route definitions.',
+      query: [],
+      responses: { 200: 'JSON' },
       handle: async ({ res }) => {
         res.writeHead(200, { ...CORS_HEADERS, 'content-type': 'application/json' }).end(JSON.stringify(table.openApi(title, '1.0.0')));
-      } },
+      },
+    },
   );
   if (publisher) {
-    table.register(...publisherRoutes({
-      chain, signer: options.signer!, pool: options.pool, maxBodySize: options.maxBodySize ?? 10 * 2 ** 20, tempDir: options.tempDir, jwt, metrics, background,
-      nodeTimeoutMs: options.nodeTimeoutMs, storeRetries: options.storeRetries,
-    }));
+    table.register(
+      ...publisherRoutes({
+        chain,
+        signer: options.signer!,
+        pool: options.pool,
+        maxBodySize: options.maxBodySize ?? 10 * 2 ** 20,
+        tempDir: options.tempDir,
+        jwt,
+        metrics,
+        background,
+        nodeTimeoutMs: options.nodeTimeoutMs,
+        storeRetries: options.storeRetries,
+      }),
+    );
   }
   if (aggregator) {
-    table.register(...aggregatorRoutes({
-      chain, reader, cache, metrics,
-      allowedHeaders: (options.allowedHeaders ?? DEFAULT_ALLOWED_HEADERS).map((h) => h.toLowerCase()),
-      maxBlobSize: options.maxBlobSize,
-      blocklist: await loadBlocklist(options.blocklist),
-      notFoundCacheControl: options.notFoundCacheControl ?? 'no-store',
-      cacheFillAfterRanges: options.cacheFillAfterRanges ?? 2,
-    }));
+    table.register(
+      ...aggregatorRoutes({
+        chain,
+        reader,
+        cache,
+        metrics,
+        allowedHeaders: (options.allowedHeaders ?? DEFAULT_ALLOWED_HEADERS).map((h) => h.toLowerCase()),
+        maxBlobSize: options.maxBlobSize,
+        blocklist: await loadBlocklist(options.blocklist),
+        notFoundCacheControl: options.notFoundCacheControl ?? 'no-store',
+        cacheFillAfterRanges: options.cacheFillAfterRanges ?? 2,
+      }),
+    );
   }
   if (options.extraRoutes) table.register(...options.extraRoutes({ chain, reader, cache, metrics }));
   apiHtml = apiPage(table.openApi(title, '1.0.0'));
@@ -162,24 +232,40 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const writeHead = res.writeHead;
     res.writeHead = function (this: ServerResponse, ...args: Parameters<ServerResponse['writeHead']>) {
       const code = String(args[0]);
-      metrics.duration.observe({ ...labels, network_protocol_version: req.httpVersion, error_type: Number(code) >= 500 ? code : '', http_response_status_code: code, http_response_part: 'headers' }, (performance.now() - started) / 1000);
+      metrics.duration.observe(
+        {
+          ...labels,
+          network_protocol_version: req.httpVersion,
+          error_type: Number(code) >= 500 ? code : '',
+          http_response_status_code: code,
+          http_response_part: 'headers',
+        },
+        (performance.now() - started) / 1000,
+      );
       return writeHead.apply(this, args);
     } as ServerResponse['writeHead'];
     res.on('close', () => {
       if (!res.writableFinished) controller.abort(new Error('client disconnected'));
       metrics.activeRequests.dec(labels);
-      const full = { ...labels, network_protocol_version: req.httpVersion, error_type: res.statusCode >= 500 ? String(res.statusCode) : '', http_response_status_code: String(res.statusCode) };
+      const full = {
+        ...labels,
+        network_protocol_version: req.httpVersion,
+        error_type: res.statusCode >= 500 ? String(res.statusCode) : '',
+        http_response_status_code: String(res.statusCode),
+      };
       metrics.duration.observe({ ...full, http_response_part: 'payload' }, (performance.now() - started) / 1000);
       metrics.responseBytes.observe(full, Number(res.getHeader('content-length') ?? 0));
     });
     try {
       if (req.method === 'OPTIONS') {
-        res.writeHead(204, {
-          'access-control-allow-origin': '*',
-          'access-control-allow-methods': '*',
-          'access-control-allow-headers': (req.headers['access-control-request-headers'] as string | undefined) ?? '*',
-          'access-control-max-age': '86400',
-        }).end();
+        res
+          .writeHead(204, {
+            'access-control-allow-origin': '*',
+            'access-control-allow-methods': '*',
+            'access-control-allow-headers': (req.headers['access-control-request-headers'] as string | undefined) ?? '*',
+            'access-control-max-age': '86400',
+          })
+          .end();
         return;
       }
       if (matched === null) throw new PlainError(404, 'not found');
@@ -192,7 +278,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         try {
           await queues[def.admission].run(run);
         } catch (e) {
-          if (e instanceof PlainError && (e.code === 429 || e.code === 503) && !res.headersSent) metrics.rejected.inc({ role: def.admission, code: String(e.code) });
+          if (e instanceof PlainError && (e.code === 429 || e.code === 503) && !res.headersSent)
+            metrics.rejected.inc({ role: def.admission, code: String(e.code) });
           throw e;
         }
       }
@@ -243,7 +330,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   }
   let closing: Promise<void> | null = null;
   return {
-    url, metricsUrl, routes: table, metrics, cache,
+    url,
+    metricsUrl,
+    routes: table,
+    metrics,
+    cache,
     close() {
       closing ??= (async () => {
         queues.publisher.close();

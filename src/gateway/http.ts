@@ -61,7 +61,8 @@ export class PlainError extends Error {
 /** Headers every response carries: permissive CORS plus the headers browsers may read (§2.6, §6). */
 export const CORS_HEADERS: Readonly<Record<string, string>> = {
   'access-control-allow-origin': '*',
-  'access-control-expose-headers': 'ETag, Content-Range, Content-Length, Accept-Ranges, X-Quilt-Patch-Identifier, Content-Type, Content-Disposition',
+  'access-control-expose-headers':
+    'ETag, Content-Range, Content-Length, Accept-Ranges, X-Quilt-Patch-Identifier, Content-Type, Content-Disposition',
 };
 
 /** Writes the JSON envelope of `e` (walrus-http.md §1.5); an internal error hides its message. */
@@ -113,18 +114,25 @@ export function parseQuery(url: URL, params: readonly QueryParam[]): Record<stri
   const seen = new Set<string>();
   for (const [name, value] of url.searchParams) {
     const p = params.find((q) => q.name === name);
-    if (!p) throw new PlainError(400, `Failed to deserialize query string: unknown field \`${name}\`, expected one of ${params.map((q) => `\`${q.name}\``).join(', ') || 'none'}`);
+    if (!p)
+      throw new PlainError(
+        400,
+        `Failed to deserialize query string: unknown field \`${name}\`, expected one of ${params.map((q) => `\`${q.name}\``).join(', ') || 'none'}`,
+      );
     if (seen.has(name)) throw new PlainError(400, `Failed to deserialize query string: duplicate field \`${name}\``);
     seen.add(name);
     if (p.type === 'boolean') {
-      if (value !== 'true' && value !== 'false') throw new PlainError(400, `Failed to deserialize query string: ${name}: provided string was not \`true\` or \`false\``);
+      if (value !== 'true' && value !== 'false')
+        throw new PlainError(400, `Failed to deserialize query string: ${name}: provided string was not \`true\` or \`false\``);
       out[name] = value === 'true';
     } else if (p.type === 'integer') {
-      if (!/^\d{1,20}$/.test(value) || BigInt(value) > 2n ** 64n - 1n) throw new PlainError(400, `Failed to deserialize query string: ${name}: invalid digit found in string`);
+      if (!/^\d{1,20}$/.test(value) || BigInt(value) > 2n ** 64n - 1n)
+        throw new PlainError(400, `Failed to deserialize query string: ${name}: invalid digit found in string`);
       out[name] = BigInt(value);
     } else out[name] = value;
   }
-  for (const p of params) if (p.required && !seen.has(p.name)) throw new PlainError(400, `Failed to deserialize query string: missing field \`${p.name}\``);
+  for (const p of params)
+    if (p.required && !seen.has(p.name)) throw new PlainError(400, `Failed to deserialize query string: missing field \`${p.name}\``);
   return out;
 }
 

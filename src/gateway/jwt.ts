@@ -9,7 +9,20 @@ import { ApiError, PlainError } from './http.ts';
 export const AUTH_DOMAIN = 'auth.publisher.walrus.space';
 
 /** Algorithms accepted by `--jwt-algorithm`. */
-export const JWT_ALGORITHMS = ['HS256', 'HS384', 'HS512', 'EdDSA', 'ES256', 'ES384', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'] as const;
+export const JWT_ALGORITHMS = [
+  'HS256',
+  'HS384',
+  'HS512',
+  'EdDSA',
+  'ES256',
+  'ES384',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+] as const;
 export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
 
 /** Options of the JWT check (the `--jwt-*` flags). */
@@ -39,8 +52,11 @@ export interface JwtClaims {
   size?: number;
 }
 
-const authError = (status: 'INVALID_ARGUMENT' | 'UNAUTHENTICATED' | 'DEADLINE_EXCEEDED' | 'RESOURCE_EXHAUSTED' | 'INTERNAL', reason: string, message: string) =>
-  new ApiError(status, reason, message, { domain: AUTH_DOMAIN });
+const authError = (
+  status: 'INVALID_ARGUMENT' | 'UNAUTHENTICATED' | 'DEADLINE_EXCEEDED' | 'RESOURCE_EXHAUSTED' | 'INTERNAL',
+  reason: string,
+  message: string,
+) => new ApiError(status, reason, message, { domain: AUTH_DOMAIN });
 
 /** Parses a `--jwt-decode-secret` value: `0x` + even hex → bytes, else UTF-8. @throws on bad hex. */
 export function parseSecret(text: string): Buffer {
@@ -84,21 +100,30 @@ export class JwtAuthenticator {
    * `release()` that frees the jti again if the request fails later (Walrus removes it on failure).
    * @throws PlainError 400 without a Bearer header; ApiError with Walrus's reasons otherwise.
    */
-  authenticate(authorization: string | undefined, upload: { contentLength?: number; epochs: number; sendObjectTo?: string }, nowSec = Date.now() / 1000): { claims: JwtClaims; release: () => void } {
+  authenticate(
+    authorization: string | undefined,
+    upload: { contentLength?: number; epochs: number; sendObjectTo?: string },
+    nowSec = Date.now() / 1000,
+  ): { claims: JwtClaims; release: () => void } {
     const m = /^Bearer (.+)$/.exec(authorization ?? '');
     if (!m) throw new PlainError(400, 'Authorization header is missing or is not a Bearer token');
     const claims = this.decode(m[1].trim(), nowSec);
     const o = this.o;
-    if (typeof claims.exp !== 'number' || !Number.isSafeInteger(claims.exp) || claims.exp < 0) throw authError('INVALID_ARGUMENT', 'INVALID_TIMESTAMP', 'the exp claim is not a valid timestamp');
-    if ((o.expiringSec ?? 0) > 0 && claims.exp - (claims.iat ?? 0) !== o.expiringSec) throw authError('INVALID_ARGUMENT', 'INVALID_EXPIRATION', `exp − iat must be exactly ${o.expiringSec} seconds`);
+    if (typeof claims.exp !== 'number' || !Number.isSafeInteger(claims.exp) || claims.exp < 0)
+      throw authError('INVALID_ARGUMENT', 'INVALID_TIMESTAMP', 'the exp claim is not a valid timestamp');
+    if ((o.expiringSec ?? 0) > 0 && claims.exp - (claims.iat ?? 0) !== o.expiringSec)
+      throw authError('INVALID_ARGUMENT', 'INVALID_EXPIRATION', `exp − iat must be exactly ${o.expiringSec} seconds`);
     if ((claims.size !== undefined && claims.max_size !== undefined) || (claims.epochs !== undefined && claims.max_epochs !== undefined)) {
       throw authError('INVALID_ARGUMENT', 'INCONSISTENT_TOKEN', 'the token sets both size and max_size, or both epochs and max_epochs');
     }
     if (o.verifyUpload) {
       if (upload.contentLength !== undefined) checkSize(claims, upload.contentLength);
-      if (claims.epochs !== undefined && upload.epochs !== claims.epochs) throw authError('INVALID_ARGUMENT', 'INVALID_EPOCHS', `the token allows exactly ${claims.epochs} epochs`);
-      if (claims.max_epochs !== undefined && upload.epochs > claims.max_epochs) throw authError('INVALID_ARGUMENT', 'INVALID_EPOCHS', `the token allows at most ${claims.max_epochs} epochs`);
-      if (claims.send_object_to !== undefined && claims.send_object_to !== upload.sendObjectTo) throw authError('INVALID_ARGUMENT', 'INVALID_SEND_OBJECT_TO', 'send_object_to must be the address named in the token');
+      if (claims.epochs !== undefined && upload.epochs !== claims.epochs)
+        throw authError('INVALID_ARGUMENT', 'INVALID_EPOCHS', `the token allows exactly ${claims.epochs} epochs`);
+      if (claims.max_epochs !== undefined && upload.epochs > claims.max_epochs)
+        throw authError('INVALID_ARGUMENT', 'INVALID_EPOCHS', `the token allows at most ${claims.max_epochs} epochs`);
+      if (claims.send_object_to !== undefined && claims.send_object_to !== upload.sendObjectTo)
+        throw authError('INVALID_ARGUMENT', 'INVALID_SEND_OBJECT_TO', 'send_object_to must be the address named in the token');
     }
     // Replay protection whenever auth is on (not only with verify-upload), until the token expires.
     if (typeof claims.jti !== 'string') throw authError('INVALID_ARGUMENT', 'INVALID_TOKEN', 'the token has no jti claim');
@@ -120,14 +145,16 @@ export class JwtAuthenticator {
     } catch {
       throw authError('INVALID_ARGUMENT', 'INVALID_TOKEN', 'the token is not valid base64url JSON');
     }
-    if (typeof claims !== 'object' || claims === null || typeof header !== 'object' || header === null) throw authError('INVALID_ARGUMENT', 'INVALID_TOKEN', 'the token is not a JSON object');
+    if (typeof claims !== 'object' || claims === null || typeof header !== 'object' || header === null)
+      throw authError('INVALID_ARGUMENT', 'INVALID_TOKEN', 'the token is not a JSON object');
     if (this.secret === null) return claims; // no secret: decode only (Walrus's insecure decode)
     const alg = this.o.algorithm ?? 'HS256';
     if (header.alg !== alg) throw authError('UNAUTHENTICATED', 'INVALID_SIGNATURE', `the token's algorithm is not ${alg}`);
     const signed = Buffer.from(`${parts[0]}.${parts[1]}`);
     const sig = Buffer.from(parts[2], 'base64url');
     if (!this.verifySignature(alg, signed, sig)) throw authError('UNAUTHENTICATED', 'INVALID_SIGNATURE', 'invalid signature');
-    if ((this.o.expiringSec ?? 0) > 0 && (typeof claims.exp !== 'number' || typeof claims.iat !== 'number')) throw authError('INVALID_ARGUMENT', 'INVALID_TOKEN', 'the token needs exp and iat claims');
+    if ((this.o.expiringSec ?? 0) > 0 && (typeof claims.exp !== 'number' || typeof claims.iat !== 'number'))
+      throw authError('INVALID_ARGUMENT', 'INVALID_TOKEN', 'the token needs exp and iat claims');
     if (typeof claims.exp !== 'number') throw authError('INVALID_ARGUMENT', 'INVALID_TOKEN', 'the token has no exp claim');
     if (claims.exp + (this.o.leewaySec ?? 60) < nowSec) throw authError('DEADLINE_EXCEEDED', 'EXPIRED_SIGNATURE', 'the token has expired');
     return claims;
@@ -154,6 +181,8 @@ export class JwtAuthenticator {
 
 /** The handler re-check: the real body length against `size` / `max_size` (400 INVALID_SIZE). */
 export function checkSize(claims: JwtClaims, bytes: number): void {
-  if (claims.size !== undefined && bytes !== claims.size) throw authError('INVALID_ARGUMENT', 'INVALID_SIZE', `the token allows exactly ${claims.size} bytes`);
-  if (claims.max_size !== undefined && bytes > claims.max_size) throw authError('INVALID_ARGUMENT', 'INVALID_SIZE', `the token allows at most ${claims.max_size} bytes`);
+  if (claims.size !== undefined && bytes !== claims.size)
+    throw authError('INVALID_ARGUMENT', 'INVALID_SIZE', `the token allows exactly ${claims.size} bytes`);
+  if (claims.max_size !== undefined && bytes > claims.max_size)
+    throw authError('INVALID_ARGUMENT', 'INVALID_SIZE', `the token allows at most ${claims.max_size} bytes`);
 }

@@ -49,8 +49,16 @@ export const PUBLISHER_QUERY: QueryParam[] = [
   { name: 'deletable', type: 'boolean', description: 'Deprecated: blobs are deletable unless permanent=true.' },
   { name: 'permanent', type: 'boolean', description: 'Store a permanent (non-deletable) blob.' },
   { name: 'force', type: 'boolean', description: 'Store a new Blob object even if the blob is already certified.' },
-  { name: 'reuse_resources', type: 'boolean', description: 'Reuse owned storage or blob objects (Tusk always reuses its own registrations of the same blob).' },
-  { name: 'encoding_type', type: 'string', description: 'RS2 (default; the Walrus encoding) or RS8 (a Tusk extension: GF(2^8), committees of at most 195 shards).' },
+  {
+    name: 'reuse_resources',
+    type: 'boolean',
+    description: 'Reuse owned storage or blob objects (Tusk always reuses its own registrations of the same blob).',
+  },
+  {
+    name: 'encoding_type',
+    type: 'string',
+    description: 'RS2 (default; the Walrus encoding) or RS8 (a Tusk extension: GF(2^8), committees of at most 195 shards).',
+  },
   { name: 'send_object_to', type: 'string', description: 'Sui address that receives the new Blob object.' },
   { name: 'share', type: 'boolean', description: 'Wrap the blob in a shared object (not supported by Tusk: 400).' },
   { name: 'quilt_version', type: 'string', description: 'Accepted and ignored on /v1/blobs (Walrus accepts any string).' },
@@ -73,66 +81,95 @@ export function blobObjectJson(b: BlobObject): Record<string, unknown> {
 /** The publisher's route definitions. */
 export function publisherRoutes(ctx: PublisherContext): RouteDefinition[] {
   const certified = new CertifiedEvents(ctx.chain);
-  return [{
-    method: 'PUT', path: '/v1/blobs', operationId: 'putBlob', tag: 'publisher', admission: 'publisher', authenticated: true,
-    summary: 'Store a blob (raw body) and return its Blob object.',
-    query: PUBLISHER_QUERY,
-    headers: [{ name: 'Authorization', description: 'Bearer JWT when the publisher requires authentication.' }],
-    requestBody: { contentType: 'application/octet-stream', description: 'The blob, any Content-Type, streamed to disk.' },
-    responses: {
-      200: 'newlyCreated or alreadyCertified.',
-      400: 'Bad query (plain text), INVALID_BLOB_PERSISTENCE, or a JWT check (INVALID_TOKEN, INVALID_SIZE, …).',
-      401: 'INVALID_SIGNATURE (JWT).',
-      413: 'Body over --max-body-size (plain text, before the body is read).',
-      429: 'Too many requests (plain text) or TOKEN_ALREADY_USED.',
-      500: 'INTERNAL_ERROR.',
-      503: 'The publisher is shutting down.',
-      504: 'INSUFFICIENT_CONFIRMATIONS, or EXPIRED_SIGNATURE (JWT).',
-    },
-    handle: async (rc) => {
-      const q = rc.query;
-      const epochs = q.epochs === undefined ? 1 : Number(q.epochs as bigint);
-      if (epochs > 2 ** 32 - 1) throw new PlainError(400, 'Failed to deserialize query string: epochs: number too large to fit in target type');
-      if (q.encoding_type !== undefined && q.encoding_type !== 'RS2' && q.encoding_type !== 'RS8') throw new PlainError(400, `Failed to deserialize query string: encoding_type: unsupported encoding type \`${q.encoding_type}\``);
-      const encoding = (q.encoding_type as string | undefined) ?? 'RS2';
-      if (q.send_object_to !== undefined && q.share !== undefined) throw new PlainError(400, 'Failed to deserialize query string: send_object_to and share cannot be combined');
-      const sendTo = q.send_object_to as string | undefined;
-      if (sendTo !== undefined && !/^0x[0-9a-fA-F]{1,64}$/.test(sendTo)) throw new PlainError(400, `Failed to deserialize query string: send_object_to: invalid address \`${sendTo}\``);
-      if (q.deletable === true && q.permanent === true) throw new ApiError('INVALID_ARGUMENT', 'INVALID_BLOB_PERSISTENCE', 'a blob cannot be both deletable and permanent');
-      if (q.share === true) throw new ApiError('INVALID_ARGUMENT', 'UNSUPPORTED_OPERATION', 'shared blobs are not supported by this publisher');
-      if (epochs < 1) throw new ApiError('INVALID_ARGUMENT', 'INVALID_EPOCHS', 'epochs must be at least 1');
+  return [
+    {
+      method: 'PUT',
+      path: '/v1/blobs',
+      operationId: 'putBlob',
+      tag: 'publisher',
+      admission: 'publisher',
+      authenticated: true,
+      summary: 'Store a blob (raw body) and return its Blob object.',
+      query: PUBLISHER_QUERY,
+      headers: [{ name: 'Authorization', description: 'Bearer JWT when the publisher requires authentication.' }],
+      requestBody: { contentType: 'application/octet-stream', description: 'The blob, any Content-Type, streamed to disk.' },
+      responses: {
+        200: 'newlyCreated or alreadyCertified.',
+        400: 'Bad query (plain text), INVALID_BLOB_PERSISTENCE, or a JWT check (INVALID_TOKEN, INVALID_SIZE, …).',
+        401: 'INVALID_SIGNATURE (JWT).',
+        413: 'Body over --max-body-size (plain text, before the body is read).',
+        429: 'Too many requests (plain text) or TOKEN_ALREADY_USED.',
+        500: 'INTERNAL_ERROR.',
+        503: 'The publisher is shutting down.',
+        504: 'INSUFFICIENT_CONFIRMATIONS, or EXPIRED_SIGNATURE (JWT).',
+      },
+      handle: async (rc) => {
+        const q = rc.query;
+        const epochs = q.epochs === undefined ? 1 : Number(q.epochs as bigint);
+        if (epochs > 2 ** 32 - 1)
+          throw new PlainError(400, 'Failed to deserialize query string: epochs: number too large to fit in target type');
+        if (q.encoding_type !== undefined && q.encoding_type !== 'RS2' && q.encoding_type !== 'RS8')
+          throw new PlainError(400, `Failed to deserialize query string: encoding_type: unsupported encoding type \`${q.encoding_type}\``);
+        const encoding = (q.encoding_type as string | undefined) ?? 'RS2';
+        if (q.send_object_to !== undefined && q.share !== undefined)
+          throw new PlainError(400, 'Failed to deserialize query string: send_object_to and share cannot be combined');
+        const sendTo = q.send_object_to as string | undefined;
+        if (sendTo !== undefined && !/^0x[0-9a-fA-F]{1,64}$/.test(sendTo))
+          throw new PlainError(400, `Failed to deserialize query string: send_object_to: invalid address \`${sendTo}\``);
+        if (q.deletable === true && q.permanent === true)
+          throw new ApiError('INVALID_ARGUMENT', 'INVALID_BLOB_PERSISTENCE', 'a blob cannot be both deletable and permanent');
+        if (q.share === true)
+          throw new ApiError('INVALID_ARGUMENT', 'UNSUPPORTED_OPERATION', 'shared blobs are not supported by this publisher');
+        if (epochs < 1) throw new ApiError('INVALID_ARGUMENT', 'INVALID_EPOCHS', 'epochs must be at least 1');
 
-      const declared = contentLength(rc.req);
-      let claims: JwtClaims | null = null;
-      let release = () => {};
-      const bearer = rc.req.headers.authorization;
-      if (ctx.jwt) {
-        const auth = ctx.jwt.authenticate(bearer, { contentLength: declared, epochs, sendObjectTo: sendTo });
-        claims = auth.claims;
-        release = auth.release;
-      }
-      try {
-        if (declared !== undefined && declared > ctx.maxBodySize) {
-          rc.res.setHeader('connection', 'close');
-          throw new PlainError(413, `length limit exceeded: the body is ${declared} bytes, the limit is ${ctx.maxBodySize}`);
+        const declared = contentLength(rc.req);
+        let claims: JwtClaims | null = null;
+        let release = () => {};
+        const bearer = rc.req.headers.authorization;
+        if (ctx.jwt) {
+          const auth = ctx.jwt.authenticate(bearer, { contentLength: declared, epochs, sendObjectTo: sendTo });
+          claims = auth.claims;
+          release = auth.release;
         }
-        const dir = await mkdtemp(join(ctx.tempDir ?? tmpdir(), 'tusk-put-'));
         try {
-          const file = join(dir, 'body');
-          const bytes = await receiveBody(rc.req, file, ctx.maxBodySize, rc.signal);
-          ctx.metrics.requestBytes.observe({ http_request_method: 'PUT', url_scheme: 'http', http_route: '/v1/blobs', network_protocol_version: rc.req.httpVersion, error_type: '', http_response_status_code: '' }, bytes);
-          if (claims) checkSize(claims, bytes);
-          const body = await store(ctx, certified, file, { epochs, deletable: q.permanent !== true, force: q.force === true, sendTo, encoding });
-          sendJson(rc.res, 200, body);
-        } finally {
-          await rm(dir, { recursive: true, force: true });
+          if (declared !== undefined && declared > ctx.maxBodySize) {
+            rc.res.setHeader('connection', 'close');
+            throw new PlainError(413, `length limit exceeded: the body is ${declared} bytes, the limit is ${ctx.maxBodySize}`);
+          }
+          const dir = await mkdtemp(join(ctx.tempDir ?? tmpdir(), 'tusk-put-'));
+          try {
+            const file = join(dir, 'body');
+            const bytes = await receiveBody(rc.req, file, ctx.maxBodySize, rc.signal);
+            ctx.metrics.requestBytes.observe(
+              {
+                http_request_method: 'PUT',
+                url_scheme: 'http',
+                http_route: '/v1/blobs',
+                network_protocol_version: rc.req.httpVersion,
+                error_type: '',
+                http_response_status_code: '',
+              },
+              bytes,
+            );
+            if (claims) checkSize(claims, bytes);
+            const body = await store(ctx, certified, file, {
+              epochs,
+              deletable: q.permanent !== true,
+              force: q.force === true,
+              sendTo,
+              encoding,
+            });
+            sendJson(rc.res, 200, body);
+          } finally {
+            await rm(dir, { recursive: true, force: true });
+          }
+        } catch (e) {
+          release();
+          throw e;
         }
-      } catch (e) {
-        release();
-        throw e;
-      }
+      },
     },
-  }];
+  ];
 }
 
 function contentLength(req: IncomingMessage): number | undefined {
@@ -178,12 +215,28 @@ function receiveBody(req: IncomingMessage, file: string, max: number, signal: Ab
   });
 }
 
-async function store(ctx: PublisherContext, certified: CertifiedEvents, file: string, o: { epochs: number; deletable: boolean; force: boolean; sendTo?: string; encoding: string }): Promise<unknown> {
+async function store(
+  ctx: PublisherContext,
+  certified: CertifiedEvents,
+  file: string,
+  o: { epochs: number; deletable: boolean; force: boolean; sendTo?: string; encoding: string },
+): Promise<unknown> {
   const { chain, signer } = ctx;
-  const flow = new BlobStoreFlow({ path: file }, {
-    chain, signer, epochs: o.epochs, deletable: o.deletable, encoding: o.encoding, pool: ctx.pool, tempDir: ctx.tempDir, reuseExisting: !o.force,
-    nodeTimeoutMs: ctx.nodeTimeoutMs, retries: ctx.storeRetries,
-  });
+  const flow = new BlobStoreFlow(
+    { path: file },
+    {
+      chain,
+      signer,
+      epochs: o.epochs,
+      deletable: o.deletable,
+      encoding: o.encoding,
+      pool: ctx.pool,
+      tempDir: ctx.tempDir,
+      reuseExisting: !o.force,
+      nodeTimeoutMs: ctx.nodeTimeoutMs,
+      retries: ctx.storeRetries,
+    },
+  );
   try {
     const enc = await flow.encode();
     // Concurrent PUTs of the same blob run one after the other: the second finds the first's
@@ -192,11 +245,18 @@ async function store(ctx: PublisherContext, certified: CertifiedEvents, file: st
   } catch (e) {
     await flow.dispose().catch(() => {});
     if (e instanceof ApiError || e instanceof PlainError) throw e;
-    if (e instanceof NotEnoughConfirmationsError) throw new ApiError('DEADLINE_EXCEEDED', 'INSUFFICIENT_CONFIRMATIONS', `could not collect a quorum of storage confirmations: ${e.message}`);
+    if (e instanceof NotEnoughConfirmationsError)
+      throw new ApiError(
+        'DEADLINE_EXCEEDED',
+        'INSUFFICIENT_CONFIRMATIONS',
+        `could not collect a quorum of storage confirmations: ${e.message}`,
+      );
     if (e instanceof BlobTooLargeError) throw new ApiError('SIZE_EXCEEDED', 'BLOB_TOO_LARGE', e.message);
     // Walrus lets these fail as 500s; a caller can act on a precise 400 (Tusk superset).
-    if (e instanceof ChainAbortError && e.code === 'EInvalidEpochsAhead') throw new ApiError('INVALID_ARGUMENT', 'INVALID_EPOCHS', e.message);
-    if (e instanceof ChainAbortError && e.code === 'EInsufficientFunds') throw new ApiError('FAILED_PRECONDITION', 'INSUFFICIENT_FUNDS', `the publisher's wallet cannot pay for this store: ${e.message}`);
+    if (e instanceof ChainAbortError && e.code === 'EInvalidEpochsAhead')
+      throw new ApiError('INVALID_ARGUMENT', 'INVALID_EPOCHS', e.message);
+    if (e instanceof ChainAbortError && e.code === 'EInsufficientFunds')
+      throw new ApiError('FAILED_PRECONDITION', 'INSUFFICIENT_FUNDS', `the publisher's wallet cannot pay for this store: ${e.message}`);
     if (e instanceof TuskInputError) throw new ApiError('INVALID_ARGUMENT', 'INVALID_ARGUMENT', e.message);
     throw e;
   }
@@ -220,7 +280,13 @@ class KeyedLock {
 
 const sameBlob = new KeyedLock();
 
-async function storeEncoded(ctx: PublisherContext, certified: CertifiedEvents, flow: BlobStoreFlow, enc: EncodedMetadata, o: { epochs: number; deletable: boolean; force: boolean; sendTo?: string }): Promise<unknown> {
+async function storeEncoded(
+  ctx: PublisherContext,
+  certified: CertifiedEvents,
+  flow: BlobStoreFlow,
+  enc: EncodedMetadata,
+  o: { epochs: number; deletable: boolean; force: boolean; sendTo?: string },
+): Promise<unknown> {
   const { chain, signer } = ctx;
   {
     const state = await chain.systemState();
@@ -238,15 +304,25 @@ async function storeEncoded(ctx: PublisherContext, certified: CertifiedEvents, f
         const event = await certified.find(blobIdToString(enc.blobId));
         if (event) {
           await flow.dispose();
-          return { alreadyCertified: { blobId: blobIdToString(enc.blobId), event: { txDigest: event.txDigest, eventSeq: String(event.eventSeq) }, endEpoch: permanent.storage.endEpoch } };
+          return {
+            alreadyCertified: {
+              blobId: blobIdToString(enc.blobId),
+              event: { txDigest: event.txDigest, eventSeq: String(event.eventSeq) },
+              endEpoch: permanent.storage.endEpoch,
+            },
+          };
         }
       }
     }
     // The registration the flow will reuse, chosen as BlobStoreFlow.register does (certified
     // first, then the longest-lived), to name the resource operation as Walrus does.
-    const prior = o.force ? undefined : (await chain.blobObjects(enc.blobId))
-      .filter((b) => b.owner === signer.toSuiAddress() && b.deletable === o.deletable && b.storage.endEpoch > state.epoch)
-      .sort((a, b) => Number(b.certifiedEpoch !== null) - Number(a.certifiedEpoch !== null) || b.storage.endEpoch - a.storage.endEpoch)[0];
+    const prior = o.force
+      ? undefined
+      : (await chain.blobObjects(enc.blobId))
+          .filter((b) => b.owner === signer.toSuiAddress() && b.deletable === o.deletable && b.storage.endEpoch > state.epoch)
+          .sort(
+            (a, b) => Number(b.certifiedEpoch !== null) - Number(a.certifiedEpoch !== null) || b.storage.endEpoch - a.storage.endEpoch,
+          )[0];
     const result = await flow.run();
     ctx.background.add(result.background);
     result.background.finally(() => ctx.background.delete(result.background)).catch(() => {});
@@ -260,11 +336,12 @@ async function storeEncoded(ctx: PublisherContext, certified: CertifiedEvents, f
     let resourceOperation: Record<string, Record<string, number>>;
     if (result.reused && prior && prior.id === result.blobObjectId) {
       const epochsExtended = Math.max(0, blob.storage.endEpoch - prior.storage.endEpoch);
-      resourceOperation = epochsExtended === 0
-        ? { reuseRegistration: { encodedLength } }
-        : prior.certifiedEpoch !== null
-          ? { reuseAndExtend: { encodedLength, epochsExtended } }
-          : { reuseAndExtendNonCertified: { encodedLength, epochsExtended } };
+      resourceOperation =
+        epochsExtended === 0
+          ? { reuseRegistration: { encodedLength } }
+          : prior.certifiedEpoch !== null
+            ? { reuseAndExtend: { encodedLength, epochsExtended } }
+            : { reuseAndExtendNonCertified: { encodedLength, epochsExtended } };
     } else if (result.storageReused) {
       resourceOperation = { reuseStorage: { encodedLength } };
     } else {

@@ -117,16 +117,21 @@ export class BlobReader {
   constructor(options: BlobReaderOptions) {
     this.o = options;
     const count = options.onNodeBytes;
-    this.fetchImpl = !count ? fetch : async (input, init) => {
-      const res = await fetch(input, init);
-      const body = new Uint8Array(await res.arrayBuffer());
-      count(body.length);
-      return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
-    };
+    this.fetchImpl = !count
+      ? fetch
+      : async (input, init) => {
+          const res = await fetch(input, init);
+          const body = new Uint8Array(await res.arrayBuffer());
+          count(body.length);
+          return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+        };
   }
 
   private client(address: string): StorageNodeClient {
-    return this.o.nodeClient?.(address, this.fetchImpl) ?? new StorageNodeClient(address, { timeoutMs: this.o.nodeTimeoutMs, fetch: this.fetchImpl });
+    return (
+      this.o.nodeClient?.(address, this.fetchImpl) ??
+      new StorageNodeClient(address, { timeoutMs: this.o.nodeTimeoutMs, fetch: this.fetchImpl })
+    );
   }
 
   /**
@@ -161,7 +166,8 @@ export class BlobReader {
         errors.push(`${node.networkAddress}: ${(e as Error).message}`);
       }
     }
-    if (!metadata) throw new TuskError(`no node returned valid metadata for blob ${key} (${errors.slice(0, 3).join('; ')})`, { retryable: true });
+    if (!metadata)
+      throw new TuskError(`no node returned valid metadata for blob ${key} (${errors.slice(0, 3).join('; ')})`, { retryable: true });
     const cfg = new EncodingConfig(usable[0].nShards, encodingByType(metadata.metadata.encodingType));
     const size = metadata.metadata.unencodedLength;
     const symbolSize = cfg.symbolSize(size);
@@ -178,7 +184,8 @@ export class BlobReader {
    * @throws when the range is outside the blob, or neither path yields the data.
    */
   async *read(id: BlobId, layout: BlobLayout, range: ByteRange, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
-    if (range.start < 0 || range.end >= layout.size || range.start > range.end) throw new RangeError(`range ${range.start}-${range.end} outside 0…${layout.size - 1}`);
+    if (range.start < 0 || range.end >= layout.size || range.start > range.end)
+      throw new RangeError(`range ${range.start}-${range.end} outside 0…${layout.size - 1}`);
     const { rowBytes } = layout;
     const first = Math.floor(range.start / rowBytes);
     const last = Math.floor(range.end / rowBytes);
@@ -236,10 +243,14 @@ export class BlobReader {
     try {
       const file = join(dir, 'blob');
       await readBlobToFile(id, file, {
-        chain: this.o.chain, pool: this.o.pool, signal, tempDir: this.o.tempDir,
+        chain: this.o.chain,
+        pool: this.o.pool,
+        signal,
+        tempDir: this.o.tempDir,
         nodeClient: (a) => this.client(a),
       });
-      for await (const chunk of createReadStream(file, { start: range.start, end: range.end, signal })) yield new Uint8Array(chunk as Buffer);
+      for await (const chunk of createReadStream(file, { start: range.start, end: range.end, signal }))
+        yield new Uint8Array(chunk as Buffer);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -59,7 +59,8 @@ export class RouteTable {
   /** Adds routes. @throws if a method+path is already registered. */
   register(...defs: RouteDefinition[]): this {
     for (const def of defs) {
-      if (this.routes.some((r) => r.def.method === def.method && r.def.path === def.path)) throw new Error(`route ${def.method} ${def.path} registered twice`);
+      if (this.routes.some((r) => r.def.method === def.method && r.def.path === def.path))
+        throw new Error(`route ${def.method} ${def.path} registered twice`);
       const names: string[] = [];
       const segs = def.path.split('/').slice(1);
       const pattern = segs.map((s) => {
@@ -109,9 +110,27 @@ export class RouteTable {
     const paths: Record<string, Record<string, unknown>> = {};
     for (const d of this.definitions) {
       const parameters = [
-        ...(d.pathParams ?? []).map((p) => ({ name: p.name, in: 'path', required: true, description: p.description, schema: { type: 'string' } })),
-        ...d.query.map((q) => ({ name: q.name, in: 'query', required: q.required === true, description: q.description, schema: { type: q.type } })),
-        ...(d.headers ?? []).map((h) => ({ name: h.name, in: 'header', required: false, description: h.description, schema: { type: 'string' } })),
+        ...(d.pathParams ?? []).map((p) => ({
+          name: p.name,
+          in: 'path',
+          required: true,
+          description: p.description,
+          schema: { type: 'string' },
+        })),
+        ...d.query.map((q) => ({
+          name: q.name,
+          in: 'query',
+          required: q.required === true,
+          description: q.description,
+          schema: { type: q.type },
+        })),
+        ...(d.headers ?? []).map((h) => ({
+          name: h.name,
+          in: 'header',
+          required: false,
+          description: h.description,
+          schema: { type: 'string' },
+        })),
       ];
       const op: Record<string, unknown> = {
         operationId: d.operationId,
@@ -120,7 +139,12 @@ export class RouteTable {
         parameters,
         responses: Object.fromEntries(Object.entries(d.responses).map(([code, description]) => [code, { description }])),
       };
-      if (d.requestBody) op.requestBody = { required: true, description: d.requestBody.description, content: { [d.requestBody.contentType]: { schema: { type: 'string', format: 'binary' } } } };
+      if (d.requestBody)
+        op.requestBody = {
+          required: true,
+          description: d.requestBody.description,
+          content: { [d.requestBody.contentType]: { schema: { type: 'string', format: 'binary' } } },
+        };
       if (d.authenticated) op.security = [{ bearerAuth: [] }];
       (paths[d.path] ??= {})[d.method.toLowerCase()] = op;
     }

@@ -37,12 +37,16 @@ export interface ConnectionLimitOptions {
  * destroyed shortly after (its request, if any, is never read).
  */
 export function limitConnections(server: Server, o: ConnectionLimitOptions): void {
-  for (const [name, v] of [['maxPerPeer', o.maxPerPeer], ['maxTotal', o.maxTotal]] as const) {
+  for (const [name, v] of [
+    ['maxPerPeer', o.maxPerPeer],
+    ['maxTotal', o.maxTotal],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1) throw new TuskInputError(`${name} must be a positive integer, got ${v}`);
   }
   const perPeer = new Map<string, number>();
   let total = 0;
-  const response = `HTTP/1.1 ${o.refusal.status}\r\nContent-Type: application/json\r\nRetry-After: 1\r\nConnection: close\r\n` +
+  const response =
+    `HTTP/1.1 ${o.refusal.status}\r\nContent-Type: application/json\r\nRetry-After: 1\r\nConnection: close\r\n` +
     `Content-Length: ${Buffer.byteLength(o.refusal.body)}\r\n\r\n${o.refusal.body}`;
   // 'connection' listeners run in registration order; prepend so a refused socket never reaches
   // the HTTP parser.
@@ -141,12 +145,15 @@ export interface HttpServerTimeouts {
  */
 export function httpServerFactory(t: HttpServerTimeouts): (handler: (req: IncomingMessage, res: ServerResponse) => void) => Server {
   return (handler) => {
-    const server = createServer({
-      headersTimeout: t.headersTimeoutMs,
-      requestTimeout: t.requestTimeoutMs,
-      keepAliveTimeout: t.keepAliveTimeoutMs,
-      connectionsCheckingInterval: 1000,
-    }, handler);
+    const server = createServer(
+      {
+        headersTimeout: t.headersTimeoutMs,
+        requestTimeout: t.requestTimeoutMs,
+        keepAliveTimeout: t.keepAliveTimeoutMs,
+        connectionsCheckingInterval: 1000,
+      },
+      handler,
+    );
     return server;
   };
 }

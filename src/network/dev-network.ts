@@ -109,8 +109,10 @@ async function loadLayout(dir: string, o: DevNetworkOptions, host: string): Prom
   const file = join(dir, 'network.json');
   try {
     const layout = JSON.parse(await readFile(file, 'utf8')) as Layout;
-    if (o.nodes !== undefined && o.nodes !== layout.nodes) throw new TuskInputError(`${dir} holds a network of ${layout.nodes} nodes; start it without --nodes or use another data directory`);
-    if (o.nShards !== undefined && o.nShards !== layout.nShards) throw new TuskInputError(`${dir} holds a network of ${layout.nShards} shards; use another data directory for ${o.nShards}`);
+    if (o.nodes !== undefined && o.nodes !== layout.nodes)
+      throw new TuskInputError(`${dir} holds a network of ${layout.nodes} nodes; start it without --nodes or use another data directory`);
+    if (o.nShards !== undefined && o.nShards !== layout.nShards)
+      throw new TuskInputError(`${dir} holds a network of ${layout.nShards} shards; use another data directory for ${o.nShards}`);
     return layout;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
@@ -118,7 +120,8 @@ async function loadLayout(dir: string, o: DevNetworkOptions, host: string): Prom
   const nodes = o.nodes ?? 10;
   const nShards = o.nShards ?? 100;
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 100) throw new TuskInputError(`nodes must be 1…100, got ${nodes}`);
-  if (!Number.isInteger(nShards) || nShards < 4 || nShards > 1000 || nShards < nodes) throw new TuskInputError(`n_shards must be 4…1000 and at least the node count, got ${nShards}`);
+  if (!Number.isInteger(nShards) || nShards < 4 || nShards > 1000 || nShards < nodes)
+    throw new TuskInputError(`n_shards must be 4…1000 and at least the node count, got ${nShards}`);
   const ports = new Set<number>();
   while (ports.size < nodes + 1) ports.add(await freePort(host));
   const [chainPort, ...nodePorts] = [...ports];
@@ -131,14 +134,22 @@ async function loadLayout(dir: string, o: DevNetworkOptions, host: string): Prom
  * Spawns `tusk <args>` and resolves with its first stdout line parsed as JSON. `onSpawn` learns
  * the child at once, so a caller can stop it even when start-up fails half-way.
  */
-function spawnTusk(args: string[], logFile: string, timeoutMs: number, onSpawn: (child: ChildProcess) => void): Promise<{ child: ChildProcess; ready: Record<string, unknown> }> {
+function spawnTusk(
+  args: string[],
+  logFile: string,
+  timeoutMs: number,
+  onSpawn: (child: ChildProcess) => void,
+): Promise<{ child: ChildProcess; ready: Record<string, unknown> }> {
   return new Promise((res, rej) => {
     // stdin is the parent-death pipe (never written; see the file header). stderr goes straight
     // to the log file, not through this process, so a child still logs after this process died.
     const logFd = openSync(logFile, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, [TUSK_BIN, ...args, '--exit-with-parent'], { stdio: ['pipe', 'pipe', logFd], env: { ...process.env } });
+      child = spawn(process.execPath, [TUSK_BIN, ...args, '--exit-with-parent'], {
+        stdio: ['pipe', 'pipe', logFd],
+        env: { ...process.env },
+      });
     } finally {
       closeSync(logFd);
     }
@@ -153,7 +164,11 @@ function spawnTusk(args: string[], logFile: string, timeoutMs: number, onSpawn: 
       clearTimeout(timer);
       // Say why: the child's last log lines (its error) rather than a bare exit code.
       void logTail(logFile, 5).then((tail) => {
-        rej(new TuskError(`tusk ${args.slice(0, 2).join(' ')} exited with ${signal ?? code} before it was ready${tail ? `:\n  ${tail.split('\n').join('\n  ')}\n` : ' '}(log: ${logFile})`));
+        rej(
+          new TuskError(
+            `tusk ${args.slice(0, 2).join(' ')} exited with ${signal ?? code} before it was ready${tail ? `:\n  ${tail.split('\n').join('\n  ')}\n` : ' '}(log: ${logFile})`,
+          ),
+        );
       });
     };
     child.once('exit', onExit);
@@ -179,7 +194,12 @@ async function logTail(file: string, lines: number): Promise<string> {
       const length = Math.min(size, 8192);
       const buf = Buffer.alloc(length);
       await fh.read(buf, 0, length, size - length);
-      return buf.toString('utf8').split('\n').filter((l) => l.trim() !== '').slice(-lines).join('\n');
+      return buf
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .slice(-lines)
+        .join('\n');
     } finally {
       await fh.close();
     }
@@ -197,10 +217,13 @@ async function ensurePortFree(host: string, port: number, what: string, dir: str
   if (code === null) return;
   if (code !== 'EADDRINUSE') throw new TuskError(`cannot listen on ${host}:${port} for the ${what}: ${code}`);
   const owner = await findPortOwner(port);
-  const who = owner ? `process ${owner.pid} (${owner.command.length > 160 ? owner.command.slice(0, 157) + '…' : owner.command})` : 'another process (its PID is not visible to this user)';
-  const hint = owner && /tusk/.test(owner.command)
-    ? `a tusk process from an earlier run still holds it; stop it (kill ${owner.pid}) and start again`
-    : `stop it${owner ? ` (kill ${owner.pid})` : ''}, or use another --data-dir (ports are fixed in ${join(dir, 'network.json')})`;
+  const who = owner
+    ? `process ${owner.pid} (${owner.command.length > 160 ? owner.command.slice(0, 157) + '…' : owner.command})`
+    : 'another process (its PID is not visible to this user)';
+  const hint =
+    owner && /tusk/.test(owner.command)
+      ? `a tusk process from an earlier run still holds it; stop it (kill ${owner.pid}) and start again`
+      : `stop it${owner ? ` (kill ${owner.pid})` : ''}, or use another --data-dir (ports are fixed in ${join(dir, 'network.json')})`;
   throw new TuskError(`port ${port} of the ${what} (${host}) is in use by ${who}: ${hint}`, { retryable: true });
 }
 
@@ -238,8 +261,23 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
   options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     options.signal?.throwIfAborted();
-    const chainArgs = ['chain', 'serve', '--data-dir', join(dir, 'chain'), '--host', host, '--port', String(layout.chainPort), '--n-shards', String(layout.nShards),
-      '--epoch-duration', String(options.epochDurationMs ?? 3_600_000), '--dev-routes', 'on', '--json']; // the network needs the faucet and the epoch switch
+    const chainArgs = [
+      'chain',
+      'serve',
+      '--data-dir',
+      join(dir, 'chain'),
+      '--host',
+      host,
+      '--port',
+      String(layout.chainPort),
+      '--n-shards',
+      String(layout.nShards),
+      '--epoch-duration',
+      String(options.epochDurationMs ?? 3_600_000),
+      '--dev-routes',
+      'on',
+      '--json',
+    ]; // the network needs the faucet and the epoch switch
     await ensurePortFree(host, layout.chainPort, 'chain', dir);
     const c = await spawnTusk(chainArgs, join(dir, 'logs', 'chain.log'), timeout, (child) => (chainChild = child));
     const chainUrl = String(c.ready.url);
@@ -248,8 +286,23 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
 
     const startNode = async (i: number) => {
       const name = `node-${i}`;
-      const args = ['node', 'run', '--data-dir', join(dir, name), '--chain-url', chainUrl, '--host', host, '--port', String(layout.nodePorts[i]),
-        '--name', name, '--stake', String(options.stakeWal ?? 1000), '--json'];
+      const args = [
+        'node',
+        'run',
+        '--data-dir',
+        join(dir, name),
+        '--chain-url',
+        chainUrl,
+        '--host',
+        host,
+        '--port',
+        String(layout.nodePorts[i]),
+        '--name',
+        name,
+        '--stake',
+        String(options.stakeWal ?? 1000),
+        '--json',
+      ];
       await ensurePortFree(host, layout.nodePorts[i], name, dir);
       const n = await spawnTusk(args, join(dir, 'logs', `${name}.log`), timeout, (child) => (nodeChildren[i] = child));
       const info = { name, url: String(n.ready.url), nodeId: String(n.ready.nodeId), pid: n.child.pid ?? -1 };
@@ -257,7 +310,8 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
       log(`${name} up at ${info.url}`);
       // Say so when a node dies on its own (stopNode/stop clear nodeChildren first).
       n.child.once('exit', (code, sig) => {
-        if (nodeChildren[i] === n.child && !stopping) log(`${name} exited unexpectedly (${sig ?? `code ${code}`}); see ${join(dir, 'logs', `${name}.log`)}`);
+        if (nodeChildren[i] === n.child && !stopping)
+          log(`${name} exited unexpectedly (${sig ?? `code ${code}`}); see ${join(dir, 'logs', `${name}.log`)}`);
       });
       return info;
     };
@@ -287,7 +341,12 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
     const want = options.walletFunds ?? 1000n * FROST_PER_WAL;
     const fundedMarker = join(dir, 'wallet.funded');
     const configPath = resolve(options.configPath ?? join(dir, 'client.json'));
-    if (!(await access(fundedMarker).then(() => true, () => false))) {
+    if (
+      !(await access(fundedMarker).then(
+        () => true,
+        () => false,
+      ))
+    ) {
       // First start (or one that stopped before funding): fund once, then remember it.
       const balance = await chain.balance(address);
       if (balance < want) await chain.requestFaucet(address, want - balance);
@@ -297,14 +356,21 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
     } else {
       const balance = await chain.balance(address);
       await writeClientConfig(configPath, { chainUrl, wallet: join(dir, 'wallet.key') });
-      log(`wallet ${address} has ${formatFrost(balance)} WAL (not topped up on a restart; \`tusk chain faucet ${address} --url ${chainUrl}\` adds more); client config at ${configPath}`);
+      log(
+        `wallet ${address} has ${formatFrost(balance)} WAL (not topped up on a restart; \`tusk chain faucet ${address} --url ${chainUrl}\` adds more); client config at ${configPath}`,
+      );
     }
 
     options.signal?.removeEventListener('abort', onAbort);
     options.signal?.throwIfAborted();
     let stopped = false;
     return {
-      dataDir: dir, chainUrl, configPath, walletAddress: address, nShards: layout.nShards, nodes,
+      dataDir: dir,
+      chainUrl,
+      configPath,
+      walletAddress: address,
+      nShards: layout.nShards,
+      nodes,
       async stopNode(i, signal = 'SIGTERM') {
         const child = nodeChildren[i];
         nodeChildren[i] = undefined;

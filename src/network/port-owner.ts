@@ -82,7 +82,9 @@ export async function findPortOwner(port: number): Promise<PortOwner | null> {
         let command = '';
         try {
           command = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter(Boolean).join(' ');
-        } catch { /* exited meanwhile */ }
+        } catch {
+          /* exited meanwhile */
+        }
         return { pid: Number(pid), command };
       }
     }

@@ -12,7 +12,15 @@ import { SliverData, type SliverAxis } from '../codec/sliver.ts';
 import { StorageNodeError, TuskError, TuskInputError } from '../errors.ts';
 import { recoverySymbolsFromBcs, type RecoverySymbol } from '../codec/recovery.ts';
 import { NOT_YET_REASONS, RETRYABLE_UPLOAD_REASONS } from './errors.ts';
-import { MAX_BCS_BYTES, MAX_JSON_BYTES, nodePaths, type ConfirmationKind, type NodeBlobStatus, type SignedNodeMessage, type StoredOnNodeStatus } from './wire.ts';
+import {
+  MAX_BCS_BYTES,
+  MAX_JSON_BYTES,
+  nodePaths,
+  type ConfirmationKind,
+  type NodeBlobStatus,
+  type SignedNodeMessage,
+  type StoredOnNodeStatus,
+} from './wire.ts';
 
 /** Options of `StorageNodeClient`. */
 export interface StorageNodeClientOptions {
@@ -99,15 +107,23 @@ export class StorageNodeClient {
    * @param waitForRegistrationMs when set, asks the node to long-poll until it has seen the
    *   registration (`wait_for_registration=true&wait_millis=…`).
    */
-  async getConfirmation(blobId: BlobId, kind: ConfirmationKind, options: NodeRequestOptions & { waitForRegistrationMs?: number } = {}): Promise<SignedNodeMessage> {
+  async getConfirmation(
+    blobId: BlobId,
+    kind: ConfirmationKind,
+    options: NodeRequestOptions & { waitForRegistrationMs?: number } = {},
+  ): Promise<SignedNodeMessage> {
     let path = nodePaths.confirmation(blobId, kind);
-    if (options.waitForRegistrationMs !== undefined) path += `?wait_for_registration=true&wait_millis=${Math.max(0, Math.floor(options.waitForRegistrationMs))}`;
+    if (options.waitForRegistrationMs !== undefined)
+      path += `?wait_for_registration=true&wait_millis=${Math.max(0, Math.floor(options.waitForRegistrationMs))}`;
     const data = await this.json<{ signed?: { serializedMessage?: unknown; signature?: unknown } }>('GET', path, options);
     const signed = data?.signed;
     if (!signed || typeof signed.serializedMessage !== 'string' || typeof signed.signature !== 'string') {
       throw new StorageNodeError(this.url, 200, 'MALFORMED_RESPONSE', 'confirmation has no signed.serializedMessage/signature');
     }
-    return { serializedMessage: new Uint8Array(Buffer.from(signed.serializedMessage, 'base64')), signature: new Uint8Array(Buffer.from(signed.signature, 'base64')) };
+    return {
+      serializedMessage: new Uint8Array(Buffer.from(signed.serializedMessage, 'base64')),
+      signature: new Uint8Array(Buffer.from(signed.signature, 'base64')),
+    };
   }
 
   /** `GET /v1/blobs/{id}/status`. */
@@ -135,7 +151,13 @@ export class StorageNodeClient {
     return this.json<Record<string, unknown>>('GET', nodePaths.health(), options);
   }
 
-  private async request(method: string, path: string, options: NodeRequestOptions, body?: Uint8Array, accept = 'application/json'): Promise<Response> {
+  private async request(
+    method: string,
+    path: string,
+    options: NodeRequestOptions,
+    body?: Uint8Array,
+    accept = 'application/json',
+  ): Promise<Response> {
     const timeout = AbortSignal.timeout(options.timeoutMs ?? this.timeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     let res: Response;
@@ -201,9 +223,13 @@ export class StorageNodeClient {
     try {
       return await readBodyCapped(res, max);
     } catch (e) {
-      if (e instanceof BodyTooLargeError) throw new StorageNodeError(this.url, res.status, 'RESPONSE_TOO_LARGE', `${method} ${path}: ${e.message}`);
+      if (e instanceof BodyTooLargeError)
+        throw new StorageNodeError(this.url, res.status, 'RESPONSE_TOO_LARGE', `${method} ${path}: ${e.message}`);
       if (options.signal?.aborted) throw options.signal.reason;
-      throw new StorageNodeError(this.url, res.status, null, `${method} ${path}: reading the answer failed: ${(e as Error).message}`, { retryable: true, cause: e });
+      throw new StorageNodeError(this.url, res.status, null, `${method} ${path}: reading the answer failed: ${(e as Error).message}`, {
+        retryable: true,
+        cause: e,
+      });
     }
   }
 }

@@ -41,7 +41,12 @@ export class ApiError extends TuskError {
   readonly metadata: Readonly<Record<string, unknown>>;
   private readonly httpOverride: number | undefined;
   /** `options.httpCode` overrides the status's HTTP code (e.g. 408 for a stalled body). */
-  constructor(status: ApiStatus, reason: string, message: string, options: { domain?: string; metadata?: Record<string, unknown>; retryable?: boolean; httpCode?: number } = {}) {
+  constructor(
+    status: ApiStatus,
+    reason: string,
+    message: string,
+    options: { domain?: string; metadata?: Record<string, unknown>; retryable?: boolean; httpCode?: number } = {},
+  ) {
     super(message, { retryable: options.retryable ?? (status === 'RESOURCE_EXHAUSTED' || status === 'UNAVAILABLE') });
     this.status = status;
     this.reason = reason;
@@ -72,7 +77,12 @@ export class ApiError extends TuskError {
  * Reasons that mean "not yet": the node may accept the same request a little later (it has not
  * seen the registration event, or does not hold every sliver for a confirmation yet).
  */
-export const NOT_YET_REASONS: ReadonlySet<string> = new Set(['NOT_REGISTERED', 'BLOB_NOT_REGISTERED', 'NOT_CURRENTLY_REGISTERED', 'MISSING_SLIVERS']);
+export const NOT_YET_REASONS: ReadonlySet<string> = new Set([
+  'NOT_REGISTERED',
+  'BLOB_NOT_REGISTERED',
+  'NOT_CURRENTLY_REGISTERED',
+  'MISSING_SLIVERS',
+]);
 /**
  * For uploads, also: a sliver PUT before the metadata PUT has landed, and a node whose buffer of
  * not-yet-registered uploads is full (Walrus answers CACHE_SATURATED with a 400). A GET's 404 is final.
@@ -109,7 +119,9 @@ export const invalidMetadata = (message: string): ApiError =>
 
 /** 400 SHARD_NOT_ASSIGNED, with the shard and epoch in the ErrorInfo metadata. */
 export const shardNotAssigned = (shard: number, epoch: number): ApiError =>
-  new ApiError('FAILED_PRECONDITION', 'SHARD_NOT_ASSIGNED', `shard ${shard} is not assigned to this node in epoch ${epoch}`, { metadata: { shard, epoch } });
+  new ApiError('FAILED_PRECONDITION', 'SHARD_NOT_ASSIGNED', `shard ${shard} is not assigned to this node in epoch ${epoch}`, {
+    metadata: { shard, epoch },
+  });
 
 /** 400 INDEX_OUT_OF_RANGE. */
 export const indexOutOfRange = (index: number, max: number): ApiError =>

@@ -55,7 +55,8 @@ export const nodePaths = {
   metadata: (blobId: BlobId): string => `${blobPath(blobId)}/metadata`,
   metadataStatus: (blobId: BlobId): string => `${blobPath(blobId)}/metadata/status`,
   /** @throws TuskInputError for a pair index that is not a u16 or an unknown axis. */
-  sliver: (blobId: BlobId, pairIndex: number, axis: SliverAxis): string => `${blobPath(blobId)}/slivers/${u16(pairIndex, 'pair index')}/${axisOf(axis)}`,
+  sliver: (blobId: BlobId, pairIndex: number, axis: SliverAxis): string =>
+    `${blobPath(blobId)}/slivers/${u16(pairIndex, 'pair index')}/${axisOf(axis)}`,
   sliverStatus: (blobId: BlobId, pairIndex: number, axis: SliverAxis): string => `${nodePaths.sliver(blobId, pairIndex, axis)}/status`,
   /** `deletable` takes the Blob object ID (0x-hex). */
   confirmation: (blobId: BlobId, kind: ConfirmationKind): string =>
@@ -92,8 +93,20 @@ export type ConfirmationKind = { kind: 'permanent' } | { kind: 'deletable'; obje
 export type NodeBlobStatus =
   | 'nonexistent'
   | { invalid: { event: { txDigest: string; eventSeq: string } } }
-  | { permanent: { endEpoch: number; isCertified: boolean; initialCertifiedEpoch?: number | null; deletableCounts: { count_deletable_total: number; count_deletable_certified: number } } }
-  | { deletable: { initialCertifiedEpoch?: number | null; deletableCounts: { count_deletable_total: number; count_deletable_certified: number } } };
+  | {
+      permanent: {
+        endEpoch: number;
+        isCertified: boolean;
+        initialCertifiedEpoch?: number | null;
+        deletableCounts: { count_deletable_total: number; count_deletable_certified: number };
+      };
+    }
+  | {
+      deletable: {
+        initialCertifiedEpoch?: number | null;
+        deletableCounts: { count_deletable_total: number; count_deletable_certified: number };
+      };
+    };
 
 /** Largest BCS answer a reader accepts by default (above the largest sliver of any committee). */
 export const MAX_BCS_BYTES = 64 * 2 ** 20;

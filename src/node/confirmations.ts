@@ -22,9 +22,18 @@ export class Confirmations {
    * confirmation for the current epoch, given only when every shard this node holds now has both
    * slivers of the blob. With `waitMillis`, first waits up to that long for the registration.
    */
-  async confirmation(blobId: Uint8Array, persistence: BlobPersistence, waitMillis: number | null, signal?: AbortSignal): Promise<{ signed: SignedMessageJson }> {
+  async confirmation(
+    blobId: Uint8Array,
+    persistence: BlobPersistence,
+    waitMillis: number | null,
+    signal?: AbortSignal,
+  ): Promise<{ signed: SignedMessageJson }> {
     if (waitMillis !== null && !this.ctx.store.isRegistered(blobId, this.ctx.epoch())) {
-      await this.waitFor(() => this.ctx.store.isRegistered(blobId, this.ctx.epoch()), Math.min(waitMillis, this.ctx.limits.maxWaitMillis), signal);
+      await this.waitFor(
+        () => this.ctx.store.isRegistered(blobId, this.ctx.epoch()),
+        Math.min(waitMillis, this.ctx.limits.maxWaitMillis),
+        signal,
+      );
     }
     const epoch = this.ctx.epoch();
     if (!this.ctx.store.isRegistered(blobId, epoch)) throw notRegistered();
@@ -34,13 +43,19 @@ export class Confirmations {
     }
     // As Walrus (a blob is "stored" only with its metadata): slivers alone do not earn a confirmation.
     if (!this.ctx.store.hasMetadata(blobId)) {
-      throw new ApiError('FAILED_PRECONDITION', 'MISSING_SLIVERS', 'the metadata of the blob is not stored', { retryable: true, metadata: { missing: 'metadata' } });
+      throw new ApiError('FAILED_PRECONDITION', 'MISSING_SLIVERS', 'the metadata of the blob is not stored', {
+        retryable: true,
+        metadata: { missing: 'metadata' },
+      });
     }
     const stored = this.ctx.store.storedSliverKeys(blobId);
     for (const shard of this.ctx.currentShards()) {
       const pair = this.ctx.pairOfShard(blobId, shard);
       if (!stored.has(`${pair}:p`) || !stored.has(`${pair}:s`)) {
-        throw new ApiError('FAILED_PRECONDITION', 'MISSING_SLIVERS', 'the required slivers are not all stored', { retryable: true, metadata: { shard, pair } });
+        throw new ApiError('FAILED_PRECONDITION', 'MISSING_SLIVERS', 'the required slivers are not all stored', {
+          retryable: true,
+          metadata: { shard, pair },
+        });
       }
     }
     const message = storageConfirmationMessage(epoch, blobId, persistence);

@@ -94,7 +94,8 @@ export class EventFollower {
     // Committees of the epochs that start in this page (reads happen before the transaction).
     const committees = new Map<number, CommitteeInfo>();
     for (const env of page.events) {
-      if (env.event.type === 'EpochChangeStart' && !committees.has(env.event.epoch)) committees.set(env.event.epoch, await chain.committee(env.event.epoch));
+      if (env.event.type === 'EpochChangeStart' && !committees.has(env.event.epoch))
+        committees.set(env.event.epoch, await chain.committee(env.event.epoch));
     }
     const registered: Uint8Array[] = [];
     const invalidated: Uint8Array[] = [];
@@ -123,7 +124,9 @@ export class EventFollower {
     this.lag = page.events.length === (this.o.pageSize ?? 500) ? 1 : 0;
     if (newEpoch !== null) {
       const shards = store.shards(newEpoch) ?? [];
-      this.log(`epoch ${newEpoch} started: this node holds ${shards.length} shard${shards.length === 1 ? '' : 's'}${shards.length ? ` (${summarizeShards(shards)})` : ''}`);
+      this.log(
+        `epoch ${newEpoch} started: this node holds ${shards.length} shard${shards.length === 1 ? '' : 's'}${shards.length ? ` (${summarizeShards(shards)})` : ''}`,
+      );
       this.startRecovery(newEpoch);
     }
     for (const b of certified) this.scheduleBlobSync(b);
@@ -234,7 +237,15 @@ export class EventFollower {
     const me = this.o.nodeId();
     const epoch = store.currentEpoch();
     if (me === null || epoch === null) return { recovered: 0, failed: 0 };
-    return recoverHeldShards(epoch, { chain: this.o.chain, store, nodeId: me, expander: this.o.service.expander, signal: this.abort.signal, timeoutMs: this.o.recoveryTimeoutMs, blobIds });
+    return recoverHeldShards(epoch, {
+      chain: this.o.chain,
+      store,
+      nodeId: me,
+      expander: this.o.service.expander,
+      signal: this.abort.signal,
+      timeoutMs: this.o.recoveryTimeoutMs,
+      blobIds,
+    });
   }
 
   private async runBlobSyncs(): Promise<void> {
@@ -245,12 +256,21 @@ export class EventFollower {
     const batch = [...this.blobSyncs.entries()];
     try {
       const report = await recoverHeldShards(epoch, {
-        chain: this.o.chain, store, nodeId: me, expander: this.o.service.expander, signal: this.abort.signal,
-        timeoutMs: this.o.recoveryTimeoutMs, blobIds: batch.map(([, b]) => b),
+        chain: this.o.chain,
+        store,
+        nodeId: me,
+        expander: this.o.service.expander,
+        signal: this.abort.signal,
+        timeoutMs: this.o.recoveryTimeoutMs,
+        blobIds: batch.map(([, b]) => b),
       });
       if (report.failed > 0) {
         // Left queued: retried after the delay (the epoch's shard recovery also finds them).
-        this.report(new TuskError(`blob sync: ${report.failed} slivers of ${batch.length} certified blob(s) could not be recovered yet`, { retryable: true }));
+        this.report(
+          new TuskError(`blob sync: ${report.failed} slivers of ${batch.length} certified blob(s) could not be recovered yet`, {
+            retryable: true,
+          }),
+        );
         return;
       }
       for (const [k] of batch) this.blobSyncs.delete(k);
@@ -309,10 +329,24 @@ export class EventFollower {
           // moved on and the run started for the newest epoch does the work.
           const state = await this.o.chain.systemState();
           if (state.epoch !== epoch) return;
-          const report = await recoverHeldShards(epoch, { chain: this.o.chain, store, nodeId: me, expander: this.o.service.expander, signal, timeoutMs: this.o.recoveryTimeoutMs });
-          if (report.recovered > 0 || failedRuns > 0) this.log(`epoch ${epoch}: shard recovery rebuilt ${report.recovered} sliver${report.recovered === 1 ? '' : 's'}${report.failed ? `, ${report.failed} still missing` : ''}`);
+          const report = await recoverHeldShards(epoch, {
+            chain: this.o.chain,
+            store,
+            nodeId: me,
+            expander: this.o.service.expander,
+            signal,
+            timeoutMs: this.o.recoveryTimeoutMs,
+          });
+          if (report.recovered > 0 || failedRuns > 0)
+            this.log(
+              `epoch ${epoch}: shard recovery rebuilt ${report.recovered} sliver${report.recovered === 1 ? '' : 's'}${report.failed ? `, ${report.failed} still missing` : ''}`,
+            );
           if (report.failed === 0) break;
-          this.report(new TuskError(`epoch ${epoch}: ${report.failed} slivers of held shards could not be recovered (${report.recovered} were)`, { retryable: true }));
+          this.report(
+            new TuskError(`epoch ${epoch}: ${report.failed} slivers of held shards could not be recovered (${report.recovered} were)`, {
+              retryable: true,
+            }),
+          );
           if (++failedRuns >= (this.o.recoveryAttempts ?? 5)) break;
         } catch (e) {
           if (signal.aborted) throw e;
@@ -402,7 +436,6 @@ export class EventFollower {
     this.running = null;
   }
 }
-
 
 /** "0-3, 7, 9-12" for a sorted list of shard indices (short log lines for big committees). */
 function summarizeShards(shards: readonly number[]): string {

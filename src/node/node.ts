@@ -100,7 +100,8 @@ function isDevChain(chain: Chain): chain is DevChain {
  * @throws TuskInputError for bad options; chain errors from registration (the node is stopped).
  */
 export async function startStorageNode(options: StorageNodeOptions): Promise<StorageNodeHandle> {
-  if (!options || typeof options.dataDir !== 'string' || options.dataDir === '') throw new TuskInputError('startStorageNode: dataDir is required');
+  if (!options || typeof options.dataDir !== 'string' || options.dataDir === '')
+    throw new TuskInputError('startStorageNode: dataDir is required');
   if (!options.chain) throw new TuskInputError('startStorageNode: chain is required');
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TuskInputError(`port must be 0…65535, got ${port}`);
@@ -142,7 +143,14 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
     service.setShardCount(state.nShards);
     let nodeId: string | null = store.getValue('nodeId');
     follower = new EventFollower({
-      chain, store, service, nodeId: () => nodeId, signer: keys.sui, waitMs: options.eventWaitMs, onError: options.onError, onLog: options.onLog,
+      chain,
+      store,
+      service,
+      nodeId: () => nodeId,
+      signer: keys.sui,
+      waitMs: options.eventWaitMs,
+      onError: options.onError,
+      onLog: options.onLog,
       blobSyncDelayMs: options.blobSyncDelayMs,
     });
     app = createNodeServer(service, state.nShards, {
@@ -161,18 +169,28 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
     const networkAddress = options.networkAddress ?? url;
 
     nodeId = await ensureRegistered(chain, store, keys, {
-      name: options.name ?? 'tusk-node', networkAddress, stake, useFaucet: options.useFaucet ?? true, epoch: state.epoch,
+      name: options.name ?? 'tusk-node',
+      networkAddress,
+      stake,
+      useFaucet: options.useFaucet ?? true,
+      epoch: state.epoch,
     });
     // Catch up before reporting ready, so the node knows its shards and the blobs registered so far.
-    while ((await follower.syncOnce(0)) > 0) { /* next page */ }
+    while ((await follower.syncOnce(0)) > 0) {
+      /* next page */
+    }
     // Recovery of held shards runs in the background: at once when the last run for the current
     // epoch did not complete (crash, node down across epoch changes); else only the sync report.
     const epoch = store.currentEpoch();
     if (epoch !== null) follower.startRecovery(epoch);
     follower.start();
     const scrubber = new SliverScrubber({
-      store, expander: service.expander, nShards: () => service.nShards, repair: (ids) => follower!.repairBlobs(ids),
-      sliversPerSecond: options.scrubSliversPerSecond, onError: options.onError,
+      store,
+      expander: service.expander,
+      nShards: () => service.nShards,
+      repair: (ids) => follower!.repairBlobs(ids),
+      sliversPerSecond: options.scrubSliversPerSecond,
+      onError: options.onError,
     });
     stopScrubber = () => scrubber.stop();
     if ((options.scrubSliversPerSecond ?? 20) > 0) scrubber.start();
@@ -183,7 +201,9 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
       publicKey: keys.bls.publicKey,
       service,
       async sync() {
-        while ((await follower!.syncOnce(0)) > 0) { /* next page */ }
+        while ((await follower!.syncOnce(0)) > 0) {
+          /* next page */
+        }
       },
       recovered: () => follower!.recovered(),
       scrubNow: () => scrubber.scrubOnce(),

@@ -65,22 +65,24 @@ export class PoolExpander {
     const n = cfg.nShards;
     const k = sliverSymbols(cfg, axis);
     if (data.length !== k * S) throw new TuskInputError(`expand: ${axis} sliver data must be ${k * S} bytes, got ${data.length}`);
-    return this.onLeastBusy((kernel) => kernel.exclusive(async () => {
-      const plan = planExpand(kernel, cfg, axis, S, 1);
-      const mark = kernel.mark();
-      try {
-        const chain = plan.allocChain(kernel);
-        const { area, leaves, roots } = chain;
-        kernel.u8().set(data, area);
-        await this.runner.run(kernel, plan.task(chain, 1));
-        const mem = kernel.u8();
-        const root = mem.slice(roots, roots + 32);
-        if (!keep) return { root };
-        return { root, expanded: mem.slice(area, area + n * S), leaves: mem.slice(leaves, leaves + n * 32) };
-      } finally {
-        kernel.release(mark);
-      }
-    }));
+    return this.onLeastBusy((kernel) =>
+      kernel.exclusive(async () => {
+        const plan = planExpand(kernel, cfg, axis, S, 1);
+        const mark = kernel.mark();
+        try {
+          const chain = plan.allocChain(kernel);
+          const { area, leaves, roots } = chain;
+          kernel.u8().set(data, area);
+          await this.runner.run(kernel, plan.task(chain, 1));
+          const mem = kernel.u8();
+          const root = mem.slice(roots, roots + 32);
+          if (!keep) return { root };
+          return { root, expanded: mem.slice(area, area + n * S), leaves: mem.slice(leaves, leaves + n * 32) };
+        } finally {
+          kernel.release(mark);
+        }
+      }),
+    );
   }
 
   /**
@@ -92,9 +94,11 @@ export class PoolExpander {
     const n = cfg.nShards;
     const S = cfg.symbolSize(metadata.unencodedLength);
     if (sliver.index >= n) return new SliverVerificationError(sliver.axis, sliver.index, `index out of range 0…${n - 1}`);
-    if (sliver.symbolSize !== S) return new SliverVerificationError(sliver.axis, sliver.index, `symbol size ${sliver.symbolSize}, expected ${S}`);
+    if (sliver.symbolSize !== S)
+      return new SliverVerificationError(sliver.axis, sliver.index, `symbol size ${sliver.symbolSize}, expected ${S}`);
     const want = sliverSymbols(cfg, sliver.axis) * S;
-    if (sliver.data.length !== want) return new SliverVerificationError(sliver.axis, sliver.index, `length ${sliver.data.length} bytes, expected ${want}`);
+    if (sliver.data.length !== want)
+      return new SliverVerificationError(sliver.axis, sliver.index, `length ${sliver.data.length} bytes, expected ${want}`);
     const { root } = await this.expand(cfg, sliver.axis, sliver.data, S);
     if (!equalBytes(root, expectedSliverHash(metadata, sliver.axis, sliver.index))) {
       return new SliverVerificationError(sliver.axis, sliver.index, 'Merkle root of the expanded sliver does not match the metadata');
@@ -108,7 +112,12 @@ export class PoolExpander {
    * stripe task with a stripe one symbol wide. Pre: exactly k symbols with distinct positions,
    * each S bytes. @returns the sliver's k·S data bytes (fresh, owned by the caller).
    */
-  async decodeSliverData(cfg: EncodingConfig, axis: SliverAxis, symbols: readonly { sourceIndex: number; data: Uint8Array }[], S: number): Promise<Uint8Array> {
+  async decodeSliverData(
+    cfg: EncodingConfig,
+    axis: SliverAxis,
+    symbols: readonly { sourceIndex: number; data: Uint8Array }[],
+    S: number,
+  ): Promise<Uint8Array> {
     if (this.closed) throw new TuskInputError('expander is closed');
     const n = cfg.nShards;
     const o = sliverSymbols(cfg, axis);
@@ -121,43 +130,58 @@ export class PoolExpander {
       seen.add(s.sourceIndex);
     }
     if (symbols.length !== o) throw new TuskInputError(`decodeSliverData: needs exactly ${o} symbols, got ${symbols.length}`);
-    return this.onLeastBusy((kernel) => kernel.exclusive(async () => {
-      const ex = kernel.exports;
-      const scheme = cfg.scheme;
-      const nDecode = ex.rsDecodeWorkShards(o, r);
-      const stride = scheme.planarBytes(1, S);
-      const mark = kernel.mark();
-      try {
-        const received = kernel.alloc(o + r, 1);
-        const raw = kernel.alloc(nDecode * S);
-        const work = kernel.alloc(nDecode * stride);
-        const erasures = kernel.alloc(scheme.erasureBytes);
-        const restored = kernel.alloc(o * S);
-        const position = (i: number) => (i < o ? ex.rsDecodePosition(o, r, false, i) : ex.rsDecodePosition(o, r, true, i - o));
-        let mem = kernel.u8();
-        mem.fill(0, received, received + o + r);
-        for (const s of symbols) {
-          mem.set(s.data, raw + position(s.sourceIndex) * S);
-          mem[received + s.sourceIndex] = 1;
+    return this.onLeastBusy((kernel) =>
+      kernel.exclusive(async () => {
+        const ex = kernel.exports;
+        const scheme = cfg.scheme;
+        const nDecode = ex.rsDecodeWorkShards(o, r);
+        const stride = scheme.planarBytes(1, S);
+        const mark = kernel.mark();
+        try {
+          const received = kernel.alloc(o + r, 1);
+          const raw = kernel.alloc(nDecode * S);
+          const work = kernel.alloc(nDecode * stride);
+          const erasures = kernel.alloc(scheme.erasureBytes);
+          const restored = kernel.alloc(o * S);
+          const position = (i: number) => (i < o ? ex.rsDecodePosition(o, r, false, i) : ex.rsDecodePosition(o, r, true, i - o));
+          let mem = kernel.u8();
+          mem.fill(0, received, received + o + r);
+          for (const s of symbols) {
+            mem.set(s.data, raw + position(s.sourceIndex) * S);
+            mem[received + s.sourceIndex] = 1;
+          }
+          const present = symbols.map((s) => s.sourceIndex);
+          if (present.some((i) => i >= o)) {
+            const task: DecodeTask = {
+              kind: 'decode',
+              encoding: scheme.name,
+              o,
+              r,
+              S,
+              w: 1,
+              raw,
+              rawStride: S,
+              present,
+              received,
+              erasures,
+              work,
+              workStride: stride,
+              restored,
+            };
+            await this.runner.run(kernel, task);
+          }
+          mem = kernel.u8();
+          const out = new Uint8Array(o * S);
+          for (let i = 0; i < o; i++) {
+            const from = seen.has(i) ? raw + position(i) * S : restored + i * S;
+            out.set(mem.subarray(from, from + S), i * S);
+          }
+          return out;
+        } finally {
+          kernel.release(mark);
         }
-        const present = symbols.map((s) => s.sourceIndex);
-        if (present.some((i) => i >= o)) {
-          const task: DecodeTask = {
-            kind: 'decode', encoding: scheme.name, o, r, S, w: 1, raw, rawStride: S, present, received, erasures, work, workStride: stride, restored,
-          };
-          await this.runner.run(kernel, task);
-        }
-        mem = kernel.u8();
-        const out = new Uint8Array(o * S);
-        for (let i = 0; i < o; i++) {
-          const from = seen.has(i) ? raw + position(i) * S : restored + i * S;
-          out.set(mem.subarray(from, from + S), i * S);
-        }
-        return out;
-      } finally {
-        kernel.release(mark);
-      }
-    }));
+      }),
+    );
   }
 
   /**
@@ -168,8 +192,16 @@ export class PoolExpander {
    *   (they form an inconsistency proof).
    * @throws NotEnoughSymbolsError (retryable) with fewer than k distinct valid symbols.
    */
-  async recoverSliver(cfg: EncodingConfig, metadata: BlobMetadata, targetAxis: SliverAxis, targetIndex: number, symbols: readonly RecoverySymbol[]):
-    Promise<{ sliver: SliverData; inconsistent?: undefined } | { sliver?: undefined; inconsistent: { sourceIndex: number; data: Uint8Array; proof: RecoverySymbol['proof'] }[] }> {
+  async recoverSliver(
+    cfg: EncodingConfig,
+    metadata: BlobMetadata,
+    targetAxis: SliverAxis,
+    targetIndex: number,
+    symbols: readonly RecoverySymbol[],
+  ): Promise<
+    | { sliver: SliverData; inconsistent?: undefined }
+    | { sliver?: undefined; inconsistent: { sourceIndex: number; data: Uint8Array; proof: RecoverySymbol['proof'] }[] }
+  > {
     const k = sliverSymbols(cfg, targetAxis);
     const chosen = new Map<number, RecoverySymbol>();
     for (const s of symbols) {
@@ -178,7 +210,10 @@ export class PoolExpander {
       // Proof checks hash one symbol and ⌈log2 n⌉ nodes each: cheap enough for this thread.
       if (verifyRecoverySymbol(cfg, metadata, s, targetAxis, targetIndex)) chosen.set(s.sourceIndex, s);
     }
-    if (chosen.size < k) throw new NotEnoughSymbolsError(`recovering ${targetAxis} sliver ${targetIndex} needs ${k} distinct valid symbols, got ${chosen.size}`);
+    if (chosen.size < k)
+      throw new NotEnoughSymbolsError(
+        `recovering ${targetAxis} sliver ${targetIndex} needs ${k} distinct valid symbols, got ${chosen.size}`,
+      );
     const used = [...chosen.values()].map((s) => ({ sourceIndex: s.sourceIndex, data: s.data, proof: s.proof }));
     const S = cfg.symbolSize(metadata.unencodedLength);
     const data = await this.decodeSliverData(cfg, targetAxis, used, S);

@@ -27,7 +27,12 @@ export class RecoveryApi {
    * source sliver this node stores on the proof axis (default: orthogonal to the target), each with
    * its Merkle proof in the source sliver's tree.
    */
-  async recoverySymbolsForTarget(blobId: Uint8Array, targetIndex: number, targetAxis: SliverAxis, proofAxis: SliverAxis | null): Promise<RecoverySymbol[]> {
+  async recoverySymbolsForTarget(
+    blobId: Uint8Array,
+    targetIndex: number,
+    targetAxis: SliverAxis,
+    proofAxis: SliverAxis | null,
+  ): Promise<RecoverySymbol[]> {
     const n = this.ctx.nShards;
     if (targetIndex >= n) throw indexOutOfRange(targetIndex, n);
     const source = proofAxis ?? orthogonal(targetAxis);
@@ -51,10 +56,15 @@ export class RecoveryApi {
    * (primary P, secondary S), each proven in the tree of a sliver this node stores (on `proofAxis`
    * when given, else whichever of the two slivers it stores, primary first).
    */
-  async recoverySymbolsById(blobId: Uint8Array, ids: readonly { primary: number; secondary: number }[], proofAxis: SliverAxis | null): Promise<RecoverySymbol[]> {
+  async recoverySymbolsById(
+    blobId: Uint8Array,
+    ids: readonly { primary: number; secondary: number }[],
+    proofAxis: SliverAxis | null,
+  ): Promise<RecoverySymbol[]> {
     const n = this.ctx.nShards;
     if (ids.length === 0) throw new ApiError('FAILED_PRECONDITION', 'NO_SYMBOLS_SPECIFIED', 'at least one symbol ID must be specified');
-    if (ids.length > this.ctx.limits.maxSymbolsPerRequest) throw badRequest('TOO_MANY_SYMBOLS', `at most ${this.ctx.limits.maxSymbolsPerRequest} symbols per request`);
+    if (ids.length > this.ctx.limits.maxSymbolsPerRequest)
+      throw badRequest('TOO_MANY_SYMBOLS', `at most ${this.ctx.limits.maxSymbolsPerRequest} symbols per request`);
     const stored = this.ctx.store.storedSliverKeys(blobId);
     const byAxis: Record<SliverAxis, { pair: number; targetIndex: number }[]> = { primary: [], secondary: [] };
     for (const id of ids) {
@@ -64,23 +74,45 @@ export class RecoveryApi {
       const secondaryPair = n - 1 - id.secondary;
       const holdsPrimary = stored.has(`${primaryPair}:p`);
       const holdsSecondary = stored.has(`${secondaryPair}:s`);
-      const axis: SliverAxis | null = proofAxis === 'primary' ? (holdsPrimary ? 'primary' : null)
-        : proofAxis === 'secondary' ? (holdsSecondary ? 'secondary' : null)
-        : holdsPrimary ? 'primary' : holdsSecondary ? 'secondary' : null;
+      const axis: SliverAxis | null =
+        proofAxis === 'primary'
+          ? holdsPrimary
+            ? 'primary'
+            : null
+          : proofAxis === 'secondary'
+            ? holdsSecondary
+              ? 'secondary'
+              : null
+            : holdsPrimary
+              ? 'primary'
+              : holdsSecondary
+                ? 'secondary'
+                : null;
       // As Walrus: symbols this node cannot serve are skipped; only an empty answer is an error.
       if (axis === null) continue;
       if (axis === 'primary') byAxis.primary.push({ pair: primaryPair, targetIndex: id.secondary });
       else byAxis.secondary.push({ pair: secondaryPair, targetIndex: id.primary });
     }
-    const out = [...(await this.symbolsFrom(blobId, 'primary', byAxis.primary)), ...(await this.symbolsFrom(blobId, 'secondary', byAxis.secondary))];
+    const out = [
+      ...(await this.symbolsFrom(blobId, 'primary', byAxis.primary)),
+      ...(await this.symbolsFrom(blobId, 'secondary', byAxis.secondary)),
+    ];
     if (out.length === 0) {
-      throw new ApiError('FAILED_PRECONDITION', 'SYMBOL_NOT_PRESENT_AT_SHARDS', "none of the requested symbols is the responsibility of this node's shards");
+      throw new ApiError(
+        'FAILED_PRECONDITION',
+        'SYMBOL_NOT_PRESENT_AT_SHARDS',
+        "none of the requested symbols is the responsibility of this node's shards",
+      );
     }
     return out;
   }
 
   /** Symbols from `source`-axis slivers of the given pairs at the given target positions. */
-  private async symbolsFrom(blobId: Uint8Array, source: SliverAxis, requests: readonly { pair: number; targetIndex: number }[]): Promise<RecoverySymbol[]> {
+  private async symbolsFrom(
+    blobId: Uint8Array,
+    source: SliverAxis,
+    requests: readonly { pair: number; targetIndex: number }[],
+  ): Promise<RecoverySymbol[]> {
     if (requests.length === 0) return [];
     const metadata = this.ctx.storedMetadata(blobId);
     if (!metadata || !this.ctx.store.hasMetadata(blobId)) throw metadataNotFound(false);
@@ -126,21 +158,35 @@ export class RecoveryApi {
    * must check what it decodes against the metadata. Slivers the node lacks are skipped.
    * @returns target index → symbols (in the node's shard order).
    */
-  decodingSymbols(blobId: Uint8Array, targets: readonly number[], targetAxis: SliverAxis): Map<number, { sourceIndex: number; data: Uint8Array }[]> {
-    if (targets.length === 0) throw new ApiError('FAILED_PRECONDITION', 'NO_TARGET_SLIVERS_SPECIFIED', 'at least one target sliver must be specified');
-    if (targets.length > this.ctx.limits.maxSymbolsPerRequest) throw badRequest('TOO_MANY_SYMBOLS', `at most ${this.ctx.limits.maxSymbolsPerRequest} targets per request`);
+  decodingSymbols(
+    blobId: Uint8Array,
+    targets: readonly number[],
+    targetAxis: SliverAxis,
+  ): Map<number, { sourceIndex: number; data: Uint8Array }[]> {
+    if (targets.length === 0)
+      throw new ApiError('FAILED_PRECONDITION', 'NO_TARGET_SLIVERS_SPECIFIED', 'at least one target sliver must be specified');
+    if (targets.length > this.ctx.limits.maxSymbolsPerRequest)
+      throw badRequest('TOO_MANY_SYMBOLS', `at most ${this.ctx.limits.maxSymbolsPerRequest} targets per request`);
     const cfg = new EncodingConfig(this.ctx.nShards);
     // Only source (systematic) slivers: their symbols are plain source symbols of the orthogonal slivers.
     const k = targetAxis === 'primary' ? cfg.primarySymbols : cfg.secondarySymbols;
     for (const t of targets) {
-      if (t >= k) throw new ApiError('INVALID_ARGUMENT', 'RECOVERY_SYMBOL_OUT_OF_RANGE', `target ${targetAxis} sliver ${t} is not a source sliver (index must be < ${k})`);
+      if (t >= k)
+        throw new ApiError(
+          'INVALID_ARGUMENT',
+          'RECOVERY_SYMBOL_OUT_OF_RANGE',
+          `target ${targetAxis} sliver ${t} is not a source sliver (index must be < ${k})`,
+        );
     }
     const unique = [...new Set(targets)];
     const shards = this.ctx.currentShards();
     // The answer holds targets × held slivers symbols: bounded like the symbol count of one
     // request, so a node holding many shards cannot be made to assemble an unbounded answer.
     if (unique.length * shards.length > this.ctx.limits.maxSymbolsPerRequest) {
-      throw badRequest('TOO_MANY_SYMBOLS', `at most ${this.ctx.limits.maxSymbolsPerRequest} symbols per request (targets × ${shards.length} held shards); ask for at most ${Math.max(1, Math.floor(this.ctx.limits.maxSymbolsPerRequest / Math.max(1, shards.length)))} targets`);
+      throw badRequest(
+        'TOO_MANY_SYMBOLS',
+        `at most ${this.ctx.limits.maxSymbolsPerRequest} symbols per request (targets × ${shards.length} held shards); ask for at most ${Math.max(1, Math.floor(this.ctx.limits.maxSymbolsPerRequest / Math.max(1, shards.length)))} targets`,
+      );
     }
     const out = new Map<number, { sourceIndex: number; data: Uint8Array }[]>(unique.map((t) => [t, []]));
     const source = orthogonal(targetAxis);
@@ -175,16 +221,24 @@ export class RecoveryApi {
     // Cheap shape checks first: the decode below is only worth running for a well-formed proof.
     if (proof.symbols.length !== k) throw invalid(`it must hold exactly ${k} symbols, got ${proof.symbols.length}`);
     if (proof.targetIndex >= cfg.nShards) throw invalid(`target index ${proof.targetIndex} out of range`);
-    const symbols: RecoverySymbol[] = proof.symbols.map((s) => ({ targetAxis: axis, sourceIndex: s.sourceIndex, data: s.data, targetIndex: proof.targetIndex, proof: s.proof }));
+    const symbols: RecoverySymbol[] = proof.symbols.map((s) => ({
+      targetAxis: axis,
+      sourceIndex: s.sourceIndex,
+      data: s.data,
+      targetIndex: proof.targetIndex,
+      proof: s.proof,
+    }));
     // Fail fast, before any pool work: the first duplicated symbol or failing Merkle proof ends
     // the check (a proof check hashes one symbol and ⌈log2 n⌉ nodes: cheap on this thread).
     const seen = new Set<number>();
     for (const s of symbols) {
       if (seen.has(s.sourceIndex)) throw invalid(`symbol ${s.sourceIndex} is given twice`);
       seen.add(s.sourceIndex);
-      if (!verifyRecoverySymbol(cfg, metadata, s, axis, proof.targetIndex)) throw invalid(`the Merkle proof of symbol ${s.sourceIndex} fails`);
+      if (!verifyRecoverySymbol(cfg, metadata, s, axis, proof.targetIndex))
+        throw invalid(`the Merkle proof of symbol ${s.sourceIndex} fails`);
     }
-    if (this.ctx.expander.pending + 2 > this.ctx.limits.maxQueuedExpansions) throw unavailable('proof verification is saturated; retry later');
+    if (this.ctx.expander.pending + 2 > this.ctx.limits.maxQueuedExpansions)
+      throw unavailable('proof verification is saturated; retry later');
     // Exactly k symbols given, so "k distinct valid ones" means every one is valid and distinct.
     // The decode and the expansion of the target run on the pool.
     let result;

@@ -26,8 +26,16 @@ export interface RouteOptions {
 }
 
 const UPLOAD_MESSAGES = {
-  metadata: { stored: 'metadata successfully stored', buffered: 'metadata buffered pending registration', alreadyStored: 'metadata already stored' },
-  sliver: { stored: 'sliver stored successfully', buffered: 'sliver buffered pending registration', alreadyStored: 'sliver already stored' },
+  metadata: {
+    stored: 'metadata successfully stored',
+    buffered: 'metadata buffered pending registration',
+    alreadyStored: 'metadata already stored',
+  },
+  sliver: {
+    stored: 'sliver stored successfully',
+    buffered: 'sliver buffered pending registration',
+    alreadyStored: 'sliver already stored',
+  },
 } as const;
 
 const UPLOAD_CODES: Record<UploadOutcome, number> = { stored: 201, buffered: 202, alreadyStored: 200 };
@@ -37,13 +45,15 @@ type Query = Record<string, string | string[] | undefined>;
 
 /** Parses and checks a decimal u16 path segment. */
 export function parseU16(text: string, what: string): number {
-  if (!/^\d{1,5}$/.test(text) || Number(text) > 0xffff) throw badRequest('INVALID_PATH', `${what} must be a decimal u16, got ${JSON.stringify(text)}`);
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 0xffff)
+    throw badRequest('INVALID_PATH', `${what} must be a decimal u16, got ${JSON.stringify(text)}`);
   return Number(text);
 }
 
 /** Parses `primary|secondary`. */
 export function parseAxis(text: string, what = 'sliver type'): SliverAxis {
-  if (text !== 'primary' && text !== 'secondary') throw badRequest('INVALID_PATH', `${what} must be "primary" or "secondary", got ${JSON.stringify(text)}`);
+  if (text !== 'primary' && text !== 'secondary')
+    throw badRequest('INVALID_PATH', `${what} must be "primary" or "secondary", got ${JSON.stringify(text)}`);
   return text;
 }
 
@@ -73,7 +83,11 @@ function boolQuery(q: Query, name: string): boolean {
 function bcsBody(req: FastifyRequest): Uint8Array {
   const ct = req.headers['content-type'];
   if (ct !== undefined && ct.split(';')[0].trim().toLowerCase() !== 'application/octet-stream') {
-    throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'UNSUPPORTED_MEDIA_TYPE', `BCS bodies must be application/octet-stream, got ${JSON.stringify(ct)}`);
+    throw new ApiError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      'UNSUPPORTED_MEDIA_TYPE',
+      `BCS bodies must be application/octet-stream, got ${JSON.stringify(ct)}`,
+    );
   }
   const body = req.body;
   if (body === undefined || body === null) return new Uint8Array(0);
@@ -86,11 +100,17 @@ function bcsBody(req: FastifyRequest): Uint8Array {
 }
 
 function sendBcs(reply: FastifyReply, bytes: Uint8Array): FastifyReply {
-  return reply.code(200).header('content-type', 'application/octet-stream').send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  return reply
+    .code(200)
+    .header('content-type', 'application/octet-stream')
+    .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 }
 
 function sendJson(reply: FastifyReply, code: number, data: unknown): FastifyReply {
-  return reply.code(code).header('content-type', 'application/json').send(JSON.stringify(success(code, data)));
+  return reply
+    .code(code)
+    .header('content-type', 'application/json')
+    .send(JSON.stringify(success(code, data)));
 }
 
 /**
@@ -113,21 +133,25 @@ export function registerRoutes(app: FastifyInstance, service: NodeService, nShar
     const p = req.params as Params;
     return { blobId: blobIdParam(req), pair: parseU16(p.pair, 'sliver pair index'), axis: parseAxis(p.axis) };
   };
-  app.put(NODE_ROUTES.sliver, {
-    bodyLimit: sliverBodyLimit(nShards),
-    // Before the body is read: refuse a sliver for an unregistered blob, a shard not held or a
-    // pair out of range without buffering up to sliverBodyLimit bytes for it.
-    preParsing: async (req, _reply, payload) => {
-      const { blobId, pair } = sliverParams(req);
-      service.precheckSliver(blobId, pair, boolQuery(req.query as Query, 'pending'));
-      return payload;
+  app.put(
+    NODE_ROUTES.sliver,
+    {
+      bodyLimit: sliverBodyLimit(nShards),
+      // Before the body is read: refuse a sliver for an unregistered blob, a shard not held or a
+      // pair out of range without buffering up to sliverBodyLimit bytes for it.
+      preParsing: async (req, _reply, payload) => {
+        const { blobId, pair } = sliverParams(req);
+        service.precheckSliver(blobId, pair, boolQuery(req.query as Query, 'pending'));
+        return payload;
+      },
     },
-  }, async (req, reply) => {
-    const { blobId, pair, axis } = sliverParams(req);
-    const pending = boolQuery(req.query as Query, 'pending');
-    const outcome = await service.putSliver(blobId, pair, axis, bcsBody(req), pending);
-    return sendJson(reply, UPLOAD_CODES[outcome], UPLOAD_MESSAGES.sliver[outcome]);
-  });
+    async (req, reply) => {
+      const { blobId, pair, axis } = sliverParams(req);
+      const pending = boolQuery(req.query as Query, 'pending');
+      const outcome = await service.putSliver(blobId, pair, axis, bcsBody(req), pending);
+      return sendJson(reply, UPLOAD_CODES[outcome], UPLOAD_MESSAGES.sliver[outcome]);
+    },
+  );
   app.get(NODE_ROUTES.sliver, async (req, reply) => {
     const { blobId, pair, axis } = sliverParams(req);
     return sendBcs(reply, service.getSliver(blobId, pair, axis));
@@ -172,11 +196,17 @@ export function registerRoutes(app: FastifyInstance, service: NodeService, nShar
     const proofAxis = proofAxisText === undefined ? null : parseAxis(proofAxisText, 'proofAxis');
     const ids = q.id === undefined ? [] : Array.isArray(q.id) ? q.id : [q.id];
     const target = single(q, 'targetSliver');
-    if (ids.length > 0 && target !== undefined) throw badRequest('INVALID_QUERY', 'give either id=P-S or targetSliver/targetType, not both');
+    if (ids.length > 0 && target !== undefined)
+      throw badRequest('INVALID_QUERY', 'give either id=P-S or targetSliver/targetType, not both');
     if (target !== undefined) {
       const typeText = single(q, 'targetType');
       if (typeText === undefined) throw badRequest('INVALID_QUERY', 'targetSliver needs targetType');
-      const symbols = await service.recoverySymbolsForTarget(blobId, parseU16(target, 'targetSliver'), parseAxis(typeText, 'targetType'), proofAxis);
+      const symbols = await service.recoverySymbolsForTarget(
+        blobId,
+        parseU16(target, 'targetSliver'),
+        parseAxis(typeText, 'targetType'),
+        proofAxis,
+      );
       return sendBcs(reply, recoverySymbolsToBcs(symbols));
     }
     const parsed = ids.map((id) => {
@@ -213,6 +243,14 @@ export function registerRoutes(app: FastifyInstance, service: NodeService, nShar
   // 13 health
   app.get(NODE_ROUTES.health, async (req, reply) => {
     const detailed = boolQuery(req.query as Query, 'detailed');
-    return sendJson(reply, 200, service.health(detailed, { nodeId: options.nodeId(), eventsPending: options.eventsPending(), missingSlivers: options.missingSlivers?.() ?? 0 }));
+    return sendJson(
+      reply,
+      200,
+      service.health(detailed, {
+        nodeId: options.nodeId(),
+        eventsPending: options.eventsPending(),
+        missingSlivers: options.missingSlivers?.() ?? 0,
+      }),
+    );
   });
 }

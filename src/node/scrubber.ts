@@ -114,7 +114,9 @@ export class SliverScrubber {
       const report = await this.o.repair(blobIds);
       // Count only the rotten slivers that are back.
       for (const { keys } of rotten.values()) for (const k of keys) if (store.hasSliver(k.blobId, k.pair, k.axis)) repaired++;
-      this.o.onLog?.(`scrub: ${rottenCount} rotten sliver(s) of ${blobIds.length} blob(s) deleted; ${repaired} rebuilt from peers${report.failed > 0 ? `, ${report.failed} not yet` : ''}`);
+      this.o.onLog?.(
+        `scrub: ${rottenCount} rotten sliver(s) of ${blobIds.length} blob(s) deleted; ${repaired} rebuilt from peers${report.failed > 0 ? `, ${report.failed} not yet` : ''}`,
+      );
     }
     this.totals.checked += checked;
     this.totals.rotten += rottenCount;

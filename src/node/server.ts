@@ -51,10 +51,12 @@ export interface NodeServerOptions extends RouteOptions {
  */
 export function createNodeServer(service: NodeService, nShards: number, options: NodeServerOptions): FastifyInstance {
   const maxInFlight = options.maxInFlight ?? 256;
-  if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new TuskInputError(`maxInFlight must be a positive integer, got ${maxInFlight}`);
+  if (!Number.isInteger(maxInFlight) || maxInFlight < 1)
+    throw new TuskInputError(`maxInFlight must be a positive integer, got ${maxInFlight}`);
   const requestTimeoutMs = options.requestTimeoutMs ?? 120_000;
   const bodyIdleMs = options.bodyIdleTimeoutMs ?? 10_000;
-  if (!Number.isInteger(bodyIdleMs) || bodyIdleMs < 1) throw new TuskInputError(`bodyIdleTimeoutMs must be a positive integer, got ${bodyIdleMs}`);
+  if (!Number.isInteger(bodyIdleMs) || bodyIdleMs < 1)
+    throw new TuskInputError(`bodyIdleTimeoutMs must be a positive integer, got ${bodyIdleMs}`);
   const headersTimeoutMs = Math.min(options.headersTimeoutMs ?? 10_000, requestTimeoutMs);
   const app = Fastify({
     logger: false,
@@ -70,7 +72,8 @@ export function createNodeServer(service: NodeService, nShards: number, options:
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
   const maxBodyBytes = options.maxBodyBytesInFlight ?? 512 * 1024 * 1024;
-  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) throw new TuskInputError(`maxBodyBytesInFlight must be a positive integer, got ${maxBodyBytes}`);
+  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1)
+    throw new TuskInputError(`maxBodyBytesInFlight must be a positive integer, got ${maxBodyBytes}`);
   // Refusals are logged at most once a minute per reason, so a flood cannot fill the log.
   const lastRefusalLog = new Map<string, number>();
   limitConnections(app.server, {
@@ -81,7 +84,11 @@ export function createNodeServer(service: NodeService, nShards: number, options:
       const now = Date.now();
       if ((lastRefusalLog.get(reason) ?? 0) > now - 60_000) return;
       lastRefusalLog.set(reason, now);
-      options.onLog?.(reason === 'peer' ? `refusing connections from ${peer}: it holds the maximum of open connections` : 'refusing connections: the node holds the maximum of open connections');
+      options.onLog?.(
+        reason === 'peer'
+          ? `refusing connections from ${peer}: it holds the maximum of open connections`
+          : 'refusing connections: the node holds the maximum of open connections',
+      );
     },
   });
 
@@ -121,7 +128,12 @@ export function createNodeServer(service: NodeService, nShards: number, options:
     const watched = watchBody(payload, {
       idleMs: bodyIdleMs,
       onBytes: (n) => charge?.(n),
-      idleError: () => new ApiError('UNAVAILABLE', 'REQUEST_TIMEOUT', `no body bytes for ${bodyIdleMs} ms; the request was dropped`, { domain: GLOBAL_DOMAIN, retryable: true, httpCode: 408 }),
+      idleError: () =>
+        new ApiError('UNAVAILABLE', 'REQUEST_TIMEOUT', `no body bytes for ${bodyIdleMs} ms; the request was dropped`, {
+          domain: GLOBAL_DOMAIN,
+          retryable: true,
+          httpCode: 408,
+        }),
     });
     // A body that fails leaves unread bytes on the connection: answer, then close it.
     watched.once('error', () => reply.header('connection', 'close'));
@@ -134,12 +146,17 @@ export function createNodeServer(service: NodeService, nShards: number, options:
     if (error instanceof ApiError) {
       api = error;
       if (api.retryable && api.httpCode >= 500) reply.header('retry-after', '1');
-    }
-    else if ((error as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      api = new ApiError('PAYLOAD_TOO_LARGE', 'PAYLOAD_TOO_LARGE', 'the request body is larger than this route accepts', { domain: GLOBAL_DOMAIN });
+    } else if ((error as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      api = new ApiError('PAYLOAD_TOO_LARGE', 'PAYLOAD_TOO_LARGE', 'the request body is larger than this route accepts', {
+        domain: GLOBAL_DOMAIN,
+      });
     } else if ((error as FastifyError).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       api = new ApiError('UNSUPPORTED_MEDIA_TYPE', 'UNSUPPORTED_MEDIA_TYPE', error.message, { domain: GLOBAL_DOMAIN });
-    } else if (typeof (error as FastifyError).statusCode === 'number' && (error as FastifyError).statusCode! >= 400 && (error as FastifyError).statusCode! < 500) {
+    } else if (
+      typeof (error as FastifyError).statusCode === 'number' &&
+      (error as FastifyError).statusCode! >= 400 &&
+      (error as FastifyError).statusCode! < 500
+    ) {
       api = new ApiError('INVALID_ARGUMENT', 'INVALID_REQUEST', error.message, { domain: GLOBAL_DOMAIN });
     } else if (error instanceof TuskInputError) {
       api = new ApiError('INVALID_ARGUMENT', 'INVALID_ARGUMENT', error.message);

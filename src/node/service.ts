@@ -140,7 +140,10 @@ export class NodeService {
 
   /** Signs `message` with the node's BLS key, in the API's JSON form. */
   sign(message: Uint8Array): SignedMessageJson {
-    return { serializedMessage: Buffer.from(message).toString('base64'), signature: Buffer.from(blsSign(this.keys.secretKey, message)).toString('base64') };
+    return {
+      serializedMessage: Buffer.from(message).toString('base64'),
+      signature: Buffer.from(blsSign(this.keys.secretKey, message)).toString('base64'),
+    };
   }
 
   // ---- delegated to the collaborators ------------------------------------------------------
@@ -196,22 +199,40 @@ export class NodeService {
   }
 
   /** See {@link Confirmations.confirmation}. */
-  confirmation(blobId: Uint8Array, persistence: BlobPersistence, waitMillis: number | null, signal?: AbortSignal): Promise<{ signed: SignedMessageJson }> {
+  confirmation(
+    blobId: Uint8Array,
+    persistence: BlobPersistence,
+    waitMillis: number | null,
+    signal?: AbortSignal,
+  ): Promise<{ signed: SignedMessageJson }> {
     return this.confirmations.confirmation(blobId, persistence, waitMillis, signal);
   }
 
   /** See {@link RecoveryApi.recoverySymbolsForTarget}. */
-  recoverySymbolsForTarget(blobId: Uint8Array, targetIndex: number, targetAxis: SliverAxis, proofAxis: SliverAxis | null): Promise<RecoverySymbol[]> {
+  recoverySymbolsForTarget(
+    blobId: Uint8Array,
+    targetIndex: number,
+    targetAxis: SliverAxis,
+    proofAxis: SliverAxis | null,
+  ): Promise<RecoverySymbol[]> {
     return this.recovery.recoverySymbolsForTarget(blobId, targetIndex, targetAxis, proofAxis);
   }
 
   /** See {@link RecoveryApi.recoverySymbolsById}. */
-  recoverySymbolsById(blobId: Uint8Array, ids: readonly { primary: number; secondary: number }[], proofAxis: SliverAxis | null): Promise<RecoverySymbol[]> {
+  recoverySymbolsById(
+    blobId: Uint8Array,
+    ids: readonly { primary: number; secondary: number }[],
+    proofAxis: SliverAxis | null,
+  ): Promise<RecoverySymbol[]> {
     return this.recovery.recoverySymbolsById(blobId, ids, proofAxis);
   }
 
   /** See {@link RecoveryApi.decodingSymbols}. */
-  decodingSymbols(blobId: Uint8Array, targets: readonly number[], targetAxis: SliverAxis): Map<number, { sourceIndex: number; data: Uint8Array }[]> {
+  decodingSymbols(
+    blobId: Uint8Array,
+    targets: readonly number[],
+    targetAxis: SliverAxis,
+  ): Map<number, { sourceIndex: number; data: Uint8Array }[]> {
     return this.recovery.decodingSymbols(blobId, targets, targetAxis);
   }
 
@@ -244,9 +265,10 @@ export class NodeService {
       // reported in recovery and `missingSlivers` says how many slivers are still missing.
       shardSummary: {
         owned: shards.length,
-        ownedShardStatus: (extra.missingSlivers ?? 0) > 0
-          ? { unknown: 0, ready: 0, inTransfer: 0, inRecovery: shards.length }
-          : { unknown: 0, ready: shards.length, inTransfer: 0, inRecovery: 0 },
+        ownedShardStatus:
+          (extra.missingSlivers ?? 0) > 0
+            ? { unknown: 0, ready: 0, inTransfer: 0, inRecovery: shards.length }
+            : { unknown: 0, ready: shards.length, inTransfer: 0, inRecovery: 0 },
         readOnly: 0,
         missingSlivers: extra.missingSlivers ?? 0,
       },

@@ -74,7 +74,11 @@ export async function recoverHeldShards(epoch: number, o: ShardRecoveryOptions):
   const n = committee.nShards;
   const clients = new Map<CommitteeNode, StorageNodeClient>();
   /** One call to `peer` (through the storage-node API client); null when the peer cannot help. */
-  const ask = async <T>(peer: CommitteeNode, call: (client: StorageNodeClient, options: NodeRequestOptions) => Promise<T>, maxBytes: number): Promise<T | null> => {
+  const ask = async <T>(
+    peer: CommitteeNode,
+    call: (client: StorageNodeClient, options: NodeRequestOptions) => Promise<T>,
+    maxBytes: number,
+  ): Promise<T | null> => {
     for (let attempt = 0; ; attempt++) {
       o.signal?.throwIfAborted();
       try {

@@ -124,14 +124,18 @@ export class NodeStore {
       sliverGet: s('SELECT bcs FROM slivers WHERE blob_id = ? AND pair = ? AND axis = ?'),
       // SQLite's substr is 1-based on BLOBs; the head holds the ULEB data length, the tail the
       // symbol size and index (SliverData BCS: uleb(len) ‖ data ‖ u16 symbolSize ‖ u16 index).
-      sliverFrame: s('SELECT substr(bcs, 1, 5) AS head, substr(bcs, -4, 4) AS tail FROM slivers WHERE blob_id = ? AND pair = ? AND axis = ?'),
+      sliverFrame: s(
+        'SELECT substr(bcs, 1, 5) AS head, substr(bcs, -4, 4) AS tail FROM slivers WHERE blob_id = ? AND pair = ? AND axis = ?',
+      ),
       sliverBytes: s('SELECT substr(bcs, ?, ?) AS part FROM slivers WHERE blob_id = ? AND pair = ? AND axis = ?'),
       sliverHas: s('SELECT 1 AS one FROM slivers WHERE blob_id = ? AND pair = ? AND axis = ?'),
       sliverInsert: s('INSERT INTO slivers (blob_id, pair, axis, bcs) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
       sliverKeys: s('SELECT pair, axis FROM slivers WHERE blob_id = ?'),
       sliverDeleteBlob: s('DELETE FROM slivers WHERE blob_id = ?'),
       sliverDelete: s('DELETE FROM slivers WHERE blob_id = ? AND pair = ? AND axis = ?'),
-      sliverKeysAfter: s('SELECT blob_id, pair, axis FROM slivers WHERE (blob_id, pair, axis) > (?, ?, ?) ORDER BY blob_id, pair, axis LIMIT ?'),
+      sliverKeysAfter: s(
+        'SELECT blob_id, pair, axis FROM slivers WHERE (blob_id, pair, axis) > (?, ?, ?) ORDER BY blob_id, pair, axis LIMIT ?',
+      ),
       shardInsert: s('INSERT INTO shards (epoch, shard) VALUES (?, ?) ON CONFLICT DO NOTHING'),
       shardDeleteEpoch: s('DELETE FROM shards WHERE epoch = ?'),
       shardsOf: s('SELECT shard FROM shards WHERE epoch = ? ORDER BY shard'),
@@ -164,7 +168,11 @@ export class NodeStore {
     } catch (e) {
       db.close();
       const busy = /locked|busy/i.test((e as Error).message);
-      throw new TuskInputError(busy ? `node store ${path} is in use by another process (one node per data directory)` : `node store ${path}: ${(e as Error).message}`);
+      throw new TuskInputError(
+        busy
+          ? `node store ${path} is in use by another process (one node per data directory)`
+          : `node store ${path}: ${(e as Error).message}`,
+      );
     }
     return new NodeStore(path, db);
   }
@@ -336,7 +344,16 @@ export class NodeStore {
 
   /** The live Blob objects of `blobId` (end epoch after `epoch`). */
   liveObjects(blobId: Uint8Array, epoch: number): BlobObjectRecord[] {
-    return (this.stmts.objByBlob.all(blobId) as { object_id: string; deletable: number; end_epoch: number; certified_epoch: number | null; event_tx: string; event_seq: number }[])
+    return (
+      this.stmts.objByBlob.all(blobId) as {
+        object_id: string;
+        deletable: number;
+        end_epoch: number;
+        certified_epoch: number | null;
+        event_tx: string;
+        event_seq: number;
+      }[]
+    )
       .filter((r) => r.end_epoch > epoch)
       .map((r) => ({
         objectId: r.object_id,
@@ -427,7 +444,12 @@ export class NodeStore {
    * @returns the sliver's index and one fresh array per position, or null when the sliver is not
    *   stored. @throws TuskInputError for a position beyond the sliver's symbols or a corrupt frame.
    */
-  sliverSymbolsAt(blobId: Uint8Array, pair: number, axis: SliverAxis, positions: readonly number[]): { index: number; symbols: Uint8Array[] } | null {
+  sliverSymbolsAt(
+    blobId: Uint8Array,
+    pair: number,
+    axis: SliverAxis,
+    positions: readonly number[],
+  ): { index: number; symbols: Uint8Array[] } | null {
     const frame = this.stmts.sliverFrame.get(blobId, pair, AXIS_CODE[axis]) as { head: Uint8Array; tail: Uint8Array } | undefined;
     if (!frame) return null;
     let len: number, headLen: number;
@@ -438,10 +460,13 @@ export class NodeStore {
     }
     const symbolSize = readU16(frame.tail, 0);
     const index = readU16(frame.tail, 2);
-    if (symbolSize === 0 || len % symbolSize !== 0) throw new TuskInputError('stored sliver: data length is not a multiple of its symbol size');
+    if (symbolSize === 0 || len % symbolSize !== 0)
+      throw new TuskInputError('stored sliver: data length is not a multiple of its symbol size');
     const symbols = positions.map((p) => {
-      if (!Number.isInteger(p) || p < 0 || (p + 1) * symbolSize > len) throw new TuskInputError(`symbol ${p} is beyond the sliver's ${len / symbolSize} symbols`);
-      const row = this.stmts.sliverBytes.get(headLen + p * symbolSize + 1, symbolSize, blobId, pair, AXIS_CODE[axis]) as { part: Uint8Array } | undefined;
+      if (!Number.isInteger(p) || p < 0 || (p + 1) * symbolSize > len)
+        throw new TuskInputError(`symbol ${p} is beyond the sliver's ${len / symbolSize} symbols`);
+      const row = this.stmts.sliverBytes.get(headLen + p * symbolSize + 1, symbolSize, blobId, pair, AXIS_CODE[axis]) as
+        { part: Uint8Array } | undefined;
       if (!row || row.part.length !== symbolSize) throw new TuskInputError('stored sliver vanished or is truncated');
       return row.part;
     });
@@ -465,7 +490,11 @@ export class NodeStore {
    */
   sliverKeysAfter(after: StoredSliverKey | null, limit: number): StoredSliverKey[] {
     const from = after ?? { blobId: new Uint8Array(0), pair: -1, axis: 'primary' as SliverAxis };
-    const rows = this.stmts.sliverKeysAfter.all(from.blobId, from.pair, AXIS_CODE[from.axis], limit) as { blob_id: Uint8Array; pair: number; axis: number }[];
+    const rows = this.stmts.sliverKeysAfter.all(from.blobId, from.pair, AXIS_CODE[from.axis], limit) as {
+      blob_id: Uint8Array;
+      pair: number;
+      axis: number;
+    }[];
     return rows.map((r) => ({ blobId: new Uint8Array(r.blob_id), pair: r.pair, axis: r.axis === 0 ? 'primary' : 'secondary' }));
   }
 

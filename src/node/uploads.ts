@@ -10,7 +10,17 @@ import { BlobMetadata, BlobMetadataWithId } from '../codec/metadata.ts';
 import { SliverData, type SliverAxis } from '../codec/sliver.ts';
 import { verifyMetadata } from '../codec/verify.ts';
 import { MetadataVerificationError, TuskInputError } from '../errors.ts';
-import { ApiError, badRequest, invalidMetadata, invalidSliver, metadataNotFound, notRegistered, shardNotAssigned, sliverNotFound, unavailable } from '../node-api/errors.ts';
+import {
+  ApiError,
+  badRequest,
+  invalidMetadata,
+  invalidSliver,
+  metadataNotFound,
+  notRegistered,
+  shardNotAssigned,
+  sliverNotFound,
+  unavailable,
+} from '../node-api/errors.ts';
 import type { StoredOnNodeStatus, UploadOutcome } from '../node-api/wire.ts';
 import type { NodeService } from './service.ts';
 
@@ -31,8 +41,12 @@ export class UploadIntake {
   private pendingBytes = 0;
   private readonly metadataCache = new Map<string, BlobMetadata>();
   private writeQueue: {
-    blobId: Uint8Array; pair: number; axis: SliverAxis; bcs: Uint8Array;
-    resolve: (r: 'stored' | 'alreadyStored' | 'notRegistered' | 'shardNotAssigned') => void; reject: (e: unknown) => void;
+    blobId: Uint8Array;
+    pair: number;
+    axis: SliverAxis;
+    bcs: Uint8Array;
+    resolve: (r: 'stored' | 'alreadyStored' | 'notRegistered' | 'shardNotAssigned') => void;
+    reject: (e: unknown) => void;
   }[] = [];
   private writeScheduled = false;
 
@@ -141,7 +155,8 @@ export class UploadIntake {
     if (registered && this.ctx.store.hasSliver(blobId, pair, axis)) return 'alreadyStored';
     const metadata = this.storedMetadata(blobId);
     if (!metadata) throw metadataNotFound(true);
-    if (this.ctx.expander.pending >= this.ctx.limits.maxQueuedExpansions) throw unavailable('sliver verification is saturated; retry later');
+    if (this.ctx.expander.pending >= this.ctx.limits.maxQueuedExpansions)
+      throw unavailable('sliver verification is saturated; retry later');
     // Verifying against buffered metadata: pin its entry so eviction cannot drop it meanwhile.
     const pinned = registered || this.ctx.store.hasMetadata(blobId) ? undefined : this.pending.get(key(blobId));
     if (pinned) pinned.verifying++;
@@ -197,7 +212,12 @@ export class UploadIntake {
    * commit returned, so an acknowledgement still means "on disk". The registration is re-checked
    * inside the transaction: an invalidation or deletion applied meanwhile wins.
    */
-  private writeSliver(blobId: Uint8Array, pair: number, axis: SliverAxis, bcs: Uint8Array): Promise<'stored' | 'alreadyStored' | 'notRegistered' | 'shardNotAssigned'> {
+  private writeSliver(
+    blobId: Uint8Array,
+    pair: number,
+    axis: SliverAxis,
+    bcs: Uint8Array,
+  ): Promise<'stored' | 'alreadyStored' | 'notRegistered' | 'shardNotAssigned'> {
     return new Promise((resolve, reject) => {
       this.writeQueue.push({ blobId, pair, axis, bcs, resolve, reject });
       if (!this.writeScheduled) {
@@ -276,7 +296,12 @@ export class UploadIntake {
     if (this.pendingBytes + bytes > this.ctx.limits.maxPendingBytes) {
       // As Walrus: FAILED_PRECONDITION (400) with the reason CACHE_SATURATED; clients recognise
       // the reason and retry (after registering the blob, the upload is not buffered at all).
-      throw new ApiError('FAILED_PRECONDITION', 'CACHE_SATURATED', 'the buffer for uploads pending registration is full; retry after registering the blob', { retryable: true });
+      throw new ApiError(
+        'FAILED_PRECONDITION',
+        'CACHE_SATURATED',
+        'the buffer for uploads pending registration is full; retry after registering the blob',
+        { retryable: true },
+      );
     }
     this.pendingBytes += bytes;
   }

@@ -49,7 +49,8 @@ export function signersBitmap(signers: readonly number[], nMembers: number): Uin
 
 /** Member indices set in `bitmap`. @throws CertificateError if it is too long or names non-members. */
 export function bitmapSigners(bitmap: Uint8Array, nMembers: number): number[] {
-  if (bitmap.length > Math.ceil(nMembers / 8)) throw new CertificateError(`signers bitmap of ${bitmap.length} bytes is too long for ${nMembers} members`);
+  if (bitmap.length > Math.ceil(nMembers / 8))
+    throw new CertificateError(`signers bitmap of ${bitmap.length} bytes is too long for ${nMembers} members`);
   const out: number[] = [];
   for (let i = 0; i < bitmap.length * 8; i++) {
     if ((bitmap[i >> 3] >> (i & 7)) & 1) {
@@ -85,7 +86,8 @@ export function aggregateCertificate(
     if (!m) throw new CertificateError(`member ${member} is not in the committee`);
     if (seen.has(member)) throw new CertificateError(`member ${member} signed twice`);
     seen.add(member);
-    if (!options.verified && !blsVerify(signature, m.publicKey, message)) throw new CertificateError(`member ${member}'s signature does not verify`);
+    if (!options.verified && !blsVerify(signature, m.publicKey, message))
+      throw new CertificateError(`member ${member}'s signature does not verify`);
   }
   const sorted = [...signatures].sort((a, b) => a.member - b.member);
   return {
@@ -113,7 +115,10 @@ export function verifyCertificate(
   if (signers.length === 0) throw new CertificateError('certificate has no signers');
   const weight = signers.reduce((s, i) => s + committee.members[i].weight, 0);
   const enough = threshold === 'quorum' ? isQuorum(weight, committee.nShards) : isAboveValidity(weight, committee.nShards);
-  if (!enough) throw new CertificateError(`signers hold ${weight} of ${committee.nShards} shards: not ${threshold === 'quorum' ? 'a quorum' : 'above validity'}`);
+  if (!enough)
+    throw new CertificateError(
+      `signers hold ${weight} of ${committee.nShards} shards: not ${threshold === 'quorum' ? 'a quorum' : 'above validity'}`,
+    );
   const key = blsAggregatePublicKeys(signers.map((i) => committee.members[i].publicKey));
   if (!blsVerify(signature, key, message)) throw new CertificateError('aggregate signature does not verify for the signers');
   return { signers, weight };
@@ -124,7 +129,8 @@ export function verifyCertificate(
  * signature [u8; 96] (fixed size, no length prefix).
  */
 export function certificateToBcs(cert: Certificate): Uint8Array {
-  const n = cert.signers.length, m = cert.serializedMessage.length;
+  const n = cert.signers.length,
+    m = cert.serializedMessage.length;
   const out = new Uint8Array(ulebLength(n) + 2 * n + ulebLength(m) + m + 96);
   let off = writeUleb(out, 0, n);
   for (const s of cert.signers) off = writeU16(out, off, s);

@@ -85,7 +85,8 @@ export function parseStorageConfirmation(bytes: Uint8Array): { epoch: number; bl
   if (m.intentType !== IntentType.BlobCertification) throw new TuskInputError(`not a storage confirmation (intent ${m.intentType})`);
   const b = m.body;
   if (b.length === 33 && b[32] === 0) return { epoch: m.epoch, blobId: b.slice(0, 32), persistence: { kind: 'permanent' } };
-  if (b.length === 65 && b[32] === 1) return { epoch: m.epoch, blobId: b.slice(0, 32), persistence: { kind: 'deletable', objectId: b.slice(33) } };
+  if (b.length === 65 && b[32] === 1)
+    return { epoch: m.epoch, blobId: b.slice(0, 32), persistence: { kind: 'deletable', objectId: b.slice(33) } };
   throw new TuskInputError('storage confirmation: malformed body');
 }
 
@@ -107,7 +108,8 @@ export function invalidBlobIdMessage(epoch: number, blobId: Uint8Array): Uint8Ar
 export function proofOfPossessionMessage(epoch: number, suiAddress: string | Uint8Array, blsPublicKey: Uint8Array): Uint8Array {
   let address: Uint8Array;
   if (typeof suiAddress === 'string') {
-    if (!/^0x[0-9a-fA-F]{64}$/.test(suiAddress)) throw new TuskInputError(`Sui address must be 0x + 64 hex digits, got ${JSON.stringify(suiAddress)}`);
+    if (!/^0x[0-9a-fA-F]{64}$/.test(suiAddress))
+      throw new TuskInputError(`Sui address must be 0x + 64 hex digits, got ${JSON.stringify(suiAddress)}`);
     address = new Uint8Array(Buffer.from(suiAddress.slice(2), 'hex'));
   } else {
     address = suiAddress;

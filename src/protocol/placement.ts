@@ -54,7 +54,8 @@ export function placeBlob<N extends PlacementMember>(committee: PlacementCommitt
     member,
     node,
     pairs: node.shards.map((s) => {
-      if (!Number.isInteger(s) || s < 0 || s >= n || seen[s]) throw new TuskInputError(`committee of epoch ${committee.epoch} assigns shard ${s} twice or out of range`);
+      if (!Number.isInteger(s) || s < 0 || s >= n || seen[s])
+        throw new TuskInputError(`committee of epoch ${committee.epoch} assigns shard ${s} twice or out of range`);
       seen[s] = 1;
       return pairForShard(s, offset, n);
     }),
@@ -65,5 +66,9 @@ export function placeBlob<N extends PlacementMember>(committee: PlacementCommitt
 
 /** The committee in the form certificates are checked against (weights = shard counts). */
 export function certificateCommittee(committee: PlacementCommittee): Committee {
-  return { epoch: committee.epoch, nShards: committee.nShards, members: committee.members.map((m) => ({ publicKey: m.publicKey, weight: m.shards.length })) };
+  return {
+    epoch: committee.epoch,
+    nShards: committee.nShards,
+    members: committee.members.map((m) => ({ publicKey: m.publicKey, weight: m.shards.length })),
+  };
 }

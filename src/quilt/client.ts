@@ -26,8 +26,16 @@ import { withRetries, Semaphore } from '../util/async.ts';
 import { storeBlob, type StoreBlobOptions, type StoreResult } from '../client/store-blob.ts';
 import { encodeQuilt, type EncodedQuilt, type QuiltBlobInput } from './quilt-encode.ts';
 import {
-  QUILT_INDEX_PREFIX_BYTES, QuiltFormatError, decodeIndex, decodePatch, indexBcsLength, quiltColumn, quiltGeometry, validateIdentifier,
-  type QuiltGeometry, type QuiltPatchInfo,
+  QUILT_INDEX_PREFIX_BYTES,
+  QuiltFormatError,
+  decodeIndex,
+  decodePatch,
+  indexBcsLength,
+  quiltColumn,
+  quiltGeometry,
+  validateIdentifier,
+  type QuiltGeometry,
+  type QuiltPatchInfo,
 } from './format.ts';
 import { encodeQuiltPatchId, parseQuiltPatchId } from './patch-id.ts';
 
@@ -64,17 +72,28 @@ export type StoreQuiltOptions = Omit<StoreBlobOptions, 'encoding'>;
 export async function storeQuilt(blobs: readonly QuiltBlobInput[], options: StoreQuiltOptions): Promise<QuiltStoreResult> {
   if (!Array.isArray(blobs) || blobs.length === 0) throw new TuskInputError('a quilt needs at least one patch');
   const committee = await options.chain.committee();
-  if (committee.members.length === 0) throw new TuskError(`epoch ${committee.epoch} has no committee: nothing can be stored yet`, { retryable: true });
+  if (committee.members.length === 0)
+    throw new TuskError(`epoch ${committee.epoch} has no committee: nothing can be stored yet`, { retryable: true });
   const encoded = encodeQuilt(blobs, { nShards: committee.nShards });
   // A quilt is defined on RS2's matrix (its columns are RS2 secondary slivers), whatever
   // encoding the caller's options name for ordinary blobs.
   const result = await storeBlob(encoded.quilt, { ...options, encoding: 'RS2' });
-  return { quiltId: result.blobId, blobStoreResult: result, storedQuiltBlobs: storedQuiltBlobs(result.blobId, encoded), symbolSize: encoded.symbolSize, nShards: committee.nShards };
+  return {
+    quiltId: result.blobId,
+    blobStoreResult: result,
+    storedQuiltBlobs: storedQuiltBlobs(result.blobId, encoded),
+    symbolSize: encoded.symbolSize,
+    nShards: committee.nShards,
+  };
 }
 
 /** `storedQuiltBlobs` of a quilt built by `encodeQuilt` and stored under `quiltId`. */
 export function storedQuiltBlobs(quiltId: BlobId | string, encoded: Pick<EncodedQuilt, 'patches'>): StoredQuiltPatch[] {
-  return encoded.patches.map((p) => ({ identifier: p.identifier, quiltPatchId: encodeQuiltPatchId(quiltId, p.startIndex, p.endIndex), range: [p.startIndex, p.endIndex] as const }));
+  return encoded.patches.map((p) => ({
+    identifier: p.identifier,
+    quiltPatchId: encodeQuiltPatchId(quiltId, p.startIndex, p.endIndex),
+    range: [p.startIndex, p.endIndex] as const,
+  }));
 }
 
 /**
@@ -82,23 +101,43 @@ export function storedQuiltBlobs(quiltId: BlobId | string, encoded: Pick<Encoded
  * object, as `chain.getBlob(result.blobStoreResult.blobObjectId)` returns it). A reused, already
  * certified Blob object is reported as `alreadyCertified`, else `newlyCreated`.
  */
-export function quiltStoreResultJson(result: QuiltStoreResult, blobObject: BlobObject, encodedLength: number, epochs: number): Record<string, unknown> {
+export function quiltStoreResultJson(
+  result: QuiltStoreResult,
+  blobObject: BlobObject,
+  encodedLength: number,
+  epochs: number,
+): Record<string, unknown> {
   const r = result.blobStoreResult;
-  const blobStoreResult = r.reused && r.cost === 0n
-    ? { alreadyCertified: { blobId: r.blobId, object: r.blobObjectId, endEpoch: r.endEpoch } }
-    : {
-        newlyCreated: {
-          blobObject: {
-            id: blobObject.id, registeredEpoch: blobObject.registeredEpoch, blobId: blobIdToString(blobObject.blobId), size: blobObject.size,
-            encodingType: blobObject.encodingType === 1 ? 'RS2' : `RS${blobObject.encodingType}`, certifiedEpoch: blobObject.certifiedEpoch,
-            storage: { id: blobObject.storage.id, startEpoch: blobObject.storage.startEpoch, endEpoch: blobObject.storage.endEpoch, storageSize: blobObject.storage.storageSize },
-            deletable: blobObject.deletable,
+  const blobStoreResult =
+    r.reused && r.cost === 0n
+      ? { alreadyCertified: { blobId: r.blobId, object: r.blobObjectId, endEpoch: r.endEpoch } }
+      : {
+          newlyCreated: {
+            blobObject: {
+              id: blobObject.id,
+              registeredEpoch: blobObject.registeredEpoch,
+              blobId: blobIdToString(blobObject.blobId),
+              size: blobObject.size,
+              encodingType: blobObject.encodingType === 1 ? 'RS2' : `RS${blobObject.encodingType}`,
+              certifiedEpoch: blobObject.certifiedEpoch,
+              storage: {
+                id: blobObject.storage.id,
+                startEpoch: blobObject.storage.startEpoch,
+                endEpoch: blobObject.storage.endEpoch,
+                storageSize: blobObject.storage.storageSize,
+              },
+              deletable: blobObject.deletable,
+            },
+            resourceOperation: r.reused
+              ? { reuseRegistration: { encodedLength } }
+              : { registerFromScratch: { encodedLength, epochsAhead: epochs } },
+            cost: Number(r.cost),
           },
-          resourceOperation: r.reused ? { reuseRegistration: { encodedLength } } : { registerFromScratch: { encodedLength, epochsAhead: epochs } },
-          cost: Number(r.cost),
-        },
-      };
-  return { blobStoreResult, storedQuiltBlobs: result.storedQuiltBlobs.map((p) => ({ identifier: p.identifier, quiltPatchId: p.quiltPatchId, range: [...p.range] })) };
+        };
+  return {
+    blobStoreResult,
+    storedQuiltBlobs: result.storedQuiltBlobs.map((p) => ({ identifier: p.identifier, quiltPatchId: p.quiltPatchId, range: [...p.range] })),
+  };
 }
 
 /** Options of the quilt readers: those of `readBlob` (the whole-quilt fallback uses them too). */
@@ -130,11 +169,20 @@ export type QuiltPatchSelector = { readonly identifier: string } | { readonly qu
  * @throws QuiltFormatError when the blob is not a quilt or its index/patch is corrupted;
  *   TuskInputError when the identifier is not in the quilt.
  */
-export async function readQuiltPatch(quiltId: BlobId | string | null, selector: QuiltPatchSelector, options: ReadQuiltOptions): Promise<QuiltPatch> {
+export async function readQuiltPatch(
+  quiltId: BlobId | string | null,
+  selector: QuiltPatchSelector,
+  options: ReadQuiltOptions,
+): Promise<QuiltPatch> {
   if ('quiltPatchId' in selector) {
     const parsed = parseQuiltPatchId(selector.quiltPatchId);
-    if (quiltId !== null && blobIdToString(typeof quiltId === 'string' ? blobIdFromString(quiltId) : quiltId) !== blobIdToString(parsed.quiltId)) {
-      throw new TuskInputError(`patch ID ${selector.quiltPatchId} belongs to quilt ${blobIdToString(parsed.quiltId)}, not ${String(quiltId)}`);
+    if (
+      quiltId !== null &&
+      blobIdToString(typeof quiltId === 'string' ? blobIdFromString(quiltId) : quiltId) !== blobIdToString(parsed.quiltId)
+    ) {
+      throw new TuskInputError(
+        `patch ID ${selector.quiltPatchId} belongs to quilt ${blobIdToString(parsed.quiltId)}, not ${String(quiltId)}`,
+      );
     }
     const reader = await QuiltReader.open(parsed.quiltId, options);
     return reader.readPatchAt(parsed.startIndex, parsed.endIndex);
@@ -151,7 +199,9 @@ export async function listQuiltPatches(quiltId: BlobId | string, options: ReadQu
 }
 
 /** The JSON of Walrus's `GET /v1/quilts/{id}/patches`: `[{identifier, patch_id, tags}]`. */
-export function walrusPatchList(entries: readonly QuiltPatchEntry[]): { identifier: string; patch_id: string; tags: Record<string, string> }[] {
+export function walrusPatchList(
+  entries: readonly QuiltPatchEntry[],
+): { identifier: string; patch_id: string; tags: Record<string, string> }[] {
   return entries.map((e) => ({ identifier: e.identifier, patch_id: e.quiltPatchId, tags: { ...e.tags } }));
 }
 
@@ -176,7 +226,13 @@ export class QuiltReader {
   private whole: Uint8Array | null = null;
   private index: QuiltPatchInfo[] | null = null;
 
-  private constructor(id: BlobId, metadata: BlobMetadataWithId, committees: CommitteeInfo[], options: ReadQuiltOptions, clientFor: (a: string) => StorageNodeClient) {
+  private constructor(
+    id: BlobId,
+    metadata: BlobMetadataWithId,
+    committees: CommitteeInfo[],
+    options: ReadQuiltOptions,
+    clientFor: (a: string) => StorageNodeClient,
+  ) {
     this.id = id;
     this.quiltId = blobIdToString(id);
     this.metadata = metadata;
@@ -190,7 +246,9 @@ export class QuiltReader {
     this.symbolSize = this.cfg.symbolSize(length);
     const { rows, columns } = this.geometry;
     if (this.cfg.scheme !== RS2 || length !== rows * columns * this.symbolSize || length === 0) {
-      throw new QuiltFormatError(`blob ${this.quiltId} is not a quilt: ${length} bytes is not a full ${rows}×${columns} matrix of RS2 symbols`);
+      throw new QuiltFormatError(
+        `blob ${this.quiltId} is not a quilt: ${length} bytes is not a full ${rows}×${columns} matrix of RS2 symbols`,
+      );
     }
   }
 
@@ -213,7 +271,8 @@ export class QuiltReader {
     const columnBytes = this.geometry.rows * this.symbolSize;
     const first = await this.column(0);
     const need = Math.ceil((QUILT_INDEX_PREFIX_BYTES + indexBcsLength(first, columnBytes)) / columnBytes);
-    if (need > this.geometry.columns) throw new QuiltFormatError(`quilt index of blob ${this.quiltId} claims ${need} columns of ${this.geometry.columns}`);
+    if (need > this.geometry.columns)
+      throw new QuiltFormatError(`quilt index of blob ${this.quiltId} claims ${need} columns of ${this.geometry.columns}`);
     const cols = await this.fetchColumns(range(0, need));
     this.index = decodeIndex(concatColumns(cols), columnBytes, this.geometry.columns);
     return this.index;
@@ -232,7 +291,10 @@ export class QuiltReader {
     const entry = (await this.readIndex()).find((p) => p.identifier === identifier);
     if (!entry) throw new TuskInputError(`quilt ${this.quiltId} has no patch ${JSON.stringify(identifier)}`);
     const patch = await this.readPatchAt(entry.startIndex, entry.endIndex);
-    if (patch.identifier !== identifier) throw new QuiltFormatError(`quilt ${this.quiltId} is corrupted: the index names ${JSON.stringify(identifier)} but the patch header ${JSON.stringify(patch.identifier)}`);
+    if (patch.identifier !== identifier)
+      throw new QuiltFormatError(
+        `quilt ${this.quiltId} is corrupted: the index names ${JSON.stringify(identifier)} but the patch header ${JSON.stringify(patch.identifier)}`,
+      );
     return patch;
   }
 
@@ -246,11 +308,18 @@ export class QuiltReader {
     try {
       validateIdentifier(patch.identifier);
     } catch (e) {
-      throw new QuiltFormatError(`quilt ${this.quiltId}: the patch at columns [${start}, ${end}) has an invalid identifier: ${(e as Error).message}`);
+      throw new QuiltFormatError(
+        `quilt ${this.quiltId}: the patch at columns [${start}, ${end}) has an invalid identifier: ${(e as Error).message}`,
+      );
     }
     return {
-      quiltId: this.quiltId, quiltPatchId: encodeQuiltPatchId(this.id, start, end), identifier: patch.identifier, tags: patch.tags,
-      startIndex: start, endIndex: end, data: patch.data.slice(),
+      quiltId: this.quiltId,
+      quiltPatchId: encodeQuiltPatchId(this.id, start, end),
+      identifier: patch.identifier,
+      tags: patch.tags,
+      startIndex: start,
+      endIndex: end,
+      data: patch.data.slice(),
     };
   }
 
@@ -288,7 +357,10 @@ export class QuiltReader {
       if (tried.has(client.url)) continue;
       tried.add(client.url);
       try {
-        const sliver = await withRetries(() => client.getSliver(this.id, pair, 'secondary', { signal: this.options.signal, maxBytes }), retry);
+        const sliver = await withRetries(
+          () => client.getSliver(this.id, pair, 'secondary', { signal: this.options.signal, maxBytes }),
+          retry,
+        );
         if (sliver.index !== c) continue;
         if (verifySlivers(this.cfg, this.metadata.metadata, [sliver])[0] !== null) continue;
         return sliver.data.slice();

@@ -37,7 +37,8 @@ export interface QuiltGeometry {
 
 /** Rows and columns of a quilt for a committee of `nShards` shards (RS2 source symbol counts). */
 export function quiltGeometry(nShards: number): QuiltGeometry {
-  if (!Number.isInteger(nShards) || nShards < 4 || nShards > 65535) throw new TuskInputError(`a quilt needs 4…65535 shards, got ${nShards}`);
+  if (!Number.isInteger(nShards) || nShards < 4 || nShards > 65535)
+    throw new TuskInputError(`a quilt needs 4…65535 shards, got ${nShards}`);
   const f = Math.floor((nShards - 1) / 3);
   return { nShards, rows: nShards - 2 * f, columns: nShards - f };
 }
@@ -61,13 +62,20 @@ export function compareUtf8(a: Uint8Array, b: Uint8Array): number {
 export function validateIdentifier(identifier: string): Uint8Array {
   if (typeof identifier !== 'string') throw new TuskInputError(`a quilt identifier must be a string, got ${typeof identifier}`);
   if (identifier.length === 0) throw new TuskInputError('a quilt identifier must not be empty');
-  if (!isWellFormed(identifier)) throw new TuskInputError(`quilt identifier ${JSON.stringify(identifier)} contains a lone UTF-16 surrogate (not valid Unicode)`);
+  if (!isWellFormed(identifier))
+    throw new TuskInputError(`quilt identifier ${JSON.stringify(identifier)} contains a lone UTF-16 surrogate (not valid Unicode)`);
   const bytes = utf8.encode(identifier);
   if (bytes.length > 65535) throw new TuskInputError(`quilt identifier is ${bytes.length} UTF-8 bytes; at most 65535 are allowed`);
-  if (ulebLength(bytes.length) + bytes.length >= 65535) throw new TuskInputError(`quilt identifier is ${bytes.length} UTF-8 bytes; its BCS form must be under 65535 bytes (at most 65531 bytes)`);
+  if (ulebLength(bytes.length) + bytes.length >= 65535)
+    throw new TuskInputError(
+      `quilt identifier is ${bytes.length} UTF-8 bytes; its BCS form must be under 65535 bytes (at most 65531 bytes)`,
+    );
   if (/\p{White_Space}$/u.test(identifier)) throw new TuskInputError(`quilt identifier ${JSON.stringify(identifier)} ends with whitespace`);
   const control = /\p{Cc}/u.exec(identifier);
-  if (control) throw new TuskInputError(`quilt identifier ${JSON.stringify(identifier)} contains the control character U+${control[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`);
+  if (control)
+    throw new TuskInputError(
+      `quilt identifier ${JSON.stringify(identifier)} contains the control character U+${control[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`,
+    );
   return bytes;
 }
 
@@ -125,7 +133,8 @@ export function encodeIndexBcs(patches: readonly { identifierBcs: Uint8Array; ta
  */
 export function decodeIndex(bytes: Uint8Array, columnBytes: number, columns: number): QuiltPatchInfo[] {
   const length = indexBcsLength(bytes, columnBytes);
-  if (bytes.length < QUILT_INDEX_PREFIX_BYTES + length) throw new QuiltFormatError(`quilt index needs ${QUILT_INDEX_PREFIX_BYTES + length} bytes, got ${bytes.length}`);
+  if (bytes.length < QUILT_INDEX_PREFIX_BYTES + length)
+    throw new QuiltFormatError(`quilt index needs ${QUILT_INDEX_PREFIX_BYTES + length} bytes, got ${bytes.length}`);
   const bcs = bytes.subarray(QUILT_INDEX_PREFIX_BYTES, QUILT_INDEX_PREFIX_BYTES + length);
   try {
     let at = 0;
@@ -143,7 +152,8 @@ export function decodeIndex(bytes: Uint8Array, columnBytes: number, columns: num
       at = id.next;
       const tags = readTags(bcs, at);
       at = tags.next;
-      if (end <= start || end > columns) throw new QuiltFormatError(`quilt index: patch ${i} spans columns [${start}, ${end}), outside [${start + 1}…${columns}]`);
+      if (end <= start || end > columns)
+        throw new QuiltFormatError(`quilt index: patch ${i} spans columns [${start}, ${end}), outside [${start + 1}…${columns}]`);
       try {
         validateIdentifier(id.value);
       } catch (e) {
@@ -169,10 +179,13 @@ export function decodeIndex(bytes: Uint8Array, columnBytes: number, columns: num
  */
 export function indexBcsLength(bytes: Uint8Array, columnBytes: number): number {
   if (bytes.length < QUILT_INDEX_PREFIX_BYTES) throw new QuiltFormatError('too short to hold a quilt index');
-  if (bytes[0] !== QUILT_VERSION_V1) throw new QuiltFormatError(`not a QuiltV1 blob: the first byte is ${bytes[0]}, expected ${QUILT_VERSION_V1}`);
+  if (bytes[0] !== QUILT_VERSION_V1)
+    throw new QuiltFormatError(`not a QuiltV1 blob: the first byte is ${bytes[0]}, expected ${QUILT_VERSION_V1}`);
   const length = new DataView(bytes.buffer, bytes.byteOffset, 5).getUint32(1, true);
   if (length === 0 || length > MAX_INDEX_COLUMNS * columnBytes - QUILT_INDEX_PREFIX_BYTES) {
-    throw new QuiltFormatError(`not a QuiltV1 blob: the index length ${length} is out of bounds (1…${MAX_INDEX_COLUMNS * columnBytes - QUILT_INDEX_PREFIX_BYTES})`);
+    throw new QuiltFormatError(
+      `not a QuiltV1 blob: the index length ${length} is out of bounds (1…${MAX_INDEX_COLUMNS * columnBytes - QUILT_INDEX_PREFIX_BYTES})`,
+    );
   }
   return length;
 }
@@ -197,7 +210,8 @@ export function decodePatch(bytes: Uint8Array): DecodedPatch {
   const length = view.getUint32(1, true);
   const mask = bytes[5];
   const end = QUILT_PATCH_HEADER_BYTES + length;
-  if (end > bytes.length) throw new QuiltFormatError(`quilt patch claims ${length} bytes but its columns hold ${bytes.length - QUILT_PATCH_HEADER_BYTES}`);
+  if (end > bytes.length)
+    throw new QuiltFormatError(`quilt patch claims ${length} bytes but its columns hold ${bytes.length - QUILT_PATCH_HEADER_BYTES}`);
   try {
     let at = QUILT_PATCH_HEADER_BYTES;
     const idSize = view.getUint16(at, true);
@@ -226,7 +240,8 @@ export function decodePatch(bytes: Uint8Array): DecodedPatch {
 export function quiltColumn(quilt: Uint8Array, g: QuiltGeometry, symbolSize: number, c: number): Uint8Array {
   const out = new Uint8Array(g.rows * symbolSize);
   const rowBytes = g.columns * symbolSize;
-  for (let r = 0; r < g.rows; r++) out.set(quilt.subarray(r * rowBytes + c * symbolSize, r * rowBytes + (c + 1) * symbolSize), r * symbolSize);
+  for (let r = 0; r < g.rows; r++)
+    out.set(quilt.subarray(r * rowBytes + c * symbolSize, r * rowBytes + (c + 1) * symbolSize), r * symbolSize);
   return out;
 }
 

@@ -21,7 +21,8 @@ export interface QuiltPatchId {
 export function encodeQuiltPatchId(quiltId: BlobId | string, startIndex: number, endIndex: number): string {
   const id = typeof quiltId === 'string' ? blobIdFromString(quiltId) : quiltId;
   if (id.length !== 32) throw new TuskInputError(`a quilt ID is 32 bytes, got ${id.length}`);
-  for (const v of [startIndex, endIndex]) if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new TuskInputError(`patch column ${v} is not a u16`);
+  for (const v of [startIndex, endIndex])
+    if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new TuskInputError(`patch column ${v} is not a u16`);
   const out = new Uint8Array(37);
   out.set(id);
   out[32] = QUILT_VERSION_V1;
@@ -37,10 +38,13 @@ export function encodeQuiltPatchId(quiltId: BlobId | string, startIndex: number,
  * @throws TuskInputError when it is not 37 bytes of URL-safe base64, not version 1, or an empty range.
  */
 export function parseQuiltPatchId(text: string): QuiltPatchId {
-  if (typeof text !== 'string' || !/^[A-Za-z0-9_-]{50}$/.test(text)) throw new TuskInputError(`malformed quilt patch ID ${JSON.stringify(text)}: expected 50 characters of URL-safe base64`);
+  if (typeof text !== 'string' || !/^[A-Za-z0-9_-]{50}$/.test(text))
+    throw new TuskInputError(`malformed quilt patch ID ${JSON.stringify(text)}: expected 50 characters of URL-safe base64`);
   const bytes = new Uint8Array(Buffer.from(text, 'base64url'));
-  if (bytes.length !== 37 || Buffer.from(bytes).toString('base64url') !== text) throw new TuskInputError(`malformed quilt patch ID ${JSON.stringify(text)}`);
-  if (bytes[32] !== QUILT_VERSION_V1) throw new TuskInputError(`quilt patch ID ${text} has version ${bytes[32]}; only version ${QUILT_VERSION_V1} is known`);
+  if (bytes.length !== 37 || Buffer.from(bytes).toString('base64url') !== text)
+    throw new TuskInputError(`malformed quilt patch ID ${JSON.stringify(text)}`);
+  if (bytes[32] !== QUILT_VERSION_V1)
+    throw new TuskInputError(`quilt patch ID ${text} has version ${bytes[32]}; only version ${QUILT_VERSION_V1} is known`);
   const startIndex = bytes[33] | (bytes[34] << 8);
   const endIndex = bytes[35] | (bytes[36] << 8);
   if (endIndex <= startIndex) throw new TuskInputError(`quilt patch ID ${text} names an empty column range [${startIndex}, ${endIndex})`);

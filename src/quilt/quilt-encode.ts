@@ -9,9 +9,20 @@
  */
 import { TuskInputError } from '../errors.ts';
 import {
-  HAS_TAGS_FLAG, MAX_INDEX_COLUMNS, MAX_QUILT_SYMBOL_SIZE, QUILT_INDEX_PREFIX_BYTES, QUILT_PATCH_HEADER_BYTES, QUILT_VERSION_V1,
-  bcsString, bcsTags, compareUtf8, encodeIndexBcs, quiltGeometry, validateIdentifier,
-  type QuiltGeometry, type QuiltPatchInfo,
+  HAS_TAGS_FLAG,
+  MAX_INDEX_COLUMNS,
+  MAX_QUILT_SYMBOL_SIZE,
+  QUILT_INDEX_PREFIX_BYTES,
+  QUILT_PATCH_HEADER_BYTES,
+  QUILT_VERSION_V1,
+  bcsString,
+  bcsTags,
+  compareUtf8,
+  encodeIndexBcs,
+  quiltGeometry,
+  validateIdentifier,
+  type QuiltGeometry,
+  type QuiltPatchInfo,
 } from './format.ts';
 
 /** One file to put in a quilt. */
@@ -53,21 +64,27 @@ export function encodeQuilt(blobs: readonly QuiltBlobInput[], options: EncodeQui
   const g = quiltGeometry(options.nShards);
   if (!Array.isArray(blobs) || blobs.length === 0) throw new TuskInputError('a quilt needs at least one patch');
   const prepared = blobs.map((b, i) => {
-    if (!(b?.contents instanceof Uint8Array)) throw new TuskInputError(`quilt patch ${i} (${JSON.stringify(b?.identifier)}) has no byte contents`);
+    if (!(b?.contents instanceof Uint8Array))
+      throw new TuskInputError(`quilt patch ${i} (${JSON.stringify(b?.identifier)}) has no byte contents`);
     const idBytes = validateIdentifier(b.identifier);
     const identifierBcs = bcsString(idBytes);
     const tags = b.tags ?? {};
     const tagsBcs = bcsTags(tags);
     const hasTags = Object.keys(tags).length > 0;
-    if (hasTags && tagsBcs.length > 0xffff) throw new TuskInputError(`tags of quilt patch ${JSON.stringify(b.identifier)} take ${tagsBcs.length} bytes; at most 65535 are allowed`);
+    if (hasTags && tagsBcs.length > 0xffff)
+      throw new TuskInputError(
+        `tags of quilt patch ${JSON.stringify(b.identifier)} take ${tagsBcs.length} bytes; at most 65535 are allowed`,
+      );
     // Header length: identifier section + optional tag section + data.
     const length = 2 + identifierBcs.length + (hasTags ? 2 + tagsBcs.length : 0) + b.contents.length;
-    if (length > 0xffffffff) throw new QuiltTooLargeError(`quilt patch ${JSON.stringify(b.identifier)} is too large (${b.contents.length} bytes)`);
+    if (length > 0xffffffff)
+      throw new QuiltTooLargeError(`quilt patch ${JSON.stringify(b.identifier)} is too large (${b.contents.length} bytes)`);
     return { input: b, idBytes, identifierBcs, tags, tagsBcs, hasTags, length, size: QUILT_PATCH_HEADER_BYTES + length, endIndex: 0 };
   });
   prepared.sort((a, b) => compareUtf8(a.idBytes, b.idBytes));
   for (let i = 1; i < prepared.length; i++) {
-    if (compareUtf8(prepared[i - 1].idBytes, prepared[i].idBytes) === 0) throw new TuskInputError(`duplicate quilt identifier ${JSON.stringify(prepared[i].input.identifier)}`);
+    if (compareUtf8(prepared[i - 1].idBytes, prepared[i].idBytes) === 0)
+      throw new TuskInputError(`duplicate quilt identifier ${JSON.stringify(prepared[i].input.identifier)}`);
   }
   // The index's size does not depend on the column numbers it records (u16 each).
   const indexBcsLength = encodeIndexBcs(prepared).length;
@@ -113,7 +130,9 @@ export function encodeQuilt(blobs: readonly QuiltBlobInput[], options: EncodeQui
 export function quiltSymbolSize(sizes: readonly number[], columns: number, rows: number, maxIndexColumns = MAX_INDEX_COLUMNS): number {
   if (sizes.length === 0) throw new TuskInputError('a quilt needs at least one patch');
   if (sizes.length > columns) {
-    throw new QuiltTooLargeError(`a quilt for this committee holds at most ${columns - 1} patches (${columns} columns, one at least for the index); got ${sizes.length - 1}`);
+    throw new QuiltTooLargeError(
+      `a quilt for this committee holds at most ${columns - 1} patches (${columns} columns, one at least for the index); got ${sizes.length - 1}`,
+    );
   }
   const total = sizes.reduce((s, x) => s + x, 0);
   const max = sizes.reduce((m, x) => Math.max(m, x), 0);
@@ -131,7 +150,9 @@ export function quiltSymbolSize(sizes: readonly number[], columns: number, rows:
   }
   const S = lo + (lo % 2);
   if (S > MAX_QUILT_SYMBOL_SIZE) {
-    throw new QuiltTooLargeError(`the quilt is too large for a committee of this size: it would need symbol size ${S} (at most ${MAX_QUILT_SYMBOL_SIZE}); store fewer or smaller files per quilt`);
+    throw new QuiltTooLargeError(
+      `the quilt is too large for a committee of this size: it would need symbol size ${S} (at most ${MAX_QUILT_SYMBOL_SIZE}); store fewer or smaller files per quilt`,
+    );
   }
   return S;
 }
@@ -157,4 +178,3 @@ function writeColumnMajor(quilt: Uint8Array, g: QuiltGeometry, S: number, c0: nu
 function u16(v: number): Uint8Array {
   return new Uint8Array([v & 0xff, v >> 8]);
 }
-

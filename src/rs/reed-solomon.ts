@@ -109,7 +109,11 @@ export function planarToShard(src: Uint8Array, dst: Uint8Array): void {
 
 /** True when `originalCount` : `recoveryCount` is supported over `field` (§3.1; the rule lives with the encodings). */
 export function supportsCounts(originalCount: number, recoveryCount: number, field: RsField = 'gf16'): boolean {
-  return Number.isInteger(originalCount) && Number.isInteger(recoveryCount) && countsFit(originalCount, recoveryCount, field === 'gf8' ? 256 : 65536);
+  return (
+    Number.isInteger(originalCount) &&
+    Number.isInteger(recoveryCount) &&
+    countsFit(originalCount, recoveryCount, field === 'gf8' ? 256 : 65536)
+  );
 }
 
 /**
@@ -175,7 +179,8 @@ export function decodeMissingOriginals(
 ): Map<number, Uint8Array> {
   const kernel = options.kernel ?? defaultKernel();
   const ops = fieldOps(kernel, options.field);
-  const o = originalCount, r = recovery.length;
+  const o = originalCount,
+    r = recovery.length;
   if (!supportsCounts(o, r, options.field)) throw new TuskInputError(`reed-solomon: unsupported counts ${o} original : ${r} recovery`);
   if (originals.length > o) throw new TuskInputError(`reed-solomon: ${originals.length} originals given for ${o}`);
   let shardBytes = -1;

@@ -79,7 +79,11 @@ const STRIPE_TARGET = 64 * 1024;
  * @throws MetadataVerificationError, NotEnoughSliversError (retryable), InconsistentBlobError,
  *   TuskInputError for a bad directory or an existing output; the signal's reason when aborted.
  */
-export async function decodeDirectory(dir: string, out: string | OutputTarget, options: StreamDecodeOptions = {}): Promise<DecodeDirectoryResult> {
+export async function decodeDirectory(
+  dir: string,
+  out: string | OutputTarget,
+  options: StreamDecodeOptions = {},
+): Promise<DecodeDirectoryResult> {
   options.signal?.throwIfAborted();
   if (typeof out !== 'string') return decodeInto(dir, out, options);
   // Temporary folders of decodes and reads that were killed would otherwise stay forever.
@@ -100,7 +104,9 @@ async function decodeInto(dir: string, target: OutputTarget, options: StreamDeco
   const cfg = verifyMetadata(withId, meta.hashes.length, kernel);
   const L = meta.unencodedLength;
   const S = cfg.symbolSize(L);
-  const n = cfg.nShards, kP = cfg.primarySymbols, kS = cfg.secondarySymbols;
+  const n = cfg.nShards,
+    kP = cfg.primarySymbols,
+    kS = cfg.secondarySymbols;
   const rejectedErrors: (SliverVerificationError | TuskError)[] = [];
   const reject = (e: SliverVerificationError | TuskError) => {
     rejectedErrors.push(e);
@@ -115,13 +121,20 @@ async function decodeInto(dir: string, target: OutputTarget, options: StreamDeco
    * expands a batch of `ax` slivers on the pool and returns their Merkle roots. Buffers come from
    * the budget and are released afterwards.
    */
-  async function onPool(ax: SliverAxis, work: (expand: (datas: Uint8Array[]) => Promise<Uint8Array[]>, chain: number) => Promise<void>, chainsWanted: number): Promise<void> {
+  async function onPool(
+    ax: SliverAxis,
+    work: (expand: (datas: Uint8Array[]) => Promise<Uint8Array[]>, chain: number) => Promise<void>,
+    chainsWanted: number,
+  ): Promise<void> {
     const k = ax === 'primary' ? kS : kP;
     // Kernel buffers per chain (codec/expand.ts sizes them, with 64 bytes of alignment slack), plus
     // the batch's sliver files held in JS memory while they are checked.
     const need = (h: number) => planExpand(kernel, cfg, ax, S, h).chainBytes(h) + 64 + h * k * S;
     const avail = budget - 4 * 2 ** 20;
-    if (avail < need(1)) throw new TuskInputError(`memory budget of ${budget} bytes is too small to verify slivers of this blob: it needs at least ${need(1) + 4 * 2 ** 20} bytes`);
+    if (avail < need(1))
+      throw new TuskInputError(
+        `memory budget of ${budget} bytes is too small to verify slivers of this blob: it needs at least ${need(1) + 4 * 2 ** 20} bytes`,
+      );
     const chains = Math.max(1, Math.min(chainsWanted, runner.slots, Math.floor(avail / need(1))));
     let per = VERIFY_BATCH;
     while (per > 1 && need(per) * chains > avail) per = Math.floor(per / 2);
@@ -188,7 +201,9 @@ async function decodeInto(dir: string, target: OutputTarget, options: StreamDeco
     const need = (ww: number) =>
       nDecode * ww * S + nDecode * scheme.planarBytes(ww, S) + scheme.erasureBytes + o * ww * S + (axis === 'secondary' ? ww * kS * S : 0);
     if (avail < need(1)) {
-      throw new TuskInputError(`memory budget of ${budget} bytes is too small to decode this blob: it needs at least ${need(1) + 4 * 2 ** 20} bytes`);
+      throw new TuskInputError(
+        `memory budget of ${budget} bytes is too small to decode this blob: it needs at least ${need(1) + 4 * 2 ** 20} bytes`,
+      );
     }
     const slots = Math.max(1, Math.min(runner.slots, Math.floor(avail / need(1))));
     let w = Math.max(1, Math.min(symbols, Math.floor(STRIPE_TARGET / S)));
@@ -214,7 +229,8 @@ async function decodeInto(dir: string, target: OutputTarget, options: StreamDeco
     };
     await inSlots(slots, stripes, async (s, slotIndex) => {
       signal?.throwIfAborted();
-      const p0 = s * w, ww = Math.min(w, symbols - p0);
+      const p0 = s * w,
+        ww = Math.min(w, symbols - p0);
       const sl = slot[slotIndex];
       for (const [idx, fd] of sliverFds) {
         const x = idx < o ? k.rsDecodePosition(o, r, false, idx) : k.rsDecodePosition(o, r, true, idx - o);
@@ -222,8 +238,20 @@ async function decodeInto(dir: string, target: OutputTarget, options: StreamDeco
       }
       if (missing.length > 0) {
         const task: DecodeTask = {
-          kind: 'decode', encoding: scheme.name, o, r, S, w: ww, raw: sl.raw, rawStride: w * S, present, received,
-          erasures: sl.erasures, work: sl.work, workStride: scheme.planarBytes(w, S), restored: sl.restored,
+          kind: 'decode',
+          encoding: scheme.name,
+          o,
+          r,
+          S,
+          w: ww,
+          raw: sl.raw,
+          rawStride: w * S,
+          present,
+          received,
+          erasures: sl.erasures,
+          work: sl.work,
+          workStride: scheme.planarBytes(w, S),
+          restored: sl.restored,
         };
         await runner.run(kernel, task);
       }
@@ -244,27 +272,34 @@ async function decodeInto(dir: string, target: OutputTarget, options: StreamDeco
     // 4. Consistency check on every reconstructed source sliver.
     if ((options.consistencyCheck ?? 'default') === 'default' && missing.length > 0) {
       kernel.release(decodeMark); // the decode buffers are done with
-      let next = 0, checked = 0;
-      await onPool(axis, async (expand) => {
-        while (next < missing.length) {
-          signal?.throwIfAborted();
-          const batch = missing.slice(next, next + VERIFY_BATCH);
-          next += batch.length;
-          const datas = batch.map((i) => {
-            const d = new Uint8Array(symbols * S);
-            readAll(restoredFd, d, 0, d.length, i * symbols * S);
-            return d;
-          });
-          const roots = await expand(datas);
-          batch.forEach((i, t) => {
-            if (!equalBytes(roots[t], expectedSliverHash(meta, axis, i))) {
-              throw new InconsistentBlobError(`blob ${withId.blobIdString} is inconsistently encoded: reconstructed ${axis} sliver ${i} does not match its metadata hash`);
-            }
-          });
-          checked += batch.length;
-          options.onProgress?.({ phase: 'check', bytesDone: checked, bytesTotal: missing.length });
-        }
-      }, Math.ceil(missing.length / VERIFY_BATCH));
+      let next = 0,
+        checked = 0;
+      await onPool(
+        axis,
+        async (expand) => {
+          while (next < missing.length) {
+            signal?.throwIfAborted();
+            const batch = missing.slice(next, next + VERIFY_BATCH);
+            next += batch.length;
+            const datas = batch.map((i) => {
+              const d = new Uint8Array(symbols * S);
+              readAll(restoredFd, d, 0, d.length, i * symbols * S);
+              return d;
+            });
+            const roots = await expand(datas);
+            batch.forEach((i, t) => {
+              if (!equalBytes(roots[t], expectedSliverHash(meta, axis, i))) {
+                throw new InconsistentBlobError(
+                  `blob ${withId.blobIdString} is inconsistently encoded: reconstructed ${axis} sliver ${i} does not match its metadata hash`,
+                );
+              }
+            });
+            checked += batch.length;
+            options.onProgress?.({ phase: 'check', bytesDone: checked, bytesTotal: missing.length });
+          }
+        },
+        Math.ceil(missing.length / VERIFY_BATCH),
+      );
     }
     for (const fd of fds.splice(0)) closeSync(fd);
     await target.commit();
@@ -292,35 +327,40 @@ async function decodeInto(dir: string, target: OutputTarget, options: StreamDeco
       const valid = new Map<number, string>();
       const k = ax === 'primary' ? kS : kP;
       let next = 0;
-      await onPool(ax, async (expand) => {
-        while (valid.size < need && next < candidates.length) {
-          signal?.throwIfAborted();
-          const batch = candidates.slice(next, next + Math.min(VERIFY_BATCH, need - valid.size));
-          next += batch.length;
-          const slivers: SliverData[] = [];
-          const files: string[] = [];
-          for (const c of batch) {
-            try {
-              const sliver = SliverData.fromBcs(ax, new Uint8Array(await readFile(c.file)));
-              if (sliver.index !== c.index) throw new TuskInputError(`file name says index ${c.index} but the sliver says ${sliver.index}`);
-              if (sliver.symbolSize !== S) throw new TuskInputError(`symbol size ${sliver.symbolSize}, expected ${S}`);
-              if (sliver.data.length !== k * S) throw new TuskInputError(`length ${sliver.data.length} bytes, expected ${k * S}`);
-              slivers.push(sliver);
-              files.push(c.file);
-            } catch (e) {
-              reject(new SliverVerificationError(ax, c.index, `invalid (${(e as Error).message})`));
+      await onPool(
+        ax,
+        async (expand) => {
+          while (valid.size < need && next < candidates.length) {
+            signal?.throwIfAborted();
+            const batch = candidates.slice(next, next + Math.min(VERIFY_BATCH, need - valid.size));
+            next += batch.length;
+            const slivers: SliverData[] = [];
+            const files: string[] = [];
+            for (const c of batch) {
+              try {
+                const sliver = SliverData.fromBcs(ax, new Uint8Array(await readFile(c.file)));
+                if (sliver.index !== c.index)
+                  throw new TuskInputError(`file name says index ${c.index} but the sliver says ${sliver.index}`);
+                if (sliver.symbolSize !== S) throw new TuskInputError(`symbol size ${sliver.symbolSize}, expected ${S}`);
+                if (sliver.data.length !== k * S) throw new TuskInputError(`length ${sliver.data.length} bytes, expected ${k * S}`);
+                slivers.push(sliver);
+                files.push(c.file);
+              } catch (e) {
+                reject(new SliverVerificationError(ax, c.index, `invalid (${(e as Error).message})`));
+              }
             }
+            const roots = await expand(slivers.map((x) => x.data));
+            slivers.forEach((sliver, t) => {
+              if (!equalBytes(roots[t], expectedSliverHash(meta, ax, sliver.index))) {
+                reject(new SliverVerificationError(ax, sliver.index, 'Merkle root of the expanded sliver does not match the metadata'));
+              } else if (valid.has(sliver.index)) reject(new SliverVerificationError(ax, sliver.index, 'duplicate index (ignored)'));
+              else if (valid.size < need) valid.set(sliver.index, files[t]);
+            });
+            options.onProgress?.({ phase: 'verify', bytesDone: valid.size, bytesTotal: need });
           }
-          const roots = await expand(slivers.map((x) => x.data));
-          slivers.forEach((sliver, t) => {
-            if (!equalBytes(roots[t], expectedSliverHash(meta, ax, sliver.index))) {
-              reject(new SliverVerificationError(ax, sliver.index, 'Merkle root of the expanded sliver does not match the metadata'));
-            } else if (valid.has(sliver.index)) reject(new SliverVerificationError(ax, sliver.index, 'duplicate index (ignored)'));
-            else if (valid.size < need) valid.set(sliver.index, files[t]);
-          });
-          options.onProgress?.({ phase: 'verify', bytesDone: valid.size, bytesTotal: need });
-        }
-      }, runner.slots);
+        },
+        runner.slots,
+      );
       found[ax] = valid.size;
       if (valid.size >= need) return { axis: ax, files: [...valid].map(([index, file]) => ({ index, file })) };
     }

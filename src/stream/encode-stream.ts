@@ -125,15 +125,22 @@ async function run(
 ): Promise<EncodedMetadata> {
   const { signal, onProgress } = options;
   const scheme = cfg.scheme;
-  const n = cfg.nShards, kP = cfg.primarySymbols, kS = cfg.secondarySymbols, f2 = n - kP;
+  const n = cfg.nShards,
+    kP = cfg.primarySymbols,
+    kS = cfg.secondarySymbols,
+    f2 = n - kP;
   const L = source.length;
   const S = cfg.symbolSize(L);
-  const rowBytes = kS * S, colBytes = kP * S;
-  const pFrame = SliverData.bcsLength(rowBytes), sFrame = SliverData.bcsLength(colBytes);
-  const pHead = ulebLength(rowBytes), sHead = ulebLength(colBytes);
+  const rowBytes = kS * S,
+    colBytes = kP * S;
+  const pFrame = SliverData.bcsLength(rowBytes),
+    sFrame = SliverData.bcsLength(colBytes);
+  const pHead = ulebLength(rowBytes),
+    sHead = ulebLength(colBytes);
   const slots = runner.slots;
   const k = kernel.exports;
-  const workA = k.rsWorkShards(kS, n - kS), workB = k.rsWorkShards(kP, f2);
+  const workA = k.rsWorkShards(kS, n - kS),
+    workB = k.rsWorkShards(kP, f2);
 
   // Phases run one after another, so each phase's buffers are allocated, used and released in
   // turn. Within the budget: as many concurrent chains as fit (at most the pool's slots), each
@@ -169,7 +176,8 @@ async function run(
     signal?.throwIfAborted();
     return runner.run(kernel, t);
   };
-  const report = (phase: EncodeProgress['phase'], done: number, total: number) => onProgress?.({ phase, bytesDone: done, bytesTotal: total });
+  const report = (phase: EncodeProgress['phase'], done: number, total: number) =>
+    onProgress?.({ phase, bytesDone: done, bytesTotal: total });
 
   // Phase A. The source is sequential, so stripe i reads only after stripe i−1 has (a chain may
   // reach stripe i first); otherwise chains run their stripes concurrently.
@@ -181,43 +189,60 @@ async function run(
   for (const sl of slotA) writeSliverFrames(mem(), sl.rows, h, pFrame, rowBytes, S);
   const reads = new Gates();
   let rowsDone = 0;
-  await inSlots(chainsA, Math.ceil(kP / h), async (i, s) => {
-    const r0 = i * h, hh = Math.min(h, kP - r0);
-    const { rows, cols, work } = slotA[s];
-    await reads.wait(i - 1);
-    {
-      for (let t = 0; t < hh; t++) {
-        const start = Math.min(L, (r0 + t) * rowBytes);
-        const count = Math.min(L, start + rowBytes) - start;
-        const frame = rows + t * pFrame;
-        const view = mem().subarray(frame + pHead, frame + pHead + rowBytes);
-        await source.read(view, count);
-        view.fill(0, count);
-        writeU16(mem(), frame + pHead + rowBytes + 2, r0 + t);
+  await inSlots(
+    chainsA,
+    Math.ceil(kP / h),
+    async (i, s) => {
+      const r0 = i * h,
+        hh = Math.min(h, kP - r0);
+      const { rows, cols, work } = slotA[s];
+      await reads.wait(i - 1);
+      {
+        for (let t = 0; t < hh; t++) {
+          const start = Math.min(L, (r0 + t) * rowBytes);
+          const count = Math.min(L, start + rowBytes) - start;
+          const frame = rows + t * pFrame;
+          const view = mem().subarray(frame + pHead, frame + pHead + rowBytes);
+          await source.read(view, count);
+          view.fill(0, count);
+          writeU16(mem(), frame + pHead + rowBytes + 2, r0 + t);
+        }
       }
-    }
-    reads.open(i);
-    const task: RowsTask = {
-      kind: 'rows', encoding: scheme.name, n, kP, kS, S, r0, h: hh,
-      rows: rows + pHead, rowStride: pFrame,
-      // The stripe's columns live at cols + c·(hh·S) + (r − r0)·S.
-      colBase: cols - r0 * S, colStride: hh * S,
-      work, workStride: planar(h), leafHashes,
-    };
-    await exec(task);
-    for (let t = 0; t < hh; t++) {
-      await sink.writeSliver(SliverData.fromBcs('primary', mem().subarray(rows + t * pFrame, rows + (t + 1) * pFrame)));
-    }
-    const m = mem();
-    for (let c = 0; c < n; c++) writeAll(columnFd, m, cols + c * hh * S, hh * S, c * colBytes + r0 * S);
-    rowsDone += hh;
-    report('rows', Math.min(L, rowsDone * rowBytes), L);
-  }, (e) => reads.fail(e));
+      reads.open(i);
+      const task: RowsTask = {
+        kind: 'rows',
+        encoding: scheme.name,
+        n,
+        kP,
+        kS,
+        S,
+        r0,
+        h: hh,
+        rows: rows + pHead,
+        rowStride: pFrame,
+        // The stripe's columns live at cols + c·(hh·S) + (r − r0)·S.
+        colBase: cols - r0 * S,
+        colStride: hh * S,
+        work,
+        workStride: planar(h),
+        leafHashes,
+      };
+      await exec(task);
+      for (let t = 0; t < hh; t++) {
+        await sink.writeSliver(SliverData.fromBcs('primary', mem().subarray(rows + t * pFrame, rows + (t + 1) * pFrame)));
+      }
+      const m = mem();
+      for (let c = 0; c < n; c++) writeAll(columnFd, m, cols + c * hh * S, hh * S, c * colBytes + r0 * S);
+      rowsDone += hh;
+      report('rows', Math.min(L, rowsDone * rowBytes), L);
+    },
+    (e) => reads.fail(e),
+  );
   kernel.release(phaseMark);
 
   // Phase B. Column stripes do not straddle column k_s (recovery rows of columns ≥ k_s are only hashed).
   const stripes: { c0: number; w: number }[] = [];
-  for (let c0 = 0; c0 < n; ) {
+  for (let c0 = 0; c0 < n;) {
     const ww = Math.min(w, (c0 < kS ? kS : n) - c0);
     stripes.push({ c0, w: ww });
     c0 += ww;
@@ -238,9 +263,20 @@ async function run(
       writeU16(mem(), frame + sHead + colBytes + 2, c0 + t);
     }
     const task: ColsTask = {
-      kind: 'cols', encoding: scheme.name, n, kP, S, c0, w: ww,
-      colBase: frames + sHead - c0 * sFrame, colStride: sFrame,
-      work, workStride: planar(w), out, outStride: ww * S, leafHashes,
+      kind: 'cols',
+      encoding: scheme.name,
+      n,
+      kP,
+      S,
+      c0,
+      w: ww,
+      colBase: frames + sHead - c0 * sFrame,
+      colStride: sFrame,
+      work,
+      workStride: planar(w),
+      out,
+      outStride: ww * S,
+      leafHashes,
     };
     await exec(task);
     for (let t = 0; t < ww; t++) {
@@ -306,5 +342,3 @@ class Gates {
     for (const g of this.gates.values()) g.reject(error);
   }
 }
-
-

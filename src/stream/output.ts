@@ -89,7 +89,8 @@ export async function prepareOutput(out: string, options: OutputOptions = {}): P
   if (link.isSymbolicLink()) {
     const target = await stat(out).catch((e) => (e.code === 'ENOENT' ? null : Promise.reject(e)));
     if (target?.isDirectory()) throw new TuskInputError(`output ${out} is a link to a directory`);
-    if (target?.isFile() && !options.overwrite) throw new TuskInputError(`output file ${out} (a link to an existing file) already exists (use --force to write through it)`);
+    if (target?.isFile() && !options.overwrite)
+      throw new TuskInputError(`output file ${out} (a link to an existing file) already exists (use --force to write through it)`);
   }
   // A device, FIFO, socket or link: opened as it is when the blob is ready ('w' truncates a
   // regular file behind a link and is a no-op on the others).

@@ -19,6 +19,9 @@ export interface SliverSink {
 }
 
 /** A sink that calls `onSliver` (and optionally `onMetadata`) for each item. */
-export function callbackSink(onSliver: (sliver: SliverData) => Promise<void> | void, onMetadata?: (result: EncodedMetadata) => Promise<void> | void): SliverSink {
+export function callbackSink(
+  onSliver: (sliver: SliverData) => Promise<void> | void,
+  onMetadata?: (result: EncodedMetadata) => Promise<void> | void,
+): SliverSink {
   return { writeSliver: onSliver, writeMetadata: (r) => onMetadata?.(r) };
 }

@@ -30,7 +30,9 @@ export interface BlobSummary {
 }
 
 /** Summary of an encoding, with the root hash in hex. */
-export function blobSummary(blob: Pick<EncodedBlob, 'blobIdString' | 'rootHash' | 'unencodedLength' | 'symbolSize' | 'nShards' | 'encoding'>): BlobSummary {
+export function blobSummary(
+  blob: Pick<EncodedBlob, 'blobIdString' | 'rootHash' | 'unencodedLength' | 'symbolSize' | 'nShards' | 'encoding'>,
+): BlobSummary {
   return {
     blobId: blob.blobIdString,
     rootHash: Buffer.from(blob.rootHash).toString('hex'),
@@ -63,7 +65,8 @@ const SLIVER_FILE = /^\d+\.bcs$/;
  * or when `dir` is not a directory (a symbolic link included).
  */
 export async function assertSliverDirectoryLayout(dir: string): Promise<void> {
-  const refuse = (why: string) => new TuskInputError(`output directory ${dir} is not a sliver directory (${why}); refusing to replace it — choose another --out`);
+  const refuse = (why: string) =>
+    new TuskInputError(`output directory ${dir} is not a sliver directory (${why}); refusing to replace it — choose another --out`);
   const st = await lstat(dir);
   if (st.isSymbolicLink()) throw refuse('it is a symbolic link');
   if (!st.isDirectory()) throw refuse('it is not a directory');
@@ -95,7 +98,10 @@ async function removeSliverDirectory(dir: string): Promise<boolean> {
     await rmdir(join(dir, folder)).catch(ignore);
   }
   for (const f of LAYOUT_FILES) await unlink(join(dir, f)).catch(ignore);
-  return rmdir(dir).then(() => true, (e) => (e.code === 'ENOENT' ? true : e.code === 'ENOTEMPTY' ? false : Promise.reject(e)));
+  return rmdir(dir).then(
+    () => true,
+    (e) => (e.code === 'ENOENT' ? true : e.code === 'ENOTEMPTY' ? false : Promise.reject(e)),
+  );
 }
 
 /**
@@ -104,7 +110,10 @@ async function removeSliverDirectory(dir: string): Promise<boolean> {
  * target directory never holds a half-written encoding.
  */
 export async function directorySink(dir: string, options: DirectorySinkOptions = {}): Promise<SliverSink> {
-  const exists = await lstat(dir).then(() => true, (e) => (e.code === 'ENOENT' ? false : Promise.reject(e)));
+  const exists = await lstat(dir).then(
+    () => true,
+    (e) => (e.code === 'ENOENT' ? false : Promise.reject(e)),
+  );
   if (exists && !options.overwrite) throw new TuskInputError(`output directory ${dir} already exists (use --force to replace it)`);
   // Checked now (before any work) and again just before the replacement.
   if (exists) await assertSliverDirectoryLayout(dir);
@@ -160,7 +169,10 @@ export async function writeSliverDirectory(dir: string, blob: EncodedBlob, optio
  * is removed and `dir` untouched).
  */
 export async function replaceDirectory(tmp: string, dir: string): Promise<void> {
-  const exists = await lstat(dir).then(() => true, (e) => (e.code === 'ENOENT' ? false : Promise.reject(e)));
+  const exists = await lstat(dir).then(
+    () => true,
+    (e) => (e.code === 'ENOENT' ? false : Promise.reject(e)),
+  );
   if (exists) {
     try {
       await assertSliverDirectoryLayout(dir);
@@ -170,7 +182,12 @@ export async function replaceDirectory(tmp: string, dir: string): Promise<void> 
     }
   }
   const old = join(dirname(dir), `.${basename(dir)}.old-${process.pid}-${Date.now()}`);
-  const hadOld = exists && (await rename(dir, old).then(() => true, (e) => (e.code === 'ENOENT' ? false : Promise.reject(e))));
+  const hadOld =
+    exists &&
+    (await rename(dir, old).then(
+      () => true,
+      (e) => (e.code === 'ENOENT' ? false : Promise.reject(e)),
+    ));
   await rename(tmp, dir);
   if (hadOld && !(await removeSliverDirectory(old))) {
     process.emitWarning(`${old} kept: files appeared in it while it was being replaced`);

@@ -99,7 +99,12 @@ class IterableSource implements BlobSource {
  * Opens `input`. A stream without `length` is first spooled to `spoolDir` (a temporary directory
  * the caller removes).
  */
-export async function openBlobSource(input: BlobInput, length: number | undefined, spoolDir: () => Promise<string>, signal?: AbortSignal): Promise<BlobSource> {
+export async function openBlobSource(
+  input: BlobInput,
+  length: number | undefined,
+  spoolDir: () => Promise<string>,
+  signal?: AbortSignal,
+): Promise<BlobSource> {
   if (typeof input === 'string') {
     const fh = await open(input, 'r');
     try {

@@ -50,7 +50,10 @@ export async function sweepStaleTempDirs(base: string = tmpdir()): Promise<strin
       const st = await stat(path).catch(() => null);
       if (!st || Date.now() - st.mtimeMs < LEGACY_MAX_AGE_MS) continue;
     }
-    await rm(path, { recursive: true, force: true }).then(() => removed.push(path), () => {});
+    await rm(path, { recursive: true, force: true }).then(
+      () => removed.push(path),
+      () => {},
+    );
   }
   return removed;
 }

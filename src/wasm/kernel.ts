@@ -47,7 +47,15 @@ export interface KernelExports extends GeneratedKernelExports {
   /** Walrus Merkle root of `count` 32-byte digests at leafHashesPtr + i*stride; scratch ceil(count/2)*32 bytes. */
   merkleRoot(leafHashesPtr: number, count: number, stride: number, scratchPtr: number, outPtr: number): void;
   /** merkleRoot for tree t in [0, treeCount) at leafHashesPtr + t*treeStride → outPtr + 32t; same scratch. */
-  merkleRoots(leafHashesPtr: number, count: number, leafStride: number, treeCount: number, treeStride: number, scratchPtr: number, outPtr: number): void;
+  merkleRoots(
+    leafHashesPtr: number,
+    count: number,
+    leafStride: number,
+    treeCount: number,
+    treeStride: number,
+    scratchPtr: number,
+    outPtr: number,
+  ): void;
 }
 
 const WASM_PAGE = 65536;

@@ -9,7 +9,15 @@ import { createHash } from 'node:crypto';
 import { inflateSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 const vectors: Record<string, Uint8Array> = createRequire(import.meta.url)('cctv-age');
-import { AgeFormatError, AgeIntegrityError, AgeNoIdentityMatchError, decrypt, parseIdentities, ScryptIdentity, type Identity } from '../../src/age/index.ts';
+import {
+  AgeFormatError,
+  AgeIntegrityError,
+  AgeNoIdentityMatchError,
+  decrypt,
+  parseIdentities,
+  ScryptIdentity,
+  type Identity,
+} from '../../src/age/index.ts';
 
 interface Vector {
   expect: string;

@@ -48,7 +48,9 @@ describe('tusk keygen / encrypt / decrypt', () => {
         const agect = join(dir, `agect${armor.length}`);
         execFileSync('/usr/bin/age', ['-r', recipient, ...armor, '-o', agect, join(dir, 'pt')]);
         // Through pipes: stdin → stdout.
-        expect(execFileSync(process.execPath, [TUSK_BIN, 'decrypt', '-i', key], { input: readFileSync(agect), maxBuffer: 1 << 26 })).toEqual(pt);
+        expect(
+          execFileSync(process.execPath, [TUSK_BIN, 'decrypt', '-i', key], { input: readFileSync(agect), maxBuffer: 1 << 26 }),
+        ).toEqual(pt);
       }
     }
     const r = execFileSync(process.execPath, [TUSK_BIN, 'decrypt', '-i', key, '--range', '70000-70009', join(dir, 'ct0')]);
@@ -74,7 +76,18 @@ describe('tusk keygen / encrypt / decrypt', () => {
     expect((await runTusk(['encrypt', '-o', out, join(dir, 'pt')])).code).toBe(2);
     expect((await runTusk(['encrypt', '-r', 'age1notakey', '-o', out, join(dir, 'pt')])).stderr).toMatch(/Bech32/);
     writeFileSync(join(dir, 'pw'), 'pw\n');
-    expect((await runTusk(['encrypt', '-r', (await runTusk(['keygen', '-y', key])).stdout.trim(), '--passphrase-file', join(dir, 'pw'), join(dir, 'pt')])).code).toBe(2);
+    expect(
+      (
+        await runTusk([
+          'encrypt',
+          '-r',
+          (await runTusk(['keygen', '-y', key])).stdout.trim(),
+          '--passphrase-file',
+          join(dir, 'pw'),
+          join(dir, 'pt'),
+        ])
+      ).code,
+    ).toBe(2);
     expect(existsSync(out)).toBe(false);
   });
 });

@@ -13,8 +13,23 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as typage from 'age-encryption';
 import {
-  AgeIntegrityError, AgeFormatError, AgeNoIdentityMatchError, decrypt, decryptFile, encrypt, encryptFile, openEncryptedBlob, fileSource,
-  ScryptIdentity, ScryptRecipient, X25519Identity, CHUNK_SIZE, CIPHER_CHUNK_SIZE, payloadSize, parseHeader, headerLength,
+  AgeIntegrityError,
+  AgeFormatError,
+  AgeNoIdentityMatchError,
+  decrypt,
+  decryptFile,
+  encrypt,
+  encryptFile,
+  openEncryptedBlob,
+  fileSource,
+  ScryptIdentity,
+  ScryptRecipient,
+  X25519Identity,
+  CHUNK_SIZE,
+  CIPHER_CHUNK_SIZE,
+  payloadSize,
+  parseHeader,
+  headerLength,
 } from '../../src/age/index.ts';
 
 async function* once(b: Uint8Array) {
@@ -82,7 +97,9 @@ describe('round trips with age-encryption (typage)', () => {
     expect(Buffer.from(await d.decrypt(ct))).toEqual(pt);
     const mine = X25519Identity.generate();
     expect(await typage.identityToRecipient(mine.toString())).toBe(mine.recipient.toString());
-    await expect(encrypt(once(pt), { recipients: [new ScryptRecipient('pw', 10), mine.recipient] }).next()).rejects.toThrow(/passphrase cannot be combined/);
+    await expect(encrypt(once(pt), { recipients: [new ScryptRecipient('pw', 10), mine.recipient] }).next()).rejects.toThrow(
+      /passphrase cannot be combined/,
+    );
   });
 });
 
@@ -115,7 +132,11 @@ describe.skipIf(!haveAge)('Debian age CLI interop', () => {
     await writeFile(join(dir, 'recips'), `# comment\n${recipient}\n`);
     const pt = randomBytes(333_333);
     await writeFile(join(dir, 'pt2'), pt);
-    for (const args of [['-r', recipient], ['-R', join(dir, 'recips')], ['-a', '-r', recipient]]) {
+    for (const args of [
+      ['-r', recipient],
+      ['-R', join(dir, 'recips')],
+      ['-a', '-r', recipient],
+    ]) {
       const ct = execFileSync(AGE, [...args, join(dir, 'pt2')], { maxBuffer: 1 << 26 });
       expect(await collect(decrypt(once(ct), { identities: [keygen] }))).toEqual(pt);
     }
@@ -133,7 +154,10 @@ describe.skipIf(!haveAge)('Debian age CLI interop', () => {
     await writeFile(join(dir, 'ct3'), ct);
     const out = join(dir, 'pt3.out');
     // age reads the passphrase from the terminal only; script(1) provides one, fed from stdin.
-    const r = spawnSync('script', ['-qec', `${AGE} -d -o ${out} ${join(dir, 'ct3')}`, '/dev/null'], { input: 'hunter22\n', timeout: 30_000 });
+    const r = spawnSync('script', ['-qec', `${AGE} -d -o ${out} ${join(dir, 'ct3')}`, '/dev/null'], {
+      input: 'hunter22\n',
+      timeout: 30_000,
+    });
     if (r.status !== 0 || !existsSync(out)) {
       console.warn(`!!!!! age CLI scrypt via script(1) did not run here (status ${r.status}): ${r.stdout} ${r.stderr} !!!!!`);
       return;
@@ -183,7 +207,9 @@ describe('tampering is detected', () => {
     const other = X25519Identity.generate();
     await expect(dec(ct).then(() => 0)).resolves.toBe(0);
     await expect(collect(decrypt(once(ct), { identities: [other] }))).rejects.toThrow(/no identity matched.*X25519/);
-    await expect(collect(decrypt(once(Buffer.from('hello, not encrypted\n')), { identities: [id] }))).rejects.toThrow(/not an age-encrypted file/);
+    await expect(collect(decrypt(once(Buffer.from('hello, not encrypted\n')), { identities: [id] }))).rejects.toThrow(
+      /not an age-encrypted file/,
+    );
     const bad = Buffer.from(ct);
     bad[P + 2 * CIPHER_CHUNK_SIZE + 5] ^= 1; // two good chunks would already have been released
     const sub = await mkdtemp(join(dir, 'partial-'));
@@ -204,7 +230,15 @@ describe('random access', () => {
     const src = { size: ct.length, read: async (o: number, l: number) => (reads.push([o, l]), ct.subarray(o, o + l)) };
     const blob = await openEncryptedBlob(src, { identities: [id] });
     expect(blob.plaintextSize).toBe(pt.length);
-    const ranges = [[0, 0], [0, 1], [65535, 65537], [CHUNK_SIZE * 2, CHUNK_SIZE * 3], [pt.length - 5, pt.length], [12345, 300000], [0, pt.length]];
+    const ranges = [
+      [0, 0],
+      [0, 1],
+      [65535, 65537],
+      [CHUNK_SIZE * 2, CHUNK_SIZE * 3],
+      [pt.length - 5, pt.length],
+      [12345, 300000],
+      [0, pt.length],
+    ];
     for (const [a, b] of ranges) expect(await collect(blob.readRange(a, b)), `[${a},${b})`).toEqual(pt.subarray(a, b));
     reads.length = 0;
     await collect(blob.readRange(CHUNK_SIZE + 10, CHUNK_SIZE + 20));

@@ -46,7 +46,11 @@ async function register(seed: number, epochs = 2): Promise<string> {
   const m = computeBlobMetadata(data, { nShards });
   const { blob } = await chain.registerBlob(wallet, {
     storage: { size: new EncodingConfig(nShards).encodedBlobLength(1000), epochsAhead: epochs },
-    blobId: m.blobId, rootHash: m.rootHash, size: 1000, encodingType: 1, deletable: true,
+    blobId: m.blobId,
+    rootHash: m.rootHash,
+    size: 1000,
+    encodingType: 1,
+    deletable: true,
   });
   return blob.id;
 }
@@ -63,7 +67,16 @@ describe('Walrus CLI parity commands', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`Successfully added attribute for blob object ${id}`);
     r = await tusk('get-blob-attribute', id, '--json');
-    expect(JSON.parse(r.stdout)).toEqual({ attribute: { metadata: { contents: [{ key: 'contentType', value: 'image/png' }, { key: 'name', value: 'a b, c' }] } } });
+    expect(JSON.parse(r.stdout)).toEqual({
+      attribute: {
+        metadata: {
+          contents: [
+            { key: 'contentType', value: 'image/png' },
+            { key: 'name', value: 'a b, c' },
+          ],
+        },
+      },
+    });
     r = await tusk('remove-blob-attribute-fields', id, '--keys', 'name', 'absent', '--json');
     expect(r.code, r.stderr).toBe(0);
     expect((await chain.getBlob(id))!.attributes).toEqual({ contentType: 'image/png' });
@@ -102,7 +115,7 @@ describe('Walrus CLI parity commands', () => {
     expect((await tusk('burn-blobs', '--all', '--all-expired', '--yes')).code).toBe(2);
   });
 
-  it('convert-blob-id reads Walrus\'s little-endian decimal', async () => {
+  it("convert-blob-id reads Walrus's little-endian decimal", async () => {
     const bytes = new Uint8Array(32).map((_, i) => (i * 37 + 11) & 0xff);
     let decimal = 0n;
     for (let i = 31; i >= 0; i--) decimal = (decimal << 8n) | BigInt(bytes[i]);

@@ -41,7 +41,10 @@ afterAll(() => {
 });
 
 /** Every event after `cursor`, paging until the log is exhausted. */
-async function drain(chain: RemoteChain, cursor: EventCursor | null): Promise<{ events: ChainEventEnvelope[]; cursor: EventCursor | null }> {
+async function drain(
+  chain: RemoteChain,
+  cursor: EventCursor | null,
+): Promise<{ events: ChainEventEnvelope[]; cursor: EventCursor | null }> {
   const events: ChainEventEnvelope[] = [];
   for (;;) {
     const page = await chain.events({ cursor, limit: 100 });
@@ -84,12 +87,17 @@ describe('chain server crash (kill -9 mid-stream)', () => {
         // Every 10th call is a registration whose answer the test throws away: one that completed
         // before the kill is "executed, answer lost", the case a client's retry must survive.
         const forget = calls.length % 10 === 9;
-        const op: Op = forget || Math.random() < 0.3
-          ? { kind: 'register', from }
-          : { kind: 'transfer', from, to: (from + 1 + Math.floor(Math.random() * (accounts.length - 1))) % accounts.length, amount: BigInt(1 + Math.floor(Math.random() * 1_000_000)) };
-        const args: Record<string, unknown> = op.kind === 'transfer'
-          ? { recipient: accounts[op.to].toSuiAddress(), amount: op.amount }
-          : { ...blobArgs(N_SHARDS, BLOB_SIZE) };
+        const op: Op =
+          forget || Math.random() < 0.3
+            ? { kind: 'register', from }
+            : {
+                kind: 'transfer',
+                from,
+                to: (from + 1 + Math.floor(Math.random() * (accounts.length - 1))) % accounts.length,
+                amount: BigInt(1 + Math.floor(Math.random() * 1_000_000)),
+              };
+        const args: Record<string, unknown> =
+          op.kind === 'transfer' ? { recipient: accounts[op.to].toSuiAddress(), amount: op.amount } : { ...blobArgs(N_SHARDS, BLOB_SIZE) };
         const tx = await signTransaction(accounts[from], chainId, op.kind === 'transfer' ? 'transferWal' : 'registerBlob', args);
         const call: Call = { op, tx, state: 'inFlight' };
         calls.push(call);
@@ -182,8 +190,10 @@ describe('chain server crash (kill -9 mid-stream)', () => {
     // The forgotten registrations guarantee both branches above ran.
     expect(committedBeforeKill).toBeGreaterThanOrEqual(1);
 
-    console.log(`crash test: kill after ${killAfter} acks; ${ackedCalls.length} acknowledged, ${lost.length} in flight at the kill `
-      + `(${lost.filter((c) => c.op.kind === 'register').length} registrations, ${committedBeforeKill} of them committed before the kill)`);
+    console.log(
+      `crash test: kill after ${killAfter} acks; ${ackedCalls.length} acknowledged, ${lost.length} in flight at the kill ` +
+        `(${lost.filter((c) => c.op.kind === 'register').length} registrations, ${committedBeforeKill} of them committed before the kill)`,
+    );
 
     // No call applied twice or by half: balances are exactly "every call once".
     const expected = accounts.map(() => GRANT);

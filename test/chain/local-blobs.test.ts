@@ -12,7 +12,17 @@ import { deriveBlobId } from '../../src/codec/blob-id.ts';
 import { invalidBlobIdMessage, protocolMessage, storageConfirmationMessage } from '../../src/protocol/messages.ts';
 import { blsPublicKeyUncompressed } from '../../src/crypto/bls.ts';
 import { officialBlsVerifyAggregate } from '../helpers/official.ts';
-import { abortCode, blobArgs, certificate, expectSupplyConserved, fundedAccount, openTestChain, setupCommittee, signersWithWeight, type TestNode } from './local-helpers.ts';
+import {
+  abortCode,
+  blobArgs,
+  certificate,
+  expectSupplyConserved,
+  fundedAccount,
+  openTestChain,
+  setupCommittee,
+  signersWithWeight,
+  type TestNode,
+} from './local-helpers.ts';
 
 const N = 10;
 let chain: LocalChain;
@@ -34,7 +44,8 @@ afterAll(async () => {
 
 const idBytes = (id: string) => new Uint8Array(Buffer.from(id.slice(2), 'hex'));
 const permanentMsg = (b: BlobObject, e = epoch) => storageConfirmationMessage(e, b.blobId, { kind: 'permanent' });
-const deletableMsg = (b: BlobObject, objectId = b.id, e = epoch) => storageConfirmationMessage(e, b.blobId, { kind: 'deletable', objectId: idBytes(objectId) });
+const deletableMsg = (b: BlobObject, objectId = b.id, e = epoch) =>
+  storageConfirmationMessage(e, b.blobId, { kind: 'deletable', objectId: idBytes(objectId) });
 
 async function registered(owner = alice, options: Parameters<typeof blobArgs>[1] = {}): Promise<BlobObject> {
   return (await chain.registerBlob(owner, blobArgs(N, options))).blob;
@@ -62,10 +73,30 @@ describe('reserveSpace and registerBlob', () => {
     expect((await chain.systemState()).usedCapacitySize).toBe(s.usedCapacitySize + enc);
     const args = blobArgs(N, { size, storage: storage.id });
     const fx = await chain.registerBlob(alice, args);
-    expect(await chain.balance(alice.toSuiAddress())).toBe(b0 - s.storagePricePerUnitSize * storageUnits(enc) * 3n - s.writePricePerUnitSize * storageUnits(enc));
-    expect(fx.blob).toMatchObject({ owner: alice.toSuiAddress(), registeredEpoch: epoch, size, encodingType: 1, certifiedEpoch: null, deletable: false });
+    expect(await chain.balance(alice.toSuiAddress())).toBe(
+      b0 - s.storagePricePerUnitSize * storageUnits(enc) * 3n - s.writePricePerUnitSize * storageUnits(enc),
+    );
+    expect(fx.blob).toMatchObject({
+      owner: alice.toSuiAddress(),
+      registeredEpoch: epoch,
+      size,
+      encodingType: 1,
+      certifiedEpoch: null,
+      deletable: false,
+    });
     expect(fx.blob.storage).toEqual({ id: storage.id, startEpoch: epoch, endEpoch: epoch + 3, storageSize: enc });
-    expect(fx.events.map((e) => e.event)).toEqual([{ type: 'BlobRegistered', epoch, blobId: args.blobId, size, encodingType: 1, endEpoch: epoch + 3, deletable: false, objectId: fx.blob.id }]);
+    expect(fx.events.map((e) => e.event)).toEqual([
+      {
+        type: 'BlobRegistered',
+        epoch,
+        blobId: args.blobId,
+        size,
+        encodingType: 1,
+        endEpoch: epoch + 3,
+        deletable: false,
+        objectId: fx.blob.id,
+      },
+    ]);
     expect(await chain.getStorage(storage.id)).toBeNull(); // consumed by the blob
     expect((await chain.blobObjects(args.blobId)).map((b) => b.id)).toEqual([fx.blob.id]);
     await expectSupplyConserved(chain);
@@ -82,8 +113,12 @@ describe('reserveSpace and registerBlob', () => {
     const good = blobArgs(N, { size: 5000 });
     // Wrong derivation: the ID of another size.
     expect(await abortCode(chain.registerBlob(alice, { ...good, blobId: deriveBlobId(1, 5001, good.rootHash) }))).toBe('EInvalidBlobId');
-    expect(await abortCode(chain.registerBlob(alice, { ...good, storage: { size: encodedBlobLength(5000, 1, N) - 1, epochsAhead: 2 } }))).toBe('EResourceSize');
-    expect(await abortCode(chain.registerBlob(alice, { ...good, encodingType: 2, blobId: deriveBlobId(2, 5000, good.rootHash) }))).toBe('EInvalidEncodingType');
+    expect(
+      await abortCode(chain.registerBlob(alice, { ...good, storage: { size: encodedBlobLength(5000, 1, N) - 1, epochsAhead: 2 } })),
+    ).toBe('EResourceSize');
+    expect(await abortCode(chain.registerBlob(alice, { ...good, encodingType: 2, blobId: deriveBlobId(2, 5000, good.rootHash) }))).toBe(
+      'EInvalidEncodingType',
+    );
     // The inline reservation was paid and rolled back with the failure.
     expect(await chain.balance(alice.toSuiAddress())).toBe(before);
     expect((await chain.ownedObjects(alice.toSuiAddress())).length).toBe(owned);
@@ -98,7 +133,9 @@ describe('reserveSpace and registerBlob', () => {
 
   it('capacity is enforced per epoch (EStorageExceeded)', async () => {
     const s = await chain.systemState();
-    expect(await abortCode(chain.reserveSpace(alice, { size: s.totalCapacitySize - s.usedCapacitySize + 1, epochsAhead: 1 }))).toBe('EStorageExceeded');
+    expect(await abortCode(chain.reserveSpace(alice, { size: s.totalCapacitySize - s.usedCapacitySize + 1, epochsAhead: 1 }))).toBe(
+      'EStorageExceeded',
+    );
   });
 });
 
@@ -108,11 +145,23 @@ describe('certifyBlob', () => {
     const msg = permanentMsg(blob);
     const signers = await signersWithWeight(chain, 7); // 3w ≥ 2n + 1 = 21
     const cert = await certificate(chain, nodes, msg, signers);
-    const keys = (await chain.committee()).members.filter((m) => signers.includes(m.nodeId)).map((m) => blsPublicKeyUncompressed(m.publicKey));
+    const keys = (await chain.committee()).members
+      .filter((m) => signers.includes(m.nodeId))
+      .map((m) => blsPublicKeyUncompressed(m.publicKey));
     expect(officialBlsVerifyAggregate(keys, msg, cert.signature)).toBe(true);
     const fx = await chain.certifyBlob(alice, blob.id, cert);
     expect(fx.blob.certifiedEpoch).toBe(epoch);
-    expect(fx.events.map((e) => e.event)).toEqual([{ type: 'BlobCertified', epoch, blobId: blob.blobId, endEpoch: blob.storage.endEpoch, deletable: false, objectId: blob.id, isExtension: false }]);
+    expect(fx.events.map((e) => e.event)).toEqual([
+      {
+        type: 'BlobCertified',
+        epoch,
+        blobId: blob.blobId,
+        endEpoch: blob.storage.endEpoch,
+        deletable: false,
+        objectId: blob.id,
+        isExtension: false,
+      },
+    ]);
     expect(await abortCode(chain.certifyBlob(alice, blob.id, cert))).toBe('EAlreadyCertified');
   });
 
@@ -122,7 +171,9 @@ describe('certifyBlob', () => {
     const members = (await chain.committee()).members;
     const byWeight = (w: number) => members.find((m) => m.weight === w)!.nodeId;
     // 4 + 2 = 6 < 7.
-    expect(await abortCode(chain.certifyBlob(alice, blob.id, await certificate(chain, nodes, msg, [byWeight(4), byWeight(2)])))).toBe('ENotEnoughStake');
+    expect(await abortCode(chain.certifyBlob(alice, blob.id, await certificate(chain, nodes, msg, [byWeight(4), byWeight(2)])))).toBe(
+      'ENotEnoughStake',
+    );
     const all = await certificate(chain, nodes, msg);
     // The signature of a subset under the bitmap of everyone.
     const partial = await certificate(chain, nodes, msg, [byWeight(4), byWeight(3)]);
@@ -134,22 +185,32 @@ describe('certifyBlob', () => {
     // Properly signed, but wrong epoch / intent / blob / persistence.
     const oldEpoch = await abortCode(chain.certifyBlob(alice, blob.id, await certificate(chain, nodes, permanentMsg(blob, epoch - 1))));
     expect(oldEpoch).toBe('EIncorrectEpoch');
-    expect(await abortCode(chain.certifyBlob(alice, blob.id, await certificate(chain, nodes, invalidBlobIdMessage(epoch, blob.blobId))))).toBe('EInvalidMsgType');
+    expect(
+      await abortCode(chain.certifyBlob(alice, blob.id, await certificate(chain, nodes, invalidBlobIdMessage(epoch, blob.blobId)))),
+    ).toBe('EInvalidMsgType');
     const other = await registered();
     expect(await abortCode(chain.certifyBlob(alice, blob.id, await certificate(chain, nodes, permanentMsg(other))))).toBe('EInvalidBlobId');
-    expect(await abortCode(chain.certifyBlob(alice, blob.id, await certificate(chain, nodes, deletableMsg(blob))))).toBe('EInvalidBlobPersistenceType');
+    expect(await abortCode(chain.certifyBlob(alice, blob.id, await certificate(chain, nodes, deletableMsg(blob))))).toBe(
+      'EInvalidBlobPersistenceType',
+    );
     const bad = protocolMessage(1, epoch, new Uint8Array([...blob.blobId, 7]));
     expect(await abortCode(chain.certifyBlob(alice, blob.id, await certificate(chain, nodes, bad)))).toBe('EInvalidBlobPersistenceType');
     const wrongVersion = permanentMsg(blob).slice();
     wrongVersion[1] = 1;
-    expect(await abortCode(chain.certifyBlob(alice, blob.id, await certificate(chain, nodes, wrongVersion)))).toBe('EIncorrectIntentVersion');
+    expect(await abortCode(chain.certifyBlob(alice, blob.id, await certificate(chain, nodes, wrongVersion)))).toBe(
+      'EIncorrectIntentVersion',
+    );
     // Someone else's blob.
     expect(await abortCode(chain.certifyBlob(bob, blob.id, all))).toBe('ENotOwner');
     expect((await chain.getBlob(blob.id))!.certifiedEpoch).toBeNull();
 
     const del = await registered(alice, { deletable: true });
-    expect(await abortCode(chain.certifyBlob(alice, del.id, await certificate(chain, nodes, permanentMsg(del))))).toBe('EInvalidBlobPersistenceType');
-    expect(await abortCode(chain.certifyBlob(alice, del.id, await certificate(chain, nodes, deletableMsg(del, blob.id))))).toBe('EInvalidBlobObject');
+    expect(await abortCode(chain.certifyBlob(alice, del.id, await certificate(chain, nodes, permanentMsg(del))))).toBe(
+      'EInvalidBlobPersistenceType',
+    );
+    expect(await abortCode(chain.certifyBlob(alice, del.id, await certificate(chain, nodes, deletableMsg(del, blob.id))))).toBe(
+      'EInvalidBlobObject',
+    );
     expect((await chain.certifyBlob(alice, del.id, await certificate(chain, nodes, deletableMsg(del)))).blob.certifiedEpoch).toBe(epoch);
   });
 });
@@ -165,8 +226,20 @@ describe('extend, delete, burn, attributes, storage resources, transfers', () =>
     const b0 = await chain.balance(alice.toSuiAddress());
     const fx = await chain.extendBlob(alice, blob.id, s.maxEpochsAhead - 2);
     expect(fx.blob.storage.endEpoch).toBe(epoch + s.maxEpochsAhead);
-    expect(await chain.balance(alice.toSuiAddress())).toBe(b0 - s.storagePricePerUnitSize * storageUnits(blob.storage.storageSize) * BigInt(s.maxEpochsAhead - 2));
-    expect(fx.events.map((e) => e.event)).toEqual([{ type: 'BlobCertified', epoch, blobId: blob.blobId, endEpoch: epoch + s.maxEpochsAhead, deletable: false, objectId: blob.id, isExtension: true }]);
+    expect(await chain.balance(alice.toSuiAddress())).toBe(
+      b0 - s.storagePricePerUnitSize * storageUnits(blob.storage.storageSize) * BigInt(s.maxEpochsAhead - 2),
+    );
+    expect(fx.events.map((e) => e.event)).toEqual([
+      {
+        type: 'BlobCertified',
+        epoch,
+        blobId: blob.blobId,
+        endEpoch: epoch + s.maxEpochsAhead,
+        deletable: false,
+        objectId: blob.id,
+        isExtension: true,
+      },
+    ]);
   });
 
   it('extendBlobWithResource fuses an adjacent Storage of the same size only', async () => {
@@ -189,7 +262,9 @@ describe('extend, delete, burn, attributes, storage resources, transfers', () =>
     const fx = await chain.extendBlobWithResource(alice, blob.id, later.id);
     expect(fx.blob.storage).toEqual({ ...blob.storage, endEpoch: epoch + 3 });
     expect(await chain.getStorage(later.id)).toBeNull();
-    expect(fx.events.map((e) => e.event)).toEqual([{ type: 'BlobCertified', epoch, blobId: blob.blobId, endEpoch: epoch + 3, deletable: false, objectId: blob.id, isExtension: true }]);
+    expect(fx.events.map((e) => e.event)).toEqual([
+      { type: 'BlobCertified', epoch, blobId: blob.blobId, endEpoch: epoch + 3, deletable: false, objectId: blob.id, isExtension: true },
+    ]);
     expect(await abortCode(chain.extendBlobWithResource(alice, (await registered()).id, wrongSizeLater.id))).toBe('ENotCertified');
   });
 
@@ -200,7 +275,9 @@ describe('extend, delete, burn, attributes, storage resources, transfers', () =>
     expect(await abortCode(chain.deleteBlob(bob, del.id))).toBe('ENotOwner');
     const fx = await chain.deleteBlob(alice, del.id);
     expect(fx.storage).toEqual({ ...del.storage, owner: alice.toSuiAddress() });
-    expect(fx.events.map((e) => e.event)).toEqual([{ type: 'BlobDeleted', epoch, blobId: del.blobId, endEpoch: del.storage.endEpoch, objectId: del.id, wasCertified: true }]);
+    expect(fx.events.map((e) => e.event)).toEqual([
+      { type: 'BlobDeleted', epoch, blobId: del.blobId, endEpoch: del.storage.endEpoch, objectId: del.id, wasCertified: true },
+    ]);
     expect(await chain.getBlob(del.id)).toBeNull();
     // The returned storage registers a new blob of the same size.
     const again = await chain.registerBlob(alice, blobArgs(N, { storage: fx.storage.id, deletable: true }));
@@ -271,8 +348,17 @@ describe('invalidateBlobId', () => {
     const byWeight = (w: number) => members.find((m) => m.weight === w)!.nodeId;
     const msg = invalidBlobIdMessage(epoch, blobId);
     expect(await abortCode(chain.invalidateBlobId(bob, await certificate(chain, nodes, msg, [byWeight(3)])))).toBe('ENotEnoughStake'); // 9 < 11
-    expect(await abortCode(chain.invalidateBlobId(bob, await certificate(chain, nodes, storageConfirmationMessage(epoch, blobId, { kind: 'permanent' }), [byWeight(4)])))).toBe('EInvalidMsgType');
-    expect(await abortCode(chain.invalidateBlobId(bob, await certificate(chain, nodes, invalidBlobIdMessage(epoch + 1, blobId), [byWeight(4)])))).toBe('EIncorrectEpoch');
+    expect(
+      await abortCode(
+        chain.invalidateBlobId(
+          bob,
+          await certificate(chain, nodes, storageConfirmationMessage(epoch, blobId, { kind: 'permanent' }), [byWeight(4)]),
+        ),
+      ),
+    ).toBe('EInvalidMsgType');
+    expect(
+      await abortCode(chain.invalidateBlobId(bob, await certificate(chain, nodes, invalidBlobIdMessage(epoch + 1, blobId), [byWeight(4)]))),
+    ).toBe('EIncorrectEpoch');
     const fx = await chain.invalidateBlobId(bob, await certificate(chain, nodes, msg, [byWeight(4)])); // 12 ≥ 11
     expect(fx.blobId).toEqual(blobId);
     expect(fx.events.map((e) => e.event)).toEqual([{ type: 'InvalidBlobID', epoch, blobId }]);
@@ -306,7 +392,13 @@ describe('expiry and epoch 0', () => {
     try {
       const a = await fundedAccount(c);
       const blob = (await c.registerBlob(a, blobArgs(N))).blob;
-      const code = await abortCode(c.certifyBlob(a, blob.id, { signature: new Uint8Array(96), signersBitmap: new Uint8Array(0), message: storageConfirmationMessage(0, blob.blobId, { kind: 'permanent' }) }));
+      const code = await abortCode(
+        c.certifyBlob(a, blob.id, {
+          signature: new Uint8Array(96),
+          signersBitmap: new Uint8Array(0),
+          message: storageConfirmationMessage(0, blob.blobId, { kind: 'permanent' }),
+        }),
+      );
       expect(code).toBe('ENoCommittee');
     } finally {
       await c.close();

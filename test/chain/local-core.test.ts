@@ -30,7 +30,15 @@ describe('genesis and persistence', () => {
     const id = await c.chainId();
     expect(id).toMatch(/^[0-9a-f]{32}$/);
     const s = await c.systemState();
-    expect(s).toMatchObject({ epoch: 0, epochState: 'active', nShards: 7, maxEpochsAhead: 9, storagePricePerUnitSize: 5n, writePricePerUnitSize: 6n, usedCapacitySize: 0 });
+    expect(s).toMatchObject({
+      epoch: 0,
+      epochState: 'active',
+      nShards: 7,
+      maxEpochsAhead: 9,
+      storagePricePerUnitSize: 5n,
+      writePricePerUnitSize: 6n,
+      usedCapacitySize: 0,
+    });
     expect(s.committee).toEqual({ epoch: 0, nShards: 7, members: [] });
     const alice = await fundedAccount(c, 1000n);
     const bob = new Ed25519Keypair().toSuiAddress();
@@ -85,10 +93,16 @@ describe('transactions', () => {
     // The right key, but the bytes changed after signing.
     const tampered = new TextEncoder().encode(new TextDecoder().decode(tx.bytes).replace('"7"', '"9"'));
     expect(await abortCode(chain.submit({ bytes: tampered, signature: tx.signature }))).toBe('EInvalidSignature');
-    expect(await abortCode(chain.submit(await signTransaction(alice, 'f'.repeat(32), 'transferWal', { recipient: bob, amount: 7n })))).toBe('EWrongChain');
+    expect(await abortCode(chain.submit(await signTransaction(alice, 'f'.repeat(32), 'transferWal', { recipient: bob, amount: 7n })))).toBe(
+      'EWrongChain',
+    );
     expect(await abortCode(chain.submit({ bytes: new Uint8Array([1, 2, 3]), signature: tx.signature }))).toBe('EMalformedTransaction');
-    const unknown = new TextEncoder().encode(encodeChainJson({ version: 1, chainId: id, sender: alice.toSuiAddress(), call: 'mint', args: {}, nonce: '00', timestampMs: 0 }));
-    expect(await abortCode(chain.submit({ bytes: unknown, signature: (await alice.signPersonalMessage(unknown)).signature }))).toBe('EMalformedTransaction');
+    const unknown = new TextEncoder().encode(
+      encodeChainJson({ version: 1, chainId: id, sender: alice.toSuiAddress(), call: 'mint', args: {}, nonce: '00', timestampMs: 0 }),
+    );
+    expect(await abortCode(chain.submit({ bytes: unknown, signature: (await alice.signPersonalMessage(unknown)).signature }))).toBe(
+      'EMalformedTransaction',
+    );
     expect(await chain.balance(bob)).toBe(0n);
 
     const first = (await chain.submit(tx)) as TxEffects;
@@ -109,8 +123,12 @@ describe('transactions', () => {
     expect((await chain.ownedObjects(rich.toSuiAddress())).filter((o) => o.kind === 'blob').length).toBe(1);
     expect((await chain.events()).events.filter((e) => e.id.txDigest === r1.digest).length).toBe(1);
     // Bad argument shapes are input errors, not aborts.
-    await expect(chain.submit(await signTransaction(alice, id, 'transferWal', { recipient: 'bob', amount: 1n }))).rejects.toThrow(TuskInputError);
-    await expect(chain.submit(await signTransaction(alice, id, 'transferWal', { recipient: bob, amount: 1 }))).rejects.toThrow(TuskInputError);
+    await expect(chain.submit(await signTransaction(alice, id, 'transferWal', { recipient: 'bob', amount: 1n }))).rejects.toThrow(
+      TuskInputError,
+    );
+    await expect(chain.submit(await signTransaction(alice, id, 'transferWal', { recipient: bob, amount: 1 }))).rejects.toThrow(
+      TuskInputError,
+    );
   });
 
   it('balances never go negative; the faucet mints the default grant or an amount', async () => {
@@ -162,7 +180,12 @@ describe('event stream', () => {
     await chain.advanceEpoch();
     const all = await chain.events();
     // 5 registrations, then EpochParametersSelected, EpochChangeStart and (no shards to sync) EpochChangeDone.
-    expect(all.events.map((e) => e.event.type)).toEqual([...Array(5).fill('BlobRegistered'), 'EpochParametersSelected', 'EpochChangeStart', 'EpochChangeDone']);
+    expect(all.events.map((e) => e.event.type)).toEqual([
+      ...Array(5).fill('BlobRegistered'),
+      'EpochParametersSelected',
+      'EpochChangeStart',
+      'EpochChangeDone',
+    ]);
     const seen: ChainEventEnvelope[] = [];
     let cursor: string | null = null;
     for (;;) {
@@ -222,7 +245,9 @@ describe('durability', () => {
   it('every call acknowledged before kill -9 is there after reopening, and nothing is half-applied', async () => {
     const path = join(tempDir(), 'chain.sqlite');
     const recipient = new Ed25519Keypair().toSuiAddress();
-    const child = spawn(process.execPath, [new URL('./local-crash-child.ts', import.meta.url).pathname, path, recipient], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [new URL('./local-crash-child.ts', import.meta.url).pathname, path, recipient], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -45,14 +45,23 @@ export async function fundedAccount(chain: LocalChain, amount = 10n ** 15n): Pro
 }
 
 /** Registers a node for a fresh operator with a valid proof of possession (stake not included). */
-export async function registerTestNode(chain: LocalChain, name: string, votes: { storagePrice?: bigint; writePrice?: bigint; capacity?: number; commissionBps?: number } = {}): Promise<TestNode> {
+export async function registerTestNode(
+  chain: LocalChain,
+  name: string,
+  votes: { storagePrice?: bigint; writePrice?: bigint; capacity?: number; commissionBps?: number } = {},
+): Promise<TestNode> {
   const operator = await fundedAccount(chain);
   const bls = generateBlsKeyPair();
   const epoch = (await chain.systemState()).epoch;
   const pop = blsSign(bls.secretKey, proofOfPossessionMessage(epoch, operator.toSuiAddress(), bls.publicKey));
   const { nodeId } = await chain.registerNode(operator, {
-    name, networkAddress: `127.0.0.1:${9000 + Math.floor(Math.random() * 1000)}`, publicKey: bls.publicKey, proofOfPossession: pop,
-    commissionRateBps: votes.commissionBps ?? 1000, storagePriceVote: votes.storagePrice ?? 100_000n, writePriceVote: votes.writePrice ?? 20_000n,
+    name,
+    networkAddress: `127.0.0.1:${9000 + Math.floor(Math.random() * 1000)}`,
+    publicKey: bls.publicKey,
+    proofOfPossession: pop,
+    commissionRateBps: votes.commissionBps ?? 1000,
+    storagePriceVote: votes.storagePrice ?? 100_000n,
+    writePriceVote: votes.writePrice ?? 20_000n,
     capacityVote: votes.capacity ?? 2 ** 40,
   });
   return { operator, bls, nodeId };
@@ -77,7 +86,12 @@ export async function setupCommittee(chain: LocalChain, stakes: readonly bigint[
  * A certificate over `message` signed by the committee members whose node IDs are `signerIds`
  * (default: all), aggregated as a client does, with the bitmap over the current committee.
  */
-export async function certificate(chain: LocalChain, nodes: readonly TestNode[], message: Uint8Array, signerIds?: readonly string[]): Promise<CertificateOptions> {
+export async function certificate(
+  chain: LocalChain,
+  nodes: readonly TestNode[],
+  message: Uint8Array,
+  signerIds?: readonly string[],
+): Promise<CertificateOptions> {
   const committee = await chain.committee();
   const ids = signerIds ?? committee.members.map((m) => m.nodeId);
   const indices = committee.members.map((m, i) => (ids.includes(m.nodeId) ? i : -1)).filter((i) => i >= 0);
@@ -102,12 +116,19 @@ export async function signersWithWeight(chain: LocalChain, minWeight: number): P
 }
 
 /** Arguments of a blob of `size` bytes with a random root hash and its correctly derived ID. */
-export function blobArgs(nShards: number, options: { size?: number; deletable?: boolean; epochsAhead?: number; storage?: string } = {}): RegisterBlobOptions {
+export function blobArgs(
+  nShards: number,
+  options: { size?: number; deletable?: boolean; epochsAhead?: number; storage?: string } = {},
+): RegisterBlobOptions {
   const size = options.size ?? 1000;
   const rootHash = new Uint8Array(randomBytes(32));
   return {
     storage: options.storage ?? { size: encodedBlobLength(size, 1, nShards), epochsAhead: options.epochsAhead ?? 3 },
-    blobId: deriveBlobId(1, size, rootHash), rootHash, size, encodingType: 1, deletable: options.deletable ?? false,
+    blobId: deriveBlobId(1, size, rootHash),
+    rootHash,
+    size,
+    encodingType: 1,
+    deletable: options.deletable ?? false,
   };
 }
 

@@ -29,7 +29,13 @@ async function open(path: string, options: { maxTransactionAgeMs?: number; maxTr
 }
 
 /** Signs a transaction with an explicit `timestampMs` (any JSON value, to test malformed ones). */
-async function signAt(signer: Ed25519Keypair, chainId: string, call: CallName, args: Record<string, unknown>, timestampMs: unknown): Promise<SignedTransaction> {
+async function signAt(
+  signer: Ed25519Keypair,
+  chainId: string,
+  call: CallName,
+  args: Record<string, unknown>,
+  timestampMs: unknown,
+): Promise<SignedTransaction> {
   const data = { version: 1, chainId, sender: signer.toSuiAddress(), call, args, nonce: randomBytes(16).toString('hex'), timestampMs };
   const bytes = new TextEncoder().encode(encodeChainJson(data));
   return { bytes, signature: (await signer.signPersonalMessage(bytes)).signature };
@@ -70,8 +76,11 @@ describe('rejected transactions stay rejected', () => {
     await chain.requestFaucet(alice.toSuiAddress(), 1000n);
     const again = await rejection(chain.submit(tx));
     expect(again).toBeInstanceOf(ChainAbortError);
-    expect({ code: (again as ChainAbortError).code, message: again.message, retryable: (again as ChainAbortError).retryable })
-      .toEqual({ code: 'EInsufficientFunds', message: first.message, retryable: false });
+    expect({ code: (again as ChainAbortError).code, message: again.message, retryable: (again as ChainAbortError).retryable }).toEqual({
+      code: 'EInsufficientFunds',
+      message: first.message,
+      retryable: false,
+    });
     expect(await chain.balance(alice.toSuiAddress())).toBe(1000n);
     expect(await chain.balance(bob)).toBe(0n);
 
@@ -128,9 +137,18 @@ describe('rejected transactions stay rejected', () => {
     const nodes = await setupCommittee(chain, [100n, 100n, 100n, 100n]);
     const alice = await fundedAccount(chain);
     const { blob } = await chain.registerBlob(alice, blobArgs(10));
-    const cert = await certificate(chain, nodes, storageConfirmationMessage((await chain.systemState()).epoch, blob.blobId, { kind: 'permanent' }));
+    const cert = await certificate(
+      chain,
+      nodes,
+      storageConfirmationMessage((await chain.systemState()).epoch, blob.blobId, { kind: 'permanent' }),
+    );
     await chain.advanceEpoch();
-    const tx = await signTransaction(alice, await chain.chainId(), 'certifyBlob', { blobObjectId: blob.id, signature: cert.signature, signersBitmap: cert.signersBitmap, message: cert.message });
+    const tx = await signTransaction(alice, await chain.chainId(), 'certifyBlob', {
+      blobObjectId: blob.id,
+      signature: cert.signature,
+      signersBitmap: cert.signersBitmap,
+      message: cert.message,
+    });
     const e = await rejection(chain.submit(tx));
     expect(e).toBeInstanceOf(ChainAbortError);
     expect((e as ChainAbortError).code).toBe('EIncorrectEpoch');
@@ -199,7 +217,9 @@ describe('validity window of timestampMs', () => {
     expect(await abortCode(narrow.submit(poor))).toBe('EInsufficientFunds');
     expect(await narrow.balance(bob)).toBe(3n);
     // While a new transaction of the same age is refused.
-    expect(await abortCode(narrow.submit(await signAt(alice, id, 'transferWal', { recipient: bob, amount: 3n }, Date.now() - 5 * 60_000)))).toBe('ETransactionExpired');
+    expect(
+      await abortCode(narrow.submit(await signAt(alice, id, 'transferWal', { recipient: bob, amount: 3n }, Date.now() - 5 * 60_000))),
+    ).toBe('ETransactionExpired');
   });
 
   it('validates the window options', async () => {

@@ -5,20 +5,41 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
-import { dhondt, maxShardsPerNode, quorumAbove, quorumBelow, transitionAssignment, initialAssignment, type LocalChain } from '../../src/chain/local/index.ts';
+import {
+  dhondt,
+  maxShardsPerNode,
+  quorumAbove,
+  quorumBelow,
+  transitionAssignment,
+  initialAssignment,
+  type LocalChain,
+} from '../../src/chain/local/index.ts';
 import { FROST_PER_WAL, type ChainEvent } from '../../src/chain/types.ts';
 import { ChainAbortError } from '../../src/errors.ts';
 import { blsPublicKeyUncompressed, blsSign, generateBlsKeyPair } from '../../src/crypto/bls.ts';
 import { proofOfPossessionMessage } from '../../src/protocol/messages.ts';
 import { officialBlsVerify } from '../helpers/official.ts';
 import { encodedBlobLength, storageUnits } from '../../src/chain/local/blobs.ts';
-import { abortCode, blobArgs, expectSupplyConserved, fundedAccount, openTestChain, registerTestNode, setupCommittee } from './local-helpers.ts';
+import {
+  abortCode,
+  blobArgs,
+  expectSupplyConserved,
+  fundedAccount,
+  openTestChain,
+  registerTestNode,
+  setupCommittee,
+} from './local-helpers.ts';
 
 const WAL = FROST_PER_WAL;
 const big = (xs: number[]) => xs.map(BigInt);
 const prio = (n: number) => Array.from({ length: n }, (_, i) => n - i);
 /** Move's pub_dhondt: priorities n…1 in input order. */
-const apportion = (n: number, stake: number[] | bigint[]) => dhondt(prio(stake.length), n, stake.map((s) => BigInt(s)));
+const apportion = (n: number, stake: number[] | bigint[]) =>
+  dhondt(
+    prio(stake.length),
+    n,
+    stake.map((s) => BigInt(s)),
+  );
 
 describe("D'Hondt apportionment (Move staking_inner_tests vectors)", () => {
   it('basic, even and uneven stake', () => {
@@ -57,7 +78,10 @@ describe("D'Hondt apportionment (Move staking_inner_tests vectors)", () => {
     // 1000 nodes, 10 % of them holding almost all stake: exactly those 100 get shards, all 1000 are handed out.
     const bp = Array.from({ length: 1000 }, (_, i) => (i < 50 ? 125n : i < 90 ? 60n : i < 100 ? 45n : 1n));
     const total = 10_000_000_000_000_000_000n;
-    const alloc = apportion(1000, bp.map((b) => (b * total) / 10_000n));
+    const alloc = apportion(
+      1000,
+      bp.map((b) => (b * total) / 10_000n),
+    );
     expect(alloc.filter((x) => x > 0).length).toBe(100);
     expect(alloc.reduce((a, b) => a + b, 0)).toBe(1000);
     expect(Math.max(...alloc)).toBeLessThanOrEqual(100);
@@ -66,29 +90,65 @@ describe("D'Hondt apportionment (Move staking_inner_tests vectors)", () => {
 
 describe('shard assignment and votes', () => {
   it('initial assignment hands out shards in node-ID order', () => {
-    const a = initialAssignment(new Map([['0xb', 2], ['0xa', 3]]));
+    const a = initialAssignment(
+      new Map([
+        ['0xb', 2],
+        ['0xa', 3],
+      ]),
+    );
     expect(a.get('0xa')).toEqual([0, 1, 2]);
     expect(a.get('0xb')).toEqual([3, 4]);
   });
   it('transitions keep shards in place and move only the surplus', () => {
-    const old = new Map([['0xa', [0, 1, 2]], ['0xb', [3, 4]], ['0xc', [5]]]);
-    const next = transitionAssignment(old, new Map([['0xa', 2], ['0xb', 2], ['0xc', 2]]));
+    const old = new Map([
+      ['0xa', [0, 1, 2]],
+      ['0xb', [3, 4]],
+      ['0xc', [5]],
+    ]);
+    const next = transitionAssignment(
+      old,
+      new Map([
+        ['0xa', 2],
+        ['0xb', 2],
+        ['0xc', 2],
+      ]),
+    );
     expect(next.get('0xa')).toEqual([0, 1]);
     expect(next.get('0xb')).toEqual([3, 4]);
     expect(next.get('0xc')).toEqual([5, 2]);
     // A node leaving gives all its shards to a joining one.
-    const next2 = transitionAssignment(old, new Map([['0xa', 3], ['0xb', 2], ['0xd', 1]]));
+    const next2 = transitionAssignment(
+      old,
+      new Map([
+        ['0xa', 3],
+        ['0xb', 2],
+        ['0xd', 1],
+      ]),
+    );
     expect(next2.get('0xd')).toEqual([5]);
     expect(next2.has('0xc')).toBe(false);
     expect(() => transitionAssignment(old, new Map([['0xa', 7]]))).toThrow(ChainAbortError);
   });
   it('quorum_below / quorum_above pick the values a shard quorum supports', () => {
-    const votes = [{ value: 10n, weight: 4 }, { value: 30n, weight: 3 }, { value: 20n, weight: 2 }, { value: 40n, weight: 1 }];
+    const votes = [
+      { value: 10n, weight: 4 },
+      { value: 30n, weight: 3 },
+      { value: 20n, weight: 2 },
+      { value: 40n, weight: 1 },
+    ];
     // n = 10, quorum = 7: dropping the highest votes (40:1, 30:3) leaves 6 < 7 → 30.
     expect(quorumBelow(votes, 10)).toBe(30n);
     // From the top: 40 (1), 30 (4), 20 (6), 10 (10) → first quorum at 10.
     expect(quorumAbove(votes, 10)).toBe(10n);
-    expect(quorumAbove([{ value: 5n, weight: 7 }, { value: 9n, weight: 3 }], 10)).toBe(5n);
+    expect(
+      quorumAbove(
+        [
+          { value: 5n, weight: 7 },
+          { value: 9n, weight: 3 },
+        ],
+        10,
+      ),
+    ).toBe(5n);
   });
 });
 
@@ -119,19 +179,46 @@ describe('node registration', () => {
     const info = (await chain.getNode(node.nodeId))!;
     expect(info.operator).toBe(node.operator.toSuiAddress());
     expect(info.publicKey).toEqual(node.bls.publicKey);
-    expect((await chain.ownedObjects(node.operator.toSuiAddress())).some((o) => o.kind === 'nodeCap' && o.nodeId === node.nodeId)).toBe(true);
+    expect((await chain.ownedObjects(node.operator.toSuiAddress())).some((o) => o.kind === 'nodeCap' && o.nodeId === node.nodeId)).toBe(
+      true,
+    );
 
     const op = await fundedAccount(chain);
     const bls = generateBlsKeyPair();
-    const base = { name: 'n', networkAddress: '127.0.0.1:1', publicKey: bls.publicKey, commissionRateBps: 0, storagePriceVote: 1n, writePriceVote: 1n, capacityVote: 1 };
+    const base = {
+      name: 'n',
+      networkAddress: '127.0.0.1:1',
+      publicKey: bls.publicKey,
+      commissionRateBps: 0,
+      storagePriceVote: 1n,
+      writePriceVote: 1n,
+      capacityVote: 1,
+    };
     const other = new Ed25519Keypair().toSuiAddress();
-    expect(await abortCode(chain.registerNode(op, { ...base, proofOfPossession: blsSign(bls.secretKey, proofOfPossessionMessage(0, other, bls.publicKey)) }))).toBe('EInvalidProofOfPossession');
-    expect(await abortCode(chain.registerNode(op, { ...base, proofOfPossession: blsSign(bls.secretKey, proofOfPossessionMessage(1, op.toSuiAddress(), bls.publicKey)) }))).toBe('EInvalidProofOfPossession');
+    expect(
+      await abortCode(
+        chain.registerNode(op, { ...base, proofOfPossession: blsSign(bls.secretKey, proofOfPossessionMessage(0, other, bls.publicKey)) }),
+      ),
+    ).toBe('EInvalidProofOfPossession');
+    expect(
+      await abortCode(
+        chain.registerNode(op, {
+          ...base,
+          proofOfPossession: blsSign(bls.secretKey, proofOfPossessionMessage(1, op.toSuiAddress(), bls.publicKey)),
+        }),
+      ),
+    ).toBe('EInvalidProofOfPossession');
     const pop = blsSign(bls.secretKey, proofOfPossessionMessage(0, op.toSuiAddress(), bls.publicKey));
-    expect(await abortCode(chain.registerNode(op, { ...base, proofOfPossession: pop, publicKey: blsPublicKeyUncompressed(bls.publicKey) }))).toBe('EInvalidKeyLength');
-    expect(await abortCode(chain.registerNode(op, { ...base, proofOfPossession: pop, commissionRateBps: 10_001 }))).toBe('EIncorrectCommissionRate');
+    expect(
+      await abortCode(chain.registerNode(op, { ...base, proofOfPossession: pop, publicKey: blsPublicKeyUncompressed(bls.publicKey) })),
+    ).toBe('EInvalidKeyLength');
+    expect(await abortCode(chain.registerNode(op, { ...base, proofOfPossession: pop, commissionRateBps: 10_001 }))).toBe(
+      'EIncorrectCommissionRate',
+    );
     expect(await abortCode(chain.registerNode(op, { ...base, proofOfPossession: pop, name: 'x'.repeat(101) }))).toBe('EInvalidNameLength');
-    expect(await abortCode(chain.registerNode(op, { ...base, proofOfPossession: pop, networkAddress: 'x'.repeat(260) }))).toBe('EInvalidNetworkAddressLength');
+    expect(await abortCode(chain.registerNode(op, { ...base, proofOfPossession: pop, networkAddress: 'x'.repeat(260) }))).toBe(
+      'EInvalidNetworkAddressLength',
+    );
     expect((await chain.nodes()).length).toBe(1);
     // Only the operator updates the node.
     expect(await abortCode(chain.updateNode(op, node.nodeId, { storagePriceVote: 5n }))).toBe('ENotOwner');
@@ -150,7 +237,12 @@ describe('committees and epoch changes', () => {
     ({ chain } = await openTestChain());
     expect((await chain.committee(0)).members).toEqual([]);
     const nodes = [];
-    const votes = [[300n, 30n, 5000], [100n, 10n, 1000], [200n, 20n, 3000], [400n, 40n, 9000]] as const;
+    const votes = [
+      [300n, 30n, 5000],
+      [100n, 10n, 1000],
+      [200n, 20n, 3000],
+      [400n, 40n, 9000],
+    ] as const;
     for (let i = 0; i < 4; i++) {
       const n = await registerTestNode(chain, `n${i}`, { storagePrice: votes[i][0], writePrice: votes[i][1], capacity: votes[i][2] });
       await chain.stake(n.operator, n.nodeId, BigInt(4 - i) * 100n * WAL); // 4:3:2:1
@@ -204,7 +296,9 @@ describe('committees and epoch changes', () => {
     expect(await abortCode(chain.epochSyncDone(nodes[1].operator, nodes[0].nodeId, 2))).toBe('ENotOwner');
     expect(await abortCode(chain.epochSyncDone(nodes[0].operator, nodes[0].nodeId, 1))).toBe('EInvalidSyncEpoch');
     const a = await chain.epochSyncDone(nodes[3].operator, nodes[3].nodeId, 2); // weight 5
-    expect(eventsOf(a, 'ShardsReceived')).toEqual([{ type: 'ShardsReceived', epoch: 2, nodeId: nodes[3].nodeId, shards: w(after, nodes[3].nodeId).shards }]);
+    expect(eventsOf(a, 'ShardsReceived')).toEqual([
+      { type: 'ShardsReceived', epoch: 2, nodeId: nodes[3].nodeId, shards: w(after, nodes[3].nodeId).shards },
+    ]);
     expect(await abortCode(chain.epochSyncDone(nodes[3].operator, nodes[3].nodeId, 2))).toBe('EDuplicateSyncDone');
     const b = await chain.epochSyncDone(nodes[2].operator, nodes[2].nodeId, 2); // 6 < 7
     expect(eventsOf(b, 'EpochChangeDone')).toEqual([]);
@@ -307,13 +401,15 @@ describe('staking lifecycle and rewards', () => {
     await expect(chain.setRewardWithholding(nodes[1].nodeId, 1, 10_001)).rejects.toThrow(/bps/);
     expect((await chain.supplyAudit()).undistributed).toBe(epoch1 + epoch2);
     const fx = await chain.advanceEpoch();
-    const r = new Map((eventsOf(fx, 'RewardsDistributed') as Extract<ChainEvent, { type: 'RewardsDistributed' }>[]).map((e) => [e.nodeId, e.amount]));
+    const r = new Map(
+      (eventsOf(fx, 'RewardsDistributed') as Extract<ChainEvent, { type: 'RewardsDistributed' }>[]).map((e) => [e.nodeId, e.amount]),
+    );
     expect(r.get(nodes[0].nodeId)).toBe((epoch1 * 4n) / 10n);
     expect(r.get(nodes[2].nodeId)).toBe((epoch1 * 2n) / 10n);
     expect(r.get(nodes[3].nodeId)).toBe((epoch1 * 1n) / 10n);
     expect(r.get(nodes[1].nodeId)).toBe(0n);
     // Node 1's 3/10 stays in the system, for epoch 2's distribution.
-    const distributed = ((epoch1 * 4n) / 10n) + ((epoch1 * 2n) / 10n) + ((epoch1 * 1n) / 10n);
+    const distributed = (epoch1 * 4n) / 10n + (epoch1 * 2n) / 10n + (epoch1 * 1n) / 10n;
     expect((await chain.supplyAudit()).undistributed).toBe(epoch2 + epoch1 - distributed);
     await expectSupplyConserved(chain);
   });

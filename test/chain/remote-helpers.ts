@@ -11,7 +11,6 @@ import { encodingByName } from '../../src/codec/encodings/index.ts';
 import type { RegisterBlobOptions } from '../../src/chain/types.ts';
 import { TUSK_BIN } from '../helpers/cli.ts';
 
-
 /** A private temporary directory. */
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -31,7 +30,9 @@ export interface ServerProcess {
  * Rejects (and kills the child) if no line arrives within `timeoutMs`.
  */
 export function spawnChainServer(dataDir: string, extra: string[] = [], timeoutMs = 20_000): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [TUSK_BIN, 'chain', 'serve', '--data-dir', dataDir, '--json', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [TUSK_BIN, 'chain', 'serve', '--data-dir', dataDir, '--json', ...extra], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => {

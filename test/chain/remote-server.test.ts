@@ -44,7 +44,10 @@ async function raw(method: string, path: string, body?: string, contentType = 'a
 }
 
 async function abortCode(p: Promise<unknown>): Promise<ChainAbortError> {
-  const e = await p.then(() => undefined, (err: unknown) => err);
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   expect(e).toBeInstanceOf(ChainAbortError);
   return e as ChainAbortError;
 }
@@ -174,7 +177,11 @@ describe('chain server HTTP contract', () => {
     const other = await signTransaction(bob, await remote.chainId(), 'transferWal', { recipient: bob.toSuiAddress(), amount: 1n });
     const e = await abortCode(remote.submit({ bytes: tx.bytes, signature: other.signature }));
     expect(e.code).toBe('EInvalidSignature');
-    const r = await raw('POST', '/v1/transactions', JSON.stringify({ bytes: { $bytes: Buffer.from(tx.bytes).toString('hex') }, signature: other.signature }));
+    const r = await raw(
+      'POST',
+      '/v1/transactions',
+      JSON.stringify({ bytes: { $bytes: Buffer.from(tx.bytes).toString('hex') }, signature: other.signature }),
+    );
     expect(r.status).toBe(400);
     expect(r.body.error).toMatchObject({ code: 'EInvalidSignature', kind: 'abort' });
   });
@@ -242,7 +249,9 @@ describe('RemoteChain failures', () => {
     let calls = 0;
     const failing: typeof fetch = async () => {
       calls++;
-      return new Response(JSON.stringify({ error: { code: 'EInternal', message: 'disk on fire', retryable: false, kind: 'internal' } }), { status: 500 });
+      return new Response(JSON.stringify({ error: { code: 'EInternal', message: 'disk on fire', retryable: false, kind: 'internal' } }), {
+        status: 500,
+      });
     };
     const r = new RemoteChain({ url: server.url, fetch: failing, submitRetries: 2, retryBaseDelayMs: 5 });
     await expect(r.systemState()).rejects.toThrow(/HTTP 500: disk on fire/);
@@ -270,7 +279,18 @@ describe('server options and shutdown', () => {
     for (const h of ['127.0.0.1', '127.8.9.10', 'localhost', 'LOCALHOST', '::1', '[::1]', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1']) {
       expect(isLoopbackHost(h), h).toBe(true);
     }
-    for (const h of ['0.0.0.0', '::', '[::]', '10.1.2.3', '192.168.0.1', '::ffff:10.0.0.1', 'example.com', 'localhost.example.com', '128.0.0.1', '']) {
+    for (const h of [
+      '0.0.0.0',
+      '::',
+      '[::]',
+      '10.1.2.3',
+      '192.168.0.1',
+      '::ffff:10.0.0.1',
+      'example.com',
+      'localhost.example.com',
+      '128.0.0.1',
+      '',
+    ]) {
       expect(isLoopbackHost(h), h).toBe(false);
     }
     await expect(startChainServer({ chain, port: 0, devRoutes: 'yes' as unknown as boolean })).rejects.toThrow(TuskInputError);
@@ -286,8 +306,11 @@ describe('server options and shutdown', () => {
     await remote.requestFaucet(poor.toSuiAddress(), 1000n);
     const again = await remote.submit(tx).catch((e: unknown) => e);
     expect(again).toBeInstanceOf(ChainAbortError);
-    expect({ code: (again as ChainAbortError).code, message: (again as Error).message, retryable: (again as ChainAbortError).retryable })
-      .toEqual({ code: 'EInsufficientFunds', message: (first as Error).message, retryable: false });
+    expect({
+      code: (again as ChainAbortError).code,
+      message: (again as Error).message,
+      retryable: (again as ChainAbortError).retryable,
+    }).toEqual({ code: 'EInsufficientFunds', message: (first as Error).message, retryable: false });
     expect(await remote.balance(poor.toSuiAddress())).toBe(1000n);
     expect(await remote.balance(bob.toSuiAddress())).toBe(before);
   });
@@ -333,9 +356,10 @@ describe('epoch clock', () => {
     const refusing = new Proxy(c, {
       get(target, prop, receiver) {
         if (prop === 'advanceEpoch') {
-          return () => (refusals-- > 0
-            ? Promise.reject(new ChainAbortError('EWrongEpochState', 'still syncing', { retryable: true }))
-            : target.advanceEpoch());
+          return () =>
+            refusals-- > 0
+              ? Promise.reject(new ChainAbortError('EWrongEpochState', 'still syncing', { retryable: true }))
+              : target.advanceEpoch();
         }
         const v = Reflect.get(target, prop, receiver);
         return typeof v === 'function' ? v.bind(target) : v;
@@ -357,7 +381,6 @@ describe('epoch clock', () => {
       rmSync(d, { recursive: true, force: true });
     }
   });
-
 
   it('advances the epoch when the persisted schedule is due, and stops on close', async () => {
     const d = tempDir('tusk-clock-');

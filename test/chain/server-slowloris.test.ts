@@ -12,7 +12,11 @@ import { LocalChain } from '../../src/chain/local/index.ts';
 import { startChainServer, type ChainServer } from '../../src/chain/remote/server.ts';
 import { spawnChainServer, tempDir, type ServerProcess } from './remote-helpers.ts';
 
-interface RawClient { sock: Socket; answer: Promise<string>; closed: Promise<number> }
+interface RawClient {
+  sock: Socket;
+  answer: Promise<string>;
+  closed: Promise<number>;
+}
 
 /** Raw TCP client: writes `head`, collects the answer; `closed` resolves with the ms until close. */
 function open(url: string, head: string): Promise<RawClient> {
@@ -26,7 +30,10 @@ function open(url: string, head: string): Promise<RawClient> {
     });
     sock.on('error', () => {});
     const answer = new Promise<string>((r) => {
-      sock.on('data', (d) => { text += d.toString('latin1'); if (/\r\n\r\n[\s\S]*\}/.test(text)) r(text); });
+      sock.on('data', (d) => {
+        text += d.toString('latin1');
+        if (/\r\n\r\n[\s\S]*\}/.test(text)) r(text);
+      });
       sock.on('close', () => r(text));
     });
     const closed = new Promise<number>((r) => sock.on('close', () => r(Date.now() - t0)));
@@ -42,7 +49,14 @@ describe('chain server under slow and idle clients', () => {
   beforeAll(async () => {
     proc = await spawnChainServer(join(dir, 'proc'), ['--n-shards', '10']);
     chain = await LocalChain.open({ path: join(dir, 'chain.sqlite'), nShards: 10 });
-    server = await startChainServer({ chain, port: 0, headersTimeoutMs: 1000, requestTimeoutMs: 1500, bodyIdleTimeoutMs: 500, maxConnectionsPerPeer: 4 });
+    server = await startChainServer({
+      chain,
+      port: 0,
+      headersTimeoutMs: 1000,
+      requestTimeoutMs: 1500,
+      bodyIdleTimeoutMs: 500,
+      maxConnectionsPerPeer: 4,
+    });
   });
   afterAll(async () => {
     proc?.child.kill('SIGKILL');
@@ -52,7 +66,10 @@ describe('chain server under slow and idle clients', () => {
   });
 
   it('a real `tusk chain serve` drops a POST that sends 5 of its 1000 bytes (408, closed within the 10 s body-idle timeout)', async () => {
-    const c = await open(proc.url, 'POST /v1/transactions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"byt');
+    const c = await open(
+      proc.url,
+      'POST /v1/transactions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"byt',
+    );
     const timeout = new Promise<never>((_, rej) => setTimeout(() => rej(new Error('the connection was still open after 15 s')), 15_000));
     const ms = await Promise.race([c.closed, timeout]);
     expect(await c.answer).toMatch(/^HTTP\/1\.1 408[\s\S]*ERequestTimeout/);
@@ -68,7 +85,10 @@ describe('chain server under slow and idle clients', () => {
   });
 
   it('a stalled body is answered 408 after bodyIdleTimeoutMs', async () => {
-    const c = await open(server.url, 'POST /v1/faucet HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"re');
+    const c = await open(
+      server.url,
+      'POST /v1/faucet HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"re',
+    );
     expect(await c.answer).toMatch(/^HTTP\/1\.1 408/);
     expect(await c.closed).toBeLessThan(3_000);
   });

@@ -53,7 +53,10 @@ describe('selectChain', () => {
     const kp = Ed25519Keypair.generate();
     await writeFile(join(dir, 'wallet.key'), kp.getSecretKey() + '\n');
     const suiCfg = join(dir, 'sui.json');
-    await writeFile(suiCfg, JSON.stringify({ chain: { kind: 'sui', network: 'testnet', rpcUrl: 'http://127.0.0.1:9', walletPath: 'wallet.key' } }));
+    await writeFile(
+      suiCfg,
+      JSON.stringify({ chain: { kind: 'sui', network: 'testnet', rpcUrl: 'http://127.0.0.1:9', walletPath: 'wallet.key' } }),
+    );
     const s = await selectChain({ config: suiCfg });
     expect(s.kind).toBe('sui');
     expect(s.chain).toBeInstanceOf(SuiChain);
@@ -63,7 +66,10 @@ describe('selectChain', () => {
     const l = await selectChain({ config: localCfg });
     expect(l.kind).toBe('tusk');
     expect(l.chain).toBeInstanceOf(RemoteChain);
-    const forced = await selectChain({ config: suiCfg, network: 'local' }).then(() => null, (e: Error) => e);
+    const forced = await selectChain({ config: suiCfg, network: 'local' }).then(
+      () => null,
+      (e: Error) => e,
+    );
     expect(forced?.message).toMatch(/needs "chainUrl"/);
   });
 });

@@ -83,7 +83,17 @@ function moveFunctions(): Record<string, unknown[]> {
   return {
     'staking::stake_with_pool': [P(T(`${ORIG_PKG}::staking::Staking`), 'mutable'), P(COINWAL), P(T(`${two}::object::ID`)), TXCTX],
     'system::reserve_space': [P(SYS, 'mutable'), P(prim('u64')), P(prim('u32')), P(COINWAL, 'mutable'), TXCTX],
-    'system::register_blob': [P(SYS, 'mutable'), P(T(`${ORIG_PKG}::storage_resource::Storage`)), P(prim('u256')), P(prim('u256')), P(prim('u64')), P(prim('u8')), P(prim('bool')), P(COINWAL, 'mutable'), TXCTX],
+    'system::register_blob': [
+      P(SYS, 'mutable'),
+      P(T(`${ORIG_PKG}::storage_resource::Storage`)),
+      P(prim('u256')),
+      P(prim('u256')),
+      P(prim('u64')),
+      P(prim('u8')),
+      P(prim('bool')),
+      P(COINWAL, 'mutable'),
+      TXCTX,
+    ],
     'system::certify_blob': [P(SYS, 'immutable'), P(BLOB, 'mutable'), P(U8V), P(U8V), P(U8V)],
     'system::delete_blob': [P(SYS, 'immutable'), P(BLOB)],
     'system::extend_blob': [P(SYS, 'mutable'), P(BLOB, 'mutable'), P(prim('u32')), P(COINWAL, 'mutable')],
@@ -106,8 +116,20 @@ export class SuiFixture {
   constructor(options: FixtureOptions) {
     this.o = options;
     const version = options.version ?? 3n;
-    this.put(SYSTEM_ID, `${ORIG_PKG}::system::System`, shared(SYSTEM_ISV), M.VersionedObject.serialize({ id: SYSTEM_ID, version, package_id: CUR_PKG, new_package_id: null }).toBytes(), 555);
-    this.put(STAKING_ID, `${ORIG_PKG}::staking::Staking`, shared('400185624'), M.VersionedObject.serialize({ id: STAKING_ID, version, package_id: CUR_PKG, new_package_id: null }).toBytes(), 556);
+    this.put(
+      SYSTEM_ID,
+      `${ORIG_PKG}::system::System`,
+      shared(SYSTEM_ISV),
+      M.VersionedObject.serialize({ id: SYSTEM_ID, version, package_id: CUR_PKG, new_package_id: null }).toBytes(),
+      555,
+    );
+    this.put(
+      STAKING_ID,
+      `${ORIG_PKG}::staking::Staking`,
+      shared('400185624'),
+      M.VersionedObject.serialize({ id: STAKING_ID, version, package_id: CUR_PKG, new_package_id: null }).toBytes(),
+      556,
+    );
     this.writeState();
     const all = new Map<string, FixtureNode>();
     for (const n of [...options.nodes, ...(options.previousNodes ?? [])]) all.set(normalizeSuiAddress(n.id), n);
@@ -119,30 +141,62 @@ export class SuiFixture {
 
   put(id: string, type: string, owner: unknown, content: Uint8Array, version?: number): void {
     const v = version ?? this.#nextVersion++;
-    this.objects.set(normalizeSuiAddress(id), { objectId: normalizeSuiAddress(id), version: String(v), digest: digestOf(v), owner, type, content, previousTransaction: null });
+    this.objects.set(normalizeSuiAddress(id), {
+      objectId: normalizeSuiAddress(id),
+      version: String(v),
+      digest: digestOf(v),
+      owner,
+      type,
+      content,
+      previousTransaction: null,
+    });
   }
 
-  newId(): string { return addr(this.#nextId++); }
+  newId(): string {
+    return addr(this.#nextId++);
+  }
 
   /** (Re)writes both inner-state dynamic fields from the options. */
   writeState(): void {
     const o = this.o;
     const version = o.version ?? 3n;
-    const member = (n: FixtureNode) => ({ public_key: { bytes: Array.from(blsPublicKeyUncompressed(n.publicKey)) }, weight: n.shards.length, node_id: n.id });
+    const member = (n: FixtureNode) => ({
+      public_key: { bytes: Array.from(blsPublicKeyUncompressed(n.publicKey)) },
+      weight: n.shards.length,
+      node_id: n.id,
+    });
     const sysInner = {
-      committee: { members: o.nodes.map(member), n_shards: o.nShards, epoch: o.epoch, total_aggregated_key: { bytes: Array.from(blsPublicKeyUncompressed(o.nodes[0]!.publicKey)) } },
+      committee: {
+        members: o.nodes.map(member),
+        n_shards: o.nShards,
+        epoch: o.epoch,
+        total_aggregated_key: { bytes: Array.from(blsPublicKeyUncompressed(o.nodes[0]!.publicKey)) },
+      },
       total_capacity_size: 10n ** 15n,
       used_capacity_size: 10n ** 12n,
       storage_price_per_unit_size: o.storagePrice,
       write_price_per_unit_size: o.writePrice,
-      future_accounting: { current_index: 0, length: 53, ring_buffer: Array.from({ length: 53 }, (_, i) => ({ epoch: o.epoch + i, used_capacity: 0n, rewards_to_distribute: { value: 0n } })) },
+      future_accounting: {
+        current_index: 0,
+        length: 53,
+        ring_buffer: Array.from({ length: 53 }, (_, i) => ({
+          epoch: o.epoch + i,
+          used_capacity: 0n,
+          rewards_to_distribute: { value: 0n },
+        })),
+      },
       event_blob_certification_state: { latest_certified_blob: null, aggregate_weight_per_blob: { contents: [] } },
       deny_list_sizes: { id: addr(0xd1) },
     };
     const key = bcs.u64().serialize(version).toBytes();
     const sysDf = deriveDynamicFieldID(SYSTEM_ID, 'u64', key);
-    this.put(sysDf, `0x2::dynamic_field::Field<u64, ${ORIG_PKG}::system_state_inner::SystemStateInnerV1>`, byObj(SYSTEM_ID),
-      M.SystemStateInnerField.serialize({ id: sysDf, name: version, value: sysInner }).toBytes(), 600);
+    this.put(
+      sysDf,
+      `0x2::dynamic_field::Field<u64, ${ORIG_PKG}::system_state_inner::SystemStateInnerV1>`,
+      byObj(SYSTEM_ID),
+      M.SystemStateInnerField.serialize({ id: sysDf, name: version, value: sysInner }).toBytes(),
+      600,
+    );
     const committee = (ns: readonly FixtureNode[]) => ({ contents: ns.map((n) => ({ key: n.id, value: [...n.shards] })) });
     const stakingInner = {
       n_shards: o.nShards,
@@ -159,58 +213,100 @@ export class SuiFixture {
       next_epoch_public_keys: { id: addr(0xb2) },
     };
     const stkDf = deriveDynamicFieldID(STAKING_ID, 'u64', key);
-    this.put(stkDf, `0x2::dynamic_field::Field<u64, ${ORIG_PKG}::staking_inner::StakingInnerV1>`, byObj(STAKING_ID),
-      M.StakingInnerField.serialize({ id: stkDf, name: version, value: stakingInner }).toBytes(), 601);
+    this.put(
+      stkDf,
+      `0x2::dynamic_field::Field<u64, ${ORIG_PKG}::staking_inner::StakingInnerV1>`,
+      byObj(STAKING_ID),
+      M.StakingInnerField.serialize({ id: stkDf, name: version, value: stakingInner }).toBytes(),
+      601,
+    );
   }
 
   putPool(n: FixtureNode, i: number): void {
     const emptyPV = { contents: [] };
-    this.put(n.id, `${ORIG_PKG}::staking_pool::StakingPool`, byObj(addr(0xb0)), M.StakingPool.serialize({
-      id: n.id,
-      state: { Active: true },
-      voting_params: { storage_price: this.o.storagePrice, write_price: this.o.writePrice, node_capacity: 10n ** 13n },
-      node_info: {
-        name: n.name ?? `node-${i}`,
-        node_id: n.id,
-        network_address: n.address,
-        public_key: { bytes: Array.from(blsPublicKeyUncompressed(n.publicKey)) },
-        next_epoch_public_key: null,
-        network_public_key: Array(33).fill(2),
-        metadata: { id: addr(0xc0 + i) },
-      },
-      activation_epoch: 1,
-      latest_epoch: this.o.epoch,
-      wal_balance: 10n ** 12n,
-      num_shares: 10n ** 12n,
-      pending_shares_withdraw: emptyPV,
-      pre_active_withdrawals: emptyPV,
-      pending_commission_rate: emptyPV,
-      commission_rate: 100,
-      exchange_rates: { id: addr(0xe0 + i), size: 1n },
-      pending_stake: emptyPV,
-      rewards_pool: { value: 0n },
-      commission: { value: 0n },
-      commission_receiver: { Address: n.id },
-      governance_authorized: { Address: n.id },
-      extra_fields: { id: addr(0xf0 + i), size: 0n },
-    }).toBytes());
+    this.put(
+      n.id,
+      `${ORIG_PKG}::staking_pool::StakingPool`,
+      byObj(addr(0xb0)),
+      M.StakingPool.serialize({
+        id: n.id,
+        state: { Active: true },
+        voting_params: { storage_price: this.o.storagePrice, write_price: this.o.writePrice, node_capacity: 10n ** 13n },
+        node_info: {
+          name: n.name ?? `node-${i}`,
+          node_id: n.id,
+          network_address: n.address,
+          public_key: { bytes: Array.from(blsPublicKeyUncompressed(n.publicKey)) },
+          next_epoch_public_key: null,
+          network_public_key: Array(33).fill(2),
+          metadata: { id: addr(0xc0 + i) },
+        },
+        activation_epoch: 1,
+        latest_epoch: this.o.epoch,
+        wal_balance: 10n ** 12n,
+        num_shares: 10n ** 12n,
+        pending_shares_withdraw: emptyPV,
+        pre_active_withdrawals: emptyPV,
+        pending_commission_rate: emptyPV,
+        commission_rate: 100,
+        exchange_rates: { id: addr(0xe0 + i), size: 1n },
+        pending_stake: emptyPV,
+        rewards_pool: { value: 0n },
+        commission: { value: 0n },
+        commission_receiver: { Address: n.id },
+        governance_authorized: { Address: n.id },
+        extra_fields: { id: addr(0xf0 + i), size: 0n },
+      }).toBytes(),
+    );
   }
 
   /** Adds a Blob object owned by `owner` (and its metadata field when `attributes` is given). */
-  putBlob(b: { id: string; blobId: bigint; size: bigint; storageSize: bigint; start: number; end: number; deletable: boolean; certified?: number | null; attributes?: Record<string, string> }): void {
-    this.put(b.id, `${ORIG_PKG}::blob::Blob`, owned(this.o.owner), M.Blob.serialize({
-      id: b.id, registered_epoch: b.start, blob_id: b.blobId, size: b.size, encoding_type: 1, certified_epoch: b.certified ?? null,
-      storage: { id: addr(0x5700 + this.objects.size), start_epoch: b.start, end_epoch: b.end, storage_size: b.storageSize }, deletable: b.deletable,
-    }).toBytes(), 777);
+  putBlob(b: {
+    id: string;
+    blobId: bigint;
+    size: bigint;
+    storageSize: bigint;
+    start: number;
+    end: number;
+    deletable: boolean;
+    certified?: number | null;
+    attributes?: Record<string, string>;
+  }): void {
+    this.put(
+      b.id,
+      `${ORIG_PKG}::blob::Blob`,
+      owned(this.o.owner),
+      M.Blob.serialize({
+        id: b.id,
+        registered_epoch: b.start,
+        blob_id: b.blobId,
+        size: b.size,
+        encoding_type: 1,
+        certified_epoch: b.certified ?? null,
+        storage: { id: addr(0x5700 + this.objects.size), start_epoch: b.start, end_epoch: b.end, storage_size: b.storageSize },
+        deletable: b.deletable,
+      }).toBytes(),
+      777,
+    );
     if (b.attributes) {
       const df = deriveDynamicFieldID(b.id, 'vector<u8>', bcs.vector(bcs.u8()).serialize(M.METADATA_FIELD_NAME).toBytes());
-      this.put(df, `0x2::dynamic_field::Field<vector<u8>, ${ORIG_PKG}::metadata::Metadata>`, byObj(b.id), M.MetadataField.serialize({
-        id: df, name: M.METADATA_FIELD_NAME, value: { metadata: { contents: Object.entries(b.attributes).map(([key, value]) => ({ key, value })) } },
-      }).toBytes(), 778);
+      this.put(
+        df,
+        `0x2::dynamic_field::Field<vector<u8>, ${ORIG_PKG}::metadata::Metadata>`,
+        byObj(b.id),
+        M.MetadataField.serialize({
+          id: df,
+          name: M.METADATA_FIELD_NAME,
+          value: { metadata: { contents: Object.entries(b.attributes).map(([key, value]) => ({ key, value })) } },
+        }).toBytes(),
+        778,
+      );
     }
   }
 
-  client(): FakeSuiClient { return new FakeSuiClient(this); }
+  client(): FakeSuiClient {
+    return new FakeSuiClient(this);
+  }
 }
 
 /** A `CoreClient` over a `SuiFixture`; every unexpected call throws. */
@@ -242,14 +338,24 @@ export class FakeSuiClient extends CoreClient {
     this.calls.push(`getMoveFunction ${moduleName}::${name}`);
     const params = moveFunctions()[`${moduleName}::${name}`];
     if (!params) throw new Error(`no fixture for ${moduleName}::${name}`);
-    return { function: { packageId, moduleName, name, visibility: 'public', isEntry: false, typeParameters: [], parameters: params, returns: [] } } as never;
+    return {
+      function: { packageId, moduleName, name, visibility: 'public', isEntry: false, typeParameters: [], parameters: params, returns: [] },
+    } as never;
   }
 
   override async listCoins({ coinType }: { owner: string; coinType?: string }): Promise<never> {
     const t = normalizeStructTag(coinType ?? SUI_TYPE);
-    const objects = t === WAL_TYPE
-      ? this.fx.walCoins.map((c) => ({ objectId: c.objectId, version: c.version, digest: c.digest, owner: owned(this.fx.o.owner), type: `0x2::coin::Coin<${WAL_TYPE}>`, balance: String(c.balance) }))
-      : [];
+    const objects =
+      t === WAL_TYPE
+        ? this.fx.walCoins.map((c) => ({
+            objectId: c.objectId,
+            version: c.version,
+            digest: c.digest,
+            owner: owned(this.fx.o.owner),
+            type: `0x2::coin::Coin<${WAL_TYPE}>`,
+            balance: String(c.balance),
+          }))
+        : [];
     return { objects, hasNextPage: false, cursor: null } as never;
   }
 
@@ -262,7 +368,9 @@ export class FakeSuiClient extends CoreClient {
   override async listOwnedObjects({ owner, type }: { owner: string; type?: string }): Promise<never> {
     const objects = [...this.fx.objects.values()].filter((o) => {
       const own = (o.owner as { AddressOwner?: string }).AddressOwner;
-      return own && normalizeSuiAddress(own) === normalizeSuiAddress(owner) && (!type || normalizeStructTag(o.type) === normalizeStructTag(type));
+      return (
+        own && normalizeSuiAddress(own) === normalizeSuiAddress(owner) && (!type || normalizeStructTag(o.type) === normalizeStructTag(type))
+      );
     });
     return { objects, hasNextPage: false, cursor: null } as never;
   }
@@ -277,7 +385,14 @@ export class FakeSuiClient extends CoreClient {
 
   #result(digest: string) {
     const created = this.#effects.get(digest) ?? [];
-    return { $kind: 'Transaction', Transaction: { digest, status: { success: true, error: null }, effects: { changedObjects: created.map((objectId) => ({ objectId, idOperation: 'Created' })) } } };
+    return {
+      $kind: 'Transaction',
+      Transaction: {
+        digest,
+        status: { success: true, error: null },
+        effects: { changedObjects: created.map((objectId) => ({ objectId, idOperation: 'Created' })) },
+      },
+    };
   }
 
   override async getTransaction({ digest }: { digest: string }): Promise<never> {
@@ -285,18 +400,46 @@ export class FakeSuiClient extends CoreClient {
     return this.#result(digest) as never;
   }
 
-  override async getChainIdentifier(): Promise<never> { throw new Error('fixture: gas is pinned; getChainIdentifier not expected'); }
-  override async getCurrentSystemState(): Promise<never> { throw new Error('fixture: gas is pinned; getCurrentSystemState not expected'); }
-  override async simulateTransaction(): Promise<never> { throw new Error('fixture: gas is pinned; simulateTransaction not expected'); }
-  override async getReferenceGasPrice(): Promise<never> { throw new Error('not needed'); }
-  override async listBalances(): Promise<never> { throw new Error('not needed'); }
-  override async getCoinMetadata(): Promise<never> { throw new Error('not needed'); }
-  override async getProtocolConfig(): Promise<never> { throw new Error('not needed'); }
-  override async listDynamicFields(): Promise<never> { throw new Error('not needed'); }
-  override async verifyZkLoginSignature(): Promise<never> { throw new Error('not needed'); }
-  override async defaultNameServiceName(): Promise<never> { throw new Error('not needed'); }
-  override async resolveNameServiceAddress(): Promise<never> { throw new Error('not needed'); }
-  override async listTransactions(): Promise<never> { throw new Error('not needed'); }
-  override async listEvents(): Promise<never> { throw new Error('not needed'); }
-  override resolveTransactionPlugin(): never { return undefined as never; }
+  override async getChainIdentifier(): Promise<never> {
+    throw new Error('fixture: gas is pinned; getChainIdentifier not expected');
+  }
+  override async getCurrentSystemState(): Promise<never> {
+    throw new Error('fixture: gas is pinned; getCurrentSystemState not expected');
+  }
+  override async simulateTransaction(): Promise<never> {
+    throw new Error('fixture: gas is pinned; simulateTransaction not expected');
+  }
+  override async getReferenceGasPrice(): Promise<never> {
+    throw new Error('not needed');
+  }
+  override async listBalances(): Promise<never> {
+    throw new Error('not needed');
+  }
+  override async getCoinMetadata(): Promise<never> {
+    throw new Error('not needed');
+  }
+  override async getProtocolConfig(): Promise<never> {
+    throw new Error('not needed');
+  }
+  override async listDynamicFields(): Promise<never> {
+    throw new Error('not needed');
+  }
+  override async verifyZkLoginSignature(): Promise<never> {
+    throw new Error('not needed');
+  }
+  override async defaultNameServiceName(): Promise<never> {
+    throw new Error('not needed');
+  }
+  override async resolveNameServiceAddress(): Promise<never> {
+    throw new Error('not needed');
+  }
+  override async listTransactions(): Promise<never> {
+    throw new Error('not needed');
+  }
+  override async listEvents(): Promise<never> {
+    throw new Error('not needed');
+  }
+  override resolveTransactionPlugin(): never {
+    return undefined as never;
+  }
 }

@@ -52,7 +52,8 @@ function pinGas(tx: Transaction): void {
 /** Compares bytes; on a mismatch shows the decoded PTBs (much easier to read than hex). */
 function expectSameTx(tusk: Uint8Array, official: Uint8Array): void {
   if (Buffer.compare(Buffer.from(tusk), Buffer.from(official)) !== 0) {
-    const show = (b: Uint8Array) => JSON.stringify(bcs.TransactionData.parse(b).V1!.kind.ProgrammableTransaction, (_k, v) => (typeof v === 'bigint' ? String(v) : v), 1);
+    const show = (b: Uint8Array) =>
+      JSON.stringify(bcs.TransactionData.parse(b).V1!.kind.ProgrammableTransaction, (_k, v) => (typeof v === 'bigint' ? String(v) : v), 1);
     expect(show(tusk)).toBe(show(official));
   }
   expect(Buffer.from(tusk).toString('hex')).toBe(Buffer.from(official).toString('hex'));
@@ -63,7 +64,17 @@ const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex').slic
 const BLOB_OBJ = addr(0xb10b);
 const BLOB_ID_INT = 0x1234567890abcdefn;
 function withBlob(fx: SuiFixture, attributes?: Record<string, string>, certified: number | null = null) {
-  fx.putBlob({ id: BLOB_OBJ, blobId: BLOB_ID_INT, size: 1000n, storageSize: 4_000_000n, start: 7, end: 10, deletable: true, certified, attributes });
+  fx.putBlob({
+    id: BLOB_OBJ,
+    blobId: BLOB_ID_INT,
+    size: 1000n,
+    storageSize: 4_000_000n,
+    start: 7,
+    end: 10,
+    deletable: true,
+    certified,
+    attributes,
+  });
 }
 
 describe('SuiChain state reads agree with @mysten/walrus', () => {
@@ -92,7 +103,9 @@ describe('SuiChain state reads agree with @mysten/walrus', () => {
       expect(Buffer.from(blsPublicKeyUncompressed(m.publicKey))).toEqual(Buffer.from(Uint8Array.from(pool.node_info.public_key.bytes)));
       expect(m.name).toBe(pool.node_info.name);
     }
-    expect(tusk.committee.members.map((m) => Buffer.from(m.publicKey).toString('hex'))).toEqual(NODES.map((n) => Buffer.from(n.publicKey).toString('hex')));
+    expect(tusk.committee.members.map((m) => Buffer.from(m.publicKey).toString('hex'))).toEqual(
+      NODES.map((n) => Buffer.from(n.publicKey).toString('hex')),
+    );
     // the node view (getNode) reads the same pool
     const node = await chain.getNode(NODES[1]!.id);
     expect(node?.networkAddress).toBe('node-b.example:9185');
@@ -108,7 +121,13 @@ describe('SuiChain state reads agree with @mysten/walrus', () => {
       for (const epochs of [1, 3, 53]) {
         const a = await sdk.storageCost(size, epochs);
         const b = await chain.storageCost(size, epochs);
-        expect({ size, epochs, s: b.storageCost, w: b.writeCost, t: b.totalCost }).toEqual({ size, epochs, s: a.storageCost, w: a.writeCost, t: a.totalCost });
+        expect({ size, epochs, s: b.storageCost, w: b.writeCost, t: b.totalCost }).toEqual({
+          size,
+          epochs,
+          s: a.storageCost,
+          w: a.writeCost,
+          t: a.totalCost,
+        });
       }
     }
   });
@@ -132,7 +151,15 @@ describe('SuiChain state reads agree with @mysten/walrus', () => {
   });
 
   it('epoch change: EpochChangeSync and a different previous committee', async () => {
-    const previous = [NODES[0]!, { id: addr(0x1009), shards: [1, 5, 9, 13, 2, 6, 10, 14, 17, 3, 7, 11, 15, 18], address: '127.0.0.1:9109', publicKey: bls[4]!.publicKey }];
+    const previous = [
+      NODES[0]!,
+      {
+        id: addr(0x1009),
+        shards: [1, 5, 9, 13, 2, 6, 10, 14, 17, 3, 7, 11, 15, 18],
+        address: '127.0.0.1:9109',
+        publicKey: bls[4]!.publicKey,
+      },
+    ];
     const { sdk, chain } = setup({ epochChangeSync: true, previousNodes: previous, epoch: 8 });
     const stk = await sdk.stakingState();
     expect(stk.epoch_state.$kind).toBe('EpochChangeSync');
@@ -157,11 +184,28 @@ describe('SuiChain transactions are byte-identical to @mysten/walrus', () => {
       it(`register (deletable=${deletable}, attributes=${attributes ? 'yes' : 'no'})`, async () => {
         const { sdk, chain, client } = setup();
         const blobId = deriveBlobId(1, size, rootHash);
-        const official = sdk.registerBlobTransaction({ size, epochs: 3, blobId: blobIdToString(blobId), rootHash, deletable, owner, attributes });
+        const official = sdk.registerBlobTransaction({
+          size,
+          epochs: 3,
+          blobId: blobIdToString(blobId),
+          rootHash,
+          deletable,
+          owner,
+          attributes,
+        });
         pinGas(official);
-        const mine = await chain.buildRegisterBlob(owner, {
-          storage: { size: new EncodingConfig(N_SHARDS).encodedBlobLength(size), epochsAhead: 3 }, blobId, rootHash, size, encodingType: 1, deletable,
-        }, attributes);
+        const mine = await chain.buildRegisterBlob(
+          owner,
+          {
+            storage: { size: new EncodingConfig(N_SHARDS).encodedBlobLength(size), epochsAhead: 3 },
+            blobId,
+            rootHash,
+            size,
+            encodingType: 1,
+            deletable,
+          },
+          attributes,
+        );
         expectSameTx(await mine.build({ client }), await official.build({ client }));
       });
     }
@@ -173,7 +217,12 @@ describe('SuiChain transactions are byte-identical to @mysten/walrus', () => {
       withBlob(fx);
       const signature = new Uint8Array(96).fill(0xab);
       const message = new Uint8Array([1, 0, 3, 7, 0, 0, 0, 9]);
-      const official = sdk.certifyBlobTransaction({ blobId: blobIdFromInt(BLOB_ID_INT), blobObjectId: BLOB_OBJ, deletable, certificate: { signers: [0, 2, 3], serializedMessage: message, signature } });
+      const official = sdk.certifyBlobTransaction({
+        blobId: blobIdFromInt(BLOB_ID_INT),
+        blobObjectId: BLOB_OBJ,
+        deletable,
+        certificate: { signers: [0, 2, 3], serializedMessage: message, signature },
+      });
       pinGas(official);
       const mine = await chain.buildCertifyBlob(owner, BLOB_OBJ, { signature, signersBitmap: new Uint8Array([0b1101]), message });
       expectSameTx(await mine.build({ client }), await official.build({ client }));
@@ -212,7 +261,11 @@ describe('SuiChain transactions are byte-identical to @mysten/walrus', () => {
     withBlob(fx);
     const bytes = await (await chain.buildWriteAttributes(owner, BLOB_OBJ, { a: '1' })).build({ client });
     const ptb = bcs.TransactionData.parse(bytes).V1!.kind.ProgrammableTransaction!;
-    expect(ptb.commands.map((c) => (c.MoveCall ? `${c.MoveCall.module}::${c.MoveCall.function}` : c.$kind))).toEqual(['metadata::new', 'blob::add_metadata', 'blob::insert_or_update_metadata_pair']);
+    expect(ptb.commands.map((c) => (c.MoveCall ? `${c.MoveCall.module}::${c.MoveCall.function}` : c.$kind))).toEqual([
+      'metadata::new',
+      'blob::add_metadata',
+      'blob::insert_or_update_metadata_pair',
+    ]);
   });
 
   it('reserve space', async () => {
@@ -220,7 +273,10 @@ describe('SuiChain transactions are byte-identical to @mysten/walrus', () => {
     const official = sdk.createStorageTransaction({ size: 5000, epochs: 2, owner });
     pinGas(official);
     const encoded = new EncodingConfig(N_SHARDS).encodedBlobLength(5000);
-    expectSameTx(await (await chain.buildReserveSpace(owner, { size: encoded, epochsAhead: 2 })).build({ client }), await official.build({ client }));
+    expectSameTx(
+      await (await chain.buildReserveSpace(owner, { size: encoded, epochsAhead: 2 })).build({ client }),
+      await official.build({ client }),
+    );
   });
 
   it('burn and transfer against pinned golden bytes', async () => {
@@ -244,8 +300,18 @@ describe('SuiChain limits', () => {
   it('node-operator and local-only calls fail with a clear, non-retryable error', async () => {
     const { chain } = setup();
     const signer = Ed25519Keypair.fromSecretKey(new Uint8Array(32).fill(7));
-    for (const p of [chain.registerNode(), chain.epochSyncDone(), chain.stake(), chain.events(), chain.invalidateBlobId(), chain.nodes()] as Promise<unknown>[]) {
-      const e = await p.then(() => null, (x: unknown) => x);
+    for (const p of [
+      chain.registerNode(),
+      chain.epochSyncDone(),
+      chain.stake(),
+      chain.events(),
+      chain.invalidateBlobId(),
+      chain.nodes(),
+    ] as Promise<unknown>[]) {
+      const e = await p.then(
+        () => null,
+        (x: unknown) => x,
+      );
       expect(e).toBeInstanceOf(TuskError);
       expect((e as TuskError).retryable).toBe(false);
       expect((e as Error).message).toMatch(/not supported on Sui/);

@@ -65,19 +65,44 @@ function executorFor(fx: SuiFixture) {
       const [, storageSize, epochs] = reserve.arguments as Arg[];
       const res = await local.registerBlob(wallet, {
         storage: { size: Number(bcs.u64().parse(pure(storageSize!))), epochsAhead: bcs.u32().parse(pure(epochs!)) },
-        blobId: pure(blobId!), rootHash: pure(root!), size: Number(bcs.u64().parse(pure(size!))), encodingType: bcs.u8().parse(pure(enc!)), deletable: bcs.bool().parse(pure(del!)),
+        blobId: pure(blobId!),
+        rootHash: pure(root!),
+        size: Number(bcs.u64().parse(pure(size!))),
+        encodingType: bcs.u8().parse(pure(enc!)),
+        deletable: bcs.bool().parse(pure(del!)),
       });
       const b = res.blob;
-      fx.putBlob({ id: b.id, blobId: M.u256FromBytes(b.blobId), size: BigInt(b.size), storageSize: BigInt(b.storage.storageSize), start: b.storage.startEpoch, end: b.storage.endEpoch, deletable: b.deletable });
+      fx.putBlob({
+        id: b.id,
+        blobId: M.u256FromBytes(b.blobId),
+        size: BigInt(b.size),
+        storageSize: BigInt(b.storage.storageSize),
+        start: b.storage.startEpoch,
+        end: b.storage.endEpoch,
+        deletable: b.deletable,
+      });
       return [b.id];
     }
     if (certify) {
       const [, blob, sig, bitmap, msg] = certify.arguments as Arg[];
       const id = objectId(blob!);
       const bytesOf = (a: Arg) => Uint8Array.from(bcs.vector(bcs.u8()).parse(pure(a)));
-      const res = await local.certifyBlob(wallet, id, { signature: bytesOf(sig!), signersBitmap: bytesOf(bitmap!), message: bytesOf(msg!) });
+      const res = await local.certifyBlob(wallet, id, {
+        signature: bytesOf(sig!),
+        signersBitmap: bytesOf(bitmap!),
+        message: bytesOf(msg!),
+      });
       const b = res.blob;
-      fx.putBlob({ id, blobId: M.u256FromBytes(b.blobId), size: BigInt(b.size), storageSize: BigInt(b.storage.storageSize), start: b.storage.startEpoch, end: b.storage.endEpoch, deletable: b.deletable, certified: b.certifiedEpoch });
+      fx.putBlob({
+        id,
+        blobId: M.u256FromBytes(b.blobId),
+        size: BigInt(b.size),
+        storageSize: BigInt(b.storage.storageSize),
+        start: b.storage.startEpoch,
+        end: b.storage.endEpoch,
+        deletable: b.deletable,
+        certified: b.certifiedEpoch,
+      });
       return [];
     }
     throw new Error(`fixture executor: unsupported PTB (${calls.map((c) => c.function).join(', ')})`);
@@ -88,17 +113,33 @@ describe('store and read through SuiChain (fake Sui, real Tusk storage nodes)', 
   it('register → upload → confirmations → certify, then read back', async () => {
     const state = await local.systemState();
     const fx = new SuiFixture({
-      nShards: state.nShards, epoch: state.epoch, storagePrice: state.storagePricePerUnitSize, writePrice: state.writePricePerUnitSize,
-      nodes: state.committee.members.map((m) => ({ id: m.nodeId, shards: m.shards, address: m.networkAddress, publicKey: m.publicKey, name: m.name })),
+      nShards: state.nShards,
+      epoch: state.epoch,
+      storagePrice: state.storagePricePerUnitSize,
+      writePrice: state.writePricePerUnitSize,
+      nodes: state.committee.members.map((m) => ({
+        id: m.nodeId,
+        shards: m.shards,
+        address: m.networkAddress,
+        publicKey: m.publicKey,
+        name: m.name,
+      })),
       owner: wallet.toSuiAddress(),
     });
     const client = fx.client();
     client.executor = executorFor(fx);
-    const chain = new SuiChain({ client, systemObjectId: SYSTEM_ID, stakingObjectId: STAKING_ID, gas: PINNED_GAS, owner: wallet.toSuiAddress() });
+    const chain = new SuiChain({
+      client,
+      systemObjectId: SYSTEM_ID,
+      stakingObjectId: STAKING_ID,
+      gas: PINNED_GAS,
+      owner: wallet.toSuiAddress(),
+    });
     // the Sui view of the committee is the real network's
     const sui = await chain.systemState();
-    expect(sui.committee.members.map((m) => [m.nodeId, m.networkAddress, Buffer.from(m.publicKey).toString('hex')]))
-      .toEqual(state.committee.members.map((m) => [m.nodeId, m.networkAddress, Buffer.from(m.publicKey).toString('hex')]));
+    expect(sui.committee.members.map((m) => [m.nodeId, m.networkAddress, Buffer.from(m.publicKey).toString('hex')])).toEqual(
+      state.committee.members.map((m) => [m.nodeId, m.networkAddress, Buffer.from(m.publicKey).toString('hex')]),
+    );
 
     const data = randomBytes(200_000, 14);
     const stored = await storeBlob(data, { chain, signer: wallet, epochs: 2 });

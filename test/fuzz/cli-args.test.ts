@@ -48,26 +48,77 @@ describe('the CLI argument parser under fuzzing', () => {
   it('every vector ends in exit 0, 1 or 2 with no internal error; usage errors say why', async () => {
     const path = fc.constantFrom('small.bin', 'empty.bin', 'a-dir', 'missing.bin', 'out-dir', 'out.bin').map((p) => join(dir, p));
     const value = fc.oneof(
-      fc.constantFrom('0', '1', '3', '4', '-1', '1.5', '99999999999', '1e3', '', ' ', 'NaN', 'rs2', 'rs8', 'rs9', '∞', 'AAAA', '0x' + 'ab'.repeat(32)),
+      fc.constantFrom(
+        '0',
+        '1',
+        '3',
+        '4',
+        '-1',
+        '1.5',
+        '99999999999',
+        '1e3',
+        '',
+        ' ',
+        'NaN',
+        'rs2',
+        'rs8',
+        'rs9',
+        '∞',
+        'AAAA',
+        '0x' + 'ab'.repeat(32),
+      ),
       path,
       fc.string({ maxLength: 12 }),
     );
     const option = fc.constantFrom(
-      '--n-shards', '--encoding', '--out', '--force', '--check', '--json', '--epochs', '--permanent', '--deletable', '--blob-obj-id',
-      '--node-id', '--amount', '--include-expired', '--unknown-option', '-x', '--', '--help',
+      '--n-shards',
+      '--encoding',
+      '--out',
+      '--force',
+      '--check',
+      '--json',
+      '--epochs',
+      '--permanent',
+      '--deletable',
+      '--blob-obj-id',
+      '--node-id',
+      '--amount',
+      '--include-expired',
+      '--unknown-option',
+      '-x',
+      '--',
+      '--help',
     );
-    const command = fc.constantFrom('blob-id', 'encode', 'decode', 'store', 'read', 'blob-status', 'list-blobs', 'extend', 'delete', 'info', 'stake', 'wallet', 'nonsense', '');
+    const command = fc.constantFrom(
+      'blob-id',
+      'encode',
+      'decode',
+      'store',
+      'read',
+      'blob-status',
+      'list-blobs',
+      'extend',
+      'delete',
+      'info',
+      'stake',
+      'wallet',
+      'nonsense',
+      '',
+    );
     const argv = fc.tuple(command, fc.array(fc.oneof(option, value, path), { maxLength: 7 })).map(([c, rest]) => {
       // No config file exists here: client commands fail fast instead of reaching a chain.
       const args = c === '' ? rest : [c, ...rest];
-      return c === 'wallet' ? [c, 'address', ...rest.filter((a) => a !== '--out')] : [...args, '--config', join(dir, 'no-such-config.json')];
+      return c === 'wallet'
+        ? [c, 'address', ...rest.filter((a) => a !== '--out')]
+        : [...args, '--config', join(dir, 'no-such-config.json')];
     });
     await fc.assert(
       fc.asyncProperty(argv, async (args) => {
         const r = await run(args);
         if (![0, 1, 2].includes(r.code)) throw new Error(`${JSON.stringify(args)} → exit ${r.code}`);
         if (/internal error/.test(r.err)) throw new Error(`${JSON.stringify(args)} → ${r.err.split('\n')[0]}`);
-        if (r.code === 2 && !/^tusk: /.test(r.err)) throw new Error(`${JSON.stringify(args)} → usage error without a reason: ${r.err.slice(0, 200)}`);
+        if (r.code === 2 && !/^tusk: /.test(r.err))
+          throw new Error(`${JSON.stringify(args)} → usage error without a reason: ${r.err.slice(0, 200)}`);
         return true;
       }),
       { numRuns: RUNS },

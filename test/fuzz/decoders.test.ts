@@ -18,7 +18,11 @@ import { SliverData } from '../../src/codec/sliver.ts';
 import { BlobMetadata, BlobMetadataWithId } from '../../src/codec/metadata.ts';
 import { merkleProofFromBcs, merkleProofToBcs } from '../../src/codec/merkle.ts';
 import {
-  inconsistencyProofFromBcs, inconsistencyProofToBcs, recoverySymbolsFrom, recoverySymbolsFromBcs, recoverySymbolsToBcs,
+  inconsistencyProofFromBcs,
+  inconsistencyProofToBcs,
+  recoverySymbolsFrom,
+  recoverySymbolsFromBcs,
+  recoverySymbolsToBcs,
 } from '../../src/codec/recovery.ts';
 import { parseProtocolMessage, parseStorageConfirmation, storageConfirmationMessage } from '../../src/protocol/messages.ts';
 import { signersBitmap, verifyCertificate, type Committee } from '../../src/protocol/certificate.ts';
@@ -65,7 +69,10 @@ describe('BCS decoders never crash on hostile bytes', () => {
     for (const axis of ['primary', 'secondary'] as const) {
       const valid = new Uint8Array(blob.pairs[3][axis].toBcs());
       expect(SliverData.fromBcs(axis, valid).toBcs()).toEqual(valid);
-      fc.assert(fc.property(hostile(valid), (b) => parsesOrRejects(() => SliverData.fromBcs(axis, b))), { numRuns: RUNS });
+      fc.assert(
+        fc.property(hostile(valid), (b) => parsesOrRejects(() => SliverData.fromBcs(axis, b))),
+        { numRuns: RUNS },
+      );
     }
   });
 
@@ -73,8 +80,14 @@ describe('BCS decoders never crash on hostile bytes', () => {
     const meta = new Uint8Array(blob.metadata.toBcs());
     const withId = new Uint8Array(blob.metadataWithId.toBcs());
     expect(BlobMetadataWithId.fromBcs(withId).toBcs()).toEqual(withId);
-    fc.assert(fc.property(hostile(meta), (b) => parsesOrRejects(() => BlobMetadata.fromBcs(b))), { numRuns: RUNS });
-    fc.assert(fc.property(hostile(withId), (b) => parsesOrRejects(() => BlobMetadataWithId.fromBcs(b))), { numRuns: RUNS });
+    fc.assert(
+      fc.property(hostile(meta), (b) => parsesOrRejects(() => BlobMetadata.fromBcs(b))),
+      { numRuns: RUNS },
+    );
+    fc.assert(
+      fc.property(hostile(withId), (b) => parsesOrRejects(() => BlobMetadataWithId.fromBcs(b))),
+      { numRuns: RUNS },
+    );
   });
 
   it('Merkle proofs, recovery symbols and inconsistency proofs', () => {
@@ -83,11 +96,24 @@ describe('BCS decoders never crash on hostile bytes', () => {
     expect(recoverySymbolsToBcs(recoverySymbolsFromBcs(symbolsBcs))).toEqual(symbolsBcs);
     const proofBcs = merkleProofToBcs(symbols[0].proof);
     expect(merkleProofFromBcs(proofBcs).next).toBe(proofBcs.length);
-    const inconsistency = inconsistencyProofToBcs({ axis: 'primary', targetIndex: 1, symbols: symbols.map((s) => ({ sourceIndex: s.sourceIndex, data: s.data, proof: s.proof })) });
+    const inconsistency = inconsistencyProofToBcs({
+      axis: 'primary',
+      targetIndex: 1,
+      symbols: symbols.map((s) => ({ sourceIndex: s.sourceIndex, data: s.data, proof: s.proof })),
+    });
     expect(inconsistencyProofToBcs(inconsistencyProofFromBcs('primary', inconsistency))).toEqual(inconsistency);
-    fc.assert(fc.property(hostile(proofBcs), (b) => parsesOrRejects(() => merkleProofFromBcs(b))), { numRuns: RUNS });
-    fc.assert(fc.property(hostile(symbolsBcs), (b) => parsesOrRejects(() => recoverySymbolsFromBcs(b))), { numRuns: RUNS });
-    fc.assert(fc.property(hostile(inconsistency), (b) => parsesOrRejects(() => inconsistencyProofFromBcs('secondary', b))), { numRuns: RUNS });
+    fc.assert(
+      fc.property(hostile(proofBcs), (b) => parsesOrRejects(() => merkleProofFromBcs(b))),
+      { numRuns: RUNS },
+    );
+    fc.assert(
+      fc.property(hostile(symbolsBcs), (b) => parsesOrRejects(() => recoverySymbolsFromBcs(b))),
+      { numRuns: RUNS },
+    );
+    fc.assert(
+      fc.property(hostile(inconsistency), (b) => parsesOrRejects(() => inconsistencyProofFromBcs('secondary', b))),
+      { numRuns: RUNS },
+    );
   });
 
   it('protocol messages and storage confirmations', () => {
@@ -95,7 +121,13 @@ describe('BCS decoders never crash on hostile bytes', () => {
     for (const persistence of [{ kind: 'permanent' } as const, { kind: 'deletable', objectId } as const]) {
       const valid = storageConfirmationMessage(12, blob.blobId, persistence);
       expect(parseStorageConfirmation(valid).epoch).toBe(12);
-      fc.assert(fc.property(hostile(valid), (b) => parsesOrRejects(() => parseProtocolMessage(b)) && parsesOrRejects(() => parseStorageConfirmation(b))), { numRuns: RUNS });
+      fc.assert(
+        fc.property(
+          hostile(valid),
+          (b) => parsesOrRejects(() => parseProtocolMessage(b)) && parsesOrRejects(() => parseStorageConfirmation(b)),
+        ),
+        { numRuns: RUNS },
+      );
     }
   });
 });
@@ -107,18 +139,27 @@ describe('certificates and signed transactions never crash on hostile input', ()
     const message = storageConfirmationMessage(3, blob.blobId, { kind: 'permanent' });
     const signature = blsSign(keys[0].secretKey, message);
     const bitmap = signersBitmap([0, 1, 2], 4);
-    fc.assert(fc.property(hostile(signature), hostile(bitmap), (sig, bits) => parsesOrRejects(() => verifyCertificate(committee, sig, bits, message))), { numRuns: Math.min(RUNS, 2000) });
+    fc.assert(
+      fc.property(hostile(signature), hostile(bitmap), (sig, bits) =>
+        parsesOrRejects(() => verifyCertificate(committee, sig, bits, message)),
+      ),
+      { numRuns: Math.min(RUNS, 2000) },
+    );
     // With a quorum bitmap every case reaches the BLS check: corrupted points, wrong lengths.
     let reachedBls = 0;
-    fc.assert(fc.property(hostile(signature), (sig) => {
-      try {
-        verifyCertificate(committee, sig, bitmap, message);
-      } catch (e) {
-        if (!(e instanceof TuskError)) throw new Error(`crashed instead of a CertificateError: ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
-        if (/signature/.test((e as Error).message)) reachedBls++;
-      }
-      return true;
-    }), { numRuns: Math.min(RUNS, 2000) });
+    fc.assert(
+      fc.property(hostile(signature), (sig) => {
+        try {
+          verifyCertificate(committee, sig, bitmap, message);
+        } catch (e) {
+          if (!(e instanceof TuskError))
+            throw new Error(`crashed instead of a CertificateError: ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
+          if (/signature/.test((e as Error).message)) reachedBls++;
+        }
+        return true;
+      }),
+      { numRuns: Math.min(RUNS, 2000) },
+    );
     expect(reachedBls).toBeGreaterThan(0);
   });
 
@@ -127,15 +168,19 @@ describe('certificates and signed transactions never crash on hostile input', ()
     const tx = await signTransaction(signer, 'chain-x', 'reserveSpace', { size: 100n, epochsAhead: 1 });
     expect((await verifyTransaction(tx, 'chain-x')).call).toBe('reserveSpace');
     await fc.assert(
-      fc.asyncProperty(hostile(tx.bytes), fc.oneof(fc.constant(tx.signature), fc.string({ maxLength: 200 }), fc.base64String({ maxLength: 200 })), async (bytes, signature) => {
-        try {
-          await verifyTransaction({ bytes, signature }, 'chain-x');
-          return true;
-        } catch (e) {
-          if (e instanceof TuskError) return true;
-          throw new Error(`crashed instead of a TuskError: ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
-        }
-      }),
+      fc.asyncProperty(
+        hostile(tx.bytes),
+        fc.oneof(fc.constant(tx.signature), fc.string({ maxLength: 200 }), fc.base64String({ maxLength: 200 })),
+        async (bytes, signature) => {
+          try {
+            await verifyTransaction({ bytes, signature }, 'chain-x');
+            return true;
+          } catch (e) {
+            if (e instanceof TuskError) return true;
+            throw new Error(`crashed instead of a TuskError: ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
+          }
+        },
+      ),
       { numRuns: Math.min(RUNS, 5000) },
     );
   });

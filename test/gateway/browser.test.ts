@@ -26,13 +26,24 @@ if (!haveChromium) {
 
 /** A PCM WAV file: `seconds` of a 440 Hz tone, 44.1 kHz stereo 16-bit (~176 KB per second). */
 function wav(seconds: number): Uint8Array {
-  const rate = 44_100, channels = 2, frames = rate * seconds;
+  const rate = 44_100,
+    channels = 2,
+    frames = rate * seconds;
   const data = frames * channels * 2;
   const b = Buffer.alloc(44 + data);
-  b.write('RIFF', 0); b.writeUInt32LE(36 + data, 4); b.write('WAVE', 8);
-  b.write('fmt ', 12); b.writeUInt32LE(16, 16); b.writeUInt16LE(1, 20); b.writeUInt16LE(channels, 22);
-  b.writeUInt32LE(rate, 24); b.writeUInt32LE(rate * channels * 2, 28); b.writeUInt16LE(channels * 2, 32); b.writeUInt16LE(16, 34);
-  b.write('data', 36); b.writeUInt32LE(data, 40);
+  b.write('RIFF', 0);
+  b.writeUInt32LE(36 + data, 4);
+  b.write('WAVE', 8);
+  b.write('fmt ', 12);
+  b.writeUInt32LE(16, 16);
+  b.writeUInt16LE(1, 20);
+  b.writeUInt16LE(channels, 22);
+  b.writeUInt32LE(rate, 24);
+  b.writeUInt32LE(rate * channels * 2, 28);
+  b.writeUInt16LE(channels * 2, 32);
+  b.writeUInt16LE(16, 34);
+  b.write('data', 36);
+  b.writeUInt32LE(data, 40);
   for (let i = 0; i < frames; i++) {
     const v = Math.round(Math.sin((2 * Math.PI * 440 * i) / rate) * 8000);
     b.writeInt16LE(v, 44 + i * 4);
@@ -56,12 +67,25 @@ describe.skipIf(!haveChromium)('a real browser (chromium) against the gateway', 
     net = await startDevNetwork({ dataDir: join(dir, 'net'), nodes: 4, nShards: 20 });
     const chain = new RemoteChain({ url: net.chainUrl });
     pool = new CodecPool({ threads: 1 });
-    gw = await startDaemon({ mode: 'daemon', chain, signer: await loadWallet(join(dir, 'net', 'wallet.key')), pool, bindAddress: '127.0.0.1:0', metricsAddress: null, maxBodySize: 16 * 2 ** 20 });
+    gw = await startDaemon({
+      mode: 'daemon',
+      chain,
+      signer: await loadWallet(join(dir, 'net', 'wallet.key')),
+      pool,
+      bindAddress: '127.0.0.1:0',
+      metricsAddress: null,
+      maxBodySize: 16 * 2 ** 20,
+    });
     // The page comes from another origin (another port): every gateway request is cross-origin.
-    page = createServer((req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!DOCTYPE html><title>t</title><body></body>'));
+    page = createServer((req, res) =>
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<!DOCTYPE html><title>t</title><body></body>'),
+    );
     await new Promise<void>((r) => page.listen(0, '127.0.0.1', () => r()));
     pageUrl = `http://127.0.0.1:${(page.address() as { port: number }).port}/`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required', '--mute-audio'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required', '--mute-audio'],
+    });
   }, 180_000);
 
   afterAll(async () => {
@@ -104,7 +128,13 @@ describe.skipIf(!haveChromium)('a real browser (chromium) against the gateway', 
       v.currentTime = 35;
       await new Promise((resolve) => (v.onseeked = resolve));
       await new Promise((r) => setTimeout(r, 300));
-      return { duration: v.duration, played, after: v.currentTime, seekable: v.seekable.length > 0 ? v.seekable.end(0) : 0, error: v.error?.code ?? null };
+      return {
+        duration: v.duration,
+        played,
+        after: v.currentTime,
+        seekable: v.seekable.length > 0 ? v.seekable.end(0) : 0,
+        error: v.error?.code ?? null,
+      };
     }, `${gw.url}/v1/blobs/${id}`);
     expect(result.error).toBeNull();
     expect(result.duration).toBeCloseTo(40, 0);
@@ -128,10 +158,25 @@ describe.skipIf(!haveChromium)('a real browser (chromium) against the gateway', 
     const got = await tab.evaluate(async (url) => {
       const r = await fetch(url);
       const part = await fetch(url, { headers: { range: 'bytes=6-9' } });
-      return { status: r.status, etag: r.headers.get('etag'), body: await r.text(), partStatus: part.status, contentRange: part.headers.get('content-range'), part: await part.text(), origin: location.origin };
+      return {
+        status: r.status,
+        etag: r.headers.get('etag'),
+        body: await r.text(),
+        partStatus: part.status,
+        contentRange: part.headers.get('content-range'),
+        part: await part.text(),
+        origin: location.origin,
+      };
     }, `${gw.url}/v1/blobs/${id}`);
     expect(got.origin).not.toBe(new URL(gw.url).origin);
-    expect(got).toMatchObject({ status: 200, etag: id, body: text, partStatus: 206, contentRange: `bytes 6-9/${text.length}`, part: 'from' });
+    expect(got).toMatchObject({
+      status: 200,
+      etag: id,
+      body: text,
+      partStatus: 206,
+      contentRange: `bytes 6-9/${text.length}`,
+      part: 'from',
+    });
     await tab.close();
   });
 });

@@ -45,8 +45,17 @@ beforeAll(async () => {
   wallet = await loadWallet(join(dir, 'net', 'wallet.key'));
   pool = new CodecPool({ threads: 1 });
   gw = await startDaemon({
-    mode: 'daemon', chain, signer: wallet, pool, bindAddress: '127.0.0.1:0', metricsAddress: '127.0.0.1:0',
-    maxBodySize: 4 * 2 ** 20, tempDir, cacheDir: join(dir, 'cache'), cacheMaxBytes: 3 * 2 ** 20, cacheFillAfterRanges: 0,
+    mode: 'daemon',
+    chain,
+    signer: wallet,
+    pool,
+    bindAddress: '127.0.0.1:0',
+    metricsAddress: '127.0.0.1:0',
+    maxBodySize: 4 * 2 ** 20,
+    tempDir,
+    cacheDir: join(dir, 'cache'),
+    cacheMaxBytes: 3 * 2 ** 20,
+    cacheFillAfterRanges: 0,
     onNodeBytes: (n) => (nodeBytes += n),
   });
 }, 180_000);
@@ -59,7 +68,7 @@ afterAll(async () => {
 });
 
 async function put(data: Uint8Array, query = '', headers: Record<string, string> = {}, base = gw.url) {
-  return call(`${base}/v1/blobs${query}`, { method: "PUT", body: data as Uint8Array<ArrayBuffer>, headers });
+  return call(`${base}/v1/blobs${query}`, { method: 'PUT', body: data as Uint8Array<ArrayBuffer>, headers });
 }
 
 describe('service routes', () => {
@@ -71,9 +80,17 @@ describe('service routes', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
     const doc = JSON.parse((await call(`${gw.url}/v1/api/openapi.json`)).text);
-    const documented = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops as object).map((m) => `${m.toUpperCase()} ${p}`)).sort();
+    const documented = Object.entries(doc.paths)
+      .flatMap(([p, ops]) => Object.keys(ops as object).map((m) => `${m.toUpperCase()} ${p}`))
+      .sort();
     expect(documented).toEqual(gw.routes.definitions.map((d) => `${d.method} ${d.path}`).sort());
-    for (const p of ['/v1/blobs', '/v1/blobs/{blob_id}', '/v1/blobs/by-object-id/{blob_object_id}', '/v1/blobs/{blob_id}/byte-range', '/status']) {
+    for (const p of [
+      '/v1/blobs',
+      '/v1/blobs/{blob_id}',
+      '/v1/blobs/by-object-id/{blob_object_id}',
+      '/v1/blobs/{blob_id}/byte-range',
+      '/status',
+    ]) {
       expect(page.text).toContain(`"${p}"`);
     }
     expect(doc.paths['/v1/blobs'].put.parameters.map((p: { name: string }) => p.name)).toContain('send_object_to');
@@ -82,7 +99,10 @@ describe('service routes', () => {
   it('unknown paths are 404, wrong methods 405, CORS preflight is answered', async () => {
     expect((await call(`${gw.url}/v2/nothing`)).status).toBe(404);
     expect((await call(`${gw.url}/v1/blobs`, { method: 'GET' })).status).toBe(405);
-    const pre = await call(`${gw.url}/v1/blobs`, { method: 'OPTIONS', headers: { origin: 'http://x.test', 'access-control-request-method': 'PUT', 'access-control-request-headers': 'authorization' } });
+    const pre = await call(`${gw.url}/v1/blobs`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://x.test', 'access-control-request-method': 'PUT', 'access-control-request-headers': 'authorization' },
+    });
     expect(pre.status).toBe(204);
     expect(pre.headers.get('access-control-allow-origin')).toBe('*');
     expect(pre.headers.get('access-control-allow-headers')).toBe('authorization');
@@ -132,12 +152,20 @@ describe('publisher PUT /v1/blobs', () => {
 
   it('the same blob again: alreadyCertified with the object; force=true: a new object', async () => {
     const again = JSON.parse((await put(data, '?epochs=1')).text);
-    expect(again).toEqual({ alreadyCertified: { blobId: first.newlyCreated.blobObject.blobId, object: first.newlyCreated.blobObject.id, endEpoch: expect.any(Number) } });
+    expect(again).toEqual({
+      alreadyCertified: {
+        blobId: first.newlyCreated.blobObject.blobId,
+        object: first.newlyCreated.blobObject.id,
+        endEpoch: expect.any(Number),
+      },
+    });
     const forced = JSON.parse((await put(data, '?epochs=1&force=true')).text);
     expect(forced.newlyCreated.blobObject.id).not.toBe(first.newlyCreated.blobObject.id);
     // Longer than the certified object lasts: it is extended, and only the extra epochs are paid.
     const longer = JSON.parse((await put(data, '?epochs=4')).text);
-    expect(longer.newlyCreated.resourceOperation).toEqual({ reuseAndExtend: { encodedLength: expect.any(Number), epochsExtended: expect.any(Number) } });
+    expect(longer.newlyCreated.resourceOperation).toEqual({
+      reuseAndExtend: { encodedLength: expect.any(Number), epochsExtended: expect.any(Number) },
+    });
     expect(longer.newlyCreated.resourceOperation.reuseAndExtend.epochsExtended).toBeGreaterThan(0);
     expect(longer.newlyCreated.cost).toBeGreaterThan(0);
   });
@@ -148,7 +176,10 @@ describe('publisher PUT /v1/blobs', () => {
     expect(a.newlyCreated.blobObject.deletable).toBe(false);
     const b = JSON.parse((await put(d, '?permanent=true')).text);
     expect(Object.keys(b.alreadyCertified)).toEqual(['blobId', 'event', 'endEpoch']);
-    expect(b.alreadyCertified.event).toEqual({ txDigest: expect.stringMatching(/^[1-9A-HJ-NP-Za-km-z]+$/), eventSeq: expect.stringMatching(/^\d+$/) });
+    expect(b.alreadyCertified.event).toEqual({
+      txDigest: expect.stringMatching(/^[1-9A-HJ-NP-Za-km-z]+$/),
+      eventSeq: expect.stringMatching(/^\d+$/),
+    });
   });
 
   it('send_object_to transfers the new Blob object', async () => {
@@ -163,10 +194,23 @@ describe('publisher PUT /v1/blobs', () => {
     expect(unknown.headers.get('content-type')).toMatch(/text\/plain/);
     const both = await put(new Uint8Array(10), '?deletable=true&permanent=true');
     expect(both.status).toBe(400);
-    expect(JSON.parse(both.text)).toEqual({ error: { status: 'INVALID_ARGUMENT', code: 400, message: expect.any(String), details: [{ '@type': 'ErrorInfo', reason: 'INVALID_BLOB_PERSISTENCE', domain: 'daemon.walrus.space', metadata: {} }] } });
+    expect(JSON.parse(both.text)).toEqual({
+      error: {
+        status: 'INVALID_ARGUMENT',
+        code: 400,
+        message: expect.any(String),
+        details: [{ '@type': 'ErrorInfo', reason: 'INVALID_BLOB_PERSISTENCE', domain: 'daemon.walrus.space', metadata: {} }],
+      },
+    });
     const tooLong = await put(randomBytes(100, 9), '?epochs=100000');
     expect([tooLong.status, reasonOf(tooLong)]).toEqual([400, 'INVALID_EPOCHS']);
-    for (const q of ['?epochs=abc', '?encoding_type=RedStuffRaptorQ', '?force=yes', '?send_object_to=nope', `?send_object_to=0x1&share=true`]) {
+    for (const q of [
+      '?epochs=abc',
+      '?encoding_type=RedStuffRaptorQ',
+      '?force=yes',
+      '?send_object_to=nope',
+      `?send_object_to=0x1&share=true`,
+    ]) {
       expect((await put(new Uint8Array(10), q)).status, q).toBe(400);
     }
   });
@@ -177,8 +221,13 @@ describe('publisher PUT /v1/blobs', () => {
     expect(declared).toMatch(/^HTTP\/1\.1 413/);
     expect(performance.now() - t).toBeLessThan(5000);
     const chunked = await call(`${gw.url}/v1/blobs`, {
-      method: 'PUT', duplex: 'half',
-      body: new ReadableStream({ pull(c) { c.enqueue(new Uint8Array(2 ** 20)); } }),
+      method: 'PUT',
+      duplex: 'half',
+      body: new ReadableStream({
+        pull(c) {
+          c.enqueue(new Uint8Array(2 ** 20));
+        },
+      }),
     } as RequestInit).catch((e) => ({ status: -1, text: String(e) }));
     // Either the 413 arrives, or the socket was cut while we were still sending.
     expect([413, -1]).toContain(chunked.status);
@@ -187,7 +236,9 @@ describe('publisher PUT /v1/blobs', () => {
 
   it('a client that disconnects mid-upload leaves no temporary file and registers nothing', async () => {
     const before = (await chain.ownedObjects(wallet.toSuiAddress())).length;
-    const got = await rawRequest(gw.url, `PUT /v1/blobs HTTP/1.1\r\nContent-Length: ${2 * 2 ** 20}`, randomBytes(500_000, 4), { destroyAfterMs: 300 });
+    const got = await rawRequest(gw.url, `PUT /v1/blobs HTTP/1.1\r\nContent-Length: ${2 * 2 ** 20}`, randomBytes(500_000, 4), {
+      destroyAfterMs: 300,
+    });
     expect(got).toBe('');
     await new Promise((r) => setTimeout(r, 500));
     expect(await readdir(tempDir)).toEqual([]);
@@ -220,7 +271,13 @@ describe('aggregator reads', () => {
   const get = (path: string, headers: Record<string, string> = {}, method = 'GET') => call(`${gw.url}${path}`, { headers, method });
 
   it('RFC 9110 single ranges: a-b, a-, -n, clamped end → 206; unsatisfiable → 416; multi-range ignored', async () => {
-    const cases: [string, number, number][] = [['bytes=0-99', 0, 99], ['bytes=999000-', 999_000, 999_999], ['bytes=-500', 999_500, 999_999], ['bytes=999990-2000000', 999_990, 999_999], ['bytes=123456-654321', 123_456, 654_321]];
+    const cases: [string, number, number][] = [
+      ['bytes=0-99', 0, 99],
+      ['bytes=999000-', 999_000, 999_999],
+      ['bytes=-500', 999_500, 999_999],
+      ['bytes=999990-2000000', 999_990, 999_999],
+      ['bytes=123456-654321', 123_456, 654_321],
+    ];
     for (const [range, a, b] of cases) {
       const r = await get(`/v1/blobs/${id}`, { range });
       expect(r.status, range).toBe(206);
@@ -255,7 +312,9 @@ describe('aggregator reads', () => {
   it('Content-Type mirrors an Accept without * (or a GET Content-Type)', async () => {
     expect((await get(`/v1/blobs/${id}`, { accept: 'image/png', range: 'bytes=0-0' })).headers.get('content-type')).toBe('image/png');
     expect((await get(`/v1/blobs/${id}`, { accept: '*/*', range: 'bytes=0-0' })).headers.get('content-type')).toBeNull();
-    expect((await get(`/v1/blobs/${id}`, { accept: 'image/*', 'content-type': 'video/mp4', range: 'bytes=0-0' })).headers.get('content-type')).toBe('video/mp4');
+    expect(
+      (await get(`/v1/blobs/${id}`, { accept: 'image/*', 'content-type': 'video/mp4', range: 'bytes=0-0' })).headers.get('content-type'),
+    ).toBe('video/mp4');
   });
 
   it('/byte-range: 200 with ETag id-start-length; length 0, past the end, missing params → 400', async () => {
@@ -281,7 +340,9 @@ describe('aggregator reads', () => {
     expect(r.headers.get('x-secret')).toBeNull();
     expect(sha(r.body)).toBe(sha(data.subarray(10, 20)));
     // A specific Accept wins over the attribute.
-    expect((await get(`/v1/blobs/by-object-id/${objectId}`, { accept: 'application/x-a', range: 'bytes=0-0' })).headers.get('content-type')).toBe('application/x-a');
+    expect(
+      (await get(`/v1/blobs/by-object-id/${objectId}`, { accept: 'application/x-a', range: 'bytes=0-0' })).headers.get('content-type'),
+    ).toBe('application/x-a');
     const missing = await get(`/v1/blobs/by-object-id/0x${'12'.repeat(32)}`);
     expect(missing.status).toBe(404);
     expect(reasonOf(missing)).toBe('BLOB_NOT_FOUND');
@@ -295,7 +356,9 @@ describe('aggregator reads', () => {
     expect(JSON.parse(missing.text).error).toMatchObject({ status: 'NOT_FOUND', code: 404 });
     expect(reasonOf(missing)).toBe('BLOB_NOT_FOUND');
     expect((await get('/v1/blobs/not-an-id')).status).toBe(400);
-    expect(reasonOf(await get(`/v1/blobs/${id}?strict_consistency_check=true&skip_consistency_check=true`))).toBe('INVALID_CONSISTENCY_CHECK');
+    expect(reasonOf(await get(`/v1/blobs/${id}?strict_consistency_check=true&skip_consistency_check=true`))).toBe(
+      'INVALID_CONSISTENCY_CHECK',
+    );
     expect((await get(`/v1/blobs/${id}?cb=1`)).status).toBe(400);
     expect((await get(`/v1/blobs/${id}?strict_consistency_check=true`, { range: 'bytes=0-0' })).status).toBe(206);
   });
@@ -327,7 +390,15 @@ describe('aggregator reads', () => {
   it('a blocklisted blob is 451 FORBIDDEN_BLOB; a blob over --max-blob-size is 403 BLOB_TOO_LARGE', async () => {
     const list = join(dir, 'blocklist.yaml');
     await writeFile(list, `# blocked\n- ${id}\n`);
-    const agg = await startDaemon({ mode: 'aggregator', chain, pool, bindAddress: '127.0.0.1:0', metricsAddress: null, blocklist: list, maxBlobSize: 1000 });
+    const agg = await startDaemon({
+      mode: 'aggregator',
+      chain,
+      pool,
+      bindAddress: '127.0.0.1:0',
+      metricsAddress: null,
+      blocklist: list,
+      maxBlobSize: 1000,
+    });
     try {
       const blocked = await call(`${agg.url}/v1/blobs/${id}`);
       expect([blocked.status, reasonOf(blocked)]).toEqual([451, 'FORBIDDEN_BLOB']);
@@ -345,7 +416,17 @@ describe('aggregator reads', () => {
     const d = randomBytes(700_000, 14);
     const bid = JSON.parse((await put(d)).text).newlyCreated.blobObject.blobId;
     let fetched = 0;
-    const agg = await startDaemon({ mode: 'aggregator', chain, pool, bindAddress: '127.0.0.1:0', metricsAddress: null, cacheDir: join(dir, 'cache-hot'), cacheMaxBytes: 2 ** 20, cacheFillAfterRanges: 2, onNodeBytes: (n) => (fetched += n) });
+    const agg = await startDaemon({
+      mode: 'aggregator',
+      chain,
+      pool,
+      bindAddress: '127.0.0.1:0',
+      metricsAddress: null,
+      cacheDir: join(dir, 'cache-hot'),
+      cacheMaxBytes: 2 ** 20,
+      cacheFillAfterRanges: 2,
+      onNodeBytes: (n) => (fetched += n),
+    });
     try {
       const range = async (a: number) => {
         const r = await call(`${agg.url}/v1/blobs/${bid}`, { headers: { range: `bytes=${a}-${a + 999}` } });
@@ -368,7 +449,13 @@ describe('aggregator reads', () => {
     await get(`/v1/blobs/${id}`, { range: 'bytes=0-0' });
     const m = await call(gw.metricsUrl!);
     expect(m.status).toBe(200);
-    for (const name of ['http_server_active_requests', 'http_server_request_duration_seconds_bucket', 'http_server_request_body_size_bytes', 'http_server_response_body_size_bytes', 'tusk_gateway_sliver_bytes_fetched_total']) {
+    for (const name of [
+      'http_server_active_requests',
+      'http_server_request_duration_seconds_bucket',
+      'http_server_request_body_size_bytes',
+      'http_server_response_body_size_bytes',
+      'tusk_gateway_sliver_bytes_fetched_total',
+    ]) {
       expect(m.text).toContain(name);
     }
     expect(m.text).toMatch(/http_route="\/v1\/blobs\/\{blob_id\}"/);
@@ -384,7 +471,14 @@ describe('aggregator reads', () => {
     const index = net.nodes.findIndex((n) => n.nodeId === holder.node.nodeId);
     await net.stopNode(index);
     try {
-      const agg = await startDaemon({ mode: 'aggregator', chain, pool, bindAddress: '127.0.0.1:0', metricsAddress: null, nodeTimeoutMs: 3000 });
+      const agg = await startDaemon({
+        mode: 'aggregator',
+        chain,
+        pool,
+        bindAddress: '127.0.0.1:0',
+        metricsAddress: null,
+        nodeTimeoutMs: 3000,
+      });
       try {
         const r = await call(`${agg.url}/v1/blobs/${bid}`, { headers: { range: 'bytes=10-20009' } });
         expect(r.status).toBe(206);
@@ -402,7 +496,16 @@ describe('JWT-authenticated publisher', () => {
   const secret = 'test-secret';
   let pub: Daemon;
   beforeAll(async () => {
-    pub = await startDaemon({ mode: 'publisher', chain, signer: wallet, pool, bindAddress: '127.0.0.1:0', metricsAddress: null, tempDir, jwt: { decodeSecret: secret, verifyUpload: true } });
+    pub = await startDaemon({
+      mode: 'publisher',
+      chain,
+      signer: wallet,
+      pool,
+      bindAddress: '127.0.0.1:0',
+      metricsAddress: null,
+      tempDir,
+      jwt: { decodeSecret: secret, verifyUpload: true },
+    });
   });
   afterAll(() => pub?.close());
   const now = () => Math.floor(Date.now() / 1000);
@@ -441,7 +544,17 @@ describe('JWT-authenticated publisher', () => {
 
 describe('admission', () => {
   it('beyond the publisher buffer, requests are refused with 429 (plain text)', async () => {
-    const pub = await startDaemon({ mode: 'publisher', chain, signer: wallet, pool, bindAddress: '127.0.0.1:0', metricsAddress: null, tempDir, publisherMaxBufferSize: 1, publisherMaxConcurrentRequests: 1 });
+    const pub = await startDaemon({
+      mode: 'publisher',
+      chain,
+      signer: wallet,
+      pool,
+      bindAddress: '127.0.0.1:0',
+      metricsAddress: null,
+      tempDir,
+      publisherMaxBufferSize: 1,
+      publisherMaxConcurrentRequests: 1,
+    });
     try {
       // The first upload holds the only slot: it sends half its body and waits.
       const held = rawRequest(pub.url, 'PUT /v1/blobs HTTP/1.1\r\nContent-Length: 1000', new Uint8Array(500), { destroyAfterMs: 1500 });
@@ -460,7 +573,17 @@ describe('admission', () => {
 
 describe('a store without a quorum', () => {
   it('answers 504 INSUFFICIENT_CONFIRMATIONS; the retry once the nodes are back pays nothing more', async () => {
-    const pub = await startDaemon({ mode: 'publisher', chain, signer: wallet, pool, bindAddress: '127.0.0.1:0', metricsAddress: null, tempDir, nodeTimeoutMs: 2000, storeRetries: 0 });
+    const pub = await startDaemon({
+      mode: 'publisher',
+      chain,
+      signer: wallet,
+      pool,
+      bindAddress: '127.0.0.1:0',
+      metricsAddress: null,
+      tempDir,
+      nodeTimeoutMs: 2000,
+      storeRetries: 0,
+    });
     const d = randomBytes(40_000, 50);
     try {
       // Two of four nodes (10 of 20 shards) down: the other two cannot make a quorum (≥ 14 shards).
@@ -490,7 +613,10 @@ describe('a store without a quorum', () => {
 
 describe('clients', () => {
   it('a Walrus-style curl flow: store, read, range, by-object-id', async (ctx) => {
-    const curl = await exec('curl', ['--version']).then(() => true, () => false);
+    const curl = await exec('curl', ['--version']).then(
+      () => true,
+      () => false,
+    );
     if (!curl) {
       console.warn('\n\n*** SKIPPED: curl is not installed; the curl flow was NOT tested ***\n');
       ctx.skip();
@@ -506,20 +632,44 @@ describe('clients', () => {
     expect(sha(new Uint8Array(await (await import('node:fs/promises')).readFile(out)))).toBe(sha(d));
     const part = await exec('curl', ['-sSf', '-r', '100-199', `${gw.url}/v1/blobs/${bid}`], { encoding: 'buffer' });
     expect(sha(new Uint8Array(part.stdout))).toBe(sha(d.subarray(100, 200)));
-    const byObj = await exec('curl', ['-sSf', '-D', '-', '-o', '/dev/null', `${gw.url}/v1/blobs/by-object-id/${res.newlyCreated.blobObject.id}`]);
+    const byObj = await exec('curl', [
+      '-sSf',
+      '-D',
+      '-',
+      '-o',
+      '/dev/null',
+      `${gw.url}/v1/blobs/by-object-id/${res.newlyCreated.blobObject.id}`,
+    ]);
     expect(byObj.stdout).toMatch(/^HTTP\/1\.1 200/);
     expect(byObj.stdout.toLowerCase()).toContain(`etag: ${bid.toLowerCase()}`);
     // An oversize upload with Expect: 100-continue is refused before curl sends the body.
     const big = join(dir, 'curl-big.bin');
     await writeFile(big, new Uint8Array(5 * 2 ** 20));
-    const over = await exec('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code} %{size_upload}', '-H', 'Expect: 100-continue', '-X', 'PUT', '--upload-file', big, `${gw.url}/v1/blobs`]);
+    const over = await exec('curl', [
+      '-sS',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code} %{size_upload}',
+      '-H',
+      'Expect: 100-continue',
+      '-X',
+      'PUT',
+      '--upload-file',
+      big,
+      `${gw.url}/v1/blobs`,
+    ]);
     const [code, uploaded] = over.stdout.split(' ').map(Number);
     expect(code).toBe(413);
     expect(uploaded).toBeLessThan(2 ** 20);
   });
 
   it('`tusk aggregator` runs from the CLI and stops cleanly on SIGTERM', async () => {
-    const child = spawn(process.execPath, [TUSK_BIN, 'aggregator', '--config', net.configPath, '--bind-address', '127.0.0.1:0', '--metrics-address', 'none', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [TUSK_BIN, 'aggregator', '--config', net.configPath, '--bind-address', '127.0.0.1:0', '--metrics-address', 'none', '--json'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     const line = await new Promise<string>((resolve, reject) => {
       let out = '';
       child.stdout.on('data', (d) => {

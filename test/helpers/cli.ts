@@ -15,7 +15,10 @@ export interface RunTuskOptions {
 /** Runs `tusk <args>` to completion; never throws for a non-zero exit (it is in `code`). */
 export async function runTusk(args: string[], options: RunTuskOptions = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [TUSK_BIN, ...args], { maxBuffer: 64 << 20, env: { ...process.env, ...options.env } });
+    const { stdout, stderr } = await run(process.execPath, [TUSK_BIN, ...args], {
+      maxBuffer: 64 << 20,
+      env: { ...process.env, ...options.env },
+    });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };

@@ -31,12 +31,7 @@
  *     nodejs build instantiates the wasm synchronously on import); the official TS SDK still calls
  *     `await init({ module_or_path })` because the browser build needs it.
  */
-import {
-  BlobEncoder,
-  bls12381_min_pk_aggregate,
-  bls12381_min_pk_verify,
-  bls12381_min_pk_verify_aggregate,
-} from '@mysten/walrus-wasm';
+import { BlobEncoder, bls12381_min_pk_aggregate, bls12381_min_pk_verify, bls12381_min_pk_verify_aggregate } from '@mysten/walrus-wasm';
 
 /** The result of one official encode, normalised to the shapes Tusk's tests use. */
 export interface OfficialEncoding {
@@ -196,10 +191,7 @@ export function officialEncode(data: Uint8Array, nShards: number): OfficialEncod
  * Blob id, root hash and length via the official `compute_metadata` (no sliver buffers are
  * allocated, but the full RS expansion still runs, so it costs about as much CPU as an encode).
  */
-export function officialMetadata(
-  data: Uint8Array,
-  nShards: number,
-): { blobId: Uint8Array; rootHash: Uint8Array; unencodedLength: number } {
+export function officialMetadata(data: Uint8Array, nShards: number): { blobId: Uint8Array; rootHash: Uint8Array; unencodedLength: number } {
   const encoder = new BlobEncoder(nShards);
   try {
     const [blobId, root, unencodedLength, encodingType] = encoder.compute_metadata(data);

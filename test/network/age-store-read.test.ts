@@ -24,7 +24,11 @@ let dev: ChildProcess;
 const tusk = runTusk;
 
 beforeAll(async () => {
-  dev = spawn(process.execPath, [TUSK_BIN, 'dev', '--data-dir', join(dir, 'net'), '--nodes', '4', '--n-shards', '20', '--config', config, '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  dev = spawn(
+    process.execPath,
+    [TUSK_BIN, 'dev', '--data-dir', join(dir, 'net'), '--nodes', '4', '--n-shards', '20', '--config', config, '--json'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   await new Promise<string>((res, rej) => {
     createInterface({ input: dev.stdout! }).once('line', res);
     dev.once('exit', (c) => rej(new Error(`tusk dev exited with ${c}`)));

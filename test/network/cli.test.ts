@@ -24,7 +24,11 @@ let devInfo: { chainUrl: string; nodes: { nodeId: string }[]; walletAddress: str
 const tusk = runTusk;
 
 beforeAll(async () => {
-  dev = spawn(process.execPath, [TUSK_BIN, 'dev', '--data-dir', join(dir, 'net'), '--nodes', '4', '--n-shards', '20', '--config', config, '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  dev = spawn(
+    process.execPath,
+    [TUSK_BIN, 'dev', '--data-dir', join(dir, 'net'), '--nodes', '4', '--n-shards', '20', '--config', config, '--json'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const line = await new Promise<string>((res, rej) => {
     createInterface({ input: dev.stdout! }).once('line', res);
     dev.once('exit', (c) => rej(new Error(`tusk dev exited with ${c}`)));
@@ -108,9 +112,18 @@ describe('tusk client commands against tusk dev', () => {
     for (const epochs of ['0', '1.5', '99999999999', String(max + 1)]) {
       const r = await tusk(['store', file, '--epochs', epochs, '--config', config]);
       expect(r.code, epochs).toBe(2);
-      expect(r.stderr).toBe(`tusk: --epochs must be an integer in 1…${max} (epochs ahead, as this chain allows), got "${epochs}"\nRun 'tusk store --help' for usage.\n`);
+      expect(r.stderr).toBe(
+        `tusk: --epochs must be an integer in 1…${max} (epochs ahead, as this chain allows), got "${epochs}"\nRun 'tusk store --help' for usage.\n`,
+      );
     }
-    for (const args of [['read', 'not-a-blob-id'], ['blob-status', 'x'.repeat(43)], ['delete', '--blob-obj-id', '0x12'], ['stake', '--node-id', 'abc', '--amount', '1'], ['info', '--epochs', '3'], ['read', blobId, '--permanent']]) {
+    for (const args of [
+      ['read', 'not-a-blob-id'],
+      ['blob-status', 'x'.repeat(43)],
+      ['delete', '--blob-obj-id', '0x12'],
+      ['stake', '--node-id', 'abc', '--amount', '1'],
+      ['info', '--epochs', '3'],
+      ['read', blobId, '--permanent'],
+    ]) {
       const r = await tusk([...args, '--config', config]);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr.trimEnd().split('\n'), args.join(' ')).toHaveLength(2);
@@ -121,7 +134,8 @@ describe('tusk client commands against tusk dev', () => {
   });
 
   it('store prints one JSON shape for one file or many (item 15)', async () => {
-    const a = join(dir, 'a.bin'), b = join(dir, 'b.bin');
+    const a = join(dir, 'a.bin'),
+      b = join(dir, 'b.bin');
     writeFileSync(a, randomBytes(1000, 11));
     writeFileSync(b, randomBytes(2000, 12));
     const one = JSON.parse((await tusk(['store', a, '--epochs', '2', '--config', config, '--json'])).stdout);
@@ -145,7 +159,10 @@ describe('tusk client commands against tusk dev', () => {
     execFileSync('mkfifo', [fifo]);
     const reader = new Promise<Buffer>((res, rej) => {
       const chunks: Buffer[] = [];
-      createReadStream(fifo).on('data', (c) => chunks.push(c as Buffer)).on('end', () => res(Buffer.concat(chunks))).on('error', rej);
+      createReadStream(fifo)
+        .on('data', (c) => chunks.push(c as Buffer))
+        .on('end', () => res(Buffer.concat(chunks)))
+        .on('error', rej);
     });
     const r = await tusk(['read', liveId, '--out', fifo, '--force', '--config', config]);
     expect(r.code, r.stderr).toBe(0);
@@ -159,7 +176,10 @@ describe('tusk client commands against tusk dev', () => {
       expect((await tusk(['read', liveId, '--out', dev, '--force', '--config', config])).code).toBe(0);
       expect(lstatSync(dev).isCharacterDevice()).toBe(true);
     }
-    const dash = await run(process.execPath, [TUSK_BIN, 'read', liveId, '--out', '-', '--config', config], { encoding: 'buffer', maxBuffer: 64 << 20 });
+    const dash = await run(process.execPath, [TUSK_BIN, 'read', liveId, '--out', '-', '--config', config], {
+      encoding: 'buffer',
+      maxBuffer: 64 << 20,
+    });
     expect(Buffer.compare(dash.stdout, Buffer.from(liveData))).toBe(0);
   });
 
@@ -170,10 +190,16 @@ describe('tusk client commands against tusk dev', () => {
     const inline = await tusk(['read', stored.blobId, '--json', '--config', config]);
     expect(inline.code).toBe(2);
     // A reader that goes away early (`| head`; the blob is larger than a pipe's buffer) ends the read quietly, as for cat: 128 + SIGPIPE.
-    const head = spawnSync('bash', ['-c', `${process.execPath} ${TUSK_BIN} read ${stored.blobId} --config ${config} | head -c 10 >/dev/null; echo "$\{PIPESTATUS[0]}"`], { encoding: 'utf8' });
+    const head = spawnSync(
+      'bash',
+      ['-c', `${process.execPath} ${TUSK_BIN} read ${stored.blobId} --config ${config} | head -c 10 >/dev/null; echo "$\{PIPESTATUS[0]}"`],
+      { encoding: 'utf8' },
+    );
     expect(head.stdout.trim()).toBe('141');
     expect(head.stderr).toBe('');
-    expect(JSON.parse(inline.stdout).error.message).toMatch(/is 1048577 bytes, more than the 1048576 bytes --json inlines; use --out <file>/);
+    expect(JSON.parse(inline.stdout).error.message).toMatch(
+      /is 1048577 bytes, more than the 1048576 bytes --json inlines; use --out <file>/,
+    );
     const small = JSON.parse((await tusk(['read', liveId, '--json', '--config', config])).stdout);
     expect(Buffer.from(small.base64, 'base64').equals(Buffer.from(liveData))).toBe(true);
     // A real terminal: script(1) runs the command on a pseudo-terminal.
@@ -194,7 +220,9 @@ describe('tusk client commands against tusk dev', () => {
     // `blobId` was deleted by the test above.
     const d = await tusk(['read', blobId, '--out', join(dir, 'deleted.bin'), '--config', config]);
     expect(d.code).toBe(1);
-    expect(d.stderr).toMatch(new RegExp(`^tusk: blob ${blobId} was deleted at epoch \\d+ \\(no Blob object on chain carries it any more\\)\n$`));
+    expect(d.stderr).toMatch(
+      new RegExp(`^tusk: blob ${blobId} was deleted at epoch \\d+ \\(no Blob object on chain carries it any more\\)\n$`),
+    );
     // Stored for 1 epoch (or into the storage `delete` returned, which store reuses: it may end
     // later), then epochs end until its end epoch: expired.
     const f = join(dir, 'short.bin');
@@ -206,10 +234,17 @@ describe('tusk client commands against tusk dev', () => {
     }
     const e = await tusk(['read', s.blobId, '--config', config]);
     expect(e.code).toBe(1);
-    expect(e.stderr).toMatch(new RegExp(`^tusk: blob ${s.blobId} expired at epoch ${s.endEpoch} \\(current epoch ${s.endEpoch}\\); its slivers are no longer kept\n$`));
+    expect(e.stderr).toMatch(
+      new RegExp(
+        `^tusk: blob ${s.blobId} expired at epoch ${s.endEpoch} \\(current epoch ${s.endEpoch}\\); its slivers are no longer kept\n$`,
+      ),
+    );
     const status = await tusk(['blob-status', s.blobId, '--config', config]);
     expect(status.stdout).toMatch(new RegExp(`: expired at epoch ${s.endEpoch} \\(current epoch`));
-    expect(JSON.parse((await tusk(['blob-status', s.blobId, '--config', config, '--json'])).stdout)).toMatchObject({ status: 'expired', expiredEpoch: s.endEpoch });
+    expect(JSON.parse((await tusk(['blob-status', s.blobId, '--config', config, '--json'])).stdout)).toMatchObject({
+      status: 'expired',
+      expiredEpoch: s.endEpoch,
+    });
     const burn = await tusk(['burn-blobs', '--all-expired', '--yes', '--config', config, '--json']);
     expect(burn.code, burn.stderr).toBe(0);
     expect(JSON.parse(burn.stdout).burned).toContain(s.blobObjectId);
@@ -237,10 +272,11 @@ describe('tusk client commands against tusk dev', () => {
   }, 60_000);
 
   it('a restart neither re-funds the wallet silently nor drops --config from its hints (item 15)', async () => {
-
-
-    const again = spawn(process.execPath, [TUSK_BIN, 'dev', '--data-dir', join(dir, 'net'), '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
+    const again = spawn(process.execPath, [TUSK_BIN, 'dev', '--data-dir', join(dir, 'net'), '--config', config], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '',
+      stderr = '';
     again.stderr!.on('data', (c) => (stderr += c));
     try {
       await new Promise<void>((res, rej) => {
@@ -253,7 +289,9 @@ describe('tusk client commands against tusk dev', () => {
       expect(stdout).toMatch(new RegExp(`try: tusk store <file> --epochs 5 --config ${config.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `));
       expect(stdout).toMatch(/tusk read <blobId> --out <file> --config /);
       expect(stderr).toMatch(/not topped up on a restart/);
-      const balance = BigInt(JSON.parse((await tusk(['chain', 'balance', devInfo.walletAddress, '--url', devInfo.chainUrl, '--json'])).stdout).balance);
+      const balance = BigInt(
+        JSON.parse((await tusk(['chain', 'balance', devInfo.walletAddress, '--url', devInfo.chainUrl, '--json'])).stdout).balance,
+      );
       expect(balance).toBeLessThan(1000n * 10n ** 9n); // the stores above were paid for, and not refunded
     } finally {
       const exited = new Promise<number | null>((res) => again.once('exit', (c) => res(c)));

@@ -23,17 +23,28 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Dev { child: ChildProcess; summary: { chainUrl: string; nodes: { pid: number; url: string }[] }; stderr: () => string; exited: Promise<number | null> }
+interface Dev {
+  child: ChildProcess;
+  summary: { chainUrl: string; nodes: { pid: number; url: string }[] };
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
 
 /** Starts `tusk dev` (2 nodes, 4 shards) and waits for its JSON summary. */
 function startDev(dataDir: string): Promise<Dev> {
-  const child = spawn(process.execPath, [TUSK_BIN, 'dev', '--data-dir', dataDir, '--nodes', '2', '--n-shards', '4', '--config', join(dataDir, 'client.json'), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [TUSK_BIN, 'dev', '--data-dir', dataDir, '--nodes', '2', '--n-shards', '4', '--config', join(dataDir, 'client.json'), '--json'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   started.push(child);
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
   return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', (line) => resolve({ child, summary: JSON.parse(line), stderr: () => stderr, exited }));
+    createInterface({ input: child.stdout! }).once('line', (line) =>
+      resolve({ child, summary: JSON.parse(line), stderr: () => stderr, exited }),
+    );
     void exited.then((c) => reject(new Error(`tusk dev exited with ${c}: ${stderr}`)));
   });
 }
@@ -104,7 +115,9 @@ describe('tusk dev process tree', () => {
     const squatter = createServer();
     await new Promise<void>((r) => squatter.listen(chainPort, '127.0.0.1', () => r()));
     try {
-      const child = spawn(process.execPath, [TUSK_BIN, 'dev', '--data-dir', data, '--config', join(data, 'client.json'), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [TUSK_BIN, 'dev', '--data-dir', data, '--config', join(data, 'client.json'), '--json'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       started.push(child);
       let stderr = '';
       child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));

@@ -78,8 +78,12 @@ describe('quilts on a local network of processes', () => {
     stored = [...r.storedQuiltBlobs];
     const ref = officialEncodeQuilt({ blobs: files.map((f) => ({ ...f, tags: f.tags ?? {} })), numShards: N_SHARDS });
     expect(quiltId).toBe(blobIdToBase64Url(officialBlobId(ref.quilt, N_SHARDS)));
-    expect(stored.map((p) => [p.identifier, p.range[0], p.range[1]])).toEqual(ref.index.patches.map((p: { identifier: string; startIndex: number; endIndex: number }) => [p.identifier, p.startIndex, p.endIndex]));
-    expect(stored.map((p) => p.quiltPatchId)).toEqual(ref.index.patches.map((p: { startIndex: number; endIndex: number }) => encodeQuiltPatchId(quiltId, p.startIndex, p.endIndex)));
+    expect(stored.map((p) => [p.identifier, p.range[0], p.range[1]])).toEqual(
+      ref.index.patches.map((p: { identifier: string; startIndex: number; endIndex: number }) => [p.identifier, p.startIndex, p.endIndex]),
+    );
+    expect(stored.map((p) => p.quiltPatchId)).toEqual(
+      ref.index.patches.map((p: { startIndex: number; endIndex: number }) => encodeQuiltPatchId(quiltId, p.startIndex, p.endIndex)),
+    );
     expect((await chain.getBlob(r.blobStoreResult.blobObjectId))?.certifiedEpoch).not.toBeNull();
   });
 
@@ -108,7 +112,9 @@ describe('quilts on a local network of processes', () => {
     expect(total).toBe(metadataBytes + slivers[0].bytes);
     // Versus the whole quilt (R·C·S bytes, what a blob read must gather).
     expect(slivers[0].bytes * 10).toBeLessThan(rows * C * S);
-    console.log(`[quilt] read of a 1 KiB patch: ${log.length} requests, ${total} bytes (metadata ${metadataBytes}, column ${slivers[0].bytes}); quilt ${rows * C * S} bytes`);
+    console.log(
+      `[quilt] read of a 1 KiB patch: ${log.length} requests, ${total} bytes (metadata ${metadataBytes}, column ${slivers[0].bytes}); quilt ${rows * C * S} bytes`,
+    );
   });
 
   it('by identifier it also reads the index column; list gives the patches and IDs of the store', async () => {
@@ -117,7 +123,10 @@ describe('quilts on a local network of processes', () => {
     const patch = await readQuiltPatch(quiltId, { identifier: target.identifier }, { chain, pool, nodeClient });
     expect(patch.quiltPatchId).toBe(target.quiltPatchId);
     expect(Buffer.compare(Buffer.from(patch.data), Buffer.from(files.find((f) => f.identifier === target.identifier)!.contents))).toBe(0);
-    const pairs = log.filter((l) => l.path.includes('/slivers/')).map((l) => Number(l.path.split('/')[5])).sort((a, b) => a - b);
+    const pairs = log
+      .filter((l) => l.path.includes('/slivers/'))
+      .map((l) => Number(l.path.split('/')[5]))
+      .sort((a, b) => a - b);
     // The index of 60 identifiers and their tags spans the columns before the first patch.
     const indexColumns = stored[0].range[0];
     expect(indexColumns).toBeGreaterThanOrEqual(1);
@@ -165,9 +174,22 @@ describe('quilts on a local network of processes', () => {
     const owned = (await chain.ownedObjects(wallet.toSuiAddress())).length;
     const opts = { chain, signer: wallet, epochs: 1, pool };
     await expect(storeQuilt([], opts)).rejects.toThrow(/at least one patch/);
-    await expect(storeQuilt([{ identifier: 'a', contents: new Uint8Array(1) }, { identifier: 'a', contents: new Uint8Array(2) }], opts)).rejects.toThrow(/duplicate/);
+    await expect(
+      storeQuilt(
+        [
+          { identifier: 'a', contents: new Uint8Array(1) },
+          { identifier: 'a', contents: new Uint8Array(2) },
+        ],
+        opts,
+      ),
+    ).rejects.toThrow(/duplicate/);
     await expect(storeQuilt([{ identifier: 'bad\n', contents: new Uint8Array(1) }], opts)).rejects.toThrow(TuskInputError);
-    await expect(storeQuilt(Array.from({ length: 67 }, (_, i) => ({ identifier: `f${i}`, contents: new Uint8Array(1) })), opts)).rejects.toThrow(/at most 66 patches/);
+    await expect(
+      storeQuilt(
+        Array.from({ length: 67 }, (_, i) => ({ identifier: `f${i}`, contents: new Uint8Array(1) })),
+        opts,
+      ),
+    ).rejects.toThrow(/at most 66 patches/);
     await expect(storeQuilt([{ identifier: 'huge', contents: new Uint8Array(34 * 66 * 65534 + 1) }], opts)).rejects.toThrow(/too large/);
     expect(await chain.balance(wallet.toSuiAddress())).toBe(before);
     expect((await chain.ownedObjects(wallet.toSuiAddress())).length).toBe(owned);
@@ -176,7 +198,9 @@ describe('quilts on a local network of processes', () => {
   it('the CLI: store-quilt --paths/--blobs --json, list-patches-in-quilt, read-quilt by identifiers and by patch IDs', async () => {
     const src = join(dir, 'cli-src');
     await mkdir(join(src, 'sub'), { recursive: true });
-    const a = randomBytes(3000, 1), b = randomBytes(10, 2), c = randomBytes(0, 3);
+    const a = randomBytes(3000, 1),
+      b = randomBytes(10, 2),
+      c = randomBytes(0, 3);
     await writeFile(join(src, 'a.txt'), a);
     await writeFile(join(src, 'sub', 'b.bin'), b);
     const single = join(dir, 'c.json');
@@ -196,7 +220,9 @@ describe('quilts on a local network of processes', () => {
 
     const list = await runTusk(['list-patches-in-quilt', qid, '--json', ...cfg]);
     expect(list.code, list.stderr).toBe(0);
-    expect(JSON.parse(list.stdout).patches.map((p: { quiltPatchId: string }) => p.quiltPatchId)).toEqual(res.storedQuiltBlobs.map((p: { quiltPatchId: string }) => p.quiltPatchId));
+    expect(JSON.parse(list.stdout).patches.map((p: { quiltPatchId: string }) => p.quiltPatchId)).toEqual(
+      res.storedQuiltBlobs.map((p: { quiltPatchId: string }) => p.quiltPatchId),
+    );
 
     const out = join(dir, 'cli-out');
     const read = await runTusk(['read-quilt', '--quilt-id', qid, '--identifiers', 'a.txt', 'c.json', '--out', out, ...cfg]);
@@ -208,11 +234,23 @@ describe('quilts on a local network of processes', () => {
     expect(JSON.parse(one.stdout).patches[0].base64).toBe(Buffer.from(b).toString('base64'));
 
     // --blobs with identifiers and tags.
-    const tagged = await runTusk(['store-quilt', '--blobs', JSON.stringify({ path: single, identifier: 'x 1', tags: { t: 'v' } }), JSON.stringify({ path: join(src, 'a.txt') }), '--epochs', '1', '--json', ...cfg]);
+    const tagged = await runTusk([
+      'store-quilt',
+      '--blobs',
+      JSON.stringify({ path: single, identifier: 'x 1', tags: { t: 'v' } }),
+      JSON.stringify({ path: join(src, 'a.txt') }),
+      '--epochs',
+      '1',
+      '--json',
+      ...cfg,
+    ]);
     expect(tagged.code, tagged.stderr).toBe(0);
     const tq = JSON.parse(tagged.stdout).blobStoreResult.newlyCreated.blobObject.blobId;
     const tl = JSON.parse((await runTusk(['list-patches-in-quilt', tq, '--json', ...cfg])).stdout);
-    expect(tl.patches.map((p: { identifier: string; tags: object }) => [p.identifier, p.tags])).toEqual([['a.txt', {}], ['x 1', { t: 'v' }]]);
+    expect(tl.patches.map((p: { identifier: string; tags: object }) => [p.identifier, p.tags])).toEqual([
+      ['a.txt', {}],
+      ['x 1', { t: 'v' }],
+    ]);
 
     // Bad input: duplicate file names; an unknown identifier; no files.
     const dupDir = join(dir, 'dup');

@@ -13,7 +13,15 @@ import { TuskInputError } from '../../src/errors.ts';
 let dir: string;
 let asked = 0;
 // Any use of the chain would be a download attempt: count it.
-const chain = new Proxy({}, { get: () => () => { asked++; throw new Error('the chain must not be asked'); } }) as unknown as Chain;
+const chain = new Proxy(
+  {},
+  {
+    get: () => () => {
+      asked++;
+      throw new Error('the chain must not be asked');
+    },
+  },
+) as unknown as Chain;
 const id = 'M4hsZGQ1oCktdzegB6HnI6Mi28S2nqOPHxK-W7_4BUk';
 
 beforeAll(() => {
@@ -29,7 +37,9 @@ afterAll(() => {
 
 it('refuses a destination it cannot write before downloading anything', async () => {
   await expect(readBlobToFile(id, join(dir, 'exists.bin'), { chain })).rejects.toThrow(/already exists \(use --force/);
-  await expect(readBlobToFile(id, join(dir, 'no-such-dir', 'out.bin'), { chain })).rejects.toThrow(/directory .*no-such-dir does not exist/);
+  await expect(readBlobToFile(id, join(dir, 'no-such-dir', 'out.bin'), { chain })).rejects.toThrow(
+    /directory .*no-such-dir does not exist/,
+  );
   await expect(readBlobToFile(id, join(dir, 'exists.bin', 'out.bin'), { chain })).rejects.toBeInstanceOf(TuskInputError);
   if (process.getuid?.() !== 0) {
     // root writes anywhere; the permission check only bites for other users

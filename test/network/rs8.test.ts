@@ -49,7 +49,12 @@ afterAll(async () => {
 });
 
 describe('RS8 end to end on a network of processes', () => {
-  for (const [label, size] of [['0 B', 0], ['1 B', 1], ['1 MiB', 1 << 20], ['20 MiB', 20 << 20]] as const) {
+  for (const [label, size] of [
+    ['0 B', 0],
+    ['1 B', 1],
+    ['1 MiB', 1 << 20],
+    ['20 MiB', 20 << 20],
+  ] as const) {
     it(`stores and reads back an RS8 blob of ${label}; the chain charges RS8's encoded length`, async () => {
       const data = randomBytes(size, size + 801);
       const state = await chain.systemState();
@@ -114,10 +119,16 @@ describe('RS8 on a committee too large for it', () => {
       const meta = computeBlobMetadata(data, { nShards: 100, encoding: 'rs8' });
       const user = wallet;
       await big.requestFaucet(user.toSuiAddress(), 10n ** 12n);
-      const err = await big.registerBlob(user, {
-        storage: { size: new EncodingConfig(100, 'rs8').encodedBlobLength(1000), epochsAhead: 1 },
-        blobId: meta.blobId, rootHash: meta.rootHash, size: 1000, encodingType: 127, deletable: true,
-      }).catch((e) => e);
+      const err = await big
+        .registerBlob(user, {
+          storage: { size: new EncodingConfig(100, 'rs8').encodedBlobLength(1000), epochsAhead: 1 },
+          blobId: meta.blobId,
+          rootHash: meta.rootHash,
+          size: 1000,
+          encodingType: 127,
+          deletable: true,
+        })
+        .catch((e) => e);
       expect(err).toBeInstanceOf(ChainAbortError);
       expect((err as ChainAbortError).code).toBe('EInvalidEncodingType');
       expect((err as Error).message).toMatch(/RS8 cannot encode for this committee of 200 shards/);

@@ -54,7 +54,11 @@ describe('store and read on a local network of processes', () => {
     expect(await chain.balance(wallet.toSuiAddress())).toBeGreaterThan(0n);
   });
 
-  for (const [label, size] of [['0 B', 0], ['1 B', 1], ['~1 MiB', (1 << 20) + 12345]] as const) {
+  for (const [label, size] of [
+    ['0 B', 0],
+    ['1 B', 1],
+    ['~1 MiB', (1 << 20) + 12345],
+  ] as const) {
     it(`stores and reads back ${label}; the blob ID is the official encoder's`, async () => {
       const data = randomBytes(size, size + 7);
       const stored = await storeBlob(data, { chain, signer: wallet, epochs: 2, pool });
@@ -170,7 +174,13 @@ describe('store and read on a local network of processes', () => {
     const data = randomBytes(2 << 20, 21);
     let killed = false;
     const r = await storeBlob(data, {
-      chain, signer: wallet, epochs: 2, pool, retries: 1, nodeTimeoutMs: 5000, perNodeConcurrency: 1,
+      chain,
+      signer: wallet,
+      epochs: 2,
+      pool,
+      retries: 1,
+      nodeTimeoutMs: 5000,
+      perNodeConcurrency: 1,
       onProgress: (p) => {
         if (!killed && p.phase === 'upload' && (p.sliversStored ?? 0) >= 2) {
           killed = true;
@@ -197,7 +207,16 @@ describe('store and read on a local network of processes', () => {
       const spool = join(work, 'spool');
       await mkdir(spool);
       let encodeProgress = 0;
-      const r = await storeFile(file, { chain, signer: wallet, epochs: 2, pool, tempDir: spool, onProgress: (p) => { if (p.phase === 'encode' && p.bytesTotal) encodeProgress++; } });
+      const r = await storeFile(file, {
+        chain,
+        signer: wallet,
+        epochs: 2,
+        pool,
+        tempDir: spool,
+        onProgress: (p) => {
+          if (p.phase === 'encode' && p.bytesTotal) encodeProgress++;
+        },
+      });
       expect(r.blobId).toBe(blobIdToBase64Url(officialBlobId(data, N_SHARDS)));
       expect(encodeProgress).toBeGreaterThan(0);
       await r.background;

@@ -59,7 +59,13 @@ async function nextEpoch(): Promise<number> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     const state = await chain.systemState();
-    const nodeEpochs = await Promise.all(net.nodes.map((n) => fetch(`${n.url}/v1/health`).then((r) => r.json() as Promise<{ success?: { data: { epoch: number } }; epoch?: number }>).then((h) => h.success?.data.epoch ?? h.epoch)));
+    const nodeEpochs = await Promise.all(
+      net.nodes.map((n) =>
+        fetch(`${n.url}/v1/health`)
+          .then((r) => r.json() as Promise<{ success?: { data: { epoch: number } }; epoch?: number }>)
+          .then((h) => h.success?.data.epoch ?? h.epoch),
+      ),
+    );
     if (state.epochState === 'active' && nodeEpochs.every((e) => e === epoch)) return epoch;
     if (Date.now() > deadline) throw new Error(`epoch ${epoch} not reached: chain ${state.epoch}/${state.epochState}, nodes ${nodeEpochs}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -151,13 +157,17 @@ describe('a store never pays twice', () => {
     expect(before - (await chain.balance(me()))).toBe(r.cost);
     // The remainder stays the owner's for later stores.
     const left = (await chain.ownedObjects(me())).flatMap((o) => (o.kind === 'storage' ? [o.object] : []));
-    expect(left.some((s) => s.storageSize === storage.storageSize - new EncodingConfig(N_SHARDS).encodedBlobLength(small.length))).toBe(true);
+    expect(left.some((s) => s.storageSize === storage.storageSize - new EncodingConfig(N_SHARDS).encodedBlobLength(small.length))).toBe(
+      true,
+    );
     await r.background;
   });
 
   it('two freed Storage objects of the same period that fit only together are fused, then split to fit', async () => {
     const cfg = new EncodingConfig(N_SHARDS);
-    const x1 = randomBytes(100_000, 310), x2 = randomBytes(100_000, 311), y = randomBytes(160_000, 312);
+    const x1 = randomBytes(100_000, 310),
+      x2 = randomBytes(100_000, 311),
+      y = randomBytes(160_000, 312);
     expect(cfg.encodedBlobLength(y.length)).toBeGreaterThan(cfg.encodedBlobLength(x1.length));
     expect(cfg.encodedBlobLength(y.length)).toBeLessThanOrEqual(2 * cfg.encodedBlobLength(x1.length));
     // 5 epochs: longer than every Storage left by earlier tests, so only these two qualify.
@@ -175,7 +185,8 @@ describe('a store never pays twice', () => {
     expect(before - (await chain.balance(me()))).toBe(r.cost);
     expect((await chain.getBlob(r.blobObjectId))?.storage.storageSize).toBe(cfg.encodedBlobLength(y.length));
     // What the blob did not need stays the owner's, in the same period.
-    const left = (await chain.ownedObjects(me())).flatMap((o) => (o.kind === 'storage' ? [o.object] : []))
+    const left = (await chain.ownedObjects(me()))
+      .flatMap((o) => (o.kind === 'storage' ? [o.object] : []))
       .filter((s) => s.startEpoch === f1.startEpoch && s.endEpoch === f1.endEpoch);
     expect(left.reduce((t, s) => t + s.storageSize, 0)).toBe(f1.storageSize + f2.storageSize - cfg.encodedBlobLength(y.length));
     expect(Buffer.compare(await readBlob(r.blobId, { chain, pool }), y)).toBe(0);
@@ -184,7 +195,12 @@ describe('a store never pays twice', () => {
   it('a store that fails after paying says so and that a re-run resumes; the re-run does not pay again', async () => {
     const data = randomBytes(20_000, 306);
     // Every node refuses the uploads (a client whose fetch always fails): no quorum is possible.
-    const dead = (a: string) => new StorageNodeClient(a, { fetch: async () => { throw new TypeError('fetch failed: connection refused'); } });
+    const dead = (a: string) =>
+      new StorageNodeClient(a, {
+        fetch: async () => {
+          throw new TypeError('fetch failed: connection refused');
+        },
+      });
     const err = await storeBlob(data, { chain, signer: wallet, epochs: 2, pool, nodeClient: dead, retries: 0 }).catch((e) => e);
     const paid = paidRegistration(err);
     expect(paid).not.toBeNull();
@@ -214,10 +230,17 @@ describe('a store never pays twice', () => {
     }
     const progress: string[] = [];
     const flow = storeBlob(randomBytes(100_000, 308), {
-      chain, signer: wallet, epochs: 2, pool,
-      onProgress: (e) => { if (e.phase === 'upload') progress.push(`${e.confirmedWeight}/${(e.sliversTotal ?? 0) / 2}`); },
+      chain,
+      signer: wallet,
+      epochs: 2,
+      pool,
+      onProgress: (e) => {
+        if (e.phase === 'upload') progress.push(`${e.confirmedWeight}/${(e.sliversTotal ?? 0) / 2}`);
+      },
     });
-    await (await flow).background;
+    await (
+      await flow
+    ).background;
     for (const p of progress) {
       const [a, b] = p.split('/').map(Number);
       expect(a).toBeLessThanOrEqual(b);

@@ -22,7 +22,16 @@ let pool: CodecPool;
 let chain: LocalChain;
 const nodes: StorageNodeHandle[] = [];
 const user = Ed25519Keypair.generate();
-const start = (i: number) => startStorageNode({ chain, dataDir: join(tmp.dir, `node-${i}`), name: `node-${i}`, pool, eventWaitMs: 20, blobSyncDelayMs: 1500, stake: BigInt(1000 + i) * 1_000_000_000n });
+const start = (i: number) =>
+  startStorageNode({
+    chain,
+    dataDir: join(tmp.dir, `node-${i}`),
+    name: `node-${i}`,
+    pool,
+    eventWaitMs: 20,
+    blobSyncDelayMs: 1500,
+    stake: BigInt(1000 + i) * 1_000_000_000n,
+  });
 
 beforeAll(async () => {
   tmp = tempDir();
@@ -41,7 +50,9 @@ afterAll(async () => {
   tmp?.remove();
 });
 
-async function health(url: string): Promise<{ shardSummary: { ownedShardStatus: { ready: number; inRecovery: number }; missingSlivers: number } }> {
+async function health(
+  url: string,
+): Promise<{ shardSummary: { ownedShardStatus: { ready: number; inRecovery: number }; missingSlivers: number } }> {
   const body = (await (await fetch(`${url}/v1/health`)).json()) as { success: { data: never } };
   return body.success.data;
 }
@@ -49,7 +60,9 @@ async function health(url: string): Promise<{ shardSummary: { ownedShardStatus: 
 it('a node down during a store recovers its slivers on the certification event; health reports the missing ones meanwhile', async () => {
   const state = await chain.systemState();
   // The member with the fewest shards (≤ f) goes down: the store still certifies without it.
-  const down = nodes.findIndex((n) => n.nodeId === [...state.committee.members].sort((a, b) => a.shards.length - b.shards.length)[0].nodeId);
+  const down = nodes.findIndex(
+    (n) => n.nodeId === [...state.committee.members].sort((a, b) => a.shards.length - b.shards.length)[0].nodeId,
+  );
   const shards = state.committee.members.find((m) => m.nodeId === nodes[down].nodeId)!.shards;
   await nodes[down].close();
 
@@ -61,7 +74,10 @@ it('a node down during a store recovers its slivers on the certification event; 
   nodes[down] = await start(down);
   const node = nodes[down];
   const enc = encodeBlob(data, { nShards });
-  const held = () => shards.flatMap((s) => (['primary', 'secondary'] as const).map((axis) => node.service.store.hasSliver(enc.blobId, pairOf(enc.blobId, s, nShards), axis)));
+  const held = () =>
+    shards.flatMap((s) =>
+      (['primary', 'secondary'] as const).map((axis) => node.service.store.hasSliver(enc.blobId, pairOf(enc.blobId, s, nShards), axis)),
+    );
   expect(held().some((x) => x)).toBe(false);
   // Before the sync delay has passed: shards in recovery, slivers missing.
   const early = await health(node.url);
@@ -76,7 +92,9 @@ it('a node down during a store recovers its slivers on the certification event; 
   // Byte for byte what the writer encoded, and health is back to ready.
   for (const s of shards) {
     const pair = pairOf(enc.blobId, s, nShards);
-    expect(new Uint8Array(node.service.store.getSliver(enc.blobId, pair, 'primary')!)).toEqual(new Uint8Array(enc.pairs[pair].primary.toBcs()));
+    expect(new Uint8Array(node.service.store.getSliver(enc.blobId, pair, 'primary')!)).toEqual(
+      new Uint8Array(enc.pairs[pair].primary.toBcs()),
+    );
   }
   const after = await health(node.url);
   expect(after.shardSummary.missingSlivers).toBe(0);

@@ -36,9 +36,18 @@ interface OfficialStorageNodeClient {
   storeBlobMetadata(a: { blobId: string; metadata: Uint8Array }, o: { nodeUrl: string }): Promise<any>;
   getBlobMetadata(a: { blobId: string }, o: { nodeUrl: string }): Promise<any>;
   getMetadataStatus(a: { blobId: string }, o: { nodeUrl: string }): Promise<any>;
-  storeSliver(a: { blobId: string; sliverPairIndex: number; sliverType: 'primary' | 'secondary'; sliver: Uint8Array }, o: { nodeUrl: string }): Promise<any>;
-  getSliver(a: { blobId: string; sliverPairIndex: number; sliverType: 'primary' | 'secondary' }, o: { nodeUrl: string }): Promise<Uint8Array>;
-  getSliverStatus(a: { blobId: string; sliverPairIndex: number; sliverType: 'primary' | 'secondary' }, o: { nodeUrl: string }): Promise<any>;
+  storeSliver(
+    a: { blobId: string; sliverPairIndex: number; sliverType: 'primary' | 'secondary'; sliver: Uint8Array },
+    o: { nodeUrl: string },
+  ): Promise<any>;
+  getSliver(
+    a: { blobId: string; sliverPairIndex: number; sliverType: 'primary' | 'secondary' },
+    o: { nodeUrl: string },
+  ): Promise<Uint8Array>;
+  getSliverStatus(
+    a: { blobId: string; sliverPairIndex: number; sliverType: 'primary' | 'secondary' },
+    o: { nodeUrl: string },
+  ): Promise<any>;
   getPermanentBlobConfirmation(a: { blobId: string }, o: { nodeUrl: string }): Promise<any>;
   getDeletableBlobConfirmation(a: { blobId: string; objectId: string }, o: { nodeUrl: string }): Promise<any>;
   getBlobStatus(a: { blobId: string }, o: { nodeUrl: string }): Promise<any>;
@@ -57,7 +66,16 @@ beforeAll(async () => {
   pool = new CodecPool({ threads: 1 });
   chain = await LocalChain.open({ path: join(tmp.dir, 'chain.sqlite'), nShards });
   for (let i = 0; i < 3; i++) {
-    nodes.push(await startStorageNode({ chain, dataDir: join(tmp.dir, `node-${i}`), name: `node-${i}`, pool, eventWaitMs: 20, stake: BigInt(1000 + i) * 1_000_000_000n }));
+    nodes.push(
+      await startStorageNode({
+        chain,
+        dataDir: join(tmp.dir, `node-${i}`),
+        name: `node-${i}`,
+        pool,
+        eventWaitMs: 20,
+        stake: BigInt(1000 + i) * 1_000_000_000n,
+      }),
+    );
   }
   await chain.advanceEpoch();
   await syncAll();
@@ -74,7 +92,14 @@ afterAll(async () => {
 /** Registers a blob for `epochs` epochs and lets every node see it. */
 async function registerBlob(blobId: Uint8Array, rootHash: Uint8Array, size: number, deletable: boolean, epochs = 3): Promise<BlobObject> {
   const encodedSize = new EncodingConfig(nShards).encodedBlobLength(size);
-  const { blob } = await chain.registerBlob(user, { storage: { size: encodedSize, epochsAhead: epochs }, blobId, rootHash, size, encodingType: 1, deletable });
+  const { blob } = await chain.registerBlob(user, {
+    storage: { size: encodedSize, epochsAhead: epochs },
+    blobId,
+    rootHash,
+    size,
+    encodingType: 1,
+    deletable,
+  });
   await syncAll();
   return blob;
 }
@@ -145,11 +170,23 @@ describe('interoperability with the official SDK', () => {
       expect(await sdk.getMetadataStatus({ blobId: blobIdText }, { nodeUrl: n.url })).toBe('stored');
       for (const shard of n.service.currentShards()) {
         const pair = pairOf(enc.blobId, shard, nShards);
-        await sdk.storeSliver({ blobId: blobIdText, sliverPairIndex: pair, sliverType: 'primary', sliver: enc.primary[pair] }, { nodeUrl: n.url });
-        await sdk.storeSliver({ blobId: blobIdText, sliverPairIndex: pair, sliverType: 'secondary', sliver: enc.secondary[nShards - 1 - pair] }, { nodeUrl: n.url });
-        expect(await sdk.getSliver({ blobId: blobIdText, sliverPairIndex: pair, sliverType: 'primary' }, { nodeUrl: n.url })).toEqual(enc.primary[pair]);
-        expect(await sdk.getSliver({ blobId: blobIdText, sliverPairIndex: pair, sliverType: 'secondary' }, { nodeUrl: n.url })).toEqual(enc.secondary[nShards - 1 - pair]);
-        expect(await sdk.getSliverStatus({ blobId: blobIdText, sliverPairIndex: pair, sliverType: 'secondary' }, { nodeUrl: n.url })).toBe('stored');
+        await sdk.storeSliver(
+          { blobId: blobIdText, sliverPairIndex: pair, sliverType: 'primary', sliver: enc.primary[pair] },
+          { nodeUrl: n.url },
+        );
+        await sdk.storeSliver(
+          { blobId: blobIdText, sliverPairIndex: pair, sliverType: 'secondary', sliver: enc.secondary[nShards - 1 - pair] },
+          { nodeUrl: n.url },
+        );
+        expect(await sdk.getSliver({ blobId: blobIdText, sliverPairIndex: pair, sliverType: 'primary' }, { nodeUrl: n.url })).toEqual(
+          enc.primary[pair],
+        );
+        expect(await sdk.getSliver({ blobId: blobIdText, sliverPairIndex: pair, sliverType: 'secondary' }, { nodeUrl: n.url })).toEqual(
+          enc.secondary[nShards - 1 - pair],
+        );
+        expect(await sdk.getSliverStatus({ blobId: blobIdText, sliverPairIndex: pair, sliverType: 'secondary' }, { nodeUrl: n.url })).toBe(
+          'stored',
+        );
       }
     }
 
@@ -170,12 +207,19 @@ describe('interoperability with the official SDK', () => {
     signatures.sort((a, b) => a.member - b.member);
     await chain.certifyBlob(user, blob.id, {
       signature: officialBlsAggregate(signatures.map((s) => s.signature)),
-      signersBitmap: signersBitmap(signatures.map((s) => s.member), state.committee.members.length),
+      signersBitmap: signersBitmap(
+        signatures.map((s) => s.member),
+        state.committee.members.length,
+      ),
       message,
     });
     await syncAll();
     for (const n of nodes) {
-      expect(await sdk.getBlobStatus({ blobId: blobIdText }, { nodeUrl: n.url })).toMatchObject({ type: 'permanent', isCertified: true, initialCertifiedEpoch: state.epoch });
+      expect(await sdk.getBlobStatus({ blobId: blobIdText }, { nodeUrl: n.url })).toMatchObject({
+        type: 'permanent',
+        isCertified: true,
+        initialCertifiedEpoch: state.epoch,
+      });
     }
   });
 
@@ -187,15 +231,34 @@ describe('interoperability with the official SDK', () => {
       await sdk.storeBlobMetadata({ blobId: enc.blobIdString, metadata: enc.metadata.toBcs() }, { nodeUrl: n.url });
       for (const shard of n.service.currentShards()) {
         const pair = pairOf(enc.blobId, shard, nShards);
-        await sdk.storeSliver({ blobId: enc.blobIdString, sliverPairIndex: pair, sliverType: 'primary', sliver: new Uint8Array(enc.pairs[pair].primary.toBcs()) }, { nodeUrl: n.url });
-        await sdk.storeSliver({ blobId: enc.blobIdString, sliverPairIndex: pair, sliverType: 'secondary', sliver: new Uint8Array(enc.pairs[pair].secondary.toBcs()) }, { nodeUrl: n.url });
+        await sdk.storeSliver(
+          {
+            blobId: enc.blobIdString,
+            sliverPairIndex: pair,
+            sliverType: 'primary',
+            sliver: new Uint8Array(enc.pairs[pair].primary.toBcs()),
+          },
+          { nodeUrl: n.url },
+        );
+        await sdk.storeSliver(
+          {
+            blobId: enc.blobIdString,
+            sliverPairIndex: pair,
+            sliverType: 'secondary',
+            sliver: new Uint8Array(enc.pairs[pair].secondary.toBcs()),
+          },
+          { nodeUrl: n.url },
+        );
       }
       const res = await sdk.getDeletableBlobConfirmation({ blobId: enc.blobIdString, objectId: blob.id }, { nodeUrl: n.url });
       const msg = new Uint8Array(Buffer.from(res.success.data.signed.serializedMessage, 'base64'));
       expect(officialBlsVerify(new Uint8Array(Buffer.from(res.success.data.signed.signature, 'base64')), n.publicKey, msg)).toBe(true);
       expect(n.service.store.hasMetadata(enc.blobId)).toBe(true);
     }
-    expect(await sdk.getBlobStatus({ blobId: enc.blobIdString }, { nodeUrl: nodes[1].url })).toMatchObject({ type: 'deletable', deletableCounts: { count_deletable_total: 1 } });
+    expect(await sdk.getBlobStatus({ blobId: enc.blobIdString }, { nodeUrl: nodes[1].url })).toMatchObject({
+      type: 'deletable',
+      deletableCounts: { count_deletable_total: 1 },
+    });
     await chain.deleteBlob(user, blob.id);
     await syncAll();
     for (const n of nodes) {
@@ -217,7 +280,10 @@ describe('interoperability with the official SDK', () => {
       expect(n.service.epoch()).toBe((await chain.systemState()).epoch);
       expect(n.service.store.hasMetadata(enc.blobId)).toBe(false);
     }
-    const r = await fetch(`${nodes[0].url}/v1/blobs/${enc.blobIdString}/metadata`, { method: 'PUT', body: new Uint8Array(enc.metadata.toBcs()) });
+    const r = await fetch(`${nodes[0].url}/v1/blobs/${enc.blobIdString}/metadata`, {
+      method: 'PUT',
+      body: new Uint8Array(enc.metadata.toBcs()),
+    });
     expect(r.status).toBe(400);
     expect((await r.json()).error.details[0].reason).toBe('NOT_REGISTERED');
   });
@@ -234,9 +300,18 @@ describe('interoperability with the official SDK', () => {
     const members = nodes.map((n) => state.committee.members.findIndex((m) => m.nodeId === n.nodeId));
     const { blsSign } = await import('../../src/crypto/bls.ts');
     const { readFileSync } = await import('node:fs');
-    const sigs = nodes.map((_, i) => blsSign(new Uint8Array(Buffer.from(readFileSync(join(tmp.dir, `node-${i}`, 'bls.key'), 'utf8').trim(), 'hex')), message));
+    const sigs = nodes.map((_, i) =>
+      blsSign(new Uint8Array(Buffer.from(readFileSync(join(tmp.dir, `node-${i}`, 'bls.key'), 'utf8').trim(), 'hex')), message),
+    );
     const order = members.map((m, i) => ({ m, s: sigs[i] })).sort((a, b) => a.m - b.m);
-    await chain.invalidateBlobId(user, { signature: officialBlsAggregate(order.map((o) => o.s)), signersBitmap: signersBitmap(order.map((o) => o.m), members.length), message });
+    await chain.invalidateBlobId(user, {
+      signature: officialBlsAggregate(order.map((o) => o.s)),
+      signersBitmap: signersBitmap(
+        order.map((o) => o.m),
+        members.length,
+      ),
+      message,
+    });
     await syncAll();
     for (const n of nodes) {
       expect(n.service.store.hasMetadata(enc.blobId)).toBe(false);
@@ -259,21 +334,39 @@ describe('epoch change with shard moves', () => {
       for (const shard of n.service.currentShards()) {
         const pair = pairOf(enc.blobId, shard, nShards);
         for (const axis of ['primary', 'secondary'] as const) {
-          await sdk.storeSliver({ blobId: enc.blobIdString, sliverPairIndex: pair, sliverType: axis, sliver: new Uint8Array(enc.pairs[pair][axis].toBcs()) }, { nodeUrl: n.url });
+          await sdk.storeSliver(
+            { blobId: enc.blobIdString, sliverPairIndex: pair, sliverType: axis, sliver: new Uint8Array(enc.pairs[pair][axis].toBcs()) },
+            { nodeUrl: n.url },
+          );
         }
       }
       const res = await sdk.getPermanentBlobConfirmation({ blobId: enc.blobIdString }, { nodeUrl: n.url });
-      signatures.push({ member: before.committee.members.findIndex((m) => m.nodeId === n.nodeId), signature: new Uint8Array(Buffer.from(res.success.data.signed.signature, 'base64')) });
+      signatures.push({
+        member: before.committee.members.findIndex((m) => m.nodeId === n.nodeId),
+        signature: new Uint8Array(Buffer.from(res.success.data.signed.signature, 'base64')),
+      });
     }
     signatures.sort((a, b) => a.member - b.member);
     await chain.certifyBlob(user, blob.id, {
       signature: officialBlsAggregate(signatures.map((s) => s.signature)),
-      signersBitmap: signersBitmap(signatures.map((s) => s.member), before.committee.members.length),
+      signersBitmap: signersBitmap(
+        signatures.map((s) => s.member),
+        before.committee.members.length,
+      ),
       message: storageConfirmationMessage(before.epoch, enc.blobId, { kind: 'permanent' }),
     });
     await syncAll();
 
-    nodes.push(await startStorageNode({ chain, dataDir: join(tmp.dir, 'node-3'), name: 'node-3', pool, eventWaitMs: 20, stake: 5000n * 1_000_000_000n }));
+    nodes.push(
+      await startStorageNode({
+        chain,
+        dataDir: join(tmp.dir, 'node-3'),
+        name: 'node-3',
+        pool,
+        eventWaitMs: 20,
+        stake: 5000n * 1_000_000_000n,
+      }),
+    );
     const { epoch } = await chain.advanceEpoch();
     const deadline = Date.now() + 15_000;
     let state = await chain.systemState();
@@ -296,14 +389,23 @@ describe('epoch change with shard moves', () => {
     for (const shard of joined.shards) {
       const pair = pairOf(enc.blobId, shard, nShards);
       for (const axis of ['primary', 'secondary'] as const) {
-        expect(await sdk.getSliver({ blobId: enc.blobIdString, sliverPairIndex: pair, sliverType: axis }, { nodeUrl: newcomer.url })).toEqual(new Uint8Array(enc.pairs[pair][axis].toBcs()));
+        expect(
+          await sdk.getSliver({ blobId: enc.blobIdString, sliverPairIndex: pair, sliverType: axis }, { nodeUrl: newcomer.url }),
+        ).toEqual(new Uint8Array(enc.pairs[pair][axis].toBcs()));
       }
     }
     const conf = await sdk.getPermanentBlobConfirmation({ blobId: enc.blobIdString }, { nodeUrl: newcomer.url });
     const msg = new Uint8Array(Buffer.from(conf.success.data.signed.serializedMessage, 'base64'));
     expect(msg).toEqual(storageConfirmationMessage(epoch, enc.blobId, { kind: 'permanent' }));
-    expect(officialBlsVerify(new Uint8Array(Buffer.from(conf.success.data.signed.signature, 'base64')), newcomer.publicKey, msg)).toBe(true);
-    recovery = { blobId: enc.blobId, blobIdString: enc.blobIdString, shards: joined.shards, pairs: enc.pairs.map((p) => ({ primary: new Uint8Array(p.primary.toBcs()), secondary: new Uint8Array(p.secondary.toBcs()) })) };
+    expect(officialBlsVerify(new Uint8Array(Buffer.from(conf.success.data.signed.signature, 'base64')), newcomer.publicKey, msg)).toBe(
+      true,
+    );
+    recovery = {
+      blobId: enc.blobId,
+      blobIdString: enc.blobIdString,
+      shards: joined.shards,
+      pairs: enc.pairs.map((p) => ({ primary: new Uint8Array(p.primary.toBcs()), secondary: new Uint8Array(p.secondary.toBcs()) })),
+    };
   });
 
   it('a node killed during recovery (epoch applied, slivers missing) recovers them at restart, without a new epoch event', async () => {
@@ -323,10 +425,14 @@ describe('epoch change with shard moves', () => {
     for (const shard of r.shards) {
       const pair = pairOf(r.blobId, shard, nShards);
       for (const axis of ['primary', 'secondary'] as const) {
-        expect(await sdk.getSliver({ blobId: r.blobIdString, sliverPairIndex: pair, sliverType: axis }, { nodeUrl: nodes[3].url })).toEqual(r.pairs[pair][axis]);
+        expect(await sdk.getSliver({ blobId: r.blobIdString, sliverPairIndex: pair, sliverType: axis }, { nodeUrl: nodes[3].url })).toEqual(
+          r.pairs[pair][axis],
+        );
       }
     }
   });
 });
 
-let recovery: { blobId: Uint8Array; blobIdString: string; shards: readonly number[]; pairs: { primary: Uint8Array; secondary: Uint8Array }[] } | undefined;
+let recovery:
+  | { blobId: Uint8Array; blobIdString: string; shards: readonly number[]; pairs: { primary: Uint8Array; secondary: Uint8Array }[] }
+  | undefined;

@@ -44,7 +44,9 @@ afterAll(async () => {
 
 /** Starts `tusk node run` and resolves with its ready line once it prints one. */
 function startNodeProcess(dataDir: string): Promise<{ child: ChildProcess; url: string; nodeId: string; stderr: () => string }> {
-  const child = spawn(nodeBin, [tuskBin, 'node', 'run', '--data-dir', dataDir, '--chain-url', server.url, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(nodeBin, [tuskBin, 'node', 'run', '--data-dir', dataDir, '--chain-url', server.url, '--json'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
   return new Promise((resolve, reject) => {
@@ -83,22 +85,39 @@ describe('crash safety', () => {
     const dataDir = join(tmp.dir, 'node-crash');
     let node = await startNodeProcess(dataDir);
     await chain.advanceEpoch(); // the node becomes the whole committee (all 10 shards)
-    await until('the node to hold its shards', async () => (await call(`${node.url}/v1/health`)).json?.success?.data?.shardSummary?.owned === nShards);
+    await until(
+      'the node to hold its shards',
+      async () => (await call(`${node.url}/v1/health`)).json?.success?.data?.shardSummary?.owned === nShards,
+    );
 
     const cfg = new EncodingConfig(nShards);
     const blobs: EncodedBlob[] = [];
     for (let i = 0; i < 4; i++) {
       const blob = encodeBlob(randomBytes(60_000 + i * 1000, 100 + i), { nShards });
-      await chain.registerBlob(user, { storage: { size: cfg.encodedBlobLength(blob.unencodedLength), epochsAhead: 3 }, blobId: blob.blobId, rootHash: blob.rootHash, size: blob.unencodedLength, encodingType: 1, deletable: false });
+      await chain.registerBlob(user, {
+        storage: { size: cfg.encodedBlobLength(blob.unencodedLength), epochsAhead: 3 },
+        blobId: blob.blobId,
+        rootHash: blob.rootHash,
+        size: blob.unencodedLength,
+        encodingType: 1,
+        deletable: false,
+      });
       blobs.push(blob);
     }
     for (const b of blobs) {
-      await until('registration', async () => (await call(`${node.url}/v1/blobs/${b.blobIdString}/status`)).json?.success?.data !== 'nonexistent');
+      await until(
+        'registration',
+        async () => (await call(`${node.url}/v1/blobs/${b.blobIdString}/status`)).json?.success?.data !== 'nonexistent',
+      );
       expect((await put(`${node.url}/v1/blobs/${b.blobIdString}/metadata`, new Uint8Array(b.metadata.toBcs()))).status).toBe(201);
     }
 
     // The burst: every sliver of every blob, 8 in flight; kill -9 once 25 are acknowledged.
-    const jobs = blobs.flatMap((b) => b.pairs.flatMap((p) => (['primary', 'secondary'] as SliverAxis[]).map((axis) => ({ b, pair: p.index, axis, bcs: new Uint8Array(p[axis].toBcs()) }))));
+    const jobs = blobs.flatMap((b) =>
+      b.pairs.flatMap((p) =>
+        (['primary', 'secondary'] as SliverAxis[]).map((axis) => ({ b, pair: p.index, axis, bcs: new Uint8Array(p[axis].toBcs()) })),
+      ),
+    );
     const acked: typeof jobs = [];
     let killed = false;
     let next = 0;
@@ -161,7 +180,8 @@ describe('tusk node CLI', () => {
   const run = (args: string[]) =>
     new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
       const child = spawn(nodeBin, [tuskBin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '', stderr = '';
+      let stdout = '',
+        stderr = '';
       child.stdout!.on('data', (d) => (stdout += d));
       child.stderr!.on('data', (d) => (stderr += d));
       const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);

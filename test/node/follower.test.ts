@@ -53,11 +53,19 @@ describe('event follower', () => {
       nShards: n,
       members: [
         { nodeId: me, publicKey: new Uint8Array(48), shards: [9], weight: 1, networkAddress: 'unused', name: 'me' },
-        { nodeId: '0x' + 'bb'.repeat(32), publicKey: new Uint8Array(48), shards: [0, 1, 2, 3, 4, 5, 6, 7, 8], weight: 9, networkAddress: `127.0.0.1:${(silent.address() as { port: number }).port}`, name: 'silent' },
+        {
+          nodeId: '0x' + 'bb'.repeat(32),
+          publicKey: new Uint8Array(48),
+          shards: [0, 1, 2, 3, 4, 5, 6, 7, 8],
+          weight: 9,
+          networkAddress: `127.0.0.1:${(silent.address() as { port: number }).port}`,
+          name: 'silent',
+        },
       ],
     };
     const log: ChainEventEnvelope[] = [];
-    const emit = (event: ChainEvent) => log.push({ id: { txDigest: `tx${log.length}`, eventSeq: 0 }, cursor: String(log.length), timestampMs: 0, event });
+    const emit = (event: ChainEvent) =>
+      log.push({ id: { txDigest: `tx${log.length}`, eventSeq: 0 }, cursor: String(log.length), timestampMs: 0, event });
     const synced: number[] = [];
     const chain = {
       async events(o: { cursor?: string | null; limit?: number }) {
@@ -83,19 +91,43 @@ describe('event follower', () => {
     service.setShardCount(n);
     const errors: unknown[] = [];
     const follower = new EventFollower({
-      chain, store, service, nodeId: () => me, signer: Ed25519Keypair.generate(), recoveryTimeoutMs: 60_000, recoveryAttempts: 1, onError: (e) => errors.push(e),
+      chain,
+      store,
+      service,
+      nodeId: () => me,
+      signer: Ed25519Keypair.generate(),
+      recoveryTimeoutMs: 60_000,
+      recoveryAttempts: 1,
+      onError: (e) => errors.push(e),
     });
     try {
       // A certified blob this node must rebuild a sliver pair of (its metadata is already here).
       const old = encodeBlob(randomBytes(4000, 51), { nShards: n });
-      emit({ type: 'BlobCertified', epoch: 1, blobId: old.blobId, endEpoch: 9, deletable: false, objectId: '0x' + '01'.repeat(32), isExtension: false });
+      emit({
+        type: 'BlobCertified',
+        epoch: 1,
+        blobId: old.blobId,
+        endEpoch: 9,
+        deletable: false,
+        objectId: '0x' + '01'.repeat(32),
+        isExtension: false,
+      });
       emit({ type: 'EpochChangeStart', epoch: 2, shardMoves: [] });
       store.putMetadata(old.blobId, new Uint8Array(old.metadata.toBcs()));
       expect(await follower.syncOnce(0)).toBe(2);
       expect(store.currentEpoch()).toBe(2);
       // Recovery is now waiting on the silent peer. A new registration is applied at once.
       const fresh = encodeBlob(randomBytes(100, 52), { nShards: n });
-      emit({ type: 'BlobRegistered', epoch: 2, blobId: fresh.blobId, size: 100, encodingType: 1, endEpoch: 5, deletable: false, objectId: '0x' + '02'.repeat(32) });
+      emit({
+        type: 'BlobRegistered',
+        epoch: 2,
+        blobId: fresh.blobId,
+        size: 100,
+        encodingType: 1,
+        endEpoch: 5,
+        deletable: false,
+        objectId: '0x' + '02'.repeat(32),
+      });
       const t0 = Date.now();
       expect(await follower.syncOnce(0)).toBe(1);
       expect(Date.now() - t0).toBeLessThan(2000);

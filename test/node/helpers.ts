@@ -36,7 +36,14 @@ export interface BareNode {
  * Pre: `pool` is open (owned by the caller).
  */
 export async function startBareNode(o: {
-  dir: string; nShards: number; shards: number[]; epoch?: number; pool: CodecPool; maxInFlight?: number; maxBodyBytesInFlight?: number; limits?: Partial<ServiceLimits>;
+  dir: string;
+  nShards: number;
+  shards: number[];
+  epoch?: number;
+  pool: CodecPool;
+  maxInFlight?: number;
+  maxBodyBytesInFlight?: number;
+  limits?: Partial<ServiceLimits>;
   /** Further server options (timeouts, connection caps). */
   server?: Partial<NodeServerOptions>;
 }): Promise<BareNode> {
@@ -50,7 +57,13 @@ export async function startBareNode(o: {
     store.setShards(epoch, o.shards);
     store.setCurrentEpoch(epoch);
   });
-  const app = createNodeServer(service, o.nShards, { ...o.server, maxInFlight: o.maxInFlight, maxBodyBytesInFlight: o.maxBodyBytesInFlight, nodeId: () => '0x' + '11'.repeat(32), eventsPending: () => 0 });
+  const app = createNodeServer(service, o.nShards, {
+    ...o.server,
+    maxInFlight: o.maxInFlight,
+    maxBodyBytesInFlight: o.maxBodyBytesInFlight,
+    nodeId: () => '0x' + '11'.repeat(32),
+    eventsPending: () => 0,
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address() as { port: number };
   return {
@@ -71,7 +84,11 @@ export async function startBareNode(o: {
 let eventSeq = 0;
 
 /** Records a registration as the follower does for a `BlobRegistered` event. */
-export function register(node: BareNode, blobId: Uint8Array, o: { objectId?: string; deletable?: boolean; endEpoch?: number } = {}): string {
+export function register(
+  node: BareNode,
+  blobId: Uint8Array,
+  o: { objectId?: string; deletable?: boolean; endEpoch?: number } = {},
+): string {
   const objectId = o.objectId ?? '0x' + Buffer.from(blobId).toString('hex');
   node.store.registerObject(blobId, objectId, o.deletable ?? false, o.endEpoch ?? 10, { txDigest: 'tx' + eventSeq, eventSeq: eventSeq++ });
   node.service.flushPending(blobId);
@@ -79,14 +96,16 @@ export function register(node: BareNode, blobId: Uint8Array, o: { objectId?: str
   return objectId;
 }
 
-
 /** The pair held by `shard`. */
 export function pairOf(blobId: Uint8Array, shard: number, n: number): number {
   return (n + shard - blobIdRotation(blobId, n)) % n;
 }
 
 /** Sends a request and returns status, parsed JSON (when JSON) and raw bytes. */
-export async function call(url: string, init: RequestInit = {}): Promise<{ status: number; json: any; bytes: Uint8Array; headers: Headers }> {
+export async function call(
+  url: string,
+  init: RequestInit = {},
+): Promise<{ status: number; json: any; bytes: Uint8Array; headers: Headers }> {
   const res = await fetch(url, init);
   const bytes = new Uint8Array(await res.arrayBuffer());
   let json: any = undefined;

@@ -46,7 +46,9 @@ describe('PoolExpander', () => {
       const result = await expander.recoverSliver(cfg, blob.metadata, axis, target, symbols);
       const want = axis === 'primary' ? blob.primarySlivers[target] : blob.secondarySlivers[target];
       expect(result.sliver!.toBcs()).toEqual(want.toBcs());
-      await expect(expander.recoverSliver(cfg, blob.metadata, axis, target, symbols.slice(1))).rejects.toBeInstanceOf(NotEnoughSymbolsError);
+      await expect(expander.recoverSliver(cfg, blob.metadata, axis, target, symbols.slice(1))).rejects.toBeInstanceOf(
+        NotEnoughSymbolsError,
+      );
     }
     const bad = inconsistentEncoding(blob, 1);
     const symbols = bad.primary.slice(0, cfg.primarySymbols).flatMap((s) => recoverySymbolsFrom(cfg, s, [0]));

@@ -61,21 +61,58 @@ function bodyFrom(valid: Uint8Array): fc.Arbitrary<Uint8Array> {
 }
 
 const segment = fc.oneof(
-  fc.constantFrom(blob.blobIdString, otherBlob.blobIdString, 'AAAA', '%00', '..', '%2e%2e', 'x'.repeat(300), '0', '-1', '65536', 'primary', 'secondary', 'tertiary'),
+  fc.constantFrom(
+    blob.blobIdString,
+    otherBlob.blobIdString,
+    'AAAA',
+    '%00',
+    '..',
+    '%2e%2e',
+    'x'.repeat(300),
+    '0',
+    '-1',
+    '65536',
+    'primary',
+    'secondary',
+    'tertiary',
+  ),
   fc.string({ maxLength: 20 }).map(encodeURIComponent),
 );
 const query = fc.oneof(
   fc.constant(''),
-  fc.constantFrom('?pending=true', '?targetSliver=1&targetType=primary', '?targetSliver=999999&targetType=secondary', '?epoch=-1', '?epoch=1e99', '?targetSlivers=1,2&targetType=x', '?wait_for_registration=true&wait_millis=5', '?cursor=%ff&limit=-5'),
-  fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 12 }), { maxKeys: 3 }).map((d) => '?' + new URLSearchParams(d).toString()),
+  fc.constantFrom(
+    '?pending=true',
+    '?targetSliver=1&targetType=primary',
+    '?targetSliver=999999&targetType=secondary',
+    '?epoch=-1',
+    '?epoch=1e99',
+    '?targetSlivers=1,2&targetType=x',
+    '?wait_for_registration=true&wait_millis=5',
+    '?cursor=%ff&limit=-5',
+  ),
+  fc
+    .dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 12 }), { maxKeys: 3 })
+    .map((d) => '?' + new URLSearchParams(d).toString()),
 );
-const contentType = fc.constantFrom(undefined, 'application/octet-stream', 'application/json', 'text/plain', 'multipart/form-data; boundary=x', '\u0000');
+const contentType = fc.constantFrom(
+  undefined,
+  'application/octet-stream',
+  'application/json',
+  'text/plain',
+  'multipart/form-data; boundary=x',
+  '\u0000',
+);
 
 /** Sends one request; the answer's status (a thrown fetch error means the server dropped us). */
 async function send(url: string, method: string, ct: string | undefined, body: Uint8Array | undefined): Promise<number> {
   const headers: Record<string, string> = {};
   if (ct !== undefined && /^[\t\x20-\x7e]*$/.test(ct)) headers['content-type'] = ct;
-  const res = await fetch(url, { method, headers, body: body && method !== 'GET' && method !== 'HEAD' ? Buffer.from(body) : undefined, signal: AbortSignal.timeout(10_000) });
+  const res = await fetch(url, {
+    method,
+    headers,
+    body: body && method !== 'GET' && method !== 'HEAD' ? Buffer.from(body) : undefined,
+    signal: AbortSignal.timeout(10_000),
+  });
   await res.arrayBuffer();
   return res.status;
 }
@@ -86,7 +123,20 @@ describe('HTTP routes under fuzzing', () => {
     const sliver = new Uint8Array(blob.pairs[pair].primary.toBcs());
     const metadata = new Uint8Array(blob.metadata.toBcs());
     const path = fc.oneof(
-      fc.tuple(segment, fc.constantFrom('/metadata', '/metadata/status', '/status', '/confirmation/permanent', '/recoverySymbols', '/decodingSymbols', '')).map(([id, tail]) => `/v1/blobs/${id}${tail}`),
+      fc
+        .tuple(
+          segment,
+          fc.constantFrom(
+            '/metadata',
+            '/metadata/status',
+            '/status',
+            '/confirmation/permanent',
+            '/recoverySymbols',
+            '/decodingSymbols',
+            '',
+          ),
+        )
+        .map(([id, tail]) => `/v1/blobs/${id}${tail}`),
       fc.tuple(segment, segment, segment).map(([id, i, axis]) => `/v1/blobs/${id}/slivers/${i}/${axis}`),
       fc.tuple(segment, segment).map(([id, x]) => `/v1/blobs/${id}/confirmation/deletable/${x}`),
       fc.tuple(segment, segment).map(([id, axis]) => `/v1/blobs/${id}/inconsistencyProof/${axis}`),
@@ -94,13 +144,20 @@ describe('HTTP routes under fuzzing', () => {
       fc.constantFrom('/v1/health', '/', '/v1', '/v1/blobs'),
     );
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom('GET', 'PUT', 'POST', 'DELETE', 'HEAD', 'OPTIONS'), path, query, contentType, fc.oneof(bodyFrom(sliver), bodyFrom(metadata)), async (method, p, q, ct, body) => {
-        const before = node.store.counts();
-        const status = await send(node.url + p + q, method, ct, body);
-        if (status >= 500 && status !== 503) throw new Error(`${method} ${p}${q} → ${status}`);
-        if (status >= 400) expect(node.store.counts()).toEqual(before);
-        return true;
-      }),
+      fc.asyncProperty(
+        fc.constantFrom('GET', 'PUT', 'POST', 'DELETE', 'HEAD', 'OPTIONS'),
+        path,
+        query,
+        contentType,
+        fc.oneof(bodyFrom(sliver), bodyFrom(metadata)),
+        async (method, p, q, ct, body) => {
+          const before = node.store.counts();
+          const status = await send(node.url + p + q, method, ct, body);
+          if (status >= 500 && status !== 503) throw new Error(`${method} ${p}${q} → ${status}`);
+          if (status >= 400) expect(node.store.counts()).toEqual(before);
+          return true;
+        },
+      ),
       { numRuns: RUNS },
     );
     // Still healthy and serving after the storm.
@@ -110,8 +167,19 @@ describe('HTTP routes under fuzzing', () => {
   it('the chain server: no 500, no hang, and a rejected transaction changes nothing', async () => {
     const url = chainServer.url;
     const path = fc.oneof(
-      fc.constantFrom('/v1/health', '/v1/system-state', '/v1/committee', '/v1/nodes', '/v1/events', '/v1/transactions', '/v1/faucet', '/v1/advance-epoch'),
-      fc.tuple(fc.constantFrom('/v1/balances/', '/v1/blobs/', '/v1/storage/', '/v1/staked-wal/', '/v1/nodes/', '/v1/blob-ids/'), segment).map(([a, b]) => a + b),
+      fc.constantFrom(
+        '/v1/health',
+        '/v1/system-state',
+        '/v1/committee',
+        '/v1/nodes',
+        '/v1/events',
+        '/v1/transactions',
+        '/v1/faucet',
+        '/v1/advance-epoch',
+      ),
+      fc
+        .tuple(fc.constantFrom('/v1/balances/', '/v1/blobs/', '/v1/storage/', '/v1/staked-wal/', '/v1/nodes/', '/v1/blob-ids/'), segment)
+        .map(([a, b]) => a + b),
       fc.tuple(segment).map(([a]) => `/v1/owners/${a}/objects`),
     );
     const json = fc.oneof(

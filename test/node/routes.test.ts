@@ -13,7 +13,11 @@ import { CodecPool } from '../../src/pool/codec-pool.ts';
 import { blsVerify } from '../../src/crypto/bls.ts';
 import { invalidBlobIdMessage, storageConfirmationMessage } from '../../src/protocol/messages.ts';
 import {
-  inconsistencyProofToBcs, recoverSliver, recoverySymbolsFrom, recoverySymbolsFromBcs, verifyRecoverySymbol,
+  inconsistencyProofToBcs,
+  recoverSliver,
+  recoverySymbolsFrom,
+  recoverySymbolsFromBcs,
+  verifyRecoverySymbol,
 } from '../../src/codec/recovery.ts';
 import { flipBit, inconsistentEncoding, randomBytes } from '../helpers/blobs.ts';
 import { ApiError } from '../../src/node-api/errors.ts';
@@ -133,7 +137,9 @@ describe('slivers', () => {
       const bcs = copy(blob.pairs[heldPair][axis].toBcs());
       const r = await put(`${B(blob)}/slivers/${heldPair}/${axis}`, bcs);
       expect(r.json).toEqual({ success: { code: 201, data: 'sliver stored successfully' } });
-      expect((await put(`${B(blob)}/slivers/${heldPair}/${axis}`, bcs)).json).toEqual({ success: { code: 200, data: 'sliver already stored' } });
+      expect((await put(`${B(blob)}/slivers/${heldPair}/${axis}`, bcs)).json).toEqual({
+        success: { code: 200, data: 'sliver already stored' },
+      });
       const got = await call(`${B(blob)}/slivers/${heldPair}/${axis}`);
       expect(got.headers.get('content-type')).toBe('application/octet-stream');
       expect(got.bytes).toEqual(bcs);
@@ -210,7 +216,14 @@ describe('confirmations and blob status', () => {
     expect((await call(`${B(blob)}/status`)).json).toEqual({ success: { code: 200, data: 'nonexistent' } });
     register(node, blob.blobId, { endEpoch: 9 });
     const st = (await call(`${B(blob)}/status`)).json.success.data;
-    expect(st).toMatchObject({ permanent: { endEpoch: 9, isCertified: false, initialCertifiedEpoch: null, deletableCounts: { count_deletable_total: 0, count_deletable_certified: 0 } } });
+    expect(st).toMatchObject({
+      permanent: {
+        endEpoch: 9,
+        isCertified: false,
+        initialCertifiedEpoch: null,
+        deletableCounts: { count_deletable_total: 0, count_deletable_certified: 0 },
+      },
+    });
     expect(st.permanent.statusEvent).toEqual({ txDigest: expect.any(String), eventSeq: expect.stringMatching(/^\d+$/) });
     let r = await call(`${B(blob)}/confirmation/permanent`);
     expect([r.status, reason(r.json)]).toEqual([400, 'MISSING_SLIVERS']);
@@ -257,7 +270,9 @@ describe('confirmations and blob status', () => {
     const r = await call(`${B(blob)}/confirmation/deletable/${objectId}`);
     expect(r.status).toBe(200);
     const msg = new Uint8Array(Buffer.from(r.json.success.data.signed.serializedMessage, 'base64'));
-    expect(msg).toEqual(storageConfirmationMessage(3, blob.blobId, { kind: 'deletable', objectId: new Uint8Array(Buffer.from('cd'.repeat(32), 'hex')) }));
+    expect(msg).toEqual(
+      storageConfirmationMessage(3, blob.blobId, { kind: 'deletable', objectId: new Uint8Array(Buffer.from('cd'.repeat(32), 'hex')) }),
+    );
   });
 
   it('long-polls for the registration with wait_for_registration/wait_millis', async () => {
@@ -340,14 +355,23 @@ describe('pending buffer eviction', () => {
     const metaLen = a.metadata.toBcs().length;
     const sliverLen = a.pairs[pair].primary.toBcs().length;
     expect(sliverLen).toBeLessThan(b.metadata.toBcs().length); // so A's entry + B's metadata do not fit
-    const small = await startBareNode({ dir: t.dir, nShards: n, shards: held, pool, limits: { maxPendingBytes: metaLen + sliverLen + 10, pendingTtlMs: 1 } });
+    const small = await startBareNode({
+      dir: t.dir,
+      nShards: n,
+      shards: held,
+      pool,
+      limits: { maxPendingBytes: metaLen + sliverLen + 10, pendingTtlMs: 1 },
+    });
     try {
       expect(await small.service.putMetadata(a.blobId, copy(a.metadata.toBcs()), true)).toBe('buffered');
       await new Promise((r) => setTimeout(r, 10)); // A's entry is now stale
       // A sliver of A is being verified (on the pool) against A's buffered metadata…
       const sliver = small.service.putSliver(a.blobId, pair, 'primary', copy(a.pairs[pair].primary.toBcs()), true);
       // …so B's metadata may not evict A's entry to make room.
-      const refused = await small.service.putMetadata(b.blobId, copy(b.metadata.toBcs()), true).then(() => null, (e) => e);
+      const refused = await small.service.putMetadata(b.blobId, copy(b.metadata.toBcs()), true).then(
+        () => null,
+        (e) => e,
+      );
       expect(refused?.reason).toBe('CACHE_SATURATED');
       expect(await sliver).toBe('buffered');
       expect(small.service.metadataStatus(a.blobId)).toBe('buffered');
@@ -393,7 +417,10 @@ describe('recovery symbols', () => {
       expect((await put(`${small.url}/v1/blobs/${blob.blobIdString}/metadata`, copy(blob.metadata.toBcs()))).status).toBe(201);
       for (const shard of held) {
         const pair = pairOf(blob.blobId, shard, n);
-        expect((await put(`${small.url}/v1/blobs/${blob.blobIdString}/slivers/${pair}/secondary`, copy(blob.pairs[pair].secondary.toBcs()))).status).toBe(201);
+        expect(
+          (await put(`${small.url}/v1/blobs/${blob.blobIdString}/slivers/${pair}/secondary`, copy(blob.pairs[pair].secondary.toBcs())))
+            .status,
+        ).toBe(201);
       }
       const r = await call(`${small.url}/v1/blobs/${blob.blobIdString}/recoverySymbols?targetSliver=8&targetType=primary`);
       expect(r.status).toBe(200);
@@ -402,7 +429,10 @@ describe('recovery symbols', () => {
       for (const s of symbols) expect(verifyRecoverySymbol(cfg, blob.metadata, s, 'primary', 8)).toBe(true);
       // A full queue: nothing can be computed, so the answer is 503 (retryable), not an empty 200.
       const busy = [0, 1].map(() => small.service.expander.expand(cfg, 'primary', blob.primarySlivers[0].data, blob.symbolSize));
-      const refused = await small.service.recoverySymbolsForTarget(blob.blobId, 8, 'primary', null).then(() => null, (e) => e);
+      const refused = await small.service.recoverySymbolsForTarget(blob.blobId, 8, 'primary', null).then(
+        () => null,
+        (e) => e,
+      );
       expect([refused?.httpCode, refused?.retryable]).toEqual([503, true]);
       await Promise.all(busy);
     } finally {
@@ -416,12 +446,21 @@ describe('recovery symbols', () => {
     const r = await call(`${B(blob)}/recoverySymbols?id=${p}-3&id=${p}-4&proofAxis=primary`);
     expect(r.status).toBe(200);
     const symbols = recoverySymbolsFromBcs(r.bytes);
-    expect(symbols.map((s) => [s.targetAxis, s.sourceIndex, s.targetIndex])).toEqual([['secondary', p, 3], ['secondary', p, 4]]);
+    expect(symbols.map((s) => [s.targetAxis, s.sourceIndex, s.targetIndex])).toEqual([
+      ['secondary', p, 3],
+      ['secondary', p, 4],
+    ]);
     for (const s of symbols) expect(verifyRecoverySymbol(cfg, blob.metadata, s, 'secondary', s.targetIndex)).toBe(true);
     const foreign = pairOf(blob.blobId, 9, n);
     const bad = await call(`${B(blob)}/recoverySymbols?id=${foreign}-${n - 1 - foreign}`);
     expect([bad.status, reason(bad.json)]).toEqual([400, 'SYMBOL_NOT_PRESENT_AT_SHARDS']);
-    for (const q of ['id=3', 'id=1-99', 'targetSliver=1', 'targetSliver=1&targetType=primary&proofAxis=primary', 'id=1-1&targetSliver=1&targetType=primary']) {
+    for (const q of [
+      'id=3',
+      'id=1-99',
+      'targetSliver=1',
+      'targetSliver=1&targetType=primary&proofAxis=primary',
+      'id=1-1&targetSliver=1&targetType=primary',
+    ]) {
       const e = await call(`${B(blob)}/recoverySymbols?${q}`);
       expect(e.status, q).toBe(400);
     }
@@ -441,7 +480,9 @@ describe('decoding symbols', () => {
   function parse(bytes: Uint8Array): Map<number, { variant: number; index: number; data: Uint8Array }[]> {
     let off = 0;
     const uleb = () => {
-      let v = 0, shift = 0, b;
+      let v = 0,
+        shift = 0,
+        b;
       do {
         b = bytes[off++];
         v += (b & 0x7f) * 2 ** shift;
@@ -526,7 +567,12 @@ describe('inconsistency proofs', () => {
     const symbols = bad.primary.slice(0, cfg.primarySymbols).flatMap((s) => recoverySymbolsFrom(cfg, s, [0]));
     const proof = recoverSliver(cfg, bad.metadata.metadata, 'secondary', 0, symbols).inconsistencyProof!;
     const body = inconsistencyProofToBcs(proof);
-    const post = (axis: string, b: Uint8Array) => call(`${node.url}/v1/blobs/${id}/inconsistencyProof/${axis}`, { method: 'POST', body: Buffer.from(b), headers: { 'content-type': 'application/octet-stream' } });
+    const post = (axis: string, b: Uint8Array) =>
+      call(`${node.url}/v1/blobs/${id}/inconsistencyProof/${axis}`, {
+        method: 'POST',
+        body: Buffer.from(b),
+        headers: { 'content-type': 'application/octet-stream' },
+      });
     let r = await post('secondary', body);
     expect(r.status).toBe(200);
     const att = r.json.success.data;
@@ -539,9 +585,14 @@ describe('inconsistency proofs', () => {
     expect([r.status, reason(r.json)]).toEqual([400, 'INVALID_BCS']);
     // Fail fast: a tampered or duplicated symbol is refused before any pool work, even when the
     // pool's queue is full (which would otherwise answer 503).
-    const tampered = inconsistencyProofToBcs({ ...proof, symbols: proof.symbols.map((s, i) => (i === 1 ? { ...s, data: s.data.map((b) => b ^ 1) } : s)) });
+    const tampered = inconsistencyProofToBcs({
+      ...proof,
+      symbols: proof.symbols.map((s, i) => (i === 1 ? { ...s, data: s.data.map((b) => b ^ 1) } : s)),
+    });
     const duplicated = inconsistencyProofToBcs({ ...proof, symbols: proof.symbols.map((s, i) => (i === 1 ? proof.symbols[0] : s)) });
-    const busy = Array.from({ length: 64 }, () => node.service.expander.expand(cfg, 'primary', blob.primarySlivers[0].data, blob.symbolSize));
+    const busy = Array.from({ length: 64 }, () =>
+      node.service.expander.expand(cfg, 'primary', blob.primarySlivers[0].data, blob.symbolSize),
+    );
     try {
       r = await post('secondary', tampered);
       expect([r.status, reason(r.json)]).toEqual([400, 'INVALID_PROOF']);
@@ -552,7 +603,11 @@ describe('inconsistency proofs', () => {
     } finally {
       await Promise.all(busy);
     }
-    r = await call(`${node.url}/v1/blobs/${blob.blobIdString}/inconsistencyProof/secondary`, { method: 'POST', body: Buffer.from(body), headers: { 'content-type': 'application/octet-stream' } });
+    r = await call(`${node.url}/v1/blobs/${blob.blobIdString}/inconsistencyProof/secondary`, {
+      method: 'POST',
+      body: Buffer.from(body),
+      headers: { 'content-type': 'application/octet-stream' },
+    });
     expect([r.status, reason(r.json)]).toEqual([400, 'METADATA_NOT_FOUND']);
   });
 });
@@ -562,7 +617,10 @@ describe('health', () => {
     const r = await call(`${node.url}/v1/health?detailed=true`);
     expect(r.status).toBe(200);
     expect(r.json.success.data).toMatchObject({
-      epoch: 3, publicKey: Buffer.from(node.keys.publicKey).toString('base64'), nodeStatus: 'Active', shardSummary: { owned: held.length },
+      epoch: 3,
+      publicKey: Buffer.from(node.keys.publicKey).toString('base64'),
+      nodeStatus: 'Active',
+      shardSummary: { owned: held.length },
     });
     expect(r.json.success.data).toMatchObject({
       eventProgress: { persisted: expect.any(Number), pending: expect.any(Number) },
@@ -580,7 +638,9 @@ describe('admission control', () => {
       const blob = encodeBlob(randomBytes(100, 13), { nShards: n });
       const t0 = Date.now();
       // Long polls (unregistered blob) occupy the in-flight slots; the rest must be refused at once.
-      const requests = Array.from({ length: 40 }, () => call(`${small.url}/v1/blobs/${blob.blobIdString}/confirmation/permanent?wait_for_registration=true&wait_millis=1500`));
+      const requests = Array.from({ length: 40 }, () =>
+        call(`${small.url}/v1/blobs/${blob.blobIdString}/confirmation/permanent?wait_for_registration=true&wait_millis=1500`),
+      );
       const results = await Promise.all(requests);
       const codes = results.map((r) => r.status);
       expect(codes.filter((c) => c === 429).length).toBeGreaterThanOrEqual(30);
@@ -606,12 +666,19 @@ describe('admission control', () => {
       register(small, blob.blobId);
       const pair = pairOf(blob.blobId, 0, n);
       // Two uploads that announce 100 kB and send 10 bytes hold both slots…
-      const sockets = await Promise.all([0, 1].map(() => new Promise<import('node:net').Socket>((resolve) => {
-        const sock = connect(port, '127.0.0.1', () => {
-          sock.write(`PUT /v1/blobs/${blob.blobIdString}/slivers/${pair}/primary HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n0123456789`);
-          resolve(sock);
-        });
-      })));
+      const sockets = await Promise.all(
+        [0, 1].map(
+          () =>
+            new Promise<import('node:net').Socket>((resolve) => {
+              const sock = connect(port, '127.0.0.1', () => {
+                sock.write(
+                  `PUT /v1/blobs/${blob.blobIdString}/slivers/${pair}/primary HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n0123456789`,
+                );
+                resolve(sock);
+              });
+            }),
+        ),
+      );
       await new Promise((r) => setTimeout(r, 300));
       expect((await call(`${small.url}/v1/health`)).status).toBe(429);
       // …until their clients disappear.
@@ -630,17 +697,21 @@ describe('admission control', () => {
     const small = await startBareNode({ dir: t.dir, nShards: n, shards: held, pool, maxBodyBytesInFlight: 150_000 });
     const { connect } = await import('node:net');
     const port = Number(new URL(small.url).port);
-    const open = (head: string) => new Promise<{ sock: import('node:net').Socket; answer: Promise<string> }>((resolve) => {
-      const sock = connect(port, '127.0.0.1', () => {
-        sock.write(head);
-        let text = '';
-        const answer = new Promise<string>((r) => {
-          sock.on('data', (d) => { text += d.toString('latin1'); if (text.includes('\r\n\r\n')) r(text); });
-          sock.on('close', () => r(text));
+    const open = (head: string) =>
+      new Promise<{ sock: import('node:net').Socket; answer: Promise<string> }>((resolve) => {
+        const sock = connect(port, '127.0.0.1', () => {
+          sock.write(head);
+          let text = '';
+          const answer = new Promise<string>((r) => {
+            sock.on('data', (d) => {
+              text += d.toString('latin1');
+              if (text.includes('\r\n\r\n')) r(text);
+            });
+            sock.on('close', () => r(text));
+          });
+          resolve({ sock, answer });
         });
-        resolve({ sock, answer });
       });
-    });
     try {
       const blob = encodeBlob(randomBytes(100, 18), { nShards: n });
       const heldPair = pairOf(blob.blobId, 0, n);
@@ -660,7 +731,10 @@ describe('admission control', () => {
       // covers the budget charged by real bytes, the body-idle timeout and the connection cap).
       // Budget released: a real upload of metadata and a sliver goes through.
       expect((await put(`${small.url}/v1/blobs/${blob.blobIdString}/metadata`, copy(blob.metadata.toBcs()))).status).toBe(201);
-      expect((await put(`${small.url}/v1/blobs/${blob.blobIdString}/slivers/${heldPair}/primary`, copy(blob.pairs[heldPair].primary.toBcs()))).status).toBe(201);
+      expect(
+        (await put(`${small.url}/v1/blobs/${blob.blobIdString}/slivers/${heldPair}/primary`, copy(blob.pairs[heldPair].primary.toBcs())))
+          .status,
+      ).toBe(201);
     } finally {
       await small.close();
       t.remove();
@@ -677,8 +751,14 @@ describe('admission control', () => {
       const pair = pairOf(blob.blobId, 0, n);
       const upload = small.service.putSliver(blob.blobId, pair, 'primary', copy(blob.pairs[pair].primary.toBcs()), false);
       // The epoch's shards change (as the follower records them) while the sliver is on the pool.
-      small.store.setShards(3, held.filter((s) => s !== 0));
-      const refused = await upload.then(() => null, (e) => e);
+      small.store.setShards(
+        3,
+        held.filter((s) => s !== 0),
+      );
+      const refused = await upload.then(
+        () => null,
+        (e) => e,
+      );
       expect(refused?.reason).toBe('SHARD_NOT_ASSIGNED');
       expect(small.store.hasSliver(blob.blobId, pair, 'primary')).toBe(false);
     } finally {
@@ -701,7 +781,10 @@ describe('admission control', () => {
       const url = `${small.url}/v1/blobs/${blob.blobIdString}/slivers/${pair}/primary`;
       // The admission check runs before the handler's first await, so call the service directly:
       // over HTTP the two expansions may finish before the request arrives.
-      const refused = await small.service.putSliver(blob.blobId, pair, 'primary', copy(blob.pairs[pair].primary.toBcs()), false).then(() => null, (e) => e);
+      const refused = await small.service.putSliver(blob.blobId, pair, 'primary', copy(blob.pairs[pair].primary.toBcs()), false).then(
+        () => null,
+        (e) => e,
+      );
       expect(refused).toBeInstanceOf(ApiError);
       expect([refused.httpCode, refused.status, refused.retryable]).toEqual([503, 'UNAVAILABLE', true]);
       expect(refused.toJSON()).toMatchObject({ error: { code: 503, status: 'UNAVAILABLE', details: [{ reason: 'UNAVAILABLE' }] } });

@@ -30,7 +30,16 @@ beforeAll(async () => {
   pool = new CodecPool({ threads: 1 });
   chain = await LocalChain.open({ path: join(tmp.dir, 'chain.sqlite'), nShards });
   for (let i = 0; i < 3; i++) {
-    nodes.push(await startStorageNode({ chain, dataDir: join(tmp.dir, `node-${i}`), name: `node-${i}`, pool, eventWaitMs: 20, stake: BigInt(1000 + i) * 1_000_000_000n }));
+    nodes.push(
+      await startStorageNode({
+        chain,
+        dataDir: join(tmp.dir, `node-${i}`),
+        name: `node-${i}`,
+        pool,
+        eventWaitMs: 20,
+        stake: BigInt(1000 + i) * 1_000_000_000n,
+      }),
+    );
   }
   await chain.advanceEpoch();
   for (const n of nodes) await n.sync();
@@ -51,7 +60,16 @@ it('a joining node rebuilds its shards of an RS8 blob from RS8 recovery symbols,
   const enc = encodeBlob(data, { nShards, encoding: 'rs8' });
   expect(stored.blobId).toBe(enc.blobIdString);
 
-  nodes.push(await startStorageNode({ chain, dataDir: join(tmp.dir, 'node-3'), name: 'node-3', pool, eventWaitMs: 20, stake: 5000n * 1_000_000_000n }));
+  nodes.push(
+    await startStorageNode({
+      chain,
+      dataDir: join(tmp.dir, 'node-3'),
+      name: 'node-3',
+      pool,
+      eventWaitMs: 20,
+      stake: 5000n * 1_000_000_000n,
+    }),
+  );
   const { epoch } = await chain.advanceEpoch();
   const deadline = Date.now() + 20_000;
   let state = await chain.systemState();

@@ -23,7 +23,16 @@ let pool: CodecPool;
 let chain: LocalChain;
 const nodes: StorageNodeHandle[] = [];
 const user = Ed25519Keypair.generate();
-const start = (i: number) => startStorageNode({ chain, dataDir: join(tmp.dir, `node-${i}`), name: `node-${i}`, pool, eventWaitMs: 20, scrubSliversPerSecond: 0, stake: BigInt(1000 + i) * 1_000_000_000n });
+const start = (i: number) =>
+  startStorageNode({
+    chain,
+    dataDir: join(tmp.dir, `node-${i}`),
+    name: `node-${i}`,
+    pool,
+    eventWaitMs: 20,
+    scrubSliversPerSecond: 0,
+    stake: BigInt(1000 + i) * 1_000_000_000n,
+  });
 
 beforeAll(async () => {
   tmp = tempDir();
@@ -61,7 +70,11 @@ it('finds rotten slivers, rebuilds them from peers byte for byte, and then finds
   rotten[Math.floor(rotten.length / 2)] ^= 0x10;
   db.prepare('UPDATE slivers SET bcs = ? WHERE blob_id = ? AND pair = ? AND axis = 0').run(rotten, enc.blobId, pair);
   const secondary = new Uint8Array(enc.pairs[pair].secondary.toBcs());
-  db.prepare('UPDATE slivers SET bcs = ? WHERE blob_id = ? AND pair = ? AND axis = 1').run(secondary.subarray(0, secondary.length - 7), enc.blobId, pair);
+  db.prepare('UPDATE slivers SET bcs = ? WHERE blob_id = ? AND pair = ? AND axis = 1').run(
+    secondary.subarray(0, secondary.length - 7),
+    enc.blobId,
+    pair,
+  );
   db.close();
   node = nodes[0] = await start(0);
 

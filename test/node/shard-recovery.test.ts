@@ -92,7 +92,12 @@ describe('shard recovery', () => {
       epoch: 1,
       nShards: n,
       members: [dup, liar, busy].map((networkAddress, i) => ({
-        nodeId: `0x${String(i + 1).repeat(64)}`, publicKey: new Uint8Array(48), shards: [], weight: 0, networkAddress, name: `peer-${i}`,
+        nodeId: `0x${String(i + 1).repeat(64)}`,
+        publicKey: new Uint8Array(48),
+        shards: [],
+        weight: 0,
+        networkAddress,
+        name: `peer-${i}`,
       })),
     };
     // Only `committee` is used by recovery; the rest of the chain is not involved.

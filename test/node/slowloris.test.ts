@@ -16,7 +16,11 @@ const n = 10;
 const held = [0, 1, 2, 3, 4, 5, 6];
 const copy = (b: Uint8Array) => new Uint8Array(b);
 
-interface RawClient { sock: Socket; answer: Promise<string>; closed: Promise<void> }
+interface RawClient {
+  sock: Socket;
+  answer: Promise<string>;
+  closed: Promise<void>;
+}
 
 /** Opens a raw TCP connection, writes `head`, and collects the answer until the socket closes or a full head arrives. */
 function open(url: string, head: string): Promise<RawClient> {
@@ -29,7 +33,10 @@ function open(url: string, head: string): Promise<RawClient> {
     sock.on('error', () => {});
     let text = '';
     const answer = new Promise<string>((r) => {
-      sock.on('data', (d) => { text += d.toString('latin1'); if (/\r\n\r\n[\s\S]*\}/.test(text)) r(text); });
+      sock.on('data', (d) => {
+        text += d.toString('latin1');
+        if (/\r\n\r\n[\s\S]*\}/.test(text)) r(text);
+      });
       sock.on('close', () => r(text));
     });
     const closed = new Promise<void>((r) => sock.on('close', () => r()));
@@ -49,7 +56,10 @@ describe('storage node under slow and idle clients', () => {
     await pool.close();
   });
 
-  async function withNode(o: Parameters<typeof startBareNode>[0]['server'] & { maxBodyBytesInFlight?: number }, body: (node: BareNode) => Promise<void>): Promise<void> {
+  async function withNode(
+    o: Parameters<typeof startBareNode>[0]['server'] & { maxBodyBytesInFlight?: number },
+    body: (node: BareNode) => Promise<void>,
+  ): Promise<void> {
     const t = tempDir();
     const { maxBodyBytesInFlight, ...server } = o;
     const node = await startBareNode({ dir: t.dir, nShards: n, shards: held, pool, maxBodyBytesInFlight, server });
@@ -70,10 +80,14 @@ describe('storage node under slow and idle clients', () => {
       const pair = pairOf(blob.blobId, 0, n);
       // Five uploads declare 100 kB each (3× the budget) and send 10 bytes: under the old
       // declared-length charge the second of them was already refused, and honest uploads got 503.
-      const idle = await Promise.all(Array.from({ length: 5 }, () => open(node.url, sliverHead(blob.blobIdString, pair, 100_000) + '0123456789')));
+      const idle = await Promise.all(
+        Array.from({ length: 5 }, () => open(node.url, sliverHead(blob.blobIdString, pair, 100_000) + '0123456789')),
+      );
       await new Promise((r) => setTimeout(r, 200));
       expect((await put(`${node.url}/v1/blobs/${blob.blobIdString}/metadata`, copy(blob.metadata.toBcs()))).status).toBe(201);
-      expect((await put(`${node.url}/v1/blobs/${blob.blobIdString}/slivers/${pair}/primary`, copy(blob.pairs[pair].primary.toBcs()))).status).toBe(201);
+      expect(
+        (await put(`${node.url}/v1/blobs/${blob.blobIdString}/slivers/${pair}/primary`, copy(blob.pairs[pair].primary.toBcs()))).status,
+      ).toBe(201);
       for (const c of idle) c.sock.destroy();
     });
   });
@@ -135,7 +149,14 @@ describe('storage node under slow and idle clients', () => {
       c.sock.destroy();
       // With its metadata buffered first (the Walrus upload order), the pending sliver is accepted.
       expect((await put(`${node.url}/v1/blobs/${blob.blobIdString}/metadata?pending=true`, copy(blob.metadata.toBcs()))).status).toBe(202);
-      expect((await put(`${node.url}/v1/blobs/${blob.blobIdString}/slivers/${pair}/primary?pending=true`, copy(blob.pairs[pair].primary.toBcs()))).status).toBe(202);
+      expect(
+        (
+          await put(
+            `${node.url}/v1/blobs/${blob.blobIdString}/slivers/${pair}/primary?pending=true`,
+            copy(blob.pairs[pair].primary.toBcs()),
+          )
+        ).status,
+      ).toBe(202);
     });
   });
 });

@@ -19,7 +19,10 @@ function open(): { store: NodeStore; path: string } {
   const t = tempDir();
   const path = join(t.dir, 'node.db');
   const store = NodeStore.open(path);
-  cleanup.push(() => t.remove(), () => store.close());
+  cleanup.push(
+    () => t.remove(),
+    () => store.close(),
+  );
   return { store, path };
 }
 
@@ -34,7 +37,7 @@ describe('NodeStore', () => {
     again.close();
   });
 
-  it('reads single symbols of a stored sliver without reading it whole (SQL substr), equal to the sliver\'s own', () => {
+  it("reads single symbols of a stored sliver without reading it whole (SQL substr), equal to the sliver's own", () => {
     const { store } = open();
     // Symbol size 300 and 200 symbols: a 2-byte ULEB length prefix, data beyond one page.
     const data = randomBytes(300 * 200, 3);
@@ -76,12 +79,17 @@ describe('NodeStore', () => {
     store.registerObject(b, '0xa', false, 9, ev(1));
     store.registerObject(b, '0xb', false, 7, ev(2));
     store.registerObject(b, '0xc', true, 6, ev(3));
-    expect(store.blobStatus(b, 1)).toMatchObject({ permanent: { endEpoch: 9, isCertified: false, statusEvent: { txDigest: 'tx1', eventSeq: '1' } } });
+    expect(store.blobStatus(b, 1)).toMatchObject({
+      permanent: { endEpoch: 9, isCertified: false, statusEvent: { txDigest: 'tx1', eventSeq: '1' } },
+    });
     store.certifyObject(b, '0xb', false, 2, 8, ev(4));
     store.certifyObject(b, '0xc', true, 3, 6, ev(5));
     expect(store.blobStatus(b, 3)).toEqual({
       permanent: {
-        endEpoch: 8, isCertified: true, statusEvent: { txDigest: 'tx4', eventSeq: '4' }, initialCertifiedEpoch: 2,
+        endEpoch: 8,
+        isCertified: true,
+        statusEvent: { txDigest: 'tx4', eventSeq: '4' },
+        initialCertifiedEpoch: 2,
         deletableCounts: { count_deletable_total: 1, count_deletable_certified: 1 },
       },
     });

@@ -29,13 +29,23 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 describe('QuiltV1 worked vectors (walrus-http.md §3.6)', () => {
   it('n = 10: patches a, b{k:v} → the documented bytes, quilt ID and patch IDs', () => {
-    const q = encodeQuilt([{ identifier: 'b', contents: te.encode('world!'), tags: { k: 'v' } }, { identifier: 'a', contents: te.encode('hello') }], { nShards: 10 });
+    const q = encodeQuilt(
+      [
+        { identifier: 'b', contents: te.encode('world!'), tags: { k: 'v' } },
+        { identifier: 'a', contents: te.encode('hello') },
+      ],
+      { nShards: 10 },
+    );
     expect(q.symbolSize).toBe(4);
     expect(hex(q.quilt)).toBe(
-      '010f0000016b0176010900000111000076776f720000000000000000000203000000000000000200000102006c6421'
-      + '0000000000000000000161000500000000016168650162050000000000000000000000000000016201000000006c6c'
-      + '6f0001016b01000000000000000000000000');
-    expect(q.patches.map((p) => [p.identifier, p.startIndex, p.endIndex])).toEqual([['a', 2, 3], ['b', 3, 5]]);
+      '010f0000016b0176010900000111000076776f720000000000000000000203000000000000000200000102006c6421' +
+        '0000000000000000000161000500000000016168650162050000000000000000000000000000016201000000006c6c' +
+        '6f0001016b01000000000000000000000000',
+    );
+    expect(q.patches.map((p) => [p.identifier, p.startIndex, p.endIndex])).toEqual([
+      ['a', 2, 3],
+      ['b', 3, 5],
+    ]);
     const quiltId = computeBlobMetadata(q.quilt, { nShards: 10 }).blobIdString;
     expect(quiltId).toBe('h2YRbgCVCJPqqOlBkDD_VxaLWAzGHe1NLmYUnleITPM');
     expect(encodeQuiltPatchId(quiltId, 2, 3)).toBe('h2YRbgCVCJPqqOlBkDD_VxaLWAzGHe1NLmYUnleITPMBAgADAA');
@@ -46,7 +56,9 @@ describe('QuiltV1 worked vectors (walrus-http.md §3.6)', () => {
     const q = encodeQuilt([{ identifier: 'x.txt', contents: te.encode('0123456789abcdef0123') }], { nShards: 4 });
     expect(q.symbolSize).toBe(10);
     expect(q.patches[0]).toMatchObject({ startIndex: 1, endIndex: 3 });
-    expect(hex(q.quilt)).toBe('010a0000000103000578011c0000000006000578363738396162636465662e7478740000000000002e74787430313233343530313233000000000000');
+    expect(hex(q.quilt)).toBe(
+      '010a0000000103000578011c0000000006000578363738396162636465662e7478740000000000002e74787430313233343530313233000000000000',
+    );
   });
 
   it("Rust's compute_symbol_size unit vectors", () => {
@@ -64,7 +76,12 @@ describe('QuiltV1 worked vectors (walrus-http.md §3.6)', () => {
 describe('patch IDs', () => {
   it('round-trip and agree with the SDK', () => {
     const quiltId = 'h2YRbgCVCJPqqOlBkDD_VxaLWAzGHe1NLmYUnleITPM';
-    for (const [s, e] of [[1, 2], [1, 208], [208, 635], [65534, 65535]]) {
+    for (const [s, e] of [
+      [1, 2],
+      [1, 208],
+      [208, 635],
+      [65534, 65535],
+    ]) {
       const ours = encodeQuiltPatchId(quiltId, s, e);
       expect(ours).toHaveLength(50);
       expect(ours).toBe(officialPatchId({ quiltId, patchId: { version: 1, startIndex: s, endIndex: e } }));
@@ -146,10 +163,14 @@ describe('reading the format back', () => {
     expect(() => decodeIndex(new Uint8Array(columnBytes).fill(0x41), columnBytes, g.columns)).toThrow(QuiltFormatError);
     // Corrupted index: a flipped end index, a truncated BCS, a wrong version.
     const bad = new Uint8Array(cols(0, q.indexColumns));
-    bad[6] = 0xff; bad[7] = 0xff; // first patch's end_index far past the columns
+    bad[6] = 0xff;
+    bad[7] = 0xff; // first patch's end_index far past the columns
     expect(() => decodeIndex(bad, columnBytes, g.columns)).toThrow(/outside/);
     const trunc = new Uint8Array(cols(0, q.indexColumns));
-    trunc[1] = 3; trunc[2] = 0; trunc[3] = 0; trunc[4] = 0;
+    trunc[1] = 3;
+    trunc[2] = 0;
+    trunc[3] = 0;
+    trunc[4] = 0;
     expect(() => decodeIndex(trunc, columnBytes, g.columns)).toThrow(QuiltFormatError);
     const ver = new Uint8Array(cols(0, q.indexColumns));
     ver[0] = 2;
@@ -190,7 +211,9 @@ function randomQuilt(r: () => number, nShards: number, count: number, maxSize: n
     const contents = new Uint8Array(size);
     for (let i = 0; i < size; i += 97) contents[i] = Math.floor(r() * 256);
     const tags: Record<string, string> = {};
-    if (r() < 0.5) for (let t = Math.floor(r() * 4); t > 0; t--) tags[`k${Math.floor(r() * 300)}${'é'.repeat(Math.floor(r() * 3))}`] = `v${Math.floor(r() * 1e6)}`;
+    if (r() < 0.5)
+      for (let t = Math.floor(r() * 4); t > 0; t--)
+        tags[`k${Math.floor(r() * 300)}${'é'.repeat(Math.floor(r() * 3))}`] = `v${Math.floor(r() * 1e6)}`;
     out.push(r() < 0.3 && Object.keys(tags).length === 0 ? { identifier: id, contents } : { identifier: id, contents, tags });
   }
   void nShards;
@@ -198,7 +221,10 @@ function randomQuilt(r: () => number, nShards: number, count: number, maxSize: n
 }
 
 function compareWithSdk(blobs: QuiltBlobInput[], nShards: number, withIds: boolean): void {
-  const sdkInput = { blobs: blobs.map((b) => ({ contents: b.contents, identifier: b.identifier, tags: b.tags ?? {} })), numShards: nShards };
+  const sdkInput = {
+    blobs: blobs.map((b) => ({ contents: b.contents, identifier: b.identifier, tags: b.tags ?? {} })),
+    numShards: nShards,
+  };
   const what = `n=${nShards}, ${blobs.length} patches`;
   let ours;
   try {
@@ -212,13 +238,17 @@ function compareWithSdk(blobs: QuiltBlobInput[], nShards: number, withIds: boole
   const ref = officialEncodeQuilt(sdkInput);
   expect(ours.quilt.length, what).toBe(ref.quilt.length);
   if (Buffer.compare(Buffer.from(ours.quilt), Buffer.from(ref.quilt)) !== 0) throw new Error(`quilt bytes differ (${what})`);
-  expect(ours.patches.map((p) => [p.identifier, p.startIndex, p.endIndex, p.tags]), what)
-    .toEqual(ref.index.patches.map((p) => [p.identifier, p.startIndex, p.endIndex, p.tags ?? {}]));
+  expect(
+    ours.patches.map((p) => [p.identifier, p.startIndex, p.endIndex, p.tags]),
+    what,
+  ).toEqual(ref.index.patches.map((p) => [p.identifier, p.startIndex, p.endIndex, p.tags ?? {}]));
   if (!withIds) return;
   const quiltId = computeBlobMetadata(ours.quilt, { nShards }).blobIdString;
   expect(quiltId, what).toBe(blobIdToBase64Url(officialBlobId(ref.quilt, nShards)));
   for (const p of ours.patches) {
-    expect(encodeQuiltPatchId(quiltId, p.startIndex, p.endIndex)).toBe(officialPatchId({ quiltId, patchId: { version: 1, startIndex: p.startIndex, endIndex: p.endIndex } }));
+    expect(encodeQuiltPatchId(quiltId, p.startIndex, p.endIndex)).toBe(
+      officialPatchId({ quiltId, patchId: { version: 1, startIndex: p.startIndex, endIndex: p.endIndex } }),
+    );
   }
 }
 
@@ -258,14 +288,24 @@ describe.skipIf(process.env.TUSK_WASM === 'scalar')('differential: official enco
 
 describe.skipIf(process.env.TUSK_WASM === 'scalar')('pinned deviations of the TS SDK from Rust (walrus-http.md §3.8)', () => {
   it('#1 sort order: Rust sorts by UTF-8 bytes (Ａ U+FF21 before 😀), the SDK by UTF-16 units (😀 first)', () => {
-    const blobs = [{ identifier: '😀', contents: te.encode('emoji') }, { identifier: 'Ａ', contents: te.encode('fullwidth') }];
+    const blobs = [
+      { identifier: '😀', contents: te.encode('emoji') },
+      { identifier: 'Ａ', contents: te.encode('fullwidth') },
+    ];
     const ours = encodeQuilt(blobs, { nShards: 10 });
     const ref = officialEncodeQuilt({ blobs, numShards: 10 });
     expect(ours.patches.map((p) => p.identifier)).toEqual(['Ａ', '😀']);
     expect(ref.index.patches.map((p: { identifier: string }) => p.identifier)).toEqual(['😀', 'Ａ']);
     expect(hex(ours.quilt)).not.toBe(hex(ref.quilt));
     // Without the hazard the two agree.
-    compareWithSdk([{ identifier: '中', contents: te.encode('x') }, { identifier: '😀', contents: te.encode('y') }], 10, true);
+    compareWithSdk(
+      [
+        { identifier: '中', contents: te.encode('x') },
+        { identifier: '😀', contents: te.encode('y') },
+      ],
+      10,
+      true,
+    );
   });
 
   it('#2 identifier validation: the SDK writes identifiers Rust (and Tusk) refuse', () => {

@@ -16,9 +16,7 @@ import { ENCODINGS, RS8 } from '../../codec/encodings/index.ts';
 import { APP_ID, INTENT_VERSION, IntentType } from '../../protocol/messages.ts';
 import { bitmapSigners, isAboveValidity, isQuorum, verifyCertificate, type CertificateThreshold } from '../../protocol/certificate.ts';
 import { storageUnits, type BlobObject, type StorageResource } from '../types.ts';
-import {
-  argAddress, argAmount, argBool, argBytes, argString, argUint, notFound, requireOwner, type ExecContext,
-} from './context.ts';
+import { argAddress, argAmount, argBool, argBytes, argString, argUint, notFound, requireOwner, type ExecContext } from './context.ts';
 
 /** Storage units of `bytes` for pricing: ⌈bytes / 1 MiB⌉ (Move `storage_units_from_size`). */
 export { storageUnits } from '../types.ts';
@@ -32,14 +30,21 @@ export { storageUnits } from '../types.ts';
 export function encodedBlobLength(size: number, encodingType: number, nShards: number): number {
   const scheme = ENCODINGS.find((e) => e.typeByte === encodingType);
   if (!scheme) {
-    throw new ChainAbortError('EInvalidEncodingType', `encoding type ${encodingType} is not supported (RS2 = ${ENCODING_TYPE_RS2}, RS8 = ${RS8.typeByte})`);
+    throw new ChainAbortError(
+      'EInvalidEncodingType',
+      `encoding type ${encodingType} is not supported (RS2 = ${ENCODING_TYPE_RS2}, RS8 = ${RS8.typeByte})`,
+    );
   }
   if (nShards > scheme.maxShards || nShards < scheme.minShards) {
-    throw new ChainAbortError('EInvalidEncodingType', `${scheme.name} cannot encode for this committee of ${nShards} shards (it supports ${scheme.minShards}…${scheme.maxShards})`);
+    throw new ChainAbortError(
+      'EInvalidEncodingType',
+      `${scheme.name} cannot encode for this committee of ${nShards} shards (it supports ${scheme.minShards}…${scheme.maxShards})`,
+    );
   }
   const config = new EncodingConfig(nShards, scheme);
   // Above the largest encodable blob no storage can hold it; say so instead of a codec error.
-  if (size > config.maxBlobSize) throw new ChainAbortError('EResourceSize', `blob of ${size} bytes exceeds the maximum ${config.maxBlobSize} for ${nShards} shards`);
+  if (size > config.maxBlobSize)
+    throw new ChainAbortError('EResourceSize', `blob of ${size} bytes exceeds the maximum ${config.maxBlobSize} for ${nShards} shards`);
   return config.encodedBlobLength(size);
 }
 
@@ -95,7 +100,13 @@ function reserve(ctx: ExecContext, size: number, epochsAhead: number): StorageRe
   payStorage(ctx, size, 0, epochsAhead);
   if (size <= 0) throw new ChainAbortError('EInvalidResourceSize', 'storage size must be positive');
   useCapacity(ctx, size, 0, epochsAhead);
-  const storage: StorageResource = { id: ctx.newId(), owner: ctx.sender, startEpoch: ctx.meta.epoch, endEpoch: ctx.meta.epoch + epochsAhead, storageSize: size };
+  const storage: StorageResource = {
+    id: ctx.newId(),
+    owner: ctx.sender,
+    startEpoch: ctx.meta.epoch,
+    endEpoch: ctx.meta.epoch + epochsAhead,
+    storageSize: size,
+  };
   ctx.store.putStorage(storage);
   return storage;
 }
@@ -121,7 +132,10 @@ export function registerBlob(ctx: ExecContext, args: Readonly<Record<string, unk
   // blob::new, in Move's order.
   const epoch = ctx.meta.epoch;
   if (epoch < storage.startEpoch || epoch >= storage.endEpoch) {
-    throw new ChainAbortError('EResourceBounds', `storage covers epochs ${storage.startEpoch}…${storage.endEpoch - 1}, not the current epoch ${epoch}`);
+    throw new ChainAbortError(
+      'EResourceBounds',
+      `storage covers epochs ${storage.startEpoch}…${storage.endEpoch - 1}, not the current epoch ${epoch}`,
+    );
   }
   const encodedSize = encodedBlobLength(size, encodingType, ctx.meta.nShards);
   if (encodedSize > storage.storageSize) {
@@ -131,11 +145,28 @@ export function registerBlob(ctx: ExecContext, args: Readonly<Record<string, unk
     throw new ChainAbortError('EInvalidBlobId', 'blob ID is not derived from (encoding type, size, root hash)');
   }
   const blob: BlobObject = {
-    id: ctx.newId(), owner: ctx.sender, registeredEpoch: epoch, blobId: blobId.slice(), rootHash: rootHash.slice(), size, encodingType,
-    certifiedEpoch: null, storage: { id: storage.id, startEpoch: storage.startEpoch, endEpoch: storage.endEpoch, storageSize: storage.storageSize },
-    deletable, attributes: {},
+    id: ctx.newId(),
+    owner: ctx.sender,
+    registeredEpoch: epoch,
+    blobId: blobId.slice(),
+    rootHash: rootHash.slice(),
+    size,
+    encodingType,
+    certifiedEpoch: null,
+    storage: { id: storage.id, startEpoch: storage.startEpoch, endEpoch: storage.endEpoch, storageSize: storage.storageSize },
+    deletable,
+    attributes: {},
   };
-  ctx.emit({ type: 'BlobRegistered', epoch, blobId: blob.blobId, size, encodingType, endEpoch: storage.endEpoch, deletable, objectId: blob.id });
+  ctx.emit({
+    type: 'BlobRegistered',
+    epoch,
+    blobId: blob.blobId,
+    size,
+    encodingType,
+    endEpoch: storage.endEpoch,
+    deletable,
+    objectId: blob.id,
+  });
 
   // The write price is paid into the current epoch's rewards (system_state_inner::register_blob).
   const writeCost = ctx.meta.writePrice * storageUnits(encodedSize);
@@ -165,7 +196,11 @@ interface CertifiedMessage {
  * from an earlier epoch: collect new signatures).
  * @post the returned `epoch` is the current epoch (the committee checked against is the current one).
  */
-function verifyCommitteeCertificate(ctx: ExecContext, args: Readonly<Record<string, unknown>>, threshold: CertificateThreshold): CertifiedMessage {
+function verifyCommitteeCertificate(
+  ctx: ExecContext,
+  args: Readonly<Record<string, unknown>>,
+  threshold: CertificateThreshold,
+): CertifiedMessage {
   const signature = argBytes(args, 'signature');
   const bitmap = argBytes(args, 'signersBitmap');
   const message = argBytes(args, 'message');
@@ -181,7 +216,11 @@ function verifyCommitteeCertificate(ctx: ExecContext, args: Readonly<Record<stri
   }
   const weight = signers.reduce((s, i) => s + committee.members[i].weight, 0);
   const enough = threshold === 'quorum' ? isQuorum(weight, committee.nShards) : isAboveValidity(weight, committee.nShards);
-  if (!enough) throw new ChainAbortError('ENotEnoughStake', `signers hold ${weight} of ${committee.nShards} shards: not ${threshold === 'quorum' ? 'a quorum' : 'above validity'}`);
+  if (!enough)
+    throw new ChainAbortError(
+      'ENotEnoughStake',
+      `signers hold ${weight} of ${committee.nShards} shards: not ${threshold === 'quorum' ? 'a quorum' : 'above validity'}`,
+    );
   const members = committee.members.map((m) => ({ publicKey: m.publicKey, weight: m.weight }));
   try {
     verifyCertificate({ epoch: committee.epoch, nShards: committee.nShards, members }, signature, bitmap, message, threshold);
@@ -194,7 +233,9 @@ function verifyCommitteeCertificate(ctx: ExecContext, args: Readonly<Record<stri
   if (message[2] !== APP_ID) throw new ChainAbortError('EIncorrectAppId', `app ID ${message[2]}`);
   const epoch = new DataView(message.buffer, message.byteOffset, message.byteLength).getUint32(3, true);
   if (epoch !== committee.epoch) {
-    throw new ChainAbortError('EIncorrectEpoch', `message is for epoch ${epoch}, the committee's is ${committee.epoch}`, { retryable: epoch < committee.epoch });
+    throw new ChainAbortError('EIncorrectEpoch', `message is for epoch ${epoch}, the committee's is ${committee.epoch}`, {
+      retryable: epoch < committee.epoch,
+    });
   }
   return { intentType: message[0], epoch, body: message.subarray(7) };
 }
@@ -205,7 +246,8 @@ export function certifyBlob(ctx: ExecContext, args: Readonly<Record<string, unkn
   // No separate epoch check here: verifyCommitteeCertificate already requires the message epoch to
   // be the current committee's (EIncorrectEpoch), so m.epoch === ctx.meta.epoch from here on.
   const m = verifyCommitteeCertificate(ctx, args, 'quorum');
-  if (m.intentType !== IntentType.BlobCertification) throw new ChainAbortError('EInvalidMsgType', `intent type ${m.intentType} is not BLOB_CERT`);
+  if (m.intentType !== IntentType.BlobCertification)
+    throw new ChainAbortError('EInvalidMsgType', `intent type ${m.intentType} is not BLOB_CERT`);
   if (m.body.length < 33) throw new ChainAbortError('EMalformedMessage', 'storage confirmation body is truncated');
   const persistence = m.body[32];
   let objectId: string | null = null;
@@ -216,13 +258,20 @@ export function certifyBlob(ctx: ExecContext, args: Readonly<Record<string, unkn
     throw new ChainAbortError('EInvalidBlobPersistenceType', `unknown persistence type ${persistence}`);
   }
   // blob::certify_with_certified_msg, in Move's order.
-  if (!equalBytes(m.body.subarray(0, 32), blob.blobId)) throw new ChainAbortError('EInvalidBlobId', 'the certificate is for another blob ID');
-  if (blob.certifiedEpoch !== null) throw new ChainAbortError('EAlreadyCertified', `blob ${blob.id} was certified in epoch ${blob.certifiedEpoch}`);
-  if (ctx.meta.epoch >= blob.storage.endEpoch) throw new ChainAbortError('EResourceBounds', `blob ${blob.id} expired at epoch ${blob.storage.endEpoch}`);
+  if (!equalBytes(m.body.subarray(0, 32), blob.blobId))
+    throw new ChainAbortError('EInvalidBlobId', 'the certificate is for another blob ID');
+  if (blob.certifiedEpoch !== null)
+    throw new ChainAbortError('EAlreadyCertified', `blob ${blob.id} was certified in epoch ${blob.certifiedEpoch}`);
+  if (ctx.meta.epoch >= blob.storage.endEpoch)
+    throw new ChainAbortError('EResourceBounds', `blob ${blob.id} expired at epoch ${blob.storage.endEpoch}`);
   if (blob.deletable !== (persistence === 1)) {
-    throw new ChainAbortError('EInvalidBlobPersistenceType', `blob is ${blob.deletable ? 'deletable' : 'permanent'}, the certificate says ${persistence === 1 ? 'deletable' : 'permanent'}`);
+    throw new ChainAbortError(
+      'EInvalidBlobPersistenceType',
+      `blob is ${blob.deletable ? 'deletable' : 'permanent'}, the certificate says ${persistence === 1 ? 'deletable' : 'permanent'}`,
+    );
   }
-  if (blob.deletable && objectId !== blob.id) throw new ChainAbortError('EInvalidBlobObject', `certificate names object ${objectId}, not ${blob.id}`);
+  if (blob.deletable && objectId !== blob.id)
+    throw new ChainAbortError('EInvalidBlobObject', `certificate names object ${objectId}, not ${blob.id}`);
   const certified: BlobObject = { ...blob, certifiedEpoch: ctx.meta.epoch };
   ctx.store.putBlob(certified);
   emitCertified(ctx, certified, false);
@@ -231,13 +280,22 @@ export function certifyBlob(ctx: ExecContext, args: Readonly<Record<string, unkn
 
 function emitCertified(ctx: ExecContext, blob: BlobObject, isExtension: boolean): void {
   // Like Move, extensions report the original certification epoch (the committee holding it).
-  ctx.emit({ type: 'BlobCertified', epoch: blob.certifiedEpoch!, blobId: blob.blobId, endEpoch: blob.storage.endEpoch, deletable: blob.deletable, objectId: blob.id, isExtension });
+  ctx.emit({
+    type: 'BlobCertified',
+    epoch: blob.certifiedEpoch!,
+    blobId: blob.blobId,
+    endEpoch: blob.storage.endEpoch,
+    deletable: blob.deletable,
+    objectId: blob.id,
+    isExtension,
+  });
 }
 
 /** `invalidate_blob_id`: a certificate above validity over an invalid-blob-ID attestation. */
 export function invalidateBlobId(ctx: ExecContext, args: Readonly<Record<string, unknown>>): { blobId: Uint8Array } {
   const m = verifyCommitteeCertificate(ctx, args, 'validity');
-  if (m.intentType !== IntentType.InvalidBlobId) throw new ChainAbortError('EInvalidMsgType', `intent type ${m.intentType} is not INVALID_BLOB_ID`);
+  if (m.intentType !== IntentType.InvalidBlobId)
+    throw new ChainAbortError('EInvalidMsgType', `intent type ${m.intentType} is not INVALID_BLOB_ID`);
   if (m.body.length < 32) throw new ChainAbortError('EMalformedMessage', 'invalid-blob-ID body is truncated');
   const blobId = m.body.slice(0, 32);
   // Move's invalidate_blob_id also asserts EInvalidIdEpoch (epoch = current); here that can never
@@ -267,7 +325,8 @@ function ownedStorage(ctx: ExecContext, args: Readonly<Record<string, unknown>>,
 
 function assertCertifiedNotExpired(ctx: ExecContext, blob: BlobObject): void {
   if (blob.certifiedEpoch === null) throw new ChainAbortError('ENotCertified', `blob ${blob.id} is not certified`);
-  if (ctx.meta.epoch >= blob.storage.endEpoch) throw new ChainAbortError('EResourceBounds', `blob ${blob.id} expired at epoch ${blob.storage.endEpoch}`);
+  if (ctx.meta.epoch >= blob.storage.endEpoch)
+    throw new ChainAbortError('EResourceBounds', `blob ${blob.id} expired at epoch ${blob.storage.endEpoch}`);
 }
 
 /** `extend_blob`: pays storage for `epochs` more epochs of the blob's storage size. */
@@ -278,7 +337,10 @@ export function extendBlob(ctx: ExecContext, args: Readonly<Record<string, unkno
   const startOffset = blob.storage.endEpoch - ctx.meta.epoch;
   const endOffset = startOffset + epochs;
   if (epochs === 0 || endOffset > ctx.meta.maxEpochsAhead) {
-    throw new ChainAbortError('EInvalidEpochsAhead', `extension to epoch ${ctx.meta.epoch + endOffset} exceeds ${ctx.meta.maxEpochsAhead} epochs ahead (or is empty)`);
+    throw new ChainAbortError(
+      'EInvalidEpochsAhead',
+      `extension to epoch ${ctx.meta.epoch + endOffset} exceeds ${ctx.meta.maxEpochsAhead} epochs ahead (or is empty)`,
+    );
   }
   payStorage(ctx, blob.storage.storageSize, startOffset, endOffset);
   useCapacity(ctx, blob.storage.storageSize, startOffset, endOffset);
@@ -293,10 +355,19 @@ export function extendBlobWithResource(ctx: ExecContext, args: Readonly<Record<s
   const blob = ownedBlob(ctx, args);
   const ext = ownedStorage(ctx, args, 'storageId');
   assertCertifiedNotExpired(ctx, blob);
-  if (ext.endEpoch <= blob.storage.endEpoch) throw new ChainAbortError('EResourceBounds', `extension ends at ${ext.endEpoch}, not after the blob's end ${blob.storage.endEpoch}`);
+  if (ext.endEpoch <= blob.storage.endEpoch)
+    throw new ChainAbortError('EResourceBounds', `extension ends at ${ext.endEpoch}, not after the blob's end ${blob.storage.endEpoch}`);
   // storage_resource::fuse_periods.
-  if (ext.storageSize !== blob.storage.storageSize) throw new ChainAbortError('EIncompatibleAmount', `extension has ${ext.storageSize} bytes, the blob's storage ${blob.storage.storageSize}`);
-  if (blob.storage.endEpoch !== ext.startEpoch) throw new ChainAbortError('EIncompatibleEpochs', `extension starts at ${ext.startEpoch}, the blob's storage ends at ${blob.storage.endEpoch}`);
+  if (ext.storageSize !== blob.storage.storageSize)
+    throw new ChainAbortError(
+      'EIncompatibleAmount',
+      `extension has ${ext.storageSize} bytes, the blob's storage ${blob.storage.storageSize}`,
+    );
+  if (blob.storage.endEpoch !== ext.startEpoch)
+    throw new ChainAbortError(
+      'EIncompatibleEpochs',
+      `extension starts at ${ext.startEpoch}, the blob's storage ends at ${blob.storage.endEpoch}`,
+    );
   ctx.store.deleteStorage(ext.id);
   const extended: BlobObject = { ...blob, storage: { ...blob.storage, endEpoch: ext.endEpoch } };
   ctx.store.putBlob(extended);
@@ -308,11 +379,19 @@ export function extendBlobWithResource(ctx: ExecContext, args: Readonly<Record<s
 export function deleteBlob(ctx: ExecContext, args: Readonly<Record<string, unknown>>): { storage: StorageResource } {
   const blob = ownedBlob(ctx, args);
   if (!blob.deletable) throw new ChainAbortError('EBlobNotDeletable', `blob ${blob.id} is permanent`);
-  if (blob.storage.endEpoch <= ctx.meta.epoch) throw new ChainAbortError('EResourceBounds', `blob ${blob.id} expired at epoch ${blob.storage.endEpoch}`);
+  if (blob.storage.endEpoch <= ctx.meta.epoch)
+    throw new ChainAbortError('EResourceBounds', `blob ${blob.id} expired at epoch ${blob.storage.endEpoch}`);
   ctx.store.deleteBlob(blob.id);
   const storage: StorageResource = { ...blob.storage, owner: ctx.sender };
   ctx.store.putStorage(storage);
-  ctx.emit({ type: 'BlobDeleted', epoch: ctx.meta.epoch, blobId: blob.blobId, endEpoch: blob.storage.endEpoch, objectId: blob.id, wasCertified: blob.certifiedEpoch !== null });
+  ctx.emit({
+    type: 'BlobDeleted',
+    epoch: ctx.meta.epoch,
+    blobId: blob.blobId,
+    endEpoch: blob.storage.endEpoch,
+    objectId: blob.id,
+    wasCertified: blob.certifiedEpoch !== null,
+  });
   return { storage };
 }
 
@@ -353,7 +432,13 @@ export function splitStorage(ctx: ExecContext, args: Readonly<Record<string, unk
   const size = argUint(args, 'size');
   if (size > s.storageSize) throw new ChainAbortError('EIncompatibleAmount', `cannot split ${size} bytes off ${s.storageSize}`);
   ctx.store.putStorage({ ...s, storageSize: size });
-  const rest: StorageResource = { id: ctx.newId(), owner: ctx.sender, startEpoch: s.startEpoch, endEpoch: s.endEpoch, storageSize: s.storageSize - size };
+  const rest: StorageResource = {
+    id: ctx.newId(),
+    owner: ctx.sender,
+    startEpoch: s.startEpoch,
+    endEpoch: s.endEpoch,
+    storageSize: s.storageSize - size,
+  };
   ctx.store.putStorage(rest);
   return { storage: rest };
 }
@@ -362,7 +447,8 @@ export function splitStorage(ctx: ExecContext, args: Readonly<Record<string, unk
 export function splitStorageByEpoch(ctx: ExecContext, args: Readonly<Record<string, unknown>>): { storage: StorageResource } {
   const s = ownedStorage(ctx, args, 'storageId');
   const at = argUint(args, 'splitEpoch', 0xffffffff);
-  if (!(at > s.startEpoch && at < s.endEpoch)) throw new ChainAbortError('EInvalidEpoch', `split epoch ${at} is not strictly inside ${s.startEpoch}…${s.endEpoch}`);
+  if (!(at > s.startEpoch && at < s.endEpoch))
+    throw new ChainAbortError('EInvalidEpoch', `split epoch ${at} is not strictly inside ${s.startEpoch}…${s.endEpoch}`);
   ctx.store.putStorage({ ...s, endEpoch: at });
   const later: StorageResource = { id: ctx.newId(), owner: ctx.sender, startEpoch: at, endEpoch: s.endEpoch, storageSize: s.storageSize };
   ctx.store.putStorage(later);
@@ -376,13 +462,19 @@ export function fuseStorage(ctx: ExecContext, args: Readonly<Record<string, unkn
   if (a.id === b.id) throw new TuskInputError('cannot fuse a Storage with itself');
   let fused: StorageResource;
   if (a.startEpoch === b.startEpoch) {
-    if (a.endEpoch !== b.endEpoch) throw new ChainAbortError('EIncompatibleEpochs', 'resources of the same start must have the same end to fuse their sizes');
+    if (a.endEpoch !== b.endEpoch)
+      throw new ChainAbortError('EIncompatibleEpochs', 'resources of the same start must have the same end to fuse their sizes');
     fused = { ...a, storageSize: a.storageSize + b.storageSize };
   } else {
-    if (a.storageSize !== b.storageSize) throw new ChainAbortError('EIncompatibleAmount', `sizes ${a.storageSize} and ${b.storageSize} differ`);
+    if (a.storageSize !== b.storageSize)
+      throw new ChainAbortError('EIncompatibleAmount', `sizes ${a.storageSize} and ${b.storageSize} differ`);
     if (a.endEpoch === b.startEpoch) fused = { ...a, endEpoch: b.endEpoch };
     else if (a.startEpoch === b.endEpoch) fused = { ...a, startEpoch: b.startEpoch };
-    else throw new ChainAbortError('EIncompatibleEpochs', `periods ${a.startEpoch}…${a.endEpoch} and ${b.startEpoch}…${b.endEpoch} are not adjacent`);
+    else
+      throw new ChainAbortError(
+        'EIncompatibleEpochs',
+        `periods ${a.startEpoch}…${a.endEpoch} and ${b.startEpoch}…${b.endEpoch} are not adjacent`,
+      );
   }
   ctx.store.deleteStorage(b.id);
   ctx.store.putStorage(fused);

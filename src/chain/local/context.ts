@@ -56,7 +56,8 @@ export function argAddress(args: Readonly<Record<string, unknown>>, name: string
 /** A required non-negative safe integer argument, at most `max`. */
 export function argUint(args: Readonly<Record<string, unknown>>, name: string, max = Number.MAX_SAFE_INTEGER): number {
   const v = args[name];
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > max) throw new TuskInputError(`argument ${name} must be an integer in 0…${max}, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > max)
+    throw new TuskInputError(`argument ${name} must be an integer in 0…${max}, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -68,7 +69,8 @@ export function optUint(args: Readonly<Record<string, unknown>>, name: string, m
 /** A required amount (bigint FROST, 0…2^63 − 1). */
 export function argAmount(args: Readonly<Record<string, unknown>>, name: string): bigint {
   const v = args[name];
-  if (typeof v !== 'bigint' || v < 0n || v > (1n << 63n) - 1n) throw new TuskInputError(`argument ${name} must be a bigint amount in 0…2^63−1, got ${String(v)}`);
+  if (typeof v !== 'bigint' || v < 0n || v > (1n << 63n) - 1n)
+    throw new TuskInputError(`argument ${name} must be a bigint amount in 0…2^63−1, got ${String(v)}`);
   return v;
 }
 

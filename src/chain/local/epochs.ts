@@ -40,7 +40,11 @@ export function maxShardsPerNode(nNodes: number, nShards: number): number {
   return Math.ceil((nShards * MIN_NODES_FOR_SHARDS_LIMIT) / (nNodes * SHARDS_LIMIT_DENOMINATOR));
 }
 
-interface QuotientEntry { q: bigint; tie: number; index: number }
+interface QuotientEntry {
+  q: bigint;
+  tie: number;
+  index: number;
+}
 
 function higher(a: QuotientEntry, b: QuotientEntry): boolean {
   return a.q > b.q || (a.q === b.q && a.tie > b.tie);
@@ -49,7 +53,9 @@ function higher(a: QuotientEntry, b: QuotientEntry): boolean {
 /** A binary max-heap on (quotient, tie-breaker), as Move's apportionment_queue orders entries. */
 class QuotientHeap {
   private readonly h: QuotientEntry[] = [];
-  get size(): number { return this.h.length; }
+  get size(): number {
+    return this.h.length;
+  }
   push(e: QuotientEntry): void {
     const h = this.h;
     h.push(e);
@@ -69,7 +75,8 @@ class QuotientHeap {
       h[0] = last;
       let i = 0;
       for (;;) {
-        const l = 2 * i + 1, r = l + 1;
+        const l = 2 * i + 1,
+          r = l + 1;
         let m = i;
         if (l < h.length && higher(h[l], h[m])) m = l;
         if (r < h.length && higher(h[r], h[m])) m = r;
@@ -104,7 +111,8 @@ export function dhondt(priorities: readonly number[], nShards: number, stake: re
   for (let i = 0; i < nNodes; i++) if (shards[i] !== maxShards) heap.push({ q: quotient(i), tie: priorities[i], index: i });
   let distributed = shards.reduce((a, b) => a + b, 0);
   while (distributed !== nShards) {
-    if (heap.size === 0) throw new ChainAbortError('EPopFromEmptyHeap', `${nNodes} nodes capped at ${maxShards} shards cannot hold ${nShards}`);
+    if (heap.size === 0)
+      throw new ChainAbortError('EPopFromEmptyHeap', `${nNodes} nodes capped at ${maxShards} shards cannot hold ${nShards}`);
     const { tie, index } = heap.pop();
     shards[index]++;
     if (shards[index] !== maxShards) heap.push({ q: quotient(index), tie, index });
@@ -119,7 +127,10 @@ export function initialAssignment(counts: ReadonlyMap<ObjectId, number>): Map<Ob
   let next = 0;
   for (const id of [...counts.keys()].sort()) {
     const n = counts.get(id)!;
-    out.set(id, Array.from({ length: n }, () => next++));
+    out.set(
+      id,
+      Array.from({ length: n }, () => next++),
+    );
   }
   return out;
 }
@@ -132,7 +143,10 @@ export function initialAssignment(counts: ReadonlyMap<ObjectId, number>): Map<Ob
  *   which node receives which freed shard).
  * @pre Σ counts = Σ old shard counts.
  */
-export function transitionAssignment(old: ReadonlyMap<ObjectId, readonly number[]>, counts: ReadonlyMap<ObjectId, number>): Map<ObjectId, number[]> {
+export function transitionAssignment(
+  old: ReadonlyMap<ObjectId, readonly number[]>,
+  counts: ReadonlyMap<ObjectId, number>,
+): Map<ObjectId, number[]> {
   const pending = new Map(counts);
   const toMove: number[] = [];
   const out = new Map<ObjectId, number[]>();
@@ -156,7 +170,8 @@ export function transitionAssignment(old: ReadonlyMap<ObjectId, readonly number[
     if (prev.length < assigned) pending.set(id, assigned);
   }
   const newTotal = [...counts.values()].reduce((a, b) => a + b, 0);
-  if (newTotal !== oldTotal) throw new ChainAbortError('EInvalidShardAssignment', `new committee has ${newTotal} shards, the old ${oldTotal}`);
+  if (newTotal !== oldTotal)
+    throw new ChainAbortError('EInvalidShardAssignment', `new committee has ${newTotal} shards, the old ${oldTotal}`);
   for (const [id, count] of pending) {
     if (count === 0) continue;
     const shards = [...(old.get(id) ?? [])];
@@ -197,7 +212,9 @@ export function quorumBelow(votes: readonly { value: bigint; weight: number }[],
 export function advanceEpoch(ctx: ExecContext): { epoch: number } {
   const { store, meta } = ctx;
   if (meta.epochState === 'changeSync') {
-    throw new ChainAbortError('EWrongEpochState', `epoch ${meta.epoch} is still syncing shards (waiting for epochSyncDone from a quorum)`, { retryable: true });
+    throw new ChainAbortError('EWrongEpochState', `epoch ${meta.epoch} is still syncing shards (waiting for epochSyncDone from a quorum)`, {
+      retryable: true,
+    });
   }
   const oldEpoch = meta.epoch;
   const newEpoch = oldEpoch + 1;
@@ -245,11 +262,18 @@ export function advanceEpoch(ctx: ExecContext): { epoch: number } {
     const out = toWal(rate, store.flushPendingWithdraw(pool.nodeId, newEpoch));
     if (out > wal) throw new ChainAbortError('ECalculationError', `pool ${pool.nodeId} would pay out more than it holds`);
     wal -= out;
-    store.putPool({ ...pool, walBalance: wal, numShares: toShares(rate, wal), rewardsPool: pool.rewardsPool + toPool, commissionPaid: pool.commissionPaid + commission });
+    store.putPool({
+      ...pool,
+      walBalance: wal,
+      numShares: toShares(rate, wal),
+      rewardsPool: pool.rewardsPool + toPool,
+      commissionPaid: pool.commissionPaid + commission,
+    });
   }
   // One event per member of the ending committee, in committee order: the reward its pool received
   // (commission included, withheld part excluded).
-  for (const m of oldCommittee.members) ctx.emit({ type: 'RewardsDistributed', epoch: oldEpoch, nodeId: m.nodeId, amount: paidOut.get(m.nodeId) ?? 0n });
+  for (const m of oldCommittee.members)
+    ctx.emit({ type: 'RewardsDistributed', epoch: oldEpoch, nodeId: m.nodeId, amount: paidOut.get(m.nodeId) ?? 0n });
   const next = store.accounting(newEpoch);
   store.setAccounting(newEpoch, { usedCapacity: next.usedCapacity, rewards: next.rewards + leftover });
 
@@ -257,8 +281,12 @@ export function advanceEpoch(ctx: ExecContext): { epoch: number } {
   let candidates = store.pools().filter((p) => p.walBalance > 0n);
   if (candidates.length > meta.maxCommitteeSize) {
     // The active set keeps the largest stakes (earlier registration wins ties), in registration order.
-    const keep = new Set([...candidates].sort((a, b) => (a.walBalance > b.walBalance ? -1 : a.walBalance < b.walBalance ? 1 : a.seq - b.seq))
-      .slice(0, meta.maxCommitteeSize).map((p) => p.nodeId));
+    const keep = new Set(
+      [...candidates]
+        .sort((a, b) => (a.walBalance > b.walBalance ? -1 : a.walBalance < b.walBalance ? 1 : a.seq - b.seq))
+        .slice(0, meta.maxCommitteeSize)
+        .map((p) => p.nodeId),
+    );
     candidates = candidates.filter((p) => keep.has(p.nodeId));
   }
   if (candidates.length === 0 && oldCommittee.members.length > 0) {
@@ -266,12 +294,22 @@ export function advanceEpoch(ctx: ExecContext): { epoch: number } {
   }
   const counts = new Map<ObjectId, number>();
   if (candidates.length > 0) {
-    const shards = dhondt(candidates.map((_, i) => candidates.length - i), meta.nShards, candidates.map((p) => p.walBalance));
-    candidates.forEach((p, i) => { if (shards[i] > 0) counts.set(p.nodeId, shards[i]); });
+    const shards = dhondt(
+      candidates.map((_, i) => candidates.length - i),
+      meta.nShards,
+      candidates.map((p) => p.walBalance),
+    );
+    candidates.forEach((p, i) => {
+      if (shards[i] > 0) counts.set(p.nodeId, shards[i]);
+    });
   }
   const oldAssignment = store.committeeShardOrder(oldEpoch);
-  const assignment = counts.size === 0 ? new Map<ObjectId, number[]>()
-    : oldAssignment.size === 0 ? initialAssignment(counts) : transitionAssignment(oldAssignment, counts);
+  const assignment =
+    counts.size === 0
+      ? new Map<ObjectId, number[]>()
+      : oldAssignment.size === 0
+        ? initialAssignment(counts)
+        : transitionAssignment(oldAssignment, counts);
 
   const members: CommitteeNode[] = [...assignment.keys()].sort().map((id) => {
     const n = store.getNode(id)!;
@@ -295,9 +333,18 @@ export function advanceEpoch(ctx: ExecContext): { epoch: number } {
   // --- parameters voted by the new committee ---------------------------------------------------
   if (members.length > 0) {
     const votes = members.map((m) => ({ m, p: store.getPool(m.nodeId)! }));
-    meta.storagePrice = quorumBelow(votes.map(({ m, p }) => ({ value: p.storagePriceVote, weight: m.weight })), meta.nShards);
-    meta.writePrice = quorumBelow(votes.map(({ m, p }) => ({ value: p.writePriceVote, weight: m.weight })), meta.nShards);
-    const capacity = quorumAbove(votes.map(({ m, p }) => ({ value: (BigInt(p.capacityVote) * BigInt(meta.nShards)) / BigInt(m.weight), weight: m.weight })), meta.nShards);
+    meta.storagePrice = quorumBelow(
+      votes.map(({ m, p }) => ({ value: p.storagePriceVote, weight: m.weight })),
+      meta.nShards,
+    );
+    meta.writePrice = quorumBelow(
+      votes.map(({ m, p }) => ({ value: p.writePriceVote, weight: m.weight })),
+      meta.nShards,
+    );
+    const capacity = quorumAbove(
+      votes.map(({ m, p }) => ({ value: (BigInt(p.capacityVote) * BigInt(meta.nShards)) / BigInt(m.weight), weight: m.weight })),
+      meta.nShards,
+    );
     const used = store.accounting(newEpoch).usedCapacity;
     meta.totalCapacity = Math.max(Number(capacity > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : capacity), used);
   }

@@ -38,8 +38,22 @@ import { decodeChainJson, encodeChainJson } from '../json.ts';
 import { SigningChain } from '../signing-chain.ts';
 import { transactionDigest, verifyTransaction, type CallName, type SignedTransaction } from '../transaction.ts';
 import {
-  FROST_PER_WAL, type Address, type BlobObject, type ChainEvent, type ChainEventEnvelope, type CommitteeInfo, type DevChain, type EventPage,
-  type EventQueryOptions, type ObjectId, type OwnedObject, type StakedWal, type StorageNodeInfo, type StorageResource, type SystemState, type TxEffects,
+  FROST_PER_WAL,
+  type Address,
+  type BlobObject,
+  type ChainEvent,
+  type ChainEventEnvelope,
+  type CommitteeInfo,
+  type DevChain,
+  type EventPage,
+  type EventQueryOptions,
+  type ObjectId,
+  type OwnedObject,
+  type StakedWal,
+  type StorageNodeInfo,
+  type StorageResource,
+  type SystemState,
+  type TxEffects,
 } from '../types.ts';
 import { openDatabase, SCHEMA_VERSION } from './schema.ts';
 import { isAddress, MAX_AMOUNT, Store, type StoredAbort, type SystemMeta } from './tables.ts';
@@ -194,12 +208,19 @@ export class LocalChain extends SigningChain implements DevChain {
    *   `nShards` that differs from the existing chain's.
    */
   static async open(options: LocalChainOptions): Promise<LocalChain> {
-    if (!options || typeof options.path !== 'string' || options.path === '') throw new TuskInputError('LocalChain.open needs a path (or ":memory:")');
+    if (!options || typeof options.path !== 'string' || options.path === '')
+      throw new TuskInputError('LocalChain.open needs a path (or ":memory:")');
     const nShards = positiveInt(options.nShards, LOCAL_CHAIN_DEFAULTS.nShards, 1, 65535, 'nShards');
     new EncodingConfig(nShards); // RS2's committee range (4…49155), with its own error message
     const genesis = {
       nShards,
-      epochDurationMs: positiveInt(options.epochDurationMs, LOCAL_CHAIN_DEFAULTS.epochDurationMs, 1, Number.MAX_SAFE_INTEGER, 'epochDurationMs'),
+      epochDurationMs: positiveInt(
+        options.epochDurationMs,
+        LOCAL_CHAIN_DEFAULTS.epochDurationMs,
+        1,
+        Number.MAX_SAFE_INTEGER,
+        'epochDurationMs',
+      ),
       maxEpochsAhead: positiveInt(options.maxEpochsAhead, LOCAL_CHAIN_DEFAULTS.maxEpochsAhead, 1, MAX_MAX_EPOCHS_AHEAD, 'maxEpochsAhead'),
       faucetGrant: amountOption(options.faucetGrant, LOCAL_CHAIN_DEFAULTS.faucetGrant, 'faucetGrant'),
       storagePrice: amountOption(options.storagePrice, LOCAL_CHAIN_DEFAULTS.storagePrice, 'storagePrice'),
@@ -208,8 +229,20 @@ export class LocalChain extends SigningChain implements DevChain {
       maxCommitteeSize: positiveInt(options.maxCommitteeSize, LOCAL_CHAIN_DEFAULTS.maxCommitteeSize, 1, 65535, 'maxCommitteeSize'),
     };
     const window = {
-      maxTxAgeMs: positiveInt(options.maxTransactionAgeMs, LOCAL_CHAIN_DEFAULTS.maxTransactionAgeMs, 0, Number.MAX_SAFE_INTEGER, 'maxTransactionAgeMs'),
-      maxTxFutureMs: positiveInt(options.maxTransactionFutureMs, LOCAL_CHAIN_DEFAULTS.maxTransactionFutureMs, 0, Number.MAX_SAFE_INTEGER, 'maxTransactionFutureMs'),
+      maxTxAgeMs: positiveInt(
+        options.maxTransactionAgeMs,
+        LOCAL_CHAIN_DEFAULTS.maxTransactionAgeMs,
+        0,
+        Number.MAX_SAFE_INTEGER,
+        'maxTransactionAgeMs',
+      ),
+      maxTxFutureMs: positiveInt(
+        options.maxTransactionFutureMs,
+        LOCAL_CHAIN_DEFAULTS.maxTransactionFutureMs,
+        0,
+        Number.MAX_SAFE_INTEGER,
+        'maxTransactionFutureMs',
+      ),
     };
     const db = openDatabase(options.path);
     try {
@@ -219,10 +252,20 @@ export class LocalChain extends SigningChain implements DevChain {
         const version = store.getMetaValue('schemaVersion');
         if (version === undefined) {
           const meta: SystemMeta = {
-            chainId: randomBytes(16).toString('hex'), nShards: genesis.nShards, epoch: 0, epochState: 'active',
-            storagePrice: genesis.storagePrice, writePrice: genesis.writePrice, totalCapacity: genesis.capacity,
-            maxEpochsAhead: genesis.maxEpochsAhead, epochDurationMs: genesis.epochDurationMs, epochStartMs: Date.now(),
-            faucetGrant: genesis.faucetGrant, syncWeight: 0, maxCommitteeSize: genesis.maxCommitteeSize, minted: 0n,
+            chainId: randomBytes(16).toString('hex'),
+            nShards: genesis.nShards,
+            epoch: 0,
+            epochState: 'active',
+            storagePrice: genesis.storagePrice,
+            writePrice: genesis.writePrice,
+            totalCapacity: genesis.capacity,
+            maxEpochsAhead: genesis.maxEpochsAhead,
+            epochDurationMs: genesis.epochDurationMs,
+            epochStartMs: Date.now(),
+            faucetGrant: genesis.faucetGrant,
+            syncWeight: 0,
+            maxCommitteeSize: genesis.maxCommitteeSize,
+            minted: 0n,
           };
           store.setMetaValue('schemaVersion', String(SCHEMA_VERSION));
           store.writeMeta(meta);
@@ -284,20 +327,32 @@ export class LocalChain extends SigningChain implements DevChain {
     this.assertOpen();
     const fn = Object.hasOwn(CALLS, data.call) ? CALLS[data.call] : undefined;
     if (!fn) throw new ChainAbortError('EMalformedTransaction', `unknown call ${JSON.stringify(data.call)}`);
-    return this.execute(data.digest, data.sender, data.call, (ctx) => {
-      // Inside the write transaction and after the digest lookups: an executed (or finally
-      // rejected) transaction keeps its answer once its window has passed.
-      this.checkValidityWindow(data.timestampMs, ctx.nowMs);
-      return fn(ctx, data.args);
-    }, true);
+    return this.execute(
+      data.digest,
+      data.sender,
+      data.call,
+      (ctx) => {
+        // Inside the write transaction and after the digest lookups: an executed (or finally
+        // rejected) transaction keeps its answer once its window has passed.
+        this.checkValidityWindow(data.timestampMs, ctx.nowMs);
+        return fn(ctx, data.args);
+      },
+      true,
+    );
   }
 
   private checkValidityWindow(timestampMs: number, nowMs: number): void {
     if (timestampMs < nowMs - this.maxTxAgeMs) {
-      throw new ChainAbortError('ETransactionExpired', `transaction was signed at ${timestampMs}, ${nowMs - timestampMs} ms before the chain's clock; at most ${this.maxTxAgeMs} ms are accepted (sign it again)`);
+      throw new ChainAbortError(
+        'ETransactionExpired',
+        `transaction was signed at ${timestampMs}, ${nowMs - timestampMs} ms before the chain's clock; at most ${this.maxTxAgeMs} ms are accepted (sign it again)`,
+      );
     }
     if (timestampMs > nowMs + this.maxTxFutureMs) {
-      throw new ChainAbortError('ETimestampInFuture', `transaction was signed at ${timestampMs}, ${timestampMs - nowMs} ms ahead of the chain's clock; at most ${this.maxTxFutureMs} ms are accepted (check the signer's clock)`);
+      throw new ChainAbortError(
+        'ETimestampInFuture',
+        `transaction was signed at ${timestampMs}, ${timestampMs - nowMs} ms ahead of the chain's clock; at most ${this.maxTxFutureMs} ms are accepted (check the signer's clock)`,
+      );
     }
   }
 
@@ -338,7 +393,10 @@ export class LocalChain extends SigningChain implements DevChain {
         } catch (recordError) {
           // Reporting the (non-retryable) rejection without its record would let these bytes
           // succeed later; report a retryable failure instead so the sender re-sends them.
-          throw new ChainUnavailableError(`the chain could not record the rejection of ${digest} (${(e as Error).message}): ${(recordError as Error).message}`, { cause: recordError });
+          throw new ChainUnavailableError(
+            `the chain could not record the rejection of ${digest} (${(e as Error).message}): ${(recordError as Error).message}`,
+            { cause: recordError },
+          );
         }
         throw e;
       }
@@ -374,7 +432,8 @@ export class LocalChain extends SigningChain implements DevChain {
   async requestFaucet(recipient: Address, amount?: bigint): Promise<TxEffects & { amount: bigint }> {
     this.assertOpen();
     if (!isAddress(recipient)) throw new TuskInputError(`recipient must be 0x + 64 lowercase hex digits, got ${JSON.stringify(recipient)}`);
-    if (amount !== undefined && (typeof amount !== 'bigint' || amount <= 0n || amount > MAX_AMOUNT)) throw new TuskInputError('faucet amount must be a bigint in 1…2^63−1');
+    if (amount !== undefined && (typeof amount !== 'bigint' || amount <= 0n || amount > MAX_AMOUNT))
+      throw new TuskInputError('faucet amount must be a bigint in 1…2^63−1');
     return this.execute(this.devDigest('faucet'), SYSTEM_ADDRESS, 'requestFaucet', (ctx) => {
       const a = amount ?? ctx.meta.faucetGrant;
       ctx.store.credit(recipient, a);
@@ -388,7 +447,9 @@ export class LocalChain extends SigningChain implements DevChain {
   /** Ends the current epoch now (see epochs.ts for what happens). */
   async advanceEpoch(): Promise<TxEffects & { epoch: number }> {
     this.assertOpen();
-    return this.execute(this.devDigest('advanceEpoch'), SYSTEM_ADDRESS, 'advanceEpoch', (ctx) => advanceEpoch(ctx)) as TxEffects & { epoch: number };
+    return this.execute(this.devDigest('advanceEpoch'), SYSTEM_ADDRESS, 'advanceEpoch', (ctx) => advanceEpoch(ctx)) as TxEffects & {
+      epoch: number;
+    };
   }
 
   /**
@@ -398,9 +459,11 @@ export class LocalChain extends SigningChain implements DevChain {
    */
   async setRewardWithholding(nodeId: ObjectId, epoch: number, bps: number): Promise<void> {
     this.assertOpen();
-    if (!Number.isInteger(bps) || bps < 0 || bps > staking.N_BASIS_POINTS) throw new TuskInputError(`bps must be an integer in 0…${staking.N_BASIS_POINTS}`);
+    if (!Number.isInteger(bps) || bps < 0 || bps > staking.N_BASIS_POINTS)
+      throw new TuskInputError(`bps must be an integer in 0…${staking.N_BASIS_POINTS}`);
     this.execute(this.devDigest('withholding'), SYSTEM_ADDRESS, 'setRewardWithholding', (ctx) => {
-      if (!Number.isInteger(epoch) || epoch < ctx.meta.epoch) throw new TuskInputError(`epoch must be ≥ the current epoch ${ctx.meta.epoch}, got ${epoch}`);
+      if (!Number.isInteger(epoch) || epoch < ctx.meta.epoch)
+        throw new TuskInputError(`epoch must be ≥ the current epoch ${ctx.meta.epoch}, got ${epoch}`);
       if (!ctx.store.getPool(nodeId)) throw new ChainAbortError('EPoolNotFound', `no storage node ${nodeId}`);
       ctx.store.setWithholdingBps(nodeId, epoch, bps);
       return {};
@@ -425,9 +488,17 @@ export class LocalChain extends SigningChain implements DevChain {
     this.assertOpen();
     const m = this.store.readMeta();
     return {
-      epoch: m.epoch, epochState: m.epochState, nShards: m.nShards, storagePricePerUnitSize: m.storagePrice, writePricePerUnitSize: m.writePrice,
-      totalCapacitySize: m.totalCapacity, usedCapacitySize: this.store.accounting(m.epoch).usedCapacity, maxEpochsAhead: m.maxEpochsAhead,
-      epochDurationMs: m.epochDurationMs, epochStartMs: m.epochStartMs, committee: this.store.committee(m.epoch, m.nShards)!,
+      epoch: m.epoch,
+      epochState: m.epochState,
+      nShards: m.nShards,
+      storagePricePerUnitSize: m.storagePrice,
+      writePricePerUnitSize: m.writePrice,
+      totalCapacitySize: m.totalCapacity,
+      usedCapacitySize: this.store.accounting(m.epoch).usedCapacity,
+      maxEpochsAhead: m.maxEpochsAhead,
+      epochDurationMs: m.epochDurationMs,
+      epochStartMs: m.epochStartMs,
+      committee: this.store.committee(m.epoch, m.nShards)!,
     };
   }
 
@@ -494,10 +565,12 @@ export class LocalChain extends SigningChain implements DevChain {
   async events(options: EventQueryOptions = {}): Promise<EventPage> {
     this.assertOpen();
     const cursor = options.cursor ?? null;
-    if (cursor !== null && (typeof cursor !== 'string' || !/^(0|[1-9][0-9]{0,15})$/.test(cursor))) throw new TuskInputError(`malformed event cursor ${JSON.stringify(cursor)}`);
+    if (cursor !== null && (typeof cursor !== 'string' || !/^(0|[1-9][0-9]{0,15})$/.test(cursor)))
+      throw new TuskInputError(`malformed event cursor ${JSON.stringify(cursor)}`);
     const after = cursor === null ? 0 : Number(cursor);
     const limit = options.limit ?? 1000;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new TuskInputError(`limit must be an integer in 1…10000, got ${limit}`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
+      throw new TuskInputError(`limit must be an integer in 1…10000, got ${limit}`);
     const waitMs = options.waitMs ?? 0;
     if (!Number.isFinite(waitMs) || waitMs < 0) throw new TuskInputError(`waitMs must be a non-negative number, got ${waitMs}`);
     let rows = this.store.eventsAfter(after, limit);
@@ -507,7 +580,10 @@ export class LocalChain extends SigningChain implements DevChain {
       rows = this.store.eventsAfter(after, limit);
     }
     const events = rows.map((r): ChainEventEnvelope => ({
-      id: { txDigest: r.tx_digest, eventSeq: r.event_seq }, cursor: String(r.seq), timestampMs: r.timestamp_ms, event: decodeChainJson(r.body) as ChainEvent,
+      id: { txDigest: r.tx_digest, eventSeq: r.event_seq },
+      cursor: String(r.seq),
+      timestampMs: r.timestamp_ms,
+      event: decodeChainJson(r.body) as ChainEvent,
     }));
     return { events, nextCursor: events.length > 0 ? events[events.length - 1].cursor : cursor };
   }

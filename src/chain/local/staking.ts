@@ -22,7 +22,18 @@ import { blsVerify } from '../../crypto/bls.ts';
 import { proofOfPossessionMessage } from '../../protocol/messages.ts';
 import { isQuorum } from '../../protocol/certificate.ts';
 import type { ObjectId, StakedWal } from '../types.ts';
-import { argAddress, argAmount, argBytes, argString, argUint, notFound, optAmount, optUint, requireOwner, type ExecContext } from './context.ts';
+import {
+  argAddress,
+  argAmount,
+  argBytes,
+  argString,
+  argUint,
+  notFound,
+  optAmount,
+  optUint,
+  requireOwner,
+  type ExecContext,
+} from './context.ts';
 import { toShares, toWal, type PoolRow } from './tables.ts';
 
 /** Longest node name, in characters (staking_pool.move). */
@@ -59,10 +70,23 @@ export function registerNode(ctx: ExecContext, args: Readonly<Record<string, unk
     throw new ChainAbortError('EInvalidProofOfPossession', 'proof of possession does not verify for this sender, key and epoch');
   }
   if ([...name].length > MAX_NODE_NAME_LENGTH) throw new ChainAbortError('EInvalidNameLength', `name longer than ${MAX_NODE_NAME_LENGTH}`);
-  if ([...networkAddress].length > MAX_NETWORK_ADDRESS_LENGTH) throw new ChainAbortError('EInvalidNetworkAddressLength', `network address longer than ${MAX_NETWORK_ADDRESS_LENGTH}`);
-  if (commissionBps > N_BASIS_POINTS) throw new ChainAbortError('EIncorrectCommissionRate', `commission ${commissionBps} bps exceeds ${N_BASIS_POINTS}`);
+  if ([...networkAddress].length > MAX_NETWORK_ADDRESS_LENGTH)
+    throw new ChainAbortError('EInvalidNetworkAddressLength', `network address longer than ${MAX_NETWORK_ADDRESS_LENGTH}`);
+  if (commissionBps > N_BASIS_POINTS)
+    throw new ChainAbortError('EIncorrectCommissionRate', `commission ${commissionBps} bps exceeds ${N_BASIS_POINTS}`);
   const nodeId = ctx.newId();
-  ctx.store.insertNode({ nodeId, operator: ctx.sender, capId: ctx.newId(), name, networkAddress, publicKey: publicKey.slice(), commissionBps, storagePriceVote, writePriceVote, capacityVote });
+  ctx.store.insertNode({
+    nodeId,
+    operator: ctx.sender,
+    capId: ctx.newId(),
+    name,
+    networkAddress,
+    publicKey: publicKey.slice(),
+    commissionBps,
+    storagePriceVote,
+    writePriceVote,
+    capacityVote,
+  });
   ctx.emit({ type: 'StorageNodeRegistered', epoch: ctx.meta.epoch, nodeId });
   return { nodeId };
 }
@@ -80,11 +104,13 @@ export function updateNode(ctx: ExecContext, args: Readonly<Record<string, unkno
   const p = operatorPool(ctx, args);
   if (args.networkAddress !== undefined) {
     const a = argString(args, 'networkAddress');
-    if ([...a].length > MAX_NETWORK_ADDRESS_LENGTH) throw new ChainAbortError('EInvalidNetworkAddressLength', `network address longer than ${MAX_NETWORK_ADDRESS_LENGTH}`);
+    if ([...a].length > MAX_NETWORK_ADDRESS_LENGTH)
+      throw new ChainAbortError('EInvalidNetworkAddressLength', `network address longer than ${MAX_NETWORK_ADDRESS_LENGTH}`);
     ctx.store.setNodeNetworkAddress(p.nodeId, a);
   }
   const commission = optUint(args, 'commissionRateBps', 0xffff);
-  if (commission !== undefined && commission > N_BASIS_POINTS) throw new ChainAbortError('EIncorrectCommissionRate', `commission ${commission} bps exceeds ${N_BASIS_POINTS}`);
+  if (commission !== undefined && commission > N_BASIS_POINTS)
+    throw new ChainAbortError('EIncorrectCommissionRate', `commission ${commission} bps exceeds ${N_BASIS_POINTS}`);
   ctx.store.putPool({
     ...p,
     commissionBps: commission ?? p.commissionBps,
@@ -127,8 +153,10 @@ export function requestWithdrawStake(ctx: ExecContext, args: Readonly<Record<str
   const s = ownedStakedWal(ctx, args);
   if (s.withdrawableEpoch !== null) throw new ChainAbortError('ENotStaked', `StakedWal ${s.id} is already withdrawing`);
   if (canWithdrawEarly(ctx, s)) throw new ChainAbortError('EWithdrawDirectly', 'stake is not active yet: withdraw it directly');
-  if (s.activationEpoch > ctx.meta.epoch) throw new ChainAbortError('EActivationEpochNotReached', `stake activates at epoch ${s.activationEpoch}`);
-  if (!inCurrentCommittee(ctx, s.nodeId)) throw new ChainAbortError('EWithdrawDirectly', 'the node is not in the committee: withdraw directly');
+  if (s.activationEpoch > ctx.meta.epoch)
+    throw new ChainAbortError('EActivationEpochNotReached', `stake activates at epoch ${s.activationEpoch}`);
+  if (!inCurrentCommittee(ctx, s.nodeId))
+    throw new ChainAbortError('EWithdrawDirectly', 'the node is not in the committee: withdraw directly');
   const withdrawEpoch = ctx.meta.epoch + 1;
   const shares = toShares(ctx.store.exchangeRate(s.nodeId, s.activationEpoch), s.principal);
   if (shares === 0n) throw new ChainAbortError('EZeroShares', 'stake is worth no pool shares');
@@ -156,8 +184,10 @@ export function withdrawStake(ctx: ExecContext, args: Readonly<Record<string, un
       rewards = calculateRewards(ctx, s, epoch);
     }
   } else {
-    if (s.withdrawableEpoch === null) throw new ChainAbortError('ENotWithdrawing', `StakedWal ${s.id} is active: request the withdrawal first`);
-    if (s.withdrawableEpoch > epoch) throw new ChainAbortError('EWithdrawEpochNotReached', `withdrawable from epoch ${s.withdrawableEpoch}, now ${epoch}`);
+    if (s.withdrawableEpoch === null)
+      throw new ChainAbortError('ENotWithdrawing', `StakedWal ${s.id} is active: request the withdrawal first`);
+    if (s.withdrawableEpoch > epoch)
+      throw new ChainAbortError('EWithdrawEpochNotReached', `withdrawable from epoch ${s.withdrawableEpoch}, now ${epoch}`);
     if (s.activationEpoch > epoch) throw new ChainAbortError('EActivationEpochNotReached', `stake activates at epoch ${s.activationEpoch}`);
     rewards = calculateRewards(ctx, s, s.withdrawableEpoch);
   }
@@ -184,7 +214,8 @@ function calculateRewards(ctx: ExecContext, s: StakedWal, withdrawEpoch: number)
 export function epochSyncDone(ctx: ExecContext, args: Readonly<Record<string, unknown>>): object {
   const p = operatorPool(ctx, args);
   const epoch = argUint(args, 'epoch', 0xffffffff);
-  if (epoch !== ctx.meta.epoch) throw new ChainAbortError('EInvalidSyncEpoch', `sync done for epoch ${epoch}, the current epoch is ${ctx.meta.epoch}`);
+  if (epoch !== ctx.meta.epoch)
+    throw new ChainAbortError('EInvalidSyncEpoch', `sync done for epoch ${epoch}, the current epoch is ${ctx.meta.epoch}`);
   if (p.lastSyncDone >= ctx.meta.epoch) throw new ChainAbortError('EDuplicateSyncDone', `node ${p.nodeId} already reported epoch ${epoch}`);
   ctx.store.putPool({ ...p, lastSyncDone: ctx.meta.epoch });
   const member = ctx.store.committee(ctx.meta.epoch, ctx.meta.nShards)!.members.find((m) => m.nodeId === p.nodeId);

@@ -8,7 +8,15 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { ChainAbortError, TuskInputError } from '../../errors.ts';
 import type {
-  Address, BlobObject, CommitteeInfo, CommitteeNode, EpochState, ObjectId, StakedWal, StorageNodeInfo, StorageResource,
+  Address,
+  BlobObject,
+  CommitteeInfo,
+  CommitteeNode,
+  EpochState,
+  ObjectId,
+  StakedWal,
+  StorageNodeInfo,
+  StorageResource,
 } from '../types.ts';
 
 /** Largest amount the chain stores: 2^63 − 1 FROST (SQLite's signed 64-bit range; far above WAL's supply). */
@@ -47,18 +55,51 @@ export interface SystemMeta {
   minted: bigint;
 }
 
-const META_NUMBERS = ['nShards', 'epoch', 'totalCapacity', 'maxEpochsAhead', 'epochDurationMs', 'epochStartMs', 'syncWeight', 'maxCommitteeSize'] as const;
+const META_NUMBERS = [
+  'nShards',
+  'epoch',
+  'totalCapacity',
+  'maxEpochsAhead',
+  'epochDurationMs',
+  'epochStartMs',
+  'syncWeight',
+  'maxCommitteeSize',
+] as const;
 const META_BIGINTS = ['storagePrice', 'writePrice', 'faucetGrant', 'minted'] as const;
 
 interface BlobRow {
-  id: string; owner: string; registered_epoch: number; blob_id: Uint8Array; root_hash: Uint8Array; size: number;
-  encoding_type: number; certified_epoch: number | null; storage_id: string; storage_start: number; storage_end: number;
-  storage_size: number; deletable: number; attributes: string;
+  id: string;
+  owner: string;
+  registered_epoch: number;
+  blob_id: Uint8Array;
+  root_hash: Uint8Array;
+  size: number;
+  encoding_type: number;
+  certified_epoch: number | null;
+  storage_id: string;
+  storage_start: number;
+  storage_end: number;
+  storage_size: number;
+  deletable: number;
+  attributes: string;
 }
 interface NodeRow {
-  node_id: string; seq: number; operator: string; cap_id: string; name: string; network_address: string; public_key: Uint8Array;
-  commission_bps: number; storage_price_vote: string; write_price_vote: string; capacity_vote: number; wal_balance: string;
-  num_shares: string; rewards_pool: string; commission_paid: string; last_sync_done: number;
+  node_id: string;
+  seq: number;
+  operator: string;
+  cap_id: string;
+  name: string;
+  network_address: string;
+  public_key: Uint8Array;
+  commission_bps: number;
+  storage_price_vote: string;
+  write_price_vote: string;
+  capacity_vote: number;
+  wal_balance: string;
+  num_shares: string;
+  rewards_pool: string;
+  commission_paid: string;
+  last_sync_done: number;
 }
 
 /** A staking pool's mutable state (the parts of a node row the epoch logic changes). */
@@ -144,8 +185,10 @@ export class Store {
     return row ? BigInt(row.balance) : 0n;
   }
   private setBalance(address: Address, value: bigint): void {
-    this.q('INSERT INTO accounts(address, balance) VALUES (?, ?) ON CONFLICT(address) DO UPDATE SET balance = excluded.balance')
-      .run(address, checkAmount(value, `balance of ${address}`).toString());
+    this.q('INSERT INTO accounts(address, balance) VALUES (?, ?) ON CONFLICT(address) DO UPDATE SET balance = excluded.balance').run(
+      address,
+      checkAmount(value, `balance of ${address}`).toString(),
+    );
   }
   /** Adds `amount` (≥ 0) to `address`. */
   credit(address: Address, amount: bigint): void {
@@ -168,12 +211,14 @@ export class Store {
 
   // --- future accounting -----------------------------------------------------------------------
   accounting(epoch: number): { usedCapacity: number; rewards: bigint } {
-    const row = this.q('SELECT used_capacity, rewards FROM accounting WHERE epoch = ?').get(epoch) as { used_capacity: number; rewards: string } | undefined;
+    const row = this.q('SELECT used_capacity, rewards FROM accounting WHERE epoch = ?').get(epoch) as
+      { used_capacity: number; rewards: string } | undefined;
     return row ? { usedCapacity: row.used_capacity, rewards: BigInt(row.rewards) } : { usedCapacity: 0, rewards: 0n };
   }
   setAccounting(epoch: number, a: { usedCapacity: number; rewards: bigint }): void {
-    this.q('INSERT INTO accounting(epoch, used_capacity, rewards) VALUES (?, ?, ?) ON CONFLICT(epoch) DO UPDATE SET used_capacity = excluded.used_capacity, rewards = excluded.rewards')
-      .run(epoch, a.usedCapacity, checkAmount(a.rewards, `rewards of epoch ${epoch}`).toString());
+    this.q(
+      'INSERT INTO accounting(epoch, used_capacity, rewards) VALUES (?, ?, ?) ON CONFLICT(epoch) DO UPDATE SET used_capacity = excluded.used_capacity, rewards = excluded.rewards',
+    ).run(epoch, a.usedCapacity, checkAmount(a.rewards, `rewards of epoch ${epoch}`).toString());
   }
   deleteAccounting(epoch: number): void {
     this.q('DELETE FROM accounting WHERE epoch = ?').run(epoch);
@@ -192,8 +237,9 @@ export class Store {
     return r ? { id: r.id, owner: r.owner, startEpoch: r.start_epoch, endEpoch: r.end_epoch, storageSize: r.size } : null;
   }
   putStorage(s: StorageResource): void {
-    this.q('INSERT INTO storage(id, owner, start_epoch, end_epoch, size) VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET owner = excluded.owner, start_epoch = excluded.start_epoch, end_epoch = excluded.end_epoch, size = excluded.size')
-      .run(s.id, s.owner, s.startEpoch, s.endEpoch, s.storageSize);
+    this.q(
+      'INSERT INTO storage(id, owner, start_epoch, end_epoch, size) VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET owner = excluded.owner, start_epoch = excluded.start_epoch, end_epoch = excluded.end_epoch, size = excluded.size',
+    ).run(s.id, s.owner, s.startEpoch, s.endEpoch, s.storageSize);
   }
   deleteStorage(id: ObjectId): void {
     this.q('DELETE FROM storage WHERE id = ?').run(id);
@@ -205,10 +251,17 @@ export class Store {
   // --- blobs -----------------------------------------------------------------------------------
   private blobFromRow(r: BlobRow): BlobObject {
     return {
-      id: r.id, owner: r.owner, registeredEpoch: r.registered_epoch, blobId: new Uint8Array(r.blob_id), rootHash: new Uint8Array(r.root_hash),
-      size: r.size, encodingType: r.encoding_type, certifiedEpoch: r.certified_epoch,
+      id: r.id,
+      owner: r.owner,
+      registeredEpoch: r.registered_epoch,
+      blobId: new Uint8Array(r.blob_id),
+      rootHash: new Uint8Array(r.root_hash),
+      size: r.size,
+      encodingType: r.encoding_type,
+      certifiedEpoch: r.certified_epoch,
       storage: { id: r.storage_id, startEpoch: r.storage_start, endEpoch: r.storage_end, storageSize: r.storage_size },
-      deletable: r.deletable === 1, attributes: JSON.parse(r.attributes) as Record<string, string>,
+      deletable: r.deletable === 1,
+      attributes: JSON.parse(r.attributes) as Record<string, string>,
     };
   }
   getBlob(id: ObjectId): BlobObject | null {
@@ -216,12 +269,27 @@ export class Store {
     return r ? this.blobFromRow(r) : null;
   }
   putBlob(b: BlobObject): void {
-    this.q(`INSERT INTO blobs(id, owner, registered_epoch, blob_id, root_hash, size, encoding_type, certified_epoch, storage_id,
+    this.q(
+      `INSERT INTO blobs(id, owner, registered_epoch, blob_id, root_hash, size, encoding_type, certified_epoch, storage_id,
         storage_start, storage_end, storage_size, deletable, attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT(id) DO UPDATE SET owner = excluded.owner, certified_epoch = excluded.certified_epoch, storage_start = excluded.storage_start,
-        storage_end = excluded.storage_end, storage_size = excluded.storage_size, attributes = excluded.attributes`)
-      .run(b.id, b.owner, b.registeredEpoch, b.blobId, b.rootHash, b.size, b.encodingType, b.certifiedEpoch, b.storage.id,
-        b.storage.startEpoch, b.storage.endEpoch, b.storage.storageSize, b.deletable ? 1 : 0, JSON.stringify(b.attributes));
+        storage_end = excluded.storage_end, storage_size = excluded.storage_size, attributes = excluded.attributes`,
+    ).run(
+      b.id,
+      b.owner,
+      b.registeredEpoch,
+      b.blobId,
+      b.rootHash,
+      b.size,
+      b.encodingType,
+      b.certifiedEpoch,
+      b.storage.id,
+      b.storage.startEpoch,
+      b.storage.endEpoch,
+      b.storage.storageSize,
+      b.deletable ? 1 : 0,
+      JSON.stringify(b.attributes),
+    );
   }
   deleteBlob(id: ObjectId): void {
     this.q('DELETE FROM blobs WHERE id = ?').run(id);
@@ -230,16 +298,27 @@ export class Store {
     return (this.q('SELECT * FROM blobs WHERE owner = ? ORDER BY id').all(owner) as unknown as BlobRow[]).map((r) => this.blobFromRow(r));
   }
   blobsWithBlobId(blobId: Uint8Array): BlobObject[] {
-    return (this.q('SELECT * FROM blobs WHERE blob_id = ? ORDER BY id').all(blobId) as unknown as BlobRow[]).map((r) => this.blobFromRow(r));
+    return (this.q('SELECT * FROM blobs WHERE blob_id = ? ORDER BY id').all(blobId) as unknown as BlobRow[]).map((r) =>
+      this.blobFromRow(r),
+    );
   }
 
   // --- nodes and pools -------------------------------------------------------------------------
   private poolFromRow(r: NodeRow): PoolRow {
     return {
-      nodeId: r.node_id, seq: r.seq, operator: r.operator, capId: r.cap_id, commissionBps: r.commission_bps,
-      storagePriceVote: BigInt(r.storage_price_vote), writePriceVote: BigInt(r.write_price_vote), capacityVote: r.capacity_vote,
-      walBalance: BigInt(r.wal_balance), numShares: BigInt(r.num_shares), rewardsPool: BigInt(r.rewards_pool),
-      commissionPaid: BigInt(r.commission_paid), lastSyncDone: r.last_sync_done,
+      nodeId: r.node_id,
+      seq: r.seq,
+      operator: r.operator,
+      capId: r.cap_id,
+      commissionBps: r.commission_bps,
+      storagePriceVote: BigInt(r.storage_price_vote),
+      writePriceVote: BigInt(r.write_price_vote),
+      capacityVote: r.capacity_vote,
+      walBalance: BigInt(r.wal_balance),
+      numShares: BigInt(r.num_shares),
+      rewardsPool: BigInt(r.rewards_pool),
+      commissionPaid: BigInt(r.commission_paid),
+      lastSyncDone: r.last_sync_done,
     };
   }
   private nodeRow(nodeId: ObjectId): NodeRow | undefined {
@@ -254,20 +333,52 @@ export class Store {
     return (this.q('SELECT * FROM nodes ORDER BY seq').all() as unknown as NodeRow[]).map((r) => this.poolFromRow(r));
   }
   putPool(p: PoolRow): void {
-    this.q(`UPDATE nodes SET commission_bps = ?, storage_price_vote = ?, write_price_vote = ?, capacity_vote = ?, wal_balance = ?,
-      num_shares = ?, rewards_pool = ?, commission_paid = ?, last_sync_done = ? WHERE node_id = ?`)
-      .run(p.commissionBps, p.storagePriceVote.toString(), p.writePriceVote.toString(), p.capacityVote,
-        checkAmount(p.walBalance, 'pool balance').toString(), checkAmount(p.numShares, 'pool shares').toString(),
-        checkAmount(p.rewardsPool, 'pool rewards').toString(), checkAmount(p.commissionPaid, 'commission').toString(), p.lastSyncDone, p.nodeId);
+    this.q(
+      `UPDATE nodes SET commission_bps = ?, storage_price_vote = ?, write_price_vote = ?, capacity_vote = ?, wal_balance = ?,
+      num_shares = ?, rewards_pool = ?, commission_paid = ?, last_sync_done = ? WHERE node_id = ?`,
+    ).run(
+      p.commissionBps,
+      p.storagePriceVote.toString(),
+      p.writePriceVote.toString(),
+      p.capacityVote,
+      checkAmount(p.walBalance, 'pool balance').toString(),
+      checkAmount(p.numShares, 'pool shares').toString(),
+      checkAmount(p.rewardsPool, 'pool rewards').toString(),
+      checkAmount(p.commissionPaid, 'commission').toString(),
+      p.lastSyncDone,
+      p.nodeId,
+    );
   }
-  insertNode(n: { nodeId: ObjectId; operator: Address; capId: ObjectId; name: string; networkAddress: string; publicKey: Uint8Array;
-    commissionBps: number; storagePriceVote: bigint; writePriceVote: bigint; capacityVote: number }): void {
-    const seq = ((this.q('SELECT COALESCE(MAX(seq), 0) + 1 AS s FROM nodes').get() as { s: number }).s);
-    this.q(`INSERT INTO nodes(node_id, seq, operator, cap_id, name, network_address, public_key, commission_bps, storage_price_vote,
+  insertNode(n: {
+    nodeId: ObjectId;
+    operator: Address;
+    capId: ObjectId;
+    name: string;
+    networkAddress: string;
+    publicKey: Uint8Array;
+    commissionBps: number;
+    storagePriceVote: bigint;
+    writePriceVote: bigint;
+    capacityVote: number;
+  }): void {
+    const seq = (this.q('SELECT COALESCE(MAX(seq), 0) + 1 AS s FROM nodes').get() as { s: number }).s;
+    this.q(
+      `INSERT INTO nodes(node_id, seq, operator, cap_id, name, network_address, public_key, commission_bps, storage_price_vote,
         write_price_vote, capacity_vote, wal_balance, num_shares, rewards_pool, commission_paid, last_sync_done)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '0', '0', '0', '0', -1)`)
-      .run(n.nodeId, seq, n.operator, n.capId, n.name, n.networkAddress, n.publicKey, n.commissionBps, n.storagePriceVote.toString(),
-        n.writePriceVote.toString(), n.capacityVote);
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '0', '0', '0', '0', -1)`,
+    ).run(
+      n.nodeId,
+      seq,
+      n.operator,
+      n.capId,
+      n.name,
+      n.networkAddress,
+      n.publicKey,
+      n.commissionBps,
+      n.storagePriceVote.toString(),
+      n.writePriceVote.toString(),
+      n.capacityVote,
+    );
   }
   setNodeNetworkAddress(nodeId: ObjectId, networkAddress: string): void {
     this.q('UPDATE nodes SET network_address = ? WHERE node_id = ?').run(networkAddress, nodeId);
@@ -278,46 +389,64 @@ export class Store {
     if (!r) return null;
     const p = this.poolFromRow(r);
     return {
-      nodeId: r.node_id, operator: r.operator, name: r.name, networkAddress: r.network_address, publicKey: new Uint8Array(r.public_key),
-      commissionRateBps: r.commission_bps, storagePriceVote: p.storagePriceVote, writePriceVote: p.writePriceVote, capacityVote: r.capacity_vote,
-      stake: this.projectedStake(p), rewards: p.rewardsPool, commission: p.commissionPaid,
+      nodeId: r.node_id,
+      operator: r.operator,
+      name: r.name,
+      networkAddress: r.network_address,
+      publicKey: new Uint8Array(r.public_key),
+      commissionRateBps: r.commission_bps,
+      storagePriceVote: p.storagePriceVote,
+      writePriceVote: p.writePriceVote,
+      capacityVote: r.capacity_vote,
+      stake: this.projectedStake(p),
+      rewards: p.rewardsPool,
+      commission: p.commissionPaid,
     };
   }
   nodesList(): StorageNodeInfo[] {
     return (this.q('SELECT node_id FROM nodes ORDER BY node_id').all() as { node_id: string }[]).map((r) => this.getNode(r.node_id)!);
   }
   nodeCapsOwnedBy(owner: Address): { nodeId: ObjectId; id: ObjectId }[] {
-    return (this.q('SELECT node_id, cap_id FROM nodes WHERE operator = ? ORDER BY node_id').all(owner) as { node_id: string; cap_id: string }[])
-      .map((r) => ({ nodeId: r.node_id, id: r.cap_id }));
+    return (
+      this.q('SELECT node_id, cap_id FROM nodes WHERE operator = ? ORDER BY node_id').all(owner) as { node_id: string; cap_id: string }[]
+    ).map((r) => ({ nodeId: r.node_id, id: r.cap_id }));
   }
 
   // --- staking bookkeeping ---------------------------------------------------------------------
   pendingStake(nodeId: ObjectId, epoch: number): bigint {
-    const r = this.q('SELECT amount FROM pending_stake WHERE node_id = ? AND epoch = ?').get(nodeId, epoch) as { amount: string } | undefined;
+    const r = this.q('SELECT amount FROM pending_stake WHERE node_id = ? AND epoch = ?').get(nodeId, epoch) as
+      { amount: string } | undefined;
     return r ? BigInt(r.amount) : 0n;
   }
   addPendingStake(nodeId: ObjectId, epoch: number, delta: bigint): void {
     const v = checkAmount(this.pendingStake(nodeId, epoch) + delta, 'pending stake');
-    this.q('INSERT INTO pending_stake(node_id, epoch, amount) VALUES (?, ?, ?) ON CONFLICT(node_id, epoch) DO UPDATE SET amount = excluded.amount')
-      .run(nodeId, epoch, v.toString());
+    this.q(
+      'INSERT INTO pending_stake(node_id, epoch, amount) VALUES (?, ?, ?) ON CONFLICT(node_id, epoch) DO UPDATE SET amount = excluded.amount',
+    ).run(nodeId, epoch, v.toString());
   }
   /** Removes and returns the stake pending for epochs ≤ `epoch`. */
   flushPendingStake(nodeId: ObjectId, epoch: number): bigint {
     let s = 0n;
-    for (const r of this.q('SELECT amount FROM pending_stake WHERE node_id = ? AND epoch <= ?').all(nodeId, epoch) as { amount: string }[]) s += BigInt(r.amount);
+    for (const r of this.q('SELECT amount FROM pending_stake WHERE node_id = ? AND epoch <= ?').all(nodeId, epoch) as { amount: string }[])
+      s += BigInt(r.amount);
     this.q('DELETE FROM pending_stake WHERE node_id = ? AND epoch <= ?').run(nodeId, epoch);
     return s;
   }
   addPendingWithdraw(nodeId: ObjectId, epoch: number, shares: bigint): void {
-    const r = this.q('SELECT shares FROM pending_withdraw WHERE node_id = ? AND epoch = ?').get(nodeId, epoch) as { shares: string } | undefined;
+    const r = this.q('SELECT shares FROM pending_withdraw WHERE node_id = ? AND epoch = ?').get(nodeId, epoch) as
+      { shares: string } | undefined;
     const v = checkAmount((r ? BigInt(r.shares) : 0n) + shares, 'pending withdrawal');
-    this.q('INSERT INTO pending_withdraw(node_id, epoch, shares) VALUES (?, ?, ?) ON CONFLICT(node_id, epoch) DO UPDATE SET shares = excluded.shares')
-      .run(nodeId, epoch, v.toString());
+    this.q(
+      'INSERT INTO pending_withdraw(node_id, epoch, shares) VALUES (?, ?, ?) ON CONFLICT(node_id, epoch) DO UPDATE SET shares = excluded.shares',
+    ).run(nodeId, epoch, v.toString());
   }
   /** Shares withdrawn at epochs ≤ `epoch`, without removing them. */
   pendingWithdrawShares(nodeId: ObjectId, epoch: number): bigint {
     let s = 0n;
-    for (const r of this.q('SELECT shares FROM pending_withdraw WHERE node_id = ? AND epoch <= ?').all(nodeId, epoch) as { shares: string }[]) s += BigInt(r.shares);
+    for (const r of this.q('SELECT shares FROM pending_withdraw WHERE node_id = ? AND epoch <= ?').all(nodeId, epoch) as {
+      shares: string;
+    }[])
+      s += BigInt(r.shares);
     return s;
   }
   flushPendingWithdraw(nodeId: ObjectId, epoch: number): bigint {
@@ -326,12 +455,19 @@ export class Store {
     return s;
   }
   setExchangeRate(nodeId: ObjectId, epoch: number, wal: bigint, shares: bigint): void {
-    this.q('INSERT OR REPLACE INTO exchange_rates(node_id, epoch, wal, shares) VALUES (?, ?, ?, ?)').run(nodeId, epoch, wal.toString(), shares.toString());
+    this.q('INSERT OR REPLACE INTO exchange_rates(node_id, epoch, wal, shares) VALUES (?, ?, ?, ?)').run(
+      nodeId,
+      epoch,
+      wal.toString(),
+      shares.toString(),
+    );
   }
   /** The pool's rate at `epoch`: the latest recorded at or before it; 1:1 if none (Move's default). */
   exchangeRate(nodeId: ObjectId, epoch: number): { wal: bigint; shares: bigint } {
-    const r = this.q('SELECT wal, shares FROM exchange_rates WHERE node_id = ? AND epoch <= ? ORDER BY epoch DESC LIMIT 1').get(nodeId, epoch) as
-      { wal: string; shares: string } | undefined;
+    const r = this.q('SELECT wal, shares FROM exchange_rates WHERE node_id = ? AND epoch <= ? ORDER BY epoch DESC LIMIT 1').get(
+      nodeId,
+      epoch,
+    ) as { wal: string; shares: string } | undefined;
     return r ? { wal: BigInt(r.wal), shares: BigInt(r.shares) } : { wal: 0n, shares: 0n };
   }
   /**
@@ -341,7 +477,8 @@ export class Store {
   projectedStake(p: PoolRow): bigint {
     const next = this.currentEpoch() + 1;
     let pending = 0n;
-    for (const r of this.q('SELECT amount FROM pending_stake WHERE node_id = ? AND epoch <= ?').all(p.nodeId, next) as { amount: string }[]) pending += BigInt(r.amount);
+    for (const r of this.q('SELECT amount FROM pending_stake WHERE node_id = ? AND epoch <= ?').all(p.nodeId, next) as { amount: string }[])
+      pending += BigInt(r.amount);
     const out = toWal({ wal: p.walBalance, shares: p.numShares }, this.pendingWithdrawShares(p.nodeId, next));
     const v = p.walBalance + pending - out;
     return v < 0n ? 0n : v;
@@ -352,19 +489,32 @@ export class Store {
 
   getStakedWal(id: ObjectId): StakedWal | null {
     const r = this.q('SELECT * FROM staked_wal WHERE id = ?').get(id) as
-      { id: string; owner: string; node_id: string; principal: string; activation_epoch: number; withdraw_epoch: number | null } | undefined;
-    return r ? { id: r.id, owner: r.owner, nodeId: r.node_id, principal: BigInt(r.principal), activationEpoch: r.activation_epoch, withdrawableEpoch: r.withdraw_epoch } : null;
+      | { id: string; owner: string; node_id: string; principal: string; activation_epoch: number; withdraw_epoch: number | null }
+      | undefined;
+    return r
+      ? {
+          id: r.id,
+          owner: r.owner,
+          nodeId: r.node_id,
+          principal: BigInt(r.principal),
+          activationEpoch: r.activation_epoch,
+          withdrawableEpoch: r.withdraw_epoch,
+        }
+      : null;
   }
   putStakedWal(s: StakedWal): void {
-    this.q(`INSERT INTO staked_wal(id, owner, node_id, principal, activation_epoch, withdraw_epoch) VALUES (?, ?, ?, ?, ?, ?)
-      ON CONFLICT(id) DO UPDATE SET owner = excluded.owner, withdraw_epoch = excluded.withdraw_epoch`)
-      .run(s.id, s.owner, s.nodeId, checkAmount(s.principal, 'stake').toString(), s.activationEpoch, s.withdrawableEpoch);
+    this.q(
+      `INSERT INTO staked_wal(id, owner, node_id, principal, activation_epoch, withdraw_epoch) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT(id) DO UPDATE SET owner = excluded.owner, withdraw_epoch = excluded.withdraw_epoch`,
+    ).run(s.id, s.owner, s.nodeId, checkAmount(s.principal, 'stake').toString(), s.activationEpoch, s.withdrawableEpoch);
   }
   deleteStakedWal(id: ObjectId): void {
     this.q('DELETE FROM staked_wal WHERE id = ?').run(id);
   }
   stakedWalOwnedBy(owner: Address): StakedWal[] {
-    return (this.q('SELECT id FROM staked_wal WHERE owner = ? ORDER BY id').all(owner) as { id: string }[]).map((r) => this.getStakedWal(r.id)!);
+    return (this.q('SELECT id FROM staked_wal WHERE owner = ? ORDER BY id').all(owner) as { id: string }[]).map((r) =>
+      this.getStakedWal(r.id)!,
+    );
   }
   totalStakedPrincipal(): bigint {
     let s = 0n;
@@ -380,8 +530,9 @@ export class Store {
   // --- committees ------------------------------------------------------------------------------
   /** The stored committee of `epoch` (members by node ID), or null when none was recorded. */
   committee(epoch: number, nShards: number): CommitteeInfo | null {
-    const rows = this.q('SELECT node_id, public_key, shards, network_address, name FROM committees WHERE epoch = ? ORDER BY position').all(epoch) as
-      { node_id: string; public_key: Uint8Array; shards: string; network_address: string; name: string }[];
+    const rows = this.q('SELECT node_id, public_key, shards, network_address, name FROM committees WHERE epoch = ? ORDER BY position').all(
+      epoch,
+    ) as { node_id: string; public_key: Uint8Array; shards: string; network_address: string; name: string }[];
     if (rows.length === 0) {
       // Epochs with an empty committee have no rows; any epoch up to the current one existed.
       return epoch <= this.currentEpoch() ? { epoch, nShards, members: [] } : null;
@@ -390,19 +541,30 @@ export class Store {
       // The chain keeps each node's shards in Move's order (it decides which shards move next);
       // readers get them sorted, as CommitteeNode promises.
       const shards = (JSON.parse(r.shards) as number[]).sort((a, b) => a - b);
-      return { nodeId: r.node_id, publicKey: new Uint8Array(r.public_key), shards, weight: shards.length, networkAddress: r.network_address, name: r.name };
+      return {
+        nodeId: r.node_id,
+        publicKey: new Uint8Array(r.public_key),
+        shards,
+        weight: shards.length,
+        networkAddress: r.network_address,
+        name: r.name,
+      };
     });
     return { epoch, nShards, members };
   }
   /** Each member's shards of `epoch` in the chain's own order (for the next transition). */
   committeeShardOrder(epoch: number): Map<ObjectId, number[]> {
-    const rows = this.q('SELECT node_id, shards FROM committees WHERE epoch = ? ORDER BY position').all(epoch) as { node_id: string; shards: string }[];
+    const rows = this.q('SELECT node_id, shards FROM committees WHERE epoch = ? ORDER BY position').all(epoch) as {
+      node_id: string;
+      shards: string;
+    }[];
     return new Map(rows.map((r) => [r.node_id, JSON.parse(r.shards) as number[]]));
   }
   putCommittee(c: CommitteeInfo): void {
     c.members.forEach((m, i) => {
-      this.q('INSERT INTO committees(epoch, position, node_id, public_key, shards, network_address, name) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(c.epoch, i, m.nodeId, m.publicKey, JSON.stringify(m.shards), m.networkAddress, m.name);
+      this.q(
+        'INSERT INTO committees(epoch, position, node_id, public_key, shards, network_address, name) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ).run(c.epoch, i, m.nodeId, m.publicKey, JSON.stringify(m.shards), m.networkAddress, m.name);
     });
   }
 
@@ -425,24 +587,39 @@ export class Store {
   }
   /** The stored rejection of a signed transaction (see `aborted_txs` in schema.ts), or null. */
   abortedTx(digest: string): StoredAbort | null {
-    const r = this.q('SELECT kind, code, message FROM aborted_txs WHERE digest = ?').get(digest) as { kind: string; code: string; message: string } | undefined;
+    const r = this.q('SELECT kind, code, message FROM aborted_txs WHERE digest = ?').get(digest) as
+      { kind: string; code: string; message: string } | undefined;
     if (!r) return null;
-    if (r.kind !== 'abort' && r.kind !== 'input') throw new TuskInputError(`aborted_txs row of ${digest} has unknown kind ${JSON.stringify(r.kind)}: damaged chain file`);
+    if (r.kind !== 'abort' && r.kind !== 'input')
+      throw new TuskInputError(`aborted_txs row of ${digest} has unknown kind ${JSON.stringify(r.kind)}: damaged chain file`);
     return { kind: r.kind, code: r.code, message: r.message };
   }
   /** Records the final rejection of `digest`; the first record stays (a digest is rejected once). */
   putAbortedTx(digest: string, sender: string, call: string, abort: StoredAbort): void {
-    this.q('INSERT OR IGNORE INTO aborted_txs(digest, sender, call, kind, code, message) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(digest, sender, call, abort.kind, abort.code, abort.message);
+    this.q('INSERT OR IGNORE INTO aborted_txs(digest, sender, call, kind, code, message) VALUES (?, ?, ?, ?, ?, ?)').run(
+      digest,
+      sender,
+      call,
+      abort.kind,
+      abort.code,
+      abort.message,
+    );
   }
   /** Appends an event; returns its sequence number (the cursor). */
   appendEvent(txDigest: string, eventSeq: number, timestampMs: number, body: string): number {
-    const r = this.q('INSERT INTO events(tx_digest, event_seq, timestamp_ms, body) VALUES (?, ?, ?, ?)').run(txDigest, eventSeq, timestampMs, body);
+    const r = this.q('INSERT INTO events(tx_digest, event_seq, timestamp_ms, body) VALUES (?, ?, ?, ?)').run(
+      txDigest,
+      eventSeq,
+      timestampMs,
+      body,
+    );
     return Number(r.lastInsertRowid);
   }
   eventsAfter(seq: number, limit: number): { seq: number; tx_digest: string; event_seq: number; timestamp_ms: number; body: string }[] {
-    return this.q('SELECT seq, tx_digest, event_seq, timestamp_ms, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?').all(seq, limit) as
-      { seq: number; tx_digest: string; event_seq: number; timestamp_ms: number; body: string }[];
+    return this.q('SELECT seq, tx_digest, event_seq, timestamp_ms, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?').all(
+      seq,
+      limit,
+    ) as { seq: number; tx_digest: string; event_seq: number; timestamp_ms: number; body: string }[];
   }
 }
 

@@ -13,8 +13,19 @@ import { decodeChainJson, encodeChainJson } from '../json.ts';
 import { SigningChain } from '../signing-chain.ts';
 import type { SignedTransaction } from '../transaction.ts';
 import type {
-  Address, BlobObject, CommitteeInfo, DevChain, EventPage, EventQueryOptions, ObjectId, OwnedObject, StakedWal,
-  StorageNodeInfo, StorageResource, SystemState, TxEffects,
+  Address,
+  BlobObject,
+  CommitteeInfo,
+  DevChain,
+  EventPage,
+  EventQueryOptions,
+  ObjectId,
+  OwnedObject,
+  StakedWal,
+  StorageNodeInfo,
+  StorageResource,
+  SystemState,
+  TxEffects,
 } from '../types.ts';
 import type { ChainErrorBody } from './server.ts';
 import { withRetries } from '../../util/async.ts';
@@ -63,8 +74,10 @@ export class RemoteChain extends SigningChain implements DevChain {
     this.submitRetries = options.submitRetries ?? 5;
     this.retryBaseDelayMs = options.retryBaseDelayMs ?? 200;
     if (!Number.isInteger(this.timeoutMs) || this.timeoutMs <= 0) throw new TuskInputError('timeoutMs must be a positive integer');
-    if (!Number.isInteger(this.submitRetries) || this.submitRetries < 0 || this.submitRetries > 20) throw new TuskInputError('submitRetries must be an integer in 0…20');
-    if (!Number.isInteger(this.retryBaseDelayMs) || this.retryBaseDelayMs < 0) throw new TuskInputError('retryBaseDelayMs must be a non-negative integer');
+    if (!Number.isInteger(this.submitRetries) || this.submitRetries < 0 || this.submitRetries > 20)
+      throw new TuskInputError('submitRetries must be an integer in 0…20');
+    if (!Number.isInteger(this.retryBaseDelayMs) || this.retryBaseDelayMs < 0)
+      throw new TuskInputError('retryBaseDelayMs must be a non-negative integer');
     this.fetchFn = options.fetch ?? fetch;
   }
 
@@ -72,7 +85,11 @@ export class RemoteChain extends SigningChain implements DevChain {
    * One HTTP exchange. Resolves to the decoded body; `null` for a 404 `ENotFound` when
    * `allowNotFound`. Throws the error classes described in the module comment.
    */
-  private async request(method: 'GET' | 'POST', path: string, options: { body?: unknown; extraTimeMs?: number; signal?: AbortSignal; allowNotFound?: boolean } = {}): Promise<unknown> {
+  private async request(
+    method: 'GET' | 'POST',
+    path: string,
+    options: { body?: unknown; extraTimeMs?: number; signal?: AbortSignal; allowNotFound?: boolean } = {},
+  ): Promise<unknown> {
     const timeout = AbortSignal.timeout(this.timeoutMs + (options.extraTimeMs ?? 0));
     const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
     let response: Response;
@@ -80,7 +97,8 @@ export class RemoteChain extends SigningChain implements DevChain {
     try {
       response = await this.fetchFn(this.url + path, {
         method,
-        headers: options.body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+        headers:
+          options.body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
         body: options.body === undefined ? undefined : encodeChainJson(options.body),
         signal,
       });
@@ -88,7 +106,11 @@ export class RemoteChain extends SigningChain implements DevChain {
     } catch (e) {
       // The caller's own abort is not the chain's fault: rethrow it as it came.
       if (options.signal?.aborted) throw options.signal.reason ?? e;
-      if (timeout.aborted) throw new ChainUnavailableError(`chain ${this.url} did not answer ${method} ${path} within ${this.timeoutMs + (options.extraTimeMs ?? 0)} ms`, { cause: e });
+      if (timeout.aborted)
+        throw new ChainUnavailableError(
+          `chain ${this.url} did not answer ${method} ${path} within ${this.timeoutMs + (options.extraTimeMs ?? 0)} ms`,
+          { cause: e },
+        );
       const cause = (e as { cause?: { code?: string } }).cause;
       throw new ChainUnavailableError(`chain ${this.url} unreachable (${cause?.code ?? (e as Error).message})`, { cause: e });
     }
@@ -96,14 +118,16 @@ export class RemoteChain extends SigningChain implements DevChain {
     try {
       body = text === '' ? undefined : decodeChainJson(text);
     } catch (e) {
-      if (response.status >= 500) throw new ChainUnavailableError(`chain ${this.url} answered ${response.status} with a body that is not chain JSON`);
+      if (response.status >= 500)
+        throw new ChainUnavailableError(`chain ${this.url} answered ${response.status} with a body that is not chain JSON`);
       throw new TuskError(`chain ${this.url} answered ${method} ${path} with a body that is not chain JSON: ${(e as Error).message}`);
     }
     if (response.ok) return body;
     const err = (body as Partial<ChainErrorBody> | undefined)?.error;
     if (response.status >= 500 || !err || typeof err.code !== 'string') {
       const what = err && typeof err.message === 'string' ? `: ${err.message}` : '';
-      if (response.status >= 500) throw new ChainUnavailableError(`chain ${this.url} failed ${method} ${path} with HTTP ${response.status}${what}`);
+      if (response.status >= 500)
+        throw new ChainUnavailableError(`chain ${this.url} failed ${method} ${path} with HTTP ${response.status}${what}`);
       throw new TuskError(`chain ${this.url} answered ${method} ${path} with HTTP ${response.status}${what}`);
     }
     switch (err.kind) {
@@ -153,7 +177,8 @@ export class RemoteChain extends SigningChain implements DevChain {
    * @throws the last ChainUnavailableError once the retries are spent.
    */
   async submit(tx: SignedTransaction): Promise<unknown> {
-    if (!(tx?.bytes instanceof Uint8Array) || typeof tx.signature !== 'string') throw new TuskInputError('submit needs { bytes: Uint8Array, signature: string }');
+    if (!(tx?.bytes instanceof Uint8Array) || typeof tx.signature !== 'string')
+      throw new TuskInputError('submit needs { bytes: Uint8Array, signature: string }');
     return withRetries(() => this.request('POST', '/v1/transactions', { body: { bytes: tx.bytes, signature: tx.signature } }), {
       baseDelayMs: this.retryBaseDelayMs,
       shouldRetry: (e, attempt) => e instanceof ChainUnavailableError && attempt < this.submitRetries,
@@ -164,7 +189,8 @@ export class RemoteChain extends SigningChain implements DevChain {
     return this.get('/v1/system-state');
   }
   async committee(epoch?: number): Promise<CommitteeInfo> {
-    if (epoch !== undefined && (!Number.isInteger(epoch) || epoch < 0 || epoch > 0xffff_ffff)) throw new TuskInputError('epoch must be a u32');
+    if (epoch !== undefined && (!Number.isInteger(epoch) || epoch < 0 || epoch > 0xffff_ffff))
+      throw new TuskInputError('epoch must be a u32');
     return this.get(epoch === undefined ? '/v1/committee' : `/v1/committee?epoch=${epoch}`);
   }
   async balance(address: Address): Promise<bigint> {
@@ -208,8 +234,11 @@ export class RemoteChain extends SigningChain implements DevChain {
 
   /** Mints FROST to `recipient` through the server's faucet (a dev route). Not retried: it is not idempotent. */
   async requestFaucet(recipient: Address, amount?: bigint): Promise<TxEffects & { amount: bigint }> {
-    if (amount !== undefined && (typeof amount !== 'bigint' || amount <= 0n)) throw new TuskInputError('amount must be a positive bigint (FROST)');
-    return this.request('POST', '/v1/faucet', { body: amount === undefined ? { recipient: checkId(recipient, 'recipient') } : { recipient: checkId(recipient, 'recipient'), amount } }) as Promise<TxEffects & { amount: bigint }>;
+    if (amount !== undefined && (typeof amount !== 'bigint' || amount <= 0n))
+      throw new TuskInputError('amount must be a positive bigint (FROST)');
+    return this.request('POST', '/v1/faucet', {
+      body: amount === undefined ? { recipient: checkId(recipient, 'recipient') } : { recipient: checkId(recipient, 'recipient'), amount },
+    }) as Promise<TxEffects & { amount: bigint }>;
   }
 
   /** Ends the current epoch now (a dev route). Not retried: a retry could advance twice. */
@@ -220,6 +249,7 @@ export class RemoteChain extends SigningChain implements DevChain {
 
 /** Addresses and object IDs go into URL paths: check their form first (no path tricks). */
 function checkId(id: string, what: string): string {
-  if (typeof id !== 'string' || !/^0x[0-9a-f]{64}$/.test(id)) throw new TuskInputError(`${what} must be 0x followed by 64 lowercase hex digits, got ${JSON.stringify(id)}`);
+  if (typeof id !== 'string' || !/^0x[0-9a-f]{64}$/.test(id))
+    throw new TuskInputError(`${what} must be 0x followed by 64 lowercase hex digits, got ${JSON.stringify(id)}`);
   return id;
 }

@@ -100,7 +100,10 @@ LOOPBACK.addSubnet('::ffff:127.0.0.0', 104, 'ipv6'); // IPv4-mapped 127/8
  */
 export function isLoopbackHost(host: string): boolean {
   if (typeof host !== 'string') return false;
-  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
   if (h === 'localhost') return true;
   const v = isIP(h);
   return v !== 0 && LOOPBACK.check(h, v === 4 ? 'ipv4' : 'ipv6');
@@ -152,12 +155,19 @@ function toHttpError(e: unknown): HttpError {
     const message = e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
     return new HttpError(400, { code: e.code, message, retryable: e.retryable, kind: 'abort' });
   }
-  if (e instanceof TuskInputError) return new HttpError(400, { code: 'EInvalidInput', message: e.message, retryable: false, kind: 'input' });
-  if (e instanceof ChainUnavailableError) return new HttpError(503, { code: 'EUnavailable', message: e.message, retryable: true, kind: 'unavailable' });
+  if (e instanceof TuskInputError)
+    return new HttpError(400, { code: 'EInvalidInput', message: e.message, retryable: false, kind: 'input' });
+  if (e instanceof ChainUnavailableError)
+    return new HttpError(503, { code: 'EUnavailable', message: e.message, retryable: true, kind: 'unavailable' });
   // fastify's own client errors (malformed JSON, body too large, wrong content type) carry a 4xx statusCode.
   const status = (e as { statusCode?: unknown })?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    return new HttpError(status, { code: status === 413 ? 'EBodyTooLarge' : 'EBadRequest', message: (e as Error).message, retryable: false, kind: 'input' });
+    return new HttpError(status, {
+      code: status === 413 ? 'EBodyTooLarge' : 'EBadRequest',
+      message: (e as Error).message,
+      retryable: false,
+      kind: 'input',
+    });
   }
   const message = e instanceof Error ? e.message : String(e);
   return new HttpError(500, { code: 'EInternal', message, retryable: e instanceof TuskError ? e.retryable : false, kind: 'internal' });
@@ -215,20 +225,31 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
   const headersTimeoutMs = Math.min(options.headersTimeoutMs ?? 10_000, requestTimeoutMs);
   const log = options.onLog ?? (() => {});
   const app = Fastify({
-    bodyLimit, logger: false, forceCloseConnections: 'idle',
+    bodyLimit,
+    logger: false,
+    forceCloseConnections: 'idle',
     serverFactory: httpServerFactory({ headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs: 5_000 }),
   });
   const lastRefusalLog = new Map<string, number>();
   limitConnections(app.server, {
     maxPerPeer: options.maxConnectionsPerPeer ?? 256,
     maxTotal: options.maxConnections ?? 2048,
-    refusal: { status: '429 Too Many Requests', body: JSON.stringify({ error: { code: 'ETooManyConnections', message: 'too many open connections; retry later', retryable: true, kind: 'unavailable' } }) },
+    refusal: {
+      status: '429 Too Many Requests',
+      body: JSON.stringify({
+        error: { code: 'ETooManyConnections', message: 'too many open connections; retry later', retryable: true, kind: 'unavailable' },
+      }),
+    },
     onRefuse: (peer, reason) => {
       // At most one line a minute per reason: a flood must not fill the log.
       const now = Date.now();
       if ((lastRefusalLog.get(reason) ?? 0) > now - 60_000) return;
       lastRefusalLog.set(reason, now);
-      log(reason === 'peer' ? `refusing connections from ${peer}: it holds the maximum of open connections` : 'refusing connections: the server holds the maximum of open connections');
+      log(
+        reason === 'peer'
+          ? `refusing connections from ${peer}: it holds the maximum of open connections`
+          : 'refusing connections: the server holds the maximum of open connections',
+      );
     },
   });
   // Every body is read through a watch that fails it with 408 when it stalls for bodyIdleMs
@@ -238,7 +259,13 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
     if (!hasBody) return payload;
     const watched = watchBody(payload, {
       idleMs: bodyIdleMs,
-      idleError: () => new HttpError(408, { code: 'ERequestTimeout', message: `no body bytes for ${bodyIdleMs} ms; the request was dropped`, retryable: true, kind: 'unavailable' }),
+      idleError: () =>
+        new HttpError(408, {
+          code: 'ERequestTimeout',
+          message: `no body bytes for ${bodyIdleMs} ms; the request was dropped`,
+          retryable: true,
+          kind: 'unavailable',
+        }),
     });
     watched.once('error', () => reply.header('connection', 'close'));
     reply.raw.once('close', () => watched.destroy());
@@ -261,7 +288,11 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
     if (http.status >= 500) onError(error);
     return send(reply, http.status, http.body);
   });
-  app.setNotFoundHandler((request, reply) => send(reply, 404, { error: { code: 'ENoRoute', message: `no route ${request.method} ${request.url.split('?')[0]}`, retryable: false, kind: 'input' } }));
+  app.setNotFoundHandler((request, reply) =>
+    send(reply, 404, {
+      error: { code: 'ENoRoute', message: `no route ${request.method} ${request.url.split('?')[0]}`, retryable: false, kind: 'input' },
+    }),
+  );
 
   type Req = FastifyRequest<{ Params: Record<string, string>; Querystring: Record<string, string> }>;
   const get = (path: string, handler: (req: Req) => Promise<unknown>) =>
@@ -278,7 +309,10 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
   });
   get('/v1/system-state', () => chain.systemState());
   get('/v1/committee', (req) => chain.committee(intQuery(req.query.epoch, 'epoch', 0, 0xffff_ffff)));
-  get('/v1/balances/:address', async (req) => ({ address: req.params.address, balance: await chain.balance(addressParam(req.params.address, 'address')) }));
+  get('/v1/balances/:address', async (req) => ({
+    address: req.params.address,
+    balance: await chain.balance(addressParam(req.params.address, 'address')),
+  }));
   get('/v1/blobs/:id', (req) => orNotFound('blob object', chain.getBlob(addressParam(req.params.id, 'object ID'))));
   get('/v1/storage/:id', (req) => orNotFound('storage resource', chain.getStorage(addressParam(req.params.id, 'object ID'))));
   get('/v1/staked-wal/:id', (req) => orNotFound('staked WAL', chain.getStakedWal(addressParam(req.params.id, 'object ID'))));
@@ -324,16 +358,22 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
     try {
       const s = await chain.systemState();
       const now = `${s.epoch} ${s.epochState}`;
-      if (lastEpoch !== null && now !== lastEpoch) log(`epoch ${s.epoch} is ${s.epochState === 'active' ? 'active' : `${s.epochState} (waiting for the nodes' epochSyncDone)`}; ${s.committee.members.length} committee members`);
+      if (lastEpoch !== null && now !== lastEpoch)
+        log(
+          `epoch ${s.epoch} is ${s.epochState === 'active' ? 'active' : `${s.epochState} (waiting for the nodes' epochSyncDone)`}; ${s.committee.members.length} committee members`,
+        );
       lastEpoch = now;
-    } catch { /* logging only */ }
+    } catch {
+      /* logging only */
+    }
   };
   void noteEpoch();
 
   app.post('/v1/transactions', async (req, reply) => {
     const body = objectBody(req.body);
     const { bytes, signature } = body;
-    if (!(bytes instanceof Uint8Array) || bytes.length === 0) throw badRequest('bytes must be the signed transaction bytes ({"$bytes": hex})');
+    if (!(bytes instanceof Uint8Array) || bytes.length === 0)
+      throw badRequest('bytes must be the signed transaction bytes ({"$bytes": hex})');
     if (typeof signature !== 'string' || signature.length === 0) throw badRequest('signature must be the base64 serialized signature');
     const result = await chain.submit({ bytes, signature });
     await noteEpoch();
@@ -385,7 +425,13 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
  * `epochSyncDone`), it retries every second and reports only the first refusal of a streak.
  * Resolves once `signal` aborts and any advance in progress has finished.
  */
-async function startEpochClock(chain: ServableChain, signal: AbortSignal, onError: (e: unknown) => void, log: (line: string) => void, noteEpoch: () => Promise<void>): Promise<void> {
+async function startEpochClock(
+  chain: ServableChain,
+  signal: AbortSignal,
+  onError: (e: unknown) => void,
+  log: (line: string) => void,
+  noteEpoch: () => Promise<void>,
+): Promise<void> {
   let refusing = false;
   while (!signal.aborted) {
     // Never sleep longer than a minute between checks: an epoch advanced by hand moves the schedule.
@@ -413,4 +459,3 @@ async function startEpochClock(chain: ServableChain, signal: AbortSignal, onErro
     await pause(sleepMs, signal);
   }
 }
-

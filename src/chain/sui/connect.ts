@@ -37,7 +37,8 @@ export interface OpenSuiChainOptions {
 
 /** A `SuiChain` for Walrus Testnet or Mainnet. Nothing is contacted until the first read. */
 export function openSuiChain(options: OpenSuiChainOptions): SuiChain {
-  if (options.network !== 'testnet' && options.network !== 'mainnet') throw new TuskInputError(`unknown Sui network ${JSON.stringify(options.network)} (testnet or mainnet)`);
+  if (options.network !== 'testnet' && options.network !== 'mainnet')
+    throw new TuskInputError(`unknown Sui network ${JSON.stringify(options.network)} (testnet or mainnet)`);
   const baseUrl = options.rpcUrl ?? DEFAULT_SUI_RPC[options.network];
   const client = new SuiGrpcClient({ network: options.network, baseUrl });
   return new SuiChain({ client, ...WALRUS_NETWORKS[options.network], owner: options.owner, endpoint: baseUrl });
@@ -69,5 +70,7 @@ export async function loadSuiWallet(path: string, address?: string): Promise<Ed2
     const kp = Ed25519Keypair.fromSecretKey(raw.subarray(1));
     if (!address || kp.toSuiAddress() === address) return kp;
   }
-  throw new TuskInputError(`wallet ${path}: no Ed25519 key${address ? ` for ${address}` : ''} in this keystore (Tusk signs with Ed25519 keys only)`);
+  throw new TuskInputError(
+    `wallet ${path}: no Ed25519 key${address ? ` for ${address}` : ''} in this keystore (Tusk signs with Ed25519 keys only)`,
+  );
 }

@@ -91,11 +91,13 @@ export const StakingInnerV1 = bcs.struct('StakingInnerV1', {
   next_committee: bcs.option(Committee),
   committee: Committee,
   previous_committee: Committee,
-  next_epoch_params: bcs.option(bcs.struct('EpochParams', {
-    total_capacity_size: bcs.u64(),
-    storage_price_per_unit_size: bcs.u64(),
-    write_price_per_unit_size: bcs.u64(),
-  })),
+  next_epoch_params: bcs.option(
+    bcs.struct('EpochParams', {
+      total_capacity_size: bcs.u64(),
+      storage_price_per_unit_size: bcs.u64(),
+      write_price_per_unit_size: bcs.u64(),
+    }),
+  ),
   epoch_state: EpochState,
   next_epoch_public_keys: ExtendedField,
 });

@@ -29,9 +29,22 @@ import { blsPublicKeyCompressed } from '../../crypto/bls.ts';
 import { ChainAbortError, ChainUnavailableError, TuskError, TuskInputError } from '../../errors.ts';
 import {
   storageUnits,
-  type Address, type BlobObject, type CertificateOptions, type Chain, type CommitteeInfo, type CommitteeNode, type EventPage,
-  type ObjectId, type OwnedObject, type RegisterBlobOptions, type ReserveSpaceOptions, type StakedWal, type StorageNodeInfo,
-  type StorageResource, type SystemState, type TxEffects,
+  type Address,
+  type BlobObject,
+  type CertificateOptions,
+  type Chain,
+  type CommitteeInfo,
+  type CommitteeNode,
+  type EventPage,
+  type ObjectId,
+  type OwnedObject,
+  type RegisterBlobOptions,
+  type ReserveSpaceOptions,
+  type StakedWal,
+  type StorageNodeInfo,
+  type StorageResource,
+  type SystemState,
+  type TxEffects,
 } from '../types.ts';
 import * as M from './move-bcs.ts';
 
@@ -95,7 +108,9 @@ export interface SuiWalrusState {
 const ENCODING_RS2 = 1;
 
 function notOnSui(what: string): never {
-  throw new TuskError(`${what} is not supported on Sui by Tusk (a node-operator or local-chain operation; use the Walrus node tooling)`, { retryable: false });
+  throw new TuskError(`${what} is not supported on Sui by Tusk (a node-operator or local-chain operation; use the Walrus node tooling)`, {
+    retryable: false,
+  });
 }
 
 function ownerAddress(owner: unknown): Address {
@@ -111,7 +126,11 @@ export class SuiChain implements Chain {
   #walType: string | null = null;
 
   constructor(options: SuiChainOptions) {
-    this.#o = { ...options, systemObjectId: normalizeSuiAddress(options.systemObjectId), stakingObjectId: normalizeSuiAddress(options.stakingObjectId) };
+    this.#o = {
+      ...options,
+      systemObjectId: normalizeSuiAddress(options.systemObjectId),
+      stakingObjectId: normalizeSuiAddress(options.stakingObjectId),
+    };
     this.#core = options.client.core;
   }
 
@@ -122,7 +141,10 @@ export class SuiChain implements Chain {
     try {
       res = await this.#core.getObjects({ objectIds: [...ids], include: content ? { content: true } : {} });
     } catch (e) {
-      throw new ChainUnavailableError(`cannot reach the Sui network${this.#o.endpoint ? ` at ${this.#o.endpoint}` : ''}: ${(e as Error).message}`, { cause: e });
+      throw new ChainUnavailableError(
+        `cannot reach the Sui network${this.#o.endpoint ? ` at ${this.#o.endpoint}` : ''}: ${(e as Error).message}`,
+        { cause: e },
+      );
     }
     return res.objects.map((o) => (o instanceof Error ? null : (o as unknown as RawObject)));
   }
@@ -136,7 +158,8 @@ export class SuiChain implements Chain {
   /** Reads System, Staking and both inner states (4 objects, no cache: prices may change mid-epoch). */
   async readState(): Promise<SuiWalrusState> {
     const [sys, stk] = await this.#objects([this.#o.systemObjectId, this.#o.stakingObjectId]);
-    if (!sys?.content || !stk?.content) throw new TuskError(`the Walrus System/Staking objects were not found on this Sui network`, { retryable: false });
+    if (!sys?.content || !stk?.content)
+      throw new TuskError(`the Walrus System/Staking objects were not found on this Sui network`, { retryable: false });
     this.#systemIsv ??= String((sys.owner as { Shared?: { initialSharedVersion: string } }).Shared?.initialSharedVersion ?? '');
     const system = M.VersionedObject.parse(sys.content);
     const staking = M.VersionedObject.parse(stk.content);
@@ -145,7 +168,8 @@ export class SuiChain implements Chain {
       deriveDynamicFieldID(this.#o.systemObjectId, 'u64', key(system.version)),
       deriveDynamicFieldID(this.#o.stakingObjectId, 'u64', key(staking.version)),
     ]);
-    if (!sysDf?.content || !stkDf?.content) throw new TuskError('the Walrus inner state dynamic fields were not found', { retryable: false });
+    if (!sysDf?.content || !stkDf?.content)
+      throw new TuskError('the Walrus inner state dynamic fields were not found', { retryable: false });
     return {
       originalPackageId: normalizeSuiAddress(parseStructTag(sys.type).address),
       packageId: normalizeSuiAddress(system.package_id),
@@ -186,10 +210,18 @@ export class SuiChain implements Chain {
   async walType(state?: SuiWalrusState): Promise<string> {
     if (this.#walType) return this.#walType;
     const s = state ?? (await this.readState());
-    const { function: fn } = await this.#core.getMoveFunction({ packageId: s.originalPackageId, moduleName: 'staking', name: 'stake_with_pool' });
-    const coin = fn.parameters[1]?.body as { $kind: string; datatype?: { typeParameters: { $kind: string; datatype?: { typeName: string } }[] } };
+    const { function: fn } = await this.#core.getMoveFunction({
+      packageId: s.originalPackageId,
+      moduleName: 'staking',
+      name: 'stake_with_pool',
+    });
+    const coin = fn.parameters[1]?.body as {
+      $kind: string;
+      datatype?: { typeParameters: { $kind: string; datatype?: { typeName: string } }[] };
+    };
     const inner = coin?.datatype?.typeParameters[0];
-    if (inner?.$kind !== 'datatype' || !inner.datatype) throw new TuskError('cannot determine the WAL type from staking::stake_with_pool', { retryable: false });
+    if (inner?.$kind !== 'datatype' || !inner.datatype)
+      throw new TuskError('cannot determine the WAL type from staking::stake_with_pool', { retryable: false });
     this.#walType = normalizeStructTag(inner.datatype.typeName);
     return this.#walType;
   }
@@ -229,7 +261,9 @@ export class SuiChain implements Chain {
     const s = await this.readState();
     if (epoch === undefined || epoch === s.staking.epoch) return this.#committeeOf(s, 'committee', s.staking.epoch);
     if (epoch === s.staking.epoch - 1) return this.#committeeOf(s, 'previous_committee', epoch);
-    throw new TuskError(`Sui keeps only the current (${s.staking.epoch}) and previous committee; epoch ${epoch} is not available`, { retryable: false });
+    throw new TuskError(`Sui keeps only the current (${s.staking.epoch}) and previous committee; epoch ${epoch} is not available`, {
+      retryable: false,
+    });
   }
 
   /** Storage cost in FROST, as Move charges it: units(encoded) × price × epochs, plus the write price. */
@@ -259,7 +293,12 @@ export class SuiChain implements Chain {
       size: Number(b.size),
       encodingType: b.encoding_type,
       certifiedEpoch: b.certified_epoch ?? null,
-      storage: { id: normalizeSuiAddress(b.storage.id), startEpoch: b.storage.start_epoch, endEpoch: b.storage.end_epoch, storageSize: Number(b.storage.storage_size) },
+      storage: {
+        id: normalizeSuiAddress(b.storage.id),
+        startEpoch: b.storage.start_epoch,
+        endEpoch: b.storage.end_epoch,
+        storageSize: Number(b.storage.storage_size),
+      },
       deletable: b.deletable,
       attributes: await this.blobAttributes(b.id),
     };
@@ -289,10 +328,18 @@ export class SuiChain implements Chain {
     const [o] = await this.#objects([objectId]);
     if (!o?.content || !/::storage_resource::Storage$/.test(o.type)) return null;
     const s = M.Storage.parse(o.content);
-    return { id: normalizeSuiAddress(s.id), owner: ownerAddress(o.owner), startEpoch: s.start_epoch, endEpoch: s.end_epoch, storageSize: Number(s.storage_size) };
+    return {
+      id: normalizeSuiAddress(s.id),
+      owner: ownerAddress(o.owner),
+      startEpoch: s.start_epoch,
+      endEpoch: s.end_epoch,
+      storageSize: Number(s.storage_size),
+    };
   }
 
-  async getStakedWal(_objectId: ObjectId): Promise<StakedWal | null> { return notOnSui('getStakedWal'); }
+  async getStakedWal(_objectId: ObjectId): Promise<StakedWal | null> {
+    return notOnSui('getStakedWal');
+  }
 
   async getNode(nodeId: ObjectId): Promise<StorageNodeInfo | null> {
     const [o] = await this.#objects([nodeId]);
@@ -314,14 +361,21 @@ export class SuiChain implements Chain {
     };
   }
 
-  async nodes(): Promise<StorageNodeInfo[]> { return notOnSui('listing every registered node (nodes())'); }
+  async nodes(): Promise<StorageNodeInfo[]> {
+    return notOnSui('listing every registered node (nodes())');
+  }
 
   async ownedObjects(address: Address): Promise<OwnedObject[]> {
     const s = await this.readState();
     const out: OwnedObject[] = [];
     let cursor: string | null = null;
     do {
-      const page: { objects: unknown[]; hasNextPage: boolean; cursor: string | null } = await this.#core.listOwnedObjects({ owner: address, type: `${s.originalPackageId}::blob::Blob`, include: { content: true }, cursor });
+      const page: { objects: unknown[]; hasNextPage: boolean; cursor: string | null } = await this.#core.listOwnedObjects({
+        owner: address,
+        type: `${s.originalPackageId}::blob::Blob`,
+        include: { content: true },
+        cursor,
+      });
       for (const o of page.objects) out.push({ kind: 'blob', object: await this.#blobFrom(o as unknown as RawObject) });
       cursor = page.hasNextPage ? page.cursor : null;
     } while (cursor);
@@ -332,11 +386,14 @@ export class SuiChain implements Chain {
   async blobObjects(blobId: BlobId): Promise<BlobObject[]> {
     if (!this.#o.owner) return [];
     const want = M.u256FromBytes(blobId);
-    return (await this.ownedObjects(this.#o.owner))
-      .flatMap((o) => (o.kind === 'blob' && M.u256FromBytes(o.object.blobId) === want ? [o.object] : []));
+    return (await this.ownedObjects(this.#o.owner)).flatMap((o) =>
+      o.kind === 'blob' && M.u256FromBytes(o.object.blobId) === want ? [o.object] : [],
+    );
   }
 
-  async events(): Promise<EventPage> { return notOnSui('the event stream (events())'); }
+  async events(): Promise<EventPage> {
+    return notOnSui('the event stream (events())');
+  }
 
   // --- transaction builders (the SDK's exact PTBs) -----------------------------------------
 
@@ -350,7 +407,10 @@ export class SuiChain implements Chain {
     }
   }
 
-  async #blobRef(tx: Transaction, blobObjectId: ObjectId): Promise<{ arg: TransactionObjectArgument; blob: ReturnType<typeof M.Blob.parse> }> {
+  async #blobRef(
+    tx: Transaction,
+    blobObjectId: ObjectId,
+  ): Promise<{ arg: TransactionObjectArgument; blob: ReturnType<typeof M.Blob.parse> }> {
     const o = await this.#rawBlob(blobObjectId); // fresh: extend pays by its end epoch
     if (!o) throw new ChainAbortError('ENotFound', `Blob object ${blobObjectId} not found`);
     return { arg: tx.objectRef({ objectId: o.objectId, version: o.version, digest: o.digest }), blob: M.Blob.parse(o.content!) };
@@ -368,9 +428,20 @@ export class SuiChain implements Chain {
     return tx;
   }
 
-  #reserve(tx: Transaction, s: SuiWalrusState, wal: string, sys: { objectId: string; initialSharedVersion: string; mutable: boolean }, size: number, epochs: number, cost: bigint) {
+  #reserve(
+    tx: Transaction,
+    s: SuiWalrusState,
+    wal: string,
+    sys: { objectId: string; initialSharedVersion: string; mutable: boolean },
+    size: number,
+    epochs: number,
+    cost: bigint,
+  ) {
     const coin = tx.add(coinWithBalance({ balance: cost, type: wal, useGasCoin: false }));
-    const storage = tx.moveCall({ target: `${s.packageId}::system::reserve_space`, arguments: [tx.sharedObjectRef(sys), tx.pure.u64(size), tx.pure.u32(epochs), coin] });
+    const storage = tx.moveCall({
+      target: `${s.packageId}::system::reserve_space`,
+      arguments: [tx.sharedObjectRef(sys), tx.pure.u64(size), tx.pure.u32(epochs), coin],
+    });
     tx.moveCall({ target: '0x2::coin::destroy_zero', typeArguments: [wal], arguments: [coin] });
     return storage;
   }
@@ -379,9 +450,17 @@ export class SuiChain implements Chain {
    * reserve_space + register_blob (+ attributes) + transfer to `owner`, with fresh prices.
    * An existing Storage object is not supported (the SDK's flow always reserves).
    */
-  async buildRegisterBlob(owner: Address, options: RegisterBlobOptions, attributes: Readonly<Record<string, string>> = {}): Promise<Transaction> {
-    if (typeof options.storage === 'string') throw new TuskInputError('SuiChain.registerBlob: registering into an existing Storage object is not supported; pass { size, epochsAhead }');
-    if (options.encodingType !== ENCODING_RS2) throw new TuskInputError(`Walrus on Sui accepts only RS2 (encoding type 1), got ${options.encodingType}`);
+  async buildRegisterBlob(
+    owner: Address,
+    options: RegisterBlobOptions,
+    attributes: Readonly<Record<string, string>> = {},
+  ): Promise<Transaction> {
+    if (typeof options.storage === 'string')
+      throw new TuskInputError(
+        'SuiChain.registerBlob: registering into an existing Storage object is not supported; pass { size, epochsAhead }',
+      );
+    if (options.encodingType !== ENCODING_RS2)
+      throw new TuskInputError(`Walrus on Sui accepts only RS2 (encoding type 1), got ${options.encodingType}`);
     const s = await this.readState();
     const wal = await this.walType(s);
     const units = storageUnits(options.storage.size);
@@ -395,15 +474,26 @@ export class SuiChain implements Chain {
     const storage = this.#reserve(tx, s, wal, sys, options.storage.size, options.storage.epochsAhead, storageCost);
     const blob = tx.moveCall({
       target: `${s.packageId}::system::register_blob`,
-      arguments: [system, storage, tx.pure.u256(M.u256FromBytes(options.blobId)), tx.pure.u256(M.u256FromBytes(options.rootHash)),
-        tx.pure.u64(options.size), tx.pure.u8(options.encodingType), tx.pure.bool(options.deletable), writeCoin],
+      arguments: [
+        system,
+        storage,
+        tx.pure.u256(M.u256FromBytes(options.blobId)),
+        tx.pure.u256(M.u256FromBytes(options.rootHash)),
+        tx.pure.u64(options.size),
+        tx.pure.u8(options.encodingType),
+        tx.pure.bool(options.deletable),
+        writeCoin,
+      ],
     });
     const entries = Object.entries(attributes);
     if (entries.length > 0) {
       const md = tx.moveCall({ target: `${s.packageId}::metadata::new`, arguments: [] });
       tx.moveCall({ target: `${s.packageId}::blob::add_metadata`, arguments: [blob, md] });
       for (const [k, v] of entries) {
-        tx.moveCall({ target: `${s.packageId}::blob::insert_or_update_metadata_pair`, arguments: [blob, tx.pure.string(k), tx.pure.string(v)] });
+        tx.moveCall({
+          target: `${s.packageId}::blob::insert_or_update_metadata_pair`,
+          arguments: [blob, tx.pure.string(k), tx.pure.string(v)],
+        });
       }
     }
     tx.moveCall({ target: '0x2::coin::destroy_zero', typeArguments: [wal], arguments: [writeCoin] });
@@ -435,7 +525,10 @@ export class SuiChain implements Chain {
     const sys = await this.#systemRef(true);
     const probe = await this.#rawBlob(blobObjectId);
     if (!probe) throw new ChainAbortError('ENotFound', `Blob object ${blobObjectId} not found`);
-    const cost = storageUnits(Number(M.Blob.parse(probe.content!).storage.storage_size)) * BigInt(s.system.storage_price_per_unit_size) * BigInt(epochs);
+    const cost =
+      storageUnits(Number(M.Blob.parse(probe.content!).storage.storage_size)) *
+      BigInt(s.system.storage_price_per_unit_size) *
+      BigInt(epochs);
     const coin = tx.add(coinWithBalance({ balance: cost, type: wal, useGasCoin: false }));
     const system = tx.sharedObjectRef(sys);
     const blob = tx.objectRef({ objectId: probe.objectId, version: probe.version, digest: probe.digest });
@@ -457,7 +550,11 @@ export class SuiChain implements Chain {
   }
 
   /** Attribute upserts (`value` string) and removals (`null`), as the SDK's writeBlobAttributes. */
-  async buildWriteAttributes(sender: Address, blobObjectId: ObjectId, attributes: Readonly<Record<string, string | null>>): Promise<Transaction> {
+  async buildWriteAttributes(
+    sender: Address,
+    blobObjectId: ObjectId,
+    attributes: Readonly<Record<string, string | null>>,
+  ): Promise<Transaction> {
     const s = await this.readState();
     const existing = await this.blobAttributes(blobObjectId);
     const hasMetadata = await this.#hasMetadata(blobObjectId);
@@ -473,7 +570,10 @@ export class SuiChain implements Chain {
       if (v === null) {
         if (k in existing) tx.moveCall({ target: `${s.packageId}::blob::remove_metadata_pair`, arguments: [blob, tx.pure.string(k)] });
       } else {
-        tx.moveCall({ target: `${s.packageId}::blob::insert_or_update_metadata_pair`, arguments: [blob, tx.pure.string(k), tx.pure.string(v)] });
+        tx.moveCall({
+          target: `${s.packageId}::blob::insert_or_update_metadata_pair`,
+          arguments: [blob, tx.pure.string(k), tx.pure.string(v)],
+        });
       }
     }
     return tx;
@@ -516,18 +616,23 @@ export class SuiChain implements Chain {
       const message = (e as Error).message;
       // Network trouble may pass; a build or validation failure (e.g. not enough WAL or SUI) will not.
       if (/fetch failed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|UNAVAILABLE|timed? ?out/i.test(message)) {
-        throw new ChainUnavailableError(`cannot reach the Sui network${this.#o.endpoint ? ` at ${this.#o.endpoint}` : ''}: ${message}`, { cause: e });
+        throw new ChainUnavailableError(`cannot reach the Sui network${this.#o.endpoint ? ` at ${this.#o.endpoint}` : ''}: ${message}`, {
+          cause: e,
+        });
       }
       throw new TuskError(`Sui transaction could not be built or executed: ${message}`, { retryable: false, cause: e });
     }
-    const t = (res as { Transaction?: { digest: string } }).Transaction ?? (res as { FailedTransaction?: { digest: string; status?: { error?: unknown } } }).FailedTransaction;
+    const t =
+      (res as { Transaction?: { digest: string } }).Transaction ??
+      (res as { FailedTransaction?: { digest: string; status?: { error?: unknown } } }).FailedTransaction;
     if (!t) throw new TuskError('Sui returned no transaction', { retryable: true });
     if ((res as { $kind: string }).$kind === 'FailedTransaction') {
       const err = JSON.stringify((t as { status?: { error?: unknown } }).status?.error ?? 'unknown');
       throw new ChainAbortError('MoveAbort', `Sui transaction ${t.digest} failed: ${err}`);
     }
     const done = await this.#core.waitForTransaction({ digest: t.digest, include: { effects: true } });
-    const effects = (done as { Transaction?: { effects?: { changedObjects: { objectId: string; idOperation: string }[] } } }).Transaction?.effects;
+    const effects = (done as { Transaction?: { effects?: { changedObjects: { objectId: string; idOperation: string }[] } } }).Transaction
+      ?.effects;
     const created = (effects?.changedObjects ?? []).filter((c) => c.idOperation === 'Created').map((c) => normalizeSuiAddress(c.objectId));
     return { digest: t.digest, created };
   }
@@ -572,7 +677,9 @@ export class SuiChain implements Chain {
     return { digest, events: [], blob: (await this.getBlob(blobObjectId))! };
   }
 
-  async extendBlobWithResource(): Promise<TxEffects & { blob: BlobObject }> { return notOnSui('extendBlobWithResource'); }
+  async extendBlobWithResource(): Promise<TxEffects & { blob: BlobObject }> {
+    return notOnSui('extendBlobWithResource');
+  }
 
   async deleteBlob(signer: Signer, blobObjectId: ObjectId): Promise<TxEffects & { storage: StorageResource }> {
     const before = await this.getBlob(blobObjectId);
@@ -586,30 +693,60 @@ export class SuiChain implements Chain {
     return { digest: (await this.execute(signer, await this.buildBurnBlob(signer.toSuiAddress(), blobObjectId))).digest, events: [] };
   }
 
-  async invalidateBlobId(): Promise<TxEffects & { blobId: BlobId }> { return notOnSui('invalidateBlobId'); }
+  async invalidateBlobId(): Promise<TxEffects & { blobId: BlobId }> {
+    return notOnSui('invalidateBlobId');
+  }
 
   async setBlobAttribute(signer: Signer, blobObjectId: ObjectId, key: string, value: string): Promise<TxEffects> {
-    return { digest: (await this.execute(signer, await this.buildWriteAttributes(signer.toSuiAddress(), blobObjectId, { [key]: value }))).digest, events: [] };
+    return {
+      digest: (await this.execute(signer, await this.buildWriteAttributes(signer.toSuiAddress(), blobObjectId, { [key]: value }))).digest,
+      events: [],
+    };
   }
 
   async removeBlobAttribute(signer: Signer, blobObjectId: ObjectId, key: string): Promise<TxEffects> {
     const attrs = await this.blobAttributes(blobObjectId);
-    if (!(key in attrs)) throw new ChainAbortError('EMetadataKeyNotFound', `attribute ${JSON.stringify(key)} is not set on ${blobObjectId}`);
-    return { digest: (await this.execute(signer, await this.buildWriteAttributes(signer.toSuiAddress(), blobObjectId, { [key]: null }))).digest, events: [] };
+    if (!(key in attrs))
+      throw new ChainAbortError('EMetadataKeyNotFound', `attribute ${JSON.stringify(key)} is not set on ${blobObjectId}`);
+    return {
+      digest: (await this.execute(signer, await this.buildWriteAttributes(signer.toSuiAddress(), blobObjectId, { [key]: null }))).digest,
+      events: [],
+    };
   }
 
-  async splitStorage(): Promise<TxEffects & { storage: StorageResource }> { return notOnSui('splitStorage'); }
-  async splitStorageByEpoch(): Promise<TxEffects & { storage: StorageResource }> { return notOnSui('splitStorageByEpoch'); }
-  async fuseStorage(): Promise<TxEffects & { storage: StorageResource }> { return notOnSui('fuseStorage'); }
+  async splitStorage(): Promise<TxEffects & { storage: StorageResource }> {
+    return notOnSui('splitStorage');
+  }
+  async splitStorageByEpoch(): Promise<TxEffects & { storage: StorageResource }> {
+    return notOnSui('splitStorageByEpoch');
+  }
+  async fuseStorage(): Promise<TxEffects & { storage: StorageResource }> {
+    return notOnSui('fuseStorage');
+  }
 
   async transferObject(signer: Signer, objectId: ObjectId, recipient: Address): Promise<TxEffects> {
-    return { digest: (await this.execute(signer, await this.buildTransferObject(signer.toSuiAddress(), objectId, recipient))).digest, events: [] };
+    return {
+      digest: (await this.execute(signer, await this.buildTransferObject(signer.toSuiAddress(), objectId, recipient))).digest,
+      events: [],
+    };
   }
 
-  async registerNode(): Promise<TxEffects & { nodeId: ObjectId }> { return notOnSui('registerNode'); }
-  async updateNode(): Promise<TxEffects> { return notOnSui('updateNode'); }
-  async stake(): Promise<TxEffects & { stakedWal: StakedWal }> { return notOnSui('stake'); }
-  async requestWithdrawStake(): Promise<TxEffects & { stakedWal: StakedWal }> { return notOnSui('requestWithdrawStake'); }
-  async withdrawStake(): Promise<TxEffects & { amount: bigint }> { return notOnSui('withdrawStake'); }
-  async epochSyncDone(): Promise<TxEffects> { return notOnSui('epochSyncDone'); }
+  async registerNode(): Promise<TxEffects & { nodeId: ObjectId }> {
+    return notOnSui('registerNode');
+  }
+  async updateNode(): Promise<TxEffects> {
+    return notOnSui('updateNode');
+  }
+  async stake(): Promise<TxEffects & { stakedWal: StakedWal }> {
+    return notOnSui('stake');
+  }
+  async requestWithdrawStake(): Promise<TxEffects & { stakedWal: StakedWal }> {
+    return notOnSui('requestWithdrawStake');
+  }
+  async withdrawStake(): Promise<TxEffects & { amount: bigint }> {
+    return notOnSui('withdrawStake');
+  }
+  async epochSyncDone(): Promise<TxEffects> {
+    return notOnSui('epochSyncDone');
+  }
 }

@@ -14,7 +14,8 @@ export const ENCODINGS: readonly EncodingScheme[] = [RS2, RS8];
 /** The scheme named `name` (case-insensitive: `rs2`, `RS8`, …). @throws TuskInputError */
 export function encodingByName(name: string): EncodingScheme {
   const e = ENCODINGS.find((x) => x.name === name.toUpperCase());
-  if (!e) throw new TuskInputError(`unknown encoding ${JSON.stringify(name)} (known: ${ENCODINGS.map((x) => x.name.toLowerCase()).join(', ')})`);
+  if (!e)
+    throw new TuskInputError(`unknown encoding ${JSON.stringify(name)} (known: ${ENCODINGS.map((x) => x.name.toLowerCase()).join(', ')})`);
   return e;
 }
 

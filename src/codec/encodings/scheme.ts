@@ -30,9 +30,29 @@ export interface EncodingScheme {
   /** Bytes of one planar work shard holding `count` symbols of `symbolSize` bytes. */
   planarBytes(count: number, symbolSize: number): number;
   /** Symbol (a, b) at sym + a·strideA + b·strideB → shard b (work + b·shardStride), symbol slot a. */
-  gather(k: KernelExports, sym: number, strideA: number, strideB: number, countA: number, countB: number, symbolSize: number, work: number, shardStride: number): void;
+  gather(
+    k: KernelExports,
+    sym: number,
+    strideA: number,
+    strideB: number,
+    countA: number,
+    countB: number,
+    symbolSize: number,
+    work: number,
+    shardStride: number,
+  ): void;
   /** Inverse of gather. */
-  scatter(k: KernelExports, work: number, shardStride: number, countA: number, countB: number, symbolSize: number, sym: number, strideA: number, strideB: number): void;
+  scatter(
+    k: KernelExports,
+    work: number,
+    shardStride: number,
+    countA: number,
+    countB: number,
+    symbolSize: number,
+    sym: number,
+    strideA: number,
+    strideB: number,
+  ): void;
   /** RS encode in place (work-array contract of assembly/rs/encode.ts). */
   encode(k: KernelExports, base: number, stride: number, bytes: number, o: number, r: number): void;
   /** RS erasure decode in place (contract of assembly/rs/decode.ts). */
