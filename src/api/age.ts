@@ -2,4 +2,34 @@
  * `tusk/age`: client-side encryption in the age v1 format (X25519 and scrypt recipients, the
  * STREAM payload, armor), streaming and with random access to chunks.
  */
-export * from '../age/index.ts';
+export {
+  encrypt,
+  decrypt,
+  openEncryptedBlob,
+  isAgeEncrypted,
+  unwrapFileKey,
+  ciphertextSize,
+  type EncryptOptions,
+  type DecryptOptions,
+  type RandomAccessSource,
+  type EncryptedBlob,
+} from '../age/age.ts';
+export {
+  X25519Identity,
+  X25519Recipient,
+  ScryptIdentity,
+  ScryptRecipient,
+  parseIdentities,
+  parseRecipients,
+  toIdentities,
+  toRecipient,
+  DEFAULT_SCRYPT_LOG_N,
+  MAX_SCRYPT_LOG_N,
+  type Identity,
+  type Recipient,
+} from '../age/recipients.ts';
+export { parseHeader, encodeHeader, headerLength, type Stanza, type ParsedHeader } from '../age/header.ts';
+export { armorEncode, armorDecode, ARMOR_BEGIN, ARMOR_END } from '../age/armor.ts';
+export { CHUNK_SIZE, CIPHER_CHUNK_SIZE, payloadSize, plaintextSizeOfPayload } from '../age/payload.ts';
+export { AgeFormatError, AgeIntegrityError, AgeNoIdentityMatchError } from '../age/errors.ts';
+export { encryptFile, decryptFile, fileSource } from '../age/files.ts';
