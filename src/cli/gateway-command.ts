@@ -4,8 +4,7 @@
  * default) and Tusk's cache flags. Runs until SIGINT/SIGTERM, then drains and exits 0.
  */
 import { parseArgs } from 'node:util';
-import { RemoteChain } from '../chain/remote/client.ts';
-import { defaultConfigPath, loadClientConfig, loadWallet } from '../client/client-config.ts';
+import { selectChain } from './chain-select.ts';
 import { startDaemon, type DaemonMode } from '../gateway/daemon.ts';
 import { JWT_ALGORITHMS, type JwtAlgorithm } from '../gateway/jwt.ts';
 import { intOption, print } from './common.ts';
@@ -13,7 +12,7 @@ import { intOption, print } from './common.ts';
 /** Usage text (main.ts appends it to its own). */
 export const GATEWAY_USAGE = `HTTP gateway (Walrus-compatible; docs/gateway.md):
   publisher | aggregator | daemon [options]   Serve PUT /v1/blobs and/or GET /v1/blobs/… over HTTP.
-  Options: --config <client.json>, --bind-address host:port (127.0.0.1:31415),
+  Options: --config <client.json>, --network mainnet|testnet|local [--rpc-url <url>] [--wallet <keystore>], --bind-address host:port (127.0.0.1:31415),
     --metrics-address host:port (127.0.0.1:27182; "none" disables), --max-body-size <KiB> (10240),
     --max-buffer-size N (8), --max-concurrent-requests N (8), --aggregator-max-buffer-size N (320),
     --aggregator-max-concurrent-requests N (256), --n-clients N, --blocklist <file>,
@@ -25,6 +24,10 @@ export const GATEWAY_USAGE = `HTTP gateway (Walrus-compatible; docs/gateway.md):
 
 const OPTIONS = {
   config: { type: 'string' },
+  // Walrus on Sui instead of the config's chain (docs/real-network.md).
+  network: { type: 'string' },
+  'rpc-url': { type: 'string' },
+  wallet: { type: 'string' },
   json: { type: 'boolean', default: false },
   'bind-address': { type: 'string' },
   'metrics-address': { type: 'string', short: 'a' },
@@ -65,9 +68,10 @@ export async function gatewayCommand(mode: DaemonMode, args: string[], usageErro
   if (positionals.length > 0) throw usageError(`${mode} takes no positional arguments`);
   const alg = values['jwt-algorithm'] ?? 'HS256';
   if (!(JWT_ALGORITHMS as readonly string[]).includes(alg)) throw usageError(`--jwt-algorithm must be one of ${JWT_ALGORITHMS.join(', ')}`);
-  const config = await loadClientConfig(values.config ?? defaultConfigPath());
-  const chain = new RemoteChain({ url: config.chainUrl });
-  const signer = mode === 'aggregator' ? undefined : await loadWallet(config.wallet);
+  // The same chain selection as every client command: the config's chain, or Walrus on Sui.
+  const selected = await selectChain(values);
+  const chain = selected.chain;
+  const signer = mode === 'aggregator' ? undefined : await selected.loadWallet();
   const cacheMiB = intOption(values['cache-size'], 'cache-size', 0, 2 ** 30) ?? 1024;
   const allowed = values['allowed-headers']?.flatMap((h) => h.split(/[\s,]+/)).filter(Boolean);
   const daemon = await startDaemon({
