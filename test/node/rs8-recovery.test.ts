@@ -6,52 +6,32 @@
  * encoder produced — and the blob still reads back.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { join } from 'node:path';
-import { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
-import { LocalChain } from '../../src/chain/local/index.ts';
-import { CodecPool } from '../../src/pool/codec-pool.ts';
+import type { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
+import type { LocalChain } from '../../src/chain/local/index.ts';
+import type { CodecPool } from '../../src/pool/codec-pool.ts';
 import { encodeBlob } from '../../src/codec/encode.ts';
-import { startStorageNode, type StorageNodeHandle } from '../../src/node/node.ts';
+import type { StorageNodeHandle } from '../../src/node/node.ts';
+import { startLocalNetwork, type LocalNetwork } from './local-network.ts';
 import { storeBlob } from '../../src/client/store-blob.ts';
 import { readBlob } from '../../src/client/read-blob.ts';
 import { StorageNodeClient } from '../../src/node-api/client.ts';
 import { randomBytes } from '../helpers/blobs.ts';
-import { pairOf, tempDir } from './helpers.ts';
+import { pairOf } from './helpers.ts';
 
 const nShards = 10;
-let tmp: ReturnType<typeof tempDir>;
-let pool: CodecPool;
+let net: LocalNetwork;
 let chain: LocalChain;
-const nodes: StorageNodeHandle[] = [];
-const user = Ed25519Keypair.generate();
+let pool: CodecPool;
+let user: Ed25519Keypair;
+let nodes: StorageNodeHandle[];
+const start = (i: number) => net.start(i);
 
 beforeAll(async () => {
-  tmp = tempDir();
-  pool = new CodecPool({ threads: 1 });
-  chain = await LocalChain.open({ path: join(tmp.dir, 'chain.sqlite'), nShards });
-  for (let i = 0; i < 3; i++) {
-    nodes.push(
-      await startStorageNode({
-        chain,
-        dataDir: join(tmp.dir, `node-${i}`),
-        name: `node-${i}`,
-        pool,
-        eventWaitMs: 20,
-        stake: BigInt(1000 + i) * 1_000_000_000n,
-      }),
-    );
-  }
-  await chain.advanceEpoch();
-  for (const n of nodes) await n.sync();
-  await chain.requestFaucet(user.toSuiAddress(), 1_000_000n * 1_000_000_000n);
+  net = await startLocalNetwork({ nShards, nodes: 3, nodeOptions: {} });
+  ({ chain, pool, user, nodes } = net);
 });
 
-afterAll(async () => {
-  for (const n of nodes) await n.close();
-  await chain?.close();
-  await pool?.close();
-  tmp?.remove();
-});
+afterAll(() => net?.close());
 
 it('a joining node rebuilds its shards of an RS8 blob from RS8 recovery symbols, byte for byte', async () => {
   const data = randomBytes(30_000, 808);
@@ -60,16 +40,7 @@ it('a joining node rebuilds its shards of an RS8 blob from RS8 recovery symbols,
   const enc = encodeBlob(data, { nShards, encoding: 'rs8' });
   expect(stored.blobId).toBe(enc.blobIdString);
 
-  nodes.push(
-    await startStorageNode({
-      chain,
-      dataDir: join(tmp.dir, 'node-3'),
-      name: 'node-3',
-      pool,
-      eventWaitMs: 20,
-      stake: 5000n * 1_000_000_000n,
-    }),
-  );
+  await start(3); // a newcomer that joins the committee at the next epoch change
   const { epoch } = await chain.advanceEpoch();
   const deadline = Date.now() + 20_000;
   let state = await chain.systemState();
@@ -80,6 +51,8 @@ it('a joining node rebuilds its shards of an RS8 blob from RS8 recovery symbols,
   }
   expect(state.epoch).toBe(epoch);
   const newcomer = nodes[3];
+  // The others' reports can make the epoch active first: wait for the newcomer's own recovery.
+  await newcomer.recovered();
   const joined = state.committee.members.find((m) => m.nodeId === newcomer.nodeId)!;
   expect(joined.shards.length).toBeGreaterThan(0);
   const client = new StorageNodeClient(newcomer.url);

@@ -8,48 +8,30 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
-import { LocalChain } from '../../src/chain/local/index.ts';
-import { CodecPool } from '../../src/pool/codec-pool.ts';
+import type { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
+import type { LocalChain } from '../../src/chain/local/index.ts';
+import type { CodecPool } from '../../src/pool/codec-pool.ts';
 import { encodeBlob } from '../../src/codec/encode.ts';
-import { startStorageNode, type StorageNodeHandle } from '../../src/node/node.ts';
+import type { StorageNodeHandle } from '../../src/node/node.ts';
+import { startLocalNetwork, type LocalNetwork } from './local-network.ts';
 import { storeBlob } from '../../src/client/store-blob.ts';
 import { randomBytes } from '../helpers/blobs.ts';
-import { pairOf, tempDir } from './helpers.ts';
+import { pairOf } from './helpers.ts';
 
 const nShards = 10;
-let tmp: ReturnType<typeof tempDir>;
-let pool: CodecPool;
+let net: LocalNetwork;
 let chain: LocalChain;
-const nodes: StorageNodeHandle[] = [];
-const user = Ed25519Keypair.generate();
-const start = (i: number) =>
-  startStorageNode({
-    chain,
-    dataDir: join(tmp.dir, `node-${i}`),
-    name: `node-${i}`,
-    pool,
-    eventWaitMs: 20,
-    scrubSliversPerSecond: 0,
-    stake: BigInt(1000 + i) * 1_000_000_000n,
-  });
+let pool: CodecPool;
+let user: Ed25519Keypair;
+let nodes: StorageNodeHandle[];
+const start = (i: number) => net.start(i);
 
 beforeAll(async () => {
-  tmp = tempDir();
-  pool = new CodecPool({ threads: 1 });
-  chain = await LocalChain.open({ path: join(tmp.dir, 'chain.sqlite'), nShards });
-  for (let i = 0; i < 4; i++) nodes.push(await start(i));
-  await chain.advanceEpoch();
-  for (const n of nodes) await n.sync();
-  await chain.requestFaucet(user.toSuiAddress(), 1_000_000n * 1_000_000_000n);
+  net = await startLocalNetwork({ nShards, nodes: 4, nodeOptions: { scrubSliversPerSecond: 0 } });
+  ({ chain, pool, user, nodes } = net);
 });
 
-afterAll(async () => {
-  for (const n of nodes) await n.close();
-  await chain?.close();
-  await pool?.close();
-  tmp?.remove();
-});
+afterAll(() => net?.close());
 
 it('finds rotten slivers, rebuilds them from peers byte for byte, and then finds nothing', async () => {
   const data = randomBytes(40_000, 909);
@@ -65,7 +47,7 @@ it('finds rotten slivers, rebuilds them from peers byte for byte, and then finds
   // Rot behind the node's back (it holds its database exclusively while it runs): one flipped bit
   // in a primary sliver, a truncated secondary one.
   await node.close();
-  const db = new DatabaseSync(join(tmp.dir, 'node-0', 'node.db'));
+  const db = new DatabaseSync(join(net.dir, 'node-0', 'node.db'));
   const rotten = original.slice();
   rotten[Math.floor(rotten.length / 2)] ^= 0x10;
   db.prepare('UPDATE slivers SET bcs = ? WHERE blob_id = ? AND pair = ? AND axis = 0').run(rotten, enc.blobId, pair);
