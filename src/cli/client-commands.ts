@@ -341,8 +341,9 @@ export async function clientCommand(
         if (out !== undefined) {
           const r = await readBlobToFile(id, out, { chain, overwrite: values.force, signal, onProgress, decrypt });
           p.clear();
-          if (!decrypt && !values.raw && outputDescriptor(out) === null) {
-            // A file written without identities: an age-encrypted blob is refused (and removed).
+          if (!decrypt && !values.raw && outputDescriptor(out) === null && (await stat(out)).isFile()) {
+            // A regular file written without identities: an age-encrypted blob is refused (and
+            // removed). A FIFO or device is not read back (that would block or consume it).
             try {
               refuseCiphertext(await headOf(out));
             } catch (e) {
