@@ -137,6 +137,7 @@ export function publisherRoutes(ctx: PublisherContext): RouteDefinition[] {
             throw new PlainError(413, `length limit exceeded: the body is ${declared} bytes, the limit is ${ctx.maxBodySize}`);
           }
           const dir = await mkdtemp(join(ctx.tempDir ?? tmpdir(), 'tusk-put-'));
+          let body: unknown;
           try {
             const file = join(dir, 'body');
             const bytes = await receiveBody(rc.req, file, ctx.maxBodySize, rc.signal);
@@ -152,17 +153,19 @@ export function publisherRoutes(ctx: PublisherContext): RouteDefinition[] {
               bytes,
             );
             if (claims) checkSize(claims, bytes);
-            const body = await store(ctx, certified, file, {
+            body = await store(ctx, certified, file, {
               epochs,
               deletable: q.permanent !== true,
               force: q.force === true,
               sendTo,
               encoding,
             });
-            sendJson(rc.res, 200, body);
           } finally {
+            // Removed before the answer goes out: a client that got its answer (and a daemon
+            // closing after it) finds no temporary file of this request left.
             await rm(dir, { recursive: true, force: true });
           }
+          sendJson(rc.res, 200, body);
         } catch (e) {
           release();
           throw e;

@@ -191,12 +191,12 @@ describe('tusk node CLI', () => {
       });
     });
 
-  it('usage errors exit 2; an unreachable chain exits 1 with one error line', async () => {
+  it('usage errors (also a malformed --stake) exit 2; an unreachable chain exits 1 with one error line', async () => {
     let r = await run(['node', 'run', '--chain-url', 'http://127.0.0.1:9']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/node run needs --data-dir/);
     r = await run(['node', 'run', '--data-dir', join(tmp.dir, 'cli-x'), '--chain-url', 'http://127.0.0.1:9', '--stake', 'lots']);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--stake must be a WAL amount/);
     r = await run(['node', 'serve']);
     expect(r.code).toBe(2);
