@@ -202,7 +202,8 @@ describe('tusk node CLI', () => {
     expect(r.code).toBe(2);
     r = await run(['node', 'run', '--data-dir', join(tmp.dir, 'cli-y'), '--chain-url', 'http://127.0.0.1:9', '--json']);
     expect(r.code).toBe(1);
-    expect(r.stdout).toBe('');
+    // With --json the error is also one JSON object on stdout (issue 22, item 15).
+    expect(JSON.parse(r.stdout).error).toMatchObject({ kind: 'failed', retryable: true, exitCode: 1 });
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 });
