@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import * as typage from 'age-encryption';
-import { decrypt, encrypt, X25519Identity, decryptFile, encryptFile } from '../src/age/index.ts';
+import { decrypt, encrypt, X25519Identity, decryptFile, encryptFile } from '../src/api/age.ts';
 import { argValue, makeData, median, MiB } from './harness.ts';
 
 const argv = process.argv.slice(2);

@@ -17,7 +17,7 @@ import {
   parseIdentities,
   ScryptIdentity,
   type Identity,
-} from '../../src/age/index.ts';
+} from '../../src/api/age.ts';
 
 interface Vector {
   expect: string;

@@ -30,7 +30,7 @@ import {
   payloadSize,
   parseHeader,
   headerLength,
-} from '../../src/age/index.ts';
+} from '../../src/api/age.ts';
 
 async function* once(b: Uint8Array) {
   yield b;

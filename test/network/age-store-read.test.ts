@@ -16,7 +16,7 @@ import { loadClientConfig, loadWallet } from '../../src/client/client-config.ts'
 import { RemoteChain } from '../../src/chain/remote/client.ts';
 import { storeBlob } from '../../src/client/store-blob.ts';
 import { readBlob } from '../../src/client/read-blob.ts';
-import { X25519Identity } from '../../src/age/index.ts';
+import { X25519Identity } from '../../src/api/age.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tusk-age-net-'));
 const config = join(dir, 'client.json');
