@@ -7,16 +7,13 @@
  * bad input to `storeQuilt` give clear errors, and bad input stores and pays nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeQuilt as officialEncodeQuilt } from '@mysten/walrus';
-import { startDevNetwork, type DevNetwork } from '../../src/network/dev-network.ts';
-import { RemoteChain } from '../../src/chain/remote/client.ts';
-import { loadWallet } from '../../src/client/client-config.ts';
+import type { DevNetwork } from '../../src/network/dev-network.ts';
+import type { RemoteChain } from '../../src/chain/remote/client.ts';
 import { storeBlob } from '../../src/client/store-blob.ts';
 import { StorageNodeClient } from '../../src/node-api/client.ts';
-import { CodecPool } from '../../src/pool/codec-pool.ts';
+import type { CodecPool } from '../../src/pool/codec-pool.ts';
 import { storeQuilt, readQuiltPatch, listQuiltPatches, walrusPatchList, QuiltReader } from '../../src/quilt/client.ts';
 import { QuiltFormatError, quiltGeometry } from '../../src/quilt/format.ts';
 import { encodeQuiltPatchId } from '../../src/quilt/patch-id.ts';
@@ -25,6 +22,7 @@ import { officialBlobId, blobIdToBase64Url } from '../helpers/official.ts';
 import { randomBytes } from '../helpers/blobs.ts';
 import { runTusk } from '../helpers/cli.ts';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { startTestNetwork, type TestNetwork } from './test-network.ts';
 import type { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
 
 const N_SHARDS = 100;
@@ -34,19 +32,14 @@ let chain: RemoteChain;
 let wallet: Ed25519Keypair;
 let pool: CodecPool;
 
+let testNet: TestNetwork;
+
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'tusk-quilt-'));
-  net = await startDevNetwork({ dataDir: dir, nodes: 4, nShards: N_SHARDS });
-  chain = new RemoteChain({ url: net.chainUrl });
-  wallet = await loadWallet(join(dir, 'wallet.key'));
-  pool = new CodecPool({ threads: 1 });
+  testNet = await startTestNetwork('tusk-quilt-', { nShards: N_SHARDS });
+  ({ net, dir, chain, wallet, pool } = testNet);
 }, 180_000);
 
-afterAll(async () => {
-  await pool?.close();
-  await net?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => testNet?.stop());
 
 /** A node-client factory whose fetch records every request and counts the response bytes. */
 function counting(tamper?: (url: string, body: Uint8Array) => Uint8Array) {

@@ -11,16 +11,16 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { startTestNetwork, type TestNetwork } from './test-network.ts';
 import type { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
-import { startDevNetwork, type DevNetwork } from '../../src/network/dev-network.ts';
-import { RemoteChain } from '../../src/chain/remote/client.ts';
+import type { DevNetwork } from '../../src/network/dev-network.ts';
+import type { RemoteChain } from '../../src/chain/remote/client.ts';
 import { LocalChain } from '../../src/chain/local/index.ts';
-import { loadWallet } from '../../src/client/client-config.ts';
 import { storeBlob, storageCost } from '../../src/client/store-blob.ts';
 import { readBlob } from '../../src/client/read-blob.ts';
 import { computeBlobMetadata } from '../../src/codec/encode.ts';
 import { EncodingConfig } from '../../src/codec/config.ts';
-import { CodecPool } from '../../src/pool/codec-pool.ts';
+import type { CodecPool } from '../../src/pool/codec-pool.ts';
 import { ChainAbortError, TuskInputError } from '../../src/errors.ts';
 import { randomBytes } from '../helpers/blobs.ts';
 import { runTusk } from '../helpers/cli.ts';
@@ -34,19 +34,14 @@ let pool: CodecPool;
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
+let testNet: TestNetwork;
+
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'tusk-rs8-'));
-  net = await startDevNetwork({ dataDir: dir, nodes: 4, nShards: N_SHARDS });
-  chain = new RemoteChain({ url: net.chainUrl });
-  wallet = await loadWallet(join(dir, 'wallet.key'));
-  pool = new CodecPool({ threads: 1 });
+  testNet = await startTestNetwork('tusk-rs8-', { nShards: N_SHARDS });
+  ({ net, dir, chain, wallet, pool } = testNet);
 }, 180_000);
 
-afterAll(async () => {
-  await pool?.close();
-  await net?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => testNet?.stop());
 
 describe('RS8 end to end on a network of processes', () => {
   for (const [label, size] of [

@@ -10,17 +10,17 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { startDevNetwork, type DevNetwork } from '../../src/network/dev-network.ts';
+import type { DevNetwork } from '../../src/network/dev-network.ts';
 import { RemoteChain } from '../../src/chain/remote/client.ts';
-import { loadWallet } from '../../src/client/client-config.ts';
 import { storeBlob, storeFile } from '../../src/client/store-blob.ts';
 import { readBlob } from '../../src/client/read-blob.ts';
 import { StorageNodeClient } from '../../src/node-api/client.ts';
 import { placeBlob } from '../../src/protocol/placement.ts';
 import { blobIdFromString } from '../../src/codec/blob-id.ts';
-import { CodecPool } from '../../src/pool/codec-pool.ts';
+import type { CodecPool } from '../../src/pool/codec-pool.ts';
 import { officialBlobId, blobIdToBase64Url } from '../helpers/official.ts';
 import { randomBytes } from '../helpers/blobs.ts';
+import { startTestNetwork, type TestNetwork } from './test-network.ts';
 import type { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
 
 const N_SHARDS = 100;
@@ -32,19 +32,14 @@ let pool: CodecPool;
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
+let testNet: TestNetwork;
+
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'tusk-net-'));
-  net = await startDevNetwork({ dataDir: dir, nodes: 4, nShards: N_SHARDS });
-  chain = new RemoteChain({ url: net.chainUrl });
-  wallet = await loadWallet(join(dir, 'wallet.key'));
-  pool = new CodecPool({ threads: 1 });
+  testNet = await startTestNetwork('tusk-net-', { nShards: N_SHARDS });
+  ({ net, dir, chain, wallet, pool } = testNet);
 }, 180_000);
 
-afterAll(async () => {
-  await pool?.close();
-  await net?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => testNet?.stop());
 
 describe('store and read on a local network of processes', () => {
   it('the network is up: 4 nodes hold 100 shards, the wallet is funded', async () => {

@@ -13,19 +13,18 @@
  *   more confirmed shards than there are.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { startTestNetwork, type TestNetwork } from './test-network.ts';
 import type { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
-import { startDevNetwork, type DevNetwork } from '../../src/network/dev-network.ts';
+import type { DevNetwork } from '../../src/network/dev-network.ts';
 import { RemoteChain } from '../../src/chain/remote/client.ts';
-import { loadWallet } from '../../src/client/client-config.ts';
 import { BlobStoreFlow, paidRegistration, storeBlob, storageCost } from '../../src/client/store-blob.ts';
 import { readBlob } from '../../src/client/read-blob.ts';
 import { StorageNodeClient } from '../../src/node-api/client.ts';
 import { EncodingConfig } from '../../src/codec/config.ts';
 import { storageUnits } from '../../src/chain/types.ts';
-import { CodecPool } from '../../src/pool/codec-pool.ts';
+import type { CodecPool } from '../../src/pool/codec-pool.ts';
 import { randomBytes } from '../helpers/blobs.ts';
 import { runTusk } from '../helpers/cli.ts';
 
@@ -36,19 +35,14 @@ let chain: RemoteChain;
 let wallet: Ed25519Keypair;
 let pool: CodecPool;
 
+let testNet: TestNetwork;
+
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'tusk-reuse-'));
-  net = await startDevNetwork({ dataDir: dir, nodes: 4, nShards: N_SHARDS });
-  chain = new RemoteChain({ url: net.chainUrl });
-  wallet = await loadWallet(join(dir, 'wallet.key'));
-  pool = new CodecPool({ threads: 1 });
+  testNet = await startTestNetwork('tusk-reuse-', { nShards: N_SHARDS });
+  ({ net, dir, chain, wallet, pool } = testNet);
 }, 180_000);
 
-afterAll(async () => {
-  await pool?.close();
-  await net?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => testNet?.stop());
 
 const me = () => wallet.toSuiAddress();
 const unitsOf = (size: number) => storageUnits(new EncodingConfig(N_SHARDS).encodedBlobLength(size));
