@@ -21,14 +21,13 @@ import { blobIdToString } from '../codec/blob-id.ts';
 import type { BlobMetadataWithId } from '../codec/metadata.ts';
 import { EncodingConfig } from '../codec/config.ts';
 import { encodingByType } from '../codec/encodings/index.ts';
-import { verifyMetadata, verifySlivers } from '../codec/verify.ts';
-import { equalBytes } from '../util/bytes.ts';
+import { verifySlivers } from '../codec/verify.ts';
 import type { TaskRunner } from '../codec/tasks.ts';
 import type { Chain, CommitteeInfo } from '../chain/types.ts';
 import { StorageNodeClient } from '../node-api/client.ts';
 import { placeBlob } from '../protocol/placement.ts';
-import { readBlobToFile } from './read-blob.ts';
-import { MetadataVerificationError, TuskError } from '../errors.ts';
+import { fetchMetadata, readBlobToFile } from './read-blob.ts';
+import { TuskError } from '../errors.ts';
 
 /** A satisfiable byte range, inclusive `start…end` (RFC 9110 first-byte-pos / last-byte-pos). */
 export interface ByteRange {
@@ -106,22 +105,8 @@ export class BlobReader {
     if (current.epoch > 1) committees.push(await this.o.chain.committee(current.epoch - 1).catch(() => current));
     const usable = committees.filter((c) => c.members.length > 0);
     if (usable.length === 0) throw new TuskError('no committee yet', { retryable: true });
-    const errors: string[] = [];
-    let metadata: BlobMetadataWithId | null = null;
-    for (const node of shuffle([...usable[0].members])) {
-      signal?.throwIfAborted();
-      try {
-        const m = await this.client(node.networkAddress).getMetadata(id, { signal, maxBytes: 64 + 66 * usable[0].nShards });
-        if (!equalBytes(m.blobId, id)) throw new MetadataVerificationError('metadata of another blob');
-        verifyMetadata(m, usable[0].nShards);
-        metadata = m;
-        break;
-      } catch (e) {
-        errors.push(`${node.networkAddress}: ${(e as Error).message}`);
-      }
-    }
-    if (!metadata)
-      throw new TuskError(`no node returned valid metadata for blob ${key} (${errors.slice(0, 3).join('; ')})`, { retryable: true });
+    // Verified against the blob ID, a few nodes asked at once (shared with the full read).
+    const metadata = await fetchMetadata(id, usable[0], (a) => this.client(a), { retries: 1, signal });
     const cfg = new EncodingConfig(usable[0].nShards, encodingByType(metadata.metadata.encodingType));
     const size = metadata.metadata.unencodedLength;
     const symbolSize = cfg.symbolSize(size);
@@ -209,12 +194,4 @@ export class BlobReader {
       await rm(dir, { recursive: true, force: true });
     }
   }
-}
-
-function shuffle<T>(a: T[]): T[] {
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [a[i], a[j]] = [a[j], a[i]];
-  }
-  return a;
 }
