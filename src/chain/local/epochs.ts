@@ -25,6 +25,7 @@ import type { CommitteeInfo, CommitteeNode, ObjectId, ShardMove } from '../types
 import type { ExecContext } from './context.ts';
 import { toShares, toWal } from './tables.ts';
 import { N_BASIS_POINTS } from './staking.ts';
+import { isJailed } from './challenges.ts';
 
 /** Move constants (staking_inner.move). */
 /** From this many nodes on, a node holds at most n/SHARDS_LIMIT_DENOMINATOR shards. */
@@ -278,7 +279,8 @@ export function advanceEpoch(ctx: ExecContext): { epoch: number } {
   store.setAccounting(newEpoch, { usedCapacity: next.usedCapacity, rewards: next.rewards + leftover });
 
   // --- committee selection ---------------------------------------------------------------------
-  let candidates = store.pools().filter((p) => p.walBalance > 0n);
+  // Nodes jailed by storage challenges sit the new epoch out.
+  let candidates = store.pools().filter((p) => p.walBalance > 0n && !isJailed(store, p.nodeId, newEpoch));
   if (candidates.length > meta.maxCommitteeSize) {
     // The active set keeps the largest stakes (earlier registration wins ties), in registration order.
     const keep = new Set(

@@ -61,6 +61,7 @@ import { ExecContext, SYSTEM_ADDRESS } from './context.ts';
 import * as blobs from './blobs.ts';
 import * as staking from './staking.ts';
 import { advanceEpoch, DEFAULT_MAX_COMMITTEE_SIZE } from './epochs.ts';
+import * as challenges from './challenges.ts';
 
 /** Options of `LocalChain.open`. Genesis parameters apply only when the file is new. */
 export interface LocalChainOptions {
@@ -93,6 +94,8 @@ export interface LocalChainOptions {
    * signer and chain): later ones abort `ETimestampInFuture` (default 1 minute). Not stored.
    */
   readonly maxTransactionFutureMs?: number;
+  /** Storage challenge parameters of a new chain (defaults: challenges.CHALLENGE_DEFAULTS); ignored on reopen. */
+  readonly challenges?: Partial<challenges.ChallengeParams>;
 }
 
 /** Defaults of LocalChainOptions (genesis parameters, and the per-opening validity window). */
@@ -120,6 +123,8 @@ export interface SupplyAudit {
   readonly poolRewards: bigint;
   /** Storage payments not yet distributed (future epochs and rolled-forward leftovers). */
   readonly undistributed: bigint;
+  /** Stake burnt by storage-challenge slashing (gone for good, but counted). */
+  readonly slashed: bigint;
 }
 
 type CallFn = (ctx: ExecContext, args: Readonly<Record<string, unknown>>) => object;
@@ -227,6 +232,7 @@ export class LocalChain extends SigningChain implements DevChain {
       writePrice: amountOption(options.writePrice, LOCAL_CHAIN_DEFAULTS.writePrice, 'writePrice'),
       capacity: positiveInt(options.capacity, LOCAL_CHAIN_DEFAULTS.capacity, 0, Number.MAX_SAFE_INTEGER, 'capacity'),
       maxCommitteeSize: positiveInt(options.maxCommitteeSize, LOCAL_CHAIN_DEFAULTS.maxCommitteeSize, 1, 65535, 'maxCommitteeSize'),
+      challenges: challenges.checkChallengeParams(options.challenges),
     };
     const window = {
       maxTxAgeMs: positiveInt(
@@ -269,6 +275,7 @@ export class LocalChain extends SigningChain implements DevChain {
           };
           store.setMetaValue('schemaVersion', String(SCHEMA_VERSION));
           store.writeMeta(meta);
+          challenges.writeChallengeParams(store, genesis.challenges);
         } else if (version !== String(SCHEMA_VERSION)) {
           throw new TuskInputError(`${options.path} has chain schema version ${version}, this Tusk reads ${SCHEMA_VERSION}`);
         }
@@ -470,6 +477,55 @@ export class LocalChain extends SigningChain implements DevChain {
     });
   }
 
+  // --- storage challenges (challenges.ts) --------------------------------------------------------
+
+  /** The chain's challenge parameters. */
+  async challengeParams(): Promise<challenges.ChallengeParams> {
+    this.assertOpen();
+    return challenges.readChallengeParams(this.store);
+  }
+
+  /**
+   * Starts this epoch's challenge round with a fresh 32-byte seed from the CSPRNG (`seed` only for
+   * deterministic tests). @throws ChainAbortError EChallengeRoundExists when it already ran.
+   */
+  async startChallengeRound(seed?: Uint8Array): Promise<TxEffects & { epoch: number; nodes: number; items: number }> {
+    this.assertOpen();
+    const s = seed ?? new Uint8Array(randomBytes(32));
+    return this.execute(this.devDigest('challengeStart'), SYSTEM_ADDRESS, 'startChallengeRound', (ctx) =>
+      challenges.startChallengeRound(ctx, s),
+    ) as TxEffects & { epoch: number; nodes: number; items: number };
+  }
+
+  /** The items `nodeId` must answer in the open round of the current epoch (empty when none). */
+  async challengeItems(nodeId: ObjectId): Promise<challenges.ChallengeItemView[]> {
+    this.assertOpen();
+    return challenges.challengeItemsOf(this.store, this.store.readMeta().epoch, nodeId);
+  }
+
+  /** Submits `nodeId`'s answers to the open round; each is verified against the blob's root hash. */
+  async answerChallenge(nodeId: ObjectId, answers: readonly challenges.ChallengeAnswer[]): Promise<{ verified: number }> {
+    this.assertOpen();
+    const r = this.execute(this.devDigest('challengeAnswer'), SYSTEM_ADDRESS, 'answerChallenge', (ctx) =>
+      challenges.answerChallenge(ctx, nodeId, answers),
+    ) as { verified: number };
+    return { verified: r.verified };
+  }
+
+  /** Finishes the open round: records outcomes, withholds rewards, jails and slashes. */
+  async finishChallengeRound(): Promise<TxEffects & { epoch: number; outcomes: challenges.ChallengeOutcome[] }> {
+    this.assertOpen();
+    return this.execute(this.devDigest('challengeFinish'), SYSTEM_ADDRESS, 'finishChallengeRound', (ctx) =>
+      challenges.finishChallengeRound(ctx),
+    ) as TxEffects & { epoch: number; outcomes: challenges.ChallengeOutcome[] };
+  }
+
+  /** Every node's challenge record. */
+  async challengeStatus(): Promise<challenges.ChallengeNodeStatus[]> {
+    this.assertOpen();
+    return challenges.challengeStatus(this.store, this.store.readMeta().epoch);
+  }
+
   /** The supply bookkeeping: `minted` must equal the sum of the other fields at every commit. */
   async supplyAudit(): Promise<SupplyAudit> {
     this.assertOpen();
@@ -479,6 +535,7 @@ export class LocalChain extends SigningChain implements DevChain {
       stakedPrincipal: this.store.totalStakedPrincipal(),
       poolRewards: this.store.totalRewardPools(),
       undistributed: this.store.totalAccountingRewards(),
+      slashed: challenges.totalSlashed(this.store),
     };
   }
 

@@ -62,6 +62,17 @@ CREATE TABLE IF NOT EXISTS txs (digest TEXT PRIMARY KEY, sender TEXT NOT NULL, c
 -- adds it to files of earlier builds on open (a missing table only means no rejection was stored).
 CREATE TABLE IF NOT EXISTS aborted_txs (
   digest TEXT PRIMARY KEY, sender TEXT NOT NULL, call TEXT NOT NULL, kind TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL);
+-- Storage challenges (challenges.ts): one round per epoch, its drawn items with their verdicts (ok NULL =
+-- not answered), per-node outcomes, jailed nodes and the stake burnt by slashing. Added without a
+-- schema version bump (CREATE IF NOT EXISTS adds them to older files on open).
+CREATE TABLE IF NOT EXISTS challenge_rounds (epoch INTEGER PRIMARY KEY, seed BLOB NOT NULL, finished INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS challenge_items (
+  epoch INTEGER NOT NULL, node_id TEXT NOT NULL, idx INTEGER NOT NULL, blob_id BLOB NOT NULL, root_hash BLOB NOT NULL, size INTEGER NOT NULL,
+  pair INTEGER NOT NULL, axis TEXT NOT NULL, sliver_index INTEGER NOT NULL, position INTEGER NOT NULL, ok INTEGER,
+  PRIMARY KEY (epoch, node_id, idx));
+CREATE TABLE IF NOT EXISTS challenge_results (epoch INTEGER NOT NULL, node_id TEXT NOT NULL, passed INTEGER NOT NULL, PRIMARY KEY (epoch, node_id));
+CREATE TABLE IF NOT EXISTS jail (node_id TEXT PRIMARY KEY, until_epoch INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS challenge_slashes (node_id TEXT NOT NULL, epoch INTEGER NOT NULL, amount TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS events (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, tx_digest TEXT NOT NULL, event_seq INTEGER NOT NULL, timestamp_ms INTEGER NOT NULL, body TEXT NOT NULL);
 `;
