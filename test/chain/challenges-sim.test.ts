@@ -30,126 +30,8 @@ import { leafHash } from '../../src/hash/blake2b.ts';
 import { blobIdRotation } from '../../src/codec/blob-id.ts';
 import { pairForShard } from '../../src/protocol/placement.ts';
 import { storageConfirmationMessage } from '../../src/protocol/messages.ts';
-import { certificate, expectSupplyConserved, fundedAccount, openTestChain, setupCommittee, type TestNode } from './local-helpers.ts';
-
-const N = 10;
-const BLOBS = 10;
-const BLOB_SIZE = 3000;
-const cfg = new EncodingConfig(N);
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-
-/** A deterministic PRNG (xorshift32) for the cheaters' choices. */
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 2 ** 32;
-  };
-}
-
-const seedOf = (tag: string, i: number) => blake2b(new TextEncoder().encode(`sim:${tag}:${i}`), { dkLen: 32 });
-
-let encoded: EncodedBlob[] = [];
-const answerCache = new Map<string, ChallengeAnswer>();
-const pairLeaves = new Map<string, Uint8Array>();
-
-beforeAll(() => {
-  encoded = Array.from({ length: BLOBS }, (_, i) => {
-    const data = new Uint8Array(BLOB_SIZE);
-    const r = prng(1000 + i);
-    for (let j = 0; j < data.length; j++) data[j] = Math.floor(r() * 256);
-    return encodeBlob(data, { nShards: N });
-  });
-});
-
-function blobOf(blobId: Uint8Array): EncodedBlob {
-  const b = encoded.find((e) => hex(e.blobId) === hex(blobId));
-  if (!b) throw new Error('unknown blob');
-  return b;
-}
-
-/** What an honest holder answers for `item`: the symbol, its sliver path, the pair leaf and its path. */
-function honestAnswer(item: ChallengeItemView): ChallengeAnswer {
-  const key = `${hex(item.blobId)}:${item.axis}:${item.sliverIndex}:${item.position}`;
-  let a = answerCache.get(key);
-  if (!a) {
-    const enc = blobOf(item.blobId);
-    const sliver = item.axis === 'primary' ? enc.primarySlivers[item.sliverIndex] : enc.secondarySlivers[item.sliverIndex];
-    const [rs] = recoverySymbolsFrom(cfg, sliver, [item.position]);
-    let leaves = pairLeaves.get(hex(item.blobId));
-    if (!leaves) {
-      leaves = new Uint8Array(32 * N);
-      enc.metadata.hashes.forEach((h, i) => {
-        const leaf = new Uint8Array(64);
-        leaf.set(h.primary, 0);
-        leaf.set(h.secondary, 32);
-        leaves!.set(leafHash(leaf), 32 * i);
-      });
-      pairLeaves.set(hex(item.blobId), leaves);
-    }
-    const h = enc.metadata.hashes[item.pair];
-    a = {
-      index: 0,
-      symbol: rs.data,
-      sliverProof: rs.proof as MerkleNode[],
-      primaryHash: h.primary,
-      secondaryHash: h.secondary,
-      pairProof: merkleProof(leaves, N, item.pair),
-    };
-    answerCache.set(key, a);
-  }
-  return { ...a, index: item.index };
-}
-
-/** A simulated node: answers honestly except for the (blob, pair) units it deleted. */
-function answers(items: readonly ChallengeItemView[], deleted: ReadonlySet<string>): ChallengeAnswer[] {
-  return items.map((it) => (deleted.has(`${hex(it.blobId)}:${it.pair}`) ? { index: it.index } : honestAnswer(it)));
-}
-
-/** Exactly 10 % (rounded) of a node's (blob, pair) units, chosen by `rand`. */
-function deleteTenPercent(shards: readonly number[], rand: () => number): Set<string> {
-  const units: string[] = [];
-  for (const e of encoded) for (const s of shards) units.push(`${hex(e.blobId)}:${pairForShard(s, blobIdRotation(e.blobId, N), N)}`);
-  for (let i = units.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [units[i], units[j]] = [units[j], units[i]];
-  }
-  return new Set(units.slice(0, Math.round(units.length / 10)));
-}
-
-async function chainWithBlobs(): Promise<{ chain: LocalChain; nodes: TestNode[] }> {
-  const { chain } = await openTestChain({ maxEpochsAhead: 1000 });
-  const nodes = await setupCommittee(chain, [10n ** 12n, 10n ** 12n, 10n ** 12n, 10n ** 12n]);
-  const owner = await fundedAccount(chain, 10n ** 17n);
-  const epoch = (await chain.systemState()).epoch;
-  for (const e of encoded) {
-    const { blob } = await chain.registerBlob(owner, {
-      storage: { size: encodedBlobLength(e.unencodedLength, 1, N), epochsAhead: 1000 },
-      blobId: e.blobId,
-      rootHash: e.rootHash,
-      size: e.unencodedLength,
-      encodingType: 1,
-      deletable: false,
-    });
-    await chain.certifyBlob(owner, blob.id, await certificate(chain, nodes, storageConfirmationMessage(epoch, e.blobId, { kind: 'permanent' })));
-  }
-  await chain.advanceEpoch(); // blobs certified in an earlier epoch become challengeable
-  return { chain, nodes };
-}
-
-/** Reports epochSyncDone for every member of the new committee when the change moved shards. */
-async function syncAll(chain: LocalChain, nodes: readonly TestNode[]): Promise<void> {
-  const st = await chain.systemState();
-  if (st.epochState !== 'changeSync') return;
-  for (const m of st.committee.members) {
-    const n = nodes.find((x) => x.nodeId === m.nodeId)!;
-    await chain.epochSyncDone(n.operator, n.nodeId, st.epoch);
-  }
-}
+import { expectSupplyConserved, type TestNode } from './local-helpers.ts';
+import { answers, cfg, chainWithBlobs, deleteTenPercent, encoded, hex, N, prng, seedOf, syncAll } from './challenge-helpers.ts';
 
 describe('challenge sampling and decision (exact chain code, 1000 seeded runs)', () => {
   it('a node missing 10 % of its slivers is caught in its first round and jailed within 2 epochs', () => {
@@ -175,7 +57,13 @@ describe('challenge sampling and decision (exact chain code, 1000 seeded runs)',
         failed.push(missing > 0);
       }
       if (failed[0]) caughtFirst++;
-      if (shouldJail(failed.map((f) => !f), CHALLENGE_DEFAULTS)) jailedBy2++;
+      if (
+        shouldJail(
+          failed.map((f) => !f),
+          CHALLENGE_DEFAULTS,
+        )
+      )
+        jailedBy2++;
     }
     console.log(
       `challenge sim: s=${s}, P(caught in round 1) computed = 1 − ${pMissRound.toExponential(2)}; ` +
@@ -189,7 +77,7 @@ describe('challenge sampling and decision (exact chain code, 1000 seeded runs)',
 
   it('an honest node never fails: every drawn item is a held source symbol', () => {
     const blobs: ChallengeBlob[] = encoded.map((e) => ({ blobId: e.blobId, rootHash: e.rootHash, size: e.unencodedLength }));
-    for (let run = 0; run < 200; run++) {
+    for (let run = 0; run < 100; run++) {
       for (const it of drawChallengeItems(cfg, seedOf('honest', run), '0x' + '01'.repeat(32), [2, 9], blobs, 128)) {
         const pairs = [2, 9].map((sh) => pairForShard(sh, blobIdRotation(blobs[it.blob].blobId, N), N));
         expect(pairs).toContain(it.pair);
@@ -206,7 +94,7 @@ describe('challenges over the real chain', () => {
   });
 
   it('a cheater is withheld, then jailed, slashed and left out of the next committee; honest nodes pass; supply exact', async () => {
-    const RUNS = 5;
+    const RUNS = 3;
     for (let run = 0; run < RUNS; run++) {
       const setup = await chainWithBlobs();
       chain = setup.chain;

@@ -41,14 +41,20 @@ export interface ChallengeParams {
  */
 export const CHALLENGE_DEFAULTS: ChallengeParams = { samples: 128, jailThreshold: 2, jailWindow: 3, slashBps: 100 };
 
-const META_KEYS = { samples: 'challenge.samples', jailThreshold: 'challenge.jailThreshold', jailWindow: 'challenge.jailWindow', slashBps: 'challenge.slashBps' } as const;
+const META_KEYS = {
+  samples: 'challenge.samples',
+  jailThreshold: 'challenge.jailThreshold',
+  jailWindow: 'challenge.jailWindow',
+  slashBps: 'challenge.slashBps',
+} as const;
 
 /** Validates `p` (merged over the defaults). @throws TuskInputError for a bad value. */
 export function checkChallengeParams(p: Partial<ChallengeParams> | undefined): ChallengeParams {
   const out = { ...CHALLENGE_DEFAULTS, ...(p ?? {}) };
   const int = (name: keyof ChallengeParams, lo: number, hi: number) => {
     const v = out[name];
-    if (!Number.isSafeInteger(v) || v < lo || v > hi) throw new TuskInputError(`challenges.${name} must be an integer in ${lo}…${hi}, got ${v}`);
+    if (!Number.isSafeInteger(v) || v < lo || v > hi)
+      throw new TuskInputError(`challenges.${name} must be an integer in ${lo}…${hi}, got ${v}`);
   };
   int('samples', 1, 4096);
   int('jailWindow', 1, 1000);
@@ -170,7 +176,13 @@ export interface ChallengeAnswer {
 }
 
 /** Whether `answer` proves `item` of a blob with `rootHash` and symbol size `S`. Never throws. */
-export function verifyChallengeAnswer(cfg: EncodingConfig, item: ChallengeItem, rootHash: Uint8Array, S: number, answer: ChallengeAnswer): boolean {
+export function verifyChallengeAnswer(
+  cfg: EncodingConfig,
+  item: ChallengeItem,
+  rootHash: Uint8Array,
+  S: number,
+  answer: ChallengeAnswer,
+): boolean {
   try {
     const { symbol, sliverProof, primaryHash, secondaryHash, pairProof } = answer;
     if (!symbol || !sliverProof || !primaryHash || !secondaryHash || !pairProof || symbol.length !== S) return false;
@@ -257,7 +269,15 @@ export interface ChallengeItemView extends Omit<ChallengeItem, 'blob'> {
 export function challengeItemsOf(store: Store, epoch: number, nodeId: ObjectId): ChallengeItemView[] {
   const rows = store
     .q('SELECT idx, blob_id, size, pair, axis, sliver_index, position FROM challenge_items WHERE epoch = ? AND node_id = ? ORDER BY idx')
-    .all(epoch, nodeId) as { idx: number; blob_id: Uint8Array; size: number; pair: number; axis: string; sliver_index: number; position: number }[];
+    .all(epoch, nodeId) as {
+    idx: number;
+    blob_id: Uint8Array;
+    size: number;
+    pair: number;
+    axis: string;
+    sliver_index: number;
+    position: number;
+  }[];
   return rows.map((r) => ({
     index: r.idx,
     blobId: new Uint8Array(r.blob_id),
@@ -278,7 +298,9 @@ export function answerChallenge(ctx: ExecContext, nodeId: ObjectId, answers: rea
   const { store, meta } = ctx;
   if (!openRound(store, meta.epoch)) throw new ChainAbortError('ENoChallengeRound', `no challenge round is open in epoch ${meta.epoch}`);
   const cfg = new EncodingConfig(meta.nShards);
-  const get = store.q('SELECT root_hash, size, pair, axis, sliver_index, position FROM challenge_items WHERE epoch = ? AND node_id = ? AND idx = ?');
+  const get = store.q(
+    'SELECT root_hash, size, pair, axis, sliver_index, position FROM challenge_items WHERE epoch = ? AND node_id = ? AND idx = ?',
+  );
   const set = store.q('UPDATE challenge_items SET ok = ? WHERE epoch = ? AND node_id = ? AND idx = ?');
   let verified = 0;
   for (const a of answers) {
@@ -319,7 +341,9 @@ export function finishChallengeRound(ctx: ExecContext): { epoch: number; outcome
   if (!openRound(store, meta.epoch)) throw new ChainAbortError('ENoChallengeRound', `no challenge round is open in epoch ${meta.epoch}`);
   const p = readChallengeParams(store);
   const rows = store
-    .q('SELECT node_id, COUNT(*) AS n, SUM(CASE WHEN ok = 1 THEN 1 ELSE 0 END) AS good FROM challenge_items WHERE epoch = ? GROUP BY node_id ORDER BY node_id')
+    .q(
+      'SELECT node_id, COUNT(*) AS n, SUM(CASE WHEN ok = 1 THEN 1 ELSE 0 END) AS good FROM challenge_items WHERE epoch = ? GROUP BY node_id ORDER BY node_id',
+    )
     .all(meta.epoch) as { node_id: string; n: number; good: number }[];
   const outcomes: ChallengeOutcome[] = [];
   for (const r of rows) {
@@ -330,7 +354,9 @@ export function finishChallengeRound(ctx: ExecContext): { epoch: number; outcome
     if (!passed) {
       store.setWithholdingBps(r.node_id, meta.epoch, N_BASIS_POINTS);
       const history = (
-        store.q('SELECT passed FROM challenge_results WHERE node_id = ? ORDER BY epoch DESC LIMIT ?').all(r.node_id, p.jailWindow) as { passed: number }[]
+        store.q('SELECT passed FROM challenge_results WHERE node_id = ? ORDER BY epoch DESC LIMIT ?').all(r.node_id, p.jailWindow) as {
+          passed: number;
+        }[]
       )
         .map((h) => h.passed === 1)
         .reverse();
@@ -399,7 +425,8 @@ export function challengeStatus(store: Store, epoch: number): ChallengeNodeStatu
     .all() as { id: string; name: string; passed: number; failed: number }[];
   return rows.map((r) => {
     let slashed = 0n;
-    for (const s of store.q('SELECT amount FROM challenge_slashes WHERE node_id = ?').all(r.id) as { amount: string }[]) slashed += BigInt(s.amount);
+    for (const s of store.q('SELECT amount FROM challenge_slashes WHERE node_id = ?').all(r.id) as { amount: string }[])
+      slashed += BigInt(s.amount);
     return {
       nodeId: r.id,
       name: r.name,

@@ -6,6 +6,7 @@
  * `TuskInputError`, and anything that says "the chain did not answer" (connection refused or
  * reset, a timeout, a 5xx) a retryable `ChainUnavailableError`.
  */
+import type { ChallengeNodeStatus } from '../local/challenges.ts';
 import type { BlobId } from '../../codec/blob-id.ts';
 import { blobIdToString } from '../../codec/blob-id.ts';
 import { ChainAbortError, ChainUnavailableError, TuskError, TuskInputError } from '../../errors.ts';
@@ -185,6 +186,10 @@ export class RemoteChain extends SigningChain implements DevChain {
     });
   }
 
+  /** Every node's storage challenge record (rounds passed/failed, jailed, stake slashed). */
+  async challengeStatus(): Promise<ChallengeNodeStatus[]> {
+    return (await this.get<{ nodes: ChallengeNodeStatus[] }>('/v1/challenges/status')).nodes;
+  }
   async systemState(): Promise<SystemState> {
     return this.get('/v1/system-state');
   }

@@ -26,12 +26,15 @@ import { decodeChainJson, encodeChainJson } from '../json.ts';
 import type { SignedTransaction } from '../transaction.ts';
 import type { DevChain } from '../types.ts';
 import { pause } from '../../util/async.ts';
+import type { ChallengeNodeStatus } from '../local/challenges.ts';
 import { httpServerFactory, limitConnections, watchBody } from '../../http/guard.ts';
 
 /** What the server needs from the chain it serves: `LocalChain` satisfies it. */
 export interface ServableChain extends DevChain {
   chainId(): Promise<string>;
   submit(tx: SignedTransaction): Promise<unknown>;
+  /** Storage challenge records (LocalChain); a chain without it answers 404 on the route. */
+  challengeStatus?(): Promise<readonly ChallengeNodeStatus[]>;
 }
 
 /** Options of `startChainServer`. */
@@ -308,6 +311,10 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
     return { status: 'ok', chainId: await chain.chainId(), epoch: state.epoch, epochState: state.epochState, nShards: state.nShards };
   });
   get('/v1/system-state', () => chain.systemState());
+  get('/v1/challenges/status', async () => {
+    if (!chain.challengeStatus) throw notFound('storage challenge record');
+    return { nodes: await chain.challengeStatus() };
+  });
   get('/v1/committee', (req) => chain.committee(intQuery(req.query.epoch, 'epoch', 0, 0xffff_ffff)));
   get('/v1/balances/:address', async (req) => ({
     address: req.params.address,
