@@ -351,3 +351,13 @@ export interface DevChain extends Chain {
    */
   advanceEpoch(): Promise<TxEffects & { epoch: number }>;
 }
+
+/** One storage node's storage-challenge record on a Tusk chain (`tusk challenge status`, chain/local/challenges.ts). */
+export interface ChallengeNodeStatus {
+  readonly nodeId: ObjectId;
+  readonly name: string;
+  readonly roundsPassed: number;
+  readonly roundsFailed: number;
+  readonly jailed: boolean;
+  readonly slashed: bigint;
+}

@@ -18,7 +18,7 @@ import { EncodingConfig, ENCODING_TYPE_RS2 } from '../../codec/config.ts';
 import { blobIdRotation } from '../../codec/blob-id.ts';
 import { type MerkleNode, verifyMerkleProof } from '../../codec/merkle.ts';
 import { pairForShard } from '../../protocol/placement.ts';
-import type { ObjectId } from '../types.ts';
+import type { ChallengeNodeStatus, ObjectId } from '../types.ts';
 import type { ExecContext } from './context.ts';
 import type { Store } from './tables.ts';
 import { N_BASIS_POINTS } from './staking.ts';
@@ -403,16 +403,6 @@ export function totalSlashed(store: Store): bigint {
   return s;
 }
 
-/** One node's challenge record (`tusk challenge status`). */
-export interface ChallengeNodeStatus {
-  readonly nodeId: ObjectId;
-  readonly name: string;
-  readonly roundsPassed: number;
-  readonly roundsFailed: number;
-  readonly jailed: boolean;
-  readonly slashed: bigint;
-}
-
 /** Every registered node's record, in registration order. */
 export function challengeStatus(store: Store, epoch: number): ChallengeNodeStatus[] {
   const rows = store
@@ -437,3 +427,5 @@ export function challengeStatus(store: Store, epoch: number): ChallengeNodeStatu
     };
   });
 }
+
+export type { ChallengeNodeStatus };

@@ -6,7 +6,7 @@
  * `TuskInputError`, and anything that says "the chain did not answer" (connection refused or
  * reset, a timeout, a 5xx) a retryable `ChainUnavailableError`.
  */
-import type { ChallengeNodeStatus } from '../local/challenges.ts';
+import type { ChallengeNodeStatus } from '../types.ts';
 import type { BlobId } from '../../codec/blob-id.ts';
 import { blobIdToString } from '../../codec/blob-id.ts';
 import { ChainAbortError, ChainUnavailableError, TuskError, TuskInputError } from '../../errors.ts';

@@ -26,7 +26,7 @@ import { decodeChainJson, encodeChainJson } from '../json.ts';
 import type { SignedTransaction } from '../transaction.ts';
 import type { DevChain } from '../types.ts';
 import { pause } from '../../util/async.ts';
-import type { ChallengeNodeStatus } from '../local/challenges.ts';
+import type { ChallengeNodeStatus } from '../types.ts';
 import { httpServerFactory, limitConnections, watchBody } from '../../http/guard.ts';
 
 /** What the server needs from the chain it serves: `LocalChain` satisfies it. */
