@@ -138,7 +138,7 @@ describe('challenges over the real chain', () => {
     }
   }, 60_000);
 
-  it('forged answers (a symbol from another position, a wrong root) fail', async () => {
+  it('forged answers (a flipped symbol, a swapped pair leaf) fail; an open round is finished by advanceEpoch', async () => {
     const setup = await chainWithBlobs();
     chain = setup.chain;
     await chain.startChallengeRound(seedOf('forge', 0));
@@ -151,8 +151,13 @@ describe('challenges over the real chain', () => {
       return a;
     });
     expect((await chain.answerChallenge(m.nodeId, forged)).verified).toBe(items.length - 2);
-    const { outcomes } = await chain.finishChallengeRound();
-    expect(outcomes.find((o) => o.nodeId === m.nodeId)!.passed).toBe(false);
+    // Left open, the round is finished by the epoch change: the forger fails, the silent nodes too.
+    const fx = await chain.advanceEpoch();
+    const paid = fx.events.map((e) => e.event).filter((e) => e.type === 'RewardsDistributed') as { nodeId: string; amount: bigint }[];
+    expect(paid.every((p) => p.amount === 0n)).toBe(true);
+    const status = await chain.challengeStatus();
+    expect(status.find((s) => s.nodeId === m.nodeId)).toMatchObject({ roundsPassed: 0, roundsFailed: 1, jailed: false });
+    await expectSupplyConserved(chain);
     await chain.close();
     chain = undefined;
   });

@@ -218,6 +218,11 @@ export function challengeableBlobs(store: Store, epoch: number): ChallengeBlob[]
   return rows.map((r) => ({ blobId: new Uint8Array(r.blob_id), rootHash: new Uint8Array(r.root_hash), size: Number(r.size) }));
 }
 
+/** Whether `epoch` has a started, unfinished round (advanceEpoch finishes it first). */
+export function hasOpenRound(store: Store, epoch: number): boolean {
+  return openRound(store, epoch) !== null;
+}
+
 /** The open round of the current epoch, if any. */
 function openRound(store: Store, epoch: number): { seed: Uint8Array } | null {
   const r = store.q('SELECT seed FROM challenge_rounds WHERE epoch = ? AND finished = 0').get(epoch) as { seed: Uint8Array } | undefined;

@@ -25,7 +25,7 @@ import type { CommitteeInfo, CommitteeNode, ObjectId, ShardMove } from '../types
 import type { ExecContext } from './context.ts';
 import { toShares, toWal } from './tables.ts';
 import { N_BASIS_POINTS } from './staking.ts';
-import { isJailed } from './challenges.ts';
+import { finishChallengeRound, hasOpenRound, isJailed } from './challenges.ts';
 
 /** Move constants (staking_inner.move). */
 /** From this many nodes on, a node holds at most n/SHARDS_LIMIT_DENOMINATOR shards. */
@@ -219,6 +219,8 @@ export function advanceEpoch(ctx: ExecContext): { epoch: number } {
   }
   const oldEpoch = meta.epoch;
   const newEpoch = oldEpoch + 1;
+  // An unanswered challenge round counts now: its withholding and jail apply to this change.
+  if (hasOpenRound(store, oldEpoch)) finishChallengeRound(ctx);
   const oldCommittee = store.committee(oldEpoch, meta.nShards)!;
 
   // --- rewards of the ending epoch (system_state_inner::advance_epoch) ---------------------------
