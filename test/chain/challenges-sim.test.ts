@@ -167,19 +167,25 @@ describe('challenges over the real chain', () => {
     const EPOCHS = Number(process.env.TUSK_CHALLENGE_EPOCHS ?? (process.env.TUSK_SLOW === '1' ? 1000 : 100));
     const setup = await chainWithBlobs();
     chain = setup.chain;
-    const committee = await chain.committee();
     const t0 = Date.now();
+    const rounds = new Map<string, number>();
     for (let e = 0; e < EPOCHS; e++) {
       await chain.startChallengeRound();
-      for (const m of committee.members) await chain.answerChallenge(m.nodeId, answers(await chain.challengeItems(m.nodeId), new Set()));
+      // The committee can shift (withheld-free rewards still change stakes): answer as it is now.
+      for (const m of (await chain.committee()).members)
+        await chain.answerChallenge(m.nodeId, answers(await chain.challengeItems(m.nodeId), new Set()));
       const { outcomes } = await chain.finishChallengeRound();
       expect(outcomes.every((o) => o.passed && !o.jailed && o.slashed === 0n)).toBe(true);
+      for (const o of outcomes) rounds.set(o.nodeId, (rounds.get(o.nodeId) ?? 0) + 1);
       await chain.advanceEpoch();
       await syncAll(chain, setup.nodes);
     }
     console.log(`challenge sim: ${EPOCHS} honest epochs over the chain in ${Date.now() - t0} ms`);
     const status = await chain.challengeStatus();
-    for (const s of status) expect(s).toMatchObject({ roundsPassed: EPOCHS, roundsFailed: 0, jailed: false, slashed: 0n });
+    // A node without shards in an epoch has a void round (neither passed nor failed).
+    for (const s of status)
+      expect(s).toMatchObject({ roundsPassed: rounds.get(s.nodeId) ?? 0, roundsFailed: 0, jailed: false, slashed: 0n });
+    expect([...rounds.values()].reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(EPOCHS * 3);
     const a = await chain.supplyAudit();
     expect(a.slashed).toBe(0n);
     await expectSupplyConserved(chain);
