@@ -14,6 +14,30 @@ import { startStorageNode } from '../node/node.ts';
 import { FROST_PER_WAL } from '../chain/types.ts';
 import { logLine, parseCommand, print, UsageError } from './common.ts';
 import { watchParent } from './parent-watch.ts';
+import { ChainUnavailableError } from '../errors.ts';
+import { sleep } from '../util/async.ts';
+
+/** How long a starting node waits for an unreachable chain before giving up. */
+const CHAIN_WAIT_MS = 120_000;
+
+/**
+ * Resolves once `chain` answers; retries an unreachable chain (ChainUnavailableError) with backoff
+ * up to `ms`, logging once a few seconds in. Any other error, or the deadline, is thrown.
+ */
+async function waitForChain(chain: RemoteChain, ms: number, log: (m: string) => void, stopping: () => boolean): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await chain.systemState();
+      if (attempt > 0) log(`chain ${chain.url} reachable again`);
+      return;
+    } catch (e) {
+      if (!(e instanceof ChainUnavailableError) || Date.now() > deadline || stopping()) throw e;
+      if (attempt === 3) log(`waiting for the chain ${chain.url} (${(e as Error).message}); up to ${ms / 1000} s`);
+      await sleep(Math.min(5_000, 200 * 2 ** attempt));
+    }
+  }
+}
 
 /** Usage text of the node command (main.ts appends it to its own). */
 export const NODE_USAGE = `Storage node:
@@ -80,6 +104,10 @@ export async function nodeCommand(args: string[], usageError: (m: string) => Err
   const name = values.name ?? 'node';
   try {
     const chain = new RemoteChain({ url: chainUrl });
+    // A node started while its chain server restarts (a crash, an upgrade) waits for it instead of
+    // exiting: found by the chaos soak, where a node restarted during a chain restart stayed down
+    // for good and held the epoch change in changeSync forever.
+    await waitForChain(chain, CHAIN_WAIT_MS, (m) => logLine(name, m), () => stopSignal !== null);
     const node = await startStorageNode({
       chain,
       dataDir,

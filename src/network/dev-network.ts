@@ -181,7 +181,16 @@ function spawnTusk(
       clearTimeout(timer);
       child.removeListener('exit', onExit);
       try {
-        res({ child, ready: JSON.parse(line) });
+        const ready = JSON.parse(line) as Record<string, unknown>;
+        // Under --json a command that fails prints its error as JSON on stdout too: that line is
+        // not a ready line (a node that exited at once was taken for started before this check).
+        if (ready && typeof ready === 'object' && 'error' in ready) {
+          const err = ready.error as { message?: string };
+          child.kill('SIGKILL');
+          rej(new TuskError(`tusk ${args.slice(0, 2).join(' ')} failed to start: ${err?.message ?? line} (log: ${logFile})`));
+          return;
+        }
+        res({ child, ready });
       } catch {
         child.kill('SIGKILL');
         rej(new TuskError(`tusk ${args.slice(0, 2).join(' ')} printed ${JSON.stringify(line)} instead of its JSON ready line`));
