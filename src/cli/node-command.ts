@@ -107,7 +107,12 @@ export async function nodeCommand(args: string[], usageError: (m: string) => Err
     // A node started while its chain server restarts (a crash, an upgrade) waits for it instead of
     // exiting: found by the chaos soak, where a node restarted during a chain restart stayed down
     // for good and held the epoch change in changeSync forever.
-    await waitForChain(chain, CHAIN_WAIT_MS, (m) => logLine(name, m), () => stopSignal !== null);
+    await waitForChain(
+      chain,
+      CHAIN_WAIT_MS,
+      (m) => logLine(name, m),
+      () => stopSignal !== null,
+    );
     const node = await startStorageNode({
       chain,
       dataDir,
