@@ -17,9 +17,6 @@ import { watchParent } from './parent-watch.ts';
 import { ChainUnavailableError } from '../errors.ts';
 import { sleep } from '../util/async.ts';
 
-/** How long a starting node waits for an unreachable chain before giving up. */
-const CHAIN_WAIT_MS = 120_000;
-
 /**
  * Resolves once `chain` answers; retries an unreachable chain (ChainUnavailableError) with backoff
  * up to `ms`, logging once a few seconds in. Any other error, or the deadline, is thrown.
@@ -33,7 +30,7 @@ async function waitForChain(chain: RemoteChain, ms: number, log: (m: string) => 
       return;
     } catch (e) {
       if (!(e instanceof ChainUnavailableError) || Date.now() > deadline || stopping()) throw e;
-      if (attempt === 3) log(`waiting for the chain ${chain.url} (${(e as Error).message}); up to ${ms / 1000} s`);
+      if (attempt === 2) log(`waiting for the chain ${chain.url} (${(e as Error).message}); up to ${ms / 1000} s`);
       await sleep(Math.min(5_000, 200 * 2 ** attempt));
     }
   }
@@ -47,8 +44,10 @@ export const NODE_USAGE = `Storage node:
         [--name NAME] [--stake WAL]   SIGINT/SIGTERM. Defaults: 127.0.0.1, a free port, stake
         [--network-address ADDR]      1000 WAL (from the dev faucet), address = the listen URL
         [--exit-with-parent]          (with --host 0.0.0.0 or ::, pass --network-address).
-                                      --exit-with-parent: stop when the parent process dies
+        [--chain-wait SECONDS]        --exit-with-parent: stop when the parent process dies
                                       (used by tusk dev). SIGHUP stops the node like SIGTERM.
+                                      --chain-wait: wait that long for an unreachable chain at
+                                      start (default 0: fail at once; tusk dev passes 120).
 `;
 
 const OPTIONS = {
@@ -60,6 +59,7 @@ const OPTIONS = {
   stake: { type: 'string' },
   'network-address': { type: 'string' },
   'exit-with-parent': { type: 'boolean', default: false },
+  'chain-wait': { type: 'string' },
   json: { type: 'boolean', default: false },
 } as const;
 
@@ -88,6 +88,8 @@ export async function nodeCommand(args: string[], usageError: (m: string) => Err
     port = Number(values.port);
   }
   const stake = values.stake === undefined ? undefined : parseStakeWal(values.stake);
+  const chainWait = values['chain-wait'] ?? '0';
+  if (!/^\d{1,6}$/.test(chainWait)) throw usageError(`--chain-wait must be whole seconds, got ${JSON.stringify(chainWait)}`);
 
   // Listen for the stop signal from the start, so a signal during start-up is not lost.
   let stopSignal: string | null = null;
@@ -109,7 +111,7 @@ export async function nodeCommand(args: string[], usageError: (m: string) => Err
     // for good and held the epoch change in changeSync forever.
     await waitForChain(
       chain,
-      CHAIN_WAIT_MS,
+      Number(chainWait) * 1000,
       (m) => logLine(name, m),
       () => stopSignal !== null,
     );

@@ -318,6 +318,9 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
         name,
         '--stake',
         String(options.stakeWal ?? 1000),
+        // A node (re)started while the chain server restarts waits for it instead of exiting.
+        '--chain-wait',
+        '120',
         '--json',
       ];
       await ensurePortFree(host, layout.nodePorts[i], name, dir);
