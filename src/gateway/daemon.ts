@@ -17,6 +17,7 @@ import { ApiError, CORS_HEADERS, PlainError, parseQuery, requestUrl, sendApiErro
 import { JwtAuthenticator, type JwtOptions } from './jwt.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { publisherRoutes } from './publisher.ts';
+import { DEFAULT_MAX_QUILT_BODY_SIZE, quiltAggregatorRoutes, quiltPublisherRoutes } from './quilt-routes.ts';
 import { BlobReader } from './ranges.ts';
 import { apiPage, RouteTable, type RouteDefinition } from './route-table.ts';
 
@@ -35,6 +36,8 @@ export interface DaemonOptions {
   readonly metricsAddress?: string | null;
   /** Largest PUT body (default 10 MiB, Walrus's 10240 KiB). */
   readonly maxBodySize?: number;
+  /** Largest PUT /v1/quilts body (default 100 MiB, Walrus's 102400 KiB). */
+  readonly maxQuiltBodySize?: number;
   readonly publisherMaxBufferSize?: number;
   readonly publisherMaxConcurrentRequests?: number;
   readonly aggregatorMaxBufferSize?: number;
@@ -199,10 +202,27 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         nodeTimeoutMs: options.nodeTimeoutMs,
         storeRetries: options.storeRetries,
       }),
+      ...quiltPublisherRoutes({
+        chain,
+        signer: options.signer!,
+        pool: options.pool,
+        maxQuiltBodySize: options.maxQuiltBodySize ?? DEFAULT_MAX_QUILT_BODY_SIZE,
+        nodeTimeoutMs: options.nodeTimeoutMs,
+        storeRetries: options.storeRetries,
+        background,
+      }),
     );
   }
+  const blocklist = await loadBlocklist(options.blocklist);
   if (aggregator) {
     table.register(
+      ...quiltAggregatorRoutes({
+        chain,
+        pool: options.pool,
+        nodeTimeoutMs: options.nodeTimeoutMs,
+        allowedHeaders: (options.allowedHeaders ?? DEFAULT_ALLOWED_HEADERS).map((h) => h.toLowerCase()),
+        blocklist,
+      }),
       ...aggregatorRoutes({
         chain,
         reader,
@@ -210,7 +230,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         metrics,
         allowedHeaders: (options.allowedHeaders ?? DEFAULT_ALLOWED_HEADERS).map((h) => h.toLowerCase()),
         maxBlobSize: options.maxBlobSize,
-        blocklist: await loadBlocklist(options.blocklist),
+        blocklist,
         notFoundCacheControl: options.notFoundCacheControl ?? 'no-store',
         cacheFillAfterRanges: options.cacheFillAfterRanges ?? 2,
       }),
@@ -306,8 +326,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const maxBody = options.maxBodySize ?? 10 * 2 ** 20;
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     const declared = Number(req.headers['content-length'] ?? NaN);
-    if (publisher && req.method === 'PUT' && declared > maxBody) {
-      sendText(res, 413, `length limit exceeded: the body is ${declared} bytes, the limit is ${maxBody}`, { connection: 'close' });
+    const limit = requestUrl(req).pathname === '/v1/quilts' ? (options.maxQuiltBodySize ?? DEFAULT_MAX_QUILT_BODY_SIZE) : maxBody;
+    if (publisher && req.method === 'PUT' && declared > limit) {
+      sendText(res, 413, `length limit exceeded: the body is ${declared} bytes, the limit is ${limit}`, { connection: 'close' });
       return;
     }
     res.writeContinue();
