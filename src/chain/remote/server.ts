@@ -22,6 +22,7 @@ import { BlockList, isIP } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { blobIdFromString } from '../../codec/blob-id.ts';
 import { ChainAbortError, ChainUnavailableError, TuskError, TuskInputError } from '../../errors.ts';
+import { isSiteReader } from '../site-objects.ts';
 import { decodeChainJson, encodeChainJson } from '../json.ts';
 import type { SignedTransaction } from '../transaction.ts';
 import type { DevChain } from '../types.ts';
@@ -328,6 +329,19 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
     }
     return chain.blobObjects(blobId);
   });
+
+  // Walrus Sites reads (chain/site-objects.ts), when the chain has them.
+  if (isSiteReader(chain)) {
+    const sites = chain;
+    get('/v1/sites/:id', (req) => orNotFound('site', sites.getSite(addressParam(req.params.id, 'site ID'))));
+    get('/v1/sites/:id/resources', (req) => sites.siteResources(addressParam(req.params.id, 'site ID')));
+    get('/v1/sites/:id/resource', (req) => {
+      const path = req.query.path;
+      if (typeof path !== 'string' || !path.startsWith('/')) throw badRequest('path must be a resource path starting with /');
+      return orNotFound('site resource', sites.siteResource(addressParam(req.params.id, 'site ID'), path));
+    });
+    get('/v1/owners/:address/sites', (req) => sites.sitesOwnedBy(addressParam(req.params.address, 'address')));
+  }
 
   app.get('/v1/events', async (req, reply) => {
     const q = req.query as Record<string, string | undefined>;
