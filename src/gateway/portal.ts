@@ -211,12 +211,13 @@ export class Portal {
 
   private async send(req: IncomingMessage, res: ServerResponse, r: SiteResource, status: number): Promise<void> {
     const bytes = await this.contentsOf(r);
-    const etag = `"${Buffer.from(r.blobHash).toString('base64')}"`;
+    const tag = Buffer.from(r.blobHash).toString('base64');
+    const etag = `"${tag}"`;
     const headers: Record<string, string> = {};
     for (const [k, v] of r.headers) if (!k.startsWith('x-wal-')) headers[k] = v;
     headers.etag = etag;
     headers['accept-ranges'] = 'bytes';
-    if (status === 200 && ifNoneMatchMatches(req.headers['if-none-match'] as string | undefined, etag)) {
+    if (status === 200 && ifNoneMatchMatches(req.headers['if-none-match'] as string | undefined, tag)) {
       res.writeHead(304, {
         etag,
         'accept-ranges': 'bytes',
@@ -226,7 +227,7 @@ export class Portal {
       return;
     }
     const range =
-      status === 200 && ifRangeAllows(req.headers['if-range'] as string | undefined, etag)
+      status === 200 && ifRangeAllows(req.headers['if-range'] as string | undefined, tag)
         ? parseRange(req.headers.range, bytes.length)
         : null;
     if (range === 'unsatisfiable') {
