@@ -59,6 +59,8 @@ export interface ChainServerOptions {
   readonly maxWaitMs?: number;
   /** Request body limit in bytes (default 1 MiB: a transaction is a few KiB). */
   readonly bodyLimit?: number;
+  /** Largest POST /v1/transactions body (default 32 MiB, at least bodyLimit): a big site update is one transaction. */
+  readonly transactionBodyLimit?: number;
   /** Called with errors of the epoch clock and with unexpected (500) request errors. */
   readonly onError?: (error: unknown) => void;
   /** Called with notable events (epoch advanced by the clock, refused peers); default: none. */
@@ -383,7 +385,9 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
   };
   void noteEpoch();
 
-  app.post('/v1/transactions', async (req, reply) => {
+  // A site publish or update is one transaction however many files it has (chain/site-objects.ts),
+  // so transactions may be larger than other bodies.
+  app.post('/v1/transactions', { bodyLimit: Math.max(bodyLimit, options.transactionBodyLimit ?? 32 << 20) }, async (req, reply) => {
     const body = objectBody(req.body);
     const { bytes, signature } = body;
     if (!(bytes instanceof Uint8Array) || bytes.length === 0)
