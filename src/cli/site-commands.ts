@@ -99,6 +99,7 @@ export async function siteCommand(argv: string[], usageError: (m: string) => Err
             removed: r.removed,
             ignored: r.ignored,
             quilts: r.quilts,
+            deletedBlobs: r.deletedBlobs,
             cost: String(r.cost),
             url: u.subdomain,
             pathUrl: u.path,
@@ -174,8 +175,8 @@ export async function siteCommand(argv: string[], usageError: (m: string) => Err
       const r = await destroySite(chain, wallet, id);
       print(
         values.json,
-        { siteObjectId: id, destroyed: true, removedResources: r.removed },
-        `destroyed site ${id} (${r.removed} resources)`,
+        { siteObjectId: id, destroyed: true, removedResources: r.removed, deletedBlobs: r.deletedBlobs },
+        `destroyed site ${id} (${r.removed} resources; ${r.deletedBlobs.length} blob object(s) deleted)`,
       );
       return 0;
     }

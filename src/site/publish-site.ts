@@ -95,6 +95,8 @@ export interface PublishSiteResult {
   readonly resources: number;
   /** False when nothing at all changed (no chain call was made). */
   readonly changed: boolean;
+  /** Blob objects deleted because no resource of the signer's sites refers to their blob any more. */
+  readonly deletedBlobs: readonly ObjectId[];
 }
 
 interface LocalResource {
@@ -266,6 +268,10 @@ export async function publishSite(dir: string, options: PublishSiteOptions): Pro
     siteId = existing.id;
     resources = existing.resourceCount;
   }
+  // Quilts no resource refers to any more (the site-builder's step 9): their deletable Blob
+  // objects are deleted, which returns their storage to the wallet for reuse.
+  const before = new Set([...onChain.values()].map((r) => blobIdToString(r.blobId)));
+  const deletedBlobs = existing && ops.length > 0 ? await deleteUnreferenced(chain, signer, before) : [];
   if (options.waitForUploads !== false && background.length > 0) {
     await Promise.race([Promise.allSettled(background), new Promise((r) => setTimeout(r, 60_000).unref())]);
   }
@@ -283,7 +289,33 @@ export async function publishSite(dir: string, options: PublishSiteOptions): Pro
     cost,
     resources,
     changed: !existing || ops.length > 0,
+    deletedBlobs,
   };
+}
+
+/**
+ * Deletes the signer's deletable Blob objects of `candidates` (blob IDs) that no resource of any
+ * of the signer's sites refers to. Failures are not fatal (the blobs then simply expire).
+ */
+async function deleteUnreferenced(chain: SiteChain, signer: Signer, candidates: ReadonlySet<string>): Promise<ObjectId[]> {
+  if (candidates.size === 0) return [];
+  const owner = signer.toSuiAddress();
+  const referenced = new Set<string>();
+  for (const site of await chain.sitesOwnedBy(owner))
+    for (const r of await chain.siteResources(site.id)) referenced.add(blobIdToString(r.blobId));
+  const deleted: ObjectId[] = [];
+  for (const o of await chain.ownedObjects(owner)) {
+    if (o.kind !== 'blob' || !o.object.deletable) continue;
+    const id = blobIdToString(o.object.blobId);
+    if (!candidates.has(id) || referenced.has(id)) continue;
+    try {
+      await chain.deleteBlob(signer, o.object.id);
+      deleted.push(o.object.id);
+    } catch {
+      // Left to expire.
+    }
+  }
+  return deleted;
 }
 
 /** `0x` + version 1 ‖ start u16 LE ‖ end u16 LE, as the site-builder writes the patch header. */
@@ -327,11 +359,16 @@ function packQuilts(files: LocalResource[], maxPatches: number, maxBytes: number
 
 /**
  * Destroys the signer's site: one call removes every resource, the routes and the redirects,
- * a second burns the Site object (Move's `burn` needs routes and redirects gone first). The
- * blobs are left to expire (another site may share a quilt).
+ * a second burns the Site object (Move's `burn` needs routes and redirects gone first); then the
+ * signer's deletable Blob objects of its quilts are deleted unless another of the signer's
+ * sites still refers to them.
  * @throws TuskInputError when the site does not exist or is not the signer's.
  */
-export async function destroySite(chain: SiteChain, signer: Signer, siteId: ObjectId): Promise<{ removed: number }> {
+export async function destroySite(
+  chain: SiteChain,
+  signer: Signer,
+  siteId: ObjectId,
+): Promise<{ removed: number; deletedBlobs: ObjectId[] }> {
   const site = await chain.getSite(siteId);
   if (!site) throw new TuskInputError(`site ${siteId} does not exist`);
   if (site.owner !== signer.toSuiAddress()) throw new TuskInputError(`site ${siteId} is owned by ${site.owner}, not by this wallet`);
@@ -341,5 +378,6 @@ export async function destroySite(chain: SiteChain, signer: Signer, siteId: Obje
   if (site.redirects !== null) ops.push({ op: 'setRedirects', redirects: null });
   if (ops.length > 0) await updateSite(chain, signer, siteId, ops);
   await burnSite(chain, signer, siteId);
-  return { removed: resources.length };
+  const deletedBlobs = await deleteUnreferenced(chain, signer, new Set(resources.map((r) => blobIdToString(r.blobId))));
+  return { removed: resources.length, deletedBlobs };
 }

@@ -87,7 +87,16 @@ describe('tusk site and the portal', () => {
     const out = JSON.parse(r.stdout);
     expect(out.siteObjectId).toMatch(/^0x[0-9a-f]{64}$/);
     expect(out.base36Id).toBe(BigInt(out.siteObjectId).toString(36));
-    expect(out.uploaded).toEqual(['/404.html', '/app.js', '/data.json', '/docs/index.html', '/img/logo.png', '/index.html', '/style.css']);
+    expect(out.uploaded).toEqual([
+      '/404.html',
+      '/app.js',
+      '/data.json',
+      '/docs/index.html',
+      '/img/logo.png',
+      '/index.html',
+      '/media/clip.webm',
+      '/style.css',
+    ]);
     expect(out.ignored).toEqual(['/notes.draft']);
     expect(out.quilts).toHaveLength(1);
     siteId = out.siteObjectId;
@@ -174,7 +183,8 @@ describe('tusk site and the portal', () => {
     expect(out.uploaded).toEqual(['/extra.txt', '/index.html']);
     expect(out.headersChanged).toEqual(['/style.css']);
     expect(out.removed.sort()).toEqual(['/docs/index.html', '/forged.html']);
-    expect(out.unchanged).toBe(4); // 404.html, app.js, data.json, img/logo.png
+    expect(out.unchanged).toBe(5); // 404.html, app.js, data.json, img/logo.png, media/clip.webm
+    expect(out.deletedBlobs).toEqual([]); // the first quilt still holds unchanged files
     await until(
       'version 2',
       () => get(host, '/'),
@@ -210,7 +220,12 @@ describe('tusk site and the portal', () => {
   it('destroy removes the site; the portal then answers 404', async () => {
     const r = await runTusk(['site', 'destroy', b36, '--json', ...cfg]);
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ destroyed: true });
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ destroyed: true });
+    // Both quilts (the publish's and the update's) were only this site's: their Blob objects are deleted.
+    expect(out.deletedBlobs).toHaveLength(2);
+    const owned = await t.chain.ownedObjects(t.wallet.toSuiAddress());
+    expect(owned.filter((o) => o.kind === 'blob' && out.deletedBlobs.includes(o.object.id))).toEqual([]);
     await until(
       'the site gone',
       () => get(host, '/'),
