@@ -134,6 +134,7 @@ export class Portal {
       }
       const err = e as Error & { status?: number };
       if (err.status === 422) return page(res, 422, 'Content does not match its hash', err.message);
+      if (err.status === 404) return page(res, 404, 'Blob unavailable', err.message);
       return page(res, 503, 'Site unavailable', `The site cannot be served now: ${err.message}`);
     }
   }
@@ -178,11 +179,20 @@ export class Portal {
     this.stats.contentMisses++;
     const readOptions = { chain: this.chain, pool: this.options.pool, nodeTimeoutMs: this.options.nodeTimeoutMs };
     let bytes: Uint8Array;
-    if (patchHeader) {
-      const at = parsePatchInternalId(patchHeader);
-      if (!at) throw Object.assign(new Error(`malformed ${QUILT_PATCH_HEADER} ${patchHeader}`), { status: 422 });
-      bytes = (await readQuiltPatch(null, { quiltPatchId: encodeQuiltPatchId(r.blobId, at.start, at.end) }, readOptions)).data;
-    } else bytes = await readBlob(r.blobId, readOptions);
+    const at = patchHeader ? parsePatchInternalId(patchHeader) : null;
+    if (patchHeader && !at) throw Object.assign(new Error(`malformed ${QUILT_PATCH_HEADER} ${patchHeader}`), { status: 422 });
+    try {
+      bytes = at
+        ? (await readQuiltPatch(null, { quiltPatchId: encodeQuiltPatchId(r.blobId, at.start, at.end) }, readOptions)).data
+        : await readBlob(r.blobId, readOptions);
+    } catch (e) {
+      // A blob that expired or was deleted is gone for good (404, as Walrus's portal answers);
+      // anything else may pass (503).
+      const epoch = (await this.chain.committee()).epoch;
+      const live = (await this.chain.blobObjects(r.blobId)).some((b) => b.certifiedEpoch !== null && b.storage.endEpoch > epoch);
+      if (!live) throw Object.assign(new Error(`the blob holding ${r.path} is no longer stored (expired or deleted)`), { status: 404 });
+      throw e;
+    }
     if (r.range) {
       const start = r.range.start ?? 0;
       const end = r.range.end === null ? bytes.length - 1 : Math.min(r.range.end, bytes.length - 1);

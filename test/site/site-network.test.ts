@@ -164,6 +164,26 @@ describe('tusk site and the portal', () => {
     expect(forged.status).toBe(422);
     expect(forged.body).not.toContain('version 1');
     expect(forged.body).toContain('SHA-256');
+    // A resource whose blob is not stored (never was, expired, or deleted): 404, not 503.
+    await updateSite(t.chain, t.wallet, siteId, [
+      {
+        op: 'addResource',
+        resource: {
+          path: '/gone.html',
+          headers: [['content-type', 'text/html']],
+          blobId: new Uint8Array(32).fill(3),
+          blobHash: new Uint8Array(32),
+          range: null,
+        },
+      },
+    ]);
+    const gone = await until(
+      'the resource without a blob',
+      () => get(host, '/gone.html'),
+      (g) => g.status !== 404 || g.body.includes('no longer stored'),
+    );
+    expect(gone.status).toBe(404);
+    expect(gone.body).toContain('no longer stored');
   }, 60_000);
 
   it('update stores only the changed files, removes vanished ones, re-points header-only changes; the portal follows', async () => {
@@ -182,7 +202,7 @@ describe('tusk site and the portal', () => {
     const out = JSON.parse(r.stdout);
     expect(out.uploaded).toEqual(['/extra.txt', '/index.html']);
     expect(out.headersChanged).toEqual(['/style.css']);
-    expect(out.removed.sort()).toEqual(['/docs/index.html', '/forged.html']);
+    expect(out.removed.sort()).toEqual(['/docs/index.html', '/forged.html', '/gone.html']);
     expect(out.unchanged).toBe(5); // 404.html, app.js, data.json, img/logo.png, media/clip.webm
     expect(out.deletedBlobs).toEqual([]); // the first quilt still holds unchanged files
     await until(
