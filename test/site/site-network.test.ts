@@ -164,6 +164,40 @@ describe('tusk site and the portal', () => {
     expect(forged.status).toBe(422);
     expect(forged.body).not.toContain('version 1');
     expect(forged.body).toContain('SHA-256');
+    // A redirect to itself is a 508, not a browser loop; HEAD answers the headers only.
+    await updateSite(t.chain, t.wallet, siteId, [
+      {
+        op: 'setRedirects',
+        redirects: [
+          ['/old-docs', { location: '/docs/', statusCode: 301 }],
+          ['/loop', { location: '/loop', statusCode: 302 }],
+        ],
+      },
+    ]);
+    expect(
+      (
+        await until(
+          'the loop redirect',
+          () => get(host, '/loop'),
+          (g) => g.status !== 404,
+        )
+      ).status,
+    ).toBe(508);
+    const head = await new Promise<{ status: number; length: string | undefined; body: string }>((resolve, reject) => {
+      const u = new URL(gw.url);
+      const req = request(
+        { host: u.hostname, port: u.port, path: '/style.css', method: 'HEAD', headers: { host: `${host}:${u.port}` } },
+        (res) => {
+          let body = '';
+          res.on('data', (c) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode!, length: res.headers['content-length'], body }));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(head).toMatchObject({ status: 200, body: '' });
+    expect(Number(head.length)).toBeGreaterThan(100);
     // A resource whose blob is not stored (never was, expired, or deleted): 404, not 503.
     await updateSite(t.chain, t.wallet, siteId, [
       {
