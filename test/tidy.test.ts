@@ -45,6 +45,7 @@ export const LAYERS: ReadonlyArray<readonly [group: string, layer: number]> = [
   ['node', 8], // the storage node
   ['network', 9], // a local network of processes (tusk dev)
   ['quilt', 9], // QuiltV1: format, encoder, patch IDs, store and single-patch reads
+  ['site', 9.5], // Walrus Sites: ws-resources.json, directory scan, publish/update, path resolution (over quilt/, below gateway/)
   ['gateway', 10], // the HTTP publisher and aggregator (tusk daemon)
   ['cli', 11], // the tusk command
   ['api', 12], // subpath entry points (package.json exports)

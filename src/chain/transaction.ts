@@ -42,7 +42,10 @@ export type CallName =
   | 'stake'
   | 'requestWithdrawStake'
   | 'withdrawStake'
-  | 'epochSyncDone';
+  | 'epochSyncDone'
+  | 'createSite'
+  | 'updateSite'
+  | 'burnSite';
 
 /** What the sender signs. */
 export interface TransactionData {

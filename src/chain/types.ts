@@ -165,7 +165,11 @@ export type ChainEvent =
   | { type: 'EpochChangeDone'; epoch: number }
   | { type: 'ShardsReceived'; epoch: number; nodeId: ObjectId; shards: readonly number[] }
   | { type: 'EpochParametersSelected'; nextEpoch: number }
-  | { type: 'RewardsDistributed'; epoch: number; nodeId: ObjectId; amount: bigint };
+  | { type: 'RewardsDistributed'; epoch: number; nodeId: ObjectId; amount: bigint }
+  /** Walrus Sites (chain/site-objects.ts): a site was created, changed (`paths`: resources added or removed), burned. */
+  | { type: 'SiteCreated'; siteId: ObjectId }
+  | { type: 'SiteUpdated'; siteId: ObjectId; version: number; paths: readonly string[] }
+  | { type: 'SiteBurned'; siteId: ObjectId };
 
 /** One shard changing hands at an epoch change (`from` null = first assignment). */
 export interface ShardMove {

@@ -60,6 +60,8 @@ import { isAddress, MAX_AMOUNT, Store, type StoredAbort, type SystemMeta } from 
 import { ExecContext, SYSTEM_ADDRESS } from './context.ts';
 import * as blobs from './blobs.ts';
 import * as staking from './staking.ts';
+import * as sites from './sites.ts';
+import type { SiteObject, SiteReader, SiteResource } from '../site-objects.ts';
 import { advanceEpoch, DEFAULT_MAX_COMMITTEE_SIZE } from './epochs.ts';
 
 /** Options of `LocalChain.open`. Genesis parameters apply only when the file is new. */
@@ -146,6 +148,9 @@ const CALLS: Record<CallName, CallFn> = {
   requestWithdrawStake: staking.requestWithdrawStake,
   withdrawStake: staking.withdrawStake,
   epochSyncDone: staking.epochSyncDone,
+  createSite: sites.createSite,
+  updateSite: sites.updateSite,
+  burnSite: sites.burnSite,
 };
 
 function positiveInt(v: number | undefined, def: number, min: number, max: number, what: string): number {
@@ -182,7 +187,7 @@ function rejectionError(r: StoredAbort): Error {
 }
 
 /** The embedded local chain (see the module comment). */
-export class LocalChain extends SigningChain implements DevChain {
+export class LocalChain extends SigningChain implements DevChain, SiteReader {
   private readonly db: DatabaseSync;
   private readonly store: Store;
   private readonly id: string;
@@ -549,6 +554,24 @@ export class LocalChain extends SigningChain implements DevChain {
       ...this.store.stakedWalOwnedBy(address).map((object): OwnedObject => ({ kind: 'stakedWal', object })),
       ...this.store.nodeCapsOwnedBy(address).map((c): OwnedObject => ({ kind: 'nodeCap', nodeId: c.nodeId, id: c.id })),
     ];
+  }
+
+  // --- Walrus Sites (./sites.ts) ----------------------------------------------------------------
+  async getSite(siteId: ObjectId): Promise<SiteObject | null> {
+    this.assertOpen();
+    return sites.readSite(this.store, siteId);
+  }
+  async siteResource(siteId: ObjectId, path: string): Promise<SiteResource | null> {
+    this.assertOpen();
+    return sites.readSiteResource(this.store, siteId, path);
+  }
+  async siteResources(siteId: ObjectId): Promise<SiteResource[]> {
+    this.assertOpen();
+    return sites.readSiteResources(this.store, siteId);
+  }
+  async sitesOwnedBy(owner: Address): Promise<SiteObject[]> {
+    this.assertOpen();
+    return sites.readSitesOwnedBy(this.store, owner);
   }
 
   async blobObjects(blobId: BlobId): Promise<BlobObject[]> {

@@ -62,6 +62,11 @@ CREATE TABLE IF NOT EXISTS txs (digest TEXT PRIMARY KEY, sender TEXT NOT NULL, c
 -- adds it to files of earlier builds on open (a missing table only means no rejection was stored).
 CREATE TABLE IF NOT EXISTS aborted_txs (
   digest TEXT PRIMARY KEY, sender TEXT NOT NULL, call TEXT NOT NULL, kind TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL);
+-- Walrus Sites (chain/local/sites.ts): the Site object (fields, routes, redirects as chain JSON)
+-- and one row per Resource dynamic field. Added like aborted_txs, without a schema version bump.
+CREATE TABLE IF NOT EXISTS sites (id TEXT PRIMARY KEY, owner TEXT NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS sites_owner ON sites(owner);
+CREATE TABLE IF NOT EXISTS site_resources (site_id TEXT NOT NULL, path TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (site_id, path));
 CREATE TABLE IF NOT EXISTS events (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, tx_digest TEXT NOT NULL, event_seq INTEGER NOT NULL, timestamp_ms INTEGER NOT NULL, body TEXT NOT NULL);
 `;

@@ -11,6 +11,7 @@ import { blobIdToString } from '../../codec/blob-id.ts';
 import { ChainAbortError, ChainUnavailableError, TuskError, TuskInputError } from '../../errors.ts';
 import { decodeChainJson, encodeChainJson } from '../json.ts';
 import { SigningChain } from '../signing-chain.ts';
+import type { SiteObject, SiteReader, SiteResource } from '../site-objects.ts';
 import type { SignedTransaction } from '../transaction.ts';
 import type {
   Address,
@@ -51,7 +52,7 @@ export interface RemoteChainOptions {
  * A chain reached over HTTP.
  * @remarks Stateless apart from the cached chain ID; any number of instances may share a server.
  */
-export class RemoteChain extends SigningChain implements DevChain {
+export class RemoteChain extends SigningChain implements DevChain, SiteReader {
   readonly url: string;
   private readonly timeoutMs: number;
   private readonly fetchFn: typeof fetch;
@@ -214,6 +215,20 @@ export class RemoteChain extends SigningChain implements DevChain {
   }
   async ownedObjects(address: Address): Promise<OwnedObject[]> {
     return this.get(`/v1/owners/${checkId(address, 'address')}/objects`);
+  }
+  // Walrus Sites (chain/site-objects.ts)
+  async getSite(siteId: ObjectId): Promise<SiteObject | null> {
+    return this.get(`/v1/sites/${checkId(siteId, 'site ID')}`, true);
+  }
+  async siteResource(siteId: ObjectId, path: string): Promise<SiteResource | null> {
+    if (typeof path !== 'string' || !path.startsWith('/')) throw new TuskInputError('a resource path starts with /');
+    return this.get(`/v1/sites/${checkId(siteId, 'site ID')}/resource?path=${encodeURIComponent(path)}`, true);
+  }
+  async siteResources(siteId: ObjectId): Promise<SiteResource[]> {
+    return this.get(`/v1/sites/${checkId(siteId, 'site ID')}/resources`);
+  }
+  async sitesOwnedBy(owner: Address): Promise<SiteObject[]> {
+    return this.get(`/v1/owners/${checkId(owner, 'address')}/sites`);
   }
   async blobObjects(blobId: BlobId): Promise<BlobObject[]> {
     return this.get(`/v1/blob-ids/${blobIdToString(blobId)}/objects`);

@@ -22,6 +22,7 @@ import { BlockList, isIP } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { blobIdFromString } from '../../codec/blob-id.ts';
 import { ChainAbortError, ChainUnavailableError, TuskError, TuskInputError } from '../../errors.ts';
+import { isSiteReader } from '../site-objects.ts';
 import { decodeChainJson, encodeChainJson } from '../json.ts';
 import type { SignedTransaction } from '../transaction.ts';
 import type { DevChain } from '../types.ts';
@@ -58,6 +59,8 @@ export interface ChainServerOptions {
   readonly maxWaitMs?: number;
   /** Request body limit in bytes (default 1 MiB: a transaction is a few KiB). */
   readonly bodyLimit?: number;
+  /** Largest POST /v1/transactions body (default 32 MiB, at least bodyLimit): a big site update is one transaction. */
+  readonly transactionBodyLimit?: number;
   /** Called with errors of the epoch clock and with unexpected (500) request errors. */
   readonly onError?: (error: unknown) => void;
   /** Called with notable events (epoch advanced by the clock, refused peers); default: none. */
@@ -329,6 +332,19 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
     return chain.blobObjects(blobId);
   });
 
+  // Walrus Sites reads (chain/site-objects.ts), when the chain has them.
+  if (isSiteReader(chain)) {
+    const sites = chain;
+    get('/v1/sites/:id', (req) => orNotFound('site', sites.getSite(addressParam(req.params.id, 'site ID'))));
+    get('/v1/sites/:id/resources', (req) => sites.siteResources(addressParam(req.params.id, 'site ID')));
+    get('/v1/sites/:id/resource', (req) => {
+      const path = req.query.path;
+      if (typeof path !== 'string' || !path.startsWith('/')) throw badRequest('path must be a resource path starting with /');
+      return orNotFound('site resource', sites.siteResource(addressParam(req.params.id, 'site ID'), path));
+    });
+    get('/v1/owners/:address/sites', (req) => sites.sitesOwnedBy(addressParam(req.params.address, 'address')));
+  }
+
   app.get('/v1/events', async (req, reply) => {
     const q = req.query as Record<string, string | undefined>;
     const cursor = q.cursor === undefined || q.cursor === '' ? null : q.cursor;
@@ -369,7 +385,9 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
   };
   void noteEpoch();
 
-  app.post('/v1/transactions', async (req, reply) => {
+  // A site publish or update is one transaction however many files it has (chain/site-objects.ts),
+  // so transactions may be larger than other bodies.
+  app.post('/v1/transactions', { bodyLimit: Math.max(bodyLimit, options.transactionBodyLimit ?? 32 << 20) }, async (req, reply) => {
     const body = objectBody(req.body);
     const { bytes, signature } = body;
     if (!(bytes instanceof Uint8Array) || bytes.length === 0)
