@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
 import { loadWallet } from '../client/client-config.ts';
 import { LocalChain } from '../chain/local/index.ts';
+import { registerLocalnetRoutes } from '../chain/localnet/service.ts';
 import { isLoopbackHost, startChainServer } from '../chain/remote/server.ts';
 import { RemoteChain } from '../chain/remote/client.ts';
 import { FROST_PER_WAL } from '../chain/types.ts';
@@ -270,6 +271,7 @@ async function serve(values: Values, positionals: string[], usageError: (m: stri
       port,
       devRoutes,
       epochClock: epochDurationMs !== undefined,
+      routes: (app) => registerLocalnetRoutes(app, chain),
       onLog: (line) => logLine('chain', line),
       onError: (e) => logLine('chain', `error: ${(e as Error)?.stack ?? String(e)}`),
     });
