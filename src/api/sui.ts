@@ -10,6 +10,6 @@ export {
   type TuskSuiClientOptions,
   type LocalnetPackageConfig,
 } from '../chain/localnet/sui-client.ts';
-export { registerLocalnetRoutes, LocalnetService, type LocalnetInfo } from '../chain/localnet/service.ts';
+export { registerLocalnetRoutes, LocalnetService, type LocalnetInfo } from '../chain/localnet/localnet-service.ts';
 export { localnetIds, walCoinId, gasCoinId, type LocalnetIds } from '../chain/localnet/ids.ts';
 export type { LocalnetEffects, LocalnetChangedObject, LocalnetEvent } from '../chain/localnet/execute.ts';

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
 import { loadWallet } from '../client/client-config.ts';
 import { LocalChain } from '../chain/local/index.ts';
-import { registerLocalnetRoutes } from '../chain/localnet/service.ts';
+import { registerLocalnetRoutes } from '../chain/localnet/localnet-service.ts';
 import { isLoopbackHost, startChainServer } from '../chain/remote/server.ts';
 import { RemoteChain } from '../chain/remote/client.ts';
 import { FROST_PER_WAL } from '../chain/types.ts';

@@ -1,6 +1,6 @@
 /**
  * `tuskSuiClient({ url })`: an `@mysten/sui` `CoreClient` over a Tusk chain server's `/v1/sui/…`
- * routes (service.ts), so the official Walrus SDK runs unmodified against `tusk dev`:
+ * routes (localnet-service.ts), so the official Walrus SDK runs unmodified against `tusk dev`:
  *
  *     const suiClient = tuskSuiClient({ url: 'http://127.0.0.1:9000' });
  *     const walrus = new WalrusClient({ suiClient, packageConfig, storageNodeUrlScheme: 'http' });
@@ -20,7 +20,7 @@ import { ChainAbortError, ChainUnavailableError, TuskError, TuskInputError } fro
 import { decodeChainJson, encodeChainJson } from '../json.ts';
 import type { LocalnetEffects } from './execute.ts';
 import type { SuiObject } from './objects.ts';
-import type { LocalnetInfo } from './service.ts';
+import type { LocalnetInfo } from './localnet-service.ts';
 import { SUI_COIN_TYPE, SUI_FRAMEWORK } from './ids.ts';
 
 /** Options of `tuskSuiClient`. */
