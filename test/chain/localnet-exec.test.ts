@@ -1,0 +1,194 @@
+/**
+ * The localnet's object rendering and PTB executor in process (a LocalChain served with the
+ * `/v1/sui/…` routes, `tuskSuiClient` as the client): the official SDK parses every object and
+ * prices like the chain; WAL coin arithmetic (split, merge, transfer, destroy_zero) is exact; and
+ * every refusal (leftover values, non-zero destroy, the gas coin, other signature schemes, unknown
+ * objects, a stale object version) applies nothing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WalrusClient } from '@mysten/walrus';
+import { Transaction } from '@mysten/sui/transactions';
+import { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
+import { Secp256k1Keypair } from '@mysten/sui/keypairs/secp256k1';
+import type { Ed25519Keypair as Kp } from '@mysten/sui/keypairs/ed25519';
+import { startChainServer, type ChainServer } from '../../src/chain/remote/server.ts';
+import type { LocalChain } from '../../src/chain/local/local-chain.ts';
+import { registerLocalnetRoutes, tuskSuiClient, walCoinId, type LocalnetService, type TuskSuiClient } from '../../src/api/sui.ts';
+import { storageUnits } from '../../src/chain/types.ts';
+import { encodedBlobLength } from '../../src/chain/local/blobs.ts';
+import { computeBlobMetadata } from '../../src/index.ts';
+import { EVENTS } from '../../src/chain/localnet/execute.ts';
+import { fundedAccount, openTestChain, setupCommittee } from './local-helpers.ts';
+
+let chain: LocalChain;
+let server: ChainServer;
+let svc: LocalnetService;
+let sui: TuskSuiClient;
+let walrus: WalrusClient;
+let alice: Kp;
+
+beforeAll(async () => {
+  ({ chain } = await openTestChain({ nShards: 10 }));
+  await setupCommittee(chain, [10n ** 12n, 2n * 10n ** 12n]);
+  server = await startChainServer({
+    chain,
+    routes: async (app) => {
+      svc = await registerLocalnetRoutes(app, chain);
+    },
+  });
+  sui = tuskSuiClient({ url: server.url });
+  const info = await sui.info();
+  walrus = new WalrusClient({
+    suiClient: sui,
+    packageConfig: { systemObjectId: info.systemObjectId, stakingPoolId: info.stakingObjectId },
+    storageNodeUrlScheme: 'http',
+  });
+  alice = await fundedAccount(chain, 1_000_000_000n);
+});
+afterAll(async () => {
+  await server?.close();
+  await chain?.close();
+});
+
+const walCoin = () => walCoinId(svc.ids, alice.toSuiAddress());
+const run = (tx: Transaction, signer: Kp = alice) => sui.signAndExecuteTransaction({ transaction: tx, signer });
+
+describe('localnet objects', () => {
+  it('the official SDK parses System, Staking, their inner fields and the pools, and prices as the chain', async () => {
+    const state = await chain.systemState();
+    const sys = await walrus.systemState();
+    expect(sys.committee.epoch).toBe(state.epoch);
+    expect(sys.committee.n_shards).toBe(10);
+    expect(sys.committee.members.map((m) => m.node_id)).toEqual(state.committee.members.map((m) => m.nodeId));
+    expect(BigInt(sys.storage_price_per_unit_size)).toBe(state.storagePricePerUnitSize);
+    const staking = await walrus.stakingState();
+    expect(staking.epoch).toBe(state.epoch);
+    expect(staking.epoch_state.$kind).toBe('EpochChangeDone');
+    for (const size of [0, 1, 65_536, 1 << 20, 1_800_000]) {
+      const units = storageUnits(encodedBlobLength(size, 1, 10));
+      const cost = await walrus.storageCost(size, 3);
+      expect(cost.storageCost).toBe(state.storagePricePerUnitSize * units * 3n);
+      expect(cost.writeCost).toBe(state.writePricePerUnitSize * units);
+    }
+    const [pool] = (await sui.getObjects({ objectIds: [state.committee.members[0]!.nodeId], include: { content: true } })).objects;
+    expect(pool).not.toBeInstanceOf(Error);
+  });
+
+  it('unknown objects and absent dynamic fields are errors, not made-up objects', async () => {
+    const { objects } = await sui.getObjects({ objectIds: ['0x' + 'ab'.repeat(32)] });
+    expect(objects[0]).toBeInstanceOf(Error);
+    await expect(walrus.readBlobAttributes({ blobObjectId: '0x' + 'cd'.repeat(32) })).rejects.toThrow();
+  });
+
+  it('the WAL coin and the gas coin follow the account', async () => {
+    const { balance } = await sui.getBalance({ owner: alice.toSuiAddress(), coinType: svc.ids.walType });
+    expect(BigInt(balance.balance)).toBe(await chain.balance(alice.toSuiAddress()));
+    const gas = await sui.listCoins({ owner: alice.toSuiAddress() });
+    expect(gas.objects).toHaveLength(1);
+    expect((await sui.listCoins({ owner: new Ed25519Keypair().toSuiAddress(), coinType: svc.ids.walType })).objects).toEqual([]);
+  });
+});
+
+describe('localnet execution', () => {
+  it('splits, transfers and merges WAL exactly', async () => {
+    const bob = new Ed25519Keypair().toSuiAddress();
+    const before = await chain.balance(alice.toSuiAddress());
+    const tx = new Transaction();
+    const [a, b, c] = tx.splitCoins(tx.object(walCoin()), [100, 200, 0]);
+    tx.transferObjects([a!], bob);
+    tx.mergeCoins(tx.object(walCoin()), [b!]);
+    tx.moveCall({ target: '0x2::coin::destroy_zero', typeArguments: [svc.ids.walType], arguments: [c!] });
+    const r = await run(tx);
+    expect(r.$kind).toBe('Transaction');
+    expect(await chain.balance(alice.toSuiAddress())).toBe(before - 100n);
+    expect(await chain.balance(bob)).toBe(100n);
+    const audit = await chain.supplyAudit();
+    expect(audit.balances + audit.stakedPrincipal + audit.poolRewards + audit.undistributed).toBe(audit.minted);
+  });
+
+  it('refuses leftovers, non-zero destroys and the gas coin, applying nothing', async () => {
+    const before = await chain.balance(alice.toSuiAddress());
+    const bob = new Ed25519Keypair().toSuiAddress();
+    const leftover = new Transaction();
+    const [x, y] = leftover.splitCoins(leftover.object(walCoin()), [5, 6]);
+    leftover.transferObjects([x!], bob);
+    void y;
+    await expect(run(leftover)).rejects.toThrow(/EUnusedValueWithoutDrop/);
+
+    const nonZero = new Transaction();
+    const [z] = nonZero.splitCoins(nonZero.object(walCoin()), [7]);
+    nonZero.moveCall({ target: '0x2::coin::destroy_zero', typeArguments: [svc.ids.walType], arguments: [z!] });
+    await expect(run(nonZero)).rejects.toThrow(/ENonZero/);
+
+    const gas = new Transaction();
+    const [g] = gas.splitCoins(gas.gas, [1]);
+    gas.transferObjects([g!], bob);
+    await expect(run(gas)).rejects.toThrow(/EUnsupportedCommand.*gas coin/);
+
+    const tooMuch = new Transaction();
+    const [w] = tooMuch.splitCoins(tooMuch.object(walCoin()), [before + 1n]);
+    tooMuch.transferObjects([w!], bob);
+    await expect(run(tooMuch)).rejects.toThrow(/EInsufficientCoinBalance/);
+
+    expect(await chain.balance(alice.toSuiAddress())).toBe(before);
+    expect(await chain.balance(bob)).toBe(0n);
+  });
+
+  it('refuses signature schemes other than Ed25519 and transactions on stale objects', async () => {
+    const k1 = new Secp256k1Keypair();
+    await chain.requestFaucet(k1.toSuiAddress(), 1000n);
+    const tx = new Transaction();
+    const [a] = tx.splitCoins(tx.object(walCoinId(svc.ids, k1.toSuiAddress())), [1]);
+    tx.transferObjects([a!], alice.toSuiAddress());
+    tx.setSender(k1.toSuiAddress());
+    const bytes = await tx.build({ client: sui });
+    const { signature } = await k1.signTransaction(bytes);
+    await expect(sui.executeTransaction({ transaction: bytes, signatures: [signature] })).rejects.toThrow(/EInvalidSignature.*Ed25519/);
+    expect(await chain.balance(k1.toSuiAddress())).toBe(1000n);
+
+    // Two transfers built on the same versions: the second is stale once the first ran.
+    const build = async (amount: number) => {
+      const t = new Transaction();
+      const [c] = t.splitCoins(t.object(walCoin()), [amount]);
+      t.transferObjects([c!], alice.toSuiAddress());
+      t.setSender(alice.toSuiAddress());
+      return t.build({ client: sui });
+    };
+    const first = await build(1);
+    const second = await build(2);
+    await sui.executeTransaction({ transaction: first, signatures: [(await alice.signTransaction(first)).signature] });
+    await expect(
+      sui.executeTransaction({ transaction: second, signatures: [(await alice.signTransaction(second)).signature] }),
+    ).rejects.toThrow(/EObjectVersionUnavailable/);
+  });
+
+  it('reports created objects and Walrus events for a register', async () => {
+    const tx = walrus.createStorageTransaction({ size: 1000, epochs: 2, owner: alice.toSuiAddress() });
+    const r = await sui.signAndExecuteTransaction({ transaction: tx, signer: alice, include: { effects: true } });
+    const created = r.Transaction!.effects!.changedObjects.filter((c) => c.idOperation === 'Created');
+    expect(created).toHaveLength(1);
+    expect(await chain.getStorage(created[0]!.objectId)).not.toBeNull();
+    const again = await sui.getTransaction({ digest: r.Transaction!.digest, include: { effects: true } });
+    expect(again.Transaction!.effects!.changedObjects).toEqual(r.Transaction!.effects!.changedObjects);
+
+    const data = new TextEncoder().encode('registered through the SDK');
+    const meta = computeBlobMetadata(data, { nShards: 10 });
+    const reg = walrus.registerBlobTransaction({
+      size: data.length,
+      epochs: 2,
+      blobId: meta.blobIdString,
+      rootHash: meta.rootHash,
+      deletable: true,
+      owner: alice.toSuiAddress(),
+    });
+    const rr = await sui.signAndExecuteTransaction({ transaction: reg, signer: alice, include: { effects: true, events: true } });
+    const blobId = rr.Transaction!.effects!.changedObjects.find((c) => c.idOperation === 'Created')!.objectId;
+    expect(rr.Transaction!.objectTypes![blobId]).toBe(`${svc.ids.walrusPackage}::blob::Blob`);
+    const [ev] = rr.Transaction!.events!;
+    expect(ev!.eventType).toBe(`${svc.ids.walrusPackage}::events::BlobRegistered`);
+    const parsed = EVENTS.BlobRegistered.parse(ev!.bcs);
+    expect(parsed.object_id).toBe(blobId);
+    expect(BigInt(parsed.size)).toBe(BigInt(data.length));
+    expect((await chain.getBlob(blobId))!.blobId).toEqual(meta.blobId);
+  });
+});
