@@ -25,7 +25,11 @@ afterAll(() => {
 
 interface Dev {
   child: ChildProcess;
-  summary: { chainUrl: string; nodes: { pid: number; url: string }[] };
+  summary: {
+    chainUrl: string;
+    nodes: { pid: number; url: string }[];
+    sui: { url: string; packageConfig: { systemObjectId: string; stakingPoolId: string } };
+  };
   stderr: () => string;
   exited: Promise<number | null>;
 }
