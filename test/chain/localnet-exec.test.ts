@@ -106,30 +106,40 @@ describe('localnet execution', () => {
     expect(audit.balances + audit.stakedPrincipal + audit.poolRewards + audit.undistributed).toBe(audit.minted);
   });
 
-  it('refuses leftovers, non-zero destroys and the gas coin, applying nothing', async () => {
+  it('refuses leftovers, non-zero destroys, the gas coin and overdrafts, in the dry run and in execution, applying nothing', async () => {
     const before = await chain.balance(alice.toSuiAddress());
     const bob = new Ed25519Keypair().toSuiAddress();
-    const leftover = new Transaction();
-    const [x, y] = leftover.splitCoins(leftover.object(walCoin()), [5, 6]);
-    leftover.transferObjects([x!], bob);
-    void y;
-    await expect(run(leftover)).rejects.toThrow(/EUnusedValueWithoutDrop/);
-
-    const nonZero = new Transaction();
-    const [z] = nonZero.splitCoins(nonZero.object(walCoin()), [7]);
-    nonZero.moveCall({ target: '0x2::coin::destroy_zero', typeArguments: [svc.ids.walType], arguments: [z!] });
-    await expect(run(nonZero)).rejects.toThrow(/ENonZero/);
-
-    const gas = new Transaction();
-    const [g] = gas.splitCoins(gas.gas, [1]);
-    gas.transferObjects([g!], bob);
-    await expect(run(gas)).rejects.toThrow(/EUnsupportedCommand.*gas coin/);
-
-    const tooMuch = new Transaction();
-    const [w] = tooMuch.splitCoins(tooMuch.object(walCoin()), [before + 1n]);
-    tooMuch.transferObjects([w!], bob);
-    await expect(run(tooMuch)).rejects.toThrow(/EInsufficientCoinBalance/);
-
+    /** Refused by the dry run before signing (no budget set), and by execution itself (budget set). */
+    const refused = async (make: () => Transaction, re: RegExp) => {
+      await expect(run(make())).rejects.toThrow(new RegExp(`Transaction resolution failed.*${re.source}`));
+      const tx = make();
+      tx.setGasBudget(10_000_000);
+      await expect(run(tx)).rejects.toThrow(re);
+    };
+    await refused(() => {
+      const tx = new Transaction();
+      const [x] = tx.splitCoins(tx.object(walCoin()), [5, 6]);
+      tx.transferObjects([x!], bob);
+      return tx;
+    }, /EUnusedValueWithoutDrop/);
+    await refused(() => {
+      const tx = new Transaction();
+      const [z] = tx.splitCoins(tx.object(walCoin()), [7]);
+      tx.moveCall({ target: '0x2::coin::destroy_zero', typeArguments: [svc.ids.walType], arguments: [z!] });
+      return tx;
+    }, /ENonZero/);
+    await refused(() => {
+      const tx = new Transaction();
+      const [g] = tx.splitCoins(tx.gas, [1]);
+      tx.transferObjects([g!], bob);
+      return tx;
+    }, /EUnsupportedCommand.*gas coin/);
+    await refused(() => {
+      const tx = new Transaction();
+      const [w] = tx.splitCoins(tx.object(walCoin()), [before + 1n]);
+      tx.transferObjects([w!], bob);
+      return tx;
+    }, /EInsufficientCoinBalance/);
     expect(await chain.balance(alice.toSuiAddress())).toBe(before);
     expect(await chain.balance(bob)).toBe(0n);
   });

@@ -354,6 +354,23 @@ export class LocalChain extends SigningChain implements DevChain {
   }
 
   /**
+   * Runs `fn` as `sender` inside a write transaction that is always rolled back: a dry run (the
+   * Sui localnet's `simulateTransaction`). Nothing is stored, not even a rejection.
+   * @returns what `fn` returned; @throws what `fn` threw.
+   */
+  async dryRun<T>(sender: Address, fn: (ctx: ExecContext) => T): Promise<T> {
+    this.assertOpen();
+    const db = this.db;
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      const ctx = new ExecContext(this.store, this.store.readMeta(), sender, this.devDigest('dry-run'), Date.now());
+      return fn(ctx);
+    } finally {
+      if (db.isTransaction) db.exec('ROLLBACK');
+    }
+  }
+
+  /**
    * Read access to the tables for extensions that render the state in another form (the Sui
    * localnet's objects). `fn` runs synchronously between commits, so it sees one consistent state.
    * @pre `fn` does not write.

@@ -131,6 +131,21 @@ export async function verifySuiTransaction(bytes: Uint8Array, signatures: readon
   return { digest: TransactionDataBuilder.getDigestFromBytes(bytes), sender, data };
 }
 
+/**
+ * Parses transaction bytes for a dry run (no signature: Sui's simulateTransaction).
+ * @throws ChainAbortError `EMalformedTransaction`.
+ */
+export function parseSuiTransaction(bytes: Uint8Array): VerifiedSuiTransaction {
+  let data: ReturnType<typeof bcs.TransactionData.parse>;
+  try {
+    data = bcs.TransactionData.parse(bytes);
+  } catch (e) {
+    return malformed(`transaction bytes are not Sui TransactionData: ${(e as Error).message}`);
+  }
+  if (!data.V1?.kind.ProgrammableTransaction) return malformed('only V1 programmable transactions are supported');
+  return { digest: TransactionDataBuilder.getDigestFromBytes(bytes), sender: normalizeSuiAddress(data.V1.sender), data };
+}
+
 /** Interprets a verified transaction inside the chain's write transaction (see the module comment). */
 export class PtbInterpreter {
   private readonly o: LocalnetObjects;
@@ -142,10 +157,14 @@ export class PtbInterpreter {
   private readonly touched = new Map<string, { before: ReturnType<LocalnetObjects['getObjects']>[number] }>();
   private readonly created = new Set<string>();
 
-  constructor(objects: LocalnetObjects, ctx: ExecContext, tx: VerifiedSuiTransaction) {
+  /** A dry run (simulation): the gas payment is not checked (the resolver simulates without one). */
+  private readonly simulate: boolean;
+
+  constructor(objects: LocalnetObjects, ctx: ExecContext, tx: VerifiedSuiTransaction, options: { simulate?: boolean } = {}) {
     this.o = objects;
     this.ctx = ctx;
     this.tx = tx;
+    this.simulate = options.simulate ?? false;
   }
 
   private get ids() {
@@ -165,9 +184,11 @@ export class PtbInterpreter {
     if (BigInt(v1.gasData.price) < LOCALNET_GAS_PRICE)
       throw new ChainAbortError('EGasPriceTooLow', `gas price ${v1.gasData.price} is below the reference price ${LOCALNET_GAS_PRICE}`);
     const gasId = gasCoinId(this.ids, sender);
-    if (v1.gasData.payment.length !== 1 || normalizeSuiAddress(v1.gasData.payment[0]!.objectId) !== gasId)
-      malformed(`gas must be paid with the sender's gas coin ${gasId} alone`);
-    this.checkRef(gasId, v1.gasData.payment[0]!.version);
+    if (!this.simulate) {
+      if (v1.gasData.payment.length !== 1 || normalizeSuiAddress(v1.gasData.payment[0]!.objectId) !== gasId)
+        malformed(`gas must be paid with the sender's gas coin ${gasId} alone`);
+      this.checkRef(gasId, v1.gasData.payment[0]!.version);
+    }
     this.snapshot(gasId);
     const exp = v1.expiration;
     if (exp.$kind === 'Epoch' && Number(exp.Epoch) < this.ctx.meta.epoch)

@@ -10,6 +10,7 @@
  *   GET  /v1/sui/owners/:address/objects?type= {objects}
  *   GET  /v1/sui/owners/:address/coins?coinType= {objects}
  *   POST /v1/sui/transactions {bytes, signatures}  the effects (an executed digest: its stored effects)
+ *   POST /v1/sui/simulate {bytes}              {effects} or {error: {code, message}}; always rolled back
  *   GET  /v1/sui/transactions/:digest          the effects, or 404
  */
 import type { FastifyInstance } from 'fastify';
@@ -21,7 +22,8 @@ import { bcs } from '@mysten/sui/bcs';
 import * as M from '../sui/move-bcs.ts';
 import { localnetIds, LOCALNET_GAS_PRICE, type LocalnetIds } from './ids.ts';
 import { LocalnetObjects, type SuiObject } from './objects.ts';
-import { PtbInterpreter, verifySuiTransaction, type LocalnetEffects } from './execute.ts';
+import { parseSuiTransaction, PtbInterpreter, verifySuiTransaction, type LocalnetEffects } from './execute.ts';
+import { ChainAbortError } from '../../errors.ts';
 
 /** What `GET /v1/sui/info` answers. */
 export interface LocalnetInfo {
@@ -92,6 +94,21 @@ export class LocalnetService {
     return result.sui;
   }
 
+  /**
+   * Dry-runs transaction bytes (no signature; the gas payment is not checked) and rolls back.
+   * @returns the effects it would have, or the abort that would refuse it.
+   */
+  async simulate(bytes: Uint8Array): Promise<{ effects: LocalnetEffects } | { error: { code: string; message: string } }> {
+    try {
+      const tx = parseSuiTransaction(bytes);
+      return { effects: await this.chain.dryRun(tx.sender, (ctx) => new PtbInterpreter(this.objects, ctx, tx, { simulate: true }).run()) };
+    } catch (e) {
+      if (e instanceof ChainAbortError) return { error: { code: e.code, message: e.message } };
+      if (e instanceof TuskInputError) return { error: { code: 'EInvalidInput', message: e.message } };
+      throw e;
+    }
+  }
+
   /** The stored effects of `digest`, or null. */
   transaction(digest: string): LocalnetEffects | null {
     const text = this.chain.readStore((s) => s.txResult(digest));
@@ -155,6 +172,11 @@ export async function registerLocalnetRoutes(app: FastifyInstance, chain: LocalC
     if (!(b.bytes instanceof Uint8Array) || !Array.isArray(b.signatures))
       throw new TuskInputError('bytes (bytes) and signatures (string[]) are required');
     return json(reply, await svc.execute(b.bytes, b.signatures as string[]));
+  });
+  app.post('/v1/sui/simulate', async (req, reply) => {
+    const b = body(req as Req);
+    if (!(b.bytes instanceof Uint8Array)) throw new TuskInputError('bytes (bytes) are required');
+    return json(reply, await svc.simulate(b.bytes));
   });
   app.get('/v1/sui/transactions/:digest', async (req, reply) => {
     const digest = (req as Req).params.digest;

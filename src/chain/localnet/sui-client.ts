@@ -11,8 +11,10 @@
  * lookups. What a Walrus localnet has no use for (events and transaction queries, name service,
  * zkLogin, package listing) throws a clear error instead of answering something made up.
  *
- * Gas: the localnet charges none; `simulateTransaction` reports a fixed small cost so the resolver
- * can set a budget, and every address the chain knows has one SUI gas coin.
+ * Gas: the localnet charges none; `simulateTransaction` dry-runs the transaction on the chain
+ * (rolled back: a transaction that would abort fails there, before it is signed, as on Sui) and
+ * reports a fixed small cost so the resolver can set a budget; every address the chain knows has
+ * one SUI gas coin.
  */
 import { CoreClient, type SuiClientTypes } from '@mysten/sui/client';
 import { normalizeStructTag, normalizeSuiAddress } from '@mysten/sui/utils';
@@ -37,7 +39,7 @@ export interface LocalnetPackageConfig {
   readonly stakingPoolId: string;
 }
 
-/** A fixed gas estimate (MIST) reported by simulation: gas is not charged on the localnet. */
+/** The gas cost (MIST) simulation reports: gas is not charged on the localnet. */
 const SIMULATED_COMPUTATION_COST = '1000000';
 
 type Json = Record<string, unknown>;
@@ -300,14 +302,31 @@ export class TuskSuiClient extends CoreClient {
   }
 
   override async simulateTransaction<Include extends SuiClientTypes.SimulateTransactionInclude = {}>(
-    _options: SuiClientTypes.SimulateTransactionOptions<Include>,
+    options: SuiClientTypes.SimulateTransactionOptions<Include>,
   ): Promise<SuiClientTypes.SimulateTransactionResult<Include>> {
-    // Gas is free on the localnet: a fixed estimate lets the resolver set a budget. Execution
-    // itself checks everything (and refuses without applying anything).
-    const status = { success: true as const, error: null };
+    // A real dry run on the chain (rolled back); gas is free on the localnet, so the cost reported
+    // is a fixed small one that lets the resolver set a budget.
+    const bytes = options.transaction instanceof Uint8Array ? options.transaction : await options.transaction.build({ client: this });
+    const r = await this.#request<{ effects?: LocalnetEffects; error?: { code: string; message: string } }>(
+      'POST',
+      '/v1/sui/simulate',
+      { bytes },
+      options.signal,
+    );
+    const gasUsed = { computationCost: SIMULATED_COMPUTATION_COST, storageCost: '0', storageRebate: '0', nonRefundableStorageFee: '0' };
+    if (r!.effects) {
+      const ok = this.#transaction<Include>(r!.effects, []).Transaction!;
+      return {
+        $kind: 'Transaction',
+        Transaction: { ...ok, effects: { ...ok.effects!, gasUsed } },
+        commandResults: undefined,
+      } as unknown as SuiClientTypes.SimulateTransactionResult<Include>;
+    }
+    const error = { $kind: 'Unknown', Unknown: null, message: r!.error!.message };
+    const status = { success: false as const, error };
     return {
-      $kind: 'Transaction',
-      Transaction: {
+      $kind: 'FailedTransaction',
+      FailedTransaction: {
         digest: '',
         signatures: [],
         epoch: null,
@@ -318,7 +337,7 @@ export class TuskSuiClient extends CoreClient {
           bcs: null,
           version: 2,
           status,
-          gasUsed: { computationCost: SIMULATED_COMPUTATION_COST, storageCost: '0', storageRebate: '0', nonRefundableStorageFee: '0' },
+          gasUsed,
           transactionDigest: '',
           gasObject: null,
           eventsDigest: null,
