@@ -37,6 +37,8 @@ export const CHAIN_USAGE = `Chain (a local development chain with the Walrus sys
         [--no-dev-routes]             Default: on for a loopback --host (127.0.0.1, ::1,
                                       localhost), off for any other (e.g. 0.0.0.0).
         [--exit-with-parent]          Stop when the parent process dies (used by tusk dev).
+                                      Also serves the Sui view the official Walrus SDK uses
+                                      (tuskSuiClient from tusk/sui; docs/localnet.md).
   chain info --url <url>              Epoch, prices and committee of the chain at <url>.
   chain faucet <address> --url <url> [--amount WAL]   Fund a development wallet.
   chain balance <address> --url <url> WAL balance of <address>.
