@@ -98,8 +98,12 @@ describe('localnet execution', () => {
     tx.transferObjects([a!], bob);
     tx.mergeCoins(tx.object(walCoin()), [b!]);
     tx.moveCall({ target: '0x2::coin::destroy_zero', typeArguments: [svc.ids.walType], arguments: [c!] });
-    const r = await run(tx);
+    const r = await sui.signAndExecuteTransaction({ transaction: tx, signer: alice, include: { balanceChanges: true } });
     expect(r.$kind).toBe('Transaction');
+    expect(r.Transaction!.balanceChanges).toEqual([
+      { coinType: svc.ids.walType, address: alice.toSuiAddress(), amount: '-100' },
+      { coinType: svc.ids.walType, address: bob, amount: '100' },
+    ]);
     expect(await chain.balance(alice.toSuiAddress())).toBe(before - 100n);
     expect(await chain.balance(bob)).toBe(100n);
     const audit = await chain.supplyAudit();

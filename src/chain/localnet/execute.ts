@@ -156,6 +156,8 @@ export class PtbInterpreter {
   /** Object ID → kind and version before the transaction (for effects and version bumps). */
   private readonly touched = new Map<string, { before: ReturnType<LocalnetObjects['getObjects']>[number] }>();
   private readonly created = new Set<string>();
+  /** WAL balances before the transaction of every address it may change (for balanceChanges). */
+  private readonly balancesBefore = new Map<string, bigint>();
 
   /** A dry run (simulation): the gas payment is not checked (the resolver simulates without one). */
   private readonly simulate: boolean;
@@ -203,6 +205,7 @@ export class PtbInterpreter {
         throw new ChainAbortError('ETransactionExpired', 'transaction is outside its valid epochs');
     }
 
+    this.noteBalance(sender);
     const ptb = v1.kind.ProgrammableTransaction!;
     for (const input of ptb.inputs) this.inputs.push(this.input(input));
     ptb.commands.forEach((c, i) => {
@@ -223,6 +226,10 @@ export class PtbInterpreter {
               `a ${v.t === 'coin' ? 'Coin<WAL>' : v.t} result was left unused (it has no drop ability)`,
             );
     return this.effects();
+  }
+
+  private noteBalance(address: string): void {
+    if (!this.balancesBefore.has(address)) this.balancesBefore.set(address, this.ctx.store.balance(address));
   }
 
   private checkRef(id: string, version: string | number | bigint): void {
@@ -378,6 +385,7 @@ export class PtbInterpreter {
       const amount = this.available(v);
       if (!v.account) v.consumed = true;
       if (recipient !== sender && amount > 0n) {
+        this.noteBalance(recipient);
         this.ctx.store.debit(sender, amount, 'transfer');
         this.ctx.store.credit(recipient, amount);
         this.snapshot(walCoinId(this.ids, recipient));
@@ -565,7 +573,9 @@ export class PtbInterpreter {
       changedObjects,
       objectTypes,
       events: this.ctx.events.flatMap((e) => this.event(e)),
-      balanceChanges: [],
+      balanceChanges: [...this.balancesBefore]
+        .map(([address, before]) => ({ coinType: this.ids.walType, address, amount: String(s.balance(address) - before) }))
+        .filter((c) => c.amount !== '0'),
     };
   }
 
