@@ -548,9 +548,10 @@ export class PtbInterpreter {
     const objectTypes: Record<string, string> = {};
     for (const id of ids) {
       const before = this.touched.get(id)?.before ?? null;
-      bump.run(id, Number(lamport), this.tx.digest);
-      const after = this.o.getObjects([id])[0] ?? this.metadataAfter(id);
-      if (!before && !after) continue; // created and consumed in this transaction (e.g. reserve_space's Storage)
+      const exists = (this.o.getObjects([id])[0] ?? this.metadataAfter(id)) !== null;
+      if (!before && !exists) continue; // created and consumed in this transaction (e.g. reserve_space's Storage)
+      if (exists) bump.run(id, Number(lamport), this.tx.digest); // a deleted ID keeps its last version
+      const after = exists ? (this.o.getObjects([id])[0] ?? this.metadataAfter(id)) : null;
       objectTypes[id] = (after ?? before)!.type;
       changedObjects.push({
         objectId: id,
