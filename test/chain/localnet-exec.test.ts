@@ -6,6 +6,8 @@
  * objects, a stale object version) applies nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { ChainUnavailableError } from '../../src/errors.ts';
 import { WalrusClient } from '@mysten/walrus';
 import { Transaction } from '@mysten/sui/transactions';
 import { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
@@ -204,5 +206,65 @@ describe('localnet execution', () => {
     expect(parsed.object_id).toBe(blobId);
     expect(BigInt(parsed.size)).toBe(BigInt(data.length));
     expect((await chain.getBlob(blobId))!.blobId).toEqual(meta.blobId);
+  });
+});
+
+describe('localnet execution, fuzzed', () => {
+  const RUNS = Number(process.env.TUSK_FUZZ_RUNS) || (process.env.TUSK_SLOW ? 100_000 : 150);
+
+  it('random and mutated transaction bytes are refused as aborts (never a server error), applying nothing', async () => {
+    const address = alice.toSuiAddress();
+    const tx = new Transaction();
+    const [c] = tx.splitCoins(tx.object(walCoin()), [1]);
+    tx.transferObjects([c!], new Ed25519Keypair().toSuiAddress());
+    tx.setSender(address);
+    tx.setGasBudget(10_000_000);
+    const valid = await tx.build({ client: sui });
+    const before = await chain.balance(address);
+    const audit = await chain.supplyAudit();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 600 }),
+          fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 1, max: 255 })).map(([i, x]) => valid.map((b, j) => (j === i ? b ^ x : b))),
+          fc.nat(valid.length - 1).map((n) => valid.slice(0, n)),
+        ),
+        async (bytes) => {
+          const { signature } = await alice.signTransaction(bytes);
+          try {
+            await sui.executeTransaction({ transaction: bytes, signatures: [signature] });
+          } catch (e) {
+            expect(e).not.toBeInstanceOf(ChainUnavailableError); // a 500 would be a bug
+            return;
+          }
+          // A mutation can still be a valid transaction (e.g. another amount): it must then be exact.
+        },
+      ),
+      { numRuns: RUNS },
+    );
+    const after = await chain.supplyAudit();
+    expect(after.minted).toBe(audit.minted);
+    expect(after.balances + after.stakedPrincipal + after.poolRewards + after.undistributed).toBe(after.minted);
+    expect(await chain.balance(address)).toBeLessThanOrEqual(before);
+  });
+
+  it('malformed route bodies are input errors', async () => {
+    for (const [path, body] of [
+      ['/v1/sui/objects', { objectIds: 'x' }],
+      ['/v1/sui/objects', { objectIds: ['0xzz'] }],
+      ['/v1/sui/transactions', { bytes: 'x', signatures: [] }],
+      ['/v1/sui/dynamic-field', { parentId: '0x1' }],
+      ['/v1/sui/simulate', {}],
+    ] as const) {
+      const res = await fetch(server.url + path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(res.status, path).toBe(400);
+      expect((await res.json()).error.kind).toBe('input');
+    }
+    expect((await fetch(`${server.url}/v1/sui/transactions/notadigest`)).status).toBe(400);
+    expect((await fetch(`${server.url}/v1/sui/transactions/${'1'.repeat(44)}`)).status).toBe(404);
   });
 });
