@@ -2,7 +2,7 @@
  * Tusk as a Walrus localnet (docs/localnet.md): the unmodified official `@mysten/walrus` SDK
  * against a `tusk dev` network of processes, through `tuskSuiClient` (tusk/sui) and the
  * `packageConfig` that `tusk dev` wrote into the client config. Writes (deletable, permanent, with
- * attributes) and reads of 0 B … 8 MiB both ways between the SDK and Tusk's own client; extend,
+ * attributes) and reads of 0 B … 8 MiB both ways between the SDK and Tusk's own client; a quilt; extend,
  * delete and attribute writes; Tusk's `SuiChain` storing through the same endpoint; wrongly signed,
  * replayed, stale and unsupported transactions refused with nothing applied; the wallet's balance
  * exact after every step (the SDK's own cost computation vs the chain's debits) and the supply audit
@@ -12,7 +12,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WalrusClient } from '@mysten/walrus';
+import { WalrusClient, WalrusFile } from '@mysten/walrus';
+import { readQuiltPatch } from '../../src/api/quilt.ts';
 import { Transaction } from '@mysten/sui/transactions';
 import { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
 import { storeBlob, readBlob } from '../../src/index.ts';
@@ -102,6 +103,29 @@ describe('Tusk as a Walrus localnet', () => {
       written.push({ blobId: r.blobId, objectId: r.blobObject.id, size: c.size, deletable: c.deletable });
     }
   }, 180_000);
+
+  it('the SDK writes a quilt (writeFiles) whose patches Tusk reads by patch ID', async () => {
+    const files: { identifier: string; contents: Uint8Array; tags: Record<string, string> }[] = [
+      { identifier: 'a.txt', contents: new TextEncoder().encode('first file'), tags: { lang: 'en' } },
+      { identifier: 'b.bin', contents: bytes(5000), tags: {} },
+    ];
+    const results = await walrus.writeFiles({
+      files: files.map((f) => WalrusFile.from({ contents: f.contents, identifier: f.identifier, tags: f.tags })),
+      epochs: EPOCHS,
+      deletable: true,
+      signer: t.wallet,
+    });
+    expect(results).toHaveLength(2);
+    // One quilt blob holds both files; it cost what the SDK prices for its size.
+    expected -= (await walrus.storageCost(Number(results[0]!.blobObject.size), EPOCHS)).totalCost;
+    expect(await balance()).toBe(expected);
+    for (const [i, r] of results.entries()) {
+      const patch = await readQuiltPatch(null, { quiltPatchId: r.id }, { chain: t.chain, pool: t.pool });
+      expect(patch.identifier).toBe(files[i]!.identifier);
+      expect(Buffer.from(patch.data).equals(Buffer.from(files[i]!.contents))).toBe(true);
+      expect(patch.tags).toEqual(files[i]!.tags);
+    }
+  }, 60_000);
 
   it('extends, writes attributes and deletes through the SDK', async () => {
     const target = written[2]!; // 1 MiB, deletable, with attributes
