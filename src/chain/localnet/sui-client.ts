@@ -71,14 +71,25 @@ export class TuskSuiClient extends CoreClient {
 
   async #request<T>(method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal): Promise<T | null> {
     const timeout = AbortSignal.timeout(this.#timeoutMs);
-    let res: Response;
-    try {
+    let res!: Response;
+    const send = async () => {
       res = await fetch(this.url + path, {
         method,
         headers: body === undefined ? {} : { 'content-type': 'application/json' },
         body: body === undefined ? undefined : encodeChainJson(body),
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       });
+    };
+    try {
+      try {
+        await send();
+      } catch (e) {
+        // A kept-alive connection the server closed as it was reused: sent once more. Every route
+        // is safe to repeat (reads, and executions are idempotent by transaction digest).
+        const code = (e as { cause?: { code?: string } }).cause?.code;
+        if (signal?.aborted || timeout.aborted || (code !== 'UND_ERR_SOCKET' && code !== 'ECONNRESET')) throw e;
+        await send();
+      }
     } catch (e) {
       throw new ChainUnavailableError(`cannot reach the Tusk chain server at ${this.url}: ${(e as Error).message}`, { cause: e });
     }
