@@ -174,7 +174,14 @@ async function readOne(): Promise<void> {
     record('read', performance.now() - t, true);
   } catch (e) {
     // A blob that expired at an epoch change in the meantime is not a failure.
-    if (a.endEpoch <= (await chain.systemState().then((s) => s.epoch).catch(() => 0))) return;
+    if (
+      a.endEpoch <=
+      (await chain
+        .systemState()
+        .then((s) => s.epoch)
+        .catch(() => 0))
+    )
+      return;
     record('read', performance.now() - t, false, e);
   }
 }
@@ -276,7 +283,8 @@ async function faultLoop(): Promise<void> {
         log(`staked on ${node.name}, advanced to epoch ${r.epoch}`);
       }
     } catch (e) {
-      errors[`fault ${kind}: ${(e as Error).message.slice(0, 80)}`] = (errors[`fault ${kind}: ${(e as Error).message.slice(0, 80)}`] ?? 0) + 1;
+      errors[`fault ${kind}: ${(e as Error).message.slice(0, 80)}`] =
+        (errors[`fault ${kind}: ${(e as Error).message.slice(0, 80)}`] ?? 0) + 1;
     }
   }
   await Promise.all(pending);
@@ -350,7 +358,7 @@ log(`read back ${afterRestart.ok}/${toCheck.length} after a full restart`);
 // One registration per acknowledged blob ID: a store retried inside the client must reuse it.
 const registrations = new Map<string, number>();
 const restarted = new RemoteChain({ url: net.chainUrl });
-for (let cursor: string | null = null; ; ) {
+for (let cursor: string | null = null; ;) {
   const page = await restarted.events({ cursor, limit: 1000 });
   for (const e of page.events)
     if (e.event.type === 'BlobRegistered') {
@@ -397,7 +405,12 @@ const report = {
 };
 const c = report.checks;
 const passed =
-  c.corruptReadsDuringLoad === 0 && c.unrecoveredSlivers === 0 && c.lostAfterLoad === 0 && c.lostAfterRestart === 0 && c.paidTwice === 0 && c.supplyExact;
+  c.corruptReadsDuringLoad === 0 &&
+  c.unrecoveredSlivers === 0 &&
+  c.lostAfterLoad === 0 &&
+  c.lostAfterRestart === 0 &&
+  c.paidTwice === 0 &&
+  c.supplyExact;
 const json = JSON.stringify(report, null, 2);
 if (args.report) await writeFile(args.report, json + '\n');
 process.stdout.write(json + '\n');
