@@ -41,6 +41,7 @@ export const LAYERS: ReadonlyArray<readonly [group: string, layer: number]> = [
   ['chain/local', 7], // the embedded chain (SQLite)
   ['chain/remote', 7], // the chain's HTTP server and client
   ['chain/sui', 7], // the Chain interface over Sui (Walrus Mainnet/Testnet)
+  ['chain/localnet', 8], // the chain served as a Walrus deployment on Sui (objects, PTB execution, tuskSuiClient)
   ['client', 8], // store and read flows, client config
   ['node', 8], // the storage node
   ['network', 9], // a local network of processes (tusk dev)

@@ -29,7 +29,8 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { RemoteChain } from '../chain/remote/client.ts';
 import { FROST_PER_WAL } from '../chain/types.ts';
-import { ensureWallet, writeClientConfig } from '../client/client-config.ts';
+import { ensureWallet, writeClientConfig, type ClientSuiConfig } from '../client/client-config.ts';
+import { localnetPackageConfig } from '../chain/localnet/sui-client.ts';
 import { TuskError, TuskInputError } from '../errors.ts';
 import { sleep } from '../util/async.ts';
 import { findPortOwner, probePort } from './port-owner.ts';
@@ -69,6 +70,8 @@ export interface DevNetwork {
   readonly configPath: string;
   readonly walletAddress: string;
   readonly nShards: number;
+  /** The Walrus SDK's view of this network (docs/localnet.md), as written into the client config. */
+  readonly sui: ClientSuiConfig;
   readonly nodes: readonly { readonly name: string; readonly url: string; readonly nodeId: string; readonly pid: number }[];
   /** Stops one node process (fault tests); `startNode` brings it back on the same port and data. */
   stopNode(index: number, signal?: NodeJS.Signals): Promise<void>;
@@ -360,6 +363,7 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
     const address = wallet.toSuiAddress();
     const want = options.walletFunds ?? 1000n * FROST_PER_WAL;
     const fundedMarker = join(dir, 'wallet.funded');
+    const sui: ClientSuiConfig = { url: chainUrl, packageConfig: await localnetPackageConfig(chainUrl) };
     const configPath = resolve(options.configPath ?? join(dir, 'client.json'));
     if (
       !(await access(fundedMarker).then(
@@ -371,11 +375,11 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
       const balance = await chain.balance(address);
       if (balance < want) await chain.requestFaucet(address, want - balance);
       await writeFile(fundedMarker, `${new Date().toISOString()} funded ${address} with ${want} FROST\n`);
-      await writeClientConfig(configPath, { chainUrl, wallet: join(dir, 'wallet.key') });
+      await writeClientConfig(configPath, { chainUrl, wallet: join(dir, 'wallet.key'), sui });
       log(`wallet ${address} funded with ${formatFrost(want)} WAL; client config at ${configPath}`);
     } else {
       const balance = await chain.balance(address);
-      await writeClientConfig(configPath, { chainUrl, wallet: join(dir, 'wallet.key') });
+      await writeClientConfig(configPath, { chainUrl, wallet: join(dir, 'wallet.key'), sui });
       log(
         `wallet ${address} has ${formatFrost(balance)} WAL (not topped up on a restart; \`tusk chain faucet ${address} --url ${chainUrl}\` adds more); client config at ${configPath}`,
       );
@@ -390,6 +394,7 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
       configPath,
       walletAddress: address,
       nShards: layout.nShards,
+      sui,
       nodes,
       async stopNode(i, signal = 'SIGTERM') {
         const child = nodeChildren[i];

@@ -346,6 +346,45 @@ export class LocalChain extends SigningChain implements DevChain, SiteReader {
     );
   }
 
+  /**
+   * Runs `fn` as a signed call that an extension verified itself (the Sui localnet's executor,
+   * src/chain/localnet/): one write transaction with the digest lookup (a digest executed before
+   * returns its stored result, one rejected for good throws the same rejection), the events, and
+   * the stored result or final rejection — exactly as `submit` after its own verification.
+   * @pre the caller authenticated `sender` for `digest` (signature, chain, replay window).
+   */
+  async executeVerified(digest: string, sender: Address, call: string, fn: (ctx: ExecContext) => object): Promise<unknown> {
+    this.assertOpen();
+    return this.execute(digest, sender, call, fn, true);
+  }
+
+  /**
+   * Runs `fn` as `sender` inside a write transaction that is always rolled back: a dry run (the
+   * Sui localnet's `simulateTransaction`). Nothing is stored, not even a rejection.
+   * @returns what `fn` returned; @throws what `fn` threw.
+   */
+  async dryRun<T>(sender: Address, fn: (ctx: ExecContext) => T): Promise<T> {
+    this.assertOpen();
+    const db = this.db;
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      const ctx = new ExecContext(this.store, this.store.readMeta(), sender, this.devDigest('dry-run'), Date.now());
+      return fn(ctx);
+    } finally {
+      if (db.isTransaction) db.exec('ROLLBACK');
+    }
+  }
+
+  /**
+   * Read access to the tables for extensions that render the state in another form (the Sui
+   * localnet's objects). `fn` runs synchronously between commits, so it sees one consistent state.
+   * @pre `fn` does not write.
+   */
+  readStore<T>(fn: (store: Store) => T): T {
+    this.assertOpen();
+    return fn(this.store);
+  }
+
   private checkValidityWindow(timestampMs: number, nowMs: number): void {
     if (timestampMs < nowMs - this.maxTxAgeMs) {
       throw new ChainAbortError(

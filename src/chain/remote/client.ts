@@ -93,9 +93,9 @@ export class RemoteChain extends SigningChain implements DevChain, SiteReader {
   ): Promise<unknown> {
     const timeout = AbortSignal.timeout(this.timeoutMs + (options.extraTimeMs ?? 0));
     const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
-    let response: Response;
-    let text: string;
-    try {
+    let response!: Response;
+    let text!: string;
+    const exchange = async () => {
       response = await this.fetchFn(this.url + path, {
         method,
         headers:
@@ -104,6 +104,17 @@ export class RemoteChain extends SigningChain implements DevChain, SiteReader {
         signal,
       });
       text = await response.text();
+    };
+    try {
+      try {
+        await exchange();
+      } catch (e) {
+        // A kept-alive connection the server closed just as it was reused (its idle timeout racing
+        // a slow client) fails before the request reached the server: a read is sent once more.
+        const code = (e as { cause?: { code?: string } }).cause?.code;
+        if (method !== 'GET' || signal.aborted || (code !== 'UND_ERR_SOCKET' && code !== 'ECONNRESET')) throw e;
+        await exchange();
+      }
     } catch (e) {
       // The caller's own abort is not the chain's fault: rethrow it as it came.
       if (options.signal?.aborted) throw options.signal.reason ?? e;

@@ -65,6 +65,11 @@ export interface ChainServerOptions {
   readonly onError?: (error: unknown) => void;
   /** Called with notable events (epoch advanced by the clock, refused peers); default: none. */
   readonly onLog?: (line: string) => void;
+  /**
+   * Adds more routes before the server listens (they share the error handler, the chain-JSON body
+   * parser and the limits), e.g. the Sui localnet's `/v1/sui/…` (src/chain/localnet/).
+   */
+  readonly routes?: (app: FastifyInstance) => Promise<unknown> | unknown;
   /** Time limit for receiving a request's headers, ms (default 10 000). */
   readonly headersTimeoutMs?: number;
   /** Time limit for receiving a whole request (not for answering it: long polls wait longer), ms (default 30 000). */
@@ -414,6 +419,7 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
     });
   }
 
+  if (options.routes) await options.routes(app);
   const address = await app.listen({ host, port: options.port ?? 0 });
   const port = (app.server.address() as { port: number }).port;
   const clock = options.epochClock ? startEpochClock(chain, shutdown.signal, onError, log, noteEpoch) : undefined;
