@@ -42,7 +42,9 @@ export type CallName =
   | 'stake'
   | 'requestWithdrawStake'
   | 'withdrawStake'
-  | 'epochSyncDone';
+  | 'epochSyncDone'
+  | 'commitChallenge'
+  | 'proveChallenge';
 
 /** What the sender signs. */
 export interface TransactionData {

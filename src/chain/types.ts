@@ -165,7 +165,25 @@ export type ChainEvent =
   | { type: 'EpochChangeDone'; epoch: number }
   | { type: 'ShardsReceived'; epoch: number; nodeId: ObjectId; shards: readonly number[] }
   | { type: 'EpochParametersSelected'; nextEpoch: number }
-  | { type: 'RewardsDistributed'; epoch: number; nodeId: ObjectId; amount: bigint };
+  | { type: 'RewardsDistributed'; epoch: number; nodeId: ObjectId; amount: bigint }
+  // Storage challenges (Tusk-only; docs/challenges.md).
+  | { type: 'ChallengeRoundStarted'; epoch: number; round: number; seed: Uint8Array; commitDeadlineMs: number; proofDeadlineMs: number }
+  | { type: 'ChallengeResult'; epoch: number; round: number; nodeId: ObjectId; outcome: ChallengeOutcome; absent: number; invalid: number }
+  | {
+      type: 'PerformanceApplied';
+      epoch: number;
+      nodeId: ObjectId;
+      scheduled: number;
+      passed: number;
+      failed: number;
+      missed: number;
+      withholdingBps: number;
+    }
+  | { type: 'NodeJailed'; epoch: number; nodeId: ObjectId; untilEpoch: number; reason: 'dataLoss' | 'unavailable' }
+  | { type: 'CommissionBurned'; epoch: number; nodeId: ObjectId; amount: bigint };
+
+/** A node's outcome in one challenge round: all items proven, some not (or late), or no commit in time. */
+export type ChallengeOutcome = 'passed' | 'failed' | 'missed';
 
 /** One shard changing hands at an epoch change (`from` null = first assignment). */
 export interface ShardMove {

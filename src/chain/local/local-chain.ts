@@ -61,6 +61,7 @@ import { ExecContext, SYSTEM_ADDRESS } from './context.ts';
 import * as blobs from './blobs.ts';
 import * as staking from './staking.ts';
 import { advanceEpoch, DEFAULT_MAX_COMMITTEE_SIZE } from './epochs.ts';
+import * as challenges from './challenges.ts';
 
 /** Options of `LocalChain.open`. Genesis parameters apply only when the file is new. */
 export interface LocalChainOptions {
@@ -93,6 +94,8 @@ export interface LocalChainOptions {
    * signer and chain): later ones abort `ETimestampInFuture` (default 1 minute). Not stored.
    */
   readonly maxTransactionFutureMs?: number;
+  /** Storage-challenge and penalty parameters (genesis only; docs/challenges.md). */
+  readonly challenges?: Partial<challenges.ChallengeParams>;
 }
 
 /** Defaults of LocalChainOptions (genesis parameters, and the per-opening validity window). */
@@ -120,6 +123,21 @@ export interface SupplyAudit {
   readonly poolRewards: bigint;
   /** Storage payments not yet distributed (future epochs and rolled-forward leftovers). */
   readonly undistributed: bigint;
+  /** Burnt by penalties (commission of jailed nodes' offending epochs). */
+  readonly burned: bigint;
+}
+
+/** A round with every node's assignment (LocalChain.challengeRounds). */
+export interface ChallengeRoundInfo extends challenges.ChallengeRoundRow {
+  readonly assignments: challenges.ChallengeAssignment[];
+}
+
+/** One node's challenge record (LocalChain.challengeStatus). */
+export interface ChallengeNodeStatus extends challenges.RoundTally {
+  readonly nodeId: ObjectId;
+  /** The node sits out committees before this epoch, or null if never jailed. */
+  readonly jailedUntilEpoch: number | null;
+  readonly rounds: challenges.ChallengeAssignment[];
 }
 
 type CallFn = (ctx: ExecContext, args: Readonly<Record<string, unknown>>) => object;
@@ -146,6 +164,8 @@ const CALLS: Record<CallName, CallFn> = {
   requestWithdrawStake: staking.requestWithdrawStake,
   withdrawStake: staking.withdrawStake,
   epochSyncDone: staking.epochSyncDone,
+  commitChallenge: challenges.commitChallenge,
+  proveChallenge: challenges.proveChallenge,
 };
 
 function positiveInt(v: number | undefined, def: number, min: number, max: number, what: string): number {
@@ -227,6 +247,7 @@ export class LocalChain extends SigningChain implements DevChain {
       writePrice: amountOption(options.writePrice, LOCAL_CHAIN_DEFAULTS.writePrice, 'writePrice'),
       capacity: positiveInt(options.capacity, LOCAL_CHAIN_DEFAULTS.capacity, 0, Number.MAX_SAFE_INTEGER, 'capacity'),
       maxCommitteeSize: positiveInt(options.maxCommitteeSize, LOCAL_CHAIN_DEFAULTS.maxCommitteeSize, 1, 65535, 'maxCommitteeSize'),
+      challenges: challenges.challengeParams(options.challenges),
     };
     const window = {
       maxTxAgeMs: positiveInt(
@@ -269,6 +290,7 @@ export class LocalChain extends SigningChain implements DevChain {
           };
           store.setMetaValue('schemaVersion', String(SCHEMA_VERSION));
           store.writeMeta(meta);
+          challenges.writeParams(store, genesis.challenges);
         } else if (version !== String(SCHEMA_VERSION)) {
           throw new TuskInputError(`${options.path} has chain schema version ${version}, this Tusk reads ${SCHEMA_VERSION}`);
         }
@@ -479,7 +501,43 @@ export class LocalChain extends SigningChain implements DevChain {
       stakedPrincipal: this.store.totalStakedPrincipal(),
       poolRewards: this.store.totalRewardPools(),
       undistributed: this.store.totalAccountingRewards(),
+      burned: challenges.burned(this.store),
     };
+  }
+
+  // --- storage challenges (challenges.ts) ------------------------------------------------------
+
+  /**
+   * Starts the next challenge round of the current epoch now, with `seed` (default: fresh from the
+   * CSPRNG; tests inject one). The chain server's clock calls it `roundsPerEpoch` times an epoch.
+   * @throws ChainAbortError EWrongEpochState during an epoch change (retryable), EChallengesOff.
+   */
+  async startChallengeRound(seed?: Uint8Array): Promise<TxEffects & { epoch: number; round: number; nodes: number }> {
+    this.assertOpen();
+    return this.execute(this.devDigest('challengeRound'), SYSTEM_ADDRESS, 'startChallengeRound', (ctx) =>
+      challenges.startRound(ctx, seed),
+    ) as TxEffects & { epoch: number; round: number; nodes: number };
+  }
+
+  /** The chain's challenge and penalty parameters. */
+  async challengeParams(): Promise<challenges.ChallengeParams> {
+    this.assertOpen();
+    return challenges.readParams(this.store);
+  }
+
+  /** The rounds of `epoch` (default: current) with every node's assignment and outcome. */
+  async challengeRounds(epoch?: number): Promise<ChallengeRoundInfo[]> {
+    this.assertOpen();
+    const e = epoch ?? this.store.readMeta().epoch;
+    return challenges.roundsOf(this.store, e).map((r) => ({ ...r, assignments: challenges.assignments(this.store, r.epoch, r.round) }));
+  }
+
+  /** One node's challenge record over epochs from…to (default: all), and its jail term. */
+  async challengeStatus(nodeId: ObjectId, fromEpoch = 0, toEpoch?: number): Promise<ChallengeNodeStatus> {
+    this.assertOpen();
+    const to = toEpoch ?? this.store.readMeta().epoch;
+    const as = challenges.nodeAssignments(this.store, nodeId, fromEpoch, to);
+    return { nodeId, ...challenges.tally(as), jailedUntilEpoch: challenges.jailedUntil(this.store, nodeId), rounds: as };
   }
 
   // --- reads -----------------------------------------------------------------------------------

@@ -62,6 +62,18 @@ CREATE TABLE IF NOT EXISTS txs (digest TEXT PRIMARY KEY, sender TEXT NOT NULL, c
 -- adds it to files of earlier builds on open (a missing table only means no rejection was stored).
 CREATE TABLE IF NOT EXISTS aborted_txs (
   digest TEXT PRIMARY KEY, sender TEXT NOT NULL, call TEXT NOT NULL, kind TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL);
+-- Storage challenges (challenges.ts; added without a version bump: CREATE IF NOT EXISTS adds them
+-- to files of earlier builds). One row per round, one per (round, challenged node).
+CREATE TABLE IF NOT EXISTS challenge_rounds (
+  epoch INTEGER NOT NULL, round INTEGER NOT NULL, seed BLOB NOT NULL, started_ms INTEGER NOT NULL, closed INTEGER NOT NULL,
+  PRIMARY KEY (epoch, round));
+CREATE TABLE IF NOT EXISTS challenge_assignments (
+  epoch INTEGER NOT NULL, round INTEGER NOT NULL, node_id TEXT NOT NULL, items TEXT NOT NULL, commit_digest BLOB,
+  outcome TEXT, absent INTEGER NOT NULL DEFAULT 0, invalid INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (epoch, round, node_id));
+-- Nodes left out of committee selection for epochs < until_epoch.
+-- Blob IDs invalidated by a committee certificate: never challenged again.
+CREATE TABLE IF NOT EXISTS invalid_blob_ids (blob_id BLOB PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS jail (node_id TEXT PRIMARY KEY, until_epoch INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS events (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, tx_digest TEXT NOT NULL, event_seq INTEGER NOT NULL, timestamp_ms INTEGER NOT NULL, body TEXT NOT NULL);
 `;
