@@ -127,10 +127,11 @@ export function sampleItems(
     const b = weights.find(uintLe(r, 0, 16) % weights.total);
     const blob = weights.blobs[b];
     const cfg = weights.configs[b];
-    const shard = shards[Number(uintLe(r, 16, 20) % BigInt(shards.length))];
+    const view = new DataView(r.buffer, r.byteOffset, r.byteLength);
+    const shard = shards[view.getUint32(16, true) % shards.length];
     const pair = pairForShard(shard, blobIdRotation(blob.blobId, nShards), nShards);
     const kPrimaryAxis = sliverSymbols(cfg, 'primary');
-    const v = Number(uintLe(r, 20, 24) % BigInt(kPrimaryAxis + sliverSymbols(cfg, 'secondary')));
+    const v = view.getUint32(20, true) % (kPrimaryAxis + sliverSymbols(cfg, 'secondary'));
     const axis: SliverAxis = v < kPrimaryAxis ? 'primary' : 'secondary';
     items.push({
       t,
