@@ -93,7 +93,7 @@ afterAll(async () => {
 });
 
 describe('storage challenges on the local chain', () => {
-  it('honest nodes pass every round with real proofs, including after a restart that rebuilds the answer from the chain', async () => {
+  it('honest nodes pass every round with real proofs, built only from the round as the chain serves it (what a restarted node does)', async () => {
     for (let r = 0; r < 3; r++) {
       const as = await playRound();
       expect(as.length).toBe(4);
@@ -170,5 +170,94 @@ describe('storage challenges on the local chain', () => {
     expect(members.sort()).toEqual([silent, late].sort());
     expect((await chain.challengeStatus(liar)).jailedUntilEpoch).toBe(epoch + 2);
     await expectSupplyConserved(chain);
+  });
+});
+
+describe('storage challenges over many epochs of churn (real chain, real proofs)', () => {
+  let alice: Awaited<ReturnType<typeof fundedAccount>>;
+
+  async function storeBlob(size: number, deletable: boolean) {
+    const epoch = (await chain.systemState()).epoch;
+    const enc = encodeBlob(new Uint8Array(randomBytes(size)), { nShards: N });
+    const { blob } = await chain.registerBlob(alice, {
+      storage: { size: encodedBlobLength(size, 1, N), epochsAhead: 3 },
+      blobId: enc.blobId,
+      rootHash: enc.rootHash,
+      size,
+      encodingType: 1,
+      deletable,
+    });
+    const persistence = deletable ? ({ kind: 'deletable', objectId: idBytes(blob.id) } as const) : ({ kind: 'permanent' } as const);
+    await chain.certifyBlob(alice, blob.id, await certificate(chain, nodes, storageConfirmationMessage(epoch, blob.blobId, persistence)));
+    blobs.set(hex(enc.blobId), enc);
+    return blob;
+  }
+
+  beforeAll(async () => {
+    await chain.close();
+    blobs.clear();
+    chain = await LocalChain.open({ path: ':memory:', nShards: N, challenges: { symbolsPerRound: 8 } });
+    nodes = await setupCommittee(chain, [100n * 10n ** 9n, 100n * 10n ** 9n, 100n * 10n ** 9n, 100n * 10n ** 9n]);
+    alice = await fundedAccount(chain);
+    await storeBlob(5000, false);
+    await advance();
+  });
+
+  it('honest nodes: 0 withholding and 0 jail through blob churn, deletions mid-round, expiries and shards moving', async () => {
+    const perf: number[] = [];
+    for (let e = 0; e < 8; e++) {
+      await storeBlob(2000 + e * 3000, true);
+      if (e === 4) {
+        // More stake for node 0: shards move at the next change (changeSync, then epochSyncDone).
+        await chain.stake(nodes[0].operator, nodes[0].nodeId, 300n * 10n ** 9n);
+      }
+      for (let r = 0; r < 2; r++) {
+        const seed = new Uint8Array(randomBytes(32));
+        const { epoch, round } = await chain.startChallengeRound(seed);
+        const info = (await chain.challengeRounds(epoch)).find((x) => x.round === round)!;
+        // A blob deleted after the round started: its items are waived, even though the honest
+        // node already dropped its slivers.
+        if (r === 1 && e % 2 === 0) {
+          const live = (await chain.ownedObjects(alice.toSuiAddress())).filter(
+            (o) => o.kind === 'blob' && o.object.deletable && o.object.certifiedEpoch! < epoch,
+          );
+          for (const o of live)
+            if (o.kind === 'blob') {
+              await chain.deleteBlob(alice, o.object.id);
+              blobs.delete(hex(o.object.blobId));
+            }
+        }
+        for (const a of info.assignments) {
+          const node = nodes.find((n) => n.nodeId === a.nodeId)!;
+          const { digest, proofs } = answerRound(info.seed, idBytes(a.nodeId), a.items, held);
+          await chain.commitChallenge(node.operator, a.nodeId, epoch, round, digest);
+          expect((await chain.proveChallenge(node.operator, a.nodeId, epoch, round, proofs)).outcome).toBe('passed');
+        }
+      }
+      const events = await advance();
+      expect(events.filter((x) => x.type === 'NodeJailed')).toEqual([]);
+      for (const x of events) if (x.type === 'PerformanceApplied') perf.push(x.withholdingBps);
+      await expectSupplyConserved(chain);
+    }
+    expect(perf.length).toBeGreaterThan(20);
+    // The stake change did move shards to node 0 (4 of 10 at least, from 3).
+    expect((await chain.committee()).members.find((m) => m.nodeId === nodes[0].nodeId)!.weight).toBeGreaterThan(3);
+    expect(perf.every((b) => b === 0)).toBe(true);
+  });
+
+  it('a node that loses data in one round of four: 25 % of its reward withheld, jailed, its commission burnt, supply conserved', async () => {
+    const victim = nodes[3];
+    const start = await chain.supplyAudit();
+    for (let r = 0; r < 4; r++) await playRound(new Map([[victim.nodeId, r === 3 ? () => null : held]]));
+    const events = await advance();
+    const p = events.find((x) => x.type === 'PerformanceApplied' && x.nodeId === victim.nodeId) as { withholdingBps: number };
+    expect(p.withholdingBps).toBe(2500);
+    expect(events.some((x) => x.type === 'NodeJailed' && x.nodeId === victim.nodeId && x.reason === 'dataLoss')).toBe(true);
+    const burnt = events.find((x) => x.type === 'CommissionBurned' && x.nodeId === victim.nodeId) as { amount: bigint } | undefined;
+    expect(burnt?.amount ?? 0n).toBeGreaterThan(0n);
+    const end = await chain.supplyAudit();
+    expect(end.burned - start.burned).toBe(burnt!.amount);
+    await expectSupplyConserved(chain);
+    expect((await chain.committee()).members.map((m) => m.nodeId)).not.toContain(victim.nodeId);
   });
 });
