@@ -8,6 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalChain } from '../../src/chain/local/index.ts';
+import { RemoteChain } from '../../src/chain/remote/client.ts';
+import { startChainServer } from '../../src/chain/remote/server.ts';
 import { encodedBlobLength } from '../../src/chain/local/blobs.ts';
 import type { ChallengeAssignment } from '../../src/chain/local/challenges.ts';
 import type { ChainEvent } from '../../src/chain/types.ts';
@@ -169,6 +171,24 @@ describe('storage challenges on the local chain', () => {
     const members = (await chain.committee()).members.map((m) => m.nodeId);
     expect(members.sort()).toEqual([silent, late].sort());
     expect((await chain.challengeStatus(liar)).jailedUntilEpoch).toBe(epoch + 2);
+
+    // The chain server serves the same record, and RemoteChain reads it (commits and proofs are
+    // ordinary signed transactions, so they already go through POST /v1/transactions).
+    const server = await startChainServer({ chain, port: 0 });
+    try {
+      const remote = new RemoteChain({ url: server.url });
+      expect(await remote.challengeStatus(liar)).toEqual(await chain.challengeStatus(liar));
+      expect(await remote.challengeRounds(epoch)).toEqual(await chain.challengeRounds(epoch));
+      const s = await remote.challengeStatus(silent, epoch, epoch);
+      expect({ scheduled: s.scheduled, passed: s.passed, missed: s.missed, jailed: s.jailedUntilEpoch }).toEqual({
+        scheduled: 2,
+        passed: 0,
+        missed: 2,
+        jailed: null,
+      });
+    } finally {
+      await server.close();
+    }
     await expectSupplyConserved(chain);
   });
 });

@@ -43,6 +43,9 @@ import {
   type BlobObject,
   type ChainEvent,
   type ChainEventEnvelope,
+  type ChallengeNodeStatus,
+  type ChallengeReads,
+  type ChallengeRoundInfo,
   type CommitteeInfo,
   type DevChain,
   type EventPage,
@@ -127,19 +130,6 @@ export interface SupplyAudit {
   readonly burned: bigint;
 }
 
-/** A round with every node's assignment (LocalChain.challengeRounds). */
-export interface ChallengeRoundInfo extends challenges.ChallengeRoundRow {
-  readonly assignments: challenges.ChallengeAssignment[];
-}
-
-/** One node's challenge record (LocalChain.challengeStatus). */
-export interface ChallengeNodeStatus extends challenges.RoundTally {
-  readonly nodeId: ObjectId;
-  /** The node sits out committees before this epoch, or null if never jailed. */
-  readonly jailedUntilEpoch: number | null;
-  readonly rounds: challenges.ChallengeAssignment[];
-}
-
 type CallFn = (ctx: ExecContext, args: Readonly<Record<string, unknown>>) => object;
 
 const CALLS: Record<CallName, CallFn> = {
@@ -202,7 +192,7 @@ function rejectionError(r: StoredAbort): Error {
 }
 
 /** The embedded local chain (see the module comment). */
-export class LocalChain extends SigningChain implements DevChain {
+export class LocalChain extends SigningChain implements DevChain, ChallengeReads {
   private readonly db: DatabaseSync;
   private readonly store: Store;
   private readonly id: string;
