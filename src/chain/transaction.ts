@@ -44,7 +44,8 @@ export type CallName =
   | 'withdrawStake'
   | 'epochSyncDone'
   | 'commitChallenge'
-  | 'proveChallenge';
+  | 'proveChallenge'
+  | 'voteChallengeParams';
 
 /** What the sender signs. */
 export interface TransactionData {

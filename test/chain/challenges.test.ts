@@ -280,4 +280,30 @@ describe('storage challenges over many epochs of churn (real chain, real proofs)
     await expectSupplyConserved(chain);
     expect((await chain.committee()).members.map((m) => m.nodeId)).not.toContain(victim.nodeId);
   });
+
+  it('parameters change by a stake-weighted vote of the committee (a quorum of shards), not by a minority', async () => {
+    const members = (await chain.committee()).members;
+    // The lightest member alone (node 0 holds most shards after its stake grew).
+    const lightest = [...members].sort((a, b) => a.weight - b.weight)[0];
+    const op = (id: string) => nodes.find((n) => n.nodeId === id)!.operator;
+    await chain.voteChallengeParams(op(lightest.nodeId), lightest.nodeId, { symbolsPerRound: 16 });
+    expect(
+      await abortCode(
+        chain.voteChallengeParams(op(lightest.nodeId), members[1].nodeId === lightest.nodeId ? members[0].nodeId : members[1].nodeId, {
+          symbolsPerRound: 16,
+        }),
+      ),
+    ).toBe('ENotOwner');
+    await expect(chain.voteChallengeParams(op(lightest.nodeId), lightest.nodeId, { symbolsPerRound: -1 })).rejects.toThrow(
+      /symbolsPerRound/,
+    );
+    await advance();
+    // One member below a quorum of shards: unchanged.
+    expect((await chain.challengeParams()).symbolsPerRound).toBe(8);
+    for (const m of (await chain.committee()).members) await chain.voteChallengeParams(op(m.nodeId), m.nodeId, { symbolsPerRound: 16 });
+    await advance();
+    expect((await chain.challengeParams()).symbolsPerRound).toBe(16);
+    const { epoch, round } = await chain.startChallengeRound();
+    for (const a of (await chain.challengeRounds(epoch)).find((r) => r.round === round)!.assignments) expect(a.items.length).toBe(16);
+  });
 });

@@ -29,6 +29,8 @@ import { decodeChainJson, encodeChainJson } from '../json.ts';
 import type { ChallengeOutcome, ObjectId } from '../types.ts';
 import { argAddress, argBytes, argUint, requireOwner, type ExecContext } from './context.ts';
 import type { Store } from './tables.ts';
+import type { CommitteeInfo } from '../types.ts';
+import { quorumBelow } from './epochs.ts';
 
 /** Challenge and penalty parameters (fixed at genesis; stored in the chain's meta table). */
 export interface ChallengeParams {
@@ -471,4 +473,55 @@ export function settleEpoch(ctx: ExecContext): Set<ObjectId> {
     }
   }
   return burnCommission;
+}
+
+/**
+ * Signed call: the operator's vote on some of the challenge and penalty parameters (the others keep
+ * its earlier vote, or count as the current value). Counts from the next epoch change, like the
+ * price votes.
+ */
+export function voteChallengeParams(ctx: ExecContext, args: Readonly<Record<string, unknown>>): object {
+  const nodeId = argAddress(args, 'nodeId');
+  const pool = ctx.store.getPool(nodeId);
+  if (!pool) throw new ChainAbortError('EPoolNotFound', `no storage node ${nodeId}`);
+  requireOwner(ctx, pool.operator, `StorageNodeCap of ${nodeId}`);
+  const v = args.params;
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new TuskInputError('params must be an object of challenge parameters');
+  const known = Object.keys(DEFAULT_CHALLENGE_PARAMS);
+  for (const k of Object.keys(v)) if (!known.includes(k)) throw new TuskInputError(`unknown challenge parameter ${k}`);
+  const prev = ctx.store.q('SELECT params FROM challenge_votes WHERE node_id = ?').get(nodeId) as { params: string } | undefined;
+  const merged = { ...(prev ? (JSON.parse(prev.params) as object) : {}), ...(v as object) };
+  challengeParams(merged as Partial<ChallengeParams>); // each value checked alone
+  ctx.store.q('INSERT OR REPLACE INTO challenge_votes(node_id, params) VALUES (?, ?)').run(nodeId, JSON.stringify(merged));
+  return {};
+}
+
+/**
+ * Applies the new committee's votes (advanceEpoch, after selection): for each parameter, the
+ * smallest value that members holding a quorum of shards vote at most (Move's `quorum_below`, the
+ * rule of the price votes). Members without a vote on it count as voting the current value, so
+ * nothing changes without a quorum behind it. A combination that fails the checks is not applied.
+ */
+export function applyVotes(store: Store, committee: CommitteeInfo): void {
+  if (committee.members.length === 0) return;
+  const current = readParams(store);
+  const votes = new Map<string, Partial<ChallengeParams>>();
+  for (const m of committee.members) {
+    const r = store.q('SELECT params FROM challenge_votes WHERE node_id = ?').get(m.nodeId) as { params: string } | undefined;
+    if (r) votes.set(m.nodeId, JSON.parse(r.params) as Partial<ChallengeParams>);
+  }
+  if (votes.size === 0) return;
+  const next: Record<string, number> = { ...current };
+  for (const k of Object.keys(current) as (keyof ChallengeParams)[]) {
+    const value = quorumBelow(
+      committee.members.map((m) => ({ value: BigInt(votes.get(m.nodeId)?.[k] ?? current[k]), weight: m.weight })),
+      committee.nShards,
+    );
+    next[k] = Number(value);
+  }
+  try {
+    writeParams(store, challengeParams(next));
+  } catch (e) {
+    if (!(e instanceof TuskInputError)) throw e;
+  }
 }

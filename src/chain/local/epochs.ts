@@ -25,7 +25,7 @@ import type { CommitteeInfo, CommitteeNode, ObjectId, ShardMove } from '../types
 import type { ExecContext } from './context.ts';
 import { toShares, toWal } from './tables.ts';
 import { N_BASIS_POINTS } from './staking.ts';
-import { burn, isJailed, settleEpoch } from './challenges.ts';
+import { applyVotes, burn, isJailed, settleEpoch } from './challenges.ts';
 
 /** Move constants (staking_inner.move). */
 /** From this many nodes on, a node holds at most n/SHARDS_LIMIT_DENOMINATOR shards. */
@@ -358,6 +358,8 @@ export function advanceEpoch(ctx: ExecContext): { epoch: number } {
     const used = store.accounting(newEpoch).usedCapacity;
     meta.totalCapacity = Math.max(Number(capacity > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : capacity), used);
   }
+
+  applyVotes(store, committee);
 
   meta.epoch = newEpoch;
   meta.epochStartMs = ctx.nowMs;

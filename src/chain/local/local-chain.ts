@@ -156,6 +156,7 @@ const CALLS: Record<CallName, CallFn> = {
   epochSyncDone: staking.epochSyncDone,
   commitChallenge: challenges.commitChallenge,
   proveChallenge: challenges.proveChallenge,
+  voteChallengeParams: challenges.voteChallengeParams,
 };
 
 function positiveInt(v: number | undefined, def: number, min: number, max: number, what: string): number {

@@ -70,6 +70,8 @@ CREATE TABLE IF NOT EXISTS challenge_rounds (
 CREATE TABLE IF NOT EXISTS challenge_assignments (
   epoch INTEGER NOT NULL, round INTEGER NOT NULL, node_id TEXT NOT NULL, items TEXT NOT NULL, commit_digest BLOB,
   outcome TEXT, absent INTEGER NOT NULL DEFAULT 0, invalid INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (epoch, round, node_id));
+-- Each node operator's vote on the challenge and penalty parameters (JSON of ChallengeParams fields).
+CREATE TABLE IF NOT EXISTS challenge_votes (node_id TEXT PRIMARY KEY, params TEXT NOT NULL);
 -- Nodes left out of committee selection for epochs < until_epoch.
 -- Blob IDs invalidated by a committee certificate: never challenged again.
 CREATE TABLE IF NOT EXISTS invalid_blob_ids (blob_id BLOB PRIMARY KEY);
