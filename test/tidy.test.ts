@@ -34,6 +34,7 @@ export const LAYERS: ReadonlyArray<readonly [group: string, layer: number]> = [
   ['codec', 3], // RedStuff: encode, decode, verify, recovery, metadata, tasks
   ['pool', 4], // the worker pool and the async encoder on it
   ['protocol', 4], // signed messages, certificates, placement (pair ↔ shard)
+  ['challenge', 5], // storage challenges: sampling, commit digest, item proofs (chain and node share them)
   ['stream', 5], // streaming encode/decode, sinks, the sliver-directory format
   ['bench', 5], // `tusk bench`: codec and kernel measurements (the CLI's, not bench/ scripts)
   ['node-api', 5], // the storage-node REST API: routes, wire types, errors, client

@@ -45,7 +45,10 @@ export type CallName =
   | 'epochSyncDone'
   | 'createSite'
   | 'updateSite'
-  | 'burnSite';
+  | 'burnSite'
+  | 'commitChallenge'
+  | 'proveChallenge'
+  | 'voteChallengeParams';
 
 /** What the sender signs. */
 export interface TransactionData {

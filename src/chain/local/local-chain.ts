@@ -43,6 +43,9 @@ import {
   type BlobObject,
   type ChainEvent,
   type ChainEventEnvelope,
+  type ChallengeNodeStatus,
+  type ChallengeReads,
+  type ChallengeRoundInfo,
   type CommitteeInfo,
   type DevChain,
   type EventPage,
@@ -63,6 +66,7 @@ import * as staking from './staking.ts';
 import * as sites from './sites.ts';
 import type { SiteObject, SiteReader, SiteResource } from '../site-objects.ts';
 import { advanceEpoch, DEFAULT_MAX_COMMITTEE_SIZE } from './epochs.ts';
+import * as challenges from './challenges.ts';
 
 /** Options of `LocalChain.open`. Genesis parameters apply only when the file is new. */
 export interface LocalChainOptions {
@@ -95,6 +99,8 @@ export interface LocalChainOptions {
    * signer and chain): later ones abort `ETimestampInFuture` (default 1 minute). Not stored.
    */
   readonly maxTransactionFutureMs?: number;
+  /** Storage-challenge and penalty parameters (genesis only; docs/challenges.md). */
+  readonly challenges?: Partial<challenges.ChallengeParams>;
 }
 
 /** Defaults of LocalChainOptions (genesis parameters, and the per-opening validity window). */
@@ -122,6 +128,8 @@ export interface SupplyAudit {
   readonly poolRewards: bigint;
   /** Storage payments not yet distributed (future epochs and rolled-forward leftovers). */
   readonly undistributed: bigint;
+  /** Burnt by penalties (commission of jailed nodes' offending epochs). */
+  readonly burned: bigint;
 }
 
 type CallFn = (ctx: ExecContext, args: Readonly<Record<string, unknown>>) => object;
@@ -151,6 +159,9 @@ const CALLS: Record<CallName, CallFn> = {
   createSite: sites.createSite,
   updateSite: sites.updateSite,
   burnSite: sites.burnSite,
+  commitChallenge: challenges.commitChallenge,
+  proveChallenge: challenges.proveChallenge,
+  voteChallengeParams: challenges.voteChallengeParams,
 };
 
 function positiveInt(v: number | undefined, def: number, min: number, max: number, what: string): number {
@@ -187,7 +198,7 @@ function rejectionError(r: StoredAbort): Error {
 }
 
 /** The embedded local chain (see the module comment). */
-export class LocalChain extends SigningChain implements DevChain, SiteReader {
+export class LocalChain extends SigningChain implements DevChain, SiteReader, ChallengeReads {
   private readonly db: DatabaseSync;
   private readonly store: Store;
   private readonly id: string;
@@ -232,6 +243,7 @@ export class LocalChain extends SigningChain implements DevChain, SiteReader {
       writePrice: amountOption(options.writePrice, LOCAL_CHAIN_DEFAULTS.writePrice, 'writePrice'),
       capacity: positiveInt(options.capacity, LOCAL_CHAIN_DEFAULTS.capacity, 0, Number.MAX_SAFE_INTEGER, 'capacity'),
       maxCommitteeSize: positiveInt(options.maxCommitteeSize, LOCAL_CHAIN_DEFAULTS.maxCommitteeSize, 1, 65535, 'maxCommitteeSize'),
+      challenges: challenges.challengeParams(options.challenges),
     };
     const window = {
       maxTxAgeMs: positiveInt(
@@ -274,6 +286,7 @@ export class LocalChain extends SigningChain implements DevChain, SiteReader {
           };
           store.setMetaValue('schemaVersion', String(SCHEMA_VERSION));
           store.writeMeta(meta);
+          challenges.writeParams(store, genesis.challenges);
         } else if (version !== String(SCHEMA_VERSION)) {
           throw new TuskInputError(`${options.path} has chain schema version ${version}, this Tusk reads ${SCHEMA_VERSION}`);
         }
@@ -523,7 +536,43 @@ export class LocalChain extends SigningChain implements DevChain, SiteReader {
       stakedPrincipal: this.store.totalStakedPrincipal(),
       poolRewards: this.store.totalRewardPools(),
       undistributed: this.store.totalAccountingRewards(),
+      burned: challenges.burned(this.store),
     };
+  }
+
+  // --- storage challenges (challenges.ts) ------------------------------------------------------
+
+  /**
+   * Starts the next challenge round of the current epoch now, with `seed` (default: fresh from the
+   * CSPRNG; tests inject one). The chain server's clock calls it `roundsPerEpoch` times an epoch.
+   * @throws ChainAbortError EWrongEpochState during an epoch change (retryable), EChallengesOff.
+   */
+  async startChallengeRound(seed?: Uint8Array): Promise<TxEffects & { epoch: number; round: number; nodes: number }> {
+    this.assertOpen();
+    return this.execute(this.devDigest('challengeRound'), SYSTEM_ADDRESS, 'startChallengeRound', (ctx) =>
+      challenges.startRound(ctx, seed),
+    ) as TxEffects & { epoch: number; round: number; nodes: number };
+  }
+
+  /** The chain's challenge and penalty parameters. */
+  async challengeParams(): Promise<challenges.ChallengeParams> {
+    this.assertOpen();
+    return challenges.readParams(this.store);
+  }
+
+  /** The rounds of `epoch` (default: current) with every node's assignment and outcome. */
+  async challengeRounds(epoch?: number): Promise<ChallengeRoundInfo[]> {
+    this.assertOpen();
+    const e = epoch ?? this.store.readMeta().epoch;
+    return challenges.roundsOf(this.store, e).map((r) => ({ ...r, assignments: challenges.assignments(this.store, r.epoch, r.round) }));
+  }
+
+  /** One node's challenge record over epochs from…to (default: all), and its jail term. */
+  async challengeStatus(nodeId: ObjectId, fromEpoch = 0, toEpoch?: number): Promise<ChallengeNodeStatus> {
+    this.assertOpen();
+    const to = toEpoch ?? this.store.readMeta().epoch;
+    const as = challenges.nodeAssignments(this.store, nodeId, fromEpoch, to);
+    return { nodeId, ...challenges.tally(as), jailedUntilEpoch: challenges.jailedUntil(this.store, nodeId), rounds: as };
   }
 
   // --- reads -----------------------------------------------------------------------------------

@@ -67,6 +67,20 @@ CREATE TABLE IF NOT EXISTS aborted_txs (
 CREATE TABLE IF NOT EXISTS sites (id TEXT PRIMARY KEY, owner TEXT NOT NULL, body TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS sites_owner ON sites(owner);
 CREATE TABLE IF NOT EXISTS site_resources (site_id TEXT NOT NULL, path TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (site_id, path));
+-- Storage challenges (challenges.ts; added without a version bump: CREATE IF NOT EXISTS adds them
+-- to files of earlier builds). One row per round, one per (round, challenged node).
+CREATE TABLE IF NOT EXISTS challenge_rounds (
+  epoch INTEGER NOT NULL, round INTEGER NOT NULL, seed BLOB NOT NULL, started_ms INTEGER NOT NULL, closed INTEGER NOT NULL,
+  PRIMARY KEY (epoch, round));
+CREATE TABLE IF NOT EXISTS challenge_assignments (
+  epoch INTEGER NOT NULL, round INTEGER NOT NULL, node_id TEXT NOT NULL, items TEXT NOT NULL, commit_digest BLOB,
+  outcome TEXT, absent INTEGER NOT NULL DEFAULT 0, invalid INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (epoch, round, node_id));
+-- Each node operator's vote on the challenge and penalty parameters (JSON of ChallengeParams fields).
+CREATE TABLE IF NOT EXISTS challenge_votes (node_id TEXT PRIMARY KEY, params TEXT NOT NULL);
+-- Nodes left out of committee selection for epochs < until_epoch.
+-- Blob IDs invalidated by a committee certificate: never challenged again.
+CREATE TABLE IF NOT EXISTS invalid_blob_ids (blob_id BLOB PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS jail (node_id TEXT PRIMARY KEY, until_epoch INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS events (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, tx_digest TEXT NOT NULL, event_seq INTEGER NOT NULL, timestamp_ms INTEGER NOT NULL, body TEXT NOT NULL);
 `;

@@ -14,6 +14,9 @@ import { SigningChain } from '../signing-chain.ts';
 import type { SiteObject, SiteReader, SiteResource } from '../site-objects.ts';
 import type { SignedTransaction } from '../transaction.ts';
 import type {
+  ChallengeReads,
+  ChallengeNodeStatus,
+  ChallengeRoundInfo,
   Address,
   BlobObject,
   CommitteeInfo,
@@ -52,7 +55,7 @@ export interface RemoteChainOptions {
  * A chain reached over HTTP.
  * @remarks Stateless apart from the cached chain ID; any number of instances may share a server.
  */
-export class RemoteChain extends SigningChain implements DevChain, SiteReader {
+export class RemoteChain extends SigningChain implements DevChain, SiteReader, ChallengeReads {
   readonly url: string;
   private readonly timeoutMs: number;
   private readonly fetchFn: typeof fetch;
@@ -223,6 +226,25 @@ export class RemoteChain extends SigningChain implements DevChain, SiteReader {
   }
   async nodes(): Promise<StorageNodeInfo[]> {
     return this.get('/v1/nodes');
+  }
+  /** Storage-challenge rounds of `epoch` (default: current); see docs/challenges.md. */
+  async challengeRounds(epoch?: number): Promise<ChallengeRoundInfo[]> {
+    if (epoch !== undefined && (!Number.isInteger(epoch) || epoch < 0 || epoch > 0xffff_ffff))
+      throw new TuskInputError('epoch must be a u32');
+    return this.get(epoch === undefined ? '/v1/challenges/rounds' : `/v1/challenges/rounds?epoch=${epoch}`);
+  }
+  /** One node's challenge record over epochs from…to (default: all). */
+  async challengeStatus(nodeId: ObjectId, fromEpoch?: number, toEpoch?: number): Promise<ChallengeNodeStatus> {
+    for (const [n, v] of [
+      ['fromEpoch', fromEpoch],
+      ['toEpoch', toEpoch],
+    ] as const)
+      if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 0xffff_ffff)) throw new TuskInputError(`${n} must be a u32`);
+    const q = new URLSearchParams();
+    if (fromEpoch !== undefined) q.set('fromEpoch', String(fromEpoch));
+    if (toEpoch !== undefined) q.set('toEpoch', String(toEpoch));
+    const qs = q.toString();
+    return this.get(`/v1/challenges/nodes/${checkId(nodeId, 'node ID')}${qs ? `?${qs}` : ''}`);
   }
   async ownedObjects(address: Address): Promise<OwnedObject[]> {
     return this.get(`/v1/owners/${checkId(address, 'address')}/objects`);

@@ -25,7 +25,7 @@ import { ChainAbortError, ChainUnavailableError, TuskError, TuskInputError } fro
 import { isSiteReader } from '../site-objects.ts';
 import { decodeChainJson, encodeChainJson } from '../json.ts';
 import type { SignedTransaction } from '../transaction.ts';
-import type { DevChain } from '../types.ts';
+import type { ChallengeReads, DevChain } from '../types.ts';
 import { pause } from '../../util/async.ts';
 import { httpServerFactory, limitConnections, watchBody } from '../../http/guard.ts';
 
@@ -33,6 +33,11 @@ import { httpServerFactory, limitConnections, watchBody } from '../../http/guard
 export interface ServableChain extends DevChain {
   chainId(): Promise<string>;
   submit(tx: SignedTransaction): Promise<unknown>;
+}
+
+function hasChallenges(chain: ServableChain): chain is ServableChain & ChallengeReads {
+  const c = chain as Partial<ChallengeReads>;
+  return typeof c.challengeRounds === 'function' && typeof c.challengeStatus === 'function';
 }
 
 /** Options of `startChainServer`. */
@@ -325,6 +330,17 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
   get('/v1/storage/:id', (req) => orNotFound('storage resource', chain.getStorage(addressParam(req.params.id, 'object ID'))));
   get('/v1/staked-wal/:id', (req) => orNotFound('staked WAL', chain.getStakedWal(addressParam(req.params.id, 'object ID'))));
   get('/v1/nodes', () => chain.nodes());
+  // Storage challenges (docs/challenges.md), when the chain has them.
+  if (hasChallenges(chain)) {
+    get('/v1/challenges/rounds', (req) => chain.challengeRounds(intQuery(req.query.epoch, 'epoch', 0, 0xffff_ffff)));
+    get('/v1/challenges/nodes/:id', (req) =>
+      chain.challengeStatus(
+        addressParam(req.params.id, 'node ID'),
+        intQuery(req.query.fromEpoch, 'fromEpoch', 0, 0xffff_ffff),
+        intQuery(req.query.toEpoch, 'toEpoch', 0, 0xffff_ffff),
+      ),
+    );
+  }
   get('/v1/nodes/:id', (req) => orNotFound('storage node', chain.getNode(addressParam(req.params.id, 'node ID'))));
   get('/v1/owners/:address/objects', (req) => chain.ownedObjects(addressParam(req.params.address, 'address')));
   get('/v1/blob-ids/:blobId/objects', async (req) => {
