@@ -17,8 +17,6 @@ import { selectChain } from './chain-select.ts';
 import { paidRegistration, storeBlob, storeFile, storageCost, type StoreProgress } from '../client/store-blob.ts';
 import { readBlobToFile, type ReadProgress } from '../client/read-blob.ts';
 import { readBlobRange, readBlobRangeToFile } from '../client/read-range.ts';
-import { INFO_SECTIONS, systemInfo, systemInfoSection, type InfoSection } from '../client/system-info.ts';
-import { networkHealth, type HealthSortBy } from '../client/network-health.ts';
 import { BlobReader } from '../client/blob-reader.ts';
 import { makeTempDir } from '../stream/temp-dirs.ts';
 import { copyToDescriptor, outputDescriptor } from '../stream/output.ts';
@@ -53,19 +51,11 @@ export const CLIENT_USAGE = `Client (store and read through a network; \`tusk de
                                         slivers that hold them (plaintext bytes with -i).
                                         Encryption flags: see encrypt/decrypt below.
   blob-status <blobId>                  The blob's Blob objects on chain and whether certified.
-  list-blobs [--include-expired] [--deletable|--permanent] [--certified|--uncertified] [--blob-id <id>]
-                                        Blob objects owned by the wallet, filtered.
+  list-blobs [--include-expired]        Blob objects owned by the wallet.
   list-storage [--include-expired]      Storage resources the wallet owns (store reuses a fitting one).
   extend --blob-obj-id <id> --epochs N  Pay for N more epochs of a certified blob.
   delete --blob-obj-id <id>             Delete a deletable blob (the storage returns to the wallet).
-  info [all|epoch|storage|size|price|committee|bft]
-                                        Epoch, committee, prices, limits; a section alone, or all
-                                        (--json: Walrus's epochInfo/storageInfo/sizeInfo/priceInfo,
-                                        committeeInfo and bftInfo names).
-  health [--committee|--active-set|--node-ids <id>…|--node-urls <host:port>…|--all-nodes]
-         [--detail] [--sort-by status|name|id|url] [--desc]
-                                        Each node's health: status, epoch, events, shards (ready or
-                                        in recovery), missing slivers (Walrus's JSON shape).
+  info                                  Epoch, committee, prices, limits.
   stake --node-id <id> --amount <WAL>   Stake WAL with a storage node.
   Common: --config <file> (default $TUSK_CONFIG or ~/.config/tusk/client.json), --json,
     --network mainnet|testnet|local (Walrus on Sui; see docs/real-network.md), --rpc-url <url>,
@@ -98,17 +88,6 @@ const OPTIONS = {
   'node-id': { type: 'string' },
   amount: { type: 'string' },
   'include-expired': { type: 'boolean', default: false },
-  certified: { type: 'boolean', default: false },
-  uncertified: { type: 'boolean', default: false },
-  'blob-id': { type: 'string' },
-  committee: { type: 'boolean', default: false },
-  'active-set': { type: 'boolean', default: false },
-  'all-nodes': { type: 'boolean', default: false },
-  'node-ids': { type: 'string', multiple: true },
-  'node-urls': { type: 'string', multiple: true },
-  detail: { type: 'boolean', default: false },
-  'sort-by': { type: 'string' },
-  desc: { type: 'boolean', default: false },
   ...AGE_OPTIONS,
   encoding: { type: 'string' },
   network: { type: 'string' },
@@ -124,11 +103,10 @@ const COMMAND_OPTIONS: Record<string, OptionName[]> = {
   'list-storage': ['include-expired'],
   read: ['out', 'force', 'identity', 'passphrase-file', 'range', 'raw'],
   'blob-status': [],
-  'list-blobs': ['include-expired', 'deletable', 'permanent', 'certified', 'uncertified', 'blob-id'],
+  'list-blobs': ['include-expired'],
   extend: ['blob-obj-id', 'epochs', 'epochs-extended'],
   delete: ['blob-obj-id'],
   info: [],
-  health: ['committee', 'active-set', 'all-nodes', 'node-ids', 'node-urls', 'detail', 'sort-by', 'desc'],
   stake: ['node-id', 'amount'],
 };
 
@@ -234,7 +212,7 @@ export async function clientCommand(
   signal?: AbortSignal,
 ): Promise<number> {
   const { values, positionals } = parse(command, argv);
-  if (positionals.length > 0 && !['store', 'read', 'blob-status', 'info'].includes(command))
+  if (positionals.length > 0 && !['store', 'read', 'blob-status'].includes(command))
     throw usageError(`${command} takes no positional arguments (got ${JSON.stringify(positionals[0])})`);
   switch (command) {
     case 'store': {
@@ -506,15 +484,9 @@ export async function clientCommand(
     case 'list-blobs': {
       const { chain, wallet } = await session(values);
       const [state, owned] = await Promise.all([chain.systemState(), chain.ownedObjects(wallet.toSuiAddress())]);
-      if (values.deletable && values.permanent) throw usageError('choose one of --deletable and --permanent');
-      if (values.certified && values.uncertified) throw usageError('choose one of --certified and --uncertified');
-      const onlyId = values['blob-id'] === undefined ? null : blobIdToString(parseBlobIdArg(values['blob-id']));
       const blobs = owned
         .flatMap((o) => (o.kind === 'blob' ? [o.object] : []))
-        .filter((b) => values['include-expired'] || b.storage.endEpoch > state.epoch)
-        .filter((b) => (!values.deletable || b.deletable) && (!values.permanent || !b.deletable))
-        .filter((b) => (!values.certified || b.certifiedEpoch !== null) && (!values.uncertified || b.certifiedEpoch === null))
-        .filter((b) => onlyId === null || blobIdToString(b.blobId) === onlyId);
+        .filter((b) => values['include-expired'] || b.storage.endEpoch > state.epoch);
       print(
         values.json,
         { blobs: blobs.map(blobJson) },
@@ -579,16 +551,7 @@ export async function clientCommand(
       return 0;
     }
     case 'info': {
-      if (positionals.length > 1) throw usageError(`info takes at most one section (got ${positionals.length})`);
-      const section = positionals[0];
-      if (section !== undefined && section !== 'all' && !(INFO_SECTIONS as readonly string[]).includes(section))
-        throw usageError(`unknown info section ${JSON.stringify(section)}: all, ${INFO_SECTIONS.join(', ')}`);
       const { chain } = await chainFromConfig(values);
-      if (section !== undefined && section !== 'all') {
-        const out = await systemInfoSection(chain, section as InfoSection);
-        print(values.json, out, formatSection(section, out));
-        return 0;
-      }
       const s = await chain.systemState();
       const cfg = s.committee.members.length ? new EncodingConfig(s.nShards) : null;
       const maxBlob = cfg?.maxBlobSize ?? null;
@@ -609,64 +572,14 @@ export async function clientCommand(
           shards: m.shards.length,
         })),
       };
-      // Tusk's own fields, and Walrus's InfoOutput sections beside them (a strict superset).
-      const walrus = await systemInfo(chain, { all: section === 'all' });
-      const extra =
-        section === 'all'
-          ? ['', formatSection('committee', walrus.committeeInfo), '', formatSection('bft', walrus.bftInfo)].join('\n')
-          : '';
       print(
         values.json,
-        { ...info, ...walrus },
+        info,
         [
           `epoch ${s.epoch} (${s.epochState}), ${s.nShards} shards on ${info.nodes} nodes, up to ${s.maxEpochsAhead} epochs ahead`,
           `prices: storage ${formatWal(s.storagePricePerUnitSize)} WAL per MiB-unit per epoch, write ${formatWal(s.writePricePerUnitSize)} WAL per MiB-unit`,
           `storing 1 MiB for 1 epoch costs ${formatWal(BigInt(info.costOf1MiBFor1Epoch))} WAL${maxBlob ? `; max blob ${maxBlob} bytes` : ''}`,
           ...info.committee.map((m) => `  ${m.name.padEnd(12)} ${m.shards} shards  ${m.networkAddress}  ${m.nodeId}`),
-        ].join('\n') + extra,
-      );
-      return 0;
-    }
-    case 'health': {
-      const sortBy = values['sort-by'];
-      if (sortBy !== undefined && !['status', 'name', 'id', 'url'].includes(sortBy))
-        throw usageError(`--sort-by must be status, name, id or url, got ${JSON.stringify(sortBy)}`);
-      const picked = [
-        values.committee || values['active-set'],
-        values['all-nodes'],
-        !!values['node-ids']?.length,
-        !!values['node-urls']?.length,
-      ];
-      if (picked.filter(Boolean).length > 1)
-        throw usageError('choose one of --committee/--active-set, --all-nodes, --node-ids and --node-urls');
-      const { chain } = await chainFromConfig(values);
-      const h = await networkHealth(chain, {
-        nodeIds: values['node-ids']?.map((i) => parseObjectIdArg(i, '--node-ids')),
-        nodeUrls: values['node-urls'],
-        allNodes: values['all-nodes'],
-        detail: values.detail,
-        sortBy: sortBy as HealthSortBy | undefined,
-        desc: values.desc,
-      });
-      const line = (n: (typeof h.healthInfo)[number]) => {
-        if (!('Ok' in n.healthInfo)) return `  ${(n.nodeName || '?').padEnd(12)} ${n.nodeUrl}  DOWN: ${n.healthInfo.Err}`;
-        const o = n.healthInfo.Ok as {
-          nodeStatus?: string;
-          epoch?: number | null;
-          uptime?: { secs?: number };
-          eventProgress?: { persisted?: number; pending?: number };
-          shardSummary?: { owned?: number; ownedShardStatus?: { ready?: number; inRecovery?: number }; missingSlivers?: number };
-        };
-        const sh = o.shardSummary;
-        return `  ${(n.nodeName || '?').padEnd(12)} ${n.nodeUrl}  ${o.nodeStatus} epoch ${o.epoch} up ${o.uptime?.secs ?? '?'} s; events ${o.eventProgress?.persisted ?? '?'} applied, ${o.eventProgress?.pending ?? 0} pending; shards ${sh?.owned ?? 0} (${sh?.ownedShardStatus?.ready ?? 0} ready, ${sh?.ownedShardStatus?.inRecovery ?? 0} in recovery), ${sh?.missingSlivers ?? 0} slivers missing`;
-      };
-      const sum = h.summary;
-      print(
-        values.json,
-        h,
-        [
-          `${sum.answering} of ${sum.nodes} nodes answering; ${sum.shardsOwned} shards held by them, ${sum.shardsInRecovery} in recovery, ${sum.missingSlivers} slivers missing`,
-          ...h.healthInfo.map(line),
         ].join('\n'),
       );
       return 0;
@@ -691,48 +604,5 @@ export async function clientCommand(
     }
     default:
       throw usageError(`unknown command ${JSON.stringify(command)}`);
-  }
-}
-
-/** Human-readable lines of one `info` section (the JSON is the object itself). */
-function formatSection(section: string, o: unknown): string {
-  const v = o as Record<string, any>;
-  switch (section) {
-    case 'epoch':
-      return [
-        `Current epoch: ${v.currentEpoch}`,
-        `Start of current epoch: ${v.startOfCurrentEpoch.DateTime ?? v.startOfCurrentEpoch.Message}`,
-        `Epoch duration: ${v.epochDuration.secs} s`,
-        `Blobs can be stored for at most ${v.maxEpochsAhead} epochs in the future.`,
-      ].join('\n');
-    case 'storage':
-      return `Number of storage nodes: ${v.nNodes}\nNumber of shards: ${v.nShards}`;
-    case 'size':
-      return `Storage unit: ${v.storageUnitSize} B\nMaximum blob size: ${v.maxBlobSize} B`;
-    case 'price':
-      return [
-        `Price per encoded storage unit: ${v.storagePricePerUnitSize} FROST per epoch`,
-        `Additional price for each write: ${v.writePricePerUnitSize} FROST per unit`,
-        ...v.encodingDependentPriceInfo.flatMap((e: any) => [
-          `${e.encodingType}: metadata ${e.metadataPrice} FROST per epoch; marginal ${e.marginalSize} B costs ${e.marginalPrice} FROST per epoch`,
-          ...e.exampleBlobs.map((x: any) => `  - ${x.unencodedSize} B unencoded (${x.encodedSize} B encoded): ${x.price} FROST per epoch`),
-        ]),
-      ].join('\n');
-    case 'committee':
-      return [
-        `${v.nShards} shards; source symbols ${v.nPrimarySourceSymbols} primary, ${v.nSecondarySourceSymbols} secondary; max sliver ${v.maxSliverSize} B`,
-        `metadata ${v.metadataStorageSize} B stored per blob; max encoded blob ${v.maxEncodedBlobSize} B`,
-        ...v.storageNodes.map(
-          (n: any) =>
-            `  ${n.name.padEnd(12)} ${String(n.nShards).padStart(4)} shards  stake ${n.stake} FROST  ${n.networkAddress}  ${n.nodeId}`,
-        ),
-      ].join('\n');
-    case 'bft':
-      return [
-        `Tolerated faulty shards f: ${v.maxFaultyShards}; correct shards needed: ${v.minCorrectShards}; quorum: ${v.quorumThreshold}`,
-        `The fewest nodes holding more than f shards: ${v.minNodesAbove} (${v.shardsAbove} shards)`,
-      ].join('\n');
-    default:
-      return JSON.stringify(o, null, 2);
   }
 }

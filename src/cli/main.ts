@@ -278,7 +278,6 @@ const HELP_TOPICS: Record<string, string> = {
   extend: CLIENT_USAGE,
   delete: CLIENT_USAGE,
   info: CLIENT_USAGE,
-  health: CLIENT_USAGE,
   stake: CLIENT_USAGE,
   'list-storage': CLIENT_USAGE,
   dev: DEV_USAGE,
@@ -358,7 +357,6 @@ async function dispatch(argv: string[]): Promise<number> {
     case 'extend':
     case 'delete':
     case 'info':
-    case 'health':
     case 'stake':
       return clientCommand(command, rest, (m) => new UsageError(m), interruptSignal());
     case 'store-quilt':

@@ -146,9 +146,9 @@ export class StorageNodeClient {
     }
   }
 
-  /** `GET /v1/health` (`?detailed=true` with `detailed`: per-shard status and storage counts). */
-  health(options: NodeRequestOptions & { readonly detailed?: boolean } = {}): Promise<Record<string, unknown>> {
-    return this.json<Record<string, unknown>>('GET', nodePaths.health() + (options.detailed ? '?detailed=true' : ''), options);
+  /** `GET /v1/health`. */
+  health(options: NodeRequestOptions = {}): Promise<Record<string, unknown>> {
+    return this.json<Record<string, unknown>>('GET', nodePaths.health(), options);
   }
 
   private async request(
