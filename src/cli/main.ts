@@ -27,6 +27,7 @@ import { AGE_USAGE, ageCommand } from './age-commands.ts';
 import { GATEWAY_USAGE, gatewayCommand } from './gateway-command.ts';
 import { BENCH_USAGE, benchCommand } from './bench-command.ts';
 import { ATTRIBUTE_COMMANDS, ATTRIBUTE_USAGE, attributeCommand } from './attribute-commands.ts';
+import { HEALTH_USAGE, healthCommand } from './system-commands.ts';
 import { COMPLETION_SHELLS, completionScript, type CompletionShell } from './completion-command.ts';
 
 const CODEC_USAGE = `Codec (no network):
@@ -63,6 +64,7 @@ ${CHAIN_USAGE}
 ${NODE_USAGE}
 ${AGE_USAGE}
 ${ATTRIBUTE_USAGE}
+${HEALTH_USAGE}
 ${GATEWAY_USAGE}
 ${BENCH_USAGE}
 
@@ -283,6 +285,7 @@ const HELP_TOPICS: Record<string, string> = {
   wallet: CHAIN_USAGE,
   node: NODE_USAGE,
   bench: BENCH_USAGE,
+  health: HEALTH_USAGE,
   ...Object.fromEntries([...ATTRIBUTE_COMMANDS].map((c) => [c, ATTRIBUTE_USAGE])),
 };
 
@@ -337,6 +340,8 @@ async function dispatch(argv: string[]): Promise<number> {
     case 'aggregator':
     case 'daemon':
       return gatewayCommand(command, rest, (m) => new UsageError(m));
+    case 'health':
+      return healthCommand(rest, (m) => new UsageError(m));
     case 'bench':
       return benchCommand(rest, (m) => new UsageError(m));
     case 'completion': {
