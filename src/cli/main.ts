@@ -28,6 +28,7 @@ import { AGE_USAGE, ageCommand } from './age-commands.ts';
 import { GATEWAY_USAGE, gatewayCommand } from './gateway-command.ts';
 import { BENCH_USAGE, benchCommand } from './bench-command.ts';
 import { ATTRIBUTE_COMMANDS, ATTRIBUTE_USAGE, attributeCommand } from './attribute-commands.ts';
+import { HEALTH_USAGE, healthCommand } from './system-commands.ts';
 import { COMPLETION_SHELLS, completionScript, type CompletionShell } from './completion-command.ts';
 
 const CODEC_USAGE = `Codec (no network):
@@ -65,6 +66,7 @@ ${CHAIN_USAGE}
 ${NODE_USAGE}
 ${AGE_USAGE}
 ${ATTRIBUTE_USAGE}
+${HEALTH_USAGE}
 ${GATEWAY_USAGE}
 ${BENCH_USAGE}
 
@@ -286,6 +288,7 @@ const HELP_TOPICS: Record<string, string> = {
   node: NODE_USAGE,
   bench: BENCH_USAGE,
   site: SITE_USAGE,
+  health: HEALTH_USAGE,
   ...Object.fromEntries([...ATTRIBUTE_COMMANDS].map((c) => [c, ATTRIBUTE_USAGE])),
 };
 
@@ -340,6 +343,8 @@ async function dispatch(argv: string[]): Promise<number> {
     case 'aggregator':
     case 'daemon':
       return gatewayCommand(command, rest, (m) => new UsageError(m));
+    case 'health':
+      return healthCommand(rest, (m) => new UsageError(m));
     case 'bench':
       return benchCommand(rest, (m) => new UsageError(m));
     case 'completion': {
