@@ -98,12 +98,12 @@ async function blobIdCommand(args: string[], interruptSignal: () => AbortSignal)
     meta = computeBlobMetadata(await readBlobFile(file), { nShards, encoding });
   } else if (size <= 256 * 2 ** 20) {
     // The pool's workers start (threads, kernel instantiation) while the file is read.
-    const [{ defaultPool }, { computeBlobMetadataAsync }] = await Promise.all([
+    const [{ defaultPool }, { computeFileMetadata }] = await Promise.all([
       import('../pool/codec-pool.ts'),
-      import('../pool/async-codec.ts'),
+      import('../stream/file-metadata.ts'),
     ]);
-    const pool = defaultPool();
-    meta = await computeBlobMetadataAsync(await readBlobFile(file), { nShards, encoding, pool });
+    // Read straight into kernel memory while the pool starts and works on the rows read so far.
+    meta = await computeFileMetadata(file, { nShards, encoding, pool: defaultPool(), signal: interruptSignal() });
   } else {
     const [{ encodeStream }, { callbackSink }] = await Promise.all([import('../stream/encode-stream.ts'), import('../stream/sink.ts')]);
     meta = await withProgress(!values.json, (bar) =>
