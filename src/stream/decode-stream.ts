@@ -12,15 +12,15 @@
  *     with the metadata. Only then is the output handed over (src/stream/output.ts): renamed into
  *     place for a regular file, copied in place to stdout, a device, a FIFO or a link.
  */
-import { closeSync, openSync } from 'node:fs';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { prepareOutput, type OutputTarget } from './output.ts';
 import { makeTempDir, sweepStaleTempDirs } from './temp-dirs.ts';
 import { defaultKernel, type WasmKernel } from '../wasm/kernel.ts';
 import { InconsistentBlobError, NotEnoughSliversError, SliverVerificationError, TuskError, TuskInputError } from '../errors.ts';
 import { readDirectoryMetadata } from './sliver-dir.ts';
-import { SliverData, type SliverAxis } from '../codec/sliver.ts';
+import type { SliverAxis } from '../codec/sliver.ts';
 import { expectedSliverHash, verifyMetadata } from '../codec/verify.ts';
 import { equalBytes } from '../util/bytes.ts';
 import type { TaskRunner } from '../codec/tasks.ts';
@@ -31,7 +31,7 @@ import { inSlots } from '../util/slots.ts';
 import { forgetKernel } from '../wasm/memory-release.ts';
 import { readAll, writeAll } from './file-io.ts';
 import { decodeOriginals, planDecode, planExpand, sliverSymbols } from '../codec/task-plan.ts';
-import { ulebLength } from '../codec/bcs.ts';
+import { readU16, readUleb, ulebLength } from '../codec/bcs.ts';
 
 /** A progress report of {@link decodeDirectory}. */
 export interface DecodeProgress {
@@ -185,21 +185,26 @@ async function openRun(dir: string, options: StreamDecodeOptions): Promise<Decod
 }
 
 /**
- * Runs `work` on up to `chainsWanted` concurrent chains, giving each an `expand(datas)` that
- * expands a batch of `axis` slivers on the pool and returns their Merkle roots (fresh arrays).
- * Buffers come from the budget (planned by codec/task-plan.ts) and are released afterwards.
+ * Expands `count` slivers of a batch and returns their Merkle roots (fresh arrays); `place(t, ptr)`
+ * writes sliver t's k·S data bytes straight into kernel memory at `ptr` (`kernel.u8()`), e.g. with a
+ * positional file read, so sliver bytes never pass through JS memory.
+ */
+type ExpandBatch = (count: number, place: (t: number, ptr: number) => void) => Promise<Uint8Array[]>;
+
+/**
+ * Runs `work` on up to `chainsWanted` concurrent chains, giving each an {@link ExpandBatch} that
+ * expands a batch of `axis` slivers on the pool. Buffers come from the budget (planned by
+ * codec/task-plan.ts) and are released afterwards.
  */
 async function withExpandChains(
   run: DecodeRun,
   axis: SliverAxis,
   chainsWanted: number,
-  work: (expand: (datas: Uint8Array[]) => Promise<Uint8Array[]>) => Promise<void>,
+  work: (expand: ExpandBatch) => Promise<void>,
 ): Promise<void> {
   const { kernel, cfg, S, runner, budget } = run;
-  const k = sliverSymbols(cfg, axis);
-  // Kernel buffers per chain, with 64 bytes of alignment slack, plus the batch's sliver files held
-  // in JS memory while they are checked.
-  const need = (h: number) => planExpand(kernel, cfg, axis, S, h).chainBytes(h) + 64 + h * k * S;
+  // Kernel buffers per chain, with 64 bytes of alignment slack (sliver data is read straight into them).
+  const need = (h: number) => planExpand(kernel, cfg, axis, S, h).chainBytes(h) + 64;
   const avail = budget - BUDGET_RESERVE;
   if (avail < need(1))
     throw new TuskInputError(
@@ -214,11 +219,11 @@ async function withExpandChains(
     const slots = Array.from({ length: chains }, () => plan.allocChain(kernel));
     await inSlots(chains, chains, async (c) => {
       const sl = slots[c];
-      await work(async (datas) => {
+      await work(async (count, place) => {
         const roots: Uint8Array[] = [];
-        for (let t0 = 0; t0 < datas.length; t0 += per) {
-          const h = Math.min(per, datas.length - t0);
-          for (let t = 0; t < h; t++) kernel.u8().set(datas[t0 + t], sl.area + t * plan.n * S);
+        for (let t0 = 0; t0 < count; t0 += per) {
+          const h = Math.min(per, count - t0);
+          for (let t = 0; t < h; t++) place(t0 + t, sl.area + t * plan.n * S);
           await runner.run(kernel, plan.task(sl, h));
           for (let t = 0; t < h; t++) roots.push(kernel.u8().slice(sl.roots + t * 32, sl.roots + (t + 1) * 32));
         }
@@ -279,26 +284,25 @@ async function verifyCandidates(
       options.signal?.throwIfAborted();
       const batch = candidates.slice(next, next + Math.min(VERIFY_BATCH, need - valid.size));
       next += batch.length;
-      const slivers: SliverData[] = [];
-      const files: string[] = [];
+      const opened: SliverFile[] = [];
       for (const c of batch) {
         try {
-          const sliver = SliverData.fromBcs(axis, new Uint8Array(await readFile(c.file)));
-          if (sliver.index !== c.index) throw new TuskInputError(`file name says index ${c.index} but the sliver says ${sliver.index}`);
-          if (sliver.symbolSize !== S) throw new TuskInputError(`symbol size ${sliver.symbolSize}, expected ${S}`);
-          if (sliver.data.length !== k * S) throw new TuskInputError(`length ${sliver.data.length} bytes, expected ${k * S}`);
-          slivers.push(sliver);
-          files.push(c.file);
+          opened.push(openSliverFile(c.file, c.index, k, S));
         } catch (e) {
           run.reject(new SliverVerificationError(axis, c.index, `invalid (${(e as Error).message})`));
         }
       }
-      const roots = await expand(slivers.map((x) => x.data));
-      slivers.forEach((sliver, t) => {
-        if (!equalBytes(roots[t], expectedSliverHash(meta, axis, sliver.index))) {
-          run.reject(new SliverVerificationError(axis, sliver.index, 'Merkle root of the expanded sliver does not match the metadata'));
-        } else if (valid.has(sliver.index)) run.reject(new SliverVerificationError(axis, sliver.index, 'duplicate index (ignored)'));
-        else if (valid.size < need) valid.set(sliver.index, files[t]);
+      let roots: Uint8Array[];
+      try {
+        roots = await expand(opened.length, (t, ptr) => readAll(opened[t].fd, run.kernel.u8(), ptr, k * S, opened[t].dataStart));
+      } finally {
+        for (const f of opened) closeSync(f.fd);
+      }
+      opened.forEach((f, t) => {
+        if (!equalBytes(roots[t], expectedSliverHash(meta, axis, f.index))) {
+          run.reject(new SliverVerificationError(axis, f.index, 'Merkle root of the expanded sliver does not match the metadata'));
+        } else if (valid.has(f.index)) run.reject(new SliverVerificationError(axis, f.index, 'duplicate index (ignored)'));
+        else if (valid.size < need) valid.set(f.index, f.file);
       });
       options.onProgress?.({ phase: 'verify', bytesDone: valid.size, bytesTotal: need });
     }
@@ -397,12 +401,7 @@ async function checkReconstructed(run: DecodeRun, axis: SliverAxis, missing: rea
       options.signal?.throwIfAborted();
       const batch = missing.slice(next, next + VERIFY_BATCH);
       next += batch.length;
-      const datas = batch.map((i) => {
-        const d = new Uint8Array(symbols * S);
-        readAll(restoredFd, d, 0, d.length, i * symbols * S);
-        return d;
-      });
-      const roots = await expand(datas);
+      const roots = await expand(batch.length, (t, ptr) => readAll(restoredFd, run.kernel.u8(), ptr, symbols * S, batch[t] * symbols * S));
       batch.forEach((i, t) => {
         if (!equalBytes(roots[t], expectedSliverHash(withId.metadata, axis, i))) {
           throw new InconsistentBlobError(
@@ -414,4 +413,40 @@ async function checkReconstructed(run: DecodeRun, axis: SliverAxis, missing: rea
       options.onProgress?.({ phase: 'check', bytesDone: checked, bytesTotal: missing.length });
     }
   });
+}
+
+/** A sliver file whose BCS frame checked out, open for a positional read of its data. */
+interface SliverFile {
+  readonly fd: number;
+  readonly index: number;
+  readonly file: string;
+  /** Offset of the sliver data in the file (after the ULEB length). */
+  readonly dataStart: number;
+}
+
+/**
+ * Opens sliver `file` and checks its SliverData BCS frame (canonical length, k·S data bytes, symbol
+ * size S, index `index`) from its first and last bytes, without reading the data.
+ * @throws TuskInputError saying what is wrong (the file is closed again)
+ */
+function openSliverFile(file: string, index: number, k: number, S: number): SliverFile {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const head = new Uint8Array(Math.min(10, size));
+    readAll(fd, head, 0, head.length, 0);
+    const { value: len, next } = readUleb(head, 0);
+    if (next + len + 4 !== size) throw new TuskInputError(`SliverData BCS: length ${size} does not match its data length ${len}`);
+    const tail = new Uint8Array(4);
+    readAll(fd, tail, 0, 4, next + len);
+    const symbolSize = readU16(tail, 0);
+    const got = readU16(tail, 2);
+    if (got !== index) throw new TuskInputError(`file name says index ${index} but the sliver says ${got}`);
+    if (symbolSize !== S) throw new TuskInputError(`symbol size ${symbolSize}, expected ${S}`);
+    if (len !== k * S) throw new TuskInputError(`length ${len} bytes, expected ${k * S}`);
+    return { fd, index, file, dataStart: next };
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
 }
