@@ -3,13 +3,14 @@
  * tasks overlapping the reads, systematic columns hashed in place — the same metadata as the
  * in-memory encoder and the official one, on pools of 1 and 2 workers, in both wasm flavours.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeBlob } from '../src/codec/encode.ts';
 import { CodecPool } from '../src/pool/codec-pool.ts';
 import { computeFileMetadata } from '../src/stream/file-metadata.ts';
+import { computeStreamMetadata } from '../src/stream/encode-stream.ts';
 import { randomBytes } from './helpers/blobs.ts';
 import { blobIdToBase64Url, officialBlobId } from './helpers/official.ts';
 
@@ -44,6 +45,23 @@ describe('computeFileMetadata', () => {
       }
     });
   }
+
+  it('computeStreamMetadata (bounded memory, no sliver kept): same metadata, no temporary files left', async () => {
+    for (const [n, size, encoding] of [
+      [1000, 3_000_001, 'rs2'],
+      [31, 400_003, 'rs8'],
+    ] as const) {
+      const data = randomBytes(size, n);
+      const path = join(dir, `stream-${n}.bin`);
+      writeFileSync(path, data);
+      const temps = mkdtempSync(join(dir, 'temps-'));
+      const got = await computeStreamMetadata(path, { nShards: n, encoding, pool: pools[1], memoryBudget: 48 << 20, tempDir: temps });
+      const ref = encodeBlob(data, { nShards: n, encoding });
+      expect(got.blobIdString).toBe(ref.blobIdString);
+      expect(Buffer.from(got.metadata.toBcs()).equals(Buffer.from(ref.metadata.toBcs()))).toBe(true);
+      expect(readdirSync(temps)).toEqual([]);
+    }
+  });
 
   it('a missing file is a file error; an aborted signal stops it', async () => {
     await expect(computeFileMetadata(join(dir, 'nope.bin'), { nShards: 10, pool: pools[0] })).rejects.toMatchObject({ code: 'ENOENT' });

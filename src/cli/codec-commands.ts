@@ -105,12 +105,12 @@ async function blobIdCommand(args: string[], interruptSignal: () => AbortSignal)
     // Read straight into kernel memory while the pool starts and works on the rows read so far.
     meta = await computeFileMetadata(file, { nShards, encoding, pool: defaultPool(), signal: interruptSignal() });
   } else {
-    const [{ encodeStream }, { callbackSink }] = await Promise.all([import('../stream/encode-stream.ts'), import('../stream/sink.ts')]);
+    // Bounded memory; no sliver is kept (only the columns pass through a temporary file).
+    const { computeStreamMetadata } = await import('../stream/encode-stream.ts');
     meta = await withProgress(!values.json, (bar) =>
-      encodeStream(file, {
+      computeStreamMetadata(file, {
         nShards,
         encoding,
-        sink: callbackSink(() => {}),
         onProgress: (p) => bar.update(`blob-id ${p.phase}`, p.bytesDone, p.bytesTotal),
         signal: interruptSignal(),
       }),

@@ -37,7 +37,7 @@ import { openBlobSource, type BlobInput, type BlobSource } from './source.ts';
 import { isInPlaceSink, type SliverSink } from './sink.ts';
 import { inSlots } from '../util/slots.ts';
 import { forgetKernel } from '../wasm/memory-release.ts';
-import { inPlaceIntermediates, tempFileIntermediates, type Intermediates } from './intermediates.ts';
+import { inPlaceIntermediates, metadataOnlyIntermediates, tempFileIntermediates, type Intermediates } from './intermediates.ts';
 import { merkleScratchBytes } from '../hash/blake2b.ts';
 
 /** A progress report: `phase` and how far it is, in bytes of that phase's work. */
@@ -79,6 +79,22 @@ const STRIPE_TARGET = 64 * 1024;
  *   any failure the sink is closed with `ok = false` and temporary files are removed.
  */
 export async function encodeStream(input: BlobInput, options: StreamEncodeOptions): Promise<EncodedMetadata> {
+  return encodeWith(input, options, false);
+}
+
+/** Options for {@link computeStreamMetadata}: those of encodeStream without a sink. */
+export type StreamMetadataOptions = Omit<StreamEncodeOptions, 'sink'>;
+
+/**
+ * The blob ID and metadata of `input` with bounded memory, like {@link encodeStream} but keeping no
+ * sliver: only the columns go to a temporary file (phase B needs them); the recovery rows are
+ * hashed and dropped. For inputs too large for computeFileMetadata (kernel memory ≈ 1.5× the blob).
+ */
+export async function computeStreamMetadata(input: BlobInput, options: StreamMetadataOptions): Promise<EncodedMetadata> {
+  return encodeWith(input, { ...options, sink: { writeSliver: () => {}, writeMetadata: () => {} } }, true);
+}
+
+async function encodeWith(input: BlobInput, options: StreamEncodeOptions, metadataOnly: boolean): Promise<EncodedMetadata> {
   const { sink, signal } = options;
   let temp: string | undefined;
   const tempDir = async () => (temp ??= await mkdtemp(join(options.tempDir ?? tmpdir(), 'tusk-encode-')));
@@ -94,7 +110,11 @@ export async function encodeStream(input: BlobInput, options: StreamEncodeOption
     kernel = (options.kernel ?? defaultKernel()).fork();
     const runner = options.pool ?? defaultPool();
     const layout = { n: cfg.nShards, kP: cfg.primarySymbols, kS: cfg.secondarySymbols, S: cfg.symbolSize(source.length) };
-    store = isInPlaceSink(sink) ? inPlaceIntermediates(sink, layout) : tempFileIntermediates(await tempDir(), layout);
+    store = metadataOnly
+      ? metadataOnlyIntermediates(await tempDir(), layout)
+      : isInPlaceSink(sink)
+        ? inPlaceIntermediates(sink, layout)
+        : tempFileIntermediates(await tempDir(), layout);
     const result = await run(cfg, source, kernel, runner, sink, store, options);
     store.close(); // in place: the sliver files are complete before the sink commits them
     await sink.close?.(true);
@@ -227,7 +247,7 @@ async function run(
         leafHashes,
       };
       await exec(task);
-      for (let t = 0; t < hh; t++) {
+      for (let t = 0; t < hh && store.deliver; t++) {
         await sink.writeSliver(SliverData.fromBcs('primary', mem().subarray(rows + t * pFrame, rows + (t + 1) * pFrame)));
       }
       const m = mem();
