@@ -70,6 +70,14 @@ export interface EncodedBlob extends EncodedMetadata {
   readonly primarySlivers: readonly SliverData[];
   /** Secondary slivers by sliver index. */
   readonly secondarySlivers: readonly SliverData[];
+  /**
+   * Hands the memory behind the slivers back for reuse by later encodes (large blobs are encoded
+   * on dedicated kernel memory that becomes the slivers' backing store; reusing it spares the next
+   * encode the first-touch page faults of fresh memory). Optional: without it the memory is
+   * garbage-collected with the result. Post: the slivers (and every view of them, `toBcs()`
+   * included) must not be used any more — later encodes overwrite them. A no-op for small blobs.
+   */
+  dispose(): void;
 }
 
 const DEFAULT_STRIPE_SHARD_BYTES = 8 * 1024;
@@ -442,7 +450,14 @@ function planEncode(data: Uint8Array | number, options: EncodeOptions, keep: boo
     const primary = parseFrames('primary', pBuf, n, pFrame);
     const secondary = parseFrames('secondary', sBuf, n, sFrame);
     const pairs: SliverPair[] = primary.map((p, i) => ({ index: i, primary: p, secondary: secondary[n - 1 - i] }));
-    return { ...result, pairs, primarySlivers: primary, secondarySlivers: secondary };
+    let disposed = false;
+    const dispose = () => {
+      if (!dedicated || disposed) return;
+      disposed = true;
+      forgetKernel(kernel.id);
+      kernel.recycle();
+    };
+    return { ...result, pairs, primarySlivers: primary, secondarySlivers: secondary, dispose };
   };
 
   return { kernel, dedicated, input, inputLayout: { rowBytes, rows: kP, paddedLength: kP * rowBytes }, rows, cols, roots, stage, finish };

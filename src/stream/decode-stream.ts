@@ -131,6 +131,7 @@ async function decodeInto(dir: string, target: OutputTarget, options: StreamDeco
     chosen = await chooseSlivers(run);
   } catch (e) {
     forgetKernel(kernel.id); // the cleanup below will not run
+    kernel.recycle();
     throw e;
   }
   const temp = await makeTempDir('decode', options.tempDir);
@@ -156,6 +157,7 @@ async function decodeInto(dir: string, target: OutputTarget, options: StreamDeco
     await target.discard().catch(() => {});
     await rm(temp, { recursive: true, force: true }).catch(() => {});
     forgetKernel(kernel.id);
+    kernel.recycle(); // its memory serves the next encode or decode (no fresh pages)
   }
 }
 

@@ -129,7 +129,10 @@ async function encodeWith(input: BlobInput, options: StreamEncodeOptions, metada
     } catch {}
     await source?.close().catch(() => {});
     if (temp) await rm(temp, { recursive: true, force: true }).catch(() => {});
-    if (kernel) forgetKernel(kernel.id);
+    if (kernel) {
+      forgetKernel(kernel.id);
+      kernel.recycle(); // its memory serves the next encode or decode (no fresh pages)
+    }
   }
 }
 
