@@ -236,6 +236,34 @@ async function main(argv: string[]): Promise<void> {
   }
 
   const results: Record<string, Measurement[]> = {};
+  const started = new Date();
+  const writeReportFiles = (runsDone: number) => {
+    const loadAfter = loadavg();
+    const summaries: WorkloadSummary[] = workloads.map((w) => {
+      const bySide = (side: Side) => summarize((results[w.id] ?? []).filter((m) => m.side === side));
+      return { id: w.id, title: w.title, bytes: w.bytes, official: bySide('official'), tusk: bySide('tusk'), baseline: bySide('baseline') };
+    });
+    const now = new Date();
+    const report: AllReport = {
+      benchmark: 'all',
+      date: now.toISOString(),
+      ...machineInfo(),
+      nShards,
+      runs: runsDone,
+      loadAverageBefore: loadBefore,
+      loadAverageAfter: loadAfter,
+      baseline: baselineDir ? resolve(baselineDir) : undefined,
+      workloads: summaries,
+      measurements: results,
+    };
+    const stamp = started.toISOString().slice(0, 19).replace(/:/g, '-');
+    const jsonPath = join(outDir, `all-${stamp}.json`);
+    writeFileSync(jsonPath, JSON.stringify(report, null, 2) + '\n');
+    const md = renderAllReport(report);
+    writeFileSync(jsonPath.replace(/\.json$/, '.md'), md);
+
+    return { md, jsonPath };
+  };
   for (let run = 0; run < runs; run++) {
     for (const w of workloads) {
       const sides = (Object.keys(w.sides) as Side[]).sort();
@@ -259,30 +287,10 @@ async function main(argv: string[]): Promise<void> {
         );
       }
     }
+    // Written after every round: a run cut short still leaves its medians so far.
+    writeReportFiles(run + 1);
   }
-  const loadAfter = loadavg();
-  const summaries: WorkloadSummary[] = workloads.map((w) => {
-    const bySide = (side: Side) => summarize((results[w.id] ?? []).filter((m) => m.side === side));
-    return { id: w.id, title: w.title, bytes: w.bytes, official: bySide('official'), tusk: bySide('tusk'), baseline: bySide('baseline') };
-  });
-  const now = new Date();
-  const report: AllReport = {
-    benchmark: 'all',
-    date: now.toISOString(),
-    ...machineInfo(),
-    nShards,
-    runs,
-    loadAverageBefore: loadBefore,
-    loadAverageAfter: loadAfter,
-    baseline: baselineDir ? resolve(baselineDir) : undefined,
-    workloads: summaries,
-    measurements: results,
-  };
-  const stamp = now.toISOString().slice(0, 19).replace(/:/g, '-');
-  const jsonPath = join(outDir, `all-${stamp}.json`);
-  writeFileSync(jsonPath, JSON.stringify(report, null, 2) + '\n');
-  const md = renderAllReport(report);
-  writeFileSync(jsonPath.replace(/\.json$/, '.md'), md);
+  const { md, jsonPath } = writeReportFiles(runs);
   console.log('\n' + md);
   console.log(`results written to ${jsonPath} (and .md)`);
 }
