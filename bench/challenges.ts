@@ -9,7 +9,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EncodingConfig } from '../src/codec/config.ts';
-import { expandSlivers, sliverSymbols } from '../src/codec/expand.ts';
+import { expandSlivers } from '../src/codec/expand.ts';
+import { sliverSymbols } from '../src/codec/task-plan.ts';
 import { BlobMetadata } from '../src/codec/metadata.ts';
 import { metadataRootHash } from '../src/codec/verify.ts';
 import { defaultKernel } from '../src/wasm/kernel.ts';

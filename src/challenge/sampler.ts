@@ -12,7 +12,7 @@ import { TuskInputError } from '../errors.ts';
 import { EncodingConfig } from '../codec/config.ts';
 import { encodingByType } from '../codec/encodings/index.ts';
 import { blobIdRotation } from '../codec/blob-id.ts';
-import { sliverSymbols } from '../codec/expand.ts';
+import { sliverSymbols } from '../codec/task-plan.ts';
 import type { SliverAxis } from '../codec/sliver.ts';
 import { pairForShard } from '../protocol/placement.ts';
 
