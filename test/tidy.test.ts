@@ -46,9 +46,10 @@ export const LAYERS: ReadonlyArray<readonly [group: string, layer: number]> = [
   ['network', 9], // a local network of processes (tusk dev)
   ['quilt', 9], // QuiltV1: format, encoder, patch IDs, store and single-patch reads
   ['gateway', 10], // the HTTP publisher and aggregator (tusk daemon)
-  ['cli', 11], // the tusk command
-  ['api', 12], // subpath entry points (package.json exports)
-  ['index.ts', 12], // the package root
+  ['dataset', 11], // datasets: manifest, publish with a journal, reads by path, the gateway's dataset route
+  ['cli', 12], // the tusk command
+  ['api', 13], // subpath entry points (package.json exports)
+  ['index.ts', 13], // the package root
 ];
 
 function groupOf(srcRelative: string): readonly [string, number] {
