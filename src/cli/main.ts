@@ -23,6 +23,7 @@ import { CLIENT_USAGE, clientCommand } from './client-commands.ts';
 import { DEV_USAGE, devCommand } from './dev-command.ts';
 import { NODE_USAGE, nodeCommand } from './node-command.ts';
 import { QUILT_USAGE, quiltCommand } from './quilt-commands.ts';
+import { DATASET_USAGE, datasetCommand } from './dataset-commands.ts';
 import { AGE_USAGE, ageCommand } from './age-commands.ts';
 import { GATEWAY_USAGE, gatewayCommand } from './gateway-command.ts';
 import { BENCH_USAGE, benchCommand } from './bench-command.ts';
@@ -58,6 +59,7 @@ const USAGE = `Usage: tusk <command> [options]      (tusk <command> --help: that
 ${CODEC_USAGE}
 ${CLIENT_USAGE}
 ${QUILT_USAGE}
+${DATASET_USAGE}
 ${DEV_USAGE}
 ${CHAIN_USAGE}
 ${NODE_USAGE}
@@ -283,6 +285,7 @@ const HELP_TOPICS: Record<string, string> = {
   wallet: CHAIN_USAGE,
   node: NODE_USAGE,
   bench: BENCH_USAGE,
+  dataset: DATASET_USAGE,
   ...Object.fromEntries([...ATTRIBUTE_COMMANDS].map((c) => [c, ATTRIBUTE_USAGE])),
 };
 
@@ -360,6 +363,8 @@ async function dispatch(argv: string[]): Promise<number> {
     case 'read-quilt':
     case 'list-patches-in-quilt':
       return quiltCommand(command, rest, (m) => new UsageError(m), interruptSignal());
+    case 'dataset':
+      return datasetCommand(rest, interruptSignal());
     default:
       if (ATTRIBUTE_COMMANDS.has(command)) return attributeCommand(command, rest, (m) => new UsageError(m));
       throw new UsageError(`unknown command ${JSON.stringify(command)}`);
