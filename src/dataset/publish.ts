@@ -49,8 +49,14 @@ export interface PublishDatasetOptions extends Omit<StoreBlobOptions, 'onProgres
   readonly smallFileMax?: number;
   /** Most file bytes in one quilt (default 64 MiB). */
   readonly quiltMaxBytes?: number;
-  /** Units in flight (default 2). */
+  /** Units in flight at most (default 4): small units are dominated by per-blob round trips, so several overlap. */
   readonly parallel?: number;
+  /**
+   * File bytes of the units in flight at most (default 256 MiB; a single larger unit still runs,
+   * alone). Bounds memory (units up to IN_MEMORY_MAX are held in memory while stored) and the
+   * spool (a larger unit is spooled with its slivers, ~5.5× its size).
+   */
+  readonly inFlightBytes?: number;
   /** Where the spool directory is created (default the OS temporary directory). */
   readonly spoolDir?: string;
   readonly onProgress?: (progress: DatasetProgress) => void;
@@ -135,7 +141,9 @@ export async function publishDataset(root: string, options: PublishDatasetOption
   const o = options;
   if (!Number.isInteger(o.epochs) || o.epochs < 1)
     throw new TuskInputError(`publishDataset: epochs must be a positive integer, got ${o.epochs}`);
-  const parallel = o.parallel ?? 2;
+  const parallel = o.parallel ?? 4;
+  const budget = o.inFlightBytes ?? 256 * 2 ** 20;
+  if (!(budget > 0)) throw new TuskInputError('publishDataset: inFlightBytes must be positive');
   if (!Number.isInteger(parallel) || parallel < 1) throw new TuskInputError(`publishDataset: parallel must be a positive integer`);
   const absRoot = resolve(root);
   const deletable = o.deletable ?? true;
@@ -190,9 +198,19 @@ export async function publishDataset(root: string, options: PublishDatasetOption
     report();
     let next = 0;
     let failure: { error: unknown } | null = null;
+    let inFlight = 0;
+    let waiters: (() => void)[] = [];
+    const release = (n: number) => {
+      inFlight -= n;
+      const w = waiters;
+      waiters = [];
+      for (const f of w) f();
+    };
     const worker = async () => {
       while (!failure && next < units.length) {
         const u = units[next++];
+        while (inFlight > 0 && inFlight + u.bytes > budget) await new Promise<void>((r) => waiters.push(r));
+        inFlight += u.bytes;
         try {
           const known = journal.state.units[u.key];
           if (known?.state === 'certified' && (await stillCertified(o, known))) {
@@ -211,6 +229,8 @@ export async function publishDataset(root: string, options: PublishDatasetOption
           report();
         } catch (error) {
           failure ??= { error };
+        } finally {
+          release(u.bytes);
         }
       }
     };
