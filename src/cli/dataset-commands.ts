@@ -94,6 +94,10 @@ export async function datasetCommand(argv: string[], signal: AbortSignal): Promi
       let lastPlain = 0;
       let lastPhase = '';
       const onProgress = (e: DatasetProgress) => {
+        if (e.message) {
+          p.clear();
+          process.stderr.write(`tusk: ${e.message}\n`);
+        }
         const units = e.unitsTotal !== undefined ? ` (${e.unitsDone}/${e.unitsTotal} units)` : '';
         p.update(`dataset ${e.phase}${units}`, e.bytesDone, e.bytesTotal);
         if (plain && (e.phase !== lastPhase || Date.now() - lastPlain > 5000)) {

@@ -32,6 +32,7 @@ import { quiltGeometry, validateIdentifier, MAX_INDEX_COLUMNS } from '../quilt/f
 import { quiltSymbolSize } from '../quilt/quilt-encode.ts';
 import { storedQuiltBlobs } from '../quilt/client.ts';
 import { blobIdFromString } from '../codec/blob-id.ts';
+import { isRetryable, sleep } from '../util/async.ts';
 import { serializeManifest, type ManifestFile } from './manifest.ts';
 import { PublishJournal, type JournalUnit } from './journal.ts';
 import { walkDataset, type DatasetFileInfo } from './walk.ts';
@@ -69,6 +70,8 @@ export interface DatasetProgress {
   readonly bytesTotal: number;
   readonly unitsDone?: number;
   readonly unitsTotal?: number;
+  /** A note for the user (a unit being retried after a retryable failure). */
+  readonly message?: string;
 }
 
 /** What a publish did. */
@@ -174,7 +177,17 @@ export async function publishDataset(root: string, options: PublishDatasetOption
   for (const f of files) if (f.size === 0) located.set(f.path, { path: f.path, size: 0, sha256: f.sha256 });
   const chunkIds = new Map<string, { blob: string; size: number }[]>();
   const totals = { uploaded: 0, skipped: 0, stored: 0, skippedUnits: 0, reused: 0, cost: 0n, done: 0 };
-  const storeOptions: StoreBlobOptions = { ...o, deletable, tempDir: spool, onProgress: undefined };
+  // Units in flight share the upload concurrency of one store rather than multiplying it: the
+  // pipeline overlaps encoding, registration and certification with uploads, not uploads with
+  // more uploads (which only makes nodes time out on a busy machine).
+  const storeOptions: StoreBlobOptions = {
+    ...o,
+    deletable,
+    tempDir: spool,
+    onProgress: undefined,
+    uploadConcurrency: o.uploadConcurrency ?? Math.max(8, Math.floor(64 / parallel)),
+    perNodeConcurrency: o.perNodeConcurrency ?? Math.max(2, Math.floor(8 / parallel)),
+  };
   const report = () =>
     o.onProgress?.({
       phase: 'store',
@@ -218,7 +231,19 @@ export async function publishDataset(root: string, options: PublishDatasetOption
             totals.skipped += u.bytes;
             totals.skippedUnits++;
           } else {
-            const { unit, result } = await storeUnit(u, nShards, storeOptions, journal);
+            const { unit, result } = await withUnitRetries(
+              () => storeUnit(u, nShards, storeOptions, journal),
+              o.signal,
+              (attempt, e) =>
+                o.onProgress?.({
+                  phase: 'store',
+                  bytesDone: totals.uploaded + totals.skipped,
+                  bytesTotal: totalBytes,
+                  unitsDone: totals.done,
+                  unitsTotal: units.length,
+                  message: `retrying a ${u.kind} of ${u.bytes} bytes (attempt ${attempt + 1} of ${UNIT_ATTEMPTS}): ${(e as Error).message}`,
+                }),
+            );
             place(u, unit);
             totals.uploaded += u.bytes;
             totals.stored++;
@@ -282,6 +307,25 @@ export async function publishDataset(root: string, options: PublishDatasetOption
     };
   } finally {
     await rm(spool, { recursive: true, force: true });
+  }
+}
+
+/** Attempts per unit: a retryable failure (nodes timing out, an epoch change) is retried; a retry pays nothing again. */
+const UNIT_ATTEMPTS = 3;
+
+async function withUnitRetries<T>(
+  work: () => Promise<T>,
+  signal: AbortSignal | undefined,
+  onRetry: (attempt: number, e: unknown) => void,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (e) {
+      if (attempt >= UNIT_ATTEMPTS || !isRetryable(e) || signal?.aborted) throw e;
+      onRetry(attempt, e);
+      await sleep(1000 * attempt * attempt, signal);
+    }
   }
 }
 
