@@ -55,7 +55,8 @@ function contentType(path: string): string {
 
 /** The dataset route definitions, for `startDaemon({ extraRoutes })`. */
 export function datasetRoutes(ctx: DatasetRouteContext): RouteDefinition[] {
-  const reader = new DatasetReader({ chain: ctx.chain, tempDir: ctx.tempDir }, ctx.reader);
+  // No quilt columns kept between requests (a long-lived server); blob metadata is in ctx.reader's LRU.
+  const reader = new DatasetReader({ chain: ctx.chain, tempDir: ctx.tempDir }, ctx.reader, 0);
   const manifests = new Map<string, Promise<DatasetManifest>>();
   const manifest = (id: string): Promise<DatasetManifest> => {
     let m = manifests.get(id);
@@ -63,7 +64,7 @@ export function datasetRoutes(ctx: DatasetRouteContext): RouteDefinition[] {
       m = loadManifest(id, { chain: ctx.chain, tempDir: ctx.tempDir });
       m.catch(() => manifests.delete(id)); // a miss is never remembered
       manifests.set(id, m);
-      if (manifests.size > 64) manifests.delete(manifests.keys().next().value!);
+      if (manifests.size > 16) manifests.delete(manifests.keys().next().value!);
     }
     return m;
   };

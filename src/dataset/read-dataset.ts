@@ -65,9 +65,16 @@ export class DatasetReader {
   readonly blobs: BlobReader;
   private readonly quilts = new Map<string, Promise<QuiltReader>>();
 
-  /** @param blobReader a shared `BlobReader` (the gateway's), else one is made. */
-  constructor(options: ReadDatasetOptions, blobReader?: BlobReader) {
+  private readonly quiltCacheSize: number;
+
+  /**
+   * @param blobReader a shared `BlobReader` (the gateway's), else one is made.
+   * @param quiltCacheSize open quilts kept between reads (default 8; each holds the columns it
+   *   fetched, up to the quilt's size — a long-lived server may pass 0).
+   */
+  constructor(options: ReadDatasetOptions, blobReader?: BlobReader, quiltCacheSize = 8) {
     this.o = options;
+    this.quiltCacheSize = quiltCacheSize;
     this.blobs =
       blobReader ??
       new BlobReader({ chain: options.chain, pool: options.pool, nodeTimeoutMs: options.nodeTimeoutMs, tempDir: options.tempDir });
@@ -124,13 +131,14 @@ export class DatasetReader {
   }
 
   private quilt(quiltId: Uint8Array): Promise<QuiltReader> {
+    if (this.quiltCacheSize <= 0) return QuiltReader.open(quiltId, this.o);
     const key = Buffer.from(quiltId).toString('hex');
     let r = this.quilts.get(key);
     if (!r) {
       r = QuiltReader.open(quiltId, this.o);
       r.catch(() => this.quilts.delete(key));
       this.quilts.set(key, r);
-      if (this.quilts.size > 32) this.quilts.delete(this.quilts.keys().next().value!);
+      if (this.quilts.size > this.quiltCacheSize) this.quilts.delete(this.quilts.keys().next().value!);
     }
     return r;
   }

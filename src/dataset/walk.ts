@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { access, constants, lstat, readdir, realpath, stat } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import { TuskInputError } from '../errors.ts';
 import { checkDatasetPath, compareUtf8Paths } from './manifest.ts';
 
@@ -71,7 +71,7 @@ export async function walkDataset(root: string): Promise<DatasetFileInfo[]> {
           throw new TuskInputError(`${abs}: a broken symbolic link`);
         });
         const r = relative(rootReal, target);
-        if (r === '' ? false : r.startsWith('..') || r.split(sep)[0] === '..' || /^[a-zA-Z]:|^\//.test(r))
+        if (r === '..' || r.startsWith(`..${sep}`) || isAbsolute(r))
           throw new TuskInputError(`${abs}: a symbolic link to ${target}, outside the directory being published`);
         st = await stat(target);
       }
