@@ -86,6 +86,8 @@ export async function datasetCommand(argv: string[], signal: AbortSignal): Promi
       const parallel = intOption(values.parallel, 'parallel', 1, 64);
       const root = resolve(positionals[0]);
       const { config, chain } = await connect();
+      const max = (await chain.systemState()).maxEpochsAhead;
+      if (epochs > max) throw new UsageError(`--epochs must be an integer in 1…${max} (epochs ahead, as this chain allows), got ${epochs}`);
       const wallet = await loadWallet(config.wallet);
       const journalPath = values.journal ?? defaultJournalPath(resolve(configPath), root);
       const p = progressLine(!values.json);

@@ -156,6 +156,8 @@ export async function publishDataset(root: string, options: PublishDatasetOption
   const journal = await PublishJournal.open(o.journalPath, absRoot, o.epochs, deletable);
 
   const state = await o.chain.systemState();
+  if (o.epochs > state.maxEpochsAhead)
+    throw new TuskInputError(`publishDataset: epochs must be at most ${state.maxEpochsAhead} on this chain, got ${o.epochs}`);
   const nShards = state.nShards;
   const maxBlob = new EncodingConfig(nShards).maxBlobSize;
   const chunkSize = Math.min(o.chunkSize ?? maxBlob, maxBlob);
