@@ -32,6 +32,8 @@ export { storeBlob, storeFile, BlobStoreFlow } from './client/store-blob.ts';
 export type { StoreBlobOptions, StoreProgress, StoreResult } from './client/store-blob.ts';
 export { readBlob, readBlobToFile } from './client/read-blob.ts';
 export type { ReadBlobOptions, ReadProgress, ReadResult } from './client/read-blob.ts';
+export { readBlobRange, readBlobRangeToFile } from './client/read-range.ts';
+export type { ReadRange, ReadRangeOptions, ReadRangeResult } from './client/read-range.ts';
 export {
   TuskError,
   TuskInputError,

@@ -4,7 +4,7 @@
  * transforms over async iterables of bytes — usable with `stream.pipeline` — plus random access
  * (`openEncryptedBlob`): decrypt any byte range by fetching only the chunks covering it.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, type KeyObject } from 'node:crypto';
 import { armorDecode, armorEncode, ARMOR_BEGIN } from './armor.ts';
 import { AgeFormatError, AgeIntegrityError, AgeNoIdentityMatchError } from './errors.ts';
 import { encodeHeader, headerLength, MAX_HEADER_BYTES, parseHeader, VERSION_LINE, verifyHeaderMac, type ParsedHeader } from './header.ts';
@@ -58,7 +58,7 @@ function checkRecipients(recipients: readonly Recipient[]): void {
 }
 
 /** The header bytes and payload key of a new file for `recipients` (fresh file key and nonce). */
-async function newFile(recipients: readonly Recipient[]): Promise<{ head: Uint8Array; key: Uint8Array }> {
+async function newFile(recipients: readonly Recipient[]): Promise<{ head: Uint8Array; key: KeyObject }> {
   checkRecipients(recipients);
   const fileKey = randomBytes(16);
   const stanzas = (await Promise.all(recipients.map((r) => r.wrapFileKey(fileKey)))).flat();

@@ -16,6 +16,8 @@ import { encodingByName, type EncodingScheme } from '../codec/encodings/index.ts
 import { selectChain } from './chain-select.ts';
 import { paidRegistration, storeBlob, storeFile, storageCost, type StoreProgress } from '../client/store-blob.ts';
 import { readBlobToFile, type ReadProgress } from '../client/read-blob.ts';
+import { readBlobRange, readBlobRangeToFile } from '../client/read-range.ts';
+import { BlobReader } from '../client/blob-reader.ts';
 import { makeTempDir } from '../stream/temp-dirs.ts';
 import { copyToDescriptor, outputDescriptor } from '../stream/output.ts';
 import { formatWal, parseWal } from './chain-command.ts';
@@ -30,7 +32,7 @@ import {
   progressLine,
   UsageError,
 } from './common.ts';
-import { AGE_OPTIONS, decryptionFromFlags, encryptionFromFlags } from './age-commands.ts';
+import { AGE_OPTIONS, decryptionFromFlags, encryptionFromFlags, parseRange } from './age-commands.ts';
 import { isAgeEncrypted } from '../age/age.ts';
 import { parseHeader, headerLength } from '../age/header.ts';
 
@@ -39,11 +41,14 @@ export const CLIENT_USAGE = `Client (store and read through a network; \`tusk de
   store <files…> --epochs N [--permanent|--deletable] [--encoding rs2|rs8]
                                         Encode, upload, certify; print blob IDs (rs8: committees ≤ 195
                                         shards). N: 1…the chain's max epochs ahead (tusk info).
-  read <blobId> [--out <file>] [--force]  Read a blob back, verified. --out: a file (written
+  read <blobId> [--out <file>] [--force] [--range A-B]
+                                        Read a blob back, verified. --out: a file (written
                                         atomically), - (stdout), a device or FIFO (in place).
                                         Without --out: to stdout, streamed; binary data is not
                                         written to a terminal unless --out - is given. With --json
                                         and no --out the blob is inlined as base64 (up to 1 MiB).
+                                        --range A-B / A-: bytes A…B inclusive, downloading only the
+                                        slivers that hold them (plaintext bytes with -i).
                                         Encryption flags: see encrypt/decrypt below.
   blob-status <blobId>                  The blob's Blob objects on chain and whether certified.
   list-blobs [--include-expired]        Blob objects owned by the wallet.
@@ -60,6 +65,8 @@ export const CLIENT_USAGE = `Client (store and read through a network; \`tusk de
 
 /** Largest blob `read --json` inlines as base64 without --out. */
 const JSON_INLINE_MAX = 2 ** 20;
+/** Most bytes of a `--range` shown on a terminal (more needs --out). */
+const TTY_RANGE_MAX = 2 ** 20;
 
 /** Files above this size are stored through the streaming encoder (bounded memory). */
 const STREAM_STORE_BYTES = 64 * 2 ** 20;
@@ -304,7 +311,10 @@ export async function clientCommand(
     }
     case 'read': {
       const id = parseBlobIdArg(onePositional(positionals, 'blob ID', 'read', usageError));
-      const decrypt = await decryptionFromFlags(values, usageError);
+      // --range selects bytes of the blob, or of its plaintext when decrypting; either way only
+      // the slivers covering it are downloaded (src/client/read-range.ts).
+      const range = values.range === undefined ? undefined : parseRange(values.range, usageError);
+      const decrypt = await decryptionFromFlags({ ...values, range: undefined }, usageError);
       if (decrypt && values.raw) throw usageError('--raw keeps the ciphertext: do not combine it with -i/--passphrase-file');
       const out = values.out;
       if (values.json && out !== undefined && outputDescriptor(out) === 1)
@@ -335,6 +345,42 @@ export async function clientCommand(
           await fh.close();
         }
       };
+      if (range) {
+        const reader = new BlobReader({ chain });
+        const target = out ?? '-';
+        if (values.json && outputDescriptor(target) === 1)
+          throw usageError('--range with --json needs --out <file> (the bytes and the JSON would share stdout)');
+        if (!decrypt && !values.raw) refuseCiphertext(await readBlobRange(id, { start: 0, end: 4096 }, { chain, signal, reader }));
+        if (out === undefined && process.stdout.isTTY) {
+          // A terminal: text is shown, binary data (which would garble it) only with --out -.
+          const bytes = await readBlobRange(
+            id,
+            { start: range.start, end: Math.min(range.end ?? Infinity, range.start + TTY_RANGE_MAX) },
+            {
+              chain,
+              signal,
+              reader,
+              decrypt,
+            },
+          );
+          if (looksBinary(bytes.subarray(0, 8192)) || (range.end ?? Infinity) > range.start + TTY_RANGE_MAX)
+            throw usageError(
+              `the range is binary data or larger than ${TTY_RANGE_MAX} bytes; not writing it to a terminal. Use --out <file>, or --out - to write it anyway`,
+            );
+          process.stdout.write(bytes);
+          return 0;
+        }
+        const r = await readBlobRangeToFile(id, target, range, { chain, signal, overwrite: values.force, decrypt, reader });
+        const what = `${r.bytes} bytes (bytes ${r.start}-${r.end - 1} of ${r.size}${decrypt ? ' plaintext' : ''})`;
+        if (outputDescriptor(target) === 1) process.stderr.write(`${what} written to stdout\n`);
+        else
+          print(
+            values.json,
+            { blobId: r.blobId, out: target, size: r.bytes, start: r.start, end: r.end, totalSize: r.size },
+            `${what} written to ${target}`,
+          );
+        return 0;
+      }
       const onProgress = (e: ReadProgress) =>
         e.phase === 'download' ? p.show(`download ${bar(e.slivers ?? 0, e.needed ?? 1)}`) : p.show(`${e.phase}…`, true);
       try {

@@ -39,6 +39,7 @@ import {
 import { StorageNodeClient } from '../node-api/client.ts';
 import { placeBlob } from '../protocol/placement.ts';
 import { withRetries } from '../util/async.ts';
+import { shuffle } from '../util/shuffle.ts';
 import { withDecryptedOutput, type ReadDecryptOptions } from './encryption.ts';
 
 /** Options of `readBlob` / `readBlobToFile`. */
@@ -427,12 +428,4 @@ async function download(
     // Every request of this round has settled: the deferred sources go to the end of the line.
     sources.splice(next, 0, ...again);
   }
-}
-
-function shuffle<T>(a: T[]): T[] {
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [a[i], a[j]] = [a[j], a[i]];
-  }
-  return a;
 }

@@ -18,7 +18,7 @@ import { Readable } from 'node:stream';
 import { blobIdFromString } from '../codec/blob-id.ts';
 import { readBlob, type ReadBlobOptions } from '../client/read-blob.ts';
 import { TuskError, TuskInputError } from '../errors.ts';
-import { BlobReader } from '../gateway/ranges.ts';
+import { BlobReader } from '../client/blob-reader.ts';
 import { QuiltReader } from '../quilt/client.ts';
 import { parseQuiltPatchId } from '../quilt/patch-id.ts';
 import { prepareOutput } from '../stream/output.ts';

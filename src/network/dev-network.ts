@@ -73,6 +73,11 @@ export interface DevNetwork {
   /** Stops one node process (fault tests); `startNode` brings it back on the same port and data. */
   stopNode(index: number, signal?: NodeJS.Signals): Promise<void>;
   startNode(index: number): Promise<void>;
+  /**
+   * Stops the chain server (fault tests: `SIGKILL` is a crash) and starts it again on the same
+   * port and database; resolves once it answers. Nodes and clients reconnect on their own.
+   */
+  restartChain(signal?: NodeJS.Signals): Promise<void>;
   /** Stops every process (SIGTERM, then SIGKILL after 10 s). Idempotent. */
   stop(): Promise<void>;
 }
@@ -278,8 +283,11 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
       'on',
       '--json',
     ]; // the network needs the faucet and the epoch switch
-    await ensurePortFree(host, layout.chainPort, 'chain', dir);
-    const c = await spawnTusk(chainArgs, join(dir, 'logs', 'chain.log'), timeout, (child) => (chainChild = child));
+    const startChain = async () => {
+      await ensurePortFree(host, layout.chainPort, 'chain', dir);
+      return spawnTusk(chainArgs, join(dir, 'logs', 'chain.log'), timeout, (child) => (chainChild = child));
+    };
+    const c = await startChain();
     const chainUrl = String(c.ready.url);
     log(`chain up at ${chainUrl} (${layout.nShards} shards)`);
     const chain = new RemoteChain({ url: chainUrl });
@@ -379,6 +387,12 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
       async startNode(i) {
         if (nodeChildren[i] && nodeChildren[i]!.exitCode === null && nodeChildren[i]!.signalCode === null) return;
         await startNode(i);
+      },
+      async restartChain(signal = 'SIGTERM') {
+        const child = chainChild;
+        chainChild = undefined;
+        await stopChild(child, signal);
+        await startChain();
       },
       async stop() {
         if (stopped) return;
