@@ -110,13 +110,23 @@ try {
   const single = Math.min(128 * MiB, Math.floor(maxBlob / MiB) * MiB);
   const singlePath = join(work, 'single.bin');
   await writeRandom(singlePath, single);
-  const t1 = performance.now();
-  const s = await storeFile(singlePath, { chain, signer: wallet, epochs: 1, tempDir: spoolRoot });
-  const singleS = (performance.now() - t1) / 1000;
-  await s.background;
+  // The baseline may fail on an overloaded machine (nodes time out): the publish's figures are kept.
+  let singleS = NaN;
+  let singleError: string | null = null;
+  try {
+    const t1 = performance.now();
+    const s = await storeFile(singlePath, { chain, signer: wallet, epochs: 1, tempDir: spoolRoot });
+    singleS = (performance.now() - t1) / 1000;
+    await s.background;
+  } catch (e) {
+    singleError = (e as Error).message;
+    console.log(`single-blob store failed: ${singleError}`);
+  }
   const singleMBps = single / 1e6 / singleS;
-  console.log(`single-blob store (${single / MiB} MiB, storeFile): ${singleS.toFixed(1)} s, ${singleMBps.toFixed(2)} MB/s`);
-  console.log(`ratio dataset / single blob: ${(publishMBps / singleMBps).toFixed(2)}`);
+  if (!singleError) {
+    console.log(`single-blob store (${single / MiB} MiB, storeFile): ${singleS.toFixed(1)} s, ${singleMBps.toFixed(2)} MB/s`);
+    console.log(`ratio dataset / single blob: ${(publishMBps / singleMBps).toFixed(2)}`);
+  }
   writeReport(
     argv,
     'dataset',
@@ -130,8 +140,9 @@ try {
       spoolPeakMiB: Math.round(spoolPeak / MiB),
       singleBlobMiB: single / MiB,
       singleS,
-      singleMBps,
-      ratio: publishMBps / singleMBps,
+      singleMBps: singleError ? null : singleMBps,
+      singleError,
+      ratio: singleError ? null : publishMBps / singleMBps,
       manifestId: r.manifestId,
     },
     started,
