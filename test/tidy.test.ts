@@ -49,9 +49,10 @@ export const LAYERS: ReadonlyArray<readonly [group: string, layer: number]> = [
   ['quilt', 9], // QuiltV1: format, encoder, patch IDs, store and single-patch reads
   ['site', 9.5], // Walrus Sites: ws-resources.json, directory scan, publish/update, path resolution (over quilt/, below gateway/)
   ['gateway', 10], // the HTTP publisher and aggregator (tusk daemon)
-  ['cli', 11], // the tusk command
-  ['api', 12], // subpath entry points (package.json exports)
-  ['index.ts', 12], // the package root
+  ['dataset', 11], // datasets: manifest, publish with a journal, reads by path, the gateway's dataset route
+  ['cli', 12], // the tusk command
+  ['api', 13], // subpath entry points (package.json exports)
+  ['index.ts', 13], // the package root
 ];
 
 function groupOf(srcRelative: string): readonly [string, number] {

@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { selectChain } from './chain-select.ts';
 import { startDaemon, type DaemonMode } from '../gateway/daemon.ts';
+import { datasetRoutes } from '../dataset/gateway-routes.ts';
 import { JWT_ALGORITHMS, type JwtAlgorithm } from '../gateway/jwt.ts';
 import { intOption, print } from './common.ts';
 
@@ -81,6 +82,8 @@ export async function gatewayCommand(mode: DaemonMode, args: string[], usageErro
   const allowed = values['allowed-headers']?.flatMap((h) => h.split(/[\s,]+/)).filter(Boolean);
   const daemon = await startDaemon({
     mode,
+    // Datasets by path (GET /v1/datasets/{manifest}/{path}) wherever blobs are read.
+    extraRoutes: mode === 'publisher' ? undefined : (s) => datasetRoutes({ chain: s.chain, reader: s.reader, tempDir: values['temp-dir'] }),
     chain,
     signer,
     bindAddress: values['bind-address'],

@@ -15,7 +15,7 @@ import { COMPLETION_SHELLS, completionScript, type CompletionShell } from './com
 
 /** The whole usage text and each command's help topic (loads every command module). */
 async function loadHelp(): Promise<{ usage: string; topics: Record<string, string> }> {
-  const [codec, chain, client, dev, node, quilt, age, gateway, bench, attribute, site, system] = await Promise.all([
+  const [codec, chain, client, dev, node, quilt, age, gateway, bench, attribute, site, system, dataset] = await Promise.all([
     import('./codec-commands.ts'),
     import('./chain-command.ts'),
     import('./client-commands.ts'),
@@ -28,6 +28,7 @@ async function loadHelp(): Promise<{ usage: string; topics: Record<string, strin
     import('./attribute-commands.ts'),
     import('./site-commands.ts'),
     import('./system-commands.ts'),
+    import('./dataset-commands.ts'),
   ]);
   const { CODEC_USAGE } = codec;
   const { CHAIN_USAGE } = chain;
@@ -41,12 +42,14 @@ async function loadHelp(): Promise<{ usage: string; topics: Record<string, strin
   const { ATTRIBUTE_USAGE, ATTRIBUTE_COMMANDS } = attribute;
   const { SITE_USAGE } = site;
   const { HEALTH_USAGE } = system;
+  const { DATASET_USAGE } = dataset;
   const usage = `Usage: tusk <command> [options]      (tusk <command> --help: that command's options)
 
 ${CODEC_USAGE}
 ${CLIENT_USAGE}
 ${QUILT_USAGE}
 ${SITE_USAGE}
+${DATASET_USAGE}
 ${DEV_USAGE}
 ${CHAIN_USAGE}
 ${NODE_USAGE}
@@ -79,6 +82,7 @@ Shell completion:
     bench: BENCH_USAGE,
     site: SITE_USAGE,
     health: HEALTH_USAGE,
+    dataset: DATASET_USAGE,
     ...Object.fromEntries([...ATTRIBUTE_COMMANDS].map((c) => [c, ATTRIBUTE_USAGE])),
   };
   return { usage, topics };
@@ -216,6 +220,8 @@ async function dispatch(argv: string[]): Promise<number> {
       return (await import('./gateway-command.ts')).gatewayCommand(command, rest, usageError);
     case 'health':
       return (await import('./system-commands.ts')).healthCommand(rest, usageError);
+    case 'dataset':
+      return (await import('./dataset-commands.ts')).datasetCommand(rest, interruptSignal());
     case 'site':
       return (await import('./site-commands.ts')).siteCommand(rest, usageError, interruptSignal());
     case 'bench':
