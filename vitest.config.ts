@@ -11,6 +11,7 @@ const systemSuites = [
   'test/node/**/*.test.ts',
   'test/network/**/*.test.ts',
   'test/gateway/**/*.test.ts',
+  'test/site/**/*.test.ts',
 ];
 export default defineConfig({
   test: {

@@ -256,7 +256,18 @@ async function faultLoop(): Promise<void> {
           log(`SIGKILL ${net.nodes[i].name} (${shards} shards; ${shardsDown()} of f = ${f} down)`);
           pending.push(
             sleep(between(3_000, 20_000)).then(async () => {
-              await net.startNode(i).catch((e) => log(`restart of ${net.nodes[i].name} failed: ${(e as Error).message}`));
+              // A restart can fail (e.g. while the chain server restarts): try again, and keep the
+              // node counted as down until it is really up.
+              for (let attempt = 1; ; attempt++) {
+                try {
+                  await net.startNode(i);
+                  break;
+                } catch (e) {
+                  errors['restart failed'] = (errors['restart failed'] ?? 0) + 1;
+                  log(`restart of ${net.nodes[i].name} failed (attempt ${attempt}): ${(e as Error).message.split('\n')[0]}`);
+                  await sleep(5_000);
+                }
+              }
               down.delete(i);
               log(`${net.nodes[i].name} restarted`);
             }),

@@ -1,6 +1,6 @@
 /** Streaming encoder: same bytes as the in-memory encoder, bounded memory, clean failure. */
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -89,6 +89,38 @@ describe('encodeStream', () => {
         { nShards: 10 },
       ),
     ).toEqual(data);
+  });
+
+  it('in-place sliver writes (directorySink) give the same files as delivered slivers, with no temporary files (n = 1000, rs8 n = 31)', async () => {
+    for (const [nShards, encoding, size] of [
+      [1000, 'rs2', 3_000_001],
+      [31, 'rs8', 400_003],
+    ] as const) {
+      const data = randomBytes(size, nShards);
+      const inPlace = join(dir, `in-place-${nShards}`);
+      const delivered = join(dir, `delivered-${nShards}`);
+      const temps = mkdtempSync(join(dir, 'temps-'));
+      // A small budget: many row and column stripes, so every sliver file gets many positional writes.
+      const options = { nShards, encoding, pool: pools[1], memoryBudget: 48 << 20, tempDir: temps };
+      const a = await encodeStream(data, { ...options, sink: await directorySink(inPlace) });
+      expect(readdirSync(temps)).toEqual([]); // no column or row file was needed
+      const inner = await directorySink(delivered);
+      // Without sliverFile the encoder delivers every sliver (temporary column and row files).
+      const plain = { writeSliver: inner.writeSliver, writeMetadata: inner.writeMetadata, close: inner.close };
+      const b = await encodeStream(data, { ...options, sink: plain });
+      expect(a.blobIdString).toBe(b.blobIdString);
+      const ref = encodeBlob(data, { nShards, encoding });
+      expect(a.blobIdString).toBe(ref.blobIdString);
+      for (const axis of ['primary', 'secondary'] as const) {
+        for (let i = 0; i < nShards; i++) {
+          const got = readFileSync(join(inPlace, axis, `${i}.bcs`));
+          if (!got.equals(readFileSync(join(delivered, axis, `${i}.bcs`)))) throw new Error(`${axis} ${i} differs`);
+          const want = (axis === 'primary' ? ref.primarySlivers : ref.secondarySlivers)[i].toBcs();
+          if (!got.equals(Buffer.from(want))) throw new Error(`${axis} ${i} differs from encodeBlob`);
+        }
+      }
+      rmSync(temps, { recursive: true, force: true });
+    }
   });
 
   it('abort mid-encode: rejects with the reason, leaves no temporary files and no output directory', async () => {

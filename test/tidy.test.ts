@@ -34,6 +34,7 @@ export const LAYERS: ReadonlyArray<readonly [group: string, layer: number]> = [
   ['codec', 3], // RedStuff: encode, decode, verify, recovery, metadata, tasks
   ['pool', 4], // the worker pool and the async encoder on it
   ['protocol', 4], // signed messages, certificates, placement (pair ↔ shard)
+  ['challenge', 5], // storage challenges: sampling, commit digest, item proofs (chain and node share them)
   ['stream', 5], // streaming encode/decode, sinks, the sliver-directory format
   ['bench', 5], // `tusk bench`: codec and kernel measurements (the CLI's, not bench/ scripts)
   ['node-api', 5], // the storage-node REST API: routes, wire types, errors, client
@@ -41,14 +42,17 @@ export const LAYERS: ReadonlyArray<readonly [group: string, layer: number]> = [
   ['chain/local', 7], // the embedded chain (SQLite)
   ['chain/remote', 7], // the chain's HTTP server and client
   ['chain/sui', 7], // the Chain interface over Sui (Walrus Mainnet/Testnet)
+  ['chain/localnet', 8], // the chain served as a Walrus deployment on Sui (objects, PTB execution, tuskSuiClient)
   ['client', 8], // store and read flows, client config
   ['node', 8], // the storage node
   ['network', 9], // a local network of processes (tusk dev)
   ['quilt', 9], // QuiltV1: format, encoder, patch IDs, store and single-patch reads
+  ['site', 9.5], // Walrus Sites: ws-resources.json, directory scan, publish/update, path resolution (over quilt/, below gateway/)
   ['gateway', 10], // the HTTP publisher and aggregator (tusk daemon)
-  ['cli', 11], // the tusk command
-  ['api', 12], // subpath entry points (package.json exports)
-  ['index.ts', 12], // the package root
+  ['dataset', 11], // datasets: manifest, publish with a journal, reads by path, the gateway's dataset route
+  ['cli', 12], // the tusk command
+  ['api', 13], // subpath entry points (package.json exports)
+  ['index.ts', 13], // the package root
 ];
 
 function groupOf(srcRelative: string): readonly [string, number] {

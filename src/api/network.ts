@@ -5,6 +5,6 @@
 export { startDevNetwork } from '../network/dev-network.ts';
 export type { DevNetwork, DevNetworkOptions } from '../network/dev-network.ts';
 export { loadClientConfig, writeClientConfig, loadWallet } from '../client/client-config.ts';
-export type { ClientConfig } from '../client/client-config.ts';
+export type { ClientConfig, ClientSuiConfig } from '../client/client-config.ts';
 export { storageCost } from '../client/store-blob.ts';
 export type { UploadSummary } from '../client/store-blob.ts';

@@ -6,6 +6,7 @@
  */
 import type { Signer } from '@mysten/sui/cryptography';
 import type { BlobId } from '../codec/blob-id.ts';
+import type { ChallengeItemProof } from '../challenge/proof.ts';
 import type {
   Address,
   BlobObject,
@@ -133,5 +134,17 @@ export abstract class SigningChain implements Chain {
   }
   epochSyncDone(signer: Signer, nodeId: ObjectId, epoch: number) {
     return this.call<object>(signer, 'epochSyncDone', { nodeId, epoch });
+  }
+  /** Storage challenge, step 1: the digest of the node's answers to round `round` of `epoch`. */
+  commitChallenge(signer: Signer, nodeId: ObjectId, epoch: number, round: number, digest: Uint8Array) {
+    return this.call<object>(signer, 'commitChallenge', { nodeId, epoch, round, digest });
+  }
+  /** The operator's vote on challenge and penalty parameters (applied at an epoch change by a quorum). */
+  voteChallengeParams(signer: Signer, nodeId: ObjectId, params: Readonly<Record<string, number>>) {
+    return this.call<object>(signer, 'voteChallengeParams', { nodeId, params });
+  }
+  /** Storage challenge, step 2: the answers themselves (see src/challenge/proof.ts). */
+  proveChallenge(signer: Signer, nodeId: ObjectId, epoch: number, round: number, proofs: readonly ChallengeItemProof[]) {
+    return this.call<{ outcome: string; absent: number; invalid: number }>(signer, 'proveChallenge', { nodeId, epoch, round, proofs });
   }
 }

@@ -42,7 +42,13 @@ export type CallName =
   | 'stake'
   | 'requestWithdrawStake'
   | 'withdrawStake'
-  | 'epochSyncDone';
+  | 'epochSyncDone'
+  | 'createSite'
+  | 'updateSite'
+  | 'burnSite'
+  | 'commitChallenge'
+  | 'proveChallenge'
+  | 'voteChallengeParams';
 
 /** What the sender signs. */
 export interface TransactionData {

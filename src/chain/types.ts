@@ -17,6 +17,7 @@
  */
 import type { Signer } from '@mysten/sui/cryptography';
 import type { BlobId } from '../codec/blob-id.ts';
+import type { ChallengeItem } from '../challenge/sampler.ts';
 
 /** A Sui address or object ID: `0x` followed by 64 lowercase hex digits. */
 export type Address = string;
@@ -165,7 +166,76 @@ export type ChainEvent =
   | { type: 'EpochChangeDone'; epoch: number }
   | { type: 'ShardsReceived'; epoch: number; nodeId: ObjectId; shards: readonly number[] }
   | { type: 'EpochParametersSelected'; nextEpoch: number }
-  | { type: 'RewardsDistributed'; epoch: number; nodeId: ObjectId; amount: bigint };
+  | { type: 'RewardsDistributed'; epoch: number; nodeId: ObjectId; amount: bigint }
+  /** Walrus Sites (chain/site-objects.ts): a site was created, changed (`paths`: resources added or removed), burned. */
+  | { type: 'SiteCreated'; siteId: ObjectId }
+  | { type: 'SiteUpdated'; siteId: ObjectId; version: number; paths: readonly string[] }
+  | { type: 'SiteBurned'; siteId: ObjectId }
+  // Storage challenges (Tusk-only; docs/challenges.md).
+  | { type: 'ChallengeRoundStarted'; epoch: number; round: number; seed: Uint8Array; commitDeadlineMs: number; proofDeadlineMs: number }
+  | { type: 'ChallengeResult'; epoch: number; round: number; nodeId: ObjectId; outcome: ChallengeOutcome; absent: number; invalid: number }
+  | {
+      type: 'PerformanceApplied';
+      epoch: number;
+      nodeId: ObjectId;
+      scheduled: number;
+      passed: number;
+      failed: number;
+      missed: number;
+      withholdingBps: number;
+    }
+  | { type: 'NodeJailed'; epoch: number; nodeId: ObjectId; untilEpoch: number; reason: 'dataLoss' | 'unavailable' }
+  | { type: 'CommissionBurned'; epoch: number; nodeId: ObjectId; amount: bigint };
+
+/** One node's assignment in a challenge round, with its outcome once known (docs/challenges.md). */
+export interface ChallengeAssignmentInfo {
+  readonly epoch: number;
+  readonly round: number;
+  readonly nodeId: ObjectId;
+  /** The items the node must answer (src/challenge/sampler.ts `ChallengeItem`). */
+  readonly items: ChallengeItem[];
+  readonly committed: boolean;
+  readonly outcome: ChallengeOutcome | null;
+  readonly absent: number;
+  readonly invalid: number;
+}
+
+/** A challenge round with every node's assignment. */
+export interface ChallengeRoundInfo {
+  readonly epoch: number;
+  readonly round: number;
+  readonly seed: Uint8Array;
+  readonly startedMs: number;
+  readonly closed: boolean;
+  readonly assignments: ChallengeAssignmentInfo[];
+}
+
+/** One node's challenge record over a range of epochs. */
+export interface ChallengeNodeStatus {
+  readonly nodeId: ObjectId;
+  readonly scheduled: number;
+  readonly passed: number;
+  readonly failed: number;
+  readonly missed: number;
+  /** Rounds with at least one absent or invalid item. */
+  readonly lossRounds: number;
+  /** Most absent + invalid items in one round. */
+  readonly worstLoss: number;
+  /** The node sits out committees before this epoch, or null if never jailed. */
+  readonly jailedUntilEpoch: number | null;
+  readonly rounds: ChallengeAssignmentInfo[];
+}
+
+/** The challenge reads a chain with storage challenges serves (LocalChain, RemoteChain). */
+export interface ChallengeReads {
+  /** Rounds of `epoch` (default: current). */
+  challengeRounds(epoch?: number): Promise<ChallengeRoundInfo[]>;
+  /** One node's record over epochs from…to (default: all). */
+  challengeStatus(nodeId: ObjectId, fromEpoch?: number, toEpoch?: number): Promise<ChallengeNodeStatus>;
+}
+
+/** A node's outcome in one challenge round: all items proven, some not (or late), or no commit in time. */
+export type ChallengeOutcome = 'passed' | 'failed' | 'missed';
 
 /** One shard changing hands at an epoch change (`from` null = first assignment). */
 export interface ShardMove {
@@ -350,14 +420,4 @@ export interface DevChain extends Chain {
    * stake, emits `EpochChangeStart`. Returns the new epoch.
    */
   advanceEpoch(): Promise<TxEffects & { epoch: number }>;
-}
-
-/** One storage node's storage-challenge record on a Tusk chain (`tusk challenge status`, chain/local/challenges.ts). */
-export interface ChallengeNodeStatus {
-  readonly nodeId: ObjectId;
-  readonly name: string;
-  readonly roundsPassed: number;
-  readonly roundsFailed: number;
-  readonly jailed: boolean;
-  readonly slashed: bigint;
 }

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
 import { loadWallet } from '../client/client-config.ts';
 import { LocalChain } from '../chain/local/index.ts';
+import { registerLocalnetRoutes } from '../chain/localnet/localnet-service.ts';
 import { isLoopbackHost, startChainServer } from '../chain/remote/server.ts';
 import { RemoteChain } from '../chain/remote/client.ts';
 import { FROST_PER_WAL } from '../chain/types.ts';
@@ -36,6 +37,8 @@ export const CHAIN_USAGE = `Chain (a local development chain with the Walrus sys
         [--no-dev-routes]             Default: on for a loopback --host (127.0.0.1, ::1,
                                       localhost), off for any other (e.g. 0.0.0.0).
         [--exit-with-parent]          Stop when the parent process dies (used by tusk dev).
+                                      Also serves the Sui view the official Walrus SDK uses
+                                      (tuskSuiClient from tusk/sui; docs/localnet.md).
   chain info --url <url>              Epoch, prices and committee of the chain at <url>.
   chain faucet <address> --url <url> [--amount WAL]   Fund a development wallet.
   chain balance <address> --url <url> WAL balance of <address>.
@@ -270,6 +273,7 @@ async function serve(values: Values, positionals: string[], usageError: (m: stri
       port,
       devRoutes,
       epochClock: epochDurationMs !== undefined,
+      routes: (app) => registerLocalnetRoutes(app, chain),
       onLog: (line) => logLine('chain', line),
       onError: (e) => logLine('chain', `error: ${(e as Error)?.stack ?? String(e)}`),
     });

@@ -35,6 +35,7 @@ import {
 import { AGE_OPTIONS, decryptionFromFlags, encryptionFromFlags, parseRange } from './age-commands.ts';
 import { isAgeEncrypted } from '../age/age.ts';
 import { parseHeader, headerLength } from '../age/header.ts';
+import { INFO_SECTIONS, infoSectionText, infoSections, type InfoSection } from './system-commands.ts';
 
 /** Usage text of the client commands (main.ts appends it to its own). */
 export const CLIENT_USAGE = `Client (store and read through a network; \`tusk dev\` starts a local one and writes the config):
@@ -51,11 +52,17 @@ export const CLIENT_USAGE = `Client (store and read through a network; \`tusk de
                                         slivers that hold them (plaintext bytes with -i).
                                         Encryption flags: see encrypt/decrypt below.
   blob-status <blobId>                  The blob's Blob objects on chain and whether certified.
-  list-blobs [--include-expired]        Blob objects owned by the wallet.
+  list-blobs [--include-expired] [--certified|--registered] [--deletable|--permanent]
+             [--blob-id <id>] [--expires-before <epoch>] [--min-size <bytes>] [--max-size <bytes>]
+                                        Blob objects owned by the wallet (Walrus: --include-expired;
+                                        the other filters are Tusk's; they combine with AND).
   list-storage [--include-expired]      Storage resources the wallet owns (store reuses a fitting one).
   extend --blob-obj-id <id> --epochs N  Pay for N more epochs of a certified blob.
   delete --blob-obj-id <id>             Delete a deletable blob (the storage returns to the wallet).
-  info                                  Epoch, committee, prices, limits.
+  info [all|epoch|storage|size|price|committee|bft]
+                                        Epoch, committee, prices, limits; a section as \`walrus info\`
+                                        (JSON: Walrus's epochInfo, storageInfo, sizeInfo, priceInfo,
+                                        committeeInfo, bftInfo; \`all\` adds the last two).
   stake --node-id <id> --amount <WAL>   Stake WAL with a storage node.
   Common: --config <file> (default $TUSK_CONFIG or ~/.config/tusk/client.json), --json,
     --network mainnet|testnet|local (Walrus on Sui; see docs/real-network.md), --rpc-url <url>,
@@ -88,6 +95,12 @@ const OPTIONS = {
   'node-id': { type: 'string' },
   amount: { type: 'string' },
   'include-expired': { type: 'boolean', default: false },
+  certified: { type: 'boolean', default: false },
+  registered: { type: 'boolean', default: false },
+  'blob-id': { type: 'string' },
+  'expires-before': { type: 'string' },
+  'min-size': { type: 'string' },
+  'max-size': { type: 'string' },
   ...AGE_OPTIONS,
   encoding: { type: 'string' },
   network: { type: 'string' },
@@ -103,7 +116,17 @@ const COMMAND_OPTIONS: Record<string, OptionName[]> = {
   'list-storage': ['include-expired'],
   read: ['out', 'force', 'identity', 'passphrase-file', 'range', 'raw'],
   'blob-status': [],
-  'list-blobs': ['include-expired'],
+  'list-blobs': [
+    'include-expired',
+    'certified',
+    'registered',
+    'deletable',
+    'permanent',
+    'blob-id',
+    'expires-before',
+    'min-size',
+    'max-size',
+  ],
   extend: ['blob-obj-id', 'epochs', 'epochs-extended'],
   delete: ['blob-obj-id'],
   info: [],
@@ -202,6 +225,36 @@ function blobJson(b: BlobObject) {
 }
 
 /**
+ * The `list-blobs` filter of the command's options: expired blobs only with --include-expired (as
+ * Walrus), then Tusk's filters, ANDed. Option values are checked here (a usage error names the bad one).
+ */
+function listBlobsFilter(values: Values, epoch: number, usageError: (m: string) => Error): (b: BlobObject) => boolean {
+  const count = (name: 'expires-before' | 'min-size' | 'max-size'): number | undefined => {
+    const raw = values[name];
+    if (raw === undefined) return undefined;
+    if (!/^\d+$/.test(raw) || !Number.isSafeInteger(Number(raw)))
+      throw usageError(`--${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
+    return Number(raw);
+  };
+  if (values.certified && values.registered) throw usageError('list-blobs: --certified and --registered exclude each other');
+  if (values.deletable && values.permanent) throw usageError('list-blobs: --deletable and --permanent exclude each other');
+  const blobId = values['blob-id'] === undefined ? undefined : blobIdToString(parseBlobIdArg(values['blob-id']));
+  const before = count('expires-before');
+  const min = count('min-size');
+  const max = count('max-size');
+  return (b) =>
+    (values['include-expired'] || b.storage.endEpoch > epoch) &&
+    (!values.certified || b.certifiedEpoch !== null) &&
+    (!values.registered || b.certifiedEpoch === null) &&
+    (!values.deletable || b.deletable) &&
+    (!values.permanent || !b.deletable) &&
+    (blobId === undefined || blobIdToString(b.blobId) === blobId) &&
+    (before === undefined || b.storage.endEpoch < before) &&
+    (min === undefined || b.size >= min) &&
+    (max === undefined || b.size <= max);
+}
+
+/**
  * Runs one client command. Resolves to the exit code; `usageError` builds the error main.ts
  * reports with exit code 2.
  */
@@ -212,7 +265,7 @@ export async function clientCommand(
   signal?: AbortSignal,
 ): Promise<number> {
   const { values, positionals } = parse(command, argv);
-  if (positionals.length > 0 && !['store', 'read', 'blob-status'].includes(command))
+  if (positionals.length > 0 && !['store', 'read', 'blob-status', 'info'].includes(command))
     throw usageError(`${command} takes no positional arguments (got ${JSON.stringify(positionals[0])})`);
   switch (command) {
     case 'store': {
@@ -484,9 +537,8 @@ export async function clientCommand(
     case 'list-blobs': {
       const { chain, wallet } = await session(values);
       const [state, owned] = await Promise.all([chain.systemState(), chain.ownedObjects(wallet.toSuiAddress())]);
-      const blobs = owned
-        .flatMap((o) => (o.kind === 'blob' ? [o.object] : []))
-        .filter((b) => values['include-expired'] || b.storage.endEpoch > state.epoch);
+      const keep = listBlobsFilter(values, state.epoch, usageError);
+      const blobs = owned.flatMap((o) => (o.kind === 'blob' ? [o.object] : [])).filter(keep);
       print(
         values.json,
         { blobs: blobs.map(blobJson) },
@@ -551,10 +603,36 @@ export async function clientCommand(
       return 0;
     }
     case 'info': {
+      const section = positionals.length ? onePositional(positionals, 'section', 'info', usageError) : undefined;
+      if (section !== undefined && !(INFO_SECTIONS as readonly string[]).includes(section))
+        throw usageError(`info: unknown section ${JSON.stringify(section)} (one of ${INFO_SECTIONS.join(', ')})`);
       const { chain } = await chainFromConfig(values);
-      const s = await chain.systemState();
+      const [s, nodes] = await Promise.all([chain.systemState(), section === 'all' || section === 'committee' ? chain.nodes() : []]);
+      if (section !== undefined) {
+        const x = infoSections(s, nodes);
+        const parts =
+          section === 'all'
+            ? (['epoch', 'storage', 'size', 'price', 'committee', 'bft'] as const)
+            : [section as Exclude<InfoSection, 'all'>];
+        const key = {
+          epoch: 'epochInfo',
+          storage: 'storageInfo',
+          size: 'sizeInfo',
+          price: 'priceInfo',
+          committee: 'committeeInfo',
+          bft: 'bftInfo',
+        } as const;
+        print(
+          values.json,
+          section === 'all' ? x : x[key[section as Exclude<InfoSection, 'all'>]],
+          parts.map((p) => infoSectionText(p, x, formatWal)).join('\n'),
+        );
+        return 0;
+      }
       const cfg = s.committee.members.length ? new EncodingConfig(s.nShards) : null;
       const maxBlob = cfg?.maxBlobSize ?? null;
+      // Tusk's summary fields, then Walrus's default sections (`walrus info` prints these four).
+      const { epochInfo, storageInfo, sizeInfo, priceInfo } = infoSections(s, nodes);
       const info = {
         epoch: s.epoch,
         epochState: s.epochState,
@@ -571,6 +649,10 @@ export async function clientCommand(
           networkAddress: m.networkAddress,
           shards: m.shards.length,
         })),
+        epochInfo,
+        storageInfo,
+        sizeInfo,
+        priceInfo,
       };
       print(
         values.json,

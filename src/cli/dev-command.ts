@@ -84,6 +84,7 @@ export async function devCommand(argv: string[]): Promise<number> {
     walletAddress: net.walletAddress,
     nShards: net.nShards,
     dataDir: net.dataDir,
+    sui: net.sui,
     nodes: net.nodes,
   };
   // The hints must work as printed: with a config other than the default, they name it.
@@ -95,6 +96,10 @@ export async function devCommand(argv: string[]): Promise<number> {
       `local network running: chain ${net.chainUrl}, ${net.nodes.length} nodes, ${net.nShards} shards`,
       `client config: ${net.configPath} (wallet ${net.walletAddress})`,
       `try: tusk store <file> --epochs 5${configArg}   then   tusk read <blobId> --out <file>${configArg}`,
+      'the official Walrus SDK (docs/localnet.md):',
+      `  new WalrusClient({ suiClient: tuskSuiClient({ url: '${net.sui.url}' }), storageNodeUrlScheme: 'http',`,
+      `    packageConfig: { systemObjectId: '${net.sui.packageConfig.systemObjectId}',`,
+      `                     stakingPoolId: '${net.sui.packageConfig.stakingPoolId}' } })   // tuskSuiClient from 'tusk/sui'`,
       'Ctrl-C stops the network; its state stays in ' + net.dataDir,
     ].join('\n'),
   );

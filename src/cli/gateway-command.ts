@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { selectChain } from './chain-select.ts';
 import { startDaemon, type DaemonMode } from '../gateway/daemon.ts';
+import { datasetRoutes } from '../dataset/gateway-routes.ts';
 import { JWT_ALGORITHMS, type JwtAlgorithm } from '../gateway/jwt.ts';
 import { intOption, print } from './common.ts';
 
@@ -14,6 +15,8 @@ export const GATEWAY_USAGE = `HTTP gateway (Walrus-compatible; docs/gateway.md):
   publisher | aggregator | daemon [options]   Serve PUT /v1/blobs and/or GET /v1/blobs/… over HTTP.
   Options: --config <client.json>, --network mainnet|testnet|local [--rpc-url <url>] [--wallet <keystore>], --bind-address host:port (127.0.0.1:31415),
     --metrics-address host:port (127.0.0.1:27182; "none" disables), --max-body-size <KiB> (10240),
+    --max-quilt-body-size <KiB> (102400), --portal-domain <domain> (localhost; sites at <b36>.<domain>),
+    --no-portal (do not serve Walrus Sites; docs/sites.md),
     --max-buffer-size N (8), --max-concurrent-requests N (8), --aggregator-max-buffer-size N (320),
     --aggregator-max-concurrent-requests N (256), --n-clients N, --blocklist <file>,
     --allowed-headers <h>… , --max-blob-size <bytes>, --cache-dir <dir>, --cache-size <MiB> (1024),
@@ -32,6 +35,9 @@ const OPTIONS = {
   'bind-address': { type: 'string' },
   'metrics-address': { type: 'string', short: 'a' },
   'max-body-size': { type: 'string' },
+  'max-quilt-body-size': { type: 'string' },
+  'portal-domain': { type: 'string' },
+  'no-portal': { type: 'boolean', default: false },
   'max-buffer-size': { type: 'string' },
   'publisher-max-buffer-size': { type: 'string' },
   'max-concurrent-requests': { type: 'string' },
@@ -76,11 +82,16 @@ export async function gatewayCommand(mode: DaemonMode, args: string[], usageErro
   const allowed = values['allowed-headers']?.flatMap((h) => h.split(/[\s,]+/)).filter(Boolean);
   const daemon = await startDaemon({
     mode,
+    // Datasets by path (GET /v1/datasets/{manifest}/{path}) wherever blobs are read.
+    extraRoutes: mode === 'publisher' ? undefined : (s) => datasetRoutes({ chain: s.chain, reader: s.reader, tempDir: values['temp-dir'] }),
     chain,
     signer,
     bindAddress: values['bind-address'],
     metricsAddress: values['metrics-address'] === 'none' ? null : values['metrics-address'],
     maxBodySize: (intOption(values['max-body-size'], 'max-body-size', 1, 2 ** 32) ?? 10240) * 1024,
+    maxQuiltBodySize: (intOption(values['max-quilt-body-size'], 'max-quilt-body-size', 1, 2 ** 32) ?? 102400) * 1024,
+    portal: !values['no-portal'],
+    portalDomain: values['portal-domain'],
     publisherMaxBufferSize: intOption(values['publisher-max-buffer-size'] ?? values['max-buffer-size'], 'max-buffer-size', 1, 1e6),
     publisherMaxConcurrentRequests: intOption(
       values['publisher-max-concurrent-requests'] ?? values['max-concurrent-requests'],

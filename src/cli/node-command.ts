@@ -14,6 +14,27 @@ import { startStorageNode } from '../node/node.ts';
 import { FROST_PER_WAL } from '../chain/types.ts';
 import { logLine, parseCommand, print, UsageError } from './common.ts';
 import { watchParent } from './parent-watch.ts';
+import { ChainUnavailableError } from '../errors.ts';
+import { sleep } from '../util/async.ts';
+
+/**
+ * Resolves once `chain` answers; retries an unreachable chain (ChainUnavailableError) with backoff
+ * up to `ms`, logging once a few seconds in. Any other error, or the deadline, is thrown.
+ */
+async function waitForChain(chain: RemoteChain, ms: number, log: (m: string) => void, stopping: () => boolean): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await chain.systemState();
+      if (attempt > 0) log(`chain ${chain.url} reachable again`);
+      return;
+    } catch (e) {
+      if (!(e instanceof ChainUnavailableError) || Date.now() > deadline || stopping()) throw e;
+      if (attempt === 2) log(`waiting for the chain ${chain.url} (${(e as Error).message}); up to ${ms / 1000} s`);
+      await sleep(Math.min(5_000, 200 * 2 ** attempt));
+    }
+  }
+}
 
 /** Usage text of the node command (main.ts appends it to its own). */
 export const NODE_USAGE = `Storage node:
@@ -23,8 +44,10 @@ export const NODE_USAGE = `Storage node:
         [--name NAME] [--stake WAL]   SIGINT/SIGTERM. Defaults: 127.0.0.1, a free port, stake
         [--network-address ADDR]      1000 WAL (from the dev faucet), address = the listen URL
         [--exit-with-parent]          (with --host 0.0.0.0 or ::, pass --network-address).
-                                      --exit-with-parent: stop when the parent process dies
+        [--chain-wait SECONDS]        --exit-with-parent: stop when the parent process dies
                                       (used by tusk dev). SIGHUP stops the node like SIGTERM.
+                                      --chain-wait: wait that long for an unreachable chain at
+                                      start (default 0: fail at once; tusk dev passes 120).
 `;
 
 const OPTIONS = {
@@ -36,6 +59,7 @@ const OPTIONS = {
   stake: { type: 'string' },
   'network-address': { type: 'string' },
   'exit-with-parent': { type: 'boolean', default: false },
+  'chain-wait': { type: 'string' },
   json: { type: 'boolean', default: false },
 } as const;
 
@@ -64,6 +88,8 @@ export async function nodeCommand(args: string[], usageError: (m: string) => Err
     port = Number(values.port);
   }
   const stake = values.stake === undefined ? undefined : parseStakeWal(values.stake);
+  const chainWait = values['chain-wait'] ?? '0';
+  if (!/^\d{1,6}$/.test(chainWait)) throw usageError(`--chain-wait must be whole seconds, got ${JSON.stringify(chainWait)}`);
 
   // Listen for the stop signal from the start, so a signal during start-up is not lost.
   let stopSignal: string | null = null;
@@ -80,6 +106,15 @@ export async function nodeCommand(args: string[], usageError: (m: string) => Err
   const name = values.name ?? 'node';
   try {
     const chain = new RemoteChain({ url: chainUrl });
+    // A node started while its chain server restarts (a crash, an upgrade) waits for it instead of
+    // exiting: found by the chaos soak, where a node restarted during a chain restart stayed down
+    // for good and held the epoch change in changeSync forever.
+    await waitForChain(
+      chain,
+      Number(chainWait) * 1000,
+      (m) => logLine(name, m),
+      () => stopSignal !== null,
+    );
     const node = await startStorageNode({
       chain,
       dataDir,

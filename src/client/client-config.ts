@@ -19,6 +19,19 @@ export interface ClientConfig {
   readonly chainUrl: string;
   /** Absolute path of the wallet key file. */
   readonly wallet: string;
+  /**
+   * What the official Walrus SDK needs to use this network as a localnet (docs/localnet.md):
+   * `new WalrusClient({ suiClient: tuskSuiClient({ url }), packageConfig, storageNodeUrlScheme: 'http' })`.
+   * Written by `tusk dev`; Tusk's own commands do not read it.
+   */
+  readonly sui?: ClientSuiConfig;
+}
+
+/** The `sui` entry of the client config. */
+export interface ClientSuiConfig {
+  /** The chain server URL that serves the Sui routes (the same as `chainUrl`). */
+  readonly url: string;
+  readonly packageConfig: { readonly systemObjectId: string; readonly stakingPoolId: string };
 }
 
 /** The config path used when none is given: `$TUSK_CONFIG` or `~/.config/tusk/client.json`. */
@@ -41,7 +54,16 @@ export async function loadClientConfig(path = defaultConfigPath()): Promise<Clie
   const c = raw as Partial<ClientConfig>;
   if (!c || typeof c.chainUrl !== 'string' || typeof c.wallet !== 'string')
     throw new TuskInputError(`client config ${path} needs "chainUrl" and "wallet" strings`);
-  return { chainUrl: c.chainUrl, wallet: isAbsolute(c.wallet) ? c.wallet : resolve(dirname(path), c.wallet) };
+  const wallet = isAbsolute(c.wallet) ? c.wallet : resolve(dirname(path), c.wallet);
+  const sui = c.sui;
+  const validSui =
+    sui !== undefined &&
+    sui !== null &&
+    typeof sui === 'object' &&
+    typeof sui.url === 'string' &&
+    typeof sui.packageConfig?.systemObjectId === 'string' &&
+    typeof sui.packageConfig?.stakingPoolId === 'string';
+  return validSui ? { chainUrl: c.chainUrl, wallet, sui } : { chainUrl: c.chainUrl, wallet };
 }
 
 /** Writes a config file atomically (temp file + rename), creating its folder. */

@@ -16,7 +16,8 @@ import { expectedSliverHash, verifyMetadata, verifySlivers } from './verify.ts';
 import { equalBytes } from '../util/bytes.ts';
 import { expandSlivers } from './expand.ts';
 import { computeBlobMetadata } from './encode.ts';
-import { runStripeTask, type DecodeTask } from './tasks.ts';
+import { runStripeTask } from './tasks.ts';
+import { decodeOriginals, planDecode } from './task-plan.ts';
 
 /**
  * Post-decode check (Walrus `ConsistencyCheckType`): `default` re-expands every reconstructed
@@ -124,15 +125,12 @@ function decodeAxis(
   length: number,
   slivers: readonly SliverData[],
 ): { blob: Uint8Array; reconstructed: Map<number, Uint8Array> } {
-  const n = cfg.nShards;
   const kP = cfg.primarySymbols,
     kS = cfg.secondarySymbols;
   const S = cfg.symbolSize(length);
-  const scheme = cfg.scheme;
   // Primary: codewords are columns, o = k_p source rows, each sliver has k_s symbols.
   // Secondary: codewords are rows, o = k_s source columns, each sliver has k_p symbols.
-  const o = axis === 'primary' ? kP : kS;
-  const r = n - o;
+  const o = decodeOriginals(cfg, axis);
   const symbols = axis === 'primary' ? kS : kP;
   const kx = kernel.exports;
   const byIndex = new Map(slivers.map((s) => [s.index, s]));
@@ -144,40 +142,17 @@ function decodeAxis(
   try {
     if (reconstructed.size > 0) {
       const per = Math.max(1, Math.min(symbols, Math.floor(STRIPE_BYTES / S)));
-      const positions = kx.rsDecodeWorkShards(o, r);
-      const raw = kernel.alloc(positions * per * S);
-      const work = kernel.alloc(positions * scheme.planarBytes(per, S));
-      const erasures = kernel.alloc(scheme.erasureBytes);
-      const restored = kernel.alloc(o * per * S);
-      const received = kernel.alloc(o + r, 1);
-      const present = [...byIndex.keys()]; // sliver index = received-map index
-      let mem = kernel.u8();
-      mem.fill(0, received, received + o + r);
-      for (const idx of present) mem[received + idx] = 1;
-      const position = (idx: number) => (idx < o ? kx.rsDecodePosition(o, r, false, idx) : kx.rsDecodePosition(o, r, true, idx - o));
+      const plan = planDecode(kernel, cfg, o, S, per, [...byIndex.keys()]);
+      const received = plan.allocShared(kernel);
+      const chain = plan.allocChain(kernel);
       for (let c0 = 0; c0 < symbols; c0 += per) {
         const w = Math.min(per, symbols - c0);
+        let mem = kernel.u8();
+        for (const [idx, s] of byIndex) mem.set(s.data.subarray(c0 * S, (c0 + w) * S), chain.raw + plan.position(idx) * plan.rawStride);
+        runStripeTask(kx, plan.task(chain, received, w), kernel.u8().byteLength);
         mem = kernel.u8();
-        for (const [idx, s] of byIndex) mem.set(s.data.subarray(c0 * S, (c0 + w) * S), raw + position(idx) * per * S);
-        const task: DecodeTask = {
-          kind: 'decode',
-          encoding: scheme.name,
-          o,
-          r,
-          S,
-          w,
-          raw,
-          rawStride: per * S,
-          present,
-          received,
-          erasures,
-          work,
-          workStride: scheme.planarBytes(per, S),
-          restored,
-        };
-        runStripeTask(kx, task, kernel.u8().byteLength);
-        mem = kernel.u8();
-        for (const [i, data] of reconstructed) data.set(mem.subarray(restored + i * per * S, restored + i * per * S + w * S), c0 * S);
+        const at = (i: number) => chain.restored + i * plan.rawStride;
+        for (const [i, data] of reconstructed) data.set(mem.subarray(at(i), at(i) + w * S), c0 * S);
       }
     }
 

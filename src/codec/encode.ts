@@ -70,6 +70,14 @@ export interface EncodedBlob extends EncodedMetadata {
   readonly primarySlivers: readonly SliverData[];
   /** Secondary slivers by sliver index. */
   readonly secondarySlivers: readonly SliverData[];
+  /**
+   * Hands the memory behind the slivers back for reuse by later encodes (large blobs are encoded
+   * on dedicated kernel memory that becomes the slivers' backing store; reusing it spares the next
+   * encode the first-touch page faults of fresh memory). Optional: without it the memory is
+   * garbage-collected with the result. Post: the slivers (and every view of them, `toBcs()`
+   * included) must not be used any more — later encodes overwrite them. A no-op for small blobs.
+   */
+  dispose(): void;
 }
 
 const DEFAULT_STRIPE_SHARD_BYTES = 8 * 1024;
@@ -154,7 +162,10 @@ interface EncodePlan {
   rows: SlottedTask[];
   cols: SlottedTask[];
   roots: SlottedTask[];
-  /** Copies a rows task's input rows to where it reads them (frames, or the slot's staging area). */
+  /** Metadata only: where the message matrix lives (row-major, `inputLayout`); 0 with `keep`. */
+  input: number;
+  inputLayout: { rowBytes: number; rows: number; paddedLength: number };
+  /** Copies a rows task's input rows to where it reads them (frames, or the message area). */
   stage(t: SlottedTask): void;
   finish(): EncodedMetadata | EncodedBlob;
 }
@@ -164,6 +175,7 @@ function runEncode(data: Uint8Array, options: EncodeOptions, keep: boolean): Enc
   // Taken before planning: a plan that fails half-way must not leave its allocations behind.
   const mark = template.mark();
   try {
+    checkData(data);
     const plan = planEncode(data, options, keep, 1);
     const k = plan.kernel.exports;
     for (const phase of [plan.rows, plan.cols, plan.roots]) {
@@ -189,21 +201,90 @@ export async function runEncodeOn(
   options: EncodeOptions,
   keep: boolean,
 ): Promise<EncodedMetadata | EncodedBlob> {
+  checkData(data);
+  return runPlanOn(runner, data, options, keep);
+}
+
+/**
+ * Feeds a metadata-only encode: writes the blob's `length` bytes into kernel memory at `input`
+ * (`kernel.u8()`; the region holds `paddedLength` ≥ length bytes, zero the rest) and calls
+ * `ready(rows)` as the first `rows` message rows (`rowBytes` each) are complete, so their row
+ * tasks start while the rest is still being read. Resolves when all of it is written.
+ */
+export type MetadataFill = (
+  kernel: WasmKernel,
+  input: number,
+  layout: { rowBytes: number; rows: number; paddedLength: number },
+  ready: (rows: number) => void,
+) => Promise<void>;
+
+/**
+ * {@link computeBlobMetadata} of a blob of `length` bytes that `fill` writes straight into kernel
+ * memory (no copy of the blob in JS memory), on `runner`, each row task starting as soon as its
+ * rows have arrived. A failing `fill` fails the encode (after the tasks in flight settle).
+ * @internal for src/stream/file-metadata.ts; not part of any public entry point.
+ */
+export async function runMetadataOn(
+  runner: TaskRunner,
+  length: number,
+  options: EncodeOptions,
+  fill: MetadataFill,
+): Promise<EncodedMetadata> {
+  if (!Number.isSafeInteger(length) || length < 0) throw new TuskInputError(`blob length must be a non-negative integer, got ${length}`);
+  return runPlanOn(runner, length, options, false, fill) as Promise<EncodedMetadata>;
+}
+
+async function runPlanOn(
+  runner: TaskRunner,
+  data: Uint8Array | number,
+  options: EncodeOptions,
+  keep: boolean,
+  fill?: MetadataFill,
+): Promise<EncodedMetadata | EncodedBlob> {
   const template = options.kernel ?? defaultKernel();
   return template.exclusive(async () => {
     const mark = template.mark();
     try {
       const plan = planEncode(data, options, keep, runner.slots);
-      for (const phase of [plan.rows, plan.cols, plan.roots]) {
-        // One chain per slot; all chains settle before a failure is thrown (no writes in flight).
-        await inSlots(runner.slots, runner.slots, async (s) => {
-          for (const t of phase) {
-            if (t.slot !== s) continue;
-            plan.stage(t);
-            await runner.run(plan.kernel, t);
-          }
-        });
+      let ready = fill ? 0 : Infinity;
+      let failed: { error: unknown } | undefined;
+      const waiters: (() => void)[] = [];
+      const wake = () => {
+        for (const w of waiters.splice(0)) w();
+      };
+      const filling = fill?.(plan.kernel, plan.input, plan.inputLayout, (rows) => {
+        ready = Math.max(ready, rows);
+        wake();
+      }).then(
+        () => {
+          ready = Infinity;
+          wake();
+        },
+        (error: unknown) => {
+          failed = { error };
+          wake();
+        },
+      );
+      const rowsReady = async (rows: number) => {
+        while (ready < rows && !failed) await new Promise<void>((r) => waiters.push(r));
+        if (failed) throw failed.error;
+      };
+      try {
+        for (const phase of [plan.rows, plan.cols, plan.roots]) {
+          // One chain per slot; all chains settle before a failure is thrown (no writes in flight).
+          await inSlots(runner.slots, runner.slots, async (s) => {
+            for (const t of phase) {
+              if (t.slot !== s) continue;
+              if (t.kind === 'rows') await rowsReady(t.r0 + t.h);
+              plan.stage(t);
+              await runner.run(plan.kernel, t);
+            }
+          });
+        }
+      } finally {
+        await filling; // never leave a reader writing into memory that is released below
       }
+      if (failed) throw failed.error;
       const result = plan.finish();
       // Workers drop their instance of a dedicated memory; the result alone keeps it alive.
       if (plan.dedicated) forgetKernel(plan.kernel.id);
@@ -214,8 +295,8 @@ export async function runEncodeOn(
   });
 }
 
-function planEncode(data: Uint8Array, options: EncodeOptions, keep: boolean, slots: number): EncodePlan {
-  checkData(data);
+/** Plans an encode of `data`, or of a blob of `data` bytes that the caller writes to `plan.input` (metadata only). */
+function planEncode(data: Uint8Array | number, options: EncodeOptions, keep: boolean, slots: number): EncodePlan {
   if (options === null || typeof options !== 'object') throw new TuskInputError('encode options are required ({ nShards })');
   const cfg = new EncodingConfig(options.nShards, options.encoding);
   assertEncoderCommittee(cfg.nShards);
@@ -223,7 +304,7 @@ function planEncode(data: Uint8Array, options: EncodeOptions, keep: boolean, slo
   const n = cfg.nShards;
   const kP = cfg.primarySymbols;
   const kS = cfg.secondarySymbols;
-  const L = data.length;
+  const L = typeof data === 'number' ? data : data.length;
   const S = cfg.symbolSize(L);
   const rowBytes = kS * S; // one message row = one primary sliver's data
   const colBytes = kP * S; // one column's top k_p symbols = one secondary sliver's data
@@ -246,7 +327,7 @@ function planEncode(data: Uint8Array, options: EncodeOptions, keep: boolean, slo
   let rowBase: number, rowStride: number, colBase: number, colStride: number;
   let pRegion = 0,
     sRegion = 0;
-  const staging: number[] = [];
+  let input = 0;
   if (keep) {
     pRegion = kernel.alloc(n * pFrame, 8);
     sRegion = kernel.alloc(n * sFrame, 8);
@@ -260,10 +341,14 @@ function planEncode(data: Uint8Array, options: EncodeOptions, keep: boolean, slo
     // The input rows are copied into their frames by `stage`, stripe by stripe, so on a pool the
     // copy (first touch of fresh memory: slow on these VMs) overlaps the workers' compute.
   } else {
-    for (let s = 0; s < slots; s++) staging.push(kernel.alloc(rowsPerStripe * rowBytes));
-    rowBase = 0;
+    // Metadata only: the message matrix in kernel memory, row after row (zero-padded past the
+    // blob's end), and a column area for the n − k_s recovery columns alone: the systematic
+    // columns are read in place (rows tasks with `systematicInPlace`, cols tasks with `src`), so
+    // no sliver that is not kept is ever copied out — ~1× the blob less fresh memory.
+    input = kernel.alloc(kP * rowBytes);
+    rowBase = input;
     rowStride = rowBytes;
-    colBase = kernel.alloc(n * colBytes);
+    colBase = kernel.alloc((n - kS) * colBytes);
     colStride = colBytes;
   }
 
@@ -284,13 +369,14 @@ function planEncode(data: Uint8Array, options: EncodeOptions, keep: boolean, slo
       S,
       r0,
       h,
-      rows: keep ? rowBase + r0 * rowStride : staging[slot],
+      rows: rowBase + r0 * rowStride,
       rowStride,
       colBase,
       colStride,
       work: rowWork[slot],
       workStride: strideA,
       leafHashes,
+      ...(keep ? {} : { systematicInPlace: true }),
     });
   }
 
@@ -306,6 +392,8 @@ function planEncode(data: Uint8Array, options: EncodeOptions, keep: boolean, slo
     const slot = i % slots;
     const w = Math.min(colsPerStripe, (c0 < kS ? kS : n) - c0);
     const direct = keep && c0 < kS;
+    // Metadata only: systematic columns from the row-major message, recovery ones from their area.
+    const src = keep ? {} : c0 < kS ? { src: input + c0 * S, symbolStride: rowBytes } : { src: colBase + (c0 - kS) * colBytes };
     cols.push({
       kind: 'cols',
       slot,
@@ -316,7 +404,8 @@ function planEncode(data: Uint8Array, options: EncodeOptions, keep: boolean, slo
       c0,
       w,
       colBase,
-      colStride,
+      colStride: keep || c0 >= kS ? colStride : S,
+      ...src,
       work: colWork[slot],
       workStride: strideB,
       out: direct ? rowBase + kP * rowStride + c0 * S : scratchRows[slot],
@@ -339,7 +428,7 @@ function planEncode(data: Uint8Array, options: EncodeOptions, keep: boolean, slo
 
   /** Copies a rows task's input rows (zero-padded past the blob's end) to where the task reads them. */
   const stage = (t: SlottedTask) => {
-    if (t.kind !== 'rows') return;
+    if (t.kind !== 'rows' || typeof data === 'number') return;
     const mem = kernel.u8();
     for (let r = t.r0; r < t.r0 + t.h; r++) {
       const start = Math.min(L, r * rowBytes);
@@ -361,10 +450,17 @@ function planEncode(data: Uint8Array, options: EncodeOptions, keep: boolean, slo
     const primary = parseFrames('primary', pBuf, n, pFrame);
     const secondary = parseFrames('secondary', sBuf, n, sFrame);
     const pairs: SliverPair[] = primary.map((p, i) => ({ index: i, primary: p, secondary: secondary[n - 1 - i] }));
-    return { ...result, pairs, primarySlivers: primary, secondarySlivers: secondary };
+    let disposed = false;
+    const dispose = () => {
+      if (!dedicated || disposed) return;
+      disposed = true;
+      forgetKernel(kernel.id);
+      kernel.recycle();
+    };
+    return { ...result, pairs, primarySlivers: primary, secondarySlivers: secondary, dispose };
   };
 
-  return { kernel, dedicated, rows, cols, roots, stage, finish };
+  return { kernel, dedicated, input, inputLayout: { rowBytes, rows: kP, paddedLength: kP * rowBytes }, rows, cols, roots, stage, finish };
 }
 
 /** Slivers over n consecutive BCS frames in `buf` (views, no copy). */

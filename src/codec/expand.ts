@@ -11,83 +11,13 @@
 import type { WasmKernel } from '../wasm/kernel.ts';
 import type { EncodingConfig } from './config.ts';
 import type { SliverAxis } from './sliver.ts';
-import { runStripeTask, type ExpandTask } from './tasks.ts';
-import { merkleScratchBytes } from '../hash/blake2b.ts';
+import { runStripeTask } from './tasks.ts';
+import { planExpand } from './task-plan.ts';
 
 const STRIPE_BYTES = 8 * 1024;
 
 /** Called for each expanded sliver; the views are valid only during the call. */
 export type ExpandedSliverVisitor = (t: number, expandedSymbols: Uint8Array, leafHashes: Uint8Array, root: Uint8Array) => void;
-
-/** Source symbols of a sliver on `axis`: k_s for primary, k_p for secondary. */
-export function sliverSymbols(cfg: EncodingConfig, axis: SliverAxis): number {
-  return axis === 'primary' ? cfg.secondarySymbols : cfg.primarySymbols;
-}
-
-/** One chain's kernel buffers for expanding up to `perBatch` slivers at a time (offsets in kernel memory). */
-export interface ExpandChain {
-  readonly area: number;
-  readonly work: number;
-  readonly leaves: number;
-  readonly roots: number;
-  readonly scratch: number;
-}
-
-/**
- * The one place that sizes and builds `expand` tasks (used by expandSlivers, the node's pool
- * expander and the streaming decoder): batches of up to `perBatch` slivers of `axis`, symbol size
- * `S`. Each expanded sliver is laid out as its n symbols back to back (k source, then n − k recovery).
- */
-export interface ExpandPlan {
-  readonly n: number;
-  /** Source symbols per sliver. */
-  readonly k: number;
-  readonly S: number;
-  readonly perBatch: number;
-  /** Kernel bytes one chain of a batch of `h` slivers needs (area, work array, leaves, roots, scratch). */
-  chainBytes(h: number): number;
-  /** Allocates one chain's buffers on `kernel` (the caller releases them with its mark). */
-  allocChain(kernel: WasmKernel): ExpandChain;
-  /** The task expanding the `h` ≤ perBatch slivers already placed at `chain.area`. */
-  task(chain: ExpandChain, h: number): ExpandTask;
-}
-
-/** Plans expansions of `axis` slivers in batches of `perBatch` (≥ 1); `kernel` supplies the RS work-array size. */
-export function planExpand(kernel: WasmKernel, cfg: EncodingConfig, axis: SliverAxis, S: number, perBatch: number): ExpandPlan {
-  const n = cfg.nShards;
-  const k = sliverSymbols(cfg, axis);
-  const scheme = cfg.scheme;
-  const workShards = kernel.exports.rsWorkShards(k, n - k);
-  const workStride = scheme.planarBytes(perBatch, S);
-  return {
-    n,
-    k,
-    S,
-    perBatch,
-    chainBytes: (h) => h * n * S + workShards * scheme.planarBytes(h, S) + h * n * 32 + h * 32 + merkleScratchBytes(n),
-    allocChain: (kx) => ({
-      area: kx.alloc(perBatch * n * S),
-      work: kx.alloc(workShards * workStride),
-      leaves: kx.alloc(perBatch * n * 32),
-      roots: kx.alloc(perBatch * 32),
-      scratch: kx.alloc(merkleScratchBytes(n)),
-    }),
-    task: (c, h) => ({
-      kind: 'expand',
-      encoding: scheme.name,
-      n,
-      k,
-      S,
-      h,
-      area: c.area,
-      work: c.work,
-      workStride,
-      leaves: c.leaves,
-      roots: c.roots,
-      scratch: c.scratch,
-    }),
-  };
-}
 
 /**
  * Expands slivers (`datas[t]`: k·S bytes each, all on `axis`) and returns the Merkle root of each

@@ -25,7 +25,8 @@ import {
 } from './merkle.ts';
 import { expectedSliverHash } from './verify.ts';
 import { equalBytes } from '../util/bytes.ts';
-import { expandSlivers, sliverSymbols } from './expand.ts';
+import { expandSlivers } from './expand.ts';
+import { sliverSymbols } from './task-plan.ts';
 import { decodeMissingOriginals } from '../rs/reed-solomon.ts';
 
 /** The other axis. */

@@ -30,6 +30,12 @@ export interface RowsTask {
   work: number;
   workStride: number;
   leafHashes: number;
+  /**
+   * Metadata-only encodes: the systematic columns (c < k_s) are NOT copied out of the rows — they
+   * are read where the rows are (row r's symbol c at rows + (r − r0)·rowStride + c·S), and
+   * colBase/colStride address only the recovery columns: column c ≥ k_s at colBase + (c − k_s)·colStride.
+   */
+  systematicInPlace?: boolean;
 }
 
 /** Phase B task. */
@@ -45,6 +51,13 @@ export interface ColsTask {
   colStride: number;
   work: number;
   workStride: number;
+  /**
+   * Where column c0's first symbol is, when not at colBase + c0·colStride; then column c0 + a's
+   * symbol j is at src + a·colStride + j·symbolStride (metadata-only encodes read the systematic
+   * columns in place from the row-major message, symbolStride = one row).
+   */
+  src?: number;
+  symbolStride?: number;
   /** Recovery row j (row k_p + j), columns [c0, c0+w), goes to out + j·outStride. */
   out: number;
   outStride: number;
@@ -124,17 +137,19 @@ export function taskRegions(t: StripeTask): [name: string, start: number, end: n
   switch (t.kind) {
     case 'rows': {
       const { n, kS, S, r0, h } = t;
+      const columns = t.systematicInPlace ? n - kS : n;
       return [
         ['rows', t.rows, t.rows + (h - 1) * t.rowStride + kS * S],
-        ['colBase', t.colBase, t.colBase + (n - 1) * t.colStride + (r0 + h) * S],
+        ['colBase', t.colBase + r0 * S, t.colBase + (columns - 1) * t.colStride + (r0 + h) * S],
         ['work', t.work, t.work + kS * t.workStride],
         ['leafHashes', t.leafHashes, t.leafHashes + (r0 + h) * n * 32],
       ];
     }
     case 'cols': {
       const { n, kP, S, c0, w } = t;
+      const src = t.src ?? t.colBase + c0 * t.colStride;
       return [
-        ['colBase', t.colBase + c0 * t.colStride, t.colBase + (c0 + w - 1) * t.colStride + kP * S],
+        ['colBase', src, src + (w - 1) * t.colStride + (kP - 1) * (t.symbolStride ?? S) + S],
         ['work', t.work, t.work + kP * t.workStride],
         ['out', t.out, t.out + (n - kP - 1) * t.outStride + w * S],
         ['leafHashes', t.leafHashes, t.leafHashes + ((n - 1) * n + c0 + w) * 32],
@@ -196,17 +211,25 @@ export function runStripeTask(k: KernelExports, t: StripeTask, memoryBytes?: num
       const scheme = encodingByName(t.encoding);
       const { n, kS, S, r0, h } = t;
       const bytes = scheme.planarBytes(h, S);
-      k.copySymbols(t.rows, t.rowStride, S, h, kS, S, t.colBase + r0 * S, S, t.colStride);
+      const inPlace = t.systematicInPlace === true;
+      if (!inPlace) k.copySymbols(t.rows, t.rowStride, S, h, kS, S, t.colBase + r0 * S, S, t.colStride);
       scheme.gather(k, t.rows, t.rowStride, S, h, kS, S, t.work, t.workStride);
       scheme.encode(k, t.work, t.workStride, bytes, kS, n - kS);
-      scheme.scatter(k, t.work, t.workStride, h, n - kS, S, t.colBase + kS * t.colStride + r0 * S, S, t.colStride);
-      for (let r = r0; r < r0 + h; r++) k.hashLeaves(t.colBase + r * S, S, n, t.colStride, t.leafHashes + r * n * 32, 32);
+      const recovery = inPlace ? t.colBase : t.colBase + kS * t.colStride;
+      scheme.scatter(k, t.work, t.workStride, h, n - kS, S, recovery + r0 * S, S, t.colStride);
+      for (let r = r0; r < r0 + h; r++) {
+        if (inPlace) {
+          // Row r's n leaves: its k_s systematic symbols in place, then its n − k_s recovery symbols.
+          k.hashLeaves(t.rows + (r - r0) * t.rowStride, S, kS, S, t.leafHashes + r * n * 32, 32);
+          k.hashLeaves(recovery + r * S, S, n - kS, t.colStride, t.leafHashes + (r * n + kS) * 32, 32);
+        } else k.hashLeaves(t.colBase + r * S, S, n, t.colStride, t.leafHashes + r * n * 32, 32);
+      }
       return;
     }
     case 'cols': {
       const scheme = encodingByName(t.encoding);
       const { n, kP, S, c0, w } = t;
-      scheme.gather(k, t.colBase + c0 * t.colStride, t.colStride, S, w, kP, S, t.work, t.workStride);
+      scheme.gather(k, t.src ?? t.colBase + c0 * t.colStride, t.colStride, t.symbolStride ?? S, w, kP, S, t.work, t.workStride);
       scheme.encode(k, t.work, t.workStride, scheme.planarBytes(w, S), kP, n - kP);
       scheme.scatter(k, t.work, t.workStride, w, n - kP, S, t.out, S, t.outStride);
       for (let j = 0; j < n - kP; j++) k.hashLeaves(t.out + j * t.outStride, S, w, S, t.leafHashes + ((kP + j) * n + c0) * 32, 32);

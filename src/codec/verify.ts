@@ -12,7 +12,8 @@ import { ENCODINGS, encodingByType } from './encodings/index.ts';
 import { type BlobMetadata, BlobMetadataWithId } from './metadata.ts';
 import { deriveBlobId } from './blob-id.ts';
 import { type SliverData } from './sliver.ts';
-import { expandSlivers, sliverSymbols } from './expand.ts';
+import { expandSlivers } from './expand.ts';
+import { sliverSymbols } from './task-plan.ts';
 import { merkleRootOfLeaves, merkleScratchBytes } from '../hash/blake2b.ts';
 import { equalBytes } from '../util/bytes.ts';
 

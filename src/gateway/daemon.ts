@@ -17,6 +17,9 @@ import { ApiError, CORS_HEADERS, PlainError, parseQuery, requestUrl, sendApiErro
 import { JwtAuthenticator, type JwtOptions } from './jwt.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { publisherRoutes } from './publisher.ts';
+import { Portal } from './portal.ts';
+import { isSiteReader } from '../chain/site-objects.ts';
+import { DEFAULT_MAX_QUILT_BODY_SIZE, quiltAggregatorRoutes, quiltPublisherRoutes } from './quilt-routes.ts';
 import { BlobReader } from './ranges.ts';
 import { apiPage, RouteTable, type RouteDefinition } from './route-table.ts';
 
@@ -35,6 +38,8 @@ export interface DaemonOptions {
   readonly metricsAddress?: string | null;
   /** Largest PUT body (default 10 MiB, Walrus's 10240 KiB). */
   readonly maxBodySize?: number;
+  /** Largest PUT /v1/quilts body (default 100 MiB, Walrus's 102400 KiB). */
+  readonly maxQuiltBodySize?: number;
   readonly publisherMaxBufferSize?: number;
   readonly publisherMaxConcurrentRequests?: number;
   readonly aggregatorMaxBufferSize?: number;
@@ -61,6 +66,13 @@ export interface DaemonOptions {
   readonly notFoundCacheControl?: string;
   /** Counts bytes received from storage nodes (benchmarks, tests). */
   readonly onNodeBytes?: (bytes: number) => void;
+  /**
+   * Serve Walrus Sites at `<base36 id>.<portalDomain>` and `/site/<base36 id>/` (aggregator and
+   * daemon modes, when the chain offers site reads; default true).
+   */
+  readonly portal?: boolean;
+  /** The portal's domain (default `localhost`). */
+  readonly portalDomain?: string;
   /** More routes (e.g. quilts), given the same chain/reader/cache. */
   readonly extraRoutes?: (shared: {
     chain: Chain;
@@ -79,6 +91,8 @@ export interface Daemon {
   readonly routes: RouteTable;
   readonly metrics: GatewayMetrics;
   readonly cache: BlobCache | null;
+  /** The Walrus Sites portal, when served. */
+  readonly portal: Portal | null;
   /** Stops accepting, refuses queued work with 503, waits for in-flight requests and background uploads. */
   close(): Promise<void>;
 }
@@ -199,10 +213,27 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         nodeTimeoutMs: options.nodeTimeoutMs,
         storeRetries: options.storeRetries,
       }),
+      ...quiltPublisherRoutes({
+        chain,
+        signer: options.signer!,
+        pool: options.pool,
+        maxQuiltBodySize: options.maxQuiltBodySize ?? DEFAULT_MAX_QUILT_BODY_SIZE,
+        nodeTimeoutMs: options.nodeTimeoutMs,
+        storeRetries: options.storeRetries,
+        background,
+      }),
     );
   }
+  const blocklist = await loadBlocklist(options.blocklist);
   if (aggregator) {
     table.register(
+      ...quiltAggregatorRoutes({
+        chain,
+        pool: options.pool,
+        nodeTimeoutMs: options.nodeTimeoutMs,
+        allowedHeaders: (options.allowedHeaders ?? DEFAULT_ALLOWED_HEADERS).map((h) => h.toLowerCase()),
+        blocklist,
+      }),
       ...aggregatorRoutes({
         chain,
         reader,
@@ -210,7 +241,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         metrics,
         allowedHeaders: (options.allowedHeaders ?? DEFAULT_ALLOWED_HEADERS).map((h) => h.toLowerCase()),
         maxBlobSize: options.maxBlobSize,
-        blocklist: await loadBlocklist(options.blocklist),
+        blocklist,
         notFoundCacheControl: options.notFoundCacheControl ?? 'no-store',
         cacheFillAfterRanges: options.cacheFillAfterRanges ?? 2,
       }),
@@ -219,10 +250,19 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   if (options.extraRoutes) table.register(...options.extraRoutes({ chain, reader, cache, metrics }));
   apiHtml = apiPage(table.openApi(title, '1.0.0'));
   const notFoundCacheControl = options.notFoundCacheControl ?? 'no-store';
+  const portal =
+    aggregator && options.portal !== false && isSiteReader(chain)
+      ? new Portal({ chain, pool: options.pool, nodeTimeoutMs: options.nodeTimeoutMs, domain: options.portalDomain })
+      : null;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now();
     const url = requestUrl(req);
+    const site = portal?.claim(req, url);
+    if (portal && site) {
+      await portal.serve(req, res, url, site);
+      return;
+    }
     const matched = table.match(req.method ?? 'GET', url.pathname);
     const route = matched && matched !== 'method' ? matched.def.path : 'unknown';
     const labels = { http_request_method: req.method ?? '', url_scheme: 'http', http_route: route };
@@ -306,8 +346,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const maxBody = options.maxBodySize ?? 10 * 2 ** 20;
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     const declared = Number(req.headers['content-length'] ?? NaN);
-    if (publisher && req.method === 'PUT' && declared > maxBody) {
-      sendText(res, 413, `length limit exceeded: the body is ${declared} bytes, the limit is ${maxBody}`, { connection: 'close' });
+    const limit = requestUrl(req).pathname === '/v1/quilts' ? (options.maxQuiltBodySize ?? DEFAULT_MAX_QUILT_BODY_SIZE) : maxBody;
+    if (publisher && req.method === 'PUT' && declared > limit) {
+      sendText(res, 413, `length limit exceeded: the body is ${declared} bytes, the limit is ${limit}`, { connection: 'close' });
       return;
     }
     res.writeContinue();
@@ -335,8 +376,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     routes: table,
     metrics,
     cache,
+    portal,
     close() {
       closing ??= (async () => {
+        await portal?.close();
         queues.publisher.close();
         queues.aggregator.close();
         const done = Promise.all([

@@ -27,7 +27,7 @@ export interface RouteContext {
 /** One route. */
 export interface RouteDefinition {
   readonly method: 'GET' | 'PUT' | 'POST' | 'DELETE';
-  /** Path template with `{name}` segments, e.g. `/v1/blobs/{blob_id}`. */
+  /** Path template with `{name}` segments, e.g. `/v1/blobs/{blob_id}`; a last `{name+}` takes the rest (slashes included). */
   readonly path: string;
   readonly operationId: string;
   readonly summary: string;
@@ -63,11 +63,11 @@ export class RouteTable {
         throw new Error(`route ${def.method} ${def.path} registered twice`);
       const names: string[] = [];
       const segs = def.path.split('/').slice(1);
-      const pattern = segs.map((s) => {
-        const m = /^\{(\w+)\}$/.exec(s);
+      const pattern = segs.map((s, i) => {
+        const m = /^\{(\w+)(\+?)\}$/.exec(s);
         if (m) {
           names.push(m[1]);
-          return '([^/]+)';
+          return m[2] && i === segs.length - 1 ? '(.+)' : '([^/]+)';
         }
         return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
       });
@@ -146,7 +146,7 @@ export class RouteTable {
           content: { [d.requestBody.contentType]: { schema: { type: 'string', format: 'binary' } } },
         };
       if (d.authenticated) op.security = [{ bearerAuth: [] }];
-      (paths[d.path] ??= {})[d.method.toLowerCase()] = op;
+      (paths[d.path.replace(/\{(\w+)\+\}/g, '{$1}')] ??= {})[d.method.toLowerCase()] = op;
     }
     return {
       openapi: '3.0.3',

@@ -29,7 +29,8 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { RemoteChain } from '../chain/remote/client.ts';
 import { FROST_PER_WAL } from '../chain/types.ts';
-import { ensureWallet, writeClientConfig } from '../client/client-config.ts';
+import { ensureWallet, writeClientConfig, type ClientSuiConfig } from '../client/client-config.ts';
+import { localnetPackageConfig } from '../chain/localnet/sui-client.ts';
 import { TuskError, TuskInputError } from '../errors.ts';
 import { sleep } from '../util/async.ts';
 import { findPortOwner, probePort } from './port-owner.ts';
@@ -69,6 +70,8 @@ export interface DevNetwork {
   readonly configPath: string;
   readonly walletAddress: string;
   readonly nShards: number;
+  /** The Walrus SDK's view of this network (docs/localnet.md), as written into the client config. */
+  readonly sui: ClientSuiConfig;
   readonly nodes: readonly { readonly name: string; readonly url: string; readonly nodeId: string; readonly pid: number }[];
   /** Stops one node process (fault tests); `startNode` brings it back on the same port and data. */
   stopNode(index: number, signal?: NodeJS.Signals): Promise<void>;
@@ -181,7 +184,16 @@ function spawnTusk(
       clearTimeout(timer);
       child.removeListener('exit', onExit);
       try {
-        res({ child, ready: JSON.parse(line) });
+        const ready = JSON.parse(line) as Record<string, unknown>;
+        // Under --json a command that fails prints its error as JSON on stdout too: that line is
+        // not a ready line (a node that exited at once was taken for started before this check).
+        if (ready && typeof ready === 'object' && 'error' in ready) {
+          const err = ready.error as { message?: string };
+          child.kill('SIGKILL');
+          rej(new TuskError(`tusk ${args.slice(0, 2).join(' ')} failed to start: ${err?.message ?? line} (log: ${logFile})`));
+          return;
+        }
+        res({ child, ready });
       } catch {
         child.kill('SIGKILL');
         rej(new TuskError(`tusk ${args.slice(0, 2).join(' ')} printed ${JSON.stringify(line)} instead of its JSON ready line`));
@@ -309,6 +321,9 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
         name,
         '--stake',
         String(options.stakeWal ?? 1000),
+        // A node (re)started while the chain server restarts waits for it instead of exiting.
+        '--chain-wait',
+        '120',
         '--json',
       ];
       await ensurePortFree(host, layout.nodePorts[i], name, dir);
@@ -331,23 +346,30 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
 
     // The first start has no committee yet: end epoch 0 so the staked nodes become one.
     let state = await chain.systemState();
-    if (state.committee.members.length === 0) {
+    const firstStart = state.committee.members.length === 0;
+    if (firstStart) {
       await chain.advanceEpoch();
       log('epoch 0 ended: the registered nodes form the first committee');
     }
     const deadline = Date.now() + timeout;
     for (;;) {
       state = await chain.systemState();
-      if (state.epochState === 'active' && state.committee.members.length > 0) break;
+      // A restart may find an epoch change in progress (nodes still recovering moved shards): the
+      // network serves reads and stores meanwhile, so only the first start waits for `active`
+      // (found by the soak: a restart under load timed out waiting for a sync it did not need).
+      if (state.committee.members.length > 0 && (state.epochState === 'active' || !firstStart)) break;
       if (Date.now() > deadline) throw new TuskError(`the committee of epoch ${state.epoch} did not become active within ${timeout} ms`);
       await sleep(200);
     }
-    log(`epoch ${state.epoch}: ${state.committee.members.length} nodes hold ${state.nShards} shards`);
+    log(
+      `epoch ${state.epoch}${state.epochState === 'active' ? '' : ' (epoch change in progress)'}: ${state.committee.members.length} nodes hold ${state.nShards} shards`,
+    );
 
     const wallet = await ensureWallet(join(dir, 'wallet.key'));
     const address = wallet.toSuiAddress();
     const want = options.walletFunds ?? 1000n * FROST_PER_WAL;
     const fundedMarker = join(dir, 'wallet.funded');
+    const sui: ClientSuiConfig = { url: chainUrl, packageConfig: await localnetPackageConfig(chainUrl) };
     const configPath = resolve(options.configPath ?? join(dir, 'client.json'));
     if (
       !(await access(fundedMarker).then(
@@ -359,11 +381,11 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
       const balance = await chain.balance(address);
       if (balance < want) await chain.requestFaucet(address, want - balance);
       await writeFile(fundedMarker, `${new Date().toISOString()} funded ${address} with ${want} FROST\n`);
-      await writeClientConfig(configPath, { chainUrl, wallet: join(dir, 'wallet.key') });
+      await writeClientConfig(configPath, { chainUrl, wallet: join(dir, 'wallet.key'), sui });
       log(`wallet ${address} funded with ${formatFrost(want)} WAL; client config at ${configPath}`);
     } else {
       const balance = await chain.balance(address);
-      await writeClientConfig(configPath, { chainUrl, wallet: join(dir, 'wallet.key') });
+      await writeClientConfig(configPath, { chainUrl, wallet: join(dir, 'wallet.key'), sui });
       log(
         `wallet ${address} has ${formatFrost(balance)} WAL (not topped up on a restart; \`tusk chain faucet ${address} --url ${chainUrl}\` adds more); client config at ${configPath}`,
       );
@@ -378,6 +400,7 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
       configPath,
       walletAddress: address,
       nShards: layout.nShards,
+      sui,
       nodes,
       async stopNode(i, signal = 'SIGTERM') {
         const child = nodeChildren[i];

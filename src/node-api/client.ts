@@ -146,9 +146,9 @@ export class StorageNodeClient {
     }
   }
 
-  /** `GET /v1/health`. */
-  health(options: NodeRequestOptions = {}): Promise<Record<string, unknown>> {
-    return this.json<Record<string, unknown>>('GET', nodePaths.health(), options);
+  /** `GET /v1/health` (`?detailed=true`: with the per-shard detail and storage counts). */
+  health(options: NodeRequestOptions = {}, detailed = false): Promise<Record<string, unknown>> {
+    return this.json<Record<string, unknown>>('GET', nodePaths.health() + (detailed ? '?detailed=true' : ''), options);
   }
 
   private async request(

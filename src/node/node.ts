@@ -18,6 +18,7 @@ import { proofOfPossessionMessage } from '../protocol/messages.ts';
 import { defaultPool } from '../pool/codec-pool.ts';
 import type { TaskRunner } from '../codec/tasks.ts';
 import { TuskInputError } from '../errors.ts';
+import { isLoopbackHost } from '../chain/remote/server.ts';
 import { equalBytes } from '../util/bytes.ts';
 import { loadOrCreateKeys, type NodeKeys } from './keys.ts';
 import { NodeStore } from './store.ts';
@@ -39,7 +40,10 @@ export interface StorageNodeOptions {
   readonly port?: number;
   /** Name registered on chain (default: `tusk-node`). */
   readonly name?: string;
-  /** Address registered on chain (default: the URL the server listens on). */
+  /**
+   * Address registered on chain (default: `host:port` on a loopback host, as Walrus nodes register
+   * theirs; `http://host:port` on any other host, since the node speaks plain HTTP).
+   */
   readonly networkAddress?: string;
   /** Stake (FROST) the node's own account puts on the node at first registration (default 1000 WAL). */
   readonly stake?: bigint;
@@ -165,8 +169,12 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
     await app.listen({ host, port });
     const addr = app.server.address();
     if (!addr || typeof addr === 'string') throw new TuskInputError('server did not bind a TCP port');
-    const url = `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
-    const networkAddress = options.networkAddress ?? url;
+    const hostPart = host.includes(':') ? `[${host}]` : host;
+    const url = `http://${hostPart}:${addr.port}`;
+    // On chain, Walrus nodes register `host:port` and clients add the scheme (the official SDK its
+    // `storageNodeUrlScheme`, Tusk's client http for loopback, https otherwise: normalizeNodeUrl).
+    // A Tusk node speaks plain HTTP, so on a non-loopback host it keeps the explicit http:// URL.
+    const networkAddress = options.networkAddress ?? (isLoopbackHost(host) ? `${hostPart}:${addr.port}` : url);
 
     nodeId = await ensureRegistered(chain, store, keys, {
       name: options.name ?? 'tusk-node',

@@ -11,12 +11,11 @@
  */
 import { defaultKernel, type WasmKernel } from '../wasm/kernel.ts';
 import type { TaskRunner } from '../codec/tasks.ts';
-import type { DecodeTask } from '../codec/tasks.ts';
 import type { EncodingConfig } from '../codec/config.ts';
 import type { BlobMetadata } from '../codec/metadata.ts';
 import { SliverData, type SliverAxis } from '../codec/sliver.ts';
 import { type RecoverySymbol, verifyRecoverySymbol } from '../codec/recovery.ts';
-import { planExpand, sliverSymbols } from '../codec/expand.ts';
+import { planDecode, planExpand, sliverSymbols } from '../codec/task-plan.ts';
 import { expectedSliverHash } from '../codec/verify.ts';
 import { equalBytes } from '../util/bytes.ts';
 import { forgetKernel } from '../wasm/memory-release.ts';
@@ -121,7 +120,6 @@ export class PoolExpander {
     if (this.closed) throw new TuskInputError('expander is closed');
     const n = cfg.nShards;
     const o = sliverSymbols(cfg, axis);
-    const r = n - o;
     const seen = new Set<number>();
     for (const s of symbols) {
       if (!Number.isInteger(s.sourceIndex) || s.sourceIndex < 0 || s.sourceIndex >= n || seen.has(s.sourceIndex) || s.data.length !== S) {
@@ -132,48 +130,25 @@ export class PoolExpander {
     if (symbols.length !== o) throw new TuskInputError(`decodeSliverData: needs exactly ${o} symbols, got ${symbols.length}`);
     return this.onLeastBusy((kernel) =>
       kernel.exclusive(async () => {
-        const ex = kernel.exports;
-        const scheme = cfg.scheme;
-        const nDecode = ex.rsDecodeWorkShards(o, r);
-        const stride = scheme.planarBytes(1, S);
+        const plan = planDecode(
+          kernel,
+          cfg,
+          o,
+          S,
+          1,
+          symbols.map((s) => s.sourceIndex),
+        );
         const mark = kernel.mark();
         try {
-          const received = kernel.alloc(o + r, 1);
-          const raw = kernel.alloc(nDecode * S);
-          const work = kernel.alloc(nDecode * stride);
-          const erasures = kernel.alloc(scheme.erasureBytes);
-          const restored = kernel.alloc(o * S);
-          const position = (i: number) => (i < o ? ex.rsDecodePosition(o, r, false, i) : ex.rsDecodePosition(o, r, true, i - o));
+          const received = plan.allocShared(kernel);
+          const chain = plan.allocChain(kernel);
           let mem = kernel.u8();
-          mem.fill(0, received, received + o + r);
-          for (const s of symbols) {
-            mem.set(s.data, raw + position(s.sourceIndex) * S);
-            mem[received + s.sourceIndex] = 1;
-          }
-          const present = symbols.map((s) => s.sourceIndex);
-          if (present.some((i) => i >= o)) {
-            const task: DecodeTask = {
-              kind: 'decode',
-              encoding: scheme.name,
-              o,
-              r,
-              S,
-              w: 1,
-              raw,
-              rawStride: S,
-              present,
-              received,
-              erasures,
-              work,
-              workStride: stride,
-              restored,
-            };
-            await this.runner.run(kernel, task);
-          }
+          for (const s of symbols) mem.set(s.data, chain.raw + plan.position(s.sourceIndex) * S);
+          if (plan.present.some((i) => i >= o)) await this.runner.run(kernel, plan.task(chain, received, 1));
           mem = kernel.u8();
           const out = new Uint8Array(o * S);
           for (let i = 0; i < o; i++) {
-            const from = seen.has(i) ? raw + position(i) * S : restored + i * S;
+            const from = seen.has(i) ? chain.raw + plan.position(i) * S : chain.restored + i * S;
             out.set(mem.subarray(from, from + S), i * S);
           }
           return out;

@@ -16,6 +16,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } f
 import { ApiError, GLOBAL_DOMAIN, tooManyRequests, unavailable } from '../node-api/errors.ts';
 import { registerRoutes, type RouteOptions } from './routes.ts';
 import type { NodeService } from './service.ts';
+import { isStorageFull } from './store.ts';
 import { TuskInputError } from '../errors.ts';
 import { httpServerFactory, limitConnections, watchBody } from '../http/guard.ts';
 
@@ -158,6 +159,14 @@ export function createNodeServer(service: NodeService, nShards: number, options:
       (error as FastifyError).statusCode! < 500
     ) {
       api = new ApiError('INVALID_ARGUMENT', 'INVALID_REQUEST', error.message, { domain: GLOBAL_DOMAIN });
+    } else if (isStorageFull(error)) {
+      // Nothing was written (the transaction rolled back); the client may retry later or elsewhere.
+      process.stderr.write(`tusk node: storage full: ${error.message}\n`);
+      api = new ApiError('UNAVAILABLE', 'STORAGE_FULL', "the node's storage is full; nothing was stored, retry later", {
+        retryable: true,
+        httpCode: 507,
+      });
+      reply.header('retry-after', '30');
     } else if (error instanceof TuskInputError) {
       api = new ApiError('INVALID_ARGUMENT', 'INVALID_ARGUMENT', error.message);
     } else {

@@ -21,7 +21,7 @@ import { BlobMetadata, BlobMetadataWithId } from '../codec/metadata.ts';
 import { verifyRecoverySymbol, type RecoverySymbol } from '../codec/recovery.ts';
 import type { SliverAxis } from '../codec/sliver.ts';
 import { verifyMetadata } from '../codec/verify.ts';
-import { sliverSymbols } from '../codec/expand.ts';
+import { sliverSymbols } from '../codec/task-plan.ts';
 import { StorageNodeClient, type NodeRequestOptions } from '../node-api/client.ts';
 import { metadataAnswerLimit, recoverySymbolsAnswerLimit } from '../node-api/wire.ts';
 import { sleep } from '../util/async.ts';

@@ -24,6 +24,19 @@ import type { EventId, ObjectId } from '../chain/types.ts';
 import type { SliverAxis } from '../codec/sliver.ts';
 import { readU16, readUleb } from '../codec/bcs.ts';
 
+/**
+ * Whether `e` says the storage is full: SQLite's SQLITE_FULL (errcode 13: the disk, or the cap of
+ * {@link NodeStore.limitSize}) or a file system's ENOSPC/EDQUOT. Such a write rolled back whole.
+ */
+export function isStorageFull(e: unknown): boolean {
+  const err = e as { errcode?: unknown; code?: unknown } | null;
+  return (
+    err !== null &&
+    typeof err === 'object' &&
+    ((err.errcode !== undefined && (Number(err.errcode) & 0xff) === 13) || err.code === 'ENOSPC' || err.code === 'EDQUOT')
+  );
+}
+
 /** Blob-level status (the `GET /v1/blobs/{id}/status` data, walrus-protocol.md §5 #12). */
 export type BlobStatus =
   | 'nonexistent'
@@ -175,6 +188,24 @@ export class NodeStore {
       );
     }
     return new NodeStore(path, db);
+  }
+
+  /**
+   * Caps the database file at about `maxBytes` (SQLite's `max_page_count`; never below its current
+   * size), or lifts the cap with null. A write beyond it fails exactly as on a full disk
+   * (SQLITE_FULL, see {@link isStorageFull}) and rolls back: an operator's quota, and how the
+   * full-disk tests fill a node without root.
+   */
+  limitSize(maxBytes: number | null): void {
+    const pageSize = Number((this.db.prepare('PRAGMA page_size').get() as { page_size: number }).page_size);
+    const pages = maxBytes === null ? 4_294_967_294 : Math.max(1, Math.floor(maxBytes / pageSize));
+    this.db.exec(`PRAGMA max_page_count = ${pages}`);
+  }
+
+  /** Size of the database's pages in use, in bytes (the file may be larger: free pages, WAL). */
+  usedBytes(): number {
+    const one = (sql: string) => Number(Object.values(this.db.prepare(sql).get() as Record<string, number>)[0]);
+    return (one('PRAGMA page_count') - one('PRAGMA freelist_count')) * one('PRAGMA page_size');
   }
 
   /** Closes the database (idempotent). */

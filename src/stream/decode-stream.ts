@@ -12,25 +12,26 @@
  *     with the metadata. Only then is the output handed over (src/stream/output.ts): renamed into
  *     place for a regular file, copied in place to stdout, a device, a FIFO or a link.
  */
-import { closeSync, openSync } from 'node:fs';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { prepareOutput, type OutputTarget } from './output.ts';
 import { makeTempDir, sweepStaleTempDirs } from './temp-dirs.ts';
 import { defaultKernel, type WasmKernel } from '../wasm/kernel.ts';
 import { InconsistentBlobError, NotEnoughSliversError, SliverVerificationError, TuskError, TuskInputError } from '../errors.ts';
 import { readDirectoryMetadata } from './sliver-dir.ts';
-import { SliverData, type SliverAxis } from '../codec/sliver.ts';
+import type { SliverAxis } from '../codec/sliver.ts';
 import { expectedSliverHash, verifyMetadata } from '../codec/verify.ts';
 import { equalBytes } from '../util/bytes.ts';
 import type { TaskRunner } from '../codec/tasks.ts';
-import type { DecodeTask } from '../codec/tasks.ts';
+import type { EncodingConfig } from '../codec/config.ts';
+import type { BlobMetadataWithId } from '../codec/metadata.ts';
 import { defaultPool } from '../pool/codec-pool.ts';
 import { inSlots } from '../util/slots.ts';
 import { forgetKernel } from '../wasm/memory-release.ts';
 import { readAll, writeAll } from './file-io.ts';
-import { planExpand } from '../codec/expand.ts';
-import { ulebLength } from '../codec/bcs.ts';
+import { decodeOriginals, planDecode, planExpand, sliverSymbols } from '../codec/task-plan.ts';
+import { readU16, readUleb, ulebLength } from '../codec/bcs.ts';
 
 /** A progress report of {@link decodeDirectory}. */
 export interface DecodeProgress {
@@ -96,278 +97,358 @@ export async function decodeDirectory(
   }
 }
 
+/** What every phase of one {@link decodeDirectory} shares: the verified metadata, the kernel, the pool and the budget. */
+interface DecodeRun {
+  readonly dir: string;
+  readonly options: StreamDecodeOptions;
+  readonly withId: BlobMetadataWithId;
+  readonly kernel: WasmKernel;
+  readonly cfg: EncodingConfig;
+  /** Unencoded length and symbol size. */
+  readonly L: number;
+  readonly S: number;
+  readonly runner: TaskRunner;
+  readonly budget: number;
+  readonly rejected: (SliverVerificationError | TuskError)[];
+  reject(e: SliverVerificationError | TuskError): void;
+}
+
+/** The slivers chosen to decode from: k of one axis, valid and distinct (index → file). */
+interface ChosenSlivers {
+  readonly axis: SliverAxis;
+  readonly files: ReadonlyMap<number, string>;
+}
+
+/** Kernel memory kept out of every budget for small allocations (received maps, alignment). */
+const BUDGET_RESERVE = 4 * 2 ** 20;
+
+/** The phases in order; the temporary files and descriptors are this function's to clean up. */
 async function decodeInto(dir: string, target: OutputTarget, options: StreamDecodeOptions): Promise<DecodeDirectoryResult> {
-  const { signal } = options;
-  const withId = await readDirectoryMetadata(dir);
-  const meta = withId.metadata;
-  const kernel = (options.kernel ?? defaultKernel()).fork();
-  const cfg = verifyMetadata(withId, meta.hashes.length, kernel);
-  const L = meta.unencodedLength;
-  const S = cfg.symbolSize(L);
-  const n = cfg.nShards,
-    kP = cfg.primarySymbols,
-    kS = cfg.secondarySymbols;
-  const rejectedErrors: (SliverVerificationError | TuskError)[] = [];
-  const reject = (e: SliverVerificationError | TuskError) => {
-    rejectedErrors.push(e);
-    options.onRejected?.(e);
-  };
-
-  const runner = options.pool ?? defaultPool();
-  const budget = options.memoryBudget ?? DEFAULT_BUDGET;
-
-  /**
-   * Runs `work` on up to `chainsWanted` concurrent chains, giving each an `expand(datas)` that
-   * expands a batch of `ax` slivers on the pool and returns their Merkle roots. Buffers come from
-   * the budget and are released afterwards.
-   */
-  async function onPool(
-    ax: SliverAxis,
-    work: (expand: (datas: Uint8Array[]) => Promise<Uint8Array[]>, chain: number) => Promise<void>,
-    chainsWanted: number,
-  ): Promise<void> {
-    const k = ax === 'primary' ? kS : kP;
-    // Kernel buffers per chain (codec/expand.ts sizes them, with 64 bytes of alignment slack), plus
-    // the batch's sliver files held in JS memory while they are checked.
-    const need = (h: number) => planExpand(kernel, cfg, ax, S, h).chainBytes(h) + 64 + h * k * S;
-    const avail = budget - 4 * 2 ** 20;
-    if (avail < need(1))
-      throw new TuskInputError(
-        `memory budget of ${budget} bytes is too small to verify slivers of this blob: it needs at least ${need(1) + 4 * 2 ** 20} bytes`,
-      );
-    const chains = Math.max(1, Math.min(chainsWanted, runner.slots, Math.floor(avail / need(1))));
-    let per = VERIFY_BATCH;
-    while (per > 1 && need(per) * chains > avail) per = Math.floor(per / 2);
-    const plan = planExpand(kernel, cfg, ax, S, per);
-    const mark = kernel.mark();
-    try {
-      const slots = Array.from({ length: chains }, () => plan.allocChain(kernel));
-      await inSlots(chains, chains, async (c) => {
-        const sl = slots[c];
-        const expand = async (datas: Uint8Array[]): Promise<Uint8Array[]> => {
-          const roots: Uint8Array[] = [];
-          for (let t0 = 0; t0 < datas.length; t0 += per) {
-            const h = Math.min(per, datas.length - t0);
-            for (let t = 0; t < h; t++) kernel.u8().set(datas[t0 + t], sl.area + t * n * S);
-            await runner.run(kernel, plan.task(sl, h));
-            for (let t = 0; t < h; t++) roots.push(kernel.u8().slice(sl.roots + t * 32, sl.roots + (t + 1) * 32));
-          }
-          return roots;
-        };
-        await work(expand, c);
-      });
-    } finally {
-      kernel.release(mark);
-    }
-  }
-
-  // 1–2. Choose and verify slivers, systematic first; stop reading once k are valid.
-  const chosen = await chooseSlivers().catch((e) => {
-    forgetKernel(kernel.id); // the decode below (whose cleanup does this) will not run
-    throw e;
-  });
-  const axis = chosen.axis;
-  const o = axis === 'primary' ? kP : kS;
-  const symbols = axis === 'primary' ? kS : kP; // per sliver
-  const r = n - o;
-
-  const temp = await makeTempDir('decode', options.tempDir);
-  const partial = target.partialPath;
-  const fds: number[] = [];
+  const run = await openRun(dir, options);
+  const { kernel, withId, L } = run;
+  let chosen: ChosenSlivers;
   try {
-    const outFd = openSync(partial, 'w+');
-    fds.push(outFd);
-    const restoredFd = openSync(join(temp, 'reconstructed.bin'), 'w+');
-    fds.push(restoredFd);
-    const sliverFds = new Map<number, number>();
-    for (const { index, file } of chosen.files) {
-      const fd = openSync(file, 'r');
-      fds.push(fd);
-      sliverFds.set(index, fd);
-    }
-    // Every chosen sliver was checked to hold exactly `symbols`·S data bytes, and SliverData BCS
-    // has a canonical ULEB length: the data starts at the same offset in every file.
-    const dataStart = ulebLength(symbols * S);
-    const missing: number[] = [];
-    for (let i = 0; i < o; i++) if (!sliverFds.has(i)) missing.push(i);
-
-    // 3. Stripes of w symbol positions.
-    const k = kernel.exports;
-    const scheme = cfg.scheme;
-    const nDecode = k.rsDecodeWorkShards(o, r);
-    // Per chain: the raw stripe of every decoder position, the RS work array, the restored
-    // originals and (secondary axis) the stripe's rows. As many chains as the budget holds.
-    const avail = budget - 4 * 2 ** 20;
-    const need = (ww: number) =>
-      nDecode * ww * S + nDecode * scheme.planarBytes(ww, S) + scheme.erasureBytes + o * ww * S + (axis === 'secondary' ? ww * kS * S : 0);
-    if (avail < need(1)) {
-      throw new TuskInputError(
-        `memory budget of ${budget} bytes is too small to decode this blob: it needs at least ${need(1) + 4 * 2 ** 20} bytes`,
-      );
-    }
-    const slots = Math.max(1, Math.min(runner.slots, Math.floor(avail / need(1))));
-    let w = Math.max(1, Math.min(symbols, Math.floor(STRIPE_TARGET / S)));
-    while (w > 1 && need(w) * slots > avail) w = Math.floor(w / 2);
-    // Sliver index = received-map index (original i < o; recovery j at o + j).
-    const present: number[] = [...sliverFds.keys()];
-    const decodeMark = kernel.mark();
-    const received = kernel.alloc(o + r, 1);
-    kernel.u8().fill(0, received, received + o + r);
-    for (const idx of present) kernel.u8()[received + idx] = 1;
-    const slot = Array.from({ length: slots }, () => ({
-      raw: kernel.alloc(nDecode * w * S),
-      work: kernel.alloc(nDecode * scheme.planarBytes(w, S)),
-      erasures: kernel.alloc(scheme.erasureBytes),
-      restored: kernel.alloc(o * w * S),
-      rows: axis === 'secondary' ? kernel.alloc(w * kS * S) : 0, // the stripe's rows, row-major
-    }));
-    const stripes = Math.ceil(symbols / w);
-    let done = 0;
-    const writeClipped = (ptr: number, length: number, position: number) => {
-      const len = Math.min(length, L - position);
-      if (len > 0) writeAll(outFd, kernel.u8(), ptr, len, position);
-    };
-    await inSlots(slots, stripes, async (s, slotIndex) => {
-      signal?.throwIfAborted();
-      const p0 = s * w,
-        ww = Math.min(w, symbols - p0);
-      const sl = slot[slotIndex];
-      for (const [idx, fd] of sliverFds) {
-        const x = idx < o ? k.rsDecodePosition(o, r, false, idx) : k.rsDecodePosition(o, r, true, idx - o);
-        readAll(fd, kernel.u8(), sl.raw + x * w * S, ww * S, dataStart + p0 * S);
-      }
-      if (missing.length > 0) {
-        const task: DecodeTask = {
-          kind: 'decode',
-          encoding: scheme.name,
-          o,
-          r,
-          S,
-          w: ww,
-          raw: sl.raw,
-          rawStride: w * S,
-          present,
-          received,
-          erasures: sl.erasures,
-          work: sl.work,
-          workStride: scheme.planarBytes(w, S),
-          restored: sl.restored,
-        };
-        await runner.run(kernel, task);
-      }
-      // Source sliver i's symbols [p0, p0+ww): received → raw at its position, else restored.
-      const src = (i: number) => (sliverFds.has(i) ? sl.raw + k.rsDecodePosition(o, r, false, i) * w * S : sl.restored + i * w * S);
-      for (const i of missing) writeAll(restoredFd, kernel.u8(), sl.restored + i * w * S, ww * S, (i * symbols + p0) * S);
-      if (axis === 'primary') {
-        for (let i = 0; i < o; i++) writeClipped(src(i), ww * S, (i * kS + p0) * S);
-      } else {
-        // Columns → rows: row p0 + t is the stripe's symbol t of every source column.
-        for (let j = 0; j < o; j++) k.copySymbols(src(j), S, 0, ww, 1, S, sl.rows + j * S, kS * S, 0);
-        for (let t = 0; t < ww; t++) writeClipped(sl.rows + t * kS * S, kS * S, (p0 + t) * kS * S);
-      }
-      done += ww;
-      options.onProgress?.({ phase: 'decode', bytesDone: Math.min(L, Math.round((L * done) / symbols)), bytesTotal: L });
-    });
-
-    // 4. Consistency check on every reconstructed source sliver.
+    chosen = await chooseSlivers(run);
+  } catch (e) {
+    forgetKernel(kernel.id); // the cleanup below will not run
+    kernel.recycle();
+    throw e;
+  }
+  const temp = await makeTempDir('decode', options.tempDir);
+  const fds: number[] = [];
+  const open = (path: string, flags: string) => {
+    const fd = openSync(path, flags);
+    fds.push(fd);
+    return fd;
+  };
+  try {
+    const outFd = open(target.partialPath, 'w+');
+    const restoredFd = open(join(temp, 'reconstructed.bin'), 'w+');
+    const sliverFds = new Map([...chosen.files].map(([index, file]) => [index, open(file, 'r')] as const));
+    const missing = await decodeStripes(run, chosen.axis, sliverFds, outFd, restoredFd);
     if ((options.consistencyCheck ?? 'default') === 'default' && missing.length > 0) {
-      kernel.release(decodeMark); // the decode buffers are done with
-      let next = 0,
-        checked = 0;
-      await onPool(
-        axis,
-        async (expand) => {
-          while (next < missing.length) {
-            signal?.throwIfAborted();
-            const batch = missing.slice(next, next + VERIFY_BATCH);
-            next += batch.length;
-            const datas = batch.map((i) => {
-              const d = new Uint8Array(symbols * S);
-              readAll(restoredFd, d, 0, d.length, i * symbols * S);
-              return d;
-            });
-            const roots = await expand(datas);
-            batch.forEach((i, t) => {
-              if (!equalBytes(roots[t], expectedSliverHash(meta, axis, i))) {
-                throw new InconsistentBlobError(
-                  `blob ${withId.blobIdString} is inconsistently encoded: reconstructed ${axis} sliver ${i} does not match its metadata hash`,
-                );
-              }
-            });
-            checked += batch.length;
-            options.onProgress?.({ phase: 'check', bytesDone: checked, bytesTotal: missing.length });
-          }
-        },
-        Math.ceil(missing.length / VERIFY_BATCH),
-      );
+      await checkReconstructed(run, chosen.axis, missing, restoredFd);
     }
     for (const fd of fds.splice(0)) closeSync(fd);
     await target.commit();
-    return { blobId: withId.blobIdString, bytes: L, axis, reconstructed: missing.length, rejected: rejectedErrors.length };
+    return { blobId: withId.blobIdString, bytes: L, axis: chosen.axis, reconstructed: missing.length, rejected: run.rejected.length };
   } finally {
     for (const fd of fds) closeSync(fd);
     await target.discard().catch(() => {});
     await rm(temp, { recursive: true, force: true }).catch(() => {});
     forgetKernel(kernel.id);
+    kernel.recycle(); // its memory serves the next encode or decode (no fresh pages)
   }
+}
 
-  /** Reads and verifies candidate slivers until one axis has k valid ones (distinct indices). */
-  async function chooseSlivers(): Promise<{ axis: SliverAxis; files: { index: number; file: string }[] }> {
-    const found: Record<SliverAxis, number> = { primary: 0, secondary: 0 };
-    for (const ax of ['primary', 'secondary'] as const) {
-      const need = ax === 'primary' ? kP : kS;
-      const names = await readdir(join(dir, ax)).catch(() => [] as string[]);
-      const candidates: { index: number; file: string }[] = [];
-      for (const name of names) {
-        const m = /^(0|[1-9]\d*)\.bcs$/.exec(name); // canonical only: "7.bcs", never "07.bcs"
-        if (m && Number(m[1]) < n) candidates.push({ index: Number(m[1]), file: join(dir, ax, name) });
-        else reject(new TuskError(`skipping ${join(dir, ax, name)}: not a <index>.bcs file of this committee`));
-      }
-      candidates.sort((a, b) => a.index - b.index);
-      const valid = new Map<number, string>();
-      const k = ax === 'primary' ? kS : kP;
-      let next = 0;
-      await onPool(
-        ax,
-        async (expand) => {
-          while (valid.size < need && next < candidates.length) {
-            signal?.throwIfAborted();
-            const batch = candidates.slice(next, next + Math.min(VERIFY_BATCH, need - valid.size));
-            next += batch.length;
-            const slivers: SliverData[] = [];
-            const files: string[] = [];
-            for (const c of batch) {
-              try {
-                const sliver = SliverData.fromBcs(ax, new Uint8Array(await readFile(c.file)));
-                if (sliver.index !== c.index)
-                  throw new TuskInputError(`file name says index ${c.index} but the sliver says ${sliver.index}`);
-                if (sliver.symbolSize !== S) throw new TuskInputError(`symbol size ${sliver.symbolSize}, expected ${S}`);
-                if (sliver.data.length !== k * S) throw new TuskInputError(`length ${sliver.data.length} bytes, expected ${k * S}`);
-                slivers.push(sliver);
-                files.push(c.file);
-              } catch (e) {
-                reject(new SliverVerificationError(ax, c.index, `invalid (${(e as Error).message})`));
-              }
-            }
-            const roots = await expand(slivers.map((x) => x.data));
-            slivers.forEach((sliver, t) => {
-              if (!equalBytes(roots[t], expectedSliverHash(meta, ax, sliver.index))) {
-                reject(new SliverVerificationError(ax, sliver.index, 'Merkle root of the expanded sliver does not match the metadata'));
-              } else if (valid.has(sliver.index)) reject(new SliverVerificationError(ax, sliver.index, 'duplicate index (ignored)'));
-              else if (valid.size < need) valid.set(sliver.index, files[t]);
-            });
-            options.onProgress?.({ phase: 'verify', bytesDone: valid.size, bytesTotal: need });
-          }
-        },
-        runner.slots,
-      );
-      found[ax] = valid.size;
-      if (valid.size >= need) return { axis: ax, files: [...valid].map(([index, file]) => ({ index, file })) };
-    }
-    throw new NotEnoughSliversError(
-      `not enough valid slivers to decode: ${found.primary} of ${kP} primary and ${found.secondary} of ${kS} secondary needed` +
-        (rejectedErrors.length ? ` (${rejectedErrors.length} rejected)` : ''),
-      rejectedErrors.filter((e): e is SliverVerificationError => e instanceof SliverVerificationError),
+/** Phase 1: reads the directory's metadata, checks it against its blob ID and sets up the run. */
+async function openRun(dir: string, options: StreamDecodeOptions): Promise<DecodeRun> {
+  const withId = await readDirectoryMetadata(dir);
+  const kernel = (options.kernel ?? defaultKernel()).fork();
+  const cfg = verifyMetadata(withId, withId.metadata.hashes.length, kernel);
+  const L = withId.metadata.unencodedLength;
+  const rejected: (SliverVerificationError | TuskError)[] = [];
+  return {
+    dir,
+    options,
+    withId,
+    kernel,
+    cfg,
+    L,
+    S: cfg.symbolSize(L),
+    runner: options.pool ?? defaultPool(),
+    budget: options.memoryBudget ?? DEFAULT_BUDGET,
+    rejected,
+    reject: (e) => {
+      rejected.push(e);
+      options.onRejected?.(e);
+    },
+  };
+}
+
+/**
+ * Expands `count` slivers of a batch and returns their Merkle roots (fresh arrays); `place(t, ptr)`
+ * writes sliver t's k·S data bytes straight into kernel memory at `ptr` (`kernel.u8()`), e.g. with a
+ * positional file read, so sliver bytes never pass through JS memory.
+ */
+type ExpandBatch = (count: number, place: (t: number, ptr: number) => void) => Promise<Uint8Array[]>;
+
+/**
+ * Runs `work` on up to `chainsWanted` concurrent chains, giving each an {@link ExpandBatch} that
+ * expands a batch of `axis` slivers on the pool. Buffers come from the budget (planned by
+ * codec/task-plan.ts) and are released afterwards.
+ */
+async function withExpandChains(
+  run: DecodeRun,
+  axis: SliverAxis,
+  chainsWanted: number,
+  work: (expand: ExpandBatch) => Promise<void>,
+): Promise<void> {
+  const { kernel, cfg, S, runner, budget } = run;
+  // Kernel buffers per chain, with 64 bytes of alignment slack (sliver data is read straight into them).
+  const need = (h: number) => planExpand(kernel, cfg, axis, S, h).chainBytes(h) + 64;
+  const avail = budget - BUDGET_RESERVE;
+  if (avail < need(1))
+    throw new TuskInputError(
+      `memory budget of ${budget} bytes is too small to verify slivers of this blob: it needs at least ${need(1) + BUDGET_RESERVE} bytes`,
     );
+  const chains = Math.max(1, Math.min(chainsWanted, runner.slots, Math.floor(avail / need(1))));
+  let per = VERIFY_BATCH;
+  while (per > 1 && need(per) * chains > avail) per = Math.floor(per / 2);
+  const plan = planExpand(kernel, cfg, axis, S, per);
+  const mark = kernel.mark();
+  try {
+    const slots = Array.from({ length: chains }, () => plan.allocChain(kernel));
+    await inSlots(chains, chains, async (c) => {
+      const sl = slots[c];
+      await work(async (count, place) => {
+        const roots: Uint8Array[] = [];
+        for (let t0 = 0; t0 < count; t0 += per) {
+          const h = Math.min(per, count - t0);
+          for (let t = 0; t < h; t++) place(t0 + t, sl.area + t * plan.n * S);
+          await runner.run(kernel, plan.task(sl, h));
+          for (let t = 0; t < h; t++) roots.push(kernel.u8().slice(sl.roots + t * 32, sl.roots + (t + 1) * 32));
+        }
+        return roots;
+      });
+    });
+  } finally {
+    kernel.release(mark);
+  }
+}
+
+/**
+ * Phase 2: reads and verifies candidate slivers, primary first and systematic first on each axis,
+ * until one axis has k valid ones with distinct indices; the rest are not read.
+ * @throws NotEnoughSliversError (retryable) naming what was found and rejected.
+ */
+async function chooseSlivers(run: DecodeRun): Promise<ChosenSlivers> {
+  const { cfg } = run;
+  const found: Record<SliverAxis, number> = { primary: 0, secondary: 0 };
+  for (const axis of ['primary', 'secondary'] as const) {
+    const valid = await verifyCandidates(run, axis, await listCandidates(run, axis));
+    found[axis] = valid.size;
+    if (valid.size >= decodeOriginals(cfg, axis)) return { axis, files: valid };
+  }
+  throw new NotEnoughSliversError(
+    `not enough valid slivers to decode: ${found.primary} of ${cfg.primarySymbols} primary and ${found.secondary} of ${cfg.secondarySymbols} secondary needed` +
+      (run.rejected.length ? ` (${run.rejected.length} rejected)` : ''),
+    run.rejected.filter((e): e is SliverVerificationError => e instanceof SliverVerificationError),
+  );
+}
+
+/** The `<index>.bcs` files of `axis` in the directory, by index (anything else is rejected). */
+async function listCandidates(run: DecodeRun, axis: SliverAxis): Promise<{ index: number; file: string }[]> {
+  const names = await readdir(join(run.dir, axis)).catch(() => [] as string[]);
+  const candidates: { index: number; file: string }[] = [];
+  for (const name of names) {
+    const m = /^(0|[1-9]\d*)\.bcs$/.exec(name); // canonical only: "7.bcs", never "07.bcs"
+    if (m && Number(m[1]) < run.cfg.nShards) candidates.push({ index: Number(m[1]), file: join(run.dir, axis, name) });
+    else run.reject(new TuskError(`skipping ${join(run.dir, axis, name)}: not a <index>.bcs file of this committee`));
+  }
+  return candidates.sort((a, b) => a.index - b.index);
+}
+
+/** Verifies `candidates` (in order, in batches on the pool) until k are valid; @returns index → file. */
+async function verifyCandidates(
+  run: DecodeRun,
+  axis: SliverAxis,
+  candidates: { index: number; file: string }[],
+): Promise<Map<number, string>> {
+  const { S, options } = run;
+  const meta = run.withId.metadata;
+  const need = decodeOriginals(run.cfg, axis);
+  const k = sliverSymbols(run.cfg, axis);
+  const valid = new Map<number, string>();
+  let next = 0;
+  await withExpandChains(run, axis, run.runner.slots, async (expand) => {
+    while (valid.size < need && next < candidates.length) {
+      options.signal?.throwIfAborted();
+      const batch = candidates.slice(next, next + Math.min(VERIFY_BATCH, need - valid.size));
+      next += batch.length;
+      const opened: SliverFile[] = [];
+      for (const c of batch) {
+        try {
+          opened.push(openSliverFile(c.file, c.index, k, S));
+        } catch (e) {
+          run.reject(new SliverVerificationError(axis, c.index, `invalid (${(e as Error).message})`));
+        }
+      }
+      let roots: Uint8Array[];
+      try {
+        roots = await expand(opened.length, (t, ptr) => readAll(opened[t].fd, run.kernel.u8(), ptr, k * S, opened[t].dataStart));
+      } finally {
+        for (const f of opened) closeSync(f.fd);
+      }
+      opened.forEach((f, t) => {
+        if (!equalBytes(roots[t], expectedSliverHash(meta, axis, f.index))) {
+          run.reject(new SliverVerificationError(axis, f.index, 'Merkle root of the expanded sliver does not match the metadata'));
+        } else if (valid.has(f.index)) run.reject(new SliverVerificationError(axis, f.index, 'duplicate index (ignored)'));
+        else if (valid.size < need) valid.set(f.index, f.file);
+      });
+      options.onProgress?.({ phase: 'verify', bytesDone: valid.size, bytesTotal: need });
+    }
+  });
+  return valid;
+}
+
+/**
+ * Phase 3: decodes stripes of symbol positions: one positional read per chosen sliver straight into
+ * kernel memory, a `decode` task on the pool when source slivers are missing, positional writes of
+ * the blob bytes to `outFd` and of the reconstructed source symbols to `restoredFd` (source sliver
+ * i at i·symbols·S). @returns the indices of the reconstructed source slivers.
+ */
+async function decodeStripes(
+  run: DecodeRun,
+  axis: SliverAxis,
+  sliverFds: ReadonlyMap<number, number>,
+  outFd: number,
+  restoredFd: number,
+): Promise<number[]> {
+  const { kernel, cfg, S, L, runner, budget, options } = run;
+  const kS = cfg.secondarySymbols;
+  const o = decodeOriginals(cfg, axis);
+  const symbols = sliverSymbols(cfg, axis); // per sliver
+  // Every chosen sliver was checked to hold exactly `symbols`·S data bytes, and SliverData BCS
+  // has a canonical ULEB length: the data starts at the same offset in every file.
+  const dataStart = ulebLength(symbols * S);
+  const missing: number[] = [];
+  for (let i = 0; i < o; i++) if (!sliverFds.has(i)) missing.push(i);
+  const present = [...sliverFds.keys()];
+
+  // Per chain: the plan's buffers and (secondary axis) the stripe's rows. As many chains as the budget holds.
+  const rowsBytes = (ww: number) => (axis === 'secondary' ? ww * kS * S : 0);
+  const need = (ww: number) => planDecode(kernel, cfg, o, S, ww, present).chainBytes + rowsBytes(ww);
+  const avail = budget - BUDGET_RESERVE;
+  if (avail < need(1)) {
+    throw new TuskInputError(
+      `memory budget of ${budget} bytes is too small to decode this blob: it needs at least ${need(1) + BUDGET_RESERVE} bytes`,
+    );
+  }
+  const slots = Math.max(1, Math.min(runner.slots, Math.floor(avail / need(1))));
+  let w = Math.max(1, Math.min(symbols, Math.floor(STRIPE_TARGET / S)));
+  while (w > 1 && need(w) * slots > avail) w = Math.floor(w / 2);
+  const plan = planDecode(kernel, cfg, o, S, w, present);
+
+  const mark = kernel.mark();
+  try {
+    const received = plan.allocShared(kernel);
+    const chains = Array.from({ length: slots }, () => ({
+      ...plan.allocChain(kernel),
+      rows: rowsBytes(w) > 0 ? kernel.alloc(rowsBytes(w)) : 0,
+    }));
+    const writeClipped = (ptr: number, length: number, position: number) => {
+      const len = Math.min(length, L - position);
+      if (len > 0) writeAll(outFd, kernel.u8(), ptr, len, position);
+    };
+    let done = 0;
+    await inSlots(slots, Math.ceil(symbols / w), async (s, slotIndex) => {
+      options.signal?.throwIfAborted();
+      const p0 = s * w,
+        ww = Math.min(w, symbols - p0);
+      const sl = chains[slotIndex];
+      for (const [idx, fd] of sliverFds) readAll(fd, kernel.u8(), sl.raw + plan.position(idx) * plan.rawStride, ww * S, dataStart + p0 * S);
+      if (missing.length > 0) await runner.run(kernel, plan.task(sl, received, ww));
+      // Source sliver i's symbols [p0, p0+ww): received → raw at its position, else restored.
+      const src = (i: number) => (sliverFds.has(i) ? sl.raw + plan.position(i) * plan.rawStride : sl.restored + i * plan.rawStride);
+      for (const i of missing) writeAll(restoredFd, kernel.u8(), sl.restored + i * plan.rawStride, ww * S, (i * symbols + p0) * S);
+      if (axis === 'primary') {
+        for (let i = 0; i < o; i++) writeClipped(src(i), ww * S, (i * kS + p0) * S);
+      } else {
+        // Columns → rows: row p0 + t is the stripe's symbol t of every source column.
+        for (let j = 0; j < o; j++) kernel.exports.copySymbols(src(j), S, 0, ww, 1, S, sl.rows + j * S, kS * S, 0);
+        for (let t = 0; t < ww; t++) writeClipped(sl.rows + t * kS * S, kS * S, (p0 + t) * kS * S);
+      }
+      done += ww;
+      options.onProgress?.({ phase: 'decode', bytesDone: Math.min(L, Math.round((L * done) / symbols)), bytesTotal: L });
+    });
+    return missing;
+  } finally {
+    kernel.release(mark);
+  }
+}
+
+/**
+ * Phase 4, the consistency check: every reconstructed source sliver (read back from `restoredFd`)
+ * is re-expanded and compared with the metadata.
+ * @throws InconsistentBlobError when one differs (the writer encoded the blob inconsistently).
+ */
+async function checkReconstructed(run: DecodeRun, axis: SliverAxis, missing: readonly number[], restoredFd: number): Promise<void> {
+  const { S, options, withId } = run;
+  const symbols = sliverSymbols(run.cfg, axis);
+  let next = 0,
+    checked = 0;
+  await withExpandChains(run, axis, Math.ceil(missing.length / VERIFY_BATCH), async (expand) => {
+    while (next < missing.length) {
+      options.signal?.throwIfAborted();
+      const batch = missing.slice(next, next + VERIFY_BATCH);
+      next += batch.length;
+      const roots = await expand(batch.length, (t, ptr) => readAll(restoredFd, run.kernel.u8(), ptr, symbols * S, batch[t] * symbols * S));
+      batch.forEach((i, t) => {
+        if (!equalBytes(roots[t], expectedSliverHash(withId.metadata, axis, i))) {
+          throw new InconsistentBlobError(
+            `blob ${withId.blobIdString} is inconsistently encoded: reconstructed ${axis} sliver ${i} does not match its metadata hash`,
+          );
+        }
+      });
+      checked += batch.length;
+      options.onProgress?.({ phase: 'check', bytesDone: checked, bytesTotal: missing.length });
+    }
+  });
+}
+
+/** A sliver file whose BCS frame checked out, open for a positional read of its data. */
+interface SliverFile {
+  readonly fd: number;
+  readonly index: number;
+  readonly file: string;
+  /** Offset of the sliver data in the file (after the ULEB length). */
+  readonly dataStart: number;
+}
+
+/**
+ * Opens sliver `file` and checks its SliverData BCS frame (canonical length, k·S data bytes, symbol
+ * size S, index `index`) from its first and last bytes, without reading the data.
+ * @throws TuskInputError saying what is wrong (the file is closed again)
+ */
+function openSliverFile(file: string, index: number, k: number, S: number): SliverFile {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const head = new Uint8Array(Math.min(10, size));
+    readAll(fd, head, 0, head.length, 0);
+    const { value: len, next } = readUleb(head, 0);
+    if (next + len + 4 !== size) throw new TuskInputError(`SliverData BCS: length ${size} does not match its data length ${len}`);
+    const tail = new Uint8Array(4);
+    readAll(fd, tail, 0, 4, next + len);
+    const symbolSize = readU16(tail, 0);
+    const got = readU16(tail, 2);
+    if (got !== index) throw new TuskInputError(`file name says index ${index} but the sliver says ${got}`);
+    if (symbolSize !== S) throw new TuskInputError(`symbol size ${symbolSize}, expected ${S}`);
+    if (len !== k * S) throw new TuskInputError(`length ${len} bytes, expected ${k * S}`);
+    return { fd, index, file, dataStart: next };
+  } catch (e) {
+    closeSync(fd);
+    throw e;
   }
 }

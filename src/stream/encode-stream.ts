@@ -14,9 +14,12 @@
  *     file (row-major).
  *  C. Merkle roots on the pool; then primary slivers k_p…n−1 are read back from the row file and
  *     delivered; then the metadata.
+ * With a sink that takes in-place writes (the sliver directory, src/stream/intermediates.ts) the
+ * column file IS the secondary sliver files and the row file the primary slivers k_p…n−1: they
+ * are written positionally into the sink's files and never delivered again (the disk sees each
+ * sliver byte once).
  * Output is byte-identical to the in-memory encoder for the same input.
  */
-import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,10 +34,10 @@ import { type TaskRunner } from '../codec/tasks.ts';
 import type { ColsTask, RootsTask, RowsTask, StripeTask } from '../codec/tasks.ts';
 import { defaultPool } from '../pool/codec-pool.ts';
 import { openBlobSource, type BlobInput, type BlobSource } from './source.ts';
-import type { SliverSink } from './sink.ts';
+import { isInPlaceSink, type SliverSink } from './sink.ts';
 import { inSlots } from '../util/slots.ts';
 import { forgetKernel } from '../wasm/memory-release.ts';
-import { readAll, writeAll } from './file-io.ts';
+import { inPlaceIntermediates, metadataOnlyIntermediates, tempFileIntermediates, type Intermediates } from './intermediates.ts';
 import { merkleScratchBytes } from '../hash/blake2b.ts';
 
 /** A progress report: `phase` and how far it is, in bytes of that phase's work. */
@@ -76,12 +79,28 @@ const STRIPE_TARGET = 64 * 1024;
  *   any failure the sink is closed with `ok = false` and temporary files are removed.
  */
 export async function encodeStream(input: BlobInput, options: StreamEncodeOptions): Promise<EncodedMetadata> {
+  return encodeWith(input, options, false);
+}
+
+/** Options for {@link computeStreamMetadata}: those of encodeStream without a sink. */
+export type StreamMetadataOptions = Omit<StreamEncodeOptions, 'sink'>;
+
+/**
+ * The blob ID and metadata of `input` with bounded memory, like {@link encodeStream} but keeping no
+ * sliver: only the columns go to a temporary file (phase B needs them); the recovery rows are
+ * hashed and dropped. For inputs too large for computeFileMetadata (kernel memory ≈ 1.5× the blob).
+ */
+export async function computeStreamMetadata(input: BlobInput, options: StreamMetadataOptions): Promise<EncodedMetadata> {
+  return encodeWith(input, { ...options, sink: { writeSliver: () => {}, writeMetadata: () => {} } }, true);
+}
+
+async function encodeWith(input: BlobInput, options: StreamEncodeOptions, metadataOnly: boolean): Promise<EncodedMetadata> {
   const { sink, signal } = options;
   let temp: string | undefined;
   const tempDir = async () => (temp ??= await mkdtemp(join(options.tempDir ?? tmpdir(), 'tusk-encode-')));
   let source: BlobSource | undefined;
   let kernel: WasmKernel | undefined;
-  const fds: number[] = [];
+  let store: Intermediates | undefined;
   try {
     signal?.throwIfAborted();
     source = await openBlobSource(input, options.length, tempDir, signal);
@@ -90,11 +109,14 @@ export async function encodeStream(input: BlobInput, options: StreamEncodeOption
     cfg.symbolSize(source.length); // size checks before any work
     kernel = (options.kernel ?? defaultKernel()).fork();
     const runner = options.pool ?? defaultPool();
-    const columnFile = join(await tempDir(), 'columns.bin');
-    const rowFile = join(await tempDir(), 'rows.bin');
-    fds.push(openSync(columnFile, 'w+'));
-    fds.push(openSync(rowFile, 'w+'));
-    const result = await run(cfg, source, kernel, runner, sink, fds[0], fds[1], options);
+    const layout = { n: cfg.nShards, kP: cfg.primarySymbols, kS: cfg.secondarySymbols, S: cfg.symbolSize(source.length) };
+    store = metadataOnly
+      ? metadataOnlyIntermediates(await tempDir(), layout)
+      : isInPlaceSink(sink)
+        ? inPlaceIntermediates(sink, layout)
+        : tempFileIntermediates(await tempDir(), layout);
+    const result = await run(cfg, source, kernel, runner, sink, store, options);
+    store.close(); // in place: the sliver files are complete before the sink commits them
     await sink.close?.(true);
     return result;
   } catch (e) {
@@ -102,14 +124,15 @@ export async function encodeStream(input: BlobInput, options: StreamEncodeOption
     throw e;
   } finally {
     // Each step on its own: one failing must not skip the others.
-    for (const fd of fds) {
-      try {
-        closeSync(fd);
-      } catch {}
-    }
+    try {
+      store?.close();
+    } catch {}
     await source?.close().catch(() => {});
     if (temp) await rm(temp, { recursive: true, force: true }).catch(() => {});
-    if (kernel) forgetKernel(kernel.id);
+    if (kernel) {
+      forgetKernel(kernel.id);
+      kernel.recycle(); // its memory serves the next encode or decode (no fresh pages)
+    }
   }
 }
 
@@ -119,8 +142,7 @@ async function run(
   kernel: WasmKernel,
   runner: TaskRunner,
   sink: SliverSink,
-  columnFd: number,
-  rowFd: number,
+  store: Intermediates,
   options: StreamEncodeOptions,
 ): Promise<EncodedMetadata> {
   const { signal, onProgress } = options;
@@ -228,11 +250,11 @@ async function run(
         leafHashes,
       };
       await exec(task);
-      for (let t = 0; t < hh; t++) {
+      for (let t = 0; t < hh && store.deliver; t++) {
         await sink.writeSliver(SliverData.fromBcs('primary', mem().subarray(rows + t * pFrame, rows + (t + 1) * pFrame)));
       }
       const m = mem();
-      for (let c = 0; c < n; c++) writeAll(columnFd, m, cols + c * hh * S, hh * S, c * colBytes + r0 * S);
+      for (let c = 0; c < n; c++) store.writeColumn(m, cols + c * hh * S, hh * S, c, r0);
       rowsDone += hh;
       report('rows', Math.min(L, rowsDone * rowBytes), L);
     },
@@ -259,7 +281,7 @@ async function run(
     const { frames, out, work } = slotB[s];
     for (let t = 0; t < ww; t++) {
       const frame = frames + t * sFrame;
-      readAll(columnFd, mem(), frame + sHead, colBytes, (c0 + t) * colBytes);
+      store.readColumn(mem(), frame + sHead, c0 + t);
       writeU16(mem(), frame + sHead + colBytes + 2, c0 + t);
     }
     const task: ColsTask = {
@@ -279,12 +301,13 @@ async function run(
       leafHashes,
     };
     await exec(task);
-    for (let t = 0; t < ww; t++) {
+    // In place, the columns read above are the secondary sliver files themselves: nothing to deliver.
+    for (let t = 0; t < ww && !store.columnsInPlace; t++) {
       await sink.writeSliver(SliverData.fromBcs('secondary', mem().subarray(frames + t * sFrame, frames + (t + 1) * sFrame)));
     }
     if (c0 < kS) {
       const m = mem();
-      for (let j = 0; j < f2; j++) writeAll(rowFd, m, out + j * ww * S, ww * S, j * rowBytes + c0 * S);
+      for (let j = 0; j < f2; j++) store.writeRecoveryRow(m, out + j * ww * S, ww * S, j, c0);
     }
     colsDone += ww;
     report('columns', colsDone * colBytes, n * colBytes);
@@ -300,9 +323,9 @@ async function run(
   });
   const frame = kernel.alloc(pFrame, 8);
   writeSliverFrames(mem(), frame, 1, pFrame, rowBytes, S);
-  for (let j = 0; j < f2; j++) {
+  for (let j = 0; j < f2 && !store.rowsInPlace; j++) {
     signal?.throwIfAborted();
-    readAll(rowFd, mem(), frame + pHead, rowBytes, j * rowBytes);
+    store.readRecoveryRow(mem(), frame + pHead, j);
     writeU16(mem(), frame + pHead + rowBytes + 2, kP + j);
     await sink.writeSliver(SliverData.fromBcs('primary', mem().subarray(frame, frame + pFrame)));
     report('slivers', (j + 1) * rowBytes, f2 * rowBytes);

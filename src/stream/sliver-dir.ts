@@ -17,7 +17,7 @@ import { SliverData, type SliverAxis } from '../codec/sliver.ts';
 import type { EncodedBlob } from '../codec/encode.ts';
 import type { EncodingName } from '../codec/encodings/index.ts';
 import { TuskInputError } from '../errors.ts';
-import type { SliverSink } from './sink.ts';
+import type { InPlaceSliverSink } from './sink.ts';
 
 /** The human-readable summary written as blob.json (also what `--json` prints). */
 export interface BlobSummary {
@@ -109,7 +109,7 @@ async function removeSliverDirectory(dir: string): Promise<boolean> {
  * hidden temporary sibling that is renamed into place on success and removed on failure, so the
  * target directory never holds a half-written encoding.
  */
-export async function directorySink(dir: string, options: DirectorySinkOptions = {}): Promise<SliverSink> {
+export async function directorySink(dir: string, options: DirectorySinkOptions = {}): Promise<InPlaceSliverSink> {
   const exists = await lstat(dir).then(
     () => true,
     (e) => (e.code === 'ENOENT' ? false : Promise.reject(e)),
@@ -123,6 +123,8 @@ export async function directorySink(dir: string, options: DirectorySinkOptions =
   await mkdir(join(tmp, 'secondary'), { recursive: true });
   return {
     writeSliver: (s) => writeFile(join(tmp, s.axis, `${s.index}.bcs`), s.toBcs()),
+    // The streaming encoder writes slivers into these files in place (see InPlaceSliverSink).
+    sliverFile: (axis, index) => join(tmp, axis, `${index}.bcs`),
     async writeMetadata(result) {
       await writeFile(join(tmp, 'metadata.bcs'), result.metadataWithId.toBcs());
       await writeFile(join(tmp, 'blob.json'), JSON.stringify(blobSummary(result), null, 2) + '\n');

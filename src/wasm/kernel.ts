@@ -148,6 +148,8 @@ export class WasmKernel implements KernelLayout {
   readonly gf8Base: number;
   private top: number;
   private view: Uint8Array;
+  /** The mark right after the tables: what {@link recycle} resets to. */
+  private readonly base: number;
 
   /**
    * @param flavor which build to run (`auto`: SIMD when the engine validates it).
@@ -182,6 +184,7 @@ export class WasmKernel implements KernelLayout {
       this.exports.gf16InitLogWalsh(this.logWalshBase);
       this.exports.gf8Init(this.gf8Base);
     }
+    this.base = this.top;
   }
 
   private lock: Promise<unknown> = Promise.resolve();
@@ -198,9 +201,29 @@ export class WasmKernel implements KernelLayout {
     return run;
   }
 
-  /** A new instance of the same flavour sharing nothing with this one but a copy of its tables. */
+  /**
+   * An instance of the same flavour sharing nothing with this one but a copy of its tables: a
+   * recycled one (see {@link recycle}) when one is spare — its pages are already mapped, so the
+   * work that follows pays no first-touch page faults (slow on VMs) — else a new one.
+   */
   fork(): WasmKernel {
+    const i = spares.findIndex((k) => k.flavor === this.flavor);
+    if (i >= 0) return spares.splice(i, 1)[0];
     return new WasmKernel(this.flavor, this);
+  }
+
+  /**
+   * Hands this instance back for reuse by a later {@link fork} (encodes and decodes on dedicated
+   * memory call it when done). Pre: nothing uses its memory any more — no views, no result
+   * slivers, no task in flight; pool workers were told to forget it. Everything allocated is freed.
+   * At most {@link MAX_SPARE_BYTES} of memory is kept spare (WebAssembly memory never shrinks), the
+   * rest is left to the garbage collector. The thread's default kernel is never recycled.
+   */
+  recycle(): void {
+    this.top = this.base;
+    if (this === shared || spares.includes(this)) return;
+    const spareBytes = spares.reduce((sum, k) => sum + k.memory.buffer.byteLength, 0);
+    if (spareBytes + this.memory.buffer.byteLength <= MAX_SPARE_BYTES) spares.push(this);
   }
 
   /** Reserves `bytes` bytes aligned to `alignment` (a power of two), growing memory as needed. */
@@ -249,6 +272,11 @@ function align(x: number, a: number): number {
 }
 
 let shared: WasmKernel | undefined;
+
+/** Recycled instances waiting for a {@link WasmKernel.fork}. */
+const spares: WasmKernel[] = [];
+/** Kernel memory kept for reuse at most (bytes): one large encode's or decode's worth. */
+export const MAX_SPARE_BYTES = 1.25 * 2 ** 30;
 
 /** The calling thread's default kernel instance (created on first use). */
 export function defaultKernel(): WasmKernel {

@@ -146,5 +146,5 @@ export async function abortCode(p: Promise<unknown>): Promise<string> {
 /** Asserts the supply invariant: every FROST minted is in a balance, a stake, a pool or the accounting. */
 export async function expectSupplyConserved(chain: LocalChain): Promise<void> {
   const a = await chain.supplyAudit();
-  expect(a.balances + a.stakedPrincipal + a.poolRewards + a.undistributed + a.slashed).toBe(a.minted);
+  expect(a.balances + a.stakedPrincipal + a.poolRewards + a.undistributed + a.burned).toBe(a.minted);
 }

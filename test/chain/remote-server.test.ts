@@ -167,9 +167,14 @@ describe('chain server HTTP contract', () => {
     expect((await raw('POST', '/v1/transactions', '{not json')).status).toBe(400);
     expect((await raw('POST', '/v1/transactions', 'x', 'text/plain')).status).toBe(415);
     expect((await raw('POST', '/v1/faucet', JSON.stringify({ recipient: alice.toSuiAddress(), amount: 5 }))).status).toBe(400);
-    const huge = await raw('POST', '/v1/transactions', JSON.stringify({ bytes: { $bytes: '00'.repeat(600_000) }, signature: 'x' }));
+    // Bodies are capped at 1 MiB, transactions at 32 MiB (a site update is one transaction).
+    const huge = await raw('POST', '/v1/faucet', JSON.stringify({ recipient: alice.toSuiAddress(), pad: '00'.repeat(600_000) }));
     expect(huge.status).toBe(413);
     expect(huge.body.error.code).toBe('EBodyTooLarge');
+    const bigTx = await raw('POST', '/v1/transactions', JSON.stringify({ bytes: { $bytes: '00'.repeat(600_000) }, signature: 'x' }));
+    expect(bigTx.status).toBe(400); // read and refused as a transaction, not for its size
+    const hugeTx = await raw('POST', '/v1/transactions', JSON.stringify({ bytes: { $bytes: '00'.repeat(17 << 20) }, signature: 'x' }));
+    expect(hugeTx.status).toBe(413);
   });
 
   it('a forged signature is a chain abort (400) with the Move-style code', async () => {

@@ -25,7 +25,11 @@ afterAll(() => {
 
 interface Dev {
   child: ChildProcess;
-  summary: { chainUrl: string; nodes: { pid: number; url: string }[] };
+  summary: {
+    chainUrl: string;
+    nodes: { pid: number; url: string }[];
+    sui: { url: string; packageConfig: { systemObjectId: string; stakingPoolId: string } };
+  };
   stderr: () => string;
   exited: Promise<number | null>;
 }
@@ -91,6 +95,11 @@ describe('tusk dev process tree', () => {
     // The restart on the same data directory (same fixed ports) succeeds…
     const again = await startDev(data);
     expect(again.summary.chainUrl).toBe(dev.summary.chainUrl);
+    // The Walrus SDK's localnet config is in the summary and the client config, stable across restarts.
+    expect(again.summary.sui).toEqual(dev.summary.sui);
+    expect(dev.summary.sui.url).toBe(dev.summary.chainUrl);
+    expect(dev.summary.sui.packageConfig.systemObjectId).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(JSON.parse(readFileSync(join(data, 'client.json'), 'utf8')).sui).toEqual(dev.summary.sui);
     const kids2 = childrenOf(again.child.pid!);
     expect(kids2.length).toBe(3);
     // …and SIGHUP stops it cleanly (before the fix: tusk dev died, its children ran on).

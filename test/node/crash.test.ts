@@ -206,4 +206,47 @@ describe('tusk node CLI', () => {
     expect(JSON.parse(r.stdout).error).toMatchObject({ kind: 'failed', retryable: true, exitCode: 1 });
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
+
+  it('--chain-wait: a node started while its chain is down waits for it, then starts (found by the soak)', async () => {
+    // A chain that is down for the first seconds: a server started late on a port fixed up front.
+    const late = await LocalChain.open({ path: join(tmp.dir, 'late-chain.sqlite'), nShards });
+    const probe = await startChainServer({ chain: late, host: '127.0.0.1', port: 0 });
+    const url = probe.url;
+    const port = Number(new URL(url).port);
+    await probe.close();
+    const child = spawn(
+      nodeBin,
+      [tuskBin, 'node', 'run', '--data-dir', join(tmp.dir, 'waiter'), '--chain-url', url, '--chain-wait', '60', '--json'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    const ready = new Promise<string>((resolve, reject) => {
+      createInterface({ input: child.stdout! }).once('line', resolve);
+      child.once('exit', (code) => reject(new Error(`node exited with ${code}: ${stderr}`)));
+    });
+    let server: Awaited<ReturnType<typeof startChainServer>> | undefined;
+    try {
+      // The node says it is waiting (a second or so after its first attempt) and stays up.
+      for (let t = 0; !/waiting for the chain/.test(stderr); t++) {
+        expect(child.exitCode).toBeNull();
+        if (t > 600) throw new Error(`the node never said it waits: ${stderr}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      server = await startChainServer({ chain: late, host: '127.0.0.1', port });
+      const line = JSON.parse(await ready);
+      expect(line.url).toMatch(/^http:/);
+      expect(stderr).toMatch(/reachable again/);
+    } finally {
+      child.kill('SIGKILL');
+      await exited(child);
+      await server?.close();
+      await late.close();
+    }
+    // And a bad value is a usage error.
+    const r = await run(['node', 'run', '--data-dir', join(tmp.dir, 'cli-z'), '--chain-url', url, '--chain-wait', 'soon']);
+    expect(r.code).toBe(2);
+  }, 90_000);
 });

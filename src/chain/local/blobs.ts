@@ -302,6 +302,8 @@ export function invalidateBlobId(ctx: ExecContext, args: Readonly<Record<string,
   // fire, because verifyCommitteeCertificate verified against the current committee and already
   // refused any other message epoch with EIncorrectEpoch (as Move's verify_*_in_epoch does first).
   ctx.emit({ type: 'InvalidBlobID', epoch: m.epoch, blobId });
+  // Storage challenges skip it from now on (nodes may drop an invalid blob's slivers).
+  ctx.store.q('INSERT OR IGNORE INTO invalid_blob_ids(blob_id) VALUES (?)').run(blobId);
   return { blobId };
 }
 

@@ -1,436 +1,527 @@
 /**
- * Storage challenges on the local chain (issue #16; design in docs/challenges.md, research in
- * the shared spec challenges.md §6). Once per epoch the chain draws a random seed and, for every
- * committee node that holds shards, `samples` items: byte-weighted random source symbols of the
- * node's slivers of certified blobs. The node answers each item with the symbol, its Merkle path
- * in the expanded sliver tree, both sliver roots of the pair and the pair's path to the blob's
- * on-chain `rootHash`, so the chain checks every answer against its own commitment and trusts no
- * peer. When the round is finished, a node that did not answer every item correctly fails it:
- * its whole reward for the epoch is withheld (the existing withholding hook), and a node failing
- * `jailThreshold` of its last `jailWindow` rounds is jailed (left out of the next committee) and
- * loses `slashBps` of its pool's stake, which is burnt and counted in the supply audit.
+ * Storage challenges on the local chain (docs/challenges.md): rounds seeded by the chain's
+ * randomness, commit-then-reveal answers verified against each blob's on-chain root hash,
+ * per-node outcomes, and their consequences at the epoch change (reward withholding, jail,
+ * commission burning).
  *
- * Everything here runs inside one `ExecContext` (one SQLite transaction), like the other modules.
+ * A round: `startRound` (the chain's clock or a dev call) draws a 32-byte seed and assigns each
+ * committee node `symbolsPerRound` items (src/challenge/sampler.ts) of its challengeable slivers.
+ * The node's operator then calls `commitChallenge` with the digest of its symbols before
+ * `commitWindowMs` has passed, and `proveChallenge` with the symbols and Merkle proofs before
+ * `proofWindowMs`. A round is closed by the next round's start or by the epoch change: a node
+ * that did not commit `missed` it; one that committed but did not prove all items `failed` it.
+ *
+ * Settlement (`settleEpoch`, run by advanceEpoch before rewards): the share of scheduled rounds a
+ * node did not pass is withheld from its reward (the withholding hook; withheld FROST roll forward
+ * to the next epoch); an offence jails the node (left out of the next `jailEpochs` committees) and
+ * burns the commission its operator would have been paid for the epoch. Offences:
+ *  - data loss: items declared absent or proven invalid in ≥ `lossRoundsToJail` rounds over this
+ *    and the previous epoch, or ≥ `lossItemsToJail` such items in one round;
+ *  - unavailability: passed at most half of ≥ `minRoundsForUnavailable` rounds scheduled over
+ *    this and the previous epoch.
  */
-import { blake2b } from '@noble/hashes/blake2.js';
+import { randomBytes } from 'node:crypto';
 import { ChainAbortError, TuskInputError } from '../../errors.ts';
-import { EncodingConfig, ENCODING_TYPE_RS2 } from '../../codec/config.ts';
-import { blobIdRotation } from '../../codec/blob-id.ts';
-import { type MerkleNode, verifyMerkleProof } from '../../codec/merkle.ts';
-import { pairForShard } from '../../protocol/placement.ts';
-import type { ChallengeNodeStatus, ObjectId } from '../types.ts';
-import type { ExecContext } from './context.ts';
+import { BlobWeights, sampleItems, type ChallengeableBlob, type ChallengeItem } from '../../challenge/sampler.ts';
+import { commitDigest, verifyItemProof, type ChallengeItemProof } from '../../challenge/proof.ts';
+import { equalBytes } from '../../util/bytes.ts';
+import { decodeChainJson, encodeChainJson } from '../json.ts';
+import type { ChallengeOutcome, ObjectId } from '../types.ts';
+import { argAddress, argBytes, argUint, requireOwner, type ExecContext } from './context.ts';
 import type { Store } from './tables.ts';
-import { N_BASIS_POINTS } from './staking.ts';
+import type { CommitteeInfo } from '../types.ts';
+import { quorumBelow } from './epochs.ts';
 
-/** Challenge parameters, fixed at chain creation (meta keys `challenge.*`). */
+/** Challenge and penalty parameters (fixed at genesis; stored in the chain's meta table). */
 export interface ChallengeParams {
-  /** Items (source symbols) drawn per node per round. */
-  readonly samples: number;
-  /** Failed rounds within the last `jailWindow` rounds of a node that jail and slash it. */
-  readonly jailThreshold: number;
-  readonly jailWindow: number;
-  /** Basis points of the pool's stake burnt when the node is jailed. */
-  readonly slashBps: number;
+  /** Items per node per round (s). 0 turns challenges off. */
+  readonly symbolsPerRound: number;
+  /** Rounds the chain's clock starts per epoch, evenly spaced (R). */
+  readonly roundsPerEpoch: number;
+  /** How long after a round starts a commit is accepted (W1). */
+  readonly commitWindowMs: number;
+  /** How long after a round starts the proof is accepted (W2 ≥ W1). */
+  readonly proofWindowMs: number;
+  /** Committees a jailed node is left out of. */
+  readonly jailEpochs: number;
+  /** Rounds with absent or invalid items (this and the previous epoch) that jail a node. */
+  readonly lossRoundsToJail: number;
+  /** Absent or invalid items in one round that jail a node. */
+  readonly lossItemsToJail: number;
+  /** Scheduled rounds (this and the previous epoch) before unavailability (≤ 50 % passed) counts. */
+  readonly minRoundsForUnavailable: number;
 }
 
-/**
- * Defaults: 128 samples per round (one round per epoch) catch a node missing 10 % of its bytes
- * with probability 1 − 0.9^128 ≈ 1 − 1.4·10⁻⁶ in one round; 2 failures in the last 3 rounds
- * jail it and burn 1 % of its pool's stake.
- */
-export const CHALLENGE_DEFAULTS: ChallengeParams = { samples: 128, jailThreshold: 2, jailWindow: 3, slashBps: 100 };
+/** Defaults: s = 32 and R = 4 give P(caught) = 1 − 0.9^128 ≈ 1 − 1.4·10⁻⁶ per epoch at 10 % loss. */
+export const DEFAULT_CHALLENGE_PARAMS: ChallengeParams = {
+  symbolsPerRound: 32,
+  roundsPerEpoch: 4,
+  commitWindowMs: 20_000,
+  proofWindowMs: 5 * 60_000,
+  jailEpochs: 1,
+  lossRoundsToJail: 2,
+  lossItemsToJail: 8,
+  minRoundsForUnavailable: 2,
+};
 
-const META_KEYS = {
-  samples: 'challenge.samples',
-  jailThreshold: 'challenge.jailThreshold',
-  jailWindow: 'challenge.jailWindow',
-  slashBps: 'challenge.slashBps',
-} as const;
+const PARAMS_KEY = 'challengeParams';
+const BURNED_KEY = 'burned';
 
-/** Validates `p` (merged over the defaults). @throws TuskInputError for a bad value. */
-export function checkChallengeParams(p: Partial<ChallengeParams> | undefined): ChallengeParams {
-  const out = { ...CHALLENGE_DEFAULTS, ...(p ?? {}) };
-  const int = (name: keyof ChallengeParams, lo: number, hi: number) => {
-    const v = out[name];
-    if (!Number.isSafeInteger(v) || v < lo || v > hi)
-      throw new TuskInputError(`challenges.${name} must be an integer in ${lo}…${hi}, got ${v}`);
-  };
-  int('samples', 1, 4096);
-  int('jailWindow', 1, 1000);
-  int('jailThreshold', 1, out.jailWindow);
-  int('slashBps', 0, N_BASIS_POINTS);
+/** Checks and completes `p` over the defaults. @throws TuskInputError for a bad value. */
+export function challengeParams(p: Partial<ChallengeParams> = {}): ChallengeParams {
+  const out = { ...DEFAULT_CHALLENGE_PARAMS, ...p };
+  for (const [k, v] of Object.entries(out))
+    if (!Number.isSafeInteger(v) || (v as number) < 0)
+      throw new TuskInputError(`challenge parameter ${k} must be a non-negative integer, got ${v}`);
+  if (out.symbolsPerRound > 1024) throw new TuskInputError('symbolsPerRound must be at most 1024');
+  if (out.proofWindowMs < out.commitWindowMs) throw new TuskInputError('proofWindowMs must be at least commitWindowMs');
   return out;
 }
 
-/** Writes the parameters of a new chain. */
-export function writeChallengeParams(store: Store, p: ChallengeParams): void {
-  for (const k of Object.keys(META_KEYS) as (keyof ChallengeParams)[]) store.setMetaValue(META_KEYS[k], String(p[k]));
-}
-
 /** The chain's parameters (defaults for chains created before challenges existed). */
-export function readChallengeParams(store: Store): ChallengeParams {
-  const get = (k: keyof ChallengeParams) => {
-    const v = store.getMetaValue(META_KEYS[k]);
-    return v === undefined ? CHALLENGE_DEFAULTS[k] : Number(v);
+export function readParams(store: Store): ChallengeParams {
+  const v = store.getMetaValue(PARAMS_KEY);
+  return v === undefined ? DEFAULT_CHALLENGE_PARAMS : challengeParams(JSON.parse(v) as Partial<ChallengeParams>);
+}
+
+/** Stores `p` at genesis. */
+export function writeParams(store: Store, p: ChallengeParams): void {
+  store.setMetaValue(PARAMS_KEY, JSON.stringify(p));
+}
+
+/** FROST burnt by penalties so far (part of the supply audit). */
+export function burned(store: Store): bigint {
+  return BigInt(store.getMetaValue(BURNED_KEY) ?? '0');
+}
+
+/** Adds `amount` to the burnt total. */
+export function burn(store: Store, amount: bigint): void {
+  store.setMetaValue(BURNED_KEY, (burned(store) + amount).toString());
+}
+
+/** One round as stored. */
+export interface ChallengeRoundRow {
+  readonly epoch: number;
+  readonly round: number;
+  readonly seed: Uint8Array;
+  readonly startedMs: number;
+  readonly closed: boolean;
+}
+
+/** One node's assignment in a round, with its outcome once known. */
+export interface ChallengeAssignment {
+  readonly epoch: number;
+  readonly round: number;
+  readonly nodeId: ObjectId;
+  readonly items: ChallengeItem[];
+  readonly committed: boolean;
+  readonly outcome: ChallengeOutcome | null;
+  readonly absent: number;
+  readonly invalid: number;
+}
+
+interface AssignmentRow {
+  epoch: number;
+  round: number;
+  node_id: string;
+  items: string;
+  commit_digest: Uint8Array | null;
+  outcome: string | null;
+  absent: number;
+  invalid: number;
+}
+
+function toAssignment(r: AssignmentRow): ChallengeAssignment {
+  return {
+    epoch: r.epoch,
+    round: r.round,
+    nodeId: r.node_id,
+    items: decodeChainJson(r.items) as ChallengeItem[],
+    committed: r.commit_digest !== null,
+    outcome: r.outcome as ChallengeOutcome | null,
+    absent: r.absent,
+    invalid: r.invalid,
   };
-  return { samples: get('samples'), jailThreshold: get('jailThreshold'), jailWindow: get('jailWindow'), slashBps: get('slashBps') };
 }
 
-// --- sampling (pure) ---------------------------------------------------------------------------
-
-/** A challengeable blob: its ID, on-chain root and unencoded size. */
-export interface ChallengeBlob {
-  readonly blobId: Uint8Array;
-  readonly rootHash: Uint8Array;
-  readonly size: number;
+/** The last round of `epoch`, or null. */
+export function lastRound(store: Store, epoch: number): ChallengeRoundRow | null {
+  const r = store.q('SELECT * FROM challenge_rounds WHERE epoch = ? ORDER BY round DESC LIMIT 1').get(epoch) as
+    { epoch: number; round: number; seed: Uint8Array; started_ms: number; closed: number } | undefined;
+  return r ? { epoch: r.epoch, round: r.round, seed: new Uint8Array(r.seed), startedMs: r.started_ms, closed: r.closed !== 0 } : null;
 }
 
-/** One drawn item: a source symbol of one of the node's slivers. */
-export interface ChallengeItem {
-  readonly index: number;
-  /** Position of the blob in the round's blob list. */
-  readonly blob: number;
-  readonly pair: number;
-  readonly axis: 'primary' | 'secondary';
-  /** Sliver index on `axis` (primary: pair; secondary: n − 1 − pair). */
-  readonly sliverIndex: number;
-  /** Leaf index in the expanded sliver tree (always a source position). */
-  readonly position: number;
+/** Rounds of `epoch`, oldest first. */
+export function roundsOf(store: Store, epoch: number): ChallengeRoundRow[] {
+  return (
+    store.q('SELECT * FROM challenge_rounds WHERE epoch = ? ORDER BY round').all(epoch) as {
+      epoch: number;
+      round: number;
+      seed: Uint8Array;
+      started_ms: number;
+      closed: number;
+    }[]
+  ).map((r) => ({ epoch: r.epoch, round: r.round, seed: new Uint8Array(r.seed), startedMs: r.started_ms, closed: r.closed !== 0 }));
 }
 
-function u32le(b: Uint8Array, o: number): number {
-  return (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
+/** Assignments of a round (all nodes, or one). */
+export function assignments(store: Store, epoch: number, round: number, nodeId?: ObjectId): ChallengeAssignment[] {
+  const rows = (nodeId === undefined
+    ? store.q('SELECT * FROM challenge_assignments WHERE epoch = ? AND round = ? ORDER BY node_id').all(epoch, round)
+    : store
+        .q('SELECT * FROM challenge_assignments WHERE epoch = ? AND round = ? AND node_id = ?')
+        .all(epoch, round, nodeId)) as unknown as AssignmentRow[];
+  return rows.map(toAssignment);
 }
 
-function hexBytes(hex: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(hex.replace(/^0x/, ''), 'hex'));
+/** Every assignment of `nodeId` in epochs from…to (inclusive). */
+export function nodeAssignments(store: Store, nodeId: ObjectId, fromEpoch: number, toEpoch: number): ChallengeAssignment[] {
+  return (
+    store
+      .q('SELECT * FROM challenge_assignments WHERE node_id = ? AND epoch BETWEEN ? AND ? ORDER BY epoch, round')
+      .all(nodeId, fromEpoch, toEpoch) as unknown as AssignmentRow[]
+  ).map(toAssignment);
 }
 
-/**
- * The items of node `nodeId` for a round with `seed`: item t is drawn from
- * BLAKE2b-256("tusk/chal/item/v1" ‖ seed ‖ nodeId ‖ u16le t): a blob with probability
- * proportional to its sliver-pair bytes, one of the node's shards uniformly, then one of the
- * k_s + k_p source symbols of that pair uniformly — so every stored source byte is equally likely.
- * Pre: `blobs` non-empty, `shards` non-empty. Deterministic in its inputs.
- */
-export function drawChallengeItems(
-  cfg: EncodingConfig,
-  seed: Uint8Array,
-  nodeId: ObjectId,
-  shards: readonly number[],
-  blobs: readonly ChallengeBlob[],
-  samples: number,
-): ChallengeItem[] {
-  const n = cfg.nShards;
-  const a = cfg.secondarySymbols; // source symbols of a primary sliver
-  const b = cfg.primarySymbols; // source symbols of a secondary sliver
-  const prefix: bigint[] = [];
-  let total = 0n;
-  for (const bl of blobs) {
-    total += BigInt((a + b) * cfg.symbolSize(bl.size));
-    prefix.push(total);
-  }
-  const id = hexBytes(nodeId);
-  const tag = new TextEncoder().encode('tusk/chal/item/v1');
-  const items: ChallengeItem[] = [];
-  for (let t = 0; t < samples; t++) {
-    const input = new Uint8Array(tag.length + seed.length + id.length + 2);
-    input.set(tag, 0);
-    input.set(seed, tag.length);
-    input.set(id, tag.length + seed.length);
-    input[input.length - 2] = t & 0xff;
-    input[input.length - 1] = t >> 8;
-    const r = blake2b(input, { dkLen: 32 });
-    const x = BigInt('0x' + Buffer.from(r.subarray(0, 16)).toString('hex')) % total;
-    let lo = 0;
-    let hi = prefix.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (prefix[mid] > x) hi = mid;
-      else lo = mid + 1;
-    }
-    const shard = shards[u32le(r, 16) % shards.length];
-    const pair = pairForShard(shard, blobIdRotation(blobs[lo].blobId, n), n);
-    const v = u32le(r, 20) % (a + b);
-    items.push(
-      v < a
-        ? { index: t, blob: lo, pair, axis: 'primary', sliverIndex: pair, position: v }
-        : { index: t, blob: lo, pair, axis: 'secondary', sliverIndex: n - 1 - pair, position: v - a },
-    );
-  }
-  return items;
-}
-
-/** A node's answer to one item; `symbol` undefined declares the item missing. */
-export interface ChallengeAnswer {
-  readonly index: number;
-  readonly symbol?: Uint8Array;
-  /** Path of `symbol` at `position` in the expanded sliver tree. */
-  readonly sliverProof?: readonly MerkleNode[];
-  /** Roots of the pair's primary and secondary slivers (the pair leaf). */
-  readonly primaryHash?: Uint8Array;
-  readonly secondaryHash?: Uint8Array;
-  /** Path of the pair leaf at `pair` in the blob's root tree. */
-  readonly pairProof?: readonly MerkleNode[];
-}
-
-/** Whether `answer` proves `item` of a blob with `rootHash` and symbol size `S`. Never throws. */
-export function verifyChallengeAnswer(
-  cfg: EncodingConfig,
-  item: ChallengeItem,
-  rootHash: Uint8Array,
-  S: number,
-  answer: ChallengeAnswer,
-): boolean {
-  try {
-    const { symbol, sliverProof, primaryHash, secondaryHash, pairProof } = answer;
-    if (!symbol || !sliverProof || !primaryHash || !secondaryHash || !pairProof || symbol.length !== S) return false;
-    if (primaryHash.length !== 32 || secondaryHash.length !== 32) return false;
-    const n = cfg.nShards;
-    const sliverRoot = item.axis === 'primary' ? primaryHash : secondaryHash;
-    if (!verifyMerkleProof(sliverRoot, symbol, item.position, n, sliverProof)) return false;
-    const leaf = new Uint8Array(64);
-    leaf.set(primaryHash, 0);
-    leaf.set(secondaryHash, 32);
-    return verifyMerkleProof(rootHash, leaf, item.pair, n, pairProof);
-  } catch {
-    return false; // malformed proof nodes are a failed answer, not a chain error
-  }
-}
-
-/** Whether a node with `results` (newest last; true = passed) is jailed under `p`. */
-export function shouldJail(results: readonly boolean[], p: ChallengeParams): boolean {
-  const recent = results.slice(-p.jailWindow);
-  return recent.filter((ok) => !ok).length >= p.jailThreshold;
-}
-
-// --- chain calls -------------------------------------------------------------------------------
-
-/** Blobs challengeable in `epoch`: RS2, certified in an earlier epoch, still stored; one per blob ID. */
-export function challengeableBlobs(store: Store, epoch: number): ChallengeBlob[] {
+/** Live certified blobs certified before `epoch` and not invalidated, one per blob ID. */
+function challengeableBlobs(store: Store, epoch: number): ChallengeableBlob[] {
   const rows = store
     .q(
-      `SELECT blob_id, root_hash, size FROM blobs WHERE certified_epoch IS NOT NULL AND certified_epoch < ? AND storage_end > ?
-       AND encoding_type = ? GROUP BY blob_id ORDER BY blob_id`,
+      `SELECT blob_id, MIN(root_hash) AS root_hash, MIN(size) AS size, MIN(encoding_type) AS encoding_type FROM blobs
+       WHERE certified_epoch IS NOT NULL AND certified_epoch < ? AND storage_end > ?
+         AND blob_id NOT IN (SELECT blob_id FROM invalid_blob_ids)
+       GROUP BY blob_id ORDER BY blob_id`,
     )
-    .all(epoch, epoch, ENCODING_TYPE_RS2) as { blob_id: Uint8Array; root_hash: Uint8Array; size: number }[];
-  return rows.map((r) => ({ blobId: new Uint8Array(r.blob_id), rootHash: new Uint8Array(r.root_hash), size: Number(r.size) }));
-}
-
-/** Whether `epoch` has a started, unfinished round (advanceEpoch finishes it first). */
-export function hasOpenRound(store: Store, epoch: number): boolean {
-  return openRound(store, epoch) !== null;
-}
-
-/** The open round of the current epoch, if any. */
-function openRound(store: Store, epoch: number): { seed: Uint8Array } | null {
-  const r = store.q('SELECT seed FROM challenge_rounds WHERE epoch = ? AND finished = 0').get(epoch) as { seed: Uint8Array } | undefined;
-  return r ? { seed: new Uint8Array(r.seed) } : null;
-}
-
-/**
- * Starts the challenge round of the current epoch with `seed` (32 bytes from the chain's CSPRNG):
- * draws and stores every committee node's items. Nodes without shards, or an epoch without
- * challengeable blobs, get no items (their round is void and counts as neither pass nor fail).
- * @throws ChainAbortError EChallengeRoundExists if this epoch already had its round.
- */
-export function startChallengeRound(ctx: ExecContext, seed: Uint8Array): { epoch: number; nodes: number; items: number } {
-  const { store, meta } = ctx;
-  if (seed.length !== 32) throw new TuskInputError('challenge seed must be 32 bytes');
-  if (store.q('SELECT 1 FROM challenge_rounds WHERE epoch = ?').get(meta.epoch))
-    throw new ChainAbortError('EChallengeRoundExists', `epoch ${meta.epoch} already had its challenge round`);
-  store.q('INSERT INTO challenge_rounds(epoch, seed, finished) VALUES (?, ?, 0)').run(meta.epoch, seed);
-  const blobs = challengeableBlobs(store, meta.epoch);
-  const committee = store.committee(meta.epoch, meta.nShards)!;
-  const p = readChallengeParams(store);
-  let nodes = 0;
-  let count = 0;
-  if (blobs.length > 0) {
-    const cfg = new EncodingConfig(meta.nShards);
-    const ins = store.q(
-      'INSERT INTO challenge_items(epoch, node_id, idx, blob_id, root_hash, size, pair, axis, sliver_index, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    );
-    for (const m of committee.members) {
-      if (m.shards.length === 0) continue;
-      nodes++;
-      for (const it of drawChallengeItems(cfg, seed, m.nodeId, m.shards, blobs, p.samples)) {
-        const bl = blobs[it.blob];
-        ins.run(meta.epoch, m.nodeId, it.index, bl.blobId, bl.rootHash, bl.size, it.pair, it.axis, it.sliverIndex, it.position);
-        count++;
-      }
-    }
-  }
-  return { epoch: meta.epoch, nodes, items: count };
-}
-
-/** An item as served to the challenged node. */
-export interface ChallengeItemView extends Omit<ChallengeItem, 'blob'> {
-  readonly blobId: Uint8Array;
-  readonly size: number;
-}
-
-/** The items of `nodeId` in the open round of the current epoch (empty when none). */
-export function challengeItemsOf(store: Store, epoch: number, nodeId: ObjectId): ChallengeItemView[] {
-  const rows = store
-    .q('SELECT idx, blob_id, size, pair, axis, sliver_index, position FROM challenge_items WHERE epoch = ? AND node_id = ? ORDER BY idx')
-    .all(epoch, nodeId) as {
-    idx: number;
-    blob_id: Uint8Array;
-    size: number;
-    pair: number;
-    axis: string;
-    sliver_index: number;
-    position: number;
-  }[];
+    .all(epoch, epoch) as { blob_id: Uint8Array; root_hash: Uint8Array; size: number; encoding_type: number }[];
   return rows.map((r) => ({
-    index: r.idx,
     blobId: new Uint8Array(r.blob_id),
+    rootHash: new Uint8Array(r.root_hash),
     size: r.size,
-    pair: r.pair,
-    axis: r.axis as 'primary' | 'secondary',
-    sliverIndex: r.sliver_index,
-    position: r.position,
+    encodingType: r.encoding_type,
   }));
 }
 
-/**
- * Records `nodeId`'s answers in the open round: each item is verified now and its verdict stored
- * (a later answer to the same item replaces it). @returns how many answers verified.
- * @throws ChainAbortError ENoChallengeRound when no round is open.
- */
-export function answerChallenge(ctx: ExecContext, nodeId: ObjectId, answers: readonly ChallengeAnswer[]): { verified: number } {
-  const { store, meta } = ctx;
-  if (!openRound(store, meta.epoch)) throw new ChainAbortError('ENoChallengeRound', `no challenge round is open in epoch ${meta.epoch}`);
-  const cfg = new EncodingConfig(meta.nShards);
-  const get = store.q(
-    'SELECT root_hash, size, pair, axis, sliver_index, position FROM challenge_items WHERE epoch = ? AND node_id = ? AND idx = ?',
-  );
-  const set = store.q('UPDATE challenge_items SET ok = ? WHERE epoch = ? AND node_id = ? AND idx = ?');
-  let verified = 0;
-  for (const a of answers) {
-    const r = get.get(meta.epoch, nodeId, a.index) as
-      { root_hash: Uint8Array; size: number; pair: number; axis: string; sliver_index: number; position: number } | undefined;
-    if (!r) continue;
-    const item: ChallengeItem = {
-      index: a.index,
-      blob: 0,
-      pair: r.pair,
-      axis: r.axis as 'primary' | 'secondary',
-      sliverIndex: r.sliver_index,
-      position: r.position,
-    };
-    const ok = verifyChallengeAnswer(cfg, item, new Uint8Array(r.root_hash), cfg.symbolSize(r.size), a);
-    set.run(ok ? 1 : 0, meta.epoch, nodeId, a.index);
-    if (ok) verified++;
-  }
-  return { verified };
+/** Is `blobId` still a live, certified, valid blob in `epoch` (else its items are waived)? */
+function stillLive(store: Store, blobId: Uint8Array, epoch: number): boolean {
+  const r = store
+    .q(
+      `SELECT 1 FROM blobs WHERE blob_id = ? AND certified_epoch IS NOT NULL AND storage_end > ?
+         AND blob_id NOT IN (SELECT blob_id FROM invalid_blob_ids) LIMIT 1`,
+    )
+    .get(blobId, epoch);
+  return r !== undefined;
 }
 
-/** Outcome of one node in a finished round. */
-export interface ChallengeOutcome {
-  readonly nodeId: ObjectId;
-  readonly passed: boolean;
-  readonly jailed: boolean;
-  readonly slashed: bigint;
+function hexToBytes(id: string): Uint8Array {
+  return Uint8Array.from(Buffer.from(id.slice(2), 'hex'));
 }
 
 /**
- * Finishes the open round: a node passes iff every one of its items verified. A failing node's
- * reward for the epoch is withheld in full; a node whose recent failures reach the threshold is
- * jailed for the next epoch and `slashBps` of its pool's stake is burnt (principal of every stake
- * in the pool and the pool's balance shrink by the same total, recorded in `challenge_slashes`).
+ * Starts the next round of the current epoch with `seed` (default: 32 bytes from the CSPRNG),
+ * closing the previous open one first. Each committee node gets its items for the shards it also
+ * held in the previous epoch or has reported synced (`epochSyncDone`); a node with none gets no
+ * assignment (a void round for it).
+ * @throws ChainAbortError EWrongEpochState during an epoch change (rounds are void then), and
+ *   EChallengesOff when symbolsPerRound is 0.
  */
-export function finishChallengeRound(ctx: ExecContext): { epoch: number; outcomes: ChallengeOutcome[] } {
+export function startRound(ctx: ExecContext, seed: Uint8Array = randomBytes(32)): { epoch: number; round: number; nodes: number } {
   const { store, meta } = ctx;
-  if (!openRound(store, meta.epoch)) throw new ChainAbortError('ENoChallengeRound', `no challenge round is open in epoch ${meta.epoch}`);
-  const p = readChallengeParams(store);
-  const rows = store
-    .q(
-      'SELECT node_id, COUNT(*) AS n, SUM(CASE WHEN ok = 1 THEN 1 ELSE 0 END) AS good FROM challenge_items WHERE epoch = ? GROUP BY node_id ORDER BY node_id',
-    )
-    .all(meta.epoch) as { node_id: string; n: number; good: number }[];
-  const outcomes: ChallengeOutcome[] = [];
-  for (const r of rows) {
-    const passed = Number(r.good) === Number(r.n);
-    store.q('INSERT INTO challenge_results(epoch, node_id, passed) VALUES (?, ?, ?)').run(meta.epoch, r.node_id, passed ? 1 : 0);
-    let jailed = false;
-    let slashed = 0n;
-    if (!passed) {
-      store.setWithholdingBps(r.node_id, meta.epoch, N_BASIS_POINTS);
-      const history = (
-        store.q('SELECT passed FROM challenge_results WHERE node_id = ? ORDER BY epoch DESC LIMIT ?').all(r.node_id, p.jailWindow) as {
-          passed: number;
-        }[]
-      )
-        .map((h) => h.passed === 1)
-        .reverse();
-      if (shouldJail(history, p)) {
-        jailed = true;
-        store.q('INSERT OR REPLACE INTO jail(node_id, until_epoch) VALUES (?, ?)').run(r.node_id, meta.epoch + 1);
-        slashed = slashPool(store, r.node_id, meta.epoch, p.slashBps);
-      }
-    }
-    outcomes.push({ nodeId: r.node_id, passed, jailed, slashed });
+  const params = readParams(store);
+  if (params.symbolsPerRound === 0) throw new ChainAbortError('EChallengesOff', 'storage challenges are off on this chain');
+  if (meta.epochState !== 'active')
+    throw new ChainAbortError('EWrongEpochState', `epoch ${meta.epoch} is changing committees: no challenge round until it is done`, {
+      retryable: true,
+    });
+  if (!(seed instanceof Uint8Array) || seed.length !== 32) throw new TuskInputError('challenge seed must be 32 bytes');
+  const prev = lastRound(store, meta.epoch);
+  if (prev && !prev.closed) closeRound(ctx, prev);
+  const round = prev ? prev.round + 1 : 0;
+  store
+    .q('INSERT INTO challenge_rounds(epoch, round, seed, started_ms, closed) VALUES (?, ?, ?, ?, 0)')
+    .run(meta.epoch, round, seed, ctx.nowMs);
+  const committee = store.committee(meta.epoch, meta.nShards)!;
+  const before = meta.epoch > 0 ? store.committee(meta.epoch - 1, meta.nShards) : null;
+  const weights = new BlobWeights(challengeableBlobs(store, meta.epoch), meta.nShards);
+  let nodes = 0;
+  for (const m of committee.members) {
+    const synced = (store.getPool(m.nodeId)?.lastSyncDone ?? -1) >= meta.epoch;
+    const held = new Set(before?.members.find((b) => b.nodeId === m.nodeId)?.shards ?? []);
+    const shards = synced ? m.shards : m.shards.filter((s) => held.has(s));
+    const items = sampleItems(seed, hexToBytes(m.nodeId), weights, shards, meta.nShards, params.symbolsPerRound);
+    if (items.length === 0) continue;
+    store
+      .q('INSERT INTO challenge_assignments(epoch, round, node_id, items) VALUES (?, ?, ?, ?)')
+      .run(meta.epoch, round, m.nodeId, encodeChainJson(items));
+    nodes++;
   }
-  store.q('UPDATE challenge_rounds SET finished = 1 WHERE epoch = ?').run(meta.epoch);
-  return { epoch: meta.epoch, outcomes };
+  ctx.emit({
+    type: 'ChallengeRoundStarted',
+    epoch: meta.epoch,
+    round,
+    seed,
+    commitDeadlineMs: ctx.nowMs + params.commitWindowMs,
+    proofDeadlineMs: ctx.nowMs + params.proofWindowMs,
+  });
+  return { epoch: meta.epoch, round, nodes };
 }
 
-/** Burns `bps` of every stake's principal in `nodeId`'s pool; @returns the FROST burnt. */
-function slashPool(store: Store, nodeId: ObjectId, epoch: number, bps: number): bigint {
-  const stakes = store.q('SELECT id, principal FROM staked_wal WHERE node_id = ?').all(nodeId) as { id: string; principal: string }[];
-  let burnt = 0n;
-  const upd = store.q('UPDATE staked_wal SET principal = ? WHERE id = ?');
-  for (const s of stakes) {
-    const principal = BigInt(s.principal);
-    const cut = (principal * BigInt(bps)) / BigInt(N_BASIS_POINTS);
-    if (cut === 0n) continue;
-    upd.run((principal - cut).toString(), s.id);
-    burnt += cut;
-  }
-  const pool = store.getPool(nodeId);
-  if (pool) store.putPool({ ...pool, walBalance: pool.walBalance > burnt ? pool.walBalance - burnt : 0n });
-  if (burnt > 0n) store.q('INSERT INTO challenge_slashes(node_id, epoch, amount) VALUES (?, ?, ?)').run(nodeId, epoch, burnt.toString());
-  return burnt;
+function setOutcome(ctx: ExecContext, a: ChallengeAssignment, outcome: ChallengeOutcome, absent: number, invalid: number): void {
+  ctx.store
+    .q('UPDATE challenge_assignments SET outcome = ?, absent = ?, invalid = ? WHERE epoch = ? AND round = ? AND node_id = ?')
+    .run(outcome, absent, invalid, a.epoch, a.round, a.nodeId);
+  ctx.emit({ type: 'ChallengeResult', epoch: a.epoch, round: a.round, nodeId: a.nodeId, outcome, absent, invalid });
 }
 
-/** Whether `nodeId` is jailed for `epoch` (left out of that epoch's committee). */
-export function isJailed(store: Store, nodeId: ObjectId, epoch: number): boolean {
-  const r = store.q('SELECT until_epoch FROM jail WHERE node_id = ?').get(nodeId) as { until_epoch: number } | undefined;
-  return r !== undefined && epoch <= r.until_epoch;
+/** Closes `r`: unanswered assignments become `missed` (no commit) or `failed` (no proof). */
+export function closeRound(ctx: ExecContext, r: ChallengeRoundRow): void {
+  for (const a of assignments(ctx.store, r.epoch, r.round))
+    if (a.outcome === null) setOutcome(ctx, a, a.committed ? 'failed' : 'missed', 0, 0);
+  ctx.store.q('UPDATE challenge_rounds SET closed = 1 WHERE epoch = ? AND round = ?').run(r.epoch, r.round);
 }
 
-/** Total FROST burnt by slashing (a term of the supply audit). */
-export function totalSlashed(store: Store): bigint {
-  let s = 0n;
-  for (const r of store.q('SELECT amount FROM challenge_slashes').all() as { amount: string }[]) s += BigInt(r.amount);
-  return s;
+/** The open round `args.epoch/round` and the sender's assignment in it (operator-checked). */
+function openAssignment(ctx: ExecContext, args: Readonly<Record<string, unknown>>): { a: ChallengeAssignment; r: ChallengeRoundRow } {
+  const nodeId = argAddress(args, 'nodeId');
+  const pool = ctx.store.getPool(nodeId);
+  if (!pool) throw new ChainAbortError('EPoolNotFound', `no storage node ${nodeId}`);
+  requireOwner(ctx, pool.operator, `StorageNodeCap of ${nodeId}`);
+  const epoch = argUint(args, 'epoch', 0xffffffff);
+  const round = argUint(args, 'round', 0xffffffff);
+  const r = lastRound(ctx.store, epoch);
+  if (epoch !== ctx.meta.epoch || r === null || r.round !== round || r.closed)
+    throw new ChainAbortError('EChallengeClosed', `challenge round ${epoch}/${round} is not open`);
+  const [a] = assignments(ctx.store, epoch, round, nodeId);
+  if (!a) throw new ChainAbortError('ENotChallenged', `node ${nodeId} has nothing to answer in round ${epoch}/${round}`);
+  if (a.outcome !== null)
+    throw new ChainAbortError('EChallengeAnswered', `node ${nodeId} already has outcome ${a.outcome} in round ${epoch}/${round}`);
+  return { a, r };
 }
 
-/** Every registered node's record, in registration order. */
-export function challengeStatus(store: Store, epoch: number): ChallengeNodeStatus[] {
-  const rows = store
-    .q(
-      `SELECT n.node_id AS id, n.name AS name,
-        (SELECT COUNT(*) FROM challenge_results r WHERE r.node_id = n.node_id AND r.passed = 1) AS passed,
-        (SELECT COUNT(*) FROM challenge_results r WHERE r.node_id = n.node_id AND r.passed = 0) AS failed
-       FROM nodes n ORDER BY n.seq`,
+/** Signed call: the digest of the node's answers, within the commit window. */
+export function commitChallenge(ctx: ExecContext, args: Readonly<Record<string, unknown>>): object {
+  const { a, r } = openAssignment(ctx, args);
+  const digest = argBytes(args, 'digest', 32);
+  const params = readParams(ctx.store);
+  if (a.committed) throw new ChainAbortError('EChallengeCommitted', `node ${a.nodeId} already committed in round ${a.epoch}/${a.round}`);
+  if (ctx.nowMs > r.startedMs + params.commitWindowMs)
+    throw new ChainAbortError(
+      'EChallengeCommitLate',
+      `the commit window of round ${a.epoch}/${a.round} closed ${ctx.nowMs - r.startedMs - params.commitWindowMs} ms ago`,
+    );
+  ctx.store
+    .q('UPDATE challenge_assignments SET commit_digest = ? WHERE epoch = ? AND round = ? AND node_id = ?')
+    .run(digest, a.epoch, a.round, a.nodeId);
+  return {};
+}
+
+function readProofs(args: Readonly<Record<string, unknown>>, count: number): ChallengeItemProof[] {
+  const v = args.proofs;
+  if (!Array.isArray(v) || v.length !== count) throw new TuskInputError(`proofs must be an array of ${count} item proofs`);
+  return v.map((p: unknown, t) => {
+    const o = p as Record<string, unknown>;
+    const bytes = (x: unknown) => x instanceof Uint8Array;
+    const path = (x: unknown) => Array.isArray(x) && x.length <= 32 && x.every((n) => n === null || bytes(n));
+    if (
+      typeof o !== 'object' ||
+      o === null ||
+      o.t !== t ||
+      !(o.symbol === null || bytes(o.symbol)) ||
+      !bytes(o.sliverHash) ||
+      !bytes(o.otherHash) ||
+      !path(o.sliverPath) ||
+      !path(o.pairPath)
     )
-    .all() as { id: string; name: string; passed: number; failed: number }[];
-  return rows.map((r) => {
-    let slashed = 0n;
-    for (const s of store.q('SELECT amount FROM challenge_slashes WHERE node_id = ?').all(r.id) as { amount: string }[])
-      slashed += BigInt(s.amount);
-    return {
-      nodeId: r.id,
-      name: r.name,
-      roundsPassed: Number(r.passed),
-      roundsFailed: Number(r.failed),
-      jailed: isJailed(store, r.id, epoch) || isJailed(store, r.id, epoch + 1),
-      slashed,
-    };
+      throw new TuskInputError(`proofs[${t}] is not an item proof for item ${t}`);
+    return o as unknown as ChallengeItemProof;
   });
 }
 
-export type { ChallengeNodeStatus };
+/**
+ * Signed call: the answers. Each item is checked against the chain's own item (blob, pair, axis,
+ * position) and the blob's root hash; items of blobs deleted, expired or invalidated since the
+ * round started are waived. Passed iff the digest matches the commit and every item is valid.
+ */
+export function proveChallenge(
+  ctx: ExecContext,
+  args: Readonly<Record<string, unknown>>,
+): { outcome: ChallengeOutcome; absent: number; invalid: number } {
+  const { a, r } = openAssignment(ctx, args);
+  const params = readParams(ctx.store);
+  if (!a.committed)
+    throw new ChainAbortError('EChallengeNotCommitted', `node ${a.nodeId} has not committed in round ${a.epoch}/${a.round}`);
+  if (ctx.nowMs > r.startedMs + params.proofWindowMs)
+    throw new ChainAbortError('EChallengeProofLate', `the proof window of round ${a.epoch}/${a.round} has closed`);
+  const proofs = readProofs(args, a.items.length);
+  const row = ctx.store
+    .q('SELECT commit_digest FROM challenge_assignments WHERE epoch = ? AND round = ? AND node_id = ?')
+    .get(a.epoch, a.round, a.nodeId) as { commit_digest: Uint8Array };
+  const digestOk = equalBytes(
+    new Uint8Array(row.commit_digest),
+    commitDigest(
+      r.seed,
+      hexToBytes(a.nodeId),
+      proofs.map((p) => p.symbol),
+    ),
+  );
+  let absent = 0,
+    invalid = 0;
+  a.items.forEach((item, t) => {
+    if (!stillLive(ctx.store, item.blobId, a.epoch)) return; // waived
+    const v = verifyItemProof(item, proofs[t], ctx.meta.nShards);
+    if (v === 'absent') absent++;
+    if (v === 'invalid') invalid++;
+  });
+  const outcome: ChallengeOutcome = digestOk && absent === 0 && invalid === 0 ? 'passed' : 'failed';
+  setOutcome(ctx, a, outcome, absent, invalid);
+  return { outcome, absent, invalid };
+}
+
+/** Is `nodeId` jailed for (left out of) the committee of `epoch`? */
+export function isJailed(store: Store, nodeId: ObjectId, epoch: number): boolean {
+  const r = store.q('SELECT until_epoch FROM jail WHERE node_id = ?').get(nodeId) as { until_epoch: number } | undefined;
+  return r !== undefined && epoch < r.until_epoch;
+}
+
+/** Until which epoch `nodeId` is jailed (exclusive), or null. */
+export function jailedUntil(store: Store, nodeId: ObjectId): number | null {
+  const r = store.q('SELECT until_epoch FROM jail WHERE node_id = ?').get(nodeId) as { until_epoch: number } | undefined;
+  return r?.until_epoch ?? null;
+}
+
+/** The counts settlement works from. */
+export interface RoundTally {
+  readonly scheduled: number;
+  readonly passed: number;
+  readonly failed: number;
+  readonly missed: number;
+  /** Rounds with at least one absent or invalid item. */
+  readonly lossRounds: number;
+  /** Most absent + invalid items in one round. */
+  readonly worstLoss: number;
+}
+
+/** Counts `as` (one node's assignments). */
+export function tally(as: readonly ChallengeAssignment[]): RoundTally {
+  let passed = 0,
+    failed = 0,
+    missed = 0,
+    lossRounds = 0,
+    worstLoss = 0;
+  for (const a of as) {
+    if (a.outcome === 'passed') passed++;
+    else if (a.outcome === 'failed') failed++;
+    else if (a.outcome === 'missed') missed++;
+    const loss = a.absent + a.invalid;
+    if (loss > 0) lossRounds++;
+    worstLoss = Math.max(worstLoss, loss);
+  }
+  return { scheduled: as.length, passed, failed, missed, lossRounds, worstLoss };
+}
+
+/**
+ * The penalty rule, a pure function of the counts (the simulation harness runs it directly):
+ * withheld bps for the epoch, and the offence (if any) over the two-epoch window.
+ */
+export function assess(
+  params: ChallengeParams,
+  epochTally: RoundTally,
+  windowTally: RoundTally,
+): { withholdingBps: number; offence: 'dataLoss' | 'unavailable' | null } {
+  const notPassed = epochTally.failed + epochTally.missed;
+  const withholdingBps = epochTally.scheduled === 0 ? 0 : Math.round((10_000 * notPassed) / epochTally.scheduled);
+  let offence: 'dataLoss' | 'unavailable' | null = null;
+  if (windowTally.lossRounds >= params.lossRoundsToJail || windowTally.worstLoss >= params.lossItemsToJail) offence = 'dataLoss';
+  else if (windowTally.scheduled >= params.minRoundsForUnavailable && 2 * windowTally.passed <= windowTally.scheduled)
+    offence = 'unavailable';
+  return { withholdingBps, offence };
+}
+
+/**
+ * Epoch-change settlement (advanceEpoch calls it first): closes the open round, sets each member's
+ * withholding (never lowering a manual value), and jails offenders.
+ * @returns the nodes whose commission for the ending epoch is to be burnt.
+ */
+export function settleEpoch(ctx: ExecContext): Set<ObjectId> {
+  const { store, meta } = ctx;
+  const params = readParams(store);
+  const open = lastRound(store, meta.epoch);
+  if (open && !open.closed) closeRound(ctx, open);
+  const burnCommission = new Set<ObjectId>();
+  const committee = store.committee(meta.epoch, meta.nShards)!;
+  for (const m of committee.members) {
+    const epochTally = tally(nodeAssignments(store, m.nodeId, meta.epoch, meta.epoch));
+    if (epochTally.scheduled === 0) continue;
+    const windowTally = tally(nodeAssignments(store, m.nodeId, Math.max(0, meta.epoch - 1), meta.epoch));
+    const { withholdingBps, offence } = assess(params, epochTally, windowTally);
+    const bps = Math.max(withholdingBps, store.withholdingBps(m.nodeId, meta.epoch));
+    store.setWithholdingBps(m.nodeId, meta.epoch, bps);
+    ctx.emit({
+      type: 'PerformanceApplied',
+      epoch: meta.epoch,
+      nodeId: m.nodeId,
+      scheduled: epochTally.scheduled,
+      passed: epochTally.passed,
+      failed: epochTally.failed,
+      missed: epochTally.missed,
+      withholdingBps: bps,
+    });
+    if (offence !== null && !isJailed(store, m.nodeId, meta.epoch + 1)) {
+      const untilEpoch = meta.epoch + 1 + params.jailEpochs;
+      store.q('INSERT OR REPLACE INTO jail(node_id, until_epoch) VALUES (?, ?)').run(m.nodeId, untilEpoch);
+      ctx.emit({ type: 'NodeJailed', epoch: meta.epoch, nodeId: m.nodeId, untilEpoch, reason: offence });
+      burnCommission.add(m.nodeId);
+    }
+  }
+  return burnCommission;
+}
+
+/**
+ * Signed call: the operator's vote on some of the challenge and penalty parameters (the others keep
+ * its earlier vote, or count as the current value). Counts from the next epoch change, like the
+ * price votes.
+ */
+export function voteChallengeParams(ctx: ExecContext, args: Readonly<Record<string, unknown>>): object {
+  const nodeId = argAddress(args, 'nodeId');
+  const pool = ctx.store.getPool(nodeId);
+  if (!pool) throw new ChainAbortError('EPoolNotFound', `no storage node ${nodeId}`);
+  requireOwner(ctx, pool.operator, `StorageNodeCap of ${nodeId}`);
+  const v = args.params;
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new TuskInputError('params must be an object of challenge parameters');
+  const known = Object.keys(DEFAULT_CHALLENGE_PARAMS);
+  for (const k of Object.keys(v)) if (!known.includes(k)) throw new TuskInputError(`unknown challenge parameter ${k}`);
+  const prev = ctx.store.q('SELECT params FROM challenge_votes WHERE node_id = ?').get(nodeId) as { params: string } | undefined;
+  const merged = { ...(prev ? (JSON.parse(prev.params) as object) : {}), ...(v as object) };
+  challengeParams(merged as Partial<ChallengeParams>); // each value checked alone
+  ctx.store.q('INSERT OR REPLACE INTO challenge_votes(node_id, params) VALUES (?, ?)').run(nodeId, JSON.stringify(merged));
+  return {};
+}
+
+/**
+ * Applies the new committee's votes (advanceEpoch, after selection): for each parameter, the
+ * smallest value that members holding a quorum of shards vote at most (Move's `quorum_below`, the
+ * rule of the price votes). Members without a vote on it count as voting the current value, so
+ * nothing changes without a quorum behind it. A combination that fails the checks is not applied.
+ */
+export function applyVotes(store: Store, committee: CommitteeInfo): void {
+  if (committee.members.length === 0) return;
+  const current = readParams(store);
+  const votes = new Map<string, Partial<ChallengeParams>>();
+  for (const m of committee.members) {
+    const r = store.q('SELECT params FROM challenge_votes WHERE node_id = ?').get(m.nodeId) as { params: string } | undefined;
+    if (r) votes.set(m.nodeId, JSON.parse(r.params) as Partial<ChallengeParams>);
+  }
+  if (votes.size === 0) return;
+  const next: Record<string, number> = { ...current };
+  for (const k of Object.keys(current) as (keyof ChallengeParams)[]) {
+    const value = quorumBelow(
+      committee.members.map((m) => ({ value: BigInt(votes.get(m.nodeId)?.[k] ?? current[k]), weight: m.weight })),
+      committee.nShards,
+    );
+    next[k] = Number(value);
+  }
+  try {
+    writeParams(store, challengeParams(next));
+  } catch (e) {
+    if (!(e instanceof TuskInputError)) throw e;
+  }
+}

@@ -25,7 +25,7 @@ import type { CommitteeInfo, CommitteeNode, ObjectId, ShardMove } from '../types
 import type { ExecContext } from './context.ts';
 import { toShares, toWal } from './tables.ts';
 import { N_BASIS_POINTS } from './staking.ts';
-import { finishChallengeRound, hasOpenRound, isJailed } from './challenges.ts';
+import { applyVotes, burn, isJailed, settleEpoch } from './challenges.ts';
 
 /** Move constants (staking_inner.move). */
 /** From this many nodes on, a node holds at most n/SHARDS_LIMIT_DENOMINATOR shards. */
@@ -219,9 +219,9 @@ export function advanceEpoch(ctx: ExecContext): { epoch: number } {
   }
   const oldEpoch = meta.epoch;
   const newEpoch = oldEpoch + 1;
-  // An unanswered challenge round counts now: its withholding and jail apply to this change.
-  if (hasOpenRound(store, oldEpoch)) finishChallengeRound(ctx);
   const oldCommittee = store.committee(oldEpoch, meta.nShards)!;
+  // Storage challenges first: their withholding applies to this epoch's rewards below.
+  const burnCommission = settleEpoch(ctx);
 
   // --- rewards of the ending epoch (system_state_inner::advance_epoch) ---------------------------
   const acct = store.accounting(oldEpoch);
@@ -256,7 +256,11 @@ export function advanceEpoch(ctx: ExecContext): { epoch: number } {
     }
     const commission = (r * BigInt(pool.commissionBps)) / BigInt(N_BASIS_POINTS);
     const toPool = r - commission;
-    if (commission > 0n) store.credit(pool.operator, commission);
+    if (commission > 0n && burnCommission.has(pool.nodeId)) {
+      // An offence this epoch (challenges.ts): the operator's commission is burnt, not paid.
+      burn(store, commission);
+      ctx.emit({ type: 'CommissionBurned', epoch: oldEpoch, nodeId: pool.nodeId, amount: commission });
+    } else if (commission > 0n) store.credit(pool.operator, commission);
     if (rewards.has(pool.nodeId)) paidOut.set(pool.nodeId, r);
     let wal = pool.walBalance + toPool;
     const rate = { wal, shares: pool.numShares };
@@ -281,8 +285,10 @@ export function advanceEpoch(ctx: ExecContext): { epoch: number } {
   store.setAccounting(newEpoch, { usedCapacity: next.usedCapacity, rewards: next.rewards + leftover });
 
   // --- committee selection ---------------------------------------------------------------------
-  // Nodes jailed by storage challenges sit the new epoch out.
-  let candidates = store.pools().filter((p) => p.walBalance > 0n && !isJailed(store, p.nodeId, newEpoch));
+  const staked = store.pools().filter((p) => p.walBalance > 0n);
+  // Jailed nodes (challenges.ts) sit out; if that left no one, liveness wins and they stay.
+  const free = staked.filter((p) => !isJailed(store, p.nodeId, newEpoch));
+  let candidates = free.length > 0 ? free : staked;
   if (candidates.length > meta.maxCommitteeSize) {
     // The active set keeps the largest stakes (earlier registration wins ties), in registration order.
     const keep = new Set(
@@ -352,6 +358,8 @@ export function advanceEpoch(ctx: ExecContext): { epoch: number } {
     const used = store.accounting(newEpoch).usedCapacity;
     meta.totalCapacity = Math.max(Number(capacity > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : capacity), used);
   }
+
+  applyVotes(store, committee);
 
   meta.epoch = newEpoch;
   meta.epochStartMs = ctx.nowMs;

@@ -43,6 +43,9 @@ import {
   type BlobObject,
   type ChainEvent,
   type ChainEventEnvelope,
+  type ChallengeNodeStatus,
+  type ChallengeReads,
+  type ChallengeRoundInfo,
   type CommitteeInfo,
   type DevChain,
   type EventPage,
@@ -60,6 +63,8 @@ import { isAddress, MAX_AMOUNT, Store, type StoredAbort, type SystemMeta } from 
 import { ExecContext, SYSTEM_ADDRESS } from './context.ts';
 import * as blobs from './blobs.ts';
 import * as staking from './staking.ts';
+import * as sites from './sites.ts';
+import type { SiteObject, SiteReader, SiteResource } from '../site-objects.ts';
 import { advanceEpoch, DEFAULT_MAX_COMMITTEE_SIZE } from './epochs.ts';
 import * as challenges from './challenges.ts';
 
@@ -94,7 +99,7 @@ export interface LocalChainOptions {
    * signer and chain): later ones abort `ETimestampInFuture` (default 1 minute). Not stored.
    */
   readonly maxTransactionFutureMs?: number;
-  /** Storage challenge parameters of a new chain (defaults: challenges.CHALLENGE_DEFAULTS); ignored on reopen. */
+  /** Storage-challenge and penalty parameters (genesis only; docs/challenges.md). */
   readonly challenges?: Partial<challenges.ChallengeParams>;
 }
 
@@ -123,8 +128,8 @@ export interface SupplyAudit {
   readonly poolRewards: bigint;
   /** Storage payments not yet distributed (future epochs and rolled-forward leftovers). */
   readonly undistributed: bigint;
-  /** Stake burnt by storage-challenge slashing (gone for good, but counted). */
-  readonly slashed: bigint;
+  /** Burnt by penalties (commission of jailed nodes' offending epochs). */
+  readonly burned: bigint;
 }
 
 type CallFn = (ctx: ExecContext, args: Readonly<Record<string, unknown>>) => object;
@@ -151,6 +156,12 @@ const CALLS: Record<CallName, CallFn> = {
   requestWithdrawStake: staking.requestWithdrawStake,
   withdrawStake: staking.withdrawStake,
   epochSyncDone: staking.epochSyncDone,
+  createSite: sites.createSite,
+  updateSite: sites.updateSite,
+  burnSite: sites.burnSite,
+  commitChallenge: challenges.commitChallenge,
+  proveChallenge: challenges.proveChallenge,
+  voteChallengeParams: challenges.voteChallengeParams,
 };
 
 function positiveInt(v: number | undefined, def: number, min: number, max: number, what: string): number {
@@ -187,7 +198,7 @@ function rejectionError(r: StoredAbort): Error {
 }
 
 /** The embedded local chain (see the module comment). */
-export class LocalChain extends SigningChain implements DevChain {
+export class LocalChain extends SigningChain implements DevChain, SiteReader, ChallengeReads {
   private readonly db: DatabaseSync;
   private readonly store: Store;
   private readonly id: string;
@@ -232,7 +243,7 @@ export class LocalChain extends SigningChain implements DevChain {
       writePrice: amountOption(options.writePrice, LOCAL_CHAIN_DEFAULTS.writePrice, 'writePrice'),
       capacity: positiveInt(options.capacity, LOCAL_CHAIN_DEFAULTS.capacity, 0, Number.MAX_SAFE_INTEGER, 'capacity'),
       maxCommitteeSize: positiveInt(options.maxCommitteeSize, LOCAL_CHAIN_DEFAULTS.maxCommitteeSize, 1, 65535, 'maxCommitteeSize'),
-      challenges: challenges.checkChallengeParams(options.challenges),
+      challenges: challenges.challengeParams(options.challenges),
     };
     const window = {
       maxTxAgeMs: positiveInt(
@@ -275,7 +286,7 @@ export class LocalChain extends SigningChain implements DevChain {
           };
           store.setMetaValue('schemaVersion', String(SCHEMA_VERSION));
           store.writeMeta(meta);
-          challenges.writeChallengeParams(store, genesis.challenges);
+          challenges.writeParams(store, genesis.challenges);
         } else if (version !== String(SCHEMA_VERSION)) {
           throw new TuskInputError(`${options.path} has chain schema version ${version}, this Tusk reads ${SCHEMA_VERSION}`);
         }
@@ -346,6 +357,45 @@ export class LocalChain extends SigningChain implements DevChain {
       },
       true,
     );
+  }
+
+  /**
+   * Runs `fn` as a signed call that an extension verified itself (the Sui localnet's executor,
+   * src/chain/localnet/): one write transaction with the digest lookup (a digest executed before
+   * returns its stored result, one rejected for good throws the same rejection), the events, and
+   * the stored result or final rejection — exactly as `submit` after its own verification.
+   * @pre the caller authenticated `sender` for `digest` (signature, chain, replay window).
+   */
+  async executeVerified(digest: string, sender: Address, call: string, fn: (ctx: ExecContext) => object): Promise<unknown> {
+    this.assertOpen();
+    return this.execute(digest, sender, call, fn, true);
+  }
+
+  /**
+   * Runs `fn` as `sender` inside a write transaction that is always rolled back: a dry run (the
+   * Sui localnet's `simulateTransaction`). Nothing is stored, not even a rejection.
+   * @returns what `fn` returned; @throws what `fn` threw.
+   */
+  async dryRun<T>(sender: Address, fn: (ctx: ExecContext) => T): Promise<T> {
+    this.assertOpen();
+    const db = this.db;
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      const ctx = new ExecContext(this.store, this.store.readMeta(), sender, this.devDigest('dry-run'), Date.now());
+      return fn(ctx);
+    } finally {
+      if (db.isTransaction) db.exec('ROLLBACK');
+    }
+  }
+
+  /**
+   * Read access to the tables for extensions that render the state in another form (the Sui
+   * localnet's objects). `fn` runs synchronously between commits, so it sees one consistent state.
+   * @pre `fn` does not write.
+   */
+  readStore<T>(fn: (store: Store) => T): T {
+    this.assertOpen();
+    return fn(this.store);
   }
 
   private checkValidityWindow(timestampMs: number, nowMs: number): void {
@@ -477,55 +527,6 @@ export class LocalChain extends SigningChain implements DevChain {
     });
   }
 
-  // --- storage challenges (challenges.ts) --------------------------------------------------------
-
-  /** The chain's challenge parameters. */
-  async challengeParams(): Promise<challenges.ChallengeParams> {
-    this.assertOpen();
-    return challenges.readChallengeParams(this.store);
-  }
-
-  /**
-   * Starts this epoch's challenge round with a fresh 32-byte seed from the CSPRNG (`seed` only for
-   * deterministic tests). @throws ChainAbortError EChallengeRoundExists when it already ran.
-   */
-  async startChallengeRound(seed?: Uint8Array): Promise<TxEffects & { epoch: number; nodes: number; items: number }> {
-    this.assertOpen();
-    const s = seed ?? new Uint8Array(randomBytes(32));
-    return this.execute(this.devDigest('challengeStart'), SYSTEM_ADDRESS, 'startChallengeRound', (ctx) =>
-      challenges.startChallengeRound(ctx, s),
-    ) as TxEffects & { epoch: number; nodes: number; items: number };
-  }
-
-  /** The items `nodeId` must answer in the open round of the current epoch (empty when none). */
-  async challengeItems(nodeId: ObjectId): Promise<challenges.ChallengeItemView[]> {
-    this.assertOpen();
-    return challenges.challengeItemsOf(this.store, this.store.readMeta().epoch, nodeId);
-  }
-
-  /** Submits `nodeId`'s answers to the open round; each is verified against the blob's root hash. */
-  async answerChallenge(nodeId: ObjectId, answers: readonly challenges.ChallengeAnswer[]): Promise<{ verified: number }> {
-    this.assertOpen();
-    const r = this.execute(this.devDigest('challengeAnswer'), SYSTEM_ADDRESS, 'answerChallenge', (ctx) =>
-      challenges.answerChallenge(ctx, nodeId, answers),
-    ) as { verified: number };
-    return { verified: r.verified };
-  }
-
-  /** Finishes the open round: records outcomes, withholds rewards, jails and slashes. */
-  async finishChallengeRound(): Promise<TxEffects & { epoch: number; outcomes: challenges.ChallengeOutcome[] }> {
-    this.assertOpen();
-    return this.execute(this.devDigest('challengeFinish'), SYSTEM_ADDRESS, 'finishChallengeRound', (ctx) =>
-      challenges.finishChallengeRound(ctx),
-    ) as TxEffects & { epoch: number; outcomes: challenges.ChallengeOutcome[] };
-  }
-
-  /** Every node's challenge record. */
-  async challengeStatus(): Promise<challenges.ChallengeNodeStatus[]> {
-    this.assertOpen();
-    return challenges.challengeStatus(this.store, this.store.readMeta().epoch);
-  }
-
   /** The supply bookkeeping: `minted` must equal the sum of the other fields at every commit. */
   async supplyAudit(): Promise<SupplyAudit> {
     this.assertOpen();
@@ -535,8 +536,43 @@ export class LocalChain extends SigningChain implements DevChain {
       stakedPrincipal: this.store.totalStakedPrincipal(),
       poolRewards: this.store.totalRewardPools(),
       undistributed: this.store.totalAccountingRewards(),
-      slashed: challenges.totalSlashed(this.store),
+      burned: challenges.burned(this.store),
     };
+  }
+
+  // --- storage challenges (challenges.ts) ------------------------------------------------------
+
+  /**
+   * Starts the next challenge round of the current epoch now, with `seed` (default: fresh from the
+   * CSPRNG; tests inject one). The chain server's clock calls it `roundsPerEpoch` times an epoch.
+   * @throws ChainAbortError EWrongEpochState during an epoch change (retryable), EChallengesOff.
+   */
+  async startChallengeRound(seed?: Uint8Array): Promise<TxEffects & { epoch: number; round: number; nodes: number }> {
+    this.assertOpen();
+    return this.execute(this.devDigest('challengeRound'), SYSTEM_ADDRESS, 'startChallengeRound', (ctx) =>
+      challenges.startRound(ctx, seed),
+    ) as TxEffects & { epoch: number; round: number; nodes: number };
+  }
+
+  /** The chain's challenge and penalty parameters. */
+  async challengeParams(): Promise<challenges.ChallengeParams> {
+    this.assertOpen();
+    return challenges.readParams(this.store);
+  }
+
+  /** The rounds of `epoch` (default: current) with every node's assignment and outcome. */
+  async challengeRounds(epoch?: number): Promise<ChallengeRoundInfo[]> {
+    this.assertOpen();
+    const e = epoch ?? this.store.readMeta().epoch;
+    return challenges.roundsOf(this.store, e).map((r) => ({ ...r, assignments: challenges.assignments(this.store, r.epoch, r.round) }));
+  }
+
+  /** One node's challenge record over epochs from…to (default: all), and its jail term. */
+  async challengeStatus(nodeId: ObjectId, fromEpoch = 0, toEpoch?: number): Promise<ChallengeNodeStatus> {
+    this.assertOpen();
+    const to = toEpoch ?? this.store.readMeta().epoch;
+    const as = challenges.nodeAssignments(this.store, nodeId, fromEpoch, to);
+    return { nodeId, ...challenges.tally(as), jailedUntilEpoch: challenges.jailedUntil(this.store, nodeId), rounds: as };
   }
 
   // --- reads -----------------------------------------------------------------------------------
@@ -606,6 +642,24 @@ export class LocalChain extends SigningChain implements DevChain {
       ...this.store.stakedWalOwnedBy(address).map((object): OwnedObject => ({ kind: 'stakedWal', object })),
       ...this.store.nodeCapsOwnedBy(address).map((c): OwnedObject => ({ kind: 'nodeCap', nodeId: c.nodeId, id: c.id })),
     ];
+  }
+
+  // --- Walrus Sites (./sites.ts) ----------------------------------------------------------------
+  async getSite(siteId: ObjectId): Promise<SiteObject | null> {
+    this.assertOpen();
+    return sites.readSite(this.store, siteId);
+  }
+  async siteResource(siteId: ObjectId, path: string): Promise<SiteResource | null> {
+    this.assertOpen();
+    return sites.readSiteResource(this.store, siteId, path);
+  }
+  async siteResources(siteId: ObjectId): Promise<SiteResource[]> {
+    this.assertOpen();
+    return sites.readSiteResources(this.store, siteId);
+  }
+  async sitesOwnedBy(owner: Address): Promise<SiteObject[]> {
+    this.assertOpen();
+    return sites.readSitesOwnedBy(this.store, owner);
   }
 
   async blobObjects(blobId: BlobId): Promise<BlobObject[]> {

@@ -62,17 +62,25 @@ CREATE TABLE IF NOT EXISTS txs (digest TEXT PRIMARY KEY, sender TEXT NOT NULL, c
 -- adds it to files of earlier builds on open (a missing table only means no rejection was stored).
 CREATE TABLE IF NOT EXISTS aborted_txs (
   digest TEXT PRIMARY KEY, sender TEXT NOT NULL, call TEXT NOT NULL, kind TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL);
--- Storage challenges (challenges.ts): one round per epoch, its drawn items with their verdicts (ok NULL =
--- not answered), per-node outcomes, jailed nodes and the stake burnt by slashing. Added without a
--- schema version bump (CREATE IF NOT EXISTS adds them to older files on open).
-CREATE TABLE IF NOT EXISTS challenge_rounds (epoch INTEGER PRIMARY KEY, seed BLOB NOT NULL, finished INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS challenge_items (
-  epoch INTEGER NOT NULL, node_id TEXT NOT NULL, idx INTEGER NOT NULL, blob_id BLOB NOT NULL, root_hash BLOB NOT NULL, size INTEGER NOT NULL,
-  pair INTEGER NOT NULL, axis TEXT NOT NULL, sliver_index INTEGER NOT NULL, position INTEGER NOT NULL, ok INTEGER,
-  PRIMARY KEY (epoch, node_id, idx));
-CREATE TABLE IF NOT EXISTS challenge_results (epoch INTEGER NOT NULL, node_id TEXT NOT NULL, passed INTEGER NOT NULL, PRIMARY KEY (epoch, node_id));
+-- Walrus Sites (chain/local/sites.ts): the Site object (fields, routes, redirects as chain JSON)
+-- and one row per Resource dynamic field. Added like aborted_txs, without a schema version bump.
+CREATE TABLE IF NOT EXISTS sites (id TEXT PRIMARY KEY, owner TEXT NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS sites_owner ON sites(owner);
+CREATE TABLE IF NOT EXISTS site_resources (site_id TEXT NOT NULL, path TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (site_id, path));
+-- Storage challenges (challenges.ts; added without a version bump: CREATE IF NOT EXISTS adds them
+-- to files of earlier builds). One row per round, one per (round, challenged node).
+CREATE TABLE IF NOT EXISTS challenge_rounds (
+  epoch INTEGER NOT NULL, round INTEGER NOT NULL, seed BLOB NOT NULL, started_ms INTEGER NOT NULL, closed INTEGER NOT NULL,
+  PRIMARY KEY (epoch, round));
+CREATE TABLE IF NOT EXISTS challenge_assignments (
+  epoch INTEGER NOT NULL, round INTEGER NOT NULL, node_id TEXT NOT NULL, items TEXT NOT NULL, commit_digest BLOB,
+  outcome TEXT, absent INTEGER NOT NULL DEFAULT 0, invalid INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (epoch, round, node_id));
+-- Each node operator's vote on the challenge and penalty parameters (JSON of ChallengeParams fields).
+CREATE TABLE IF NOT EXISTS challenge_votes (node_id TEXT PRIMARY KEY, params TEXT NOT NULL);
+-- Nodes left out of committee selection for epochs < until_epoch.
+-- Blob IDs invalidated by a committee certificate: never challenged again.
+CREATE TABLE IF NOT EXISTS invalid_blob_ids (blob_id BLOB PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS jail (node_id TEXT PRIMARY KEY, until_epoch INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS challenge_slashes (node_id TEXT NOT NULL, epoch INTEGER NOT NULL, amount TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS events (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, tx_digest TEXT NOT NULL, event_seq INTEGER NOT NULL, timestamp_ms INTEGER NOT NULL, body TEXT NOT NULL);
 `;

@@ -6,14 +6,17 @@
  * `TuskInputError`, and anything that says "the chain did not answer" (connection refused or
  * reset, a timeout, a 5xx) a retryable `ChainUnavailableError`.
  */
-import type { ChallengeNodeStatus } from '../types.ts';
 import type { BlobId } from '../../codec/blob-id.ts';
 import { blobIdToString } from '../../codec/blob-id.ts';
 import { ChainAbortError, ChainUnavailableError, TuskError, TuskInputError } from '../../errors.ts';
 import { decodeChainJson, encodeChainJson } from '../json.ts';
 import { SigningChain } from '../signing-chain.ts';
+import type { SiteObject, SiteReader, SiteResource } from '../site-objects.ts';
 import type { SignedTransaction } from '../transaction.ts';
 import type {
+  ChallengeReads,
+  ChallengeNodeStatus,
+  ChallengeRoundInfo,
   Address,
   BlobObject,
   CommitteeInfo,
@@ -52,7 +55,7 @@ export interface RemoteChainOptions {
  * A chain reached over HTTP.
  * @remarks Stateless apart from the cached chain ID; any number of instances may share a server.
  */
-export class RemoteChain extends SigningChain implements DevChain {
+export class RemoteChain extends SigningChain implements DevChain, SiteReader, ChallengeReads {
   readonly url: string;
   private readonly timeoutMs: number;
   private readonly fetchFn: typeof fetch;
@@ -93,9 +96,9 @@ export class RemoteChain extends SigningChain implements DevChain {
   ): Promise<unknown> {
     const timeout = AbortSignal.timeout(this.timeoutMs + (options.extraTimeMs ?? 0));
     const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
-    let response: Response;
-    let text: string;
-    try {
+    let response!: Response;
+    let text!: string;
+    const exchange = async () => {
       response = await this.fetchFn(this.url + path, {
         method,
         headers:
@@ -104,6 +107,17 @@ export class RemoteChain extends SigningChain implements DevChain {
         signal,
       });
       text = await response.text();
+    };
+    try {
+      try {
+        await exchange();
+      } catch (e) {
+        // A kept-alive connection the server closed just as it was reused (its idle timeout racing
+        // a slow client) fails before the request reached the server: a read is sent once more.
+        const code = (e as { cause?: { code?: string } }).cause?.code;
+        if (method !== 'GET' || signal.aborted || (code !== 'UND_ERR_SOCKET' && code !== 'ECONNRESET')) throw e;
+        await exchange();
+      }
     } catch (e) {
       // The caller's own abort is not the chain's fault: rethrow it as it came.
       if (options.signal?.aborted) throw options.signal.reason ?? e;
@@ -186,10 +200,6 @@ export class RemoteChain extends SigningChain implements DevChain {
     });
   }
 
-  /** Every node's storage challenge record (rounds passed/failed, jailed, stake slashed). */
-  async challengeStatus(): Promise<ChallengeNodeStatus[]> {
-    return (await this.get<{ nodes: ChallengeNodeStatus[] }>('/v1/challenges/status')).nodes;
-  }
   async systemState(): Promise<SystemState> {
     return this.get('/v1/system-state');
   }
@@ -217,8 +227,41 @@ export class RemoteChain extends SigningChain implements DevChain {
   async nodes(): Promise<StorageNodeInfo[]> {
     return this.get('/v1/nodes');
   }
+  /** Storage-challenge rounds of `epoch` (default: current); see docs/challenges.md. */
+  async challengeRounds(epoch?: number): Promise<ChallengeRoundInfo[]> {
+    if (epoch !== undefined && (!Number.isInteger(epoch) || epoch < 0 || epoch > 0xffff_ffff))
+      throw new TuskInputError('epoch must be a u32');
+    return this.get(epoch === undefined ? '/v1/challenges/rounds' : `/v1/challenges/rounds?epoch=${epoch}`);
+  }
+  /** One node's challenge record over epochs from…to (default: all). */
+  async challengeStatus(nodeId: ObjectId, fromEpoch?: number, toEpoch?: number): Promise<ChallengeNodeStatus> {
+    for (const [n, v] of [
+      ['fromEpoch', fromEpoch],
+      ['toEpoch', toEpoch],
+    ] as const)
+      if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 0xffff_ffff)) throw new TuskInputError(`${n} must be a u32`);
+    const q = new URLSearchParams();
+    if (fromEpoch !== undefined) q.set('fromEpoch', String(fromEpoch));
+    if (toEpoch !== undefined) q.set('toEpoch', String(toEpoch));
+    const qs = q.toString();
+    return this.get(`/v1/challenges/nodes/${checkId(nodeId, 'node ID')}${qs ? `?${qs}` : ''}`);
+  }
   async ownedObjects(address: Address): Promise<OwnedObject[]> {
     return this.get(`/v1/owners/${checkId(address, 'address')}/objects`);
+  }
+  // Walrus Sites (chain/site-objects.ts)
+  async getSite(siteId: ObjectId): Promise<SiteObject | null> {
+    return this.get(`/v1/sites/${checkId(siteId, 'site ID')}`, true);
+  }
+  async siteResource(siteId: ObjectId, path: string): Promise<SiteResource | null> {
+    if (typeof path !== 'string' || !path.startsWith('/')) throw new TuskInputError('a resource path starts with /');
+    return this.get(`/v1/sites/${checkId(siteId, 'site ID')}/resource?path=${encodeURIComponent(path)}`, true);
+  }
+  async siteResources(siteId: ObjectId): Promise<SiteResource[]> {
+    return this.get(`/v1/sites/${checkId(siteId, 'site ID')}/resources`);
+  }
+  async sitesOwnedBy(owner: Address): Promise<SiteObject[]> {
+    return this.get(`/v1/owners/${checkId(owner, 'address')}/sites`);
   }
   async blobObjects(blobId: BlobId): Promise<BlobObject[]> {
     return this.get(`/v1/blob-ids/${blobIdToString(blobId)}/objects`);

@@ -22,19 +22,22 @@ import { BlockList, isIP } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { blobIdFromString } from '../../codec/blob-id.ts';
 import { ChainAbortError, ChainUnavailableError, TuskError, TuskInputError } from '../../errors.ts';
+import { isSiteReader } from '../site-objects.ts';
 import { decodeChainJson, encodeChainJson } from '../json.ts';
 import type { SignedTransaction } from '../transaction.ts';
-import type { DevChain } from '../types.ts';
+import type { ChallengeReads, DevChain } from '../types.ts';
 import { pause } from '../../util/async.ts';
-import type { ChallengeNodeStatus } from '../types.ts';
 import { httpServerFactory, limitConnections, watchBody } from '../../http/guard.ts';
 
 /** What the server needs from the chain it serves: `LocalChain` satisfies it. */
 export interface ServableChain extends DevChain {
   chainId(): Promise<string>;
   submit(tx: SignedTransaction): Promise<unknown>;
-  /** Storage challenge records (LocalChain); a chain without it answers 404 on the route. */
-  challengeStatus?(): Promise<readonly ChallengeNodeStatus[]>;
+}
+
+function hasChallenges(chain: ServableChain): chain is ServableChain & ChallengeReads {
+  const c = chain as Partial<ChallengeReads>;
+  return typeof c.challengeRounds === 'function' && typeof c.challengeStatus === 'function';
 }
 
 /** Options of `startChainServer`. */
@@ -61,10 +64,17 @@ export interface ChainServerOptions {
   readonly maxWaitMs?: number;
   /** Request body limit in bytes (default 1 MiB: a transaction is a few KiB). */
   readonly bodyLimit?: number;
+  /** Largest POST /v1/transactions body (default 32 MiB, at least bodyLimit): a big site update is one transaction. */
+  readonly transactionBodyLimit?: number;
   /** Called with errors of the epoch clock and with unexpected (500) request errors. */
   readonly onError?: (error: unknown) => void;
   /** Called with notable events (epoch advanced by the clock, refused peers); default: none. */
   readonly onLog?: (line: string) => void;
+  /**
+   * Adds more routes before the server listens (they share the error handler, the chain-JSON body
+   * parser and the limits), e.g. the Sui localnet's `/v1/sui/…` (src/chain/localnet/).
+   */
+  readonly routes?: (app: FastifyInstance) => Promise<unknown> | unknown;
   /** Time limit for receiving a request's headers, ms (default 10 000). */
   readonly headersTimeoutMs?: number;
   /** Time limit for receiving a whole request (not for answering it: long polls wait longer), ms (default 30 000). */
@@ -311,10 +321,6 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
     return { status: 'ok', chainId: await chain.chainId(), epoch: state.epoch, epochState: state.epochState, nShards: state.nShards };
   });
   get('/v1/system-state', () => chain.systemState());
-  get('/v1/challenges/status', async () => {
-    if (!chain.challengeStatus) throw notFound('storage challenge record');
-    return { nodes: await chain.challengeStatus() };
-  });
   get('/v1/committee', (req) => chain.committee(intQuery(req.query.epoch, 'epoch', 0, 0xffff_ffff)));
   get('/v1/balances/:address', async (req) => ({
     address: req.params.address,
@@ -324,6 +330,17 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
   get('/v1/storage/:id', (req) => orNotFound('storage resource', chain.getStorage(addressParam(req.params.id, 'object ID'))));
   get('/v1/staked-wal/:id', (req) => orNotFound('staked WAL', chain.getStakedWal(addressParam(req.params.id, 'object ID'))));
   get('/v1/nodes', () => chain.nodes());
+  // Storage challenges (docs/challenges.md), when the chain has them.
+  if (hasChallenges(chain)) {
+    get('/v1/challenges/rounds', (req) => chain.challengeRounds(intQuery(req.query.epoch, 'epoch', 0, 0xffff_ffff)));
+    get('/v1/challenges/nodes/:id', (req) =>
+      chain.challengeStatus(
+        addressParam(req.params.id, 'node ID'),
+        intQuery(req.query.fromEpoch, 'fromEpoch', 0, 0xffff_ffff),
+        intQuery(req.query.toEpoch, 'toEpoch', 0, 0xffff_ffff),
+      ),
+    );
+  }
   get('/v1/nodes/:id', (req) => orNotFound('storage node', chain.getNode(addressParam(req.params.id, 'node ID'))));
   get('/v1/owners/:address/objects', (req) => chain.ownedObjects(addressParam(req.params.address, 'address')));
   get('/v1/blob-ids/:blobId/objects', async (req) => {
@@ -335,6 +352,19 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
     }
     return chain.blobObjects(blobId);
   });
+
+  // Walrus Sites reads (chain/site-objects.ts), when the chain has them.
+  if (isSiteReader(chain)) {
+    const sites = chain;
+    get('/v1/sites/:id', (req) => orNotFound('site', sites.getSite(addressParam(req.params.id, 'site ID'))));
+    get('/v1/sites/:id/resources', (req) => sites.siteResources(addressParam(req.params.id, 'site ID')));
+    get('/v1/sites/:id/resource', (req) => {
+      const path = req.query.path;
+      if (typeof path !== 'string' || !path.startsWith('/')) throw badRequest('path must be a resource path starting with /');
+      return orNotFound('site resource', sites.siteResource(addressParam(req.params.id, 'site ID'), path));
+    });
+    get('/v1/owners/:address/sites', (req) => sites.sitesOwnedBy(addressParam(req.params.address, 'address')));
+  }
 
   app.get('/v1/events', async (req, reply) => {
     const q = req.query as Record<string, string | undefined>;
@@ -376,7 +406,9 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
   };
   void noteEpoch();
 
-  app.post('/v1/transactions', async (req, reply) => {
+  // A site publish or update is one transaction however many files it has (chain/site-objects.ts),
+  // so transactions may be larger than other bodies.
+  app.post('/v1/transactions', { bodyLimit: Math.max(bodyLimit, options.transactionBodyLimit ?? 32 << 20) }, async (req, reply) => {
     const body = objectBody(req.body);
     const { bytes, signature } = body;
     if (!(bytes instanceof Uint8Array) || bytes.length === 0)
@@ -403,6 +435,7 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
     });
   }
 
+  if (options.routes) await options.routes(app);
   const address = await app.listen({ host, port: options.port ?? 0 });
   const port = (app.server.address() as { port: number }).port;
   const clock = options.epochClock ? startEpochClock(chain, shutdown.signal, onError, log, noteEpoch) : undefined;

@@ -1,0 +1,154 @@
+/**
+ * Dataset publish throughput against single-blob store throughput on the same local network
+ * (`npm run bench:dataset`). The chain and storage nodes run as processes on loopback; the client
+ * (this process) publishes a generated directory shaped like an AI dataset — one huge file (40 %
+ * of the total; chunked when above the committee's maximum blob), ten medium files (the rest) and
+ * `--small` small files (1–8 KiB, packed into quilts) — with `publishDataset`, then stores one
+ * file of the maximum blob size (at most 128 MiB) with `storeFile`. Reports MB/s of both, their
+ * ratio, the client's peak RSS during the publish and the peak size of the publish's spool
+ * directory (sampled every 200 ms). Everything shares this machine's cores.
+ *
+ *   node bench/dataset.ts [--mib 1024] [--shards 100] [--nodes 4] [--small 500] [--parallel 4] [--out file.json]
+ */
+import { mkdir, mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { startDevNetwork } from '../src/network/dev-network.ts';
+import { RemoteChain } from '../src/chain/remote/client.ts';
+import { loadWallet } from '../src/client/client-config.ts';
+import { storeFile } from '../src/client/store-blob.ts';
+import { closeDefaultPool } from '../src/pool/codec-pool.ts';
+import { EncodingConfig } from '../src/codec/config.ts';
+import { publishDataset } from '../src/api/dataset.ts';
+import { argValue, machineLine, MiB, writeReport } from './harness.ts';
+
+const argv = process.argv.slice(2);
+const mib = Number(argValue(argv, '--mib') ?? 1024);
+const nShards = Number(argValue(argv, '--shards') ?? 100);
+const nodes = Number(argValue(argv, '--nodes') ?? 4);
+const small = Number(argValue(argv, '--small') ?? 500);
+const parallel = Number(argValue(argv, '--parallel') ?? 4);
+const started = new Date();
+console.log(`# Tusk dataset publish vs single-blob store, ${mib} MiB, ${nShards} shards, ${nodes} nodes — ${machineLine()}`);
+
+async function writeRandom(path: string, size: number): Promise<void> {
+  const fh = await open(path, 'w');
+  try {
+    for (let at = 0; at < size; at += 4 * MiB) await fh.write(randomBytes(Math.min(4 * MiB, size - at)));
+  } finally {
+    await fh.close();
+  }
+}
+
+async function du(dir: string): Promise<number> {
+  let total = 0;
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) total += await du(p);
+    else
+      total += await stat(p).then(
+        (s) => s.size,
+        () => 0,
+      );
+  }
+  return total;
+}
+
+const work = await mkdtemp(join(tmpdir(), 'tusk-bench-dataset-'));
+const net = await startDevNetwork({ dataDir: join(work, 'net'), nodes, nShards });
+try {
+  const chain = new RemoteChain({ url: net.chainUrl });
+  const wallet = await loadWallet(join(work, 'net', 'wallet.key'));
+  const maxBlob = new EncodingConfig(nShards).maxBlobSize;
+
+  // The directory.
+  const data = join(work, 'data');
+  await mkdir(join(data, 'small'), { recursive: true });
+  const total = mib * MiB;
+  const huge = Math.round(total * 0.4);
+  const mediumEach = Math.floor((total - huge - small * 4608) / 10);
+  await writeRandom(join(data, 'huge.tar'), huge);
+  for (let i = 0; i < 10; i++) await writeRandom(join(data, `part-${i}.parquet`), mediumEach);
+  for (let i = 0; i < small; i++) await writeRandom(join(data, 'small', `s${i}.json`), 1024 + ((i * 7919) % 7168));
+  const totalBytes = await du(data);
+  console.log(
+    `directory: ${(totalBytes / MiB).toFixed(0)} MiB (huge ${(huge / MiB).toFixed(0)} MiB → ${Math.ceil(huge / maxBlob)} chunk(s) of ≤ ${(maxBlob / MiB).toFixed(0)} MiB; 10 × ${(mediumEach / MiB).toFixed(0)} MiB; ${small} small)`,
+  );
+
+  // Dataset publish, with the spool sampled.
+  const spoolRoot = join(work, 'spool');
+  await mkdir(spoolRoot);
+  let spoolPeak = 0;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      spoolPeak = Math.max(spoolPeak, await du(spoolRoot));
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  const t0 = performance.now();
+  const r = await publishDataset(data, {
+    chain,
+    signer: wallet,
+    epochs: 1,
+    journalPath: join(work, 'journal.json'),
+    spoolDir: spoolRoot,
+    parallel,
+  });
+  const publishS = (performance.now() - t0) / 1000;
+  sampling = false;
+  await sampler;
+  const publishRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
+  const publishMBps = totalBytes / 1e6 / publishS;
+  console.log(
+    `dataset publish: ${publishS.toFixed(1)} s, ${publishMBps.toFixed(2)} MB/s (${r.units.quilts} quilts, ${r.units.blobs} blobs, ${r.units.chunks} chunks) | peak RSS ${publishRssMiB} MiB | spool peak ${(spoolPeak / MiB).toFixed(0)} MiB`,
+  );
+
+  // Single blob of the largest size this committee takes (≤ 128 MiB), from a file.
+  const single = Math.min(128 * MiB, Math.floor(maxBlob / MiB) * MiB);
+  const singlePath = join(work, 'single.bin');
+  await writeRandom(singlePath, single);
+  // The baseline may fail on an overloaded machine (nodes time out): the publish's figures are kept.
+  let singleS = NaN;
+  let singleError: string | null = null;
+  try {
+    const t1 = performance.now();
+    const s = await storeFile(singlePath, { chain, signer: wallet, epochs: 1, tempDir: spoolRoot });
+    singleS = (performance.now() - t1) / 1000;
+    await s.background;
+  } catch (e) {
+    singleError = (e as Error).message;
+    console.log(`single-blob store failed: ${singleError}`);
+  }
+  const singleMBps = single / 1e6 / singleS;
+  if (!singleError) {
+    console.log(`single-blob store (${single / MiB} MiB, storeFile): ${singleS.toFixed(1)} s, ${singleMBps.toFixed(2)} MB/s`);
+    console.log(`ratio dataset / single blob: ${(publishMBps / singleMBps).toFixed(2)}`);
+  }
+  writeReport(
+    argv,
+    'dataset',
+    {
+      params: { mib, nShards, nodes, small, parallel },
+      totalBytes,
+      publishS,
+      publishMBps,
+      units: r.units,
+      publishPeakRssMiB: publishRssMiB,
+      spoolPeakMiB: Math.round(spoolPeak / MiB),
+      singleBlobMiB: single / MiB,
+      singleS,
+      singleMBps: singleError ? null : singleMBps,
+      singleError,
+      ratio: singleError ? null : publishMBps / singleMBps,
+      manifestId: r.manifestId,
+    },
+    started,
+  );
+} finally {
+  await net.stop();
+  await closeDefaultPool();
+  await rm(work, { recursive: true, force: true });
+}
