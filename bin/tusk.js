@@ -8,11 +8,17 @@ if (major < 22 || (major === 22 && minor < 18)) {
   );
   process.exit(1);
 }
-// Node's compile cache (on disk, in the temporary directory; NODE_DISABLE_COMPILE_CACHE=1 turns it
-// off) keeps the TypeScript sources' type-stripped, compiled form between runs: without it every
-// start pays ~0.2 s of CPU to strip types. The pool's worker threads inherit it through the env.
+// Node's compile cache (NODE_DISABLE_COMPILE_CACHE=1 turns it off) keeps the TypeScript sources'
+// type-stripped, compiled form between runs: without it every start pays ~0.2 s of CPU to strip
+// types. It lives with the user's caches ($XDG_CACHE_HOME or ~/.cache, tusk/node-compile-cache),
+// not in the temporary directory, which tusk keeps free of anything it leaves behind. The pool's
+// worker threads inherit it through the env.
 const { enableCompileCache } = await import('node:module');
-const cache = enableCompileCache?.();
+const { homedir } = await import('node:os');
+const { join } = await import('node:path');
+const cacheDir =
+  process.env.NODE_COMPILE_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'tusk', 'node-compile-cache');
+const cache = enableCompileCache?.(cacheDir);
 if (cache?.directory && !process.env.NODE_COMPILE_CACHE) process.env.NODE_COMPILE_CACHE = cache.directory;
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));
