@@ -11,12 +11,11 @@
  * or `FILE_NOT_FOUND` (no such path); 416 `INVALID_BYTE_RANGE`; 503 `BLOB_UNAVAILABLE`.
  */
 import { createHash } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
 import type { Chain } from '../chain/types.ts';
 import { BlobUnavailableError } from '../client/read-blob.ts';
 import { blobIdToString } from '../codec/blob-id.ts';
 import { parseBlobId, SUCCESS_CACHE_CONTROL } from '../gateway/aggregator.ts';
-import { ApiError, CORS_HEADERS } from '../gateway/http.ts';
+import { ApiError, CORS_HEADERS, drained } from '../gateway/http.ts';
 import { ifNoneMatchMatches, ifRangeAllows, parseRange } from '../gateway/ranges.ts';
 import type { BlobReader } from '../client/blob-reader.ts';
 import type { RouteDefinition } from '../gateway/route-table.ts';
@@ -174,20 +173,4 @@ export function datasetRoutes(ctx: DatasetRouteContext): RouteDefinition[] {
       },
     },
   ];
-}
-
-function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const done = () => {
-      signal.removeEventListener('abort', abort);
-      resolve();
-    };
-    const abort = () => {
-      res.off('drain', done);
-      reject(signal.reason);
-    };
-    res.once('drain', done);
-    signal.addEventListener('abort', abort, { once: true });
-  });
 }

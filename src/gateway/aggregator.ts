@@ -6,10 +6,10 @@
  * streamed row by row as verified slivers arrive.
  */
 import { createReadStream } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { blobIdFromString, blobIdToString, type BlobId } from '../codec/blob-id.ts';
 import type { BlobObject, Chain } from '../chain/types.ts';
-import { ApiError, CORS_HEADERS, PlainError, type QueryParam } from './http.ts';
+import { ApiError, CORS_HEADERS, drained, PlainError, type QueryParam } from './http.ts';
 import type { RouteContext, RouteDefinition } from './route-table.ts';
 import { BlobReader, ifNoneMatchMatches, ifRangeAllows, parseRange, type BlobLayout, type ByteRange } from './ranges.ts';
 import type { BlobCache } from './cache.ts';
@@ -411,20 +411,4 @@ function noteRangeMiss(ctx: AggregatorContext, id: BlobId, layout: BlobLayout): 
       running.delete(key);
     }
   })();
-}
-
-function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const done = () => {
-      signal.removeEventListener('abort', abort);
-      resolve();
-    };
-    const abort = () => {
-      res.off('drain', done);
-      reject(signal.reason);
-    };
-    res.once('drain', done);
-    signal.addEventListener('abort', abort, { once: true });
-  });
 }

@@ -140,3 +140,23 @@ export function parseQuery(url: URL, params: readonly QueryParam[]): Record<stri
 export function requestUrl(req: IncomingMessage): URL {
   return new URL(req.url ?? '/', 'http://gateway.invalid');
 }
+
+/**
+ * Resolves once `res` drains after a write returned false (back-pressure from a slow reader);
+ * rejects with the signal's reason if the request is aborted first.
+ */
+export function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const done = () => {
+      signal.removeEventListener('abort', abort);
+      resolve();
+    };
+    const abort = () => {
+      res.off('drain', done);
+      reject(signal.reason);
+    };
+    res.once('drain', done);
+    signal.addEventListener('abort', abort, { once: true });
+  });
+}
