@@ -222,7 +222,8 @@ export async function healthCommand(argv: string[], usageError: (m: string) => E
       });
     else
       targets = a.ids.map((url) => {
-        const n = known.find((k) => k.networkAddress.replace(/\/+$/, '') === url.replace(/\/+$/, ''));
+        // On chain an address is `host:port` (as on Walrus) or a URL: compare without the scheme.
+        const n = known.find((k) => bareAddress(k.networkAddress) === bareAddress(url));
         return n ? targetOf(n) : { nodeId: null, nodeUrl: url, nodeName: '', publicKey: null };
       });
   }
@@ -382,4 +383,12 @@ export function infoSectionText(
       return `BFT: up to ${b.maxFaultyShards} faulty shards; ${b.minCorrectShards} correct needed; quorum ${b.quorumThreshold}; ${b.minNodesAbove} node(s) hold ${b.shardsAbove} shards (> f)`;
     }
   }
+}
+
+/** `host:port` of a node address given as `host:port` or as a URL (any scheme, trailing slashes). */
+function bareAddress(address: string): string {
+  return address
+    .replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')
+    .replace(/\/+$/, '')
+    .toLowerCase();
 }
