@@ -194,7 +194,10 @@ async function deleteOne(): Promise<void> {
   const candidates = live().filter((a) => a.deletable);
   if (candidates.length === 0) return;
   const a = pick(candidates);
-  a.deleted = true; // no longer read or checked, whatever the outcome
+  // No longer read or checked, whatever the outcome. Equal content (tiny blobs repeat: a 1-byte
+  // blob has 256 possible values) is one blob ID, and a second store reuses the same Blob object:
+  // every entry of that object goes with it.
+  for (const x of acked) if (x.objectId === a.objectId) x.deleted = true;
   const t = performance.now();
   try {
     await chain.deleteBlob(signer, a.objectId);
@@ -211,7 +214,7 @@ async function extendOne(): Promise<void> {
   const t = performance.now();
   try {
     const r = await chain.extendBlob(signer, a.objectId, 1 + Math.floor(rand() * 2));
-    a.endEpoch = r.blob.storage.endEpoch;
+    for (const x of acked) if (x.objectId === a.objectId) x.endEpoch = r.blob.storage.endEpoch;
     record('extend', performance.now() - t, true);
   } catch (e) {
     record('extend', performance.now() - t, false, e);
