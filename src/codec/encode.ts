@@ -167,6 +167,8 @@ interface EncodePlan {
   inputLayout: { rowBytes: number; rows: number; paddedLength: number };
   /** Copies a rows task's input rows to where it reads them (frames, or the message area). */
   stage(t: SlottedTask): void;
+  /** `t` on slot `slot`'s scratch (work arrays, recovery-row scratch, Merkle scratch). */
+  bind(t: SlottedTask, slot: number): SlottedTask;
   finish(): EncodedMetadata | EncodedBlob;
 }
 
@@ -271,15 +273,20 @@ async function runPlanOn(
       };
       try {
         for (const phase of [plan.rows, plan.cols, plan.roots]) {
-          // One chain per slot; all chains settle before a failure is thrown (no writes in flight).
-          await inSlots(runner.slots, runner.slots, async (s) => {
-            for (const t of phase) {
-              if (t.slot !== s) continue;
+          // One chain per slot, each taking the phase's next task when it is free (a slow or
+          // late-starting thread takes fewer) and running it on its own slot's scratch. All chains
+          // settle before a failure is thrown (no writes in flight).
+          let next = 0;
+          let stop = false;
+          const chain = async (s: number) => {
+            while (next < phase.length && !failed && !stop) {
+              const t = plan.bind(phase[next++], s);
               if (t.kind === 'rows') await rowsReady(t.r0 + t.h);
               plan.stage(t);
-              await runner.run(plan.kernel, t);
+              await runner.run(plan.kernel, t, s);
             }
-          });
+          };
+          await inSlots(runner.slots, runner.slots, chain, () => (stop = true));
         }
       } finally {
         await filling; // never leave a reader writing into memory that is released below
@@ -460,7 +467,32 @@ function planEncode(data: Uint8Array | number, options: EncodeOptions, keep: boo
     return { ...result, pairs, primarySlivers: primary, secondarySlivers: secondary, dispose };
   };
 
-  return { kernel, dedicated, input, inputLayout: { rowBytes, rows: kP, paddedLength: kP * rowBytes }, rows, cols, roots, stage, finish };
+  const bind = (t: SlottedTask, slot: number): SlottedTask => {
+    if (t.slot === slot) return t;
+    switch (t.kind) {
+      case 'rows':
+        return { ...t, slot, work: rowWork[slot] };
+      case 'cols':
+        return { ...t, slot, work: colWork[slot], out: t.out === scratchRows[t.slot] ? scratchRows[slot] : t.out };
+      case 'roots':
+        return { ...t, slot, scratch: rootScratch[slot] };
+      default:
+        return t;
+    }
+  };
+
+  return {
+    kernel,
+    dedicated,
+    input,
+    inputLayout: { rowBytes, rows: kP, paddedLength: kP * rowBytes },
+    rows,
+    cols,
+    roots,
+    stage,
+    bind,
+    finish,
+  };
 }
 
 /** Slivers over n consecutive BCS frames in `buf` (views, no copy). */
