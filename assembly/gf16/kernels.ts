@@ -6,7 +6,7 @@
 // lookups per 16 elements. The scalar build uses LOG/EXP directly (2 lookups per element), which
 // beats 8 byte-table lookups per element without vector shuffles.
 
-import { mul, mul128Ptr } from './tables';
+import { mul, mul128Row } from './tables';
 import { xorInto } from '../rs/xor';
 
 // @ts-ignore: decorator
@@ -21,7 +21,7 @@ import { xorInto } from '../rs/xor';
 export function mulInPlace(x: usize, bytes: usize, logM: u32): void {
   const end = x + bytes;
   if (ASC_FEATURE_SIMD) {
-    const t = mul128Ptr + (<usize>logM << 7);
+    const t = mul128Row(logM);
     const lo0 = v128.load(t), lo1 = v128.load(t, 16), lo2 = v128.load(t, 32), lo3 = v128.load(t, 48);
     const hi0 = v128.load(t, 64), hi1 = v128.load(t, 80), hi2 = v128.load(t, 96), hi3 = v128.load(t, 112);
     const mask = i8x16.splat(0x0f);
@@ -62,7 +62,7 @@ export function fftButterfly(x: usize, y: usize, bytes: usize, logM: u32): void 
   }
   const end = x + bytes;
   if (ASC_FEATURE_SIMD) {
-    const t = mul128Ptr + (<usize>logM << 7);
+    const t = mul128Row(logM);
     const lo0 = v128.load(t), lo1 = v128.load(t, 16), lo2 = v128.load(t, 32), lo3 = v128.load(t, 48);
     const hi0 = v128.load(t, 64), hi1 = v128.load(t, 80), hi2 = v128.load(t, 96), hi3 = v128.load(t, 112);
     const mask = i8x16.splat(0x0f);
@@ -106,7 +106,7 @@ export function ifftButterfly(x: usize, y: usize, bytes: usize, logM: u32): void
   }
   const end = x + bytes;
   if (ASC_FEATURE_SIMD) {
-    const t = mul128Ptr + (<usize>logM << 7);
+    const t = mul128Row(logM);
     const lo0 = v128.load(t), lo1 = v128.load(t, 16), lo2 = v128.load(t, 32), lo3 = v128.load(t, 48);
     const hi0 = v128.load(t, 64), hi1 = v128.load(t, 80), hi2 = v128.load(t, 96), hi3 = v128.load(t, 112);
     const mask = i8x16.splat(0x0f);
