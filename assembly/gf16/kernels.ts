@@ -9,12 +9,20 @@
 import { mul, mul128Row } from './tables';
 import { xorInto } from '../rs/xor';
 
+/**
+ * Table lookup of 16 nibbles (indices 0…15). With relaxed SIMD, `relaxed_swizzle`: its result is
+ * only implementation-defined for indices ≥ 16, which never occur here, and on x64 it is a bare
+ * `pshufb` where `swizzle` first saturates the indices (an extra `paddusb` per lookup).
+ */
+// @ts-ignore: decorator
+@inline export function lookup16(t: v128, idx: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return i8x16.relaxed_swizzle(t, idx);
+  return i8x16.swizzle(t, idx);
+}
+
 // @ts-ignore: decorator
 @inline function nibbleProduct(t0: v128, t1: v128, t2: v128, t3: v128, n0: v128, n1: v128, n2: v128, n3: v128): v128 {
-  return v128.xor(
-    v128.xor(i8x16.swizzle(t0, n0), i8x16.swizzle(t1, n1)),
-    v128.xor(i8x16.swizzle(t2, n2), i8x16.swizzle(t3, n3)),
-  );
+  return v128.xor(v128.xor(lookup16(t0, n0), lookup16(t1, n1)), v128.xor(lookup16(t2, n2), lookup16(t3, n3)));
 }
 
 /** x = x · m (m given as log, no sentinel: 65535 means one) over `bytes` bytes. */
