@@ -55,6 +55,8 @@ export interface FollowerOptions {
    * the slivers this node still lacks from its peers (default 10 000 ms).
    */
   readonly blobSyncDelayMs?: number;
+  /** Called after a page that started a storage-challenge round is applied (the challenge responder). */
+  readonly onChallengeRound?: () => void;
 }
 
 /** Follows the chain's events into the store. `start()` runs a loop until `stop()`. */
@@ -130,6 +132,7 @@ export class EventFollower {
       this.startRecovery(newEpoch);
     }
     for (const b of certified) this.scheduleBlobSync(b);
+    if (page.events.some((env) => env.event.type === 'ChallengeRoundStarted')) this.o.onChallengeRound?.();
     return page.events.length;
   }
 
