@@ -554,6 +554,22 @@ export class LocalChain extends SigningChain implements DevChain, SiteReader, Ch
     ) as TxEffects & { epoch: number; round: number; nodes: number };
   }
 
+  /**
+   * Closes the current epoch's open challenge round once its proof window has passed (the chain
+   * server's round clock), so unanswered assignments show as missed or failed without waiting
+   * for the next round. @returns whether a round was closed.
+   */
+  async closeExpiredChallengeRound(): Promise<boolean> {
+    this.assertOpen();
+    const r = challenges.lastRound(this.store, this.store.readMeta().epoch);
+    if (!r || r.closed || Date.now() <= r.startedMs + challenges.readParams(this.store).proofWindowMs) return false;
+    this.execute(this.devDigest('closeChallengeRound'), SYSTEM_ADDRESS, 'closeChallengeRound', (ctx) => {
+      challenges.closeRound(ctx, r);
+      return {};
+    });
+    return true;
+  }
+
   /** The chain's challenge and penalty parameters. */
   async challengeParams(): Promise<challenges.ChallengeParams> {
     this.assertOpen();

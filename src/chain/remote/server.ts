@@ -28,6 +28,7 @@ import type { SignedTransaction } from '../transaction.ts';
 import type { ChallengeReads, DevChain } from '../types.ts';
 import { pause } from '../../util/async.ts';
 import { httpServerFactory, limitConnections, watchBody } from '../../http/guard.ts';
+import { hasChallengeClock, runChallengeClock, type ChallengeClockChain } from './challenge-clock.ts';
 
 /** What the server needs from the chain it serves: `LocalChain` satisfies it. */
 export interface ServableChain extends DevChain {
@@ -60,6 +61,12 @@ export interface ChainServerOptions {
    * restarted server keeps the schedule and the duration fixed at genesis. Default false.
    */
   readonly epochClock?: boolean;
+  /**
+   * Run the storage-challenge round clock (./challenge-clock.ts): R rounds per epoch at
+   * `epochStart + T·(r+1)/(R+1)`, expired rounds closed. Needs a chain with challenges (LocalChain).
+   * Default false.
+   */
+  readonly challengeClock?: boolean;
   /** Upper bound of a long poll's `waitMs` (default 30 000). */
   readonly maxWaitMs?: number;
   /** Request body limit in bytes (default 1 MiB: a transaction is a few KiB). */
@@ -225,6 +232,7 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
   if (options.devRoutes !== undefined && typeof options.devRoutes !== 'boolean') throw new TuskInputError('devRoutes must be a boolean');
   // Unauthenticated minting must not reach the network by accident: off unless loopback or asked for.
   const devRoutes = options.devRoutes ?? isLoopbackHost(host);
+  if (options.challengeClock && !hasChallengeClock(chain)) throw new TuskInputError('challengeClock needs a chain with storage challenges');
   if (!Number.isInteger(maxWaitMs) || maxWaitMs < 0) throw new TuskInputError('maxWaitMs must be a non-negative integer');
   if (!Number.isInteger(bodyLimit) || bodyLimit < 1024) throw new TuskInputError('bodyLimit must be an integer ≥ 1024');
   const onError = options.onError ?? ((e: unknown) => process.stderr.write(`tusk chain server: ${(e as Error)?.stack ?? String(e)}\n`));
@@ -439,6 +447,9 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
   const address = await app.listen({ host, port: options.port ?? 0 });
   const port = (app.server.address() as { port: number }).port;
   const clock = options.epochClock ? startEpochClock(chain, shutdown.signal, onError, log, noteEpoch) : undefined;
+  const roundClock = options.challengeClock
+    ? runChallengeClock(chain as unknown as ChallengeClockChain, shutdown.signal, onError, log)
+    : undefined;
 
   let closing: Promise<void> | undefined;
   return {
@@ -450,6 +461,7 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
       closing ??= (async () => {
         shutdown.abort();
         await clock;
+        await roundClock;
         await app.close();
       })();
       return closing;
