@@ -5,7 +5,7 @@
 import { join, resolve } from 'node:path';
 import { homedir } from 'node:os';
 import { startDevNetwork } from '../network/dev-network.ts';
-import { parseDevFaults } from '../network/faults.ts';
+import { parseDevFaults } from '../network/dev-faults.ts';
 import type { NodeFaults } from '../node/faults.ts';
 import { defaultConfigPath } from '../client/client-config.ts';
 import { parseDuration } from './chain-command.ts';

@@ -2,14 +2,16 @@
  * The fault and challenge flags of the CLI refuse bad input with a clear usage error before
  * anything starts: `tusk dev --faults`, `tusk dev --challenges`, `tusk node run --fault` (where
  * offline is refused: only the supervisor can stop the process) and `tusk chain serve --challenges`.
- * The fault grammar itself is tested in test/node/challenge-responder.test.ts.
+ * The fault grammar itself is tested in test/node/challenge-responder.test.ts; the offline fault
+ * here, on a small network of processes (the supervisor stops node-2 and starts it again).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { runTusk } from '../helpers/cli.ts';
-import { parseDevFaults } from '../../src/network/faults.ts';
+import { parseDevFaults } from '../../src/network/dev-faults.ts';
+import { startTestNetwork } from './test-network.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tusk-faults-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -46,3 +48,34 @@ it('refuses bad fault and challenge flags with a usage error', async () => {
     expect(r.stderr, args.join(' ')).toMatch(message);
   }
 }, 60_000);
+
+it('the offline fault stops a node process on schedule and starts it again', async () => {
+  const tn = await startTestNetwork('tusk-offline-', {
+    nodes: 4,
+    nShards: 8,
+    faults: new Map([[2, { offline: { durationMs: 3000, startMs: 500 } }]]),
+  });
+  try {
+    const before = tn.net.nodes[2];
+    const up = async () =>
+      fetch(`${before.url}/v1/health`).then(
+        (r) => r.ok,
+        () => false,
+      );
+    // (Not probed up first: the 0.5 s delay runs from start-up, it may be over already.)
+    const deadline = Date.now() + 10_000;
+    while (await up()) {
+      if (Date.now() > deadline) throw new Error('node-2 never went offline');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const back = Date.now() + 60_000;
+    while (!(await up())) {
+      if (Date.now() > back) throw new Error('node-2 never came back');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(tn.net.nodes[2].pid).not.toBe(before.pid);
+    expect(tn.net.nodes[2].nodeId).toBe(before.nodeId);
+  } finally {
+    await tn.stop();
+  }
+}, 120_000);
