@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { homedir } from 'node:os';
 import { startDevNetwork } from '../network/dev-network.ts';
 import { parseDevFaults } from '../network/dev-faults.ts';
-import type { NodeFaults } from '../node/faults.ts';
+import { formatNodeFaults, type NodeFaults } from '../node/faults.ts';
 import { defaultConfigPath } from '../client/client-config.ts';
 import { parseDuration } from './chain-command.ts';
 import { TuskError } from '../errors.ts';
@@ -122,6 +122,10 @@ export async function devCommand(argv: string[]): Promise<number> {
     [
       `local network running: chain ${net.chainUrl}, ${net.nodes.length} nodes, ${net.nShards} shards`,
       `client config: ${net.configPath} (wallet ${net.walletAddress})`,
+      ...(challenges === 'off' ? ['storage challenges: off'] : []),
+      ...(faults?.size
+        ? [`faults: ${[...faults].map(([i, f]) => `node-${i} ${formatNodeFaults(f)}`).join('; ')} (docs/challenges.md §7)`]
+        : []),
       `try: tusk store <file> --epochs 5${configArg}   then   tusk read <blobId> --out <file>${configArg}`,
       'the official Walrus SDK (docs/localnet.md):',
       `  new WalrusClient({ suiClient: tuskSuiClient({ url: '${net.sui.url}' }), storageNodeUrlScheme: 'http',`,
