@@ -14,6 +14,7 @@ import { encodeBlob } from '../../src/codec/encode.ts';
 import { droppedByFault, formatNodeFaults, parseNodeFaults } from '../../src/node/faults.ts';
 import { startLocalNetwork, type LocalNetwork } from './local-network.ts';
 import { randomBytes } from '../helpers/blobs.ts';
+import { ChainUnavailableError } from '../../src/errors.ts';
 
 const nShards = 10;
 let net: LocalNetwork;
@@ -126,6 +127,64 @@ describe('challenge responder', () => {
     const next = await chain.committee();
     expect(next.members.map((m) => m.nodeId).sort()).toEqual([nodes[0].nodeId, nodes[RESTARTED].nodeId].sort());
   }, 120_000);
+});
+
+describe('a node that crashes between commit and proof', () => {
+  let net2: LocalNetwork;
+  afterAll(() => net2?.close());
+
+  it('reveals what it committed after a restart, even for a blob deleted in between (the item is waived)', async () => {
+    net2 = await startLocalNetwork({
+      nShards,
+      nodes: 4,
+      challenges: { symbolsPerRound: 32, commitWindowMs: 5000, proofWindowMs: 60_000 },
+      nodeOptions: { challengePollMs: 300 },
+    });
+    const { chain, nodes, user, pool } = net2;
+    await (
+      await storeBlob(randomBytes(4000, 11), { chain, signer: user, epochs: 5, pool })
+    ).background;
+    // The big deletable blob carries nearly all the weight: the node's items fall on it.
+    const big = await storeBlob(randomBytes(150_000, 12), { chain, signer: user, epochs: 5, pool, deletable: true });
+    await big.background;
+    await chain.advanceEpoch();
+    for (const n of nodes) await n.sync();
+
+    // Node 1's proofs never reach the chain (as if it died right after committing).
+    const C = 1;
+    await nodes[C].close();
+    const failing = new Proxy(chain, {
+      get(target, prop, receiver) {
+        if (prop === 'proveChallenge') return async () => Promise.reject(new ChainUnavailableError('injected: chain unreachable'));
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    nodes[C] = await net2.start(C, { chain: failing, onError: () => {} });
+    const { round } = await chain.startChallengeRound();
+    const mine = async () =>
+      (await chain.challengeRounds()).find((r) => r.round === round)!.assignments.find((a) => a.nodeId === nodes[C].nodeId)!;
+    const deadline = Date.now() + 10_000;
+    while (!(await mine()).committed) {
+      if (Date.now() > deadline) throw new Error('node 1 did not commit');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await nodes[C].close();
+    const bigId = encodeBlob(randomBytes(150_000, 12), { nShards }).blobId;
+    expect((await mine()).items.some((it) => Buffer.from(it.blobId).equals(Buffer.from(bigId)))).toBe(true);
+
+    // The blob is deleted while the node is down: its slivers are gone when it comes back.
+    await chain.deleteBlob(user, big.blobObjectId);
+    nodes[C] = await net2.start(C);
+    await nodes[C].sync();
+    const deadline2 = Date.now() + 15_000;
+    while ((await mine()).outcome === null) {
+      if (Date.now() > deadline2) throw new Error('node 1 did not prove after its restart');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(nodes[C].service.store.hasMetadata(bigId)).toBe(false);
+    expect(await mine()).toMatchObject({ outcome: 'passed', absent: 0, invalid: 0 });
+  }, 60_000);
 });
 
 describe('fault spec', () => {
