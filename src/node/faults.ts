@@ -10,7 +10,8 @@
  *                        the node ID and the sliver, so it is stable across restarts, and the store
  *                        refuses to write a dropped sliver back (blob sync, shard recovery, scrubber).
  *   late=<duration>      the node waits that long after a round starts before it commits (`5s`,
- *                        `1500ms`): past the commit window, the round is missed.
+ *                        `1500ms`): longer than the commit window (3 s with 30 s epochs, 20 s with
+ *                        1 h epochs), the round is missed.
  *   lie                  the node answers with wrong bytes (each symbol's first byte flipped): its
  *                        proofs fail verification, the round fails with invalid items.
  *   offline=<duration>[@<start>][/<period>]
