@@ -307,7 +307,7 @@ export class ChallengeResponder {
             if (bcs === null) return null;
             const sliver = SliverData.fromBcs(item.axis, bcs);
             const cfg = service.configFor(metadata);
-            const { leaves: l } = await service.expander.expand(cfg, item.axis, sliver.data, sliver.symbolSize, true);
+            const { leaves: l } = await service.expander.expand(cfg, item.axis, sliver.data, sliver.symbolSize, 'leaves');
             return l ?? null;
           })();
           leavesOf.set(key, leaves);
