@@ -185,7 +185,9 @@ export type ChainEvent =
       withholdingBps: number;
     }
   | { type: 'NodeJailed'; epoch: number; nodeId: ObjectId; untilEpoch: number; reason: 'dataLoss' | 'unavailable' }
-  | { type: 'CommissionBurned'; epoch: number; nodeId: ObjectId; amount: bigint };
+  | { type: 'CommissionBurned'; epoch: number; nodeId: ObjectId; amount: bigint }
+  /** `amount` FROST of the pool's active stake burnt for an offence in `epoch` (its exchange rate drops). */
+  | { type: 'NodeSlashed'; epoch: number; nodeId: ObjectId; reason: 'dataLoss' | 'persistentFailure'; amount: bigint };
 
 /** One node's assignment in a challenge round, with its outcome once known (docs/challenges.md). */
 export interface ChallengeAssignmentInfo {

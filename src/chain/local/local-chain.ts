@@ -124,12 +124,18 @@ export const MAX_MAX_EPOCHS_AHEAD = 1000;
 export interface SupplyAudit {
   readonly minted: bigint;
   readonly balances: bigint;
+  /**
+   * Staked FROST: the principal of every StakedWal, less the pools' slash debt (principal already
+   * burnt by a slash, settled when those positions are withdrawn at the lowered exchange rate).
+   */
   readonly stakedPrincipal: bigint;
   readonly poolRewards: bigint;
   /** Storage payments not yet distributed (future epochs and rolled-forward leftovers). */
   readonly undistributed: bigint;
-  /** Burnt by penalties (commission of jailed nodes' offending epochs). */
+  /** Burnt by penalties (commission of jailed nodes' offending epochs, stake slashes). */
   readonly burned: bigint;
+  /** Of `burned`, what stake slashing burnt (not a separate bucket: minted = balances + stakedPrincipal + poolRewards + undistributed + burned). */
+  readonly slashed: bigint;
 }
 
 type CallFn = (ctx: ExecContext, args: Readonly<Record<string, unknown>>) => object;
@@ -533,10 +539,11 @@ export class LocalChain extends SigningChain implements DevChain, SiteReader, Ch
     return {
       minted: this.store.readMeta().minted,
       balances: this.store.totalBalances(),
-      stakedPrincipal: this.store.totalStakedPrincipal(),
+      stakedPrincipal: this.store.totalStakedPrincipal() - this.store.totalSlashDebt(),
       poolRewards: this.store.totalRewardPools(),
       undistributed: this.store.totalAccountingRewards(),
       burned: challenges.burned(this.store),
+      slashed: challenges.slashedTotal(this.store),
     };
   }
 
