@@ -31,7 +31,7 @@ import { BlobWeights, sampleItems, type ChallengeableBlob, type ChallengeItem } 
 import { commitDigest, verifyItemProof, type ChallengeItemProof } from '../../challenge/proof.ts';
 import { equalBytes } from '../../util/bytes.ts';
 import { decodeChainJson, encodeChainJson } from '../json.ts';
-import type { ChallengeOutcome, ObjectId } from '../types.ts';
+import type { ChallengeOutcome, ChallengePenaltyRecord, ChallengeSummary, ObjectId } from '../types.ts';
 import { argAddress, argBytes, argUint, requireOwner, type ExecContext } from './context.ts';
 import type { PoolRow, Store } from './tables.ts';
 import { adjustReserve } from './staking.ts';
@@ -506,8 +506,7 @@ export function penaltiesFor(
 /** The last epoch in which `nodeId` committed an offence, or null. */
 function lastOffenceEpoch(store: Store, nodeId: ObjectId): number | null {
   const r = store.q('SELECT MAX(epoch) AS e FROM challenge_penalties WHERE node_id = ? AND offence IS NOT NULL').get(nodeId) as
-    | { e: number | null }
-    | undefined;
+    { e: number | null } | undefined;
   return r?.e ?? null;
 }
 
@@ -616,4 +615,88 @@ export function applyVotes(store: Store, committee: CommitteeInfo): void {
   } catch (e) {
     if (!(e instanceof TuskInputError)) throw e;
   }
+}
+
+/** Settlements of epochs from…to, of every node or of `nodeId` (the `challenge_penalties` rows). */
+export function penalties(store: Store, fromEpoch: number, toEpoch: number, nodeId?: ObjectId): ChallengePenaltyRecord[] {
+  const rows = (
+    nodeId === undefined
+      ? store.q('SELECT * FROM challenge_penalties WHERE epoch BETWEEN ? AND ? ORDER BY epoch, node_id').all(fromEpoch, toEpoch)
+      : store
+          .q('SELECT * FROM challenge_penalties WHERE epoch BETWEEN ? AND ? AND node_id = ? ORDER BY epoch')
+          .all(fromEpoch, toEpoch, nodeId)
+  ) as {
+    node_id: string;
+    epoch: number;
+    scheduled: number;
+    passed: number;
+    failed: number;
+    missed: number;
+    withholding_bps: number;
+    offence: string | null;
+    jailed_until: number | null;
+    commission_burned: string;
+    slashed: string;
+  }[];
+  return rows.map((r) => ({
+    nodeId: r.node_id,
+    epoch: r.epoch,
+    scheduled: r.scheduled,
+    passed: r.passed,
+    failed: r.failed,
+    missed: r.missed,
+    withholdingBps: r.withholding_bps,
+    offence: r.offence as ChallengePenaltyRecord['offence'],
+    jailedUntilEpoch: r.jailed_until,
+    commissionBurned: BigInt(r.commission_burned),
+    slashed: BigInt(r.slashed),
+  }));
+}
+
+/** The chain-wide picture for `tusk info challenges` at `epoch` (the current one). */
+export function summary(store: Store, epoch: number): ChallengeSummary {
+  const params = readParams(store);
+  const r = lastRound(store, epoch);
+  const currentRound = r
+    ? {
+        epoch: r.epoch,
+        round: r.round,
+        startedMs: r.startedMs,
+        closed: r.closed,
+        commitDeadlineMs: r.startedMs + params.commitWindowMs,
+        proofDeadlineMs: r.startedMs + params.proofWindowMs,
+        nodes: assignments(store, r.epoch, r.round).length,
+      }
+    : null;
+  const last = store
+    .q('SELECT epoch, round FROM challenge_assignments WHERE outcome IS NOT NULL ORDER BY epoch DESC, round DESC LIMIT 1')
+    .get() as { epoch: number; round: number } | undefined;
+  const lastOutcomes = last
+    ? {
+        epoch: last.epoch,
+        round: last.round,
+        nodes: assignments(store, last.epoch, last.round)
+          .filter((a) => a.outcome !== null)
+          .map((a) => ({ nodeId: a.nodeId, outcome: a.outcome!, absent: a.absent, invalid: a.invalid })),
+      }
+    : null;
+  const jailed = (
+    store.q('SELECT node_id, until_epoch FROM jail WHERE until_epoch > ? ORDER BY node_id').all(epoch) as {
+      node_id: string;
+      until_epoch: number;
+    }[]
+  ).map((j) => ({ nodeId: j.node_id, untilEpoch: j.until_epoch }));
+  let commissionBurned = 0n;
+  for (const c of store.q('SELECT commission_burned FROM challenge_penalties').all() as { commission_burned: string }[])
+    commissionBurned += BigInt(c.commission_burned);
+  return {
+    epoch,
+    params: { ...params },
+    currentRound,
+    lastOutcomes,
+    jailed,
+    burned: burned(store),
+    slashed: slashedTotal(store),
+    commissionBurned,
+  };
 }

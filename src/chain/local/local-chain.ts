@@ -44,7 +44,9 @@ import {
   type ChainEvent,
   type ChainEventEnvelope,
   type ChallengeNodeStatus,
+  type ChallengePenaltyRecord,
   type ChallengeReads,
+  type ChallengeSummary,
   type ChallengeRoundInfo,
   type CommitteeInfo,
   type DevChain,
@@ -580,6 +582,18 @@ export class LocalChain extends SigningChain implements DevChain, SiteReader, Ch
     const to = toEpoch ?? this.store.readMeta().epoch;
     const as = challenges.nodeAssignments(this.store, nodeId, fromEpoch, to);
     return { nodeId, ...challenges.tally(as), jailedUntilEpoch: challenges.jailedUntil(this.store, nodeId), rounds: as };
+  }
+
+  /** Settlements (withholding, offences, jail, burnt commission, slashes) over epochs from…to (default: all). */
+  async challengePenalties(fromEpoch = 0, toEpoch?: number, nodeId?: ObjectId): Promise<ChallengePenaltyRecord[]> {
+    this.assertOpen();
+    return challenges.penalties(this.store, fromEpoch, toEpoch ?? this.store.readMeta().epoch, nodeId);
+  }
+
+  /** Current round, last outcomes, jailed nodes, burnt and slashed totals. */
+  async challengeSummary(): Promise<ChallengeSummary> {
+    this.assertOpen();
+    return challenges.summary(this.store, this.store.readMeta().epoch);
   }
 
   // --- reads -----------------------------------------------------------------------------------

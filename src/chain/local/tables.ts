@@ -535,7 +535,8 @@ export class Store {
   }
   setSlashDebt(nodeId: ObjectId, debt: bigint): void {
     if (debt === 0n) this.q('DELETE FROM pool_slash_debt WHERE node_id = ?').run(nodeId);
-    else this.q('INSERT OR REPLACE INTO pool_slash_debt(node_id, debt) VALUES (?, ?)').run(nodeId, checkAmount(debt, 'slash debt').toString());
+    else
+      this.q('INSERT OR REPLACE INTO pool_slash_debt(node_id, debt) VALUES (?, ?)').run(nodeId, checkAmount(debt, 'slash debt').toString());
   }
   totalSlashDebt(): bigint {
     let s = 0n;

@@ -37,7 +37,12 @@ export interface ServableChain extends DevChain {
 
 function hasChallenges(chain: ServableChain): chain is ServableChain & ChallengeReads {
   const c = chain as Partial<ChallengeReads>;
-  return typeof c.challengeRounds === 'function' && typeof c.challengeStatus === 'function';
+  return (
+    typeof c.challengeRounds === 'function' &&
+    typeof c.challengeStatus === 'function' &&
+    typeof c.challengePenalties === 'function' &&
+    typeof c.challengeSummary === 'function'
+  );
 }
 
 /** Options of `startChainServer`. */
@@ -340,6 +345,14 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
         intQuery(req.query.toEpoch, 'toEpoch', 0, 0xffff_ffff),
       ),
     );
+    get('/v1/challenges/penalties', (req) =>
+      chain.challengePenalties(
+        intQuery(req.query.fromEpoch, 'fromEpoch', 0, 0xffff_ffff),
+        intQuery(req.query.toEpoch, 'toEpoch', 0, 0xffff_ffff),
+        req.query.node === undefined ? undefined : addressParam(req.query.node, 'node ID'),
+      ),
+    );
+    get('/v1/challenges/summary', () => chain.challengeSummary());
   }
   get('/v1/nodes/:id', (req) => orNotFound('storage node', chain.getNode(addressParam(req.params.id, 'node ID'))));
   get('/v1/owners/:address/objects', (req) => chain.ownedObjects(addressParam(req.params.address, 'address')));

@@ -1,0 +1,206 @@
+/**
+ * Stake slashing on the local chain, through the real code paths: real blobs and BLS
+ * certificates, challenge rounds answered with real Merkle proofs (or not), settlement at the
+ * epoch change, and withdrawals valued at the pools' exchange rates. Checks that a slash reaches
+ * every staker of the offending node pro rata and no honest pool, that the supply stays exact
+ * after every epoch and every withdrawal, that persistent unavailability (an offence again soon
+ * after a jail term) is slashed while a first outage is not, and that slashBps is set at genesis
+ * and changed by the committee's vote.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
+import { LocalChain } from '../../src/chain/local/index.ts';
+import { encodedBlobLength } from '../../src/chain/local/blobs.ts';
+import { toShares, toWal } from '../../src/chain/local/tables.ts';
+import type { ChainEvent, ObjectId } from '../../src/chain/types.ts';
+import { EncodingConfig } from '../../src/codec/config.ts';
+import { encodeBlob, type EncodedBlob } from '../../src/codec/encode.ts';
+import { answerRound, type HeldSliver } from '../../src/challenge/proof.ts';
+import type { ChallengeItem } from '../../src/challenge/sampler.ts';
+import { storageConfirmationMessage } from '../../src/protocol/messages.ts';
+import { certificate, expectSupplyConserved, fundedAccount, setupCommittee, type TestNode } from './local-helpers.ts';
+
+const N = 10;
+const WAL = 10n ** 9n;
+const cfg = new EncodingConfig(N);
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+const idBytes = (id: string) => new Uint8Array(Buffer.from(id.slice(2), 'hex'));
+
+let chain: LocalChain;
+let nodes: TestNode[];
+const blobs = new Map<string, EncodedBlob>();
+
+function held(item: ChallengeItem): HeldSliver | null {
+  const enc = blobs.get(hex(item.blobId));
+  if (!enc) return null;
+  const sliver = item.axis === 'primary' ? enc.primarySlivers[item.pair] : enc.secondarySlivers[N - 1 - item.pair];
+  return { cfg, data: sliver.data, metadata: enc.metadata };
+}
+
+type Behaviour = 'honest' | 'lost' | 'silent';
+
+/** Plays `rounds` rounds; each member answers per `behaviour` (default honest). */
+async function playEpoch(behaviour: Map<ObjectId, Behaviour> = new Map(), rounds = 2): Promise<void> {
+  for (let r = 0; r < rounds; r++) {
+    const { epoch, round } = await chain.startChallengeRound(new Uint8Array(randomBytes(32)));
+    const info = (await chain.challengeRounds(epoch)).find((x) => x.round === round)!;
+    for (const a of info.assignments) {
+      const b = behaviour.get(a.nodeId) ?? 'honest';
+      if (b === 'silent') continue;
+      const node = nodes.find((n) => n.nodeId === a.nodeId)!;
+      const { digest, proofs } = answerRound(info.seed, idBytes(a.nodeId), a.items, b === 'lost' ? () => null : held);
+      await chain.commitChallenge(node.operator, a.nodeId, epoch, round, digest);
+      await chain.proveChallenge(node.operator, a.nodeId, epoch, round, proofs);
+    }
+  }
+}
+
+/** Every pool's exchange rate (WAL, shares) at `epoch`. */
+function rates(epoch: number): Map<ObjectId, { wal: bigint; shares: bigint }> {
+  return chain.readStore((s) => new Map(s.pools().map((p) => [p.nodeId, s.exchangeRate(p.nodeId, epoch)])));
+}
+
+const below = (a: { wal: bigint; shares: bigint }, b: { wal: bigint; shares: bigint }) =>
+  (a.shares === 0n ? 1n : a.wal) * (b.shares === 0n ? 1n : b.shares) < (b.shares === 0n ? 1n : b.wal) * (a.shares === 0n ? 1n : a.shares);
+
+/** Ends the epoch (members report their sync when shards moved); checks supply and honest pools' rates. */
+async function advance(honest: readonly ObjectId[]): Promise<ChainEvent[]> {
+  const before = rates((await chain.systemState()).epoch);
+  const fx = await chain.advanceEpoch();
+  const s = await chain.systemState();
+  if (s.epochState === 'changeSync')
+    for (const m of s.committee.members) await chain.epochSyncDone(nodes.find((n) => n.nodeId === m.nodeId)!.operator, m.nodeId, s.epoch);
+  await expectSupplyConserved(chain);
+  const after = rates(s.epoch);
+  // An honest pool's exchange rate never falls: no slash ever reaches it.
+  for (const id of honest) expect(below(after.get(id)!, before.get(id)!)).toBe(false);
+  return fx.events.map((e) => e.event);
+}
+
+/** The StakedWal object of `owner` with `nodeId`. */
+async function stakedWalOf(owner: Ed25519Keypair, nodeId: ObjectId) {
+  const objs = await chain.ownedObjects(owner.toSuiAddress());
+  const o = objs.find((x) => x.kind === 'stakedWal' && x.object.nodeId === nodeId);
+  if (!o || o.kind !== 'stakedWal') throw new Error('no StakedWal');
+  return o.object;
+}
+
+let alice: Ed25519Keypair, bob: Ed25519Keypair, carol: Ed25519Keypair;
+
+beforeAll(async () => {
+  chain = await LocalChain.open({ path: ':memory:', nShards: N, challenges: { symbolsPerRound: 8, slashBps: 2000 } });
+  expect((await chain.challengeParams()).slashBps).toBe(2000); // set at genesis
+  nodes = await setupCommittee(chain, [100n * WAL, 100n * WAL, 100n * WAL, 100n * WAL]);
+  [alice, bob, carol] = await Promise.all([fundedAccount(chain), fundedAccount(chain), fundedAccount(chain)]);
+  // Delegators: Alice and Bob with the node that will lose data, Carol with an honest one.
+  await chain.stake(alice, nodes[3].nodeId, 50n * WAL);
+  await chain.stake(bob, nodes[3].nodeId, 150n * WAL);
+  await chain.stake(carol, nodes[0].nodeId, 100n * WAL);
+  const owner = await fundedAccount(chain);
+  const epoch = (await chain.systemState()).epoch;
+  for (const size of [3000, 20_000, 70_000]) {
+    const enc = encodeBlob(new Uint8Array(randomBytes(size)), { nShards: N });
+    const { blob } = await chain.registerBlob(owner, {
+      storage: { size: encodedBlobLength(size, 1, N), epochsAhead: 12 },
+      blobId: enc.blobId,
+      rootHash: enc.rootHash,
+      size,
+      encodingType: 1,
+      deletable: false,
+    });
+    await chain.certifyBlob(
+      owner,
+      blob.id,
+      await certificate(chain, nodes, storageConfirmationMessage(epoch, blob.blobId, { kind: 'permanent' })),
+    );
+    blobs.set(hex(enc.blobId), enc);
+  }
+  await advance(nodes.map((n) => n.nodeId));
+}, 60_000);
+
+afterAll(async () => {
+  await chain.close();
+});
+
+describe('stake slashing', () => {
+  it('proven data loss slashes every staker of that node pro rata, no honest pool; withdrawals pay the reduced value', async () => {
+    const faulty = nodes[3].nodeId;
+    const honest = nodes.slice(0, 3).map((n) => n.nodeId);
+    await playEpoch();
+    let events = await advance(nodes.map((n) => n.nodeId));
+    expect(events.filter((e) => e.type === 'NodeSlashed' || e.type === 'NodeJailed')).toEqual([]);
+
+    // Bob and Carol ask to leave during the offending epoch: Bob still bears the slash.
+    const bobStake = await stakedWalOf(bob, faulty);
+    const carolStake = await stakedWalOf(carol, nodes[0].nodeId);
+    await chain.requestWithdrawStake(bob, bobStake.id);
+    await chain.requestWithdrawStake(carol, carolStake.id);
+    await playEpoch(new Map([[faulty, 'lost']]));
+    const poolBefore = chain.readStore((s) => s.getPool(faulty)!);
+    const offending = (await chain.systemState()).epoch;
+    const auditBefore = await chain.supplyAudit();
+    events = await advance(honest);
+    const slashes = events.filter((e) => e.type === 'NodeSlashed');
+    expect(slashes).toEqual([
+      { type: 'NodeSlashed', epoch: offending, nodeId: faulty, reason: 'dataLoss', amount: (poolBefore.walBalance * 2000n) / 10_000n },
+    ]);
+    const amount = (slashes[0] as { amount: bigint }).amount;
+    const auditAfter = await chain.supplyAudit();
+    expect(auditAfter.slashed - auditBefore.slashed).toBe(amount);
+    expect(auditAfter.burned - auditBefore.burned).toBeGreaterThanOrEqual(amount);
+    expect(events.some((e) => e.type === 'NodeJailed' && e.nodeId === faulty)).toBe(true);
+
+    // Withdrawals at epoch e: Bob (requested), Alice (one step: the jailed node is out of the committee).
+    const e = (await chain.systemState()).epoch;
+    const rateA = chain.readStore((s) => s.exchangeRate(faulty, bobStake.activationEpoch));
+    const rateW = chain.readStore((s) => s.exchangeRate(faulty, e));
+    const bobPaid = (await chain.withdrawStake(bob, bobStake.id)).amount;
+    await expectSupplyConserved(chain);
+    const aliceStake = await stakedWalOf(alice, faulty);
+    const alicePaid = (await chain.withdrawStake(alice, aliceStake.id)).amount;
+    await expectSupplyConserved(chain);
+    expect(bobPaid).toBe(toWal(rateW, toShares(rateA, 150n * WAL)));
+    expect(alicePaid).toBe(toWal(rateW, toShares(rateA, 50n * WAL)));
+    // Pro rata: the same fraction of each position (within rounding), about 80 % of the principal.
+    expect(bobPaid - 3n * alicePaid).toBeGreaterThanOrEqual(-4n);
+    expect(bobPaid - 3n * alicePaid).toBeLessThanOrEqual(4n);
+    expect(bobPaid).toBeLessThan(150n * WAL);
+    expect(Number(bobPaid) / Number(150n * WAL)).toBeGreaterThan(0.79);
+    expect(Number(bobPaid) / Number(150n * WAL)).toBeLessThan(0.81);
+    // The honest pool's staker is paid in full, with rewards.
+    const carolPaid = (await chain.withdrawStake(carol, carolStake.id)).amount;
+    expect(carolPaid).toBeGreaterThanOrEqual(100n * WAL);
+    await expectSupplyConserved(chain);
+  });
+
+  it('a first outage jails without slashing; unavailability again right after the jail term is slashed (persistent failure)', async () => {
+    const flaky = nodes[2].nodeId;
+    const others = [nodes[0].nodeId, nodes[1].nodeId];
+    // Node 3 is jailed this epoch; node 2 goes silent: 2 of 4 rounds passed over two epochs.
+    await playEpoch(new Map([[flaky, 'silent']]));
+    let events = await advance(others);
+    expect(events.some((e) => e.type === 'NodeJailed' && e.nodeId === flaky && e.reason === 'unavailable')).toBe(true);
+    expect(events.filter((e) => e.type === 'NodeSlashed')).toEqual([]);
+    // Node 2 sits out; node 3 is back and honest.
+    await playEpoch();
+    events = await advance(others);
+    expect(events.filter((e) => e.type === 'NodeSlashed' || e.type === 'NodeJailed')).toEqual([]);
+    expect((await chain.committee()).members.map((m) => m.nodeId)).toContain(flaky);
+    // Back, and silent again: slashed.
+    const stakeBefore = chain.readStore((s) => s.getPool(flaky)!.walBalance);
+    await playEpoch(new Map([[flaky, 'silent']]));
+    events = await advance(others);
+    expect(events.filter((e) => e.type === 'NodeSlashed')).toEqual([
+      expect.objectContaining({ nodeId: flaky, reason: 'persistentFailure', amount: (stakeBefore * 2000n) / 10_000n }),
+    ]);
+  });
+
+  it('the committee changes slashBps by a stake-weighted vote; 0 turns slashing off', async () => {
+    for (const m of (await chain.committee()).members)
+      await chain.voteChallengeParams(nodes.find((n) => n.nodeId === m.nodeId)!.operator, m.nodeId, { slashBps: 0 });
+    await chain.advanceEpoch();
+    expect((await chain.challengeParams()).slashBps).toBe(0);
+    await expect(chain.voteChallengeParams(nodes[0].operator, nodes[0].nodeId, { slashBps: 10_001 })).rejects.toThrow(/slashBps/);
+  });
+});
