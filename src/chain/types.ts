@@ -262,7 +262,7 @@ export interface ChallengeSummary {
     readonly proofDeadlineMs: number;
     readonly nodes: number;
   } | null;
-  /** The outcomes of the latest round that has any (any epoch), or null. */
+  /** The outcomes of the latest closed round (any epoch), or null. */
   readonly lastOutcomes: {
     readonly epoch: number;
     readonly round: number;

@@ -7,54 +7,22 @@
  * after a jail term) is slashed while a first outage is not, and that slashBps is set at genesis
  * and changed by the committee's vote.
  */
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
 import { LocalChain } from '../../src/chain/local/index.ts';
-import { encodedBlobLength } from '../../src/chain/local/blobs.ts';
 import { toShares, toWal } from '../../src/chain/local/tables.ts';
 import type { ChainEvent, ObjectId } from '../../src/chain/types.ts';
-import { EncodingConfig } from '../../src/codec/config.ts';
-import { encodeBlob, type EncodedBlob } from '../../src/codec/encode.ts';
-import { answerRound, type HeldSliver } from '../../src/challenge/proof.ts';
-import type { ChallengeItem } from '../../src/challenge/sampler.ts';
-import { storageConfirmationMessage } from '../../src/protocol/messages.ts';
-import { certificate, expectSupplyConserved, fundedAccount, setupCommittee, type TestNode } from './local-helpers.ts';
+import { advanceAndSync, HeldBlobs, type Behaviour } from './challenge-helpers.ts';
+import { expectSupplyConserved, fundedAccount, setupCommittee, type TestNode } from './local-helpers.ts';
 
 const N = 10;
 const WAL = 10n ** 9n;
-const cfg = new EncodingConfig(N);
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-const idBytes = (id: string) => new Uint8Array(Buffer.from(id.slice(2), 'hex'));
 
 let chain: LocalChain;
 let nodes: TestNode[];
-const blobs = new Map<string, EncodedBlob>();
+const blobs = new HeldBlobs(N);
 
-function held(item: ChallengeItem): HeldSliver | null {
-  const enc = blobs.get(hex(item.blobId));
-  if (!enc) return null;
-  const sliver = item.axis === 'primary' ? enc.primarySlivers[item.pair] : enc.secondarySlivers[N - 1 - item.pair];
-  return { cfg, data: sliver.data, metadata: enc.metadata };
-}
-
-type Behaviour = 'honest' | 'lost' | 'silent';
-
-/** Plays `rounds` rounds; each member answers per `behaviour` (default honest). */
-async function playEpoch(behaviour: Map<ObjectId, Behaviour> = new Map(), rounds = 2): Promise<void> {
-  for (let r = 0; r < rounds; r++) {
-    const { epoch, round } = await chain.startChallengeRound(new Uint8Array(randomBytes(32)));
-    const info = (await chain.challengeRounds(epoch)).find((x) => x.round === round)!;
-    for (const a of info.assignments) {
-      const b = behaviour.get(a.nodeId) ?? 'honest';
-      if (b === 'silent') continue;
-      const node = nodes.find((n) => n.nodeId === a.nodeId)!;
-      const { digest, proofs } = answerRound(info.seed, idBytes(a.nodeId), a.items, b === 'lost' ? () => null : held);
-      await chain.commitChallenge(node.operator, a.nodeId, epoch, round, digest);
-      await chain.proveChallenge(node.operator, a.nodeId, epoch, round, proofs);
-    }
-  }
-}
+const playEpoch = (behaviour: Map<ObjectId, Behaviour> = new Map()) => blobs.playRounds(chain, nodes, behaviour);
 
 /** Every pool's exchange rate (WAL, shares) at `epoch`. */
 function rates(epoch: number): Map<ObjectId, { wal: bigint; shares: bigint }> {
@@ -67,15 +35,13 @@ const below = (a: { wal: bigint; shares: bigint }, b: { wal: bigint; shares: big
 /** Ends the epoch (members report their sync when shards moved); checks supply and honest pools' rates. */
 async function advance(honest: readonly ObjectId[]): Promise<ChainEvent[]> {
   const before = rates((await chain.systemState()).epoch);
-  const fx = await chain.advanceEpoch();
+  const events = await advanceAndSync(chain, nodes);
   const s = await chain.systemState();
-  if (s.epochState === 'changeSync')
-    for (const m of s.committee.members) await chain.epochSyncDone(nodes.find((n) => n.nodeId === m.nodeId)!.operator, m.nodeId, s.epoch);
   await expectSupplyConserved(chain);
   const after = rates(s.epoch);
   // An honest pool's exchange rate never falls: no slash ever reaches it.
   for (const id of honest) expect(below(after.get(id)!, before.get(id)!)).toBe(false);
-  return fx.events.map((e) => e.event);
+  return events;
 }
 
 /** The StakedWal object of `owner` with `nodeId`. */
@@ -97,25 +63,7 @@ beforeAll(async () => {
   await chain.stake(alice, nodes[3].nodeId, 50n * WAL);
   await chain.stake(bob, nodes[3].nodeId, 150n * WAL);
   await chain.stake(carol, nodes[0].nodeId, 100n * WAL);
-  const owner = await fundedAccount(chain);
-  const epoch = (await chain.systemState()).epoch;
-  for (const size of [3000, 20_000, 70_000]) {
-    const enc = encodeBlob(new Uint8Array(randomBytes(size)), { nShards: N });
-    const { blob } = await chain.registerBlob(owner, {
-      storage: { size: encodedBlobLength(size, 1, N), epochsAhead: 12 },
-      blobId: enc.blobId,
-      rootHash: enc.rootHash,
-      size,
-      encodingType: 1,
-      deletable: false,
-    });
-    await chain.certifyBlob(
-      owner,
-      blob.id,
-      await certificate(chain, nodes, storageConfirmationMessage(epoch, blob.blobId, { kind: 'permanent' })),
-    );
-    blobs.set(hex(enc.blobId), enc);
-  }
+  await blobs.store(chain, nodes, [3000, 20_000, 70_000]);
   await advance(nodes.map((n) => n.nodeId));
 }, 60_000);
 

@@ -668,9 +668,8 @@ export function summary(store: Store, epoch: number): ChallengeSummary {
         nodes: assignments(store, r.epoch, r.round).length,
       }
     : null;
-  const last = store
-    .q('SELECT epoch, round FROM challenge_assignments WHERE outcome IS NOT NULL ORDER BY epoch DESC, round DESC LIMIT 1')
-    .get() as { epoch: number; round: number } | undefined;
+  const last = store.q('SELECT epoch, round FROM challenge_rounds WHERE closed = 1 ORDER BY epoch DESC, round DESC LIMIT 1').get() as
+    { epoch: number; round: number } | undefined;
   const lastOutcomes = last
     ? {
         epoch: last.epoch,
