@@ -152,3 +152,48 @@ describe('stake slashing', () => {
     await expect(chain.voteChallengeParams(nodes[0].operator, nodes[0].nodeId, { slashBps: 10_001 })).rejects.toThrow(/slashBps/);
   });
 });
+
+describe('a pool slashed to nothing', () => {
+  it('pays its old positions 0, even once new stake refills it; the new stake is not diluted; supply exact', async () => {
+    await chain.close();
+    chain = await LocalChain.open({ path: ':memory:', nShards: N, challenges: { symbolsPerRound: 8, slashBps: 10_000 } });
+    nodes = await setupCommittee(chain, [100n * WAL, 100n * WAL, 100n * WAL, 100n * WAL]);
+    const dave = await fundedAccount(chain);
+    const erin = await fundedAccount(chain);
+    const wiped = nodes[3].nodeId;
+    await chain.stake(dave, wiped, 40n * WAL);
+    blobs.blobs.clear();
+    await blobs.store(chain, nodes, [5000, 30_000]);
+    await advance(nodes.map((n) => n.nodeId));
+    await playEpoch(new Map([[wiped, 'lost']]));
+    const all = chain.readStore((st) => st.getPool(wiped)!.walBalance); // 140 WAL and an epoch's rewards
+    expect(all).toBeGreaterThan(140n * WAL);
+    const events = await advance(nodes.slice(0, 3).map((n) => n.nodeId));
+    expect(events.find((e) => e.type === 'NodeSlashed')).toMatchObject({ nodeId: wiped, amount: all });
+    expect(chain.readStore((st) => st.getPool(wiped)!.walBalance)).toBe(0n);
+    // Dave leaves (one step: the node is out of the committee): nothing left.
+    expect((await chain.withdrawStake(dave, (await stakedWalOf(dave, wiped)).id)).amount).toBe(0n);
+    await expectSupplyConserved(chain);
+    // Erin stakes with the emptied pool; it is back in the committee when her stake is active.
+    const { stakedWal } = await chain.stake(erin, wiped, 100n * WAL);
+    await playEpoch();
+    await advance(nodes.slice(0, 3).map((n) => n.nodeId));
+    // The refilled pool holds exactly Erin's stake (Dave's worthless shares took nothing out).
+    expect(chain.readStore((st) => st.getPool(wiped)!.walBalance)).toBe(100n * WAL);
+    expect((await chain.committee()).members.map((m) => m.nodeId)).toContain(wiped);
+    await chain.requestWithdrawStake(erin, stakedWal.id);
+    await playEpoch();
+    await advance(nodes.map((n) => n.nodeId));
+    const erinPaid = (await chain.withdrawStake(erin, stakedWal.id)).amount;
+    expect(erinPaid).toBeGreaterThanOrEqual(100n * WAL);
+    await expectSupplyConserved(chain);
+    // The operator's old position is still worth nothing (the refilled pool was Erin's; with her
+    // stake gone the node is out of the committee, so it leaves in one step).
+    expect((await chain.committee()).members.map((m) => m.nodeId)).not.toContain(wiped);
+    const opStake = await stakedWalOf(nodes[3].operator, wiped);
+    expect((await chain.withdrawStake(nodes[3].operator, opStake.id)).amount).toBe(0n);
+    await expectSupplyConserved(chain);
+    await advance(nodes.slice(0, 3).map((n) => n.nodeId));
+    expect((await chain.supplyAudit()).slashed).toBe(all);
+  });
+});

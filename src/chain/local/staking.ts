@@ -159,9 +159,9 @@ export function requestWithdrawStake(ctx: ExecContext, args: Readonly<Record<str
   if (!inCurrentCommittee(ctx, s.nodeId))
     throw new ChainAbortError('EWithdrawDirectly', 'the node is not in the committee: withdraw directly');
   const withdrawEpoch = ctx.meta.epoch + 1;
-  const shares = toShares(ctx.store.exchangeRate(s.nodeId, s.activationEpoch), s.principal);
-  if (shares === 0n) throw new ChainAbortError('EZeroShares', 'stake is worth no pool shares');
-  ctx.store.addPendingWithdraw(s.nodeId, withdrawEpoch, shares);
+  const shares = activeShares(ctx, s);
+  if (shares === 0n && !wipedSince(ctx, s, ctx.meta.epoch)) throw new ChainAbortError('EZeroShares', 'stake is worth no pool shares');
+  if (shares > 0n) ctx.store.addPendingWithdraw(s.nodeId, withdrawEpoch, shares);
   const updated: StakedWal = { ...s, withdrawableEpoch: withdrawEpoch };
   ctx.store.putStakedWal(updated);
   return { stakedWal: updated };
@@ -186,8 +186,8 @@ export function withdrawStake(ctx: ExecContext, args: Readonly<Record<string, un
     if (s.activationEpoch > epoch) {
       ctx.store.addPendingStake(s.nodeId, s.activationEpoch, -s.principal);
     } else {
-      const shares = toShares(ctx.store.exchangeRate(s.nodeId, s.activationEpoch), s.principal);
-      ctx.store.addPendingWithdraw(s.nodeId, epoch, shares);
+      const shares = activeShares(ctx, s);
+      if (shares > 0n) ctx.store.addPendingWithdraw(s.nodeId, epoch, shares);
       value = positionValue(ctx, s, pool, epoch);
     }
   } else {
@@ -224,14 +224,30 @@ export function positionValue(ctx: ExecContext, s: StakedWal, pool: PoolRow, wit
   const atActivation = ctx.store.exchangeRate(s.nodeId, s.activationEpoch);
   const atWithdrawal = ctx.store.exchangeRate(s.nodeId, withdrawEpoch);
   const shares = toShares(atActivation, s.principal);
-  const wiped = ctx.store
-    .q(`SELECT 1 FROM exchange_rates WHERE node_id = ? AND epoch > ? AND epoch <= ? AND wal = '0' AND shares != '0' LIMIT 1`)
-    .get(s.nodeId, s.activationEpoch, withdrawEpoch);
-  if (wiped !== undefined) return 0n;
+  if (wipedSince(ctx, s, withdrawEpoch)) return 0n;
   const wal = toWal(atWithdrawal, shares);
   if (rateBelow(atWithdrawal, atActivation)) return wal; // slashed since activation: the value at the rate
   const rewards = wal > s.principal ? wal - s.principal : 0n;
   return s.principal + (rewards < pool.rewardsPool ? rewards : pool.rewardsPool);
+}
+
+/**
+ * Was the pool of active position `s` slashed to nothing after `s` activated (a rate of 0 WAL for
+ * outstanding shares recorded in activation < epoch ≤ `upTo`)? Its shares are then worth nothing
+ * for good: the pool's share count restarts from the stake that refills it.
+ */
+function wipedSince(ctx: ExecContext, s: StakedWal, upTo: number): boolean {
+  return (
+    ctx.store
+      .q(`SELECT 1 FROM exchange_rates WHERE node_id = ? AND epoch > ? AND epoch <= ? AND wal = '0' AND shares != '0' LIMIT 1`)
+      .get(s.nodeId, s.activationEpoch, upTo) !== undefined
+  );
+}
+
+/** The pool shares active position `s` holds now (0 once its pool was slashed to nothing). */
+function activeShares(ctx: ExecContext, s: StakedWal): bigint {
+  if (wipedSince(ctx, s, ctx.meta.epoch)) return 0n;
+  return toShares(ctx.store.exchangeRate(s.nodeId, s.activationEpoch), s.principal);
 }
 
 /**
