@@ -189,6 +189,18 @@ export type ChainEvent =
   /** `amount` FROST of the pool's active stake burnt for an offence in `epoch` (its exchange rate drops). */
   | { type: 'NodeSlashed'; epoch: number; nodeId: ObjectId; reason: 'dataLoss' | 'persistentFailure'; amount: bigint };
 
+/** What a StakedWal is worth at its pool's exchange rate (docs/challenges.md §3: slashing lowers it). */
+export interface StakedWalValue {
+  readonly stakedWalId: ObjectId;
+  readonly nodeId: ObjectId;
+  readonly principal: bigint;
+  /** Not yet active, active, or withdrawal requested. */
+  readonly state: 'pending' | 'active' | 'withdrawing';
+  /** FROST at `valuedAtEpoch`'s rate (the principal while pending): what `withdrawStake` pays once withdrawable. */
+  readonly value: bigint;
+  readonly valuedAtEpoch: number;
+}
+
 /** One node's assignment in a challenge round, with its outcome once known (docs/challenges.md). */
 export interface ChallengeAssignmentInfo {
   readonly epoch: number;

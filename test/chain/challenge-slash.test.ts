@@ -12,6 +12,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
 import { LocalChain } from '../../src/chain/local/index.ts';
+import { RemoteChain } from '../../src/chain/remote/client.ts';
+import { startChainServer } from '../../src/chain/remote/server.ts';
 import { toShares, toWal } from '../../src/chain/local/tables.ts';
 import type { ChainEvent, ObjectId } from '../../src/chain/types.ts';
 import { advanceAndSync, HeldBlobs, type Behaviour } from './challenge-helpers.ts';
@@ -105,10 +107,24 @@ describe('stake slashing', () => {
     const e = (await chain.systemState()).epoch;
     const rateA = chain.readStore((s) => s.exchangeRate(faulty, bobStake.activationEpoch));
     const rateW = chain.readStore((s) => s.exchangeRate(faulty, e));
+    // What the positions are worth now, as the chain and its server report it: what they pay.
+    const bobValue = await chain.stakedWalValue(bobStake.id);
+    const aliceValue = await chain.stakedWalValue((await stakedWalOf(alice, faulty)).id);
+    const server = await startChainServer({ chain, port: 0 });
+    try {
+      expect(await new RemoteChain({ url: server.url }).stakedWalValue(bobStake.id)).toEqual(bobValue);
+      expect(await new RemoteChain({ url: server.url }).stakedWalValue(carolStake.nodeId)).toBeNull();
+    } finally {
+      await server.close();
+    }
+    expect(bobValue).toMatchObject({ state: 'withdrawing', principal: 150n * WAL, valuedAtEpoch: e });
+    expect(aliceValue).toMatchObject({ state: 'active', principal: 50n * WAL, valuedAtEpoch: e });
     const bobPaid = (await chain.withdrawStake(bob, bobStake.id)).amount;
+    expect(bobPaid).toBe(bobValue!.value);
     await expectSupplyConserved(chain);
     const aliceStake = await stakedWalOf(alice, faulty);
     const alicePaid = (await chain.withdrawStake(alice, aliceStake.id)).amount;
+    expect(alicePaid).toBe(aliceValue!.value);
     await expectSupplyConserved(chain);
     expect(bobPaid).toBe(toWal(rateW, toShares(rateA, 150n * WAL)));
     expect(alicePaid).toBe(toWal(rateW, toShares(rateA, 50n * WAL)));
@@ -227,7 +243,9 @@ describe('seeded runs over the real chain: random stakes, withdrawals and data l
         Array.from({ length: 4 }, () => BigInt(50 + Math.floor(rand() * 100)) * WAL),
       );
       const stakers = await Promise.all(Array.from({ length: 5 }, () => fundedAccount(chain)));
-      for (const k of stakers) await chain.stake(k, pick(nodes).nodeId, BigInt(1 + Math.floor(rand() * 80)) * WAL);
+      // Every pool has a delegator from the start.
+      for (const [i, k] of stakers.entries())
+        await chain.stake(k, nodes[i % nodes.length].nodeId, BigInt(1 + Math.floor(rand() * 80)) * WAL);
       blobs.blobs.clear();
       await blobs.store(chain, nodes, [2000, 9000], 20);
       await advanceAndSync(chain, nodes);
@@ -273,6 +291,33 @@ describe('seeded runs over the real chain: random stakes, withdrawals and data l
         const after = rates(epoch + 1);
         for (const id of members)
           if (!slashed.has(id)) expect(below(after.get(id)!, before.get(id)!), `run ${run} epoch ${epoch}`).toBe(false);
+      }
+      // Everyone leaves: requests now, withdrawals after the change; each pays the value the chain reported.
+      const positions = async () =>
+        (
+          await Promise.all(
+            stakers.map(async (k) =>
+              (await chain.ownedObjects(k.toSuiAddress())).flatMap((o) => (o.kind === 'stakedWal' ? [{ k, s: o.object }] : [])),
+            ),
+          )
+        ).flat();
+      let epoch = (await chain.systemState()).epoch;
+      let members = (await chain.committee()).members.map((m) => m.nodeId);
+      for (const { k, s } of await positions())
+        if (s.withdrawableEpoch === null && s.activationEpoch <= epoch && members.includes(s.nodeId))
+          await chain.requestWithdrawStake(k, s.id);
+      await advanceAndSync(chain, nodes);
+      epoch = (await chain.systemState()).epoch;
+      members = (await chain.committee()).members.map((m) => m.nodeId);
+      for (const { k, s } of await positions()) {
+        const canTake =
+          s.withdrawableEpoch !== null ? s.withdrawableEpoch <= epoch : !members.includes(s.nodeId) || s.activationEpoch > epoch;
+        if (!canTake) continue;
+        const v = (await chain.stakedWalValue(s.id))!;
+        const paid = (await chain.withdrawStake(k, s.id)).amount;
+        expect(paid).toBe(v.value);
+        if (paid < s.principal) belowPrincipal++;
+        await expectSupplyConserved(chain);
       }
     }
     // The runs did slash, and stakers did withdraw from slashed pools.

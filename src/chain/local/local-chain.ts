@@ -55,6 +55,7 @@ import {
   type ObjectId,
   type OwnedObject,
   type StakedWal,
+  type StakedWalValue,
   type StorageNodeInfo,
   type StorageResource,
   type SystemState,
@@ -643,6 +644,13 @@ export class LocalChain extends SigningChain implements DevChain, SiteReader, Ch
   async getStakedWal(objectId: ObjectId): Promise<StakedWal | null> {
     this.assertOpen();
     return this.store.getStakedWal(objectId);
+  }
+
+  /** What a StakedWal is worth at its pool's exchange rate now (null if it does not exist). */
+  async stakedWalValue(objectId: ObjectId): Promise<StakedWalValue | null> {
+    this.assertOpen();
+    const s = this.store.getStakedWal(objectId);
+    return s ? staking.stakedWalValue(this.store, s, this.store.readMeta().epoch) : null;
   }
 
   async getNode(nodeId: ObjectId): Promise<StorageNodeInfo | null> {

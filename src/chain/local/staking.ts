@@ -22,7 +22,7 @@ import { ChainAbortError } from '../../errors.ts';
 import { blsVerify } from '../../crypto/bls.ts';
 import { proofOfPossessionMessage } from '../../protocol/messages.ts';
 import { isQuorum } from '../../protocol/certificate.ts';
-import type { ObjectId, StakedWal } from '../types.ts';
+import type { ObjectId, StakedWal, StakedWalValue } from '../types.ts';
 import {
   argAddress,
   argAmount,
@@ -160,7 +160,7 @@ export function requestWithdrawStake(ctx: ExecContext, args: Readonly<Record<str
     throw new ChainAbortError('EWithdrawDirectly', 'the node is not in the committee: withdraw directly');
   const withdrawEpoch = ctx.meta.epoch + 1;
   const shares = activeShares(ctx, s);
-  if (shares === 0n && !wipedSince(ctx, s, ctx.meta.epoch)) throw new ChainAbortError('EZeroShares', 'stake is worth no pool shares');
+  if (shares === 0n && !wipedSince(ctx.store, s, ctx.meta.epoch)) throw new ChainAbortError('EZeroShares', 'stake is worth no pool shares');
   if (shares > 0n) ctx.store.addPendingWithdraw(s.nodeId, withdrawEpoch, shares);
   const updated: StakedWal = { ...s, withdrawableEpoch: withdrawEpoch };
   ctx.store.putStakedWal(updated);
@@ -188,7 +188,7 @@ export function withdrawStake(ctx: ExecContext, args: Readonly<Record<string, un
     } else {
       const shares = activeShares(ctx, s);
       if (shares > 0n) ctx.store.addPendingWithdraw(s.nodeId, epoch, shares);
-      value = positionValue(ctx, s, pool, epoch);
+      value = positionValue(ctx.store, s, pool, epoch);
     }
   } else {
     if (s.withdrawableEpoch === null)
@@ -196,7 +196,7 @@ export function withdrawStake(ctx: ExecContext, args: Readonly<Record<string, un
     if (s.withdrawableEpoch > epoch)
       throw new ChainAbortError('EWithdrawEpochNotReached', `withdrawable from epoch ${s.withdrawableEpoch}, now ${epoch}`);
     if (s.activationEpoch > epoch) throw new ChainAbortError('EActivationEpochNotReached', `stake activates at epoch ${s.activationEpoch}`);
-    value = positionValue(ctx, s, pool, s.withdrawableEpoch);
+    value = positionValue(ctx.store, s, pool, s.withdrawableEpoch);
   }
   // Never more than the pool holds (its principals and rewards, less its slash debt).
   const holds = ctx.store.poolPrincipal(s.nodeId) + pool.rewardsPool - ctx.store.slashDebt(s.nodeId);
@@ -220,11 +220,11 @@ function rateBelow(a: { wal: bigint; shares: bigint }, b: { wal: bigint; shares:
  * staking_pool::calculate_rewards' principal + rewards (never below the principal; rewards at most
  * the pool's rewards pool). A pool slashed to nothing in between pays 0 even if new stake refilled it.
  */
-export function positionValue(ctx: ExecContext, s: StakedWal, pool: PoolRow, withdrawEpoch: number): bigint {
-  const atActivation = ctx.store.exchangeRate(s.nodeId, s.activationEpoch);
-  const atWithdrawal = ctx.store.exchangeRate(s.nodeId, withdrawEpoch);
+export function positionValue(store: Store, s: StakedWal, pool: PoolRow, withdrawEpoch: number): bigint {
+  const atActivation = store.exchangeRate(s.nodeId, s.activationEpoch);
+  const atWithdrawal = store.exchangeRate(s.nodeId, withdrawEpoch);
   const shares = toShares(atActivation, s.principal);
-  if (wipedSince(ctx, s, withdrawEpoch)) return 0n;
+  if (wipedSince(store, s, withdrawEpoch)) return 0n;
   const wal = toWal(atWithdrawal, shares);
   if (rateBelow(atWithdrawal, atActivation)) return wal; // slashed since activation: the value at the rate
   const rewards = wal > s.principal ? wal - s.principal : 0n;
@@ -236,9 +236,9 @@ export function positionValue(ctx: ExecContext, s: StakedWal, pool: PoolRow, wit
  * outstanding shares recorded in activation < epoch ≤ `upTo`)? Its shares are then worth nothing
  * for good: the pool's share count restarts from the stake that refills it.
  */
-function wipedSince(ctx: ExecContext, s: StakedWal, upTo: number): boolean {
+function wipedSince(store: Store, s: StakedWal, upTo: number): boolean {
   return (
-    ctx.store
+    store
       .q(`SELECT 1 FROM exchange_rates WHERE node_id = ? AND epoch > ? AND epoch <= ? AND wal = '0' AND shares != '0' LIMIT 1`)
       .get(s.nodeId, s.activationEpoch, upTo) !== undefined
   );
@@ -246,7 +246,7 @@ function wipedSince(ctx: ExecContext, s: StakedWal, upTo: number): boolean {
 
 /** The pool shares active position `s` holds now (0 once its pool was slashed to nothing). */
 function activeShares(ctx: ExecContext, s: StakedWal): bigint {
-  if (wipedSince(ctx, s, ctx.meta.epoch)) return 0n;
+  if (wipedSince(ctx.store, s, ctx.meta.epoch)) return 0n;
   return toShares(ctx.store.exchangeRate(s.nodeId, s.activationEpoch), s.principal);
 }
 
@@ -284,4 +284,17 @@ export function epochSyncDone(ctx: ExecContext, args: Readonly<Record<string, un
   }
   ctx.emit({ type: 'ShardsReceived', epoch, nodeId: p.nodeId, shards: member.shards });
   return {};
+}
+
+/**
+ * What `s` is worth in `epoch` (the current one): its principal while not yet active; else its
+ * shares at the rate of its withdrawal epoch once that has come (what `withdrawStake` pays), or at
+ * the current rate (rewards and slashes at later epoch changes still move it).
+ */
+export function stakedWalValue(store: Store, s: StakedWal, epoch: number): StakedWalValue {
+  const pool = store.getPool(s.nodeId)!;
+  const state = s.withdrawableEpoch !== null ? 'withdrawing' : s.activationEpoch > epoch ? 'pending' : 'active';
+  const at = s.withdrawableEpoch !== null && s.withdrawableEpoch <= epoch ? s.withdrawableEpoch : epoch;
+  const value = s.activationEpoch > epoch ? s.principal : positionValue(store, s, pool, at);
+  return { stakedWalId: s.id, nodeId: s.nodeId, principal: s.principal, state, value, valuedAtEpoch: at };
 }

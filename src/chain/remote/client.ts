@@ -19,6 +19,7 @@ import type {
   ChallengePenaltyRecord,
   ChallengeRoundInfo,
   ChallengeSummary,
+  StakedWalValue,
   Address,
   BlobObject,
   CommitteeInfo,
@@ -265,6 +266,10 @@ export class RemoteChain extends SigningChain implements DevChain, SiteReader, C
   /** Current round, last outcomes, jailed nodes, burnt and slashed totals. */
   async challengeSummary(): Promise<ChallengeSummary> {
     return this.get('/v1/challenges/summary');
+  }
+  /** What a StakedWal is worth at its pool's exchange rate now, or null if it does not exist. */
+  async stakedWalValue(objectId: ObjectId): Promise<StakedWalValue | null> {
+    return this.get(`/v1/staked-wal/${checkId(objectId, 'object ID')}/value`, true);
   }
   async ownedObjects(address: Address): Promise<OwnedObject[]> {
     return this.get(`/v1/owners/${checkId(address, 'address')}/objects`);
