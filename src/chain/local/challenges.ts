@@ -488,9 +488,11 @@ export interface Settlement {
 }
 
 /**
- * The penalties of an offence (a pure rule; the simulation harness runs it too): jail and burn the
- * commission unless the node is already jailed for the next epoch; slash for data loss, and for
- * unavailability when it repeats within two epochs of a jail term's end (`previousJailUntil`).
+ * Whether an offence settled at the end of `epoch` also slashes the pool (a pure rule; the
+ * simulation harness runs it too; jail and commission burning apply to every offence): data loss
+ * always, unavailability when it comes within two epochs of the end of the node's previous jail
+ * term (`previousJailUntil`: its first two epochs back, or while liveness kept it in). Never when
+ * `slashBps` is 0.
  */
 export function penaltiesFor(
   params: ChallengeParams,

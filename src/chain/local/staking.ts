@@ -198,13 +198,17 @@ export function withdrawStake(ctx: ExecContext, args: Readonly<Record<string, un
     if (s.activationEpoch > epoch) throw new ChainAbortError('EActivationEpochNotReached', `stake activates at epoch ${s.activationEpoch}`);
     value = positionValue(ctx.store, s, pool, s.withdrawableEpoch);
   }
-  // Never more than the pool holds (its principals and rewards, less its slash debt).
-  const holds = ctx.store.poolPrincipal(s.nodeId) + pool.rewardsPool - ctx.store.slashDebt(s.nodeId);
-  const amount = value < holds ? value : holds > 0n ? holds : 0n;
+  const amount = payable(ctx.store, pool, value);
   ctx.store.putPool(adjustReserve(ctx.store, pool, s.principal - amount));
   ctx.store.deleteStakedWal(s.id);
   ctx.store.credit(ctx.sender, amount);
   return { amount };
+}
+
+/** `value`, but never more than the pool holds (its principals and rewards, less its slash debt). */
+function payable(store: Store, pool: PoolRow, value: bigint): bigint {
+  const holds = store.poolPrincipal(pool.nodeId) + pool.rewardsPool - store.slashDebt(pool.nodeId);
+  return value < holds ? value : holds > 0n ? holds : 0n;
 }
 
 /** Is rate `a` (WAL per share) below rate `b`? An unrecorded rate ({0, 0}) is 1:1. */
@@ -295,6 +299,6 @@ export function stakedWalValue(store: Store, s: StakedWal, epoch: number): Stake
   const pool = store.getPool(s.nodeId)!;
   const state = s.withdrawableEpoch !== null ? 'withdrawing' : s.activationEpoch > epoch ? 'pending' : 'active';
   const at = s.withdrawableEpoch !== null && s.withdrawableEpoch <= epoch ? s.withdrawableEpoch : epoch;
-  const value = s.activationEpoch > epoch ? s.principal : positionValue(store, s, pool, at);
+  const value = payable(store, pool, s.activationEpoch > epoch ? s.principal : positionValue(store, s, pool, at));
   return { stakedWalId: s.id, nodeId: s.nodeId, principal: s.principal, state, value, valuedAtEpoch: at };
 }
