@@ -3,7 +3,7 @@
  * clock (4 rounds in each 30 s epoch), four node processes answering from their stores over HTTP,
  * and node-1 started with `--fault drop=0.5` (it deletes half of its slivers of certified blobs and
  * never repairs them). In the first epoch where the stored blobs are challengeable, node-1 fails
- * its rounds, loses its reward and is jailed (left out of the next committee); the honest nodes
+ * its rounds, loses its reward, is slashed and jailed (left out of the next committee); the honest nodes
  * pass every round and are paid their whole share; stores and reads work throughout.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -95,6 +95,11 @@ it('a node that drops slivers loses its reward and is jailed; honest nodes are p
   const jail = events.find((e) => e.type === 'NodeJailed' && e.nodeId === drop) as Extract<ChainEvent, { type: 'NodeJailed' }>;
   expect(jail).toMatchObject({ epoch: X, reason: 'dataLoss', untilEpoch: X + 2 });
   expect(rewards.get(drop)).toBe(0n);
+  // …and its pool is slashed (stake burnt), no honest pool is.
+  const slashed = events.filter((e) => e.type === 'NodeSlashed') as Extract<ChainEvent, { type: 'NodeSlashed' }>[];
+  expect(slashed.find((e) => e.nodeId === drop)).toMatchObject({ epoch: X, reason: 'dataLoss' });
+  expect(slashed.find((e) => e.nodeId === drop)!.amount).toBeGreaterThan(0n);
+  expect(slashed.some((e) => honest.includes(e.nodeId))).toBe(false);
   // Honest nodes: every round passed, nothing withheld, each paid the same full share (equal shards).
   const paid = honest.map((id) => rewards.get(id)!);
   for (const id of honest) {
