@@ -10,15 +10,27 @@
  * jitter). Only blobs that failed are retried; a blob that completes, or is no longer certified and
  * live (deleted, expired, invalidated), leaves the queue. A few blobs are recovered at once, through
  * the node's shared {@link SliverRecoverer} (which never recovers one blob twice at once).
+ *
+ * The queue lives in memory, so a sweep ({@link BlobSyncQueue.sweep}: at `start()` and every
+ * `sweepMs`) queues every certified, live blob that lacks a sliver of a held shard, whatever the
+ * reason: a node killed with blobs queued, an epoch's recovery that gave up so the epoch change
+ * could complete, a repair that failed. Checking is local and cheap (an index lookup per sliver).
  */
-import { blobIdToString } from '../codec/blob-id.ts';
+import { blobIdRotation, blobIdToString } from '../codec/blob-id.ts';
+import { pairForShard } from '../protocol/placement.ts';
 import type { SliverRecoverer } from './shard-recovery.ts';
+import type { NodeStore } from './store.ts';
 
 /** Options of {@link BlobSyncQueue}. */
 export interface BlobSyncOptions {
   readonly recoverer: SliverRecoverer;
+  readonly store: NodeStore;
   /** The node's current epoch (null before the first). */
   readonly epoch: () => number | null;
+  /** The committee size (throws when not known yet). */
+  readonly nShards: () => number;
+  /** Period of the sweep for blobs missing slivers (default 30 000 ms; 0: only at start). */
+  readonly sweepMs?: number;
   /** Wait after the certification before the first attempt (default 10 000 ms). */
   readonly delayMs?: number;
   /** Blobs recovered at once (default 3). */
@@ -76,6 +88,61 @@ export class BlobSyncQueue {
     this.pump();
   }
 
+  /**
+   * Starts the periodic sweep (and sweeps at once). Idempotent.
+   */
+  start(): void {
+    if (this.started || this.abort.signal.aborted) return;
+    this.started = true;
+    const sweep = () => {
+      try {
+        this.sweep();
+      } catch (e) {
+        this.o.onError?.(e); // a store error: the next sweep tries again
+      }
+    };
+    sweep();
+    const every = this.o.sweepMs ?? 30_000;
+    if (every > 0) {
+      this.sweeper = setInterval(sweep, every);
+      this.sweeper.unref?.();
+    }
+  }
+
+  private started = false;
+  private sweeper: NodeJS.Timeout | null = null;
+
+  /**
+   * Queues every certified, live blob of the current epoch that lacks a sliver of a held shard
+   * (after the usual delay; a queued blob keeps its due time). @returns the blobs queued now.
+   */
+  sweep(): number {
+    const epoch = this.o.epoch();
+    if (epoch === null || this.abort.signal.aborted) return 0;
+    const held = this.o.store.shards(epoch) ?? [];
+    if (held.length === 0) return 0;
+    let n: number;
+    try {
+      n = this.o.nShards();
+    } catch {
+      return 0; // no committee size known yet
+    }
+    let queued = 0;
+    for (const blobId of this.o.store.certifiedBlobs(epoch)) {
+      if (this.entries.has(blobIdToString(blobId))) continue;
+      const rotation = blobIdRotation(blobId, n);
+      const lacks = held.some((shard) => {
+        const pair = pairForShard(shard, rotation, n);
+        return !this.o.store.hasSliver(blobId, pair, 'primary') || !this.o.store.hasSliver(blobId, pair, 'secondary');
+      });
+      if (lacks) {
+        this.add(blobId);
+        queued++;
+      }
+    }
+    return queued;
+  }
+
   /** Starts the due entries that fit and sets the timer for the next one. */
   private pump(): void {
     if (this.abort.signal.aborted) return;
@@ -84,7 +151,7 @@ export class BlobSyncQueue {
     let nextDue = Infinity;
     const due = [...this.entries.values()].filter((e) => !e.running).sort((a, b) => a.due - b.due);
     for (const e of due) {
-      if (e.due <= now && this.active < limit) this.start(e);
+      if (e.due <= now && this.active < limit) this.launch(e);
       else if (!e.running) nextDue = Math.min(nextDue, e.due);
     }
     if (nextDue === Infinity || this.active >= limit) return; // a finishing run pumps again
@@ -102,7 +169,7 @@ export class BlobSyncQueue {
     this.timer.unref?.();
   }
 
-  private start(e: Entry): void {
+  private launch(e: Entry): void {
     e.running = true;
     this.active++;
     const run = this.attempt(e).finally(() => {
@@ -145,6 +212,7 @@ export class BlobSyncQueue {
   /** Stops the queue and waits for the attempts running. */
   async stop(): Promise<void> {
     this.abort.abort();
+    if (this.sweeper) clearInterval(this.sweeper);
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await Promise.all([...this.runs].map((r) => r.catch(() => {})));

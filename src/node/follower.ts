@@ -78,7 +78,9 @@ export class EventFollower {
     });
     this.blobSync = new BlobSyncQueue({
       recoverer: this.recoverer,
+      store: options.store,
       epoch: () => options.store.currentEpoch(),
+      nShards: () => options.service.nShards,
       delayMs: options.blobSyncDelayMs,
       onError: (e) => this.report(e),
     });
@@ -352,6 +354,7 @@ export class EventFollower {
     if (this.running) return;
     this.abort = new AbortController();
     const signal = this.abort.signal;
+    this.blobSync.start();
     this.running = (async () => {
       let delay = 100;
       let failing = 0;

@@ -393,6 +393,10 @@ export class SliverRecoverer {
     const margin = Math.ceil(n / Math.max(1, committee.members.length));
     const inFlight = new Map<Promise<void>, number>();
     let next = 0;
+    // Requests still running once every target has k symbols are cancelled (a stalled peer's too).
+    const enough = new AbortController();
+    const requestSignal = signal ? AbortSignal.any([signal, enough.signal]) : enough.signal;
+    let failure: { error: unknown } | null = null;
     const askPeer = async (peer: CommitteeNode) => {
       const pairs = sources.get(peer)!;
       // Chunks split by target, each asking for every source: the peer expands each source once per chunk.
@@ -406,7 +410,7 @@ export class SliverRecoverer {
           peer,
           (c, opts) => c.getRecoverySymbolsById(blobId, ids, proofAxis, opts),
           recoverySymbolsAnswerLimit(n, S, ids.length),
-          signal,
+          requestSignal,
         );
         if (!got) return;
         take(got);
@@ -420,12 +424,19 @@ export class SliverRecoverer {
         const peer = peers[next++];
         const count = sources.get(peer)!.length;
         if (count === 0) continue;
-        const p: Promise<void> = askPeer(peer).finally(() => inFlight.delete(p));
+        const p: Promise<void> = askPeer(peer)
+          .catch((error: unknown) => {
+            if (!enough.signal.aborted) failure ??= { error };
+          })
+          .finally(() => inFlight.delete(p));
         inFlight.set(p, count);
       }
-      if (inFlight.size === 0) break;
+      if (inFlight.size === 0 || short() === 0 || failure) break;
       await Promise.race(inFlight.keys());
     }
+    enough.abort();
+    signal?.throwIfAborted();
+    if (failure) throw (failure as { error: unknown }).error;
 
     for (const m of targets) {
       const got = have.get(targetIndex(m))!;
