@@ -15,6 +15,8 @@
  * events keep being applied meanwhile. It starts after each page that starts an epoch and at
  * start-up when the persisted marker `recovered_epoch` is behind the current epoch (a crash during
  * recovery, or a node down across epoch changes); `epochSyncDone` is sent only once it completed.
+ * Each `BlobCertified` queues a blob sync (./blob-sync.ts) for the slivers this node still lacks;
+ * both paths and the scrubber's repairs go through one SliverRecoverer (./shard-recovery.ts).
  */
 import type { Signer } from '@mysten/sui/cryptography';
 import type { Chain, ChainEventEnvelope, CommitteeInfo } from '../chain/types.ts';
