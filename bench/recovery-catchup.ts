@@ -2,8 +2,8 @@
  * Catch-up after downtime (issue 23): how fast a storage node that was down while blobs were
  * stored gets every sliver of its shards back from its peers, with one peer stalled meanwhile.
  *
- *   node bench/recovery-catchup.ts [--nodes 7] [--n-shards 70] [--blobs 30] [--max-kib 4096]
- *                                  [--stall-s 20] [--seed 5]
+ *   npm run bench:catchup -- [--nodes 7] [--n-shards 70] [--blobs 30] [--max-kib 4096]
+ *                              [--stall-s 20] [--seed 5]
  *
  * In process: the LocalChain (SQLite) and `nodes` real storage nodes (SQLite stores, HTTP on
  * loopback) on one codec pool. Node 0 is stopped; `blobs` random blobs (log-uniform sizes,
