@@ -129,6 +129,7 @@ export async function datasetCommand(argv: string[], signal: AbortSignal): Promi
             `files:       ${r.files} (${MiB(r.totalBytes)}; ${r.units.quilts} quilts, ${r.units.blobs} blobs, ${r.units.chunks} chunks)`,
             `this run:    stored ${MiB(r.uploadedBytes)} in ${r.units.stored} units, skipped ${MiB(r.skippedBytes)} already certified` +
               (r.reusedRegistrations ? `, ${r.reusedRegistrations} earlier registrations reused` : ''),
+            `chain:       ${r.transactions.registrations} registration and ${r.transactions.certifications} certification transactions`,
             `cost:        ${r.cost} FROST`,
             ...(r.changedFiles.length ? [`changed since the last run: ${r.changedFiles.join(', ')}`] : []),
           ].join('\n'),
