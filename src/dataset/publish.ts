@@ -249,10 +249,7 @@ export async function publishDataset(root: string, options: PublishDatasetOption
       while (!failure && next < units.length) {
         const u = units[next++];
         const memory = u.kind === 'quilt' || u.bytes <= IN_MEMORY_MAX ? u.bytes : 0;
-        while (
-          (inFlight > 0 && inFlight + u.bytes > budget) ||
-          (memory > 0 && inMemory > 0 && inMemory + memory > IN_MEMORY_BUDGET)
-        )
+        while ((inFlight > 0 && inFlight + u.bytes > budget) || (memory > 0 && inMemory > 0 && inMemory + memory > IN_MEMORY_BUDGET))
           await new Promise<void>((r) => waiters.push(r));
         inFlight += u.bytes;
         inMemory += memory;
@@ -264,7 +261,11 @@ export async function publishDataset(root: string, options: PublishDatasetOption
             totals.skipped += u.bytes;
             totals.skippedUnits++;
           } else {
-            const { unit, result, tail: unitTail } = await withUnitRetries(
+            const {
+              unit,
+              result,
+              tail: unitTail,
+            } = await withUnitRetries(
               () => storeUnit(u, nShards, storeOptions, journal),
               o.signal,
               (attempt, e) =>
