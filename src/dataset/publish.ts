@@ -4,13 +4,16 @@
  * split into chunk blobs), store the units in a pipeline, then store the manifest
  * (dataset/manifest.ts) as a blob; its blob ID is the dataset's ID.
  *
- * Pipeline: `parallel` units (default 2) are in flight, each running encode → register → upload →
- * certify (BlobStoreFlow), so one unit encodes while another uploads. Memory is bounded by the
- * units in flight: a unit up to `IN_MEMORY_MAX` bytes is read into memory, a larger one is copied
- * into the private spool directory and stream-encoded from there (its slivers spool beside it,
- * ~4.5× its size). Registrations are one transaction per blob: Tusk's `Chain` interface has no
- * multi-blob registration call (and Walrus's Move `register_blob` registers one blob per call), so
- * batching is replaced by overlapping registrations with encoding and uploading.
+ * Pipeline: `parallel` units (default 4) are in flight, each running encode → register → upload →
+ * certify (BlobStoreFlow), so units encode while others upload. They share one store's upload
+ * slots (UploadSlots: 64 in flight, 8 per node), so a unit uploading alone gets all of them.
+ * Registrations and certifications reaching the chain at the same moment go as one
+ * `registerBlobs` / `certifyBlobs` transaction (batched-chain.ts). A certified unit's uploads to
+ * the last nodes go on in the background while its worker takes the next unit. Memory and disk
+ * are bounded by the file bytes in flight (`inFlightBytes`, and IN_MEMORY_BUDGET for in-memory
+ * units): a unit up to `IN_MEMORY_MAX` bytes is read into memory, a larger one is copied into the
+ * private spool directory and stream-encoded from there (the copy is dropped once encoded; its
+ * slivers spool beside it, ~4.5× its size, until its last upload settles).
  *
  * Resumability: every unit's state goes to the journal (dataset/journal.ts) as it advances; a
  * re-run skips units the journal has certified (after checking the chain still has them), and a
@@ -60,9 +63,10 @@ export interface PublishDatasetOptions extends Omit<StoreBlobOptions, 'onProgres
   /** Units in flight at most (default 4): small units are dominated by per-blob round trips, so several overlap. */
   readonly parallel?: number;
   /**
-   * File bytes of the units in flight at most (default 256 MiB; a single larger unit still runs,
-   * alone). Bounds memory (units up to IN_MEMORY_MAX are held in memory while stored) and the
-   * spool (a larger unit is spooled with its slivers, ~5.5× its size).
+   * File bytes of the units in flight at most, counted until a unit's last upload settles
+   * (default 256 MiB; a single larger unit still runs, alone). Bounds the spool (a unit above
+   * IN_MEMORY_MAX is spooled with its slivers, ~4.5× its size); units held in memory are bounded
+   * by IN_MEMORY_BUDGET as well.
    */
   readonly inFlightBytes?: number;
   /** Where the spool directory is created (default the OS temporary directory). */
