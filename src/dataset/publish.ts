@@ -64,7 +64,8 @@ export interface PublishDatasetOptions extends Omit<StoreBlobOptions, 'onProgres
   readonly parallel?: number;
   /**
    * File bytes of the units in flight at most, counted until a unit's last upload settles
-   * (default 256 MiB; a single larger unit still runs, alone). Bounds the spool (a unit above
+   * (default 256 MiB or two chunks, whichever is more, so that the next chunk is encoded while
+   * the previous one uploads; a single larger unit still runs, alone). Bounds the spool (a unit above
    * IN_MEMORY_MAX is spooled with its slivers, ~4.5× its size); units held in memory are bounded
    * by IN_MEMORY_BUDGET as well.
    */
@@ -163,8 +164,7 @@ export async function publishDataset(root: string, options: PublishDatasetOption
   if (!Number.isInteger(o.epochs) || o.epochs < 1)
     throw new TuskInputError(`publishDataset: epochs must be a positive integer, got ${o.epochs}`);
   const parallel = o.parallel ?? 4;
-  const budget = o.inFlightBytes ?? 256 * 2 ** 20;
-  if (!(budget > 0)) throw new TuskInputError('publishDataset: inFlightBytes must be positive');
+  if (o.inFlightBytes !== undefined && !(o.inFlightBytes > 0)) throw new TuskInputError('publishDataset: inFlightBytes must be positive');
   if (!Number.isInteger(parallel) || parallel < 1) throw new TuskInputError(`publishDataset: parallel must be a positive integer`);
   const absRoot = resolve(root);
   const deletable = o.deletable ?? true;
@@ -180,6 +180,8 @@ export async function publishDataset(root: string, options: PublishDatasetOption
   const maxBlob = new EncodingConfig(nShards).maxBlobSize;
   const chunkSize = Math.min(o.chunkSize ?? maxBlob, maxBlob);
   if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) throw new TuskInputError(`publishDataset: chunkSize must be a positive integer`);
+  // Two full chunks fit by default: the next chunk is copied and encoded while the previous one uploads.
+  const budget = o.inFlightBytes ?? Math.max(256 * 2 ** 20, 2 * chunkSize);
   const smallMax = o.smallFileMax ?? 2 ** 20;
   const quiltMax = o.quiltMaxBytes ?? 64 * 2 ** 20;
 

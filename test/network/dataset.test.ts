@@ -132,6 +132,10 @@ describe(`datasets on a tusk dev network (${SLOW ? 'full size' : 'scaled down'})
     expect(out.units.skipped).toBe(certified.length);
     expect(out.units.chunks).toBe(Math.ceil(shape.huge / new EncodingConfig(shape.nShards).maxBlobSize));
     expect(out.reusedRegistrations).toBeGreaterThanOrEqual(registeredOnly.length);
+    // Batched: never more transactions than blobs registered (units and the manifest), at least one.
+    expect(out.transactions.registrations).toBeGreaterThanOrEqual(1);
+    expect(out.transactions.registrations).toBeLessThanOrEqual(out.units.stored + 1 - out.reusedRegistrations);
+    expect(out.transactions.certifications).toBeLessThanOrEqual(out.units.stored + 1);
 
     // Nothing paid twice: one Blob object per stored blob, all owned by the wallet and certified.
     const final = JSON.parse(await readFile(journalPath, 'utf8')) as JournalState;
