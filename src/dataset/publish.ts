@@ -183,6 +183,8 @@ export async function publishDataset(root: string, options: PublishDatasetOption
   // Two full chunks fit by default: the next chunk is copied and encoded while the previous one uploads.
   const budget = o.inFlightBytes ?? Math.max(256 * 2 ** 20, 2 * chunkSize);
   const smallMax = o.smallFileMax ?? 2 ** 20;
+  if (!Number.isSafeInteger(smallMax) || smallMax < 0)
+    throw new TuskInputError(`publishDataset: smallFileMax must be a non-negative integer`);
   const quiltMax = o.quiltMaxBytes ?? 64 * 2 ** 20;
 
   const totalBytes = walked.reduce((s, f) => s + f.size, 0);
