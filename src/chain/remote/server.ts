@@ -25,7 +25,7 @@ import { ChainAbortError, ChainUnavailableError, TuskError, TuskInputError } fro
 import { isSiteReader } from '../site-objects.ts';
 import { decodeChainJson, encodeChainJson } from '../json.ts';
 import type { SignedTransaction } from '../transaction.ts';
-import type { ChallengeReads, DevChain } from '../types.ts';
+import type { ChallengeReads, DevChain, StakedWalValue } from '../types.ts';
 import { pause } from '../../util/async.ts';
 import { httpServerFactory, limitConnections, watchBody } from '../../http/guard.ts';
 
@@ -35,9 +35,18 @@ export interface ServableChain extends DevChain {
   submit(tx: SignedTransaction): Promise<unknown>;
 }
 
+function hasStakeValues(chain: ServableChain): chain is ServableChain & { stakedWalValue(id: string): Promise<StakedWalValue | null> } {
+  return typeof (chain as { stakedWalValue?: unknown }).stakedWalValue === 'function';
+}
+
 function hasChallenges(chain: ServableChain): chain is ServableChain & ChallengeReads {
   const c = chain as Partial<ChallengeReads>;
-  return typeof c.challengeRounds === 'function' && typeof c.challengeStatus === 'function';
+  return (
+    typeof c.challengeRounds === 'function' &&
+    typeof c.challengeStatus === 'function' &&
+    typeof c.challengePenalties === 'function' &&
+    typeof c.challengeSummary === 'function'
+  );
 }
 
 /** Options of `startChainServer`. */
@@ -329,6 +338,8 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
   get('/v1/blobs/:id', (req) => orNotFound('blob object', chain.getBlob(addressParam(req.params.id, 'object ID'))));
   get('/v1/storage/:id', (req) => orNotFound('storage resource', chain.getStorage(addressParam(req.params.id, 'object ID'))));
   get('/v1/staked-wal/:id', (req) => orNotFound('staked WAL', chain.getStakedWal(addressParam(req.params.id, 'object ID'))));
+  if (hasStakeValues(chain))
+    get('/v1/staked-wal/:id/value', (req) => orNotFound('staked WAL', chain.stakedWalValue(addressParam(req.params.id, 'object ID'))));
   get('/v1/nodes', () => chain.nodes());
   // Storage challenges (docs/challenges.md), when the chain has them.
   if (hasChallenges(chain)) {
@@ -340,6 +351,14 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
         intQuery(req.query.toEpoch, 'toEpoch', 0, 0xffff_ffff),
       ),
     );
+    get('/v1/challenges/penalties', (req) =>
+      chain.challengePenalties(
+        intQuery(req.query.fromEpoch, 'fromEpoch', 0, 0xffff_ffff),
+        intQuery(req.query.toEpoch, 'toEpoch', 0, 0xffff_ffff),
+        req.query.node === undefined ? undefined : addressParam(req.query.node, 'node ID'),
+      ),
+    );
+    get('/v1/challenges/summary', () => chain.challengeSummary());
   }
   get('/v1/nodes/:id', (req) => orNotFound('storage node', chain.getNode(addressParam(req.params.id, 'node ID'))));
   get('/v1/owners/:address/objects', (req) => chain.ownedObjects(addressParam(req.params.address, 'address')));
