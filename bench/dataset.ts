@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { startDevNetwork } from '../src/network/dev-network.ts';
 import { RemoteChain } from '../src/chain/remote/client.ts';
 import { loadWallet } from '../src/client/client-config.ts';
-import { storeFile } from '../src/client/store-blob.ts';
+import { storeBlob, storeFile } from '../src/client/store-blob.ts';
 import { closeDefaultPool } from '../src/pool/codec-pool.ts';
 import { EncodingConfig } from '../src/codec/config.ts';
 import { publishDataset } from '../src/api/dataset.ts';
@@ -104,6 +104,11 @@ try {
       console.log(`single-blob store ${label} failed: ${(e as Error).message}`);
     }
   };
+  // Warm-up (codec pool workers, compiled kernels, first requests to each node): the first store
+  // after start-up is several times slower than the next and would skew whichever run came first.
+  await (
+    await storeBlob(randomBytes(MiB), { chain, signer: wallet, epochs: 1 })
+  ).background;
   await storeSingle('before');
 
   // Dataset publish, with the spool and the RSS sampled.
