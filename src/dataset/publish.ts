@@ -64,10 +64,10 @@ export interface PublishDatasetOptions extends Omit<StoreBlobOptions, 'onProgres
   readonly parallel?: number;
   /**
    * File bytes of the units in flight at most, counted until a unit's last upload settles
-   * (default 256 MiB or two chunks, whichever is more, so that the next chunk is encoded while
-   * the previous one uploads; a single larger unit still runs, alone). Bounds the spool (a unit above
-   * IN_MEMORY_MAX is spooled with its slivers, ~4.5× its size); units held in memory are bounded
-   * by IN_MEMORY_BUDGET as well.
+   * (default 256 MiB or two chunks + IN_MEMORY_BUDGET, whichever is more, so that the next chunk
+   * is encoded while the previous one uploads; a single larger unit still runs, alone). Bounds
+   * the spool (a unit above IN_MEMORY_MAX is spooled with its slivers, ~4.5× its size); units
+   * held in memory are bounded by IN_MEMORY_BUDGET as well.
    */
   readonly inFlightBytes?: number;
   /** Where the spool directory is created (default the OS temporary directory). */
@@ -180,8 +180,9 @@ export async function publishDataset(root: string, options: PublishDatasetOption
   const maxBlob = new EncodingConfig(nShards).maxBlobSize;
   const chunkSize = Math.min(o.chunkSize ?? maxBlob, maxBlob);
   if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) throw new TuskInputError(`publishDataset: chunkSize must be a positive integer`);
-  // Two full chunks fit by default: the next chunk is copied and encoded while the previous one uploads.
-  const budget = o.inFlightBytes ?? Math.max(256 * 2 ** 20, 2 * chunkSize);
+  // Two full chunks and the in-memory units fit by default: the next chunk is copied and encoded
+  // while the previous one uploads, whatever smaller units are in flight beside them.
+  const budget = o.inFlightBytes ?? Math.max(256 * 2 ** 20, 2 * chunkSize + IN_MEMORY_BUDGET);
   const smallMax = o.smallFileMax ?? 2 ** 20;
   if (!Number.isSafeInteger(smallMax) || smallMax < 0)
     throw new TuskInputError(`publishDataset: smallFileMax must be a non-negative integer`);
