@@ -29,6 +29,9 @@ const shape = SLOW
   ? { nShards: 100, huge: 300 * MiB, small: 500, medium: [5, 7, 9, 11, 12, 14, 15, 17, 19, 20].map((m) => m * MiB) }
   : { nShards: 10, huge: 6 * MiB + 12345, small: 40, medium: [1.2, 1.5, 1.7].map((m) => Math.round(m * MiB)) };
 
+// Full size: ~430 MiB published (in part twice) on a shared 2-core machine takes many minutes.
+const PUBLISH_TIMEOUT_MS = (SLOW ? 3 : 1) * 900_000;
+
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 async function shaFile(p: string): Promise<string> {
   const h = createHash('sha256');
@@ -91,6 +94,7 @@ describe(`datasets on a tusk dev network (${SLOW ? 'full size' : 'scaled down'})
 
   it(
     'publish is interrupted by SIGINT midway, a re-run stores only what is missing and pays nothing twice',
+    { timeout: PUBLISH_TIMEOUT_MS },
     async () => {
       const config = tn.net.configPath;
       const journalPath = defaultJournalPath(config, data);
@@ -157,8 +161,7 @@ describe(`datasets on a tusk dev network (${SLOW ? 'full size' : 'scaled down'})
       expect(out3.uploadedBytes).toBe(0);
       expect(out3.cost).toBe('0');
     },
-    (SLOW ? 3 : 1) * 900_000,
-  ); // full size: ~430 MiB published on a shared 2-core machine takes minutes
+  );
 
   it('every file reads back by path with a matching SHA-256 (tusk dataset ls / fetch)', async () => {
     const config = tn.net.configPath;
