@@ -124,6 +124,7 @@ try {
     }
   })();
   const t0 = performance.now();
+  let lastLine = 0;
   const r = await publishDataset(data, {
     chain,
     signer: wallet,
@@ -131,6 +132,15 @@ try {
     journalPath: join(work, 'journal.json'),
     spoolDir: spoolRoot,
     parallel,
+    // A line every 30 s: a run stopped early still leaves its figures so far.
+    onProgress: (p) => {
+      const secs = (performance.now() - t0) / 1000;
+      if (p.phase !== 'store' || secs - lastLine < 30) return;
+      lastLine = secs;
+      console.log(
+        `  ${secs.toFixed(0)} s: ${(p.bytesDone / MiB).toFixed(0)} of ${(p.bytesTotal / MiB).toFixed(0)} MiB certified (${p.unitsDone}/${p.unitsTotal} units), ${(p.bytesDone / 1e6 / secs).toFixed(2)} MB/s so far | RSS peak ${(rssPeak / MiB).toFixed(0)} MiB | spool peak ${(spoolPeak / MiB).toFixed(0)} MiB | load ${loadavg()[0].toFixed(1)}`,
+      );
+    },
   });
   const publishS = (performance.now() - t0) / 1000;
   sampling = false;
