@@ -11,6 +11,8 @@ import type { BlobObject, RegisterBlobOptions } from '../../src/chain/types.ts';
 import { storageConfirmationMessage } from '../../src/protocol/messages.ts';
 import { ChainAbortError } from '../../src/errors.ts';
 import { batchedChain } from '../../src/dataset/batched-chain.ts';
+import { startChainServer } from '../../src/chain/remote/server.ts';
+import { RemoteChain } from '../../src/chain/remote/client.ts';
 import {
   abortCode,
   blobArgs,
@@ -89,6 +91,30 @@ describe('registerBlobs / certifyBlobs on the local chain', () => {
         Array.from({ length: 257 }, () => blobArgs(N)),
       ),
     ).rejects.toThrow(/1…256 entries/);
+  });
+});
+
+describe('over the chain server (RemoteChain)', () => {
+  it('registerBlobs and certifyBlobs travel as signed transactions like any call', async () => {
+    const server = await startChainServer({ chain, port: 0, devRoutes: false });
+    try {
+      const remote = new RemoteChain({ url: server.url });
+      const args = [blobArgs(N), blobArgs(N)];
+      const reg = await remote.registerBlobs(alice, args);
+      expect(reg.blobs.map((b) => b.owner)).toEqual([alice.toSuiAddress(), alice.toSuiAddress()]);
+      expect(Buffer.from(reg.blobs[1].blobId)).toEqual(Buffer.from(args[1].blobId));
+      const cert = await remote.certifyBlobs(
+        alice,
+        await Promise.all(reg.blobs.map(async (b) => ({ ...(await msg(b)), blobObjectId: b.id }))),
+      );
+      expect(cert.blobs.every((b) => b.certifiedEpoch !== null)).toBe(true);
+      expect((await chain.getBlob(reg.blobs[0].id))!.certifiedEpoch).not.toBeNull();
+      // An abort comes back with its code and entry.
+      const bad: RegisterBlobOptions = { ...blobArgs(N), rootHash: new Uint8Array(32).fill(5) };
+      await expect(remote.registerBlobs(alice, [blobArgs(N), bad])).rejects.toThrow(/EInvalidBlobId: entry 1/);
+    } finally {
+      await server.close();
+    }
   });
 });
 
