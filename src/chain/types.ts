@@ -436,6 +436,17 @@ export interface Chain {
   registerBlob(signer: Signer, options: RegisterBlobOptions): Promise<TxEffects & { blob: BlobObject }>;
   /** `certify_blob`: quorum certificate over the storage confirmation of the current epoch. */
   certifyBlob(signer: Signer, blobObjectId: ObjectId, certificate: CertificateOptions): Promise<TxEffects & { blob: BlobObject }>;
+  /**
+   * Optional (Tusk's own chain has it): many `registerBlob`s in one transaction, atomically (all
+   * registered and paid, or none), in order. Walrus does the same with several register_blob
+   * commands in one PTB. Callers check for the method and fall back to `registerBlob`.
+   */
+  registerBlobs?(signer: Signer, options: readonly RegisterBlobOptions[]): Promise<TxEffects & { blobs: BlobObject[] }>;
+  /** Optional, like `registerBlobs`: many `certifyBlob`s in one transaction, atomically, in order. */
+  certifyBlobs?(
+    signer: Signer,
+    certificates: readonly (CertificateOptions & { readonly blobObjectId: ObjectId })[],
+  ): Promise<TxEffects & { blobs: BlobObject[] }>;
   /** `extend_blob`: pays storage for `epochs` more epochs. */
   extendBlob(signer: Signer, blobObjectId: ObjectId, epochs: number): Promise<TxEffects & { blob: BlobObject }>;
   /** `extend_blob_with_resource`: appends an adjacent Storage of the same size. */

@@ -148,6 +148,8 @@ const CALLS: Record<CallName, CallFn> = {
   reserveSpace: blobs.reserveSpace,
   registerBlob: blobs.registerBlob,
   certifyBlob: blobs.certifyBlob,
+  registerBlobs: blobs.registerBlobs,
+  certifyBlobs: blobs.certifyBlobs,
   extendBlob: blobs.extendBlob,
   extendBlobWithResource: blobs.extendBlobWithResource,
   deleteBlob: blobs.deleteBlob,
