@@ -3,9 +3,9 @@
  * at random, then a Jepsen-style check that every acknowledged write survived.
  *
  *   npm run soak -- --minutes 30 --seed 7 [--nodes 7] [--n-shards 70] [--concurrency 3]
- *                   [--max-size-mib 32] [--report soak-report.json] [--keep]
+ *                   [--max-size-mib 32] [--max-epochs 4] [--report soak-report.json] [--keep]
  *
- * Load: `concurrency` workers store random blobs (0 B…max, log-uniform so most are small, 1–4
+ * Load: `concurrency` workers store random blobs (0 B…max, log-uniform so most are small, 1–max-epochs
  * epochs, deletable or permanent), read acknowledged ones back (SHA-256 compared), delete
  * deletable ones and extend others. Only what the client acknowledged (storeBlob resolved) is
  * tracked; the data is regenerated from its seed, never kept in memory.
@@ -50,6 +50,7 @@ const { values: args } = parseArgs({
     'n-shards': { type: 'string', default: '70' },
     concurrency: { type: 'string', default: '3' },
     'max-size-mib': { type: 'string', default: '32' },
+    'max-epochs': { type: 'string', default: '4' },
     report: { type: 'string' },
     keep: { type: 'boolean', default: false },
   },
@@ -58,8 +59,12 @@ const minutes = Number(args.minutes);
 const seed = args.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(args.seed);
 const nodeCount = Number(args.nodes);
 const nShards = Number(args['n-shards']);
+// Blobs live 1…max-epochs epochs: a long run with many epoch changes needs a larger value, or
+// most acknowledged blobs have expired (and are no longer checked) by the end.
+const maxEpochs = Number(args['max-epochs']);
 const concurrency = Number(args.concurrency);
 const maxSize = Math.floor(Number(args['max-size-mib']) * 2 ** 20);
+if (!Number.isInteger(maxEpochs) || maxEpochs < 1) throw new Error('--max-epochs must be a whole number ≥ 1');
 for (const [k, v] of Object.entries({ minutes, seed, nodeCount, nShards, concurrency, maxSize }))
   if (!Number.isFinite(v) || v < 0) throw new Error(`--${k} must be a non-negative number`);
 
@@ -150,7 +155,7 @@ async function storeOne(): Promise<void> {
   const size = rand() < 0.05 ? 0 : Math.floor(2 ** between(0, Math.log2(maxSize)));
   const dataSeed = Math.floor(rand() * 2 ** 31) + 1;
   const deletable = rand() < 0.7;
-  const epochs = 1 + Math.floor(rand() * 4);
+  const epochs = 1 + Math.floor(rand() * maxEpochs);
   const data = blobData(dataSeed, size);
   const sha = sha256(data);
   attempts.set(sha, (attempts.get(sha) ?? 0) + 1);

@@ -55,6 +55,13 @@ function checkRecipients(recipients: readonly Recipient[]): void {
   if (recipients.length === 0) throw new AgeFormatError('no recipients');
   if (recipients.length > 1 && recipients.some((r) => r instanceof ScryptRecipient))
     throw new AgeFormatError('a passphrase cannot be combined with other recipients');
+  // age's label rule: every recipient of a file carries the same labels. A post-quantum recipient
+  // next to a classic one would leave the file open to whoever breaks the classic stanza.
+  const key = (r: Recipient) => [...(r.labels ?? [])].sort().join('\n');
+  if (recipients.some((r) => key(r) !== key(recipients[0])))
+    throw new AgeFormatError(
+      'post-quantum (age1pq1…) recipients cannot be mixed with classic ones in one file (it would be only as strong as the classic stanza)',
+    );
 }
 
 /** The header bytes and payload key of a new file for `recipients` (fresh file key and nonce). */

@@ -1,87 +1,28 @@
 /**
  * Recipient and identity types of age v1: X25519 (`age1…` / `AGE-SECRET-KEY-1…`, AGE-SPEC
- * §X25519) and scrypt passphrases (AGE-SPEC §scrypt). A recipient wraps the 16-byte file key into
- * a stanza; an identity unwraps it from the stanzas it recognises. Both shapes are pluggable
- * (`Recipient` / `Identity`), so other stanza types (post-quantum, hardware, key servers) can be
+ * §X25519) and scrypt passphrases (AGE-SPEC §scrypt), and the parsing of key strings and files
+ * for every native type (the hybrid post-quantum one lives in ./pq-recipients.ts). Both shapes
+ * are pluggable (./recipient-types.ts), so other stanza types (hardware, key servers) can be
  * added without touching the format code.
  */
-import {
-  createCipheriv,
-  createDecipheriv,
-  createPrivateKey,
-  createPublicKey,
-  diffieHellman,
-  generateKeyPairSync,
-  hkdfSync,
-  randomBytes,
-  scrypt as scryptCb,
-  type KeyObject,
-} from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, hkdfSync, randomBytes, scrypt as scryptCb, type KeyObject } from 'node:crypto';
+import { chachaOpen, chachaSeal } from './aead.ts';
 import { b64Decode, b64Encode } from './base64.ts';
 import { bech32Decode, bech32Encode } from './bech32.ts';
 import { AgeFormatError } from './errors.ts';
 import type { Stanza } from './header.ts';
+import { MlKem768X25519Identity, MlKem768X25519Recipient } from './pq-recipients.ts';
+import type { Identity, Recipient } from './recipient-types.ts';
+import { x25519, x25519PrivateKey, x25519RawPrivate, x25519RawPublic } from './x25519.ts';
 
-/** Wraps a file key for one reader. `wrapFileKey` must not retain `fileKey`. */
-export interface Recipient {
-  wrapFileKey(fileKey: Uint8Array): Promise<Stanza[]>;
-}
-
-/**
- * Unwraps the file key. Resolves to null when no stanza is addressed to this identity; throws
- * AgeFormatError on a malformed stanza of its own type (the file is invalid whoever reads it).
- */
-export interface Identity {
-  unwrapFileKey(stanzas: readonly Stanza[]): Promise<Uint8Array | null>;
-}
+export type { Identity, Recipient } from './recipient-types.ts';
+export { MlKem768X25519Identity, MlKem768X25519Recipient, POST_QUANTUM_LABEL } from './pq-recipients.ts';
 
 const X25519_LABEL = 'age-encryption.org/v1/X25519';
 const SCRYPT_LABEL = 'age-encryption.org/v1/scrypt';
 const ZERO_NONCE = new Uint8Array(12);
-// DER prefixes of X25519 SubjectPublicKeyInfo / PKCS#8 keys: node:crypto takes raw keys only this way.
-const SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
-const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
-
-function aeadSeal(key: Uint8Array, plaintext: Uint8Array): Uint8Array {
-  const c = createCipheriv('chacha20-poly1305', key, ZERO_NONCE, { authTagLength: 16 });
-  return Buffer.concat([c.update(plaintext), c.final(), c.getAuthTag()]);
-}
-
-function aeadOpen(key: Uint8Array, sealed: Uint8Array): Uint8Array | null {
-  if (sealed.length < 16) return null;
-  const d = createDecipheriv('chacha20-poly1305', key, ZERO_NONCE, { authTagLength: 16 });
-  d.setAuthTag(sealed.subarray(sealed.length - 16));
-  try {
-    return Buffer.concat([d.update(sealed.subarray(0, sealed.length - 16)), d.final()]);
-  } catch {
-    return null;
-  }
-}
-
-function publicKeyObject(raw: Uint8Array): KeyObject {
-  return createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
-}
-
-function privateKeyObject(raw: Uint8Array): KeyObject {
-  return createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, raw]), format: 'der', type: 'pkcs8' });
-}
-
-function rawPublic(key: KeyObject): Uint8Array {
-  return new Uint8Array(key.export({ format: 'der', type: 'spki' }).subarray(SPKI_PREFIX.length));
-}
-
-function sharedSecret(secret: KeyObject, share: Uint8Array): Uint8Array {
-  let s: Uint8Array;
-  try {
-    s = new Uint8Array(diffieHellman({ privateKey: secret, publicKey: publicKeyObject(share) }));
-  } catch {
-    // OpenSSL refuses low-order points itself (it checks for the all-zero result).
-    throw new AgeFormatError('X25519 share is a low-order point');
-  }
-  // A low-order share yields the all-zero secret: the file is malformed (AGE-SPEC §X25519).
-  if (s.every((b) => b === 0)) throw new AgeFormatError('X25519 share is a low-order point');
-  return s;
-}
+const aeadSeal = (key: Uint8Array, plaintext: Uint8Array) => chachaSeal(key, ZERO_NONCE, plaintext);
+const aeadOpen = (key: Uint8Array, sealed: Uint8Array) => chachaOpen(key, ZERO_NONCE, sealed);
 
 /** An `age1…` public key. */
 export class X25519Recipient implements Recipient {
@@ -102,8 +43,8 @@ export class X25519Recipient implements Recipient {
   }
   async wrapFileKey(fileKey: Uint8Array): Promise<Stanza[]> {
     const { privateKey, publicKey } = generateKeyPairSync('x25519');
-    const share = rawPublic(publicKey);
-    const secret = sharedSecret(privateKey, this.publicKey);
+    const share = x25519RawPublic(publicKey);
+    const secret = x25519(privateKey, this.publicKey);
     const salt = Buffer.concat([share, this.publicKey]);
     const wrapKey = new Uint8Array(hkdfSync('sha256', secret, salt, X25519_LABEL, 32));
     return [{ type: 'X25519', args: [b64Encode(share)], body: aeadSeal(wrapKey, fileKey) }];
@@ -117,8 +58,8 @@ export class X25519Identity implements Identity {
   /** @param secretKey 32 raw bytes (not retained: held as a KeyObject). */
   constructor(secretKey: Uint8Array) {
     if (secretKey.length !== 32) throw new AgeFormatError('X25519 secret key must be 32 bytes');
-    this.secret = privateKeyObject(secretKey);
-    this.recipient = new X25519Recipient(rawPublic(createPublicKey(this.secret)));
+    this.secret = x25519PrivateKey(secretKey);
+    this.recipient = new X25519Recipient(x25519RawPublic(createPublicKey(this.secret)));
   }
   /** A fresh random identity. */
   static generate(): X25519Identity {
@@ -137,8 +78,10 @@ export class X25519Identity implements Identity {
     return new X25519Identity(decoded.data);
   }
   toString(): string {
-    const raw = this.secret.export({ format: 'der', type: 'pkcs8' }).subarray(PKCS8_PREFIX.length);
-    return bech32Encode('age-secret-key-', raw).toUpperCase();
+    const raw = x25519RawPrivate(this.secret);
+    const s = bech32Encode('age-secret-key-', raw).toUpperCase();
+    raw.fill(0);
+    return s;
   }
   async unwrapFileKey(stanzas: readonly Stanza[]): Promise<Uint8Array | null> {
     for (const st of stanzas) {
@@ -147,7 +90,7 @@ export class X25519Identity implements Identity {
       const share = b64Decode(st.args[0]);
       if (share.length !== 32) throw new AgeFormatError('X25519 share must be 32 bytes');
       if (st.body.length !== 32) throw new AgeFormatError('X25519 stanza body must be 32 bytes');
-      const secret = sharedSecret(this.secret, share);
+      const secret = x25519(this.secret, share);
       const salt = Buffer.concat([share, this.recipient.publicKey]);
       const wrapKey = new Uint8Array(hkdfSync('sha256', secret, salt, X25519_LABEL, 32));
       const key = aeadOpen(wrapKey, st.body);
@@ -220,47 +163,56 @@ export class ScryptIdentity implements Identity {
   }
 }
 
+/** A native identity: one that prints itself and knows its recipient. */
+export type NativeIdentity = X25519Identity | MlKem768X25519Identity;
+/** A native recipient (parsed from a key string). */
+export type NativeRecipient = X25519Recipient | MlKem768X25519Recipient;
+
+/** Parses one identity string: `AGE-SECRET-KEY-1…` (X25519) or `AGE-SECRET-KEY-PQ-1…` (hybrid post-quantum). */
+export function parseIdentity(s: string): NativeIdentity {
+  return s.startsWith('AGE-SECRET-KEY-PQ-1') ? MlKem768X25519Identity.parse(s) : X25519Identity.parse(s);
+}
+
+/** Parses one recipient string: `age1…` (X25519) or `age1pq1…` (hybrid post-quantum). */
+export function parseRecipient(s: string): NativeRecipient {
+  return s.startsWith('age1pq1') ? MlKem768X25519Recipient.parse(s) : X25519Recipient.parse(s);
+}
+
+/** One key per line, `#` comments and blank lines ignored; errors name the file kind and line. */
+function parseLines<T>(text: string, what: string, parse: (line: string) => T): T[] {
+  const out: T[] = [];
+  text.split(/\r?\n/).forEach((line, i) => {
+    const l = line.trim();
+    if (l === '' || l.startsWith('#')) return;
+    try {
+      out.push(parse(l));
+    } catch (e) {
+      throw new AgeFormatError(`${what} file line ${i + 1}: ${(e as Error).message.replace(/^age: /, '')}`);
+    }
+  });
+  if (out.length === 0) throw new AgeFormatError(`no ${what === 'identity' ? 'identities' : 'recipients'} found`);
+  return out;
+}
+
 /**
  * Parses an identity file (age-keygen layout): `#` comments and blank lines ignored, one
- * `AGE-SECRET-KEY-1…` per line. Throws AgeFormatError naming the bad line.
+ * `AGE-SECRET-KEY-1…` or `AGE-SECRET-KEY-PQ-1…` per line. Throws AgeFormatError naming the bad line.
  */
-export function parseIdentities(text: string): X25519Identity[] {
-  const out: X25519Identity[] = [];
-  text.split(/\r?\n/).forEach((line, i) => {
-    const l = line.trim();
-    if (l === '' || l.startsWith('#')) return;
-    try {
-      out.push(X25519Identity.parse(l));
-    } catch (e) {
-      throw new AgeFormatError(`identity file line ${i + 1}: ${(e as Error).message.replace(/^age: /, '')}`);
-    }
-  });
-  if (out.length === 0) throw new AgeFormatError('no identities found');
-  return out;
+export function parseIdentities(text: string): NativeIdentity[] {
+  return parseLines(text, 'identity', parseIdentity);
 }
 
-/** Parses a recipients file (`age1…` per line, `#` comments and blank lines ignored). */
-export function parseRecipients(text: string): X25519Recipient[] {
-  const out: X25519Recipient[] = [];
-  text.split(/\r?\n/).forEach((line, i) => {
-    const l = line.trim();
-    if (l === '' || l.startsWith('#')) return;
-    try {
-      out.push(X25519Recipient.parse(l));
-    } catch (e) {
-      throw new AgeFormatError(`recipients file line ${i + 1}: ${(e as Error).message.replace(/^age: /, '')}`);
-    }
-  });
-  if (out.length === 0) throw new AgeFormatError('no recipients found');
-  return out;
+/** Parses a recipients file (`age1…` / `age1pq1…` per line, `#` comments and blank lines ignored). */
+export function parseRecipients(text: string): NativeRecipient[] {
+  return parseLines(text, 'recipients', parseRecipient);
 }
 
-/** A recipient from a string (`age1…`) or as is. */
+/** A recipient from a string (`age1…`, `age1pq1…`) or as is. */
 export function toRecipient(r: string | Recipient): Recipient {
-  return typeof r === 'string' ? X25519Recipient.parse(r.trim()) : r;
+  return typeof r === 'string' ? parseRecipient(r.trim()) : r;
 }
 
-/** An identity from a string (`AGE-SECRET-KEY-1…`, or a whole identity file's text) or as is. */
+/** An identity from a string (`AGE-SECRET-KEY-1…`, `AGE-SECRET-KEY-PQ-1…`, or a whole identity file's text) or as is. */
 export function toIdentities(i: string | Identity): Identity[] {
   return typeof i === 'string' ? parseIdentities(i) : [i];
 }

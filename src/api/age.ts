@@ -1,6 +1,7 @@
 /**
- * `tusk/age`: client-side encryption in the age v1 format (X25519 and scrypt recipients, the
- * STREAM payload, armor), streaming and with random access to chunks.
+ * `tusk/age`: client-side encryption in the age v1 format (X25519, hybrid post-quantum
+ * `mlkem768x25519` and scrypt recipients, the STREAM payload, armor), streaming and with random
+ * access to chunks.
  */
 export {
   encrypt,
@@ -17,16 +18,23 @@ export {
 export {
   X25519Identity,
   X25519Recipient,
+  MlKem768X25519Identity,
+  MlKem768X25519Recipient,
+  POST_QUANTUM_LABEL,
   ScryptIdentity,
   ScryptRecipient,
   parseIdentities,
   parseRecipients,
+  parseIdentity,
+  parseRecipient,
   toIdentities,
   toRecipient,
   DEFAULT_SCRYPT_LOG_N,
   MAX_SCRYPT_LOG_N,
   type Identity,
   type Recipient,
+  type NativeIdentity,
+  type NativeRecipient,
 } from '../age/recipients.ts';
 export { parseHeader, encodeHeader, headerLength, type Stanza, type ParsedHeader } from '../age/header.ts';
 export { armorEncode, armorDecode, ARMOR_BEGIN, ARMOR_END } from '../age/armor.ts';

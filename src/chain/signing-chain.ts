@@ -80,6 +80,30 @@ export abstract class SigningChain implements Chain {
       message: c.message,
     });
   }
+  /** Many `registerBlob`s in one transaction (see `Chain.registerBlobs`). */
+  registerBlobs(signer: Signer, options: readonly RegisterBlobOptions[]) {
+    return this.call<{ blobs: BlobObject[] }>(signer, 'registerBlobs', {
+      blobs: options.map((o) => ({
+        storage: o.storage,
+        blobId: o.blobId,
+        rootHash: o.rootHash,
+        size: o.size,
+        encodingType: o.encodingType,
+        deletable: o.deletable,
+      })),
+    });
+  }
+  /** Many `certifyBlob`s in one transaction (see `Chain.certifyBlobs`). */
+  certifyBlobs(signer: Signer, certificates: readonly (CertificateOptions & { readonly blobObjectId: ObjectId })[]) {
+    return this.call<{ blobs: BlobObject[] }>(signer, 'certifyBlobs', {
+      certificates: certificates.map((c) => ({
+        blobObjectId: c.blobObjectId,
+        signature: c.signature,
+        signersBitmap: c.signersBitmap,
+        message: c.message,
+      })),
+    });
+  }
   extendBlob(signer: Signer, blobObjectId: ObjectId, epochs: number) {
     return this.call<{ blob: BlobObject }>(signer, 'extendBlob', { blobObjectId, epochs });
   }

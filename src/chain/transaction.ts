@@ -26,6 +26,8 @@ export type CallName =
   | 'reserveSpace'
   | 'registerBlob'
   | 'certifyBlob'
+  | 'registerBlobs'
+  | 'certifyBlobs'
   | 'extendBlob'
   | 'extendBlobWithResource'
   | 'deleteBlob'

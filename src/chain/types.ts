@@ -185,7 +185,21 @@ export type ChainEvent =
       withholdingBps: number;
     }
   | { type: 'NodeJailed'; epoch: number; nodeId: ObjectId; untilEpoch: number; reason: 'dataLoss' | 'unavailable' }
-  | { type: 'CommissionBurned'; epoch: number; nodeId: ObjectId; amount: bigint };
+  | { type: 'CommissionBurned'; epoch: number; nodeId: ObjectId; amount: bigint }
+  /** `amount` FROST of the pool's active stake burnt for an offence in `epoch` (its exchange rate drops). */
+  | { type: 'NodeSlashed'; epoch: number; nodeId: ObjectId; reason: 'dataLoss' | 'persistentFailure'; amount: bigint };
+
+/** What a StakedWal is worth at its pool's exchange rate (docs/challenges.md §3: slashing lowers it). */
+export interface StakedWalValue {
+  readonly stakedWalId: ObjectId;
+  readonly nodeId: ObjectId;
+  readonly principal: bigint;
+  /** Not yet active, active, or withdrawal requested. */
+  readonly state: 'pending' | 'active' | 'withdrawing';
+  /** FROST at `valuedAtEpoch`'s rate (the principal while pending): what `withdrawStake` pays once withdrawable. */
+  readonly value: bigint;
+  readonly valuedAtEpoch: number;
+}
 
 /** One node's assignment in a challenge round, with its outcome once known (docs/challenges.md). */
 export interface ChallengeAssignmentInfo {
@@ -226,12 +240,64 @@ export interface ChallengeNodeStatus {
   readonly rounds: ChallengeAssignmentInfo[];
 }
 
+/** What the epoch change settled for one committee member and epoch (docs/challenges.md §3). */
+export interface ChallengePenaltyRecord {
+  readonly nodeId: ObjectId;
+  readonly epoch: number;
+  readonly scheduled: number;
+  readonly passed: number;
+  readonly failed: number;
+  readonly missed: number;
+  /** Basis points of the node's reward for the epoch withheld. */
+  readonly withholdingBps: number;
+  readonly offence: 'dataLoss' | 'unavailable' | null;
+  /** Jailed by this settlement: out of committees before this epoch (null: not jailed by it). */
+  readonly jailedUntilEpoch: number | null;
+  /** Operator commission burnt (FROST). */
+  readonly commissionBurned: bigint;
+  /** Pool stake slashed and burnt (FROST). */
+  readonly slashed: bigint;
+}
+
+/** The chain-wide challenge picture (`tusk info challenges`). */
+export interface ChallengeSummary {
+  readonly epoch: number;
+  /** The chain's challenge and penalty parameters (chain/local/challenges.ts ChallengeParams). */
+  readonly params: Readonly<Record<string, number>>;
+  /** The latest round of the current epoch, or null before the first. */
+  readonly currentRound: {
+    readonly epoch: number;
+    readonly round: number;
+    readonly startedMs: number;
+    readonly closed: boolean;
+    readonly commitDeadlineMs: number;
+    readonly proofDeadlineMs: number;
+    readonly nodes: number;
+  } | null;
+  /** The outcomes of the latest closed round (any epoch), or null. */
+  readonly lastOutcomes: {
+    readonly epoch: number;
+    readonly round: number;
+    readonly nodes: readonly { nodeId: ObjectId; outcome: ChallengeOutcome; absent: number; invalid: number }[];
+  } | null;
+  /** Nodes out of the current or a later committee: the first epoch they may serve again. */
+  readonly jailed: readonly { nodeId: ObjectId; untilEpoch: number }[];
+  /** FROST burnt by penalties in total, of which by stake slashing, and by commission burning. */
+  readonly burned: bigint;
+  readonly slashed: bigint;
+  readonly commissionBurned: bigint;
+}
+
 /** The challenge reads a chain with storage challenges serves (LocalChain, RemoteChain). */
 export interface ChallengeReads {
   /** Rounds of `epoch` (default: current). */
   challengeRounds(epoch?: number): Promise<ChallengeRoundInfo[]>;
   /** One node's record over epochs from…to (default: all). */
   challengeStatus(nodeId: ObjectId, fromEpoch?: number, toEpoch?: number): Promise<ChallengeNodeStatus>;
+  /** Settlements over epochs from…to (default: all), of every node or of `nodeId`; by epoch, then node. */
+  challengePenalties(fromEpoch?: number, toEpoch?: number, nodeId?: ObjectId): Promise<ChallengePenaltyRecord[]>;
+  /** Current round, last outcomes, jailed nodes, burnt and slashed totals. */
+  challengeSummary(): Promise<ChallengeSummary>;
 }
 
 /** A node's outcome in one challenge round: all items proven, some not (or late), or no commit in time. */
@@ -370,6 +436,17 @@ export interface Chain {
   registerBlob(signer: Signer, options: RegisterBlobOptions): Promise<TxEffects & { blob: BlobObject }>;
   /** `certify_blob`: quorum certificate over the storage confirmation of the current epoch. */
   certifyBlob(signer: Signer, blobObjectId: ObjectId, certificate: CertificateOptions): Promise<TxEffects & { blob: BlobObject }>;
+  /**
+   * Optional (Tusk's own chain has it): many `registerBlob`s in one transaction, atomically (all
+   * registered and paid, or none), in order. Walrus does the same with several register_blob
+   * commands in one PTB. Callers check for the method and fall back to `registerBlob`.
+   */
+  registerBlobs?(signer: Signer, options: readonly RegisterBlobOptions[]): Promise<TxEffects & { blobs: BlobObject[] }>;
+  /** Optional, like `registerBlobs`: many `certifyBlob`s in one transaction, atomically, in order. */
+  certifyBlobs?(
+    signer: Signer,
+    certificates: readonly (CertificateOptions & { readonly blobObjectId: ObjectId })[],
+  ): Promise<TxEffects & { blobs: BlobObject[] }>;
   /** `extend_blob`: pays storage for `epochs` more epochs. */
   extendBlob(signer: Signer, blobObjectId: ObjectId, epochs: number): Promise<TxEffects & { blob: BlobObject }>;
   /** `extend_blob_with_resource`: appends an adjacent Storage of the same size. */

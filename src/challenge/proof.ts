@@ -122,6 +122,33 @@ export function buildItemProof(
   };
 }
 
+/**
+ * The proof of `item` when the caller has already expanded the sliver elsewhere (a storage node
+ * does it on its codec pool, off the event loop): `symbol` is the item's source symbol and
+ * `sliverLeaves` the n·32 leaf hashes of the expanded sliver. Same result as `buildItemProof`.
+ * @param pairLeaves the metadata's pair-leaf hashes (`pairLeafHashes`).
+ */
+export function itemProofFromLeaves(
+  item: ChallengeItem,
+  symbol: Uint8Array,
+  sliverLeaves: Uint8Array,
+  metadata: BlobMetadata,
+  pairLeaves: Uint8Array,
+  kernel: WasmKernel = defaultKernel(),
+): ChallengeItemProof {
+  const n = metadata.hashes.length;
+  if (sliverLeaves.length !== n * 32) throw new TuskInputError(`sliver leaves must be ${n * 32} bytes, got ${sliverLeaves.length}`);
+  const h = metadata.hashes[item.pair];
+  return {
+    t: item.t,
+    symbol,
+    sliverHash: item.axis === 'primary' ? h.primary : h.secondary,
+    sliverPath: merkleProof(sliverLeaves, n, item.position, kernel),
+    otherHash: item.axis === 'primary' ? h.secondary : h.primary,
+    pairPath: merkleProof(pairLeaves, n, item.pair, kernel),
+  };
+}
+
 /** The metadata's pair-leaf hashes, for reuse by several `buildItemProof` calls on one blob. */
 export { pairLeafHashes };
 

@@ -9,12 +9,13 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { decryptFile, encryptFile } from '../age/files.ts';
 import { decryptFileRange } from '../age/files.ts';
 import {
+  MlKem768X25519Identity,
   parseIdentities,
+  parseRecipient,
   parseRecipients,
   ScryptIdentity,
   ScryptRecipient,
   X25519Identity,
-  X25519Recipient,
   DEFAULT_SCRYPT_LOG_N,
   type Identity,
   type Recipient,
@@ -26,7 +27,8 @@ import { intOption, print } from './common.ts';
 
 /** Usage text (main.ts appends it to its own). */
 export const AGE_USAGE = `Encryption (age v1 format; everything on Walrus is public — encryption is the only confidentiality):
-  keygen [-o <file>]                    New X25519 identity (file mode 0600); prints the age1… recipient.
+  keygen [-o <file>] [--pq]             New X25519 identity (file mode 0600); prints the age1… recipient.
+                                        --pq: a hybrid post-quantum identity (ML-KEM-768 + X25519, age1pq1…).
   keygen -y <identity file>             Print the recipient(s) of an identity file.
   encrypt [-r age1…]… [-R <file>]… [--passphrase-file <f>] [-a] [-o <out>] [<in>]
                                         Encrypt (stdin/stdout by default; -a: ASCII armor).
@@ -71,7 +73,7 @@ async function readPassphrase(path: string): Promise<string> {
 /** The encryption requested by the flags, or undefined when none. Throws on a bad combination. */
 export async function encryptionFromFlags(v: AgeFlags, usageError: (m: string) => Error): Promise<EncryptOptions | undefined> {
   const recipients: Recipient[] = [];
-  for (const r of v['encrypt-to'] ?? []) recipients.push(X25519Recipient.parse(r.trim()));
+  for (const r of v['encrypt-to'] ?? []) recipients.push(parseRecipient(r.trim()));
   for (const f of v['recipients-file'] ?? []) recipients.push(...parseRecipients(await readFile(f, 'utf8')));
   if (v['passphrase-file']) {
     if (recipients.length > 0)
@@ -114,6 +116,7 @@ function parse(args: string[]) {
       ...AGE_OPTIONS,
       out: { type: 'string', short: 'o' },
       y: { type: 'boolean', short: 'y', default: false },
+      pq: { type: 'boolean', default: false },
       force: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
@@ -135,7 +138,7 @@ export async function ageCommand(command: string, argv: string[], usageError: (m
         return 0;
       }
       if (input) throw usageError('keygen takes no input (did you mean keygen -y <file>?)');
-      const id = X25519Identity.generate();
+      const id = values.pq ? MlKem768X25519Identity.generate() : X25519Identity.generate();
       const recipient = id.recipient.toString();
       const text = `# created: ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}\n# public key: ${recipient}\n${id.toString()}\n`;
       if (values.out) {

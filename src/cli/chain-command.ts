@@ -2,7 +2,7 @@
  * `tusk chain …` and `tusk wallet …`: run the local chain as a server and talk to it.
  *
  *   tusk chain serve --data-dir <dir> [--port N] [--host H] [--n-shards N] [--epoch-duration D]
- *                    [--dev-routes on|off | --no-dev-routes] [--json]
+ *                    [--dev-routes on|off | --no-dev-routes] [--challenges on|off] [--json]
  *   tusk chain info --url <url> [--json]
  *   tusk chain faucet <address> [--amount WAL] --url <url> [--json]
  *   tusk chain balance <address> --url <url> [--json]
@@ -22,6 +22,7 @@ import { LocalChain } from '../chain/local/index.ts';
 import { registerLocalnetRoutes } from '../chain/localnet/localnet-service.ts';
 import { isLoopbackHost, startChainServer } from '../chain/remote/server.ts';
 import { RemoteChain } from '../chain/remote/client.ts';
+import { scaledChallengeParams } from '../chain/remote/challenge-clock.ts';
 import { FROST_PER_WAL } from '../chain/types.ts';
 import { TuskInputError } from '../errors.ts';
 import { intOption, logLine, onePositional, parseCommand, parseObjectIdArg, print, UsageError } from './common.ts';
@@ -36,6 +37,9 @@ export const CHAIN_USAGE = `Chain (a local development chain with the Walrus sys
         [--dev-routes on|off]         Serve the unauthenticated faucet and advance-epoch routes.
         [--no-dev-routes]             Default: on for a loopback --host (127.0.0.1, ::1,
                                       localhost), off for any other (e.g. 0.0.0.0).
+        [--challenges on|off]         Run the storage-challenge round clock: 4 rounds an epoch,
+                                      round r at start + T(r+1)/5 (default off; tusk dev turns
+                                      it on). A new chain's answer windows scale with T.
         [--exit-with-parent]          Stop when the parent process dies (used by tusk dev).
                                       Also serves the Sui view the official Walrus SDK uses
                                       (tuskSuiClient from tusk/sui; docs/localnet.md).
@@ -55,6 +59,7 @@ const OPTIONS = {
   'epoch-duration': { type: 'string' },
   'dev-routes': { type: 'string' },
   'no-dev-routes': { type: 'boolean', default: false },
+  challenges: { type: 'string' },
   'exit-with-parent': { type: 'boolean', default: false },
   url: { type: 'string' },
   amount: { type: 'string' },
@@ -69,7 +74,17 @@ type OptionName = keyof typeof OPTIONS;
 
 /** The options each subcommand accepts (besides --json): any other is a usage error. */
 const SUBCOMMAND_OPTIONS: Record<string, OptionName[]> = {
-  'chain serve': ['data-dir', 'port', 'host', 'n-shards', 'epoch-duration', 'dev-routes', 'no-dev-routes', 'exit-with-parent'],
+  'chain serve': [
+    'data-dir',
+    'port',
+    'host',
+    'n-shards',
+    'epoch-duration',
+    'dev-routes',
+    'no-dev-routes',
+    'challenges',
+    'exit-with-parent',
+  ],
   'chain info': ['url'],
   'chain faucet': ['url', 'amount'],
   'chain balance': ['url'],
@@ -263,8 +278,17 @@ async function serve(values: Values, positionals: string[], usageError: (m: stri
   const epochDurationMs = values['epoch-duration'] === undefined ? undefined : parseDuration(values['epoch-duration']);
   const host = values.host ?? '127.0.0.1';
   const devRoutes = devRoutesSetting(values, host, usageError);
+  const challengeFlag = values.challenges;
+  if (challengeFlag !== undefined && challengeFlag !== 'on' && challengeFlag !== 'off')
+    throw usageError(`--challenges must be on or off, got ${JSON.stringify(challengeFlag)}`);
   await mkdir(dataDir, { recursive: true });
-  const chain = await LocalChain.open({ path: join(dataDir, 'chain.sqlite'), nShards, epochDurationMs });
+  // At creation, the challenge answer windows follow the epoch duration (challenge-clock.ts).
+  const chain = await LocalChain.open({
+    path: join(dataDir, 'chain.sqlite'),
+    nShards,
+    epochDurationMs,
+    challenges: epochDurationMs === undefined ? undefined : scaledChallengeParams(epochDurationMs),
+  });
   let server: Awaited<ReturnType<typeof startChainServer>>;
   try {
     server = await startChainServer({
@@ -273,6 +297,7 @@ async function serve(values: Values, positionals: string[], usageError: (m: stri
       port,
       devRoutes,
       epochClock: epochDurationMs !== undefined,
+      challengeClock: challengeFlag === 'on',
       routes: (app) => registerLocalnetRoutes(app, chain),
       onLog: (line) => logLine('chain', line),
       onError: (e) => logLine('chain', `error: ${(e as Error)?.stack ?? String(e)}`),

@@ -35,7 +35,7 @@ import {
 import { AGE_OPTIONS, decryptionFromFlags, encryptionFromFlags, parseRange } from './age-commands.ts';
 import { isAgeEncrypted } from '../age/age.ts';
 import { parseHeader, headerLength } from '../age/header.ts';
-import { INFO_SECTIONS, infoSectionText, infoSections, type InfoSection } from './system-commands.ts';
+import { challengeSummaryOf, INFO_SECTIONS, infoSectionText, infoSections, type InfoSection } from './system-commands.ts';
 
 /** Usage text of the client commands (main.ts appends it to its own). */
 export const CLIENT_USAGE = `Client (store and read through a network; \`tusk dev\` starts a local one and writes the config):
@@ -59,10 +59,12 @@ export const CLIENT_USAGE = `Client (store and read through a network; \`tusk de
   list-storage [--include-expired]      Storage resources the wallet owns (store reuses a fitting one).
   extend --blob-obj-id <id> --epochs N  Pay for N more epochs of a certified blob.
   delete --blob-obj-id <id>             Delete a deletable blob (the storage returns to the wallet).
-  info [all|epoch|storage|size|price|committee|bft]
+  info [all|epoch|storage|size|price|committee|bft|challenges]
                                         Epoch, committee, prices, limits; a section as \`walrus info\`
                                         (JSON: Walrus's epochInfo, storageInfo, sizeInfo, priceInfo,
-                                        committeeInfo, bftInfo; \`all\` adds the last two).
+                                        committeeInfo, bftInfo; \`all\` adds the last two, and
+                                        challengeInfo: storage-challenge round, last outcomes, jailed
+                                        nodes, burnt and slashed totals; null on Sui).
   stake --node-id <id> --amount <WAL>   Stake WAL with a storage node.
   Common: --config <file> (default $TUSK_CONFIG or ~/.config/tusk/client.json), --json,
     --network mainnet|testnet|local (Walrus on Sui; see docs/real-network.md), --rpc-url <url>,
@@ -607,12 +609,18 @@ export async function clientCommand(
       if (section !== undefined && !(INFO_SECTIONS as readonly string[]).includes(section))
         throw usageError(`info: unknown section ${JSON.stringify(section)} (one of ${INFO_SECTIONS.join(', ')})`);
       const { chain } = await chainFromConfig(values);
-      const [s, nodes] = await Promise.all([chain.systemState(), section === 'all' || section === 'committee' ? chain.nodes() : []]);
+      const withNodes = section === 'all' || section === 'committee' || section === 'challenges';
+      const withChallenges = section === 'all' || section === 'challenges';
+      const [s, nodes, challenges] = await Promise.all([
+        chain.systemState(),
+        withNodes ? chain.nodes() : [],
+        withChallenges ? challengeSummaryOf(chain) : null,
+      ]);
       if (section !== undefined) {
-        const x = infoSections(s, nodes);
+        const x = infoSections(s, nodes, Date.now(), challenges);
         const parts =
           section === 'all'
-            ? (['epoch', 'storage', 'size', 'price', 'committee', 'bft'] as const)
+            ? (['epoch', 'storage', 'size', 'price', 'committee', 'bft', 'challenges'] as const)
             : [section as Exclude<InfoSection, 'all'>];
         const key = {
           epoch: 'epochInfo',
@@ -621,6 +629,7 @@ export async function clientCommand(
           price: 'priceInfo',
           committee: 'committeeInfo',
           bft: 'bftInfo',
+          challenges: 'challengeInfo',
         } as const;
         print(
           values.json,

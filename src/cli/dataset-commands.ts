@@ -19,7 +19,8 @@ export const DATASET_USAGE = `Datasets (a directory of any size; small files in 
   dataset publish <dir> --epochs N      Store every file and a manifest; prints the manifest ID.
                                         Resumable: a re-run skips what is certified (--journal <file>,
                                         default next to the config). Also --permanent|--deletable,
-                                        --chunk-size <bytes>, --parallel N.
+                                        --chunk-size <bytes>, --parallel N, --small-file-max <bytes>
+                                        (files up to it go into quilts; default 1 MiB).
   dataset ls <manifest id>              Paths, sizes, SHA-256 and where each file is stored.
   dataset get <manifest id> <path> [--out <file>|-] [--range A-B] [--force]
                                         One file (SHA-256 checked); --range: bytes A…B inclusive.
@@ -35,6 +36,7 @@ const OPTIONS = {
   deletable: { type: 'boolean', default: false },
   journal: { type: 'string' },
   'chunk-size': { type: 'string' },
+  'small-file-max': { type: 'string' },
   parallel: { type: 'string' },
   out: { type: 'string' },
   range: { type: 'string' },
@@ -43,7 +45,7 @@ const OPTIONS = {
 
 /** Which options each subcommand takes (anything else is a usage error). */
 const ALLOWED: Record<string, readonly string[]> = {
-  publish: ['config', 'json', 'epochs', 'permanent', 'deletable', 'journal', 'chunk-size', 'parallel'],
+  publish: ['config', 'json', 'epochs', 'permanent', 'deletable', 'journal', 'chunk-size', 'small-file-max', 'parallel'],
   ls: ['config', 'json'],
   get: ['config', 'json', 'out', 'range', 'force'],
   fetch: ['config', 'json', 'out', 'force'],
@@ -83,6 +85,7 @@ export async function datasetCommand(argv: string[], signal: AbortSignal): Promi
       if (values.permanent && values.deletable) throw new UsageError('choose one of --permanent and --deletable');
       const epochs = intOption(values.epochs, 'epochs', 1, 2 ** 32 - 1)!;
       const chunkSize = intOption(values['chunk-size'], 'chunk-size', 1, Number.MAX_SAFE_INTEGER);
+      const smallFileMax = intOption(values['small-file-max'], 'small-file-max', 0, Number.MAX_SAFE_INTEGER);
       const parallel = intOption(values.parallel, 'parallel', 1, 64);
       const root = resolve(positionals[0]);
       const { config, chain } = await connect();
@@ -116,6 +119,7 @@ export async function datasetCommand(argv: string[], signal: AbortSignal): Promi
           deletable: !values.permanent,
           journalPath,
           chunkSize,
+          smallFileMax,
           parallel,
           signal,
           onProgress,
@@ -129,6 +133,7 @@ export async function datasetCommand(argv: string[], signal: AbortSignal): Promi
             `files:       ${r.files} (${MiB(r.totalBytes)}; ${r.units.quilts} quilts, ${r.units.blobs} blobs, ${r.units.chunks} chunks)`,
             `this run:    stored ${MiB(r.uploadedBytes)} in ${r.units.stored} units, skipped ${MiB(r.skippedBytes)} already certified` +
               (r.reusedRegistrations ? `, ${r.reusedRegistrations} earlier registrations reused` : ''),
+            `chain:       ${r.transactions.registrations} registration and ${r.transactions.certifications} certification transactions`,
             `cost:        ${r.cost} FROST`,
             ...(r.changedFiles.length ? [`changed since the last run: ${r.changedFiles.join(', ')}`] : []),
           ].join('\n'),

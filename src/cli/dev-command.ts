@@ -5,6 +5,8 @@
 import { join, resolve } from 'node:path';
 import { homedir } from 'node:os';
 import { startDevNetwork } from '../network/dev-network.ts';
+import { parseDevFaults } from '../network/dev-faults.ts';
+import { formatNodeFaults, type NodeFaults } from '../node/faults.ts';
 import { defaultConfigPath } from '../client/client-config.ts';
 import { parseDuration } from './chain-command.ts';
 import { TuskError } from '../errors.ts';
@@ -19,6 +21,7 @@ import { intOption, parseCommand, print } from './common.ts';
 /** Usage text of `tusk dev` (main.ts appends it to its own). */
 export const DEV_USAGE = `Local network:
   dev [--data-dir <dir>] [--nodes N] [--n-shards N] [--epoch-duration D] [--config <file>]
+      [--challenges on|off] [--faults SPEC]
       Start the chain and N storage nodes (default 10 nodes, 100 shards, epochs of 1h; data in
       ~/.local/share/tusk/dev), fund a wallet, write the client config (default
       $TUSK_CONFIG or ~/.config/tusk/client.json — replaced) and run until Ctrl-C, SIGTERM or
@@ -26,6 +29,12 @@ export const DEV_USAGE = `Local network:
       tusk chain faucet). The processes stop with tusk dev, even on kill -9; a port still held
       by another process is reported with its PID.
       --epoch-duration: at least 5s (e.g. 30s, 10m, 1h).
+      --challenges: storage-challenge rounds, 4 an epoch (default on; the nodes answer them).
+      --faults: misbehaving nodes, comma-separated node-<i>:<fault> with <fault> one of
+      drop=<fraction> (deletes that share of its slivers for good), late=<duration> (answers
+      challenges that late), lie (answers wrong bytes), offline=<duration>[@<start>][/<period>]
+      (process stopped that long, <start> after start-up, every <period>), e.g.
+      --faults node-2:drop=0.3,node-4:late=5s (docs/challenges.md).
 `;
 
 /** Runs `tusk dev …`; resolves to the exit code once the network was stopped by a signal. */
@@ -39,6 +48,8 @@ export async function devCommand(argv: string[]): Promise<number> {
       'n-shards': { type: 'string' },
       'epoch-duration': { type: 'string' },
       config: { type: 'string' },
+      challenges: { type: 'string' },
+      faults: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
     false,
@@ -48,6 +59,20 @@ export async function devCommand(argv: string[]): Promise<number> {
   if (nodes !== undefined && nShards !== undefined && nShards < nodes)
     throw new UsageError(`--n-shards (${nShards}) must be at least --nodes (${nodes}): every node holds a shard`);
   const epochDurationMs = values['epoch-duration'] ? parseDuration(values['epoch-duration']) : undefined;
+  const challenges = values.challenges;
+  if (challenges !== undefined && challenges !== 'on' && challenges !== 'off')
+    throw new UsageError(`--challenges must be on or off, got ${JSON.stringify(challenges)}`);
+  let faults: Map<number, NodeFaults> | undefined;
+  if (values.faults !== undefined) {
+    try {
+      // The node count is checked again against the network's own once its layout is known.
+      faults = parseDevFaults(values.faults, nodes ?? 100);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    if (challenges === 'off' && [...faults.values()].some((f) => f.lateMs !== undefined || f.lie))
+      process.stderr.write('tusk dev: note: late and lie faults show only in challenges, which --challenges off turns off\n');
+  }
   const dataDir = values['data-dir'] ?? join(homedir(), '.local', 'share', 'tusk', 'dev');
   // Listen for Ctrl-C/SIGTERM before start-up: a signal during it stops what was started.
   const stop = new AbortController();
@@ -69,6 +94,8 @@ export async function devCommand(argv: string[]): Promise<number> {
       nodes,
       nShards,
       epochDurationMs,
+      challenges: challenges !== 'off',
+      faults,
       configPath: values.config ?? defaultConfigPath(),
       onLog: values.json ? undefined : (line) => process.stderr.write(`tusk dev: ${line}\n`),
     });
@@ -95,6 +122,10 @@ export async function devCommand(argv: string[]): Promise<number> {
     [
       `local network running: chain ${net.chainUrl}, ${net.nodes.length} nodes, ${net.nShards} shards`,
       `client config: ${net.configPath} (wallet ${net.walletAddress})`,
+      ...(challenges === 'off' ? ['storage challenges: off'] : []),
+      ...(faults?.size
+        ? [`faults: ${[...faults].map(([i, f]) => `node-${i} ${formatNodeFaults(f)}`).join('; ')} (docs/challenges.md §7)`]
+        : []),
       `try: tusk store <file> --epochs 5${configArg}   then   tusk read <blobId> --out <file>${configArg}`,
       'the official Walrus SDK (docs/localnet.md):',
       `  new WalrusClient({ suiClient: tuskSuiClient({ url: '${net.sui.url}' }), storageNodeUrlScheme: 'http',`,

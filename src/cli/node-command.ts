@@ -3,7 +3,8 @@
  * `tusk chain serve`.
  *
  *   tusk node run --data-dir <dir> --chain-url <url> [--host 127.0.0.1] [--port N]
- *                 [--name <name>] [--stake WAL] [--network-address <addr>] [--json]
+ *                 [--name <name>] [--stake WAL] [--network-address <addr>]
+ *                 [--fault drop=0.3,late=5s,lie] [--no-challenges] [--json]
  *
  * Prints one line once the node is registered, caught up and serving (with --json, one JSON object
  * `{url,nodeId,address,publicKey,dataDir}`), then runs until SIGINT/SIGTERM, on which it stops
@@ -11,6 +12,7 @@
  */
 import { RemoteChain } from '../chain/remote/client.ts';
 import { startStorageNode } from '../node/node.ts';
+import { parseNodeFaults, type NodeFaults } from '../node/faults.ts';
 import { FROST_PER_WAL } from '../chain/types.ts';
 import { logLine, parseCommand, print, UsageError } from './common.ts';
 import { watchParent } from './parent-watch.ts';
@@ -45,9 +47,14 @@ export const NODE_USAGE = `Storage node:
         [--network-address ADDR]      1000 WAL (from the dev faucet), address = the listen URL
         [--exit-with-parent]          (with --host 0.0.0.0 or ::, pass --network-address).
         [--chain-wait SECONDS]        --exit-with-parent: stop when the parent process dies
-                                      (used by tusk dev). SIGHUP stops the node like SIGTERM.
-                                      --chain-wait: wait that long for an unreachable chain at
+        [--fault SPEC]                (used by tusk dev). SIGHUP stops the node like SIGTERM.
+        [--no-challenges]             --chain-wait: wait that long for an unreachable chain at
                                       start (default 0: fail at once; tusk dev passes 120).
+                                      The node answers the chain's storage challenges unless
+                                      --no-challenges. --fault (testing): drop=<fraction> (delete
+                                      that share of its slivers for good), late=<duration>
+                                      (answer challenges that late), lie (answer wrong bytes),
+                                      comma-separated, e.g. drop=0.3,late=5s (docs/challenges.md).
 `;
 
 const OPTIONS = {
@@ -60,6 +67,8 @@ const OPTIONS = {
   'network-address': { type: 'string' },
   'exit-with-parent': { type: 'boolean', default: false },
   'chain-wait': { type: 'string' },
+  fault: { type: 'string' },
+  'no-challenges': { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
 } as const;
 
@@ -90,6 +99,15 @@ export async function nodeCommand(args: string[], usageError: (m: string) => Err
   const stake = values.stake === undefined ? undefined : parseStakeWal(values.stake);
   const chainWait = values['chain-wait'] ?? '0';
   if (!/^\d{1,6}$/.test(chainWait)) throw usageError(`--chain-wait must be whole seconds, got ${JSON.stringify(chainWait)}`);
+  let faults: NodeFaults | undefined;
+  if (values.fault !== undefined) {
+    try {
+      faults = parseNodeFaults(values.fault);
+    } catch (e) {
+      throw usageError(`--fault: ${(e as Error).message}`);
+    }
+    if (faults.offline) throw usageError('--fault: offline is applied by tusk dev --faults (it stops and restarts the process)');
+  }
 
   // Listen for the stop signal from the start, so a signal during start-up is not lost.
   let stopSignal: string | null = null;
@@ -123,6 +141,8 @@ export async function nodeCommand(args: string[], usageError: (m: string) => Err
       name: values.name,
       stake,
       networkAddress: values['network-address'],
+      challenges: !values['no-challenges'],
+      faults,
       onLog: (line) => logLine(name, line),
       onError: (e) => logLine(name, `error: ${e instanceof Error ? e.message : String(e)}`),
     });

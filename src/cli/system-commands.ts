@@ -2,12 +2,13 @@
  * Walrus CLI parity for the system views: `tusk health` (each storage node's `/v1/health`, with the
  * Walrus CLI's node selection, sorting and JSON: `{"healthInfo":[{nodeId,nodeUrl,nodeName,
  * networkPublicKey,healthInfo:{"Ok":ServiceHealthInfo}|{"Err":"…"}}],"latestSeq":null}`) and the
- * sections of `tusk info [all|epoch|storage|size|price|committee|bft]` (Walrus's InfoOutput field
- * names: epochInfo, storageInfo, sizeInfo, priceInfo, committeeInfo, bftInfo). FROST amounts are
+ * sections of `tusk info [all|epoch|storage|size|price|committee|bft|challenges]` (Walrus's InfoOutput field
+ * names: epochInfo, storageInfo, sizeInfo, priceInfo, committeeInfo, bftInfo; Tusk adds
+ * challengeInfo: the storage-challenge round, last outcomes, jail and burnt totals). FROST amounts are
  * decimal strings, as everywhere in Tusk's JSON (Walrus prints u64 numbers, which lose precision
  * in JavaScript above 2^53).
  */
-import type { CommitteeNode, StorageNodeInfo, SystemState } from '../chain/types.ts';
+import type { ChallengeReads, ChallengeSummary, CommitteeNode, StorageNodeInfo, SystemState } from '../chain/types.ts';
 import { BYTES_PER_UNIT_SIZE, storageUnits } from '../chain/types.ts';
 import { EncodingConfig } from '../codec/config.ts';
 import { encodingByName } from '../codec/encodings/index.ts';
@@ -27,7 +28,7 @@ export const HEALTH_USAGE = `Network health (as the Walrus CLI):
   Common: --config <file>, --json, --network, --rpc-url (as the client commands).`;
 
 /** The `info` sections, as `walrus info <section>` names them. */
-export const INFO_SECTIONS = ['all', 'epoch', 'storage', 'size', 'price', 'committee', 'bft'] as const;
+export const INFO_SECTIONS = ['all', 'epoch', 'storage', 'size', 'price', 'committee', 'bft', 'challenges'] as const;
 export type InfoSection = (typeof INFO_SECTIONS)[number];
 
 const HEALTH_SORT = ['status', 'id', 'name', 'url'] as const;
@@ -280,7 +281,12 @@ function encodingPriceInfo(nShards: number, storagePrice: bigint, name: 'RS2' | 
  * stake) is only read for the committee section.
  * @pre the committee is non-empty for size/price/committee/bft (a chain before its first epoch has none).
  */
-export function infoSections(s: SystemState, nodes: readonly StorageNodeInfo[], now = Date.now()) {
+export function infoSections(
+  s: SystemState,
+  nodes: readonly StorageNodeInfo[],
+  now = Date.now(),
+  challenges: ChallengeSummary | null = null,
+) {
   const cfg = s.committee.members.length ? new EncodingConfig(s.nShards) : null;
   const f = Math.floor((s.nShards - 1) / 3);
   const epochInfo = {
@@ -339,7 +345,33 @@ export function infoSections(s: SystemState, nodes: readonly StorageNodeInfo[], 
     minNodesAbove++;
   }
   const bftInfo = { maxFaultyShards: f, minCorrectShards: s.nShards - f, quorumThreshold: 2 * f + 1, minNodesAbove, shardsAbove };
-  return { epochInfo, storageInfo, sizeInfo, priceInfo, committeeInfo, bftInfo };
+  return { epochInfo, storageInfo, sizeInfo, priceInfo, committeeInfo, bftInfo, challengeInfo: challengeInfo(challenges, nodes) };
+}
+
+/** The challenge reads of `chain` if it has storage challenges (a Tusk chain), else null. */
+export async function challengeSummaryOf(chain: object): Promise<ChallengeSummary | null> {
+  const c = chain as Partial<ChallengeReads>;
+  return typeof c.challengeSummary === 'function' ? c.challengeSummary() : null;
+}
+
+/** `info challenges` (Tusk only; null on a chain without storage challenges). Node names from `nodes`. */
+export function challengeInfo(c: ChallengeSummary | null, nodes: readonly StorageNodeInfo[]) {
+  if (c === null) return null;
+  const name = (id: string) => nodes.find((n) => n.nodeId === id)?.name ?? '?';
+  return {
+    epoch: c.epoch,
+    params: c.params,
+    currentRound: c.currentRound,
+    lastOutcomes: c.lastOutcomes && {
+      epoch: c.lastOutcomes.epoch,
+      round: c.lastOutcomes.round,
+      nodes: c.lastOutcomes.nodes.map((n) => ({ name: name(n.nodeId), ...n })),
+    },
+    jailed: c.jailed.map((j) => ({ name: name(j.nodeId), ...j })),
+    burned: c.burned.toString(),
+    slashed: c.slashed.toString(),
+    commissionBurned: c.commissionBurned.toString(),
+  };
 }
 
 /** The text of one `info` section. */
@@ -381,6 +413,27 @@ export function infoSectionText(
     case 'bft': {
       const b = x.bftInfo;
       return `BFT: up to ${b.maxFaultyShards} faulty shards; ${b.minCorrectShards} correct needed; quorum ${b.quorumThreshold}; ${b.minNodesAbove} node(s) hold ${b.shardsAbove} shards (> f)`;
+    }
+    case 'challenges': {
+      const c = x.challengeInfo;
+      if (c === null) return 'Challenges: none on this chain (Walrus has no storage challenges)';
+      const r = c.currentRound;
+      const iso = (ms: number) => new Date(ms).toISOString();
+      const lost = (n: { absent: number; invalid: number }) =>
+        n.absent + n.invalid
+          ? ` (${[n.absent ? `${n.absent} absent` : '', n.invalid ? `${n.invalid} invalid` : ''].filter(Boolean).join(', ')})`
+          : '';
+      return [
+        `Challenges: epoch ${c.epoch}, ${c.params.symbolsPerRound} symbols × ${c.params.roundsPerEpoch} rounds per epoch, slash ${(c.params.slashBps / 100).toFixed(2)} %`,
+        r
+          ? `  round ${r.epoch}/${r.round} started ${iso(r.startedMs)}, ${r.nodes} node(s) challenged, ${r.closed ? 'closed' : `commit by ${iso(r.commitDeadlineMs)}, proofs by ${iso(r.proofDeadlineMs)}`}`
+          : '  no round yet this epoch',
+        c.lastOutcomes
+          ? `  last outcomes (round ${c.lastOutcomes.epoch}/${c.lastOutcomes.round}): ${c.lastOutcomes.nodes.map((n) => `${n.name} ${n.outcome}${lost(n)}`).join(', ')}`
+          : '  no outcomes yet',
+        `  jailed: ${c.jailed.length ? c.jailed.map((j) => `${j.name} until epoch ${j.untilEpoch}`).join(', ') : 'none'}`,
+        `  burnt: ${formatWal(BigInt(c.burned))} WAL (stake slashed ${formatWal(BigInt(c.slashed))} WAL, commission ${formatWal(BigInt(c.commissionBurned))} WAL)`,
+      ].join('\n');
     }
   }
 }

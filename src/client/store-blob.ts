@@ -75,6 +75,35 @@ export interface StoreBlobOptions {
   readonly nodeClient?: (networkAddress: string) => StorageNodeClient;
   /** Encrypt client-side to these age recipients first: the nodes store ciphertext (docs/encryption.md). */
   readonly encrypt?: EncryptOptions;
+  /**
+   * Upload slots shared with other flows running at the same time (a pipeline of many blobs):
+   * together they keep within one store's concurrency, and one flow alone gets all of it. Takes
+   * the place of `uploadConcurrency` / `perNodeConcurrency`.
+   */
+  readonly uploadSlots?: UploadSlots;
+}
+
+/** Sliver upload slots shared by concurrent store flows: a global limit and a limit per node. */
+export class UploadSlots {
+  readonly global: Semaphore;
+  private readonly perNode = new Map<string, Semaphore>();
+  private readonly perNodeLimit: number;
+  /**
+   * @param globalLimit uploads in flight across all nodes (default 64, as one store)
+   * @param perNodeLimit uploads in flight per node (default 8, as one store)
+   */
+  constructor(globalLimit = 64, perNodeLimit = 8) {
+    if (!Number.isInteger(globalLimit) || globalLimit < 1 || !Number.isInteger(perNodeLimit) || perNodeLimit < 1)
+      throw new TuskInputError('UploadSlots: limits must be positive integers');
+    this.global = new Semaphore(globalLimit);
+    this.perNodeLimit = perNodeLimit;
+  }
+  /** The slots of the node at `networkAddress`. */
+  node(networkAddress: string): Semaphore {
+    let s = this.perNode.get(networkAddress);
+    if (!s) this.perNode.set(networkAddress, (s = new Semaphore(this.perNodeLimit)));
+    return s;
+  }
 }
 
 /** Progress of a store. */
@@ -449,7 +478,7 @@ export class BlobStoreFlow {
     const placements = placeBlob(committee, enc.blobId);
     const persistence: BlobPersistence = blob.deletable ? { kind: 'deletable', objectId: objectIdBytes(blob.id) } : { kind: 'permanent' };
     const message = storageConfirmationMessage(committee.epoch, enc.blobId, persistence);
-    const global = new Semaphore(this.o.uploadConcurrency ?? 64);
+    const global = this.o.uploadSlots?.global ?? new Semaphore(this.o.uploadConcurrency ?? 64);
     const total = 2 * n;
     let stored = 0,
       confirmedWeight = 0,
@@ -531,7 +560,7 @@ export class BlobStoreFlow {
     };
     const checkStatus = this.o.checkStatus ?? (this.reused || recheck);
     await withRetries(() => client.storeMetadata(enc.blobId, enc.metadata, { signal }), notYet);
-    const local = new Semaphore(this.o.perNodeConcurrency ?? 8);
+    const local = this.o.uploadSlots?.node(p.node.networkAddress) ?? new Semaphore(this.o.perNodeConcurrency ?? 8);
     const jobs: Promise<void>[] = [];
     for (const pair of p.pairs) {
       for (const [axis, index] of [

@@ -4,13 +4,16 @@
  * split into chunk blobs), store the units in a pipeline, then store the manifest
  * (dataset/manifest.ts) as a blob; its blob ID is the dataset's ID.
  *
- * Pipeline: `parallel` units (default 2) are in flight, each running encode → register → upload →
- * certify (BlobStoreFlow), so one unit encodes while another uploads. Memory is bounded by the
- * units in flight: a unit up to `IN_MEMORY_MAX` bytes is read into memory, a larger one is copied
- * into the private spool directory and stream-encoded from there (its slivers spool beside it,
- * ~4.5× its size). Registrations are one transaction per blob: Tusk's `Chain` interface has no
- * multi-blob registration call (and Walrus's Move `register_blob` registers one blob per call), so
- * batching is replaced by overlapping registrations with encoding and uploading.
+ * Pipeline: `parallel` units (default 4) are in flight, each running encode → register → upload →
+ * certify (BlobStoreFlow), so units encode while others upload. They share one store's upload
+ * slots (UploadSlots: 64 in flight, 8 per node), so a unit uploading alone gets all of them.
+ * Registrations and certifications reaching the chain at the same moment go as one
+ * `registerBlobs` / `certifyBlobs` transaction (batched-chain.ts). A certified unit's uploads to
+ * the last nodes go on in the background while its worker takes the next unit. Memory and disk
+ * are bounded by the file bytes in flight (`inFlightBytes`, and IN_MEMORY_BUDGET for in-memory
+ * units): a unit up to `IN_MEMORY_MAX` bytes is read into memory, a larger one is copied into the
+ * private spool directory and stream-encoded from there (the copy is dropped once encoded; its
+ * slivers spool beside it, ~4.5× its size, until its last upload settles).
  *
  * Resumability: every unit's state goes to the journal (dataset/journal.ts) as it advances; a
  * re-run skips units the journal has certified (after checking the chain still has them), and a
@@ -25,7 +28,7 @@ import { mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EncodingConfig } from '../codec/config.ts';
-import { BlobStoreFlow, type StoreBlobOptions, type StoreResult } from '../client/store-blob.ts';
+import { BlobStoreFlow, UploadSlots, type StoreBlobOptions, type StoreResult } from '../client/store-blob.ts';
 import { TuskError, TuskInputError } from '../errors.ts';
 import { encodeQuilt, type QuiltBlobInput } from '../quilt/quilt-encode.ts';
 import { quiltGeometry, validateIdentifier, MAX_INDEX_COLUMNS } from '../quilt/format.ts';
@@ -35,10 +38,17 @@ import { blobIdFromString } from '../codec/blob-id.ts';
 import { isRetryable, sleep } from '../util/async.ts';
 import { serializeManifest, type ManifestFile } from './manifest.ts';
 import { PublishJournal, type JournalUnit } from './journal.ts';
+import { batchedChain } from './batched-chain.ts';
 import { walkDataset, type DatasetFileInfo } from './walk.ts';
 
 /** Units up to this size are encoded from memory; larger ones from a spooled file. */
 export const IN_MEMORY_MAX = 32 * 2 ** 20;
+
+/**
+ * File bytes of in-memory units in flight at most (one larger unit still runs alone): an
+ * in-memory unit holds its bytes and its slivers (~5× at 100 shards) until its uploads end.
+ */
+export const IN_MEMORY_BUDGET = 64 * 2 ** 20;
 
 /** Options of `publishDataset`. */
 export interface PublishDatasetOptions extends Omit<StoreBlobOptions, 'onProgress' | 'encoding' | 'encrypt' | 'attributes' | 'tempDir'> {
@@ -53,9 +63,11 @@ export interface PublishDatasetOptions extends Omit<StoreBlobOptions, 'onProgres
   /** Units in flight at most (default 4): small units are dominated by per-blob round trips, so several overlap. */
   readonly parallel?: number;
   /**
-   * File bytes of the units in flight at most (default 256 MiB; a single larger unit still runs,
-   * alone). Bounds memory (units up to IN_MEMORY_MAX are held in memory while stored) and the
-   * spool (a larger unit is spooled with its slivers, ~5.5× its size).
+   * File bytes of the units in flight at most, counted until a unit's last upload settles
+   * (default 256 MiB or two chunks + IN_MEMORY_BUDGET, whichever is more, so that the next chunk
+   * is encoded while the previous one uploads; a single larger unit still runs, alone). Bounds
+   * the spool (a unit above IN_MEMORY_MAX is spooled with its slivers, ~4.5× its size); units
+   * held in memory are bounded by IN_MEMORY_BUDGET as well.
    */
   readonly inFlightBytes?: number;
   /** Where the spool directory is created (default the OS temporary directory). */
@@ -96,6 +108,13 @@ export interface PublishDatasetResult {
   };
   /** Units completed with a registration paid for by an earlier run. */
   readonly reusedRegistrations: number;
+  /**
+   * Chain transactions of this run's registrations and certifications: several units registered
+   * (or certified) at the same moment share one transaction (`registerBlobs` / `certifyBlobs`).
+   */
+  readonly transactions: { readonly registrations: number; readonly certifications: number };
+  /** Milliseconds spent in each step, summed over the units stored (they overlap in time). */
+  readonly stepMs: { readonly encode: number; readonly register: number; readonly upload: number; readonly certify: number };
   /** FROST paid by this run. */
   readonly cost: bigint;
   /** Files whose SHA-256 differs from the previous run's (their old units are not reused). */
@@ -145,8 +164,7 @@ export async function publishDataset(root: string, options: PublishDatasetOption
   if (!Number.isInteger(o.epochs) || o.epochs < 1)
     throw new TuskInputError(`publishDataset: epochs must be a positive integer, got ${o.epochs}`);
   const parallel = o.parallel ?? 4;
-  const budget = o.inFlightBytes ?? 256 * 2 ** 20;
-  if (!(budget > 0)) throw new TuskInputError('publishDataset: inFlightBytes must be positive');
+  if (o.inFlightBytes !== undefined && !(o.inFlightBytes > 0)) throw new TuskInputError('publishDataset: inFlightBytes must be positive');
   if (!Number.isInteger(parallel) || parallel < 1) throw new TuskInputError(`publishDataset: parallel must be a positive integer`);
   const absRoot = resolve(root);
   const deletable = o.deletable ?? true;
@@ -162,7 +180,12 @@ export async function publishDataset(root: string, options: PublishDatasetOption
   const maxBlob = new EncodingConfig(nShards).maxBlobSize;
   const chunkSize = Math.min(o.chunkSize ?? maxBlob, maxBlob);
   if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) throw new TuskInputError(`publishDataset: chunkSize must be a positive integer`);
+  // Two full chunks and the in-memory units fit by default: the next chunk is copied and encoded
+  // while the previous one uploads, whatever smaller units are in flight beside them.
+  const budget = o.inFlightBytes ?? Math.max(256 * 2 ** 20, 2 * chunkSize + IN_MEMORY_BUDGET);
   const smallMax = o.smallFileMax ?? 2 ** 20;
+  if (!Number.isSafeInteger(smallMax) || smallMax < 0)
+    throw new TuskInputError(`publishDataset: smallFileMax must be a non-negative integer`);
   const quiltMax = o.quiltMaxBytes ?? 64 * 2 ** 20;
 
   const totalBytes = walked.reduce((s, f) => s + f.size, 0);
@@ -179,16 +202,20 @@ export async function publishDataset(root: string, options: PublishDatasetOption
   for (const f of files) if (f.size === 0) located.set(f.path, { path: f.path, size: 0, sha256: f.sha256 });
   const chunkIds = new Map<string, { blob: string; size: number }[]>();
   const totals = { uploaded: 0, skipped: 0, stored: 0, skippedUnits: 0, reused: 0, cost: 0n, done: 0 };
-  // Units in flight share the upload concurrency of one store rather than multiplying it: the
+  const txs = { registrations: 0, certifications: 0 };
+  const stepMs = { encode: 0, register: 0, upload: 0, certify: 0 };
+  // Units in flight share the upload slots of one store rather than multiplying them: the
   // pipeline overlaps encoding, registration and certification with uploads, not uploads with
-  // more uploads (which only makes nodes time out on a busy machine).
+  // more uploads (which only makes nodes time out on a busy machine); and a unit uploading alone
+  // (a large chunk) gets all of them. Registrations and certifications of units that reach that
+  // step at the same moment share one transaction (batched-chain.ts).
   const storeOptions: StoreBlobOptions = {
     ...o,
+    chain: batchedChain(o.chain, { onBatch: (kind) => txs[kind === 'register' ? 'registrations' : 'certifications']++ }),
     deletable,
     tempDir: spool,
     onProgress: undefined,
-    uploadConcurrency: o.uploadConcurrency ?? Math.max(8, Math.floor(64 / parallel)),
-    perNodeConcurrency: o.perNodeConcurrency ?? Math.max(2, Math.floor(8 / parallel)),
+    uploadSlots: new UploadSlots(o.uploadConcurrency ?? 64, o.perNodeConcurrency ?? 8),
   };
   const report = () =>
     o.onProgress?.({
@@ -213,19 +240,29 @@ export async function publishDataset(root: string, options: PublishDatasetOption
     report();
     let next = 0;
     let failure: { error: unknown } | null = null;
+    // File bytes of the units in flight (until their last upload settled), and of those in memory.
     let inFlight = 0;
+    let inMemory = 0;
     let waiters: (() => void)[] = [];
-    const release = (n: number) => {
+    const release = (n: number, memory: number) => {
       inFlight -= n;
+      inMemory -= memory;
       const w = waiters;
       waiters = [];
       for (const f of w) f();
     };
+    // A unit is certified before its uploads to the last nodes end: those go on (holding the
+    // unit's memory or spool) while the worker takes the next unit.
+    const tails = new Set<{ done: Promise<void>; cancel: () => void }>();
     const worker = async () => {
       while (!failure && next < units.length) {
         const u = units[next++];
-        while (inFlight > 0 && inFlight + u.bytes > budget) await new Promise<void>((r) => waiters.push(r));
+        const memory = u.kind === 'quilt' || u.bytes <= IN_MEMORY_MAX ? u.bytes : 0;
+        while ((inFlight > 0 && inFlight + u.bytes > budget) || (memory > 0 && inMemory > 0 && inMemory + memory > IN_MEMORY_BUDGET))
+          await new Promise<void>((r) => waiters.push(r));
         inFlight += u.bytes;
+        inMemory += memory;
+        let tail: { done: Promise<void>; cancel: () => void } | null = null;
         try {
           const known = journal.state.units[u.key];
           if (known?.state === 'certified' && (await stillCertified(o, known))) {
@@ -233,7 +270,11 @@ export async function publishDataset(root: string, options: PublishDatasetOption
             totals.skipped += u.bytes;
             totals.skippedUnits++;
           } else {
-            const { unit, result } = await withUnitRetries(
+            const {
+              unit,
+              result,
+              tail: unitTail,
+            } = await withUnitRetries(
               () => storeUnit(u, nShards, storeOptions, journal),
               o.signal,
               (attempt, e) =>
@@ -251,17 +292,35 @@ export async function publishDataset(root: string, options: PublishDatasetOption
             totals.stored++;
             totals.cost += result.cost;
             if (result.reused) totals.reused++;
+            stepMs.encode += result.timings.encodeMs;
+            stepMs.register += result.timings.registerMs;
+            stepMs.upload += result.timings.uploadMs;
+            stepMs.certify += result.timings.certifyMs;
+            tail = unitTail;
           }
           totals.done++;
           report();
         } catch (error) {
           failure ??= { error };
         } finally {
-          release(u.bytes);
+          if (tail) {
+            const t = tail;
+            tails.add(t);
+            void t.done.finally(() => {
+              tails.delete(t);
+              release(u.bytes, memory);
+            });
+          } else release(u.bytes, memory);
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(parallel, units.length) }, worker));
+    try {
+      await Promise.all(Array.from({ length: Math.min(parallel, units.length) }, worker));
+    } finally {
+      // On failure the remaining uploads stop; either way the spool is in use until they settle.
+      if (failure) for (const t of tails) t.cancel();
+      await Promise.all([...tails].map((t) => t.done));
+    }
     if (failure) throw (failure as { error: unknown }).error;
 
     // A file touched after it was hashed: what was stored may be a mix of old and new bytes.
@@ -282,6 +341,7 @@ export async function publishDataset(root: string, options: PublishDatasetOption
       const stored = await storeFlow(new BlobStoreFlow(manifestBytes, storeOptions), mkey, 'manifest', manifestBytes.length, journal);
       manifest = stored.unit;
       totals.cost += stored.result.cost;
+      await stored.tail.done;
     }
     journal.state.manifestId = manifest.blobId;
     await journal.save();
@@ -302,6 +362,8 @@ export async function publishDataset(root: string, options: PublishDatasetOption
         skipped: totals.skippedUnits,
       },
       reusedRegistrations: totals.reused,
+      transactions: { ...txs },
+      stepMs,
       cost: totals.cost,
       changedFiles,
       journalPath: journal.path,
@@ -513,13 +575,19 @@ function changedError(f: HashedFile): TuskInputError {
   );
 }
 
-/** Stores one unit; returns its certified journal entry. */
+/** A certified unit's uploads still going on to the last nodes; `done` settles when they end and its spool is freed. */
+interface UnitTail {
+  readonly done: Promise<void>;
+  readonly cancel: () => void;
+}
+
+/** Stores one unit; returns its certified journal entry and its upload tail. */
 async function storeUnit(
   u: Unit,
   nShards: number,
   so: StoreBlobOptions,
   journal: PublishJournal,
-): Promise<{ unit: JournalUnit; result: StoreResult }> {
+): Promise<{ unit: JournalUnit; result: StoreResult; tail: UnitTail }> {
   if (u.kind === 'quilt') {
     const inputs: QuiltBlobInput[] = [];
     for (const f of u.files) {
@@ -554,17 +622,21 @@ async function storeUnit(
     if (sha256 !== expected || (u.kind === 'blob' && (await stat(f.abs)).size !== f.size)) throw changedError(f);
     input = { path: spoolFile };
   }
-  try {
-    return await storeFlow(new BlobStoreFlow(input, so), u.key, u.kind, u.bytes, journal);
-  } finally {
+  // The copy is needed only by the encoder: the slivers are spooled on their own.
+  const dropCopy = async () => {
     if (spoolFile) await rm(spoolFile, { force: true });
+  };
+  try {
+    return await storeFlow(new BlobStoreFlow(input, so), u.key, u.kind, u.bytes, journal, undefined, dropCopy);
+  } finally {
+    await dropCopy();
   }
 }
 
 /**
  * Runs a store flow step by step, journaling each step: encoded (blob ID), registered (the paid
- * Blob object), certified. Waits (up to a minute) for the background uploads so that the spool
- * can be freed; the blob is certified either way.
+ * Blob object), certified. Returns once certified, with the tail of uploads to the nodes that had
+ * not confirmed yet (given up to a minute, then cancelled: the blob is certified either way).
  */
 async function storeFlow(
   flow: BlobStoreFlow,
@@ -573,10 +645,12 @@ async function storeFlow(
   bytes: number,
   journal: PublishJournal,
   patches?: (blobId: string) => Record<string, string>,
-): Promise<{ unit: JournalUnit; result: StoreResult }> {
+  afterEncode?: () => Promise<void>,
+): Promise<{ unit: JournalUnit; result: StoreResult; tail: UnitTail }> {
   let enc;
   try {
     enc = await flow.encode();
+    await afterEncode?.();
   } catch (e) {
     await flow.dispose();
     throw e;
@@ -601,12 +675,17 @@ async function storeFlow(
     bytes,
     ...(patches ? { patches: patches(blobId) } : {}),
   };
-  await journal.setUnit(key, unit);
   const timer = setTimeout(result.cancelBackground, 60_000);
+  const done = result.background.then(
+    () => clearTimeout(timer),
+    () => clearTimeout(timer),
+  );
   try {
-    await result.background.catch(() => {});
-  } finally {
-    clearTimeout(timer);
+    await journal.setUnit(key, unit);
+  } catch (e) {
+    result.cancelBackground();
+    await done;
+    throw e;
   }
-  return { unit, result };
+  return { unit, result, tail: { done, cancel: result.cancelBackground } };
 }

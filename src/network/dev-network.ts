@@ -34,6 +34,7 @@ import { localnetPackageConfig } from '../chain/localnet/sui-client.ts';
 import { TuskError, TuskInputError } from '../errors.ts';
 import { sleep } from '../util/async.ts';
 import { findPortOwner, probePort } from './port-owner.ts';
+import { formatNodeFaults, type NodeFaults } from '../node/faults.ts';
 
 /** Options of `startDevNetwork`. */
 export interface DevNetworkOptions {
@@ -61,6 +62,16 @@ export interface DevNetworkOptions {
   readonly onLog?: (line: string) => void;
   /** Give up starting after this long (default 120 s). */
   readonly startTimeoutMs?: number;
+  /**
+   * Run storage-challenge rounds (the chain server's round clock; nodes answer them). Default true.
+   * Rounds come 4 times an epoch, so with the default 1-hour epochs the first one starts after 12 min.
+   */
+  readonly challenges?: boolean;
+  /**
+   * Injected faults by node index (./faults.ts, `--faults`): drop, late and lie go to the node
+   * process; offline stops and restarts it on its schedule, counted from the network being up.
+   */
+  readonly faults?: ReadonlyMap<number, NodeFaults>;
 }
 
 /** A running local network. */
@@ -265,6 +276,9 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
   const timeout = options.startTimeoutMs ?? 120_000;
   await mkdir(join(dir, 'logs'), { recursive: true });
   const layout = await loadLayout(dir, options, host);
+  for (const i of options.faults?.keys() ?? [])
+    if (!Number.isInteger(i) || i < 0 || i >= layout.nodes)
+      throw new TuskInputError(`--faults names node-${i}, but the network in ${dir} has node-0 … node-${layout.nodes - 1}`);
   let chainChild: ChildProcess | undefined;
   const nodeChildren: (ChildProcess | undefined)[] = new Array(layout.nodes).fill(undefined);
   const nodes: { name: string; url: string; nodeId: string; pid: number }[] = [];
@@ -293,6 +307,8 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
       String(options.epochDurationMs ?? 3_600_000),
       '--dev-routes',
       'on',
+      '--challenges',
+      options.challenges === false ? 'off' : 'on',
       '--json',
     ]; // the network needs the faucet and the epoch switch
     const startChain = async () => {
@@ -326,6 +342,9 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
         '120',
         '--json',
       ];
+      const f = options.faults?.get(i);
+      const nodeFault = f ? formatNodeFaults({ ...f, offline: undefined }) : '';
+      if (nodeFault) args.push('--fault', nodeFault);
       await ensurePortFree(host, layout.nodePorts[i], name, dir);
       const n = await spawnTusk(args, join(dir, 'logs', `${name}.log`), timeout, (child) => (nodeChildren[i] = child));
       const info = { name, url: String(n.ready.url), nodeId: String(n.ready.nodeId), pid: n.child.pid ?? -1 };
@@ -394,6 +413,31 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
     options.signal?.removeEventListener('abort', onAbort);
     options.signal?.throwIfAborted();
     let stopped = false;
+    // The offline fault: the supervisor stops the node process and starts it again on schedule.
+    const offlineTimers: NodeJS.Timeout[] = [];
+    for (const [i, f] of options.faults ?? []) {
+      if (!f.offline) continue;
+      const { durationMs, startMs, periodMs } = f.offline;
+      const down = () => {
+        if (stopped) return;
+        log(`node-${i} goes offline for ${durationMs / 1000} s (fault)`);
+        const child = nodeChildren[i];
+        nodeChildren[i] = undefined;
+        void stopChild(child).then(() => {
+          if (stopped) return;
+          const t = setTimeout(() => {
+            if (stopped) return;
+            startNode(i).then(
+              () => log(`node-${i} is back online (fault)`),
+              (e: unknown) => log(`node-${i} could not be restarted after its offline fault: ${(e as Error).message}`),
+            );
+          }, durationMs);
+          offlineTimers.push(t);
+        });
+        if (periodMs !== undefined) offlineTimers.push(setTimeout(down, periodMs));
+      };
+      offlineTimers.push(setTimeout(down, startMs));
+    }
     return {
       dataDir: dir,
       chainUrl,
@@ -420,6 +464,7 @@ export async function startDevNetwork(options: DevNetworkOptions): Promise<DevNe
       async stop() {
         if (stopped) return;
         stopped = true;
+        for (const t of offlineTimers) clearTimeout(t);
         await stopAll();
       },
     };

@@ -20,6 +20,7 @@ import {
   type NodeBlobStatus,
   type SignedNodeMessage,
   type StoredOnNodeStatus,
+  type SymbolId,
 } from './wire.ts';
 
 /** Options of `StorageNodeClient`. */
@@ -139,6 +140,26 @@ export class StorageNodeClient {
    */
   async getRecoverySymbols(blobId: BlobId, target: number, axis: SliverAxis, options: NodeRequestOptions = {}): Promise<RecoverySymbol[]> {
     const bytes = await this.bytes(nodePaths.recoverySymbols(blobId, target, axis), options);
+    try {
+      return recoverySymbolsFromBcs(bytes);
+    } catch (e) {
+      throw new StorageNodeError(this.url, 200, 'MALFORMED_RESPONSE', `recovery symbols are not valid BCS: ${(e as Error).message}`);
+    }
+  }
+
+  /**
+   * `GET /v1/blobs/{id}/recoverySymbols?id=P-S&…&proofAxis=…`: the symbols at the given
+   * intersections this node can prove in the tree of a `proofAxis` sliver it stores (others are
+   * skipped, as Walrus does; none at all is an error). NOT verified here: check each with
+   * `verifyRecoverySymbol`. Pre: 1…`maxSymbolsPerRequest` IDs (1024 on Tusk nodes).
+   */
+  async getRecoverySymbolsById(
+    blobId: BlobId,
+    ids: readonly SymbolId[],
+    proofAxis: SliverAxis,
+    options: NodeRequestOptions = {},
+  ): Promise<RecoverySymbol[]> {
+    const bytes = await this.bytes(nodePaths.recoverySymbolsById(blobId, ids, proofAxis), options);
     try {
       return recoverySymbolsFromBcs(bytes);
     } catch (e) {

@@ -64,6 +64,16 @@ export const nodePaths = {
   /** The target form: the symbols that rebuild sliver `target` of `axis` (one per sliver the node holds). */
   recoverySymbols: (blobId: BlobId, target: number, axis: SliverAxis): string =>
     `${blobPath(blobId)}/recoverySymbols?targetSliver=${u16(target, 'target sliver')}&targetType=${axisOf(axis)}`,
+  /**
+   * The ID-list form (Walrus's `id=P-S`, repeatable): the symbols at the intersections (primary P,
+   * secondary S), proven in the tree of the `proofAxis` sliver. @throws TuskInputError for an empty
+   * list or an index that is not a u16.
+   */
+  recoverySymbolsById: (blobId: BlobId, ids: readonly SymbolId[], proofAxis: SliverAxis): string => {
+    if (ids.length === 0) throw new TuskInputError('at least one symbol ID is needed');
+    const list = ids.map((id) => `id=${u16(id.primary, 'primary index')}-${u16(id.secondary, 'secondary index')}`).join('&');
+    return `${blobPath(blobId)}/recoverySymbols?${list}&proofAxis=${axisOf(proofAxis)}`;
+  },
   blobStatus: (blobId: BlobId): string => `${blobPath(blobId)}/status`,
   health: (): string => NODE_ROUTES.health,
 } as const;
@@ -145,10 +155,17 @@ export function proofBodyLimit(nShards: number): number {
 /**
  * Largest target-form recovery-symbols answer for symbols of `symbolSize` bytes in a committee of
  * `nShards`: one symbol per orthogonal sliver the node holds (at most n), each with a proof of
- * ⌈log2 n⌉ + 1 nodes of ≤ 33 bytes and a few bytes of framing.
+ * ⌈log2 n⌉ + 1 nodes of ≤ 33 bytes and a few bytes of framing. `count`: the ID-list form's
+ * answer for that many symbol IDs (default n).
  */
-export function recoverySymbolsAnswerLimit(nShards: number, symbolSize: number): number {
-  return nShards * (symbolSize + 64 + 33 * (Math.ceil(Math.log2(nShards)) + 2)) + 64;
+export function recoverySymbolsAnswerLimit(nShards: number, symbolSize: number, count = nShards): number {
+  return count * (symbolSize + 64 + 33 * (Math.ceil(Math.log2(nShards)) + 2)) + 64;
+}
+
+/** A symbol's ID: the intersection (primary sliver index, secondary sliver index), text `"P-S"`. */
+export interface SymbolId {
+  readonly primary: number;
+  readonly secondary: number;
 }
 
 /** Largest metadata answer: 32-byte ID + encoding type + 2n hash pairs (2 × 32 bytes + tags) + length, far below 256 B per shard. */

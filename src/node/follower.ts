@@ -15,16 +15,19 @@
  * events keep being applied meanwhile. It starts after each page that starts an epoch and at
  * start-up when the persisted marker `recovered_epoch` is behind the current epoch (a crash during
  * recovery, or a node down across epoch changes); `epochSyncDone` is sent only once it completed.
+ * Each `BlobCertified` queues a blob sync (./blob-sync.ts) for the slivers this node still lacks;
+ * both paths and the scrubber's repairs go through one SliverRecoverer (./shard-recovery.ts).
  */
 import type { Signer } from '@mysten/sui/cryptography';
 import type { Chain, ChainEventEnvelope, CommitteeInfo } from '../chain/types.ts';
 import { TuskError } from '../errors.ts';
 import type { NodeStore } from './store.ts';
 import type { NodeService } from './service.ts';
-import { recoverHeldShards } from './shard-recovery.ts';
+import { SliverRecoverer } from './shard-recovery.ts';
+import { BlobSyncQueue } from './blob-sync.ts';
 import { pause } from '../util/async.ts';
 import { pairForShard } from '../protocol/placement.ts';
-import { blobIdRotation, blobIdToString } from '../codec/blob-id.ts';
+import { blobIdRotation } from '../codec/blob-id.ts';
 
 /** kv key: the last epoch whose shard recovery completed (the node may report it synced). */
 export const RECOVERED_EPOCH_KEY = 'recovered_epoch';
@@ -55,6 +58,8 @@ export interface FollowerOptions {
    * the slivers this node still lacks from its peers (default 10 000 ms).
    */
   readonly blobSyncDelayMs?: number;
+  /** Called after a page that started a storage-challenge round is applied (the challenge responder). */
+  readonly onChallengeRound?: () => void;
 }
 
 /** Follows the chain's events into the store. `start()` runs a loop until `stop()`. */
@@ -67,6 +72,22 @@ export class EventFollower {
 
   constructor(options: FollowerOptions) {
     this.o = options;
+    this.recoverer = new SliverRecoverer({
+      chain: options.chain,
+      store: options.store,
+      nodeId: options.nodeId,
+      expander: options.service.expander,
+      timeoutMs: options.recoveryTimeoutMs,
+      localSymbols: (blobId, ids, proofAxis) => options.service.recoverySymbolsById(blobId, ids, proofAxis),
+    });
+    this.blobSync = new BlobSyncQueue({
+      recoverer: this.recoverer,
+      store: options.store,
+      epoch: () => options.store.currentEpoch(),
+      nShards: () => options.service.nShards,
+      delayMs: options.blobSyncDelayMs,
+      onError: (e) => this.report(e),
+    });
   }
 
   /**
@@ -129,7 +150,8 @@ export class EventFollower {
       );
       this.startRecovery(newEpoch);
     }
-    for (const b of certified) this.scheduleBlobSync(b);
+    for (const b of certified) this.blobSync.add(b);
+    if (page.events.some((env) => env.event.type === 'ChallengeRoundStarted')) this.o.onChallengeRound?.();
     return page.events.length;
   }
 
@@ -177,10 +199,10 @@ export class EventFollower {
     this.o.service.notifyApplied();
   }
 
-  /** Blobs certified while this node may lack their slivers, waiting for their sync (by blob ID text). */
-  private readonly blobSyncs = new Map<string, Uint8Array>();
-  private blobSyncTimer: NodeJS.Timeout | null = null;
-  private blobSyncRunning: Promise<void> | null = null;
+  /** Recovers missing slivers from peers: shared by the blob sync, the epoch's recovery and the scrubber. */
+  private readonly recoverer: SliverRecoverer;
+  /** Blobs certified while this node may lack their slivers, each retried until complete (./blob-sync.ts). */
+  private readonly blobSync: BlobSyncQueue;
 
   /**
    * Slivers of held shards still missing for blobs certified recently (queued or being fetched):
@@ -188,7 +210,7 @@ export class EventFollower {
    */
   missingSlivers(): number {
     const epoch = this.o.store.currentEpoch();
-    if (epoch === null || this.blobSyncs.size === 0) return 0;
+    if (epoch === null || this.blobSync.size === 0) return 0;
     const held = this.o.store.shards(epoch) ?? [];
     let n: number;
     try {
@@ -197,7 +219,7 @@ export class EventFollower {
       return 0; // no committee size known yet
     }
     let missing = 0;
-    for (const blobId of this.blobSyncs.values()) {
+    for (const blobId of this.blobSync.blobIds()) {
       const rotation = blobIdRotation(blobId, n);
       for (const shard of held) {
         const pair = pairForShard(shard, rotation, n);
@@ -209,74 +231,16 @@ export class EventFollower {
   }
 
   /**
-   * Queues a blob sync: once `blobSyncDelayMs` has passed (the writer's own uploads usually arrive
-   * in that time), the slivers of held shards this node still lacks for the blob are rebuilt from
-   * peers — as Walrus nodes do on a certification event — so a node that was down while a blob was
-   * stored does not wait for the next epoch change (an hour in dev, weeks on Walrus).
-   */
-  private scheduleBlobSync(blobId: Uint8Array): void {
-    if (this.abort.signal.aborted) return;
-    this.blobSyncs.set(blobIdToString(blobId), blobId);
-    if (this.blobSyncTimer || this.blobSyncRunning) return;
-    this.blobSyncTimer = setTimeout(() => {
-      this.blobSyncTimer = null;
-      this.blobSyncRunning = this.runBlobSyncs().finally(() => {
-        this.blobSyncRunning = null;
-        if (this.blobSyncs.size > 0 && !this.abort.signal.aborted) this.scheduleBlobSync(this.blobSyncs.values().next().value!);
-      });
-    }, this.o.blobSyncDelayMs ?? 10_000);
-    this.blobSyncTimer.unref?.();
-  }
-
-  /**
    * Rebuilds the missing slivers of held shards of `blobIds` from peers now (the scrubber's repair
    * of rotten slivers). Resolves with what was recovered and what could not be.
    */
   async repairBlobs(blobIds: Uint8Array[]): Promise<{ recovered: number; failed: number }> {
-    const { store } = this.o;
-    const me = this.o.nodeId();
-    const epoch = store.currentEpoch();
-    if (me === null || epoch === null) return { recovered: 0, failed: 0 };
-    return recoverHeldShards(epoch, {
-      chain: this.o.chain,
-      store,
-      nodeId: me,
-      expander: this.o.service.expander,
-      signal: this.abort.signal,
-      timeoutMs: this.o.recoveryTimeoutMs,
-      blobIds,
-    });
-  }
-
-  private async runBlobSyncs(): Promise<void> {
-    const { store } = this.o;
-    const me = this.o.nodeId();
-    const epoch = store.currentEpoch();
-    if (me === null || epoch === null) return;
-    const batch = [...this.blobSyncs.entries()];
-    try {
-      const report = await recoverHeldShards(epoch, {
-        chain: this.o.chain,
-        store,
-        nodeId: me,
-        expander: this.o.service.expander,
-        signal: this.abort.signal,
-        timeoutMs: this.o.recoveryTimeoutMs,
-        blobIds: batch.map(([, b]) => b),
-      });
-      if (report.failed > 0) {
-        // Left queued: retried after the delay (the epoch's shard recovery also finds them).
-        this.report(
-          new TuskError(`blob sync: ${report.failed} slivers of ${batch.length} certified blob(s) could not be recovered yet`, {
-            retryable: true,
-          }),
-        );
-        return;
-      }
-      for (const [k] of batch) this.blobSyncs.delete(k);
-    } catch (e) {
-      if (!this.abort.signal.aborted) this.report(e);
-    }
+    const epoch = this.o.store.currentEpoch();
+    if (this.o.nodeId() === null || epoch === null) return { recovered: 0, failed: 0 };
+    const report = await this.recoverer.recoverBlobs(epoch, blobIds, this.abort.signal);
+    // What could not be rebuilt now is retried by the blob sync, not left to the next epoch.
+    if (report.failed > 0) for (const b of blobIds) this.blobSync.add(b, 0);
+    return report;
   }
 
   /** The running recovery task, if any. */
@@ -329,14 +293,7 @@ export class EventFollower {
           // moved on and the run started for the newest epoch does the work.
           const state = await this.o.chain.systemState();
           if (state.epoch !== epoch) return;
-          const report = await recoverHeldShards(epoch, {
-            chain: this.o.chain,
-            store,
-            nodeId: me,
-            expander: this.o.service.expander,
-            signal,
-            timeoutMs: this.o.recoveryTimeoutMs,
-          });
+          const report = await this.recoverer.recoverBlobs(epoch, null, signal);
           if (report.recovered > 0 || failedRuns > 0)
             this.log(
               `epoch ${epoch}: shard recovery rebuilt ${report.recovered} sliver${report.recovered === 1 ? '' : 's'}${report.failed ? `, ${report.failed} still missing` : ''}`,
@@ -402,6 +359,7 @@ export class EventFollower {
     if (this.running) return;
     this.abort = new AbortController();
     const signal = this.abort.signal;
+    this.blobSync.start();
     this.running = (async () => {
       let delay = 100;
       let failing = 0;
@@ -428,9 +386,7 @@ export class EventFollower {
   async stop(): Promise<void> {
     this.abort.abort();
     this.recovery?.abort.abort();
-    if (this.blobSyncTimer) clearTimeout(this.blobSyncTimer);
-    this.blobSyncTimer = null;
-    await this.blobSyncRunning;
+    await this.blobSync.stop();
     await this.running?.catch(() => {});
     await this.recovery?.done;
     this.running = null;

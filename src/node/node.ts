@@ -27,6 +27,9 @@ import { NodeService, type ServiceLimits } from './service.ts';
 import { EventFollower } from './follower.ts';
 import { SliverScrubber, type ScrubReport } from './scrubber.ts';
 import { createNodeServer } from './server.ts';
+import { ChallengeResponder, isChallengeChain, type ChallengeMetrics } from './challenge-responder.ts';
+import { SliverDropper } from './sliver-dropper.ts';
+import type { NodeFaults } from './faults.ts';
 
 /** Options of {@link startStorageNode}. */
 export interface StorageNodeOptions {
@@ -65,6 +68,15 @@ export interface StorageNodeOptions {
   readonly blobSyncDelayMs?: number;
   /** Slivers the background scrubber re-verifies per second (default 20; 0 turns it off). */
   readonly scrubSliversPerSecond?: number;
+  /**
+   * Answer the chain's storage challenges (default true; only chains that run them, such as the
+   * local chain and its server, have any). See ./challenge-responder.ts.
+   */
+  readonly challenges?: boolean;
+  /** Fallback poll of the chain's challenge rounds, ms (default 5000; round starts also arrive as events). */
+  readonly challengePollMs?: number;
+  /** Injected faults (./faults.ts; `tusk node run --fault`): drop, late, lie. Default none. */
+  readonly faults?: NodeFaults;
   /** Non-fatal errors of the background follower (default: stderr). */
   readonly onError?: (error: unknown) => void;
   /** What the node did: epoch changes, shard recoveries, refused peers (default: none). */
@@ -88,6 +100,10 @@ export interface StorageNodeHandle {
   recovered(): Promise<void>;
   /** Verifies every stored sliver now and rebuilds rotten ones from peers (the background scrubber's work, at once). */
   scrubNow(): Promise<ScrubReport>;
+  /** The node's storage-challenge record (null when it does not answer challenges). */
+  challenges(): ChallengeMetrics | null;
+  /** Fault injection: deletes the drop fault's slivers now (null without a drop fault). */
+  dropNow(): number | null;
   /** Stops the server and the follower and closes the store. Idempotent. */
   close(): Promise<void>;
 }
@@ -130,10 +146,14 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
   let app: FastifyInstance | undefined;
   let follower: EventFollower | undefined;
   let stopScrubber: () => Promise<void> = async () => {};
+  let responder: ChallengeResponder | undefined;
+  let dropper: SliverDropper | undefined;
   let closed = false;
   const close = async () => {
     if (closed) return;
     closed = true;
+    await responder?.stop();
+    dropper?.stop();
     await stopScrubber();
     await follower?.stop();
     service.close();
@@ -146,6 +166,21 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
     const state = await chain.systemState();
     service.setShardCount(state.nShards);
     let nodeId: string | null = store.getValue('nodeId');
+    if (options.faults?.drop !== undefined)
+      dropper = new SliverDropper({ store, fraction: options.faults.drop, nodeId: () => nodeId, onLog: options.onLog });
+    if ((options.challenges ?? true) && isChallengeChain(chain))
+      responder = new ChallengeResponder({
+        chain,
+        store,
+        service,
+        nodeId: () => nodeId,
+        signer: keys.sui,
+        faults: options.faults,
+        pollMs: options.challengePollMs,
+        beforeAnswer: () => dropper?.sweep(),
+        onLog: options.onLog,
+        onError: options.onError,
+      });
     follower = new EventFollower({
       chain,
       store,
@@ -156,6 +191,7 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
       onError: options.onError,
       onLog: options.onLog,
       blobSyncDelayMs: options.blobSyncDelayMs,
+      onChallengeRound: () => responder?.notify(),
     });
     app = createNodeServer(service, state.nShards, {
       maxInFlight: options.maxInFlight,
@@ -164,6 +200,7 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
       eventsPending: () => follower?.lag ?? 0,
       onLog: options.onLog,
       missingSlivers: () => follower?.missingSlivers() ?? 0,
+      challenges: () => responder?.metrics() ?? null,
     });
     const host = options.host ?? '127.0.0.1';
     await app.listen({ host, port });
@@ -202,6 +239,8 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
     });
     stopScrubber = () => scrubber.stop();
     if ((options.scrubSliversPerSecond ?? 20) > 0) scrubber.start();
+    dropper?.start();
+    responder?.start();
     return {
       url,
       nodeId,
@@ -215,6 +254,8 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
       },
       recovered: () => follower!.recovered(),
       scrubNow: () => scrubber.scrubOnce(),
+      challenges: () => responder?.metrics() ?? null,
+      dropNow: () => dropper?.sweep() ?? null,
       close,
     };
   } catch (e) {

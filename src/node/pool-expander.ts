@@ -57,9 +57,11 @@ export class PoolExpander {
 
   /**
    * Expands `data` (the k source symbols of an `axis` sliver, symbol size S) and returns its Merkle
-   * root, plus the expanded symbols and leaf hashes with `keep` (fresh copies owned by the caller).
+   * root, plus the expanded symbols and leaf hashes with `keep` (fresh copies owned by the caller),
+   * or only the leaf hashes with `keep = 'leaves'` (a challenge proof needs no more: n·32 bytes
+   * copied instead of n·S).
    */
-  async expand(cfg: EncodingConfig, axis: SliverAxis, data: Uint8Array, S: number, keep = false): Promise<Expansion> {
+  async expand(cfg: EncodingConfig, axis: SliverAxis, data: Uint8Array, S: number, keep: boolean | 'leaves' = false): Promise<Expansion> {
     if (this.closed) throw new TuskInputError('expander is closed');
     const n = cfg.nShards;
     const k = sliverSymbols(cfg, axis);
@@ -76,6 +78,7 @@ export class PoolExpander {
           const mem = kernel.u8();
           const root = mem.slice(roots, roots + 32);
           if (!keep) return { root };
+          if (keep === 'leaves') return { root, leaves: mem.slice(leaves, leaves + n * 32) };
           return { root, expanded: mem.slice(area, area + n * S), leaves: mem.slice(leaves, leaves + n * 32) };
         } finally {
           kernel.release(mark);

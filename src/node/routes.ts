@@ -23,6 +23,8 @@ export interface RouteOptions {
   readonly eventsPending: () => number;
   /** Slivers of held shards known to be missing (recently certified blobs still syncing); default 0. */
   readonly missingSlivers?: () => number;
+  /** The node's storage-challenge record for health (Tusk-only field `challenges`), or null. */
+  readonly challenges?: () => object | null;
 }
 
 const UPLOAD_MESSAGES = {
@@ -250,6 +252,7 @@ export function registerRoutes(app: FastifyInstance, service: NodeService, nShar
         nodeId: options.nodeId(),
         eventsPending: options.eventsPending(),
         missingSlivers: options.missingSlivers?.() ?? 0,
+        challenges: options.challenges?.() ?? null,
       }),
     );
   });

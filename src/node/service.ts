@@ -249,7 +249,10 @@ export class NodeService {
   }
 
   /** `GET /v1/health`: Walrus's ServiceHealthInfo fields that apply to this node. */
-  health(detailed: boolean, extra: { nodeId: string | null; eventsPending?: number; missingSlivers?: number }): object {
+  health(
+    detailed: boolean,
+    extra: { nodeId: string | null; eventsPending?: number; missingSlivers?: number; challenges?: object | null },
+  ): object {
     const uptimeMs = Date.now() - this.startedAt;
     const epoch = this.store.currentEpoch();
     const shards = epoch === null ? [] : (this.store.shards(epoch) ?? []);
@@ -273,6 +276,8 @@ export class NodeService {
         missingSlivers: extra.missingSlivers ?? 0,
       },
     };
+    // Tusk-only: storage-challenge rounds passed, failed and missed (docs/challenges.md).
+    if (extra.challenges) info.challenges = extra.challenges;
     if (detailed) {
       info.shardDetail = { owned: shards.map((s) => ({ shard: s, status: 'ready' })), other: [] };
       info.storage = this.store.counts();

@@ -457,9 +457,21 @@ export class NodeStore {
     return this.stmts.metaHas.get(blobId) !== undefined;
   }
 
+  private sliverFilter: ((blobId: Uint8Array, pair: number, axis: SliverAxis) => boolean) | null = null;
+
+  /**
+   * Fault injection only (./faults.ts, the drop fault): slivers `refuse` selects are not written
+   * (`putSliver` reports them stored and keeps nothing), so a node that "lost" them never gets
+   * them back from blob sync, shard recovery or the scrubber. null removes the filter.
+   */
+  setSliverFilter(refuse: ((blobId: Uint8Array, pair: number, axis: SliverAxis) => boolean) | null): void {
+    this.sliverFilter = refuse;
+  }
+
   /** Stores a verified sliver (BCS `SliverData`) of pair `pair`. Durable on return. */
   putSliver(blobId: Uint8Array, pair: number, axis: SliverAxis, bcs: Uint8Array): PutResult {
     assertBlobId(blobId);
+    if (this.sliverFilter?.(blobId, pair, axis)) return 'stored';
     return Number(this.stmts.sliverInsert.run(blobId, pair, AXIS_CODE[axis], bcs).changes) === 1 ? 'stored' : 'alreadyStored';
   }
 

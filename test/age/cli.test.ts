@@ -90,4 +90,29 @@ describe('tusk keygen / encrypt / decrypt', () => {
     ).toBe(2);
     expect(existsSync(out)).toBe(false);
   });
+
+  it('keygen --pq: a hybrid post-quantum identity; encrypt -r age1pq1… / decrypt -i round trip; no mixing with classic keys', async () => {
+    const pqKey = join(dir, 'pq.txt');
+    const k = await runTusk(['keygen', '--pq', '-o', pqKey]);
+    expect(k.code, k.stderr).toBe(0);
+    expect(statSync(pqKey).mode & 0o777).toBe(0o600);
+    const text = readFileSync(pqKey, 'utf8');
+    expect(text).toMatch(/^# created: .*\n# public key: age1pq1[a-z0-9]+\nAGE-SECRET-KEY-PQ-1[A-Z0-9]+\n$/);
+    const recipient = (await runTusk(['keygen', '-y', pqKey])).stdout.trim();
+    expect(recipient).toBe(/public key: (age1pq1\w+)/.exec(text)![1]);
+    const ct = join(dir, 'ct-pq');
+    expect((await runTusk(['encrypt', '-r', recipient, '-o', ct, join(dir, 'pt')])).code).toBe(0);
+    expect(readFileSync(ct).subarray(0, 200).toString('latin1')).toContain('-> mlkem768x25519 ');
+    const out = join(dir, 'pt-pq');
+    const d = await runTusk(['decrypt', '-i', pqKey, '-o', out, ct]);
+    expect(d.code, d.stderr).toBe(0);
+    expect(readFileSync(out)).toEqual(pt);
+    // The classic key cannot read it, and a file for both kinds is refused before anything is written.
+    expect((await runTusk(['decrypt', '-i', key, '-o', join(dir, 'nope'), ct])).stderr).toMatch(/no identity matched/);
+    const classic = (await runTusk(['keygen', '-y', key])).stdout.trim();
+    const mixed = await runTusk(['encrypt', '-r', recipient, '-r', classic, '-o', join(dir, 'mixed'), join(dir, 'pt')]);
+    expect(mixed.code).toBe(1);
+    expect(mixed.stderr).toMatch(/cannot be mixed/);
+    expect(existsSync(join(dir, 'mixed'))).toBe(false);
+  });
 });

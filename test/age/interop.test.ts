@@ -25,6 +25,9 @@ import {
   ScryptIdentity,
   ScryptRecipient,
   X25519Identity,
+  MlKem768X25519Identity,
+  MlKem768X25519Recipient,
+  parseRecipient,
   CHUNK_SIZE,
   CIPHER_CHUNK_SIZE,
   payloadSize,
@@ -100,6 +103,59 @@ describe('round trips with age-encryption (typage)', () => {
     await expect(encrypt(once(pt), { recipients: [new ScryptRecipient('pw', 10), mine.recipient] }).next()).rejects.toThrow(
       /passphrase cannot be combined/,
     );
+  });
+});
+
+describe('post-quantum (mlkem768x25519) with age-encryption (typage)', () => {
+  it('Tusk encrypts to typage hybrid keys, typage decrypts (1 and 2 recipients, binary and armor)', async () => {
+    const ids = await Promise.all([1, 2].map(() => typage.generateHybridIdentity()));
+    const recips = await Promise.all(ids.map((i) => typage.identityToRecipient(i)));
+    expect(recips[0]).toMatch(/^age1pq1/);
+    for (const size of [0, 1, 65536, 200_001]) {
+      const pt = randomBytes(size);
+      for (const recipients of [[recips[0]], recips]) {
+        const ct = await collect(encrypt(once(pt), { recipients }));
+        expect(parseHeader(ct).stanzas.map((st) => st.type)).toEqual(recipients.map(() => 'mlkem768x25519'));
+        const d = new typage.Decrypter();
+        d.addIdentity(ids[recipients.length - 1]);
+        expect(Buffer.from(await d.decrypt(ct))).toEqual(pt);
+      }
+    }
+    const pt = randomBytes(1000);
+    const armored = (await collect(encrypt(once(pt), { recipients: [recips[1]], armor: true }))).toString();
+    const d = new typage.Decrypter();
+    d.addIdentity(ids[1]);
+    expect(Buffer.from(await d.decrypt(typage.armor.decode(armored)))).toEqual(pt);
+  });
+
+  it('typage encrypts to a Tusk hybrid key, Tusk decrypts; keys print the same both ways', async () => {
+    const mine = MlKem768X25519Identity.generate();
+    expect(mine.toString()).toMatch(/^AGE-SECRET-KEY-PQ-1[0-9A-Z]+$/);
+    expect(await typage.identityToRecipient(mine.toString())).toBe(mine.recipient.toString());
+    const theirs = await typage.generateHybridIdentity();
+    expect(MlKem768X25519Identity.parse(theirs).recipient.toString()).toBe(await typage.identityToRecipient(theirs));
+    for (const size of [0, 65537, 150_000]) {
+      const pt = randomBytes(size);
+      const e = new typage.Encrypter();
+      e.addRecipient(mine.recipient.toString());
+      const ct = await e.encrypt(pt);
+      expect(await collect(decrypt(once(ct), { identities: [mine] }))).toEqual(pt);
+      await expect(collect(decrypt(once(ct), { identities: [MlKem768X25519Identity.generate()] }))).rejects.toThrow(
+        AgeNoIdentityMatchError,
+      );
+    }
+  });
+
+  it('refuses to mix post-quantum and classic recipients, and malformed keys, clearly', async () => {
+    const pq = MlKem768X25519Identity.generate().recipient;
+    const classic = X25519Identity.generate().recipient;
+    await expect(encrypt(once(randomBytes(10)), { recipients: [pq, classic] }).next()).rejects.toThrow(/cannot be mixed/);
+    expect(parseRecipient(pq.toString())).toBeInstanceOf(MlKem768X25519Recipient);
+    // One character changed: the Bech32 checksum fails.
+    const s = pq.toString();
+    const bad = s.slice(0, 20) + (s[20] === 'q' ? 'p' : 'q') + s.slice(21);
+    expect(() => parseRecipient(bad)).toThrow(AgeFormatError);
+    expect(() => new MlKem768X25519Recipient(new Uint8Array(1215))).toThrow(/1216 bytes/);
   });
 });
 

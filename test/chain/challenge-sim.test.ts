@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import {
   assess,
   DEFAULT_CHALLENGE_PARAMS,
+  penaltiesFor,
   tally,
   type ChallengeAssignment,
   type ChallengeParams,
@@ -114,7 +115,9 @@ function playRun(run: number, x: number, strategy: Strategy, epochs: number) {
   const kept: number[] = [];
   let caughtAt: number | null = null;
   let jailedAt: number | null = null;
+  let slashedAt: number | null = null;
   let jailedUntil = -1;
+  let lastOffence = -1;
   for (let e = 1; e <= epochs; e++) {
     if (e < jailedUntil) {
       kept.push(0);
@@ -124,14 +127,19 @@ function playRun(run: number, x: number, strategy: Strategy, epochs: number) {
     for (let r = 0; r < R; r++) mine.push(playRound(bytes(rand, 32), dropped, strategy, e, r));
     history.push(...mine);
     if (caughtAt === null && mine.some((a) => a.outcome !== 'passed')) caughtAt = e;
-    const { withholdingBps, offence } = assess(params, tally(mine), tally(history.filter((a) => a.epoch >= e - 1)));
+    // The chain's window: this and the previous epoch, never before the previous offence.
+    const from = Math.max(e - 1, lastOffence + 1);
+    const { withholdingBps, offence } = assess(params, tally(mine), tally(history.filter((a) => a.epoch >= from)));
     kept.push(1 - withholdingBps / 10_000);
     if (offence !== null) {
+      const { slash } = penaltiesFor(params, offence, e, jailedUntil < 0 ? null : jailedUntil);
+      if (slash !== null) slashedAt ??= e;
       jailedAt ??= e;
       jailedUntil = e + 1 + params.jailEpochs;
+      lastOffence = e;
     }
   }
-  return { fraction, kept, caughtAt, jailedAt };
+  return { fraction, kept, caughtAt, jailedAt, slashedAt };
 }
 
 describe('challenge simulation (sampler and penalty rule of the chain, 1000 seeded runs)', () => {
@@ -152,6 +160,20 @@ describe('challenge simulation (sampler and penalty rule of the chain, 1000 seed
       expect(jailed).toBeGreaterThanOrEqual(999);
     });
   }
+
+  it('10 % deletion is slashed: at once when it answers with gaps (data loss), on its return when it skips rounds (persistent failure)', () => {
+    let answered = 0,
+      skipped = 0;
+    for (let run = 0; run < 1000; run++) {
+      const a = playRun(run, 0.1, 'answer', 2);
+      if (a.slashedAt !== null && a.slashedAt <= 2) answered++;
+      // Skipping is unavailability: jailed by epoch 2, out one epoch, slashed when it fails again.
+      const s = playRun(run, 0.1, 'skip', 4);
+      if (s.slashedAt !== null && s.slashedAt <= 4) skipped++;
+    }
+    expect(answered).toBeGreaterThanOrEqual(999);
+    expect(skipped).toBeGreaterThanOrEqual(999);
+  });
 
   it('1 % deletion costs more in expected rewards than it saves in storage (both strategies)', () => {
     for (const strategy of ['answer', 'skip'] as const) {
@@ -186,6 +208,7 @@ describe('challenge simulation (sampler and penalty rule of the chain, 1000 seed
       }
       history.push(...mine);
       const { withholdingBps, offence } = assess(params, tally(mine), tally(history.filter((a) => a.epoch >= e - 1)));
+      // No offence means no jail, no burn and no slash (penaltiesFor is only reached with one).
       if (withholdingBps !== 0 || offence !== null) penalties++;
     }
     expect(penalties).toBe(0);

@@ -265,9 +265,10 @@ describe('storage challenges over many epochs of churn (real chain, real proofs)
     expect(perf.every((b) => b === 0)).toBe(true);
   });
 
-  it('a node that loses data in one round of four: 25 % of its reward withheld, jailed, its commission burnt, supply conserved', async () => {
+  it('a node that loses data in one round of four: 25 % of its reward withheld, jailed, its commission burnt, slashed, supply conserved', async () => {
     const victim = nodes[3];
     const start = await chain.supplyAudit();
+    const stakeBefore = (await chain.nodes()).find((n) => n.nodeId === victim.nodeId)!.stake;
     for (let r = 0; r < 4; r++) await playRound(new Map([[victim.nodeId, r === 3 ? () => null : held]]));
     const events = await advance();
     const p = events.find((x) => x.type === 'PerformanceApplied' && x.nodeId === victim.nodeId) as { withholdingBps: number };
@@ -275,8 +276,12 @@ describe('storage challenges over many epochs of churn (real chain, real proofs)
     expect(events.some((x) => x.type === 'NodeJailed' && x.nodeId === victim.nodeId && x.reason === 'dataLoss')).toBe(true);
     const burnt = events.find((x) => x.type === 'CommissionBurned' && x.nodeId === victim.nodeId) as { amount: bigint } | undefined;
     expect(burnt?.amount ?? 0n).toBeGreaterThan(0n);
+    // Data loss also slashes the pool: slashBps (default 10 %) of the stake active in the epoch.
+    const slashed = events.find((x) => x.type === 'NodeSlashed' && x.nodeId === victim.nodeId) as { amount: bigint; reason: string };
+    expect(slashed).toMatchObject({ reason: 'dataLoss', amount: stakeBefore / 10n });
     const end = await chain.supplyAudit();
-    expect(end.burned - start.burned).toBe(burnt!.amount);
+    expect(end.burned - start.burned).toBe(burnt!.amount + slashed.amount);
+    expect(end.slashed - start.slashed).toBe(slashed.amount);
     await expectSupplyConserved(chain);
     expect((await chain.committee()).members.map((m) => m.nodeId)).not.toContain(victim.nodeId);
   });

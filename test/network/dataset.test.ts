@@ -29,6 +29,9 @@ const shape = SLOW
   ? { nShards: 100, huge: 300 * MiB, small: 500, medium: [5, 7, 9, 11, 12, 14, 15, 17, 19, 20].map((m) => m * MiB) }
   : { nShards: 10, huge: 6 * MiB + 12345, small: 40, medium: [1.2, 1.5, 1.7].map((m) => Math.round(m * MiB)) };
 
+// Full size: ~430 MiB published (in part twice) on a shared 2-core machine takes many minutes.
+const PUBLISH_TIMEOUT_MS = (SLOW ? 3 : 1) * 900_000;
+
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 async function shaFile(p: string): Promise<string> {
   const h = createHash('sha256');
@@ -89,68 +92,76 @@ describe(`datasets on a tusk dev network (${SLOW ? 'full size' : 'scaled down'})
 
   let manifestId = '';
 
-  it('publish is interrupted by SIGINT midway, a re-run stores only what is missing and pays nothing twice', async () => {
-    const config = tn.net.configPath;
-    const journalPath = defaultJournalPath(config, data);
-    const args = [TUSK_BIN, 'dataset', 'publish', data, '--epochs', '3', '--json', '--config', config];
-    // Run 1, as a real process: SIGINT once the journal has some certified units.
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    let certifiedBefore = 0;
-    for (let i = 0; i < 6000; i++) {
-      const j = await readFile(journalPath, 'utf8').then(
-        (t) => JSON.parse(t) as JournalState,
-        () => null,
-      );
-      certifiedBefore = j ? Object.values(j.units).filter((u) => u.state === 'certified').length : 0;
-      if (certifiedBefore >= 2 || child.exitCode !== null) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(child.exitCode, stderr).toBeNull(); // still running: interrupted midway
-    child.kill('SIGINT');
-    expect(await exited, stderr).toBe(130);
-    const after1 = JSON.parse(await readFile(journalPath, 'utf8')) as JournalState;
-    const certified = Object.values(after1.units).filter((u) => u.state === 'certified' && u.kind !== 'manifest');
-    const registeredOnly = Object.values(after1.units).filter((u) => u.state === 'registered');
-    expect(certified.length).toBeGreaterThanOrEqual(2);
-    expect(after1.manifestId).toBeUndefined();
-    const certifiedBytes = certified.reduce((s, u) => s + u.bytes, 0);
-    expect(certifiedBytes).toBeLessThan(totalBytes);
+  it(
+    'publish is interrupted by SIGINT midway, a re-run stores only what is missing and pays nothing twice',
+    { timeout: PUBLISH_TIMEOUT_MS },
+    async () => {
+      const config = tn.net.configPath;
+      const journalPath = defaultJournalPath(config, data);
+      const args = [TUSK_BIN, 'dataset', 'publish', data, '--epochs', '3', '--json', '--config', config];
+      // Run 1, as a real process: SIGINT once the journal has some certified units.
+      const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      let certifiedBefore = 0;
+      for (let i = 0; i < 6000; i++) {
+        const j = await readFile(journalPath, 'utf8').then(
+          (t) => JSON.parse(t) as JournalState,
+          () => null,
+        );
+        certifiedBefore = j ? Object.values(j.units).filter((u) => u.state === 'certified').length : 0;
+        if (certifiedBefore >= 2 || child.exitCode !== null) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(child.exitCode, stderr).toBeNull(); // still running: interrupted midway
+      child.kill('SIGINT');
+      expect(await exited, stderr).toBe(130);
+      const after1 = JSON.parse(await readFile(journalPath, 'utf8')) as JournalState;
+      const certified = Object.values(after1.units).filter((u) => u.state === 'certified' && u.kind !== 'manifest');
+      const registeredOnly = Object.values(after1.units).filter((u) => u.state === 'registered');
+      expect(certified.length).toBeGreaterThanOrEqual(2);
+      expect(after1.manifestId).toBeUndefined();
+      const certifiedBytes = certified.reduce((s, u) => s + u.bytes, 0);
+      expect(certifiedBytes).toBeLessThan(totalBytes);
 
-    // Run 2: completes; uploads exactly the bytes not yet certified.
-    const r2 = await runTusk(args.slice(1));
-    expect(r2.code, r2.stderr).toBe(0);
-    const out = JSON.parse(r2.stdout);
-    manifestId = out.manifestId;
-    expect(manifestId).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(out.totalBytes).toBe(totalBytes);
-    expect(out.skippedBytes).toBe(certifiedBytes);
-    expect(out.dedupedBytes).toBe(shape.medium[0]); // alias.parquet: the same bytes as part-0.parquet, stored once
-    expect(out.uploadedBytes).toBe(totalBytes - out.dedupedBytes - certifiedBytes);
-    expect(out.units.skipped).toBe(certified.length);
-    expect(out.units.chunks).toBe(Math.ceil(shape.huge / new EncodingConfig(shape.nShards).maxBlobSize));
-    expect(out.reusedRegistrations).toBeGreaterThanOrEqual(registeredOnly.length);
+      // Run 2: completes; uploads exactly the bytes not yet certified.
+      const r2 = await runTusk(args.slice(1));
+      expect(r2.code, r2.stderr).toBe(0);
+      const out = JSON.parse(r2.stdout);
+      manifestId = out.manifestId;
+      expect(manifestId).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(out.totalBytes).toBe(totalBytes);
+      expect(out.skippedBytes).toBe(certifiedBytes);
+      expect(out.dedupedBytes).toBe(shape.medium[0]); // alias.parquet: the same bytes as part-0.parquet, stored once
+      expect(out.uploadedBytes).toBe(totalBytes - out.dedupedBytes - certifiedBytes);
+      expect(out.units.skipped).toBe(certified.length);
+      expect(out.units.chunks).toBe(Math.ceil(shape.huge / new EncodingConfig(shape.nShards).maxBlobSize));
+      expect(out.reusedRegistrations).toBeGreaterThanOrEqual(registeredOnly.length);
+      // Batched: never more transactions than blobs registered (units and the manifest), at least one.
+      expect(out.transactions.registrations).toBeGreaterThanOrEqual(1);
+      expect(out.transactions.registrations).toBeLessThanOrEqual(out.units.stored + 1 - out.reusedRegistrations);
+      expect(out.transactions.certifications).toBeLessThanOrEqual(out.units.stored + 1);
 
-    // Nothing paid twice: one Blob object per stored blob, all owned by the wallet and certified.
-    const final = JSON.parse(await readFile(journalPath, 'utf8')) as JournalState;
-    expect(final.manifestId).toBe(manifestId);
-    const owner = tn.wallet.toSuiAddress();
-    for (const u of Object.values(final.units)) {
-      expect(u.state).toBe('certified');
-      const objects = (await tn.chain.blobObjects(blobIdFromString(u.blobId))).filter((b) => b.owner === owner);
-      expect(objects, `${u.kind} ${u.blobId}`).toHaveLength(1);
-    }
+      // Nothing paid twice: one Blob object per stored blob, all owned by the wallet and certified.
+      const final = JSON.parse(await readFile(journalPath, 'utf8')) as JournalState;
+      expect(final.manifestId).toBe(manifestId);
+      const owner = tn.wallet.toSuiAddress();
+      for (const u of Object.values(final.units)) {
+        expect(u.state).toBe('certified');
+        const objects = (await tn.chain.blobObjects(blobIdFromString(u.blobId))).filter((b) => b.owner === owner);
+        expect(objects, `${u.kind} ${u.blobId}`).toHaveLength(1);
+      }
 
-    // Run 3: nothing left to do, nothing paid.
-    const r3 = await runTusk(args.slice(1));
-    expect(r3.code, r3.stderr).toBe(0);
-    const out3 = JSON.parse(r3.stdout);
-    expect(out3.manifestId).toBe(manifestId);
-    expect(out3.uploadedBytes).toBe(0);
-    expect(out3.cost).toBe('0');
-  }, 900_000);
+      // Run 3: nothing left to do, nothing paid.
+      const r3 = await runTusk(args.slice(1));
+      expect(r3.code, r3.stderr).toBe(0);
+      const out3 = JSON.parse(r3.stdout);
+      expect(out3.manifestId).toBe(manifestId);
+      expect(out3.uploadedBytes).toBe(0);
+      expect(out3.cost).toBe('0');
+    },
+  );
 
   it('every file reads back by path with a matching SHA-256 (tusk dataset ls / fetch)', async () => {
     const config = tn.net.configPath;

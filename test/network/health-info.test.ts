@@ -110,7 +110,17 @@ describe('tusk health', () => {
 describe('tusk info sections', () => {
   it('prints each Walrus section under its name, with n = 20 figures', async () => {
     const all = JSON.parse((await tusk(['info', 'all', '--json'])).stdout);
-    expect(Object.keys(all).sort()).toEqual(['bftInfo', 'committeeInfo', 'epochInfo', 'priceInfo', 'sizeInfo', 'storageInfo']);
+    // Walrus's six sections, and Tusk's challengeInfo (storage challenges, a Tusk chain only).
+    expect(Object.keys(all).sort()).toEqual([
+      'bftInfo',
+      'challengeInfo',
+      'committeeInfo',
+      'epochInfo',
+      'priceInfo',
+      'sizeInfo',
+      'storageInfo',
+    ]);
+    expect(all.challengeInfo).toMatchObject({ epoch: expect.any(Number), jailed: [], slashed: '0' });
     expect(all.bftInfo).toEqual({
       maxFaultyShards: 6,
       minCorrectShards: 14,

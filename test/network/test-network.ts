@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
-import { startDevNetwork, type DevNetwork } from '../../src/network/dev-network.ts';
+import { startDevNetwork, type DevNetwork, type DevNetworkOptions } from '../../src/network/dev-network.ts';
 import { RemoteChain } from '../../src/chain/remote/client.ts';
 import { loadWallet } from '../../src/client/client-config.ts';
 import { CodecPool } from '../../src/pool/codec-pool.ts';
@@ -23,11 +23,21 @@ export interface TestNetwork {
 }
 
 /** Starts `nodes` node processes (default 4) holding `nShards` shards (default 100). */
-export async function startTestNetwork(prefix: string, o: { nodes?: number; nShards?: number } = {}): Promise<TestNetwork> {
+export async function startTestNetwork(
+  prefix: string,
+  o: { nodes?: number; nShards?: number } & Pick<DevNetworkOptions, 'epochDurationMs' | 'faults' | 'challenges'> = {},
+): Promise<TestNetwork> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   let net: DevNetwork | undefined;
   try {
-    net = await startDevNetwork({ dataDir: dir, nodes: o.nodes ?? 4, nShards: o.nShards ?? 100 });
+    net = await startDevNetwork({
+      dataDir: dir,
+      nodes: o.nodes ?? 4,
+      nShards: o.nShards ?? 100,
+      epochDurationMs: o.epochDurationMs,
+      faults: o.faults,
+      challenges: o.challenges,
+    });
     const chain = new RemoteChain({ url: net.chainUrl });
     const wallet = await loadWallet(join(dir, 'wallet.key'));
     const pool = new CodecPool({ threads: 1 });

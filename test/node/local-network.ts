@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
 import { LocalChain } from '../../src/chain/local/index.ts';
+import type { ChallengeParams } from '../../src/chain/local/challenges.ts';
 import { CodecPool } from '../../src/pool/codec-pool.ts';
 import { startStorageNode, type StorageNodeHandle, type StorageNodeOptions } from '../../src/node/node.ts';
 import { tempDir } from './helpers.ts';
@@ -20,8 +21,8 @@ export interface LocalNetwork {
   readonly nodes: StorageNodeHandle[];
   /** A funded wallet (1,000,000 WAL). */
   readonly user: Ed25519Keypair;
-  /** Starts node `i` on its data directory (a restart keeps its keys and store). */
-  start(i: number): Promise<StorageNodeHandle>;
+  /** Starts node `i` on its data directory (a restart keeps its keys and store); `extra` adds options for this start. */
+  start(i: number, extra?: Partial<StorageNodeOptions>): Promise<StorageNodeHandle>;
   close(): Promise<void>;
 }
 
@@ -33,12 +34,16 @@ export async function startLocalNetwork(o: {
   nShards: number;
   nodes: number;
   nodeOptions?: Partial<StorageNodeOptions>;
+  /** Options of every node by index (after `nodeOptions`). */
+  perNode?: (i: number) => Partial<StorageNodeOptions>;
+  /** The chain's storage-challenge parameters (genesis). */
+  challenges?: Partial<ChallengeParams>;
 }): Promise<LocalNetwork> {
   const tmp = tempDir();
   const pool = new CodecPool({ threads: 1 });
-  const chain = await LocalChain.open({ path: join(tmp.dir, 'chain.sqlite'), nShards: o.nShards });
+  const chain = await LocalChain.open({ path: join(tmp.dir, 'chain.sqlite'), nShards: o.nShards, challenges: o.challenges });
   const nodes: StorageNodeHandle[] = [];
-  const start = async (i: number) =>
+  const start = async (i: number, extra?: Partial<StorageNodeOptions>) =>
     (nodes[i] = await startStorageNode({
       chain,
       dataDir: join(tmp.dir, `node-${i}`),
@@ -47,6 +52,8 @@ export async function startLocalNetwork(o: {
       eventWaitMs: 20,
       stake: BigInt(1000 + i) * 1_000_000_000n,
       ...o.nodeOptions,
+      ...o.perNode?.(i),
+      ...extra,
     }));
   for (let i = 0; i < o.nodes; i++) await start(i);
   await chain.advanceEpoch();

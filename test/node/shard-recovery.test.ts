@@ -45,8 +45,13 @@ async function peer(answer: (axis: SliverAxis, target: number, call: number) => 
   let calls = 0;
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
-    const axis = url.searchParams.get('targetType') as SliverAxis;
-    const target = Number(url.searchParams.get('targetSliver'));
+    // Both query forms: the target form, and the ID-list form (id=P-S…&proofAxis=…) recovery uses.
+    const ids = url.searchParams.getAll('id').map((id) => id.split('-').map(Number));
+    const byId = ids.length > 0;
+    const axis = (
+      byId ? (url.searchParams.get('proofAxis') === 'secondary' ? 'primary' : 'secondary') : url.searchParams.get('targetType')
+    ) as SliverAxis;
+    const target = byId ? (axis === 'primary' ? ids[0][0] : ids[0][1]) : Number(url.searchParams.get('targetSliver'));
     const a = url.pathname.endsWith('/recoverySymbols') ? answer(axis, target, calls++) : { status: 404 };
     res.writeHead(a.status, { 'content-type': 'application/octet-stream' });
     res.end(a.body ? Buffer.from(a.body) : undefined);
@@ -94,7 +99,8 @@ describe('shard recovery', () => {
       members: [dup, liar, busy].map((networkAddress, i) => ({
         nodeId: `0x${String(i + 1).repeat(64)}`,
         publicKey: new Uint8Array(48),
-        shards: [],
+        // Each claims every other shard: recovery asks each for the symbols of those slivers.
+        shards: Array.from({ length: n }, (_, s) => s).filter((s) => s !== myShard),
         weight: 0,
         networkAddress,
         name: `peer-${i}`,

@@ -179,6 +179,42 @@ export function registerBlob(ctx: ExecContext, args: Readonly<Record<string, unk
   return { blob };
 }
 
+/** Most entries of one `registerBlobs` / `certifyBlobs` call. */
+export const MAX_BATCH_ENTRIES = 256;
+
+/** The `blobs` / `certificates` array argument of a batched call: 1…MAX_BATCH_ENTRIES objects. */
+function batchEntries(args: Readonly<Record<string, unknown>>, name: string): Readonly<Record<string, unknown>>[] {
+  const list = args[name];
+  if (!Array.isArray(list) || list.length === 0 || list.length > MAX_BATCH_ENTRIES)
+    throw new TuskInputError(`argument ${name} must be an array of 1…${MAX_BATCH_ENTRIES} entries`);
+  for (const e of list)
+    if (e === null || typeof e !== 'object' || Array.isArray(e) || e instanceof Uint8Array)
+      throw new TuskInputError(`every entry of ${name} must be an object`);
+  return list as Readonly<Record<string, unknown>>[];
+}
+
+/** Runs `fn` for entry `i`; an abort names the entry (same code and retryability). */
+function inEntry<T>(i: number, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof ChainAbortError)
+      throw new ChainAbortError(e.code, `entry ${i}: ${e.message.slice(e.code.length + 2)}`, { retryable: e.retryable });
+    if (e instanceof TuskInputError) throw new TuskInputError(`entry ${i}: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+ * `registerBlobs`: many `register_blob` calls in one transaction (what Walrus does with several
+ * register_blob commands in one PTB; a Tusk call, not a Move entry point). Each entry is exactly
+ * `registerBlob`'s arguments and is checked and paid in order; any abort rolls back the whole
+ * transaction and names the entry.
+ */
+export function registerBlobs(ctx: ExecContext, args: Readonly<Record<string, unknown>>): { blobs: BlobObject[] } {
+  return { blobs: batchEntries(args, 'blobs').map((e, i) => inEntry(i, () => registerBlob(ctx, e).blob)) };
+}
+
 // --- certificates --------------------------------------------------------------------------------
 
 /** A verified certificate's header and body. */
@@ -276,6 +312,15 @@ export function certifyBlob(ctx: ExecContext, args: Readonly<Record<string, unkn
   ctx.store.putBlob(certified);
   emitCertified(ctx, certified, false);
   return { blob: certified };
+}
+
+/**
+ * `certifyBlobs`: many `certify_blob` calls in one transaction (several certify_blob commands in
+ * one PTB on Walrus). Each entry is `certifyBlob`'s arguments (`blobObjectId`, `signature`,
+ * `signersBitmap`, `message`), checked in order; any abort rolls back all of them and names the entry.
+ */
+export function certifyBlobs(ctx: ExecContext, args: Readonly<Record<string, unknown>>): { blobs: BlobObject[] } {
+  return { blobs: batchEntries(args, 'certificates').map((e, i) => inEntry(i, () => certifyBlob(ctx, e).blob)) };
 }
 
 function emitCertified(ctx: ExecContext, blob: BlobObject, isExtension: boolean): void {

@@ -19,6 +19,11 @@
  *    and the previous epoch, or ≥ `lossItemsToJail` such items in one round;
  *  - unavailability: passed at most half of ≥ `minRoundsForUnavailable` rounds scheduled over
  *    this and the previous epoch.
+ * Data loss, and unavailability again within two epochs of a jail term's end (persistent
+ * failure), also slash the pool: `slashPool` burns `slashBps` of its active stake, which lowers the
+ * pool's exchange rate, so every staker of that node (and only of that node) loses the same
+ * fraction when withdrawing (staking.ts `positionValue`). Evidence counts once: the window of an
+ * offence starts after the node's previous one.
  */
 import { randomBytes } from 'node:crypto';
 import { ChainAbortError, TuskInputError } from '../../errors.ts';
@@ -26,9 +31,10 @@ import { BlobWeights, sampleItems, type ChallengeableBlob, type ChallengeItem } 
 import { commitDigest, verifyItemProof, type ChallengeItemProof } from '../../challenge/proof.ts';
 import { equalBytes } from '../../util/bytes.ts';
 import { decodeChainJson, encodeChainJson } from '../json.ts';
-import type { ChallengeOutcome, ObjectId } from '../types.ts';
+import type { ChallengeOutcome, ChallengePenaltyRecord, ChallengeSummary, ObjectId } from '../types.ts';
 import { argAddress, argBytes, argUint, requireOwner, type ExecContext } from './context.ts';
-import type { Store } from './tables.ts';
+import type { PoolRow, Store } from './tables.ts';
+import { adjustReserve } from './staking.ts';
 import type { CommitteeInfo } from '../types.ts';
 import { quorumBelow } from './epochs.ts';
 
@@ -50,6 +56,8 @@ export interface ChallengeParams {
   readonly lossItemsToJail: number;
   /** Scheduled rounds (this and the previous epoch) before unavailability (≤ 50 % passed) counts. */
   readonly minRoundsForUnavailable: number;
+  /** Basis points of a pool's active stake burnt for data loss or persistent unavailability (0: never slash). */
+  readonly slashBps: number;
 }
 
 /** Defaults: s = 32 and R = 4 give P(caught) = 1 − 0.9^128 ≈ 1 − 1.4·10⁻⁶ per epoch at 10 % loss. */
@@ -62,10 +70,12 @@ export const DEFAULT_CHALLENGE_PARAMS: ChallengeParams = {
   lossRoundsToJail: 2,
   lossItemsToJail: 8,
   minRoundsForUnavailable: 2,
+  slashBps: 1000,
 };
 
 const PARAMS_KEY = 'challengeParams';
 const BURNED_KEY = 'burned';
+const SLASHED_KEY = 'slashed';
 
 /** Checks and completes `p` over the defaults. @throws TuskInputError for a bad value. */
 export function challengeParams(p: Partial<ChallengeParams> = {}): ChallengeParams {
@@ -74,6 +84,7 @@ export function challengeParams(p: Partial<ChallengeParams> = {}): ChallengePara
     if (!Number.isSafeInteger(v) || (v as number) < 0)
       throw new TuskInputError(`challenge parameter ${k} must be a non-negative integer, got ${v}`);
   if (out.symbolsPerRound > 1024) throw new TuskInputError('symbolsPerRound must be at most 1024');
+  if (out.slashBps > 10_000) throw new TuskInputError('slashBps must be at most 10000 (100 %)');
   if (out.proofWindowMs < out.commitWindowMs) throw new TuskInputError('proofWindowMs must be at least commitWindowMs');
   return out;
 }
@@ -97,6 +108,38 @@ export function burned(store: Store): bigint {
 /** Adds `amount` to the burnt total. */
 export function burn(store: Store, amount: bigint): void {
   store.setMetaValue(BURNED_KEY, (burned(store) + amount).toString());
+}
+
+/** FROST burnt by stake slashing so far (included in `burned`). */
+export function slashedTotal(store: Store): bigint {
+  return BigInt(store.getMetaValue(SLASHED_KEY) ?? '0');
+}
+
+/** Why a pool was slashed: proven data loss, or unavailability again soon after a jail term. */
+export type SlashReason = 'dataLoss' | 'persistentFailure';
+
+/**
+ * Slashes `pool` for `reason` (advanceEpoch, before the epoch's rewards and before withdrawals
+ * leave, so stake active in the offending epoch bears it): burns `slashBps` of its active stake
+ * (`walBalance`, shares unchanged, so the exchange rate drops), taken from its rewards pool first
+ * and beyond that recorded as slash debt against the principals (staking.ts `adjustReserve`).
+ * Pending stake (not yet active) is untouched.
+ * @returns the pool as slashed (the caller writes it).
+ */
+export function slashPool(ctx: ExecContext, pool: PoolRow, epoch: number, reason: SlashReason): PoolRow {
+  const amount = (pool.walBalance * BigInt(readParams(ctx.store).slashBps)) / 10_000n;
+  if (amount === 0n) return pool;
+  const out = adjustReserve(ctx.store, { ...pool, walBalance: pool.walBalance - amount }, -amount);
+  burn(ctx.store, amount);
+  ctx.store.setMetaValue(SLASHED_KEY, (slashedTotal(ctx.store) + amount).toString());
+  ctx.store.q('UPDATE challenge_penalties SET slashed = ? WHERE node_id = ? AND epoch = ?').run(amount.toString(), pool.nodeId, epoch);
+  ctx.emit({ type: 'NodeSlashed', epoch, nodeId: pool.nodeId, reason, amount });
+  return out;
+}
+
+/** Records the commission burnt for `nodeId`'s offence in `epoch` (advanceEpoch). */
+export function recordCommissionBurned(store: Store, nodeId: ObjectId, epoch: number, amount: bigint): void {
+  store.q('UPDATE challenge_penalties SET commission_burned = ? WHERE node_id = ? AND epoch = ?').run(amount.toString(), nodeId, epoch);
 }
 
 /** One round as stored. */
@@ -436,22 +479,60 @@ export function assess(
   return { withholdingBps, offence };
 }
 
+/** What settlement decided for the ending epoch (advanceEpoch applies the money parts). */
+export interface Settlement {
+  /** Nodes whose operator commission for the epoch is burnt (an offence). */
+  readonly burnCommission: Set<ObjectId>;
+  /** Pools to slash, and why. */
+  readonly slash: Map<ObjectId, SlashReason>;
+}
+
+/**
+ * Whether an offence settled at the end of `epoch` also slashes the pool (a pure rule; the
+ * simulation harness runs it too; jail and commission burning apply to every offence): data loss
+ * always, unavailability when it comes within two epochs of the end of the node's previous jail
+ * term (`previousJailUntil`: its first two epochs back, or while liveness kept it in). Never when
+ * `slashBps` is 0.
+ */
+export function penaltiesFor(
+  params: ChallengeParams,
+  offence: 'dataLoss' | 'unavailable',
+  epoch: number,
+  previousJailUntil: number | null,
+): { slash: SlashReason | null } {
+  const repeat = previousJailUntil !== null && previousJailUntil >= epoch - 1;
+  if (params.slashBps === 0) return { slash: null };
+  return { slash: offence === 'dataLoss' ? 'dataLoss' : repeat ? 'persistentFailure' : null };
+}
+
+/** The last epoch in which `nodeId` committed an offence, or null. */
+function lastOffenceEpoch(store: Store, nodeId: ObjectId): number | null {
+  const r = store.q('SELECT MAX(epoch) AS e FROM challenge_penalties WHERE node_id = ? AND offence IS NOT NULL').get(nodeId) as
+    { e: number | null } | undefined;
+  return r?.e ?? null;
+}
+
 /**
  * Epoch-change settlement (advanceEpoch calls it first): closes the open round, sets each member's
- * withholding (never lowering a manual value), and jails offenders.
- * @returns the nodes whose commission for the ending epoch is to be burnt.
+ * withholding (never lowering a manual value), jails offenders and records the epoch's outcome per
+ * node (`challenge_penalties`). The evidence window of an offence is this and the previous epoch,
+ * but never reaches back to the node's previous offence (one piece of evidence, one penalty).
+ * @returns whose commission to burn and which pools to slash.
  */
-export function settleEpoch(ctx: ExecContext): Set<ObjectId> {
+export function settleEpoch(ctx: ExecContext): Settlement {
   const { store, meta } = ctx;
   const params = readParams(store);
   const open = lastRound(store, meta.epoch);
   if (open && !open.closed) closeRound(ctx, open);
   const burnCommission = new Set<ObjectId>();
+  const slash = new Map<ObjectId, SlashReason>();
   const committee = store.committee(meta.epoch, meta.nShards)!;
   for (const m of committee.members) {
     const epochTally = tally(nodeAssignments(store, m.nodeId, meta.epoch, meta.epoch));
     if (epochTally.scheduled === 0) continue;
-    const windowTally = tally(nodeAssignments(store, m.nodeId, Math.max(0, meta.epoch - 1), meta.epoch));
+    const last = lastOffenceEpoch(store, m.nodeId);
+    const windowFrom = Math.max(0, meta.epoch - 1, last === null ? 0 : last + 1);
+    const windowTally = tally(nodeAssignments(store, m.nodeId, windowFrom, meta.epoch));
     const { withholdingBps, offence } = assess(params, epochTally, windowTally);
     const bps = Math.max(withholdingBps, store.withholdingBps(m.nodeId, meta.epoch));
     store.setWithholdingBps(m.nodeId, meta.epoch, bps);
@@ -465,14 +546,26 @@ export function settleEpoch(ctx: ExecContext): Set<ObjectId> {
       missed: epochTally.missed,
       withholdingBps: bps,
     });
-    if (offence !== null && !isJailed(store, m.nodeId, meta.epoch + 1)) {
-      const untilEpoch = meta.epoch + 1 + params.jailEpochs;
-      store.q('INSERT OR REPLACE INTO jail(node_id, until_epoch) VALUES (?, ?)').run(m.nodeId, untilEpoch);
-      ctx.emit({ type: 'NodeJailed', epoch: meta.epoch, nodeId: m.nodeId, untilEpoch, reason: offence });
-      burnCommission.add(m.nodeId);
+    let jailTerm: number | null = null;
+    if (offence !== null) {
+      const previous = jailedUntil(store, m.nodeId);
+      if (!isJailed(store, m.nodeId, meta.epoch + 1)) {
+        jailTerm = meta.epoch + 1 + params.jailEpochs;
+        store.q('INSERT OR REPLACE INTO jail(node_id, until_epoch) VALUES (?, ?)').run(m.nodeId, jailTerm);
+        ctx.emit({ type: 'NodeJailed', epoch: meta.epoch, nodeId: m.nodeId, untilEpoch: jailTerm, reason: offence });
+        burnCommission.add(m.nodeId);
+      }
+      const p = penaltiesFor(params, offence, meta.epoch, previous);
+      if (p.slash !== null) slash.set(m.nodeId, p.slash);
     }
+    store
+      .q(
+        `INSERT OR REPLACE INTO challenge_penalties(node_id, epoch, scheduled, passed, failed, missed, withholding_bps, offence, jailed_until)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(m.nodeId, meta.epoch, epochTally.scheduled, epochTally.passed, epochTally.failed, epochTally.missed, bps, offence, jailTerm);
   }
-  return burnCommission;
+  return { burnCommission, slash };
 }
 
 /**
@@ -524,4 +617,87 @@ export function applyVotes(store: Store, committee: CommitteeInfo): void {
   } catch (e) {
     if (!(e instanceof TuskInputError)) throw e;
   }
+}
+
+/** Settlements of epochs from…to, of every node or of `nodeId` (the `challenge_penalties` rows). */
+export function penalties(store: Store, fromEpoch: number, toEpoch: number, nodeId?: ObjectId): ChallengePenaltyRecord[] {
+  const rows = (
+    nodeId === undefined
+      ? store.q('SELECT * FROM challenge_penalties WHERE epoch BETWEEN ? AND ? ORDER BY epoch, node_id').all(fromEpoch, toEpoch)
+      : store
+          .q('SELECT * FROM challenge_penalties WHERE epoch BETWEEN ? AND ? AND node_id = ? ORDER BY epoch')
+          .all(fromEpoch, toEpoch, nodeId)
+  ) as {
+    node_id: string;
+    epoch: number;
+    scheduled: number;
+    passed: number;
+    failed: number;
+    missed: number;
+    withholding_bps: number;
+    offence: string | null;
+    jailed_until: number | null;
+    commission_burned: string;
+    slashed: string;
+  }[];
+  return rows.map((r) => ({
+    nodeId: r.node_id,
+    epoch: r.epoch,
+    scheduled: r.scheduled,
+    passed: r.passed,
+    failed: r.failed,
+    missed: r.missed,
+    withholdingBps: r.withholding_bps,
+    offence: r.offence as ChallengePenaltyRecord['offence'],
+    jailedUntilEpoch: r.jailed_until,
+    commissionBurned: BigInt(r.commission_burned),
+    slashed: BigInt(r.slashed),
+  }));
+}
+
+/** The chain-wide picture for `tusk info challenges` at `epoch` (the current one). */
+export function summary(store: Store, epoch: number): ChallengeSummary {
+  const params = readParams(store);
+  const r = lastRound(store, epoch);
+  const currentRound = r
+    ? {
+        epoch: r.epoch,
+        round: r.round,
+        startedMs: r.startedMs,
+        closed: r.closed,
+        commitDeadlineMs: r.startedMs + params.commitWindowMs,
+        proofDeadlineMs: r.startedMs + params.proofWindowMs,
+        nodes: assignments(store, r.epoch, r.round).length,
+      }
+    : null;
+  const last = store.q('SELECT epoch, round FROM challenge_rounds WHERE closed = 1 ORDER BY epoch DESC, round DESC LIMIT 1').get() as
+    { epoch: number; round: number } | undefined;
+  const lastOutcomes = last
+    ? {
+        epoch: last.epoch,
+        round: last.round,
+        nodes: assignments(store, last.epoch, last.round)
+          .filter((a) => a.outcome !== null)
+          .map((a) => ({ nodeId: a.nodeId, outcome: a.outcome!, absent: a.absent, invalid: a.invalid })),
+      }
+    : null;
+  const jailed = (
+    store.q('SELECT node_id, until_epoch FROM jail WHERE until_epoch > ? ORDER BY node_id').all(epoch) as {
+      node_id: string;
+      until_epoch: number;
+    }[]
+  ).map((j) => ({ nodeId: j.node_id, untilEpoch: j.until_epoch }));
+  let commissionBurned = 0n;
+  for (const c of store.q('SELECT commission_burned FROM challenge_penalties').all() as { commission_burned: string }[])
+    commissionBurned += BigInt(c.commission_burned);
+  return {
+    epoch,
+    params: { ...params },
+    currentRound,
+    lastOutcomes,
+    jailed,
+    burned: burned(store),
+    slashed: slashedTotal(store),
+    commissionBurned,
+  };
 }

@@ -25,7 +25,7 @@ import type { CommitteeInfo, CommitteeNode, ObjectId, ShardMove } from '../types
 import type { ExecContext } from './context.ts';
 import { toShares, toWal } from './tables.ts';
 import { N_BASIS_POINTS } from './staking.ts';
-import { applyVotes, burn, isJailed, settleEpoch } from './challenges.ts';
+import { applyVotes, burn, isJailed, recordCommissionBurned, settleEpoch, slashPool } from './challenges.ts';
 
 /** Move constants (staking_inner.move). */
 /** From this many nodes on, a node holds at most n/SHARDS_LIMIT_DENOMINATOR shards. */
@@ -221,7 +221,7 @@ export function advanceEpoch(ctx: ExecContext): { epoch: number } {
   const newEpoch = oldEpoch + 1;
   const oldCommittee = store.committee(oldEpoch, meta.nShards)!;
   // Storage challenges first: their withholding applies to this epoch's rewards below.
-  const burnCommission = settleEpoch(ctx);
+  const { burnCommission, slash } = settleEpoch(ctx);
 
   // --- rewards of the ending epoch (system_state_inner::advance_epoch) ---------------------------
   const acct = store.accounting(oldEpoch);
@@ -247,7 +247,10 @@ export function advanceEpoch(ctx: ExecContext): { epoch: number } {
 
   // --- pools (staking_pool::advance_epoch + process_pending_stake) -------------------------------
   const paidOut = new Map<ObjectId, bigint>();
-  for (const pool of store.pools()) {
+  for (const before of store.pools()) {
+    // A slash (challenges.ts) lands first: on the stake active in the offending epoch.
+    const reason = slash.get(before.nodeId);
+    const pool = reason === undefined ? before : slashPool(ctx, before, oldEpoch, reason);
     let r = rewards.get(pool.nodeId) ?? 0n;
     if (r > 0n && pool.walBalance === 0n) {
       // Nobody left to earn it (Move asserts this away); keep it in the system.
@@ -259,6 +262,7 @@ export function advanceEpoch(ctx: ExecContext): { epoch: number } {
     if (commission > 0n && burnCommission.has(pool.nodeId)) {
       // An offence this epoch (challenges.ts): the operator's commission is burnt, not paid.
       burn(store, commission);
+      recordCommissionBurned(store, pool.nodeId, oldEpoch, commission);
       ctx.emit({ type: 'CommissionBurned', epoch: oldEpoch, nodeId: pool.nodeId, amount: commission });
     } else if (commission > 0n) store.credit(pool.operator, commission);
     if (rewards.has(pool.nodeId)) paidOut.set(pool.nodeId, r);

@@ -44,7 +44,9 @@ import {
   type ChainEvent,
   type ChainEventEnvelope,
   type ChallengeNodeStatus,
+  type ChallengePenaltyRecord,
   type ChallengeReads,
+  type ChallengeSummary,
   type ChallengeRoundInfo,
   type CommitteeInfo,
   type DevChain,
@@ -53,6 +55,7 @@ import {
   type ObjectId,
   type OwnedObject,
   type StakedWal,
+  type StakedWalValue,
   type StorageNodeInfo,
   type StorageResource,
   type SystemState,
@@ -124,12 +127,18 @@ export const MAX_MAX_EPOCHS_AHEAD = 1000;
 export interface SupplyAudit {
   readonly minted: bigint;
   readonly balances: bigint;
+  /**
+   * Staked FROST: the principal of every StakedWal, less the pools' slash debt (principal already
+   * burnt by a slash, settled when those positions are withdrawn at the lowered exchange rate).
+   */
   readonly stakedPrincipal: bigint;
   readonly poolRewards: bigint;
   /** Storage payments not yet distributed (future epochs and rolled-forward leftovers). */
   readonly undistributed: bigint;
-  /** Burnt by penalties (commission of jailed nodes' offending epochs). */
+  /** Burnt by penalties (commission of jailed nodes' offending epochs, stake slashes). */
   readonly burned: bigint;
+  /** Of `burned`, what stake slashing burnt (not a separate bucket: minted = balances + stakedPrincipal + poolRewards + undistributed + burned). */
+  readonly slashed: bigint;
 }
 
 type CallFn = (ctx: ExecContext, args: Readonly<Record<string, unknown>>) => object;
@@ -139,6 +148,8 @@ const CALLS: Record<CallName, CallFn> = {
   reserveSpace: blobs.reserveSpace,
   registerBlob: blobs.registerBlob,
   certifyBlob: blobs.certifyBlob,
+  registerBlobs: blobs.registerBlobs,
+  certifyBlobs: blobs.certifyBlobs,
   extendBlob: blobs.extendBlob,
   extendBlobWithResource: blobs.extendBlobWithResource,
   deleteBlob: blobs.deleteBlob,
@@ -533,10 +544,11 @@ export class LocalChain extends SigningChain implements DevChain, SiteReader, Ch
     return {
       minted: this.store.readMeta().minted,
       balances: this.store.totalBalances(),
-      stakedPrincipal: this.store.totalStakedPrincipal(),
+      stakedPrincipal: this.store.totalStakedPrincipal() - this.store.totalSlashDebt(),
       poolRewards: this.store.totalRewardPools(),
       undistributed: this.store.totalAccountingRewards(),
       burned: challenges.burned(this.store),
+      slashed: challenges.slashedTotal(this.store),
     };
   }
 
@@ -552,6 +564,22 @@ export class LocalChain extends SigningChain implements DevChain, SiteReader, Ch
     return this.execute(this.devDigest('challengeRound'), SYSTEM_ADDRESS, 'startChallengeRound', (ctx) =>
       challenges.startRound(ctx, seed),
     ) as TxEffects & { epoch: number; round: number; nodes: number };
+  }
+
+  /**
+   * Closes the current epoch's open challenge round once its proof window has passed (the chain
+   * server's round clock), so unanswered assignments show as missed or failed without waiting
+   * for the next round. @returns whether a round was closed.
+   */
+  async closeExpiredChallengeRound(): Promise<boolean> {
+    this.assertOpen();
+    const r = challenges.lastRound(this.store, this.store.readMeta().epoch);
+    if (!r || r.closed || Date.now() <= r.startedMs + challenges.readParams(this.store).proofWindowMs) return false;
+    this.execute(this.devDigest('closeChallengeRound'), SYSTEM_ADDRESS, 'closeChallengeRound', (ctx) => {
+      challenges.closeRound(ctx, r);
+      return {};
+    });
+    return true;
   }
 
   /** The chain's challenge and penalty parameters. */
@@ -573,6 +601,18 @@ export class LocalChain extends SigningChain implements DevChain, SiteReader, Ch
     const to = toEpoch ?? this.store.readMeta().epoch;
     const as = challenges.nodeAssignments(this.store, nodeId, fromEpoch, to);
     return { nodeId, ...challenges.tally(as), jailedUntilEpoch: challenges.jailedUntil(this.store, nodeId), rounds: as };
+  }
+
+  /** Settlements (withholding, offences, jail, burnt commission, slashes) over epochs from…to (default: all). */
+  async challengePenalties(fromEpoch = 0, toEpoch?: number, nodeId?: ObjectId): Promise<ChallengePenaltyRecord[]> {
+    this.assertOpen();
+    return challenges.penalties(this.store, fromEpoch, toEpoch ?? this.store.readMeta().epoch, nodeId);
+  }
+
+  /** Current round, last outcomes, jailed nodes, burnt and slashed totals. */
+  async challengeSummary(): Promise<ChallengeSummary> {
+    this.assertOpen();
+    return challenges.summary(this.store, this.store.readMeta().epoch);
   }
 
   // --- reads -----------------------------------------------------------------------------------
@@ -622,6 +662,13 @@ export class LocalChain extends SigningChain implements DevChain, SiteReader, Ch
   async getStakedWal(objectId: ObjectId): Promise<StakedWal | null> {
     this.assertOpen();
     return this.store.getStakedWal(objectId);
+  }
+
+  /** What a StakedWal is worth at its pool's exchange rate now (null if it does not exist). */
+  async stakedWalValue(objectId: ObjectId): Promise<StakedWalValue | null> {
+    this.assertOpen();
+    const s = this.store.getStakedWal(objectId);
+    return s ? staking.stakedWalValue(this.store, s, this.store.readMeta().epoch) : null;
   }
 
   async getNode(nodeId: ObjectId): Promise<StorageNodeInfo | null> {

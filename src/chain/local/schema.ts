@@ -81,6 +81,15 @@ CREATE TABLE IF NOT EXISTS challenge_votes (node_id TEXT PRIMARY KEY, params TEX
 -- Blob IDs invalidated by a committee certificate: never challenged again.
 CREATE TABLE IF NOT EXISTS invalid_blob_ids (blob_id BLOB PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS jail (node_id TEXT PRIMARY KEY, until_epoch INTEGER NOT NULL);
+-- Stake slashing (staking.ts, challenges.ts; added like the challenge tables). A pool's slash debt:
+-- FROST burnt from its stake beyond its rewards pool, still inside StakedWal principals; settled
+-- when those positions are withdrawn at the (lowered) exchange rate.
+CREATE TABLE IF NOT EXISTS pool_slash_debt (node_id TEXT PRIMARY KEY, debt TEXT NOT NULL);
+-- Each committee member's settlement per epoch: its rounds, withholding and penalties.
+CREATE TABLE IF NOT EXISTS challenge_penalties (
+  node_id TEXT NOT NULL, epoch INTEGER NOT NULL, scheduled INTEGER NOT NULL, passed INTEGER NOT NULL, failed INTEGER NOT NULL,
+  missed INTEGER NOT NULL, withholding_bps INTEGER NOT NULL, offence TEXT, jailed_until INTEGER,
+  commission_burned TEXT NOT NULL DEFAULT '0', slashed TEXT NOT NULL DEFAULT '0', PRIMARY KEY (node_id, epoch));
 CREATE TABLE IF NOT EXISTS events (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, tx_digest TEXT NOT NULL, event_seq INTEGER NOT NULL, timestamp_ms INTEGER NOT NULL, body TEXT NOT NULL);
 `;

@@ -4,7 +4,8 @@
  *
  * Pools follow Move's share model (staking_pool.move): a pool has a WAL balance and a number of
  * shares; the exchange rate (WAL per share) is recorded at the start of every epoch; rewards grow
- * the WAL balance, so a stake's worth at withdrawal is its shares at the withdrawal epoch's rate.
+ * the WAL balance and slashes (challenges.ts) shrink it, so a stake's worth at withdrawal is its
+ * shares at the withdrawal epoch's rate, for better or worse (`positionValue`).
  *
  * Epochs of a stake. The local chain selects the next committee at the epoch change itself
  * (there is no separate voting phase), so Move's "committee already selected" branch never applies:
@@ -21,7 +22,7 @@ import { ChainAbortError } from '../../errors.ts';
 import { blsVerify } from '../../crypto/bls.ts';
 import { proofOfPossessionMessage } from '../../protocol/messages.ts';
 import { isQuorum } from '../../protocol/certificate.ts';
-import type { ObjectId, StakedWal } from '../types.ts';
+import type { ObjectId, StakedWal, StakedWalValue } from '../types.ts';
 import {
   argAddress,
   argAmount,
@@ -34,7 +35,7 @@ import {
   requireOwner,
   type ExecContext,
 } from './context.ts';
-import { toShares, toWal, type PoolRow } from './tables.ts';
+import { toShares, toWal, type PoolRow, type Store } from './tables.ts';
 
 /** Longest node name, in characters (staking_pool.move). */
 export const MAX_NODE_NAME_LENGTH = 100;
@@ -158,20 +159,26 @@ export function requestWithdrawStake(ctx: ExecContext, args: Readonly<Record<str
   if (!inCurrentCommittee(ctx, s.nodeId))
     throw new ChainAbortError('EWithdrawDirectly', 'the node is not in the committee: withdraw directly');
   const withdrawEpoch = ctx.meta.epoch + 1;
-  const shares = toShares(ctx.store.exchangeRate(s.nodeId, s.activationEpoch), s.principal);
-  if (shares === 0n) throw new ChainAbortError('EZeroShares', 'stake is worth no pool shares');
-  ctx.store.addPendingWithdraw(s.nodeId, withdrawEpoch, shares);
+  const shares = activeShares(ctx, s);
+  if (shares === 0n && !wipedSince(ctx.store, s, ctx.meta.epoch)) throw new ChainAbortError('EZeroShares', 'stake is worth no pool shares');
+  if (shares > 0n) ctx.store.addPendingWithdraw(s.nodeId, withdrawEpoch, shares);
   const updated: StakedWal = { ...s, withdrawableEpoch: withdrawEpoch };
   ctx.store.putStakedWal(updated);
   return { stakedWal: updated };
 }
 
-/** `withdraw_stake`: pays principal plus rewards (capped by the pool's reward balance) to the sender. */
+/**
+ * `withdraw_stake`: pays the position's value to the sender. A stake that never became active is
+ * paid its principal. An active one is worth its pool shares at the exchange rate of its withdrawal
+ * epoch: while the pool's rate has not fallen below its activation rate that is Move's principal
+ * plus rewards (rewards capped by the pool's rewards); after a slash it is the lower value at the
+ * rate, and the shortfall settles the pool's slash debt (see `adjustReserve`).
+ */
 export function withdrawStake(ctx: ExecContext, args: Readonly<Record<string, unknown>>): { amount: bigint } {
   const s = ownedStakedWal(ctx, args);
   const epoch = ctx.meta.epoch;
   const pool = getPool(ctx, s.nodeId);
-  let rewards = 0n;
+  let value = s.principal;
   if (canWithdrawEarly(ctx, s)) {
     ctx.store.addPendingStake(s.nodeId, s.activationEpoch, -s.principal);
   } else if (s.withdrawableEpoch === null && !inCurrentCommittee(ctx, s.nodeId)) {
@@ -179,9 +186,9 @@ export function withdrawStake(ctx: ExecContext, args: Readonly<Record<string, un
     if (s.activationEpoch > epoch) {
       ctx.store.addPendingStake(s.nodeId, s.activationEpoch, -s.principal);
     } else {
-      const shares = toShares(ctx.store.exchangeRate(s.nodeId, s.activationEpoch), s.principal);
-      ctx.store.addPendingWithdraw(s.nodeId, epoch, shares);
-      rewards = calculateRewards(ctx, s, epoch);
+      const shares = activeShares(ctx, s);
+      if (shares > 0n) ctx.store.addPendingWithdraw(s.nodeId, epoch, shares);
+      value = positionValue(ctx.store, s, pool, epoch);
     }
   } else {
     if (s.withdrawableEpoch === null)
@@ -189,22 +196,74 @@ export function withdrawStake(ctx: ExecContext, args: Readonly<Record<string, un
     if (s.withdrawableEpoch > epoch)
       throw new ChainAbortError('EWithdrawEpochNotReached', `withdrawable from epoch ${s.withdrawableEpoch}, now ${epoch}`);
     if (s.activationEpoch > epoch) throw new ChainAbortError('EActivationEpochNotReached', `stake activates at epoch ${s.activationEpoch}`);
-    rewards = calculateRewards(ctx, s, s.withdrawableEpoch);
+    value = positionValue(ctx.store, s, pool, s.withdrawableEpoch);
   }
-  // Rounding can promise a little more than the pool holds; pay at most what it has (as Move).
-  const paid = rewards < pool.rewardsPool ? rewards : pool.rewardsPool;
-  ctx.store.putPool({ ...pool, rewardsPool: pool.rewardsPool - paid });
+  const amount = payable(ctx.store, pool, value);
+  ctx.store.putPool(adjustReserve(ctx.store, pool, s.principal - amount));
   ctx.store.deleteStakedWal(s.id);
-  const amount = s.principal + paid;
   ctx.store.credit(ctx.sender, amount);
   return { amount };
 }
 
-/** Rewards of `s` between its activation and `withdrawEpoch` (staking_pool::calculate_rewards). */
-function calculateRewards(ctx: ExecContext, s: StakedWal, withdrawEpoch: number): bigint {
-  const shares = toShares(ctx.store.exchangeRate(s.nodeId, s.activationEpoch), s.principal);
-  const wal = toWal(ctx.store.exchangeRate(s.nodeId, withdrawEpoch), shares);
-  return wal > s.principal ? wal - s.principal : 0n;
+/** `value`, but never more than the pool holds (its principals and rewards, less its slash debt). */
+function payable(store: Store, pool: PoolRow, value: bigint): bigint {
+  const holds = store.poolPrincipal(pool.nodeId) + pool.rewardsPool - store.slashDebt(pool.nodeId);
+  return value < holds ? value : holds > 0n ? holds : 0n;
+}
+
+/** Is rate `a` (WAL per share) below rate `b`? An unrecorded rate ({0, 0}) is 1:1. */
+function rateBelow(a: { wal: bigint; shares: bigint }, b: { wal: bigint; shares: bigint }): boolean {
+  const [aw, as] = a.shares === 0n ? [1n, 1n] : [a.wal, a.shares];
+  const [bw, bs] = b.shares === 0n ? [1n, 1n] : [b.wal, b.shares];
+  return aw * bs < bw * as;
+}
+
+/**
+ * What the active position `s` is worth when it leaves at `withdrawEpoch`: its shares (bought at
+ * the activation epoch's rate) at the withdrawal epoch's rate. Without a slash in between this is
+ * staking_pool::calculate_rewards' principal + rewards (never below the principal; rewards at most
+ * the pool's rewards pool). A pool slashed to nothing in between pays 0 even if new stake refilled it.
+ */
+export function positionValue(store: Store, s: StakedWal, pool: PoolRow, withdrawEpoch: number): bigint {
+  const atActivation = store.exchangeRate(s.nodeId, s.activationEpoch);
+  const atWithdrawal = store.exchangeRate(s.nodeId, withdrawEpoch);
+  const shares = toShares(atActivation, s.principal);
+  if (wipedSince(store, s, withdrawEpoch)) return 0n;
+  const wal = toWal(atWithdrawal, shares);
+  if (rateBelow(atWithdrawal, atActivation)) return wal; // slashed since activation: the value at the rate
+  const rewards = wal > s.principal ? wal - s.principal : 0n;
+  return s.principal + (rewards < pool.rewardsPool ? rewards : pool.rewardsPool);
+}
+
+/**
+ * Was the pool of active position `s` slashed to nothing after `s` activated (a rate of 0 WAL for
+ * outstanding shares recorded in activation < epoch ≤ `upTo`)? Its shares are then worth nothing
+ * for good: the pool's share count restarts from the stake that refills it.
+ */
+function wipedSince(store: Store, s: StakedWal, upTo: number): boolean {
+  return (
+    store
+      .q(`SELECT 1 FROM exchange_rates WHERE node_id = ? AND epoch > ? AND epoch <= ? AND wal = '0' AND shares != '0' LIMIT 1`)
+      .get(s.nodeId, s.activationEpoch, upTo) !== undefined
+  );
+}
+
+/** The pool shares active position `s` holds now (0 once its pool was slashed to nothing). */
+function activeShares(ctx: ExecContext, s: StakedWal): bigint {
+  if (wipedSince(ctx.store, s, ctx.meta.epoch)) return 0n;
+  return toShares(ctx.store.exchangeRate(s.nodeId, s.activationEpoch), s.principal);
+}
+
+/**
+ * Moves `delta` FROST into (> 0) or out of (< 0) what the pool holds beyond its StakedWal
+ * principals: its rewards pool while that stays ≥ 0, its slash debt (principal already burnt, to be
+ * settled by lower-valued withdrawals) below that. Exact: `principals + rewardsPool − debt` is what
+ * the pool holds. Writes the debt; the caller writes the returned pool.
+ */
+export function adjustReserve(store: Store, pool: PoolRow, delta: bigint): PoolRow {
+  const net = pool.rewardsPool - store.slashDebt(pool.nodeId) + delta;
+  store.setSlashDebt(pool.nodeId, net < 0n ? -net : 0n);
+  return { ...pool, rewardsPool: net > 0n ? net : 0n };
 }
 
 /**
@@ -229,4 +288,17 @@ export function epochSyncDone(ctx: ExecContext, args: Readonly<Record<string, un
   }
   ctx.emit({ type: 'ShardsReceived', epoch, nodeId: p.nodeId, shards: member.shards });
   return {};
+}
+
+/**
+ * What `s` is worth in `epoch` (the current one): its principal while not yet active; else its
+ * shares at the rate of its withdrawal epoch once that has come (what `withdrawStake` pays), or at
+ * the current rate (rewards and slashes at later epoch changes still move it).
+ */
+export function stakedWalValue(store: Store, s: StakedWal, epoch: number): StakedWalValue {
+  const pool = store.getPool(s.nodeId)!;
+  const state = s.withdrawableEpoch !== null ? 'withdrawing' : s.activationEpoch > epoch ? 'pending' : 'active';
+  const at = s.withdrawableEpoch !== null && s.withdrawableEpoch <= epoch ? s.withdrawableEpoch : epoch;
+  const value = payable(store, pool, s.activationEpoch > epoch ? s.principal : positionValue(store, s, pool, at));
+  return { stakedWalId: s.id, nodeId: s.nodeId, principal: s.principal, state, value, valuedAtEpoch: at };
 }

@@ -521,6 +521,28 @@ export class Store {
     for (const r of this.q('SELECT principal FROM staked_wal').all() as { principal: string }[]) s += BigInt(r.principal);
     return s;
   }
+  /** Principal of the pool's StakedWal objects (pending, active and withdrawing). */
+  poolPrincipal(nodeId: ObjectId): bigint {
+    let s = 0n;
+    for (const r of this.q('SELECT principal FROM staked_wal WHERE node_id = ?').all(nodeId) as { principal: string }[])
+      s += BigInt(r.principal);
+    return s;
+  }
+  /** FROST slashed from the pool beyond its rewards pool and not yet settled by withdrawals (staking.ts). */
+  slashDebt(nodeId: ObjectId): bigint {
+    const r = this.q('SELECT debt FROM pool_slash_debt WHERE node_id = ?').get(nodeId) as { debt: string } | undefined;
+    return r ? BigInt(r.debt) : 0n;
+  }
+  setSlashDebt(nodeId: ObjectId, debt: bigint): void {
+    if (debt === 0n) this.q('DELETE FROM pool_slash_debt WHERE node_id = ?').run(nodeId);
+    else
+      this.q('INSERT OR REPLACE INTO pool_slash_debt(node_id, debt) VALUES (?, ?)').run(nodeId, checkAmount(debt, 'slash debt').toString());
+  }
+  totalSlashDebt(): bigint {
+    let s = 0n;
+    for (const r of this.q('SELECT debt FROM pool_slash_debt').all() as { debt: string }[]) s += BigInt(r.debt);
+    return s;
+  }
   totalRewardPools(): bigint {
     let s = 0n;
     for (const r of this.q('SELECT rewards_pool FROM nodes').all() as { rewards_pool: string }[]) s += BigInt(r.rewards_pool);
@@ -629,8 +651,12 @@ export function toShares(rate: { wal: bigint; shares: bigint }, amount: bigint):
   return (amount * rate.shares) / rate.wal;
 }
 
-/** WAL for `shares` at `rate` (1:1 for an empty pool), rounded down. */
+/**
+ * WAL for `shares` at `rate` (1:1 for an empty pool), rounded down. A pool slashed to nothing
+ * (no WAL, shares outstanding) values every share at 0.
+ */
 export function toWal(rate: { wal: bigint; shares: bigint }, shares: bigint): bigint {
-  if (rate.wal === 0n || rate.shares === 0n) return shares;
+  if (rate.shares === 0n) return shares;
+  if (rate.wal === 0n) return 0n;
   return (shares * rate.wal) / rate.shares;
 }

@@ -16,7 +16,10 @@ import type { SignedTransaction } from '../transaction.ts';
 import type {
   ChallengeReads,
   ChallengeNodeStatus,
+  ChallengePenaltyRecord,
   ChallengeRoundInfo,
+  ChallengeSummary,
+  StakedWalValue,
   Address,
   BlobObject,
   CommitteeInfo,
@@ -245,6 +248,28 @@ export class RemoteChain extends SigningChain implements DevChain, SiteReader, C
     if (toEpoch !== undefined) q.set('toEpoch', String(toEpoch));
     const qs = q.toString();
     return this.get(`/v1/challenges/nodes/${checkId(nodeId, 'node ID')}${qs ? `?${qs}` : ''}`);
+  }
+  /** Settlements over epochs from…to (default: all), of every node or of `nodeId`. */
+  async challengePenalties(fromEpoch?: number, toEpoch?: number, nodeId?: ObjectId): Promise<ChallengePenaltyRecord[]> {
+    for (const [n, v] of [
+      ['fromEpoch', fromEpoch],
+      ['toEpoch', toEpoch],
+    ] as const)
+      if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 0xffff_ffff)) throw new TuskInputError(`${n} must be a u32`);
+    const q = new URLSearchParams();
+    if (fromEpoch !== undefined) q.set('fromEpoch', String(fromEpoch));
+    if (toEpoch !== undefined) q.set('toEpoch', String(toEpoch));
+    if (nodeId !== undefined) q.set('node', checkId(nodeId, 'node ID'));
+    const qs = q.toString();
+    return this.get(`/v1/challenges/penalties${qs ? `?${qs}` : ''}`);
+  }
+  /** Current round, last outcomes, jailed nodes, burnt and slashed totals. */
+  async challengeSummary(): Promise<ChallengeSummary> {
+    return this.get('/v1/challenges/summary');
+  }
+  /** What a StakedWal is worth at its pool's exchange rate now, or null if it does not exist. */
+  async stakedWalValue(objectId: ObjectId): Promise<StakedWalValue | null> {
+    return this.get(`/v1/staked-wal/${checkId(objectId, 'object ID')}/value`, true);
   }
   async ownedObjects(address: Address): Promise<OwnedObject[]> {
     return this.get(`/v1/owners/${checkId(address, 'address')}/objects`);

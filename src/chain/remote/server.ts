@@ -25,9 +25,10 @@ import { ChainAbortError, ChainUnavailableError, TuskError, TuskInputError } fro
 import { isSiteReader } from '../site-objects.ts';
 import { decodeChainJson, encodeChainJson } from '../json.ts';
 import type { SignedTransaction } from '../transaction.ts';
-import type { ChallengeReads, DevChain } from '../types.ts';
+import type { ChallengeReads, DevChain, StakedWalValue } from '../types.ts';
 import { pause } from '../../util/async.ts';
 import { httpServerFactory, limitConnections, watchBody } from '../../http/guard.ts';
+import { hasChallengeClock, runChallengeClock, type ChallengeClockChain } from './challenge-clock.ts';
 
 /** What the server needs from the chain it serves: `LocalChain` satisfies it. */
 export interface ServableChain extends DevChain {
@@ -35,9 +36,18 @@ export interface ServableChain extends DevChain {
   submit(tx: SignedTransaction): Promise<unknown>;
 }
 
+function hasStakeValues(chain: ServableChain): chain is ServableChain & { stakedWalValue(id: string): Promise<StakedWalValue | null> } {
+  return typeof (chain as { stakedWalValue?: unknown }).stakedWalValue === 'function';
+}
+
 function hasChallenges(chain: ServableChain): chain is ServableChain & ChallengeReads {
   const c = chain as Partial<ChallengeReads>;
-  return typeof c.challengeRounds === 'function' && typeof c.challengeStatus === 'function';
+  return (
+    typeof c.challengeRounds === 'function' &&
+    typeof c.challengeStatus === 'function' &&
+    typeof c.challengePenalties === 'function' &&
+    typeof c.challengeSummary === 'function'
+  );
 }
 
 /** Options of `startChainServer`. */
@@ -60,6 +70,12 @@ export interface ChainServerOptions {
    * restarted server keeps the schedule and the duration fixed at genesis. Default false.
    */
   readonly epochClock?: boolean;
+  /**
+   * Run the storage-challenge round clock (./challenge-clock.ts): R rounds per epoch at
+   * `epochStart + T·(r+1)/(R+1)`, expired rounds closed. Needs a chain with challenges (LocalChain).
+   * Default false.
+   */
+  readonly challengeClock?: boolean;
   /** Upper bound of a long poll's `waitMs` (default 30 000). */
   readonly maxWaitMs?: number;
   /** Request body limit in bytes (default 1 MiB: a transaction is a few KiB). */
@@ -225,6 +241,7 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
   if (options.devRoutes !== undefined && typeof options.devRoutes !== 'boolean') throw new TuskInputError('devRoutes must be a boolean');
   // Unauthenticated minting must not reach the network by accident: off unless loopback or asked for.
   const devRoutes = options.devRoutes ?? isLoopbackHost(host);
+  if (options.challengeClock && !hasChallengeClock(chain)) throw new TuskInputError('challengeClock needs a chain with storage challenges');
   if (!Number.isInteger(maxWaitMs) || maxWaitMs < 0) throw new TuskInputError('maxWaitMs must be a non-negative integer');
   if (!Number.isInteger(bodyLimit) || bodyLimit < 1024) throw new TuskInputError('bodyLimit must be an integer ≥ 1024');
   const onError = options.onError ?? ((e: unknown) => process.stderr.write(`tusk chain server: ${(e as Error)?.stack ?? String(e)}\n`));
@@ -329,6 +346,8 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
   get('/v1/blobs/:id', (req) => orNotFound('blob object', chain.getBlob(addressParam(req.params.id, 'object ID'))));
   get('/v1/storage/:id', (req) => orNotFound('storage resource', chain.getStorage(addressParam(req.params.id, 'object ID'))));
   get('/v1/staked-wal/:id', (req) => orNotFound('staked WAL', chain.getStakedWal(addressParam(req.params.id, 'object ID'))));
+  if (hasStakeValues(chain))
+    get('/v1/staked-wal/:id/value', (req) => orNotFound('staked WAL', chain.stakedWalValue(addressParam(req.params.id, 'object ID'))));
   get('/v1/nodes', () => chain.nodes());
   // Storage challenges (docs/challenges.md), when the chain has them.
   if (hasChallenges(chain)) {
@@ -340,6 +359,14 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
         intQuery(req.query.toEpoch, 'toEpoch', 0, 0xffff_ffff),
       ),
     );
+    get('/v1/challenges/penalties', (req) =>
+      chain.challengePenalties(
+        intQuery(req.query.fromEpoch, 'fromEpoch', 0, 0xffff_ffff),
+        intQuery(req.query.toEpoch, 'toEpoch', 0, 0xffff_ffff),
+        req.query.node === undefined ? undefined : addressParam(req.query.node, 'node ID'),
+      ),
+    );
+    get('/v1/challenges/summary', () => chain.challengeSummary());
   }
   get('/v1/nodes/:id', (req) => orNotFound('storage node', chain.getNode(addressParam(req.params.id, 'node ID'))));
   get('/v1/owners/:address/objects', (req) => chain.ownedObjects(addressParam(req.params.address, 'address')));
@@ -439,6 +466,9 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
   const address = await app.listen({ host, port: options.port ?? 0 });
   const port = (app.server.address() as { port: number }).port;
   const clock = options.epochClock ? startEpochClock(chain, shutdown.signal, onError, log, noteEpoch) : undefined;
+  const roundClock = options.challengeClock
+    ? runChallengeClock(chain as unknown as ChallengeClockChain, shutdown.signal, onError, log)
+    : undefined;
 
   let closing: Promise<void> | undefined;
   return {
@@ -450,6 +480,7 @@ export async function startChainServer(options: ChainServerOptions): Promise<Cha
       closing ??= (async () => {
         shutdown.abort();
         await clock;
+        await roundClock;
         await app.close();
       })();
       return closing;
