@@ -196,7 +196,7 @@ describe('sliver recovery requests', () => {
       // Only the primary axis was asked again: the secondary slivers were kept from the first attempt.
       const sinceUp = (peers[0].requests.get(blobIdToString(blobs[0].blobId)) ?? 0) - before;
       expect(sinceUp).toBeLessThanOrEqual(1);
-      expect(queue.sweep()).toBe(0); // nothing left to queue
+      expect(await queue.sweep()).toBe(0); // nothing left to queue
     } finally {
       await queue.stop();
       expander.close();
