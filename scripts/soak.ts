@@ -41,6 +41,7 @@ import { CodecPool } from '../src/pool/codec-pool.ts';
 import { FROST_PER_WAL, type CommitteeInfo } from '../src/chain/types.ts';
 import { inSlots } from '../src/util/slots.ts';
 import { sleep } from '../src/util/async.ts';
+import { mulberry32 } from '../src/util/mulberry32.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -68,18 +69,7 @@ if (!Number.isInteger(maxEpochs) || maxEpochs < 1) throw new Error('--max-epochs
 for (const [k, v] of Object.entries({ minutes, seed, nodeCount, nShards, concurrency, maxSize }))
   if (!Number.isFinite(v) || v < 0) throw new Error(`--${k} must be a non-negative number`);
 
-/** mulberry32: a small seeded PRNG, so a run's decisions repeat for a seed (timing aside). */
-function rng(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = rng(seed);
+const rand = mulberry32(seed);
 const pick = <T>(a: readonly T[]): T => a[Math.floor(rand() * a.length)];
 const between = (lo: number, hi: number) => lo + rand() * (hi - lo);
 

@@ -18,18 +18,7 @@ import {
 } from '../../src/chain/local/challenges.ts';
 import { BlobWeights, sampleItems, type ChallengeableBlob } from '../../src/challenge/sampler.ts';
 import type { ChallengeOutcome } from '../../src/chain/types.ts';
-
-/** A small deterministic PRNG (mulberry32): the runs are reproducible from their index. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../src/util/mulberry32.ts';
 
 function bytes(rand: () => number, n: number): Uint8Array {
   return Uint8Array.from({ length: n }, () => Math.floor(rand() * 256));
@@ -42,7 +31,7 @@ const R = params.roundsPerEpoch;
 
 /** 300 blobs of 1 KiB … 2 MiB (a fixed population; each run deletes its own slivers). */
 const population: ChallengeableBlob[] = (() => {
-  const rand = prng(7);
+  const rand = mulberry32(7);
   return Array.from({ length: 300 }, () => ({
     blobId: bytes(rand, 32),
     rootHash: bytes(rand, 32),
@@ -109,7 +98,7 @@ function playRound(seed: Uint8Array, dropped: Set<string>, strategy: Strategy, e
  * @returns per epoch the reward fraction kept, the epoch of the first failed/missed round and of the jail.
  */
 function playRun(run: number, x: number, strategy: Strategy, epochs: number) {
-  const rand = prng(1000 + run);
+  const rand = mulberry32(1000 + run);
   const { dropped, fraction } = dropSlivers(rand, x);
   const history: ChallengeAssignment[] = [];
   const kept: number[] = [];
@@ -191,7 +180,7 @@ describe('challenge simulation (sampler and penalty rule of the chain, 1000 seed
   });
 
   it('an honest node is never penalised over 1000 epochs with blob churn', () => {
-    const rand = prng(99);
+    const rand = mulberry32(99);
     let blobs = population.slice(0, 50);
     const history: ChallengeAssignment[] = [];
     let penalties = 0;

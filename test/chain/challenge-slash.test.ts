@@ -18,6 +18,7 @@ import { toShares, toWal } from '../../src/chain/local/tables.ts';
 import type { ChainEvent, ObjectId } from '../../src/chain/types.ts';
 import { advanceAndSync, HeldBlobs, type Behaviour } from './challenge-helpers.ts';
 import { expectSupplyConserved, fundedAccount, setupCommittee, type TestNode } from './local-helpers.ts';
+import { mulberry32 } from '../../src/util/mulberry32.ts';
 
 const N = 10;
 const WAL = 10n ** 9n;
@@ -216,24 +217,12 @@ describe('a pool slashed to nothing', () => {
   });
 });
 
-/** mulberry32: reproducible runs from their index. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('seeded runs over the real chain: random stakes, withdrawals and data loss', () => {
   it('every epoch: supply exact, only the offending pools lose exactly slashBps, every payout is its shares at the rate', async () => {
     let slashes = 0,
       belowPrincipal = 0;
     for (let run = 0; run < 4; run++) {
-      const rand = prng(500 + run);
+      const rand = mulberry32(500 + run);
       const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
       const slashBps = 500 + Math.floor(rand() * 4500);
       await chain.close();

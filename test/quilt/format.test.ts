@@ -22,6 +22,7 @@ import { computeBlobMetadata } from '../../src/codec/encode.ts';
 import { blobIdToString } from '../../src/codec/blob-id.ts';
 import { TuskInputError } from '../../src/errors.ts';
 import { officialBlobId, blobIdToBase64Url } from '../helpers/official.ts';
+import { mulberry32 } from '../../src/util/mulberry32.ts';
 
 const SLOW = process.env.TUSK_SLOW === '1';
 const te = new TextEncoder();
@@ -183,17 +184,6 @@ describe('reading the format back', () => {
 
 // --- differential against the official SDK ---
 
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 // 1-, 2-, 3- and 4-byte UTF-8. No char in U+E000–U+FFFF: mixed with supplementary chars it sorts
 // differently in the SDK (mismatch §3.8 #1, pinned separately).
 const ALPHABET = ['a', 'b', 'Z', '0', '.', '_', '-', 'é', 'ß', 'Ω', '中', '文', 'ア', '😀', '𝄞'];
@@ -268,7 +258,7 @@ describe.skipIf(process.env.TUSK_WASM === 'scalar')('differential: official enco
       ];
   for (const c of cases) {
     it(`n = ${c.n}: ${c.quilts} random quilts (1…${c.maxPatches} patches, 0 B…${c.maxSize} B)`, () => {
-      const r = rng(c.n * 7919 + c.quilts);
+      const r = mulberry32(c.n * 7919 + c.quilts);
       const columns = quiltGeometry(c.n).columns;
       const cap = c.maxPatches === 'max' ? columns - 1 : c.maxPatches;
       for (let i = 0; i < c.quilts; i++) {
@@ -282,7 +272,7 @@ describe.skipIf(process.env.TUSK_WASM === 'scalar')('differential: official enco
   }
 
   it('n = 1000 with quilt ID and patch IDs (one quilt of 40 patches)', () => {
-    compareWithSdk(randomQuilt(rng(1000), 1000, 40, 2048), 1000, true);
+    compareWithSdk(randomQuilt(mulberry32(1000), 1000, 40, 2048), 1000, true);
   });
 });
 
@@ -318,7 +308,7 @@ describe.skipIf(process.env.TUSK_WASM === 'scalar')('pinned deviations of the TS
   it('#3 first patch column: the index prefix counts (the SDK reader omits it and is off by one near a column boundary)', () => {
     // Find quilts whose index ends within the last 5 bytes of a column: there ⌈L/(R·S)⌉ (SDK
     // reader) < ⌈(5 + L)/(R·S)⌉ (Rust, Tusk).
-    const r = rng(33);
+    const r = mulberry32(33);
     let found = 0;
     for (let i = 0; i < 400 && found < 3; i++) {
       const blobs = randomQuilt(r, 10, 1 + Math.floor(r() * 5), 600);
