@@ -54,6 +54,20 @@ export interface RemoteChainOptions {
   readonly retryBaseDelayMs?: number;
 }
 
+/** `fromEpoch` / `toEpoch` query parameters (each optional); throws TuskInputError when one is not a u32. */
+function epochRangeQuery(fromEpoch?: number, toEpoch?: number): URLSearchParams {
+  const q = new URLSearchParams();
+  for (const [n, v] of [
+    ['fromEpoch', fromEpoch],
+    ['toEpoch', toEpoch],
+  ] as const) {
+    if (v === undefined) continue;
+    if (!Number.isInteger(v) || v < 0 || v > 0xffff_ffff) throw new TuskInputError(`${n} must be a u32`);
+    q.set(n, String(v));
+  }
+  return q;
+}
+
 /**
  * A chain reached over HTTP.
  * @remarks Stateless apart from the cached chain ID; any number of instances may share a server.
@@ -238,27 +252,13 @@ export class RemoteChain extends SigningChain implements DevChain, SiteReader, C
   }
   /** One node's challenge record over epochs from…to (default: all). */
   async challengeStatus(nodeId: ObjectId, fromEpoch?: number, toEpoch?: number): Promise<ChallengeNodeStatus> {
-    for (const [n, v] of [
-      ['fromEpoch', fromEpoch],
-      ['toEpoch', toEpoch],
-    ] as const)
-      if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 0xffff_ffff)) throw new TuskInputError(`${n} must be a u32`);
-    const q = new URLSearchParams();
-    if (fromEpoch !== undefined) q.set('fromEpoch', String(fromEpoch));
-    if (toEpoch !== undefined) q.set('toEpoch', String(toEpoch));
+    const q = epochRangeQuery(fromEpoch, toEpoch);
     const qs = q.toString();
     return this.get(`/v1/challenges/nodes/${checkId(nodeId, 'node ID')}${qs ? `?${qs}` : ''}`);
   }
   /** Settlements over epochs from…to (default: all), of every node or of `nodeId`. */
   async challengePenalties(fromEpoch?: number, toEpoch?: number, nodeId?: ObjectId): Promise<ChallengePenaltyRecord[]> {
-    for (const [n, v] of [
-      ['fromEpoch', fromEpoch],
-      ['toEpoch', toEpoch],
-    ] as const)
-      if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 0xffff_ffff)) throw new TuskInputError(`${n} must be a u32`);
-    const q = new URLSearchParams();
-    if (fromEpoch !== undefined) q.set('fromEpoch', String(fromEpoch));
-    if (toEpoch !== undefined) q.set('toEpoch', String(toEpoch));
+    const q = epochRangeQuery(fromEpoch, toEpoch);
     if (nodeId !== undefined) q.set('node', checkId(nodeId, 'node ID'));
     const qs = q.toString();
     return this.get(`/v1/challenges/penalties${qs ? `?${qs}` : ''}`);
