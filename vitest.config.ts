@@ -1,6 +1,7 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
-// The codec suite runs against both WebAssembly flavours (src/wasm/kernel.ts reads TUSK_WASM).
+// The codec suite runs against every WebAssembly flavour (relaxed, simd, scalar: src/wasm/kernel.ts
+// reads TUSK_WASM).
 // The chain, storage-node and network suites (test/chain, test/node, test/network) exercise
 // processes, HTTP and SQLite rather than the kernels, so they run once, in the `system` project,
 // on the SIMD build. test/age (age encryption, no kernels) runs there too.
@@ -28,6 +29,15 @@ export default defineConfig({
         test: {
           name: 'simd',
           env: { TUSK_WASM: 'simd' },
+          include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...systemSuites],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'relaxed',
+          env: { TUSK_WASM: 'relaxed' },
           include: ['test/**/*.test.ts'],
           exclude: [...configDefaults.exclude, ...systemSuites],
         },

@@ -8,7 +8,7 @@ import { GF16, GF8 } from './rs/field';
 import { encode } from './rs/encode';
 import { decode } from './rs/decode';
 
-export { gf16Init, gf16Attach, gf16TableBytes, gf16ExpPtr, gf16LogPtr, gf16SkewPtr, gf16Mul128Ptr } from './gf16/tables';
+export { gf16Init, gf16Attach, gf16TableBytes, gf16ExpPtr, gf16LogPtr, gf16SkewPtr, gf16Mul128Ptr, gf16Mul128Row } from './gf16/tables';
 export { gf8Init, gf8Attach, gf8TableBytes, gf8ExpPtr, gf8LogPtr, gf8SkewPtr } from './gf8/tables';
 export { gf16InitLogWalsh, gf16AttachLogWalsh } from './rs/fwht16';
 export { rsWorkShards } from './rs/encode';

@@ -1,5 +1,6 @@
 /**
- * Builds the two WebAssembly flavours of the kernels from the same AssemblyScript sources:
+ * Builds the three WebAssembly flavours of the kernels from the same AssemblyScript sources:
+ *   build/tusk-relaxed.wasm (--enable simd,relaxed-simd: relaxed_swizzle table lookups)
  *   build/tusk-simd.wasm   (--enable simd: i8x16.swizzle multiply, vector butterflies)
  *   build/tusk-scalar.wasm (no SIMD: runs on engines without WebAssembly SIMD)
  * The runtime picks one with WebAssembly.validate (src/wasm/load.ts).
@@ -26,7 +27,7 @@ function newestSource(dir: string): number {
 const srcTime = Math.max(newestSource(join(root, 'assembly')), statSync(join(root, 'asconfig.json')).mtimeMs);
 mkdirSync(join(root, 'build'), { recursive: true });
 
-for (const target of ['simd', 'scalar']) {
+for (const target of ['simd', 'relaxed', 'scalar']) {
   const out = join(root, 'build', `tusk-${target}.wasm`);
   if (!force && existsSync(out) && statSync(out).mtimeMs > srcTime) continue;
   const { error, stderr } = await main(

@@ -1,7 +1,8 @@
 /**
- * computeFileMetadata (src/stream/file-metadata.ts): a file read straight into kernel memory, row
- * tasks overlapping the reads, systematic columns hashed in place — the same metadata as the
- * in-memory encoder and the official one, on pools of 1 and 2 workers, in both wasm flavours.
+ * computeFileMetadata (src/stream/file-metadata.ts): a file read piecewise into per-slot kernel
+ * buffers (rows for the row tasks, then columns for the systematic column tasks: never the whole
+ * blob) — the same metadata as the in-memory encoder and the official one, on pools of 1 and 2
+ * workers and on a caller-slot pool, in both wasm flavours.
  */
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +17,7 @@ import { blobIdToBase64Url, officialBlobId } from './helpers/official.ts';
 
 describe('computeFileMetadata', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tusk-file-meta-'));
-  const pools = [new CodecPool({ threads: 1 }), new CodecPool({ threads: 2 })];
+  const pools = [new CodecPool({ threads: 1 }), new CodecPool({ threads: 2 }), new CodecPool({ threads: 1, callerSlot: true })];
   afterAll(async () => {
     await Promise.all(pools.map((p) => p.close()));
     rmSync(dir, { recursive: true, force: true });
@@ -45,6 +46,13 @@ describe('computeFileMetadata', () => {
       }
     });
   }
+
+  it('an aborted signal stops the read with its reason', async () => {
+    const path = join(dir, 'abort.bin');
+    writeFileSync(path, randomBytes(100_000, 3));
+    const signal = AbortSignal.abort(new Error('stop here'));
+    await expect(computeFileMetadata(path, { nShards: 10, pool: pools[0], signal })).rejects.toThrow(/stop here/);
+  });
 
   it('computeStreamMetadata (bounded memory, no sliver kept): same metadata, no temporary files left', async () => {
     for (const [n, size, encoding] of [

@@ -4,6 +4,12 @@ import { encodeBlob } from '../src/codec/encode.ts';
 import { encodeBlobAsync, computeBlobMetadataAsync } from '../src/pool/async-codec.ts';
 import { CodecPool } from '../src/pool/codec-pool.ts';
 import { randomBytes } from './helpers/blobs.ts';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { defaultKernel } from '../src/wasm/kernel.ts';
+import type { StripeTask } from '../src/codec/tasks.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 describe('CodecPool', () => {
   const pools = [new CodecPool({ threads: 1 }), new CodecPool({ threads: 2 })];
@@ -54,6 +60,80 @@ describe('CodecPool', () => {
     for (let i = 0; i < 100; i++) {
       if (Buffer.compare(got.primarySlivers[i].toBcs(), ref.primarySlivers[i].toBcs()) !== 0) throw new Error(`primary ${i} differs`);
       if (Buffer.compare(got.secondarySlivers[i].toBcs(), ref.secondarySlivers[i].toBcs()) !== 0) throw new Error(`secondary ${i} differs`);
+    }
+  });
+
+  it('callerSlot: the calling thread runs one chain itself, same bytes', async () => {
+    const pool = new CodecPool({ threads: 1, callerSlot: true });
+    try {
+      expect(pool.slots).toBe(2);
+      const data = randomBytes(700_001, 9);
+      const ref = encodeBlob(data, { nShards: 300 });
+      const meta = await computeBlobMetadataAsync(data, { nShards: 300, pool });
+      expect(Buffer.from(meta.metadata.toBcs()).equals(Buffer.from(ref.metadata.toBcs()))).toBe(true);
+      const got = await encodeBlobAsync(data, { nShards: 300, pool });
+      expect(got.blobIdString).toBe(ref.blobIdString);
+      for (let i = 0; i < 300; i++) {
+        if (Buffer.compare(got.primarySlivers[i].toBcs(), ref.primarySlivers[i].toBcs()) !== 0) throw new Error(`primary ${i} differs`);
+      }
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("a task's error reaches the caller, and the worker keeps serving", async () => {
+    const kernel = defaultKernel();
+    const bad: StripeTask = {
+      kind: 'roots',
+      n: 4,
+      first: 0,
+      count: 1,
+      leafHashes: 0,
+      pairHashes: kernel.memory.buffer.byteLength,
+      scratch: 0,
+    };
+    // Under vitest every task is bounds-checked before it runs (CHECK_TASKS), in the worker too.
+    await expect(pools[0].run(kernel, bad)).rejects.toThrow(/outside memory/);
+    const data = randomBytes(10_001, 5);
+    const meta = await computeBlobMetadataAsync(data, { nShards: 10, pool: pools[0] });
+    expect(meta.blobIdString).toBe(encodeBlob(data, { nShards: 10 }).blobIdString);
+  });
+
+  it('an idle pool does not keep the process alive (no close needed to exit)', () => {
+    const script = [
+      "const { CodecPool } = await import('./src/pool/codec-pool.ts');",
+      "const { computeBlobMetadataAsync } = await import('./src/pool/async-codec.ts');",
+      'const pool = new CodecPool({ threads: 2 });',
+      'const m = await computeBlobMetadataAsync(new Uint8Array(1000), { nShards: 10, pool });',
+      'console.log(m.blobIdString);',
+    ].join('\n');
+    const out = execFileSync(process.execPath, ['-e', script], { cwd: ROOT, timeout: 60_000, encoding: 'utf8' });
+    expect(out.trim()).toBe(encodeBlob(new Uint8Array(1000), { nShards: 10 }).blobIdString);
+  });
+
+  it('close() lets queued tasks finish, then refuses new ones', async () => {
+    const pool = new CodecPool({ threads: 1 });
+    const kernel = defaultKernel();
+    const mark = kernel.mark();
+    try {
+      const leaves = kernel.alloc(4 * 32);
+      const out = kernel.alloc(64);
+      const scratch = kernel.alloc(64);
+      kernel.u8().fill(7, leaves, leaves + 4 * 32);
+      const task: StripeTask = { kind: 'roots', n: 2, first: 0, count: 1, leafHashes: leaves, pairHashes: out, scratch };
+      const queued = pool.run(kernel, task);
+      const closing = pool.close();
+      await queued; // queued before close(): it runs
+      await closing;
+      expect(
+        kernel
+          .u8()
+          .subarray(out, out + 64)
+          .some((b) => b !== 0),
+      ).toBe(true);
+      await expect(pool.run(kernel, task)).rejects.toThrow(/closed/);
+    } finally {
+      kernel.release(mark);
     }
   });
 

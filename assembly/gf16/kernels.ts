@@ -6,22 +6,30 @@
 // lookups per 16 elements. The scalar build uses LOG/EXP directly (2 lookups per element), which
 // beats 8 byte-table lookups per element without vector shuffles.
 
-import { mul, mul128Ptr } from './tables';
+import { mul, mul128Row } from './tables';
 import { xorInto } from '../rs/xor';
+
+/**
+ * Table lookup of 16 nibbles (indices 0…15). With relaxed SIMD, `relaxed_swizzle`: its result is
+ * only implementation-defined for indices ≥ 16, which never occur here, and on x64 it is a bare
+ * `pshufb` where `swizzle` first saturates the indices (an extra `paddusb` per lookup).
+ */
+// @ts-ignore: decorator
+@inline export function lookup16(t: v128, idx: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return i8x16.relaxed_swizzle(t, idx);
+  return i8x16.swizzle(t, idx);
+}
 
 // @ts-ignore: decorator
 @inline function nibbleProduct(t0: v128, t1: v128, t2: v128, t3: v128, n0: v128, n1: v128, n2: v128, n3: v128): v128 {
-  return v128.xor(
-    v128.xor(i8x16.swizzle(t0, n0), i8x16.swizzle(t1, n1)),
-    v128.xor(i8x16.swizzle(t2, n2), i8x16.swizzle(t3, n3)),
-  );
+  return v128.xor(v128.xor(lookup16(t0, n0), lookup16(t1, n1)), v128.xor(lookup16(t2, n2), lookup16(t3, n3)));
 }
 
 /** x = x · m (m given as log, no sentinel: 65535 means one) over `bytes` bytes. */
 export function mulInPlace(x: usize, bytes: usize, logM: u32): void {
   const end = x + bytes;
   if (ASC_FEATURE_SIMD) {
-    const t = mul128Ptr + (<usize>logM << 7);
+    const t = mul128Row(logM);
     const lo0 = v128.load(t), lo1 = v128.load(t, 16), lo2 = v128.load(t, 32), lo3 = v128.load(t, 48);
     const hi0 = v128.load(t, 64), hi1 = v128.load(t, 80), hi2 = v128.load(t, 96), hi3 = v128.load(t, 112);
     const mask = i8x16.splat(0x0f);
@@ -62,7 +70,7 @@ export function fftButterfly(x: usize, y: usize, bytes: usize, logM: u32): void 
   }
   const end = x + bytes;
   if (ASC_FEATURE_SIMD) {
-    const t = mul128Ptr + (<usize>logM << 7);
+    const t = mul128Row(logM);
     const lo0 = v128.load(t), lo1 = v128.load(t, 16), lo2 = v128.load(t, 32), lo3 = v128.load(t, 48);
     const hi0 = v128.load(t, 64), hi1 = v128.load(t, 80), hi2 = v128.load(t, 96), hi3 = v128.load(t, 112);
     const mask = i8x16.splat(0x0f);
@@ -106,7 +114,7 @@ export function ifftButterfly(x: usize, y: usize, bytes: usize, logM: u32): void
   }
   const end = x + bytes;
   if (ASC_FEATURE_SIMD) {
-    const t = mul128Ptr + (<usize>logM << 7);
+    const t = mul128Row(logM);
     const lo0 = v128.load(t), lo1 = v128.load(t, 16), lo2 = v128.load(t, 32), lo3 = v128.load(t, 48);
     const hi0 = v128.load(t, 64), hi1 = v128.load(t, 80), hi2 = v128.load(t, 96), hi3 = v128.load(t, 112);
     const mask = i8x16.splat(0x0f);

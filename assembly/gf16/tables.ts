@@ -5,7 +5,10 @@
 //   EXP    65536 × u16   (EXP[65535] = EXP[0] = 1)
 //   LOG    65536 × u16   (LOG[0] = 65535)
 //   SKEW   65536 × u16   (65535 used entries + 1 pad)
-//   MUL128 65536 × 128 B nibble product tables lo[0..3], hi[0..3] per log_m (8 MiB)
+//   MUL128 65536 × 128 B nibble product tables lo[0..3], hi[0..3] per log_m (8 MiB), each row
+//          built on first use (mul128Row): an encode uses a few thousand multipliers, and building
+//          all 8 MiB up front cost every process ~50 ms of CPU plus the first touch of 8 MiB
+//   BUILT  65536 bits: row log_m of MUL128 is built (set atomically after the row is written)
 // Kernels read them through the pointers below; nothing here allocates.
 
 export const GF_BITS: i32 = 16;
@@ -19,6 +22,8 @@ export let expPtr: usize = 0;
 export let logPtr: usize = 0;
 export let skewPtr: usize = 0;
 export let mul128Ptr: usize = 0;
+export let builtPtr: usize = 0;
+const BUILT_BYTES: usize = 65536 / 8;
 
 // @ts-ignore: decorator
 @inline export function expAt(i: u32): u32 {
@@ -62,7 +67,25 @@ const CANTOR_BASIS: StaticArray<u16> = [
 
 /** Bytes the host must reserve for gf16Init. */
 export function gf16TableBytes(): usize {
-  return 3 * TABLE_U16_BYTES + MUL128_BYTES;
+  return 3 * TABLE_U16_BYTES + MUL128_BYTES + BUILT_BYTES;
+}
+
+/**
+ * The Mul128 row of multiplier log_m (128 bytes), built on first use. Threads sharing the memory
+ * may race to build the same row: they write identical bytes, and a thread that sees the row's
+ * BUILT bit (seq-cst atomic, set after the row's stores) sees the row.
+ */
+// @ts-ignore: decorator
+@inline export function mul128Row(logM: u32): usize {
+  const word = builtPtr + (<usize>(logM >> 5) << 2);
+  const bit: u32 = 1 << (logM & 31);
+  if ((atomic.load<u32>(word) & bit) == 0) buildMul128Row(logM, word, bit);
+  return mul128Ptr + (<usize>logM << 7);
+}
+
+/** Exported mul128Row (tests: every row against the crate's table). */
+export function gf16Mul128Row(logM: u32): usize {
+  return mul128Row(logM);
 }
 
 export function gf16ExpPtr(): usize { return expPtr; }
@@ -79,14 +102,15 @@ export function gf16Attach(base: usize): void {
   logPtr = base + TABLE_U16_BYTES;
   skewPtr = base + 2 * TABLE_U16_BYTES;
   mul128Ptr = base + 3 * TABLE_U16_BYTES;
+  builtPtr = mul128Ptr + MUL128_BYTES;
 }
 
 /** Builds every GF(2^16) table at `base` (gf16TableBytes() bytes, 64-aligned, host-owned). */
 export function gf16Init(base: usize): void {
   gf16Attach(base);
+  memory.fill(builtPtr, 0, BUILT_BYTES);
   initExpLog();
   initSkew();
-  initMul128();
 }
 
 function initExpLog(): void {
@@ -152,16 +176,15 @@ function initSkew(): void {
 }
 
 
-function initMul128(): void {
-  // Entry for log_m: lo[n][x], hi[n][x] = low/high byte of mul(x << 4n, log_m), n = 0…3, x = 0…15.
-  for (let m: u32 = 0; m < 65536; m++) {
-    const row = mul128Ptr + (<usize>m << 7);
-    for (let n: u32 = 0; n < 4; n++) {
-      for (let x: u32 = 0; x < 16; x++) {
-        const p = mul(x << (n << 2), m);
-        store<u8>(row + (n << 4) + x, <u8>p);
-        store<u8>(row + 64 + (n << 4) + x, <u8>(p >> 8));
-      }
+function buildMul128Row(m: u32, word: usize, bit: u32): void {
+  // Row for log_m: lo[n][x], hi[n][x] = low/high byte of mul(x << 4n, log_m), n = 0…3, x = 0…15.
+  const row = mul128Ptr + (<usize>m << 7);
+  for (let n: u32 = 0; n < 4; n++) {
+    for (let x: u32 = 0; x < 16; x++) {
+      const p = mul(x << (n << 2), m);
+      store<u8>(row + (n << 4) + x, <u8>p);
+      store<u8>(row + 64 + (n << 4) + x, <u8>(p >> 8));
     }
   }
+  atomic.or<u32>(word, bit);
 }

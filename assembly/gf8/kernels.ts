@@ -3,10 +3,11 @@
 
 import { mul8, mul8Ptr } from './tables';
 import { xorInto } from '../rs/xor';
+import { lookup16 } from '../gf16/kernels';
 
 // @ts-ignore: decorator
 @inline function product(lo: v128, hi: v128, v: v128): v128 {
-  return v128.xor(i8x16.swizzle(lo, v128.and(v, i8x16.splat(0x0f))), i8x16.swizzle(hi, i8x16.shr_u(v, 4)));
+  return v128.xor(lookup16(lo, v128.and(v, i8x16.splat(0x0f))), lookup16(hi, i8x16.shr_u(v, 4)));
 }
 
 /** FFT butterfly: if m ≠ 255 { x ^= y·m }; y ^= x. */

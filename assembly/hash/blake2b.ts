@@ -6,14 +6,26 @@
 //
 // Every pointer is a byte offset into the host-owned memory; nothing here allocates. Reads never
 // touch bytes outside the input ranges (no over-reads, so inputs may end at the end of memory).
-// SIMD builds hash two independent messages per i64x2 vector (lanes = two leaves, two inner nodes);
-// an odd leftover goes through the scalar i64 path. See blake2b-compress.ts for F.
+// The two-lane paths hash two independent messages per i64x2 vector (lanes = two leaves, two inner
+// nodes; an odd leftover goes through the scalar i64 path) — see SIMD_HASH_LANES for why they are
+// off. See blake2b-compress.ts for F.
 import {
   compressSingle1, compressSingle9, compressSingle16, compressChained16,
   compress2xSingle1, compress2xSingle9, compress2xSingle16, compress2xChained16,
   initState,
   HA0, HA1, HA2, HA3, HB0, HB1, HB2, HB3,
 } from './blake2b-compress';
+
+/**
+ * Whether SIMD builds hash two messages per i64x2 vector. Off: in V8 (Node 24, x64 EPYC) the
+ * scalar i64 compression is faster at every size the codec hashes — `node bench/blake2b.ts`,
+ * min of repeated calls, 2026-12-04: leaves S=6 9.72 vs 10.45 M/s, S=302 732 vs 785 MB/s,
+ * S=1206 910 vs 966 MB/s, inner nodes 8.01 vs 9.03 M/s (SIMD vs scalar). x64 has no 64-bit
+ * vector rotate below AVX-512 (ror24/ror63 cost three instructions each, against one `ror`) and
+ * 16 state + 16 message vectors do not fit 16 xmm registers. Kept compiled-out, not deleted, for
+ * engines where the balance differs (tests then run both paths).
+ */
+const SIMD_HASH_LANES: bool = false;
 
 /** 32 zero bytes: the Walrus "Empty" node. Read-only. */
 const ZERO32: StaticArray<u64> = [0, 0, 0, 0];
@@ -175,7 +187,7 @@ export function blake2b256(inPtr: usize, len: usize, outPtr: usize): void {
 
 function leavesTiny(src: usize, len: usize, count: usize, srcStride: usize, out: usize, outStride: usize): void {
   let k: usize = 0;
-  if (ASC_FEATURE_SIMD) {
+  if (SIMD_HASH_LANES) {
     for (; k + 1 < count; k += 2) {
       const a = src + k * srcStride;
       const b = a + srcStride;
@@ -191,7 +203,7 @@ function leavesTiny(src: usize, len: usize, count: usize, srcStride: usize, out:
 
 function leavesSingle(src: usize, len: usize, count: usize, srcStride: usize, out: usize, outStride: usize): void {
   let k: usize = 0;
-  if (ASC_FEATURE_SIMD) {
+  if (SIMD_HASH_LANES) {
     for (; k + 1 < count; k += 2) {
       const a = src + k * srcStride;
       const b = a + srcStride;
@@ -260,7 +272,7 @@ function leavesSingle(src: usize, len: usize, count: usize, srcStride: usize, ou
 
 function leavesMulti(src: usize, len: usize, count: usize, srcStride: usize, out: usize, outStride: usize): void {
   let k: usize = 0;
-  if (ASC_FEATURE_SIMD) {
+  if (SIMD_HASH_LANES) {
     for (; k + 1 < count; k += 2) {
       const a = src + k * srcStride;
       const oa = out + k * outStride;
@@ -297,7 +309,7 @@ function reduceLevel(src: usize, count: usize, stride: usize, dst: usize): void 
   const pairs = count >> 1;
   const step = stride << 1;
   let j: usize = 0;
-  if (ASC_FEATURE_SIMD) {
+  if (SIMD_HASH_LANES) {
     for (; j + 1 < pairs; j += 2) {
       const a = src + j * step;
       const b = a + step;

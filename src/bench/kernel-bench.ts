@@ -6,7 +6,7 @@
  * second of the kernel call alone, on data already in kernel memory.
  */
 import { Bench } from 'tinybench';
-import { WasmKernel, type KernelFlavor } from '../wasm/kernel.ts';
+import { KERNEL_FLAVORS, WasmKernel, type KernelFlavor } from '../wasm/kernel.ts';
 
 /** One micro-benchmark result. */
 export interface KernelBenchRow {
@@ -35,7 +35,7 @@ function fill(k: WasmKernel, ptr: number, bytes: number): void {
 /** Runs the kernel micro-benchmarks; returns one row per (flavour, kernel). */
 export async function runKernelBench(options: KernelBenchOptions = {}): Promise<KernelBenchRow[]> {
   const rows: KernelBenchRow[] = [];
-  for (const flavor of options.flavors ?? (['simd', 'scalar'] as const)) {
+  for (const flavor of options.flavors ?? KERNEL_FLAVORS) {
     const k = new WasmKernel(flavor);
     const e = k.exports;
     const bench = new Bench({ time: options.timeMs ?? 300, warmupTime: 100 });

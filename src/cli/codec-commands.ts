@@ -1,10 +1,11 @@
 /**
  * The codec commands (no network): `blob-id`, `encode`, `decode`. Loaded by main.ts only when one
  * of them runs, so they pay for the codec, the pool and the streaming code and nothing else (no
- * chain, node, HTTP or Sui modules). Small files are hashed on the calling thread; from 8 MiB on,
- * the worker pool is started before the file is read, so its threads come up while the disk works.
+ * chain, node, HTTP or Sui modules). blob-id runs on this thread plus a worker per other core, started
+ * before the file is read so the threads boot while the disk works (small committees: this thread).
  */
 import { readFile, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { EncodingConfig, MAX_ENCODER_SHARDS } from '../codec/config.ts';
 import { encodingByName, type EncodingScheme } from '../codec/encodings/index.ts';
 import { blobSummary } from '../stream/sliver-dir.ts';
@@ -12,7 +13,7 @@ import { TuskInputError } from '../errors.ts';
 import { onePositional, parseCommand, print, UsageError, withProgress } from './common.ts';
 
 // The encoder, the pool and the streaming code are imported where a command needs them: a small
-// blob-id loads the single-threaded encoder only (no piscina, no worker start).
+// blob-id with a small committee loads the single-threaded encoder only (no worker start).
 
 export const CODEC_USAGE = `Codec (no network):
   blob-id <file>              Print the blob ID of <file> (RS2, the Walrus encoding, by default).
@@ -85,25 +86,47 @@ async function readBlobFile(path: string): Promise<Uint8Array> {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
+/**
+ * Whether a blob-ID job repays booting a worker thread (~0.1 s of CPU, a little less of wall time):
+ * when it needs ≳ 10⁶ BLAKE2b compressions (~0.1 s) — n² leaves and 2n(n − 1) inner nodes whatever
+ * the size (1.5 M of them at n = 700), plus the encoded bytes' blocks.
+ */
+function worthAWorker(nShards: number, size: number): boolean {
+  return 3 * nShards * nShards + (4.5 * size) / 128 >= 1.5e6;
+}
+
 async function blobIdCommand(args: string[], interruptSignal: () => AbortSignal): Promise<void> {
   const { values, positionals } = parseCommand('blob-id', args, BLOB_ID_OPTIONS);
   const file = onePositional(positionals, 'file', 'blob-id');
   const { nShards, encoding } = parseEncoding(values);
-  // Small files: one thread (starting the worker pool costs ~0.5 s, more than hashing them).
-  // Up to 256 MiB: in memory on the pool. Larger: streamed (bounded memory).
-  const size = (await stat(file)).size;
+  // Up to 256 MiB: in memory, on this thread plus one worker thread per other core (this thread
+  // runs a slot's tasks itself rather than wait: one thread fewer to boot); a job too small to
+  // repay a worker's boot runs here alone. Larger: streamed (bounded memory). A pipe or device
+  // (no size known in advance) is read whole first.
+  const st = await stat(file);
+  const size = st.size;
+  const inMemory = !st.isFile() || size <= 256 * 2 ** 20;
+  const cores = availableParallelism();
   let meta;
-  if (size <= 8 * 2 ** 20) {
+  if (inMemory && (cores < 2 || !worthAWorker(nShards, size))) {
     const { computeBlobMetadata } = await import('../codec/encode.ts');
     meta = computeBlobMetadata(await readBlobFile(file), { nShards, encoding });
-  } else if (size <= 256 * 2 ** 20) {
-    // The pool's workers start (threads, kernel instantiation) while the file is read.
-    const [{ defaultPool }, { computeFileMetadata }] = await Promise.all([
+  } else if (inMemory) {
+    const [{ CodecPool }, { computeFileMetadata }, { computeBlobMetadataAsync }] = await Promise.all([
       import('../pool/codec-pool.ts'),
       import('../stream/file-metadata.ts'),
+      import('../pool/async-codec.ts'),
     ]);
-    // Read straight into kernel memory while the pool starts and works on the rows read so far.
-    meta = await computeFileMetadata(file, { nShards, encoding, pool: defaultPool(), signal: interruptSignal() });
+    // The worker threads boot while the file is read; a regular file goes straight into kernel
+    // memory and each row task starts as soon as its rows have arrived.
+    const pool = new CodecPool({ threads: cores - 1, callerSlot: true });
+    try {
+      meta = st.isFile()
+        ? await computeFileMetadata(file, { nShards, encoding, pool, signal: interruptSignal() })
+        : await computeBlobMetadataAsync(await readBlobFile(file), { nShards, encoding, pool });
+    } finally {
+      await pool.close();
+    }
   } else {
     // Bounded memory; no sliver is kept (only the columns pass through a temporary file).
     const { computeStreamMetadata } = await import('../stream/encode-stream.ts');

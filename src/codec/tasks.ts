@@ -279,5 +279,10 @@ export function runStripeTask(k: KernelExports, t: StripeTask, memoryBytes?: num
 export interface TaskRunner {
   /** Slots that may run at once (each task uses scratch of slot `task.slot`). */
   readonly slots: number;
-  run(kernel: WasmKernel, task: StripeTask): Promise<void>;
+  /**
+   * Runs `task` on `kernel`'s memory. `slot`: the chain (0 ≤ slot < slots) the task belongs to,
+   * when the caller runs one chain per slot; a runner may run a given slot's chain on the calling
+   * thread (src/pool/codec-pool.ts `callerSlot`).
+   */
+  run(kernel: WasmKernel, task: StripeTask, slot?: number): Promise<void>;
 }

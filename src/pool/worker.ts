@@ -1,19 +1,29 @@
 /**
- * A codec pool worker (Piscina). It receives the compiled kernel module once (workerData) and,
- * per task, the (shared) memory the task's offsets refer to; it instantiates the module on each
- * memory once and keeps that instance. Tasks are plain numbers: no data crosses threads.
+ * A codec pool worker: a bare worker thread (src/pool/codec-pool.ts starts it; no pool library, so
+ * a worker is up in the time Node takes to boot a thread). It receives the compiled kernel module
+ * once (workerData) and, per task, the (shared) memory the task's offsets refer to; it instantiates
+ * the module on each memory once and keeps that instance. Tasks are plain numbers: no data crosses
+ * threads. Each task is answered with `{ seq }`, or `{ seq, error }` if it threw.
  */
-import { BroadcastChannel, workerData } from 'node:worker_threads';
+import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
 import { attachKernel, type KernelExports, type KernelLayout } from '../wasm/kernel.ts';
 import { runStripeTask, type StripeTask } from '../codec/tasks.ts';
 import { FORGET_CHANNEL } from '../wasm/memory-release.ts';
 
 /** What the pool sends with each task. */
 export interface WorkerTask {
+  /** The pool's sequence number of this task (echoed in the reply). */
+  seq: number;
   memoryId: number;
   memory: WebAssembly.Memory;
   layout: KernelLayout;
   task: StripeTask;
+}
+
+/** The worker's reply to one task. */
+export interface WorkerReply {
+  seq: number;
+  error?: unknown;
 }
 
 const module: WebAssembly.Module = workerData.module;
@@ -21,7 +31,7 @@ const module: WebAssembly.Module = workerData.module;
 const instances = new Map<number, KernelExports>();
 const MAX_INSTANCES = 3;
 
-// The pool announces memories it is done with (src/pool/codec-pool.ts forgetKernel): dropping the
+// The pool announces memories it is done with (src/wasm/memory-release.ts forgetKernel): dropping the
 // instance lets a finished encode's memory be collected instead of waiting for LRU eviction.
 const forget = new BroadcastChannel(FORGET_CHANNEL);
 forget.onmessage = (e) => instances.delete((e as { data: number }).data);
@@ -42,6 +52,13 @@ function instanceFor(t: WorkerTask): KernelExports {
   return k;
 }
 
-export default function run(t: WorkerTask): void {
-  runStripeTask(instanceFor(t), t.task, t.memory.buffer.byteLength);
-}
+parentPort!.on('message', (t: WorkerTask) => {
+  let reply: WorkerReply;
+  try {
+    runStripeTask(instanceFor(t), t.task, t.memory.buffer.byteLength);
+    reply = { seq: t.seq };
+  } catch (error) {
+    reply = { seq: t.seq, error };
+  }
+  parentPort!.postMessage(reply);
+});

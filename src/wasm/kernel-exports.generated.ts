@@ -10,6 +10,7 @@ export interface GeneratedKernelExports {
   gf16LogPtr(): number;
   gf16SkewPtr(): number;
   gf16Mul128Ptr(): number;
+  gf16Mul128Row(logM: number): number;
   gf8Init(base: number): void;
   gf8Attach(base: number): void;
   gf8TableBytes(): number;
