@@ -27,7 +27,7 @@ describe('tusk bench', () => {
     ]);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(report.kernelFlavor).toBe(process.env.TUSK_WASM ?? 'relaxed');
+    expect(report.kernelFlavor).toBe(process.env.TUSK_WASM || 'relaxed');
     expect(report.cores).toBeGreaterThan(0);
     expect(report.officialAvailable).toBe(true);
     expect(report.failures).toEqual([]);
