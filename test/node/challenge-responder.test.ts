@@ -62,17 +62,24 @@ describe('challenge responder', () => {
     expect((await chain.systemState()).epochState).toBe('active');
 
     // The drop fault deletes its half of the certified slivers and refuses them back.
-    const dropped = nodes[DROP].dropNow()!;
-    expect(dropped).toBeGreaterThan(0);
-    const enc = encodeBlob(blobs[2], { nShards });
+    // (Its 2 s timer may have swept already under load, so dropNow() may find nothing left: the
+    // check is that the selected slivers are gone, below.)
+    expect(nodes[DROP].dropNow()).not.toBeNull();
     const mine = (await chain.committee()).members.find((m) => m.nodeId === nodes[DROP].nodeId)!;
-    const gone = mine.shards
-      .flatMap((s) => (['primary', 'secondary'] as const).map((axis) => ({ pair: nodes[DROP].service.pairOfShard(enc.blobId, s), axis })))
-      .filter(({ pair, axis }) => droppedByFault(nodes[DROP].nodeId, 0.5, enc.blobId, pair, axis));
-    for (const { pair, axis } of gone) {
-      expect(nodes[DROP].service.store.hasSliver(enc.blobId, pair, axis)).toBe(false);
-      expect(nodes[DROP].service.store.putSliver(enc.blobId, pair, axis, new Uint8Array([0, 0, 0, 0, 0]))).toBe('stored');
-      expect(nodes[DROP].service.store.hasSliver(enc.blobId, pair, axis)).toBe(false);
+    // Every blob's selected slivers of the node's shards (3 blobs × 2 shards × 2 axes, half selected).
+    const gone = blobs
+      .map((data) => encodeBlob(data, { nShards }).blobId)
+      .flatMap((blobId) =>
+        mine.shards.flatMap((s) =>
+          (['primary', 'secondary'] as const).map((axis) => ({ blobId, pair: nodes[DROP].service.pairOfShard(blobId, s), axis })),
+        ),
+      )
+      .filter(({ blobId, pair, axis }) => droppedByFault(nodes[DROP].nodeId, 0.5, blobId, pair, axis));
+    expect(gone.length).toBeGreaterThan(0);
+    for (const { blobId, pair, axis } of gone) {
+      expect(nodes[DROP].service.store.hasSliver(blobId, pair, axis)).toBe(false);
+      expect(nodes[DROP].service.store.putSliver(blobId, pair, axis, new Uint8Array([0, 0, 0, 0, 0]))).toBe('stored');
+      expect(nodes[DROP].service.store.hasSliver(blobId, pair, axis)).toBe(false);
     }
 
     // Round 0: the nodes learn of it from their followers and answer on their own.
