@@ -81,6 +81,13 @@ export interface StoreBlobOptions {
    * the place of `uploadConcurrency` / `perNodeConcurrency`.
    */
   readonly uploadSlots?: UploadSlots;
+  /**
+   * Permits for stream-encoding a file input, shared with other flows of a pipeline: each file
+   * encode may hold up to its memory budget of kernel memory and already uses every pool thread,
+   * so encoding two at once only doubles the memory (a 5 GiB dataset peaked at 1.5 GiB RSS with
+   * two 142 MiB chunks encoding at once). Default: no limit.
+   */
+  readonly encodeSlots?: Semaphore;
 }
 
 /** Sliver upload slots shared by concurrent store flows: a global limit and a limit per node. */
@@ -163,6 +170,25 @@ export function storageCost(
 
 const now = () => performance.now();
 
+/** Attempts at reusing an owned Storage object before a store buys new space. */
+const STORAGE_PICK_ATTEMPTS = 2;
+/** Aborts that mean an owned Storage object changed under the store (another process of the wallet). */
+const STORAGE_RACE_CODES = new Set(['EIncompatibleAmount', 'EResourceSize', 'EObjectNotFound', 'EResourceBounds', 'ENotOwner']);
+/** The tail of each wallet's storage-pick critical section in this process. */
+const ownerLocks = new Map<string, Promise<unknown>>();
+
+/** Runs `fn` after every earlier call for `owner` in this process has settled. */
+async function withOwnerLock<T>(owner: string, fn: () => Promise<T>): Promise<T> {
+  const before = ownerLocks.get(owner) ?? Promise.resolve();
+  const run = before.catch(() => {}).then(fn);
+  ownerLocks.set(owner, run);
+  try {
+    return await run;
+  } finally {
+    if (ownerLocks.get(owner) === run) ownerLocks.delete(owner);
+  }
+}
+
 /**
  * The store flow, step by step. `run()` does them all; each step may also be called on its own
  * (a later step runs the earlier ones it needs). Not safe for concurrent use.
@@ -218,15 +244,19 @@ export class BlobStoreFlow {
       const dir = join(spool, 'slivers');
       this.cleanup = () => rm(spool, { recursive: true, force: true });
       try {
-        this.encoded = await encodeStream(this.input.path, {
-          nShards: state.nShards,
-          encoding,
-          pool: this.o.pool,
-          sink: await directorySink(dir),
-          signal: this.o.signal,
-          tempDir: this.o.tempDir,
-          onProgress: (e) => this.o.onProgress?.({ phase: 'encode', bytesDone: e.bytesDone, bytesTotal: e.bytesTotal }),
-        });
+        const path = this.input.path;
+        const run = <T>(fn: () => Promise<T>) => (this.o.encodeSlots ? this.o.encodeSlots.run(fn) : fn());
+        this.encoded = await run(async () =>
+          encodeStream(path, {
+            nShards: state.nShards,
+            encoding,
+            pool: this.o.pool,
+            sink: await directorySink(dir),
+            signal: this.o.signal,
+            tempDir: this.o.tempDir,
+            onProgress: (e) => this.o.onProgress?.({ phase: 'encode', bytesDone: e.bytesDone, bytesTotal: e.bytesTotal }),
+          }),
+        );
       } catch (e) {
         await this.cleanup();
         throw e;
@@ -276,15 +306,43 @@ export class BlobStoreFlow {
       const size = new EncodingConfig(state.nShards, scheme).encodedBlobLength(enc.unencodedLength);
       // reuseStorage: an owned Storage object covering [now, wantedEnd) and the size (split or
       // fused to fit) instead of buying new space; the registration then pays the write fee only.
-      const storageId = await this.fittingStorage(size, state.epoch, wantedEnd);
-      const res = await chain.registerBlob(signer, {
-        storage: storageId ?? { size, epochsAhead: this.o.epochs },
-        blobId: enc.blobId,
-        rootHash: enc.rootHash,
-        size: enc.unencodedLength,
-        encodingType: scheme.typeByte,
-        deletable,
-      });
+      const register = (storage: ObjectId | null) =>
+        chain.registerBlob(signer, {
+          storage: storage ?? { size, epochsAhead: this.o.epochs },
+          blobId: enc.blobId,
+          rootHash: enc.rootHash,
+          size: enc.unencodedLength,
+          encodingType: scheme.typeByte,
+          deletable,
+        });
+      let storageId: ObjectId | null = null;
+      let res: Awaited<ReturnType<typeof register>> | null = null;
+      for (let attempt = 0; !res; attempt++) {
+        // The pick, its split and the registration with it run one at a time per wallet in this
+        // process: two concurrent stores picking the same Storage object would split it twice or
+        // register it twice, and one of them aborts (EIncompatibleAmount / EResourceSize: 9 of
+        // 1,411 stores in a 30-minute soak at concurrency 3). Stores that buy new space do not wait.
+        const picked = await withOwnerLock(owner, async () => {
+          if (attempt >= STORAGE_PICK_ATTEMPTS) return null;
+          try {
+            const id = await this.fittingStorage(size, state.epoch, wantedEnd);
+            return id ? { id, res: await register(id) } : null;
+          } catch (error) {
+            return { id: null, res: { error } };
+          }
+        });
+        if (!picked) {
+          res = await register(null);
+        } else if ('error' in picked.res) {
+          // Another process with the same wallet took or reshaped that object first: pick again
+          // (the last attempt buys new space).
+          const e = picked.res.error;
+          if (!(e instanceof ChainAbortError) || !STORAGE_RACE_CODES.has(e.code)) throw e;
+        } else {
+          storageId = picked.id;
+          res = picked.res;
+        }
+      }
       this.blob = res.blob;
       this.storageReused = storageId;
       this.cost = storageId

@@ -35,7 +35,7 @@ import { quiltGeometry, validateIdentifier, MAX_INDEX_COLUMNS } from '../quilt/f
 import { quiltSymbolSize } from '../quilt/quilt-encode.ts';
 import { storedQuiltBlobs } from '../quilt/client.ts';
 import { blobIdFromString } from '../codec/blob-id.ts';
-import { isRetryable, sleep } from '../util/async.ts';
+import { isRetryable, Semaphore, sleep } from '../util/async.ts';
 import { serializeManifest, type ManifestFile } from './manifest.ts';
 import { PublishJournal, type JournalUnit } from './journal.ts';
 import { batchedChain } from './batched-chain.ts';
@@ -216,6 +216,8 @@ export async function publishDataset(root: string, options: PublishDatasetOption
     tempDir: spool,
     onProgress: undefined,
     uploadSlots: new UploadSlots(o.uploadConcurrency ?? 64, o.perNodeConcurrency ?? 8),
+    // One spooled unit encodes at a time: it uses every pool thread already (store-blob.ts).
+    encodeSlots: new Semaphore(1),
   };
   const report = () =>
     o.onProgress?.({

@@ -186,6 +186,30 @@ describe('a store never pays twice', () => {
     expect(Buffer.compare(await readBlob(r.blobId, { chain, pool }), y)).toBe(0);
   });
 
+  it('concurrent stores of one wallet share one freed Storage object without aborting each other', async () => {
+    const cfg = new EncodingConfig(N_SHARDS);
+    // 6 epochs: longer than every Storage left by earlier tests, so only this one qualifies.
+    const freed = await storeBlob(randomBytes(2_000_000, 320), { chain, signer: wallet, epochs: 6, pool });
+    await freed.background;
+    const { storage } = await chain.deleteBlob(wallet, freed.blobObjectId);
+    const small = [321, 322, 323, 324].map((seed) => randomBytes(20_000 + seed, seed));
+    const state = await chain.systemState();
+    const before = await chain.balance(me());
+    // Without the per-wallet pick, these split and register the same object at once (soak: EIncompatibleAmount / EResourceSize).
+    const stored = await Promise.all(small.map((d) => storeBlob(d, { chain, signer: wallet, epochs: 6, pool })));
+    await Promise.all(stored.map((r) => r.background));
+    const writeFees = small.reduce((t, d) => t + state.writePricePerUnitSize * unitsOf(d.length), 0n);
+    expect(stored.every((r) => r.storageReused !== null)).toBe(true);
+    expect(stored.reduce((t, r) => t + r.cost, 0n)).toBe(writeFees);
+    expect(before - (await chain.balance(me()))).toBe(writeFees);
+    const left = (await chain.ownedObjects(me()))
+      .flatMap((o) => (o.kind === 'storage' ? [o.object] : []))
+      .filter((s) => s.startEpoch === storage.startEpoch && s.endEpoch === storage.endEpoch);
+    expect(left.reduce((t, s) => t + s.storageSize, 0)).toBe(
+      storage.storageSize - small.reduce((t, d) => t + cfg.encodedBlobLength(d.length), 0),
+    );
+  });
+
   it('a store that fails after paying says so and that a re-run resumes; the re-run does not pay again', async () => {
     const data = randomBytes(20_000, 306);
     // Every node refuses the uploads (a client whose fetch always fails): no quorum is possible.
