@@ -84,8 +84,8 @@ export interface StoreBlobOptions {
   /**
    * Permits for stream-encoding a file input, shared with other flows of a pipeline: each file
    * encode may hold up to its memory budget of kernel memory and already uses every pool thread,
-   * so encoding two at once only doubles the memory (a 5 GiB dataset peaked at 1.5 GiB RSS with
-   * two 142 MiB chunks encoding at once). Default: no limit.
+   * so two at once can only add memory, not speed. (It did not lower the 1.5 GiB peak RSS of a
+   * 5 GiB dataset publish: docs/datasets.md.) Default: no limit.
    */
   readonly encodeSlots?: Semaphore;
 }
