@@ -36,33 +36,15 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     projects: [
-      {
-        extends: true,
+      ...(['simd', 'relaxed', 'scalar'] as const).map((flavour) => ({
+        extends: true as const,
         test: {
-          name: 'simd',
-          env: { TUSK_WASM: 'simd' },
+          name: flavour,
+          env: { TUSK_WASM: flavour },
           include: ['test/**/*.test.ts'],
           exclude: [...configDefaults.exclude, ...systemSuites],
         },
-      },
-      {
-        extends: true,
-        test: {
-          name: 'relaxed',
-          env: { TUSK_WASM: 'relaxed' },
-          include: ['test/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, ...systemSuites],
-        },
-      },
-      {
-        extends: true,
-        test: {
-          name: 'scalar',
-          env: { TUSK_WASM: 'scalar' },
-          include: ['test/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, ...systemSuites],
-        },
-      },
+      })),
       { extends: true, test: { name: 'system', env: { TUSK_WASM: '' }, include: systemSuites } },
     ],
   },
