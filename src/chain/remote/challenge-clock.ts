@@ -58,6 +58,25 @@ export function scaledChallengeParams(epochDurationMs: number, roundsPerEpoch = 
 }
 
 /**
+ * Error reporting of a clock loop (this one and the server's epoch clock): every error is passed
+ * to `onError`, except that a streak of retryable aborts (an epoch change still waiting for the
+ * nodes) is reported once, not every second. `succeeded()` ends a streak.
+ */
+export function clockErrorReporter(onError: (e: unknown) => void): { failed(e: unknown): void; succeeded(): void } {
+  let refusing = false;
+  return {
+    failed(e) {
+      const transient = e instanceof ChainAbortError && e.retryable;
+      if (!transient || !refusing) onError(e);
+      refusing = transient;
+    },
+    succeeded() {
+      refusing = false;
+    },
+  };
+}
+
+/**
  * Runs the clock until `signal` aborts. Reads the epoch, its start and duration and the parameters
  * at every tick, so a restarted server, an epoch advanced by hand or a governance change of the
  * parameters is followed. Errors are reported and retried after a second.
@@ -68,7 +87,7 @@ export async function runChallengeClock(
   onError: (e: unknown) => void,
   log: (line: string) => void,
 ): Promise<void> {
-  let refusing = false;
+  const errors = clockErrorReporter(onError);
   while (!signal.aborted) {
     let sleepMs = 60_000;
     try {
@@ -86,7 +105,7 @@ export async function runChallengeClock(
         if (slot >= 0 && rounds.length < R && (last === undefined || last.startedMs < start(slot))) {
           if (state.epochState === 'active') {
             const r = await chain.startChallengeRound();
-            refusing = false;
+            errors.succeeded();
             log(`challenge round ${r.epoch}/${r.round} started: ${r.nodes} node${r.nodes === 1 ? '' : 's'} challenged`);
             sleepMs = 0;
           } else sleepMs = 1000; // an epoch change in progress: rounds are void until it is done
@@ -100,9 +119,7 @@ export async function runChallengeClock(
       }
     } catch (e) {
       if (signal.aborted) return;
-      const transient = e instanceof ChainAbortError && e.retryable;
-      if (!transient || !refusing) onError(e);
-      refusing = transient;
+      errors.failed(e);
       sleepMs = 1000;
     }
     if (sleepMs > 0) await pause(sleepMs, signal);

@@ -28,7 +28,7 @@ import type { SignedTransaction } from '../transaction.ts';
 import type { ChallengeReads, DevChain, StakedWalValue } from '../types.ts';
 import { pause } from '../../util/async.ts';
 import { httpServerFactory, limitConnections, watchBody } from '../../http/guard.ts';
-import { hasChallengeClock, runChallengeClock, type ChallengeClockChain } from './challenge-clock.ts';
+import { clockErrorReporter, hasChallengeClock, runChallengeClock, type ChallengeClockChain } from './challenge-clock.ts';
 
 /** What the server needs from the chain it serves: `LocalChain` satisfies it. */
 export interface ServableChain extends DevChain {
@@ -503,7 +503,7 @@ async function startEpochClock(
   log: (line: string) => void,
   noteEpoch: () => Promise<void>,
 ): Promise<void> {
-  let refusing = false;
+  const errors = clockErrorReporter(onError);
   while (!signal.aborted) {
     // Never sleep longer than a minute between checks: an epoch advanced by hand moves the schedule.
     let sleepMs = 60_000;
@@ -513,7 +513,7 @@ async function startEpochClock(
       const now = Date.now();
       if (now >= dueAt) {
         await chain.advanceEpoch();
-        refusing = false;
+        errors.succeeded();
         log(`epoch clock: epoch ${state.epoch} ended`);
         await noteEpoch();
         sleepMs = 0;
@@ -522,9 +522,7 @@ async function startEpochClock(
       }
     } catch (e) {
       if (signal.aborted) return;
-      const transient = e instanceof ChainAbortError && e.retryable;
-      if (!transient || !refusing) onError(e);
-      refusing = transient;
+      errors.failed(e);
       sleepMs = 1000;
     }
     await pause(sleepMs, signal);
