@@ -174,20 +174,9 @@ const now = () => performance.now();
 const STORAGE_PICK_ATTEMPTS = 2;
 /** Aborts that mean an owned Storage object changed under the store (another process of the wallet). */
 const STORAGE_RACE_CODES = new Set(['EIncompatibleAmount', 'EResourceSize', 'EObjectNotFound', 'EResourceBounds', 'ENotOwner']);
-/** The tail of each wallet's storage-pick critical section in this process. */
-const ownerLocks = new Map<string, Promise<unknown>>();
-
-/** Runs `fn` after every earlier call for `owner` in this process has settled. */
-async function withOwnerLock<T>(owner: string, fn: () => Promise<T>): Promise<T> {
-  const before = ownerLocks.get(owner) ?? Promise.resolve();
-  const run = before.catch(() => {}).then(fn);
-  ownerLocks.set(owner, run);
-  try {
-    return await run;
-  } finally {
-    if (ownerLocks.get(owner) === run) ownerLocks.delete(owner);
-  }
-}
+/** Each wallet's storage pick in this process, one at a time (see `register`). */
+const ownerPicks = new Map<string, Semaphore>();
+const ownerPick = (owner: string) => ownerPicks.get(owner) ?? ownerPicks.set(owner, new Semaphore(1)).get(owner)!;
 
 /**
  * The store flow, step by step. `run()` does them all; each step may also be called on its own
@@ -316,32 +305,30 @@ export class BlobStoreFlow {
           deletable,
         });
       let storageId: ObjectId | null = null;
-      let res: Awaited<ReturnType<typeof register>> | null = null;
-      for (let attempt = 0; !res; attempt++) {
+      let res: Awaited<ReturnType<typeof register>>;
+      for (let attempt = 0; ; attempt++) {
         // The pick, its split and the registration with it run one at a time per wallet in this
         // process: two concurrent stores picking the same Storage object would split it twice or
         // register it twice, and one of them aborts (EIncompatibleAmount / EResourceSize: 9 of
         // 1,411 stores in a 30-minute soak at concurrency 3). Stores that buy new space do not wait.
-        const picked = await withOwnerLock(owner, async () => {
-          if (attempt >= STORAGE_PICK_ATTEMPTS) return null;
-          try {
-            const id = await this.fittingStorage(size, state.epoch, wantedEnd);
-            return id ? { id, res: await register(id) } : null;
-          } catch (error) {
-            return { id: null, res: { error } };
-          }
-        });
-        if (!picked) {
-          res = await register(null);
-        } else if ('error' in picked.res) {
-          // Another process with the same wallet took or reshaped that object first: pick again
-          // (the last attempt buys new space).
-          const e = picked.res.error;
-          if (!(e instanceof ChainAbortError) || !STORAGE_RACE_CODES.has(e.code)) throw e;
-        } else {
-          storageId = picked.id;
-          res = picked.res;
-        }
+        // An abort of that kind still means another process of the wallet took or reshaped the
+        // object first: pick again (the last attempt buys new space).
+        const picked =
+          attempt < STORAGE_PICK_ATTEMPTS
+            ? await ownerPick(owner)
+                .run(async () => {
+                  const id = await this.fittingStorage(size, state.epoch, wantedEnd);
+                  return id ? { id, res: await register(id) } : null;
+                })
+                .catch((e: unknown) => {
+                  if (e instanceof ChainAbortError && STORAGE_RACE_CODES.has(e.code)) return 'raced' as const;
+                  throw e;
+                })
+            : null;
+        if (picked === 'raced') continue;
+        if (picked) ({ id: storageId, res } = picked);
+        else res = await register(null);
+        break;
       }
       this.blob = res.blob;
       this.storageReused = storageId;

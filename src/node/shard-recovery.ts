@@ -438,10 +438,10 @@ export class SliverRecoverer {
       while (short() > 0 && next < peers.length) {
         const expected = [...inFlight.values()].reduce((s, x) => s + x, 0);
         if (expected >= short() + margin && !hedge) break;
-        hedge = false;
         const peer = peers[next++];
         const count = sources.get(peer)!.length;
         if (count === 0) continue;
+        hedge = false;
         const p: Promise<void> = askPeer(peer)
           .catch((error: unknown) => {
             if (!enough.signal.aborted) failure ??= { error };

@@ -55,7 +55,6 @@ export class CodecPool implements TaskRunner {
   private readonly module: WebAssembly.Module;
   private readonly workers: Thread[] = [];
   private readonly queue: Job[] = [];
-  private seq = 0;
   private closing = false;
   private idle?: () => void;
 
@@ -84,7 +83,6 @@ export class CodecPool implements TaskRunner {
       return;
     }
     const message: WorkerTask = {
-      seq: this.seq++,
       memoryId: kernel.id,
       memory: kernel.memory,
       layout: { flavor: kernel.flavor, gf16Base: kernel.gf16Base, logWalshBase: kernel.logWalshBase, gf8Base: kernel.gf8Base },

@@ -3,7 +3,8 @@
  * a worker is up in the time Node takes to boot a thread). It receives the compiled kernel module
  * once (workerData) and, per task, the (shared) memory the task's offsets refer to; it instantiates
  * the module on each memory once and keeps that instance. Tasks are plain numbers: no data crosses
- * threads. Each task is answered with `{ seq }`, or `{ seq, error }` if it threw.
+ * threads. Each task is answered with `{}`, or `{ error }` if it threw (a worker runs one task at
+ * a time, so the pool knows which task a reply answers).
  */
 import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
 import { attachKernel, type KernelExports, type KernelLayout } from '../wasm/kernel.ts';
@@ -12,8 +13,6 @@ import { FORGET_CHANNEL } from '../wasm/memory-release.ts';
 
 /** What the pool sends with each task. */
 export interface WorkerTask {
-  /** The pool's sequence number of this task (echoed in the reply). */
-  seq: number;
   memoryId: number;
   memory: WebAssembly.Memory;
   layout: KernelLayout;
@@ -22,7 +21,6 @@ export interface WorkerTask {
 
 /** The worker's reply to one task. */
 export interface WorkerReply {
-  seq: number;
   error?: unknown;
 }
 
@@ -56,9 +54,9 @@ parentPort!.on('message', (t: WorkerTask) => {
   let reply: WorkerReply;
   try {
     runStripeTask(instanceFor(t), t.task, t.memory.buffer.byteLength);
-    reply = { seq: t.seq };
+    reply = {};
   } catch (error) {
-    reply = { seq: t.seq, error };
+    reply = { error };
   }
   parentPort!.postMessage(reply);
 });

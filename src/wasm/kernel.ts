@@ -163,7 +163,7 @@ export class WasmKernel implements KernelLayout {
   private readonly base: number;
 
   /**
-   * @param flavor which build to run (`auto`: SIMD when the engine validates it).
+   * @param flavor which build to run (`auto`: the fastest the engine validates, see {@link resolveFlavor}).
    * @param tablesFrom an instance of the same flavour whose tables are copied instead of rebuilt.
    */
   constructor(flavor: KernelFlavor | 'auto' = 'auto', tablesFrom?: WasmKernel) {
