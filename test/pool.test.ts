@@ -63,10 +63,27 @@ describe('CodecPool', () => {
     }
   });
 
+  it('ready(): at once for the caller slot; a worker slot only once its thread has booted', async () => {
+    const pool = new CodecPool({ threads: 1, callerSlot: true });
+    try {
+      let workerUp = false;
+      const worker = pool.ready(0).then(() => (workerUp = true));
+      await pool.ready(pool.slots - 1);
+      // A thread takes tens of milliseconds to boot: not up one macrotask after the constructor.
+      await new Promise((r) => setImmediate(r));
+      expect(workerUp).toBe(false);
+      await worker;
+      expect(workerUp).toBe(true);
+      await pool.ready(1); // the same thread's second slot
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('callerSlot: the calling thread runs one chain itself, same bytes', async () => {
     const pool = new CodecPool({ threads: 1, callerSlot: true });
     try {
-      expect(pool.slots).toBe(2);
+      expect(pool.slots).toBe(3); // two slots for the worker (it is given two tasks at once), one for the caller
       const data = randomBytes(700_001, 9);
       const ref = encodeBlob(data, { nShards: 300 });
       const meta = await computeBlobMetadataAsync(data, { nShards: 300, pool });

@@ -265,8 +265,15 @@ async function runPlanOn(
         // settle before a failure is thrown (no writes in flight).
         let next = 0;
         let stop = false;
+        let taken!: () => void;
+        const allTaken = new Promise<boolean>((r) => (taken = () => r(false)));
         const chain = async (s: number) => {
+          // A slot whose thread is still booting joins when it is up, unless the phase's tasks
+          // have all been taken by then.
+          const ready = runner.ready?.(s);
+          if (ready && !(await Promise.race([ready.then(() => true), allTaken]))) return;
           while (next < phase.length && !stop) {
+            if (next === phase.length - 1) taken();
             const t = plan.bind(phase[next++], s);
             plan.stage(t);
             await runner.run(plan.kernel, t, s);

@@ -285,4 +285,10 @@ export interface TaskRunner {
    * thread (src/pool/codec-pool.ts `callerSlot`).
    */
   run(kernel: WasmKernel, task: StripeTask, slot?: number): Promise<void>;
+  /**
+   * Optional: resolves once `slot` can start a task without waiting for a thread to boot. A
+   * planner that hands out a phase's tasks to whichever slot is free waits for this before a
+   * slot's first task, so threads already running take the work of one still booting.
+   */
+  ready?(slot: number): Promise<void>;
 }

@@ -3,8 +3,9 @@
  * a worker is up in the time Node takes to boot a thread). It receives the compiled kernel module
  * once (workerData) and, per task, the (shared) memory the task's offsets refer to; it instantiates
  * the module on each memory once and keeps that instance. Tasks are plain numbers: no data crosses
- * threads. Each task is answered with `{}`, or `{ error }` if it threw (a worker runs one task at
- * a time, so the pool knows which task a reply answers).
+ * threads. The worker first posts `{ ready: true }` once booted; each task is then answered with
+ * `{}`, or `{ error }` if it threw (tasks are answered in the order they were sent, so the pool
+ * knows which task a reply answers).
  */
 import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
 import { attachKernel, type KernelExports, type KernelLayout } from '../wasm/kernel.ts';
@@ -19,9 +20,10 @@ export interface WorkerTask {
   task: StripeTask;
 }
 
-/** The worker's reply to one task. */
+/** The worker's reply to one task, or (first message, `ready`) word that it has booted. */
 export interface WorkerReply {
   error?: unknown;
+  ready?: true;
 }
 
 const module: WebAssembly.Module = workerData.module;
@@ -60,3 +62,4 @@ parentPort!.on('message', (t: WorkerTask) => {
   }
   parentPort!.postMessage(reply);
 });
+parentPort!.postMessage({ ready: true } satisfies WorkerReply);
