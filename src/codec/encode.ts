@@ -332,9 +332,21 @@ function planEncode(
   let pRegion = 0,
     sRegion = 0;
   let input = 0;
-  // Source mode: per-slot buffers for a row stripe and a systematic column stripe instead of the message.
-  let rowBuf: number[] = [];
-  let colBuf: number[] = [];
+  // Per-slot buffers. The phases run one after the other, so a slot's Phase A buffers (its row
+  // stripe in source mode, its RS work array) are reused for Phase B's (its systematic column
+  // stripe, its recovery-row scratch, its work array): fresh memory costs ~13 µs of CPU per 4 KiB
+  // page on the VMs measured, and at 256 MiB, n = 1000, 3 slots this spares ~36 MB (~9 k faults).
+  const strideA = planar(rowsPerStripe);
+  const strideB = planar(colsPerStripe);
+  const workBytes = Math.max(kernel.exports.rsWorkShards(kS, n - kS) * strideA, kernel.exports.rsWorkShards(kP, n - kP) * strideB);
+  const work = Array.from({ length: slots }, () => kernel.alloc(workBytes));
+  const rowBufBytes = open ? rowsPerStripe * rowBytes : 0; // source mode: a row stripe (Phase A)
+  const colBufBytes = open ? kP * colsPerStripe * S : 0; // source mode: a systematic column stripe (Phase B)
+  const scratchRowsBytes = (n - kP) * colsPerStripe * S; // Phase B: recovery rows not written to frames
+  const stripeBuf = Array.from({ length: slots }, () => kernel.alloc(Math.max(rowBufBytes, colBufBytes + scratchRowsBytes)));
+  const rowBuf = stripeBuf;
+  const colBuf = stripeBuf;
+  const scratchRows = stripeBuf.map((b) => b + colBufBytes);
   if (keep) {
     pRegion = kernel.alloc(n * pFrame, 8);
     sRegion = kernel.alloc(n * sFrame, 8);
@@ -355,8 +367,6 @@ function planEncode(
     // source, not even the message: each slot reads its row stripe and its systematic column
     // stripe into buffers of its own (another ~1× the blob less).
     if (open) {
-      rowBuf = Array.from({ length: slots }, () => kernel.alloc(rowsPerStripe * rowBytes));
-      colBuf = Array.from({ length: slots }, () => kernel.alloc(kP * colsPerStripe * S));
       rowBase = rowBuf[0];
     } else {
       input = kernel.alloc(kP * rowBytes);
@@ -368,8 +378,6 @@ function planEncode(
   }
 
   // Phase A: row code RS(k_s → n) over stripes of message rows (shard = column).
-  const strideA = planar(rowsPerStripe);
-  const rowWork = Array.from({ length: slots }, () => kernel.alloc(kernel.exports.rsWorkShards(kS, n - kS) * strideA));
   const rows: SlottedTask[] = [];
   for (let r0 = 0, i = 0; r0 < kP; r0 += rowsPerStripe, i++) {
     const slot = i % slots;
@@ -388,7 +396,7 @@ function planEncode(
       rowStride,
       colBase,
       colStride,
-      work: rowWork[slot],
+      work: work[slot],
       workStride: strideA,
       leafHashes,
       ...(keep ? {} : { systematicInPlace: true }),
@@ -398,9 +406,6 @@ function planEncode(
   // Phase B: column code RS(k_p → n) over stripes of columns (shard = row). Stripes do not
   // straddle column k_s, so a stripe's recovery rows go either straight into the primary
   // frames (columns < k_s) or to a per-slot scratch area that is only hashed (columns ≥ k_s).
-  const strideB = planar(colsPerStripe);
-  const colWork = Array.from({ length: slots }, () => kernel.alloc(kernel.exports.rsWorkShards(kP, n - kP) * strideB));
-  const scratchRows = Array.from({ length: slots }, () => kernel.alloc((n - kP) * colsPerStripe * S));
   const cols: SlottedTask[] = [];
   for (let c0 = 0, i = 0; c0 < n; i++) {
     const slot = i % slots;
@@ -426,7 +431,7 @@ function planEncode(
       colBase,
       colStride: keep || c0 >= kS ? colStride : S,
       ...src,
-      work: colWork[slot],
+      work: work[slot],
       workStride: strideB,
       out: direct ? rowBase + kP * rowStride + c0 * S : scratchRows[slot],
       outStride: direct ? rowStride : w * S,
@@ -491,12 +496,12 @@ function planEncode(
     if (t.slot === slot) return t;
     switch (t.kind) {
       case 'rows':
-        return { ...t, slot, work: rowWork[slot], ...(source ? { rows: rowBuf[slot] } : {}) };
+        return { ...t, slot, work: work[slot], ...(source ? { rows: rowBuf[slot] } : {}) };
       case 'cols':
         return {
           ...t,
           slot,
-          work: colWork[slot],
+          work: work[slot],
           out: t.out === scratchRows[t.slot] ? scratchRows[slot] : t.out,
           ...(source && t.c0 < kS ? { src: colBuf[slot] } : {}),
         };
