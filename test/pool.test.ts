@@ -103,9 +103,14 @@ describe('CodecPool', () => {
     const bad: StripeTask = {
       kind: 'roots',
       n: 4,
+      kP: 2,
       first: 0,
       count: 1,
-      leafHashes: 0,
+      levels: 1,
+      blocks: 2,
+      rowNodes: 0,
+      partialBlocks: [],
+      partial: 0,
       pairHashes: kernel.memory.buffer.byteLength,
       scratch: 0,
     };
@@ -133,11 +138,26 @@ describe('CodecPool', () => {
     const kernel = defaultKernel();
     const mark = kernel.mark();
     try {
-      const leaves = kernel.alloc(4 * 32);
-      const out = kernel.alloc(64);
+      // n = 4, k_p = 2: recovery row 0's root over its 2 block nodes → pair 2's primary hash.
+      const rowNodes = kernel.alloc(4 * 32);
+      const out = kernel.alloc(4 * 64);
       const scratch = kernel.alloc(64);
-      kernel.u8().fill(7, leaves, leaves + 4 * 32);
-      const task: StripeTask = { kind: 'roots', n: 2, first: 0, count: 1, leafHashes: leaves, pairHashes: out, scratch };
+      kernel.u8().fill(7, rowNodes, rowNodes + 4 * 32);
+      kernel.u8().fill(0, out, out + 4 * 64);
+      const task: StripeTask = {
+        kind: 'roots',
+        n: 4,
+        kP: 2,
+        first: 0,
+        count: 1,
+        levels: 1,
+        blocks: 2,
+        rowNodes,
+        partialBlocks: [],
+        partial: 0,
+        pairHashes: out,
+        scratch,
+      };
       const queued = pool.run(kernel, task);
       const closing = pool.close();
       await queued; // queued before close(): it runs
@@ -145,7 +165,7 @@ describe('CodecPool', () => {
       expect(
         kernel
           .u8()
-          .subarray(out, out + 64)
+          .subarray(out + 128, out + 160)
           .some((b) => b !== 0),
       ).toBe(true);
       await expect(pool.run(kernel, task)).rejects.toThrow(/closed/);

@@ -349,6 +349,27 @@ export function merkleRoot(leafHashesPtr: usize, count: usize, stride: usize, sc
 }
 
 /**
+ * The node `levels` levels above an aligned block of `count` nodes (32 bytes each at
+ * srcPtr + i*stride) of a Walrus Merkle tree level → 32 bytes at outPtr: the block reduced exactly
+ * `levels` times, a reduction with an odd number of nodes padded with Empty as the whole level would
+ * be. Pre: 1 ≤ count ≤ 2^levels; the block starts at a multiple of 2^levels in its level, and is
+ * either full (count = 2^levels) or the level's last block; the tree has more than 2^levels
+ * leaves (its root lies above this node). Then the result is the tree's own node, so a level's
+ * blocks can be reduced separately (as they are produced) and the root taken over their nodes.
+ * Scratch: ceil(count/2) * 32 bytes at scratchPtr (not overlapping the block), clobbered; outPtr
+ * may equal scratchPtr.
+ */
+export function merkleNode(srcPtr: usize, count: usize, stride: usize, levels: u32, scratchPtr: usize, outPtr: usize): void {
+  reduceLevel(srcPtr, count, stride, scratchPtr);
+  let m = (count + 1) >> 1;
+  for (let l: u32 = 1; l < levels; l++) {
+    reduceLevel(scratchPtr, m, 32, scratchPtr);
+    m = (m + 1) >> 1;
+  }
+  memory.copy(outPtr, scratchPtr, 32);
+}
+
+/**
  * Many Merkle roots: for t in [0, treeCount), tree t has `count` leaf digests at
  * leafHashesPtr + t*treeStride + i*leafStride, and its root goes to outPtr + 32t.
  * Scratch: ceil(count/2) * 32 bytes at scratchPtr, as for merkleRoot. The roots must not overlap

@@ -29,7 +29,8 @@ import { runStripeTask, type StripeTask, type TaskRunner } from './tasks.ts';
 import { inSlots } from '../util/slots.ts';
 import { forgetKernel } from '../wasm/memory-release.ts';
 import { type BlobId, blobIdToString, deriveBlobId } from './blob-id.ts';
-import { merkleRootOfLeaves, merkleScratchBytes } from '../hash/blake2b.ts';
+import { merkleRootOfLeaves } from '../hash/blake2b.ts';
+import { leafLayout } from './leaf-layout.ts';
 
 /** Options for {@link encodeBlob} and {@link computeBlobMetadata}. */
 export interface EncodeOptions {
@@ -109,7 +110,7 @@ export function encodeBlob(data: Uint8Array, options: EncodeOptions): EncodedBlo
 /**
  * Computes only the blob ID and metadata of `data`: the same expansion and hashing as
  * {@link encodeBlob} without keeping the primary slivers (kernel memory ≈ 1.5× the blob plus
- * n²·32 bytes; use encodeStream for bounded memory).
+ * k_p·n·32 bytes of leaf digests, src/codec/leaf-layout.ts; use encodeStream for bounded memory).
  */
 export function computeBlobMetadata(data: Uint8Array, options: EncodeOptions): EncodedMetadata {
   return runEncode(data, options, false);
@@ -319,7 +320,15 @@ function planEncode(
   const template = options.kernel ?? defaultKernel();
   const dedicated = keep && !options.kernel && n * (pFrame + sFrame) >= DEDICATED_KERNEL_MIN_OUTPUT;
   const kernel = dedicated ? template.fork() : template;
-  const leafHashes = kernel.alloc(n * n * 32);
+  // Leaf digests as leaf-layout.ts describes: Phase A's rows, the recovery rows' block nodes, the
+  // split block's leaves; pairHashes[i] = primary_hash[i] ‖ secondary_hash[i] (64 bytes), filled
+  // by all three phases (row tree i and column tree n − 1 − i).
+  const leaves = leafLayout(n, kP, kS);
+  const leafHashes = kernel.alloc(leaves.leafBytes);
+  const rowNodes = kernel.alloc(leaves.rowNodeBytes);
+  const partial = leaves.partialBytes > 0 ? kernel.alloc(leaves.partialBytes) : 0;
+  const pairHashes = kernel.alloc(n * 64);
+  const rootScratch = Array.from({ length: slots }, () => kernel.alloc(leaves.scratchBytes));
   // Where the rows of the message matrix live (Phase A input) and where column c's top k_p
   // symbols live (Phase A output, Phase B input). With `keep` these are the sliver frames
   // themselves; otherwise per-slot staging stripes and a plain column area.
@@ -327,7 +336,9 @@ function planEncode(
   // target, so small blobs keep every worker busy (at 1 MiB, n = 1000, one stripe held all rows).
   const minTasks = slots > 1 ? slots * 4 : 1;
   const rowsPerStripe = Math.max(1, Math.min(kP, Math.floor(target / S), Math.ceil(kP / minTasks)));
-  const colsPerStripe = Math.max(1, Math.min(n, Math.floor(target / S), Math.ceil(n / minTasks)));
+  // Phase B stripes are one block of columns at most (leaf-layout.ts); symbols too big for a
+  // block's RS call to fit the cache target take several calls per stripe.
+  const rsCols = Math.max(1, Math.min(leaves.blockSize, Math.floor(target / S)));
   let rowBase: number, rowStride: number, colBase: number, colStride: number;
   let pRegion = 0,
     sRegion = 0;
@@ -337,16 +348,18 @@ function planEncode(
   // stripe, its recovery-row scratch, its work array): fresh memory costs ~13 µs of CPU per 4 KiB
   // page on the VMs measured, and at 256 MiB, n = 1000, 3 slots this spares ~36 MB (~9 k faults).
   const strideA = planar(rowsPerStripe);
-  const strideB = planar(colsPerStripe);
+  const strideB = planar(rsCols);
   const workBytes = Math.max(kernel.exports.rsWorkShards(kS, n - kS) * strideA, kernel.exports.rsWorkShards(kP, n - kP) * strideB);
   const work = Array.from({ length: slots }, () => kernel.alloc(workBytes));
   const rowBufBytes = open ? rowsPerStripe * rowBytes : 0; // source mode: a row stripe (Phase A)
-  const colBufBytes = open ? kP * colsPerStripe * S : 0; // source mode: a systematic column stripe (Phase B)
-  const scratchRowsBytes = (n - kP) * colsPerStripe * S; // Phase B: recovery rows not written to frames
-  const stripeBuf = Array.from({ length: slots }, () => kernel.alloc(Math.max(rowBufBytes, colBufBytes + scratchRowsBytes)));
+  const colBufBytes = open ? kP * leaves.blockSize * S : 0; // source mode: a systematic column stripe (Phase B)
+  const scratchRowsBytes = (n - kP) * rsCols * S; // Phase B: one RS call's recovery rows not written to frames
+  const phaseB = colBufBytes + scratchRowsBytes + leaves.columnLeafBytes;
+  const stripeBuf = Array.from({ length: slots }, () => kernel.alloc(Math.max(rowBufBytes, phaseB)));
   const rowBuf = stripeBuf;
   const colBuf = stripeBuf;
   const scratchRows = stripeBuf.map((b) => b + colBufBytes);
+  const columnLeaves = stripeBuf.map((b) => b + colBufBytes + scratchRowsBytes);
   if (keep) {
     pRegion = kernel.alloc(n * pFrame, 8);
     sRegion = kernel.alloc(n * sFrame, 8);
@@ -399,6 +412,8 @@ function planEncode(
       work: work[slot],
       workStride: strideA,
       leafHashes,
+      pairHashes,
+      scratch: rootScratch[slot],
       ...(keep ? {} : { systematicInPlace: true }),
     });
   }
@@ -406,10 +421,8 @@ function planEncode(
   // Phase B: column code RS(k_p → n) over stripes of columns (shard = row). Stripes do not
   // straddle column k_s, so a stripe's recovery rows go either straight into the primary
   // frames (columns < k_s) or to a per-slot scratch area that is only hashed (columns ≥ k_s).
-  const cols: SlottedTask[] = [];
-  for (let c0 = 0, i = 0; c0 < n; i++) {
+  const cols: SlottedTask[] = leaves.stripes.map(({ c0, w }, i) => {
     const slot = i % slots;
-    const w = Math.min(colsPerStripe, (c0 < kS ? kS : n) - c0);
     const direct = keep && c0 < kS;
     // Metadata only: systematic columns from the row-major message, recovery ones from their area.
     const src = keep
@@ -419,7 +432,7 @@ function planEncode(
         : open
           ? { src: colBuf[slot], symbolStride: w * S }
           : { src: input + c0 * S, symbolStride: rowBytes };
-    cols.push({
+    return {
       kind: 'cols',
       slot,
       encoding: scheme.name,
@@ -428,27 +441,48 @@ function planEncode(
       S,
       c0,
       w,
+      rsCols,
       colBase,
       colStride: keep || c0 >= kS ? colStride : S,
       ...src,
       work: work[slot],
       workStride: strideB,
-      out: direct ? rowBase + kP * rowStride + c0 * S : scratchRows[slot],
-      outStride: direct ? rowStride : w * S,
+      ...(direct
+        ? { out: rowBase + kP * rowStride + c0 * S, outStride: rowStride, outAdvance: S }
+        : { out: scratchRows[slot], outStride: rsCols * S, outAdvance: 0 }),
       leafHashes,
-    });
-    c0 += w;
-  }
+      columnLeaves: columnLeaves[slot],
+      levels: leaves.levels,
+      blocks: leaves.blocks,
+      rowNodes,
+      partialIndex: leaves.partialBlocks.indexOf(Math.floor(c0 / leaves.blockSize)),
+      partials: leaves.partialBlocks.length,
+      partial,
+      pairHashes,
+      scratch: rootScratch[slot],
+    };
+  });
 
-  // Phase C: Merkle roots. pairHashes[i] = primary_hash[i] ‖ secondary_hash[i] (64 bytes):
-  // row tree i and column tree n − 1 − i.
-  const pairHashes = kernel.alloc(n * 64);
-  const rootScratch = Array.from({ length: slots }, () => kernel.alloc(merkleScratchBytes(n)));
+  // Phase C: the row roots of the recovery rows, over their block nodes.
   const roots: SlottedTask[] = [];
-  const perRoots = Math.ceil(n / (slots * 4));
-  for (let first = 0, i = 0; first < n; first += perRoots, i++) {
+  const perRoots = Math.ceil((n - kP) / (slots * 4));
+  for (let first = 0, i = 0; first < n - kP; first += perRoots, i++) {
     const slot = i % slots;
-    roots.push({ kind: 'roots', slot, n, first, count: Math.min(perRoots, n - first), leafHashes, pairHashes, scratch: rootScratch[slot] });
+    roots.push({
+      kind: 'roots',
+      slot,
+      n,
+      kP,
+      first,
+      count: Math.min(perRoots, n - kP - first),
+      levels: leaves.levels,
+      blocks: leaves.blocks,
+      rowNodes,
+      partialBlocks: [...leaves.partialBlocks],
+      partial,
+      pairHashes,
+      scratch: rootScratch[slot],
+    });
   }
 
   const source = open?.({ rows: kP, rowBytes, symbolSize: S, length: L });
@@ -496,13 +530,15 @@ function planEncode(
     if (t.slot === slot) return t;
     switch (t.kind) {
       case 'rows':
-        return { ...t, slot, work: work[slot], ...(source ? { rows: rowBuf[slot] } : {}) };
+        return { ...t, slot, work: work[slot], scratch: rootScratch[slot], ...(source ? { rows: rowBuf[slot] } : {}) };
       case 'cols':
         return {
           ...t,
           slot,
           work: work[slot],
           out: t.out === scratchRows[t.slot] ? scratchRows[slot] : t.out,
+          columnLeaves: columnLeaves[slot],
+          scratch: rootScratch[slot],
           ...(source && t.c0 < kS ? { src: colBuf[slot] } : {}),
         };
       case 'roots':

@@ -4,9 +4,11 @@
  * memory (src/pool/). Tasks of one phase are independent; each uses only its own slot's scratch.
  *
  *  - `rows`  (Phase A): rows [r0, r0+h) of the message matrix → their columns' top symbols, the
- *    row code's recovery symbols, and the leaf hashes of those n-symbol rows.
- *  - `cols`  (Phase B): columns [c0, c0+w) → the column code's 2f recovery rows and their leaf hashes.
- *  - `roots` (Phase C): Merkle roots of row trees and column trees for pairs [first, first+count).
+ *    row code's recovery symbols, the leaf hashes of those n-symbol rows and their row roots.
+ *  - `cols`  (Phase B): a stripe of columns [c0, c0+w) → the column code's 2f recovery rows, their
+ *    leaf hashes, the stripe's column roots and its block nodes of the recovery rows.
+ *  - `roots` (Phase C): the row roots of recovery rows [k_p + first, k_p + first + count).
+ * Leaf digests are kept as src/codec/leaf-layout.ts describes.
  */
 import type { KernelExports, WasmKernel } from '../wasm/kernel.ts';
 import { encodingByName, type EncodingName } from './encodings/index.ts';
@@ -29,7 +31,12 @@ export interface RowsTask {
   colStride: number;
   work: number;
   workStride: number;
+  /** Row r's n leaf digests go to leafHashes + r·n·32 (kept for Phase B's column trees). */
   leafHashes: number;
+  /** Row r's Merkle root (pair r's primary hash) goes to pairHashes + 64r. */
+  pairHashes: number;
+  /** Merkle scratch of this slot (leafLayout().scratchBytes). */
+  scratch: number;
   /**
    * Metadata-only encodes: the systematic columns (c < k_s) are NOT copied out of the rows — they
    * are read where the rows are (row r's symbol c at rows + (r − r0)·rowStride + c·S), and
@@ -45,8 +52,11 @@ export interface ColsTask {
   n: number;
   kP: number;
   S: number;
+  /** The stripe: columns [c0, c0 + w), inside one block of 2^levels columns (leaf-layout.ts). */
   c0: number;
   w: number;
+  /** Columns per RS call (≤ w; the work array holds this many): stripes of big symbols take several. */
+  rsCols: number;
   colBase: number;
   colStride: number;
   work: number;
@@ -58,19 +68,50 @@ export interface ColsTask {
    */
   src?: number;
   symbolStride?: number;
-  /** Recovery row j (row k_p + j), columns [c0, c0+w), goes to out + j·outStride. */
+  /**
+   * Recovery row j (row k_p + j) of the RS call starting at column c0 + s goes to
+   * out + s·outAdvance + j·outStride (outAdvance = S: in place, e.g. the primary frames; 0: a
+   * scratch area each call reuses).
+   */
   out: number;
   outStride: number;
+  outAdvance: number;
+  /** Phase A's leaves (row r < k_p at leafHashes + r·n·32). */
   leafHashes: number;
+  /** This slot's column-leaf buffer (leafLayout().columnLeafBytes). */
+  columnLeaves: number;
+  /** Block size 2^levels and blocks per row. */
+  levels: number;
+  blocks: number;
+  /** Recovery row j's node of block b goes to rowNodes + (j·blocks + b)·32 when the stripe is the whole block. */
+  rowNodes: number;
+  /**
+   * Otherwise (a partial block, leaf-layout.ts) its index p among the P = `partials` partial
+   * blocks, and row j's leaf of column c goes to partial + ((j·P + p)·2^levels + c − blockStart)·32.
+   */
+  partialIndex: number;
+  partials: number;
+  partial: number;
+  /** Column c's root (pair n − 1 − c's secondary hash) goes to pairHashes + 64(n − 1 − c) + 32. */
+  pairHashes: number;
+  scratch: number;
 }
 
-/** Phase C task. */
+/** Phase C task: recovery rows j in [first, first + count) (rows k_p + j). */
 export interface RootsTask {
   kind: 'roots';
   n: number;
+  kP: number;
   first: number;
   count: number;
-  leafHashes: number;
+  levels: number;
+  blocks: number;
+  /** Row j's block nodes at rowNodes + j·blocks·32. */
+  rowNodes: number;
+  /** The partial blocks (leaf-layout.ts), reduced first: row j's leaves of partialBlocks[p] at partial + (j·P + p)·2^levels·32. */
+  partialBlocks: number[];
+  partial: number;
+  /** Row k_p + j's root goes to pairHashes + 64(k_p + j). */
   pairHashes: number;
   scratch: number;
 }
@@ -142,26 +183,44 @@ export function taskRegions(t: StripeTask): [name: string, start: number, end: n
         ['rows', t.rows, t.rows + (h - 1) * t.rowStride + kS * S],
         ['colBase', t.colBase + r0 * S, t.colBase + (columns - 1) * t.colStride + (r0 + h) * S],
         ['work', t.work, t.work + kS * t.workStride],
-        ['leafHashes', t.leafHashes, t.leafHashes + (r0 + h) * n * 32],
+        ['leafHashes', t.leafHashes + r0 * n * 32, t.leafHashes + (r0 + h) * n * 32],
+        ['pairHashes', t.pairHashes + r0 * 64, t.pairHashes + (r0 + h) * 64],
+        ['scratch', t.scratch, t.scratch + Math.ceil(n / 2) * 32],
       ];
     }
     case 'cols': {
       const { n, kP, S, c0, w } = t;
       const src = t.src ?? t.colBase + c0 * t.colStride;
+      const B = 2 ** t.levels;
+      const b = Math.floor(c0 / B);
+      const at = (t.partialIndex * B + c0 - b * B) * 32;
+      let outEnd = t.out;
+      for (let s = 0; s < w; s += t.rsCols)
+        outEnd = Math.max(outEnd, t.out + s * t.outAdvance + (n - kP - 1) * t.outStride + Math.min(t.rsCols, w - s) * S);
       return [
         ['colBase', src, src + (w - 1) * t.colStride + (kP - 1) * (t.symbolStride ?? S) + S],
         ['work', t.work, t.work + kP * t.workStride],
-        ['out', t.out, t.out + (n - kP - 1) * t.outStride + w * S],
-        ['leafHashes', t.leafHashes, t.leafHashes + ((n - 1) * n + c0 + w) * 32],
+        ['out', t.out, outEnd],
+        ['leafHashes', t.leafHashes + c0 * 32, t.leafHashes + ((kP - 1) * n + c0 + w) * 32],
+        ['columnLeaves', t.columnLeaves, t.columnLeaves + w * n * 32],
+        t.partialIndex < 0
+          ? ['rowNodes', t.rowNodes + b * 32, t.rowNodes + ((n - kP - 1) * t.blocks + b + 1) * 32]
+          : ['partial', t.partial + at, t.partial + (n - kP - 1) * t.partials * B * 32 + at + w * 32],
+        ['pairHashes', t.pairHashes + (n - c0 - w) * 64, t.pairHashes + (n - c0) * 64],
+        ['scratch', t.scratch, t.scratch + Math.ceil(n / 2) * 32],
       ];
     }
     case 'roots': {
-      const { n } = t;
-      return [
-        ['leafHashes', t.leafHashes, t.leafHashes + n * n * 32],
-        ['pairHashes', t.pairHashes + t.first * 64, t.pairHashes + (t.first + t.count) * 64],
-        ['scratch', t.scratch, t.scratch + 32],
+      const { n, kP, first, count } = t;
+      const B = 2 ** t.levels;
+      const regions: [string, number, number][] = [
+        ['rowNodes', t.rowNodes + first * t.blocks * 32, t.rowNodes + (first + count) * t.blocks * 32],
+        ['pairHashes', t.pairHashes + (kP + first) * 64, t.pairHashes + (kP + first + count) * 64],
+        ['scratch', t.scratch, t.scratch + Math.ceil(n / 2) * 32],
       ];
+      const P = t.partialBlocks.length;
+      if (P > 0) regions.push(['partial', t.partial + first * P * B * 32, t.partial + (first + count) * P * B * 32]);
+      return regions;
     }
     case 'decode': {
       const { o, r, S, w } = t;
@@ -223,16 +282,38 @@ export function runStripeTask(k: KernelExports, t: StripeTask, memoryBytes?: num
           k.hashLeaves(t.rows + (r - r0) * t.rowStride, S, kS, S, t.leafHashes + r * n * 32, 32);
           k.hashLeaves(recovery + r * S, S, n - kS, t.colStride, t.leafHashes + (r * n + kS) * 32, 32);
         } else k.hashLeaves(t.colBase + r * S, S, n, t.colStride, t.leafHashes + r * n * 32, 32);
+        k.merkleRoot(t.leafHashes + r * n * 32, n, 32, t.scratch, t.pairHashes + r * 64);
       }
       return;
     }
     case 'cols': {
       const scheme = encodingByName(t.encoding);
       const { n, kP, S, c0, w } = t;
-      scheme.gather(k, t.src ?? t.colBase + c0 * t.colStride, t.colStride, t.symbolStride ?? S, w, kP, S, t.work, t.workStride);
-      scheme.encode(k, t.work, t.workStride, scheme.planarBytes(w, S), kP, n - kP);
-      scheme.scatter(k, t.work, t.workStride, w, n - kP, S, t.out, S, t.outStride);
-      for (let j = 0; j < n - kP; j++) k.hashLeaves(t.out + j * t.outStride, S, w, S, t.leafHashes + ((kP + j) * n + c0) * 32, 32);
+      const src = t.src ?? t.colBase + c0 * t.colStride;
+      const symbolStride = t.symbolStride ?? S;
+      // The column code in calls of ≤ rsCols columns; each call's recovery leaves go to the
+      // column-leaf buffer (column a's n leaves at columnLeaves + a·n·32, rows k_p… here).
+      for (let s = 0; s < w; s += t.rsCols) {
+        const sw = Math.min(t.rsCols, w - s);
+        scheme.gather(k, src + s * t.colStride, t.colStride, symbolStride, sw, kP, S, t.work, t.workStride);
+        scheme.encode(k, t.work, t.workStride, scheme.planarBytes(sw, S), kP, n - kP);
+        const out = t.out + s * t.outAdvance;
+        scheme.scatter(k, t.work, t.workStride, sw, n - kP, S, out, S, t.outStride);
+        for (let j = 0; j < n - kP; j++) k.hashLeaves(out + j * t.outStride, S, sw, S, t.columnLeaves + (s * n + kP + j) * 32, n * 32);
+      }
+      // Column trees: the stripe's k_p Phase A leaves of each column next to its own, then its root.
+      k.copySymbols(t.leafHashes + c0 * 32, n * 32, 32, kP, w, 32, t.columnLeaves, 32, n * 32);
+      for (let a = 0; a < w; a++) k.merkleRoot(t.columnLeaves + a * n * 32, n, 32, t.scratch, t.pairHashes + (n - 1 - c0 - a) * 64 + 32);
+      // Recovery rows: the stripe's block node of each, or its leaves if the block is partial.
+      const B = 2 ** t.levels;
+      const b = Math.floor(c0 / B);
+      if (t.partialIndex < 0) {
+        for (let j = 0; j < n - kP; j++)
+          k.merkleNode(t.columnLeaves + (kP + j) * 32, w, n * 32, t.levels, t.scratch, t.rowNodes + (j * t.blocks + b) * 32);
+      } else {
+        const at = t.partial + (t.partialIndex * B + c0 - b * B) * 32;
+        k.copySymbols(t.columnLeaves + kP * 32, 32, n * 32, n - kP, w, 32, at, t.partials * B * 32, 32);
+      }
       return;
     }
     case 'decode': {
@@ -265,10 +346,16 @@ export function runStripeTask(k: KernelExports, t: StripeTask, memoryBytes?: num
       return;
     }
     case 'roots': {
-      const { n } = t;
-      for (let i = t.first; i < t.first + t.count; i++) {
-        k.merkleRoot(t.leafHashes + i * n * 32, n, 32, t.scratch, t.pairHashes + i * 64);
-        k.merkleRoot(t.leafHashes + (n - 1 - i) * 32, n, n * 32, t.scratch, t.pairHashes + i * 64 + 32);
+      const { n, kP } = t;
+      const B = 2 ** t.levels;
+      const P = t.partialBlocks.length;
+      for (let j = t.first; j < t.first + t.count; j++) {
+        const nodes = t.rowNodes + j * t.blocks * 32;
+        for (let p = 0; p < P; p++) {
+          const b = t.partialBlocks[p];
+          k.merkleNode(t.partial + (j * P + p) * B * 32, Math.min(B, n - b * B), 32, t.levels, t.scratch, nodes + b * 32);
+        }
+        k.merkleRoot(nodes, t.blocks, 32, t.scratch, t.pairHashes + (kP + j) * 64);
       }
       return;
     }

@@ -39,6 +39,7 @@ import { inSlots } from '../util/slots.ts';
 import { forgetKernel } from '../wasm/memory-release.ts';
 import { inPlaceIntermediates, metadataOnlyIntermediates, tempFileIntermediates, type Intermediates } from './intermediates.ts';
 import { merkleScratchBytes } from '../hash/blake2b.ts';
+import { leafLayout } from '../codec/leaf-layout.ts';
 
 /** A progress report: `phase` and how far it is, in bytes of that phase's work. */
 export interface EncodeProgress {
@@ -168,11 +169,14 @@ async function run(
   // turn. Within the budget: as many concurrent chains as fit (at most the pool's slots), each
   // with stripes as tall as fit (at most STRIPE_TARGET bytes per shard).
   const budget = options.memoryBudget ?? DEFAULT_BUDGET;
-  const fixed = n * n * 32 + n * 64 + 4 * 2 ** 20;
+  // Leaf digests (src/codec/leaf-layout.ts): Phase A's k_p rows, the recovery rows' block nodes,
+  // and at worst (stripes narrower than a block) every recovery-row leaf.
+  const maxLeaves = leafLayout(n, kP, kS, 1);
+  const fixed = maxLeaves.leafBytes + maxLeaves.rowNodeBytes + maxLeaves.partialBytes + n * 64 + 4 * 2 ** 20;
   const avail = budget - fixed;
   const planar = (count: number) => scheme.planarBytes(count, S);
   const needA = (hh: number) => hh * pFrame + n * hh * S + workA * planar(hh);
-  const needB = (ww: number) => ww * sFrame + workB * planar(ww) + f2 * ww * S;
+  const needB = (ww: number) => ww * sFrame + workB * planar(ww) + f2 * ww * S + ww * n * 32;
   if (avail < Math.max(needA(1), needB(1))) {
     throw new TuskInputError(
       `memory budget of ${budget} bytes is too small for this blob at n_shards = ${n}: it needs at least ${fixed + Math.max(needA(1), needB(1))} bytes`,
@@ -187,9 +191,12 @@ async function run(
   const chainsA = Math.max(1, Math.min(slots, Math.floor(avail / needA(1))));
   const chainsB = Math.max(1, Math.min(slots, Math.floor(avail / needB(1))));
   const h = fit(needA, kP, chainsA);
-  const w = fit(needB, kS, chainsB);
+  const w = fit(needB, Math.min(kS, maxLeaves.blockSize), chainsB);
 
-  const leafHashes = kernel.alloc(n * n * 32);
+  const leaves = leafLayout(n, kP, kS, w);
+  const leafHashes = kernel.alloc(leaves.leafBytes);
+  const rowNodes = kernel.alloc(leaves.rowNodeBytes);
+  const partial = leaves.partialBytes > 0 ? kernel.alloc(leaves.partialBytes) : 0;
   const pairHashes = kernel.alloc(n * 64);
   const scratch = Array.from({ length: slots }, () => kernel.alloc(merkleScratchBytes(n)));
   const phaseMark = kernel.mark();
@@ -248,6 +255,8 @@ async function run(
         work,
         workStride: planar(h),
         leafHashes,
+        pairHashes,
+        scratch: scratch[s],
       };
       await exec(task);
       for (let t = 0; t < hh && store.deliver; t++) {
@@ -262,23 +271,20 @@ async function run(
   );
   kernel.release(phaseMark);
 
-  // Phase B. Column stripes do not straddle column k_s (recovery rows of columns ≥ k_s are only hashed).
-  const stripes: { c0: number; w: number }[] = [];
-  for (let c0 = 0; c0 < n;) {
-    const ww = Math.min(w, (c0 < kS ? kS : n) - c0);
-    stripes.push({ c0, w: ww });
-    c0 += ww;
-  }
+  // Phase B. Column stripes lie in one leaf block and do not straddle column k_s (recovery rows
+  // of columns ≥ k_s are only hashed).
+  const stripes = leaves.stripes;
   const slotB = Array.from({ length: chainsB }, () => ({
     frames: kernel.alloc(w * sFrame, 8),
     work: kernel.alloc(workB * planar(w)),
     out: kernel.alloc(f2 * w * S),
+    columnLeaves: kernel.alloc(leaves.columnLeafBytes),
   }));
   for (const sl of slotB) writeSliverFrames(mem(), sl.frames, w, sFrame, colBytes, S);
   let colsDone = 0;
   await inSlots(chainsB, stripes.length, async (i, s) => {
     const { c0, w: ww } = stripes[i];
-    const { frames, out, work } = slotB[s];
+    const { frames, out, work, columnLeaves } = slotB[s];
     for (let t = 0; t < ww; t++) {
       const frame = frames + t * sFrame;
       store.readColumn(mem(), frame + sHead, c0 + t);
@@ -292,13 +298,24 @@ async function run(
       S,
       c0,
       w: ww,
+      rsCols: ww,
       colBase: frames + sHead - c0 * sFrame,
       colStride: sFrame,
       work,
       workStride: planar(w),
       out,
       outStride: ww * S,
+      outAdvance: S,
       leafHashes,
+      columnLeaves,
+      levels: leaves.levels,
+      blocks: leaves.blocks,
+      rowNodes,
+      partialIndex: leaves.partialBlocks.indexOf(Math.floor(c0 / leaves.blockSize)),
+      partials: leaves.partialBlocks.length,
+      partial,
+      pairHashes,
+      scratch: scratch[s],
     };
     await exec(task);
     // In place, the columns read above are the secondary sliver files themselves: nothing to deliver.
@@ -314,11 +331,24 @@ async function run(
   });
   kernel.release(phaseMark);
 
-  // Phase C: roots on the pool, then the primary slivers k_p … n−1 from the row file.
-  const perRoots = Math.ceil(n / (slots * 4));
-  await inSlots(slots, Math.ceil(n / perRoots), async (i, s) => {
+  // Phase C: the recovery rows' roots on the pool, then the primary slivers k_p … n−1 from the row file.
+  const perRoots = Math.ceil(f2 / (slots * 4));
+  await inSlots(slots, Math.ceil(f2 / perRoots), async (i, s) => {
     const first = i * perRoots;
-    const task: RootsTask = { kind: 'roots', n, first, count: Math.min(perRoots, n - first), leafHashes, pairHashes, scratch: scratch[s] };
+    const task: RootsTask = {
+      kind: 'roots',
+      n,
+      kP,
+      first,
+      count: Math.min(perRoots, f2 - first),
+      levels: leaves.levels,
+      blocks: leaves.blocks,
+      rowNodes,
+      partialBlocks: [...leaves.partialBlocks],
+      partial,
+      pairHashes,
+      scratch: scratch[s],
+    };
     await exec(task);
   });
   const frame = kernel.alloc(pFrame, 8);

@@ -5,7 +5,8 @@
  * pool slot's buffer just before it runs (codec/encode.ts MessageSource): the file is read about
  * twice, from the page cache the second time. What this saves is fresh memory — first-touch page
  * faults cost ~4 ms of CPU per MiB on the VMs measured, ~1 s for a 256 MiB blob. Kernel memory ≈
- * 0.5× the file (recovery columns) plus n²·32 bytes of leaf digests and small per-slot buffers:
+ * 0.5× the file (recovery columns) plus k_p·n·32 bytes of leaf digests (src/codec/leaf-layout.ts) and
+ * small per-slot buffers:
  * for files up to a few hundred MiB (larger ones: encodeStream, bounded memory).
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
