@@ -6,7 +6,7 @@
 
 import { GF16, GF8 } from './rs/field';
 import { encode } from './rs/encode';
-import { decode } from './rs/decode';
+import { decode, decodeLocator, decodeWithLocator } from './rs/decode';
 
 export { gf16Init, gf16Attach, gf16TableBytes, gf16ExpPtr, gf16LogPtr, gf16SkewPtr, gf16Mul128Ptr, gf16Mul128Row } from './gf16/tables';
 export { gf8Init, gf8Attach, gf8TableBytes, gf8ExpPtr, gf8LogPtr, gf8SkewPtr } from './gf8/tables';
@@ -34,6 +34,26 @@ export function rs8Encode(base: usize, stride: usize, bytes: usize, o: u32, r: u
 /** RS erasure decode over GF(2^16); see rs/decode.ts. `erasures`: 65536 u16 of scratch. */
 export function rsDecode(base: usize, stride: usize, bytes: usize, o: u32, r: u32, received: usize, erasures: usize): void {
   decode<GF16>(base, stride, bytes, o, r, received, erasures);
+}
+
+/** The erasure locator of a received pattern over GF(2^16) into `erasures` (65536 u16); see rs/decode.ts. */
+export function rsDecodeLocator(o: u32, r: u32, received: usize, erasures: usize): void {
+  decodeLocator<GF16>(o, r, received, erasures);
+}
+
+/** RS erasure decode over GF(2^16) with a locator from rsDecodeLocator (only read). */
+export function rsDecodeWithLocator(base: usize, stride: usize, bytes: usize, o: u32, r: u32, received: usize, erasures: usize): void {
+  decodeWithLocator<GF16>(base, stride, bytes, o, r, received, erasures);
+}
+
+/** The erasure locator over GF(2^8) into `erasures` (256 u16). */
+export function rs8DecodeLocator(o: u32, r: u32, received: usize, erasures: usize): void {
+  decodeLocator<GF8>(o, r, received, erasures);
+}
+
+/** RS erasure decode over GF(2^8) with a locator from rs8DecodeLocator (only read). */
+export function rs8DecodeWithLocator(base: usize, stride: usize, bytes: usize, o: u32, r: u32, received: usize, erasures: usize): void {
+  decodeWithLocator<GF8>(base, stride, bytes, o, r, received, erasures);
 }
 
 /** RS erasure decode over GF(2^8). `erasures`: 256 u16 of scratch. */

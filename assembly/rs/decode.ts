@@ -42,15 +42,20 @@ function formalDerivative(base: usize, stride: usize, bytes: usize, n: u32): voi
   store<u16>(erasures + (<usize>x << 1), 1);
 }
 
-/** Decodes in place over field F; see the contract at the top of this file. */
-export function decode<F>(base: usize, stride: usize, bytes: usize, o: u32, r: u32, received: usize, erasures: usize): void {
+/**
+ * The erasure locator of a received pattern (§4.3 steps 1–2): `erasures` (order(F) u16) ends
+ * holding E[x] for every work position. It depends on (o, r, received) only, so a decode of many
+ * stripes with the same shards computes it once ({@link decodeWithLocator}); at GF(2^16) it is two
+ * 65536-point FWHTs and a 65536-step product, ~2.5 ms, about an eighth of a 7 KB-per-shard stripe's
+ * decode at n = 1000.
+ */
+export function decodeLocator<F>(o: u32, r: u32, received: usize, erasures: usize): void {
   const field = changetype<F>(0);
   const order = field.order();
   const modulus = field.modulus();
   const high = rsUseHighRate(o, r);
   const c = rsDecodeChunk(o, r);
   const end: u32 = c + (high ? o : r);
-  const n = nextPow2(end);
   // Erasure vector E (1 = erased) over all `order` positions.
   memory.fill(erasures, 0, <usize>order << 1);
   if (high) {
@@ -70,7 +75,22 @@ export function decode<F>(base: usize, stride: usize, bytes: usize, o: u32, r: u
     store<u16>(p, <u16>(prod % modulus));
   }
   field.fwht(erasures);
+}
+
+/**
+ * Decodes in place over field F (see the contract at the top of this file) with the locator
+ * {@link decodeLocator} left in `erasures` for the same (o, r, received); `erasures` is only read,
+ * so concurrent stripes may share it.
+ */
+export function decodeWithLocator<F>(base: usize, stride: usize, bytes: usize, o: u32, r: u32, received: usize, erasures: usize): void {
+  const field = changetype<F>(0);
+  const modulus = field.modulus();
+  const high = rsUseHighRate(o, r);
+  const c = rsDecodeChunk(o, r);
+  const end: u32 = c + (high ? o : r);
+  const n = nextPow2(end);
   // Scale received shards by E[x]; zero erased and padding positions.
+  let lastMissing: u32 = 0; // one past the highest work position of a missing original
   for (let x: u32 = 0; x < n; x++) {
     const shard = base + <usize>x * stride;
     let present = false;
@@ -84,13 +104,23 @@ export function decode<F>(base: usize, stride: usize, bytes: usize, o: u32, r: u
     if (present) field.mulInPlace(shard, bytes, <u32>load<u16>(erasures + (<usize>x << 1)));
     else memory.fill(shard, 0, bytes);
   }
+  for (let i: u32 = 0; i < o; i++) if (load<u8>(received + i) == 0) lastMissing = (high ? c + i : i) + 1;
   ifft<F>(base, stride, bytes, 0, n, end, 0);
   formalDerivative(base, stride, bytes, n);
-  fft<F>(base, stride, bytes, 0, n, end, 0);
+  // Only the missing originals are read back: the FFT's outputs past the last of them are not
+  // computed (low rate: originals sit at the bottom, so at n = 1000 from primaries this skips
+  // ~60 % of the FFT's butterflies).
+  fft<F>(base, stride, bytes, 0, n, lastMissing, 0);
   // Reveal the missing originals.
   for (let i: u32 = 0; i < o; i++) {
     if (load<u8>(received + i) != 0) continue;
     const x = high ? c + i : i;
     field.mulInPlace(base + <usize>x * stride, bytes, modulus - <u32>load<u16>(erasures + (<usize>x << 1)));
   }
+}
+
+/** Decodes in place over field F; see the contract at the top of this file. */
+export function decode<F>(base: usize, stride: usize, bytes: usize, o: u32, r: u32, received: usize, erasures: usize): void {
+  decodeLocator<F>(o, r, received, erasures);
+  decodeWithLocator<F>(base, stride, bytes, o, r, received, erasures);
 }

@@ -85,12 +85,14 @@ export function planExpand(kernel: WasmKernel, cfg: EncodingConfig, axis: Sliver
   };
 }
 
+/** Bytes per work shard in one RS decode call (see planDecode). */
+const DECODE_RS_BYTES = 8 * 1024;
+
 /** One chain's kernel buffers for decoding stripes of up to `perStripe` symbol positions. */
 export interface DecodeChain {
   /** Received symbols: decoder position x at raw + x·rawStride. */
   readonly raw: number;
   readonly work: number;
-  readonly erasures: number;
   /** Restored original i at restored + i·rawStride. */
   readonly restored: number;
 }
@@ -115,11 +117,14 @@ export interface DecodePlan {
   readonly present: readonly number[];
   /** The decoder position of sliver index `idx` (where its symbols go in a chain's `raw`). */
   position(idx: number): number;
-  /** Kernel bytes of the shared received map (one per plan). */
+  /** Kernel bytes of the shared received map and erasure locator (one per plan). */
   readonly sharedBytes: number;
   /** Kernel bytes one chain needs. */
   readonly chainBytes: number;
-  /** Allocates and fills the received map (shared by every chain of the plan). */
+  /**
+   * Allocates and fills the received map and computes its erasure locator once (both shared by
+   * every chain of the plan, only read by tasks); @returns the map's offset, for {@link task}.
+   */
   allocShared(kernel: WasmKernel): number;
   /** Allocates one chain's buffers on `kernel` (the caller releases them with its mark). */
   allocChain(kernel: WasmKernel): DecodeChain;
@@ -151,8 +156,14 @@ export function planDecode(
   const kx = kernel.exports;
   const positions = kx.rsDecodeWorkShards(o, r);
   const rawStride = perStripe * S;
-  const workStride = scheme.planarBytes(perStripe, S);
+  // The RS work array holds every work position (2048 at n = 1000 from primaries), so a task
+  // decodes its stripe in calls of ≤ DECODE_RS_BYTES per shard: at 64 KiB stripes one array was
+  // 133 MB per chain, all of it fresh memory (page faults) streamed through on every FFT layer.
+  const rsWidth = Math.max(1, Math.min(perStripe, Math.floor(DECODE_RS_BYTES / S)));
+  const workStride = scheme.planarBytes(rsWidth, S);
   const list = [...present];
+  // The erasure locator follows the received map in the shared block, 64-byte aligned.
+  const locatorAt = Math.ceil((o + r) / 64) * 64;
   const position = (idx: number) => (idx < o ? kx.rsDecodePosition(o, r, false, idx) : kx.rsDecodePosition(o, r, true, idx - o));
   return {
     o,
@@ -162,19 +173,19 @@ export function planDecode(
     rawStride,
     present: list,
     position,
-    sharedBytes: o + r,
-    chainBytes: positions * rawStride + positions * workStride + scheme.erasureBytes + o * rawStride,
+    sharedBytes: locatorAt + scheme.erasureBytes,
+    chainBytes: positions * rawStride + positions * workStride + o * rawStride,
     allocShared: (k) => {
-      const received = k.alloc(o + r, 1);
+      const received = k.alloc(locatorAt + scheme.erasureBytes);
       const mem = k.u8();
       mem.fill(0, received, received + o + r);
       for (const idx of list) mem[received + idx] = 1;
+      scheme.decodeLocator(k.exports, o, r, received, received + locatorAt);
       return received;
     },
     allocChain: (k) => ({
       raw: k.alloc(positions * rawStride),
       work: k.alloc(positions * workStride),
-      erasures: k.alloc(scheme.erasureBytes),
       restored: k.alloc(o * rawStride),
     }),
     task: (c, received, w) => ({
@@ -188,9 +199,10 @@ export function planDecode(
       rawStride,
       present: list,
       received,
-      erasures: c.erasures,
+      erasures: received + locatorAt,
       work: c.work,
       workStride,
+      rsWidth,
       restored: c.restored,
     }),
   };

@@ -134,9 +134,12 @@ export interface DecodeTask {
   /** Received shard indices (i < o: original i; o + j: recovery j), also marked in `received`. */
   present: number[];
   received: number;
+  /** The erasure locator of `received` (scheme.decodeLocator, computed once per plan), only read. */
   erasures: number;
   work: number;
   workStride: number;
+  /** Positions per RS call (≤ w; the work array holds this many per shard). */
+  rsWidth: number;
   restored: number;
 }
 
@@ -228,6 +231,7 @@ export function taskRegions(t: StripeTask): [name: string, start: number, end: n
       const regions: [string, number, number][] = [
         ['raw', t.raw, t.raw + w * S],
         ['received', t.received, t.received + o + r],
+        ['erasures', t.erasures, t.erasures + encodingByName(t.encoding).erasureBytes],
         ['work', t.work, t.work + t.workStride],
       ];
       if (maxMissing >= 0) regions.push(['restored', t.restored, t.restored + maxMissing * t.rawStride + w * S]);
@@ -321,15 +325,19 @@ export function runStripeTask(k: KernelExports, t: StripeTask, memoryBytes?: num
       const { o, r, S, w } = t;
       const missing = new Set<number>();
       for (let i = 0; i < o; i++) missing.add(i);
-      for (const idx of t.present) {
-        missing.delete(idx);
-        const x = idx < o ? k.rsDecodePosition(o, r, false, idx) : k.rsDecodePosition(o, r, true, idx - o);
-        scheme.gather(k, t.raw + x * t.rawStride, S, 0, w, 1, S, t.work + x * t.workStride, t.workStride);
-      }
-      scheme.decode(k, t.work, t.workStride, scheme.planarBytes(w, S), o, r, t.received, t.erasures);
-      for (const i of missing) {
-        const x = k.rsDecodePosition(o, r, false, i);
-        scheme.scatter(k, t.work + x * t.workStride, t.workStride, w, 1, S, t.restored + i * t.rawStride, S, 0);
+      for (const idx of t.present) missing.delete(idx);
+      const position = (idx: number) => (idx < o ? k.rsDecodePosition(o, r, false, idx) : k.rsDecodePosition(o, r, true, idx - o));
+      for (let s = 0; s < w; s += t.rsWidth) {
+        const sw = Math.min(t.rsWidth, w - s);
+        for (const idx of t.present) {
+          const x = position(idx);
+          scheme.gather(k, t.raw + x * t.rawStride + s * S, S, 0, sw, 1, S, t.work + x * t.workStride, t.workStride);
+        }
+        scheme.decodeWithLocator(k, t.work, t.workStride, scheme.planarBytes(sw, S), o, r, t.received, t.erasures);
+        for (const i of missing) {
+          const x = position(i);
+          scheme.scatter(k, t.work + x * t.workStride, t.workStride, sw, 1, S, t.restored + i * t.rawStride + s * S, S, 0);
+        }
       }
       return;
     }

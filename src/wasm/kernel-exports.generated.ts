@@ -35,5 +35,9 @@ export interface GeneratedKernelExports {
   rsEncode(base: number, stride: number, bytes: number, o: number, r: number): void;
   rs8Encode(base: number, stride: number, bytes: number, o: number, r: number): void;
   rsDecode(base: number, stride: number, bytes: number, o: number, r: number, received: number, erasures: number): void;
+  rsDecodeLocator(o: number, r: number, received: number, erasures: number): void;
+  rsDecodeWithLocator(base: number, stride: number, bytes: number, o: number, r: number, received: number, erasures: number): void;
+  rs8DecodeLocator(o: number, r: number, received: number, erasures: number): void;
+  rs8DecodeWithLocator(base: number, stride: number, bytes: number, o: number, r: number, received: number, erasures: number): void;
   rs8Decode(base: number, stride: number, bytes: number, o: number, r: number, received: number, erasures: number): void;
 }

@@ -21,4 +21,7 @@ export const RS2: EncodingScheme = {
     k.shardsToSymbols(work, shardStride, countA, countB, s, sym, strideA, strideB),
   encode: (k, base, stride, bytes, o, r) => k.rsEncode(base, stride, bytes, o, r),
   decode: (k, base, stride, bytes, o, r, received, erasures) => k.rsDecode(base, stride, bytes, o, r, received, erasures),
+  decodeLocator: (k, o, r, received, erasures) => k.rsDecodeLocator(o, r, received, erasures),
+  decodeWithLocator: (k, base, stride, bytes, o, r, received, erasures) =>
+    k.rsDecodeWithLocator(base, stride, bytes, o, r, received, erasures),
 };

@@ -26,4 +26,7 @@ export const RS8: EncodingScheme = {
     k.copySymbols(work, s, shardStride, countA, countB, s, sym, strideA, strideB),
   encode: (k, base, stride, bytes, o, r) => k.rs8Encode(base, stride, bytes, o, r),
   decode: (k, base, stride, bytes, o, r, received, erasures) => k.rs8Decode(base, stride, bytes, o, r, received, erasures),
+  decodeLocator: (k, o, r, received, erasures) => k.rs8DecodeLocator(o, r, received, erasures),
+  decodeWithLocator: (k, base, stride, bytes, o, r, received, erasures) =>
+    k.rs8DecodeWithLocator(base, stride, bytes, o, r, received, erasures),
 };

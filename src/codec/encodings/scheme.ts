@@ -57,6 +57,19 @@ export interface EncodingScheme {
   encode(k: KernelExports, base: number, stride: number, bytes: number, o: number, r: number): void;
   /** RS erasure decode in place (contract of assembly/rs/decode.ts). */
   decode(k: KernelExports, base: number, stride: number, bytes: number, o: number, r: number, received: number, erasures: number): void;
+  /** The erasure locator of a received pattern into `erasures` (erasureBytes), for {@link decodeWithLocator}. */
+  decodeLocator(k: KernelExports, o: number, r: number, received: number, erasures: number): void;
+  /** {@link decode} with the locator already in `erasures` (only read: stripes may share it). */
+  decodeWithLocator(
+    k: KernelExports,
+    base: number,
+    stride: number,
+    bytes: number,
+    o: number,
+    r: number,
+    received: number,
+    erasures: number,
+  ): void;
 }
 
 /** Largest n ≥ 4 for which the row code (n−f → n) and column code (n−2f → n) both fit `order`. */
