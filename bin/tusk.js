@@ -20,5 +20,13 @@ const cacheDir =
   process.env.NODE_COMPILE_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'tusk', 'node-compile-cache');
 const cache = enableCompileCache?.(cacheDir);
 if (cache?.directory && !process.env.NODE_COMPILE_CACHE) process.env.NODE_COMPILE_CACHE = cache.directory;
+// The codec commands run on worker threads: start them first, so they boot while this thread loads
+// the CLI (src/pool/prespawn.ts; a pool adopts them). blob-id's pool has this thread take a slot.
+const command = process.argv[2];
+if (['blob-id', 'encode', 'decode'].includes(command) && !process.argv.some((a) => a === '--help' || a === '-h')) {
+  const { availableParallelism } = await import('node:os');
+  const { prespawnCodecWorkers } = await import('../src/pool/prespawn.ts');
+  prespawnCodecWorkers(availableParallelism() - (command === 'blob-id' ? 1 : 0));
+}
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -133,6 +133,24 @@ describe('CodecPool', () => {
     expect(out.trim()).toBe(encodeBlob(new Uint8Array(1000), { nShards: 10 }).blobIdString);
   });
 
+  it('prespawned workers: a pool adopts them (module sent after boot, same bytes); unadopted ones do not hold the process', () => {
+    const script = [
+      "const { prespawnCodecWorkers, takePrespawnedWorker } = await import('./src/pool/prespawn.ts');",
+      'prespawnCodecWorkers(3);',
+      "const { CodecPool } = await import('./src/pool/codec-pool.ts');",
+      "const { computeBlobMetadataAsync } = await import('./src/pool/async-codec.ts');",
+      'const pool = new CodecPool({ threads: 2 });', // adopts two, one stays waiting
+      'const left = takePrespawnedWorker();',
+      "if (!left || takePrespawnedWorker()) throw new Error('expected exactly one worker left over');",
+      'prespawnCodecWorkers(1);', // never adopted: must not keep the process alive
+      'const m = await computeBlobMetadataAsync(new Uint8Array(100_000).fill(7), { nShards: 100, pool });',
+      'await left.terminate();',
+      'console.log(m.blobIdString);',
+    ].join('\n');
+    const out = execFileSync(process.execPath, ['-e', script], { cwd: ROOT, timeout: 60_000, encoding: 'utf8' });
+    expect(out.trim()).toBe(encodeBlob(new Uint8Array(100_000).fill(7), { nShards: 100 }).blobIdString);
+  });
+
   it('close() lets queued tasks finish, then refuses new ones', async () => {
     const pool = new CodecPool({ threads: 1 });
     const kernel = defaultKernel();

@@ -14,7 +14,8 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { kernelModule, resolveFlavor, type KernelFlavor, type WasmKernel } from '../wasm/kernel.ts';
 import { runStripeTask, type StripeTask, type TaskRunner } from '../codec/tasks.ts';
-import type { WorkerReply, WorkerTask } from './worker.ts';
+import type { WorkerInit, WorkerReply, WorkerTask } from './worker.ts';
+import { takePrespawnedWorker, WORKER_URL } from './prespawn.ts';
 import { TuskInputError } from '../errors.ts';
 
 /** Options for {@link CodecPool}. */
@@ -133,7 +134,10 @@ export class CodecPool implements TaskRunner {
   }
 
   private spawn(): Thread {
-    const worker = new Worker(new URL('./worker.ts', import.meta.url), { workerData: { module: this.module } });
+    // A worker started ahead of the pool (prespawn.ts) is adopted and handed the module first.
+    const early = takePrespawnedWorker();
+    const worker = early ?? new Worker(WORKER_URL, { workerData: { module: this.module } });
+    if (early) early.postMessage({ module: this.module } satisfies WorkerInit);
     const thread: Thread = { worker, jobs: [], online: false, proven: false };
     worker.on('message', (reply: WorkerReply) => {
       if (reply.ready) {

@@ -1,7 +1,8 @@
 /**
  * A codec pool worker: a bare worker thread (src/pool/codec-pool.ts starts it; no pool library, so
  * a worker is up in the time Node takes to boot a thread). It receives the compiled kernel module
- * once (workerData) and, per task, the (shared) memory the task's offsets refer to; it instantiates
+ * once — in workerData, or, when it was started ahead of its pool (src/pool/prespawn.ts), as its
+ * first message `{ module }` — and, per task, the (shared) memory the task's offsets refer to; it instantiates
  * the module on each memory once and keeps that instance. Tasks are plain numbers: no data crosses
  * threads. The worker first posts `{ ready: true }` once booted; each task is then answered with
  * `{}`, or `{ error }` if it threw (tasks are answered in the order they were sent, so the pool
@@ -11,6 +12,11 @@ import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
 import { attachKernel, type KernelExports, type KernelLayout } from '../wasm/kernel.ts';
 import { runStripeTask, type StripeTask } from '../codec/tasks.ts';
 import { FORGET_CHANNEL } from '../wasm/memory-release.ts';
+
+/** The first message to a worker started without a module in its workerData. */
+export interface WorkerInit {
+  module: WebAssembly.Module;
+}
 
 /** What the pool sends with each task. */
 export interface WorkerTask {
@@ -26,7 +32,7 @@ export interface WorkerReply {
   ready?: true;
 }
 
-const module: WebAssembly.Module = workerData.module;
+let module: WebAssembly.Module | undefined = workerData?.module;
 /** Instances by memory id. A few are kept: the pool's own memory and the latest dedicated ones. */
 const instances = new Map<number, KernelExports>();
 const MAX_INSTANCES = 3;
@@ -45,14 +51,20 @@ function instanceFor(t: WorkerTask): KernelExports {
     instances.set(t.memoryId, k);
     return k;
   }
-  k = attachKernel(t.memory, t.layout, module);
+  k = attachKernel(t.memory, t.layout, module!);
   instances.set(t.memoryId, k);
   // Dropping the instance lets a result's memory be collected once its owner lets go of it.
   while (instances.size > MAX_INSTANCES) instances.delete(instances.keys().next().value!);
   return k;
 }
 
-parentPort!.on('message', (t: WorkerTask) => {
+parentPort!.on('message', (t: WorkerTask | WorkerInit) => {
+  if (module === undefined) {
+    module = (t as WorkerInit).module;
+    parentPort!.postMessage({ ready: true } satisfies WorkerReply);
+    return;
+  }
+  if (!('task' in t)) return;
   let reply: WorkerReply;
   try {
     runStripeTask(instanceFor(t), t.task, t.memory.buffer.byteLength);
@@ -62,4 +74,5 @@ parentPort!.on('message', (t: WorkerTask) => {
   }
   parentPort!.postMessage(reply);
 });
-parentPort!.postMessage({ ready: true } satisfies WorkerReply);
+// Booted: say so now, or (started ahead of its pool) once the module has come.
+if (module !== undefined) parentPort!.postMessage({ ready: true } satisfies WorkerReply);
