@@ -21,8 +21,9 @@ export const MIN_N_SHARDS = RS2.minShards;
 export const MAX_N_SHARDS = RS2.maxShards;
 
 /**
- * Largest committee Tusk's encoders handle: they keep n² leaf hashes (32 bytes each) in one
- * WebAssembly memory (4 GiB), 2 GiB at n = 8192. Above it every encode fails up front with a
+ * Largest committee Tusk's encoders handle: they keep up to n² leaf hashes (32 bytes each; a
+ * third of them in memory-only encodes, src/codec/leaf-layout.ts; the streaming encoder budgets
+ * for all) in one WebAssembly memory (4 GiB), 2 GiB at n = 8192. Above it every encode fails up front with a
  * TuskInputError. (Decoding, verification and recovery have no such limit.)
  */
 export const MAX_ENCODER_SHARDS = 8192;
