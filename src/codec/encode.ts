@@ -30,7 +30,7 @@ import { inSlots } from '../util/slots.ts';
 import { forgetKernel } from '../wasm/memory-release.ts';
 import { type BlobId, blobIdToString, deriveBlobId } from './blob-id.ts';
 import { merkleRootOfLeaves } from '../hash/blake2b.ts';
-import { leafLayout } from './leaf-layout.ts';
+import { leafLayout, recoveryRootsTask, stripeLeafFields } from './leaf-layout.ts';
 
 /** Options for {@link encodeBlob} and {@link computeBlobMetadata}. */
 export interface EncodeOptions {
@@ -328,6 +328,7 @@ function planEncode(
   const rowNodes = kernel.alloc(leaves.rowNodeBytes);
   const partial = leaves.partialBytes > 0 ? kernel.alloc(leaves.partialBytes) : 0;
   const pairHashes = kernel.alloc(n * 64);
+  const regions = { leafHashes, rowNodes, partial, pairHashes };
   const rootScratch = Array.from({ length: slots }, () => kernel.alloc(leaves.scratchBytes));
   // Where the rows of the message matrix live (Phase A input) and where column c's top k_p
   // symbols live (Phase A output, Phase B input). With `keep` these are the sliver frames
@@ -450,16 +451,7 @@ function planEncode(
       ...(direct
         ? { out: rowBase + kP * rowStride + c0 * S, outStride: rowStride, outAdvance: S }
         : { out: scratchRows[slot], outStride: rsCols * S, outAdvance: 0 }),
-      leafHashes,
-      columnLeaves: columnLeaves[slot],
-      levels: leaves.levels,
-      blocks: leaves.blocks,
-      rowNodes,
-      partialIndex: leaves.partialBlocks.indexOf(Math.floor(c0 / leaves.blockSize)),
-      partials: leaves.partialBlocks.length,
-      partial,
-      pairHashes,
-      scratch: rootScratch[slot],
+      ...stripeLeafFields(leaves, regions, c0, columnLeaves[slot], rootScratch[slot]),
     };
   });
 
@@ -468,21 +460,7 @@ function planEncode(
   const perRoots = Math.ceil((n - kP) / (slots * 4));
   for (let first = 0, i = 0; first < n - kP; first += perRoots, i++) {
     const slot = i % slots;
-    roots.push({
-      kind: 'roots',
-      slot,
-      n,
-      kP,
-      first,
-      count: Math.min(perRoots, n - kP - first),
-      levels: leaves.levels,
-      blocks: leaves.blocks,
-      rowNodes,
-      partialBlocks: [...leaves.partialBlocks],
-      partial,
-      pairHashes,
-      scratch: rootScratch[slot],
-    });
+    roots.push({ ...recoveryRootsTask(leaves, regions, first, Math.min(perRoots, n - kP - first), rootScratch[slot]), slot });
   }
 
   const source = open?.({ rows: kP, rowBytes, symbolSize: S, length: L });

@@ -20,6 +20,7 @@
  * to the tree's own node (kernel `merkleNode`), and the levels above are a tree over those nodes.
  */
 import { merkleScratchBytes } from '../hash/blake2b.ts';
+import type { ColsTask, RootsTask } from './tasks.ts';
 
 /** Most levels a Phase B block spans: 16 columns, a 512 KB column-leaf buffer per slot at n = 1000. */
 const MAX_BLOCK_LEVELS = 4;
@@ -83,5 +84,60 @@ export function leafLayout(n: number, kP: number, kS: number, maxStripe: number 
     partialBytes: (n - kP) * partialBlocks.length * blockSize * 32,
     columnLeafBytes: width * n * 32,
     scratchBytes: merkleScratchBytes(n),
+  };
+}
+
+/** Where an encode placed its leaf regions in kernel memory (sizes from its {@link LeafLayout}). */
+export interface LeafRegions {
+  readonly leafHashes: number;
+  readonly rowNodes: number;
+  /** 0 when the layout has no partial blocks. */
+  readonly partial: number;
+  readonly pairHashes: number;
+}
+
+/**
+ * The leaf fields of the Phase B task for the stripe starting at column `c0`, on a slot whose
+ * column-leaf buffer and Merkle scratch are given.
+ */
+export function stripeLeafFields(
+  layout: LeafLayout,
+  regions: LeafRegions,
+  c0: number,
+  columnLeaves: number,
+  scratch: number,
+): Pick<
+  ColsTask,
+  'leafHashes' | 'columnLeaves' | 'levels' | 'blocks' | 'rowNodes' | 'partialIndex' | 'partials' | 'partial' | 'pairHashes' | 'scratch'
+> {
+  return {
+    leafHashes: regions.leafHashes,
+    columnLeaves,
+    levels: layout.levels,
+    blocks: layout.blocks,
+    rowNodes: regions.rowNodes,
+    partialIndex: layout.partialBlocks.indexOf(Math.floor(c0 / layout.blockSize)),
+    partials: layout.partialBlocks.length,
+    partial: regions.partial,
+    pairHashes: regions.pairHashes,
+    scratch,
+  };
+}
+
+/** Phase C's task for recovery rows [first, first + count), on a slot with Merkle scratch `scratch`. */
+export function recoveryRootsTask(layout: LeafLayout, regions: LeafRegions, first: number, count: number, scratch: number): RootsTask {
+  return {
+    kind: 'roots',
+    n: layout.n,
+    kP: layout.kP,
+    first,
+    count,
+    levels: layout.levels,
+    blocks: layout.blocks,
+    rowNodes: regions.rowNodes,
+    partialBlocks: [...layout.partialBlocks],
+    partial: regions.partial,
+    pairHashes: regions.pairHashes,
+    scratch,
   };
 }

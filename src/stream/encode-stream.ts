@@ -31,7 +31,7 @@ import { SliverData, writeSliverFrames } from '../codec/sliver.ts';
 import { ulebLength, writeU16 } from '../codec/bcs.ts';
 import { finishMetadata, type EncodedMetadata } from '../codec/encode.ts';
 import { type TaskRunner } from '../codec/tasks.ts';
-import type { ColsTask, RootsTask, RowsTask, StripeTask } from '../codec/tasks.ts';
+import type { ColsTask, RowsTask, StripeTask } from '../codec/tasks.ts';
 import { defaultPool } from '../pool/codec-pool.ts';
 import { openBlobSource, type BlobInput, type BlobSource } from './source.ts';
 import { isInPlaceSink, type SliverSink } from './sink.ts';
@@ -39,7 +39,7 @@ import { inSlots } from '../util/slots.ts';
 import { forgetKernel } from '../wasm/memory-release.ts';
 import { inPlaceIntermediates, metadataOnlyIntermediates, tempFileIntermediates, type Intermediates } from './intermediates.ts';
 import { merkleScratchBytes } from '../hash/blake2b.ts';
-import { leafLayout } from '../codec/leaf-layout.ts';
+import { leafLayout, recoveryRootsTask, stripeLeafFields } from '../codec/leaf-layout.ts';
 
 /** A progress report: `phase` and how far it is, in bytes of that phase's work. */
 export interface EncodeProgress {
@@ -198,6 +198,7 @@ async function run(
   const rowNodes = kernel.alloc(leaves.rowNodeBytes);
   const partial = leaves.partialBytes > 0 ? kernel.alloc(leaves.partialBytes) : 0;
   const pairHashes = kernel.alloc(n * 64);
+  const regions = { leafHashes, rowNodes, partial, pairHashes };
   const scratch = Array.from({ length: slots }, () => kernel.alloc(merkleScratchBytes(n)));
   const phaseMark = kernel.mark();
   const mem = () => kernel.u8();
@@ -306,16 +307,7 @@ async function run(
       out,
       outStride: ww * S,
       outAdvance: S,
-      leafHashes,
-      columnLeaves,
-      levels: leaves.levels,
-      blocks: leaves.blocks,
-      rowNodes,
-      partialIndex: leaves.partialBlocks.indexOf(Math.floor(c0 / leaves.blockSize)),
-      partials: leaves.partialBlocks.length,
-      partial,
-      pairHashes,
-      scratch: scratch[s],
+      ...stripeLeafFields(leaves, regions, c0, columnLeaves, scratch[s]),
     };
     await exec(task);
     // In place, the columns read above are the secondary sliver files themselves: nothing to deliver.
@@ -335,21 +327,7 @@ async function run(
   const perRoots = Math.ceil(f2 / (slots * 4));
   await inSlots(slots, Math.ceil(f2 / perRoots), async (i, s) => {
     const first = i * perRoots;
-    const task: RootsTask = {
-      kind: 'roots',
-      n,
-      kP,
-      first,
-      count: Math.min(perRoots, f2 - first),
-      levels: leaves.levels,
-      blocks: leaves.blocks,
-      rowNodes,
-      partialBlocks: [...leaves.partialBlocks],
-      partial,
-      pairHashes,
-      scratch: scratch[s],
-    };
-    await exec(task);
+    await exec(recoveryRootsTask(leaves, regions, first, Math.min(perRoots, f2 - first), scratch[s]));
   });
   const frame = kernel.alloc(pFrame, 8);
   writeSliverFrames(mem(), frame, 1, pFrame, rowBytes, S);
