@@ -11,6 +11,24 @@ import type { StripeTask } from '../src/codec/tasks.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
+/** A Phase C task of n = 4, k_p = 2: recovery row 0's root over its 2 block nodes → pair 2's primary hash. */
+function recoveryRootTask(rowNodes: number, pairHashes: number, scratch: number): StripeTask {
+  return {
+    kind: 'roots',
+    n: 4,
+    kP: 2,
+    first: 0,
+    count: 1,
+    levels: 1,
+    blocks: 2,
+    rowNodes,
+    partialBlocks: [],
+    partial: 0,
+    pairHashes,
+    scratch,
+  };
+}
+
 describe('CodecPool', () => {
   const pools = [new CodecPool({ threads: 1 }), new CodecPool({ threads: 2 })];
   afterAll(async () => Promise.all(pools.map((p) => p.close())));
@@ -100,20 +118,7 @@ describe('CodecPool', () => {
 
   it("a task's error reaches the caller, and the worker keeps serving", async () => {
     const kernel = defaultKernel();
-    const bad: StripeTask = {
-      kind: 'roots',
-      n: 4,
-      kP: 2,
-      first: 0,
-      count: 1,
-      levels: 1,
-      blocks: 2,
-      rowNodes: 0,
-      partialBlocks: [],
-      partial: 0,
-      pairHashes: kernel.memory.buffer.byteLength,
-      scratch: 0,
-    };
+    const bad = recoveryRootTask(0, kernel.memory.buffer.byteLength, 0);
     // Under vitest every task is bounds-checked before it runs (CHECK_TASKS), in the worker too.
     await expect(pools[0].run(kernel, bad)).rejects.toThrow(/outside memory/);
     const data = randomBytes(10_001, 5);
@@ -156,26 +161,12 @@ describe('CodecPool', () => {
     const kernel = defaultKernel();
     const mark = kernel.mark();
     try {
-      // n = 4, k_p = 2: recovery row 0's root over its 2 block nodes → pair 2's primary hash.
       const rowNodes = kernel.alloc(4 * 32);
       const out = kernel.alloc(4 * 64);
       const scratch = kernel.alloc(64);
       kernel.u8().fill(7, rowNodes, rowNodes + 4 * 32);
       kernel.u8().fill(0, out, out + 4 * 64);
-      const task: StripeTask = {
-        kind: 'roots',
-        n: 4,
-        kP: 2,
-        first: 0,
-        count: 1,
-        levels: 1,
-        blocks: 2,
-        rowNodes,
-        partialBlocks: [],
-        partial: 0,
-        pairHashes: out,
-        scratch,
-      };
+      const task = recoveryRootTask(rowNodes, out, scratch);
       const queued = pool.run(kernel, task);
       const closing = pool.close();
       await queued; // queued before close(): it runs

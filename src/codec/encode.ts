@@ -321,7 +321,7 @@ function planEncode(
   const dedicated = keep && !options.kernel && n * (pFrame + sFrame) >= DEDICATED_KERNEL_MIN_OUTPUT;
   const kernel = dedicated ? template.fork() : template;
   // Leaf digests as leaf-layout.ts describes: Phase A's rows, the recovery rows' block nodes, the
-  // split block's leaves; pairHashes[i] = primary_hash[i] ‖ secondary_hash[i] (64 bytes), filled
+  // partial blocks' leaves; pairHashes[i] = primary_hash[i] ‖ secondary_hash[i] (64 bytes), filled
   // by all three phases (row tree i and column tree n − 1 − i).
   const leaves = leafLayout(n, kP, kS);
   const leafHashes = kernel.alloc(leaves.leafBytes);

@@ -93,7 +93,7 @@ export class CodecPool implements TaskRunner {
   ready(slot: number): Promise<void> {
     if (this.callerSlot && slot === this.slots - 1) return Promise.resolve();
     const above = slot % this.threads;
-    if (this.workers.filter((t) => t.online).length > above || this.workers.length === 0) return Promise.resolve();
+    if (this.waitIsOver(above)) return Promise.resolve();
     return new Promise<void>((resolve) => {
       this.onlineWaiters.push({ above, resolve });
       this.updateRefs();
@@ -179,14 +179,21 @@ export class CodecPool implements TaskRunner {
 
   /** Resolves the {@link ready} waiters now satisfied (all of them with `all`). */
   private wakeWaiters(all: boolean): void {
-    const online = this.workers.filter((t) => t.online).length;
     const waiting: typeof this.onlineWaiters = [];
     for (const w of this.onlineWaiters) {
-      if (all || online > w.above || this.workers.length <= w.above) w.resolve();
+      if (all || this.waitIsOver(w.above)) w.resolve();
       else waiting.push(w);
     }
     this.onlineWaiters = waiting;
     this.updateRefs();
+  }
+
+  /**
+   * Whether a wait for more than `above` booted workers is over: they have booted, or the pool has
+   * no more than `above` threads left (a failed one is not waited for; its slot's tasks queue).
+   */
+  private waitIsOver(above: number): boolean {
+    return this.workers.filter((t) => t.online).length > above || this.workers.length <= above;
   }
 
   /**
