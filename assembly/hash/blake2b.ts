@@ -6,74 +6,28 @@
 //
 // Every pointer is a byte offset into the host-owned memory; nothing here allocates. Reads never
 // touch bytes outside the input ranges (no over-reads, so inputs may end at the end of memory).
-// The two-lane paths hash two independent messages per i64x2 vector (lanes = two leaves, two inner
-// nodes; an odd leftover goes through the scalar i64 path) — see SIMD_HASH_LANES for why they are
-// off. See blake2b-compress.ts for F.
+// SIMD builds hash three independent messages at once where a call has three (leaves, inner nodes):
+// see THREE_AT_ONCE. See blake2b-compress.ts for F.
 import {
   compressSingle1, compressSingle9, compressSingle16, compressChained16,
-  compress2xSingle1, compress2xSingle9, compress2xSingle16, compress2xChained16,
+  compress3Single1, compress3Single9, compress3Single16, leaves3Multi,
   initState,
-  HA0, HA1, HA2, HA3, HB0, HB1, HB2, HB3,
+  HA0, HA1, HA2, HA3,
 } from './blake2b-compress';
+import { loadSmall, msgWord, msgWord2 } from './blake2b-words';
 
 /**
- * Whether SIMD builds hash two messages per i64x2 vector. Off: in V8 (Node 24, x64 EPYC) the
- * scalar i64 compression is faster at every size the codec hashes — `node bench/blake2b.ts`,
- * min of repeated calls, 2026-12-04: leaves S=6 9.72 vs 10.45 M/s, S=302 732 vs 785 MB/s,
- * S=1206 910 vs 966 MB/s, inner nodes 8.01 vs 9.03 M/s (SIMD vs scalar). x64 has no 64-bit
- * vector rotate below AVX-512 (ror24/ror63 cost three instructions each, against one `ror`) and
- * 16 state + 16 message vectors do not fit 16 xmm registers. Kept compiled-out, not deleted, for
- * engines where the balance differs (tests then run both paths).
+ * Whether to hash three messages at once: one with i64 arithmetic, two in the lanes of i64x2
+ * vectors, their G steps interleaved (compress3*). One message's compression is a dependency chain
+ * that keeps the core at ~3 ops/cycle; a second, independent chain on the vector units runs
+ * beside it. V8 (Node 24) on this x64 EPYC, same process, 1280-byte messages: one scalar message
+ * ~1.1 GB/s, two vector lanes ~1.0 GB/s, two scalar messages interleaved slower still (their 32 live
+ * words spill), three at once ~1.5 GB/s (×1.33); one-block messages (inner nodes) ×1.24–1.35.
  */
-const SIMD_HASH_LANES: bool = false;
+const THREE_AT_ONCE: bool = ASC_FEATURE_SIMD;
 
 /** 32 zero bytes: the Walrus "Empty" node. Read-only. */
 const ZERO32: StaticArray<u64> = [0, 0, 0, 0];
-
-// ---------------------------------------------------------------------------------------------
-// Message words. A message is `pl` prefix bytes (pl = 0, or pl = 1 with byte value `prefix`)
-// followed by data[0..len). Word at message offset o (a multiple of 8) is message bytes
-// [o, o+8) little-endian, zero past the end of the message.
-
-/** n < 8 bytes at p, little-endian, zero-extended; reads exactly [p, p+n). */
-// @ts-ignore: decorator
-@inline function loadSmall(p: usize, n: usize): u64 {
-  let v: u64 = 0;
-  if (n & 4) v = <u64>load<u32>(p);
-  if (n & 2) v |= <u64>load<u16>(p + (n & 4)) << (<u64>(n & 4) << 3);
-  if (n & 1) v |= <u64>load<u8>(p + (n & 6)) << (<u64>(n & 6) << 3);
-  return v;
-}
-
-/** data[s..len) as a word, for 0 < len - s < 8; reads only inside data[0..len). */
-// @ts-ignore: decorator
-@inline function loadTail(src: usize, s: usize, len: usize): u64 {
-  const n = len - s;
-  if (len >= 8) return load<u64>(src + len - 8) >> (<u64>(8 - n) << 3);
-  return loadSmall(src + s, n);
-}
-
-/** Message word at message offset o (see above). */
-// @ts-ignore: decorator
-@inline function msgWord(src: usize, len: usize, pl: usize, prefix: u64, o: usize): u64 {
-  if (pl != 0 && o == 0) {
-    // prefix byte, then data[0..min(len, 7)).
-    const head = len >= 8 ? load<u64>(src) & 0x00ffffffffffffff : loadSmall(src, len < 7 ? len : 7);
-    return prefix | (head << 8);
-  }
-  const s = o - pl;
-  if (s + 8 <= len) return load<u64>(src + s);
-  if (s >= len) return 0;
-  return loadTail(src, s, len);
-}
-
-/** Word at offset o of two messages with the same length, as (lane 0, lane 1). */
-// @ts-ignore: decorator
-@inline function msgWord2(a: usize, b: usize, len: usize, pl: usize, prefix: u64, o: usize): v128 {
-  const s = o - pl;
-  if ((pl == 0 || o != 0) && s + 8 <= len) return v128.load64_lane(b + s, v128.load64_zero(a + s), 1);
-  return i64x2.replace_lane(i64x2.splat(msgWord(a, len, pl, prefix, o)), 1, msgWord(b, len, pl, prefix, o));
-}
 
 // ---------------------------------------------------------------------------------------------
 // One message, scalar.
@@ -151,27 +105,39 @@ function hashMessage(src: usize, len: usize, pl: usize, out: usize): void {
   else hashMultiBlock(src, len, pl, 0, out);
 }
 
-/** Two inner nodes at once (SIMD builds only). Both inputs are read before either output is written. */
+/**
+ * Three inner nodes at once (SIMD builds only): A from (la, ra), B from (lb, rb), C from (lc, rc).
+ * Every input is read before any output is written (in-place level reductions rely on it).
+ */
 // @ts-ignore: decorator
-@inline function hashPair2(la: usize, ra: usize, lb: usize, rb: usize, outA: usize, outB: usize): void {
-  const l0 = v128.load64_lane(lb, v128.load64_zero(la), 1);
-  const l3 = v128.load64_lane(lb + 24, v128.load64_zero(la + 24), 1);
-  const r0 = v128.load64_lane(rb, v128.load64_zero(ra), 1);
-  const r3 = v128.load64_lane(rb + 24, v128.load64_zero(ra + 24), 1);
-  compress2xSingle9(outA, outB, 65,
+@inline function hashPair3(la: usize, ra: usize, lb: usize, rb: usize, lc: usize, rc: usize, outA: usize, outB: usize, outC: usize): void {
+  const l0 = v128.load64_lane(lc, v128.load64_zero(lb), 1);
+  const l3 = v128.load64_lane(lc + 24, v128.load64_zero(lb + 24), 1);
+  const r0 = v128.load64_lane(rc, v128.load64_zero(rb), 1);
+  const r3 = v128.load64_lane(rc + 24, v128.load64_zero(rb + 24), 1);
+  compress3Single9(outA, outB, outC, 65,
+    1 | (load<u64>(la) << 8), load<u64>(la, 7), load<u64>(la, 15), load<u64>(la, 23),
+    (load<u64>(la, 24) >> 56) | (load<u64>(ra) << 8), load<u64>(ra, 7), load<u64>(ra, 15), load<u64>(ra, 23),
+    load<u64>(ra, 24) >> 56,
     v128.or(i64x2.shl(l0, 8), i64x2.splat(1)),
-    v128.load64_lane(lb + 7, v128.load64_zero(la + 7), 1),
-    v128.load64_lane(lb + 15, v128.load64_zero(la + 15), 1),
-    v128.load64_lane(lb + 23, v128.load64_zero(la + 23), 1),
+    v128.load64_lane(lc + 7, v128.load64_zero(lb + 7), 1),
+    v128.load64_lane(lc + 15, v128.load64_zero(lb + 15), 1),
+    v128.load64_lane(lc + 23, v128.load64_zero(lb + 23), 1),
     v128.or(i64x2.shr_u(l3, 56), i64x2.shl(r0, 8)),
-    v128.load64_lane(rb + 7, v128.load64_zero(ra + 7), 1),
-    v128.load64_lane(rb + 15, v128.load64_zero(ra + 15), 1),
-    v128.load64_lane(rb + 23, v128.load64_zero(ra + 23), 1),
+    v128.load64_lane(rc + 7, v128.load64_zero(rb + 7), 1),
+    v128.load64_lane(rc + 15, v128.load64_zero(rb + 15), 1),
+    v128.load64_lane(rc + 23, v128.load64_zero(rb + 23), 1),
     i64x2.shr_u(r3, 56));
 }
 
-function pairSimd(la: usize, ra: usize, lb: usize, rb: usize, outA: usize, outB: usize): void {
-  if (ASC_FEATURE_SIMD) hashPair2(la, ra, lb, rb, outA, outB);
+/** Three consecutive parents of a level (see reduceLevel): pairs j, j+1, j+2 → dst + 32j…. */
+function pairs3(src: usize, stride: usize, dst: usize): void {
+  if (ASC_FEATURE_SIMD) {
+    const step = stride << 1;
+    const b = src + step;
+    const c = b + step;
+    hashPair3(src, src + stride, b, b + stride, c, c + stride, dst, dst + 32, dst + 64);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -187,13 +153,14 @@ export function blake2b256(inPtr: usize, len: usize, outPtr: usize): void {
 
 function leavesTiny(src: usize, len: usize, count: usize, srcStride: usize, out: usize, outStride: usize): void {
   let k: usize = 0;
-  if (SIMD_HASH_LANES) {
-    for (; k + 1 < count; k += 2) {
+  if (THREE_AT_ONCE) {
+    for (; k + 2 < count; k += 3) {
       const a = src + k * srcStride;
       const b = a + srcStride;
       const oa = out + k * outStride;
-      compress2xSingle1(oa, oa + outStride, <u64>(len + 1),
-        i64x2.shl(i64x2.replace_lane(i64x2.splat(loadSmall(a, len)), 1, loadSmall(b, len)), 8));
+      compress3Single1(oa, oa + outStride, oa + 2 * outStride, <u64>(len + 1),
+        loadSmall(a, len) << 8,
+        i64x2.shl(i64x2.replace_lane(i64x2.splat(loadSmall(b, len)), 1, loadSmall(b + srcStride, len)), 8));
     }
   }
   for (; k < count; k++) {
@@ -203,80 +170,46 @@ function leavesTiny(src: usize, len: usize, count: usize, srcStride: usize, out:
 
 function leavesSingle(src: usize, len: usize, count: usize, srcStride: usize, out: usize, outStride: usize): void {
   let k: usize = 0;
-  if (SIMD_HASH_LANES) {
-    for (; k + 1 < count; k += 2) {
+  if (THREE_AT_ONCE) {
+    for (; k + 2 < count; k += 3) {
       const a = src + k * srcStride;
       const b = a + srcStride;
+      const c = b + srcStride;
       const oa = out + k * outStride;
-      compress2xSingle16(oa, oa + outStride, <u64>(len + 1),
-        msgWord2(a, b, len, 1, 0, 0), msgWord2(a, b, len, 1, 0, 8),
-        msgWord2(a, b, len, 1, 0, 16), msgWord2(a, b, len, 1, 0, 24),
-        msgWord2(a, b, len, 1, 0, 32), msgWord2(a, b, len, 1, 0, 40),
-        msgWord2(a, b, len, 1, 0, 48), msgWord2(a, b, len, 1, 0, 56),
-        msgWord2(a, b, len, 1, 0, 64), msgWord2(a, b, len, 1, 0, 72),
-        msgWord2(a, b, len, 1, 0, 80), msgWord2(a, b, len, 1, 0, 88),
-        msgWord2(a, b, len, 1, 0, 96), msgWord2(a, b, len, 1, 0, 104),
-        msgWord2(a, b, len, 1, 0, 112), msgWord2(a, b, len, 1, 0, 120));
+      compress3Single16(oa, oa + outStride, oa + 2 * outStride, <u64>(len + 1),
+        msgWord(a, len, 1, 0, 0), msgWord(a, len, 1, 0, 8),
+        msgWord(a, len, 1, 0, 16), msgWord(a, len, 1, 0, 24),
+        msgWord(a, len, 1, 0, 32), msgWord(a, len, 1, 0, 40),
+        msgWord(a, len, 1, 0, 48), msgWord(a, len, 1, 0, 56),
+        msgWord(a, len, 1, 0, 64), msgWord(a, len, 1, 0, 72),
+        msgWord(a, len, 1, 0, 80), msgWord(a, len, 1, 0, 88),
+        msgWord(a, len, 1, 0, 96), msgWord(a, len, 1, 0, 104),
+        msgWord(a, len, 1, 0, 112), msgWord(a, len, 1, 0, 120),
+        msgWord2(b, c, len, 1, 0, 0), msgWord2(b, c, len, 1, 0, 8),
+        msgWord2(b, c, len, 1, 0, 16), msgWord2(b, c, len, 1, 0, 24),
+        msgWord2(b, c, len, 1, 0, 32), msgWord2(b, c, len, 1, 0, 40),
+        msgWord2(b, c, len, 1, 0, 48), msgWord2(b, c, len, 1, 0, 56),
+        msgWord2(b, c, len, 1, 0, 64), msgWord2(b, c, len, 1, 0, 72),
+        msgWord2(b, c, len, 1, 0, 80), msgWord2(b, c, len, 1, 0, 88),
+        msgWord2(b, c, len, 1, 0, 96), msgWord2(b, c, len, 1, 0, 104),
+        msgWord2(b, c, len, 1, 0, 112), msgWord2(b, c, len, 1, 0, 120));
     }
   }
   for (; k < count; k++) hashMessage(src + k * srcStride, len, 1, out + k * outStride);
 }
 
-/** Two leaves of the same length > 127 in lock-step (SIMD builds only). */
-// @ts-ignore: decorator
-@inline function leafMulti2(a: usize, b: usize, len: usize, outA: usize, outB: usize): void {
-  const total = len + 1;
-  initState();
-  let o: usize = 0;
-  while (true) {
-    const last = total - o <= 128;
-    let m0: v128, m1: v128, m2: v128, m3: v128, m4: v128, m5: v128, m6: v128, m7: v128;
-    let m8: v128, m9: v128, m10: v128, m11: v128, m12: v128, m13: v128, m14: v128, m15: v128;
-    if (!last && o != 0) {
-      const pa = a + o - 1;
-      const pb = b + o - 1;
-      m0 = v128.load64_lane(pb, v128.load64_zero(pa), 1);
-      m1 = v128.load64_lane(pb + 8, v128.load64_zero(pa + 8), 1);
-      m2 = v128.load64_lane(pb + 16, v128.load64_zero(pa + 16), 1);
-      m3 = v128.load64_lane(pb + 24, v128.load64_zero(pa + 24), 1);
-      m4 = v128.load64_lane(pb + 32, v128.load64_zero(pa + 32), 1);
-      m5 = v128.load64_lane(pb + 40, v128.load64_zero(pa + 40), 1);
-      m6 = v128.load64_lane(pb + 48, v128.load64_zero(pa + 48), 1);
-      m7 = v128.load64_lane(pb + 56, v128.load64_zero(pa + 56), 1);
-      m8 = v128.load64_lane(pb + 64, v128.load64_zero(pa + 64), 1);
-      m9 = v128.load64_lane(pb + 72, v128.load64_zero(pa + 72), 1);
-      m10 = v128.load64_lane(pb + 80, v128.load64_zero(pa + 80), 1);
-      m11 = v128.load64_lane(pb + 88, v128.load64_zero(pa + 88), 1);
-      m12 = v128.load64_lane(pb + 96, v128.load64_zero(pa + 96), 1);
-      m13 = v128.load64_lane(pb + 104, v128.load64_zero(pa + 104), 1);
-      m14 = v128.load64_lane(pb + 112, v128.load64_zero(pa + 112), 1);
-      m15 = v128.load64_lane(pb + 120, v128.load64_zero(pa + 120), 1);
-    } else {
-      m0 = msgWord2(a, b, len, 1, 0, o); m1 = msgWord2(a, b, len, 1, 0, o + 8);
-      m2 = msgWord2(a, b, len, 1, 0, o + 16); m3 = msgWord2(a, b, len, 1, 0, o + 24);
-      m4 = msgWord2(a, b, len, 1, 0, o + 32); m5 = msgWord2(a, b, len, 1, 0, o + 40);
-      m6 = msgWord2(a, b, len, 1, 0, o + 48); m7 = msgWord2(a, b, len, 1, 0, o + 56);
-      m8 = msgWord2(a, b, len, 1, 0, o + 64); m9 = msgWord2(a, b, len, 1, 0, o + 72);
-      m10 = msgWord2(a, b, len, 1, 0, o + 80); m11 = msgWord2(a, b, len, 1, 0, o + 88);
-      m12 = msgWord2(a, b, len, 1, 0, o + 96); m13 = msgWord2(a, b, len, 1, 0, o + 104);
-      m14 = msgWord2(a, b, len, 1, 0, o + 112); m15 = msgWord2(a, b, len, 1, 0, o + 120);
-    }
-    compress2xChained16(last ? <u64>total : <u64>(o + 128), last ? ~(<u64>0) : 0,
-      m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15);
-    if (last) break;
-    o += 128;
-  }
-  store<u64>(outA, HA0); store<u64>(outA, HA1, 8); store<u64>(outA, HA2, 16); store<u64>(outA, HA3, 24);
-  store<u64>(outB, HB0); store<u64>(outB, HB1, 8); store<u64>(outB, HB2, 16); store<u64>(outB, HB3, 24);
+/** Three leaves of the same length > 127 (SIMD builds only; one copy of the inlined loop). */
+function leafMulti3(a: usize, b: usize, c: usize, len: usize, outA: usize, outB: usize, outC: usize): void {
+  if (ASC_FEATURE_SIMD) leaves3Multi(a, b, c, len, outA, outB, outC);
 }
 
 function leavesMulti(src: usize, len: usize, count: usize, srcStride: usize, out: usize, outStride: usize): void {
   let k: usize = 0;
-  if (SIMD_HASH_LANES) {
-    for (; k + 1 < count; k += 2) {
+  if (THREE_AT_ONCE) {
+    for (; k + 2 < count; k += 3) {
       const a = src + k * srcStride;
       const oa = out + k * outStride;
-      leafMulti2(a, a + srcStride, len, oa, oa + outStride);
+      leafMulti3(a, a + srcStride, a + 2 * srcStride, len, oa, oa + outStride, oa + 2 * outStride);
     }
   }
   for (; k < count; k++) hashMessage(src + k * srcStride, len, 1, out + k * outStride);
@@ -286,7 +219,7 @@ function leavesMulti(src: usize, len: usize, count: usize, srcStride: usize, out
  * Walrus leaf digests: for k in [0, count), the 32 bytes at outPtr + k*outStride become
  * BLAKE2b-256(0x00 || bytes [srcPtr + k*srcStride, +symbolSize)). Any symbolSize ≥ 0 works
  * (Walrus symbols are even, 2..65534). Reads only the symbols' bytes. Outputs must not overlap
- * symbols not yet hashed (outputs are written in order k = 0, 1, …, in SIMD builds two at a time).
+ * symbols not yet hashed (outputs are written in order k = 0, 1, …, in SIMD builds three at a time).
  */
 export function hashLeaves(srcPtr: usize, symbolSize: usize, count: usize, srcStride: usize, outPtr: usize, outStride: usize): void {
   if (symbolSize < 8) leavesTiny(srcPtr, symbolSize, count, srcStride, outPtr, outStride);
@@ -309,13 +242,7 @@ function reduceLevel(src: usize, count: usize, stride: usize, dst: usize): void 
   const pairs = count >> 1;
   const step = stride << 1;
   let j: usize = 0;
-  if (SIMD_HASH_LANES) {
-    for (; j + 1 < pairs; j += 2) {
-      const a = src + j * step;
-      const b = a + step;
-      pairSimd(a, a + stride, b, b + stride, dst + (j << 5), dst + (j << 5) + 32);
-    }
-  }
+  if (THREE_AT_ONCE) for (; j + 2 < pairs; j += 3) pairs3(src + j * step, stride, dst + (j << 5));
   for (; j < pairs; j++) {
     const a = src + j * step;
     pairScalar(a, a + stride, dst + (j << 5));
