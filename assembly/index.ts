@@ -13,7 +13,7 @@ export { gf8Init, gf8Attach, gf8TableBytes, gf8ExpPtr, gf8LogPtr, gf8SkewPtr } f
 export { gf16InitLogWalsh, gf16AttachLogWalsh } from './rs/fwht16';
 export { rsWorkShards } from './rs/encode';
 export { rsDecodeWorkShards, rsDecodePosition } from './rs/decode';
-export { symbolsToShards, shardsToSymbols, copySymbols } from './codec/layout';
+export { symbolsToShards, shardsToSymbols, copySymbols, symbolsToSlots, slotsToSymbols } from './codec/layout';
 export { blake2b256, hashLeaves, hashInnerNodes, merkleRoot, merkleRoots, merkleNode } from './hash/blake2b';
 
 /** First byte the host may use: everything below is the module's static data. */

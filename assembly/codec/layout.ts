@@ -154,3 +154,102 @@ export function copySymbols(
     }
   }
 }
+
+/**
+ * Gathers symbols (a, b), a < countA, b < countB into 64-byte-aligned slots: symbol (a, b) goes to
+ * shard b at byte a·slotBytes (slotBytes a multiple of 64 holding the symbol's planar form). A
+ * symbol's full 64-byte blocks are planar already and are copied as they are; its tail's t low
+ * bytes go to the tail block's +0 and its t high bytes to +32. The tail block's other bytes
+ * (padding lanes) are left as they are: RS lanes are independent, so whatever they hold only
+ * reaches padding lanes. Why: once encoded, each slot turns back into its symbol's bytes in place
+ * (slotsToSymbols) and is hashed where it is, with no scatter (RS2 only; RS8 symbols are slots).
+ */
+export function symbolsToSlots(
+  sym: usize, strideA: usize, strideB: usize, countA: u32, countB: u32, symbolSize: u32,
+  work: usize, shardStride: usize, slotBytes: usize,
+): void {
+  const full = <usize>(symbolSize & ~63);
+  const t = (symbolSize & 63) >> 1;
+  for (let b: u32 = 0; b < countB; b++) {
+    let dst = work + <usize>b * shardStride;
+    let src = sym + <usize>b * strideB;
+    for (let a: u32 = 0; a < countA; a++) {
+      copyBlocks(dst, src, full);
+      if (t != 0) {
+        copyShort(dst + full, src + full, t);
+        copyShort(dst + full + 32, src + full + t, t);
+      }
+      dst += slotBytes;
+      src += strideA;
+    }
+  }
+}
+
+/**
+ * In place, after an RS transform over symbolsToSlots' layout: each of the countA slots of shards
+ * b < countB (shard b at work + b·shardStride, slot a at +a·slotBytes) becomes its symbol's
+ * bytes (its tail's high bytes move from +32 to +t of the tail block), so slot a holds symbol a's
+ * symbolSize bytes at work + b·shardStride + a·slotBytes.
+ */
+export function slotsToSymbols(work: usize, shardStride: usize, countA: u32, countB: u32, symbolSize: u32, slotBytes: usize): void {
+  const full = <usize>(symbolSize & ~63);
+  const t = (symbolSize & 63) >> 1;
+  if (t == 0) return;
+  for (let b: u32 = 0; b < countB; b++) {
+    let tail = work + <usize>b * shardStride + full;
+    for (let a: u32 = 0; a < countA; a++) {
+      moveDown(tail + t, tail + 32, t);
+      tail += slotBytes;
+    }
+  }
+}
+
+/** Copies `bytes` (a multiple of 64) from src to dst (non-overlapping), without a memmove call. */
+// @ts-ignore: decorator
+@inline function copyBlocks(dst: usize, src: usize, bytes: usize): void {
+  for (let i: usize = 0; i < bytes; i += 64) {
+    if (ASC_FEATURE_SIMD) {
+      v128.store(dst + i, v128.load(src + i));
+      v128.store(dst + i, v128.load(src + i, 16), 16);
+      v128.store(dst + i, v128.load(src + i, 32), 32);
+      v128.store(dst + i, v128.load(src + i, 48), 48);
+    } else {
+      for (let k: usize = 0; k < 64; k += 8) store<u64>(dst + i + k, load<u64>(src + i + k));
+    }
+  }
+}
+
+/** Moves m < 32 bytes down (dst < src, the ranges may overlap): every byte is read before any is written. */
+// @ts-ignore: decorator
+@inline function moveDown(dst: usize, src: usize, m: u32): void {
+  if (m >= 16) {
+    if (ASC_FEATURE_SIMD) {
+      const x = v128.load(src);
+      const y = v128.load(src + m - 16);
+      v128.store(dst, x);
+      v128.store(dst + m - 16, y);
+    } else {
+      const x0 = load<u64>(src), x1 = load<u64>(src, 8);
+      const y0 = load<u64>(src + m - 16), y1 = load<u64>(src + m - 8);
+      store<u64>(dst, x0); store<u64>(dst, x1, 8);
+      store<u64>(dst + m - 16, y0); store<u64>(dst + m - 8, y1);
+    }
+  } else if (m >= 8) {
+    const x = load<u64>(src);
+    const y = load<u64>(src + m - 8);
+    store<u64>(dst, x);
+    store<u64>(dst + m - 8, y);
+  } else if (m >= 4) {
+    const x = load<u32>(src);
+    const y = load<u32>(src + m - 4);
+    store<u32>(dst, x);
+    store<u32>(dst + m - 4, y);
+  } else if (m >= 2) {
+    const x = load<u16>(src);
+    const y = load<u16>(src + m - 2);
+    store<u16>(dst, x);
+    store<u16>(dst + m - 2, y);
+  } else if (m == 1) {
+    store<u8>(dst, load<u8>(src));
+  }
+}

@@ -349,12 +349,16 @@ function planEncode(
   // stripe, its recovery-row scratch, its work array): fresh memory costs ~13 µs of CPU per 4 KiB
   // page on the VMs measured, and at 256 MiB, n = 1000, 3 slots this spares ~36 MB (~9 k faults).
   const strideA = planar(rowsPerStripe);
-  const strideB = planar(rsCols);
+  // Phase B's recovery rows that are not kept (every column without `keep`, columns ≥ k_s with it)
+  // are hashed in the work array itself when the scheme's slot layout pays (scheme.slotBytes):
+  // no scratch rows to write and read back.
+  const slotBytes = scheme.slotBytes(S);
+  const strideB = Math.max(planar(rsCols), Math.ceil((rsCols * slotBytes) / 64) * 64);
   const workBytes = Math.max(kernel.exports.rsWorkShards(kS, n - kS) * strideA, kernel.exports.rsWorkShards(kP, n - kP) * strideB);
   const work = Array.from({ length: slots }, () => kernel.alloc(workBytes));
   const rowBufBytes = open ? rowsPerStripe * rowBytes : 0; // source mode: a row stripe (Phase A)
   const colBufBytes = open ? kP * leaves.blockSize * S : 0; // source mode: a systematic column stripe (Phase B)
-  const scratchRowsBytes = (n - kP) * rsCols * S; // Phase B: one RS call's recovery rows not written to frames
+  const scratchRowsBytes = slotBytes ? 0 : (n - kP) * rsCols * S; // Phase B: one RS call's recovery rows not written to frames
   const phaseB = colBufBytes + scratchRowsBytes + leaves.columnLeafBytes;
   const stripeBuf = Array.from({ length: slots }, () => kernel.alloc(Math.max(rowBufBytes, phaseB)));
   const rowBuf = stripeBuf;
@@ -450,7 +454,7 @@ function planEncode(
       workStride: strideB,
       ...(direct
         ? { out: rowBase + kP * rowStride + c0 * S, outStride: rowStride, outAdvance: S }
-        : { out: scratchRows[slot], outStride: rsCols * S, outAdvance: 0 }),
+        : { out: scratchRows[slot], outStride: rsCols * S, outAdvance: 0, ...(slotBytes ? { slotBytes } : {}) }),
       ...stripeLeafFields(leaves, regions, c0, columnLeaves[slot], rootScratch[slot]),
     };
   });

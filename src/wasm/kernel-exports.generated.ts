@@ -25,6 +25,8 @@ export interface GeneratedKernelExports {
   symbolsToShards(sym: number, strideA: number, strideB: number, countA: number, countB: number, symbolSize: number, work: number, shardStride: number): void;
   shardsToSymbols(work: number, shardStride: number, countA: number, countB: number, symbolSize: number, sym: number, strideA: number, strideB: number): void;
   copySymbols(src: number, srcStrideA: number, srcStrideB: number, countA: number, countB: number, symbolSize: number, dst: number, dstStrideA: number, dstStrideB: number): void;
+  symbolsToSlots(sym: number, strideA: number, strideB: number, countA: number, countB: number, symbolSize: number, work: number, shardStride: number, slotBytes: number): void;
+  slotsToSymbols(work: number, shardStride: number, countA: number, countB: number, symbolSize: number, slotBytes: number): void;
   blake2b256(inPtr: number, len: number, outPtr: number): void;
   hashLeaves(srcPtr: number, symbolSize: number, count: number, srcStride: number, outPtr: number, outStride: number): void;
   hashInnerNodes(srcPtr: number, count: number, outPtr: number): void;

@@ -19,6 +19,15 @@ export const RS2: EncodingScheme = {
     k.symbolsToShards(sym, strideA, strideB, countA, countB, s, work, shardStride),
   scatter: (k, work, shardStride, countA, countB, s, sym, strideA, strideB) =>
     k.shardsToSymbols(work, shardStride, countA, countB, s, sym, strideA, strideB),
+  // A slot is the symbol's planar form in whole 64-byte blocks: worth it while the padding adds at
+  // most 1/16 to the RS work (S ≥ 960 at worst; 1206-byte symbols, a 256 MiB blob at n = 1000: 0.8 %).
+  slotBytes: (s) => {
+    const slot = Math.ceil(s / 64) * 64;
+    return slot * 15 <= s * 16 ? slot : 0;
+  },
+  gatherSlots: (k, sym, strideA, strideB, countA, countB, s, work, shardStride, slotBytes) =>
+    k.symbolsToSlots(sym, strideA, strideB, countA, countB, s, work, shardStride, slotBytes),
+  slotsToSymbols: (k, work, shardStride, countA, countB, s, slotBytes) => k.slotsToSymbols(work, shardStride, countA, countB, s, slotBytes),
   encode: (k, base, stride, bytes, o, r) => k.rsEncode(base, stride, bytes, o, r),
   decode: (k, base, stride, bytes, o, r, received, erasures) => k.rsDecode(base, stride, bytes, o, r, received, erasures),
   decodeLocator: (k, o, r, received, erasures) => k.rsDecodeLocator(o, r, received, erasures),

@@ -24,6 +24,11 @@ export const RS8: EncodingScheme = {
     k.copySymbols(sym, strideA, strideB, countA, countB, s, work, s, shardStride),
   scatter: (k, work, shardStride, countA, countB, s, sym, strideA, strideB) =>
     k.copySymbols(work, s, shardStride, countA, countB, s, sym, strideA, strideB),
+  // Symbol slots are the symbols' own bytes already (gather is a strided copy).
+  slotBytes: (s) => s,
+  gatherSlots: (k, sym, strideA, strideB, countA, countB, s, work, shardStride) =>
+    k.copySymbols(sym, strideA, strideB, countA, countB, s, work, s, shardStride),
+  slotsToSymbols: () => {},
   encode: (k, base, stride, bytes, o, r) => k.rs8Encode(base, stride, bytes, o, r),
   decode: (k, base, stride, bytes, o, r, received, erasures) => k.rs8Decode(base, stride, bytes, o, r, received, erasures),
   decodeLocator: (k, o, r, received, erasures) => k.rs8DecodeLocator(o, r, received, erasures),

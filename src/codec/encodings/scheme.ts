@@ -53,6 +53,36 @@ export interface EncodingScheme {
     strideA: number,
     strideB: number,
   ): void;
+  /**
+   * Bytes of one slot when symbols of `symbolSize` bytes are laid out so that each can be hashed
+   * where it lies in the work shard after an RS transform ({@link gatherSlots},
+   * {@link slotsToSymbols}); 0 when that layout would cost more RS work than the scatter it saves
+   * (RS2: a slot is whole 64-byte blocks, so small symbols would mostly be padding).
+   */
+  slotBytes(symbolSize: number): number;
+  /** Symbol (a, b) at sym + a·strideA + b·strideB → shard b (work + b·shardStride), slot a (at a·slotBytes). */
+  gatherSlots(
+    k: KernelExports,
+    sym: number,
+    strideA: number,
+    strideB: number,
+    countA: number,
+    countB: number,
+    symbolSize: number,
+    work: number,
+    shardStride: number,
+    slotBytes: number,
+  ): void;
+  /** In place: slot a of shards b < countB becomes symbol a's symbolSize bytes, at its slot's start. */
+  slotsToSymbols(
+    k: KernelExports,
+    work: number,
+    shardStride: number,
+    countA: number,
+    countB: number,
+    symbolSize: number,
+    slotBytes: number,
+  ): void;
   /** RS encode in place (work-array contract of assembly/rs/encode.ts). */
   encode(k: KernelExports, base: number, stride: number, bytes: number, o: number, r: number): void;
   /** RS erasure decode in place (contract of assembly/rs/decode.ts). */
