@@ -348,11 +348,12 @@ function planEncode(
   // stripe in source mode, its RS work array) are reused for Phase B's (its systematic column
   // stripe, its recovery-row scratch, its work array): fresh memory costs ~13 µs of CPU per 4 KiB
   // page on the VMs measured, and at 256 MiB, n = 1000, 3 slots this spares ~36 MB (~9 k faults).
-  const strideA = planar(rowsPerStripe);
-  // Phase B's recovery rows that are not kept (every column without `keep`, columns ≥ k_s with it)
-  // are hashed in the work array itself when the scheme's slot layout pays (scheme.slotBytes):
-  // no scratch rows to write and read back.
   const slotBytes = scheme.slotBytes(S);
+  const strideA = Math.max(planar(rowsPerStripe), Math.ceil((rowsPerStripe * slotBytes) / 64) * 64);
+  // When the scheme's slot layout pays (scheme.slotBytes), Phase A copies its recovery symbols out
+  // of slots instead of scattering planar shards, and Phase B hashes the recovery rows it does not
+  // keep (every column without `keep`, columns ≥ k_s with it) in the work array itself: no scratch
+  // rows to write and read back.
   const strideB = Math.max(planar(rsCols), Math.ceil((rsCols * slotBytes) / 64) * 64);
   const workBytes = Math.max(kernel.exports.rsWorkShards(kS, n - kS) * strideA, kernel.exports.rsWorkShards(kP, n - kP) * strideB);
   const work = Array.from({ length: slots }, () => kernel.alloc(workBytes));
@@ -420,6 +421,7 @@ function planEncode(
       pairHashes,
       scratch: rootScratch[slot],
       ...(keep ? {} : { systematicInPlace: true }),
+      ...(slotBytes ? { slotBytes } : {}),
     });
   }
 

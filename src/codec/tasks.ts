@@ -43,6 +43,12 @@ export interface RowsTask {
    * colBase/colStride address only the recovery columns: column c ≥ k_s at colBase + (c − k_s)·colStride.
    */
   systematicInPlace?: boolean;
+  /**
+   * When set (scheme.slotBytes(S)): the RS work array holds the rows in slots of this many bytes
+   * (scheme.gatherSlots / slotsToSymbols); the recovery symbols are hashed there and then copied to
+   * their columns (plain copies, not the planar-to-symbol scatter).
+   */
+  slotBytes?: number;
 }
 
 /** Phase B task. */
@@ -283,15 +289,25 @@ export function runStripeTask(k: KernelExports, t: StripeTask, memoryBytes?: num
       const bytes = scheme.planarBytes(h, S);
       const inPlace = t.systematicInPlace === true;
       if (!inPlace) k.copySymbols(t.rows, t.rowStride, S, h, kS, S, t.colBase + r0 * S, S, t.colStride);
-      scheme.gather(k, t.rows, t.rowStride, S, h, kS, S, t.work, t.workStride);
-      scheme.encode(k, t.work, t.workStride, bytes, kS, n - kS);
       const recovery = inPlace ? t.colBase : t.colBase + kS * t.colStride;
-      scheme.scatter(k, t.work, t.workStride, h, n - kS, S, recovery + r0 * S, S, t.colStride);
+      if (t.slotBytes) {
+        const slot = t.slotBytes;
+        scheme.gatherSlots(k, t.rows, t.rowStride, S, h, kS, S, t.work, t.workStride, slot);
+        scheme.encode(k, t.work, t.workStride, Math.ceil((h * slot) / 64) * 64, kS, n - kS);
+        scheme.slotsToSymbols(k, t.work, t.workStride, h, n - kS, S, slot);
+        k.copySymbols(t.work, slot, t.workStride, h, n - kS, S, recovery + r0 * S, S, t.colStride);
+      } else {
+        scheme.gather(k, t.rows, t.rowStride, S, h, kS, S, t.work, t.workStride);
+        scheme.encode(k, t.work, t.workStride, scheme.planarBytes(h, S), kS, n - kS);
+        scheme.scatter(k, t.work, t.workStride, h, n - kS, S, recovery + r0 * S, S, t.colStride);
+      }
       for (let r = r0; r < r0 + h; r++) {
         if (inPlace) {
-          // Row r's n leaves: its k_s systematic symbols in place, then its n − k_s recovery symbols.
+          // Row r's n leaves: its k_s systematic symbols in place, then its n − k_s recovery symbols
+          // (from the slots while they are hot, else from their columns).
           k.hashLeaves(t.rows + (r - r0) * t.rowStride, S, kS, S, t.leafHashes + r * n * 32, 32);
-          k.hashLeaves(recovery + r * S, S, n - kS, t.colStride, t.leafHashes + (r * n + kS) * 32, 32);
+          if (t.slotBytes) k.hashLeaves(t.work + (r - r0) * t.slotBytes, S, n - kS, t.workStride, t.leafHashes + (r * n + kS) * 32, 32);
+          else k.hashLeaves(recovery + r * S, S, n - kS, t.colStride, t.leafHashes + (r * n + kS) * 32, 32);
         } else k.hashLeaves(t.colBase + r * S, S, n, t.colStride, t.leafHashes + r * n * 32, 32);
         k.merkleRoot(t.leafHashes + r * n * 32, n, 32, t.scratch, t.pairHashes + r * 64);
       }
