@@ -329,14 +329,16 @@ export function runStripeTask(k: KernelExports, t: StripeTask, memoryBytes?: num
           scheme.gatherSlots(k, src + s * t.colStride, t.colStride, symbolStride, sw, kP, S, t.work, t.workStride, slot);
           scheme.encode(k, t.work, t.workStride, Math.ceil((sw * slot) / 64) * 64, kP, n - kP);
           scheme.slotsToSymbols(k, t.work, t.workStride, sw, n - kP, S, slot);
-          for (let j = 0; j < n - kP; j++) k.hashLeaves(t.work + j * t.workStride, S, sw, slot, leaves + j * 32, n * 32);
+          // Column by column: n − k_p leaves a call (the kernel hashes three at a time; row by row,
+          // a call's last few would take the one-at-a-time path), written contiguously.
+          for (let a = 0; a < sw; a++) k.hashLeaves(t.work + a * slot, S, n - kP, t.workStride, leaves + a * n * 32, 32);
           continue;
         }
         scheme.gather(k, src + s * t.colStride, t.colStride, symbolStride, sw, kP, S, t.work, t.workStride);
         scheme.encode(k, t.work, t.workStride, scheme.planarBytes(sw, S), kP, n - kP);
         const out = t.out + s * t.outAdvance;
         scheme.scatter(k, t.work, t.workStride, sw, n - kP, S, out, S, t.outStride);
-        for (let j = 0; j < n - kP; j++) k.hashLeaves(out + j * t.outStride, S, sw, S, leaves + j * 32, n * 32);
+        for (let a = 0; a < sw; a++) k.hashLeaves(out + a * S, S, n - kP, t.outStride, leaves + a * n * 32, 32);
       }
       // Column trees: the stripe's k_p Phase A leaves of each column next to its own, then its root.
       k.copySymbols(t.leafHashes + c0 * 32, n * 32, 32, kP, w, 32, t.columnLeaves, 32, n * 32);
