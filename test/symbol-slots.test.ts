@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { encodingByName } from '../src/codec/encodings/index.ts';
+import { slotShardBytes } from '../src/codec/tasks.ts';
 import { defaultKernel } from '../src/wasm/kernel.ts';
 
 function bytes(n: number, seed: number): Uint8Array {
@@ -41,7 +42,7 @@ describe('symbol slots', () => {
       const sym = k.put(bytes(count * o * S, S));
       const shards = e.rsWorkShards(o, r);
       const denseStride = scheme.planarBytes(count, S);
-      const slotStride = Math.ceil((count * slot) / 64) * 64;
+      const slotStride = slotShardBytes(count, slot);
       const dense = k.alloc(shards * denseStride);
       const slots = k.alloc(shards * slotStride);
       k.u8().fill(0, dense, dense + shards * denseStride);

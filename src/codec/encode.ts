@@ -25,7 +25,7 @@ import type { EncodingName, EncodingScheme } from './encodings/index.ts';
 import { SliverData, writeSliverFrames, type SliverPair } from './sliver.ts';
 import { BlobMetadata, BlobMetadataWithId, type SliverPairHashes } from './metadata.ts';
 import { ulebLength } from './bcs.ts';
-import { runStripeTask, type StripeTask, type TaskRunner } from './tasks.ts';
+import { runStripeTask, slotShardBytes, type StripeTask, type TaskRunner } from './tasks.ts';
 import { inSlots } from '../util/slots.ts';
 import { forgetKernel } from '../wasm/memory-release.ts';
 import { type BlobId, blobIdToString, deriveBlobId } from './blob-id.ts';
@@ -349,12 +349,12 @@ function planEncode(
   // stripe, its recovery-row scratch, its work array): fresh memory costs ~13 µs of CPU per 4 KiB
   // page on the VMs measured, and at 256 MiB, n = 1000, 3 slots this spares ~36 MB (~9 k faults).
   const slotBytes = scheme.slotBytes(S);
-  const strideA = Math.max(planar(rowsPerStripe), Math.ceil((rowsPerStripe * slotBytes) / 64) * 64);
+  const strideA = Math.max(planar(rowsPerStripe), slotShardBytes(rowsPerStripe, slotBytes));
   // When the scheme's slot layout pays (scheme.slotBytes), Phase A copies its recovery symbols out
   // of slots instead of scattering planar shards, and Phase B hashes the recovery rows it does not
   // keep (every column without `keep`, columns ≥ k_s with it) in the work array itself: no scratch
   // rows to write and read back.
-  const strideB = Math.max(planar(rsCols), Math.ceil((rsCols * slotBytes) / 64) * 64);
+  const strideB = Math.max(planar(rsCols), slotShardBytes(rsCols, slotBytes));
   const workBytes = Math.max(kernel.exports.rsWorkShards(kS, n - kS) * strideA, kernel.exports.rsWorkShards(kP, n - kP) * strideB);
   const work = Array.from({ length: slots }, () => kernel.alloc(workBytes));
   const rowBufBytes = open ? rowsPerStripe * rowBytes : 0; // source mode: a row stripe (Phase A)

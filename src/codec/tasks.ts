@@ -263,6 +263,11 @@ export function taskRegions(t: StripeTask): [name: string, start: number, end: n
   }
 }
 
+/** Bytes of a work shard holding `count` symbol slots of `slotBytes` (RS calls process multiples of 64). */
+export function slotShardBytes(count: number, slotBytes: number): number {
+  return Math.ceil((count * slotBytes) / 64) * 64;
+}
+
 /**
  * Checks that every region of `t` lies inside a memory of `memoryBytes` bytes and that its offsets
  * are non-negative integers. @throws RangeError naming the task kind and the region: a planner bug,
@@ -286,14 +291,13 @@ export function runStripeTask(k: KernelExports, t: StripeTask, memoryBytes?: num
     case 'rows': {
       const scheme = encodingByName(t.encoding);
       const { n, kS, S, r0, h } = t;
-      const bytes = scheme.planarBytes(h, S);
       const inPlace = t.systematicInPlace === true;
       if (!inPlace) k.copySymbols(t.rows, t.rowStride, S, h, kS, S, t.colBase + r0 * S, S, t.colStride);
       const recovery = inPlace ? t.colBase : t.colBase + kS * t.colStride;
       if (t.slotBytes) {
         const slot = t.slotBytes;
         scheme.gatherSlots(k, t.rows, t.rowStride, S, h, kS, S, t.work, t.workStride, slot);
-        scheme.encode(k, t.work, t.workStride, Math.ceil((h * slot) / 64) * 64, kS, n - kS);
+        scheme.encode(k, t.work, t.workStride, slotShardBytes(h, slot), kS, n - kS);
         scheme.slotsToSymbols(k, t.work, t.workStride, h, n - kS, S, slot);
         k.copySymbols(t.work, slot, t.workStride, h, n - kS, S, recovery + r0 * S, S, t.colStride);
       } else {
@@ -327,7 +331,7 @@ export function runStripeTask(k: KernelExports, t: StripeTask, memoryBytes?: num
           // Hashed in place: no copy of the recovery rows (at 256 MiB, n = 1000: 0.8 GB not written).
           const slot = t.slotBytes;
           scheme.gatherSlots(k, src + s * t.colStride, t.colStride, symbolStride, sw, kP, S, t.work, t.workStride, slot);
-          scheme.encode(k, t.work, t.workStride, Math.ceil((sw * slot) / 64) * 64, kP, n - kP);
+          scheme.encode(k, t.work, t.workStride, slotShardBytes(sw, slot), kP, n - kP);
           scheme.slotsToSymbols(k, t.work, t.workStride, sw, n - kP, S, slot);
           // Column by column: n − k_p leaves a call (the kernel hashes three at a time; row by row,
           // a call's last few would take the one-at-a-time path), written contiguously.
