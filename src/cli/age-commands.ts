@@ -4,7 +4,6 @@
  * plus the flag parsing `store --encrypt-to/-R/--passphrase-file` and `read -i/--range/--raw`
  * share with them. Outputs to files appear only on success (no partial plaintext).
  */
-import { parseArgs } from 'node:util';
 import { readFile, writeFile } from 'node:fs/promises';
 import { decryptFile, encryptFile } from '../age/files.ts';
 import { decryptFileRange } from '../age/files.ts';
@@ -23,7 +22,7 @@ import {
 import type { EncryptOptions } from '../age/age.ts';
 import type { ReadDecryptOptions } from '../client/encryption.ts';
 import { TuskInputError } from '../errors.ts';
-import { intOption, print } from './common.ts';
+import { intOption, parseArgsKeepingIds, print } from './common.ts';
 
 /** Usage text (main.ts appends it to its own). */
 export const AGE_USAGE = `Encryption (age v1 format; everything on Walrus is public — encryption is the only confidentiality):
@@ -109,7 +108,7 @@ export function parseRange(s: string, usageError: (m: string) => Error): { start
 }
 
 function parse(args: string[]) {
-  return parseArgs({
+  return parseArgsKeepingIds({
     args,
     allowPositionals: true,
     options: {

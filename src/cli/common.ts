@@ -28,7 +28,7 @@ export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(
   allowPositionals = true,
 ) {
   try {
-    return parseArgs({ args, allowPositionals, strict: true, options: { ...options, ...HELP } });
+    return parseArgsKeepingIds({ args, allowPositionals, strict: true, options: { ...options, ...HELP } });
   } catch (e) {
     const code = (e as { code?: string }).code ?? '';
     if (!code.startsWith('ERR_PARSE_ARGS')) throw e;
@@ -41,6 +41,43 @@ export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(
     if (needsValue) throw new UsageError(`${command}: ${needsValue[1]} needs a value`);
     throw new UsageError(`${command}: ${msg.split('\n')[0]}`);
   }
+}
+
+/**
+ * A blob ID or quilt patch ID that starts with '-'. They are URL-safe base64, so one ID in 64 starts
+ * with '-' (CI met a manifest `-J…`), and parseArgs would take it for an option: "unknown option
+ * -J". No option name is 40 characters long, so a token of at least 40 base64url characters is
+ * an ID, even after `-` or `--`.
+ */
+const DASH_ID = /^-[A-Za-z0-9_-]{39,}$/;
+/** Stands in for an ID's leading '-' while parseArgs runs; no command line can contain it. */
+const SHIELD = '\u0000';
+
+/**
+ * Replaces the leading '-' of every ID-shaped token (see DASH_ID) so that option parsers see a
+ * positional or an option's value. Pre: none. Post: a new array; `args` is unchanged.
+ */
+export function shieldDashIds(args: readonly string[]): string[] {
+  return args.map((a) => (DASH_ID.test(a) ? SHIELD + a.slice(1) : a));
+}
+
+/** Undoes shieldDashIds on one parsed value (a string, a list of strings, or anything else). */
+function unshield<V>(v: V): V {
+  if (typeof v === 'string') return (v.startsWith(SHIELD) ? '-' + v.slice(1) : v) as V;
+  if (Array.isArray(v)) return v.map(unshield) as V;
+  return v;
+}
+
+/**
+ * node:util parseArgs, except that blob IDs and patch IDs starting with '-' parse as positionals
+ * or option values, wherever they stand. `config.args` must be given. @throws as parseArgs
+ */
+export function parseArgsKeepingIds<T extends ParseArgsConfig & { args: string[] }>(config: T): ReturnType<typeof parseArgs<T>> {
+  const parsed = parseArgs({ ...config, args: shieldDashIds(config.args) });
+  const values = parsed.values as Record<string, unknown>;
+  for (const k of Object.keys(values)) values[k] = unshield(values[k]);
+  if (parsed.positionals) parsed.positionals = unshield(parsed.positionals);
+  return parsed as ReturnType<typeof parseArgs<T>>;
 }
 
 /** A blob ID argument (URL-safe base64, 43 characters). @throws UsageError */

@@ -6,7 +6,6 @@
  * stderr. `store-quilt --json` prints Walrus's QuiltStoreResult (`blobStoreResult`,
  * `storedQuiltBlobs`).
  */
-import { parseArgs } from 'node:util';
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { basename, join, resolve, sep } from 'node:path';
 import { RemoteChain } from '../chain/remote/client.ts';
@@ -18,7 +17,7 @@ import type { QuiltBlobInput } from '../quilt/quilt-encode.ts';
 import { QuiltReader, quiltStoreResultJson, storeQuilt, type QuiltPatch } from '../quilt/client.ts';
 import { parseQuiltPatchId } from '../quilt/patch-id.ts';
 import { blobIdToString } from '../codec/blob-id.ts';
-import { bar, intOption, onePositional, print, progressLine } from './common.ts';
+import { bar, intOption, onePositional, parseArgsKeepingIds, print, progressLine, shieldDashIds } from './common.ts';
 
 /** Usage text of the quilt commands (main.ts appends it to its own). */
 export const QUILT_USAGE = `Quilts (many small files in one blob, byte-identical to Walrus's QuiltV1):
@@ -79,7 +78,7 @@ export async function quiltCommand(
   usageError: (m: string) => Error,
   signal?: AbortSignal,
 ): Promise<number> {
-  const { values, positionals } = parseArgs({ args: expandMultiValued(argv), allowPositionals: true, options: OPTIONS });
+  const { values, positionals } = parseArgsKeepingIds({ args: expandMultiValued(shieldDashIds(argv)), allowPositionals: true, options: OPTIONS });
   // The config is read only once the arguments are known to be usable (usage errors first).
   const connect = async () => {
     const config = await loadClientConfig(values.config ?? defaultConfigPath());
