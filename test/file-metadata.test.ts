@@ -4,11 +4,11 @@
  * blob) — the same metadata as the in-memory encoder and the official one, on pools of 1 and 2
  * workers and on a caller-slot pool, in both wasm flavours.
  */
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { encodeBlob } from '../src/codec/encode.ts';
+import { encodeBlob, runSourceOn, type MessageSource, type RecoverySpill } from '../src/codec/encode.ts';
 import { CodecPool } from '../src/pool/codec-pool.ts';
 import { computeFileMetadata } from '../src/stream/file-metadata.ts';
 import { computeStreamMetadata } from '../src/stream/encode-stream.ts';
@@ -79,4 +79,112 @@ describe('computeFileMetadata', () => {
     controller.abort(new Error('stop'));
     await expect(computeFileMetadata(path, { nShards: 10, pool: pools[0], signal: controller.signal })).rejects.toThrow('stop');
   });
+});
+
+/**
+ * The recovery columns of a large metadata-only encode wait in a spill (an unlinked temporary
+ * file) between the phases instead of fresh kernel memory: the same metadata for every path of the
+ * rows task (RS2 with and without symbol slots, RS8), nothing left in the temporary directory, and
+ * kernel memory when no file can be made.
+ */
+describe('computeFileMetadata: recovery columns spilled to a temporary file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tusk-spill-'));
+  const pools = [new CodecPool({ threads: 2 }), new CodecPool({ threads: 1, callerSlot: true })];
+  afterAll(async () => {
+    await Promise.all(pools.map((p) => p.close()));
+    chmodSync(dir, 0o700);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  // Each has ≥ 4 MiB of recovery columns (the spill's threshold): n = 1000 with S = 42 (no slots),
+  // n = 100 with S = 3776 (slots), RS8 n = 31 with S = 38 200.
+  const cases = [
+    [1000, 9_000_017, 'rs2'],
+    [100, 34 * 67 * 3776, 'rs2'],
+    [31, 11 * 21 * 38_200, 'rs8'],
+  ] as const;
+  for (const [n, size, encoding] of cases) {
+    it(`n = ${n}, ${size} B, ${encoding}: same metadata; the temporary directory stays empty`, async () => {
+      const data = randomBytes(size, 7 * n + 1);
+      const path = join(dir, `${n}.bin`);
+      writeFileSync(path, data);
+      const temps = mkdtempSync(join(dir, 'temps-'));
+      const ref = encodeBlob(data, { nShards: n, encoding });
+      for (const pool of pools) {
+        const got = await computeFileMetadata(path, { nShards: n, encoding, pool, tempDir: temps });
+        expect(Buffer.from(got.metadata.toBcs()).equals(Buffer.from(ref.metadata.toBcs()))).toBe(true);
+        expect(got.blobIdString).toBe(ref.blobIdString);
+      }
+      expect(readdirSync(temps)).toEqual([]);
+    }, 60_000);
+  }
+
+  it('the spill holds every recovery column once, in blocks that do not overlap, and every byte is read back once', async () => {
+    const [n, size] = [1000, 9_000_017];
+    const data = readFileSync(join(dir, `${n}.bin`));
+    expect(data.length).toBe(size);
+    const stored = new Map<number, Uint8Array>();
+    let written = 0;
+    let read = 0;
+    const spill: RecoverySpill = {
+      write(mem, src, length, position) {
+        for (const [p, b] of stored) expect(position >= p + b.length || position + length <= p).toBe(true);
+        stored.set(position, mem.slice(src, src + length));
+        written += length;
+      },
+      read(mem, position, dsts, pieceBytes) {
+        // The pieces lie inside one written block.
+        const [start, block] = [...stored].filter(([p, b]) => p <= position && position < p + b.length)[0];
+        dsts.forEach((d, i) => {
+          const at = position - start + i * pieceBytes;
+          expect(at + pieceBytes).toBeLessThanOrEqual(block.length);
+          mem.set(block.subarray(at, at + pieceBytes), d);
+        });
+        read += dsts.length * pieceBytes;
+      },
+    };
+    let opened = 0;
+    const got = await runSourceOn(pools[0], size, { nShards: n }, ({ rowBytes, rows, symbolSize: S }) => {
+      const source: MessageSource = {
+        openSpill: () => (opened++, spill),
+        readRows: (mem, dst, r0, count) => {
+          const bytes = data.subarray(r0 * rowBytes, (r0 + count) * rowBytes);
+          mem.set(bytes, dst);
+          mem.fill(0, dst + bytes.length, dst + count * rowBytes);
+        },
+        readColumns: (mem, dst, c0, w) => {
+          for (let r = 0; r < rows; r++) {
+            const bytes = data.subarray(r * rowBytes + c0 * S, r * rowBytes + (c0 + w) * S);
+            mem.set(bytes, dst + r * w * S);
+            mem.fill(0, dst + r * w * S + bytes.length, dst + (r + 1) * w * S);
+          }
+        },
+      };
+      return source;
+    });
+    expect(got.blobIdString).toBe(encodeBlob(data, { nShards: n }).blobIdString);
+    expect(opened).toBe(1);
+    const area = (n - 667) * 334 * got.symbolSize;
+    expect(written).toBe(area);
+    expect(read).toBe(area);
+  }, 60_000);
+
+  it('no file can be made in the temporary directory: kernel memory instead, same metadata', async () => {
+    if (process.getuid?.() === 0) {
+      // root writes to a read-only directory anyway: use a path that is not a directory.
+      const notDir = join(dir, 'not-a-dir');
+      writeFileSync(notDir, '');
+      await checkFallback(notDir);
+    } else {
+      const ro = mkdtempSync(join(dir, 'ro-'));
+      chmodSync(ro, 0o500);
+      await checkFallback(ro);
+    }
+    async function checkFallback(tempDir: string) {
+      const path = join(dir, '1000.bin');
+      const data = readFileSync(path);
+      const got = await computeFileMetadata(path, { nShards: 1000, pool: pools[1], tempDir });
+      expect(got.blobIdString).toBe(encodeBlob(data, { nShards: 1000 }).blobIdString);
+    }
+  }, 60_000);
 });

@@ -78,7 +78,11 @@ export async function quiltCommand(
   usageError: (m: string) => Error,
   signal?: AbortSignal,
 ): Promise<number> {
-  const { values, positionals } = parseArgsKeepingIds({ args: expandMultiValued(shieldDashIds(argv)), allowPositionals: true, options: OPTIONS });
+  const { values, positionals } = parseArgsKeepingIds({
+    args: expandMultiValued(shieldDashIds(argv)),
+    allowPositionals: true,
+    options: OPTIONS,
+  });
   // The config is read only once the arguments are known to be usable (usage errors first).
   const connect = async () => {
     const config = await loadClientConfig(values.config ?? defaultConfigPath());

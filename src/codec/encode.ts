@@ -25,7 +25,7 @@ import type { EncodingName, EncodingScheme } from './encodings/index.ts';
 import { SliverData, writeSliverFrames, type SliverPair } from './sliver.ts';
 import { BlobMetadata, BlobMetadataWithId, type SliverPairHashes } from './metadata.ts';
 import { ulebLength } from './bcs.ts';
-import { runStripeTask, slotShardBytes, type StripeTask, type TaskRunner } from './tasks.ts';
+import { runStripeTask, slotShardBytes, type RowsTask, type StripeTask, type TaskRunner } from './tasks.ts';
 import { inSlots } from '../util/slots.ts';
 import { forgetKernel } from '../wasm/memory-release.ts';
 import { type BlobId, blobIdToString, deriveBlobId } from './blob-id.ts';
@@ -166,6 +166,8 @@ interface EncodePlan {
   /** Copies a task's input to where it reads it: a rows task's rows (frames, message area or its
    * slot's row buffer), a systematic cols task's columns (its slot's column buffer, from a source). */
   stage(t: SlottedTask): void;
+  /** Moves a finished task's output on (a rows task's recovery block to the spill), before its slot's next task. */
+  unstage(t: SlottedTask): void;
   /** `t` on slot `slot`'s scratch (work arrays, recovery-row scratch, Merkle scratch). */
   bind(t: SlottedTask, slot: number): SlottedTask;
   finish(): EncodedMetadata | EncodedBlob;
@@ -183,6 +185,7 @@ function runEncode(data: Uint8Array, options: EncodeOptions, keep: boolean): Enc
       for (const t of phase) {
         plan.stage(t);
         runStripeTask(k, t, plan.kernel.u8().byteLength);
+        plan.unstage(t);
       }
     }
     return plan.finish();
@@ -229,7 +232,38 @@ export interface MessageSource {
    * at dst + r·w·S, zero past the blob's end.
    */
   readColumns(mem: Uint8Array, dst: number, c0: number, w: number): void;
+  /**
+   * Opens a store where the recovery columns wait between Phase A and Phase B instead of kernel
+   * memory (see {@link RecoverySpill}), or returns undefined if none can be had. Called at most once,
+   * only for columns big enough to pay; without it they take ~0.5× the blob of fresh kernel memory.
+   */
+  openSpill?(): RecoverySpill | undefined;
 }
+
+/**
+ * A byte store for the recovery columns of a metadata-only encode (a temporary file: see
+ * src/stream/spill-file.ts). Why: Phase A makes them row by row and Phase B reads them column by
+ * column, so all of them (~0.5× the blob) wait in between. Fresh kernel memory for them costs a
+ * first-touch page fault per 4 KiB (~12 µs of CPU on the VMs measured: ~0.4 s at 256 MiB), while
+ * the page cache takes the same bytes through write/read in ~0.06 s and maps no page. Each Phase A
+ * task writes one block; each Phase B stripe reads its columns' part of every block. Calls are
+ * synchronous, between tasks, on the planning thread.
+ */
+export interface RecoverySpill {
+  /** Stores mem[src, src + length) at byte `position` of the store. */
+  write(mem: Uint8Array, src: number, length: number, position: number): void;
+  /**
+   * Reads store bytes [position, position + dsts.length·pieceBytes): piece i (pieceBytes bytes)
+   * to mem at dsts[i]. @throws if the store holds fewer bytes
+   */
+  read(mem: Uint8Array, position: number, dsts: readonly number[], pieceBytes: number): void;
+}
+
+/**
+ * Recovery columns smaller than this stay in kernel memory: a spill's writes and reads cost more
+ * than the few faults they would spare.
+ */
+const SPILL_MIN_BYTES = 4 * 2 ** 20;
 
 /**
  * {@link computeBlobMetadata} of a blob of `length` bytes read piecewise from the source `open`
@@ -278,6 +312,7 @@ async function runPlanOn(
             const t = plan.bind(phase[next++], s);
             plan.stage(t);
             await runner.run(plan.kernel, t, s);
+            plan.unstage(t);
           }
         };
         await inSlots(runner.slots, runner.slots, chain, () => (stop = true));
@@ -357,12 +392,20 @@ function planEncode(
   const strideB = Math.max(planar(rsCols), slotShardBytes(rsCols, slotBytes));
   const workBytes = Math.max(kernel.exports.rsWorkShards(kS, n - kS) * strideA, kernel.exports.rsWorkShards(kP, n - kP) * strideB);
   const work = Array.from({ length: slots }, () => kernel.alloc(workBytes));
+  const source = open?.({ rows: kP, rowBytes, symbolSize: S, length: L });
+  // Metadata only, with a spill: each rows task's recovery symbols go to a block of its slot (after
+  // its row stripe), and from there to the spill; Phase B reads recovery stripes back into its
+  // slot's column buffer (column-major: column c0 + a at a·colBytes).
+  const spill = !keep && (n - kS) * colBytes >= SPILL_MIN_BYTES ? source?.openSpill?.() : undefined;
+  const blockBytes = (h: number) => h * (n - kS) * S; // a rows task's recovery block
   const rowBufBytes = open ? rowsPerStripe * rowBytes : 0; // source mode: a row stripe (Phase A)
-  const colBufBytes = open ? kP * leaves.blockSize * S : 0; // source mode: a systematic column stripe (Phase B)
+  const phaseA = rowBufBytes + (spill ? blockBytes(rowsPerStripe) : 0);
+  const colBufBytes = open ? kP * leaves.blockSize * S : 0; // source mode: a column stripe (Phase B)
   const scratchRowsBytes = slotBytes ? 0 : (n - kP) * rsCols * S; // Phase B: one RS call's recovery rows not written to frames
   const phaseB = colBufBytes + scratchRowsBytes + leaves.columnLeafBytes;
-  const stripeBuf = Array.from({ length: slots }, () => kernel.alloc(Math.max(rowBufBytes, phaseB)));
+  const stripeBuf = Array.from({ length: slots }, () => kernel.alloc(Math.max(phaseA, phaseB)));
   const rowBuf = stripeBuf;
+  const recoveryBlock = stripeBuf.map((b) => b + rowBufBytes);
   const colBuf = stripeBuf;
   const scratchRows = stripeBuf.map((b) => b + colBufBytes);
   const columnLeaves = stripeBuf.map((b) => b + colBufBytes + scratchRowsBytes);
@@ -392,7 +435,7 @@ function planEncode(
       rowBase = input;
     }
     rowStride = rowBytes;
-    colBase = kernel.alloc((n - kS) * colBytes);
+    colBase = spill ? 0 : kernel.alloc((n - kS) * colBytes);
     colStride = colBytes;
   }
 
@@ -422,6 +465,7 @@ function planEncode(
       scratch: rootScratch[slot],
       ...(keep ? {} : { systematicInPlace: true }),
       ...(slotBytes ? { slotBytes } : {}),
+      ...(spill ? { recovery: recoveryBlock[slot] } : {}),
     });
   }
 
@@ -435,7 +479,7 @@ function planEncode(
     const src = keep
       ? {}
       : c0 >= kS
-        ? { src: colBase + (c0 - kS) * colBytes }
+        ? { src: spill ? colBuf[slot] : colBase + (c0 - kS) * colBytes }
         : open
           ? { src: colBuf[slot], symbolStride: w * S }
           : { src: input + c0 * S, symbolStride: rowBytes };
@@ -469,13 +513,19 @@ function planEncode(
     roots.push({ ...recoveryRootsTask(leaves, regions, first, Math.min(perRoots, n - kP - first), rootScratch[slot]), slot });
   }
 
-  const source = open?.({ rows: kP, rowBytes, symbolSize: S, length: L });
-
   /** Copies a task's input (zero-padded past the blob's end) to where the task reads it. */
   const stage = (t: SlottedTask) => {
     if (source) {
       if (t.kind === 'rows') source.readRows(kernel.u8(), t.rows, t.r0, t.h);
       else if (t.kind === 'cols' && t.c0 < kS) source.readColumns(kernel.u8(), t.src!, t.c0, t.w);
+      else if (t.kind === 'cols' && spill) {
+        // Columns [c0, c0 + w) of every rows task's block: w·h·S bytes in a row, column by column.
+        const a = t.c0 - kS;
+        for (const { r0, h } of rows as RowsTask[]) {
+          const dsts = Array.from({ length: t.w }, (_, j) => t.src! + j * colBytes + r0 * S);
+          spill.read(kernel.u8(), blockBytes(r0) + a * h * S, dsts, h * S);
+        }
+      }
       return;
     }
     if (t.kind !== 'rows' || typeof data === 'number') return;
@@ -510,11 +560,23 @@ function planEncode(
     return { ...result, pairs, primarySlivers: primary, secondarySlivers: secondary, dispose };
   };
 
+  /** Moves a finished task's output on: a rows task's recovery block to the spill. */
+  const unstage = (t: SlottedTask) => {
+    if (t.kind === 'rows' && t.recovery !== undefined) spill!.write(kernel.u8(), t.recovery, blockBytes(t.h), blockBytes(t.r0));
+  };
+
   const bind = (t: SlottedTask, slot: number): SlottedTask => {
     if (t.slot === slot) return t;
     switch (t.kind) {
       case 'rows':
-        return { ...t, slot, work: work[slot], scratch: rootScratch[slot], ...(source ? { rows: rowBuf[slot] } : {}) };
+        return {
+          ...t,
+          slot,
+          work: work[slot],
+          scratch: rootScratch[slot],
+          ...(source ? { rows: rowBuf[slot] } : {}),
+          ...(spill ? { recovery: recoveryBlock[slot] } : {}),
+        };
       case 'cols':
         return {
           ...t,
@@ -523,7 +585,7 @@ function planEncode(
           out: t.out === scratchRows[t.slot] ? scratchRows[slot] : t.out,
           columnLeaves: columnLeaves[slot],
           scratch: rootScratch[slot],
-          ...(source && t.c0 < kS ? { src: colBuf[slot] } : {}),
+          ...(source && (t.c0 < kS || spill) ? { src: colBuf[slot] } : {}),
         };
       case 'roots':
         return { ...t, slot, scratch: rootScratch[slot] };
@@ -539,6 +601,7 @@ function planEncode(
     cols,
     roots,
     stage,
+    unstage,
     bind,
     finish,
   };

@@ -49,6 +49,13 @@ export interface RowsTask {
    * their columns (plain copies, not the planar-to-symbol scatter).
    */
   slotBytes?: number;
+  /**
+   * When set (metadata-only encodes, with `systematicInPlace`): the recovery symbols go to one
+   * dense block here instead of their columns — column k_s + a's symbols of rows r0… at
+   * recovery + a·h·S — which the planner then moves on (to a spill file: src/codec/encode.ts
+   * RecoverySpill). colBase/colStride are unused.
+   */
+  recovery?: number;
 }
 
 /** Phase B task. */
@@ -196,7 +203,9 @@ export function taskRegions(t: StripeTask): [name: string, start: number, end: n
       const columns = t.systematicInPlace ? n - kS : n;
       return [
         ['rows', t.rows, t.rows + (h - 1) * t.rowStride + kS * S],
-        ['colBase', t.colBase + r0 * S, t.colBase + (columns - 1) * t.colStride + (r0 + h) * S],
+        t.recovery !== undefined
+          ? ['recovery', t.recovery, t.recovery + (n - kS) * h * S]
+          : ['colBase', t.colBase + r0 * S, t.colBase + (columns - 1) * t.colStride + (r0 + h) * S],
         ['work', t.work, t.work + kS * t.workStride],
         ['leafHashes', t.leafHashes + r0 * n * 32, t.leafHashes + (r0 + h) * n * 32],
         ['pairHashes', t.pairHashes + r0 * 64, t.pairHashes + (r0 + h) * 64],
@@ -293,17 +302,20 @@ export function runStripeTask(k: KernelExports, t: StripeTask, memoryBytes?: num
       const { n, kS, S, r0, h } = t;
       const inPlace = t.systematicInPlace === true;
       if (!inPlace) k.copySymbols(t.rows, t.rowStride, S, h, kS, S, t.colBase + r0 * S, S, t.colStride);
-      const recovery = inPlace ? t.colBase : t.colBase + kS * t.colStride;
+      // Row r0's recovery symbols: in their columns, or in the task's dense block.
+      const spilled = t.recovery !== undefined;
+      const recovery = spilled ? t.recovery! : (inPlace ? t.colBase : t.colBase + kS * t.colStride) + r0 * S;
+      const recoveryStride = spilled ? h * S : t.colStride;
       if (t.slotBytes) {
         const slot = t.slotBytes;
         scheme.gatherSlots(k, t.rows, t.rowStride, S, h, kS, S, t.work, t.workStride, slot);
         scheme.encode(k, t.work, t.workStride, slotShardBytes(h, slot), kS, n - kS);
         scheme.slotsToSymbols(k, t.work, t.workStride, h, n - kS, S, slot);
-        k.copySymbols(t.work, slot, t.workStride, h, n - kS, S, recovery + r0 * S, S, t.colStride);
+        k.copySymbols(t.work, slot, t.workStride, h, n - kS, S, recovery, S, recoveryStride);
       } else {
         scheme.gather(k, t.rows, t.rowStride, S, h, kS, S, t.work, t.workStride);
         scheme.encode(k, t.work, t.workStride, scheme.planarBytes(h, S), kS, n - kS);
-        scheme.scatter(k, t.work, t.workStride, h, n - kS, S, recovery + r0 * S, S, t.colStride);
+        scheme.scatter(k, t.work, t.workStride, h, n - kS, S, recovery, S, recoveryStride);
       }
       for (let r = r0; r < r0 + h; r++) {
         if (inPlace) {
@@ -311,7 +323,7 @@ export function runStripeTask(k: KernelExports, t: StripeTask, memoryBytes?: num
           // (from the slots while they are hot, else from their columns).
           k.hashLeaves(t.rows + (r - r0) * t.rowStride, S, kS, S, t.leafHashes + r * n * 32, 32);
           if (t.slotBytes) k.hashLeaves(t.work + (r - r0) * t.slotBytes, S, n - kS, t.workStride, t.leafHashes + (r * n + kS) * 32, 32);
-          else k.hashLeaves(recovery + r * S, S, n - kS, t.colStride, t.leafHashes + (r * n + kS) * 32, 32);
+          else k.hashLeaves(recovery + (r - r0) * S, S, n - kS, recoveryStride, t.leafHashes + (r * n + kS) * 32, 32);
         } else k.hashLeaves(t.colBase + r * S, S, n, t.colStride, t.leafHashes + r * n * 32, 32);
         k.merkleRoot(t.leafHashes + r * n * 32, n, 32, t.scratch, t.pairHashes + r * 64);
       }

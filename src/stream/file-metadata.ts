@@ -4,9 +4,10 @@
  * task of a systematic column stripe its columns (one positioned read per message row), into its
  * pool slot's buffer just before it runs (codec/encode.ts MessageSource): the file is read about
  * twice, from the page cache the second time. What this saves is fresh memory — first-touch page
- * faults cost ~4 ms of CPU per MiB on the VMs measured, ~1 s for a 256 MiB blob. Kernel memory ≈
- * 0.5× the file (recovery columns) plus k_p·n·32 bytes of leaf digests (src/codec/leaf-layout.ts) and
- * small per-slot buffers:
+ * faults cost ~4 ms of CPU per MiB on the VMs measured, ~1 s for a 256 MiB blob. The recovery
+ * columns (≈ 0.5× the file) wait in an unlinked temporary file between the phases (spill-file.ts),
+ * so kernel memory holds k_p·n·32 bytes of leaf digests (src/codec/leaf-layout.ts) and small
+ * per-slot buffers:
  * for files up to a few hundred MiB (larger ones: encodeStream, bounded memory).
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
@@ -14,10 +15,17 @@ import { runSourceOn, type EncodedMetadata, type MessageLayout, type MessageSour
 import type { EncodeAsyncOptions } from '../pool/async-codec.ts';
 import { defaultPool } from '../pool/codec-pool.ts';
 import { TuskInputError } from '../errors.ts';
+import { openSpillFile, type SpillFile } from './spill-file.ts';
 
 /** Options for {@link computeFileMetadata}. */
 export interface FileMetadataOptions extends EncodeAsyncOptions {
   signal?: AbortSignal;
+  /**
+   * Where the recovery columns wait between the two phases (an unlinked temporary file, see
+   * spill-file.ts); default: the OS temporary directory. If no file can be made there they stay in
+   * kernel memory.
+   */
+  tempDir?: string;
 }
 
 /**
@@ -29,6 +37,7 @@ export interface FileMetadataOptions extends EncodeAsyncOptions {
  */
 export async function computeFileMetadata(path: string, options: FileMetadataOptions): Promise<EncodedMetadata> {
   const fd = openSync(path, 'r');
+  let spill: SpillFile | undefined;
   try {
     const before = fstatSync(fd);
     const size = before.size;
@@ -48,6 +57,7 @@ export async function computeFileMetadata(path: string, options: FileMetadataOpt
         if (want < len) mem.fill(0, dst + want, dst + len);
       };
       return {
+        openSpill: () => (spill = openSpillFile(options.tempDir)),
         readRows: (mem, dst, r0, count) => readAt(mem, dst, r0 * rowBytes, count * rowBytes),
         readColumns: (mem, dst, c0, w) => {
           for (let r = 0; r < layout.rows; r++) readAt(mem, dst + r * w * S, r * rowBytes + c0 * S, w * S);
@@ -59,6 +69,7 @@ export async function computeFileMetadata(path: string, options: FileMetadataOpt
     if (after.size !== size || after.mtimeMs !== before.mtimeMs) throw changed();
     return meta;
   } finally {
+    spill?.close();
     closeSync(fd);
   }
 }
