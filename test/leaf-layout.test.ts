@@ -59,6 +59,39 @@ describe('kernel merkleNode', () => {
   });
 });
 
+describe('kernel merkleNodes', () => {
+  it("gives each block the node merkleNode gives it (1…17 nodes, 0…7 blocks, interleaved like a stripe's recovery rows)", () => {
+    for (let count = 1; count <= 17; count++) {
+      for (let levels = Math.max(1, Math.ceil(Math.log2(count))); levels <= 5; levels += 2) {
+        for (let blockCount = 0; blockCount <= 7; blockCount++) {
+          // As in a cols task: block t's node i at src + t·32 + i·stride (stride = rows of 32 bytes).
+          const stride = (blockCount + 2) * 32;
+          const leaves = randomBytes(count * stride, count * 131 + levels * 7 + blockCount);
+          const mark = k.mark();
+          try {
+            const src = k.put(leaves);
+            const outStride = 3 * 32;
+            const got = k.alloc(Math.max(1, blockCount) * outStride);
+            const want = k.alloc(Math.max(1, blockCount) * outStride);
+            const scratch = k.alloc(3 * Math.ceil(count / 2) * 32);
+            k.exports.merkleNodes(src, count, stride, levels, blockCount, 32, scratch, got, outStride);
+            for (let t = 0; t < blockCount; t++) k.exports.merkleNode(src + t * 32, count, stride, levels, scratch, want + t * outStride);
+            for (let t = 0; t < blockCount; t++) {
+              const g = Buffer.from(k.u8().slice(got + t * outStride, got + t * outStride + 32));
+              const w = Buffer.from(k.u8().slice(want + t * outStride, want + t * outStride + 32));
+              if (!g.equals(w)) throw new Error(`count ${count}, levels ${levels}, ${blockCount} blocks: block ${t} differs`);
+            }
+            // The leaves are only read.
+            expect(Buffer.from(k.u8().slice(src, src + leaves.length)).equals(Buffer.from(leaves))).toBe(true);
+          } finally {
+            k.release(mark);
+          }
+        }
+      }
+    }
+  });
+});
+
 describe('leafLayout', () => {
   it('stripes cover [0, n) in order, each inside one block and on one side of k_s; partial blocks are exactly those split', () => {
     for (const n of [4, 5, 7, 10, 13, 16, 17, 31, 33, 100, 301, 1000]) {

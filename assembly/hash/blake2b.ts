@@ -130,14 +130,12 @@ function hashMessage(src: usize, len: usize, pl: usize, out: usize): void {
     i64x2.shr_u(r3, 56));
 }
 
-/** Three consecutive parents of a level (see reduceLevel): pairs j, j+1, j+2 → dst + 32j…. */
-function pairs3(src: usize, stride: usize, dst: usize): void {
-  if (ASC_FEATURE_SIMD) {
-    const step = stride << 1;
-    const b = src + step;
-    const c = b + step;
-    hashPair3(src, src + stride, b, b + stride, c, c + stride, dst, dst + 32, dst + 64);
-  }
+/**
+ * Three parents (SIMD builds only): A from (la, ra) to outA, B, C likewise. The one compiled copy
+ * of hashPair3: each copy is ~8 k lines of wasm for TurboFan to compile at start-up.
+ */
+function pair3(la: usize, ra: usize, lb: usize, rb: usize, lc: usize, rc: usize, outA: usize, outB: usize, outC: usize): void {
+  if (ASC_FEATURE_SIMD) hashPair3(la, ra, lb, rb, lc, rc, outA, outB, outC);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -242,7 +240,14 @@ function reduceLevel(src: usize, count: usize, stride: usize, dst: usize): void 
   const pairs = count >> 1;
   const step = stride << 1;
   let j: usize = 0;
-  if (THREE_AT_ONCE) for (; j + 2 < pairs; j += 3) pairs3(src + j * step, stride, dst + (j << 5));
+  if (THREE_AT_ONCE)
+    for (; j + 2 < pairs; j += 3) {
+      const a = src + j * step;
+      const b = a + step;
+      const c = b + step;
+      const d = dst + (j << 5);
+      pair3(a, a + stride, b, b + stride, c, c + stride, d, d + 32, d + 64);
+    }
   for (; j < pairs; j++) {
     const a = src + j * step;
     pairScalar(a, a + stride, dst + (j << 5));
@@ -294,6 +299,63 @@ export function merkleNode(srcPtr: usize, count: usize, stride: usize, levels: u
     m = (m + 1) >> 1;
   }
   memory.copy(outPtr, scratchPtr, 32);
+}
+
+/**
+ * One level of three same-shaped blocks at once (SIMD builds): the parents of `count` nodes at
+ * a + i·stride → da + 32j, likewise b → db and c → dc, an odd last node padded with Empty. Every
+ * parent is hashed three at a time, whatever `count` is.
+ */
+function reduceLevel3(a: usize, b: usize, c: usize, count: usize, stride: usize, da: usize, db: usize, dc: usize): void {
+  const pairs = count >> 1;
+  const step = stride << 1;
+  for (let j: usize = 0; j < pairs; j++) {
+    const o = j * step;
+    const d = j << 5;
+    pair3(a + o, a + o + stride, b + o, b + o + stride, c + o, c + o + stride, da + d, db + d, dc + d);
+  }
+  if (count & 1) {
+    const o = (count - 1) * stride;
+    const z = changetype<usize>(ZERO32);
+    const d = pairs << 5;
+    pair3(a + o, z, b + o, z, c + o, z, da + d, db + d, dc + d);
+  }
+}
+
+/**
+ * merkleNode of `blockCount` blocks of the same shape: block t's `count` nodes at
+ * srcPtr + t·blockStride + i·stride, its node (`levels` levels up) to outPtr + t·outStride. Same
+ * preconditions per block as merkleNode. Why: a block of 16 nodes alone leaves 6 of its 15
+ * parents to the one-at-a-time path (each level's remainder after triples); three blocks in
+ * lockstep hash every parent three at a time (at n = 1000, ~250 k parents of the recovery rows'
+ * block nodes). Scratch: 3·ceil(count/2)·32 bytes at scratchPtr (not overlapping the blocks).
+ */
+export function merkleNodes(
+  srcPtr: usize, count: usize, stride: usize, levels: u32, blockCount: usize, blockStride: usize,
+  scratchPtr: usize, outPtr: usize, outStride: usize,
+): void {
+  let t: usize = 0;
+  if (THREE_AT_ONCE) {
+    const half = ((count + 1) >> 1) << 5;
+    const sa = scratchPtr;
+    const sb = sa + half;
+    const sc = sb + half;
+    for (; t + 2 < blockCount; t += 3) {
+      const a = srcPtr + t * blockStride;
+      reduceLevel3(a, a + blockStride, a + 2 * blockStride, count, stride, sa, sb, sc);
+      let m = (count + 1) >> 1;
+      for (let l: u32 = 1; l < levels; l++) {
+        // In place, as in merkleRoot.
+        reduceLevel3(sa, sb, sc, m, 32, sa, sb, sc);
+        m = (m + 1) >> 1;
+      }
+      const o = outPtr + t * outStride;
+      memory.copy(o, sa, 32);
+      memory.copy(o + outStride, sb, 32);
+      memory.copy(o + 2 * outStride, sc, 32);
+    }
+  }
+  for (; t < blockCount; t++) merkleNode(srcPtr + t * blockStride, count, stride, levels, scratchPtr, outPtr + t * outStride);
 }
 
 /**

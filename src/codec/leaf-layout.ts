@@ -83,7 +83,8 @@ export function leafLayout(n: number, kP: number, kS: number, maxStripe: number 
     rowNodeBytes: (n - kP) * blocks * 32,
     partialBytes: (n - kP) * partialBlocks.length * blockSize * 32,
     columnLeafBytes: width * n * 32,
-    scratchBytes: merkleScratchBytes(n),
+    // merkleNodes reduces three blocks at once (3·ceil(blockSize/2)·32 bytes).
+    scratchBytes: Math.max(merkleScratchBytes(n), 3 * merkleScratchBytes(blockSize)),
   };
 }
 

@@ -232,7 +232,7 @@ export function taskRegions(t: StripeTask): [name: string, start: number, end: n
           ? ['rowNodes', t.rowNodes + b * 32, t.rowNodes + ((n - kP - 1) * t.blocks + b + 1) * 32]
           : ['partial', t.partial + at, t.partial + (n - kP - 1) * t.partials * B * 32 + at + w * 32],
         ['pairHashes', t.pairHashes + (n - c0 - w) * 64, t.pairHashes + (n - c0) * 64],
-        ['scratch', t.scratch, t.scratch + Math.ceil(n / 2) * 32],
+        ['scratch', t.scratch, t.scratch + Math.max(Math.ceil(n / 2), 3 * Math.ceil(w / 2)) * 32],
       ];
     }
     case 'roots': {
@@ -363,8 +363,7 @@ export function runStripeTask(k: KernelExports, t: StripeTask, memoryBytes?: num
       const B = 2 ** t.levels;
       const b = Math.floor(c0 / B);
       if (t.partialIndex < 0) {
-        for (let j = 0; j < n - kP; j++)
-          k.merkleNode(t.columnLeaves + (kP + j) * 32, w, n * 32, t.levels, t.scratch, t.rowNodes + (j * t.blocks + b) * 32);
+        k.merkleNodes(t.columnLeaves + kP * 32, w, n * 32, t.levels, n - kP, 32, t.scratch, t.rowNodes + b * 32, t.blocks * 32);
       } else {
         const at = t.partial + (t.partialIndex * B + c0 - b * B) * 32;
         k.copySymbols(t.columnLeaves + kP * 32, 32, n * 32, n - kP, w, 32, at, t.partials * B * 32, 32);

@@ -33,6 +33,7 @@ export interface GeneratedKernelExports {
   merkleRoot(leafHashesPtr: number, count: number, stride: number, scratchPtr: number, outPtr: number): void;
   merkleRoots(leafHashesPtr: number, count: number, leafStride: number, treeCount: number, treeStride: number, scratchPtr: number, outPtr: number): void;
   merkleNode(srcPtr: number, count: number, stride: number, levels: number, scratchPtr: number, outPtr: number): void;
+  merkleNodes(srcPtr: number, count: number, stride: number, levels: number, blockCount: number, blockStride: number, scratchPtr: number, outPtr: number, outStride: number): void;
   heapBase(): number;
   rsEncode(base: number, stride: number, bytes: number, o: number, r: number): void;
   rs8Encode(base: number, stride: number, bytes: number, o: number, r: number): void;
