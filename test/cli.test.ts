@@ -13,7 +13,7 @@ import {
   symlinkSync,
   createReadStream,
 } from 'node:fs';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { officialBlobId, blobIdToBase64Url } from './helpers/official.ts';
@@ -68,6 +68,22 @@ describe('tusk blob-id', () => {
     const notNumber = await tusk(['blob-id', file, '--n-shards', 'ten']);
     expect(notNumber.code).toBe(2);
   });
+
+  it('a temporary directory that fills up under the spill costs nothing but time (the run is redone in memory)', async () => {
+    // 9 MB at n = 1000: 4.7 MB of recovery columns go to a spill file. A file-size limit of 1 MiB
+    // (SIGXFSZ ignored, so the write fails with EFBIG) makes the spill's writes fail, as a full
+    // temporary file system would.
+    const nine = join(dir, 'nine.bin');
+    const bytes = new Uint8Array(9_000_011).map((_, i) => (i * 2654435761) >>> 24);
+    writeFileSync(nine, bytes);
+    const want = blobIdToBase64Url(officialBlobId(bytes, 1000));
+    const limited = spawnSync('bash', ['-c', `trap '' XFSZ; ulimit -f 1024; exec "$0" "$@"`, process.execPath, TUSK_BIN, 'blob-id', nine], {
+      encoding: 'utf8',
+    });
+    expect(limited.status, limited.stderr).toBe(0);
+    expect(limited.stdout).toBe(want + '\n');
+    expect((await tusk(['blob-id', nine])).stdout).toBe(want + '\n');
+  }, 60_000);
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 });

@@ -15,7 +15,7 @@ import { runSourceOn, type EncodedMetadata, type MessageLayout, type MessageSour
 import type { EncodeAsyncOptions } from '../pool/async-codec.ts';
 import { defaultPool } from '../pool/codec-pool.ts';
 import { TuskInputError } from '../errors.ts';
-import { openSpillFile, type SpillFile } from './spill-file.ts';
+import { openSpillFile, SpillError, type SpillFile } from './spill-file.ts';
 
 /** Options for {@link computeFileMetadata}. */
 export interface FileMetadataOptions extends EncodeAsyncOptions {
@@ -36,6 +36,16 @@ export interface FileMetadataOptions extends EncodeAsyncOptions {
  *   file-system errors as thrown by node:fs; the signal's reason when aborted.
  */
 export async function computeFileMetadata(path: string, options: FileMetadataOptions): Promise<EncodedMetadata> {
+  try {
+    return await computeOnce(path, options, true);
+  } catch (e) {
+    // A temporary file system that filled up (or failed) under the spill: once more, in memory.
+    if (!(e instanceof SpillError) || options.signal?.aborted) throw e;
+    return computeOnce(path, options, false);
+  }
+}
+
+async function computeOnce(path: string, options: FileMetadataOptions, useSpill: boolean): Promise<EncodedMetadata> {
   const fd = openSync(path, 'r');
   let spill: SpillFile | undefined;
   try {
@@ -57,7 +67,7 @@ export async function computeFileMetadata(path: string, options: FileMetadataOpt
         if (want < len) mem.fill(0, dst + want, dst + len);
       };
       return {
-        openSpill: () => (spill = openSpillFile(options.tempDir)),
+        ...(useSpill ? { openSpill: () => (spill = openSpillFile(options.tempDir)) } : {}),
         readRows: (mem, dst, r0, count) => readAt(mem, dst, r0 * rowBytes, count * rowBytes),
         readColumns: (mem, dst, c0, w) => {
           for (let r = 0; r < layout.rows; r++) readAt(mem, dst + r * w * S, r * rowBytes + c0 * S, w * S);

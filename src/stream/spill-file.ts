@@ -12,6 +12,16 @@ import type { RecoverySpill } from '../codec/encode.ts';
 import { TuskError } from '../errors.ts';
 import { readAll, writeAll } from './file-io.ts';
 
+/**
+ * A spill file's write or read failed (a full or failing temporary file system): the encode that
+ * used it can run again without a spill (file-metadata.ts does), so nothing is lost.
+ */
+export class SpillError extends TuskError {
+  constructor(what: string, cause: unknown) {
+    super(`temporary spill file: ${what} failed (${(cause as Error)?.message ?? cause})`, { retryable: true, cause });
+  }
+}
+
 /** A spill file; {@link close} it when the encode is over. */
 export interface SpillFile extends RecoverySpill {
   /** Closes the file, which frees its pages (idempotent). */
@@ -44,32 +54,43 @@ export function openSpillFile(dir: string = tmpdir()): SpillFile | undefined {
   }
   let open = true;
   return {
-    write: (mem, src, length, position) => writeAll(fd, mem, src, length, position),
-    read(mem, position, dsts, pieceBytes) {
-      // One readv per call (the pieces are contiguous in the file); a short read, which regular
-      // files rarely give, is finished piece by piece.
-      const views = dsts.map((d) => mem.subarray(d, d + pieceBytes));
-      let got = 0;
-      for (let i = 0; i < views.length; i += IOV_MAX) {
-        const part = views.slice(i, i + IOV_MAX);
-        const want = part.length * pieceBytes;
-        const at = position + i * pieceBytes;
-        const n = readvSync(fd, part, at);
-        if (n < want) {
-          const p = Math.floor(n / pieceBytes);
-          const done = n - p * pieceBytes;
-          readAll(fd, mem, dsts[i + p] + done, pieceBytes - done, at + n);
-          for (let q = p + 1; q < part.length; q++) readAll(fd, mem, dsts[i + q], pieceBytes, at + q * pieceBytes);
-        }
-        got += want;
+    write(mem, src, length, position) {
+      try {
+        writeAll(fd, mem, src, length, position);
+      } catch (e) {
+        throw new SpillError('write', e);
       }
-      if (got !== dsts.length * pieceBytes) throw new TuskError('spill file: short read');
+    },
+    read(mem, position, dsts, pieceBytes) {
+      try {
+        readPieces(mem, position, dsts, pieceBytes);
+      } catch (e) {
+        throw new SpillError('read', e);
+      }
     },
     close() {
       if (open) closeSync(fd);
       open = false;
     },
   };
+
+  function readPieces(mem: Uint8Array, position: number, dsts: readonly number[], pieceBytes: number): void {
+    // One readv per call (the pieces are contiguous in the file); a short read, which regular
+    // files rarely give, is finished piece by piece.
+    const views = dsts.map((d) => mem.subarray(d, d + pieceBytes));
+    for (let i = 0; i < views.length; i += IOV_MAX) {
+      const part = views.slice(i, i + IOV_MAX);
+      const want = part.length * pieceBytes;
+      const at = position + i * pieceBytes;
+      const n = readvSync(fd, part, at);
+      if (n < want) {
+        const p = Math.floor(n / pieceBytes);
+        const done = n - p * pieceBytes;
+        readAll(fd, mem, dsts[i + p] + done, pieceBytes - done, at + n);
+        for (let q = p + 1; q < part.length; q++) readAll(fd, mem, dsts[i + q], pieceBytes, at + q * pieceBytes);
+      }
+    }
+  }
 }
 
 /** Buffers per readv call (Linux's IOV_MAX). */
