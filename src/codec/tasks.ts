@@ -13,6 +13,21 @@
 import type { KernelExports, WasmKernel } from '../wasm/kernel.ts';
 import { encodingByName, type EncodingName } from './encodings/index.ts';
 
+/**
+ * Row blocks of the column trees (leaf-layout.ts): Phase A reduces each column's leaves of every
+ * full block of 2^levels rows below k_p to one node, so the k_p·n Phase A leaves are never all
+ * kept (at n = 1000, 10.7 MB of fresh memory → ~1 MB). Full blocks q < fullBlocks cover rows
+ * [0, fullBlocks·2^levels); column c's node of block q is at colNodes + (c·fullBlocks + q)·32. The
+ * rows from fullBlocks·2^levels to k_p (fewer than a block) keep their leaves: row r at
+ * tailLeaves + (r − fullBlocks·2^levels)·n·32.
+ */
+export interface RowBlocks {
+  levels: number;
+  fullBlocks: number;
+  colNodes: number;
+  tailLeaves: number;
+}
+
 /** Phase A task. */
 export interface RowsTask {
   kind: 'rows';
@@ -56,6 +71,12 @@ export interface RowsTask {
    * RecoverySpill). colBase/colStride are unused.
    */
   recovery?: number;
+  /**
+   * When set: row blocks (see {@link RowBlocks}); leafHashes is unused. Rows below the tail put
+   * their leaves in this slot's `rowLeaves` (row r0 + i at i·n·32) until their blocks are reduced.
+   * Pre: r0 is a multiple of 2^levels, and so is h unless the task ends at k_p.
+   */
+  rowBlocks?: RowBlocks & { rowLeaves: number };
 }
 
 /** Phase B task. */
@@ -95,8 +116,14 @@ export interface ColsTask {
    * of this many bytes (scheme.gatherSlots / slotsToSymbols) and `out` is unused.
    */
   slotBytes?: number;
-  /** Phase A's leaves (row r < k_p at leafHashes + r·n·32). */
+  /** Phase A's leaves (row r < k_p at leafHashes + r·n·32), unless `rowBlocks`. */
   leafHashes: number;
+  /**
+   * When set: Phase A left row blocks ({@link RowBlocks}); each column's tree is taken over its
+   * ceil(n/2^levels) block nodes, gathered in this slot's `columnNodes` (column c0 + a's at
+   * a·ceil(n/2^levels)·32).
+   */
+  rowBlocks?: RowBlocks & { columnNodes: number };
   /** This slot's column-leaf buffer (leafLayout().columnLeafBytes). */
   columnLeaves: number;
   /** Block size 2^levels and blocks per row. */
@@ -207,7 +234,7 @@ export function taskRegions(t: StripeTask): [name: string, start: number, end: n
           ? ['recovery', t.recovery, t.recovery + (n - kS) * h * S]
           : ['colBase', t.colBase + r0 * S, t.colBase + (columns - 1) * t.colStride + (r0 + h) * S],
         ['work', t.work, t.work + kS * t.workStride],
-        ['leafHashes', t.leafHashes + r0 * n * 32, t.leafHashes + (r0 + h) * n * 32],
+        ...rowsLeafRegions(t),
         ['pairHashes', t.pairHashes + r0 * 64, t.pairHashes + (r0 + h) * 64],
         ['scratch', t.scratch, t.scratch + Math.ceil(n / 2) * 32],
       ];
@@ -226,7 +253,7 @@ export function taskRegions(t: StripeTask): [name: string, start: number, end: n
         ['colBase', src, src + (w - 1) * t.colStride + (kP - 1) * (t.symbolStride ?? S) + S],
         ['work', t.work, t.work + kP * t.workStride],
         ['out', t.out, outEnd],
-        ['leafHashes', t.leafHashes + c0 * 32, t.leafHashes + ((kP - 1) * n + c0 + w) * 32],
+        ...colsLeafRegions(t),
         ['columnLeaves', t.columnLeaves, t.columnLeaves + w * n * 32],
         t.partialIndex < 0
           ? ['rowNodes', t.rowNodes + b * 32, t.rowNodes + ((n - kP - 1) * t.blocks + b + 1) * 32]
@@ -270,6 +297,32 @@ export function taskRegions(t: StripeTask): [name: string, start: number, end: n
       ];
     }
   }
+}
+
+/** The regions of a rows task's leaves: its rows in leafHashes, or its row-block regions. */
+function rowsLeafRegions(t: RowsTask): [string, number, number][] {
+  const { n, kP, r0, h } = t;
+  const rb = t.rowBlocks;
+  if (!rb) return [['leafHashes', t.leafHashes + r0 * n * 32, t.leafHashes + (r0 + h) * n * 32]];
+  const A = 2 ** rb.levels;
+  const tail = rb.fullBlocks * A;
+  const regions: [string, number, number][] = [['rowLeaves', rb.rowLeaves, rb.rowLeaves + h * n * 32]];
+  if (r0 < tail) regions.push(['colNodes', rb.colNodes, rb.colNodes + n * rb.fullBlocks * 32]);
+  if (r0 + h > tail) regions.push(['tailLeaves', rb.tailLeaves, rb.tailLeaves + (kP - tail) * n * 32]);
+  return regions;
+}
+
+/** The regions of a cols task's Phase A leaves: leafHashes, or the row-block regions. */
+function colsLeafRegions(t: ColsTask): [string, number, number][] {
+  const { n, kP, c0, w } = t;
+  const rb = t.rowBlocks;
+  if (!rb) return [['leafHashes', t.leafHashes + c0 * 32, t.leafHashes + ((kP - 1) * n + c0 + w) * 32]];
+  const A = 2 ** rb.levels;
+  const tail = rb.fullBlocks * A;
+  const regions: [string, number, number][] = [['columnNodes', rb.columnNodes, rb.columnNodes + w * Math.ceil(n / A) * 32]];
+  if (rb.fullBlocks > 0) regions.push(['colNodes', rb.colNodes + c0 * rb.fullBlocks * 32, rb.colNodes + (c0 + w) * rb.fullBlocks * 32]);
+  if (kP > tail) regions.push(['tailLeaves', rb.tailLeaves + c0 * 32, rb.tailLeaves + ((kP - tail - 1) * n + c0 + w) * 32]);
+  return regions;
 }
 
 /** Bytes of a work shard holding `count` symbol slots of `slotBytes` (RS calls process multiples of 64). */
@@ -317,15 +370,37 @@ export function runStripeTask(k: KernelExports, t: StripeTask, memoryBytes?: num
         scheme.encode(k, t.work, t.workStride, scheme.planarBytes(h, S), kS, n - kS);
         scheme.scatter(k, t.work, t.workStride, h, n - kS, S, recovery, S, recoveryStride);
       }
+      // Where row r's n leaves go: leafHashes, or (row blocks) the slot's staging or the tail.
+      const rb = t.rowBlocks;
+      const tail = rb ? rb.fullBlocks * 2 ** rb.levels : Infinity;
+      const leafRow = (r: number) =>
+        !rb ? t.leafHashes + r * n * 32 : r < tail ? rb.rowLeaves + (r - r0) * n * 32 : rb.tailLeaves + (r - tail) * n * 32;
       for (let r = r0; r < r0 + h; r++) {
+        const leaves = leafRow(r);
         if (inPlace) {
           // Row r's n leaves: its k_s systematic symbols in place, then its n − k_s recovery symbols
           // (from the slots while they are hot, else from their columns).
-          k.hashLeaves(t.rows + (r - r0) * t.rowStride, S, kS, S, t.leafHashes + r * n * 32, 32);
-          if (t.slotBytes) k.hashLeaves(t.work + (r - r0) * t.slotBytes, S, n - kS, t.workStride, t.leafHashes + (r * n + kS) * 32, 32);
-          else k.hashLeaves(recovery + (r - r0) * S, S, n - kS, recoveryStride, t.leafHashes + (r * n + kS) * 32, 32);
-        } else k.hashLeaves(t.colBase + r * S, S, n, t.colStride, t.leafHashes + r * n * 32, 32);
-        k.merkleRoot(t.leafHashes + r * n * 32, n, 32, t.scratch, t.pairHashes + r * 64);
+          k.hashLeaves(t.rows + (r - r0) * t.rowStride, S, kS, S, leaves, 32);
+          if (t.slotBytes) k.hashLeaves(t.work + (r - r0) * t.slotBytes, S, n - kS, t.workStride, leaves + kS * 32, 32);
+          else k.hashLeaves(recovery + (r - r0) * S, S, n - kS, recoveryStride, leaves + kS * 32, 32);
+        } else k.hashLeaves(t.colBase + r * S, S, n, t.colStride, leaves, 32);
+        k.merkleRoot(leaves, n, 32, t.scratch, t.pairHashes + r * 64);
+      }
+      if (rb) {
+        // Each full block of the task's rows → one node per column (n blocks in lockstep).
+        const A = 2 ** rb.levels;
+        for (let q = r0 / A; (q + 1) * A <= Math.min(r0 + h, tail); q++)
+          k.merkleNodes(
+            rb.rowLeaves + (q * A - r0) * n * 32,
+            A,
+            n * 32,
+            rb.levels,
+            n,
+            32,
+            t.scratch,
+            rb.colNodes + q * 32,
+            rb.fullBlocks * 32,
+          );
       }
       return;
     }
@@ -356,9 +431,35 @@ export function runStripeTask(k: KernelExports, t: StripeTask, memoryBytes?: num
         scheme.scatter(k, t.work, t.workStride, sw, n - kP, S, out, S, t.outStride);
         for (let a = 0; a < sw; a++) k.hashLeaves(out + a * S, S, n - kP, t.outStride, leaves + a * n * 32, 32);
       }
-      // Column trees: the stripe's k_p Phase A leaves of each column next to its own, then its root.
-      k.copySymbols(t.leafHashes + c0 * 32, n * 32, 32, kP, w, 32, t.columnLeaves, 32, n * 32);
-      for (let a = 0; a < w; a++) k.merkleRoot(t.columnLeaves + a * n * 32, n, 32, t.scratch, t.pairHashes + (n - 1 - c0 - a) * 64 + 32);
+      const columnRoot = (a: number) => t.pairHashes + (n - 1 - c0 - a) * 64 + 32;
+      const rb = t.rowBlocks;
+      if (rb) {
+        // Column trees over block nodes: Phase A's full blocks, then the tail's leaves with this
+        // stripe's own below them, reduced block by block (the stripe's w columns in lockstep).
+        const A = 2 ** rb.levels;
+        const tail = rb.fullBlocks * A;
+        const NB = Math.ceil(n / A);
+        if (kP > tail) k.copySymbols(rb.tailLeaves + c0 * 32, n * 32, 32, kP - tail, w, 32, t.columnLeaves + tail * 32, 32, n * 32);
+        if (rb.fullBlocks > 0)
+          k.copySymbols(rb.colNodes + c0 * rb.fullBlocks * 32, 0, rb.fullBlocks * 32, 1, w, rb.fullBlocks * 32, rb.columnNodes, 0, NB * 32);
+        for (let q = rb.fullBlocks; q < NB; q++)
+          k.merkleNodes(
+            t.columnLeaves + q * A * 32,
+            Math.min(A, n - q * A),
+            32,
+            rb.levels,
+            w,
+            n * 32,
+            t.scratch,
+            rb.columnNodes + q * 32,
+            NB * 32,
+          );
+        for (let a = 0; a < w; a++) k.merkleRoot(rb.columnNodes + a * NB * 32, NB, 32, t.scratch, columnRoot(a));
+      } else {
+        // Column trees: the stripe's k_p Phase A leaves of each column next to its own, then its root.
+        k.copySymbols(t.leafHashes + c0 * 32, n * 32, 32, kP, w, 32, t.columnLeaves, 32, n * 32);
+        for (let a = 0; a < w; a++) k.merkleRoot(t.columnLeaves + a * n * 32, n, 32, t.scratch, columnRoot(a));
+      }
       // Recovery rows: the stripe's block node of each, or its leaves if the block is partial.
       const B = 2 ** t.levels;
       const b = Math.floor(c0 / B);
