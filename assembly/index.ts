@@ -14,7 +14,7 @@ export { gf16InitLogWalsh, gf16AttachLogWalsh } from './rs/fwht16';
 export { rsWorkShards } from './rs/encode';
 export { rsDecodeWorkShards, rsDecodePosition } from './rs/decode';
 export { symbolsToShards, shardsToSymbols, copySymbols, symbolsToSlots, slotsToSymbols } from './codec/layout';
-export { blake2b256, hashLeaves, hashInnerNodes, merkleRoot, merkleRoots, merkleNode, merkleNodes } from './hash/blake2b';
+export { blake2b256, hashLeaves, hashLeaves64, hashInnerNodes, merkleRoot, merkleRoots, merkleNode, merkleNodes } from './hash/blake2b';
 
 /** First byte the host may use: everything below is the module's static data. */
 export function heapBase(): usize {

@@ -53,6 +53,25 @@ describe('BLAKE2b-256 kernels', () => {
     }
   });
 
+  it('hashLeaves64: BLAKE2b-256(0x00 ‖ 64 bytes) of each symbol, as noble gives; in place too (0…10 leaves)', () => {
+    for (let count = 0; count <= 10; count++) {
+      const data = bytes(count * 64, count + 101);
+      const want = new Uint8Array(count * 32);
+      for (let i = 0; i < count; i++) want.set(ref(Uint8Array.of(0, ...data.subarray(i * 64, i * 64 + 64))), i * 32);
+      const mark = k.mark();
+      try {
+        const src = k.put(data);
+        const out = k.alloc(Math.max(1, count) * 32);
+        k.exports.hashLeaves64(src, count, out);
+        expect(hex(k.u8().slice(out, out + count * 32)), `${count} leaves`).toBe(hex(want));
+        k.exports.hashLeaves64(src, count, src);
+        expect(hex(k.u8().slice(src, src + count * 32)), `${count} leaves in place`).toBe(hex(want));
+      } finally {
+        k.release(mark);
+      }
+    }
+  });
+
   it('does not read past the input (input placed at the very end of memory)', () => {
     const k2 = new WasmKernel();
     for (const n of [0, 1, 5, 7, 9, 127, 128, 129, 255, 256, 300]) {

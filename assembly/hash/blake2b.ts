@@ -82,18 +82,21 @@ const ZERO32: StaticArray<u64> = [0, 0, 0, 0];
   store<u64>(out, HA0); store<u64>(out, HA1, 8); store<u64>(out, HA2, 16); store<u64>(out, HA3, 24);
 }
 
-/** Inner node: BLAKE2b-256(0x01 || 32 bytes at l || 32 bytes at r) → out (may alias l or r). */
+/** Inner node: BLAKE2b-256(prefix || 32 bytes at l || 32 bytes at r) → out (may alias l or r); prefix 1 (NODE), or 0 for a 64-byte leaf. */
 // @ts-ignore: decorator
-@inline function hashPair(l: usize, r: usize, out: usize): void {
+@inline function hashPair(l: usize, r: usize, out: usize, prefix: u64): void {
   compressSingle9(out, 65,
-    1 | (load<u64>(l) << 8), load<u64>(l, 7), load<u64>(l, 15), load<u64>(l, 23),
+    prefix | (load<u64>(l) << 8), load<u64>(l, 7), load<u64>(l, 15), load<u64>(l, 23),
     (load<u64>(l, 24) >> 56) | (load<u64>(r) << 8), load<u64>(r, 7), load<u64>(r, 15), load<u64>(r, 23),
     load<u64>(r, 24) >> 56);
 }
 
-function pairScalar(l: usize, r: usize, out: usize): void {
-  hashPair(l, r, out);
+function pairScalar(l: usize, r: usize, out: usize, prefix: u64): void {
+  hashPair(l, r, out, prefix);
 }
+
+/** The prefix byte of an inner node's message. */
+const NODE: u64 = 1;
 
 /**
  * BLAKE2b-256 of `pl` zero bytes (pl = 0 or 1) followed by data[0..len), digest at out. One shared
@@ -110,16 +113,16 @@ function hashMessage(src: usize, len: usize, pl: usize, out: usize): void {
  * Every input is read before any output is written (in-place level reductions rely on it).
  */
 // @ts-ignore: decorator
-@inline function hashPair3(la: usize, ra: usize, lb: usize, rb: usize, lc: usize, rc: usize, outA: usize, outB: usize, outC: usize): void {
+@inline function hashPair3(la: usize, ra: usize, lb: usize, rb: usize, lc: usize, rc: usize, outA: usize, outB: usize, outC: usize, prefix: u64): void {
   const l0 = v128.load64_lane(lc, v128.load64_zero(lb), 1);
   const l3 = v128.load64_lane(lc + 24, v128.load64_zero(lb + 24), 1);
   const r0 = v128.load64_lane(rc, v128.load64_zero(rb), 1);
   const r3 = v128.load64_lane(rc + 24, v128.load64_zero(rb + 24), 1);
   compress3Single9(outA, outB, outC, 65,
-    1 | (load<u64>(la) << 8), load<u64>(la, 7), load<u64>(la, 15), load<u64>(la, 23),
+    prefix | (load<u64>(la) << 8), load<u64>(la, 7), load<u64>(la, 15), load<u64>(la, 23),
     (load<u64>(la, 24) >> 56) | (load<u64>(ra) << 8), load<u64>(ra, 7), load<u64>(ra, 15), load<u64>(ra, 23),
     load<u64>(ra, 24) >> 56,
-    v128.or(i64x2.shl(l0, 8), i64x2.splat(1)),
+    v128.or(i64x2.shl(l0, 8), i64x2.splat(prefix)),
     v128.load64_lane(lc + 7, v128.load64_zero(lb + 7), 1),
     v128.load64_lane(lc + 15, v128.load64_zero(lb + 15), 1),
     v128.load64_lane(lc + 23, v128.load64_zero(lb + 23), 1),
@@ -134,8 +137,8 @@ function hashMessage(src: usize, len: usize, pl: usize, out: usize): void {
  * Three parents (SIMD builds only): A from (la, ra) to outA, B, C likewise. The one compiled copy
  * of hashPair3: each copy is ~8 k lines of wasm for TurboFan to compile at start-up.
  */
-function pair3(la: usize, ra: usize, lb: usize, rb: usize, lc: usize, rc: usize, outA: usize, outB: usize, outC: usize): void {
-  if (ASC_FEATURE_SIMD) hashPair3(la, ra, lb, rb, lc, rc, outA, outB, outC);
+function pair3(la: usize, ra: usize, lb: usize, rb: usize, lc: usize, rc: usize, outA: usize, outB: usize, outC: usize, prefix: u64): void {
+  if (ASC_FEATURE_SIMD) hashPair3(la, ra, lb, rb, lc, rc, outA, outB, outC, prefix);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -226,6 +229,25 @@ export function hashLeaves(srcPtr: usize, symbolSize: usize, count: usize, srcSt
 }
 
 /**
+ * Leaf digests of 64-byte symbols: for k in [0, count), the 32 bytes at outPtr + 32k become
+ * BLAKE2b-256(0x00 || 64 bytes at srcPtr + 64k) (e.g. the leaves of the tree over the n pair
+ * hashes). outPtr == srcPtr is allowed. Why not hashLeaves: these are inner-node compressions with
+ * another prefix byte, so they run on the inner-node code that is already compiled and hot, and
+ * do not make V8 tier up (compile, ~40 ms of CPU) the 64-byte leaf kernel for the 1000 leaves of
+ * an encode's last step.
+ */
+export function hashLeaves64(srcPtr: usize, count: usize, outPtr: usize): void {
+  let k: usize = 0;
+  if (THREE_AT_ONCE)
+    for (; k + 2 < count; k += 3) {
+      const a = srcPtr + (k << 6);
+      const d = outPtr + (k << 5);
+      pair3(a, a + 32, a + 64, a + 96, a + 128, a + 160, d, d + 32, d + 64, 0);
+    }
+  for (; k < count; k++) pairScalar(srcPtr + (k << 6), srcPtr + (k << 6) + 32, outPtr + (k << 5), 0);
+}
+
+/**
  * Inner nodes: for k in [0, count), the 32 bytes at outPtr + 32k become
  * BLAKE2b-256(0x01 || 64 bytes at srcPtr + 64k). outPtr == srcPtr is allowed (in-place level
  * reduction); otherwise the ranges must not overlap.
@@ -246,13 +268,13 @@ function reduceLevel(src: usize, count: usize, stride: usize, dst: usize): void 
       const b = a + step;
       const c = b + step;
       const d = dst + (j << 5);
-      pair3(a, a + stride, b, b + stride, c, c + stride, d, d + 32, d + 64);
+      pair3(a, a + stride, b, b + stride, c, c + stride, d, d + 32, d + 64, NODE);
     }
   for (; j < pairs; j++) {
     const a = src + j * step;
-    pairScalar(a, a + stride, dst + (j << 5));
+    pairScalar(a, a + stride, dst + (j << 5), NODE);
   }
-  if (count & 1) pairScalar(src + (count - 1) * stride, changetype<usize>(ZERO32), dst + (pairs << 5));
+  if (count & 1) pairScalar(src + (count - 1) * stride, changetype<usize>(ZERO32), dst + (pairs << 5), NODE);
 }
 
 /**
@@ -312,13 +334,13 @@ function reduceLevel3(a: usize, b: usize, c: usize, count: usize, stride: usize,
   for (let j: usize = 0; j < pairs; j++) {
     const o = j * step;
     const d = j << 5;
-    pair3(a + o, a + o + stride, b + o, b + o + stride, c + o, c + o + stride, da + d, db + d, dc + d);
+    pair3(a + o, a + o + stride, b + o, b + o + stride, c + o, c + o + stride, da + d, db + d, dc + d, NODE);
   }
   if (count & 1) {
     const o = (count - 1) * stride;
     const z = changetype<usize>(ZERO32);
     const d = pairs << 5;
-    pair3(a + o, z, b + o, z, c + o, z, da + d, db + d, dc + d);
+    pair3(a + o, z, b + o, z, c + o, z, da + d, db + d, dc + d, NODE);
   }
 }
 

@@ -110,7 +110,9 @@ export function merkleRootOfLeaves(kernel: WasmKernel, leavesPtr: number, count:
   try {
     const digests = kernel.alloc(count * DIGEST_BYTES);
     const out = kernel.alloc(DIGEST_BYTES);
-    kernel.exports.hashLeaves(leavesPtr, leafBytes, count, leafBytes, digests, DIGEST_BYTES);
+    // 64-byte leaves (pair hashes) on the inner-node code (kernel hashLeaves64 says why).
+    if (leafBytes === 64) kernel.exports.hashLeaves64(leavesPtr, count, digests);
+    else kernel.exports.hashLeaves(leavesPtr, leafBytes, count, leafBytes, digests, DIGEST_BYTES);
     kernel.exports.merkleRoot(digests, count, DIGEST_BYTES, scratch, out);
     return kernel.u8().slice(out, out + DIGEST_BYTES);
   } finally {

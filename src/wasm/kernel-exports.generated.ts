@@ -29,6 +29,7 @@ export interface GeneratedKernelExports {
   slotsToSymbols(work: number, shardStride: number, countA: number, countB: number, symbolSize: number, slotBytes: number): void;
   blake2b256(inPtr: number, len: number, outPtr: number): void;
   hashLeaves(srcPtr: number, symbolSize: number, count: number, srcStride: number, outPtr: number, outStride: number): void;
+  hashLeaves64(srcPtr: number, count: number, outPtr: number): void;
   hashInnerNodes(srcPtr: number, count: number, outPtr: number): void;
   merkleRoot(leafHashesPtr: number, count: number, stride: number, scratchPtr: number, outPtr: number): void;
   merkleRoots(leafHashesPtr: number, count: number, leafStride: number, treeCount: number, treeStride: number, scratchPtr: number, outPtr: number): void;
