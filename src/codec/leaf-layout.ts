@@ -5,8 +5,10 @@
  * Storing all n² digests (32 MB at n = 1000, every blob size) cost first-touch page faults
  * (~13 µs per 4 KiB page on the VMs measured) and a column-tree pass that read them 32 KB apart.
  * Instead:
- *  - Phase A (rows r < k_p) keeps its rows' leaves (k_p·n·32 bytes, a third) and takes each row's
- *    root at once;
+ *  - Phase A (rows r < k_p) takes each row's root at once, and keeps its rows' leaves for the
+ *    column trees: all of them (k_p·n·32 bytes, a third), or — with row blocks (tasks.ts
+ *    `RowBlocks`, what src/codec/encode.ts plans when its row stripes hold ≥ 2 rows) — one node per
+ *    column for every full block of 2^m rows and only the last k_p mod 2^m rows' leaves;
  *  - Phase B (a stripe of columns) has its columns' other 2f leaves: it takes their column roots
  *    at once (with the Phase A leaves of those columns) and reduces each recovery row's leaves in
  *    the stripe to one node `levels` levels up (an aligned block of 2^levels columns);
