@@ -6,8 +6,8 @@
  * twice, from the page cache the second time. What this saves is fresh memory — first-touch page
  * faults cost ~4 ms of CPU per MiB on the VMs measured, ~1 s for a 256 MiB blob. The recovery
  * columns (≈ 0.5× the file) wait in an unlinked temporary file between the phases (spill-file.ts),
- * so kernel memory holds k_p·n·32 bytes of leaf digests (src/codec/leaf-layout.ts) and small
- * per-slot buffers:
+ * so kernel memory holds the leaf digests' blocks (~1 MB at n = 1000, src/codec/leaf-layout.ts)
+ * and small per-slot buffers:
  * for files up to a few hundred MiB (larger ones: encodeStream, bounded memory).
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
