@@ -71,6 +71,27 @@ describe('computeFileMetadata', () => {
     }
   });
 
+  it('computeStreamMetadata for committees whose trees are smaller than three column blocks (n = 7…47): same metadata', async () => {
+    // merkleNodes reduces three blocks at once in a slot's Merkle scratch: a planner that sized it
+    // for one tree of n leaves (ceil(n/2)·32 bytes) let it overrun into the next slot's scratch.
+    for (const [n, encoding] of [
+      [7, 'rs2'],
+      [13, 'rs2'],
+      [31, 'rs2'],
+      [47, 'rs2'],
+      [31, 'rs8'],
+    ] as const) {
+      const data = randomBytes(150_001, n);
+      const path = join(dir, `stream-small-${n}-${encoding}.bin`);
+      writeFileSync(path, data);
+      const ref = encodeBlob(data, { nShards: n, encoding });
+      for (let round = 0; round < 3; round++) {
+        const got = await computeStreamMetadata(path, { nShards: n, encoding, pool: pools[1], memoryBudget: 48 << 20 });
+        expect(Buffer.from(got.metadata.toBcs()).equals(Buffer.from(ref.metadata.toBcs())), `n = ${n} ${encoding}`).toBe(true);
+      }
+    }
+  });
+
   it('a missing file is a file error; an aborted signal stops it', async () => {
     await expect(computeFileMetadata(join(dir, 'nope.bin'), { nShards: 10, pool: pools[0] })).rejects.toMatchObject({ code: 'ENOENT' });
     const path = join(dir, 'abort.bin');

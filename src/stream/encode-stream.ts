@@ -38,7 +38,6 @@ import { isInPlaceSink, type SliverSink } from './sink.ts';
 import { inSlots } from '../util/slots.ts';
 import { forgetKernel } from '../wasm/memory-release.ts';
 import { inPlaceIntermediates, metadataOnlyIntermediates, tempFileIntermediates, type Intermediates } from './intermediates.ts';
-import { merkleScratchBytes } from '../hash/blake2b.ts';
 import { leafLayout, recoveryRootsTask, stripeLeafFields } from '../codec/leaf-layout.ts';
 
 /** A progress report: `phase` and how far it is, in bytes of that phase's work. */
@@ -199,7 +198,8 @@ async function run(
   const partial = leaves.partialBytes > 0 ? kernel.alloc(leaves.partialBytes) : 0;
   const pairHashes = kernel.alloc(n * 64);
   const regions = { leafHashes, rowNodes, partial, pairHashes };
-  const scratch = Array.from({ length: slots }, () => kernel.alloc(merkleScratchBytes(n)));
+  // The layout's scratch size: the column trees' merkleNodes reduce three blocks at once.
+  const scratch = Array.from({ length: slots }, () => kernel.alloc(leaves.scratchBytes));
   const phaseMark = kernel.mark();
   const mem = () => kernel.u8();
   const exec = (t: StripeTask) => {
