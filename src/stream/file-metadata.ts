@@ -45,6 +45,14 @@ export async function computeFileMetadata(path: string, options: FileMetadataOpt
   }
 }
 
+/**
+ * Files up to this size are read whole before the encode: at 1 MiB, n = 1000, the column stripes'
+ * reads were 14 k `pread`s of 96 bytes, ~40 ms of the calling thread (which also runs a slot's
+ * tasks); the whole file costs one read and its first-touch pages (~3 ms per MiB on the VMs
+ * measured), which the per-stripe reads of larger files do not (256 MiB: 14 k reads of 19 KB).
+ */
+const WHOLE_FILE_MAX = 4 * 2 ** 20;
+
 async function computeOnce(path: string, options: FileMetadataOptions, useSpill: boolean): Promise<EncodedMetadata> {
   const fd = openSync(path, 'r');
   let spill: SpillFile | undefined;
@@ -66,11 +74,24 @@ async function computeOnce(path: string, options: FileMetadataOptions, useSpill:
         }
         if (want < len) mem.fill(0, dst + want, dst + len);
       };
+      // A small file is read whole first (one read instead of one per row and column stripe; see
+      // WHOLE_FILE_MAX); the stripes are then copied out of it.
+      let whole: Uint8Array | undefined;
+      if (size <= WHOLE_FILE_MAX) {
+        whole = new Uint8Array(size);
+        readAt(whole, 0, 0, size);
+      }
+      const readPart = (mem: Uint8Array, dst: number, pos: number, len: number) => {
+        if (!whole) return readAt(mem, dst, pos, len);
+        const part = whole.subarray(Math.min(pos, size), Math.min(pos + len, size));
+        mem.set(part, dst);
+        if (part.length < len) mem.fill(0, dst + part.length, dst + len);
+      };
       return {
         ...(useSpill ? { openSpill: () => (spill = openSpillFile(options.tempDir)) } : {}),
-        readRows: (mem, dst, r0, count) => readAt(mem, dst, r0 * rowBytes, count * rowBytes),
+        readRows: (mem, dst, r0, count) => readPart(mem, dst, r0 * rowBytes, count * rowBytes),
         readColumns: (mem, dst, c0, w) => {
-          for (let r = 0; r < layout.rows; r++) readAt(mem, dst + r * w * S, r * rowBytes + c0 * S, w * S);
+          for (let r = 0; r < layout.rows; r++) readPart(mem, dst + r * w * S, r * rowBytes + c0 * S, w * S);
         },
       };
     };
