@@ -78,6 +78,7 @@ export async function quiltCommand(
   usageError: (m: string) => Error,
   signal?: AbortSignal,
 ): Promise<number> {
+  // IDs are shielded before the multi-value expansion too: it treats any token starting with '--' as an option.
   const { values, positionals } = parseArgsKeepingIds({
     args: expandMultiValued(shieldDashIds(argv)),
     allowPositionals: true,
