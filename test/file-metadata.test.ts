@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeBlob, runSourceOn, type MessageSource, type RecoverySpill } from '../src/codec/encode.ts';
 import { CodecPool } from '../src/pool/codec-pool.ts';
+import { EncodingConfig } from '../src/codec/config.ts';
 import { computeFileMetadata } from '../src/stream/file-metadata.ts';
 import { computeStreamMetadata } from '../src/stream/encode-stream.ts';
 import { randomBytes } from './helpers/blobs.ts';
@@ -137,6 +138,42 @@ describe('computeFileMetadata: recovery columns spilled to a temporary file', ()
         expect(got.blobIdString).toBe(ref.blobIdString);
       }
       expect(readdirSync(temps)).toEqual([]);
+    }, 60_000);
+  }
+
+  // Blobs over ~640 MiB at n = 1000 read narrower Phase B stripes than a 16-column block (the
+  // slot buffer holds k_p·w·S bytes of columns): w = 1, and w = 3 (stripes cut across blocks, so
+  // every block is partial and reduced in Phase C).
+  for (const [n, size, encoding] of cases) {
+    it(`narrow Phase B stripes, n = ${n}, ${encoding}: same metadata; progress reaches the blob size in both phases`, async () => {
+      const data = randomBytes(size, 5 * n + 3);
+      const path = join(dir, `narrow-${n}.bin`);
+      writeFileSync(path, data);
+      const ref = encodeBlob(data, { nShards: n, encoding });
+      const column = new EncodingConfig(n, encoding).primarySymbols * ref.symbolSize; // k_p·S
+      for (const [w, pool] of [
+        [1, pools[0]],
+        [3, pools[1]],
+      ] as const) {
+        const seen: Record<string, number[]> = { rows: [], columns: [] };
+        const got = await computeFileMetadata(path, {
+          nShards: n,
+          encoding,
+          pool,
+          columnStripeBytes: w * column + column - 1,
+          onProgress: (p) => {
+            expect(p.bytesTotal).toBe(size);
+            seen[p.phase].push(p.bytesDone);
+          },
+        });
+        expect(Buffer.from(got.metadata.toBcs()).equals(Buffer.from(ref.metadata.toBcs()))).toBe(true);
+        for (const done of Object.values(seen)) {
+          expect(done.at(-1)).toBe(size);
+          expect(done).toEqual([...done].sort((a, b) => a - b));
+        }
+        // w columns per stripe: the column phase has one task per stripe, ≥ n / w of them.
+        expect(seen.columns.length).toBeGreaterThanOrEqual(Math.ceil(n / w));
+      }
     }, 60_000);
   }
 

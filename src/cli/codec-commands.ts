@@ -5,7 +5,7 @@
  * before the file is read so the threads boot while the disk works (small committees: this thread).
  */
 import { readFile, stat } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import { EncodingConfig, MAX_ENCODER_SHARDS } from '../codec/config.ts';
 import { encodingByName, type EncodingScheme } from '../codec/encodings/index.ts';
 import { blobSummary } from '../stream/sliver-dir.ts';
@@ -99,30 +99,42 @@ async function blobIdCommand(args: string[], interruptSignal: () => AbortSignal)
   const { values, positionals } = parseCommand('blob-id', args, BLOB_ID_OPTIONS);
   const file = onePositional(positionals, 'file', 'blob-id');
   const { nShards, encoding } = parseEncoding(values);
-  // Up to 256 MiB: in memory, on this thread plus one worker thread per other core (this thread
-  // runs a slot's tasks itself rather than wait: one thread fewer to boot); a job too small to
-  // repay a worker's boot runs here alone. Larger: streamed (bounded memory). A pipe or device
-  // (no size known in advance) is read whole first.
+  // A pipe or device (no size known in advance) is read whole first. Up to 256 MiB, a job too
+  // small to repay a worker's boot runs here alone. Otherwise a pool: this thread plus one worker
+  // thread per other core (this thread runs a slot's tasks itself rather than wait: one thread
+  // fewer to boot). A regular file goes straight from the file into kernel memory piecewise
+  // (stream/file-metadata.ts: memory bounded, the recovery columns wait in a temporary file of
+  // ~0.5× the blob); beyond a third of RAM, where the file and that spill might not both stay in
+  // the page cache (Phase B reads every row of the file again, stripe by stripe), it is streamed
+  // instead (encode-stream.ts: one sequential read, ~1.5× the blob through temporary files).
   const st = await stat(file);
   const size = st.size;
-  const inMemory = !st.isFile() || size <= 256 * 2 ** 20;
+  const regular = st.isFile();
   const cores = availableParallelism();
   let meta;
-  if (inMemory && (cores < 2 || !worthAWorker(nShards, size))) {
+  if ((!regular || size <= 256 * 2 ** 20) && (cores < 2 || !worthAWorker(nShards, size))) {
     const { computeBlobMetadata } = await import('../codec/encode.ts');
     meta = computeBlobMetadata(await readBlobFile(file), { nShards, encoding });
-  } else if (inMemory) {
+  } else if (!regular || size <= totalmem() / 3) {
     const [{ CodecPool }, { computeFileMetadata }, { computeBlobMetadataAsync }] = await Promise.all([
       import('../pool/codec-pool.ts'),
       import('../stream/file-metadata.ts'),
       import('../pool/async-codec.ts'),
     ]);
-    // The worker threads boot while the file is read; a regular file goes straight into kernel
-    // memory and each row task starts as soon as its rows have arrived.
-    const pool = new CodecPool({ threads: cores - 1, callerSlot: true });
+    // The worker threads boot while the file is read; each row task starts as soon as its rows
+    // have arrived.
+    const pool = new CodecPool({ threads: Math.max(1, cores - 1), callerSlot: true });
     try {
-      meta = st.isFile()
-        ? await computeFileMetadata(file, { nShards, encoding, pool, signal: interruptSignal() })
+      meta = regular
+        ? await withProgress(!values.json && size > 256 * 2 ** 20, (bar) =>
+            computeFileMetadata(file, {
+              nShards,
+              encoding,
+              pool,
+              signal: interruptSignal(),
+              onProgress: (p) => bar.update(`blob-id ${p.phase}`, p.bytesDone, p.bytesTotal),
+            }),
+          )
         : await computeBlobMetadataAsync(await readBlobFile(file), { nShards, encoding, pool });
     } finally {
       await pool.close();

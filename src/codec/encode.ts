@@ -82,6 +82,11 @@ export interface EncodedBlob extends EncodedMetadata {
 }
 
 const DEFAULT_STRIPE_SHARD_BYTES = 8 * 1024;
+/**
+ * Most bytes of systematic columns one Phase B stripe reads from a source (per slot). Blobs up to
+ * ~640 MiB at n = 1000 keep whole 16-column blocks; larger ones take narrower stripes.
+ */
+const SOURCE_COLUMN_BYTES = 8 * 2 ** 20;
 
 /**
  * Outputs at least this large are encoded on a dedicated kernel instance whose memory becomes the
@@ -259,6 +264,27 @@ export interface RecoverySpill {
   read(mem: Uint8Array, position: number, dsts: readonly number[], pieceBytes: number): void;
 }
 
+/** How far a metadata-only encode from a source has come ({@link SourceEncodeOptions.onProgress}). */
+export interface SourceProgress {
+  /** `rows`: Phase A (row code over message rows); `columns`: Phase B (column code). */
+  phase: 'rows' | 'columns';
+  /** The phase's finished tasks in blob bytes: its share of the blob, rounded down. */
+  bytesDone: number;
+  bytesTotal: number;
+}
+
+/** Options of an encode from a {@link MessageSource} (src/stream/file-metadata.ts). */
+export interface SourceEncodeOptions extends EncodeOptions {
+  /**
+   * Most bytes of systematic columns one Phase B stripe reads from the source into a slot buffer
+   * (default 8 MiB). The stripe width is capped at max(1, ⌊this / (k_p·S)⌋) columns, so the
+   * per-slot memory stays bounded for blobs of any size.
+   */
+  columnStripeBytes?: number;
+  /** Called after each finished task of Phase A and Phase B, on the calling thread. */
+  onProgress?: (progress: SourceProgress) => void;
+}
+
 /**
  * Recovery columns smaller than this stay in kernel memory: a spill's writes and reads cost more
  * than the few faults they would spare.
@@ -275,7 +301,7 @@ const SPILL_MIN_BYTES = 4 * 2 ** 20;
 export async function runSourceOn(
   runner: TaskRunner,
   length: number,
-  options: EncodeOptions,
+  options: SourceEncodeOptions,
   open: (layout: MessageLayout) => MessageSource,
 ): Promise<EncodedMetadata> {
   if (!Number.isSafeInteger(length) || length < 0) throw new TuskInputError(`blob length must be a non-negative integer, got ${length}`);
@@ -294,7 +320,19 @@ async function runPlanOn(
     const mark = template.mark();
     try {
       const plan = planEncode(data, options, keep, runner.slots, open);
-      for (const phase of [plan.rows, plan.cols, plan.roots]) {
+      const onProgress = open ? (options as SourceEncodeOptions).onProgress : undefined;
+      const bytesTotal = typeof data === 'number' ? data : data.length;
+      for (const [p, phase] of [plan.rows, plan.cols, plan.roots].entries()) {
+        let done = 0;
+        const report =
+          onProgress && p < 2
+            ? () =>
+                onProgress({
+                  phase: p === 0 ? 'rows' : 'columns',
+                  bytesDone: Math.floor((bytesTotal * ++done) / phase.length),
+                  bytesTotal,
+                })
+            : undefined;
         // One chain per slot, each taking the phase's next task when it is free (a slow or
         // late-starting thread takes fewer) and running it on its own slot's scratch. All chains
         // settle before a failure is thrown (no writes in flight).
@@ -313,6 +351,7 @@ async function runPlanOn(
             plan.stage(t);
             await runner.run(plan.kernel, t, s);
             plan.unstage(t);
+            report?.();
           }
         };
         await inSlots(runner.slots, runner.slots, chain, () => (stop = true));
@@ -358,7 +397,12 @@ function planEncode(
   // Leaf digests as leaf-layout.ts describes: Phase A's rows, the recovery rows' block nodes, the
   // partial blocks' leaves; pairHashes[i] = primary_hash[i] ‖ secondary_hash[i] (64 bytes), filled
   // by all three phases (row tree i and column tree n − 1 − i).
-  const leaves = leafLayout(n, kP, kS);
+  // With a source (metadata only, blobs of any size) a Phase B stripe's systematic columns are
+  // read into a slot buffer of k_p·w·S bytes: w is capped so that stays ≤ SOURCE_COLUMN_BYTES
+  // (a 5 GiB blob at n = 1000 has 8 MB columns: one block of 16 would be 128 MB per slot).
+  const columnBudget = (options as SourceEncodeOptions).columnStripeBytes ?? SOURCE_COLUMN_BYTES;
+  const maxStripe = open && !keep ? Math.max(1, Math.floor(columnBudget / (kP * S))) : Infinity;
+  const leaves = leafLayout(n, kP, kS, maxStripe);
   // On a pool, split each phase into ≥ 4 tasks per slot even when the stripes would fit the cache
   // target, so small blobs keep every worker busy (at 1 MiB, n = 1000, one stripe held all rows).
   const minTasks = slots > 1 ? slots * 4 : 1;
@@ -387,7 +431,7 @@ function planEncode(
   // themselves; otherwise per-slot staging stripes and a plain column area.
   // Phase B stripes are one block of columns at most (leaf-layout.ts); symbols too big for a
   // block's RS call to fit the cache target take several calls per stripe.
-  const rsCols = Math.max(1, Math.min(leaves.blockSize, Math.floor(target / S)));
+  const rsCols = Math.max(1, Math.min(leaves.stripeWidth, Math.floor(target / S)));
   let rowBase: number, rowStride: number, colBase: number, colStride: number;
   let pRegion = 0,
     sRegion = 0;
@@ -415,7 +459,7 @@ function planEncode(
   const spillBlockBytes = spill ? blockBytes(rowsPerStripe) : 0; // a rows task's recovery block
   const rowLeavesBytes = rowBlocks ? rowsPerStripe * n * 32 : 0; // a rows task's leaves (row blocks)
   const phaseA = rowBufBytes + spillBlockBytes + rowLeavesBytes;
-  const colBufBytes = open ? kP * leaves.blockSize * S : 0; // source mode: a column stripe (Phase B)
+  const colBufBytes = open ? kP * leaves.stripeWidth * S : 0; // source mode: a column stripe (Phase B)
   const scratchRowsBytes = slotBytes ? 0 : (n - kP) * rsCols * S; // Phase B: one RS call's recovery rows not written to frames
   const columnNodesBytes = rowBlocks ? (leaves.columnLeafBytes / (n * 32)) * blockNodes * 32 : 0; // a stripe's column-tree nodes
   const phaseB = colBufBytes + scratchRowsBytes + leaves.columnLeafBytes + columnNodesBytes;

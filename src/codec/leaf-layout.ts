@@ -36,6 +36,8 @@ export interface LeafLayout {
   readonly blockSize: number;
   /** Blocks per row: ceil(n / blockSize) ≥ 2. */
   readonly blocks: number;
+  /** The widest Phase B stripe: min(blockSize, maxStripe) columns. */
+  readonly stripeWidth: number;
   /** Phase B's column stripes [c0, c0 + w), in order, covering [0, n). */
   readonly stripes: readonly { c0: number; w: number }[];
   /** The blocks no single stripe covers, ascending: partial block p = partialBlocks[p]. */
@@ -79,6 +81,7 @@ export function leafLayout(n: number, kP: number, kS: number, maxStripe: number 
     levels,
     blockSize,
     blocks,
+    stripeWidth: width,
     stripes,
     partialBlocks,
     leafBytes: kP * n * 32,

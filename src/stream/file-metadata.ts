@@ -7,18 +7,18 @@
  * faults cost ~4 ms of CPU per MiB on the VMs measured, ~1 s for a 256 MiB blob. The recovery
  * columns (≈ 0.5× the file) wait in an unlinked temporary file between the phases (spill-file.ts),
  * so kernel memory holds the leaf digests' blocks (~1 MB at n = 1000, src/codec/leaf-layout.ts)
- * and small per-slot buffers:
- * for files up to a few hundred MiB (larger ones: encodeStream, bounded memory).
+ * and per-slot buffers bounded whatever the file size (SourceEncodeOptions.columnStripeBytes).
+ * The file is best in the page cache: Phase B reads each stripe's columns from every row.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { runSourceOn, type EncodedMetadata, type MessageLayout, type MessageSource } from '../codec/encode.ts';
+import { runSourceOn, type EncodedMetadata, type MessageLayout, type MessageSource, type SourceEncodeOptions } from '../codec/encode.ts';
 import type { EncodeAsyncOptions } from '../pool/async-codec.ts';
 import { defaultPool } from '../pool/codec-pool.ts';
 import { TuskInputError } from '../errors.ts';
 import { openSpillFile, SpillError, type SpillFile } from './spill-file.ts';
 
 /** Options for {@link computeFileMetadata}. */
-export interface FileMetadataOptions extends EncodeAsyncOptions {
+export interface FileMetadataOptions extends EncodeAsyncOptions, SourceEncodeOptions {
   signal?: AbortSignal;
   /**
    * Where the recovery columns wait between the two phases (an unlinked temporary file, see
