@@ -15,6 +15,7 @@ import {
   openSync,
   writeSync,
   closeSync,
+  truncateSync,
 } from 'node:fs';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -86,6 +87,32 @@ describe('tusk blob-id', () => {
     expect(limited.status, limited.stderr).toBe(0);
     expect(limited.stdout).toBe(want + '\n');
     expect((await tusk(['blob-id', nine])).stdout).toBe(want + '\n');
+  }, 60_000);
+
+  it('a file over 2 GiB whose spill cannot be made or written fails at once, saying what to free (not gigabytes of RAM)', async () => {
+    // Sparse: 2 GiB + 1 MiB of zeros costs no disk. Both failures come before the first column.
+    const huge = join(dir, 'huge-sparse.bin');
+    writeFileSync(huge, '');
+    truncateSync(huge, 2 ** 31 + 2 ** 20);
+    const notDir = join(dir, 'not-a-dir');
+    writeFileSync(notDir, '');
+    const cannotOpen = spawnSync(process.execPath, [TUSK_BIN, 'blob-id', huge], {
+      encoding: 'utf8',
+      env: { ...process.env, TMPDIR: notDir },
+    });
+    expect(cannotOpen.status).toBe(1);
+    expect(cannotOpen.stdout).toBe('');
+    expect(cannotOpen.stderr).toContain(`needs ~1.0 GiB free in the temporary directory ${notDir} (no file can be made there)`);
+    const cannotWrite = spawnSync(
+      'bash',
+      ['-c', `trap '' XFSZ; ulimit -f 1024; exec "$0" "$@"`, process.execPath, TUSK_BIN, 'blob-id', huge],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(cannotWrite.status).toBe(1);
+    expect(cannotWrite.stderr).toMatch(/needs ~1\.0 GiB free in the temporary directory .*write failed \(EFBIG/);
+    unlinkSync(huge);
   }, 60_000);
 
   // 300 MiB (slow: `npm run test:slow`): above 256 MiB a regular file still goes through the

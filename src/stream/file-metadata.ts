@@ -11,10 +11,11 @@
  * The file is best in the page cache: Phase B reads each stripe's columns from every row.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { runSourceOn, type EncodedMetadata, type MessageLayout, type MessageSource, type SourceEncodeOptions } from '../codec/encode.ts';
 import type { EncodeAsyncOptions } from '../pool/async-codec.ts';
 import { defaultPool } from '../pool/codec-pool.ts';
-import { TuskInputError } from '../errors.ts';
+import { TuskError, TuskInputError } from '../errors.ts';
 import { openSpillFile, SpillError, type SpillFile } from './spill-file.ts';
 
 /** Options for {@link computeFileMetadata}. */
@@ -39,10 +40,28 @@ export async function computeFileMetadata(path: string, options: FileMetadataOpt
   try {
     return await computeOnce(path, options, true);
   } catch (e) {
-    // A temporary file system that filled up (or failed) under the spill: once more, in memory.
+    // A temporary file system that filled up (or failed) under the spill: once more, in memory,
+    // unless the columns are too big for that (then computeOnce says so).
     if (!(e instanceof SpillError) || options.signal?.aborted) throw e;
-    return computeOnce(path, options, false);
+    return computeOnce(path, options, false, e);
   }
+}
+
+/**
+ * Files larger than this never keep their recovery columns (~0.5× the file) in kernel memory when
+ * the temporary directory cannot take them: a blob-ID job that would need gigabytes of RAM (and
+ * hit the 4 GiB wasm limit near 7 GiB) fails with an error that says what to free instead.
+ */
+const IN_MEMORY_COLUMNS_MAX_FILE = 2 * 2 ** 30;
+
+/** The error for a file too big to run without a spill: `cause` is why the spill failed. */
+function noRoomError(path: string, size: number, dir: string, cause?: unknown): TuskError {
+  const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(1);
+  return new TuskError(
+    `${path}: its blob ID needs ~${gib(size / 2)} GiB free in the temporary directory ${dir} ` +
+      `(${cause === undefined ? 'no file can be made there' : (cause as Error).message}); free space there or set TMPDIR to another directory`,
+    { retryable: true, cause },
+  );
 }
 
 /**
@@ -53,12 +72,24 @@ export async function computeFileMetadata(path: string, options: FileMetadataOpt
  */
 const WHOLE_FILE_MAX = 4 * 2 ** 20;
 
-async function computeOnce(path: string, options: FileMetadataOptions, useSpill: boolean): Promise<EncodedMetadata> {
+async function computeOnce(
+  path: string,
+  options: FileMetadataOptions,
+  useSpill: boolean,
+  spillFailure?: SpillError,
+): Promise<EncodedMetadata> {
   const fd = openSync(path, 'r');
   let spill: SpillFile | undefined;
   try {
     const before = fstatSync(fd);
     const size = before.size;
+    const tempDir = options.tempDir ?? tmpdir();
+    if (!useSpill && size > IN_MEMORY_COLUMNS_MAX_FILE) throw noRoomError(path, size, tempDir, spillFailure);
+    const openSpill = () => {
+      spill = openSpillFile(tempDir);
+      if (!spill && size > IN_MEMORY_COLUMNS_MAX_FILE) throw noRoomError(path, size, tempDir);
+      return spill;
+    };
     const changed = () => new TuskInputError(`${path}: the file changed while it was read; run again once it is complete`);
     const open = (layout: MessageLayout): MessageSource => {
       const { rowBytes, symbolSize: S } = layout;
@@ -88,7 +119,7 @@ async function computeOnce(path: string, options: FileMetadataOptions, useSpill:
         if (part.length < len) mem.fill(0, dst + part.length, dst + len);
       };
       return {
-        ...(useSpill ? { openSpill: () => (spill = openSpillFile(options.tempDir)) } : {}),
+        ...(useSpill ? { openSpill } : {}),
         readRows: (mem, dst, r0, count) => readPart(mem, dst, r0 * rowBytes, count * rowBytes),
         readColumns: (mem, dst, c0, w) => {
           for (let r = 0; r < layout.rows; r++) readPart(mem, dst + r * w * S, r * rowBytes + c0 * S, w * S);
