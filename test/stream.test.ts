@@ -123,6 +123,26 @@ describe('encodeStream', () => {
     }
   });
 
+  // Stripes are sized for I/O (64 KiB per shard), RS calls for the work array (8 KiB): a stripe of
+  // h rows runs as tasks of ⌊8 KiB / S⌋ rows, the last one shorter, and a column stripe as RS calls
+  // of as many columns. S = 3000: calls of 2 rows or columns in stripes of 21 rows (then 13);
+  // S = 9000: one row or column per call.
+  it('RS calls smaller than the stripes (n = 100, S = 3000 and 9000): the same slivers as the in-memory encoder', async () => {
+    for (const S of [3000, 9000]) {
+      const size = 34 * 67 * S - 5; // n = 100: k_p = 34, k_s = 67
+      const data = randomBytes(size, S);
+      const { got, sink } = collect();
+      const meta = await encodeStream(data, { nShards: 100, pool: pools[1], sink });
+      const ref = encodeBlob(data, { nShards: 100 });
+      expect(ref.symbolSize).toBe(S);
+      expect(meta.blobIdString).toBe(ref.blobIdString);
+      for (const sliver of [...ref.primarySlivers, ...ref.secondarySlivers]) {
+        if (!got.get(`${sliver.axis}${sliver.index}`)?.equals(Buffer.from(sliver.toBcs())))
+          throw new Error(`${sliver.axis} ${sliver.index} differs`);
+      }
+    }
+  });
+
   it('abort mid-encode: rejects with the reason, leaves no temporary files and no output directory', async () => {
     const data = randomBytes(8 << 20, 3);
     const out = join(dir, 'aborted');

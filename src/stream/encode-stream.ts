@@ -71,6 +71,10 @@ const DEFAULT_BUDGET = 1 << 30;
 // Larger than the in-memory encoder's 8 KiB: fewer, larger file writes per stripe (RS speed barely
 // depends on stripe size, measured 2–32 KiB), still far below any budget.
 const STRIPE_TARGET = 64 * 1024;
+// The RS calls within a stripe, though, stay at the in-memory encoder's 8 KiB per shard: the RS
+// work array (1024 shards at n = 1000) scales with the call, not the I/O. At 64 KiB calls it was
+// 67 MB of fresh memory per chain at 256 MiB — page faults ~12 µs each on slow-fault VMs.
+const RS_TARGET = 8 * 1024;
 
 /**
  * Encodes `input` and delivers every sliver and then the metadata to `options.sink`.
@@ -174,8 +178,10 @@ async function run(
   const fixed = maxLeaves.leafBytes + maxLeaves.rowNodeBytes + maxLeaves.partialBytes + n * 64 + 4 * 2 ** 20;
   const avail = budget - fixed;
   const planar = (count: number) => scheme.planarBytes(count, S);
-  const needA = (hh: number) => hh * pFrame + n * hh * S + workA * planar(hh);
-  const needB = (ww: number) => ww * sFrame + workB * planar(ww) + f2 * ww * S + ww * n * 32;
+  // Rows (Phase A) and columns (Phase B) per RS call.
+  const rsMax = Math.max(1, Math.floor(RS_TARGET / S));
+  const needA = (hh: number) => hh * pFrame + n * hh * S + workA * planar(Math.min(hh, rsMax));
+  const needB = (ww: number) => ww * sFrame + workB * planar(Math.min(ww, rsMax)) + f2 * ww * S + ww * n * 32;
   if (avail < Math.max(needA(1), needB(1))) {
     throw new TuskInputError(
       `memory budget of ${budget} bytes is too small for this blob at n_shards = ${n}: it needs at least ${fixed + Math.max(needA(1), needB(1))} bytes`,
@@ -211,10 +217,11 @@ async function run(
 
   // Phase A. The source is sequential, so stripe i reads only after stripe i−1 has (a chain may
   // reach stripe i first); otherwise chains run their stripes concurrently.
+  const hRs = Math.min(h, rsMax);
   const slotA = Array.from({ length: chainsA }, () => ({
     rows: kernel.alloc(h * pFrame, 8),
     cols: kernel.alloc(n * h * S),
-    work: kernel.alloc(workA * planar(h)),
+    work: kernel.alloc(workA * planar(hRs)),
   }));
   for (const sl of slotA) writeSliverFrames(mem(), sl.rows, h, pFrame, rowBytes, S);
   const reads = new Gates();
@@ -239,27 +246,30 @@ async function run(
         }
       }
       reads.open(i);
-      const task: RowsTask = {
-        kind: 'rows',
-        encoding: scheme.name,
-        n,
-        kP,
-        kS,
-        S,
-        r0,
-        h: hh,
-        rows: rows + pHead,
-        rowStride: pFrame,
-        // The stripe's columns live at cols + c·(hh·S) + (r − r0)·S.
-        colBase: cols - r0 * S,
-        colStride: hh * S,
-        work,
-        workStride: planar(h),
-        leafHashes,
-        pairHashes,
-        scratch: scratch[s],
-      };
-      await exec(task);
+      // One task per RS call of ≤ hRs rows, in turn on this chain's work array.
+      for (let off = 0; off < hh; off += hRs) {
+        const task: RowsTask = {
+          kind: 'rows',
+          encoding: scheme.name,
+          n,
+          kP,
+          kS,
+          S,
+          r0: r0 + off,
+          h: Math.min(hRs, hh - off),
+          rows: rows + off * pFrame + pHead,
+          rowStride: pFrame,
+          // The stripe's columns live at cols + c·(hh·S) + (r − r0)·S.
+          colBase: cols - r0 * S,
+          colStride: hh * S,
+          work,
+          workStride: planar(hRs),
+          leafHashes,
+          pairHashes,
+          scratch: scratch[s],
+        };
+        await exec(task);
+      }
       for (let t = 0; t < hh && store.deliver; t++) {
         await sink.writeSliver(SliverData.fromBcs('primary', mem().subarray(rows + t * pFrame, rows + (t + 1) * pFrame)));
       }
@@ -275,9 +285,10 @@ async function run(
   // Phase B. Column stripes lie in one leaf block and do not straddle column k_s (recovery rows
   // of columns ≥ k_s are only hashed).
   const stripes = leaves.stripes;
+  const wRs = Math.min(w, rsMax);
   const slotB = Array.from({ length: chainsB }, () => ({
     frames: kernel.alloc(w * sFrame, 8),
-    work: kernel.alloc(workB * planar(w)),
+    work: kernel.alloc(workB * planar(wRs)),
     out: kernel.alloc(f2 * w * S),
     columnLeaves: kernel.alloc(leaves.columnLeafBytes),
   }));
@@ -299,11 +310,11 @@ async function run(
       S,
       c0,
       w: ww,
-      rsCols: ww,
+      rsCols: wRs,
       colBase: frames + sHead - c0 * sFrame,
       colStride: sFrame,
       work,
-      workStride: planar(w),
+      workStride: planar(wRs),
       out,
       outStride: ww * S,
       outAdvance: S,
