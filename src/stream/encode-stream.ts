@@ -70,8 +70,8 @@ export interface StreamEncodeOptions {
 const DEFAULT_BUDGET = 1 << 30;
 // Larger than the in-memory encoder's 8 KiB: fewer, larger file writes per stripe. Each chain's
 // row frames and column staging scale with it (fresh memory: page faults). Measured at 256 MiB,
-// n = 1000, 6 alternating runs: 64 → 32 KiB, page faults 77k → 50k, peak
-// RSS 337 → 235 MB, the same wall time on ext4 and tmpfs; 16 KiB was slower (4× the writes of 64).
+// n = 1000, 6 alternating runs: 64 → 32 KiB, page faults 77k → 50k, peak RSS 337 → 235 MB, the
+// same wall time on ext4 and tmpfs; 16 KiB was slower (4× the writes of 64).
 const STRIPE_TARGET = 32 * 1024;
 // The RS calls within a stripe, though, stay at the in-memory encoder's 8 KiB per shard: the RS
 // work array (1024 shards at n = 1000) scales with the call, not the I/O. At 64 KiB calls it was
