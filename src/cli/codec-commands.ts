@@ -87,6 +87,15 @@ async function readBlobFile(path: string): Promise<Uint8Array> {
 }
 
 /**
+ * The RAM this process may use: the machine's, or less under a cgroup limit (a container), which
+ * also counts the page cache the file-source path relies on.
+ */
+function machineMemory(): number {
+  const limit = process.constrainedMemory?.() || Infinity;
+  return Math.min(totalmem(), limit);
+}
+
+/**
  * Whether a blob-ID job repays booting a worker thread (~0.1 s of CPU, a little less of wall time):
  * when it needs ≳ 10⁶ BLAKE2b compressions (~0.1 s) — n² leaves and 2n(n − 1) inner nodes whatever
  * the size (1.5 M of them at n = 700), plus the encoded bytes' blocks.
@@ -115,7 +124,7 @@ async function blobIdCommand(args: string[], interruptSignal: () => AbortSignal)
   if ((!regular || size <= 256 * 2 ** 20) && (cores < 2 || !worthAWorker(nShards, size))) {
     const { computeBlobMetadata } = await import('../codec/encode.ts');
     meta = computeBlobMetadata(await readBlobFile(file), { nShards, encoding });
-  } else if (!regular || size <= totalmem() / 3) {
+  } else if (!regular || size <= machineMemory() / 3) {
     const [{ CodecPool }, { computeFileMetadata }, { computeBlobMetadataAsync }] = await Promise.all([
       import('../pool/codec-pool.ts'),
       import('../stream/file-metadata.ts'),
