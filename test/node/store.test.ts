@@ -1,6 +1,7 @@
 /** The node's SQLite store on real files: locking, atomic transactions, status rules, expiry and GC. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { NodeStore } from '../../src/node/store.ts';
 import { tempDir } from './helpers.ts';
 import { SliverData } from '../../src/codec/sliver.ts';
@@ -27,6 +28,36 @@ function open(): { store: NodeStore; path: string } {
 }
 
 describe('NodeStore', () => {
+  it('migrates a slivers table of the old layout (WITHOUT ROWID) on open, keeping every sliver', () => {
+    const t = tempDir();
+    cleanup.push(() => t.remove());
+    const path = join(t.dir, 'node.db');
+    // The layout of stores written before 2026-12: the key as the table's primary key.
+    const old = new DatabaseSync(path);
+    old.exec(`CREATE TABLE slivers (blob_id BLOB NOT NULL, pair INTEGER NOT NULL, axis INTEGER NOT NULL, bcs BLOB NOT NULL,
+      PRIMARY KEY (blob_id, pair, axis)) STRICT, WITHOUT ROWID`);
+    const rows = [0, 1, 2].flatMap((pair) =>
+      [0, 1].map((axis) => ({ pair, axis, bcs: randomBytes(5000 + pair * 7 + axis, pair * 2 + axis) })),
+    );
+    const insert = old.prepare('INSERT INTO slivers VALUES (?, ?, ?, ?)');
+    for (const r of rows) insert.run(id(9), r.pair, r.axis, r.bcs);
+    old.close();
+
+    const store = NodeStore.open(path);
+    cleanup.push(() => store.close());
+    for (const r of rows) expect(store.getSliver(id(9), r.pair, r.axis === 0 ? 'primary' : 'secondary')).toEqual(r.bcs);
+    expect(store.counts().slivers).toBe(rows.length);
+    // A duplicate key is still refused as already stored; a new one is stored.
+    expect(store.putSliver(id(9), 0, 'primary', rows[0].bcs)).toBe('alreadyStored');
+    expect(store.putSliver(id(9), 5, 'secondary', new Uint8Array([1, 2]))).toBe('stored');
+    store.close();
+    const check = new DatabaseSync(path);
+    const { sql } = check.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'slivers'").get() as { sql: string };
+    check.close();
+    expect(sql).not.toMatch(/WITHOUT ROWID/i);
+    expect(sql).toMatch(/UNIQUE \(blob_id, pair, axis\)/);
+  });
+
   it('one process per data directory; the data is there after reopening', () => {
     const { store, path } = open();
     store.putMetadata(id(1), new Uint8Array([1, 2, 3]));
