@@ -86,6 +86,9 @@ async function readBlobFile(path: string): Promise<Uint8Array> {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
+/** Above this size `blob-id` always takes a pool (a worker's boot is noise) and shows progress. */
+const LARGE_FILE = 256 * 2 ** 20;
+
 /**
  * The RAM this process may use: the machine's, or less under a cgroup limit (a container), which
  * also counts the page cache the file-source path relies on.
@@ -121,7 +124,7 @@ async function blobIdCommand(args: string[], interruptSignal: () => AbortSignal)
   const regular = st.isFile();
   const cores = availableParallelism();
   let meta;
-  if ((!regular || size <= 256 * 2 ** 20) && (cores < 2 || !worthAWorker(nShards, size))) {
+  if ((!regular || size <= LARGE_FILE) && (cores < 2 || !worthAWorker(nShards, size))) {
     const { computeBlobMetadata } = await import('../codec/encode.ts');
     meta = computeBlobMetadata(await readBlobFile(file), { nShards, encoding });
   } else if (!regular || size <= machineMemory() / 3) {
@@ -135,7 +138,7 @@ async function blobIdCommand(args: string[], interruptSignal: () => AbortSignal)
     const pool = new CodecPool({ threads: Math.max(1, cores - 1), callerSlot: true });
     try {
       meta = regular
-        ? await withProgress(!values.json && size > 256 * 2 ** 20, (bar) =>
+        ? await withProgress(!values.json && size > LARGE_FILE, (bar) =>
             computeFileMetadata(file, {
               nShards,
               encoding,

@@ -23,8 +23,8 @@ export interface FileMetadataOptions extends EncodeAsyncOptions, SourceEncodeOpt
   signal?: AbortSignal;
   /**
    * Where the recovery columns wait between the two phases (an unlinked temporary file, see
-   * spill-file.ts); default: the OS temporary directory. If no file can be made there they stay in
-   * kernel memory.
+   * spill-file.ts); default: the OS temporary directory. If no file can be made or written there,
+   * a file up to 2 GiB is run with them in kernel memory; a larger one fails (see below).
    */
   tempDir?: string;
 }
@@ -34,7 +34,8 @@ export interface FileMetadataOptions extends EncodeAsyncOptions, SourceEncodeOpt
  * process-wide pool), identical to `computeBlobMetadata(readFileSync(path), options)`. Reads are
  * synchronous, between tasks (each a few milliseconds at most): meant for the CLI and batch jobs.
  * @throws TuskInputError if the file changes (size or modification time) while it is read;
- *   file-system errors as thrown by node:fs; the signal's reason when aborted.
+ *   TuskError (retryable) for a file over 2 GiB whose spill cannot be made or written, naming the
+ *   space it needs; file-system errors as thrown by node:fs; the signal's reason when aborted.
  */
 export async function computeFileMetadata(path: string, options: FileMetadataOptions): Promise<EncodedMetadata> {
   try {
